@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+
+export function harnessVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function register(program: Command): void {
+  program.version(harnessVersion(), '-V, --version');
+  program
+    .command('version')
+    .description('print the pd-harness version')
+    .action(() => {
+      process.stdout.write(`${harnessVersion()}\n`);
+    });
+}

@@ -1,0 +1,70 @@
+/**
+ * The one result model every load engine returns (builtin, k6 binary, k6 script in the builtin runtime,
+ * k6-operator). Criteria and reporters read only this.
+ */
+export type EngineName = 'builtin' | 'k6' | 'k6-script' | 'k6-operator';
+
+/** Why a request got no HTTP status. */
+export type ErrorKind = 'timeout' | 'connection-refused' | 'reset' | 'aborted' | 'other';
+
+export interface RequestRecord {
+  /** 0-based index of the request in the run (the `{{i}}` of the template, 1-based there). */
+  index: number;
+  /** Wall-clock start, epoch milliseconds. */
+  startMs: number;
+  /** Time to the end of the response (or to the error), milliseconds. */
+  latencyMs: number;
+  /** HTTP status when a response arrived. */
+  status?: number;
+  /** Set when no response arrived. */
+  error?: ErrorKind;
+  errorMessage?: string;
+  /** Time to first byte of the body (first token for SSE streams), milliseconds. */
+  ttftMs?: number;
+  /** Response body bytes received. */
+  bytes: number;
+  /** The OpenAI response `id` (e.g. `cmpl-___prefill_addr_...`) when the body had one. */
+  responseId?: string;
+  /** First 512 characters of a non-2xx body, for negative criteria (e.g. InferencePoolResourceExhausted). */
+  errorBody?: string;
+  /** Headers worth keeping as evidence (never Authorization). */
+  headers?: Record<string, string>;
+}
+
+export interface LatencyStats {
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export interface LoadSummary {
+  requests: number;
+  /** Count per HTTP status, keys are status codes as strings. */
+  byStatus: Record<string, number>;
+  /** Count per error kind for requests with no status. */
+  errors: Partial<Record<ErrorKind, number>>;
+  durationMs: number;
+  /** Completed requests per second over the run. */
+  throughput: number;
+  latencyMs: LatencyStats;
+  ttftMs?: LatencyStats;
+}
+
+export interface ThresholdResult {
+  metric: string;
+  expression: string;
+  ok: boolean;
+}
+
+export interface LoadResult {
+  engine: EngineName;
+  /** ISO timestamp. */
+  startedAt: string;
+  records: RequestRecord[];
+  summary: LoadSummary;
+  /** k6 thresholds (or builtin equivalents) and whether they held. */
+  thresholds?: ThresholdResult[];
+}

@@ -29,6 +29,8 @@ export interface RequestRecord {
   errorBody?: string;
   /** Headers worth keeping as evidence (never Authorization). */
   headers?: Record<string, string>;
+  /** Engine tags of the request (k6: method, url, name, scenario, ...), when the engine has them. */
+  tags?: Record<string, string>;
 }
 
 export interface LatencyStats {
@@ -51,6 +53,8 @@ export interface LoadSummary {
   throughput: number;
   latencyMs: LatencyStats;
   ttftMs?: LatencyStats;
+  /** Requests (k6: iterations) that could not start because max in flight was reached (open model only). */
+  dropped?: number;
 }
 
 export interface ThresholdResult {

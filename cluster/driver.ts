@@ -1,0 +1,230 @@
+import { join } from 'node:path';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { CleanupRegistry, describeAction, type CleanupAction, type CleanupOutcome, type ObjectKey } from './cleanup.ts';
+import { describeApiError, isNotFound } from './errors.ts';
+import { checkApiServer, loadKubeConfig, type TargetInfo } from './kubeconfig.ts';
+import type { ManifestObject } from './manifests.ts';
+import { restorePatchFor, stripServerFields } from './patches.ts';
+import type { ObjectRef } from './refs.ts';
+import { waitFor } from './waits.ts';
+
+export const FIELD_MANAGER = 'pd-harness';
+
+export interface ConnectOptions {
+  kubeconfigPath: string;
+  /** Directory for cleanup journals; a run killed with SIGKILL is undone by the next one from here. */
+  journalDir?: string;
+  runId?: string;
+}
+
+type Obj = KubernetesObject & Record<string, unknown>;
+
+/**
+ * The one code path to a cluster, the twin or a real one. Every object it creates or patches is
+ * registered for cleanup at that moment; `teardown()` deletes what it created and restores what it patched.
+ */
+export class Cluster {
+  readonly objects: KubernetesObjectApi;
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly cleanup: CleanupRegistry;
+  private readonly created = new Set<string>();
+
+  private constructor(
+    readonly kc: KubeConfig,
+    readonly target: TargetInfo,
+    readonly kubeconfigPath: string,
+    journalFile: string | undefined,
+  ) {
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.cleanup = new CleanupRegistry(kubeconfigPath, journalFile);
+  }
+
+  static async connect(opts: ConnectOptions): Promise<Cluster> {
+    const kc = loadKubeConfig(opts.kubeconfigPath);
+    const target = await checkApiServer(kc);
+    const runId = opts.runId ?? `${process.pid}-${Date.now()}`;
+    const journal = opts.journalDir ? join(opts.journalDir, `${runId}.journal.json`) : undefined;
+    return new Cluster(kc, target, opts.kubeconfigPath, journal);
+  }
+
+  async read<T extends Obj = Obj>(ref: ObjectKey): Promise<T> {
+    return (await this.objects.read({
+      apiVersion: ref.apiVersion,
+      kind: ref.kind,
+      metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+    })) as T;
+  }
+
+  async tryRead<T extends Obj = Obj>(ref: ObjectKey): Promise<T | undefined> {
+    try {
+      return await this.read<T>(ref);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async list<T extends Obj = Obj>(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<T[]> {
+    const res = await this.objects.list<T>(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+    return res.items;
+  }
+
+  /**
+   * Server-side apply of manifest objects. An object that did not exist is registered for deletion; one
+   * that existed is registered to be put back as it was.
+   */
+  async apply(objects: ManifestObject[]): Promise<{ created: ObjectKey[]; updated: ObjectKey[] }> {
+    const created: ObjectKey[] = [];
+    const updated: ObjectKey[] = [];
+    for (const obj of objects) {
+      const key = keyOf(obj);
+      const before = await this.tryRead(key);
+      if (!before) {
+        this.cleanup.add({ type: 'delete', ref: key });
+        this.created.add(keyString(key));
+        created.push(key);
+      } else if (!this.created.has(keyString(key))) {
+        this.cleanup.add({ type: 'restore', ref: key, patch: restorePatchFor(before, stripServerFields(obj)) });
+        updated.push(key);
+      }
+      try {
+        await this.objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+      } catch (err) {
+        throw new Error(`apply ${key.kind}/${key.name}: ${describeApiError(err)}`);
+      }
+      if (obj.kind === 'CustomResourceDefinition') await this.waitCrdEstablished(obj.metadata.name, 30_000);
+    }
+    return { created, updated };
+  }
+
+  /** JSON merge patch of any kind; the previous values of the patched fields are registered for restore. */
+  async mergePatch(ref: ObjectRef, patch: Record<string, unknown>): Promise<Obj> {
+    const before = await this.read(ref);
+    if (!this.created.has(keyString(ref))) {
+      this.cleanup.add({ type: 'restore', ref: keyOf(ref), patch: restorePatchFor(before, patch) });
+    }
+    return this.patchRaw(ref, patch, PatchStrategy.MergePatch);
+  }
+
+  async patchRaw(ref: ObjectKey, patch: unknown, strategy: PatchStrategy = PatchStrategy.MergePatch): Promise<Obj> {
+    const body = {
+      apiVersion: ref.apiVersion,
+      kind: ref.kind,
+      metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+      ...(Array.isArray(patch) ? {} : (patch as object)),
+    };
+    const sent = Array.isArray(patch) ? (patch as unknown as Obj) : body;
+    try {
+      return (await this.objects.patch(sent as Obj, undefined, undefined, FIELD_MANAGER, undefined, strategy)) as Obj;
+    } catch (err) {
+      throw new Error(`patch ${ref.kind}/${ref.name}: ${describeApiError(err)}`);
+    }
+  }
+
+  /** `kubectl rollout restart`: a new pod-template annotation makes the Deployment roll its pods. */
+  async rolloutRestart(namespace: string, deployment: string): Promise<void> {
+    const ref = { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment, namespace };
+    await this.patchRaw(ref, {
+      spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } },
+    });
+  }
+
+  async deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<void> {
+    await this.core.deleteNamespacedPod({ name, namespace, ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}) });
+  }
+
+  async listPods(namespace: string, labelSelector?: string): Promise<V1Pod[]> {
+    const res = await this.core.listNamespacedPod({ namespace, ...(labelSelector ? { labelSelector } : {}) });
+    return res.items;
+  }
+
+  async waitCrdEstablished(name: string, timeoutMs: number): Promise<void> {
+    await waitFor({
+      name: `CRD ${name} Established`,
+      timeoutMs,
+      probe: async () => {
+        const crd = await this.tryRead<Obj>({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name });
+        const conds = ((crd?.status as { conditions?: { type: string; status: string }[] })?.conditions ?? []);
+        const ok = conds.some((c) => c.type === 'Established' && c.status === 'True');
+        return { done: ok, state: crd ? `conditions ${conds.map((c) => `${c.type}=${c.status}`).join(',') || 'none'}` : 'absent' };
+      },
+    });
+  }
+
+  /** Undo everything this run changed, last first. Safe to call more than once. */
+  async teardown(timeoutMs = 60_000): Promise<CleanupOutcome[]> {
+    const deleted: ObjectKey[] = [];
+    const outcomes = await this.cleanup.run((action) => this.undo(action, deleted));
+    await this.waitGone(deleted, timeoutMs).catch(() => undefined);
+    return outcomes;
+  }
+
+  private async undo(action: CleanupAction, deleted: ObjectKey[]): Promise<string> {
+    switch (action.type) {
+      case 'delete':
+        try {
+          await this.objects.delete(spec(action.ref), undefined, undefined, undefined, undefined, 'Background');
+          deleted.push(action.ref);
+          return `deleted ${describeAction(action).slice(7)}`;
+        } catch (err) {
+          if (isNotFound(err)) return `already gone: ${describeAction(action).slice(7)}`;
+          throw new Error(`${describeAction(action)}: ${describeApiError(err)}`);
+        }
+      case 'restore':
+        try {
+          await this.patchRaw(action.ref, action.patch, PatchStrategy.MergePatch);
+          return describeAction(action);
+        } catch (err) {
+          if (/404|not ?found/i.test((err as Error).message)) return `nothing to restore: ${describeAction(action).slice(8)}`;
+          throw err;
+        }
+      case 'recreate': {
+        const existing = await this.tryRead(action.object);
+        if (existing && !(existing.metadata as { deletionTimestamp?: string })?.deletionTimestamp) {
+          return `already present: ${describeAction(action).slice(10)}`;
+        }
+        if (existing) await this.waitGone([action.object], 60_000);
+        await this.objects.create(stripServerFields(action.object) as Obj);
+        return describeAction(action);
+      }
+    }
+  }
+
+  async waitGone(keys: ObjectKey[], timeoutMs: number): Promise<void> {
+    if (keys.length === 0) return;
+    await waitFor({
+      name: `deletion of ${keys.length} object(s)`,
+      timeoutMs,
+      probe: async () => {
+        const left: string[] = [];
+        for (const k of keys) if (await this.tryRead(k)) left.push(`${k.kind}/${k.name}`);
+        return { done: left.length === 0, state: left.length ? `still present: ${left.slice(0, 5).join(', ')}` : 'all gone' };
+      },
+    });
+  }
+}
+
+export function keyOf(obj: { apiVersion: string; kind: string; metadata?: { name?: string; namespace?: string }; name?: string; namespace?: string }): ObjectKey {
+  const name = obj.metadata?.name ?? obj.name ?? '';
+  const namespace = obj.metadata?.namespace ?? obj.namespace;
+  return { apiVersion: obj.apiVersion, kind: obj.kind, name, ...(namespace ? { namespace } : {}) };
+}
+
+function keyString(k: ObjectKey): string {
+  return `${k.apiVersion}|${k.kind}|${k.namespace ?? ''}|${k.name}`;
+}
+
+function spec(k: ObjectKey): KubernetesObject {
+  return { apiVersion: k.apiVersion, kind: k.kind, metadata: { name: k.name, ...(k.namespace ? { namespace: k.namespace } : {}) } };
+}

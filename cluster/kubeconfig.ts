@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import { KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { apiErrorInfo } from './errors.ts';
+
+export class TargetError extends Error {
+  override name = 'TargetError';
+}
+
+/** Loads a kubeconfig file; every failure is one line that says what to fix. */
+export function loadKubeConfig(path: string): KubeConfig {
+  if (!existsSync(path)) {
+    throw new TargetError(`kubeconfig not found: ${path} (pass --kubeconfig or set KUBECONFIG)`);
+  }
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromFile(path);
+  } catch (err) {
+    throw new TargetError(`kubeconfig ${path} is not valid: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (!kc.getCurrentContext() || !kc.getCurrentCluster()) {
+    throw new TargetError(`kubeconfig ${path} has no current context/cluster (kubectl config use-context NAME)`);
+  }
+  return kc;
+}
+
+/** What the run talks to, safe to print and attach: no tokens, no certificates. */
+export interface TargetInfo {
+  context: string;
+  server: string;
+  user?: string;
+  serverVersion?: string;
+}
+
+export function describeKubeConfig(kc: KubeConfig): TargetInfo {
+  return {
+    context: kc.getCurrentContext(),
+    server: kc.getCurrentCluster()?.server ?? '(none)',
+    user: kc.getCurrentUser()?.name,
+  };
+}
+
+/** Reads /version; fails at once with one clear line when the API server cannot be used. */
+export async function checkApiServer(kc: KubeConfig, timeoutMs = 5000): Promise<TargetInfo> {
+  const info = describeKubeConfig(kc);
+  const api = kc.makeApiClient(VersionApi);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const version = await Promise.race([
+      api.getCode(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return { ...info, serverVersion: version.gitVersion };
+  } catch (err) {
+    const e = apiErrorInfo(err);
+    if (e.code === 401 || e.code === 403) {
+      throw new TargetError(
+        `the API server at ${info.server} rejected the credentials of context "${info.context}" (${e.code}): check the kubeconfig user`,
+      );
+    }
+    throw new TargetError(`cannot reach the API server at ${info.server} (context "${info.context}"): ${e.message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,146 @@
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import type { Cluster } from './driver.ts';
+import { judgeDeploymentRollout } from './rollout.ts';
+import { isPodReady, podProblem, podState, restartCount } from './pods.ts';
+import { waitFor } from './waits.ts';
+
+/** Waits and reads that need the cluster: pods Ready, rollouts, conditions, logs and events. */
+
+export interface LogOptions {
+  container?: string;
+  previous?: boolean;
+  sinceSeconds?: number;
+  tailLines?: number;
+  timestamps?: boolean;
+}
+
+export async function podLogs(cluster: Cluster, namespace: string, name: string, opts: LogOptions = {}): Promise<string> {
+  return cluster.core.readNamespacedPodLog({ name, namespace, ...opts });
+}
+
+/** The logs of every pod of a Deployment (kubectl logs deploy/x shows one; a harness wants them all). */
+export async function deploymentLogs(cluster: Cluster, namespace: string, deployment: string, opts: LogOptions = {}): Promise<string[]> {
+  const pods = await deploymentPods(cluster, namespace, deployment);
+  const lines: string[] = [];
+  for (const pod of pods) {
+    try {
+      const text = await podLogs(cluster, namespace, pod.metadata!.name!, opts);
+      for (const line of text.split('\n')) if (line) lines.push(line);
+    } catch {
+      // a pod that went away between list and read: its log is gone with it
+    }
+  }
+  return lines;
+}
+
+export async function deploymentPods(cluster: Cluster, namespace: string, deployment: string): Promise<V1Pod[]> {
+  const d = await cluster.apps.readNamespacedDeployment({ name: deployment, namespace });
+  const selector = Object.entries(d.spec?.selector?.matchLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return cluster.listPods(namespace, selector);
+}
+
+export async function namespaceEvents(cluster: Cluster, namespace: string): Promise<CoreV1Event[]> {
+  const res = await cluster.core.listNamespacedEvent({ namespace });
+  return res.items;
+}
+
+/** The last log lines and events of the pods that are not Ready: what a timed-out wait quotes. */
+export async function podDiagnostics(cluster: Cluster, pods: V1Pod[], lines = 10): Promise<string> {
+  const out: string[] = [];
+  for (const pod of pods.filter((p) => !isPodReady(p)).slice(0, 4)) {
+    const ns = pod.metadata!.namespace!;
+    const name = pod.metadata!.name!;
+    out.push(`--- ${podState(pod)}`);
+    for (const previous of restartCount(pod) > 0 ? [true, false] : [false]) {
+      try {
+        const text = await podLogs(cluster, ns, name, { tailLines: lines, previous });
+        const tail = text.trimEnd().split('\n').slice(-lines);
+        if (tail.join('')) out.push(`  last log lines${previous ? ' (previous container)' : ''}:`, ...tail.map((l) => `    ${l}`));
+      } catch {
+        // no log yet
+      }
+    }
+    try {
+      const events = (await namespaceEvents(cluster, ns)).filter((e) => e.involvedObject?.name === name).slice(-3);
+      for (const e of events) out.push(`  event ${e.type} ${e.reason}: ${e.message}`);
+    } catch {
+      // events are best effort
+    }
+  }
+  return out.join('\n');
+}
+
+export async function waitPodsReady(
+  cluster: Cluster,
+  opts: { namespace: string; selector?: string; min?: number; timeoutMs: number; name?: string },
+): Promise<V1Pod[]> {
+  const min = opts.min ?? 1;
+  let last: V1Pod[] = [];
+  const what = opts.name ?? `pods ${opts.selector ?? '(all)'} in ${opts.namespace} Ready`;
+  const pods = await waitFor({
+    name: what,
+    timeoutMs: opts.timeoutMs,
+    probe: async () => {
+      last = (await cluster.listPods(opts.namespace, opts.selector)).filter((p) => !p.metadata?.deletionTimestamp);
+      const ready = last.filter(isPodReady);
+      const problem = last.map(podProblem).find(Boolean);
+      return {
+        done: ready.length >= min && ready.length === last.length,
+        failed: !!problem,
+        state: problem ?? `${ready.length}/${last.length} ready${last.length ? `: ${last.map(podState).join('; ')}` : ''}`,
+        value: last,
+      };
+    },
+    diagnostics: () => podDiagnostics(cluster, last),
+  });
+  return pods ?? [];
+}
+
+export async function waitRollout(cluster: Cluster, namespace: string, name: string, timeoutMs: number): Promise<void> {
+  await waitFor({
+    name: `rollout of deploy/${name} in ${namespace}`,
+    timeoutMs,
+    probe: async () => {
+      const d = await cluster.apps.readNamespacedDeployment({ name, namespace });
+      const verdict = judgeDeploymentRollout(d as Parameters<typeof judgeDeploymentRollout>[0]);
+      return { done: verdict.done, failed: verdict.failed, state: verdict.message };
+    },
+    diagnostics: async () => podDiagnostics(cluster, await deploymentPods(cluster, namespace, name)),
+  });
+}
+
+interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+}
+
+/** Conditions of an object, including Gateway API style `status.parents[].conditions`. */
+export function conditionsOf(obj: { status?: unknown }): Condition[] {
+  const st = (obj.status ?? {}) as { conditions?: Condition[]; parents?: { conditions?: Condition[] }[] };
+  return [...(st.conditions ?? []), ...(st.parents ?? []).flatMap((p) => p.conditions ?? [])];
+}
+
+export async function waitCondition(
+  cluster: Cluster,
+  ref: { apiVersion: string; kind: string; name: string; namespace?: string },
+  type: string,
+  status: string,
+  timeoutMs: number,
+): Promise<void> {
+  await waitFor({
+    name: `${ref.kind}/${ref.name} condition ${type}=${status}`,
+    timeoutMs,
+    probe: async () => {
+      const obj = await cluster.tryRead(ref);
+      if (!obj) return { done: false, state: 'absent' };
+      const conds = conditionsOf(obj as { status?: unknown });
+      return {
+        done: conds.some((c) => c.type === type && c.status === status),
+        state: conds.map((c) => `${c.type}=${c.status}${c.reason ? `(${c.reason})` : ''}`).join(', ') || 'no conditions',
+      };
+    },
+  });
+}

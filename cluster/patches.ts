@@ -1,0 +1,40 @@
+type Json = Record<string, unknown>;
+
+function isPlainObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The JSON merge patch that puts back exactly the fields `patch` changes, with the values they have in
+ * `current` (null where a field did not exist, which a merge patch reads as "remove").
+ */
+export function restorePatchFor(current: Json, patch: Json): Json {
+  const out: Json = {};
+  for (const [key, value] of Object.entries(patch)) {
+    const before = current[key];
+    out[key] = isPlainObject(value) && isPlainObject(before) ? restorePatchFor(before, value) : (before ?? null);
+  }
+  return out;
+}
+
+/** JSON merge patch (RFC 7386) applied to a copy. */
+export function applyMergePatch(target: unknown, patch: unknown): unknown {
+  if (!isPlainObject(patch)) return patch;
+  const out: Json = isPlainObject(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else out[key] = applyMergePatch(out[key], value);
+  }
+  return out;
+}
+
+/** Fields that belong to the server and must not be sent back when re-creating or replacing an object. */
+export function stripServerFields<T extends Json>(obj: T): T {
+  const copy = structuredClone(obj) as Json;
+  const meta = (copy.metadata ?? {}) as Json;
+  for (const k of ['resourceVersion', 'uid', 'creationTimestamp', 'managedFields', 'generation', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'ownerReferences']) {
+    delete meta[k];
+  }
+  delete copy.status;
+  return copy as T;
+}

@@ -1,0 +1,141 @@
+import { expect, test } from '@playwright/test';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CleanupRegistry, findOrphanJournals, type CleanupAction } from '../../cluster/cleanup.ts';
+import { orderForApply } from '../../cluster/manifests.ts';
+import { applyMergePatch, restorePatchFor } from '../../cluster/patches.ts';
+import { parseRef } from '../../cluster/refs.ts';
+import { judgeDeploymentRollout } from '../../cluster/rollout.ts';
+import { WaitTimeoutError, waitFor } from '../../cluster/waits.ts';
+
+test.describe('rollout status judged like kubectl', () => {
+  const base = { metadata: { name: 'epp', generation: 2 }, spec: { replicas: 1 } };
+  test('unobserved spec', () => {
+    const v = judgeDeploymentRollout({ ...base, status: { observedGeneration: 1 } });
+    expect(v).toEqual({ done: false, message: 'Waiting for deployment spec update to be observed...' });
+  });
+  test('old replicas pending termination', () => {
+    const v = judgeDeploymentRollout({ ...base, status: { observedGeneration: 2, replicas: 2, updatedReplicas: 1, availableReplicas: 1 } });
+    expect(v.done).toBe(false);
+    expect(v.message).toContain('1 old replicas are pending termination');
+  });
+  test('updated but not available', () => {
+    const v = judgeDeploymentRollout({ ...base, status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 0 } });
+    expect(v.message).toContain('0 of 1 updated replicas are available');
+  });
+  test('complete', () => {
+    const v = judgeDeploymentRollout({ ...base, status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } });
+    expect(v).toEqual({ done: true, message: 'deployment "epp" successfully rolled out' });
+  });
+  test('progress deadline exceeded fails', () => {
+    const v = judgeDeploymentRollout({
+      ...base,
+      status: { observedGeneration: 2, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] },
+    });
+    expect(v.failed).toBe(true);
+  });
+});
+
+test('restore patch puts back exactly the patched fields', () => {
+  const current = { spec: { epp: { configProfile: 'default', image: 'x' } }, metadata: { name: 'si' } };
+  const patch = { spec: { epp: { configProfile: 'proxy-performance', extra: 1 } } };
+  const restore = restorePatchFor(current, patch);
+  expect(restore).toEqual({ spec: { epp: { configProfile: 'default', extra: null } } });
+  const patched = applyMergePatch(current, patch);
+  expect(applyMergePatch(patched, restore)).toEqual(current);
+});
+
+test('references parse kubectl-style kinds', () => {
+  expect(parseRef('deploy/gaie-inference-scheduling-epp', 'llm-d-inference-scheduler')).toEqual({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    namespaced: true,
+    name: 'gaie-inference-scheduling-epp',
+    namespace: 'llm-d-inference-scheduler',
+  });
+  expect(parseRef('schedulerinstall/llm-sched-install', 'ns').apiVersion).toBe('sim.llm-d.io/v1alpha1');
+  expect(parseRef('ns/llm-d-vllm').namespace).toBeUndefined();
+  expect(() => parseRef('widget/x')).toThrow(/unknown kind "widget"/);
+  expect(() => parseRef('deploy')).toThrow(/expected KIND\/NAME/);
+});
+
+test('apply order: CRDs, namespaces, config, then the rest in file order', () => {
+  const kinds = ['Deployment', 'Namespace', 'Pod', 'ConfigMap', 'CustomResourceDefinition', 'Service', 'InferencePool'];
+  expect(orderForApply(kinds.map((kind) => ({ kind }))).map((o) => o.kind)).toEqual([
+    'CustomResourceDefinition',
+    'Namespace',
+    'ConfigMap',
+    'Service',
+    'Deployment',
+    'Pod',
+    'InferencePool',
+  ]);
+});
+
+test.describe('cleanup registry', () => {
+  const ref = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', name, namespace: 'ns' });
+
+  test('undoes last first, once, and removes its journal when all went well', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pdh-journal-'));
+    const journal = join(dir, 'run.journal.json');
+    const reg = new CleanupRegistry('/kubeconfig', journal);
+    reg.add({ type: 'delete', ref: ref('a') });
+    reg.add({ type: 'restore', ref: ref('b'), patch: { data: { k: 'v' } } });
+    const saved = JSON.parse(readFileSync(journal, 'utf8')) as { pid: number; actions: CleanupAction[] };
+    expect(saved.pid).toBe(process.pid);
+    expect(saved.actions).toHaveLength(2);
+    const seen: string[] = [];
+    const exec = async (a: CleanupAction) => {
+      seen.push(`${a.type}:${a.type === 'recreate' ? a.object.name : a.ref.name}`);
+      return 'ok';
+    };
+    const [first, second] = await Promise.all([reg.run(exec), reg.run(exec)]);
+    expect(seen).toEqual(['restore:b', 'delete:a']);
+    expect(first).toBe(second);
+    expect(existsSync(journal)).toBe(false);
+    expect(() => reg.add({ type: 'delete', ref: ref('c') })).toThrow(/cleanup already started/);
+  });
+
+  test('a failed undo is reported, the rest still runs, and the journal stays', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pdh-journal-'));
+    const journal = join(dir, 'run.journal.json');
+    const reg = new CleanupRegistry('/kubeconfig', journal);
+    reg.add({ type: 'delete', ref: ref('a') });
+    reg.add({ type: 'delete', ref: ref('b') });
+    const out = await reg.run(async (a) => {
+      if (a.type === 'delete' && a.ref.name === 'b') throw new Error('boom\nstack');
+      return 'ok';
+    });
+    expect(out.map((o) => [o.ok, o.detail])).toEqual([
+      [false, 'boom'],
+      [true, 'ok'],
+    ]);
+    expect(existsSync(journal)).toBe(true);
+  });
+
+  test('journals of dead runs are found, live ones are not', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pdh-journal-'));
+    const dead = { pid: 2 ** 22 + 12345, startedAt: '', kubeconfigPath: '/k', actions: [{ type: 'delete', ref: ref('x') }] };
+    writeFileSync(join(dir, 'dead.journal.json'), JSON.stringify(dead));
+    writeFileSync(join(dir, 'live.journal.json'), JSON.stringify({ ...dead, pid: process.ppid }));
+    const orphans = findOrphanJournals(dir);
+    expect(orphans.map((o) => o.pid)).toEqual([dead.pid]);
+  });
+});
+
+test('a timed-out wait names what it waited for, how long and the last state', async () => {
+  let n = 0;
+  const err = await waitFor({
+    name: 'pods app=x Ready',
+    timeoutMs: 300,
+    intervalMs: 50,
+    probe: async () => ({ done: false, state: `0/1 ready (check ${++n})` }),
+    diagnostics: async () => 'last log lines: boom',
+  }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(WaitTimeoutError);
+  const msg = (err as Error).message;
+  expect(msg).toMatch(/^timed out after 300ms waiting for pods app=x Ready; last state: 0\/1 ready \(check \d+\)/);
+  expect(msg).toContain('last log lines: boom');
+  expect(n).toBeGreaterThan(1);
+});

@@ -71,4 +71,6 @@ export interface LoadResult {
   summary: LoadSummary;
   /** k6 thresholds (or builtin equivalents) and whether they held. */
   thresholds?: ThresholdResult[];
+  /** Set when the run stopped before its plan was done: cancelled, or its hard time bound reached. */
+  incomplete?: { reason: 'maxDuration' | 'aborted'; notStarted: number };
 }

@@ -1,0 +1,91 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A loopback HTTP server for load tests that observes what the engine does (real sockets, port 0). */
+export interface ObservingServer {
+  url: string;
+  /** Requests received (path, body, headers) in arrival order. */
+  received: { path: string; body: string; headers: http.IncomingHttpHeaders; atMs: number }[];
+  inFlight: number;
+  maxInFlight: number;
+  /** Open TCP connections right now. */
+  connections: number;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Routes: `/slow?ms=N` answers after N ms; `/sse` streams three chunks; `/status/N` answers N with an EPP-like
+ * body; `/reset` destroys the socket; anything else answers an OpenAI-like JSON with an id.
+ */
+export async function startObservingServer(): Promise<ObservingServer> {
+  const sockets = new Set<import('node:net').Socket>();
+  const state = { received: [] as ObservingServer['received'], inFlight: 0, maxInFlight: 0 };
+  const server = http.createServer(async (req, res) => {
+    state.inFlight++;
+    state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+    try {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const url = new URL(req.url ?? '/', 'http://x');
+      state.received.push({ path: req.url ?? '', body: Buffer.concat(chunks).toString(), headers: req.headers, atMs: Date.now() });
+      if (url.pathname === '/slow') {
+        await sleep(Number(url.searchParams.get('ms') ?? '100'));
+        if (res.destroyed) return;
+      }
+      if (url.pathname === '/reset') {
+        req.socket.destroy();
+        return;
+      }
+      if (url.pathname.startsWith('/status/')) {
+        const code = Number(url.pathname.slice('/status/'.length));
+        res.writeHead(code, { 'content-type': 'text/plain' });
+        res.end('inference gateway: InferencePoolResourceExhausted - failed to find target pod: no pods available for the given request');
+        return;
+      }
+      if (url.pathname === '/sse') {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'x-served-by': 'vllm-decode-p2p' });
+        res.write(': keep-alive comment\n\n');
+        await sleep(30);
+        res.write('data: {"id":"cmpl-sse-1","choices":[{"delta":{"content":"he"}}]}\n\n');
+        await sleep(60);
+        res.write('data: {"id":"cmpl-sse-1","choices":[{"delta":{"content":"llo"}}]}\n\n');
+        await sleep(30);
+        res.end('data: [DONE]\n\n');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'x-served-by': 'vllm-decode-fs', authorization: 'Bearer secret' });
+      res.end(JSON.stringify({ id: `cmpl-${state.received.length}`, object: 'chat.completion', choices: [] }));
+    } finally {
+      state.inFlight--;
+    }
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get received() { return state.received; },
+    get inFlight() { return state.inFlight; },
+    get maxInFlight() { return state.maxInFlight; },
+    get connections() { return sockets.size; },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A loopback port with nothing listening (bound then closed). */
+export async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

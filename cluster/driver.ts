@@ -144,8 +144,12 @@ export class Cluster {
     await this.core.deleteNamespacedPod({ name, namespace, ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}) });
   }
 
-  async listPods(namespace: string, labelSelector?: string): Promise<V1Pod[]> {
-    const res = await this.core.listNamespacedPod({ namespace, ...(labelSelector ? { labelSelector } : {}) });
+  async listPods(namespace: string, labelSelector?: string, fieldSelector?: string): Promise<V1Pod[]> {
+    const res = await this.core.listNamespacedPod({
+      namespace,
+      ...(labelSelector ? { labelSelector } : {}),
+      ...(fieldSelector ? { fieldSelector } : {}),
+    });
     return res.items;
   }
 

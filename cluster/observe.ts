@@ -74,7 +74,7 @@ export async function podDiagnostics(cluster: Cluster, pods: V1Pod[], lines = 10
 
 export async function waitPodsReady(
   cluster: Cluster,
-  opts: { namespace: string; selector?: string; min?: number; timeoutMs: number; name?: string },
+  opts: { namespace: string; selector?: string; fieldSelector?: string; min?: number; timeoutMs: number; name?: string },
 ): Promise<V1Pod[]> {
   const min = opts.min ?? 1;
   let last: V1Pod[] = [];
@@ -83,7 +83,7 @@ export async function waitPodsReady(
     name: what,
     timeoutMs: opts.timeoutMs,
     probe: async () => {
-      last = (await cluster.listPods(opts.namespace, opts.selector)).filter((p) => !p.metadata?.deletionTimestamp);
+      last = (await cluster.listPods(opts.namespace, opts.selector, opts.fieldSelector)).filter((p) => !p.metadata?.deletionTimestamp);
       const ready = last.filter(isPodReady);
       const problem = last.map(podProblem).find(Boolean);
       return {

@@ -1,0 +1,85 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** How the twin runs a container image: a Node program with arguments, or a pull failure. */
+export type ImageResolution =
+  | { ok: true; program: string; args: string[]; kind: 'pause' | 'vllm' | 'epp' | 'node' }
+  | { ok: false; reason: 'ErrImagePull'; message: string };
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const twinDir = path.resolve(here, '..');
+
+export const PAUSE_PROGRAM = path.join(here, 'programs', 'pause.mjs');
+export const VLLM_PROGRAM = path.join(twinDir, 'sims', 'vllm', 'main.ts');
+export const EPP_PROGRAM = path.join(twinDir, 'sims', 'epp', 'main.ts');
+
+export const SUPPORTED_IMAGES = [
+  'registry.k8s.io/pause*',
+  'vllm/vllm-openai*',
+  'ghcr.io/llm-d/llm-d-inference-scheduler*',
+  'node* / docker.io/library/node*',
+];
+
+/** Image reference without a leading `docker.io/` for comparison (docker.io/vllm/x == vllm/x). */
+function normalize(image: string): string {
+  return image.trim().replace(/^docker\.io\//, '');
+}
+
+function isNodeImage(image: string): boolean {
+  const n = normalize(image);
+  return /^(library\/)?node([:@].*)?$/.test(n);
+}
+
+function isNodeCommand(word: string | undefined): boolean {
+  return word !== undefined && path.posix.basename(word) === 'node';
+}
+
+/**
+ * Maps an image and the container's command/args to the program the twin runs.
+ * Pure: says nothing about whether the program file exists (the supervisor checks that).
+ */
+export function resolveImage(image: string, command: readonly string[] = [], args: readonly string[] = []): ImageResolution {
+  const n = normalize(image);
+  if (n.startsWith('registry.k8s.io/pause') || n.startsWith('k8s.gcr.io/pause')) {
+    return { ok: true, kind: 'pause', program: PAUSE_PROGRAM, args: [] };
+  }
+  if (n.startsWith('vllm/vllm-openai')) {
+    return { ok: true, kind: 'vllm', program: VLLM_PROGRAM, args: vllmArgs(command, args) };
+  }
+  if (n.startsWith('ghcr.io/llm-d/llm-d-inference-scheduler')) {
+    return { ok: true, kind: 'epp', program: EPP_PROGRAM, args: [...args] };
+  }
+  if (isNodeImage(image)) {
+    // The node image's entrypoint runs `node` with the args when command is not given.
+    const words = command.length > 0 ? [...command, ...args] : [...args];
+    const rest = isNodeCommand(words[0]) ? words.slice(1) : command.length > 0 ? undefined : words;
+    if (rest === undefined) {
+      return { ok: false, reason: 'ErrImagePull', message: `twin runs only \`node\` in image ${image}, not ${JSON.stringify(words[0])}` };
+    }
+    const [program, ...programArgs] = rest;
+    if (program === undefined) {
+      return { ok: false, reason: 'ErrImagePull', message: `twin needs a script to run for image ${image} (command/args are empty)` };
+    }
+    return { ok: true, kind: 'node', program, args: programArgs };
+  }
+  return {
+    ok: false,
+    reason: 'ErrImagePull',
+    message: `Failed to pull image "${image}": the pd-harness twin cannot run this image; supported images: ${SUPPORTED_IMAGES.join(', ')}`,
+  };
+}
+
+/** vLLM's image entrypoint is `vllm serve`-like; pass the container args (and a command after `vllm`) on. */
+function vllmArgs(command: readonly string[], args: readonly string[]): string[] {
+  const cmd = [...command];
+  // e.g. command: ["vllm"] or ["python3", "-m", "vllm.entrypoints.openai.api_server"]
+  if (cmd.length > 0 && path.posix.basename(cmd[0] ?? '') === 'vllm') cmd.shift();
+  else if (cmd.some((w) => w.startsWith('vllm.entrypoints'))) cmd.length = 0;
+  return [...cmd, ...args];
+}
+
+/** Node flags to run a program: tsx for TypeScript, then the twin preload. */
+export function nodeArgvFor(program: string, preloadUrl: string, tsxUrl: string): string[] {
+  const flags = /\.(ts|mts|cts|tsx)$/.test(program) ? ['--import', tsxUrl] : [];
+  return [...flags, '--import', preloadUrl, program];
+}

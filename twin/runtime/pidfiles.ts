@@ -1,0 +1,165 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** One process the twin started, as recorded in `<stateDir>/pids/<pid>.json`. */
+export interface PidRecord {
+  pid: number;
+  /** Process group id (the container's main process leads its own group). */
+  pgid: number;
+  /** `namespace/pod/container`, or a free-form owner label for non-pod processes. */
+  pod: string;
+  /** Field 22 of /proc/PID/stat (clock ticks since boot): tells a reused pid from ours. */
+  startTime: number | null;
+  startedAt: string;
+  /** The process that started it (the twin): when it is gone, the record is stale. */
+  ownerPid: number;
+  ownerStartTime: number | null;
+}
+
+export function pidsDir(stateDir: string): string {
+  return path.join(stateDir, 'pids');
+}
+
+/** Parses /proc/PID/stat content into { pgrp, startTime }; the command name may contain spaces and ')'. */
+export function parseProcStat(content: string): { state: string; ppid: number; pgrp: number; startTime: number } | undefined {
+  const close = content.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const fields = content.slice(close + 2).trim().split(/\s+/);
+  // fields[0] is field 3 (state); field N is fields[N - 3].
+  const state = fields[0];
+  const ppid = Number(fields[1]);
+  const pgrp = Number(fields[2]);
+  const startTime = Number(fields[19]);
+  if (state === undefined || !Number.isFinite(pgrp) || !Number.isFinite(startTime)) return undefined;
+  return { state, ppid, pgrp, startTime };
+}
+
+export function readProcStat(pid: number): ReturnType<typeof parseProcStat> {
+  try {
+    return parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export function processStartTime(pid: number): number | null {
+  return readProcStat(pid)?.startTime ?? null;
+}
+
+/** True when `pid` runs and (if known) is the same process that started at `startTime`; zombies count as gone. */
+export function isSameProcessAlive(pid: number, startTime: number | null): boolean {
+  const stat = readProcStat(pid);
+  if (stat) return stat.state !== 'Z' && (startTime === null || stat.startTime === startTime);
+  if (startTime !== null) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const ownerStartTime = processStartTime(process.pid);
+
+export function recordPid(stateDir: string, entry: { pid: number; pgid: number; pod: string }): PidRecord {
+  const record: PidRecord = {
+    ...entry,
+    startTime: processStartTime(entry.pid),
+    startedAt: new Date().toISOString(),
+    ownerPid: process.pid,
+    ownerStartTime,
+  };
+  const dir = pidsDir(stateDir);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${entry.pid}.json`);
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(record));
+  fs.renameSync(`${file}.tmp`, file);
+  return record;
+}
+
+export function removePid(stateDir: string, pid: number): void {
+  fs.rmSync(path.join(pidsDir(stateDir), `${pid}.json`), { force: true });
+}
+
+export function listPids(stateDir: string): PidRecord[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(pidsDir(stateDir));
+  } catch {
+    return [];
+  }
+  const out: PidRecord[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.json')) continue;
+    try {
+      out.push(JSON.parse(fs.readFileSync(path.join(pidsDir(stateDir), name), 'utf8')) as PidRecord);
+    } catch {
+      // unreadable record: ignore, it names no process we could verify
+    }
+  }
+  return out;
+}
+
+/** Pids of live processes in process group `pgid` (scanning /proc). */
+export function processGroupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readProcStat(Number(name));
+    if (stat && stat.pgrp === pgid && stat.state !== 'Z') out.push(Number(name));
+  }
+  return out;
+}
+
+export interface ReapResult {
+  killed: PidRecord[];
+  /** Records whose pid now belongs to another process: removed, nothing killed. */
+  reused: PidRecord[];
+  /** Records left alone because their owner is still running (only without `all`). */
+  live: PidRecord[];
+}
+
+/**
+ * Kills what a dead twin left behind: every recorded process group whose owner process is gone
+ * (or every one, with `all`), after checking the pid still names the same process (start time from
+ * /proc/PID/stat). A group whose leader died but whose children live is killed too: Linux does not
+ * hand out a pid while it is still some group's id.
+ */
+export function reapStale(stateDir: string, options: { all?: boolean } = {}): ReapResult {
+  const result: ReapResult = { killed: [], reused: [], live: [] };
+  for (const record of listPids(stateDir)) {
+    if (!options.all && record.ownerPid !== process.pid && isSameProcessAlive(record.ownerPid, record.ownerStartTime)) {
+      result.live.push(record);
+      continue;
+    }
+    if (!options.all && record.ownerPid === process.pid) {
+      result.live.push(record);
+      continue;
+    }
+    const leader = readProcStat(record.pid);
+    const leaderIsOurs = leader !== undefined && (record.startTime === null || leader.startTime === record.startTime);
+    if (leader !== undefined && !leaderIsOurs) {
+      // pid reused by an unrelated process; its group (if any) is not ours either.
+      result.reused.push(record);
+    } else if (leaderIsOurs || processGroupMembers(record.pgid).length > 0) {
+      killGroup(record.pgid);
+      result.killed.push(record);
+    }
+    removePid(stateDir, record.pid);
+  }
+  return result;
+}
+
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,103 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import type { V1Probe } from '@kubernetes/client-node';
+
+export interface ProbeOutcome {
+  ok: boolean;
+  /** Why it failed, in the words a kubelet uses in the Unhealthy event. */
+  message: string;
+}
+
+type NamedPort = { name?: string; containerPort: number };
+
+/** A probe's port: a number, a numeric string or the name of a container port. */
+export function resolveProbePort(port: number | string | undefined, ports: readonly NamedPort[]): number | undefined {
+  if (typeof port === 'number') return port;
+  if (port === undefined) return undefined;
+  if (/^\d+$/.test(port)) return Number(port);
+  return ports.find((p) => p.name === port)?.containerPort;
+}
+
+/** Probe timing with the twin's clamps: periods of at least 0.2 s (k8s: at least 1 s) keep tests quick. */
+export interface ProbeTiming {
+  initialDelayMs: number;
+  periodMs: number;
+  timeoutMs: number;
+  failureThreshold: number;
+  successThreshold: number;
+}
+
+export const MIN_PROBE_PERIOD_MS = 200;
+
+export function probeTiming(probe: V1Probe): ProbeTiming {
+  return {
+    initialDelayMs: Math.max(0, (probe.initialDelaySeconds ?? 0) * 1000),
+    periodMs: Math.max(MIN_PROBE_PERIOD_MS, (probe.periodSeconds ?? 10) * 1000),
+    timeoutMs: Math.max(MIN_PROBE_PERIOD_MS, (probe.timeoutSeconds ?? 1) * 1000),
+    failureThreshold: Math.max(1, probe.failureThreshold ?? 3),
+    successThreshold: Math.max(1, probe.successThreshold ?? 1),
+  };
+}
+
+/** Runs one probe attempt against a pod. exec probes are not run in the twin and count as success. */
+export async function runProbe(probe: V1Probe, podIP: string, ports: readonly NamedPort[]): Promise<ProbeOutcome> {
+  const timeoutMs = probeTiming(probe).timeoutMs;
+  if (probe.httpGet) {
+    const port = resolveProbePort(probe.httpGet.port as number | string, ports);
+    if (port === undefined) return { ok: false, message: `Probe failed: port ${String(probe.httpGet.port)} is not a container port` };
+    const scheme = (probe.httpGet.scheme ?? 'HTTP').toUpperCase();
+    const host = probe.httpGet.host || podIP;
+    const headers: Record<string, string> = { 'User-Agent': 'kube-probe/1.32', Accept: '*/*' };
+    for (const h of probe.httpGet.httpHeaders ?? []) headers[h.name] = h.value;
+    return httpProbe(scheme === 'HTTPS' ? 'https' : 'http', host, port, probe.httpGet.path ?? '/', headers, timeoutMs);
+  }
+  if (probe.tcpSocket) {
+    const port = resolveProbePort(probe.tcpSocket.port as number | string, ports);
+    if (port === undefined) return { ok: false, message: `Probe failed: port ${String(probe.tcpSocket.port)} is not a container port` };
+    return tcpProbe(probe.tcpSocket.host || podIP, port, timeoutMs);
+  }
+  if (probe.grpc) return tcpProbe(podIP, probe.grpc.port, timeoutMs);
+  return { ok: true, message: 'exec probe not run in the twin' };
+}
+
+function httpProbe(scheme: 'http' | 'https', host: string, port: number, pathname: string, headers: Record<string, string>, timeoutMs: number): Promise<ProbeOutcome> {
+  const url = `${scheme}://${host}:${port}${pathname.startsWith('/') ? pathname : `/${pathname}`}`;
+  return new Promise((resolve) => {
+    const mod = scheme === 'https' ? https : http;
+    const req = mod.get(url, { headers, timeout: timeoutMs, agent: false, rejectUnauthorized: false }, (res) => {
+      const status = res.statusCode ?? 0;
+      res.resume();
+      res.on('end', () => undefined);
+      if (status >= 200 && status < 400) resolve({ ok: true, message: `HTTP probe succeeded with statuscode: ${status}` });
+      else resolve({ ok: false, message: `HTTP probe failed with statuscode: ${status}` });
+    });
+    req.on('timeout', () => {
+      req.destroy();
+      resolve({ ok: false, message: `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` });
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const reason = err.code === 'ECONNREFUSED' ? `dial tcp ${host}:${port}: connect: connection refused` : err.message;
+      resolve({ ok: false, message: `Get "${url}": ${reason}` });
+    });
+  });
+}
+
+function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeOutcome> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ ok: false, message: `dial tcp ${host}:${port}: i/o timeout` });
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ ok: true, message: 'tcp probe succeeded' });
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve({ ok: false, message: `dial tcp ${host}:${port}: connect: ${err.code === 'ECONNREFUSED' ? 'connection refused' : err.message}` });
+    });
+  });
+}

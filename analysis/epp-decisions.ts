@@ -1,0 +1,180 @@
+/**
+ * The EPP decision analyzer: counts "Scoring decision" picks per endpoint and per workload, and scheduling
+ * failures, from EPP JSON (zap) log lines. Replaces the seed's `rg | rg -o | sed | sort | uniq -c`.
+ *
+ * Counting rules:
+ *  - a decision is a JSON line whose `msg` is exactly "Scoring decision" and whose `selected` is an array;
+ *    every selected endpoint is counted (maxNumOfEndpoints > 1 gives several picks per decision);
+ *  - a failure is any line, JSON or text, that mentions `InferencePoolResourceExhausted` or
+ *    `failed to run scheduler profile` (in msg, error, err, anywhere); a line mentioning both counts for both;
+ *  - every other non-blank line (non-JSON, other messages, "Scoring breakdown", malformed decisions)
+ *    counts as skipped; blank lines are ignored;
+ *  - with `sinceTs`, lines whose timestamp (kubectl `--timestamps` prefix, else the JSON `ts`) is older
+ *    are ignored entirely, like `kubectl logs --since`; lines without a timestamp are kept.
+ */
+import type { Readable } from 'node:stream';
+import { forEachLine } from './line-splitter.ts';
+import { parseJsonObject, parseTimestamp, peekJsonTs, splitPrefixes } from './log-line.ts';
+import { workloadOf } from './workload.ts';
+import { type LoadedProfile, mentionsLoadedProfile, parseLoadedProfileLine } from './epp-profile-log.ts';
+
+export { parseLoadedProfiles, parseLoadedProfileLine, currentProfiles, type LoadedProfile } from './epp-profile-log.ts';
+export { parseScoringBreakdown, type ScoringBreakdown } from './scoring-breakdown.ts';
+export { workloadOf } from './workload.ts';
+
+export const EXHAUSTED = 'InferencePoolResourceExhausted';
+export const PROFILE_FAILED = 'failed to run scheduler profile';
+
+export interface FailureCounts {
+  InferencePoolResourceExhausted: number;
+  failedToRunSchedulerProfile: number;
+}
+
+export interface DecisionCounts {
+  decisions: number;
+  byEndpoint: Record<string, number>;
+  byWorkload: Record<string, number>;
+  failures: FailureCounts;
+  skippedLines: number;
+}
+
+export interface AnalyzeOptions {
+  /** Ignore lines older than this, epoch seconds. */
+  sinceTs?: number;
+}
+
+export interface DecisionCounter {
+  push(line: string): void;
+  result(): DecisionCounts;
+  /** Loaded-profile start lines seen so far, in order (at most the last 100). */
+  loadedProfiles(): LoadedProfile[];
+}
+
+const MAX_PROFILES_KEPT = 100;
+
+export function createDecisionCounter(options: AnalyzeOptions = {}): DecisionCounter {
+  const { sinceTs } = options;
+  const byEndpoint = new Map<string, number>();
+  const failures: FailureCounts = { InferencePoolResourceExhausted: 0, failedToRunSchedulerProfile: 0 };
+  const profiles: LoadedProfile[] = [];
+  let decisions = 0;
+  let skippedLines = 0;
+
+  const tooOld = (prefixTs: number | undefined, body: string, obj?: Record<string, unknown>): boolean => {
+    if (sinceTs === undefined) return false;
+    const ts = prefixTs ?? (obj ? parseTimestamp(obj.ts) : peekJsonTs(body));
+    return ts !== undefined && ts < sinceTs;
+  };
+
+  const countDecision = (body: string, prefixTs: number | undefined): 'counted' | 'old' | 'no' => {
+    const obj = parseJsonObject(body);
+    if (!obj || obj.msg !== 'Scoring decision' || !Array.isArray(obj.selected)) return 'no';
+    if (tooOld(prefixTs, body, obj)) return 'old';
+    decisions++;
+    for (const item of obj.selected) {
+      const endpoint = endpointName(item);
+      if (endpoint !== undefined) byEndpoint.set(endpoint, (byEndpoint.get(endpoint) ?? 0) + 1);
+    }
+    return 'counted';
+  };
+
+  return {
+    push(line: string): void {
+      if (line.length === 0 || line.trim() === '') return;
+      const exhausted = line.includes(EXHAUSTED);
+      const profileFailed = line.includes('ailed to run scheduler profile');
+      if (line.includes('Scoring decision')) {
+        const { body, prefixTs } = splitPrefixes(line);
+        const outcome = countDecision(body, prefixTs);
+        if (outcome !== 'no') return;
+      }
+      if (exhausted || profileFailed) {
+        const { body, prefixTs } = splitPrefixes(line);
+        if (tooOld(prefixTs, body)) return;
+        if (exhausted) failures.InferencePoolResourceExhausted++;
+        if (profileFailed) failures.failedToRunSchedulerProfile++;
+        return;
+      }
+      if (sinceTs !== undefined) {
+        const { body, prefixTs } = splitPrefixes(line);
+        if (tooOld(prefixTs, body)) return;
+      }
+      if (mentionsLoadedProfile(line)) {
+        const profile = parseLoadedProfileLine(line);
+        if (profile) {
+          if (profiles.length >= MAX_PROFILES_KEPT) profiles.shift();
+          profiles.push(profile);
+        }
+      }
+      skippedLines++;
+    },
+    result(): DecisionCounts {
+      const byWorkload = new Map<string, number>();
+      for (const [endpoint, n] of byEndpoint) {
+        const w = workloadOf(endpoint);
+        byWorkload.set(w, (byWorkload.get(w) ?? 0) + n);
+      }
+      return {
+        decisions,
+        byEndpoint: sortedRecord(byEndpoint),
+        byWorkload: sortedRecord(byWorkload),
+        failures: { ...failures },
+        skippedLines,
+      };
+    },
+    loadedProfiles(): LoadedProfile[] {
+      return [...profiles];
+    },
+  };
+}
+
+/** Counts over an in-memory list of lines (tests, small logs already fetched). */
+export function countDecisions(lines: Iterable<string>, options: AnalyzeOptions = {}): DecisionCounts {
+  const counter = createDecisionCounter(options);
+  for (const line of lines) counter.push(line);
+  return counter.result();
+}
+
+export interface StreamAnalysis {
+  counts: DecisionCounts;
+  loadedProfiles: LoadedProfile[];
+}
+
+/** Streams a log (file, stdin, `kubectl logs` output) through the counter in constant memory. */
+export async function analyzeStream(
+  readable: Readable | AsyncIterable<Buffer | string>,
+  options: AnalyzeOptions = {},
+): Promise<DecisionCounts> {
+  return (await analyzeStreamDetailed(readable, options)).counts;
+}
+
+export async function analyzeStreamDetailed(
+  readable: Readable | AsyncIterable<Buffer | string>,
+  options: AnalyzeOptions = {},
+): Promise<StreamAnalysis> {
+  const counter = createDecisionCounter(options);
+  await forEachLine(readable as AsyncIterable<Buffer | string>, (line) => counter.push(line));
+  return { counts: counter.result(), loadedProfiles: counter.loadedProfiles() };
+}
+
+/** Total picks (≥ decisions when one decision selects several endpoints). */
+export function totalPicks(counts: Pick<DecisionCounts, 'byWorkload'>): number {
+  return Object.values(counts.byWorkload).reduce((a, b) => a + b, 0);
+}
+
+/** `"ns/pod"`, or `{name|pod|address: ...}` from builds that log objects. */
+function endpointName(item: unknown): string | undefined {
+  if (typeof item === 'string') return item.trim() === '' ? undefined : item.trim();
+  if (item && typeof item === 'object') {
+    const o = item as Record<string, unknown>;
+    const v = o.name ?? o.pod ?? o.address;
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  }
+  return undefined;
+}
+
+/** Highest count first, then by name: stable, readable output. */
+function sortedRecord(map: Map<string, number>): Record<string, number> {
+  const entries = [...map.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return Object.fromEntries(entries);
+}

@@ -22,6 +22,7 @@ const SCORER_KEYS = ['scorers', 'per_scorer', 'perScorer', 'scores'];
  *  - `scorers: { "<scorer>": { "<endpoint>": 0.5 } }` or `{ "<scorer>": { weight: 1, scores: {...} } }`
  *  - `scorers: [{ scorer|name|type: "<scorer>", weight?, scores: {...} | ["ep=0.5"] }]`
  *  - `weighted` / `weighted_scores` / `total`: `{ "<endpoint>": 0.5 }` or `["ep=0.5", ...]`
+ *  - per endpoint (the twin's EPP): `endpoints: [{ endpoint, total, scorers: { "<scorer>": { raw, weight, weighted } } }]`
  * Returns undefined for any other line.
  */
 export function parseScoringBreakdown(line: string): ScoringBreakdown | undefined {
@@ -38,6 +39,7 @@ export function parseScoringBreakdown(line: string): ScoringBreakdown | undefine
     const value = obj[key];
     if (value !== undefined) Object.assign(out.scorers, scorerTable(value));
   }
+  if (Array.isArray(obj.endpoints)) addPerEndpoint(out, obj.endpoints);
   for (const key of WEIGHTED_KEYS) {
     const scores = endpointScores(obj[key]);
     if (scores) {
@@ -46,6 +48,25 @@ export function parseScoringBreakdown(line: string): ScoringBreakdown | undefine
     }
   }
   return out;
+}
+
+function addPerEndpoint(out: ScoringBreakdown, endpoints: unknown[]): void {
+  const weighted: EndpointScores = {};
+  for (const item of endpoints) {
+    if (!isObject(item)) continue;
+    const endpoint = item.endpoint ?? item.name ?? item.pod;
+    if (typeof endpoint !== 'string') continue;
+    if (typeof item.total === 'number') weighted[endpoint] = item.total;
+    if (!isObject(item.scorers)) continue;
+    for (const [scorer, entry] of Object.entries(item.scorers)) {
+      const raw = typeof entry === 'number' ? entry : isObject(entry) ? (entry.raw ?? entry.score) : undefined;
+      if (typeof raw !== 'number') continue;
+      const row = (out.scorers[scorer] ??= { scores: {} });
+      row.scores[endpoint] = raw;
+      if (isObject(entry) && typeof entry.weight === 'number') row.weight = entry.weight;
+    }
+  }
+  if (Object.keys(weighted).length > 0) out.weighted = weighted;
 }
 
 function scorerTable(value: unknown): ScoringBreakdown['scorers'] {

@@ -193,3 +193,15 @@ test('text table: aligned columns with shares of all picks', () => {
   expect(out).toMatch(/failed to run scheduler profile +1/);
   expect(out).toContain('decisions: 60');
 });
+
+test('scoring breakdown: the twin EPP per-endpoint shape', () => {
+  const line =
+    '{"level":"info","ts":1732500000.5,"msg":"Scoring breakdown","request_id":"r9","model":"m","prompt_len":33,"profile":"default","endpoints":[{"endpoint":"ns/a","total":1,"scorers":{"active-request-scorer":{"raw":1,"weight":1,"weighted":1}}},{"endpoint":"ns/b","total":0.5,"scorers":{"active-request-scorer":{"raw":0.5,"weight":1,"weighted":0.5}}}]}';
+  expect(parseScoringBreakdown(line)).toEqual({
+    requestId: 'r9',
+    model: 'm',
+    promptLen: 33,
+    scorers: { 'active-request-scorer': { weight: 1, scores: { 'ns/a': 1, 'ns/b': 0.5 } } },
+    weighted: { 'ns/a': 1, 'ns/b': 0.5 },
+  });
+});

@@ -1,0 +1,241 @@
+/**
+ * The engine model: a scheduler with `maxNumSeqs` running slots and a FIFO waiting queue (admission also needs
+ * KV room for prompt + max tokens), prefill time from the prompt, tokens produced one step at a time, KV
+ * transfer through the connector, and death (the decode IndexError) that fails every request in flight.
+ */
+import type { KvConnector } from './kv/connector.ts';
+import { RecentIds } from './kv/store.ts';
+import { interTokenMs, prefillMs, sleep } from './latency.ts';
+import type { Logger } from './log.ts';
+import type { Faults } from './faults.ts';
+import type { SimMetrics } from './metrics.ts';
+import type { SimSettings } from './settings.ts';
+import { apiServerDeathLines, crashSummaryLine, ENGINE_FATAL_WHERE, engineCoreTraceback, OUTPUT_HANDLER_WHERE } from './traceback.ts';
+import { tokenText } from './tokens.ts';
+
+export interface EngineRequest {
+  requestId: string;
+  promptTokens: number;
+  maxTokens: number;
+  /** finish_reason when maxTokens is reached: "length" when the client set max_tokens, else "stop". */
+  finishReason: 'length' | 'stop';
+}
+
+export interface EngineResult {
+  finishReason: 'length' | 'stop';
+  promptTokens: number;
+  completionTokens: number;
+  kv: 'hit' | 'miss' | 'none';
+}
+
+export class EngineDeadError extends Error {
+  override name = 'EngineDeadError';
+  constructor() {
+    super('EngineCore encountered an issue. See stack trace (above) for the root cause.');
+  }
+}
+
+export class RequestAbortedError extends Error {
+  override name = 'RequestAbortedError';
+}
+
+interface Sequence {
+  req: EngineRequest;
+  ac: AbortController;
+  heldTokens: number;
+  reserve: number;
+  running: boolean;
+}
+
+interface QueueEntry {
+  seq: Sequence;
+  admit: () => void;
+  cancel: (e: unknown) => void;
+}
+
+export interface EngineDeps {
+  settings: SimSettings;
+  maxNumSeqs: number;
+  faults: Faults;
+  log: Logger;
+  kv?: KvConnector;
+  /** Called once, after the death lines are logged. */
+  onDeath?: (cause: string) => void;
+}
+
+export class Engine {
+  private readonly live = new Set<Sequence>();
+  private readonly queue: QueueEntry[] = [];
+  private readonly aborted = new RecentIds();
+  private runningCount = 0;
+  private waitingCount = 0;
+  private reservedTokens = 0;
+  private dead = false;
+  metrics?: SimMetrics;
+
+  constructor(private readonly deps: EngineDeps) {}
+
+  get alive(): boolean {
+    return !this.dead;
+  }
+  running(): number {
+    return this.runningCount;
+  }
+  waiting(): number {
+    return this.waitingCount;
+  }
+  kvCacheUsage(): number {
+    let held = 0;
+    for (const s of this.live) if (s.running) held += s.heldTokens;
+    return Math.min(1, held / this.deps.settings.kvCapacityTokens);
+  }
+  inFlightIds(): string[] {
+    return [...this.live].map((s) => s.req.requestId);
+  }
+  wasAborted(requestId: string): boolean {
+    return this.aborted.has(requestId);
+  }
+
+  /** Runs one request; onToken gets each token as it is produced. Rejects with EngineDeadError or RequestAbortedError. */
+  async generate(req: EngineRequest, signal: AbortSignal, onToken: (text: string, index: number) => void): Promise<EngineResult> {
+    if (this.dead) throw new EngineDeadError();
+    const s = this.deps.settings;
+    const seq: Sequence = { req, ac: new AbortController(), heldTokens: 0, reserve: req.promptTokens + req.maxTokens, running: false };
+    const onClientAbort = (): void => seq.ac.abort(new RequestAbortedError(`request ${req.requestId} aborted by the client`));
+    if (signal.aborted) throw new RequestAbortedError(`request ${req.requestId} aborted by the client`);
+    signal.addEventListener('abort', onClientAbort, { once: true });
+    this.live.add(seq);
+    this.waitingCount++;
+    let waiting = true;
+    const start = performance.now();
+    let generated = 0;
+    let kv: EngineResult['kv'] = 'none';
+    const { crash } = this.deps.faults.admitToEngine();
+    try {
+      if (this.deps.kv) {
+        const outcome = await this.deps.kv.receive(req.requestId, req.promptTokens, seq.ac.signal);
+        this.throwIfStopped(seq);
+        if (outcome === 'hit') this.metrics?.kvHit();
+        if (outcome === 'miss') this.metrics?.kvMiss();
+        kv = outcome === 'not-consumer' ? 'none' : outcome;
+      }
+      await this.acquireSlot(seq);
+      waiting = false;
+      this.waitingCount--;
+      seq.heldTokens = req.promptTokens;
+      await sleep(prefillMs(s, req.promptTokens, kv === 'hit'), seq.ac.signal);
+      if (crash) {
+        this.die('IndexError fault');
+        throw new EngineDeadError();
+      }
+      if (this.deps.kv) await this.deps.kv.send(req.requestId, req.promptTokens);
+      this.throwIfStopped(seq);
+      let last = performance.now();
+      this.metrics?.observeTtft((last - start) / 1000);
+      for (let i = 0; i < req.maxTokens; i++) {
+        if (i > 0) {
+          await sleep(interTokenMs(s, this.runningCount), seq.ac.signal);
+          const now = performance.now();
+          this.metrics?.observeItl((now - last) / 1000);
+          last = now;
+        }
+        generated++;
+        seq.heldTokens++;
+        onToken(tokenText(i), i);
+      }
+      this.metrics?.finish(req.finishReason, (performance.now() - start) / 1000, req.promptTokens, generated);
+      return { finishReason: req.finishReason, promptTokens: req.promptTokens, completionTokens: generated, kv };
+    } catch (e) {
+      if (this.dead) throw new EngineDeadError();
+      if (seq.ac.signal.aborted) {
+        this.aborted.add(req.requestId);
+        this.metrics?.finish('abort', (performance.now() - start) / 1000, req.promptTokens, generated);
+        throw new RequestAbortedError(`request ${req.requestId} aborted by the client`);
+      }
+      throw e;
+    } finally {
+      signal.removeEventListener('abort', onClientAbort);
+      if (waiting) this.waitingCount--;
+      this.release(seq);
+    }
+  }
+
+  /** The engine process dies: log vLLM's lines, fail everything in flight, tell the owner. Idempotent. */
+  die(cause: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    const inFlight = this.inFlightIds();
+    const log = this.deps.log;
+    for (const line of engineCoreTraceback()) log.engine('ERROR', ENGINE_FATAL_WHERE, line);
+    for (const line of apiServerDeathLines()) log.api('ERROR', OUTPUT_HANDLER_WHERE, line);
+    log.api('ERROR', 'twin', crashSummaryLine(this.deps.faults.engineRequestCount, inFlight, cause));
+    for (const seq of this.live) seq.ac.abort(new EngineDeadError());
+    for (const q of this.queue.splice(0)) q.cancel(new EngineDeadError());
+    this.deps.onDeath?.(cause);
+  }
+
+  /** Aborts every request (shutdown). */
+  abortAll(): void {
+    for (const seq of this.live) seq.ac.abort(new RequestAbortedError('server shutting down'));
+  }
+
+  private throwIfStopped(seq: Sequence): void {
+    if (this.dead) throw new EngineDeadError();
+    if (seq.ac.signal.aborted) throw seq.ac.signal.reason;
+  }
+
+  private canAdmit(seq: Sequence): boolean {
+    if (this.runningCount >= this.deps.maxNumSeqs) return false;
+    return this.runningCount === 0 || this.reservedTokens + seq.reserve <= this.deps.settings.kvCapacityTokens;
+  }
+
+  private admitNow(seq: Sequence): void {
+    seq.running = true;
+    this.runningCount++;
+    this.reservedTokens += seq.reserve;
+  }
+
+  private acquireSlot(seq: Sequence): Promise<void> {
+    if (this.queue.length === 0 && this.canAdmit(seq)) {
+      this.admitNow(seq);
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const signal = seq.ac.signal;
+      const onAbort = (): void => {
+        const i = this.queue.indexOf(entry);
+        if (i >= 0) this.queue.splice(i, 1);
+        reject(signal.reason);
+      };
+      const entry: QueueEntry = {
+        seq,
+        admit: () => {
+          signal.removeEventListener('abort', onAbort);
+          this.admitNow(seq);
+          resolve();
+        },
+        cancel: (e) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
+      if (signal.aborted) return reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(entry);
+    });
+  }
+
+  private release(seq: Sequence): void {
+    this.live.delete(seq);
+    if (seq.running) {
+      seq.running = false;
+      this.runningCount--;
+      this.reservedTokens -= seq.reserve;
+    }
+    // FIFO: admit from the head while it fits.
+    for (let head = this.queue[0]; head && !this.dead && this.canAdmit(head.seq); head = this.queue[0]) {
+      this.queue.shift();
+      head.admit();
+    }
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * `startVllmSim(options)`: one vLLM simulator (HTTP server + engine + KV connector + faults), in-process.
+ * main.ts wraps it as the program the twin runs for `vllm/vllm-openai` images.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseVllmArgs, type VllmArgs } from './args.ts';
+import { Engine } from './engine.ts';
+import { Faults, parseFaultJson } from './faults.ts';
+import { createKvConnector, type KvConnector } from './kv/connector.ts';
+import { createLogger, defaultSink, type LogSink } from './log.ts';
+import { createSimMetrics } from './metrics.ts';
+import { createRequestHandler, type SimState } from './server.ts';
+import { readSettings, type Env } from './settings.ts';
+
+export interface VllmSimOptions {
+  /** The container args, e.g. ['serve', 'Qwen/Qwen3-Coder-30B-A3B-Instruct', '--port=0', '--max-model-len=2048']. */
+  args: readonly string[];
+  /** VLLM_SIM_*, POD_*, PD_TWIN_MOUNTS. Default: process.env. */
+  env?: Env;
+  /** Overrides --host (tests use 127.0.0.1). */
+  host?: string;
+  /** Where log lines go. Default: stdout (INFO) / stderr (WARNING, ERROR). */
+  log?: LogSink;
+  /** The engine died (IndexError fault). main.ts exits 1; in-process the simulator stays dead (/health 503). */
+  onFatal?: (cause: string) => void;
+}
+
+export interface VllmSim {
+  url: string;
+  port: number;
+  /** P2P: the KV receiver's port. */
+  kvPort?: number;
+  /** FS: the host directory KV blocks go to. */
+  kvStorageDir?: string;
+  args: VllmArgs;
+  faults: Faults;
+  state(): SimState;
+  /** Resolves when the simulator is healthy (after VLLM_SIM_STARTUP_MS). */
+  ready: Promise<void>;
+  /** Resolves with the cause when the engine dies. */
+  died: Promise<string>;
+  stop(): Promise<void>;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export async function startVllmSim(o: VllmSimOptions): Promise<VllmSim> {
+  const env = o.env ?? process.env;
+  const args = parseVllmArgs(o.args);
+  const settings = readSettings(env);
+  const faults = new Faults(settings.faultsJson ? parseFaultJson(settings.faultsJson) : {});
+  const log = createLogger(o.log ?? defaultSink);
+  const host = o.host ?? args.host;
+  const maxNumSeqs = args.maxNumSeqs ?? settings.maxNumSeqs;
+
+  log.api('INFO', 'api_server.py:1839', 'vLLM API server version 0.15.0');
+  log.api('INFO', 'utils.py:233', `non-default args: ${JSON.stringify({ model_tag: args.model, ...args.given })}`);
+  log.engine(
+    'INFO',
+    'core.py:93',
+    `Initializing a V1 LLM engine (v0.15.0) with config: model='${args.model}', served_model_name=${args.servedModelNames.join(',')}, ` +
+      `max_seq_len=${args.maxModelLen}, max_num_seqs=${maxNumSeqs}, kv_transfer_config=${args.kvTransfer ? JSON.stringify(args.kvTransfer) : 'None'}`,
+  );
+
+  let state: SimState = 'starting';
+  let resolveDied: (cause: string) => void = () => {};
+  const died = new Promise<string>((r) => (resolveDied = r));
+  let kv: KvConnector | undefined;
+  if (args.kvTransfer) {
+    kv = await createKvConnector({
+      config: args.kvTransfer,
+      listenHost: host,
+      mountsJson: env['PD_TWIN_MOUNTS'],
+      waitMs: settings.kvWaitMs,
+      sendTimeoutMs: settings.kvSendTimeoutMs,
+      bytesPerToken: settings.kvBytesPerToken,
+      log,
+      onBlockArrived: (requestId) => {
+        if (faults.crashOnAbortedKv() && engine.wasAborted(requestId)) {
+          engine.die(`KV block arrived for aborted request ${requestId}`);
+        }
+      },
+    });
+    const kt = args.kvTransfer;
+    if (kt.connector === 'P2pNcclConnector') {
+      log.engine(
+        'INFO',
+        'p2p_nccl_engine.py:137',
+        `P2pNcclEngine init, rank:${kt.rank}, local_rank:0, http_address:${host}:${args.port}, zmq_address:${kt.ip}:${kv.port ?? kt.port}, ` +
+          `kv_role:${kt.role}, send_type:PUT_ASYNC, buffer_size_threshold:1000000000.00`,
+      );
+    } else {
+      log.engine('INFO', 'example_connector.py:98', `ExampleConnector init, kv_role:${kt.role}, shared_storage_path:${kt.sharedStoragePath ?? ''} (host dir ${kv.storageDir ?? ''})`);
+    }
+  }
+  const engine: Engine = new Engine({
+    settings,
+    maxNumSeqs,
+    faults,
+    log,
+    kv,
+    onDeath: (cause) => {
+      state = 'dead';
+      resolveDied(cause);
+      o.onFatal?.(cause);
+    },
+  });
+  const metrics = createSimMetrics(args.servedModelNames[0] ?? args.model, engine);
+  engine.metrics = metrics;
+
+  const hung = new Set<http.ServerResponse>();
+  const server = http.createServer(
+    createRequestHandler({
+      state: () => state,
+      engine,
+      faults,
+      metrics,
+      log,
+      servedModelNames: args.servedModelNames,
+      model: args.model,
+      maxModelLen: args.maxModelLen,
+      defaultCompletionTokens: settings.defaultCompletionTokens,
+      accessLog: args.accessLog,
+      podName: env['POD_NAME'],
+      createdAt: Math.floor(Date.now() / 1000),
+      hung,
+    }),
+  );
+  server.keepAliveTimeout = 5_000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(args.port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    await kv?.close();
+    throw e;
+  }
+  const port = (server.address() as AddressInfo).port;
+  log.api('INFO', 'api_server.py:1880', `Starting vLLM API server 0 on http://${host}:${port}`);
+  log.uvicorn(`Started server process [1]`);
+  log.uvicorn('Waiting for application startup.');
+
+  let startupTimer: NodeJS.Timeout | undefined;
+  const ready = new Promise<void>((resolve) => {
+    startupTimer = setTimeout(() => {
+      if (state === 'starting') {
+        state = 'ready';
+        log.uvicorn('Application startup complete.');
+      }
+      resolve();
+    }, settings.startupMs);
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      clearTimeout(startupTimer);
+      if (state !== 'dead') state = 'stopping';
+      log.uvicorn('Shutting down');
+      engine.abortAll();
+      for (const res of hung) res.destroy();
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await Promise.all([closed, kv?.close()]);
+      log.uvicorn('Waiting for application shutdown.');
+      log.uvicorn('Application shutdown complete.');
+      log.uvicorn('Finished server process [1]');
+    })());
+
+  return {
+    url: `http://${urlHost(host)}:${port}`,
+    port,
+    kvPort: kv?.port,
+    kvStorageDir: kv?.storageDir,
+    args,
+    faults,
+    state: () => state,
+    ready,
+    died,
+    stop,
+  };
+}

@@ -50,6 +50,7 @@ export class PickService {
         : { status: 429, body: { error: `inference gateway: ${RESOURCE_EXHAUSTED_ERROR}` } };
     }
     datastore.track(req.requestId, r.selected);
+    if (this.started.size >= 10_000) this.forgetExpired();
     this.started.set(req.requestId, { at: t0, model: req.model });
     metrics?.schedulerE2e.observe((performance.now() - t0) / 1000);
     this.o.log(decisionLine(scheduler, req, r, ts));
@@ -72,11 +73,16 @@ export class PickService {
     return this.o.datastore.done(requestId);
   }
 
+  private forgetExpired(): void {
+    const limit = performance.now() - this.o.scheduler.requestTimeoutMs;
+    for (const [id, s] of this.started) if (s.at < limit) this.started.delete(id);
+  }
+
   /** Twin-only debug view (GET /v1/state). */
   state() {
     const ds = this.o.datastore;
     ds.expire();
-    for (const [id, s] of this.started) if (performance.now() - s.at > this.o.scheduler.requestTimeoutMs) this.started.delete(id);
+    this.forgetExpired();
     return {
       synced: ds.synced,
       profile: this.o.scheduler.profile.name,

@@ -1,0 +1,214 @@
+import { expect, test } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const MAIN = path.resolve('twin/sims/epp/main.ts');
+
+const ACTIVE = `apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: active-request-scorer
+  parameters: {requestTimeout: "2m"}
+- type: max-score-picker
+- type: single-profile-handler
+schedulingProfiles:
+- name: default
+  plugins:
+  - pluginRef: max-score-picker
+  - pluginRef: active-request-scorer
+    weight: 1
+`;
+
+const QUEUE = `apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: queue-scorer
+- type: max-score-picker
+`;
+
+interface Epp {
+  proc: ChildProcess;
+  out: string[];
+  grpc: string;
+  health: string;
+  metrics: string;
+  exited: Promise<number | null>;
+}
+
+const started: ChildProcess[] = [];
+const servers: http.Server[] = [];
+let dir: string;
+
+test.beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'epp-sim-'));
+});
+
+test.afterAll(async () => {
+  for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  await Promise.all(servers.map((s) => new Promise((r) => { s.closeAllConnections(); s.close(r); })));
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function startEpp(args: string[]): { proc: ChildProcess; out: string[]; exited: Promise<number | null> } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, EPP_SCRAPE_INTERVAL_MS: '50', POD_IP: '' },
+  });
+  started.push(proc);
+  const out: string[] = [];
+  let buf = '';
+  proc.stdout!.on('data', (c: Buffer) => {
+    buf += c.toString();
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    out.push(...parts);
+  });
+  proc.stderr!.on('data', (c: Buffer) => out.push(`stderr: ${c.toString()}`));
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  return { proc, out, exited };
+}
+
+async function runningEpp(config: string, endpoints: unknown[]): Promise<Epp> {
+  const cfg = path.join(dir, `cfg-${started.length}.yaml`);
+  fs.writeFileSync(cfg, config);
+  const e = startEpp([
+    '--pool-name', 'vllm-proxy-performance', '--pool-namespace=llm-d-vllm', `--config-file=${cfg}`,
+    '--grpc-port=0', '--grpc-health-port', '0', '--metrics-port=0', '--zap-encoder=json', '-v=4',
+    '--listen-host=127.0.0.1', '--static-endpoints', JSON.stringify(endpoints),
+  ]);
+  await expect.poll(() => e.out.some((l) => l.includes('EPP servers listening')), { timeout: 20_000 }).toBe(true);
+  const ports = JSON.parse(e.out.find((l) => l.includes('EPP servers listening'))!);
+  return {
+    ...e,
+    grpc: `http://127.0.0.1:${ports.grpcPort}`,
+    health: `http://127.0.0.1:${ports.grpcHealthPort}`,
+    metrics: `http://127.0.0.1:${ports.metricsPort}`,
+  };
+}
+
+/** A tiny model-server stand-in exposing vLLM gauges on /metrics. */
+async function metricsServer(waiting: number): Promise<number> {
+  const s = http.createServer((_req, res) => {
+    res.end(`# TYPE vllm:num_requests_waiting gauge\nvllm:num_requests_waiting{model_name="m"} ${waiting}\nvllm:num_requests_running{model_name="m"} 1\nvllm:kv_cache_usage_perc{model_name="m"} 0.25\n`);
+  });
+  servers.push(s);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return (s.address() as AddressInfo).port;
+}
+
+async function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  return { status: res.status, body: await res.json() };
+}
+
+test('picks spread over two endpoints under concurrency, in-flight returns to 0 after done', async () => {
+  const epp = await runningEpp(ACTIVE, [
+    { namespace: 'llm-d-vllm', name: 'vllm-p2p-proxy-aaa-1', address: '127.0.0.1', port: 1, labels: { role: 'proxy' } },
+    { namespace: 'llm-d-vllm', name: 'vllm-fs-proxy-bbb-2', address: '127.0.0.1', port: 2, labels: { role: 'proxy' } },
+  ]);
+  expect((await fetch(`${epp.health}/healthz`)).status).toBe(200);
+  expect((await fetch(`${epp.health}/`)).status).toBe(200);
+  const ids = Array.from({ length: 12 }, (_, i) => `req-${i}`);
+  const picks = await Promise.all(ids.map((id) => post(`${epp.grpc}/v1/pick`, { requestId: id, model: 'm', promptLength: 5, headers: {} })));
+  const byPod = new Map<string, number>();
+  for (const p of picks) {
+    expect(p.status).toBe(200);
+    byPod.set(p.body.endpoints[0].pod, (byPod.get(p.body.endpoints[0].pod) ?? 0) + 1);
+  }
+  expect([...byPod.values()]).toEqual([6, 6]);
+  let state = await (await fetch(`${epp.grpc}/v1/state`)).json();
+  expect(state.inFlightRequests).toBe(12);
+  await Promise.all(ids.map((id) => post(`${epp.grpc}/v1/done`, { requestId: id })));
+  state = await (await fetch(`${epp.grpc}/v1/state`)).json();
+  expect(state.inFlightRequests).toBe(0);
+  expect(state.endpoints.map((e: { inFlight: number }) => e.inFlight)).toEqual([0, 0]);
+
+  const decisions = epp.out.filter((l) => l.includes('"msg":"Scoring decision"'));
+  expect(decisions).toHaveLength(12);
+  expect(epp.out.filter((l) => l.includes('"msg":"Scoring breakdown"'))).toHaveLength(12);
+  expect(JSON.parse(epp.out[0]!)).toMatchObject({ msg: 'Loaded scheduling profile', Scorers: ['active-request-scorer'], Filters: [] });
+
+  const metrics = await (await fetch(`${epp.metrics}/metrics`)).text();
+  expect(metrics).toContain('inference_objective_request_total{model_name="m",target_model_name="m"} 12');
+  expect(metrics).toContain('inference_pool_ready_pods{name="vllm-proxy-performance"} 2');
+  expect(metrics).toMatch(/inference_extension_scheduler_e2e_duration_seconds_count 12/);
+  expect(metrics).toMatch(/inference_objective_request_duration_seconds_count\{[^}]*\} 12/);
+
+  epp.proc.kill('SIGTERM');
+  expect(await epp.exited).toBe(0);
+});
+
+test('queue-scorer follows scraped vllm:num_requests_waiting', async () => {
+  const busy = await metricsServer(7);
+  const idle = await metricsServer(0);
+  const epp = await runningEpp(QUEUE, [
+    { namespace: 'ns', name: 'busy', address: '127.0.0.1', port: busy },
+    { namespace: 'ns', name: 'idle', address: '127.0.0.1', port: idle },
+  ]);
+  await expect
+    .poll(async () => {
+      const s = await (await fetch(`${epp.grpc}/v1/state`)).json();
+      return s.endpoints.map((e: { metrics: { waiting: number } }) => e.metrics.waiting);
+    }, { timeout: 10_000 })
+    .toEqual([7, 0]);
+  for (let i = 0; i < 5; i++) {
+    const p = await post(`${epp.grpc}/v1/pick`, { requestId: `q${i}`, model: 'm', promptLength: 1, headers: {} });
+    expect(p.body.endpoints[0].pod).toBe('ns/idle');
+  }
+  const metrics = await (await fetch(`${epp.metrics}/metrics`)).text();
+  expect(metrics).toContain('inference_pool_average_queue_size{name="vllm-proxy-performance"} 3.5');
+  expect(metrics).toContain('inference_pool_average_kv_cache_utilization{name="vllm-proxy-performance"} 0.25');
+  epp.proc.kill('SIGTERM');
+  expect(await epp.exited).toBe(0);
+});
+
+test('no candidate after filters: 429 with InferencePoolResourceExhausted; empty pool: 503', async () => {
+  const byBackend = ACTIVE.replace(
+    'plugins:\n- type: active-request-scorer',
+    'plugins:\n- type: by-label-selector\n  name: by-kv-backend\n  parameters:\n    matchLabels: {llm-d.ai/kv-backend: nvlink}\n- type: active-request-scorer',
+  ).replace('  - pluginRef: max-score-picker', '  - pluginRef: by-kv-backend\n  - pluginRef: max-score-picker');
+  const epp = await runningEpp(byBackend, [{ namespace: 'ns', name: 'p', address: '127.0.0.1', port: 1 }]);
+  const p = await post(`${epp.grpc}/v1/pick`, { requestId: 'x', model: 'm', promptLength: 1, headers: {} });
+  expect(p.status).toBe(429);
+  expect(p.body.error).toContain('inference gateway: InferencePoolResourceExhausted');
+  await expect.poll(() => epp.out.some((l) => l.includes('"msg":"failed to run scheduler profile"'))).toBe(true);
+  const metrics = await (await fetch(`${epp.metrics}/metrics`)).text();
+  expect(metrics).toMatch(/inference_objective_request_error_total\{[^}]*error_code="InferencePoolResourceExhausted"[^}]*\} 1/);
+  epp.proc.kill('SIGTERM');
+  expect(await epp.exited).toBe(0);
+
+  const empty = await runningEpp(ACTIVE, []);
+  expect((await post(`${empty.grpc}/v1/pick`, { requestId: 'y', model: 'm' })).status).toBe(503);
+  empty.proc.kill('SIGTERM');
+  expect(await empty.exited).toBe(0);
+});
+
+test('unknown plugin type or broken YAML: one JSON error line and exit 1', async () => {
+  for (const [config, expected] of [
+    ['plugins:\n- type: teleport-scorer\n', 'unknown plugin type "teleport-scorer"'],
+    ['plugins: [\n  - {type: x\n', 'failed to parse EndpointPickerConfig YAML'],
+  ] as const) {
+    const cfg = path.join(dir, `bad-${started.length}.yaml`);
+    fs.writeFileSync(cfg, config);
+    const e = startEpp(['--pool-name', 'p', `--config-file=${cfg}`, '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0', '--static-endpoints', '[]']);
+    expect(await e.exited).toBe(1);
+    const last = JSON.parse(e.out.filter((l) => l.startsWith('{')).at(-1)!);
+    expect(last.level).toBe('error');
+    expect(last.error).toContain(expected);
+    expect(e.out.join('\n')).not.toMatch(/\n\s+at /);
+  }
+});
+
+test('the config path resolves through PD_TWIN_MOUNTS', async () => {
+  const hostDir = path.join(dir, 'mount');
+  fs.mkdirSync(hostDir);
+  fs.writeFileSync(path.join(hostDir, 'epp-config.yaml'), ACTIVE);
+  const { resolveMountedPath } = await import('../../twin/sims/epp/args.ts');
+  const resolved = resolveMountedPath('/config-does-not-exist/epp-config.yaml', JSON.stringify({ '/config-does-not-exist': hostDir }));
+  expect(resolved).toBe(path.join(hostDir, 'epp-config.yaml'));
+  expect(fs.readFileSync(resolved, 'utf8')).toContain('active-request-scorer');
+});

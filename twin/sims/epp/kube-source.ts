@@ -1,0 +1,105 @@
+/**
+ * Feeds the datastore from Kubernetes: the InferencePool named by --pool-name (v1, else v1alpha2) and
+ * the pods in --pool-namespace, both watched through @kubernetes/client-node informers.
+ */
+import { CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type KubernetesObject } from '@kubernetes/client-node';
+import type { Datastore } from './datastore.ts';
+import { poolEndpoints, type PodLike, type PoolLike } from './pool.ts';
+
+export interface KubeSourceOptions {
+  poolName: string;
+  poolNamespace: string;
+  poolGroup: string;
+  log: (level: 'info' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+const POOL_VERSIONS: [group: string, version: string][] = [
+  ['inference.networking.k8s.io', 'v1'],
+  ['inference.networking.x-k8s.io', 'v1alpha2'],
+];
+
+interface Watched {
+  informer: ReturnType<typeof makeInformer<KubernetesObject>>;
+  listed: boolean;
+}
+
+export async function startKubeSource(ds: Datastore, o: KubeSourceOptions): Promise<{ stop(): Promise<void> }> {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const ns = o.poolNamespace;
+  let stopped = false;
+  const timers = new Set<NodeJS.Timeout>();
+
+  // the configured group first, so a v1alpha2-only cluster works with --pool-group inference.networking.x-k8s.io
+  const versions = [...POOL_VERSIONS].sort((a, b) => (a[0] === o.poolGroup ? -1 : b[0] === o.poolGroup ? 1 : 0));
+  const watched = (path: string, list: () => Promise<unknown>): Watched => {
+    const w: Watched = {
+      listed: false,
+      informer: makeInformer<KubernetesObject>(kc, path, async () => {
+        const res = await list();
+        w.listed = true;
+        return res as never;
+      }),
+    };
+    return w;
+  };
+  const pools = versions.map(([group, version]) =>
+    watched(`/apis/${group}/${version}/namespaces/${ns}/inferencepools`, () =>
+      custom.listNamespacedCustomObject({ group, version, namespace: ns, plural: 'inferencepools' }),
+    ),
+  );
+  const pods = watched(`/api/v1/namespaces/${ns}/pods`, () => core.listNamespacedPod({ namespace: ns }));
+
+  let lastSummary = '';
+  const recompute = () => {
+    const pool = pools.map((w) => w.informer.get(o.poolName, ns)).find((p) => p !== undefined) as PoolLike | undefined;
+    const specs = pool ? poolEndpoints(pool, pods.informer.list(ns) as PodLike[]) : [];
+    ds.setEndpoints(specs);
+    ds.synced = pool !== undefined && pods.listed;
+    const summary = `${ds.synced}:${specs.map((s) => `${s.name}@${s.address}:${s.port}`).join(',')}`;
+    if (summary !== lastSummary) {
+      lastSummary = summary;
+      o.log('info', 'Pool endpoints updated', {
+        pool: `${ns}/${o.poolName}`,
+        synced: ds.synced,
+        endpoints: specs.map((s) => `${s.namespace}/${s.name}`),
+      });
+    }
+  };
+
+  const retry = (w: Watched, what: string, err: unknown) => {
+    if (stopped) return;
+    const code = (err as { code?: number; statusCode?: number })?.code ?? (err as { statusCode?: number })?.statusCode;
+    // a missing InferencePool version (404) is expected: only one of v1 / v1alpha2 is usually served
+    if (code !== 404) o.log('error', 'watch failed, retrying', { resource: what, error: String((err as Error)?.message ?? err) });
+    const t = setTimeout(() => {
+      timers.delete(t);
+      start(w, what);
+    }, 1000);
+    timers.add(t);
+  };
+  const start = (w: Watched, what: string) => {
+    if (stopped) return;
+    w.informer.start().then(recompute, (err: unknown) => retry(w, what, err));
+  };
+  const run = (w: Watched, what: string) => {
+    for (const verb of ['add', 'update', 'delete'] as const) w.informer.on(verb, recompute);
+    w.informer.on('error', (err) => retry(w, what, err));
+  };
+  pools.forEach((w, i) => {
+    run(w, `inferencepools.${versions[i]![0]}`);
+    start(w, `inferencepools.${versions[i]![0]}`);
+  });
+  run(pods, 'pods');
+  start(pods, 'pods');
+
+  return {
+    async stop() {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      await Promise.allSettled([...pools, pods].map((w) => w.informer.stop()));
+    },
+  };
+}

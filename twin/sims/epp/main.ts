@@ -1,0 +1,125 @@
+/**
+ * The twin's EPP process (image ghcr.io/llm-d/llm-d-inference-scheduler:*). Reads the real EPP flags, loads the
+ * EndpointPickerConfig once, watches the InferencePool and its pods (or --static-endpoints), scrapes endpoint
+ * metrics and serves picks. A bad config logs one JSON error line and exits 1, so the pod crash-loops.
+ */
+import { readFileSync } from 'node:fs';
+import { parseEppArgs, type EppArgs } from './args.ts';
+import { parseEppConfig } from './config.ts';
+import { Datastore } from './datastore.ts';
+import { configErrorLine, epochSeconds, line, profileLoadedLine } from './log.ts';
+import { createEppMetrics } from './metrics.ts';
+import { Scraper } from './scrape.ts';
+import { buildScheduler, type Scheduler } from './scheduler.ts';
+import { startEppServers } from './server.ts';
+import { PickService } from './service.ts';
+import { parseStaticEndpoints } from './static-source.ts';
+
+/** Used when neither --config-file nor --config-text is given (the GAIE default: queue + kv-cache). */
+const DEFAULT_CONFIG = `
+apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: queue-scorer
+- type: kv-cache-utilization-scorer
+- type: max-score-picker
+- type: single-profile-handler
+schedulingProfiles:
+- name: default
+  plugins:
+  - pluginRef: queue-scorer
+  - pluginRef: kv-cache-utilization-scorer
+  - pluginRef: max-score-picker
+`;
+
+const write = (l: string) => void process.stdout.write(`${l}\n`);
+const log = (level: 'info' | 'error', msg: string, fields?: Record<string, unknown>) =>
+  write(line(level, epochSeconds(), msg, fields));
+
+function fail(message: string): never {
+  write(configErrorLine(message, epochSeconds()));
+  process.exit(1);
+}
+
+function loadScheduler(args: EppArgs): Scheduler {
+  let text = DEFAULT_CONFIG;
+  if (args.configText !== undefined) text = args.configText;
+  else if (args.configFile !== undefined) {
+    try {
+      text = readFileSync(args.configFile, 'utf8');
+    } catch (err) {
+      fail(`cannot read --config-file ${args.configFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  try {
+    return buildScheduler(parseEppConfig(text));
+  } catch (err) {
+    fail((err as Error).message);
+  }
+}
+
+async function main(): Promise<void> {
+  let args: EppArgs;
+  try {
+    args = parseEppArgs(process.argv.slice(2));
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (!args.staticEndpoints && !args.poolName) fail('--pool-name is required');
+  const scheduler = loadScheduler(args);
+  write(profileLoadedLine(scheduler, epochSeconds()));
+
+  const datastore = new Datastore(scheduler.requestTimeoutMs);
+  const metrics = createEppMetrics(args.poolName || 'static', datastore);
+  const service = new PickService({ scheduler, datastore, rng: Math.random, log: write, metrics });
+
+  let stopSource: () => Promise<void> = async () => {};
+  if (args.staticEndpoints) {
+    try {
+      datastore.setEndpoints(parseStaticEndpoints(args.staticEndpoints));
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    datastore.synced = true;
+  } else {
+    const { startKubeSource } = await import('./kube-source.ts');
+    const src = await startKubeSource(datastore, {
+      poolName: args.poolName,
+      poolNamespace: args.poolNamespace,
+      poolGroup: args.poolGroup,
+      log,
+    });
+    stopSource = src.stop;
+  }
+
+  const scraper = new Scraper(datastore, Number(process.env.EPP_SCRAPE_INTERVAL_MS) || 200);
+  scraper.start();
+
+  const servers = await startEppServers({
+    host: args.listenHost,
+    grpcPort: args.grpcPort,
+    healthPort: args.grpcHealthPort,
+    metricsPort: args.metricsPort,
+    service,
+    datastore,
+    metrics,
+  }).catch((err: Error) => fail(`cannot listen: ${err.message}`));
+  log('info', 'EPP servers listening', {
+    host: args.listenHost,
+    grpcPort: servers.ports.grpc,
+    grpcHealthPort: servers.ports.health,
+    metricsPort: servers.ports.metrics,
+  });
+
+  let stopping = false;
+  const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => process.exit(0), 800).unref();
+    void Promise.allSettled([servers.close(), scraper.stop(), stopSource()]).then(() => process.exit(0));
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+main().catch((err: Error) => fail(err.message));

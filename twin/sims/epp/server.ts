@@ -1,0 +1,141 @@
+/**
+ * The EPP's three listeners: the ext-proc stand-in (POST /v1/pick, POST /v1/done, GET /v1/state) on the
+ * gRPC port, health on the gRPC health port, Prometheus metrics on the metrics port.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Datastore } from './datastore.ts';
+import type { EppMetrics } from './metrics.ts';
+import type { PickService } from './service.ts';
+import type { PickRequest } from './types.ts';
+
+const MAX_BODY = 1 << 20;
+
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new Error('body too large'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => {
+      try {
+        resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {});
+      } catch {
+        reject(new Error('body is not JSON'));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function toPickRequest(body: unknown): PickRequest {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const headers: Record<string, string> = {};
+  if (b.headers && typeof b.headers === 'object') {
+    for (const [k, v] of Object.entries(b.headers as Record<string, unknown>)) headers[k.toLowerCase()] = String(v);
+  }
+  return {
+    requestId: typeof b.requestId === 'string' && b.requestId ? b.requestId : headers['x-request-id'] ?? crypto.randomUUID(),
+    model: typeof b.model === 'string' ? b.model : '',
+    promptLength: typeof b.promptLength === 'number' ? b.promptLength : 0,
+    headers,
+  };
+}
+
+function pickHandler(svc: PickService): http.RequestListener {
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'POST' && (path === '/v1/pick' || path === '/v1/done')) {
+      readJson(req).then(
+        (body) => {
+          if (path === '/v1/pick') {
+            const out = svc.pick(toPickRequest(body));
+            send(res, out.status, out.body);
+          } else {
+            const id = (body as { requestId?: unknown }).requestId;
+            if (typeof id !== 'string') return send(res, 400, { error: 'requestId is required' });
+            send(res, 200, { released: svc.done(id) });
+          }
+        },
+        (err: Error) => send(res, 400, { error: err.message }),
+      );
+      return;
+    }
+    if (req.method === 'GET' && path === '/v1/state') return send(res, 200, svc.state());
+    send(res, 404, { error: `no route for ${req.method} ${path}` });
+  };
+}
+
+function healthHandler(ds: Datastore): http.RequestListener {
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/' || path === '/healthz' || path === '/readyz' || path === '/grpc.health.v1.Health/Check') {
+      return ds.synced ? send(res, 200, { status: 'SERVING' }) : send(res, 503, { status: 'NOT_SERVING' });
+    }
+    send(res, 404, { error: 'not found' });
+  };
+}
+
+function metricsHandler(metrics: EppMetrics): http.RequestListener {
+  return (req, res) => {
+    if ((req.url ?? '/').split('?')[0] !== '/metrics') return send(res, 404, 'not found\n', 'text/plain');
+    metrics.registry.metrics().then(
+      (text) => send(res, 200, text, metrics.registry.contentType),
+      (err: Error) => send(res, 500, `${err.message}\n`, 'text/plain'),
+    );
+  };
+}
+
+export interface EppServers {
+  ports: { grpc: number; health: number; metrics: number };
+  close(): Promise<void>;
+}
+
+function listen(handler: http.RequestListener, host: string, port: number): Promise<http.Server> {
+  return new Promise((resolve, reject) => {
+    const s = http.createServer({ keepAliveTimeout: 65_000 }, handler);
+    s.once('error', reject);
+    s.listen(port, host, () => resolve(s));
+  });
+}
+
+export async function startEppServers(o: {
+  host: string;
+  grpcPort: number;
+  healthPort: number;
+  metricsPort: number;
+  service: PickService;
+  datastore: Datastore;
+  metrics: EppMetrics;
+}): Promise<EppServers> {
+  const servers = await Promise.all([
+    listen(pickHandler(o.service), o.host, o.grpcPort),
+    listen(healthHandler(o.datastore), o.host, o.healthPort),
+    listen(metricsHandler(o.metrics), o.host, o.metricsPort),
+  ]);
+  const port = (s: http.Server) => (s.address() as AddressInfo).port;
+  return {
+    ports: { grpc: port(servers[0]), health: port(servers[1]), metrics: port(servers[2]) },
+    close: () =>
+      Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeAllConnections();
+            }),
+        ),
+      ).then(() => {}),
+  };
+}

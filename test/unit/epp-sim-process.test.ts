@@ -100,6 +100,10 @@ async function metricsServer(waiting: number): Promise<number> {
   return (s.address() as AddressInfo).port;
 }
 
+async function getJson(url: string): Promise<any> {
+  return (await fetch(url)).json();
+}
+
 async function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
   return { status: res.status, body: await res.json() };
@@ -120,10 +124,10 @@ test('picks spread over two endpoints under concurrency, in-flight returns to 0 
     byPod.set(p.body.endpoints[0].pod, (byPod.get(p.body.endpoints[0].pod) ?? 0) + 1);
   }
   expect([...byPod.values()]).toEqual([6, 6]);
-  let state = await (await fetch(`${epp.grpc}/v1/state`)).json();
+  let state = await getJson(`${epp.grpc}/v1/state`);
   expect(state.inFlightRequests).toBe(12);
   await Promise.all(ids.map((id) => post(`${epp.grpc}/v1/done`, { requestId: id })));
-  state = await (await fetch(`${epp.grpc}/v1/state`)).json();
+  state = await getJson(`${epp.grpc}/v1/state`);
   expect(state.inFlightRequests).toBe(0);
   expect(state.endpoints.map((e: { inFlight: number }) => e.inFlight)).toEqual([0, 0]);
 
@@ -151,7 +155,7 @@ test('queue-scorer follows scraped vllm:num_requests_waiting', async () => {
   ]);
   await expect
     .poll(async () => {
-      const s = await (await fetch(`${epp.grpc}/v1/state`)).json();
+      const s = await getJson(`${epp.grpc}/v1/state`);
       return s.endpoints.map((e: { metrics: { waiting: number } }) => e.metrics.waiting);
     }, { timeout: 10_000 })
     .toEqual([7, 0]);

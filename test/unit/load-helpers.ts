@@ -38,8 +38,9 @@ export async function startObservingServer(): Promise<ObservingServer> {
         req.socket.destroy();
         return;
       }
-      if (url.pathname.startsWith('/status/')) {
-        const code = Number(url.pathname.slice('/status/'.length));
+      const statusRoute = /^\/status\/(\d{3})(?:\/|$)/.exec(url.pathname);
+      if (statusRoute) {
+        const code = Number(statusRoute[1]);
         res.writeHead(code, { 'content-type': 'text/plain' });
         res.end('inference gateway: InferencePoolResourceExhausted - failed to find target pod: no pods available for the given request');
         return;

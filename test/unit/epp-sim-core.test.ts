@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { existsSync } from 'node:fs';
+import { CONFIG_PROFILES, eppConfigYaml } from '../../twin/operator/render.ts';
 import { EppConfigError, parseEppConfig } from '../../twin/sims/epp/config.ts';
 import { Datastore } from '../../twin/sims/epp/datastore.ts';
 import { parseDurationMs } from '../../twin/sims/epp/duration.ts';
@@ -109,26 +109,15 @@ test.describe('EndpointPickerConfig parsing', () => {
     ]);
   });
 
-  test('the operator-rendered profiles parse too, when the operator module exists', async () => {
-    const renderPath = new URL('../../twin/operator/render.ts', import.meta.url);
-    test.info().annotations.push({ type: 'operator-render', description: existsSync(renderPath) ? 'present' : 'absent' });
-    if (!existsSync(renderPath)) {
-      // the hand-written profiles above stand in until twin/operator/render.ts lands
-      expect(buildScheduler(parseEppConfig(BY_BACKEND)).profile.filters).toHaveLength(1);
-      return;
-    }
-    const mod = (await import(renderPath.href)) as Record<string, unknown>;
-    const fn = Object.values(mod).find((v) => typeof v === 'function' && /epp.*config/i.test((v as Function).name)) as
-      | ((profile: string) => unknown)
-      | undefined;
-    expect(fn, 'render.ts exports an EPP config renderer').toBeTruthy();
-    for (const profile of ['default', 'proxy-performance', 'proxy-performance-by-backend']) {
-      const out = fn!(profile);
-      const text = typeof out === 'string' ? out : JSON.stringify(out);
-      const s = buildScheduler(parseEppConfig(text));
-      expect(s.profile.picker.type).toBeTruthy();
-      if (profile === 'proxy-performance-by-backend') expect(s.profile.filters.map((f) => f.type)).toContain('by-label-selector');
-      if (profile === 'proxy-performance') expect(s.profile.scorers.map((w) => w.scorer.type)).toEqual(['active-request-scorer']);
+  test('the three profiles as twin/operator/render.ts renders them', () => {
+    for (const profile of CONFIG_PROFILES) {
+      const s = buildScheduler(parseEppConfig(eppConfigYaml(profile)));
+      expect(s.profile.picker.type).toBe('max-score-picker');
+      const filters = s.profile.filters.map((f) => f.type);
+      const scorers = s.profile.scorers.map((w) => w.scorer.type);
+      if (profile === 'default') expect(scorers).toEqual(['queue-scorer', 'kv-cache-utilization-scorer']);
+      if (profile === 'proxy-performance') expect([filters, scorers]).toEqual([[], ['active-request-scorer']]);
+      if (profile === 'proxy-performance-by-backend') expect([filters, scorers]).toEqual([['by-label-selector'], ['active-request-scorer']]);
     }
   });
 

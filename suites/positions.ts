@@ -1,0 +1,51 @@
+/** Maps a path in the parsed data (`['spec', 'load', 'requests']`) to a line:col in the YAML text. */
+import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import type { PathSegment, Position, PositionFinder, PositionTarget } from './issues.ts';
+
+/**
+ * Returns a finder for one document. `value` points at the value at the path, `key` at its key (for
+ * unknown keys), `object` at the node itself (for a missing field: the parent object). When the path
+ * runs past what the text holds (a defaulted field), the deepest node that exists is used.
+ */
+export function positionFinder(doc: Document, lineCounter: LineCounter): PositionFinder {
+  const posOf = (offset: number | undefined): Position => lineCounter.linePos(offset ?? 0);
+  return (path: readonly PathSegment[], target: PositionTarget): Position => {
+    let node: unknown = doc.contents;
+    let keyNode: Node | undefined;
+    let lastPos = posOf(rangeStart(node));
+    for (const seg of path) {
+      node = resolveAlias(node, doc);
+      let next: unknown;
+      keyNode = undefined;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+        if (!pair) return lastPos;
+        keyNode = pair.key as Node;
+        next = pair.value;
+        // `key:` with no value has no value node: point at the key.
+        lastPos = posOf(rangeStart(next) ?? rangeStart(keyNode));
+      } else if (isSeq(node) && typeof seg === 'number') {
+        next = node.items[seg];
+        if (next === undefined) return lastPos;
+        lastPos = posOf(rangeStart(next));
+      } else {
+        return lastPos;
+      }
+      node = next;
+    }
+    if (target === 'key' && keyNode) return posOf(rangeStart(keyNode));
+    return lastPos;
+  };
+}
+
+function resolveAlias(node: unknown, doc: Document): unknown {
+  return isAlias(node) ? node.resolve(doc) : node;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  if (node && typeof node === 'object' && 'range' in node) {
+    const range = (node as { range?: [number, number, number] | null }).range;
+    return range?.[0];
+  }
+  return undefined;
+}

@@ -1,0 +1,644 @@
+/**
+ * The suite format (`apiVersion: pd-harness.dev/v1`, `kind: Suite`) as a zod schema.
+ *
+ * Every object is strict: an unknown key is an error. Durations are written as text (`35s`) and come
+ * out of parsing as milliseconds. Lists of "one-key objects" (setup steps, faults, criteria, ...) are
+ * objects whose keys are all optional with exactly one present: that gives precise error messages and
+ * lets an editor complete the keys from the JSON Schema.
+ */
+import { z } from 'zod';
+import { DURATION_HINT, DURATION_PATTERN, tryParseDuration } from './durations.ts';
+import { labelSelectorProblem } from './selectors.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+
+/** A duration (`500ms`, `35s`, `2m`, `1h30m`), parsed to milliseconds. */
+export function duration(opts: { max?: number; maxText?: string; min?: number } = {}) {
+  return z
+    .string({ error: DURATION_HINT })
+    .regex(new RegExp(DURATION_PATTERN), { error: DURATION_HINT })
+    .transform((text, ctx) => {
+      const ms = tryParseDuration(text);
+      if (ms === undefined) {
+        ctx.issues.push({ code: 'custom', message: DURATION_HINT, input: text });
+        return z.NEVER;
+      }
+      if (opts.max !== undefined && ms > opts.max) {
+        ctx.issues.push({ code: 'custom', message: `must be at most ${opts.maxText ?? `${opts.max}ms`}`, input: text });
+        return z.NEVER;
+      }
+      if (opts.min !== undefined && ms < opts.min) {
+        ctx.issues.push({ code: 'custom', message: `must be at least ${opts.min}ms`, input: text });
+        return z.NEVER;
+      }
+      return ms;
+    });
+}
+
+const HOUR_MS = 3_600_000;
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+const dnsName = () =>
+  z
+    .string()
+    .max(63)
+    .regex(DNS1123_LABEL, { error: `must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit` });
+
+const namespace = dnsName().describe('Kubernetes namespace.');
+
+const labelSelector = z
+  .string()
+  .superRefine((text, ctx) => {
+    const problem = labelSelectorProblem(text);
+    if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (a label selector looks like app=vllm-p2p-test,role=decode)` });
+  })
+  .describe('Label selector in kubectl -l form, e.g. `app=vllm-p2p-test,role=decode` or `role in (prefill,decode)`.');
+
+const OBJECT_REF = /^[a-z][a-z0-9]*(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const objectRef = z
+  .string()
+  .regex(OBJECT_REF, { error: 'expected kind/name, e.g. schedulerinstall/llm-sched-install or deploy/gaie-inference-scheduling-epp' })
+  .describe('An object as `kind/name` (kubectl style): `deploy/gaie-inference-scheduling-epp`, `schedulerinstall/llm-sched-install`.');
+
+const WORKLOAD_REF = /^(deploy|deployment|deployments|sts|statefulset|statefulsets|ds|daemonset|daemonsets)\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const workloadRef = z
+  .string()
+  .regex(WORKLOAD_REF, { error: 'expected deploy/NAME (or statefulset/NAME, daemonset/NAME)' })
+  .describe('A workload with a rollout: `deploy/NAME`, `statefulset/NAME` or `daemonset/NAME`.');
+
+/** A path relative to the suite file's directory; the loader checks it exists and resolves it. */
+const suitePath = (what: string) =>
+  z.string().min(1).describe(`${what}, relative to the directory of the suite file.`);
+
+const ratio = (what: string) => z.number().min(0).max(1).describe(`${what} (0..1).`);
+const positiveInt = z.int().min(1);
+
+const TEMPLATE_VARS = new Set(['i', 'variant']);
+/** Checks that `{{...}}` placeholders in every string of a JSON value are ones the load engines fill in. */
+function checkTemplates(value: unknown, ctx: z.RefinementCtx, path: (string | number)[] = []): void {
+  if (typeof value === 'string') {
+    for (const m of value.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
+      if (!TEMPLATE_VARS.has(m[1]!)) {
+        ctx.addIssue({ code: 'custom', path, message: `unknown placeholder "{{${m[1]}}}": use {{i}} (request number, from 1) or {{variant}}` });
+      }
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => checkTemplates(v, ctx, [...path, i]));
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) checkTemplates(v, ctx, [...path, k]);
+  }
+}
+
+const jsonValue = z.json().describe('Any JSON value.');
+
+type OneKey<S extends Record<string, z.ZodType>> = { [K in keyof S]: { [P in K]: z.output<S[K]> } }[keyof S];
+
+/**
+ * An object with exactly one of the given keys, e.g. `{ patch: {...} }`. Typed as the union of
+ * one-key objects; in JSON Schema an object with optional properties and min/maxProperties 1.
+ */
+export function oneKey<S extends Record<string, z.ZodType>>(what: string, shape: S) {
+  const optionalShape = Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, v.optional()])) as {
+    [K in keyof S]: z.ZodOptional<S[K]>;
+  };
+  const keys = Object.keys(shape);
+  return z
+    .strictObject(optionalShape)
+    .superRefine((obj, ctx) => {
+      const present = keys.filter((k) => (obj as Record<string, unknown>)[k] !== undefined);
+      if (present.length === 0) {
+        ctx.addIssue({ code: 'custom', message: `expected one of ${keys.join(', ')} in each ${what}` });
+      } else if (present.length > 1) {
+        ctx.addIssue({ code: 'custom', message: `each ${what} takes exactly one of ${keys.join(', ')}, found ${present.join(' and ')}: split it into separate items` });
+      }
+    })
+    .transform((obj) => obj as unknown as OneKey<S>)
+    .meta({ minProperties: 1, maxProperties: 1 });
+}
+
+// ---------------------------------------------------------------------------------------------
+// metadata and target
+
+export const MetadataSchema = z
+  .strictObject({
+    name: dnsName().describe('Suite name: a DNS-1123 label (lower case, digits, -), at most 63 characters.'),
+    tags: z.array(z.string().min(1)).default([]).describe('Tags select suites into Playwright projects: conformance, chaos, repro.'),
+    description: z.string().optional().describe('What the suite checks, in a sentence or two.'),
+    severity: z.enum(['blocker', 'critical', 'normal', 'minor', 'trivial']).optional().describe('Allure severity of a failure.'),
+    owner: z.string().optional().describe('Who to ask about this suite.'),
+  })
+  .describe('Name, tags and description of the suite.');
+
+export const TargetSchema = z
+  .strictObject({
+    namespaces: z
+      .array(namespace)
+      .min(1)
+      .describe('The guard: the only namespaces this suite may touch (setup, steady state and faults are checked against it).'),
+    selectors: z
+      .array(labelSelector)
+      .optional()
+      .describe('Label selectors of the pods faults may act on; a fault on a pod that matches none of them is refused.'),
+    gateway: z
+      .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+      .optional()
+      .describe('Gateway URL, overriding the one the target provides (the twin\'s, PD_HARNESS_GATEWAY, or a port-forward).'),
+  })
+  .describe('Where the suite may act.');
+
+// ---------------------------------------------------------------------------------------------
+// setup
+
+const JsonPatchOpSchema = z
+  .strictObject({
+    op: z.enum(['add', 'remove', 'replace', 'move', 'copy', 'test']),
+    path: z.string().regex(/^(\/.*)?$/, { error: 'expected a JSON pointer such as /spec/epp/configProfile' }),
+    value: jsonValue.optional(),
+    from: z.string().regex(/^(\/.*)?$/, { error: 'expected a JSON pointer' }).optional(),
+  })
+  .superRefine((op, ctx) => {
+    if (['add', 'replace', 'test'].includes(op.op) && op.value === undefined) {
+      ctx.addIssue({ code: 'custom', message: `a JSON patch "${op.op}" needs a value` });
+    }
+    if (['move', 'copy'].includes(op.op) && op.from === undefined) {
+      ctx.addIssue({ code: 'custom', message: `a JSON patch "${op.op}" needs from` });
+    }
+  })
+  .describe('One RFC 6902 JSON patch operation.');
+
+export const PatchStepSchema = z
+  .strictObject({
+    ref: objectRef,
+    namespace,
+    merge: z.record(z.string(), jsonValue).optional().describe('JSON merge patch (RFC 7386), like kubectl patch --type=merge.'),
+    json: z.array(JsonPatchOpSchema).min(1).optional().describe('JSON patch operations (RFC 6902), like kubectl patch --type=json.'),
+  })
+  .superRefine((p, ctx) => {
+    if ((p.merge === undefined) === (p.json === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'a patch takes exactly one of merge or json' });
+    }
+  })
+  .describe('Patch an object; the harness restores it after the run.');
+
+export const ApplyStepSchema = z.strictObject({ file: suitePath('Manifest file or directory') }).describe('Server-side apply of a manifest file.');
+
+export const RolloutRestartStepSchema = z
+  .strictObject({
+    ref: workloadRef,
+    namespace,
+    timeout: duration().prefault('180s').describe('How long to wait for the rollout to complete (default 180s).'),
+  })
+  .describe('kubectl rollout restart, then wait for kubectl rollout status to succeed.');
+
+const PodsReadySchema = z
+  .strictObject({
+    namespace,
+    selector: labelSelector.optional(),
+  })
+  .describe('All pods matching the selector in the namespace are Ready (and there is at least one).');
+
+export const WaitForSchema = oneKey('wait condition', {
+  podsReady: PodsReadySchema,
+  rollout: z.strictObject({ ref: workloadRef, namespace }).describe('The workload\'s rollout is complete.'),
+  condition: z
+    .strictObject({
+      ref: objectRef,
+      namespace,
+      type: z.string().min(1).describe('Condition type, e.g. Accepted, Available.'),
+      status: z.enum(['True', 'False', 'Unknown']).default('True'),
+    })
+    .describe('An object has a status condition.'),
+}).describe('What to wait for: one of podsReady, rollout, condition.');
+
+export const WaitStepSchema = z
+  .strictObject({
+    for: WaitForSchema,
+    timeout: duration({ max: HOUR_MS, maxText: '1h' }).prefault('120s').describe('Give up after this long (default 120s).'),
+  })
+  .describe('Wait for a condition, failing with what was seen when the timeout passes.');
+
+export const SetupStepSchema = oneKey('setup step', {
+  patch: PatchStepSchema,
+  apply: ApplyStepSchema,
+  rolloutRestart: RolloutRestartStepSchema,
+  wait: WaitStepSchema,
+}).describe('One setup step: patch, apply, rolloutRestart or wait.');
+
+// ---------------------------------------------------------------------------------------------
+// steady state
+
+const HeadersSchema = z.record(z.string(), z.string()).describe('HTTP headers; values may contain {{i}} and {{variant}}.');
+
+export const RequestTemplateSchema = z
+  .strictObject({
+    method: z.enum(['GET', 'POST', 'PUT', 'DELETE', 'PATCH']).default('POST'),
+    path: z.string().regex(/^\//, { error: 'a request path starts with /' }).default('/v1/chat/completions').describe('Path on the gateway.'),
+    headers: HeadersSchema.default({}),
+    body: jsonValue.optional().describe('JSON body; strings may contain {{i}} (the request number, from 1) and {{variant}}.'),
+  })
+  .superRefine((r, ctx) => {
+    checkTemplates(r.headers, ctx, ['headers']);
+    checkTemplates(r.body, ctx, ['body']);
+    checkTemplates(r.path, ctx, ['path']);
+  })
+  .describe('The request sent through the gateway.');
+
+export const ProbeSchema = z
+  .strictObject({
+    method: z.enum(['GET', 'POST', 'PUT', 'DELETE', 'PATCH']).optional(),
+    path: z.string().regex(/^\//, { error: 'a request path starts with /' }).optional(),
+    headers: HeadersSchema.optional(),
+    body: jsonValue.optional(),
+    status: z.int().min(100).max(599).default(200).describe('Expected HTTP status (default 200).'),
+    timeout: duration({ max: HOUR_MS, maxText: '1h' }).prefault('35s'),
+  })
+  .describe('A request through the gateway expecting a status; fields left out come from spec.load.request.');
+
+export const SteadyStateCheckSchema = oneKey('steady-state check', {
+  podsReady: PodsReadySchema,
+  probe: ProbeSchema,
+}).describe('A check that must hold before faults and again after recovery.');
+
+// ---------------------------------------------------------------------------------------------
+// load
+
+export const ENGINES = ['builtin', 'k6', 'k6-operator'] as const;
+
+const THRESHOLD = /^(avg|min|max|med|count|rate|value|p\(\d+(\.\d+)?\))\s*(<|<=|>|>=|==|===|!=)\s*-?\d+(\.\d+)?$/;
+
+export const VariantSchema = z
+  .strictObject({
+    name: dnsName().describe('Variant name, available as {{variant}} and used by criteria (variantRouting).'),
+    headers: HeadersSchema.optional(),
+    body: jsonValue.optional().describe('Replaces the body of spec.load.request for this variant.'),
+    path: z.string().regex(/^\//, { error: 'a request path starts with /' }).optional(),
+  })
+  .superRefine((v, ctx) => {
+    checkTemplates(v.headers, ctx, ['headers']);
+    checkTemplates(v.body, ctx, ['body']);
+  })
+  .describe('A request variant: its headers are added to spec.load.request\'s, its body and path replace them.');
+
+export const LoadSpecSchema = z
+  .strictObject({
+    engine: z.enum(ENGINES).default('builtin').describe('builtin (no install), k6 (a k6 binary on PATH) or k6-operator (a TestRun in the cluster).'),
+    script: suitePath('k6 script (TS or JS)').optional().describe('A k6 script, relative to the suite file. Required for engine k6 and k6-operator; builtin runs it too.'),
+    requests: z.int().min(1).max(1_000_000, { error: 'must be at most 1000000' }).optional().describe('Closed model: total requests.'),
+    concurrency: z.int().min(1).max(1000, { error: 'must be at most 1000' }).optional().describe('Closed model: requests in flight at once (default 1), like xargs -P.'),
+    rate: z.number().positive().max(100_000).optional().describe('Open model: requests started per second.'),
+    duration: duration({ max: HOUR_MS, maxText: '1h' }).optional().describe('Open model: how long to keep the arrival rate (at most 1h).'),
+    maxInFlight: z.int().min(1).max(10_000).optional().describe('Open model: cap on requests in flight (default 100); arrivals over it are counted as dropped.'),
+    timeout: duration({ max: HOUR_MS, maxText: '1h' }).prefault('35s').describe('Per-request timeout that aborts the request, like curl --max-time (default 35s).'),
+    warmup: z.int().min(0).max(10_000).default(0).describe('Requests sent before the measured load and not counted.'),
+    stream: z.boolean().default(false).describe('Ask for a streamed (SSE) response and measure time to first token.'),
+    request: RequestTemplateSchema.prefault({}),
+    variants: z
+      .array(VariantSchema)
+      .min(1)
+      .optional()
+      .describe('Request variants taken in turn: request i uses variants[(i-1) % n]. For A/B suites (e.g. header x-kv-backend nvlink vs fs).'),
+    thresholds: z
+      .record(z.string().min(1), z.array(z.string().regex(THRESHOLD, { error: 'expected a k6 threshold such as p(95)<500 or rate<0.01' })).min(1))
+      .optional()
+      .describe('k6-style thresholds: metric -> expressions, e.g. http_req_duration: ["p(95)<2000"], http_req_failed: ["rate<0.01"].'),
+    parallelism: z.int().min(1).max(100).optional().describe('k6-operator: number of runner pods.'),
+  })
+  .superRefine((load, ctx) => {
+    const closed = load.requests !== undefined;
+    const open = load.rate !== undefined;
+    if (closed && open) ctx.addIssue({ code: 'custom', path: ['rate'], message: 'rate (open model) cannot go with requests (closed model): pick one' });
+    if (closed && (load.duration !== undefined || load.maxInFlight !== undefined)) {
+      const key = load.duration !== undefined ? 'duration' : 'maxInFlight';
+      ctx.addIssue({ code: 'custom', path: [key], message: `${key} belongs to the open model (rate); the closed model uses requests and concurrency` });
+    }
+    if (open && load.concurrency !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['concurrency'], message: 'concurrency belongs to the closed model (requests); the open model uses rate, duration and maxInFlight' });
+    }
+    if (open && !closed && load.duration === undefined) ctx.addIssue({ code: 'custom', message: 'the open model (rate) needs a duration' });
+    if (!closed && !open && load.script === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'load needs requests (closed model), rate and duration (open model), or a k6 script' });
+    }
+    if (load.engine !== 'builtin' && load.script === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['engine'], message: `engine ${load.engine} needs a script` });
+    }
+    if (load.parallelism !== undefined && load.engine !== 'k6-operator') {
+      ctx.addIssue({ code: 'custom', path: ['parallelism'], message: 'parallelism only applies to engine k6-operator' });
+    }
+    if (load.variants) {
+      const seen = new Set<string>();
+      load.variants.forEach((v, i) => {
+        if (seen.has(v.name)) ctx.addIssue({ code: 'custom', path: ['variants', i, 'name'], message: `duplicate variant name "${v.name}"` });
+        seen.add(v.name);
+      });
+    }
+  })
+  .describe('Load through the gateway: a closed model (requests at a concurrency) or an open model (rate for a duration).');
+
+// ---------------------------------------------------------------------------------------------
+// faults
+
+const faultTiming = {
+  at: duration({ max: HOUR_MS, maxText: '1h' }).optional().describe('When to inject, measured from the start of the load.'),
+  afterRequests: z.int().min(0).max(1_000_000).optional().describe('Inject once this many requests have completed.'),
+};
+
+function checkTiming(f: { at?: number | undefined; afterRequests?: number | undefined }, ctx: z.RefinementCtx): void {
+  if (f.at !== undefined && f.afterRequests !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['afterRequests'], message: 'a fault takes at or afterRequests, not both' });
+  }
+}
+
+export const PodKillModeSchema = z
+  .union(
+    [
+      z.enum(['one', 'all']),
+      z.strictObject({ fixed: positiveInt.describe('Kill this many matching pods.') }),
+      z.strictObject({ fixedPercent: z.number().gt(0).max(100).describe('Kill this percentage of matching pods (rounded up).') }),
+    ],
+    { error: 'expected one, all, {fixed: N} or {fixedPercent: P}' },
+  )
+  .describe('Which of the matching pods to kill: one (at random), all, {fixed: N} or {fixedPercent: P}.');
+
+export const PodKillSchema = z
+  .strictObject({
+    namespace,
+    selector: labelSelector,
+    mode: PodKillModeSchema.default('one'),
+    gracePeriod: duration({ max: HOUR_MS, maxText: '1h' }).optional().describe('Grace period before SIGKILL; left out = immediate kill (SIGKILL).'),
+    ...faultTiming,
+  })
+  .superRefine(checkTiming)
+  .describe('Kill pods matching a selector.');
+
+export const EppRestartSchema = z
+  .strictObject({
+    how: z.enum(['rollout', 'kill']).default('rollout').describe('rollout: kubectl rollout restart; kill: delete the EPP pod with no grace.'),
+    namespace: namespace.default('llm-d-inference-scheduler'),
+    ref: workloadRef.default('deploy/gaie-inference-scheduling-epp'),
+    ...faultTiming,
+  })
+  .superRefine(checkTiming)
+  .describe('Restart the endpoint picker (EPP).');
+
+export const IndexErrorTriggerSchema = z
+  .union(
+    [
+      z.literal('abortedKv'),
+      z.strictObject({ afterRequests: positiveInt.describe('Crash on the Nth request the decode pod serves.') }),
+      z.strictObject({
+        probability: ratio('Chance that a request crashes the engine'),
+        seed: z.int().describe('Random seed, so a run can be replayed.'),
+      }),
+    ],
+    { error: 'expected abortedKv, {afterRequests: N} or {probability: p, seed: S}' },
+  )
+  .describe('When the twin\'s decode pod hits the IndexError: after N requests, at random, or when a KV transfer was aborted by the client.');
+
+export const DecodeIndexErrorSchema = z
+  .strictObject({
+    namespace: namespace.default('llm-d-vllm'),
+    selector: labelSelector,
+    trigger: IndexErrorTriggerSchema,
+    ...faultTiming,
+  })
+  .superRefine(checkTiming)
+  .describe('The decode IndexError (vLLM V1 KV transfer): injected on the twin; on a cluster, a load pattern that tries to provoke it.');
+
+export const LatencyFaultSchema = z
+  .strictObject({
+    namespace: namespace.default('llm-d-vllm'),
+    selector: labelSelector,
+    add: duration({ max: HOUR_MS, maxText: '1h' }).describe('Latency added to every response.'),
+    duration: duration({ max: HOUR_MS, maxText: '1h' }).optional().describe('How long the fault lasts; left out = until the load ends.'),
+    ...faultTiming,
+  })
+  .superRefine(checkTiming)
+  .describe('Add latency on a backend.');
+
+export const ErrorRateFaultSchema = z
+  .strictObject({
+    namespace: namespace.default('llm-d-vllm'),
+    selector: labelSelector,
+    status: z.union([z.literal(429), z.literal(500), z.literal(503)], { error: 'expected status 429, 500 or 503' }),
+    rate: ratio('Share of requests answered with the error'),
+    duration: duration({ max: HOUR_MS, maxText: '1h' }).optional().describe('How long the fault lasts; left out = until the load ends.'),
+    ...faultTiming,
+  })
+  .superRefine(checkTiming)
+  .describe('Answer a share of a backend\'s requests with an error status.');
+
+export const FaultSchema = oneKey('fault', {
+  podKill: PodKillSchema,
+  eppRestart: EppRestartSchema,
+  decodeIndexError: DecodeIndexErrorSchema,
+  latency: LatencyFaultSchema,
+  errorRate: ErrorRateFaultSchema,
+}).describe('A fault injected during the load: podKill, eppRestart, decodeIndexError, latency or errorRate.');
+
+// ---------------------------------------------------------------------------------------------
+// recovery, repro
+
+export const RecoverySchema = z
+  .strictObject({
+    within: duration({ max: HOUR_MS, maxText: '1h' }).describe('Steady state must hold again this long after the fault.'),
+    maxErrorRate: ratio('Largest share of failed requests allowed over the whole load'),
+  })
+  .describe('Recovery thresholds after faults.');
+
+export const CONNECTORS = ['p2p', 'fs'] as const;
+
+export const ReproSchema = z
+  .strictObject({
+    connectors: z.array(z.enum(CONNECTORS)).min(1).describe('KV connectors to try: p2p (P2pNcclConnector), fs (ExampleConnector).'),
+    concurrency: z.array(z.int().min(1).max(1000)).min(1).describe('Concurrency levels to try.'),
+    promptTokens: z.array(z.int().min(1).max(1_000_000)).min(1).describe('Prompt lengths in tokens (the seed\'s max-model-len is 2048).'),
+    clientTimeout: z.array(duration({ max: HOUR_MS, maxText: '1h' })).min(1).describe('Client timeouts to try; short ones abort requests mid-transfer, like curl --max-time.'),
+    requestsPerCell: z.int().min(1).max(100_000).describe('Requests sent in each matrix cell.'),
+    seed: z.int().default(1).describe('Random seed for prompts and triggers, so a cell can be replayed.'),
+  })
+  .superRefine((r, ctx) => {
+    const cells = r.connectors.length * r.concurrency.length * r.promptTokens.length * r.clientTimeout.length;
+    if (cells * r.requestsPerCell > 1_000_000) {
+      ctx.addIssue({ code: 'custom', path: ['requestsPerCell'], message: `the matrix has ${cells} cells: ${cells} x ${r.requestsPerCell} requests is over the 1000000 limit` });
+    }
+  })
+  .describe('A reproduction campaign: connector x concurrency x prompt length x client timeout.');
+
+// ---------------------------------------------------------------------------------------------
+// criteria
+
+export const CriterionSchema = oneKey('criterion', {
+  routeBackend: z
+    .union(
+      [
+        z.enum(['InferencePool', 'Service']),
+        z.strictObject({
+          kind: z.enum(['InferencePool', 'Service']),
+          route: dnsName().default('llm-d-inference-scheduling').describe('HTTPRoute name (default llm-d-inference-scheduling).'),
+          namespace: namespace.default('llm-d-inference-scheduler'),
+        }),
+      ],
+      { error: 'expected InferencePool, Service or {kind, route, namespace}' },
+    )
+    .describe('Kind of backend the HTTPRoute sends to: InferencePool or Service (for the route llm-d-inference-scheduling), or {kind, route, namespace}.'),
+  eppProfile: z
+    .strictObject({
+      has: z.array(z.string().min(1)).default([]).describe('Plugins the EPP config must contain (type or name).'),
+      lacks: z.array(z.string().min(1)).default([]).describe('Plugins it must not contain.'),
+    })
+    .describe('The EPP\'s rendered config and start log have / lack these plugins.'),
+  responses: z
+    .strictObject({
+      status: z.int().min(100).max(599),
+      atLeast: z.int().min(0).optional().describe('At least this many responses have the status.'),
+      all: z.literal(true).optional().describe('Every response has the status.'),
+    })
+    .superRefine((r, ctx) => {
+      if ((r.atLeast === undefined) === (r.all === undefined)) ctx.addIssue({ code: 'custom', message: 'responses takes exactly one of atLeast or all: true' });
+    })
+    .describe('Counts of responses with a status.'),
+  proxiesChosen: z
+    .strictObject({
+      workloads: z.array(z.string().min(1)).min(1).describe('Workloads (pod names without hashes) the EPP must pick.'),
+      minShare: ratio('Smallest share of picks each workload must get'),
+    })
+    .describe('The EPP\'s "Scoring decision" picks are spread over these workloads.'),
+  noSchedulingFailures: z
+    .union([z.strictObject({}), z.null()], { error: 'takes no settings: write noSchedulingFailures: {}' })
+    .transform(() => ({}))
+    .describe('No InferencePoolResourceExhausted and no "failed to run scheduler profile".'),
+  expectRejection: z
+    .strictObject({
+      status: z.int().min(400).max(599),
+      reason: z.string().min(1).optional().describe('Text the response body must contain, e.g. InferencePoolResourceExhausted.'),
+      atLeast: z.int().min(1).optional().describe('At least this many rejections; left out = every request is rejected.'),
+    })
+    .describe('Negative suite: requests are rejected with this status and reason.'),
+  kvTransfer: z
+    .strictObject({
+      backend: z.enum(CONNECTORS),
+      minHitRate: ratio('Share of decode requests that must reuse the prefill\'s KV cache'),
+    })
+    .describe('KV transfer works: decode finds the prefill\'s KV.'),
+  recovery: RecoverySchema,
+  variantRouting: z
+    .record(z.string(), z.string().min(1))
+    .describe('Static routing: variant name -> the only workload that may serve its requests, e.g. {nvlink: vllm-p2p-proxy, fs: vllm-fs-proxy}.'),
+}).describe('A success criterion.');
+
+// ---------------------------------------------------------------------------------------------
+// the suite
+
+export const SuiteSpecSchema = z
+  .strictObject({
+    target: TargetSchema,
+    deploy: z.array(suitePath('Manifest file or directory')).default([]).describe('Manifests applied first (server-side apply; CRDs first), relative to the suite file.'),
+    setup: z.array(SetupStepSchema).default([]).describe('Steps run in order after deploy.'),
+    steadyState: z.array(SteadyStateCheckSchema).default([]).describe('Checks that must hold before faults and again after recovery.'),
+    load: LoadSpecSchema.optional(),
+    faults: z.array(FaultSchema).default([]).describe('Faults injected while the load runs.'),
+    recovery: RecoverySchema.optional(),
+    repro: ReproSchema.optional(),
+    criteria: z.array(CriterionSchema).default([]).describe('Success criteria, all of which must pass.'),
+  })
+  .describe('What the suite deploys, does and checks.');
+
+export const SuiteSchema = z
+  .strictObject({
+    apiVersion: z.literal('pd-harness.dev/v1', { error: 'expected apiVersion: pd-harness.dev/v1' }),
+    kind: z.literal('Suite', { error: 'expected kind: Suite' }),
+    metadata: MetadataSchema,
+    spec: SuiteSpecSchema,
+  })
+  .superRefine((suite, ctx) => checkCrossReferences(suite.spec, ctx))
+  .meta({ title: 'pd-harness Suite' })
+  .describe('A pd-harness suite: deploy, set up, load, inject faults and check criteria.');
+
+/** Checks between parts of the spec: the guard, and names that must refer to something. */
+function checkCrossReferences(spec: z.output<typeof SuiteSpecSchema>, ctx: z.RefinementCtx): void {
+  const allowed = new Set(spec.target.namespaces);
+  const guard = (ns: string, path: (string | number)[]) => {
+    if (!allowed.has(ns)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['spec', ...path],
+        message: `namespace "${ns}" is outside the target guard (spec.target.namespaces: ${[...allowed].join(', ')})`,
+      });
+    }
+  };
+  spec.setup.forEach((step, i) => {
+    if ('patch' in step) guard(step.patch.namespace, ['setup', i, 'patch', 'namespace']);
+    if ('rolloutRestart' in step) guard(step.rolloutRestart.namespace, ['setup', i, 'rolloutRestart', 'namespace']);
+    if ('wait' in step) {
+      const f = step.wait.for;
+      const [kind, body] = Object.entries(f)[0] as [string, { namespace: string }];
+      guard(body.namespace, ['setup', i, 'wait', 'for', kind, 'namespace']);
+    }
+  });
+  spec.steadyState.forEach((check, i) => {
+    if ('podsReady' in check) guard(check.podsReady.namespace, ['steadyState', i, 'podsReady', 'namespace']);
+  });
+  spec.faults.forEach((fault, i) => {
+    const [kind, body] = Object.entries(fault)[0] as [string, { namespace: string }];
+    guard(body.namespace, ['faults', i, kind, 'namespace']);
+  });
+  if (spec.faults.length > 0 && !spec.load) {
+    ctx.addIssue({ code: 'custom', path: ['spec', 'faults'], message: 'faults are injected during the load: add spec.load' });
+  }
+  const variants = new Set(spec.load?.variants?.map((v) => v.name) ?? []);
+  spec.criteria.forEach((c, i) => {
+    if ('variantRouting' in c) {
+      for (const name of Object.keys(c.variantRouting)) {
+        if (!variants.has(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['spec', 'criteria', i, 'variantRouting', name],
+            message: `no variant "${name}" in spec.load.variants${variants.size ? ` (have: ${[...variants].join(', ')})` : ''}`,
+          });
+        }
+      }
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// types the rest of the harness uses (durations are milliseconds)
+
+export type Suite = z.output<typeof SuiteSchema>;
+export type SuiteInput = z.input<typeof SuiteSchema>;
+export type SuiteMetadata = z.output<typeof MetadataSchema>;
+export type SuiteSpec = z.output<typeof SuiteSpecSchema>;
+export type TargetGuard = z.output<typeof TargetSchema>;
+export type SetupStep = z.output<typeof SetupStepSchema>;
+export type PatchStep = z.output<typeof PatchStepSchema>;
+export type ApplyStep = z.output<typeof ApplyStepSchema>;
+export type RolloutRestartStep = z.output<typeof RolloutRestartStepSchema>;
+export type WaitStep = z.output<typeof WaitStepSchema>;
+export type WaitFor = z.output<typeof WaitForSchema>;
+export type SteadyStateCheck = z.output<typeof SteadyStateCheckSchema>;
+export type Probe = z.output<typeof ProbeSchema>;
+export type RequestTemplate = z.output<typeof RequestTemplateSchema>;
+export type RequestVariant = z.output<typeof VariantSchema>;
+export type LoadSpec = z.output<typeof LoadSpecSchema>;
+export type LoadEngine = (typeof ENGINES)[number];
+export type Fault = z.output<typeof FaultSchema>;
+export type PodKillFault = z.output<typeof PodKillSchema>;
+export type PodKillMode = z.output<typeof PodKillModeSchema>;
+export type EppRestartFault = z.output<typeof EppRestartSchema>;
+export type DecodeIndexErrorFault = z.output<typeof DecodeIndexErrorSchema>;
+export type IndexErrorTrigger = z.output<typeof IndexErrorTriggerSchema>;
+export type LatencyFault = z.output<typeof LatencyFaultSchema>;
+export type ErrorRateFault = z.output<typeof ErrorRateFaultSchema>;
+export type Recovery = z.output<typeof RecoverySchema>;
+export type ReproMatrix = z.output<typeof ReproSchema>;
+export type Connector = (typeof CONNECTORS)[number];
+export type Criterion = z.output<typeof CriterionSchema>;
+/** The name of a criterion: `routeBackend`, `responses`, ... */
+export type CriterionKind = Criterion extends infer C ? (C extends Record<infer K, unknown> ? K : never) : never;
+
+/** The single key of a one-key object (setup step, fault, criterion, ...). */
+export function kindOf<T extends object>(item: T): keyof T & string {
+  return Object.keys(item)[0] as keyof T & string;
+}

@@ -1,0 +1,297 @@
+/**
+ * The SchedulerInstall operator: an ordinary Kubernetes client (@kubernetes/client-node) that renders
+ * each SchedulerInstall into the EPP ConfigMap / Deployment / Service, the Gateway(Class) and the
+ * HTTPRoute, sets hand-edited owned objects back, and reports Ready in the SchedulerInstall status.
+ *
+ * Level-triggered: any watch event (SchedulerInstalls, or objects labelled managed-by
+ * llm-sched-operator) schedules one pass over all SchedulerInstalls; a periodic resync covers missed
+ * events. A failed pass (API unavailable) is retried with capped exponential backoff.
+ */
+import {
+  ApiException,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  Watch,
+  setHeaderOptions,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { backoffMs, containsDesired, nextStatus, type Outcome, type SchedulerInstallStatus } from './drift.ts';
+import {
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  OWNER_LABEL,
+  RenderError,
+  SI_API_VERSION,
+  SI_KIND,
+  renderSchedulerInstall,
+  type RenderedObject,
+  type SchedulerInstall,
+} from './render.ts';
+
+export interface OperatorOptions {
+  kubeconfigPath: string;
+  /** Full pass at least this often, events or not (default 30 s). */
+  resyncMs?: number;
+  /** One line per notable action; default: silent. */
+  log?: (line: string) => void;
+}
+
+export interface OperatorHandle {
+  stop(): Promise<void>;
+}
+
+const FIELD_MANAGER = 'llm-sched-operator';
+const DEBOUNCE_MS = 50;
+const STOP_WAIT_MS = 3_000;
+const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
+
+/** Paths watched for changes; owned objects are filtered by the managed-by label. */
+const WATCHES: Array<{ path: string; labelSelector?: string }> = [
+  { path: '/apis/sim.llm-d.io/v1alpha1/schedulerinstalls' },
+  { path: '/api/v1/configmaps', labelSelector: MANAGED_SELECTOR },
+  { path: '/api/v1/services', labelSelector: MANAGED_SELECTOR },
+  { path: '/apis/apps/v1/deployments', labelSelector: MANAGED_SELECTOR },
+  { path: '/apis/gateway.networking.k8s.io/v1/gateways', labelSelector: MANAGED_SELECTOR },
+  { path: '/apis/gateway.networking.k8s.io/v1/httproutes', labelSelector: MANAGED_SELECTOR },
+  { path: '/apis/gateway.networking.k8s.io/v1/gatewayclasses', labelSelector: MANAGED_SELECTOR },
+];
+
+type Si = SchedulerInstall & KubernetesObject & { status?: Partial<SchedulerInstallStatus>; metadata: { deletionTimestamp?: unknown } };
+
+function codeOf(err: unknown): number | undefined {
+  if (err instanceof ApiException) return err.code;
+  const c = (err as { statusCode?: unknown; code?: unknown } | null)?.statusCode;
+  return typeof c === 'number' ? c : undefined;
+}
+
+/** 4xx answers other than conflicts and throttling: retrying right away will not help. */
+function isPermanent(err: unknown): boolean {
+  const code = codeOf(err);
+  return code !== undefined && code >= 400 && code < 500 && code !== 404 && code !== 409 && code !== 429;
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body = err.body as { message?: unknown } | string | undefined;
+    const msg = typeof body === 'object' && body && typeof body.message === 'string' ? body.message : String(body ?? '');
+    return `HTTP ${err.code}: ${msg}`.trim();
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function startSchedulerInstallOperator(opts: OperatorOptions): Promise<OperatorHandle> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(opts.kubeconfigPath);
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const log = opts.log ?? (() => undefined);
+  const resyncMs = opts.resyncMs ?? 30_000;
+
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<void> | undefined;
+  let again = false;
+  let failures = 0;
+
+  /** Create when missing, merge-patch when a field the operator owns differs, else leave alone. */
+  async function applyObject(desired: RenderedObject): Promise<'created' | 'updated' | 'unchanged'> {
+    const spec = desired as unknown as KubernetesObject;
+    let actual: KubernetesObject;
+    try {
+      actual = await objects.read(spec as KubernetesObject & { metadata: { name: string } });
+    } catch (err) {
+      if (codeOf(err) !== 404) throw err;
+      await objects.create(spec, undefined, undefined, FIELD_MANAGER);
+      return 'created';
+    }
+    if (containsDesired(desired, actual)) return 'unchanged';
+    await objects.patch(spec, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
+    return 'updated';
+  }
+
+  async function writeStatus(si: Si, outcome: Outcome): Promise<void> {
+    const status = nextStatus(si.status, si.metadata.generation, outcome, new Date());
+    if (!status) return;
+    await custom.patchNamespacedCustomObjectStatus(
+      {
+        group: 'sim.llm-d.io',
+        version: 'v1alpha1',
+        namespace: si.metadata.namespace,
+        plural: 'schedulerinstalls',
+        name: si.metadata.name,
+        body: { status },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  async function reconcileOne(si: Si): Promise<void> {
+    const id = `${si.metadata.namespace}/${si.metadata.name}`;
+    let rendered: RenderedObject[];
+    try {
+      rendered = renderSchedulerInstall(si);
+    } catch (err) {
+      if (!(err instanceof RenderError)) throw err;
+      log(`schedulerinstall ${id}: invalid spec: ${err.message}`);
+      await writeStatus(si, { ok: false, reason: 'InvalidSpec', message: err.message });
+      return;
+    }
+    for (const obj of rendered) {
+      if (stopped) return;
+      try {
+        const result = await applyObject(obj);
+        if (result !== 'unchanged') log(`schedulerinstall ${id}: ${result} ${obj.kind}/${obj.metadata.name}`);
+      } catch (err) {
+        if (!isPermanent(err)) throw err;
+        const message = `${obj.kind}/${obj.metadata.name}: ${messageOf(err)}`;
+        log(`schedulerinstall ${id}: apply failed: ${message}`);
+        await writeStatus(si, { ok: false, reason: 'ApplyFailed', message });
+        return;
+      }
+    }
+    await writeStatus(si, { ok: true, objects: rendered.length });
+  }
+
+  /** GatewayClasses are cluster-scoped and cannot be garbage-collected through an ownerReference. */
+  async function pruneGatewayClasses(sis: Si[]): Promise<void> {
+    let classes;
+    try {
+      classes = await objects.list('gateway.networking.k8s.io/v1', 'GatewayClass', undefined, undefined, undefined, undefined, undefined, MANAGED_SELECTOR);
+    } catch (err) {
+      if (codeOf(err) === 404) return;
+      throw err;
+    }
+    const wanted = new Set<string>();
+    for (const si of sis) {
+      try {
+        for (const o of renderSchedulerInstall(si)) if (o.kind === 'GatewayClass') wanted.add(o.metadata.name);
+      } catch {
+        // an invalid SchedulerInstall keeps whatever it had
+        wanted.add('*');
+      }
+    }
+    if (wanted.has('*')) return;
+    for (const gc of classes.items) {
+      const name = gc.metadata?.name;
+      if (!name || wanted.has(name) || !gc.metadata?.labels?.[OWNER_LABEL]) continue;
+      log(`deleting GatewayClass/${name}: its SchedulerInstall is gone`);
+      await objects.delete({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name } });
+    }
+  }
+
+  async function reconcileAll(): Promise<void> {
+    let list;
+    try {
+      list = await objects.list<Si>(SI_API_VERSION, SI_KIND);
+    } catch (err) {
+      // The CRD is not installed (yet): nothing to do until it is.
+      if (codeOf(err) === 404) return;
+      throw err;
+    }
+    const sis = list.items.filter((si) => !si.metadata.deletionTimestamp);
+    let firstError: unknown;
+    for (const si of sis) {
+      if (stopped) return;
+      try {
+        await reconcileOne(si);
+      } catch (err) {
+        firstError ??= err;
+      }
+    }
+    await pruneGatewayClasses(sis);
+    if (firstError !== undefined) throw firstError;
+  }
+
+  function schedule(delayMs: number): void {
+    if (stopped || timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      runPass();
+    }, delayMs);
+  }
+
+  function requestReconcile(): void {
+    if (current) again = true;
+    else schedule(DEBOUNCE_MS);
+  }
+
+  function runPass(): void {
+    if (stopped) return;
+    current = reconcileAll()
+      .then(
+        () => {
+          failures = 0;
+        },
+        (err: unknown) => {
+          failures++;
+          const delay = backoffMs(failures);
+          log(`reconcile failed (attempt ${failures}, retry in ${delay} ms): ${messageOf(err)}`);
+          schedule(delay);
+        },
+      )
+      .finally(() => {
+        current = undefined;
+        if (again) {
+          again = false;
+          schedule(DEBOUNCE_MS);
+        }
+      });
+  }
+
+  const watch = new Watch(kc);
+  const aborts = new Set<AbortController>();
+  function startWatch(w: (typeof WATCHES)[number], attempt: number): void {
+    if (stopped) return;
+    let sawEvent = false;
+    let controller: AbortController | undefined;
+    void watch
+      .watch(
+        w.path,
+        w.labelSelector ? { labelSelector: w.labelSelector } : {},
+        (phase) => {
+          sawEvent = true;
+          if (phase !== 'BOOKMARK') requestReconcile();
+        },
+        (err: unknown) => {
+          if (controller) aborts.delete(controller);
+          if (stopped) return;
+          const next = sawEvent || !err ? 0 : attempt + 1;
+          if (err) log(`watch ${w.path} ended: ${messageOf(err)}`);
+          // The server may have restarted or missed events: look again, then watch again.
+          requestReconcile();
+          setTimeout(() => startWatch(w, next), err ? backoffMs(next) : DEBOUNCE_MS).unref();
+        },
+      )
+      .then((ac) => {
+        if (stopped) ac.abort();
+        else if (!ac.signal.aborted) {
+          controller = ac;
+          aborts.add(ac);
+        }
+      });
+  }
+  for (const w of WATCHES) startWatch(w, 0);
+
+  const resync = setInterval(requestReconcile, resyncMs);
+  resync.unref();
+  runPass();
+
+  return {
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(resync);
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      for (const ac of aborts) ac.abort();
+      aborts.clear();
+      if (current) {
+        let t: NodeJS.Timeout | undefined;
+        await Promise.race([current, new Promise((r) => (t = setTimeout(r, STOP_WAIT_MS)))]);
+        clearTimeout(t);
+      }
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/** The CRDs the twin serves from the start, as if they had been applied. */
+import type { Obj } from './selectors.ts';
+
+interface CrdSpec {
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+  shortNames?: string[];
+  scope?: 'Namespaced' | 'Cluster';
+  columns?: Obj[];
+  scale?: boolean;
+  categories?: string[];
+}
+
+const age = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+
+export function crdObject(s: CrdSpec): Obj {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${s.plural}.${s.group}` },
+    spec: {
+      group: s.group,
+      scope: s.scope ?? 'Namespaced',
+      names: {
+        plural: s.plural,
+        singular: s.kind.toLowerCase(),
+        kind: s.kind,
+        listKind: `${s.kind}List`,
+        ...(s.shortNames ? { shortNames: s.shortNames } : {}),
+        ...(s.categories ? { categories: s.categories } : {}),
+      },
+      versions: [
+        {
+          name: s.version,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          subresources: {
+            status: {},
+            ...(s.scale ? { scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } } : {}),
+          },
+          ...(s.columns ? { additionalPrinterColumns: [...s.columns, age] } : {}),
+        },
+      ],
+    },
+  };
+}
+
+export const BUILTIN_CRDS: Obj[] = [
+  crdObject({ group: 'inference.networking.k8s.io', version: 'v1', kind: 'InferencePool', plural: 'inferencepools', shortNames: ['infpool'] }),
+  crdObject({ group: 'inference.networking.x-k8s.io', version: 'v1alpha2', kind: 'InferencePool', plural: 'inferencepools', shortNames: ['infpool'] }),
+  crdObject({
+    group: 'gateway.networking.k8s.io',
+    version: 'v1',
+    kind: 'GatewayClass',
+    plural: 'gatewayclasses',
+    shortNames: ['gc'],
+    scope: 'Cluster',
+    columns: [{ name: 'Controller', type: 'string', jsonPath: '.spec.controllerName' }, { name: 'Accepted', type: 'string', jsonPath: '.status.conditions[?(@.type=="Accepted")].status' }],
+  }),
+  crdObject({
+    group: 'gateway.networking.k8s.io',
+    version: 'v1',
+    kind: 'Gateway',
+    plural: 'gateways',
+    shortNames: ['gtw'],
+    columns: [
+      { name: 'Class', type: 'string', jsonPath: '.spec.gatewayClassName' },
+      { name: 'Address', type: 'string', jsonPath: '.status.addresses[*].value' },
+      { name: 'Programmed', type: 'string', jsonPath: '.status.conditions[?(@.type=="Programmed")].status' },
+    ],
+  }),
+  crdObject({ group: 'gateway.networking.k8s.io', version: 'v1', kind: 'HTTPRoute', plural: 'httproutes', columns: [{ name: 'Hostnames', type: 'string', jsonPath: '.spec.hostnames' }] }),
+  crdObject({ group: 'gateway.networking.k8s.io', version: 'v1beta1', kind: 'ReferenceGrant', plural: 'referencegrants', shortNames: ['refgrant'] }),
+  crdObject({
+    group: 'sim.llm-d.io',
+    version: 'v1alpha1',
+    kind: 'SchedulerInstall',
+    plural: 'schedulerinstalls',
+    columns: [{ name: 'Profile', type: 'string', jsonPath: '.spec.epp.configProfile' }],
+  }),
+  crdObject({
+    group: 'k6.io',
+    version: 'v1alpha1',
+    kind: 'TestRun',
+    plural: 'testruns',
+    columns: [{ name: 'Stage', type: 'string', jsonPath: '.status.stage' }],
+  }),
+];

@@ -42,6 +42,7 @@ function parseTerm(term: string): LabelRequirement {
     checkValue(eq[3]!);
     return { key: eq[1]!, op: eq[2] === '!=' ? 'NotIn' : 'In', values: [eq[3]!] };
   }
+  if (/[=!()]/.test(term.slice(1)) || /\s/.test(term.replace(/^!\s*/, ''))) throw new Error(`invalid label selector term "${term}"`);
   if (term.startsWith('!')) {
     checkKey(term.slice(1).trim());
     return { key: term.slice(1).trim(), op: 'DoesNotExist' };

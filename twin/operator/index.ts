@@ -246,7 +246,18 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
     if (stopped) return;
     let sawEvent = false;
     let controller: AbortController | undefined;
-    void watch
+    let ended = false;
+    const retry = (err: unknown) => {
+      if (controller) aborts.delete(controller);
+      if (stopped || ended) return;
+      ended = true;
+      const next = sawEvent || !err ? 0 : attempt + 1;
+      if (err) log(`watch ${w.path} ended: ${messageOf(err)}`);
+      // The server may have restarted or missed events: look again, then watch again.
+      requestReconcile();
+      setTimeout(() => startWatch(w, next), err ? backoffMs(next) : DEBOUNCE_MS).unref();
+    };
+    watch
       .watch(
         w.path,
         w.labelSelector ? { labelSelector: w.labelSelector } : {},
@@ -254,15 +265,7 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
           sawEvent = true;
           if (phase !== 'BOOKMARK') requestReconcile();
         },
-        (err: unknown) => {
-          if (controller) aborts.delete(controller);
-          if (stopped) return;
-          const next = sawEvent || !err ? 0 : attempt + 1;
-          if (err) log(`watch ${w.path} ended: ${messageOf(err)}`);
-          // The server may have restarted or missed events: look again, then watch again.
-          requestReconcile();
-          setTimeout(() => startWatch(w, next), err ? backoffMs(next) : DEBOUNCE_MS).unref();
-        },
+        retry,
       )
       .then((ac) => {
         if (stopped) ac.abort();
@@ -270,7 +273,9 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
           controller = ac;
           aborts.add(ac);
         }
-      });
+      })
+      // Thrown before the request is sent (e.g. a kubeconfig the client refuses): same retry path.
+      .catch(retry);
   }
   for (const w of WATCHES) startWatch(w, 0);
 

@@ -73,7 +73,7 @@ export async function createKvConnector(o: ConnectorOptions): Promise<KvConnecto
           return miss(requestId, promptTokens, 'request id names no prefill (expected ___prefill_addr_..___decode_addr_.._uuid)');
         }
         const block = await store.waitFor(requestId, consumeWaitMs, signal);
-        if (!block) return miss(requestId, promptTokens, `no KV block arrived within ${consumeWaitMs} ms`);
+        if (!block) return signal.aborted ? 'miss' : miss(requestId, promptTokens, `no KV block arrived within ${consumeWaitMs} ms`);
         return 'hit';
       },
       async send(requestId, promptTokens) {
@@ -102,6 +102,7 @@ export async function createKvConnector(o: ConnectorOptions): Promise<KvConnecto
       if (!isConsumer) return 'not-consumer';
       const size = await takeBlockFile(storageDir, requestId, consumeWaitMs, signal);
       if (size === undefined) {
+        if (signal.aborted) return 'miss';
         return miss(requestId, promptTokens, `no KV file under ${config.sharedStoragePath ?? storageDir} within ${consumeWaitMs} ms`);
       }
       return 'hit';

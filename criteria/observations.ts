@@ -1,0 +1,63 @@
+import type { DecisionCounts, LoadedProfile } from '../analysis/epp-decisions.ts';
+import { countDecisions, parseLoadedProfiles } from '../analysis/epp-decisions.ts';
+import type { LoadResult } from '../load/result.ts';
+
+/** Measured by the chaos runner around a fault. */
+export interface RecoveryMeasurement {
+  /** How long requests failed after the fault, ms. */
+  errorWindowMs: number;
+  /** From the fault to steady state holding again, ms; null/Infinity when it never did. */
+  recoveryMs: number | null;
+  /** Failed requests over all requests of the load, 0..1. */
+  errorRate: number;
+}
+
+/** KV reuse measured on a decode pod (metrics or logs): of `requests`, `hits` found the prefill's KV. */
+export interface KvTransferObservation {
+  /** `p2p` (P2pNcclConnector) or `fs` (ExampleConnector). */
+  backend: string;
+  requests: number;
+  hits: number;
+  /** Where the numbers come from, e.g. `vllm-decode-fs /metrics`. */
+  source?: string;
+}
+
+/** Everything criteria look at. Gathered by fixtures (I/O); criteria only read it. */
+export interface Observations {
+  /** The HTTPRoutes the suite checks, raw Kubernetes objects. */
+  httpRoutes: unknown[];
+  inferencePools: unknown[];
+  /** The rendered `epp-config.yaml` (EndpointPickerConfig) from the EPP ConfigMap. */
+  eppConfigYaml?: string;
+  /** EPP log lines since the run started; used when the derived fields below are absent. */
+  eppLogLines?: string[];
+  /** The analyzer's counts (else computed from eppLogLines). */
+  eppDecisions?: DecisionCounts;
+  /** Loaded-profile start lines (else parsed from eppLogLines). */
+  eppLoadedProfiles?: LoadedProfile[];
+  load?: LoadResult;
+  recovery?: RecoveryMeasurement;
+  kvTransfer?: KvTransferObservation[];
+}
+
+/** The decision counts, from the analyzer result or the raw lines; undefined when there is no EPP log. */
+export function decisionsOf(obs: Observations): DecisionCounts | undefined {
+  if (obs.eppDecisions) return obs.eppDecisions;
+  return obs.eppLogLines ? countDecisions(obs.eppLogLines) : undefined;
+}
+
+export function loadedProfilesOf(obs: Observations): LoadedProfile[] | undefined {
+  if (obs.eppLoadedProfiles) return obs.eppLoadedProfiles;
+  return obs.eppLogLines ? parseLoadedProfiles(obs.eppLogLines) : undefined;
+}
+
+/** Observations with the EPP log reduced once (the evaluator calls this before running criteria). */
+export function withDerivedEpp(obs: Observations): Observations {
+  const eppDecisions = decisionsOf(obs);
+  const eppLoadedProfiles = loadedProfilesOf(obs);
+  return {
+    ...obs,
+    ...(eppDecisions ? { eppDecisions } : {}),
+    ...(eppLoadedProfiles ? { eppLoadedProfiles } : {}),
+  };
+}

@@ -44,6 +44,13 @@ export class Store {
     return out.sort((a, b) => objKey(a.metadata.namespace, a.metadata.name).localeCompare(objKey(b.metadata.namespace, b.metadata.name)));
   }
 
+  /** Stored objects without copying: read-only use by in-process controllers. */
+  peek(key: string, ns?: string): readonly Obj[] {
+    const out: Obj[] = [];
+    for (const o of this.data.get(key)?.values() ?? []) if (ns === undefined || o.metadata?.namespace === ns) out.push(o);
+    return out;
+  }
+
   keys(): string[] {
     return [...this.data.keys()];
   }

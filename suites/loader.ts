@@ -87,7 +87,7 @@ function readSuite(file: string): Outcome {
 function checkText(file: string, text: string): Outcome {
   const at = (pos: Position, message: string): SuiteProblem => ({ file, line: pos.line, col: pos.col, message });
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const posOf = (offset: number): Position => lineCounter.linePos(offset);
 
   // parseAllDocuments returns an EmptyStream (an empty array with extras) for text without documents.

@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { formatProblem, loadSuite, SuiteValidationError, validateSuiteFile, validateSuiteText, type SuiteProblem } from '../../suites/loader.ts';
+import { formatProblem, listSuiteFiles, loadSuite, SuiteValidationError, validateSuiteFile, validateSuiteText, type SuiteProblem } from '../../suites/loader.ts';
 
 const FIXTURES = 'test/fixtures/suites';
 const fixture = (name: string) => path.join(FIXTURES, name);
@@ -260,4 +260,30 @@ test('the example suites in suites/ are valid, manifests included', () => {
   const seed = loadSuite('suites/proxy-performance.suite.yaml').suite;
   expect(seed.spec.load).toMatchObject({ requests: 60, concurrency: 12, timeout: 35_000 });
   expect(seed.spec.setup[1]).toEqual({ rolloutRestart: { ref: 'deploy/gaie-inference-scheduling-epp', namespace: 'llm-d-inference-scheduler', timeout: 180_000 } });
+});
+
+test('listSuiteFiles finds *.suite.yaml files; YAML anchors and merge keys work in suites', () => {
+  const files = listSuiteFiles('suites');
+  expect(files).toEqual(expect.arrayContaining([path.join('suites', 'proxy-performance.suite.yaml'), path.join('suites', 'ab-static-routing.suite.yaml')]));
+  expect(files.every((f) => f.endsWith('.suite.yaml'))).toBe(true);
+  const text = `${BASE}  load:
+    requests: 2
+    request:
+      body: &body { model: m, max_tokens: 8 }
+    variants:
+      - name: a
+        body: { <<: *body, max_tokens: 1 }
+`;
+  expect(check(text)).toEqual([]);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'suite-merge-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'm.suite.yaml'), text);
+    const { suite } = loadSuite(path.join(dir, 'm.suite.yaml'));
+    expect(suite.spec.load?.variants?.[0]?.body).toEqual({ model: 'm', max_tokens: 1 });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  expect(check(text.replace('max_tokens: 1 }', 'max_tokens: 1 }\n        hedaers: {}'))).toEqual([
+    'T:15:9: unknown key "hedaers" in spec.load.variants[0] (did you mean "headers"?)',
+  ]);
 });

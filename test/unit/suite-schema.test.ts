@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import * as fs from 'node:fs';
 import { parse } from 'yaml';
 import { suiteJsonSchema, suiteJsonSchemaText } from '../../suites/json-schema.ts';
-import { kindOf, SuiteSchema, type Criterion, type Fault } from '../../suites/schema.ts';
+import { kindOf, SuiteSchema, type Criterion, type CriterionKind, type Fault } from '../../suites/schema.ts';
 import { labelSelectorProblem, matchesLabels, parseLabelSelector } from '../../suites/selectors.ts';
 
 const EXAMPLES = ['suites/proxy-performance.suite.yaml', 'suites/proxy-performance-by-backend.suite.yaml', 'suites/ab-static-routing.suite.yaml'];
@@ -156,4 +156,13 @@ test('label selectors: parsing, matching and errors', () => {
   expect(labelSelectorProblem('role=dec/ode')).toBe('invalid label value "dec/ode"');
   expect(labelSelectorProblem('-bad')).toBe('invalid label key "-bad"');
   expect(labelSelectorProblem('a,,b')).toBe('empty term in label selector');
+});
+
+test('criterion and fault kinds are typed: kindOf names the one key', () => {
+  const kind: CriterionKind = 'routeBackend';
+  // @ts-expect-error not a criterion
+  const notKind: CriterionKind = 'routeBackends';
+  expect([kind, notKind]).toHaveLength(2);
+  const fault: Fault = { eppRestart: { how: 'kill', namespace: 'llm-d-inference-scheduler', ref: 'deploy/gaie-inference-scheduling-epp' } };
+  expect(kindOf(fault)).toBe('eppRestart');
 });

@@ -1,0 +1,207 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { containerMounts, podVolumesDir, prepareVolumes, type VolumeSource } from '../runtime/mounts.ts';
+import { ContainerRunner, type RestartPolicy } from './container-runner.ts';
+import { containerEnv, referencedSources, type EnvSources } from './env.ts';
+import type { EventRecorder } from './events.ts';
+import type { TwinNode } from './scheduler.ts';
+import { containerStatus, podConditions, podPhase, rfc3339, type Condition } from './status.ts';
+
+export interface PodWorkerContext {
+  core: CoreV1Api;
+  events: EventRecorder;
+  stateDir: string;
+  hostsFile: string;
+  kubeconfigPath: string;
+}
+
+/** Status writes of a pod are coalesced over this window. */
+const STATUS_COALESCE_MS = 25;
+
+function decode(data: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');
+  return out;
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as { code?: number })?.code === 404;
+}
+
+/** Runs one bound pod on its node: containers, status, graceful deletion. */
+export class PodWorker {
+  private pod: V1Pod;
+  private readonly runners: ContainerRunner[];
+  private readonly conditionsSince = new Map<string, Condition>();
+  private readonly startTime = new Date();
+  private statusTimer: NodeJS.Timeout | undefined;
+  private statusWrite: Promise<void> = Promise.resolve();
+  private lastStatusJson = '';
+  private terminating: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    pod: V1Pod,
+    readonly node: TwinNode,
+    readonly podIP: string,
+    private readonly ctx: PodWorkerContext,
+  ) {
+    this.pod = pod;
+    const key = this.key;
+    const restartPolicy = (pod.spec?.restartPolicy ?? 'Always') as RestartPolicy;
+    this.runners = (pod.spec?.containers ?? []).map(
+      (c) =>
+        new ContainerRunner(c, {
+          podKey: key,
+          podIP,
+          stateDir: ctx.stateDir,
+          hostsFile: ctx.hostsFile,
+          restartPolicy,
+          terminationGraceMs: this.graceMs(),
+          prepare: () => this.prepare(c.name),
+          event: (type, reason, message) => this.event(type, reason, message, `spec.containers{${c.name}}`),
+          changed: () => this.scheduleStatus(),
+        }),
+    );
+  }
+
+  get key(): { namespace: string; name: string; uid: string } {
+    return { namespace: this.pod.metadata?.namespace ?? 'default', name: this.pod.metadata?.name ?? '', uid: this.pod.metadata?.uid ?? '' };
+  }
+
+  /** Pids of the running containers (for `twin status` and tests). */
+  pids(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.runners) if (r.pid !== undefined) out[r.name] = r.pid;
+    return out;
+  }
+
+  start(): void {
+    this.scheduleStatus();
+    for (const r of this.runners) r.start();
+  }
+
+  update(pod: V1Pod): void {
+    this.pod = pod;
+  }
+
+  private graceMs(): number {
+    const seconds = this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+    return Math.max(0, seconds * 1000);
+  }
+
+  private event(type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void {
+    this.ctx.events.record({ ...this.key, ...(fieldPath ? { fieldPath } : {}) }, type, reason, message, { host: this.node.name });
+  }
+
+  /** Volumes and env for a container start: looks up ConfigMaps/Secrets through the API. */
+  private async prepare(containerName: string): Promise<{ env: Record<string, string>; mounts: Record<string, string>; scratchDir: string }> {
+    const { namespace, name, uid } = this.key;
+    const refs = referencedSources(this.pod);
+    const sources: EnvSources = { configMaps: {}, secrets: {} };
+    await Promise.all([
+      ...[...refs.configMaps].map(async (cm) => {
+        sources.configMaps[cm] = await this.ctx.core.readNamespacedConfigMap({ name: cm, namespace }).then(
+          (o) => ({ ...(o.data ?? {}) }),
+          (err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)),
+        );
+      }),
+      ...[...refs.secrets].map(async (s) => {
+        sources.secrets[s] = await this.ctx.core.readNamespacedSecret({ name: s, namespace }).then(
+          (o) => ({ ...decode(o.data), ...(o.stringData ?? {}) }),
+          (err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)),
+        );
+      }),
+    ]);
+    const container = this.pod.spec?.containers?.find((c) => c.name === containerName);
+    if (!container) throw new Error(`container ${containerName} not in pod spec`);
+    const volumeDirs = prepareVolumes(this.ctx.stateDir, { namespace, name, uid }, (this.pod.spec?.volumes ?? []) as VolumeSource[], sources);
+    const mounts = containerMounts(container.volumeMounts ?? [], volumeDirs);
+    const podWithIP: V1Pod = { ...this.pod, status: { ...this.pod.status, podIP: this.podIP, hostIP: this.node.hostIP } };
+    const env = {
+      ...containerEnv(podWithIP, container, sources),
+      HOSTNAME: name,
+      KUBECONFIG: this.ctx.kubeconfigPath,
+      POD_NAME: name,
+      POD_NAMESPACE: namespace,
+      NODE_NAME: this.node.name,
+      PD_TWIN_STATE_DIR: this.ctx.stateDir,
+    };
+    const scratchDir = path.join(podVolumesDir(this.ctx.stateDir, { namespace, name, uid }), 'root', containerName);
+    fs.mkdirSync(scratchDir, { recursive: true });
+    return { env, mounts, scratchDir };
+  }
+
+  private renderStatus(): Record<string, unknown> {
+    const views = this.runners.map((r) => r.view());
+    const phase = podPhase(views);
+    const conditions = podConditions(views, phase, this.conditionsSince, new Date());
+    for (const c of conditions) this.conditionsSince.set(c.type, c);
+    return {
+      phase,
+      conditions,
+      hostIP: this.node.hostIP,
+      hostIPs: [{ ip: this.node.hostIP }],
+      podIP: this.podIP,
+      podIPs: [{ ip: this.podIP }],
+      startTime: rfc3339(this.startTime),
+      qosClass: 'BestEffort',
+      containerStatuses: views.map(containerStatus),
+    };
+  }
+
+  scheduleStatus(): void {
+    if (this.closed || this.statusTimer) return;
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = undefined;
+      this.statusWrite = this.statusWrite.then(() => this.writeStatus());
+    }, STATUS_COALESCE_MS);
+  }
+
+  private async writeStatus(): Promise<void> {
+    if (this.closed) return;
+    const status = this.renderStatus();
+    const json = JSON.stringify(status);
+    if (json === this.lastStatusJson) return;
+    const { name, namespace } = this.key;
+    try {
+      await this.ctx.core.patchNamespacedPodStatus({ name, namespace, body: { status } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      this.lastStatusJson = json;
+    } catch (err) {
+      if (isNotFound(err)) return;
+      // Transient API trouble: try again shortly.
+      if (!this.closed) setTimeout(() => this.scheduleStatus(), 500).unref();
+    }
+  }
+
+  /** Graceful deletion: stop containers within the grace period, then remove the pod object. */
+  terminate(options: { deleteObject: boolean; graceMs?: number }): Promise<void> {
+    this.terminating ??= (async () => {
+      const grace = options.graceMs ?? this.graceMs();
+      await Promise.all(this.runners.map((r) => r.stop(grace)));
+      if (this.statusTimer) {
+        clearTimeout(this.statusTimer);
+        this.statusTimer = undefined;
+      }
+      await this.statusWrite;
+      if (options.deleteObject) {
+        await this.writeStatus();
+        const { name, namespace, uid } = this.key;
+        await this.ctx.core
+          .deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid } } })
+          .catch(() => undefined);
+      }
+      this.closed = true;
+    })();
+    return this.terminating;
+  }
+
+  /** Stops every container without touching the API (kubelet shutdown). */
+  async shutdown(maxGraceMs: number): Promise<void> {
+    this.closed = true;
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    await Promise.all(this.runners.map((r) => r.stop(Math.min(maxGraceMs, this.graceMs()))));
+    await this.terminating?.catch(() => undefined);
+  }
+}

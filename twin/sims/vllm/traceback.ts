@@ -53,5 +53,5 @@ export function apiServerDeathLines(): string[] {
 
 /** Twin-only summary line the repro campaign parses. */
 export function crashSummaryLine(requestCounter: number, inFlight: readonly string[], cause: string): string {
-  return `[twin] engine died (${cause}); request counter: ${requestCounter}; in-flight request ids: ${inFlight.join(', ')}`;
+  return `engine died (${cause}); request counter: ${requestCounter}; in-flight request ids: ${inFlight.join(', ')}`;
 }

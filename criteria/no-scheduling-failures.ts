@@ -1,6 +1,6 @@
 import { EXHAUSTED, PROFILE_FAILED } from '../analysis/epp-decisions.ts';
 import { decisionsOf, type Observations } from './observations.ts';
-import { verdict, type Verdict } from './verdict.ts';
+import { plural, verdict, type Verdict } from './verdict.ts';
 
 /** No InferencePoolResourceExhausted and no "failed to run scheduler profile", in EPP logs or response bodies. */
 export function noSchedulingFailures(_input: Record<string, never> | object, obs: Observations): Verdict {
@@ -23,7 +23,8 @@ export function noSchedulingFailures(_input: Record<string, never> | object, obs
   const parts: string[] = [];
   if (logExhausted || logProfile) parts.push(`the EPP log has ${logExhausted} ${EXHAUSTED} and ${logProfile} "${PROFILE_FAILED}" lines`);
   if (exhaustedBodies.length || profileBodies.length) {
-    parts.push(`${exhaustedBodies.length + profileBodies.length} responses carry ${exhaustedBodies.length ? EXHAUSTED : `"${PROFILE_FAILED}"`}`);
+    const n = new Set([...exhaustedBodies, ...profileBodies]).size;
+    parts.push(`${plural(n, 'response')} ${n === 1 ? 'carries' : 'carry'} ${exhaustedBodies.length ? EXHAUSTED : `"${PROFILE_FAILED}"`}`);
   }
   const ok = parts.length === 0;
   const summary = ok ? `no scheduling failures in ${evidence.sources.join(' or ')}` : parts.join('; ');

@@ -1,11 +1,10 @@
-import { setMaxListeners } from 'node:events';
-import { Pool } from 'undici';
+import { Client } from 'undici';
 import { assertLoadTarget } from '../loopback.ts';
 import type { LoadPlan } from '../plan.ts';
 import type { LoadProgress } from '../progress.ts';
 import type { LoadResult, RequestRecord } from '../result.ts';
 import { summarize } from '../summary.ts';
-import { exchange, type ExchangeOptions } from './exchange.ts';
+import { exchange, type ExchangeOptions, type Stopper } from './exchange.ts';
 import { compileTemplate, type RenderedRequest } from './template.ts';
 
 export interface RunLoadOptions {
@@ -52,11 +51,11 @@ async function runClosed(
   count: number,
   concurrency: number,
   stop: AbortSignal,
-  send: (i: number) => Promise<void>,
+  send: (i: number, slot: number) => Promise<void>,
 ): Promise<number> {
   let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < count && !stop.aborted) await send(next++);
+  const worker = async (_: unknown, slot: number): Promise<void> => {
+    while (next < count && !stop.aborted) await send(next++, slot);
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   return count - next;
@@ -71,9 +70,10 @@ async function runOpen(
   rate: number,
   maxInFlight: number,
   stop: AbortSignal,
-  send: (i: number) => Promise<void>,
+  send: (i: number, slot: number) => Promise<void>,
 ): Promise<{ dropped: number; notStarted: number }> {
   const t0 = performance.now();
+  const freeSlots = Array.from({ length: maxInFlight }, (_, s) => maxInFlight - 1 - s);
   let inFlight = 0;
   let dropped = 0;
   let k = 0;
@@ -81,11 +81,13 @@ async function runOpen(
   while (k < arrivals && !stop.aborted) {
     const now = performance.now();
     while (k < arrivals && (k * 1000) / rate <= now - t0) {
-      if (inFlight >= maxInFlight) dropped++;
+      const slot = inFlight < maxInFlight ? freeSlots.pop() : undefined;
+      if (slot === undefined) dropped++;
       else {
         inFlight++;
-        const p: Promise<void> = send(k).finally(() => {
+        const p: Promise<void> = send(k, slot).finally(() => {
           inFlight--;
+          freeSlots.push(slot);
           running.delete(p);
         });
         running.add(p);
@@ -108,16 +110,22 @@ async function runOpen(
   return { dropped, notStarted: arrivals - k };
 }
 
-/** Run a load plan against `baseUrl` with the built-in engine (undici, keep-alive pool). */
+/** Run a load plan against `baseUrl` with the built-in engine (undici, one keep-alive connection per concurrency slot). */
 export async function runLoad(plan: LoadPlan, options: RunLoadOptions): Promise<LoadResult> {
   const url = assertLoadTarget(options.baseUrl, options.allowRemote);
   const shape = shapeOf(plan);
   const render = compileTemplate(plan.request, { stream: plan.stream });
   const connections = shape.kind === 'closed' ? shape.concurrency : shape.maxInFlight;
-  const pool = new Pool(url.origin, { connections, pipelining: 1, keepAliveTimeout: 10_000 });
+  // One keep-alive client per worker slot: a slot never waits for a connection, and there is no pool to
+  // search for a free one (undici's Pool scans its clients per request, which costs at high concurrency).
+  const newClient = (): Client => new Client(url.origin, { pipelining: 1, keepAliveTimeout: 10_000 });
+  const clients = Array.from({ length: connections }, newClient);
+  const retired: Client[] = [];
   const stop = new AbortController();
-  // Every in-flight request listens on the run's signal.
-  setMaxListeners(0, stop.signal);
+  const inFlightStoppers = new Set<Stopper>();
+  stop.signal.addEventListener('abort', () => {
+    for (const s of [...inFlightStoppers]) s();
+  });
   let stopReason: 'maxDuration' | 'aborted' | undefined;
   const onExternalAbort = (): void => {
     stopReason ??= 'aborted';
@@ -130,12 +138,21 @@ export async function runLoad(plan: LoadPlan, options: RunLoadOptions): Promise<
     stop.abort();
   }, hardBoundMs(plan, shape));
 
-  const exchangeOpts: ExchangeOptions = {
+  const exchangeOpts = (slot: number): ExchangeOptions => ({
     timeoutMs: plan.timeoutMs,
-    runSignal: stop.signal,
+    inFlight: inFlightStoppers,
     basePath: url.pathname.replace(/\/+$/, ''),
-  };
-  if (plan.captureHeaders) exchangeOpts.captureHeaders = plan.captureHeaders.map((h) => h.toLowerCase());
+    ...(captureHeaders ? { captureHeaders } : {}),
+    discardConnection: () => {
+      const old = clients[slot];
+      if (old) {
+        retired.push(old);
+        void old.destroy().catch(() => undefined);
+      }
+      clients[slot] = newClient();
+    },
+  });
+  const captureHeaders = plan.captureHeaders?.map((h) => h.toLowerCase());
 
   const total = shape.kind === 'closed' ? shape.requests : shape.arrivals;
   const records: RequestRecord[] = [];
@@ -155,18 +172,19 @@ export async function runLoad(plan: LoadPlan, options: RunLoadOptions): Promise<
   try {
     const warmup = plan.warmup ?? 0;
     if (warmup > 0) {
-      // Warm-up requests open the pool's connections; they render as request 0 and are not recorded.
+      // Warm-up requests open the connections; they render as request 0 and are not recorded.
       const req: RenderedRequest = render(0);
-      await runClosed(warmup, connections, stop.signal, async () => {
-        await exchange(pool, req, -1, exchangeOpts);
+      await runClosed(warmup, connections, stop.signal, async (_, slot) => {
+        await exchange(clients[slot] as Client, req, -1, exchangeOpts(slot));
       });
     }
+    const slotOpts = clients.map((_, slot) => exchangeOpts(slot));
     runStart = performance.now();
     const startedAt = new Date().toISOString();
     const ticker = options.onProgress ? setInterval(() => progress(), options.progressEveryMs ?? 250) : undefined;
-    const send = async (i: number): Promise<void> => {
+    const send = async (i: number, slot: number): Promise<void> => {
       inFlight++;
-      const record = await exchange(pool, render(i + 1), i, exchangeOpts);
+      const record = await exchange(clients[slot] as Client, render(i + 1), i, slotOpts[slot] as ExchangeOptions);
       inFlight--;
       if (record.status === undefined || record.status >= 400) errors++;
       records.push(record);
@@ -192,6 +210,6 @@ export async function runLoad(plan: LoadPlan, options: RunLoadOptions): Promise<
   } finally {
     clearTimeout(bound);
     options.signal?.removeEventListener('abort', onExternalAbort);
-    await pool.destroy();
+    await Promise.all([...clients, ...retired].map((c) => c.destroy().catch(() => undefined)));
   }
 }

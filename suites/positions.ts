@@ -23,7 +23,7 @@ export function positionFinder(doc: Document, lineCounter: LineCounter): Positio
         keyNode = pair.key as Node;
         next = pair.value;
         // `key:` with no value has no value node: point at the key.
-        lastPos = posOf(rangeStart(next) ?? rangeStart(keyNode));
+        lastPos = posOf(isEmptyScalar(next) ? rangeStart(keyNode) : (rangeStart(next) ?? rangeStart(keyNode)));
       } else if (isSeq(node) && typeof seg === 'number') {
         next = node.items[seg];
         if (next === undefined) return lastPos;
@@ -48,4 +48,11 @@ function rangeStart(node: unknown): number | undefined {
     return range?.[0];
   }
   return undefined;
+}
+
+/** The null of `key:` with nothing after it: its range is empty, at the end of the line. */
+function isEmptyScalar(node: unknown): boolean {
+  if (!isScalar(node) || node.value !== null) return false;
+  const range = node.range;
+  return !range || range[0] === range[1];
 }

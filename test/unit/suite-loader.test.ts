@@ -65,6 +65,7 @@ test('unknown key in a one-key list item suggests the item kind, and nothing els
 
 test('wrong type: at the value, saying what was expected and what was found', () => {
   expect(check(lines3('requests: "60"'))).toEqual(['T:9:15: spec.load.requests: expected a number, got the string "60"']);
+  expect(check(lines3('requests:\n    concurrency: 2'))).toEqual(['T:9:5: spec.load.requests: expected a number, got null (an empty value)']);
   expect(check(lines3('requests: 6\n    stream: "yes"'))).toEqual(['T:10:13: spec.load.stream: expected true or false, got the string "yes"']);
   expect(check(lines3('requests: 6\n    timeout: 35'))).toEqual([
     'T:10:14: spec.load.timeout: expected a duration like 500ms, 35s, 2m or 1h30m, got the number 35',

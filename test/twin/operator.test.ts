@@ -28,7 +28,7 @@ test.describe('SchedulerInstall operator against the twin API server', () => {
 
   async function get(apiVersion: string, kind: string, name: string, namespace: string | undefined = NS): Promise<Obj | undefined> {
     try {
-      return (await objects.read(ref(apiVersion, kind, name, namespace) as Obj)) as Obj;
+      return (await objects.read(ref(apiVersion, kind, name, namespace))) as Obj;
     } catch (err) {
       if ((err as { code?: number }).code === 404) return undefined;
       throw err;

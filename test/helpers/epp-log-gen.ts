@@ -141,7 +141,8 @@ export function* eppLogLines(options: EppLogOptions, expected: ExpectedCounts = 
     expected.totalLines++;
     expected.lastTs = t;
     const mode = prefix === 'mixed' ? (['none', 'timestamps', 'pod', 'both'] as const)[lineNo % 4] : prefix;
-    const iso = new Date(t * 1000).toISOString().replace('Z', '123456Z'); // nanosecond precision, like kubectl
+    if (mode === 'none') return body;
+    const iso = mode === 'pod' ? '' : new Date(t * 1000).toISOString().replace('Z', '123456Z'); // nanoseconds, like kubectl
     const pod = lineNo % 2 === 0 ? '[pod/gaie-inference-scheduling-epp-6b8f9c7d5-tq9zx/epp] ' : '(gaie-inference-scheduling-epp-6b8f9c7d5-tq9zx) ';
     switch (mode) {
       case 'timestamps':

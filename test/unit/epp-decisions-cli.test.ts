@@ -86,12 +86,13 @@ async function cliPeakRss(file: string): Promise<{ counts: unknown; maxRssKiB: n
 
 test('memory stays flat: 1,000,000 lines peak at about the same RSS as 100,000', async () => {
   test.setTimeout(240_000);
+  // Mostly short noise lines keep the 1M-line file near 150 MB; the shape is the same for both sizes.
   const shape = (total: number): EppLogOptions => ({
     seed: 9,
-    decisions: total * 0.3,
+    decisions: total * 0.1,
     // one breakdown line per decision + one profile line
-    otherJson: total * 0.2 - 1,
-    nonJson: total * 0.15,
+    otherJson: total * 0.4 - 1,
+    nonJson: total * 0.35,
     decoyDecisions: total * 0.01,
     exhausted: total * 0.02,
     profileFailed: total * 0.02,

@@ -75,8 +75,12 @@ function setPath(obj: Obj, path: string, value: unknown): void {
 }
 
 export class Api {
-  readonly store = new Store();
+  readonly store: Store;
   readonly registry = new ResourceRegistry();
+
+  constructor(opts: { historyLimit?: number } = {}) {
+    this.store = new Store(opts.historyLimit);
+  }
 
   // ---- reads ---------------------------------------------------------------------------------------
 

@@ -33,6 +33,8 @@ export interface ApiServerOptions {
   nodes?: NodeSpec[];
   /** Start the in-process controllers (default true). */
   controllers?: boolean;
+  /** How many past events a watch can resume from (default 5000). */
+  watchHistoryLimit?: number;
   /** Watch bookmark interval (tests shorten it). */
   bookmarkIntervalMs?: number;
 }
@@ -103,13 +105,15 @@ const boolParam = (q: URLSearchParams, name: string): boolean => {
 };
 
 export class ApiServer {
-  readonly api = new Api();
+  readonly api: Api;
   private address = '';
 
   constructor(
     private readonly opts: ApiServerOptions,
     private readonly token: string,
-  ) {}
+  ) {
+    this.api = new Api(opts.watchHistoryLimit ? { historyLimit: opts.watchHistoryLimit } : {});
+  }
 
   setAddress(addr: string): void {
     this.address = addr;

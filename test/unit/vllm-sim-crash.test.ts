@@ -43,7 +43,7 @@ test.describe('decode IndexError fault (child process)', () => {
     const child = await spawnSim([], {
       VLLM_SIM_FAULTS: JSON.stringify({ indexError: { afterRequests: 2 } }),
       VLLM_SIM_ITL_MS: '20',
-      VLLM_SIM_DEATH_EXIT_MS: '600',
+      VLLM_SIM_DEATH_EXIT_MS: '3000', // wide window to observe /health 503 before the exit
     });
     try {
       expect((await post(`${child.url}/v1/completions`, completion(), { 'X-Request-Id': 'ok-1' })).status).toBe(200);
@@ -62,9 +62,9 @@ test.describe('decode IndexError fault (child process)', () => {
         message: 'EngineCore encountered an issue. See stack trace (above) for the root cause.',
         code: 500,
       });
+      expect((await fetch(`${child.url}/health`)).status).toBe(503);
       const streamed = await longBody;
       expect(streamed === 'cut' || !streamed.includes('[DONE]')).toBe(true);
-      expect((await fetch(`${child.url}/health`)).status).toBe(503);
       expect(await waitExit(child, 10_000)).toBe(1);
 
       const errLines = child.stderr().split('\n');

@@ -67,8 +67,20 @@ export interface ChildSim {
 }
 
 /** Runs main.ts as a child process and waits for its "Starting vLLM API server ... on http://H:P" line. */
-export async function spawnSim(extraArgs: string[] = [], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<ChildSim> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, ...BASE_ARGS, '--host', '127.0.0.1', ...extraArgs], {
+export interface SpawnOptions {
+  /** Extra node flags before the program, e.g. ['--import', preloadUrl]. */
+  nodeFlags?: string[];
+  /** Host to bind (default 127.0.0.1); undefined keeps vLLM's default 0.0.0.0 (the twin preload rewrites it). */
+  host?: string | undefined;
+  /** The URL's host when the log's host is 0.0.0.0 (POD_IP in pod mode). */
+  urlHost?: string;
+  timeoutMs?: number;
+}
+
+export async function spawnSim(extraArgs: string[] = [], env: Record<string, string> = {}, opts: SpawnOptions = { host: '127.0.0.1' }): Promise<ChildSim> {
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  const hostArgs = opts.host ? ['--host', opts.host] : [];
+  const proc = spawn(process.execPath, ['--import', 'tsx', ...(opts.nodeFlags ?? []), MAIN, ...BASE_ARGS, ...hostArgs, ...extraArgs], {
     env: { ...process.env, VLLM_SIM_STARTUP_MS: '20', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -89,7 +101,7 @@ export async function spawnSim(extraArgs: string[] = [], env: Record<string, str
       const m = /Starting vLLM API server \d+ on http:\/\/([^\s:]+):(\d+)/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve(`http://${m[1]}:${m[2]}`);
+        resolve(`http://${m[1] === '0.0.0.0' ? (opts.urlHost ?? '127.0.0.1') : m[1]}:${m[2]}`);
       }
     };
     proc.stdout?.on('data', check);

@@ -14,7 +14,7 @@ import { withDerivedEpp, type Observations } from './observations.ts';
 import { proxiesChosen } from './proxies-chosen.ts';
 import { recovery } from './recovery.ts';
 import { responses } from './responses.ts';
-import { routeBackend } from './route-backend.ts';
+import { SCHEDULER_NAMESPACE, SCHEDULER_ROUTE, routeBackend } from './route-backend.ts';
 import { variantRouting } from './variant-routing.ts';
 import { verdict, type Verdict } from './verdict.ts';
 
@@ -33,9 +33,10 @@ const durationMs = z.unknown().transform((v, ctx) => {
 const backendKind = z.enum(['InferencePool', 'Service']);
 
 const schemas = {
+  // As in the suite schema: the seed's scheduler route unless another is named.
   routeBackend: z.union([
-    backendKind.transform((kind) => ({ kind })),
-    z.object({ kind: backendKind, route: z.string().optional(), namespace: z.string().optional() }),
+    backendKind.transform((kind) => ({ kind, route: SCHEDULER_ROUTE, namespace: SCHEDULER_NAMESPACE })),
+    z.object({ kind: backendKind, route: z.string().default(SCHEDULER_ROUTE), namespace: z.string().default(SCHEDULER_NAMESPACE) }),
   ]),
   eppProfile: z.object({ has: z.array(z.string()).optional(), lacks: z.array(z.string()).optional() }),
   responses: z

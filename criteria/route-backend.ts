@@ -2,10 +2,12 @@ import type { Observations } from './observations.ts';
 import { isRecord, plural, verdict, type Verdict } from './verdict.ts';
 
 export const INFERENCE_GROUP = 'inference.networking.k8s.io';
+export const SCHEDULER_ROUTE = 'llm-d-inference-scheduling';
+export const SCHEDULER_NAMESPACE = 'llm-d-inference-scheduler';
 
 export interface RouteBackendInput {
   kind: 'InferencePool' | 'Service';
-  /** Only this HTTPRoute (with `namespace`); all observed routes when absent. */
+  /** Only this HTTPRoute (with `namespace`); all observed routes when absent (the evaluator defaults it to the seed's route). */
   route?: string;
   namespace?: string;
 }

@@ -62,7 +62,14 @@ test.describe('routeBackend', () => {
     expect(v.ok).toBe(true);
     const missing = evaluateOne({ routeBackend: { kind: 'Service', route: 'nope' } }, obs);
     expect(missing.ok).toBe(false);
-    expect(missing.summary).toBe('HTTPRoute nope not found (observed 2 routes)');
+    expect(missing.summary).toBe('HTTPRoute llm-d-inference-scheduler/nope not found (observed 2 routes)');
+  });
+  test('the short form checks the scheduler route only, not the A/B route next to it', () => {
+    const ab = httpRoute({ name: 'vllm-ab-test', backendRefs: [{ name: 'vllm-p2p-proxy', port: 8080 }] });
+    expect(evaluateOne({ routeBackend: 'InferencePool' }, { ...none, httpRoutes: [ab, httpRoute()] }).ok).toBe(true);
+    const onlyAb = evaluateOne({ routeBackend: 'InferencePool' }, { ...none, httpRoutes: [ab] });
+    expect(onlyAb.ok).toBe(false);
+    expect(onlyAb.summary).toBe('HTTPRoute llm-d-inference-scheduler/llm-d-inference-scheduling not found (observed 1 route)');
   });
 });
 

@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { startApiServer, type ApiServerHandle } from '../../twin/apiserver/server.ts';
-import { startKubelet, type KubeletHandle } from '../../twin/kubelet/index.ts';
+import type { ApiServerHandle } from '../../twin/apiserver/server.ts';
+import type { KubeletHandle } from '../../twin/kubelet/index.ts';
 import { isSameProcessAlive, listPids } from '../../twin/runtime/pidfiles.ts';
 
 // One twin (API server + kubelet) for the file; the tests run in order and the last one stops the kubelet.
@@ -19,6 +19,9 @@ let apps: AppsV1Api;
 const NS = 'default';
 
 test.beforeAll(async () => {
+  // Imported here, not at the top, so Playwright's test listing does not load the whole twin.
+  const { startApiServer } = await import('../../twin/apiserver/server.ts');
+  const { startKubelet } = await import('../../twin/kubelet/index.ts');
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelet-twin-'));
   api = await startApiServer({ stateDir });
   kubelet = await startKubelet({ kubeconfigPath: api.kubeconfigPath, stateDir, ipPrefix });
@@ -124,7 +127,9 @@ test('a readiness probe holds Ready back until it passes; the program comes from
   const unready = await readPod('probed');
   expect(condition(unready, 'Ready')).toBe('False');
   expect(unready.status?.containerStatuses?.[0]?.ready).toBe(false);
-  expect(await (await fetch(`http://${ip}:8000/`)).text()).toBe(`hello from ${ip}`);
+  // Up and answering on its own pod IP, while still unready.
+  expect(await until('server answers', async () => (await fetch(`http://${ip}:8000/`)).text())).toBe(`hello from ${ip}`);
+  expect(condition(await readPod('probed'), 'Ready')).toBe('False');
   await fetch(`http://${ip}:8000/make-ready`);
   const ready = await until('probed Ready', async () => {
     const p = await readPod('probed');

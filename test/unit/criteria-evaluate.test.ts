@@ -160,3 +160,14 @@ test('by-backend start log alone is enough for eppProfile to see the filter', ()
   // `by-kv-backend` is a plugin name: the config resolves it to by-label-selector, which the log shows.
   expect(v.ok).toBe(true);
 });
+
+test('verdict table and first failure read as one line per criterion', async () => {
+  const { formatVerdicts, firstFailure } = await import('../../criteria/format.ts');
+  const verdicts = evaluateCriteria(SEED_CRITERIA, byBackendRun());
+  const table = formatVerdicts(verdicts);
+  expect(table.split('\n')[0]).toBe('CRITERION             RESULT  SUMMARY');
+  expect(table).toContain('\nrouteBackend          PASS    llm-d-inference-scheduler/llm-d-inference-scheduling → InferencePool, Accepted and ResolvedRefs\n');
+  expect(table.trimEnd().split('\n')).toHaveLength(SEED_CRITERIA.length + 1);
+  expect(firstFailure(verdicts)).toBe('eppProfile: the rendered EPP config has by-label-selector; the EPP start log (profile default) has by-label-selector');
+  expect(firstFailure(evaluateCriteria(SEED_CRITERIA, seedRun()))).toBeUndefined();
+});

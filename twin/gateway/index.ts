@@ -1,0 +1,299 @@
+/**
+ * The twin's gateway: one HTTP listener serving the routes of every Gateway in the cluster (the listeners'
+ * own ports and hostnames are not bound separately; the twin has one gateway address, 127.0.0.1:18080 as in the
+ * seed's port-forward). HTTPRoutes pick a rule (routes.ts), the rule a backendRef by weight, and the backend is
+ * a Service (a ready endpoint behind it) or an InferencePool (its EPP picks the endpoint over the twin's
+ * /v1/pick protocol, docs/architecture.md). Statuses of Gateways, HTTPRoutes and InferencePools are written
+ * through the status subresource.
+ */
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { compileRoutes, matchRequest, pickWeighted, type CompiledMatch } from './routes.ts';
+import { resolveBackend, servedRoutes, emptySnapshot, type Snapshot } from './snapshot.ts';
+import { gatewayStatus, poolStatus, routeStatus, statusUpToDate } from './status.ts';
+import { startStore } from './store.ts';
+import type { KObject, Rng } from './types.ts';
+import { Upstreams, downstreamHeaders, forward, upstreamHeaders } from './upstream.ts';
+
+export interface GatewayOptions {
+  kubeconfigPath: string;
+  host?: string;
+  port?: number;
+  /** for tests: seeded backend choice */
+  rng?: Rng;
+  /** one line per event; default stderr */
+  log?: (line: string) => void;
+}
+
+export interface GatewayHandle {
+  url: string;
+  /** resolves once the first list of every watched resource is in */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+const MAX_POOL_BODY = 32 << 20;
+const EPP_TIMEOUT_MS = 5_000;
+
+interface Tables {
+  snapshot: Snapshot;
+  matches: CompiledMatch[];
+}
+
+function sendText(res: http.ServerResponse, status: number, body: string, type = 'text/plain'): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) reject(new Error('request body too large'));
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('client closed the request'));
+    });
+  });
+}
+
+/** model and prompt length (characters) from an OpenAI-style body, for the EPP. */
+export function requestFacts(body: Buffer): { model: string; promptLength: number } {
+  try {
+    const j = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    const model = typeof j.model === 'string' ? j.model : '';
+    let promptLength = 0;
+    if (typeof j.prompt === 'string') promptLength = j.prompt.length;
+    else if (Array.isArray(j.messages)) {
+      for (const m of j.messages as { content?: unknown }[]) {
+        if (typeof m?.content === 'string') promptLength += m.content.length;
+      }
+    }
+    return { model, promptLength };
+  } catch {
+    return { model: '', promptLength: 0 };
+  }
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle> {
+  const host = opts.host ?? '127.0.0.1';
+  const rng = opts.rng ?? Math.random;
+  const log = opts.log ?? ((l: string) => void process.stderr.write(`${l}\n`));
+  const kc = new KubeConfig();
+  kc.loadFromFile(opts.kubeconfigPath);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const upstreams = new Upstreams();
+  let tables: Tables = { snapshot: emptySnapshot(), matches: [] };
+  let stopped = false;
+
+  // ---- status writing (serialised, only on change) ----
+  let statusRunning = false;
+  let statusAgain = false;
+  const writeStatuses = async () => {
+    if (statusRunning) {
+      statusAgain = true;
+      return;
+    }
+    statusRunning = true;
+    try {
+      do {
+        statusAgain = false;
+        const s = tables.snapshot;
+        const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+        const jobs: [KObject, string, Record<string, unknown>][] = [
+          ...s.gateways.map((g): [KObject, string, Record<string, unknown>] => [g, 'gateways', gatewayStatus(s, g, host, now)]),
+          ...s.routes.map((r): [KObject, string, Record<string, unknown>] => [r, 'httproutes', routeStatus(s, r, now)]),
+          ...s.pools.map((p): [KObject, string, Record<string, unknown>] => [p, 'inferencepools', poolStatus(s, p, now)]),
+        ];
+        for (const [obj, plural, desired] of jobs) {
+          if (stopped) return;
+          if (statusUpToDate(obj.status, desired)) continue;
+          const [group, version] = (obj.apiVersion ?? '').split('/');
+          if (!group || !version) continue;
+          try {
+            await custom.patchNamespacedCustomObjectStatus(
+              {
+                group,
+                version,
+                namespace: obj.metadata.namespace ?? 'default',
+                plural,
+                name: obj.metadata.name,
+                body: { status: desired },
+              },
+              setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+            );
+          } catch (err) {
+            const code = (err as { code?: number }).code;
+            if (code !== 404) log(`status update of ${plural} ${obj.metadata.namespace}/${obj.metadata.name} failed: ${String((err as Error).message).split('\n')[0]}`);
+          }
+        }
+      } while (statusAgain && !stopped);
+    } finally {
+      statusRunning = false;
+    }
+  };
+
+  const store = startStore(
+    kc,
+    () => {
+      const snapshot = store.snapshot();
+      tables = { snapshot, matches: compileRoutes(servedRoutes(snapshot)) };
+      void writeStatuses();
+    },
+    log,
+  );
+
+  // ---- request path ----
+  const eppPost = async (epp: string, path: string, body: unknown, signal?: AbortSignal) =>
+    upstreams.get(epp).request({
+      method: 'POST',
+      path,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      ...(signal ? { signal } : {}),
+    });
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const { matches, snapshot } = tables;
+    const hostHeader = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
+    const m = matchRequest(matches, {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      host: hostHeader,
+    });
+    if (!m) {
+      res.writeHead(404, { 'content-length': 0 });
+      res.end();
+      return;
+    }
+    const ref = pickWeighted(m.rule.backendRefs ?? [], rng);
+    if (!ref) return sendText(res, 500, 'no backend for the matched route rule\n');
+    const backend = resolveBackend(snapshot, m.route, ref);
+    if (backend.kind === 'error') return sendText(res, 500, `${backend.message}\n`);
+
+    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = m.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          abort.abort();
+        }, m.timeoutMs)
+      : undefined;
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+
+    let target: string | undefined;
+    let body: Buffer | http.IncomingMessage | null = req.method === 'GET' || req.method === 'HEAD' ? null : req;
+    let release: (() => void) | undefined;
+
+    try {
+      if (backend.kind === 'service') {
+        if (backend.targets.length === 0) return sendText(res, 503, 'no healthy upstream');
+        target = backend.targets[Math.floor(rng() * backend.targets.length)]!;
+      } else {
+        if (backend.endpoints.length === 0) return sendText(res, 503, 'no healthy upstream');
+        const buf = body ? await readBody(req, MAX_POOL_BODY) : Buffer.alloc(0);
+        body = body ? buf : null;
+        const facts = requestFacts(buf);
+        const pickBody = { requestId, model: facts.model, promptLength: facts.promptLength, headers: { 'x-request-id': requestId } };
+        let picked: { status: number; text: string } | undefined;
+        const epp = backend.epp[Math.floor(rng() * backend.epp.length)];
+        if (epp) {
+          try {
+            const r = await eppPost(epp, '/v1/pick', pickBody, AbortSignal.any([abort.signal, AbortSignal.timeout(EPP_TIMEOUT_MS)]));
+            picked = { status: r.statusCode, text: await r.body.text() };
+          } catch {
+            picked = undefined;
+          }
+        }
+        if (picked && picked.status === 200) {
+          const addr = (JSON.parse(picked.text) as { endpoints?: { address?: string }[] }).endpoints?.[0]?.address;
+          if (!addr) return sendText(res, 500, 'endpoint picker returned no endpoint\n');
+          target = addr;
+          release = () => void eppPost(epp!, '/v1/done', { requestId }).then((r) => r.body.dump(), () => {});
+        } else if (picked && (picked.status === 429 || picked.status === 503 || picked.status < 500)) {
+          return sendText(res, picked.status, picked.text, 'application/json');
+        } else if (backend.failureMode === 'FailOpen') {
+          target = backend.endpoints[Math.floor(rng() * backend.endpoints.length)]!;
+        } else {
+          return sendText(res, 503, 'inference gateway: endpoint picker unavailable (failureMode FailClose)\n');
+        }
+      }
+
+      const headers = upstreamHeaders(req, {
+        'x-request-id': requestId,
+        'x-forwarded-for': req.socket.remoteAddress ?? '127.0.0.1',
+        ...(backend.kind === 'pool' ? { 'x-gateway-destination-endpoint': target } : {}),
+      });
+      if (Buffer.isBuffer(body)) headers['content-length'] = String(body.length);
+      const up = await forward(upstreams.get(target), {
+        method: req.method ?? 'GET',
+        path: `${url.pathname}${url.search}`,
+        headers,
+        body,
+        signal: abort.signal,
+      });
+      res.writeHead(up.statusCode, downstreamHeaders(up.headers));
+      for await (const chunk of up.body) {
+        if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', r).once('close', r));
+        if (res.destroyed) break;
+      }
+      res.end();
+    } catch (err) {
+      if (timedOut) return sendText(res, 504, 'upstream request timeout');
+      if (abort.signal.aborted) return void res.destroy();
+      const message = (err as Error).message ?? String(err);
+      if (!res.headersSent) {
+        sendText(res, 503, `upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: ${message}`);
+      } else res.destroy();
+    } finally {
+      if (timer) clearTimeout(timer);
+      release?.();
+    }
+  };
+
+  const sockets = new Set<Socket>();
+  const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    handle(req, res).catch((err: Error) => sendText(res, 500, `${err.message}\n`));
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 18080, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    ready: store.synced,
+    stop() {
+      stopping ??= (async () => {
+        stopped = true;
+        const closed = new Promise<void>((r) => server.close(() => r()));
+        for (const s of sockets) s.destroy();
+        await Promise.allSettled([closed, store.stop(), upstreams.close()]);
+      })();
+      return stopping;
+    },
+  };
+}

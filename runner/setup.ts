@@ -1,0 +1,91 @@
+import fastJsonPatch, { type Operation } from 'fast-json-patch';
+import { PatchStrategy } from '@kubernetes/client-node';
+import { deployManifests } from '../cluster/deploy.ts';
+import type { Cluster } from '../cluster/driver.ts';
+import { waitCondition, waitPodsReady, waitRollout } from '../cluster/observe.ts';
+import { restorePatchFor, stripServerFields } from '../cluster/patches.ts';
+import { parseRef, type ObjectRef } from '../cluster/refs.ts';
+import { waitFor } from '../cluster/waits.ts';
+import type { Suite } from '../suites/schema.ts';
+import type { RunReporter } from './reporter.ts';
+
+type SetupStep = Suite['spec']['setup'][number];
+type WaitFor = Extract<SetupStep, { wait: unknown }>['wait']['for'];
+
+const DEPLOY_TIMEOUT_MS = 180_000;
+const RECONCILE_TIMEOUT_MS = 30_000;
+
+export function describeSetupStep(step: SetupStep): string {
+  if ('patch' in step && step.patch) return `patch ${step.patch.ref} -n ${step.patch.namespace}`;
+  if ('apply' in step && step.apply) return `apply ${step.apply.file}`;
+  if ('rolloutRestart' in step && step.rolloutRestart) return `rollout restart ${step.rolloutRestart.ref} -n ${step.rolloutRestart.namespace}`;
+  if ('wait' in step && step.wait) return `wait for ${describeWait(step.wait.for)}`;
+  return 'unknown step';
+}
+
+function describeWait(w: WaitFor): string {
+  if ('podsReady' in w && w.podsReady) return `pods ${w.podsReady.selector ?? '(all)'} Ready in ${w.podsReady.namespace}`;
+  if ('rollout' in w && w.rollout) return `rollout of ${w.rollout.ref} in ${w.rollout.namespace}`;
+  if ('condition' in w && w.condition) return `${w.condition.ref} ${w.condition.type}=${w.condition.status}`;
+  return '?';
+}
+
+export async function runSetupStep(cluster: Cluster, step: SetupStep): Promise<void> {
+  if ('patch' in step && step.patch) {
+    const ref = parseRef(step.patch.ref, step.patch.namespace);
+    if (step.patch.merge) await cluster.mergePatch(ref, step.patch.merge);
+    else await jsonPatch(cluster, ref, step.patch.json as Operation[]);
+    await waitReconciled(cluster, ref);
+  } else if ('apply' in step && step.apply) {
+    await deployManifests(cluster, [step.apply.file], DEPLOY_TIMEOUT_MS);
+  } else if ('rolloutRestart' in step && step.rolloutRestart) {
+    const ref = parseRef(step.rolloutRestart.ref, step.rolloutRestart.namespace);
+    await cluster.rolloutRestart(ref.namespace!, ref.name);
+    await waitRollout(cluster, ref.namespace!, ref.name, step.rolloutRestart.timeout);
+  } else if ('wait' in step && step.wait) {
+    await runWait(cluster, step.wait.for, step.wait.timeout);
+  }
+}
+
+async function runWait(cluster: Cluster, w: WaitFor, timeoutMs: number): Promise<void> {
+  if ('podsReady' in w && w.podsReady) {
+    await waitPodsReady(cluster, { namespace: w.podsReady.namespace, selector: w.podsReady.selector, timeoutMs });
+  } else if ('rollout' in w && w.rollout) {
+    const ref = parseRef(w.rollout.ref, w.rollout.namespace);
+    await waitRollout(cluster, ref.namespace!, ref.name, timeoutMs);
+  } else if ('condition' in w && w.condition) {
+    await waitCondition(cluster, parseRef(w.condition.ref, w.condition.namespace), w.condition.type, w.condition.status, timeoutMs);
+  }
+}
+
+/** RFC 6902 patch; the fields it touched are registered to be put back. */
+async function jsonPatch(cluster: Cluster, ref: ObjectRef, ops: Operation[]): Promise<void> {
+  const before = await cluster.read(ref);
+  const after = fastJsonPatch.applyPatch(structuredClone(before), ops, true, false).newDocument;
+  cluster.cleanup.add({ type: 'restore', ref: { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, namespace: ref.namespace }, patch: restorePatchFor(before, stripServerFields(after as Record<string, unknown>)) });
+  await cluster.patchRaw(ref, ops, PatchStrategy.JsonPatch);
+}
+
+/**
+ * A controller-owned object (a SchedulerInstall) reports in status.observedGeneration when it has acted on
+ * the new spec. Restarting the EPP before the operator re-rendered its ConfigMap would load the old profile.
+ */
+async function waitReconciled(cluster: Cluster, ref: ObjectRef): Promise<void> {
+  await waitFor({
+    name: `${ref.kind}/${ref.name} reconciled (status.observedGeneration = metadata.generation)`,
+    timeoutMs: RECONCILE_TIMEOUT_MS,
+    probe: async () => {
+      const obj = await cluster.read(ref);
+      const generation = (obj.metadata as { generation?: number })?.generation;
+      const observed = (obj.status as { observedGeneration?: number } | undefined)?.observedGeneration;
+      if (observed === undefined || generation === undefined) return { done: true, state: 'no observedGeneration' };
+      return { done: observed >= generation, state: `generation ${generation}, observed ${observed}` };
+    },
+  });
+}
+
+export async function runSetup(cluster: Cluster, suite: Suite, rep: RunReporter): Promise<void> {
+  for (const step of suite.spec.setup) {
+    await rep.step(describeSetupStep(step), () => runSetupStep(cluster, step));
+  }
+}

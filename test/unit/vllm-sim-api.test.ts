@@ -194,6 +194,18 @@ test.describe('vLLM simulator engine model', () => {
   });
 });
 
+test('the periodic engine stats line appears after activity, with running/waiting counts', async () => {
+  const sim = await startSim([], { VLLM_SIM_STATS_INTERVAL_MS: '100' });
+  try {
+    expect((await post(`${sim.url}/v1/completions`, completion({ max_tokens: 4 }))).status).toBe(200);
+    await expect
+      .poll(() => sim.lines.find((l) => l.includes('Engine 000: Avg prompt throughput:')))
+      .toMatch(/^\(APIServer pid=1\) INFO .* \[loggers\.py:\d+\] Engine 000: Avg prompt throughput: [\d.]+ tokens\/s, Avg generation throughput: [\d.]+ tokens\/s, Running: \d+ reqs, Waiting: \d+ reqs, GPU KV cache usage: [\d.]+%/);
+  } finally {
+    await sim.stop();
+  }
+});
+
 test.describe('vLLM simulator faults (runtime admin endpoint)', () => {
   test('error-rate fault answers the configured status; GET shows it; clearing restores 200', async () => {
     const sim = await startSim();

@@ -71,6 +71,9 @@ export class Engine {
   private waitingCount = 0;
   private reservedTokens = 0;
   private dead = false;
+  /** Totals for the periodic stats line. */
+  promptTokensTotal = 0;
+  generationTokensTotal = 0;
   metrics?: SimMetrics;
 
   constructor(private readonly deps: EngineDeps) {}
@@ -124,6 +127,7 @@ export class Engine {
       this.waitingCount--;
       seq.heldTokens = req.promptTokens;
       await sleep(prefillMs(s, req.promptTokens, kv === 'hit'), seq.ac.signal);
+      this.promptTokensTotal += req.promptTokens;
       if (crash) {
         this.die('IndexError fault');
         throw new EngineDeadError();
@@ -140,6 +144,7 @@ export class Engine {
           last = now;
         }
         generated++;
+        this.generationTokensTotal++;
         seq.heldTokens++;
         onToken(tokenText(i), i);
       }

@@ -24,6 +24,8 @@ export interface SimSettings {
   defaultCompletionTokens: number;
   /** How long after an engine death the process exits (lets error responses flush). */
   deathExitDelayMs: number;
+  /** Period of the "Engine 000: Avg prompt throughput ..." log line (only logged after activity); 0 = off. */
+  statsIntervalMs: number;
   /** Raw VLLM_SIM_FAULTS JSON, validated by faults.ts. */
   faultsJson?: string;
 }
@@ -58,6 +60,7 @@ export function readSettings(env: Env): SimSettings {
     kvSendTimeoutMs: num(env, 'VLLM_SIM_KV_SEND_TIMEOUT_MS', 2000),
     defaultCompletionTokens: Math.floor(num(env, 'VLLM_SIM_DEFAULT_COMPLETION_TOKENS', 16, 1)),
     deathExitDelayMs: num(env, 'VLLM_SIM_DEATH_EXIT_MS', 300),
+    statsIntervalMs: num(env, 'VLLM_SIM_STATS_INTERVAL_MS', 10_000),
     faultsJson: env['VLLM_SIM_FAULTS'] || undefined,
   };
 }

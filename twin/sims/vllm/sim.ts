@@ -12,6 +12,7 @@ import { createLogger, defaultSink, type LogSink } from './log.ts';
 import { createSimMetrics } from './metrics.ts';
 import { createRequestHandler, type SimState } from './server.ts';
 import { readSettings, type Env } from './settings.ts';
+import { shouldLogStats, statsLine, type StatsSample } from './stats-log.ts';
 
 export interface VllmSimOptions {
   /** The container args, e.g. ['serve', 'Qwen/Qwen3-Coder-30B-A3B-Instruct', '--port=0', '--max-model-len=2048']. */
@@ -159,10 +160,23 @@ export async function startVllmSim(o: VllmSimOptions): Promise<VllmSim> {
     }, settings.startupMs);
   });
 
+  let lastStats: StatsSample = { atMs: Date.now(), promptTokens: 0, generationTokens: 0 };
+  const statsTimer =
+    settings.statsIntervalMs > 0
+      ? setInterval(() => {
+          const now: StatsSample = { atMs: Date.now(), promptTokens: engine.promptTokensTotal, generationTokens: engine.generationTokensTotal };
+          if (state === 'ready' && shouldLogStats(lastStats, now, engine.running(), engine.waiting())) {
+            log.api('INFO', 'loggers.py:123', statsLine(lastStats, now, engine.running(), engine.waiting(), engine.kvCacheUsage()));
+          }
+          lastStats = now;
+        }, settings.statsIntervalMs).unref()
+      : undefined;
+
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       clearTimeout(startupTimer);
+      clearInterval(statsTimer);
       if (state !== 'dead') state = 'stopping';
       log.uvicorn('Shutting down');
       engine.abortAll();

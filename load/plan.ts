@@ -30,6 +30,16 @@ export interface LoadPlan {
   /** Response headers to keep on each record (lower case; authorization is never kept). */
   captureHeaders?: string[];
   request: RequestTemplate;
+  /** Request variants taken in turn: request i uses variants[(i-1) % n]; records are tagged `variant`. */
+  variants?: RequestVariant[];
+}
+
+/** A variant adds its headers to the request's; its path and body replace the request's. `{{variant}}` is its name. */
+export interface RequestVariant {
+  name: string;
+  headers?: Record<string, string>;
+  path?: string;
+  body?: unknown;
 }
 
 export const DEFAULT_TIMEOUT_MS = 35_000;
@@ -120,6 +130,17 @@ export function fromSuiteLoad(section: unknown): SuiteLoad {
     plan.rate = rate;
   }
   if (typeof s['stream'] === 'boolean') plan.stream = s['stream'];
+  if (Array.isArray(s['variants']) && s['variants'].length > 0) {
+    plan.variants = s['variants'].map((v, n) => {
+      const r = record(v);
+      if (typeof r['name'] !== 'string') throw new Error(`load.variants[${n}]: a variant needs a name`);
+      const variant: RequestVariant = { name: r['name'] };
+      if (r['headers'] !== undefined) variant.headers = stringHeaders(r['headers']);
+      if (typeof r['path'] === 'string') variant.path = r['path'];
+      if (r['body'] !== undefined) variant.body = r['body'];
+      return variant;
+    });
+  }
   const out: SuiteLoad = { engine, plan };
   if (typeof s['script'] === 'string') out.script = s['script'];
   const t = thresholds(s['thresholds']);

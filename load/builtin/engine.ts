@@ -5,7 +5,7 @@ import type { LoadProgress } from '../progress.ts';
 import type { LoadResult, RequestRecord } from '../result.ts';
 import { summarize } from '../summary.ts';
 import { exchange, type ExchangeOptions, type Stopper } from './exchange.ts';
-import { compileTemplate, type RenderedRequest } from './template.ts';
+import { compileRequests, type RenderedVariantRequest } from './template.ts';
 
 export interface RunLoadOptions {
   baseUrl: string;
@@ -114,7 +114,7 @@ async function runOpen(
 export async function runLoad(plan: LoadPlan, options: RunLoadOptions): Promise<LoadResult> {
   const url = assertLoadTarget(options.baseUrl, options.allowRemote);
   const shape = shapeOf(plan);
-  const render = compileTemplate(plan.request, { stream: plan.stream });
+  const render = compileRequests(plan);
   const connections = shape.kind === 'closed' ? shape.concurrency : shape.maxInFlight;
   // One keep-alive client per worker slot: a slot never waits for a connection, and there is no pool to
   // search for a free one (undici's Pool scans its clients per request, which costs at high concurrency).
@@ -173,7 +173,7 @@ export async function runLoad(plan: LoadPlan, options: RunLoadOptions): Promise<
     const warmup = plan.warmup ?? 0;
     if (warmup > 0) {
       // Warm-up requests open the connections; they render as request 0 and are not recorded.
-      const req: RenderedRequest = render(0);
+      const req: RenderedVariantRequest = render(0);
       await runClosed(warmup, connections, stop.signal, async (_, slot) => {
         await exchange(clients[slot] as Client, req, -1, exchangeOpts(slot));
       });
@@ -184,7 +184,9 @@ export async function runLoad(plan: LoadPlan, options: RunLoadOptions): Promise<
     const ticker = options.onProgress ? setInterval(() => progress(), options.progressEveryMs ?? 250) : undefined;
     const send = async (i: number, slot: number): Promise<void> => {
       inFlight++;
-      const record = await exchange(clients[slot] as Client, render(i + 1), i, slotOpts[slot] as ExchangeOptions);
+      const req = render(i + 1);
+      const record = await exchange(clients[slot] as Client, req, i, slotOpts[slot] as ExchangeOptions);
+      if (req.variant !== undefined) record.tags = { ...record.tags, variant: req.variant };
       inFlight--;
       if (record.status === undefined || record.status >= 400) errors++;
       records.push(record);

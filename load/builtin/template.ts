@@ -1,4 +1,4 @@
-import type { RequestTemplate } from '../plan.ts';
+import type { LoadPlan, RequestTemplate } from '../plan.ts';
 
 const PLACEHOLDER = '{{i}}';
 
@@ -46,5 +46,41 @@ export function compileTemplate(template: RequestTemplate, opts: { stream?: bool
     const out: RenderedRequest = { method, path: render(path, i), headers: h };
     if (body) out.body = render(body, i);
     return out;
+  };
+}
+
+export interface RenderedVariantRequest extends RenderedRequest {
+  variant?: string;
+}
+
+/** `{{variant}}` is fixed per variant at compile time; `{{i}}` stays per request. */
+function withVariant(value: unknown, name: string): unknown {
+  if (typeof value === 'string') return value.split('{{variant}}').join(name);
+  if (Array.isArray(value)) return value.map((v) => withVariant(v, name));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withVariant(v, name)]));
+  }
+  return value;
+}
+
+/** The plan's requests: request i (1-based) uses variants[(i-1) % n] when the plan has variants. */
+export function compileRequests(plan: Pick<LoadPlan, 'request' | 'variants' | 'stream'>): (i: number) => RenderedVariantRequest {
+  const variants = plan.variants ?? [];
+  if (variants.length === 0) return compileTemplate(plan.request, { stream: plan.stream });
+  const compiled = variants.map((v) => {
+    const template = withVariant(
+      {
+        ...plan.request,
+        path: v.path ?? plan.request.path,
+        headers: { ...plan.request.headers, ...(v.headers ?? {}) },
+        ...(v.body !== undefined ? { body: v.body } : plan.request.body !== undefined ? { body: plan.request.body } : {}),
+      },
+      v.name,
+    ) as RequestTemplate;
+    return { name: v.name, render: compileTemplate(template, { stream: plan.stream }) };
+  });
+  return (i) => {
+    const v = compiled[(Math.max(i, 1) - 1) % compiled.length]!;
+    return { ...v.render(i), variant: v.name };
   };
 }

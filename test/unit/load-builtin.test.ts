@@ -62,6 +62,35 @@ test('{{i}} is substituted in path, headers and body: 1..N exactly once each', a
   expect(fromBody).toEqual(expected);
 });
 
+test('variants are taken in turn: headers added, {{variant}} substituted, records tagged', async () => {
+  const result = await runLoad(
+    {
+      requests: 6,
+      concurrency: 2,
+      timeoutMs: 5000,
+      request: { ...post('/echo', { content: 'hello-{{variant}}-{{i}}' }), headers: { 'content-type': 'application/json' } },
+      variants: [
+        { name: 'nvlink', headers: { 'x-kv-backend': 'nvlink' } },
+        { name: 'fs', headers: { 'x-kv-backend': 'fs' }, path: '/echo-fs' },
+      ],
+    },
+    { baseUrl: server.url },
+  );
+  const seen = server.received
+    .map((r) => ({ header: r.headers['x-kv-backend'], path: r.path, content: (JSON.parse(r.body) as { content: string }).content }))
+    .sort((a, b) => a.content.localeCompare(b.content));
+  expect(seen).toEqual([
+    { header: 'fs', path: '/echo-fs', content: 'hello-fs-2' },
+    { header: 'fs', path: '/echo-fs', content: 'hello-fs-4' },
+    { header: 'fs', path: '/echo-fs', content: 'hello-fs-6' },
+    { header: 'nvlink', path: '/echo', content: 'hello-nvlink-1' },
+    { header: 'nvlink', path: '/echo', content: 'hello-nvlink-3' },
+    { header: 'nvlink', path: '/echo', content: 'hello-nvlink-5' },
+  ]);
+  const byIndex = [...result.records].sort((a, b) => a.index - b.index).map((r) => r.tags?.variant);
+  expect(byIndex).toEqual(['nvlink', 'fs', 'nvlink', 'fs', 'nvlink', 'fs']);
+});
+
 test('warm-up requests are sent but not recorded', async () => {
   const result = await runLoad(
     { requests: 10, concurrency: 2, warmup: 4, timeoutMs: 5000, request: post('/ok') },

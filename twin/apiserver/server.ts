@@ -15,6 +15,7 @@ import { serveLog } from './logs.ts';
 import type { LogOptions } from './logs.ts';
 import { OPENAPI_V2_JSON, openApiV2Protobuf, openApiV3Doc, openApiV3Index } from './openapi.ts';
 import { patchTypeOf } from './patch.ts';
+import { decodeK8sProtobuf } from './protobuf.ts';
 import { apiVersionOf } from './resources.ts';
 import type { ResourceType } from './resources.ts';
 import { DEFAULT_NODES, seed } from './seed.ts';
@@ -60,6 +61,27 @@ interface Route {
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {
+  return readRawBody(req).then((b) => b.toString('utf8'));
+}
+
+/** A request body as an object: JSON, YAML, or (for a few kinds) Kubernetes protobuf. */
+async function readObjectBody(req: http.IncomingMessage): Promise<unknown> {
+  const ct = (req.headers['content-type'] ?? '').toLowerCase();
+  if (ct.includes('protobuf')) {
+    const raw = await readRawBody(req);
+    let obj: unknown;
+    try {
+      obj = decodeK8sProtobuf(raw);
+    } catch (e) {
+      throw errors.badRequest(`the request body could not be decoded: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (obj === undefined) throw new ApiError(415, 'UnsupportedMediaType', 'the twin API server decodes protobuf only for Namespace, ConfigMap, Secret and ServiceAccount; send JSON or YAML (e.g. kubectl apply -f)');
+    return obj;
+  }
+  return parseBody(await readBody(req), req.headers['content-type']);
+}
+
+function readRawBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -70,14 +92,16 @@ function readBody(req: http.IncomingMessage): Promise<string> {
         req.destroy();
       } else chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
 
 function parseBody(text: string, contentType: string | undefined): unknown {
-  if (!text.trim()) return undefined;
   const ct = (contentType ?? '').toLowerCase();
+  if (ct.includes('protobuf') || ct.includes('cbor'))
+    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format (${ct.split(';')[0]}) - accepted media types include: application/json, application/yaml`);
+  if (!text.trim()) return undefined;
   try {
     if (ct.includes('yaml')) return parseYaml(text);
     return JSON.parse(text);
@@ -247,7 +271,7 @@ export class ApiServer {
       }
       if (method === 'POST') {
         if (t.namespaced && !ns) throw errors.methodNotAllowed();
-        const body = parseBody(await readBody(req), req.headers['content-type']);
+        const body = await readObjectBody(req);
         const created = api.create(t, ns, body, { dryRun, ...(fieldManager ? { fieldManager } : {}) });
         return sendJson(res, 201, out(created));
       }
@@ -268,7 +292,7 @@ export class ApiServer {
           return sendJson(res, 200, out(o));
         }
         case 'PUT': {
-          const body = parseBody(await readBody(req), req.headers['content-type']);
+          const body = await readObjectBody(req);
           return sendJson(res, 200, out(api.update(t, ns, name, body, { dryRun, ...(fieldManager ? { fieldManager } : {}) })));
         }
         case 'PATCH':

@@ -114,3 +114,21 @@ test.describe('ExampleConnector (files under /kv_cache through PD_TWIN_MOUNTS)',
     expect(decode.stderrLines.some((l) => l.includes(`KV transfer miss for request ${id}`) && l.includes('[example_connector.py:'))).toBe(true);
   });
 });
+
+test('request-id randomization breaks P2P keys; VLLM_DISABLE_REQUEST_ID_RANDOMIZATION=1 restores hits', async () => {
+  const base = { kv_connector: 'P2pNcclConnector', kv_parallel_size: 2, kv_ip: '127.0.0.1', kv_port: 0 };
+  const pair = async (env: Record<string, string>): Promise<{ hits: number; misses: number }> => {
+    const decode = await startSim(['--kv-transfer-config', kvConfig({ ...base, kv_role: 'kv_consumer', kv_rank: 1 })], { VLLM_SIM_KV_WAIT_MS: '150', ...env });
+    const prefill = await startSim(['--kv-transfer-config', kvConfig({ ...base, kv_role: 'kv_producer', kv_rank: 0 })], env);
+    try {
+      const id = `___prefill_addr_127.0.0.1:${prefill.kvPort}___decode_addr_127.0.0.1:${decode.kvPort}_${hex()}`;
+      const body = await proxyFlow(prefill, decode, id);
+      expect(body.id).toBe(`cmpl-${id}`);
+      return await kvCounts(decode);
+    } finally {
+      await Promise.all([prefill.stop(), decode.stop()]);
+    }
+  };
+  expect(await pair({ VLLM_SIM_REQUEST_ID_RANDOMIZATION: '1' })).toEqual({ hits: 0, misses: 1 });
+  expect(await pair({ VLLM_SIM_REQUEST_ID_RANDOMIZATION: '1', VLLM_DISABLE_REQUEST_ID_RANDOMIZATION: '1' })).toEqual({ hits: 1, misses: 0 });
+});

@@ -38,6 +38,8 @@ export interface ServerContext {
   maxModelLen: number;
   defaultCompletionTokens: number;
   accessLog: boolean;
+  /** Internal request ids get a random suffix (breaks KV keys, as in some vLLM versions). */
+  randomizeRequestIds: boolean;
   podName?: string;
   createdAt: number;
   /** Connections held open by the hang fault, so stop() can drop them. */
@@ -150,7 +152,7 @@ async function inference(ctx: ServerContext, kind: ApiKind, req: http.IncomingMe
   const headerId = req.headers['x-request-id'];
   const xRequestId = typeof headerId === 'string' && headerId !== '' ? headerId : undefined;
   const id = responseId(kind, xRequestId, randomBytes(16).toString('hex'));
-  const engineId = xRequestId ?? id;
+  const engineId = ctx.randomizeRequestIds ? `${xRequestId ?? id}-${randomBytes(4).toString('hex')}` : (xRequestId ?? id);
   const headers: Record<string, string> = { 'x-request-id': xRequestId ?? id };
   if (ctx.podName) headers['x-pd-twin-pod'] = ctx.podName;
 

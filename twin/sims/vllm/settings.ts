@@ -26,6 +26,11 @@ export interface SimSettings {
   deathExitDelayMs: number;
   /** Period of the "Engine 000: Avg prompt throughput ..." log line (only logged after activity); 0 = off. */
   statsIntervalMs: number;
+  /**
+   * Append a random suffix to internal request ids (what some vLLM versions did, breaking P2P KV keys): on with
+   * VLLM_SIM_REQUEST_ID_RANDOMIZATION=1 unless vLLM's workaround VLLM_DISABLE_REQUEST_ID_RANDOMIZATION=1 is set.
+   */
+  randomizeRequestIds: boolean;
   /** Raw VLLM_SIM_FAULTS JSON, validated by faults.ts. */
   faultsJson?: string;
 }
@@ -61,6 +66,7 @@ export function readSettings(env: Env): SimSettings {
     defaultCompletionTokens: Math.floor(num(env, 'VLLM_SIM_DEFAULT_COMPLETION_TOKENS', 16, 1)),
     deathExitDelayMs: num(env, 'VLLM_SIM_DEATH_EXIT_MS', 300),
     statsIntervalMs: num(env, 'VLLM_SIM_STATS_INTERVAL_MS', 10_000),
+    randomizeRequestIds: env['VLLM_SIM_REQUEST_ID_RANDOMIZATION'] === '1' && env['VLLM_DISABLE_REQUEST_ID_RANDOMIZATION'] !== '1',
     faultsJson: env['VLLM_SIM_FAULTS'] || undefined,
   };
 }

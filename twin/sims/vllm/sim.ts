@@ -126,6 +126,7 @@ export async function startVllmSim(o: VllmSimOptions): Promise<VllmSim> {
       maxModelLen: args.maxModelLen,
       defaultCompletionTokens: settings.defaultCompletionTokens,
       accessLog: args.accessLog,
+      randomizeRequestIds: settings.randomizeRequestIds,
       podName: env['POD_NAME'],
       createdAt: Math.floor(Date.now() / 1000),
       hung,

@@ -198,8 +198,8 @@ test.describe('twin gateway against the twin API server', () => {
     }
 
     // EPPs: processes watching the API; each gets a Service (port 9002 → its real port) and a Ready pod on 127.0.0.1
-    mainEpp = await startEpp('vllm-proxy-performance', ACTIVE);
-    const byBackendEpp = await startEpp('by-backend', BY_BACKEND);
+    const [first, byBackendEpp] = await Promise.all([startEpp('vllm-proxy-performance', ACTIVE), startEpp('by-backend', BY_BACKEND)]);
+    mainEpp = first;
     const eppSvc = async (name: string, grpcPort: number) => {
       await createPod(SCHED, `${name}-pod`, { app: name }, '127.0.0.1');
       await core.createNamespacedService({

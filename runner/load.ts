@@ -1,8 +1,10 @@
-import { formatDuration } from '../suites/durations.ts';
 import { runLoad } from '../load/builtin/engine.ts';
+import { runK6 } from '../load/k6/runner.ts';
+import { runK6Script } from '../load/k6-runtime/run.ts';
 import { consoleProgress } from '../load/progress.ts';
 import { fromSuiteLoad } from '../load/plan.ts';
 import type { LoadResult } from '../load/result.ts';
+import { formatDuration } from '../suites/durations.ts';
 import type { Suite } from '../suites/schema.ts';
 
 export interface SuiteLoadOptions {
@@ -14,11 +16,20 @@ export interface SuiteLoadOptions {
 
 type LoadSpec = NonNullable<Suite['spec']['load']>;
 
-/** Runs a suite's load with the engine it names; every engine returns the same result model. */
+/**
+ * Runs a suite's load with the engine it names; every engine returns the same result model.
+ * builtin + script: the built-in k6 runtime runs the script (no k6 needed); k6: the user's k6 binary.
+ */
 export async function runSuiteLoad(load: LoadSpec, opts: SuiteLoadOptions): Promise<LoadResult> {
   const { engine, plan } = fromSuiteLoad(load);
-  if (engine !== 'builtin') {
-    throw new Error(`load engine ${engine} is not wired into suite runs yet: use engine: builtin`);
+  const common = { gatewayUrl: opts.gatewayUrl, allowRemote: !!opts.allowRemote };
+  if (load.script) {
+    const env = k6Env(load);
+    if (engine === 'k6') return runK6({ script: load.script, env, ...common, ...(opts.signal ? { signal: opts.signal } : {}) });
+    if (engine === 'builtin') return runK6Script({ script: load.script, env, ...common });
+  }
+  if (engine === 'k6-operator') {
+    throw new Error('engine k6-operator runs from inside a cluster: it needs a TestRun controller (k6-operator) and is not part of suite runs yet');
   }
   return runLoad(plan, {
     baseUrl: opts.gatewayUrl,
@@ -28,12 +39,26 @@ export async function runSuiteLoad(load: LoadSpec, opts: SuiteLoadOptions): Prom
   });
 }
 
+/** The suite's load shape as the env the project's k6 scripts read (k6/gateway-load.ts). */
+export function k6Env(load: LoadSpec): Record<string, string> {
+  const env: Record<string, string> = { TIMEOUT: formatDuration(load.timeout) };
+  if (load.requests !== undefined) Object.assign(env, { SCENARIO: 'seed', REQUESTS: String(load.requests), VUS: String(load.concurrency ?? 1) });
+  if (load.rate !== undefined) {
+    Object.assign(env, { SCENARIO: 'arrival', RATE: String(load.rate), DURATION: formatDuration(load.duration ?? 0), VUS: String(load.maxInFlight ?? 100) });
+  }
+  const body = load.request.body as { model?: unknown; max_tokens?: unknown } | undefined;
+  if (typeof body?.model === 'string') env.MODEL = body.model;
+  if (typeof body?.max_tokens === 'number') env.MAX_TOKENS = String(body.max_tokens);
+  return env;
+}
+
 export function describeLoad(load: LoadSpec): string {
   const shape =
     load.requests !== undefined
       ? `${load.requests} requests at concurrency ${load.concurrency ?? 1}`
       : load.rate !== undefined
-        ? `${load.rate}/s for ${load.duration}ms`
-        : `k6 script ${load.script}`;
-  return `${shape} (${load.engine}) ${load.request.method} ${load.request.path}`;
+        ? `${load.rate}/s for ${formatDuration(load.duration ?? 0)}`
+        : 'as the k6 script says';
+  const engine = load.script ? `${load.engine}, k6 script ${load.script.split('/').pop()}` : load.engine;
+  return `${shape} (${engine}) ${load.request.method} ${load.request.path}`;
 }

@@ -2,6 +2,12 @@
 import type { Api } from '../apiserver/api.ts';
 import { key } from './util.ts';
 
+/**
+ * A real namespace controller takes seconds to start emptying a namespace; `kubectl delete -f` relies on
+ * that (it deletes the Namespace first, then the objects in it, and expects them to still be there).
+ */
+const TERMINATION_DELAY_MS = 2000;
+
 export function syncNamespaces(api: Api): void {
   const nsType = api.type('', 'namespaces');
   const saType = api.type('', 'serviceaccounts');
@@ -17,6 +23,7 @@ export function syncNamespaces(api: Api): void {
       }
       continue;
     }
+    if (Date.now() - Date.parse(ns.metadata.deletionTimestamp) < TERMINATION_DELAY_MS) continue;
     let left = 0;
     for (const t of api.registry.all()) {
       if (!t.namespaced) continue;

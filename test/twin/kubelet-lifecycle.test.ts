@@ -190,7 +190,9 @@ test('pods reach each other by Service name; a Service without ready pods refuse
 
 test('graceful deletion: SIGTERM first, SIGKILL after terminationGracePeriodSeconds', async () => {
   await createPod('stubborn', nodeContainer('server.mjs', { env: [{ name: 'IGNORE_TERM', value: 'true' }] }), { terminationGracePeriodSeconds: 1 });
-  await podWhere('stubborn', (p) => condition(p, 'Ready') === 'True');
+  const stubborn = await podWhere('stubborn', (p) => condition(p, 'Ready') === 'True');
+  // Running is not yet listening: wait until the program (and so its SIGTERM handler) is up.
+  await until('stubborn answers', async () => (await fetch(`http://${stubborn.status!.podIP}:8000/`)).ok);
   const pid = kubelet.pids()[`${NS}/stubborn`]?.app;
   expect(pid).toBeGreaterThan(0);
   await core.deleteNamespacedPod({ name: 'stubborn', namespace: NS });
@@ -218,4 +220,28 @@ test('a PersistentVolumeClaim volume is one directory shared by the pods using i
   await until('both files', async () => fs.existsSync(path.join(dir, 'writer-1.txt')) && fs.existsSync(path.join(dir, 'writer-2.txt')));
   expect(fs.readFileSync(path.join(dir, 'writer-2.txt'), 'utf8')).toBe('writer-2');
   for (const n of ['writer-1', 'writer-2']) await core.deleteNamespacedPod({ name: n, namespace: NS, gracePeriodSeconds: 0 });
+});
+
+test('init containers run to completion before the app containers; a failed one with restartPolicy Never fails the pod', async () => {
+  await createPod('with-init', { name: 'main', image: 'registry.k8s.io/pause:3.9' }, {
+    initContainers: [{ ...nodeContainer('exit.mjs', { args: ['0'] }), name: 'init-1', ports: [] }, { ...nodeContainer('exit.mjs', { args: ['0'] }), name: 'init-2', ports: [] }],
+  });
+  const ready = await podWhere('with-init', (p) => condition(p, 'Ready') === 'True');
+  expect(ready.status?.initContainerStatuses?.map((s) => [s.name, s.state?.terminated?.reason])).toEqual([
+    ['init-1', 'Completed'],
+    ['init-2', 'Completed'],
+  ]);
+  expect(condition(ready, 'Initialized')).toBe('True');
+  const initLog = await core.readNamespacedPodLog({ name: 'with-init', namespace: NS, container: 'init-2' });
+  expect(initLog).toContain('exiting with 0');
+
+  await createPod('bad-init', { name: 'main', image: 'registry.k8s.io/pause:3.9' }, {
+    restartPolicy: 'Never',
+    initContainers: [{ ...nodeContainer('exit.mjs', { args: ['5'] }), name: 'init', ports: [] }],
+  });
+  const failed = await podWhere('bad-init', (p) => p.status?.phase === 'Failed');
+  expect(condition(failed, 'Initialized')).toBe('False');
+  expect(failed.status?.initContainerStatuses?.[0]?.state?.terminated?.exitCode).toBe(5);
+  expect(failed.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('PodInitializing');
+  for (const n of ['with-init', 'bad-init']) await core.deleteNamespacedPod({ name: n, namespace: NS, gracePeriodSeconds: 0 });
 });

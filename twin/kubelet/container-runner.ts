@@ -55,7 +55,16 @@ export class ContainerRunner {
   constructor(
     private readonly container: V1Container,
     private readonly env: RunnerEnvironment,
-  ) {}
+    options: { waitingReason?: string } = {},
+  ) {
+    if (options.waitingReason) this.state = { waiting: { reason: options.waitingReason } };
+  }
+
+  /** Resolves when the container has ended for good (no more restarts), or was stopped. */
+  finished(): Promise<ContainerView> {
+    this.start();
+    return this.loop!.then(() => this.view());
+  }
 
   get name(): string {
     return this.container.name;

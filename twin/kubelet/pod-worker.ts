@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Container, type V1Pod } from '@kubernetes/client-node';
 import { containerMounts, podVolumesDir, prepareVolumes, type VolumeSource } from '../runtime/mounts.ts';
 import { ContainerRunner, type RestartPolicy } from './container-runner.ts';
 import { containerEnv, referencedSources, type EnvSources } from './env.ts';
 import type { EventRecorder } from './events.ts';
 import type { TwinNode } from './scheduler.ts';
-import { containerStatus, podConditions, podPhase, rfc3339, type Condition } from './status.ts';
+import { NO_INIT, containerStatus, podConditions, podPhase, rfc3339, type Condition, type InitProgress } from './status.ts';
 
 export interface PodWorkerContext {
   core: CoreV1Api;
@@ -33,6 +33,8 @@ function isNotFound(err: unknown): boolean {
 export class PodWorker {
   private pod: V1Pod;
   private readonly runners: ContainerRunner[];
+  private readonly initRunners: ContainerRunner[];
+  private init: InitProgress = NO_INIT;
   private readonly conditionsSince = new Map<string, Condition>();
   private readonly startTime = new Date();
   private statusTimer: NodeJS.Timeout | undefined;
@@ -50,20 +52,27 @@ export class PodWorker {
     this.pod = pod;
     const key = this.key;
     const restartPolicy = (pod.spec?.restartPolicy ?? 'Always') as RestartPolicy;
-    this.runners = (pod.spec?.containers ?? []).map(
-      (c) =>
-        new ContainerRunner(c, {
+    const runner = (c: V1Container, policy: RestartPolicy, waitingReason?: string) =>
+      new ContainerRunner(
+        c,
+        {
           podKey: key,
           podIP,
           stateDir: ctx.stateDir,
           hostsFile: ctx.hostsFile,
-          restartPolicy,
+          restartPolicy: policy,
           terminationGraceMs: this.graceMs(),
           prepare: () => this.prepare(c.name),
-          event: (type, reason, message) => this.event(type, reason, message, `spec.containers{${c.name}}`),
+          event: (type, reason, message) => this.event(type, reason, message, `spec.${waitingReason === undefined ? 'initContainers' : 'containers'}{${c.name}}`),
           changed: () => this.scheduleStatus(),
-        }),
-    );
+        },
+        waitingReason === undefined ? {} : { waitingReason },
+      );
+    const inits = pod.spec?.initContainers ?? [];
+    // Init containers run one after another to completion; a failed one is retried unless restartPolicy is Never.
+    this.initRunners = inits.map((c) => runner(c, restartPolicy === 'Never' ? 'Never' : 'OnFailure'));
+    this.runners = (pod.spec?.containers ?? []).map((c) => runner(c, restartPolicy, inits.length > 0 ? 'PodInitializing' : 'ContainerCreating'));
+    if (inits.length > 0) this.init = { done: false, failed: false, incomplete: inits.map((c) => c.name) };
   }
 
   get key(): { namespace: string; name: string; uid: string } {
@@ -79,7 +88,24 @@ export class PodWorker {
 
   start(): void {
     this.scheduleStatus();
-    for (const r of this.runners) r.start();
+    void this.runInitContainers().then((ok) => {
+      if (ok && !this.closed && !this.terminating) for (const r of this.runners) r.start();
+    });
+  }
+
+  private async runInitContainers(): Promise<boolean> {
+    for (const [i, r] of this.initRunners.entries()) {
+      const view = await r.finished();
+      if (this.closed || this.terminating) return false;
+      if (view.state.terminated?.exitCode !== 0) {
+        this.init = { ...this.init, failed: true };
+        this.scheduleStatus();
+        return false;
+      }
+      this.init = { done: i === this.initRunners.length - 1, failed: false, incomplete: this.initRunners.slice(i + 1).map((x) => x.name) };
+      this.scheduleStatus();
+    }
+    return true;
   }
 
   update(pod: V1Pod): void {
@@ -114,7 +140,7 @@ export class PodWorker {
         );
       }),
     ]);
-    const container = this.pod.spec?.containers?.find((c) => c.name === containerName);
+    const container = [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])].find((c) => c.name === containerName);
     if (!container) throw new Error(`container ${containerName} not in pod spec`);
     const volumeDirs = prepareVolumes(this.ctx.stateDir, { namespace, name, uid }, (this.pod.spec?.volumes ?? []) as VolumeSource[], sources);
     const mounts = containerMounts(container.volumeMounts ?? [], volumeDirs);
@@ -135,8 +161,8 @@ export class PodWorker {
 
   private renderStatus(): Record<string, unknown> {
     const views = this.runners.map((r) => r.view());
-    const phase = podPhase(views);
-    const conditions = podConditions(views, phase, this.conditionsSince, new Date());
+    const phase = podPhase(views, this.init);
+    const conditions = podConditions(views, phase, this.conditionsSince, new Date(), this.init);
     for (const c of conditions) this.conditionsSince.set(c.type, c);
     return {
       phase,
@@ -147,6 +173,7 @@ export class PodWorker {
       podIPs: [{ ip: this.podIP }],
       startTime: rfc3339(this.startTime),
       qosClass: 'BestEffort',
+      ...(this.initRunners.length > 0 ? { initContainerStatuses: this.initRunners.map((r) => containerStatus(r.view())) } : {}),
       containerStatuses: views.map(containerStatus),
     };
   }
@@ -179,7 +206,7 @@ export class PodWorker {
   terminate(options: { deleteObject: boolean; graceMs?: number }): Promise<void> {
     this.terminating ??= (async () => {
       const grace = options.graceMs ?? this.graceMs();
-      await Promise.all(this.runners.map((r) => r.stop(grace)));
+      await Promise.all([...this.initRunners, ...this.runners].map((r) => r.stop(grace)));
       if (this.statusTimer) {
         clearTimeout(this.statusTimer);
         this.statusTimer = undefined;
@@ -201,7 +228,7 @@ export class PodWorker {
   async shutdown(maxGraceMs: number): Promise<void> {
     this.closed = true;
     if (this.statusTimer) clearTimeout(this.statusTimer);
-    await Promise.all(this.runners.map((r) => r.stop(Math.min(maxGraceMs, this.graceMs()))));
+    await Promise.all([...this.initRunners, ...this.runners].map((r) => r.stop(Math.min(maxGraceMs, this.graceMs()))));
     await this.terminating?.catch(() => undefined);
   }
 }

@@ -63,8 +63,18 @@ export function terminatedFromExit(
   };
 }
 
-export function podPhase(containers: readonly ContainerView[]): 'Pending' | 'Running' | 'Succeeded' | 'Failed' {
-  if (containers.length === 0) return 'Pending';
+/** Where a pod's init containers are: all done, still running (names not done), or failed for good. */
+export interface InitProgress {
+  done: boolean;
+  failed: boolean;
+  incomplete: string[];
+}
+
+export const NO_INIT: InitProgress = { done: true, failed: false, incomplete: [] };
+
+export function podPhase(containers: readonly ContainerView[], init: InitProgress = NO_INIT): 'Pending' | 'Running' | 'Succeeded' | 'Failed' {
+  if (init.failed) return 'Failed';
+  if (!init.done || containers.length === 0) return 'Pending';
   const done = containers.every((c) => c.state.terminated && !c.willRestart);
   if (done) return containers.every((c) => c.state.terminated?.exitCode === 0) ? 'Succeeded' : 'Failed';
   const everStarted = containers.some((c) => c.state.running || c.state.terminated || c.restartCount > 0 || c.lastState.terminated);
@@ -75,7 +85,7 @@ export function podPhase(containers: readonly ContainerView[]): 'Pending' | 'Run
  * The pod conditions; each keeps its lastTransitionTime while its status does not change.
  * `since` holds the previous conditions (by type).
  */
-export function podConditions(containers: readonly ContainerView[], phase: string, since: ReadonlyMap<string, Condition>, now: Date): Condition[] {
+export function podConditions(containers: readonly ContainerView[], phase: string, since: ReadonlyMap<string, Condition>, now: Date, init: InitProgress = NO_INIT): Condition[] {
   const make = (type: string, ok: boolean, reason?: string, message?: string): Condition => {
     const status = ok ? 'True' : 'False';
     const prev = since.get(type);
@@ -95,7 +105,9 @@ export function podConditions(containers: readonly ContainerView[], phase: strin
   const msg = completed ? undefined : `containers with unready status: [${unready.join(' ')}]`;
   return [
     make('PodReadyToStartContainers', true),
-    make('Initialized', true, completed ? 'PodCompleted' : undefined),
+    init.done
+      ? make('Initialized', true, completed ? 'PodCompleted' : undefined)
+      : make('Initialized', false, 'ContainersNotInitialized', `containers with incomplete status: [${init.incomplete.join(' ')}]`),
     make('Ready', ready, ready ? undefined : why, ready ? undefined : msg),
     make('ContainersReady', ready, ready ? undefined : why, ready ? undefined : msg),
     make('PodScheduled', true),

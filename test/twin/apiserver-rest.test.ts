@@ -427,3 +427,24 @@ test('unknown paths are 404, wrong methods 405, malformed bodies 400', async () 
     await dispatcher.close();
   }
 });
+
+test('client-node informer: list then watch from the list resourceVersion', async () => {
+  await core.createNamespace({ body: { metadata: { name: 'inf' } } });
+  await core.createNamespacedConfigMap({ namespace: 'inf', body: { metadata: { name: 'before' } } });
+  const informer = k8s.makeInformer(kc, '/api/v1/namespaces/inf/configmaps', () => core.listNamespacedConfigMap({ namespace: 'inf' }));
+  const seen: string[] = [];
+  informer.on('add', (o) => seen.push(`add:${o.metadata!.name}`));
+  informer.on('update', (o) => seen.push(`update:${o.metadata!.name}`));
+  informer.on('delete', (o) => seen.push(`delete:${o.metadata!.name}`));
+  await informer.start();
+  try {
+    await expect.poll(() => seen).toEqual(['add:before']);
+    await core.createNamespacedConfigMap({ namespace: 'inf', body: { metadata: { name: 'after' } } });
+    await core.patchNamespacedConfigMap({ name: 'before', namespace: 'inf', body: { data: { x: '1' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await core.deleteNamespacedConfigMap({ name: 'after', namespace: 'inf' });
+    await expect.poll(() => seen).toEqual(['add:before', 'add:after', 'update:before', 'delete:after']);
+    expect(informer.list('inf').map((o) => o.metadata!.name)).toEqual(['before']);
+  } finally {
+    await informer.stop();
+  }
+});

@@ -2,7 +2,9 @@ import { test, expect } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseCriLine } from '../../twin/runtime/cri-log.ts';
 import { writeHostsFile } from '../../twin/runtime/hosts.ts';
 import { isSameProcessAlive, listPids, processStartTime, reapStale, recordPid } from '../../twin/runtime/pidfiles.ts';
@@ -74,7 +76,7 @@ test('a program listening on 0.0.0.0 binds POD_IP; two pods share a port on diff
   expect(b.podIP).toBe(ip(3));
 });
 
-test('Service names resolve from the hosts file through fetch, http and dns.promises, rotating and re-read on change', async () => {
+test('Service names resolve from the hosts file through fetch, http, the undici package and dns.promises, rotating and re-read on change', async () => {
   const server = program('server.mjs', SERVER);
   const logA = path.join(dir, 'a.log');
   start({ image: 'node:20', command: ['node', server], podIP: ip(4), logPath: logA });
@@ -102,6 +104,9 @@ out.fetchNs = await viaFetch('web.ns1');
 out.httpSvc = await viaHttp('web.ns1.svc');
 out.httpFqdn = await viaHttp('web.ns1.svc.cluster.local');
 out.promises = (await lookup('web')).address;
+const undici = await import(process.env.UNDICI_URL);
+out.undiciRequest = JSON.parse(await (await undici.request('http://web.ns1:' + port + '/')).body.text()).podIP;
+out.undiciFetch = (await (await undici.fetch('http://web.ns1.svc:' + port + '/')).json()).podIP;
 out.rotation = [await viaFetch('both'), await viaFetch('both'), await viaHttp('both'), await viaHttp('both')];
 out.gone = await viaFetch('gone').then(() => 'reachable', (e) => e.cause?.code ?? e.code);
 out.real = (await lookup('localhost')).address;
@@ -116,7 +121,7 @@ console.log('RESULT ' + JSON.stringify(out));
   const h = start({
     image: 'node:20',
     command: ['node', client],
-    env: { POD_NAMESPACE: 'ns1', HOSTS_FILE_COPY: `${hostsFile}.new` },
+    env: { POD_NAMESPACE: 'ns1', HOSTS_FILE_COPY: `${hostsFile}.new`, UNDICI_URL: pathToFileURL(createRequire(import.meta.url).resolve('undici')).href },
     podIP: ip(6),
     hostsFile,
     logPath: logC,
@@ -125,7 +130,7 @@ console.log('RESULT ' + JSON.stringify(out));
   const line = await waitForLine(logC, /^RESULT /, 1000);
   expect(exit.code, fs.readFileSync(logC, 'utf8')).toBe(0);
   const out = JSON.parse(line.slice('RESULT '.length)) as Record<string, unknown>;
-  expect(out).toMatchObject({ fetchShort: ip(4), fetchNs: ip(4), httpSvc: ip(4), httpFqdn: ip(4), promises: ip(4), gone: 'ECONNREFUSED', afterChange: ip(5), afterChangeFetch: ip(5) });
+  expect(out).toMatchObject({ fetchShort: ip(4), fetchNs: ip(4), httpSvc: ip(4), httpFqdn: ip(4), promises: ip(4), undiciRequest: ip(4), undiciFetch: ip(4), gone: 'ECONNREFUSED', afterChange: ip(5), afterChangeFetch: ip(5) });
   expect(['127.0.0.1', '::1']).toContain(out.real);
   expect(new Set(out.rotation as string[])).toEqual(new Set([ip(4), ip(5)]));
 });

@@ -28,15 +28,18 @@ test.afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function kubectl(args: string[], opts: { input?: string; ok?: boolean } = {}) {
-  const res = await execa('kubectl', ['--kubeconfig', h.kubeconfigPath, '--cache-dir', path.join(dir, 'cache'), ...args], {
+function kubectl(args: string[], opts: { input?: string; ok?: boolean } = {}) {
+  const proc = execa('kubectl', ['--kubeconfig', h.kubeconfigPath, '--cache-dir', path.join(dir, 'cache'), ...args], {
     reject: false,
     timeout: 60_000,
     ...(opts.input !== undefined ? { input: opts.input } : {}),
     env: { HOME: dir },
   });
-  if (opts.ok !== false && res.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${res.exitCode}): ${res.stderr}`);
-  return res;
+  const done = proc.then((res) => {
+    if (opts.ok !== false && res.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${res.exitCode}): ${res.stderr}`);
+    return res;
+  });
+  return Object.assign(done, { stdout: proc.stdout });
 }
 
 const manifest = (envValue: string) => `
@@ -174,9 +177,26 @@ test('wait --for=condition=Ready, logs, delete pod, get events, Status errors', 
   expect((await kubectl(['-n', 'kc', 'logs', 'solo'])).stdout).toBe('hello\nworld');
   expect((await kubectl(['-n', 'kc', 'logs', 'solo', '--tail=1'])).stdout).toBe('world');
   expect((await kubectl(['-n', 'kc', 'logs', 'solo', '--timestamps', '--tail=1'])).stdout).toBe('2026-01-01T00:00:01Z world');
-  const prev = await kubectl(['-n', 'kc', 'logs', 'solo', '--previous'], { ok: false });
+  expect((await kubectl(['-n', 'kc', 'logs', 'solo', '--since=1h'])).stdout).toBe('');
+  const noPrev = await kubectl(['-n', 'kc', 'logs', 'solo', '--previous'], { ok: false });
+  expect(noPrev.stderr).toContain('previous terminated container "main" in pod "solo" not found');
+
+  // logs -f streams new lines and ends when the container restarts.
+  const follow = kubectl(['-n', 'kc', 'logs', '-f', 'solo']);
+  let streamed = '';
+  follow.stdout?.on('data', (c: Buffer) => (streamed += c.toString()));
+  fs.appendFileSync(path.join(logDir, '0.log'), '2026-01-01T00:00:02Z stdout F streamed\n');
+  // Once kubectl has printed the new line it is connected; only then restart the container.
+  await expect.poll(() => streamed, { timeout: 30_000 }).toContain('streamed');
+  const restarted = { status: { containerStatuses: [{ name: 'main', ready: true, restartCount: 1, image: 'registry.k8s.io/pause:3.9', imageID: '', state: { running: { startedAt: new Date().toISOString() } }, lastState: { terminated: { exitCode: 137, reason: 'Error', finishedAt: new Date().toISOString() } } }] } };
+  await kubectl(['-n', 'kc', 'patch', 'pod', 'solo', '--subresource=status', '--type=merge', '-p', JSON.stringify(restarted)]);
+  expect((await follow).stdout).toBe('hello\nworld\nstreamed');
+  fs.writeFileSync(path.join(logDir, '1.log'), '2026-01-01T00:01:00Z stdout F second run\n');
+  expect((await kubectl(['-n', 'kc', 'logs', 'solo'])).stdout).toBe('second run');
+  expect((await kubectl(['-n', 'kc', 'logs', 'solo', '--previous'])).stdout).toBe('hello\nworld\nstreamed');
+  const prev = await kubectl(['-n', 'kc', 'logs', 'solo', '-c', 'nope'], { ok: false });
   expect(prev.exitCode).not.toBe(0);
-  expect(prev.stderr).toContain('previous terminated container "main" in pod "solo" not found');
+  expect(prev.stderr).toContain('container nope is not valid for pod solo');
 
   const del = await kubectl(['-n', 'kc', 'delete', 'pod', 'solo', '--wait=false']);
   expect(del.stdout).toContain('pod "solo" deleted');

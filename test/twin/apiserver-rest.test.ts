@@ -448,3 +448,35 @@ test('client-node informer: list then watch from the list resourceVersion', asyn
     await informer.stop();
   }
 });
+
+test('the nodes option replaces the seeded nodes; unknown patch content types are 415', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apiserver-rest-nodes-'));
+  const other = await startApiServer({ stateDir: dir, controllers: false, nodes: [{ name: 'solo-node', labels: { zone: 'z1' } }] });
+  try {
+    const okc = new k8s.KubeConfig();
+    okc.loadFromFile(other.kubeconfigPath);
+    const nodes = (await okc.makeApiClient(k8s.CoreV1Api).listNode()).items;
+    expect(nodes.map((n) => n.metadata!.name)).toEqual(['solo-node']);
+    expect(nodes[0]!.metadata!.labels).toMatchObject({ zone: 'z1', 'kubernetes.io/hostname': 'solo-node' });
+  } finally {
+    await other.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'ct' } } });
+  const res = await statusOf(core.patchNamespacedConfigMap({ name: 'ct', namespace: 'default', body: { data: { a: 'b' } } }, setHeaderOptions('Content-Type', 'text/plain')));
+  expect(res.code).toBe(415);
+});
+
+test('a repeated apply by a second manager with equal values is recorded, and a no-op patch keeps the resourceVersion', async () => {
+  const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owners', namespace: 'default' }, data: { a: '1' } };
+  const ssa = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+  await core.patchNamespacedConfigMap({ name: 'owners', namespace: 'default', fieldManager: 'one', body: cm }, ssa);
+  const two = await core.patchNamespacedConfigMap({ name: 'owners', namespace: 'default', fieldManager: 'two', body: cm }, ssa);
+  expect(two.metadata!.managedFields!.map((m) => m.manager).sort()).toEqual(['one', 'two']);
+  const same = await core.patchNamespacedConfigMap({ name: 'owners', namespace: 'default', body: { data: { a: '1' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  expect(same.metadata!.resourceVersion).toBe(two.metadata!.resourceVersion);
+  // Both own data.a: a third manager changing it conflicts with both.
+  const conflict = await statusOf(core.patchNamespacedConfigMap({ name: 'owners', namespace: 'default', fieldManager: 'three', body: { ...cm, data: { a: '2' } } }, ssa));
+  expect(conflict.code).toBe(409);
+  expect(conflict.body.details.causes).toHaveLength(2);
+});

@@ -51,10 +51,11 @@ function specOf(o: Obj): string {
   return JSON.stringify(rest);
 }
 
+/** An object's content for no-op detection: ignores resourceVersion and managedFields timestamps. */
 function withoutRv(o: Obj): string {
   const c = { ...o, metadata: { ...o.metadata } };
   delete c.metadata.resourceVersion;
-  delete c.metadata.managedFields;
+  if (Array.isArray(c.metadata.managedFields)) c.metadata.managedFields = (c.metadata.managedFields as Obj[]).map(({ time: _t, ...m }) => m);
   return JSON.stringify(c);
 }
 

@@ -10,6 +10,8 @@ import type { Obj } from '../apiserver/selectors.ts';
 import { key } from './util.ts';
 
 const POD_GRACE_SAFETY_MS = 10_000;
+/** Events live an hour, like the real API server's default event TTL. */
+const EVENT_TTL_MS = 3600_000;
 
 export function syncGarbage(api: Api): void {
   const types = api.registry.all();
@@ -62,6 +64,11 @@ export function syncGarbage(api: Api): void {
         const remaining = deps.filter((d) => api.tryGet(d.t, d.o.metadata.namespace, d.o.metadata.name));
         if (remaining.length === 0 || blocking.length === 0) dropFinalizer(api, t, o, FOREGROUND_FINALIZER);
       }
+    }
+    if (t.kind === 'Event' && (t.group === '' || t.group === 'events.k8s.io')) {
+      const last = Date.parse(o.lastTimestamp ?? o.eventTime ?? md.creationTimestamp);
+      if (Number.isFinite(last) && last + EVENT_TTL_MS < Date.now()) api.remove(t, md.namespace, md.name);
+      continue;
     }
     // Pod safety net: the kubelet should have finished the deletion by now.
     if (t.group === '' && t.kind === 'Pod' && md.deletionTimestamp && !(md.finalizers ?? []).length) {

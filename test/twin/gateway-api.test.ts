@@ -23,7 +23,7 @@ const VLLM = 'llm-d-vllm';
 const SCHED = 'llm-d-inference-scheduler';
 const APP = 'app';
 const EPP_MAIN = path.resolve('twin/sims/epp/main.ts');
-const POLL = { timeout: 30_000 };
+const POLL = { timeout: 60_000 };
 
 const ACTIVE = `apiVersion: inference.networking.x-k8s.io/v1alpha1
 kind: EndpointPickerConfig
@@ -117,7 +117,7 @@ function startEpp(poolName: string, config: string): Promise<{ grpcPort: number;
   const entry = { proc, out, grpcPort: 0 };
   epps.push(entry);
   return expect
-    .poll(() => out.some((l) => l.includes('EPP servers listening')), { timeout: 20_000 })
+    .poll(() => out.some((l) => l.includes('EPP servers listening')), { timeout: 60_000 })
     .toBe(true)
     .then(() => {
       entry.grpcPort = JSON.parse(out.find((l) => l.includes('EPP servers listening'))!).grpcPort;
@@ -177,7 +177,7 @@ test.describe('twin gateway against the twin API server', () => {
   let mainEpp: { grpcPort: number; out: string[] };
 
   test.beforeAll(async () => {
-    test.setTimeout(120_000);
+    test.setTimeout(240_000);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-twin-'));
     api = await startApiServer({ stateDir: dir, port: 0, token: 'gateway-test-token', controllers: false });
     const kc = new KubeConfig();

@@ -211,7 +211,12 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
         const buf = body ? await readBody(req, MAX_POOL_BODY) : Buffer.alloc(0);
         body = body ? buf : null;
         const facts = requestFacts(buf);
-        const pickBody = { requestId, model: facts.model, promptLength: facts.promptLength, headers: { 'x-request-id': requestId } };
+        const headers: Record<string, string> = { 'x-request-id': requestId };
+        for (const [k, v] of Object.entries(req.headers)) {
+          // credentials never leave the gateway for the EPP
+          if (v !== undefined && k !== 'authorization' && k !== 'cookie' && k !== 'proxy-authorization') headers[k] ??= String(v);
+        }
+        const pickBody = { requestId, model: facts.model, promptLength: facts.promptLength, headers };
         let picked: { status: number; text: string } | undefined;
         const epp = backend.epp[Math.floor(rng() * backend.epp.length)];
         if (epp) {

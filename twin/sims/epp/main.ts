@@ -73,25 +73,6 @@ async function main(): Promise<void> {
   const metrics = createEppMetrics(args.poolName || 'static', datastore);
   const service = new PickService({ scheduler, datastore, rng: Math.random, log: write, metrics });
 
-  let stopSource: () => Promise<void> = async () => {};
-  if (args.staticEndpoints) {
-    try {
-      datastore.setEndpoints(parseStaticEndpoints(args.staticEndpoints));
-    } catch (err) {
-      fail((err as Error).message);
-    }
-    datastore.synced = true;
-  } else {
-    const { startKubeSource } = await import('./kube-source.ts');
-    const src = await startKubeSource(datastore, {
-      poolName: args.poolName,
-      poolNamespace: args.poolNamespace,
-      poolGroup: args.poolGroup,
-      log,
-    });
-    stopSource = src.stop;
-  }
-
   const scraper = new Scraper(datastore, Number(process.env.EPP_SCRAPE_INTERVAL_MS) || 200);
   scraper.start();
 
@@ -111,6 +92,8 @@ async function main(): Promise<void> {
     metricsPort: servers.ports.metrics,
   });
 
+  // the listeners first (health answers 503 until the pool is synced), then the watch, whose client is slow to load
+  let stopSource: () => Promise<void> = async () => {};
   let stopping = false;
   const shutdown = () => {
     if (stopping) return;
@@ -120,6 +103,24 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  if (args.staticEndpoints) {
+    try {
+      datastore.setEndpoints(parseStaticEndpoints(args.staticEndpoints));
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    datastore.synced = true;
+  } else {
+    const { startKubeSource } = await import('./kube-source.ts');
+    if (stopping) return;
+    const src = await startKubeSource(datastore, {
+      poolName: args.poolName,
+      poolNamespace: args.poolNamespace,
+      poolGroup: args.poolGroup,
+      log,
+    });
+    stopSource = src.stop;
+  }
 }
 
 main().catch((err: Error) => fail(err.message));

@@ -17,6 +17,8 @@ export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 export interface RunnerEnvironment {
   podKey: { namespace: string; name: string; uid: string };
   podIP: string;
+  /** The node's address: probes come from it. */
+  hostIP?: string;
   stateDir: string;
   hostsFile: string;
   restartPolicy: RestartPolicy;
@@ -216,7 +218,7 @@ export class ContainerRunner {
       new ProbeWorker(kind, probe, this.env.podIP, ports, {
         onVerdict,
         onFailure: (message) => this.env.event('Warning', 'Unhealthy', `${kind} probe failed: ${message}`),
-      });
+      }, this.env.hostIP);
     const afterStartup = () => {
       this.started = true;
       if (this.container.readinessProbe) {

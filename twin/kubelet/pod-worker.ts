@@ -58,6 +58,7 @@ export class PodWorker {
         {
           podKey: key,
           podIP,
+          hostIP: node.hostIP,
           stateDir: ctx.stateDir,
           hostsFile: ctx.hostsFile,
           restartPolicy: policy,

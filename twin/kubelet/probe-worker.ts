@@ -28,6 +28,7 @@ export class ProbeWorker {
     private readonly podIP: string,
     private readonly ports: readonly { name?: string; containerPort: number }[],
     private readonly callbacks: ProbeCallbacks,
+    private readonly sourceIP?: string,
   ) {}
 
   start(): void {
@@ -48,7 +49,7 @@ export class ProbeWorker {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     const t = probeTiming(this.probe);
-    const outcome = await runProbe(this.probe, this.podIP, this.ports);
+    const outcome = await runProbe(this.probe, this.podIP, this.ports, this.sourceIP);
     if (this.stopped) return;
     if (outcome.ok) {
       this.successes++;

@@ -40,8 +40,11 @@ export function probeTiming(probe: V1Probe): ProbeTiming {
   };
 }
 
-/** Runs one probe attempt against a pod. exec probes are not run in the twin and count as success. */
-export async function runProbe(probe: V1Probe, podIP: string, ports: readonly NamedPort[]): Promise<ProbeOutcome> {
+/**
+ * Runs one probe attempt against a pod. exec probes are not run in the twin and count as success.
+ * `sourceIP` (the node's host IP) is the local address, so the pod sees probes come from its node.
+ */
+export async function runProbe(probe: V1Probe, podIP: string, ports: readonly NamedPort[], sourceIP?: string): Promise<ProbeOutcome> {
   const timeoutMs = probeTiming(probe).timeoutMs;
   if (probe.httpGet) {
     const port = resolveProbePort(probe.httpGet.port as number | string, ports);
@@ -50,22 +53,22 @@ export async function runProbe(probe: V1Probe, podIP: string, ports: readonly Na
     const host = probe.httpGet.host || podIP;
     const headers: Record<string, string> = { 'User-Agent': 'kube-probe/1.32', Accept: '*/*' };
     for (const h of probe.httpGet.httpHeaders ?? []) headers[h.name] = h.value;
-    return httpProbe(scheme === 'HTTPS' ? 'https' : 'http', host, port, probe.httpGet.path ?? '/', headers, timeoutMs);
+    return httpProbe(scheme === 'HTTPS' ? 'https' : 'http', host, port, probe.httpGet.path ?? '/', headers, timeoutMs, sourceIP);
   }
   if (probe.tcpSocket) {
     const port = resolveProbePort(probe.tcpSocket.port as number | string, ports);
     if (port === undefined) return { ok: false, message: `Probe failed: port ${String(probe.tcpSocket.port)} is not a container port` };
-    return tcpProbe(probe.tcpSocket.host || podIP, port, timeoutMs);
+    return tcpProbe(probe.tcpSocket.host || podIP, port, timeoutMs, sourceIP);
   }
-  if (probe.grpc) return tcpProbe(podIP, probe.grpc.port, timeoutMs);
+  if (probe.grpc) return tcpProbe(podIP, probe.grpc.port, timeoutMs, sourceIP);
   return { ok: true, message: 'exec probe not run in the twin' };
 }
 
-function httpProbe(scheme: 'http' | 'https', host: string, port: number, pathname: string, headers: Record<string, string>, timeoutMs: number): Promise<ProbeOutcome> {
+function httpProbe(scheme: 'http' | 'https', host: string, port: number, pathname: string, headers: Record<string, string>, timeoutMs: number, sourceIP?: string): Promise<ProbeOutcome> {
   const url = `${scheme}://${host}:${port}${pathname.startsWith('/') ? pathname : `/${pathname}`}`;
   return new Promise((resolve) => {
     const mod = scheme === 'https' ? https : http;
-    const req = mod.get(url, { headers, timeout: timeoutMs, agent: false, rejectUnauthorized: false }, (res) => {
+    const req = mod.get(url, { headers, timeout: timeoutMs, agent: false, rejectUnauthorized: false, ...(sourceIP ? { localAddress: sourceIP } : {}) }, (res) => {
       const status = res.statusCode ?? 0;
       res.resume();
       res.on('end', () => undefined);
@@ -83,9 +86,9 @@ function httpProbe(scheme: 'http' | 'https', host: string, port: number, pathnam
   });
 }
 
-function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeOutcome> {
+function tcpProbe(host: string, port: number, timeoutMs: number, sourceIP?: string): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
+    const socket = net.connect({ host, port, ...(sourceIP ? { localAddress: sourceIP } : {}) });
     const timer = setTimeout(() => {
       socket.destroy();
       resolve({ ok: false, message: `dial tcp ${host}:${port}: i/o timeout` });

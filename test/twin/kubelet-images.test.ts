@@ -1,0 +1,87 @@
+import { test, expect } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { ApiServerHandle } from '../../twin/apiserver/server.ts';
+import type { KubeletHandle } from '../../twin/kubelet/index.ts';
+
+const ipPrefix = `127.${2 + Math.floor(Math.random() * 250)}`;
+const NS = 'default';
+let stateDir: string;
+let api: ApiServerHandle;
+let kubelet: KubeletHandle;
+let core: CoreV1Api;
+
+test.beforeAll(async () => {
+  const { startApiServer } = await import('../../twin/apiserver/server.ts');
+  const { startKubelet } = await import('../../twin/kubelet/index.ts');
+  stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelet-images-'));
+  api = await startApiServer({ stateDir });
+  kubelet = await startKubelet({ kubeconfigPath: api.kubeconfigPath, stateDir, ipPrefix });
+  const kc = new KubeConfig();
+  kc.loadFromFile(api.kubeconfigPath);
+  core = kc.makeApiClient(CoreV1Api);
+});
+
+test.afterAll(async () => {
+  await kubelet?.stop();
+  await api?.stop();
+  fs.rmSync(stateDir, { recursive: true, force: true });
+});
+
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (let i = 0; i < 2000 && Date.now() < deadline; i++) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+test('a vllm/vllm-openai pod with the seed args runs the simulator on its pod IP and passes its /health probe', async () => {
+  await core.createNamespacedPod({
+    namespace: NS,
+    body: {
+      metadata: { name: 'vllm-prefill', labels: { app: 'vllm-test', role: 'prefill' } },
+      spec: {
+        nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-H100-NVL' },
+        containers: [
+          {
+            name: 'vllm',
+            image: 'vllm/vllm-openai:v0.15.0',
+            args: ['serve', 'Qwen/Qwen3-Coder-30B-A3B-Instruct', '--port=8000', '--tensor-parallel-size=1', '--max-model-len=2048', '--no-enable-prefix-caching', '--gpu-memory-utilization=0.90'],
+            env: [{ name: 'VLLM_SIM_LATENCY_SCALE', value: '0' }],
+            ports: [{ name: 'http', containerPort: 8000 }],
+            readinessProbe: { httpGet: { path: '/health', port: 8000 }, periodSeconds: 0.2 } as never,
+            startupProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 0.2, failureThreshold: 300 } as never,
+          },
+        ],
+      },
+    },
+  });
+  const pod = await until('vllm Ready', async () => {
+    const p: V1Pod = await core.readNamespacedPod({ name: 'vllm-prefill', namespace: NS });
+    return p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
+  });
+  expect(pod.spec?.nodeName).toBe('worker-a');
+  const res = await fetch(`http://${pod.status!.podIP}:8000/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'Qwen/Qwen3-Coder-30B-A3B-Instruct', prompt: 'hello', max_tokens: 3 }),
+  });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('x-pd-twin-pod')).toBe('vllm-prefill');
+  const body = (await res.json()) as { usage?: { completion_tokens?: number } };
+  expect(body.usage?.completion_tokens).toBe(3);
+  const log = await core.readNamespacedPodLog({ name: 'vllm-prefill', namespace: NS });
+  expect(log).toContain('Starting vLLM API server');
+  // Probes come from the node's address, as in a cluster.
+  expect(log).toMatch(new RegExp(`${pod.status!.hostIP!.replace(/\./g, '\\.')}:\\d+ - "GET /health`));
+});

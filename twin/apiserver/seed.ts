@@ -3,6 +3,8 @@ import type { Api } from './api.ts';
 import { BUILTIN_CRDS } from './crds.ts';
 import type { Obj } from './selectors.ts';
 
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
 export interface NodeSpec {
   name: string;
   labels?: Record<string, string>;
@@ -56,5 +58,10 @@ export function seed(api: Api, nodes: NodeSpec[]): void {
   const nodeType = api.type('', 'nodes');
   nodes.forEach((n, i) => api.create(nodeType, undefined, nodeObject(n, i), { keepStatus: true }));
   const crdType = api.type('apiextensions.k8s.io', 'customresourcedefinitions');
-  for (const crd of BUILTIN_CRDS) api.create(crdType, undefined, crd);
+  // Built-ins look as if `kubectl apply` had created them, so re-applying the repo's CRDs is quiet
+  // and the applied manifest fully replaces the built-in definition.
+  for (const crd of BUILTIN_CRDS) {
+    const applied = { ...crd, metadata: { ...crd.metadata, annotations: { [LAST_APPLIED]: `${JSON.stringify(crd)}\n` } } };
+    api.create(crdType, undefined, applied);
+  }
 }

@@ -4,6 +4,8 @@ import { withDerivedEpp, type Observations } from '../criteria/observations.ts';
 import type { Verdict } from '../criteria/verdict.ts';
 import type { LoadResult } from '../load/result.ts';
 import { textTable } from '../reporters/attach.ts';
+import { latencyHistogramSpec, pickSplitSpec, renderSvg, throughputSpec } from '../reporters/charts.ts';
+import { describeLoadedProfiles, recordEnvironment } from '../reporters/environment.ts';
 import { redact, redactObject } from '../reporters/redact.ts';
 import type { RunReporter } from './reporter.ts';
 
@@ -15,6 +17,19 @@ export async function attachLoadEvidence(rep: RunReporter, load: LoadResult): Pr
   await rep.attach('load summary', loadSummaryTable(load), 'text/plain');
   await rep.attach('load summary.json', JSON.stringify(redactObject({ engine: load.engine, startedAt: load.startedAt, summary: load.summary, thresholds: load.thresholds }), null, 2), JSON_TYPE);
   await rep.attach('load requests.json', JSON.stringify(redactObject(load.records)), JSON_TYPE);
+  if (load.records.length) {
+    await attachChart(rep, 'latency histogram.svg', () => renderSvg(latencyHistogramSpec(load.records)));
+    await attachChart(rep, 'throughput over time.svg', () => renderSvg(throughputSpec(load.records)));
+  }
+}
+
+/** A chart is a convenience: one that cannot render is logged, never a failed test. */
+async function attachChart(rep: RunReporter, name: string, render: () => Promise<string>): Promise<void> {
+  try {
+    await rep.attach(name, await render(), 'image/svg+xml');
+  } catch (err) {
+    rep.log(`chart ${name} not rendered: ${(err as Error).message.split('\n')[0]}`);
+  }
 }
 
 export function loadSummaryTable(load: LoadResult): string {
@@ -36,7 +51,11 @@ export function loadSummaryTable(load: LoadResult): string {
 export async function attachObservations(rep: RunReporter, observations: Observations): Promise<void> {
   const obs = withDerivedEpp(observations);
   if (obs.eppConfigYaml) await rep.attach('EPP config (epp-config.yaml)', redact(obs.eppConfigYaml), 'text/yaml');
-  if (obs.eppDecisions) await rep.attach('EPP pick split', formatDecisionTable(obs.eppDecisions), 'text/plain');
+  if (obs.eppDecisions) {
+    await rep.attach('EPP pick split', formatDecisionTable(obs.eppDecisions), 'text/plain');
+    if (Object.keys(obs.eppDecisions.byWorkload).length) await attachChart(rep, 'EPP pick split.svg', () => renderSvg(pickSplitSpec(obs.eppDecisions!.byWorkload)));
+  }
+  if (obs.eppLoadedProfiles?.length) recordEnvironment({ 'epp.schedulingProfile': describeLoadedProfiles(obs.eppLoadedProfiles) });
   const lines = obs.eppLogLines ?? [];
   const decisions = lines.filter((l) => l.includes('Scoring decision'));
   const notable = lines.filter((l) => /Loaded scheduling profile|InferencePoolResourceExhausted|failed to run scheduler profile|"level":"error"/.test(l));

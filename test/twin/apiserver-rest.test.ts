@@ -220,6 +220,8 @@ test('graceful pod deletion: scheduled pods are marked, grace 0 removes; finaliz
   expect(marked.metadata!.deletionTimestamp).toBeTruthy();
   expect(marked.metadata!.deletionGracePeriodSeconds).toBe(7);
   expect((await core.readNamespacedPod({ name: 'sched', namespace: 'grace' })).metadata!.deletionTimestamp).toBeTruthy();
+  await core.deleteNamespacedPod({ name: 'sched', namespace: 'grace' }); // again, no grace given: still only marked
+  expect((await core.readNamespacedPod({ name: 'sched', namespace: 'grace' })).metadata!.deletionGracePeriodSeconds).toBe(7);
   await core.deleteNamespacedPod({ name: 'sched', namespace: 'grace', gracePeriodSeconds: 0 });
   expect((await statusOf(core.readNamespacedPod({ name: 'sched', namespace: 'grace' }))).code).toBe(404);
 

@@ -326,7 +326,9 @@ export class Api {
         if (!next.metadata.finalizers) delete next.metadata.finalizers;
         return this.store.put(key, next);
       }
-    } else if (t.group === '' && t.kind === 'Pod' && md.deletionTimestamp !== undefined && opts.gracePeriodSeconds !== undefined) {
+    } else if (t.group === '' && t.kind === 'Pod' && md.deletionTimestamp !== undefined) {
+      // Already terminating: only a shorter grace period changes anything.
+      if (opts.gracePeriodSeconds === undefined) return cur;
       if (opts.gracePeriodSeconds === 0 && !finalizers.length) return this.remove(t, ns, name) ?? cur;
       const end = Date.now() + opts.gracePeriodSeconds * 1000;
       if (end < Date.parse(md.deletionTimestamp)) {

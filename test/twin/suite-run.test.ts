@@ -1,0 +1,105 @@
+import { expect, test } from '@playwright/test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Cluster } from '../../cluster/driver.ts';
+import { readManifests } from '../../cluster/manifests.ts';
+import { WaitTimeoutError } from '../../cluster/waits.ts';
+import { consoleReporter } from '../../runner/reporter.ts';
+import { runSuite } from '../../runner/run-suite.ts';
+import { loadSuite } from '../../suites/loader.ts';
+import { randomIpPrefix, startTwin, type TwinHandle } from '../../twin/launcher.ts';
+
+/**
+ * A suite run against the twin leaves nothing behind: what it created is deleted, what it patched is put
+ * back, whether the run passed or failed.
+ */
+test.describe.configure({ mode: 'serial', timeout: 240_000 });
+
+let twin: TwinHandle;
+const SCHED_NS = 'llm-d-inference-scheduler';
+const SI = { apiVersion: 'sim.llm-d.io/v1alpha1', kind: 'SchedulerInstall', name: 'llm-sched-install', namespace: SCHED_NS };
+const quiet = { ...consoleReporter, step: <T>(_: string, body: () => Promise<T>) => body(), log: () => undefined };
+
+test.beforeAll(async () => {
+  twin = await startTwin({ stateDir: mkdtempSync(join(tmpdir(), 'pdh-suite-run-')), gatewayPort: 0, ipPrefix: randomIpPrefix() });
+  // What "the cluster had before the run": namespaces, CRDs and a SchedulerInstall on the default profile.
+  const pre = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
+  const objects = readManifests([resolve('manifests/namespaces.yaml'), resolve('manifests/crds'), resolve('manifests/gateway-routing/schedulerinstall-proxy-performance.yaml')]);
+  const si = objects.find((o) => o.kind === 'SchedulerInstall')!;
+  (si as unknown as { spec: { epp: { configProfile: string } } }).spec.epp.configProfile = 'default';
+  await pre.apply(objects);
+});
+
+test.afterAll(async () => {
+  await twin?.stop();
+});
+
+async function inventory(cluster: Cluster): Promise<string[]> {
+  const out: string[] = [];
+  for (const ns of ['llm-d-vllm', SCHED_NS]) {
+    for (const [apiVersion, kind] of [
+      ['v1', 'ConfigMap'],
+      ['v1', 'Service'],
+      ['apps/v1', 'Deployment'],
+      ['inference.networking.k8s.io/v1', 'InferencePool'],
+      ['gateway.networking.k8s.io/v1', 'HTTPRoute'],
+      ['sim.llm-d.io/v1alpha1', 'SchedulerInstall'],
+    ] as const) {
+      for (const o of await cluster.list(apiVersion, kind, ns)) out.push(`${kind} ${ns}/${o.metadata?.name}`);
+    }
+    // pods a Deployment owns get new names on every rollout; bare pods are the run's own
+    for (const p of await cluster.listPods(ns)) if (!p.metadata?.ownerReferences?.length) out.push(`Pod ${ns}/${p.metadata?.name}`);
+  }
+  return out.filter((s) => !s.includes('kube-root-ca')).sort();
+}
+
+async function profileOf(cluster: Cluster): Promise<string> {
+  const si = await cluster.read<{ spec: { epp: { configProfile: string } } } & Record<string, unknown>>(SI);
+  return (si as unknown as { spec: { epp: { configProfile: string } } }).spec.epp.configProfile;
+}
+
+test('a passing run deletes what it created and puts the SchedulerInstall back', async () => {
+  const observer = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
+  const before = await inventory(observer);
+  expect(await profileOf(observer)).toBe('default');
+
+  const cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
+  const outcome = await runSuite({ cluster, gatewayUrl: twin.gatewayUrl, loaded: loadSuite('suites/proxy-performance.suite.yaml'), rep: quiet });
+  expect(outcome.verdicts.filter((v) => !v.ok).map((v) => v.summary)).toEqual([]);
+  expect(await profileOf(observer)).toBe('proxy-performance');
+  expect((await observer.listPods('llm-d-vllm')).length).toBeGreaterThanOrEqual(6);
+
+  const undo = await cluster.teardown();
+  expect(undo.filter((o) => !o.ok)).toEqual([]);
+  expect(await profileOf(observer)).toBe('default');
+  expect(await inventory(observer)).toEqual(before);
+});
+
+test('a broken setup fails with InferencePoolResourceExhausted in the verdicts, not with a timeout', async () => {
+  const cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
+  try {
+    const outcome = await runSuite({ cluster, gatewayUrl: twin.gatewayUrl, loaded: loadSuite('test/fixtures/suites/broken-by-backend.suite.yaml'), rep: quiet });
+    expect(outcome.passed).toBe(false);
+    const chosen = outcome.verdicts.find((v) => v.name === 'proxiesChosen')!;
+    expect(chosen.ok).toBe(false);
+    expect(chosen.summary).toContain('InferencePoolResourceExhausted');
+    expect(outcome.verdicts.find((v) => v.name === 'noSchedulingFailures')?.summary).toContain('InferencePoolResourceExhausted');
+    expect(outcome.load?.summary.byStatus).toEqual({ '429': 12 });
+  } finally {
+    expect((await cluster.teardown()).filter((o) => !o.ok)).toEqual([]);
+  }
+});
+
+test('a run that fails in setup still restores what it patched and deletes what it created', async () => {
+  const observer = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
+  const before = await inventory(observer);
+  const cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
+  const err = await runSuite({ cluster, gatewayUrl: twin.gatewayUrl, loaded: loadSuite('test/fixtures/suites/stuck-setup.suite.yaml'), rep: quiet }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(WaitTimeoutError);
+  expect((err as Error).message).toContain('waiting for pods app=does-not-exist in llm-d-vllm Ready');
+  expect(await profileOf(observer)).toBe('proxy-performance-by-backend');
+  expect((await cluster.teardown()).filter((o) => !o.ok)).toEqual([]);
+  expect(await profileOf(observer)).toBe('default');
+  expect(await inventory(observer)).toEqual(before);
+});

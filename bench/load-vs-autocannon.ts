@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import { runLoad } from '../load/builtin/engine.ts';
+import { formatFigure, type Outcome } from './figures.ts';
 
 const SERVER = `
 const http = require('node:http');
@@ -70,26 +71,42 @@ interface AutocannonResult {
   latency: { p50: number };
 }
 
-function line(name: string, value: number, unit: string, baseline: number): string {
-  // autocannon reports latency in whole milliseconds: a 0 baseline has no meaningful ratio.
-  const ratio = baseline > 0 ? (value / baseline).toFixed(2) : 'n/a';
-  return `${name}: ${value.toFixed(1)} ${unit} (baseline: ${baseline.toFixed(1)}, ratio: ${ratio})`;
-}
-
-export async function runBench(out: (text: string) => void = (t) => process.stdout.write(`${t}\n`)): Promise<void> {
+/** Figure 2: requests/s (goal: ratio >= 0.8 while recording every request) and p50 of each, per concurrency. */
+export async function loadFigures(sizes: readonly (readonly [number, number])[] = [[12, 20_000], [200, 40_000]]): Promise<Outcome[]> {
   const { url, child } = await startServer();
+  const outcomes: Outcome[] = [];
   try {
-    for (const [concurrency, requests] of [[12, 20_000], [200, 40_000]] as const) {
+    for (const [concurrency, requests] of sizes) {
       await builtin(url, 2000, concurrency); // warm both paths (JIT, connections) before measuring
       await autocannon(url, 2000, concurrency);
       const base = await autocannon(url, requests, concurrency);
       const ours = await builtin(url, requests, concurrency);
-      out(line(`load builtin vs autocannon c${concurrency} throughput`, ours.rps, 'req/s', base.rps));
-      out(line(`load builtin vs autocannon c${concurrency} p50 latency`, ours.p50Ms, 'ms', base.p50Ms));
+      outcomes.push({
+        name: `load builtin vs autocannon c${concurrency} throughput`,
+        value: ours.rps,
+        unit: 'req/s',
+        baseline: base.rps,
+        better: 'higher',
+        goal: { on: 'ratio', op: '>=', target: 0.8 },
+        note: `${requests} requests, every one recorded`,
+      });
+      outcomes.push({
+        name: `load builtin vs autocannon c${concurrency} p50 latency`,
+        value: ours.p50Ms,
+        unit: 'ms',
+        // autocannon reports whole milliseconds, so its p50 is coarse (a 0 has no ratio).
+        baseline: base.p50Ms,
+        better: 'lower',
+      });
     }
   } finally {
     child.kill('SIGTERM');
   }
+  return outcomes;
+}
+
+export async function runBench(out: (text: string) => void = (t) => process.stdout.write(`${t}\n`)): Promise<void> {
+  for (const o of await loadFigures()) out(formatFigure(o));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

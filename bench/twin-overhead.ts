@@ -1,0 +1,148 @@
+/**
+ * Figure 3: what the twin adds to a request. The seed topology with simulated latencies at zero
+ * (VLLM_SIM_LATENCY_SCALE=0, VLLM_SIM_KV_WAIT_MS=0 on a bench-only copy of the manifests), load at
+ * concurrency 12 through the full path (gateway → EPP pick → P/D proxy → prefill + decode) and straight at
+ * the P2P decode pod; and one EPP decision in-process on 32 synthetic endpoints against a plain random pick.
+ */
+import { Cluster } from '../cluster/driver.ts';
+import { readManifests } from '../cluster/manifests.ts';
+import { SEED_MANIFESTS } from '../cli/seed-topology.ts';
+import { runLoad } from '../load/builtin/engine.ts';
+import type { LoadPlan } from '../load/plan.ts';
+import type { LoadResult } from '../load/result.ts';
+import { eppConfigYaml } from '../twin/operator/render.ts';
+import { parseEppConfig } from '../twin/sims/epp/config.ts';
+import { Datastore } from '../twin/sims/epp/datastore.ts';
+import { buildScheduler } from '../twin/sims/epp/scheduler.ts';
+import { PickService } from '../twin/sims/epp/service.ts';
+import { seededRng, type EndpointSpec } from '../twin/sims/epp/types.ts';
+import type { Outcome } from './figures.ts';
+import { startHostedTwin } from './hosted-twin.ts';
+import { percentile } from './parse.ts';
+import { withVllmEnv } from './topology.ts';
+
+export const ZERO_LATENCY_ENV = { VLLM_SIM_LATENCY_SCALE: '0', VLLM_SIM_KV_WAIT_MS: '0' };
+
+const REQUEST: LoadPlan['request'] = {
+  method: 'POST',
+  path: '/v1/chat/completions',
+  headers: { 'content-type': 'application/json' },
+  body: { model: 'Qwen/Qwen3-Coder-30B-A3B-Instruct', messages: [{ role: 'user', content: 'hello-{{i}}' }], max_tokens: 8, stream: false },
+};
+
+async function load(baseUrl: string, requests: number): Promise<LoadResult> {
+  const result = await runLoad({ requests, concurrency: 12, timeoutMs: 30_000, maxDurationMs: 120_000, request: REQUEST }, { baseUrl });
+  const ok = result.summary.byStatus['200'] ?? 0;
+  if (ok !== requests) {
+    throw new Error(`load against ${baseUrl}: ${ok}/${requests} answered 200 (${JSON.stringify(result.summary.byStatus)} ${JSON.stringify(result.summary.errors)})`);
+  }
+  return result;
+}
+
+export async function twinPathFigures(log: (t: string) => void, requests = 3000): Promise<Outcome[]> {
+  const objects = withVllmEnv(readManifests(SEED_MANIFESTS), ZERO_LATENCY_ENV);
+  const twin = await startHostedTwin(objects, 150_000);
+  try {
+    const cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
+    const pod = (await cluster.read({ apiVersion: 'v1', kind: 'Pod', name: 'vllm-decode-p2p', namespace: 'llm-d-vllm' })) as {
+      status?: { podIP?: string };
+    };
+    const ip = pod.status?.podIP;
+    if (!ip) throw new Error('pod vllm-decode-p2p has no podIP');
+    const decodeUrl = `http://${ip}:8000`;
+    log(`  twin up in ${(twin.upMs / 1000).toFixed(1)} s; full path ${twin.gatewayUrl}, direct decode ${decodeUrl}`);
+    await load(twin.gatewayUrl, 300); // warm: JIT, keep-alive pools, EPP metrics scrape
+    await load(decodeUrl, 300);
+    const direct = await load(decodeUrl, requests);
+    const full = await load(twin.gatewayUrl, requests);
+    const d = direct.summary;
+    const f = full.summary;
+    return [
+      {
+        name: 'twin full path c12 p50 added latency',
+        value: f.latencyMs.p50 - d.latencyMs.p50,
+        unit: 'ms',
+        baseline: d.latencyMs.p50,
+        better: 'lower',
+        goal: { on: 'value', op: '<=', target: 3 },
+        note: `full p50 ${f.latencyMs.p50.toFixed(2)} ms; baseline = direct decode p50, ratio = direct/added`,
+      },
+      {
+        name: 'twin full path c12 p99 added latency',
+        value: f.latencyMs.p99 - d.latencyMs.p99,
+        unit: 'ms',
+        baseline: d.latencyMs.p99,
+        better: 'lower',
+        note: `full p99 ${f.latencyMs.p99.toFixed(2)} ms`,
+      },
+      {
+        name: 'twin full path c12 throughput',
+        value: f.throughput,
+        unit: 'req/s',
+        baseline: d.throughput,
+        better: 'higher',
+        note: `${requests} requests each, all 200`,
+      },
+    ];
+  } finally {
+    await twin.stop();
+  }
+}
+
+/** 32 endpoints shaped like the seed's proxies (`llm-d-vllm/vllm-p2p-proxy-<hash>-<id>`). */
+export function syntheticEndpoints(n: number): EndpointSpec[] {
+  return Array.from({ length: n }, (_, i) => ({
+    namespace: 'llm-d-vllm',
+    name: `vllm-${i % 2 ? 'fs' : 'p2p'}-proxy-5d9c7b7f6-${i.toString(36).padStart(5, 'x')}`,
+    address: `127.0.${Math.floor(i / 250)}.${(i % 250) + 2}`,
+    port: 8080,
+    labels: { app: i % 2 ? 'vllm-fs-test' : 'vllm-p2p-test', role: 'proxy' },
+  }));
+}
+
+/**
+ * One EPP decision (PickService.pick: expire, filters, active-request-scorer, max-score-picker, the two log
+ * lines, in-flight tracking) on 32 endpoints with 12 requests in flight, against `endpoints[random]`.
+ */
+export function eppDecisionFigure(picks = 50_000, endpoints = 32): Outcome {
+  const scheduler = buildScheduler(parseEppConfig(eppConfigYaml('proxy-performance')));
+  const datastore = new Datastore(scheduler.requestTimeoutMs);
+  datastore.setEndpoints(syntheticEndpoints(endpoints));
+  datastore.synced = true;
+  let logged = 0;
+  const service = new PickService({ scheduler, datastore, rng: seededRng(1), log: (line) => (logged += line.length) });
+  const rng = seededRng(2);
+  const eps = datastore.endpoints();
+  let sink = 0;
+  const ours: number[] = [];
+  const base: number[] = [];
+  const inFlight: string[] = [];
+  const run = (n: number, record: boolean) => {
+    for (let i = 0; i < n; i++) {
+      const id = `req-${record ? 'm' : 'w'}-${i}`;
+      let t0 = performance.now();
+      const out = service.pick({ requestId: id, model: 'Qwen/Qwen3-Coder-30B-A3B-Instruct', promptLength: 40, headers: {} });
+      let t1 = performance.now();
+      if (out.status !== 200) throw new Error(`EPP pick answered ${out.status}`);
+      if (record) ours.push(t1 - t0);
+      inFlight.push(id);
+      if (inFlight.length > 12) service.done(inFlight.shift()!);
+      t0 = performance.now();
+      sink += eps[Math.floor(rng() * eps.length)]!.port;
+      t1 = performance.now();
+      if (record) base.push(t1 - t0);
+    }
+  };
+  run(5000, false);
+  run(picks, true);
+  if (sink === 0 || logged === 0) throw new Error('EPP bench did no work');
+  return {
+    name: `EPP decision p99 (${endpoints} endpoints, in-process)`,
+    value: percentile(ours, 99),
+    unit: 'ms',
+    baseline: percentile(base, 99),
+    better: 'lower',
+    goal: { on: 'value', op: '<=', target: 1 },
+    note: `p50 ${percentile(ours, 50).toFixed(4)} ms over ${picks} picks; baseline = random pick timed the same way`,
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Figure 5: how far the embedded twin goes. The seed topology (2 proxies + 4 model pods) as the baseline,
+ * then 8 + 16 and, when free memory and the time budget allow, 32 + 64: seconds from twin start to every
+ * workload Ready (EPP rolled out, route Accepted) and total RSS (twin host process + every pod process).
+ */
+import { freemem } from 'node:os';
+import { readManifests } from '../cluster/manifests.ts';
+import { SEED_MANIFESTS } from '../cli/seed-topology.ts';
+import type { Outcome } from './figures.ts';
+import { startHostedTwin } from './hosted-twin.ts';
+import { MB } from './parse.ts';
+import { countKinds, scaledTopology } from './topology.ts';
+
+interface ScalePoint {
+  proxies: number;
+  modelPods: number;
+  upS: number;
+  rssMB: number;
+  processes: number;
+}
+
+async function measure(copies: number, timeoutMs: number, log: (t: string) => void): Promise<ScalePoint> {
+  const objects = scaledTopology(readManifests(SEED_MANIFESTS), copies);
+  const { proxies, modelPods } = countKinds(objects);
+  const twin = await startHostedTwin(objects, timeoutMs);
+  try {
+    const rss = twin.rss();
+    const point = {
+      proxies,
+      modelPods,
+      upS: twin.upMs / 1000,
+      rssMB: (rss.hostBytes + rss.podBytes) / MB,
+      processes: rss.podProcesses + 1,
+    };
+    log(`  ${proxies} proxies + ${modelPods} model pods: Ready in ${point.upS.toFixed(1)} s, ${point.rssMB.toFixed(0)} MB RSS in ${point.processes} processes (host ${(rss.hostBytes / MB).toFixed(0)} MB)`);
+    return point;
+  } finally {
+    await twin.stop();
+  }
+}
+
+function figures(p: ScalePoint, seed: ScalePoint): Outcome[] {
+  const label = `twin scale ${p.proxies} proxies + ${p.modelPods} model pods`;
+  return [
+    { name: `${label} up and Ready`, value: p.upS, unit: 's', baseline: seed.upS, better: 'lower', note: 'baseline: seed topology, 2 + 4' },
+    { name: `${label} total RSS`, value: p.rssMB, unit: 'MB', baseline: seed.rssMB, better: 'lower', note: `${p.processes} processes` },
+  ];
+}
+
+/**
+ * `deadline` (epoch ms) bounds the whole figure: the 32 + 64 step runs only when the time left and the free
+ * memory (projected from the 8 + 16 step's per-process RSS, with 2x headroom) allow it.
+ */
+export async function twinScaleFigures(log: (t: string) => void, deadline: number): Promise<Outcome[]> {
+  const seed = await measure(1, 120_000, log);
+  const outcomes: Outcome[] = [
+    { name: 'twin scale seed topology 2 proxies + 4 model pods up and Ready', value: seed.upS, unit: 's', baseline: seed.upS, better: 'lower' },
+    { name: 'twin scale seed topology total RSS', value: seed.rssMB, unit: 'MB', baseline: seed.rssMB, better: 'lower', note: `${seed.processes} processes` },
+  ];
+  const mid = await measure(4, 180_000, log);
+  outcomes.push(...figures(mid, seed));
+
+  const perProcessMB = mid.rssMB / mid.processes;
+  const needMB = perProcessMB * (16 * 6 + 2) * 2;
+  const freeMB = freemem() / MB;
+  // Startup time grows about linearly with pods on 2 cores: project from the 8 + 16 step.
+  const projectedS = (mid.upS * 4) * 1.5 + 30;
+  const leftS = (deadline - Date.now()) / 1000;
+  if (freeMB < needMB) {
+    outcomes.push({ name: 'twin scale 32 proxies + 64 model pods', skipped: `free memory ${freeMB.toFixed(0)} MB < ${needMB.toFixed(0)} MB needed (projected, 2x headroom)` });
+  } else if (leftS < projectedS) {
+    outcomes.push({ name: 'twin scale 32 proxies + 64 model pods', skipped: `time budget: ${leftS.toFixed(0)} s left < ${projectedS.toFixed(0)} s projected` });
+  } else {
+    const big = await measure(16, Math.min(300_000, leftS * 1000), log);
+    outcomes.push(...figures(big, seed));
+  }
+  return outcomes;
+}

@@ -7,14 +7,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Cluster } from '../../cluster/driver.ts';
+import type { V1Pod } from '@kubernetes/client-node';
 import { deploymentLogs, namespaceEvents, waitPodsReady } from '../../cluster/observe.ts';
+import { waitFor } from '../../cluster/waits.ts';
+import { isLoopbackHost } from '../../load/loopback.ts';
 import { runLoad } from '../../load/builtin/engine.ts';
 import type { LoadResult } from '../../load/result.ts';
 import type { RunReporter } from '../../runner/reporter.ts';
 import type { LoadedSuite } from '../../suites/loader.ts';
 import { bundleFiles, buildBundle, eppDecisionsInWindow, requestsInFlightAt, writeBundle, type BundleJson, type EppWindow } from './bundle.ts';
 import { detectCrashes, readRestarts } from './detect.ts';
-import { clearInjections, injectForCell, type Injection } from './inject.ts';
+import { SIM_FAULTS_PORT, clearInjections, injectForCell, type Injection } from './inject.ts';
 import { CONNECTOR_TOPOLOGY, cellLoadPlan, cellSeed, expandMatrix, findCell, type ReproCell } from './matrix.ts';
 import { errorsByKind, summarizeCampaign, summaryMarkdown, type CampaignSummary, type CellOutcome } from './summary.ts';
 
@@ -143,6 +146,8 @@ async function runCell(c: CellContext): Promise<{ outcome: CellOutcome; bundles:
 
   await waitPodsReady(cluster, { namespace: topo.namespace, selector: `app=${topo.app}`, timeoutMs: readyTimeoutMs, min: 3 });
   const before = await readRestarts(cluster, topo.namespace, topo.decodeSelector);
+  // Readiness lags an engine death by up to periodSeconds x failureThreshold; on the twin ask the engine itself.
+  if (c.target === 'twin') await waitEnginesHealthy(before.pods, readyTimeoutMs);
 
   let injections: Injection[] = [];
   if (c.target === 'twin') {
@@ -159,12 +164,15 @@ async function runCell(c: CellContext): Promise<{ outcome: CellOutcome; bundles:
     ...(c.allowRemote ? { allowRemote: true } : {}),
     ...(c.signal ? { signal: c.signal } : {}),
   });
-  const serverErrors = load.records.some((r) => r.status !== undefined && r.status >= 500);
+  // A dead engine shows as failed requests (500s, or timeouts when the client gives up first): look longer then.
+  const anyFailure = load.records.some((r) => r.status !== 200);
   const { crashes, others } = await detectCrashes(cluster, {
     namespace: topo.namespace,
     selector: topo.decodeSelector,
     before: before.restarts,
-    settleMs: serverErrors ? (c.settleMs ?? 6000) : 1000,
+    sinceMs: cellStartedAtMs,
+    settleMs: anyFailure ? (c.settleMs ?? 6000) : 1000,
+    restartWaitMs: readyTimeoutMs,
   });
   const detectedAtMs = Date.now();
   for (const other of others) rep.log(`restart of ${other.rise.pod} without the crash signature: ${other.reason}`);
@@ -213,11 +221,29 @@ async function runCell(c: CellContext): Promise<{ outcome: CellOutcome; bundles:
     errors: load.summary.errors,
     crashes: crashes.length,
     otherRestarts: others.length,
+    latencyMs: { p50: Math.round(load.summary.latencyMs.p50), p95: Math.round(load.summary.latencyMs.p95) },
     bundles: written.map((b) => relative(c.dir, b.dir)),
     ...(load.incomplete ? { incomplete: `${load.incomplete.reason}, ${load.incomplete.notStarted} not started` } : {}),
   };
   rep.log(`${cell.id}: ${outcome.requests} request(s), ${outcome.crashes} crash(es), errors ${JSON.stringify(errorsByKind(load.summary))}`);
   return { outcome, bundles: written };
+}
+
+/** Twin only: GET /health on each decode pod answers 200 (the engine lives), bounded. */
+async function waitEnginesHealthy(pods: readonly V1Pod[], timeoutMs: number): Promise<void> {
+  for (const pod of pods) {
+    const ip = pod.status?.podIP;
+    if (!ip || !isLoopbackHost(ip)) continue;
+    await waitFor({
+      name: `engine of ${pod.metadata?.name} healthy (GET /health on ${ip}:${SIM_FAULTS_PORT})`,
+      timeoutMs,
+      probe: async () => {
+        const res = await fetch(`http://${ip}:${SIM_FAULTS_PORT}/health`, { signal: AbortSignal.timeout(2000) });
+        await res.arrayBuffer();
+        return { done: res.status === 200, state: `HTTP ${res.status}` };
+      },
+    });
+  }
 }
 
 async function eppWindow(cluster: Cluster, fromMs: number, toMs: number): Promise<EppWindow> {

@@ -195,22 +195,45 @@ export async function readRestarts(cluster: Cluster, namespace: string, selector
 }
 
 /**
- * Polls the decode pods until a restart shows (or `settleMs` passes), then reads the previous container
+ * Signs that a pod's container ended since `sinceMs`: its last termination is that recent, or it is not
+ * running now (CrashLoopBackOff back-off, terminated). The restartCount rises only when the kubelet starts the
+ * container again, which after a few crashes is up to the back-off cap (10 s on the twin, 5 min on Kubernetes)
+ * later. `finishedAt` has second precision, so the comparison is on whole seconds.
+ */
+export function endedSince(pod: V1Pod, sinceMs: number): boolean {
+  const finished = lastTerminatedAt(pod);
+  if (finished !== undefined && finished >= Math.floor(sinceMs / 1000) * 1000) return true;
+  return (pod.status?.containerStatuses ?? []).some((c) => !!c.state?.terminated || !!c.state?.waiting);
+}
+
+/**
+ * Polls the decode pods for `settleMs` for a sign of a crash; when a container ended, waits (up to
+ * `restartWaitMs`) for its restart, so `logs --previous` holds the crashed container. Then reads the previous
  * log of every restarted pod and classifies it.
  */
 export async function detectCrashes(
   cluster: Cluster,
-  opts: { namespace: string; selector: string; before: readonly PodRestarts[]; settleMs: number; intervalMs?: number },
+  opts: { namespace: string; selector: string; before: readonly PodRestarts[]; sinceMs: number; settleMs: number; restartWaitMs?: number; intervalMs?: number },
 ): Promise<{ crashes: DetectedCrash[]; others: OtherRestart[] }> {
-  const deadline = Date.now() + opts.settleMs;
+  const interval = opts.intervalMs ?? 250;
+  const settleDeadline = Date.now() + opts.settleMs;
+  let restartDeadline: number | undefined;
   let pods: V1Pod[] = [];
   let rises: RestartRise[] = [];
-  for (let i = 0; i < 10_000; i++) {
+  let pending: string[] = [];
+  for (let i = 0; i < 100_000; i++) {
     const now = await readRestarts(cluster, opts.namespace, opts.selector);
     pods = now.pods;
     rises = restartsRose(opts.before, now.restarts);
-    if (rises.length > 0 || Date.now() >= deadline) break;
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
+    const risen = new Set(rises.map((r) => r.pod));
+    pending = pods.filter((p) => endedSince(p, opts.sinceMs) && !risen.has(p.metadata?.name ?? '')).map((p) => p.metadata?.name ?? '?');
+    if (pending.length > 0) {
+      restartDeadline ??= Date.now() + (opts.restartWaitMs ?? 30_000);
+      if (Date.now() >= restartDeadline) break;
+    } else if (rises.length > 0 || Date.now() >= settleDeadline) {
+      break;
+    }
+    await new Promise((r) => setTimeout(r, interval));
   }
   const logs = new Map<string, string>();
   for (const rise of rises) {
@@ -220,5 +243,9 @@ export async function detectCrashes(
       // no previous log (the pod was replaced meanwhile): classified as another restart
     }
   }
-  return classifyRestarts(rises, pods, logs);
+  const result = classifyRestarts(rises, pods, logs);
+  for (const name of pending) {
+    result.others.push({ rise: { pod: name, uid: '', before: -1, after: -1 }, reason: `container ended but was not restarted within ${opts.restartWaitMs ?? 30_000} ms` });
+  }
+  return result;
 }

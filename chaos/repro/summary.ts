@@ -23,6 +23,8 @@ export interface CellOutcome {
   bundles: string[];
   /** Why the cell's load stopped before its plan was done, if it did. */
   incomplete?: string;
+  /** Client-side latency of the cell's requests (to the response end or the error). */
+  latencyMs?: { p50: number; p95: number };
 }
 
 export interface CellRow {
@@ -40,6 +42,7 @@ export interface CellRow {
   otherRestarts: number;
   /** Non-2xx statuses as `http-<status>` and transport errors by kind (timeout, reset, ...). */
   errorsByKind: Record<string, number>;
+  latencyMs?: { p50: number; p95: number };
   bundles: string[];
 }
 
@@ -98,6 +101,7 @@ export function cellRow(o: CellOutcome): CellRow {
     crashRate: o.requests > 0 ? o.crashes / o.requests : 0,
     otherRestarts: o.otherRestarts,
     errorsByKind: errorsByKind({ byStatus: o.byStatus, errors: o.errors }),
+    ...(o.latencyMs ? { latencyMs: o.latencyMs } : {}),
     bundles: o.bundles,
   };
 }
@@ -196,11 +200,11 @@ export function summaryMarkdown(s: CampaignSummary): string {
   lines.push(`Suite \`${s.suiteFile}\`, seed ${s.seed}, target ${s.target}, ${s.startedAt} to ${s.finishedAt}.`, '');
   lines.push(`**Answer:** ${s.answer.text}`, '');
   lines.push('## Crash rate per cell', '');
-  lines.push('| cell | connector | concurrency | prompt tokens | client timeout | injected | requests | crashes | crash rate | other restarts | errors |');
-  lines.push('|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|');
+  lines.push('| cell | connector | concurrency | prompt tokens | client timeout | injected | requests | crashes | crash rate | other restarts | errors | latency p50 / p95 |');
+  lines.push('|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|---:|');
   for (const r of s.cells) {
     lines.push(
-      `| ${r.id} | ${r.connector} | ${r.concurrency} | ${r.promptTokens} | ${r.clientTimeout} | ${r.injected ? 'yes' : 'no'} | ${r.requests} | ${r.crashes} | ${pct(r.crashRate)} | ${r.otherRestarts} | ${errorsText(r.errorsByKind)} |`,
+      `| ${r.id} | ${r.connector} | ${r.concurrency} | ${r.promptTokens} | ${r.clientTimeout} | ${r.injected ? 'yes' : 'no'} | ${r.requests} | ${r.crashes} | ${pct(r.crashRate)} | ${r.otherRestarts} | ${errorsText(r.errorsByKind)} | ${r.latencyMs ? `${r.latencyMs.p50} / ${r.latencyMs.p95} ms` : '-'} |`,
     );
   }
   lines.push('', '## By connector', '', '| connector | cells | cells with a crash | crashes | requests | crash rate |', '|---|---:|---:|---:|---:|---:|');

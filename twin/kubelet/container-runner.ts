@@ -113,11 +113,15 @@ export class ContainerRunner {
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       if (this.wake.signal.aborted) return resolve();
-      const t = setTimeout(resolve, ms);
-      this.wake.signal.addEventListener('abort', () => {
+      const onAbort = () => {
         clearTimeout(t);
         resolve();
-      }, { once: true });
+      };
+      const t = setTimeout(() => {
+        this.wake.signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      this.wake.signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 

@@ -20,6 +20,7 @@ interface Series {
 
 /** How often a repeated event's count is written back (repeats in between are only counted). */
 const REPEAT_FLUSH_MS = 1000;
+const MAX_SERIES = 5000;
 
 /**
  * Records core/v1 Events the way the kubelet's recorder does: one Event per (object, reason, message),
@@ -82,6 +83,11 @@ export class EventRecorder {
         .catch(() => false),
     };
     this.series.set(key, series);
+    // Forget the oldest series so a long run does not grow without bound (a repeat then starts a new Event).
+    if (this.series.size > MAX_SERIES) {
+      const oldest = this.series.keys().next().value;
+      if (oldest !== undefined) this.series.delete(oldest);
+    }
   }
 
   private async flush(s: Series): Promise<void> {

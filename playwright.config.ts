@@ -1,11 +1,17 @@
 import { defineConfig } from '@playwright/test';
 import * as os from 'node:os';
+import { allureCategories } from './reporters/categories.ts';
 
 /**
  * Projects:
  *  - unit: pure modules and small real-socket tests (test/unit)
  *  - twin: the local twin against real clients, kubectl and @kubernetes/client-node (test/twin)
  *  - conformance / chaos / repro: the suites, run end to end (specs/)
+ *  - browser: the generated Allure HTML opened in Debian chromium (test/browser)
+ *
+ * Reports: Allure results (categories by failure cause, environment), JUnit XML in reports/junit.xml,
+ * and the conformance YAML report in reports/conformance-report.yaml (the last reporter: it also merges
+ * the run's environment into allure-results after allure-playwright has written it).
  */
 export default defineConfig({
   timeout: 120_000,
@@ -28,8 +34,11 @@ export default defineConfig({
           os_release: os.release(),
           node_version: process.version,
         },
+        categories: allureCategories(),
       },
     ],
+    ['junit', { outputFile: process.env.PD_HARNESS_JUNIT_FILE ?? 'reports/junit.xml' }],
+    ['./reporters/conformance-reporter.ts', { outputFile: process.env.PD_HARNESS_CONFORMANCE_REPORT ?? 'reports/conformance-report.yaml' }],
   ],
   projects: [
     { name: 'unit', testDir: 'test/unit', testMatch: /.*\.test\.ts$/ },
@@ -37,5 +46,6 @@ export default defineConfig({
     { name: 'conformance', testDir: 'specs', testMatch: /conformance\.spec\.ts$/ },
     { name: 'chaos', testDir: 'specs', testMatch: /chaos\.spec\.ts$/ },
     { name: 'repro', testDir: 'specs', testMatch: /repro\.spec\.ts$/ },
+    { name: 'browser', testDir: 'test/browser', testMatch: /.*\.test\.ts$/, timeout: 300_000 },
   ],
 });

@@ -482,3 +482,21 @@ test('a repeated apply by a second manager with equal values is recorded, and a 
   expect(conflict.code).toBe(409);
   expect(conflict.body.details.causes).toHaveLength(2);
 });
+
+test('pods/binding sets the node once; a watch with timeoutSeconds ends on its own', async () => {
+  await core.createNamespacedPod({ namespace: 'default', body: pod('bind-me') });
+  await core.createNamespacedPodBinding({ name: 'bind-me', namespace: 'default', body: { metadata: { name: 'bind-me' }, target: { kind: 'Node', name: 'worker-b' } } });
+  expect((await core.readNamespacedPod({ name: 'bind-me', namespace: 'default' })).spec!.nodeName).toBe('worker-b');
+  const again = await statusOf(core.createNamespacedPodBinding({ name: 'bind-me', namespace: 'default', body: { metadata: { name: 'bind-me' }, target: { kind: 'Node', name: 'worker-a' } } }));
+  expect(again.code).toBe(409);
+
+  let ended = false;
+  const ctl = await new k8s.Watch(kc).watch('/api/v1/namespaces/default/pods', { timeoutSeconds: 1 }, () => {}, () => {
+    ended = true;
+  });
+  try {
+    await expect.poll(() => ended).toBe(true);
+  } finally {
+    ctl.abort();
+  }
+});

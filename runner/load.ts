@@ -1,5 +1,7 @@
 import { runLoad } from '../load/builtin/engine.ts';
+import type { Cluster } from '../cluster/driver.ts';
 import { runK6 } from '../load/k6/runner.ts';
+import { runK6Operator } from '../load/k6-operator/runner.ts';
 import { runK6Script } from '../load/k6-runtime/run.ts';
 import { consoleProgress } from '../load/progress.ts';
 import { fromSuiteLoad } from '../load/plan.ts';
@@ -12,6 +14,13 @@ export interface SuiteLoadOptions {
   signal?: AbortSignal;
   /** A real cluster's gateway is not on loopback: the target decides whether that is allowed. */
   allowRemote?: boolean;
+  /** engine k6-operator: the cluster the TestRun goes to. */
+  cluster?: Cluster;
+  /**
+   * engine k6-operator: the gateway as runner pods inside the cluster reach it (default: gatewayUrl, right on
+   * the twin; on a cluster e.g. the gateway Service's in-cluster address).
+   */
+  inClusterGatewayUrl?: string;
 }
 
 type LoadSpec = NonNullable<Suite['spec']['load']>;
@@ -28,8 +37,18 @@ export async function runSuiteLoad(load: LoadSpec, opts: SuiteLoadOptions): Prom
     if (engine === 'k6') return runK6({ script: load.script, env, ...common, ...(opts.signal ? { signal: opts.signal } : {}) });
     if (engine === 'builtin') return runK6Script({ script: load.script, env, ...common });
   }
-  if (engine === 'k6-operator') {
-    throw new Error('engine k6-operator runs from inside a cluster: it needs a TestRun controller (k6-operator) and is not part of suite runs yet');
+  if (engine === 'k6-operator' && load.script) {
+    if (!opts.cluster) throw new Error('engine k6-operator needs the cluster (SuiteLoadOptions.cluster) to create its TestRun');
+    return runK6Operator({
+      cluster: opts.cluster,
+      script: load.script,
+      env: k6Env(load),
+      gatewayUrl: opts.inClusterGatewayUrl ?? opts.gatewayUrl,
+      allowRemote: !!opts.allowRemote,
+      ...(load.parallelism !== undefined ? { parallelism: load.parallelism } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      log: (line) => console.log(line),
+    });
   }
   return runLoad(plan, {
     baseUrl: opts.gatewayUrl,

@@ -245,3 +245,21 @@ test('init containers run to completion before the app containers; a failed one 
   expect(failed.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('PodInitializing');
   for (const n of ['with-init', 'bad-init']) await core.deleteNamespacedPod({ name: n, namespace: NS, gracePeriodSeconds: 0 });
 });
+
+test('fixing the image of a pod in ImagePullBackOff starts it; changing a running image restarts it in place', async () => {
+  await core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'typo' }, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pasue:3.9' }] } } });
+  await podWhere('typo', (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff', 'ImagePullBackOff');
+  const { PatchStrategy, setHeaderOptions } = await import('@kubernetes/client-node');
+  const setImage = (image: string) =>
+    core.patchNamespacedPod({ name: 'typo', namespace: NS, body: { spec: { containers: [{ name: 'c', image }] } } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+  await setImage('registry.k8s.io/pause:3.9');
+  const running = await podWhere('typo', (p) => condition(p, 'Ready') === 'True', 'fixed image running');
+  expect(running.status?.containerStatuses?.[0]).toMatchObject({ image: 'registry.k8s.io/pause:3.9', restartCount: 0 });
+  const pid = kubelet.pids()[`${NS}/typo`]?.c;
+  await setImage('registry.k8s.io/pause:3.10');
+  const restarted = await podWhere('typo', (p) => p.status?.containerStatuses?.[0]?.restartCount === 1 && condition(p, 'Ready') === 'True', 'restart on image change');
+  expect(restarted.status?.containerStatuses?.[0]?.image).toBe('registry.k8s.io/pause:3.10');
+  expect(restarted.status?.containerStatuses?.[0]?.lastState?.terminated?.message).toContain('definition changed');
+  expect(kubelet.pids()[`${NS}/typo`]?.c).not.toBe(pid);
+  await core.deleteNamespacedPod({ name: 'typo', namespace: NS, gracePeriodSeconds: 0 });
+});

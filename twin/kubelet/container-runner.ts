@@ -55,7 +55,7 @@ export class ContainerRunner {
   private killReason: string | undefined;
 
   constructor(
-    private readonly container: V1Container,
+    private container: V1Container,
     private readonly env: RunnerEnvironment,
     options: { waitingReason?: string } = {},
   ) {
@@ -110,15 +110,36 @@ export class ContainerRunner {
     await this.loop;
   }
 
+  /**
+   * The pod's spec changed this container's image (e.g. `kubectl set image` on a bare pod): the running
+   * container is killed and started again with the new image, like the kubelet does on a changed spec.
+   */
+  updateImage(image: string): void {
+    if (image === this.container.image || this.stopping) return;
+    this.container = { ...this.container, image };
+    this.specChanged = true;
+    if (this.handle && this.state.running) this.kill(this.handle, `Container ${this.name} definition changed, will be restarted`);
+    else this.interruptSleep?.();
+  }
+
+  private specChanged = false;
+  private interruptSleep: (() => void) | undefined;
+
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       if (this.wake.signal.aborted) return resolve();
       const onAbort = () => {
         clearTimeout(t);
+        this.interruptSleep = undefined;
         resolve();
+      };
+      this.interruptSleep = () => {
+        this.wake.signal.removeEventListener('abort', onAbort);
+        onAbort();
       };
       const t = setTimeout(() => {
         this.wake.signal.removeEventListener('abort', onAbort);
+        this.interruptSleep = undefined;
         resolve();
       }, ms);
       this.wake.signal.addEventListener('abort', onAbort, { once: true });
@@ -126,10 +147,11 @@ export class ContainerRunner {
   }
 
   private async run(): Promise<void> {
-    const image = this.container.image ?? '';
     let backoff = BACKOFF_INITIAL_MS;
-    let pulledOnce = false;
+    let pulledImage: string | undefined;
     while (!this.stopping) {
+      const image = this.container.image ?? '';
+      this.specChanged = false;
       let handle: ContainerHandle;
       try {
         const prepared = await this.env.prepare();
@@ -159,6 +181,7 @@ export class ContainerRunner {
           this.env.changed();
           await this.sleep(backoff);
           if (this.stopping) break;
+          if (this.specChanged) continue;
           this.env.event('Normal', 'BackOff', `Back-off pulling image "${image}"`);
           this.env.event('Warning', 'Failed', 'Error: ImagePullBackOff');
           this.state = { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}": ErrImagePull: ${message}` } };
@@ -174,8 +197,8 @@ export class ContainerRunner {
         continue;
       }
       this.handle = handle;
-      if (!pulledOnce) this.env.event('Normal', 'Pulled', `Container image "${image}" already present on machine`);
-      pulledOnce = true;
+      if (pulledImage !== image) this.env.event('Normal', 'Pulled', `Container image "${image}" already present on machine`);
+      pulledImage = image;
       this.containerID = `containerd://${createHash('sha256').update(`${this.env.podKey.uid}/${this.name}/${handle.pid}/${handle.startedAt.getTime()}`).digest('hex')}`;
       this.env.event('Normal', 'Created', `Created container: ${this.name}`);
       this.env.event('Normal', 'Started', `Started container ${this.name}`);
@@ -183,6 +206,8 @@ export class ContainerRunner {
       this.killReason = undefined;
       this.startProbes(handle);
       this.env.changed();
+      // The image changed while this one was being started.
+      if (this.specChanged) this.kill(handle, `Container ${this.name} definition changed, will be restarted`);
 
       const exit = await handle.exited;
       this.stopProbes();
@@ -191,7 +216,7 @@ export class ContainerRunner {
       const terminated = terminatedFromExit(exit, { startedAt: handle.startedAt, finishedAt: exit.finishedAt }, this.containerID);
       if (this.killReason) terminated.message = this.killReason;
       const failed = terminated.exitCode !== 0;
-      const restart = !this.stopping && (this.env.restartPolicy === 'Always' || (this.env.restartPolicy === 'OnFailure' && failed));
+      const restart = !this.stopping && (this.specChanged || this.env.restartPolicy === 'Always' || (this.env.restartPolicy === 'OnFailure' && failed));
       if (!restart) {
         this.state = { terminated };
         this.willRestart = false;
@@ -199,6 +224,10 @@ export class ContainerRunner {
         return;
       }
       this.lastState = { terminated };
+      if (this.specChanged) {
+        this.restartCount++;
+        continue;
+      }
       if (exit.finishedAt.getTime() - handle.startedAt.getTime() > BACKOFF_RESET_AFTER_MS) backoff = BACKOFF_INITIAL_MS;
       const podId = `${this.env.podKey.name}_${this.env.podKey.namespace}(${this.env.podKey.uid})`;
       this.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${formatBackoff(backoff)} restarting failed container=${this.name} pod=${podId}` } };

@@ -111,6 +111,10 @@ export class PodWorker {
 
   update(pod: V1Pod): void {
     this.pod = pod;
+    for (const r of this.runners) {
+      const image = pod.spec?.containers?.find((c) => c.name === r.name)?.image;
+      if (image) r.updateImage(image);
+    }
   }
 
   private graceMs(): number {

@@ -114,5 +114,8 @@ test('probe ports by name or number, periods clamped to 0.2 s', () => {
   expect(resolveProbePort('metrics', ports)).toBeUndefined();
   expect(probeTiming({ periodSeconds: 0.05 }).periodMs).toBe(200);
   expect(probeTiming({}).failureThreshold).toBe(3);
-  expect(probeTiming({ periodSeconds: 1, initialDelaySeconds: 2 })).toMatchObject({ periodMs: 1000, initialDelayMs: 2000 });
+  expect(probeTiming({ periodSeconds: 1, initialDelaySeconds: 2 }, 1)).toMatchObject({ periodMs: 1000, initialDelayMs: 2000 });
+  // the twin's probe clock: the seed's readiness period of 5 s costs 1 s at the default scale 0.2
+  expect(probeTiming({ periodSeconds: 5, initialDelaySeconds: 2 })).toMatchObject({ periodMs: 1000, initialDelayMs: 400 });
+  expect(probeTiming({ periodSeconds: 0.5 }, 0.2).periodMs).toBe(200);
 });

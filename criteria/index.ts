@@ -12,6 +12,7 @@ import { kvTransfer } from './kv-transfer.ts';
 import { noSchedulingFailures } from './no-scheduling-failures.ts';
 import { withDerivedEpp, type Observations } from './observations.ts';
 import { proxiesChosen } from './proxies-chosen.ts';
+import { proxiesChosenAfterRecovery } from './after-recovery.ts';
 import { recovery } from './recovery.ts';
 import { responses } from './responses.ts';
 import { SCHEDULER_NAMESPACE, SCHEDULER_ROUTE, routeBackend } from './route-backend.ts';
@@ -42,7 +43,7 @@ const schemas = {
   responses: z
     .object({ status: z.number().int(), atLeast: z.number().int().min(0).optional(), all: z.boolean().optional() })
     .refine((r) => (r.atLeast === undefined) !== (r.all === undefined || r.all === false), 'takes exactly one of atLeast or all: true'),
-  proxiesChosen: z.object({ workloads: z.array(z.string()).min(1), minShare: ratio.default(0) }),
+  proxiesChosen: z.object({ workloads: z.array(z.string()).min(1), minShare: ratio.default(0), afterRecovery: z.boolean().optional() }),
   noSchedulingFailures: z.union([z.object({}), z.null(), z.undefined()]).transform(() => ({})),
   expectRejection: z.object({ status: z.number().int(), reason: z.string().optional(), atLeast: z.number().int().min(1).optional() }),
   kvTransfer: z.object({ backend: z.string(), minHitRate: ratio }),
@@ -56,7 +57,7 @@ const evaluators: { [K in Kind]: (input: z.output<(typeof schemas)[K]>, obs: Obs
   routeBackend,
   eppProfile,
   responses,
-  proxiesChosen,
+  proxiesChosen: (input, obs) => (input.afterRecovery ? proxiesChosenAfterRecovery(input, obs) : proxiesChosen(input, obs)),
   noSchedulingFailures,
   expectRejection,
   kvTransfer,

@@ -10,6 +10,8 @@ export interface RecoveryMeasurement {
   recoveryMs: number | null;
   /** Failed requests over all requests of the load, 0..1. */
   errorRate: number;
+  /** Epoch ms when steady state held again after the last fault: `proxiesChosen: {afterRecovery: true}` counts picks from here. */
+  recoveredAtMs?: number;
 }
 
 /** KV reuse measured on a decode pod (metrics or logs): of `requests`, `hits` found the prefill's KV. */

@@ -3,8 +3,8 @@ import type { Cluster } from '../cluster/driver.ts';
 import { runK6 } from '../load/k6/runner.ts';
 import { runK6Operator } from '../load/k6-operator/runner.ts';
 import { runK6Script } from '../load/k6-runtime/run.ts';
-import { consoleProgress } from '../load/progress.ts';
-import { fromSuiteLoad } from '../load/plan.ts';
+import { consoleProgress, type LoadProgress } from '../load/progress.ts';
+import { fromSuiteLoad, type LoadEngineName } from '../load/plan.ts';
 import type { LoadResult } from '../load/result.ts';
 import { formatDuration } from '../suites/durations.ts';
 import type { Suite } from '../suites/schema.ts';
@@ -21,6 +21,16 @@ export interface SuiteLoadOptions {
    * the twin; on a cluster e.g. the gateway Service's in-cluster address).
    */
   inClusterGatewayUrl?: string;
+  /** Progress of the built-in engine (done counts), e.g. for faults fired after N requests. */
+  onProgress?: (p: LoadProgress) => void;
+}
+
+/** `pd-harness run --engine` sets PD_HARNESS_ENGINE: it overrides the suite's engine. */
+export function engineOverride(env: NodeJS.ProcessEnv = process.env): LoadEngineName | undefined {
+  const e = env.PD_HARNESS_ENGINE;
+  if (!e) return undefined;
+  if (e !== 'builtin' && e !== 'k6' && e !== 'k6-operator') throw new Error(`PD_HARNESS_ENGINE=${e}: expected builtin, k6 or k6-operator`);
+  return e;
 }
 
 type LoadSpec = NonNullable<Suite['spec']['load']>;
@@ -30,7 +40,10 @@ type LoadSpec = NonNullable<Suite['spec']['load']>;
  * builtin + script: the built-in k6 runtime runs the script (no k6 needed); k6: the user's k6 binary.
  */
 export async function runSuiteLoad(load: LoadSpec, opts: SuiteLoadOptions): Promise<LoadResult> {
-  const { engine, plan } = fromSuiteLoad(load);
+  const fromSuite = fromSuiteLoad(load);
+  const plan = fromSuite.plan;
+  const engine = engineOverride() ?? fromSuite.engine;
+  if (engine !== 'builtin' && !load.script) throw new Error(`engine ${engine} (PD_HARNESS_ENGINE) needs a k6 script in spec.load.script`);
   const common = { gatewayUrl: opts.gatewayUrl, allowRemote: !!opts.allowRemote };
   if (load.script) {
     const env = k6Env(load);
@@ -54,8 +67,17 @@ export async function runSuiteLoad(load: LoadSpec, opts: SuiteLoadOptions): Prom
     baseUrl: opts.gatewayUrl,
     ...(opts.signal ? { signal: opts.signal } : {}),
     allowRemote: !!opts.allowRemote,
-    onProgress: consoleProgress(),
+    onProgress: withProgress(consoleProgress(), opts.onProgress),
   });
+}
+
+function withProgress(a: (p: LoadProgress) => void, b?: (p: LoadProgress) => void): (p: LoadProgress) => void {
+  return b
+    ? (p) => {
+        a(p);
+        b(p);
+      }
+    : a;
 }
 
 /** The suite's load shape as the env the project's k6 scripts read (k6/gateway-load.ts). */

@@ -9,6 +9,8 @@ import { describeLoad, runSuiteLoad } from './load.ts';
 import { collectObservations } from './observe.ts';
 import type { RunReporter } from './reporter.ts';
 import { runSetup } from './setup.ts';
+import { criteriaOf, faultsHappened } from './faults-verdict.ts';
+import { runFaultsPhase, type FaultsPhaseResult } from './faults-phase.ts';
 
 const DEPLOY_TIMEOUT_MS = 180_000;
 
@@ -19,6 +21,8 @@ export interface SuiteRunContext {
   rep: RunReporter;
   allowRemote?: boolean;
   signal?: AbortSignal;
+  /** The twin (faults may use its simulators' endpoints) or a real cluster; default: twin unless allowRemote. */
+  targetKind?: 'twin' | 'cluster';
 }
 
 export interface SuiteOutcome {
@@ -39,16 +43,26 @@ export async function runSuite(ctx: SuiteRunContext): Promise<SuiteOutcome> {
   await runSetup(cluster, suite, rep);
   const since = Date.now();
   let load: LoadResult | undefined;
+  let chaos: FaultsPhaseResult | undefined;
   if (suite.spec.load) {
     const spec = suite.spec.load;
-    load = await rep.step(`load: ${describeLoad(spec)}`, () =>
-      runSuiteLoad(spec, { gatewayUrl: ctx.gatewayUrl, allowRemote: ctx.allowRemote, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
-    );
+    const loadOpts = { gatewayUrl: ctx.gatewayUrl, allowRemote: ctx.allowRemote, cluster, ...(ctx.signal ? { signal: ctx.signal } : {}) };
+    if (suite.spec.faults.length > 0) {
+      const twin = (ctx.targetKind ?? (ctx.allowRemote ? 'cluster' : 'twin')) === 'twin';
+      chaos = await runFaultsPhase({ cluster, gatewayUrl: ctx.gatewayUrl, loaded, rep, twin, allowRemote: !!ctx.allowRemote }, (onProgress) =>
+        rep.step(`load with faults: ${describeLoad(spec)}`, () => runSuiteLoad(spec, { ...loadOpts, onProgress })),
+      );
+      load = chaos.load;
+    } else {
+      load = await rep.step(`load: ${describeLoad(spec)}`, () => runSuiteLoad(spec, loadOpts));
+    }
     await attachLoadEvidence(rep, load);
   }
   const observations = await rep.step('observe: routes, pools, EPP config and decisions', () => collectObservations(cluster, suite, { since, ...(load ? { load } : {}) }));
+  if (chaos) observations.recovery = chaos.recovery;
   await attachObservations(rep, observations);
-  const verdicts = evaluateCriteria(suite.spec.criteria, observations);
+  const verdicts = evaluateCriteria(criteriaOf(suite), observations);
+  if (chaos) verdicts.push(faultsHappened(chaos));
   await attachVerdicts(rep, verdicts);
   return { name: suite.metadata.name, verdicts, ...(load ? { load } : {}), observations, passed: verdicts.every((v) => v.ok) };
 }

@@ -503,6 +503,7 @@ export const CriterionSchema = oneKey('criterion', {
     .strictObject({
       workloads: z.array(z.string().min(1)).min(1).describe('Workloads (pod names without hashes) the EPP must pick.'),
       minShare: ratio('Smallest share of picks each workload must get'),
+      afterRecovery: z.boolean().optional().describe('Chaos suites: count only the picks (and responses) after steady state held again following the faults.'),
     })
     .describe('The EPP\'s "Scoring decision" picks are spread over these workloads.'),
   noSchedulingFailures: z

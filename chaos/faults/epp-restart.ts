@@ -1,0 +1,44 @@
+import { parseRef } from '../../cluster/refs.ts';
+import { livePods } from '../pods.ts';
+import { faultAs } from '../plan.ts';
+import type { FaultContext, FaultOutcome } from './types.ts';
+
+/** Rollout restart of the EPP Deployment, or a kill (delete, grace 0) of its pods. Verified: every old pod replaced. */
+export async function eppRestart(ctx: FaultContext): Promise<FaultOutcome> {
+  const { cluster, planned } = ctx;
+  const er = faultAs(planned.fault, 'eppRestart');
+  const ref = parseRef(er.ref, er.namespace);
+  const before = ctx.pods;
+  const t = Date.now();
+  if (er.how === 'rollout') await cluster.rolloutRestart(er.namespace, ref.name);
+  else await Promise.all(before.map((p) => cluster.deletePod(p.namespace, p.name, 0)));
+  ctx.log(`eppRestart: ${er.how === 'rollout' ? `rollout restart of ${er.ref}` : `killed ${before.map((p) => p.name).join(', ')}`}`);
+  const event = {
+    t,
+    fault: planned.index,
+    kind: 'eppRestart' as const,
+    targets: before.map((p) => ({ pod: p.name, uidBefore: p.uid }) as { pod: string; uidBefore?: string; uidAfter?: string }),
+    detail: er.how === 'rollout' ? `rollout restart ${er.ref}` : `kill (grace 0) of ${before.length} EPP pod(s)`,
+  };
+  return {
+    event,
+    async restored() {
+      const now = planned.selector ? await livePods(cluster, er.namespace, planned.selector) : [];
+      if (now.some((p) => before.some((b) => b.uid === p.uid))) return 'old EPP pod still running';
+      if (now.length < before.length) return `${now.length}/${before.length} EPP pods back`;
+      return now.every((p) => p.ready) ? undefined : 'new EPP pod not Ready';
+    },
+    async verify() {
+      const now = planned.selector ? await livePods(cluster, er.namespace, planned.selector) : [];
+      const old = now.filter((p) => before.some((b) => b.uid === p.uid));
+      const fresh = now.filter((p) => !before.some((b) => b.uid === p.uid));
+      event.targets.forEach((target, i) => {
+        const after = fresh[i];
+        if (after) target.uidAfter = after.uid;
+      });
+      if (old.length) return `eppRestart: ${old.map((p) => p.name).join(', ')} still running: the EPP pod was not replaced`;
+      if (fresh.length === 0) return `eppRestart: no EPP pod running after the restart`;
+      return undefined;
+    },
+  };
+}

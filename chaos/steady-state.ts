@@ -1,0 +1,87 @@
+import type { Cluster } from '../cluster/driver.ts';
+import { compileTemplate } from '../load/builtin/template.ts';
+import { assertLoadTarget } from '../load/loopback.ts';
+import type { LoadSpec, SteadyStateCheck, Suite } from '../suites/schema.ts';
+import { livePods } from './pods.ts';
+
+export interface SteadyStateResult {
+  ok: boolean;
+  /** One line per check that failed. */
+  problems: string[];
+}
+
+export interface SteadyStateOptions {
+  cluster: Cluster;
+  gatewayUrl: string;
+  allowRemote: boolean;
+}
+
+/** The suite's steady-state checks; a suite without any gets "all pods Ready" in each target namespace. */
+export function steadyStateChecks(suite: Suite): SteadyStateCheck[] {
+  if (suite.spec.steadyState.length) return suite.spec.steadyState;
+  return suite.spec.target.namespaces.map((namespace) => ({ podsReady: { namespace } }));
+}
+
+export function describeCheck(check: SteadyStateCheck): string {
+  if ('podsReady' in check) return `pods ${check.podsReady.selector ?? '(all)'} Ready in ${check.podsReady.namespace}`;
+  const p = check.probe;
+  return `probe ${p.method ?? 'POST'} ${p.path ?? '(load path)'} → ${p.status}`;
+}
+
+/** Runs every check once. */
+export async function checkSteadyState(checks: readonly SteadyStateCheck[], load: LoadSpec | undefined, opts: SteadyStateOptions): Promise<SteadyStateResult> {
+  const problems: string[] = [];
+  for (const check of checks) {
+    const problem = await runCheck(check, load, opts).catch((err: Error) => `${describeCheck(check)}: ${err.message.split('\n')[0]}`);
+    if (problem) problems.push(problem);
+  }
+  return { ok: problems.length === 0, problems };
+}
+
+async function runCheck(check: SteadyStateCheck, load: LoadSpec | undefined, opts: SteadyStateOptions): Promise<string | undefined> {
+  if ('podsReady' in check) {
+    const { namespace, selector } = check.podsReady;
+    const pods = await livePods(opts.cluster, namespace, selector);
+    if (pods.length === 0) return `no pod ${selector ?? ''} in ${namespace}`.replace('  ', ' ');
+    const notReady = pods.filter((p) => !p.ready);
+    return notReady.length ? `not Ready in ${namespace}: ${notReady.map((p) => p.name).join(', ')}` : undefined;
+  }
+  const probe = check.probe;
+  const base = load?.request;
+  const render = compileTemplate({
+    method: probe.method ?? base?.method ?? 'POST',
+    path: probe.path ?? base?.path ?? '/v1/chat/completions',
+    headers: { ...(base?.headers ?? {}), ...(probe.headers ?? {}) },
+    ...(probe.body !== undefined ? { body: probe.body } : base?.body !== undefined ? { body: base.body } : {}),
+  });
+  const req = render(0);
+  const url = assertLoadTarget(opts.gatewayUrl, opts.allowRemote);
+  const res = await fetch(new URL(req.path, url), {
+    method: req.method,
+    headers: req.headers,
+    ...(req.body !== undefined ? { body: req.body } : {}),
+    signal: AbortSignal.timeout(probe.timeout),
+  });
+  const text = await res.text();
+  return res.status === probe.status ? undefined : `probe ${req.method} ${req.path} answered ${res.status}, expected ${probe.status}: ${text.slice(0, 160).replace(/\s+/g, ' ')}`;
+}
+
+/**
+ * Polls the checks until they all hold (returns the epoch ms when they did) or the deadline passes
+ * (returns undefined, with the last problems in `last`).
+ */
+export async function waitSteadyState(
+  checks: readonly SteadyStateCheck[],
+  load: LoadSpec | undefined,
+  opts: SteadyStateOptions & { deadlineMs: number; intervalMs?: number; signal?: AbortSignal },
+): Promise<{ heldAtMs?: number; last: SteadyStateResult }> {
+  let last: SteadyStateResult = { ok: false, problems: ['not checked yet'] };
+  for (let i = 0; i < 100_000; i++) {
+    if (opts.signal?.aborted) break;
+    last = await checkSteadyState(checks, load, opts);
+    if (last.ok) return { heldAtMs: Date.now(), last };
+    if (Date.now() >= opts.deadlineMs) break;
+    await new Promise((r) => setTimeout(r, Math.min(opts.intervalMs ?? 500, Math.max(0, opts.deadlineMs - Date.now()))));
+  }
+  return { last };
+}

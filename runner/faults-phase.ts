@@ -1,0 +1,152 @@
+import type { Cluster } from '../cluster/driver.ts';
+import { readManifests } from '../cluster/manifests.ts';
+import { FAULTS, type FaultOutcome } from '../chaos/faults/index.ts';
+import { GuardRefusal, guardFaults } from '../chaos/guard.ts';
+import { formatPlan, guardSubjects, planFaults, planProblems, type PlannedFault } from '../chaos/plan.ts';
+import { livePods } from '../chaos/pods.ts';
+import { watchPods } from '../chaos/pod-watch.ts';
+import { summarizeRecovery, type FaultRecovery } from '../chaos/recovery.ts';
+import { FaultScheduler } from '../chaos/schedule.ts';
+import { checkSteadyState, describeCheck, steadyStateChecks, waitSteadyState } from '../chaos/steady-state.ts';
+import { buildTimeline, timelineSvg, type Timeline } from '../chaos/timeline.ts';
+import type { FaultEvent } from '../chaos/types.ts';
+import type { RecoveryMeasurement } from '../criteria/observations.ts';
+import type { LoadProgress } from '../load/progress.ts';
+import type { LoadResult } from '../load/result.ts';
+import type { LoadedSuite } from '../suites/loader.ts';
+import type { RunReporter } from './reporter.ts';
+
+/** How long steady state may take to hold before the faults (pods settling after setup). */
+const BEFORE_TIMEOUT_MS = 30_000;
+/** Recovery is watched this long past the suite's `recovery.within` (or this long in all without one). */
+const RECOVERY_MARGIN_MS = 30_000;
+const DEFAULT_RECOVERY_WATCH_MS = 120_000;
+
+export interface FaultsPhaseContext {
+  cluster: Cluster;
+  gatewayUrl: string;
+  loaded: LoadedSuite;
+  rep: RunReporter;
+  twin: boolean;
+  allowRemote: boolean;
+}
+
+export interface FaultsPhaseResult {
+  load: LoadResult;
+  plan: PlannedFault[];
+  events: FaultEvent[];
+  recovery: RecoveryMeasurement;
+  recoveries: FaultRecovery[];
+  /** Faults that did not happen, did not fire or failed: each fails the run. */
+  problems: string[];
+  timeline: Timeline;
+}
+
+/**
+ * The chaos part of a suite run, around its load: plan and guard (nothing touched on refusal) → steady
+ * state before → load with faults fired on schedule, each followed by a watch for recovery → undo the
+ * twin fault configs → verify each fault happened → timeline and recovery measurement.
+ */
+export async function runFaultsPhase(ctx: FaultsPhaseContext, runLoad: (onProgress: (p: LoadProgress) => void) => Promise<LoadResult>): Promise<FaultsPhaseResult> {
+  const { cluster, rep, loaded } = ctx;
+  const { suite } = loaded;
+  const manifests = readManifests(suite.spec.deploy);
+  const plan = await rep.step(`chaos plan: ${suite.spec.faults.length} fault(s)`, async () => {
+    const p = await planFaults(cluster, suite, { twin: ctx.twin, manifests });
+    await rep.attach('chaos plan', formatPlan(suite.metadata.name, p), 'text/plain');
+    const guard = guardFaults(suite.spec.target, guardSubjects(p));
+    if (!guard.ok) throw new GuardRefusal(guard.message);
+    const problems = planProblems(p, { requirePods: true });
+    if (problems.length) throw new GuardRefusal(`chaos plan refused, nothing was touched: ${problems.join('; ')}`);
+    return p;
+  });
+
+  const checks = steadyStateChecks(suite);
+  const ssOpts = { cluster, gatewayUrl: ctx.gatewayUrl, allowRemote: ctx.allowRemote };
+  await rep.step(`steady state before the faults: ${checks.map(describeCheck).join(', ')}`, async () => {
+    const r = await waitSteadyState(checks, suite.spec.load, { ...ssOpts, deadlineMs: Date.now() + BEFORE_TIMEOUT_MS });
+    if (r.heldAtMs === undefined) throw new Error(`steady state did not hold before the fault: ${r.last.problems.join('; ')}`);
+  });
+
+  const watchMs = suite.spec.recovery ? suite.spec.recovery.within + RECOVERY_MARGIN_MS : DEFAULT_RECOVERY_WATCH_MS;
+  const events: FaultEvent[] = [];
+  const outcomes: FaultOutcome[] = [];
+  const recoveries: FaultRecovery[] = [];
+  const watchers: Promise<void>[] = [];
+  const pods = watchPods(cluster, suite.spec.target.namespaces);
+
+  const fire = async (index: number): Promise<void> => {
+    const planned = plan[index]!;
+    const current = planned.selector !== undefined ? await livePods(cluster, planned.namespace, planned.selector) : [];
+    // pods may have changed since the plan (an earlier fault replaced them): judge the ones there now
+    const guard = guardFaults(suite.spec.target, [{ index, kind: planned.kind, namespace: planned.namespace, pods: current }]);
+    if (!guard.ok) throw new GuardRefusal(guard.message);
+    if (current.length === 0) throw new Error(`no pod matches ${planned.selector} in ${planned.namespace} when the fault fired`);
+    const outcome = await FAULTS[planned.kind]({ cluster, twin: ctx.twin, planned, pods: current, manifests, log: (l) => rep.log(l) });
+    events.push(outcome.event);
+    outcomes.push(outcome);
+    const rec: FaultRecovery = { fault: index, faultAtMs: outcome.event.t };
+    recoveries.push(rec);
+    watchers.push(watchRecovery(outcome, rec));
+  };
+
+  const watchRecovery = async (outcome: FaultOutcome, rec: FaultRecovery): Promise<void> => {
+    const deadline = rec.faultAtMs + watchMs;
+    for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
+      const missing = await outcome.restored().catch((err: Error) => err.message);
+      if (missing === undefined && (await checkSteadyState(checks, suite.spec.load, ssOpts)).ok) {
+        rec.recoveredAtMs = Date.now();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
+
+  const scheduler = new FaultScheduler(plan.map((p) => p.trigger), fire);
+  let load: LoadResult;
+  const problems: string[] = [];
+  try {
+    scheduler.start();
+    load = await runLoad((p) => scheduler.onProgress(p.done));
+    await scheduler.stop();
+    await rep.step('recovery: steady state again after each fault', async () => {
+      await Promise.all(watchers);
+    });
+  } finally {
+    await scheduler.stop();
+    for (const o of outcomes) await o.undo?.().catch(() => undefined);
+    await pods.stop();
+  }
+
+  for (const i of scheduler.unfired()) problems.push(`fault ${i + 1} (${plan[i]!.kind}) never fired: the load ended first`);
+  for (const e of scheduler.errors) problems.push(`fault ${e.index + 1} (${plan[e.index]!.kind}) failed: ${e.error.message.split('\n')[0]}`);
+  await rep.step('verify each fault happened', async () => {
+    for (const o of outcomes) {
+      const problem = await o.verify().catch((err: Error) => `fault ${o.event.fault + 1}: could not verify: ${err.message}`);
+      if (problem) problems.push(problem);
+    }
+  });
+
+  const summary = summarizeRecovery(load.records, recoveries);
+  const recovery: RecoveryMeasurement = {
+    errorWindowMs: summary.errorWindowMs,
+    recoveryMs: summary.recoveryMs,
+    errorRate: summary.errorRate,
+    ...(summary.recoveredAtMs !== undefined ? { recoveredAtMs: summary.recoveredAtMs } : {}),
+  };
+  const startMs = Math.min(Date.parse(load.startedAt), ...load.records.map((r) => r.startMs));
+  const timeline = buildTimeline({ startMs, records: load.records, faults: events, pods: pods.changes, recoveries });
+  await rep.attach('chaos timeline.json', JSON.stringify({ ...timeline, recovery, problems }, null, 2), 'application/json');
+  try {
+    await rep.attach('chaos timeline.svg', await timelineSvg(timeline), 'image/svg+xml');
+  } catch (err) {
+    rep.log(`timeline chart not drawn: ${(err as Error).message}`);
+  }
+  await rep.attach('fault events', events.map(formatEvent).join('\n') + '\n', 'text/plain');
+  return { load, plan, events, recovery, recoveries, problems, timeline };
+}
+
+function formatEvent(e: FaultEvent): string {
+  const targets = e.targets.map((t) => `${t.pod} uid ${t.uidBefore ?? '?'} -> ${t.uidAfter ?? '?'}`).join(', ');
+  return `${new Date(e.t).toISOString()} fault ${e.fault + 1} ${e.kind}: ${e.detail} [${targets}]`;
+}

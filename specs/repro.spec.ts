@@ -95,8 +95,10 @@ for (const loaded of suitesTagged('repro')) {
 
     if (target.kind === 'twin' && decodeIndexErrorFaults(suite).length > 0) {
       const injected = result.outcomes.filter((o) => o.injected);
-      // On the twin the bug is seeded: the harness must find it where it was seeded and nowhere else.
-      if (injected.length > 0) {
+      // On the twin the bug is seeded: the harness must find it where it was seeded and nowhere else. A trigger
+      // that fires by request count or seeded chance must show; abortedKv depends on the load and may not.
+      const firesByCount = decodeIndexErrorFaults(suite).some((f) => f.trigger !== 'abortedKv');
+      if (injected.length > 0 && firesByCount) {
         expect(result.summary.totals.crashes, 'crashes found in the cells where the twin seeded the IndexError').toBeGreaterThan(0);
       }
       expect(result.outcomes.filter((o) => !o.injected && o.crashes > 0).map((o) => o.cell.id), 'cells that crashed with nothing seeded').toEqual([]);

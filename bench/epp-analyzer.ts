@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeEppLog, type ExpectedCounts } from '../test/helpers/epp-log-gen.ts';
 import type { Outcome } from './figures.ts';
-import { countDiff, MB, parseTimeVMaxRss, parseUniqCounts } from './parse.ts';
+import { countDiff, MB, parseTimeVCpuSeconds, parseTimeVMaxRss, parseUniqCounts } from './parse.ts';
 import { GNU_TIME, hasGnuTime, median, runTimed, which } from './proc.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -37,6 +37,7 @@ export function realisticLogOptions(lines: number, seed = 7) {
 interface Run {
   wallMs: number;
   maxRssBytes?: number;
+  cpuS?: number;
   counts: Record<string, number>;
 }
 
@@ -49,7 +50,7 @@ async function runPdHarness(file: string): Promise<Run> {
     : await runTimed(process.execPath, ['--import', RSS_PRELOAD, CLI, 'epp-decisions', file, '--json'], { timeoutMs: 120_000 });
   if (timed.code !== 0) throw new Error(`pd-harness epp-decisions exited ${timed.code}: ${timed.stderr.trim().split('\n').pop()}`);
   const json = JSON.parse(timed.stdout) as { byEndpoint: Record<string, number> };
-  return { wallMs: timed.wallMs, maxRssBytes: parseTimeVMaxRss(timed.stderr), counts: json.byEndpoint };
+  return { wallMs: timed.wallMs, maxRssBytes: parseTimeVMaxRss(timed.stderr), cpuS: parseTimeVCpuSeconds(timed.stderr), counts: json.byEndpoint };
 }
 
 async function runPipeline(file: string): Promise<Run> {
@@ -57,7 +58,7 @@ async function runPipeline(file: string): Promise<Run> {
     ? await runTimed(GNU_TIME, ['-v', 'sh', '-c', SEED_PIPELINE, 'pipeline', file], { timeoutMs: 120_000 })
     : await runTimed('sh', ['-c', SEED_PIPELINE, 'pipeline', file], { timeoutMs: 120_000 });
   if (timed.code !== 0) throw new Error(`seed pipeline exited ${timed.code}: ${timed.stderr.trim().split('\n').pop()}`);
-  return { wallMs: timed.wallMs, maxRssBytes: parseTimeVMaxRss(timed.stderr), counts: parseUniqCounts(timed.stdout) };
+  return { wallMs: timed.wallMs, maxRssBytes: parseTimeVMaxRss(timed.stderr), cpuS: parseTimeVCpuSeconds(timed.stderr), counts: parseUniqCounts(timed.stdout) };
 }
 
 function assertSame(label: string, ours: Record<string, number>, theirs: Record<string, number>, expected: ExpectedCounts): void {
@@ -108,6 +109,12 @@ export async function eppAnalyzerFigures(log: (t: string) => void, sizes: readon
         goal: { on: 'ratio', op: '>=', target: 1 },
         note: `same counts: ${expected.decisions} decisions`,
       });
+      const cpuOurs = median(ours.map((r) => r.cpuS ?? Number.NaN));
+      const cpuTheirs = median(theirs.map((r) => r.cpuS ?? Number.NaN));
+      if (Number.isFinite(cpuOurs) && Number.isFinite(cpuTheirs)) {
+        // CPU time is steadier than wall time on a shared box; the pipeline's is summed over its processes.
+        outcomes.push({ name: `epp-decisions ${label} lines CPU time (user+sys)`, value: cpuOurs, unit: 's', baseline: cpuTheirs, better: 'lower' });
+      }
       if (lines >= 1_000_000) {
         const rss = Math.max(...ours.map((r) => r.maxRssBytes ?? Number.NaN));
         const baseRss = Math.max(...theirs.map((r) => r.maxRssBytes ?? Number.NaN));

@@ -4,10 +4,10 @@
  * proxy-performance. Baseline: the seed's manual flow on a cluster, whose `kubectl rollout status
  * --timeout=180s` alone may wait 180 s (a documented constant, not measured here).
  *
- * Playwright runs with cwd in a temp dir (a `suites` symlink, the repo's config) so its `.pd-harness/`
+ * Playwright runs with cwd in a temp dir (links to the checkout's entries, the repo's config) so its `.pd-harness/`
  * twin state cannot collide with other runs in the checkout; the JSON reporter gives per-step times.
  */
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,8 @@ import { runTimed } from './proc.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PLAYWRIGHT_CLI = join(ROOT, 'node_modules/@playwright/test/cli.js');
 export const SEED_ROLLOUT_WAIT_S = 180;
+/** What a run writes into its cwd: kept out of the temp cwd's links so nothing lands in the checkout. */
+const STATE_ENTRIES = new Set(['.pd-harness', '.git', 'test-results', 'allure-results', 'allure-report', 'reports', 'playwright-report']);
 
 interface JsonStep {
   title: string;
@@ -25,6 +27,7 @@ interface JsonStep {
 }
 interface JsonResult {
   status: string;
+  startTime?: string;
   duration: number;
   steps?: JsonStep[];
   error?: { message?: string };
@@ -42,6 +45,8 @@ export interface TestTiming {
   title: string;
   status: string;
   durationMs: number;
+  /** Epoch ms when the test's verdict was known (start + duration), when the report has a start time. */
+  endMs?: number;
   /** Top-level steps (fixtures in Before Hooks, deploy, setup, load, observe, ...) with their durations. */
   steps: { title: string; durationMs: number }[];
 }
@@ -61,7 +66,14 @@ export function testTimings(report: { suites?: JsonSuite[] }): TestTiming[] {
             for (const c of st.steps ?? []) steps.push({ title: `${st.title} > ${c.title}`, durationMs: c.duration });
           } else steps.push({ title: st.title, durationMs: st.duration });
         }
-        out.push({ title: spec.title, status: r.status, durationMs: r.duration, steps });
+        const start = r.startTime ? Date.parse(r.startTime) : Number.NaN;
+        out.push({
+          title: spec.title,
+          status: r.status,
+          durationMs: r.duration,
+          ...(Number.isFinite(start) ? { endMs: start + r.duration } : {}),
+          steps,
+        });
       }
     }
     for (const child of s.suites ?? []) visit(child);
@@ -70,14 +82,25 @@ export function testTimings(report: { suites?: JsonSuite[] }): TestTiming[] {
   return out;
 }
 
-async function runConformance(suiteFile: string | undefined, log: (t: string) => void): Promise<{ wallS: number; tests: TestTiming[] }> {
+interface ConformanceRun {
+  wallS: number;
+  /** Seconds from spawning Playwright to the first test's verdict. */
+  firstVerdictS: number;
+  tests: TestTiming[];
+  /** Seconds from spawning Playwright to each test's verdict, by title. */
+  verdictAtS: Record<string, number>;
+}
+
+async function runConformance(suiteFile: string | undefined, log: (t: string) => void): Promise<ConformanceRun> {
   const cwd = mkdtempSync(join(tmpdir(), 'pd-bench-verdict-'));
   try {
-    symlinkSync(join(ROOT, 'suites'), join(cwd, 'suites'));
+    // Suites name manifests by relative paths, so the checkout's entries are linked in; state stays here.
+    for (const entry of readdirSync(ROOT)) if (!STATE_ENTRIES.has(entry)) symlinkSync(join(ROOT, entry), join(cwd, entry));
     const env: NodeJS.ProcessEnv = { ...process.env, ALLURE_RESULTS_DIR: join(cwd, 'allure-results') };
     if (suiteFile) env.PD_HARNESS_SUITE = join(ROOT, suiteFile);
     else delete env.PD_HARNESS_SUITE;
     delete env.PD_HARNESS_KUBECONFIG;
+    const spawnedAt = Date.now();
     const run = await runTimed(
       process.execPath,
       [PLAYWRIGHT_CLI, 'test', '-c', join(ROOT, 'playwright.config.ts'), '--project=conformance', '--reporter=json', '--output', join(cwd, 'test-results')],
@@ -90,11 +113,15 @@ async function runConformance(suiteFile: string | undefined, log: (t: string) =>
       throw new Error(`playwright gave no JSON report (exit ${run.code}): ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     }
     if (tests.length === 0) throw new Error(`playwright ran no test (exit ${run.code})`);
+    const wallS = run.wallMs / 1000;
+    const verdictAtS: Record<string, number> = {};
+    for (const t of tests) verdictAtS[t.title] = t.endMs !== undefined ? (t.endMs - spawnedAt) / 1000 : wallS;
     for (const t of tests) {
-      log(`  ${t.title}: ${t.status} in ${(t.durationMs / 1000).toFixed(1)} s`);
+      log(`  ${t.title}: ${t.status} in ${(t.durationMs / 1000).toFixed(1)} s, verdict at ${verdictAtS[t.title]!.toFixed(1)} s`);
       for (const s of t.steps) if (s.durationMs >= 500) log(`    ${(s.durationMs / 1000).toFixed(1).padStart(6)} s  ${s.title}`);
     }
-    return { wallS: run.wallMs / 1000, tests };
+    log(`  all verdicts at ${wallS.toFixed(1)} s (Playwright exited ${run.code})`);
+    return { wallS, firstVerdictS: Math.min(...Object.values(verdictAtS)), tests, verdictAtS };
   } finally {
     rmSync(cwd, { recursive: true, force: true });
   }
@@ -102,30 +129,58 @@ async function runConformance(suiteFile: string | undefined, log: (t: string) =>
 
 function verdictNote(tests: TestTiming[]): string {
   const passed = tests.filter((t) => t.status === 'passed').length;
-  return `${tests.length} test(s), ${passed} passed; baseline: seed's rollout wait alone (kubectl rollout status --timeout=180s), documented, not measured`;
+  return `${tests.length} test(s), ${passed} passed`;
 }
 
-export async function firstVerdictFigures(log: (t: string) => void): Promise<Outcome[]> {
+const BASELINE = `${SEED_ROLLOUT_WAIT_S} s (seed's kubectl rollout status --timeout=180s alone; documented, not measured)`;
+const ONE_SUITE = 'suites/proxy-performance.suite.yaml';
+
+/**
+ * The whole conformance project, then proxy-performance alone when the time budget (`deadline`, epoch ms)
+ * leaves room; otherwise that suite's verdict time inside the project run stands in, and the figure says so.
+ */
+export async function firstVerdictFigures(log: (t: string) => void, deadline = Number.POSITIVE_INFINITY): Promise<Outcome[]> {
   const all = await runConformance(undefined, log);
-  const one = await runConformance('suites/proxy-performance.suite.yaml', log);
-  return [
+  const goal = { on: 'value', op: '<=', target: 30 } as const;
+  const outcomes: Outcome[] = [
     {
       name: 'time to first verdict: conformance project cold on the twin',
-      value: all.wallS,
+      value: all.firstVerdictS,
       unit: 's',
-      baseline: `${SEED_ROLLOUT_WAIT_S} s`,
+      baseline: BASELINE,
       better: 'lower',
-      goal: { on: 'value', op: '<=', target: 30 },
+      goal,
       note: verdictNote(all.tests),
     },
     {
-      name: 'time to first verdict: proxy-performance suite cold on the twin',
-      value: one.wallS,
+      name: 'time to all verdicts: conformance project cold on the twin',
+      value: all.wallS,
       unit: 's',
-      baseline: `${SEED_ROLLOUT_WAIT_S} s`,
+      baseline: BASELINE,
       better: 'lower',
-      goal: { on: 'value', op: '<=', target: 30 },
-      note: verdictNote(one.tests),
+      note: `${all.tests.length} suites on 2 workers`,
     },
   ];
+  const name = 'time to first verdict: proxy-performance suite alone cold on the twin';
+  const leftS = (deadline - Date.now()) / 1000;
+  if (leftS > all.wallS * 0.8 + 20) {
+    const one = await runConformance(ONE_SUITE, log);
+    outcomes.push({ name, value: one.wallS, unit: 's', baseline: BASELINE, better: 'lower', goal, note: verdictNote(one.tests) });
+  } else {
+    const at = all.verdictAtS['proxy-performance'];
+    outcomes.push(
+      at === undefined
+        ? { name, skipped: `time budget (${leftS.toFixed(0)} s left) and no proxy-performance verdict in the project run` }
+        : {
+            name,
+            value: at,
+            unit: 's',
+            baseline: BASELINE,
+            better: 'lower',
+            goal,
+            note: `time budget (${leftS.toFixed(0)} s left): its verdict time inside the project run, not a separate run`,
+          },
+    );
+  }
+  return outcomes;
 }

@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ManifestObject } from '../cluster/manifests.ts';
 import { randomIpPrefix } from '../twin/launcher.ts';
-import { parseVmRss } from './parse.ts';
+import { workloadOf } from '../analysis/workload.ts';
+import { parseStatCpuTicks, parseVmRss } from './parse.ts';
 import type { HostConfig, HostReady } from './twin-host.ts';
 
 const HOST = fileURLToPath(new URL('./twin-host.ts', import.meta.url));
@@ -16,7 +17,34 @@ const HOST = fileURLToPath(new URL('./twin-host.ts', import.meta.url));
 export interface HostedTwin extends HostReady {
   /** VmRSS of the twin host process and of every pod process in `<stateDir>/pids/`. */
   rss(): { hostBytes: number; podBytes: number; podProcesses: number };
+  /** CPU seconds so far per component: the twin host, and each pod's workload (pod name without its hash). */
+  cpuSeconds(): Record<string, number>;
   stop(): Promise<void>;
+}
+
+export const HOST_COMPONENT = 'twin host (API server, kubelet, operator, gateway)';
+const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux
+
+function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    const ticks = parseStatCpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return ticks === undefined ? undefined : ticks / CLOCK_TICKS_PER_S;
+  } catch {
+    return undefined;
+  }
+}
+
+function podRecords(stateDir: string): { pid: number; pod: string }[] {
+  const out: { pid: number; pod: string }[] = [];
+  for (const f of safeReaddir(join(stateDir, 'pids'))) {
+    try {
+      const rec = JSON.parse(readFileSync(join(stateDir, 'pids', f), 'utf8')) as { pid: number; pod: string };
+      if (Number.isInteger(rec.pid)) out.push(rec);
+    } catch {
+      // a record being written or removed right now
+    }
+  }
+  return out;
 }
 
 function vmRssOf(pid: number): number | undefined {
@@ -59,15 +87,22 @@ export async function startHostedTwin(objects: readonly ManifestObject[], timeou
       rss() {
         let podBytes = 0;
         let podProcesses = 0;
-        for (const f of safeReaddir(join(config.stateDir, 'pids'))) {
-          const pid = Number(f.replace(/\.json$/, ''));
-          const rss = Number.isInteger(pid) ? vmRssOf(pid) : undefined;
+        for (const { pid } of podRecords(config.stateDir)) {
+          const rss = vmRssOf(pid);
           if (rss !== undefined) {
             podBytes += rss;
             podProcesses++;
           }
         }
         return { hostBytes: vmRssOf(child.pid!) ?? 0, podBytes, podProcesses };
+      },
+      cpuSeconds() {
+        const out: Record<string, number> = { [HOST_COMPONENT]: cpuSecondsOf(child.pid!) ?? 0 };
+        for (const { pid, pod } of podRecords(config.stateDir)) {
+          const name = workloadOf(pod.split('/')[1] ?? pod);
+          out[name] = (out[name] ?? 0) + (cpuSecondsOf(pid) ?? 0);
+        }
+        return out;
       },
       stop: cleanup,
     };
@@ -102,4 +137,25 @@ async function firstLine(child: ChildProcess, timeoutMs: number): Promise<string
   } finally {
     rl.close();
   }
+}
+
+/** Size and cost of one running topology, for the scale figure. */
+export interface ScalePoint {
+  proxies: number;
+  modelPods: number;
+  upS: number;
+  rssMB: number;
+  hostMB: number;
+  processes: number;
+}
+
+export function scalePoint(twin: HostedTwin, counts: { proxies: number; modelPods: number }): ScalePoint {
+  const rss = twin.rss();
+  return {
+    ...counts,
+    upS: twin.upMs / 1000,
+    rssMB: (rss.hostBytes + rss.podBytes) / (1024 * 1024),
+    hostMB: rss.hostBytes / (1024 * 1024),
+    processes: rss.podProcesses + 1,
+  };
 }

@@ -72,7 +72,7 @@ interface AutocannonResult {
 }
 
 /** Figure 2: requests/s (goal: ratio >= 0.8 while recording every request) and p50 of each, per concurrency. */
-export async function loadFigures(sizes: readonly (readonly [number, number])[] = [[12, 20_000], [200, 40_000]]): Promise<Outcome[]> {
+export async function loadFigures(sizes: readonly (readonly [number, number])[] = [[12, 15_000], [200, 30_000]]): Promise<Outcome[]> {
   const { url, child } = await startServer();
   const outcomes: Outcome[] = [];
   try {

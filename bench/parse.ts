@@ -14,6 +14,13 @@ export function parseTimeVMaxRss(report: string): number | undefined {
   return m ? Number(m[1]) * 1024 : undefined;
 }
 
+/** User + system CPU seconds from GNU time's `-v` report (all processes it waited for). */
+export function parseTimeVCpuSeconds(report: string): number | undefined {
+  const user = /User time \(seconds\):\s*([\d.]+)/.exec(report);
+  const sys = /System time \(seconds\):\s*([\d.]+)/.exec(report);
+  return user && sys ? Number(user[1]) + Number(sys[1]) : undefined;
+}
+
 /** `uniq -c` output (`  25080 name`) as a map name → count. */
 export function parseUniqCounts(text: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -28,6 +35,24 @@ export function parseUniqCounts(text: string): Record<string, number> {
 export function parseVmRss(status: string): number | undefined {
   const m = /^VmRSS:\s*(\d+)\s*kB/m.exec(status);
   return m ? Number(m[1]) * 1024 : undefined;
+}
+
+/** utime + stime (clock ticks) from /proc/PID/stat; the command name may hold spaces and ')'. */
+export function parseStatCpuTicks(stat: string): number | undefined {
+  const close = stat.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const fields = stat.slice(close + 2).trim().split(/\s+/);
+  // fields[0] is field 3 (state): utime is field 14, stime field 15.
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : undefined;
+}
+
+/** Per-key difference after - before (keys of `after`), e.g. CPU seconds spent during a run. */
+export function deltas(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) out[k] = v - (before[k] ?? 0);
+  return out;
 }
 
 /** Keys whose counts differ between two maps (missing counts as 0), for a one-line mismatch message. */

@@ -6,6 +6,7 @@
  *   npm run bench                    # all figures, writes docs/benchmarks.md
  *   npm run bench -- --only 1,3      # some figures (1 epp-decisions, 2 load, 3 twin overhead, 4 first verdict, 5 scale)
  *   npm run bench -- --no-write      # do not touch docs/benchmarks.md
+ *   npm run bench -- --only 5 --scale-large   # also 32 proxies + 64 model pods, whatever the time budget
  *
  * Ratios are oriented so that > 1 means pd-harness does better than the baseline. Runs under 10 minutes on 2 cores.
  */
@@ -18,6 +19,7 @@ import { firstVerdictFigures } from './first-verdict.ts';
 import { loadFigures } from './load-vs-autocannon.ts';
 import { replaceResults, resultsSection } from './report.ts';
 import { eppDecisionFigure, twinPathFigures } from './twin-overhead.ts';
+import type { ScalePoint } from './hosted-twin.ts';
 import { twinScaleFigures } from './twin-scale.ts';
 
 const DOC = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
@@ -29,12 +31,25 @@ interface Step {
   run: (log: (t: string) => void, deadline: number) => Promise<Outcome[]>;
 }
 
+let seedPoint: ScalePoint | undefined;
+let forceLarge = false;
+
 const STEPS: Step[] = [
   { id: 1, title: 'EPP decision analyzer vs the seed pipeline', run: (log) => eppAnalyzerFigures(log) },
   { id: 2, title: 'built-in load engine vs autocannon', run: () => loadFigures() },
-  { id: 3, title: 'twin overhead', run: async (log) => [eppDecisionFigure(), ...(await twinPathFigures(log))] },
-  { id: 4, title: 'time to first verdict', run: (log) => firstVerdictFigures(log) },
-  { id: 5, title: 'twin scale', run: (log, deadline) => twinScaleFigures(log, deadline) },
+  {
+    id: 3,
+    title: 'twin overhead',
+    run: async (log) => {
+      const epp = eppDecisionFigure();
+      const path = await twinPathFigures(log);
+      seedPoint = path.seed;
+      return [epp, ...path.outcomes];
+    },
+  },
+  // Scale runs before the first-verdict figure, which fits its optional single-suite run into what time is left.
+  { id: 5, title: 'twin scale', run: (log, deadline) => twinScaleFigures(log, deadline, seedPoint, forceLarge) },
+  { id: 4, title: 'time to first verdict', run: (log, deadline) => firstVerdictFigures(log, deadline) },
 ];
 
 function parseArgs(argv: string[]): { only?: Set<number>; write: boolean } {
@@ -43,9 +58,10 @@ function parseArgs(argv: string[]): { only?: Set<number>; write: boolean } {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--no-write') write = false;
+    else if (a === '--scale-large') forceLarge = true;
     else if (a === '--only') only = new Set((argv[++i] ?? '').split(',').map(Number).filter((n) => n >= 1 && n <= STEPS.length));
     else if (a.startsWith('--only=')) only = new Set(a.slice(7).split(',').map(Number));
-    else throw new Error(`unknown argument ${a} (use --only 1,2,... and/or --no-write)`);
+    else throw new Error(`unknown argument ${a} (use --only 1,2,..., --no-write, --scale-large)`);
   }
   return { ...(only ? { only } : {}), write };
 }

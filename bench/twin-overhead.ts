@@ -17,9 +17,9 @@ import { buildScheduler } from '../twin/sims/epp/scheduler.ts';
 import { PickService } from '../twin/sims/epp/service.ts';
 import { seededRng, type EndpointSpec } from '../twin/sims/epp/types.ts';
 import type { Outcome } from './figures.ts';
-import { startHostedTwin } from './hosted-twin.ts';
-import { percentile } from './parse.ts';
-import { withVllmEnv } from './topology.ts';
+import { scalePoint, startHostedTwin, type HostedTwin, type ScalePoint } from './hosted-twin.ts';
+import { deltas, percentile } from './parse.ts';
+import { countKinds, withVllmEnv } from './topology.ts';
 
 export const ZERO_LATENCY_ENV = { VLLM_SIM_LATENCY_SCALE: '0', VLLM_SIM_KV_WAIT_MS: '0' };
 
@@ -39,10 +39,35 @@ async function load(baseUrl: string, requests: number): Promise<LoadResult> {
   return result;
 }
 
-export async function twinPathFigures(log: (t: string) => void, requests = 3000): Promise<Outcome[]> {
+export interface TwinPathResult {
+  outcomes: Outcome[];
+  /** The seed topology's start time and RSS, reused as the scale figure's baseline. */
+  seed: ScalePoint;
+}
+
+/** CPU milliseconds per request by component over one run: where the time goes, immune to a busy box. */
+async function cpuPerRequest(twin: HostedTwin, run: () => Promise<LoadResult>): Promise<{ result: LoadResult; perRequestMs: Record<string, number> }> {
+  const before = twin.cpuSeconds();
+  const result = await run();
+  const spent = deltas(before, twin.cpuSeconds());
+  const perRequestMs: Record<string, number> = {};
+  for (const [k, s] of Object.entries(spent)) if (s > 0) perRequestMs[k] = (s * 1000) / result.summary.requests;
+  return { result, perRequestMs };
+}
+
+function describeCpu(perRequestMs: Record<string, number>): string {
+  const total = Object.values(perRequestMs).reduce((a, b) => a + b, 0);
+  const parts = Object.entries(perRequestMs)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`);
+  return `${total.toFixed(2)} ms CPU/request: ${parts.join(', ')}`;
+}
+
+export async function twinPathFigures(log: (t: string) => void, requests = 1000): Promise<TwinPathResult> {
   const objects = withVllmEnv(readManifests(SEED_MANIFESTS), ZERO_LATENCY_ENV);
   const twin = await startHostedTwin(objects, 150_000);
   try {
+    const seed = scalePoint(twin, countKinds(objects));
     const cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
     const pod = (await cluster.read({ apiVersion: 'v1', kind: 'Pod', name: 'vllm-decode-p2p', namespace: 'llm-d-vllm' })) as {
       status?: { podIP?: string };
@@ -53,11 +78,13 @@ export async function twinPathFigures(log: (t: string) => void, requests = 3000)
     log(`  twin up in ${(twin.upMs / 1000).toFixed(1)} s; full path ${twin.gatewayUrl}, direct decode ${decodeUrl}`);
     await load(twin.gatewayUrl, 300); // warm: JIT, keep-alive pools, EPP metrics scrape
     await load(decodeUrl, 300);
-    const direct = await load(decodeUrl, requests);
-    const full = await load(twin.gatewayUrl, requests);
-    const d = direct.summary;
-    const f = full.summary;
-    return [
+    const direct = await cpuPerRequest(twin, () => load(decodeUrl, requests));
+    const full = await cpuPerRequest(twin, () => load(twin.gatewayUrl, requests));
+    log(`  direct decode: ${describeCpu(direct.perRequestMs)}`);
+    log(`  full path:     ${describeCpu(full.perRequestMs)}`);
+    const d = direct.result.summary;
+    const f = full.result.summary;
+    const outcomes: Outcome[] = [
       {
         name: 'twin full path c12 p50 added latency',
         value: f.latencyMs.p50 - d.latencyMs.p50,
@@ -84,6 +111,7 @@ export async function twinPathFigures(log: (t: string) => void, requests = 3000)
         note: `${requests} requests each, all 200`,
       },
     ];
+    return { outcomes, seed };
   } finally {
     await twin.stop();
   }

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { realisticLogOptions, SEED_PIPELINE } from '../../bench/epp-analyzer.ts';
 import { testTimings } from '../../bench/first-verdict.ts';
-import { countDiff, parseTimeVMaxRss, parseUniqCounts, parseVmRss, percentile } from '../../bench/parse.ts';
+import { countDiff, deltas, parseStatCpuTicks, parseTimeVCpuSeconds, parseTimeVMaxRss, parseUniqCounts, parseVmRss, percentile } from '../../bench/parse.ts';
 import { generateEppLog } from '../helpers/epp-log-gen.ts';
 
 test('nearest-rank percentiles', () => {
@@ -47,6 +47,7 @@ test('Playwright JSON report: tests, status and top-level steps with fixture ste
                     results: [
                       {
                         status: 'passed',
+                        startTime: '2026-01-01T00:00:10.000Z',
                         duration: 41000,
                         steps: [
                           { title: 'Before Hooks', duration: 15000, steps: [{ title: 'fixture: target', duration: 14000 }] },
@@ -68,10 +69,23 @@ test('Playwright JSON report: tests, status and top-level steps with fixture ste
       title: 'proxy-performance',
       status: 'passed',
       durationMs: 41000,
+      endMs: Date.parse('2026-01-01T00:00:51.000Z'),
       steps: [
         { title: 'Before Hooks > fixture: target', durationMs: 14000 },
         { title: 'deploy 7 manifest(s)', durationMs: 20000 },
       ],
     },
   ]);
+});
+
+test('GNU time -v CPU seconds are user + system', () => {
+  expect(parseTimeVCpuSeconds('\tUser time (seconds): 1.64\n\tSystem time (seconds): 0.56\n')).toBeCloseTo(2.2);
+  expect(parseTimeVCpuSeconds('\tUser time (seconds): 1.64\n')).toBeUndefined();
+});
+
+test('/proc stat CPU ticks and per-key deltas', () => {
+  const stat = '4242 (node (tsx) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 11 0 12345 1000 200';
+  expect(parseStatCpuTicks(stat)).toBe(325);
+  expect(parseStatCpuTicks('garbage')).toBeUndefined();
+  expect(deltas({ a: 1, b: 2 }, { a: 3, b: 2, c: 5 })).toEqual({ a: 2, b: 0, c: 5 });
 });

@@ -21,6 +21,7 @@ import { decodeIndexErrorFaults } from '../chaos/repro/inject.ts';
 import { INDEX_ERROR, ENGINE_DEAD } from '../chaos/repro/detect.ts';
 
 const DEPLOY_TIMEOUT_MS = 180_000;
+const PREFLIGHT_ATTEMPTS = 20;
 
 function seedFromEnv(): number | undefined {
   const raw = process.env.PD_HARNESS_REPRO_SEED;
@@ -50,11 +51,18 @@ for (const loaded of suitesTagged('repro')) {
     }
     await runSetup(cluster, suite, rep);
     if (suite.spec.load) {
-      const preflight = await rep.step('preflight: every connector answers through the gateway', () =>
-        runSuiteLoad(suite.spec.load!, { gatewayUrl, allowRemote: target.allowRemote }),
-      );
-      const bad = preflight.records.filter((r) => r.status !== 200);
-      expect(bad.map((r) => `#${r.index} ${r.status ?? r.error} ${r.errorBody ?? r.errorMessage ?? ''}`), 'preflight requests that did not answer 200').toEqual([]);
+      // The gateway picks a new route up shortly after it is Accepted: retry, bounded, before calling it broken.
+      const bad = await rep.step('preflight: every connector answers through the gateway', async () => {
+        let failed: string[] = [];
+        for (let attempt = 0; attempt < PREFLIGHT_ATTEMPTS; attempt++) {
+          const preflight = await runSuiteLoad(suite.spec.load!, { gatewayUrl, allowRemote: target.allowRemote });
+          failed = preflight.records.filter((r) => r.status !== 200).map((r) => `#${r.index} ${r.status ?? r.error} ${r.errorBody ?? r.errorMessage ?? ''}`);
+          if (failed.length === 0) break;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+        return failed;
+      });
+      expect(bad, 'preflight requests that did not answer 200').toEqual([]);
     }
 
     const seed = seedFromEnv();

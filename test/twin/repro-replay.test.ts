@@ -38,6 +38,7 @@ spec:
     - ${manifests('gateway-routing/httproute-ab.yaml')}
   setup:
     - wait: { for: { podsReady: { namespace: llm-d-vllm, selector: role=proxy } }, timeout: 180s }
+    - wait: { for: { condition: { ref: httproute/vllm-ab-test, namespace: llm-d-inference-scheduler, type: Accepted } }, timeout: 60s }
   load:
     requests: 2
     timeout: 35s

@@ -100,7 +100,7 @@ test('suites list every sample suite; the chart attachment renders as an SVG ima
     await chart.click();
     const img = page.locator('.attachment-preview_svg img').first();
     await expect(img).toBeVisible();
-    await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+    await expect.poll(() => img.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
     await testInfo.attach('allure test with chart', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
   } finally {
     await page.close();

@@ -4,6 +4,7 @@ import { FAULTS, type FaultOutcome } from '../chaos/faults/index.ts';
 import { GuardRefusal, guardFaults } from '../chaos/guard.ts';
 import { formatPlan, guardSubjects, planFaults, planProblems, type PlannedFault } from '../chaos/plan.ts';
 import { livePods } from '../chaos/pods.ts';
+import { preflightGuard } from '../chaos/preflight.ts';
 import { watchPods } from '../chaos/pod-watch.ts';
 import { summarizeRecovery, type FaultRecovery } from '../chaos/recovery.ts';
 import { FaultScheduler } from '../chaos/schedule.ts';
@@ -144,6 +145,12 @@ export async function runFaultsPhase(ctx: FaultsPhaseContext, runLoad: (onProgre
   }
   await rep.attach('fault events', events.map(formatEvent).join('\n') + '\n', 'text/plain');
   return { load, plan, events, recovery, recoveries, problems, timeline };
+}
+
+/** The guard over the suite's manifests, before anything is deployed: a refusal touches nothing. */
+export function assertPreflight(suite: LoadedSuite['suite']): void {
+  const decision = preflightGuard(suite, readManifests(suite.spec.deploy));
+  if (!decision.ok) throw new GuardRefusal(decision.message);
 }
 
 function formatEvent(e: FaultEvent): string {

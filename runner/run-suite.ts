@@ -10,7 +10,7 @@ import { collectObservations } from './observe.ts';
 import type { RunReporter } from './reporter.ts';
 import { runSetup } from './setup.ts';
 import { criteriaOf, faultsHappened } from './faults-verdict.ts';
-import { runFaultsPhase, type FaultsPhaseResult } from './faults-phase.ts';
+import { assertPreflight, runFaultsPhase, type FaultsPhaseResult } from './faults-phase.ts';
 
 const DEPLOY_TIMEOUT_MS = 180_000;
 
@@ -37,6 +37,7 @@ export interface SuiteOutcome {
 export async function runSuite(ctx: SuiteRunContext): Promise<SuiteOutcome> {
   const { cluster, loaded, rep } = ctx;
   const { suite } = loaded;
+  if (suite.spec.faults.length) assertPreflight(suite);
   if (suite.spec.deploy.length) {
     await rep.step(`deploy ${suite.spec.deploy.length} manifest(s)`, () => deployManifests(cluster, suite.spec.deploy, DEPLOY_TIMEOUT_MS));
   }

@@ -1,9 +1,9 @@
 /**
  * Feeds the datastore from Kubernetes: the InferencePool named by --pool-name (v1, else v1alpha2) and
- * the pods in --pool-namespace, both watched through @kubernetes/client-node informers.
+ * the pods in --pool-namespace, both listed and watched with a small informer (light-informer.ts).
  */
-import { CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type KubernetesObject } from '@kubernetes/client-node';
 import type { Datastore } from './datastore.ts';
+import { apiAccessFromKubeconfig, LightInformer } from './light-informer.ts';
 import { poolEndpoints, type PodLike, type PoolLike } from './pool.ts';
 
 export interface KubeSourceOptions {
@@ -19,38 +19,23 @@ const POOL_VERSIONS: [group: string, version: string][] = [
 ];
 
 interface Watched {
-  informer: ReturnType<typeof makeInformer<KubernetesObject>>;
+  informer: LightInformer;
   listed: boolean;
 }
 
 export async function startKubeSource(ds: Datastore, o: KubeSourceOptions): Promise<{ stop(): Promise<void> }> {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  const core = kc.makeApiClient(CoreV1Api);
-  const custom = kc.makeApiClient(CustomObjectsApi);
+  const kubeconfig = process.env.KUBECONFIG;
+  if (!kubeconfig) throw new Error('KUBECONFIG is not set: the twin gives every pod its kubeconfig (in-cluster config is not supported)');
+  const access = apiAccessFromKubeconfig(kubeconfig.split(':')[0]!);
   const ns = o.poolNamespace;
   let stopped = false;
   const timers = new Set<NodeJS.Timeout>();
 
   // the configured group first, so a v1alpha2-only cluster works with --pool-group inference.networking.x-k8s.io
   const versions = [...POOL_VERSIONS].sort((a, b) => (a[0] === o.poolGroup ? -1 : b[0] === o.poolGroup ? 1 : 0));
-  const watched = (path: string, list: () => Promise<unknown>): Watched => {
-    const w: Watched = {
-      listed: false,
-      informer: makeInformer<KubernetesObject>(kc, path, async () => {
-        const res = await list();
-        w.listed = true;
-        return res as never;
-      }),
-    };
-    return w;
-  };
-  const pools = versions.map(([group, version]) =>
-    watched(`/apis/${group}/${version}/namespaces/${ns}/inferencepools`, () =>
-      custom.listNamespacedCustomObject({ group, version, namespace: ns, plural: 'inferencepools' }),
-    ),
-  );
-  const pods = watched(`/api/v1/namespaces/${ns}/pods`, () => core.listNamespacedPod({ namespace: ns }));
+  const watched = (path: string): Watched => ({ listed: false, informer: new LightInformer(access, path) });
+  const pools = versions.map(([group, version]) => watched(`/apis/${group}/${version}/namespaces/${ns}/inferencepools`));
+  const pods = watched(`/api/v1/namespaces/${ns}/pods`);
 
   let lastSummary = '';
   const recompute = () => {
@@ -82,7 +67,13 @@ export async function startKubeSource(ds: Datastore, o: KubeSourceOptions): Prom
   };
   const start = (w: Watched, what: string) => {
     if (stopped) return;
-    w.informer.start().then(recompute, (err: unknown) => retry(w, what, err));
+    w.informer.start().then(
+      () => {
+        w.listed = true;
+        recompute();
+      },
+      (err: unknown) => retry(w, what, err),
+    );
   };
   const run = (w: Watched, what: string) => {
     for (const verb of ['add', 'update', 'delete'] as const) w.informer.on(verb, recompute);

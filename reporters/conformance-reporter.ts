@@ -68,7 +68,7 @@ function criteriaOf(result: TestResult): SuiteRun['criteria'] | undefined {
   }
 }
 
-/** The target as the environment recorded it; a run against several targets lists `a, b`. */
+/** The target as the environment recorded it; several workers (one twin each) list theirs as `a | b`. */
 function targetOf(env: EnvEntries): { kind: 'twin' | 'cluster' | 'unknown'; apiServer?: string; serverVersion?: string; gatewayUrl?: string } {
   const kind = env['target.kind'];
   return {

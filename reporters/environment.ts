@@ -85,17 +85,20 @@ export async function readEppEnvironment(cluster: ObjectReader): Promise<EnvEntr
 export function describeLoadedProfiles(profiles: readonly { profile: string; filters: string[]; scorers: string[]; picker?: string | undefined }[]): string {
   return profiles
     .map((p) => [`${p.profile}:`, p.filters.length ? `filters ${p.filters.join(', ')};` : '', `scorers ${p.scorers.join(', ') || '(none)'}`, p.picker ? `; picker ${p.picker}` : ''].filter(Boolean).join(' ').replace(' ;', ';'))
-    .join(' | ');
+    .join(' + ');
 }
 
 /**
  * Records entries for this run's environment. Never throws: the environment is evidence, not a test step.
  * Values are redacted (an API server URL with credentials must not reach the report).
  */
+let fragmentSeq = 0;
+
 export function recordEnvironment(entries: EnvEntries, resultsDir = defaultResultsDir()): void {
   try {
     mkdirSync(resultsDir, { recursive: true });
-    const file = join(resultsDir, `${FRAGMENT_PREFIX}${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}${FRAGMENT_SUFFIX}`);
+    // names sort in recording order: time, then a per-process sequence for the same millisecond
+    const file = join(resultsDir, `${FRAGMENT_PREFIX}${String(Date.now()).padStart(15, '0')}-${String(++fragmentSeq).padStart(6, '0')}-${process.pid}${FRAGMENT_SUFFIX}`);
     writeFileSync(file, JSON.stringify(Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, redact(v)]))));
   } catch {
     // a read-only results dir must not fail the test
@@ -125,18 +128,21 @@ export function parseProperties(text: string): EnvEntries {
   return out;
 }
 
+/** Between the values of a key seen with several (values themselves may hold commas). */
+export const LIST_SEPARATOR = ' | ';
+
 /** Merges entries: a key seen with different values lists them all (e.g. two EPP profiles in one run). */
 export function mergeEnvironment(...sets: EnvEntries[]): EnvEntries {
   const values = new Map<string, string[]>();
   for (const set of sets) {
     for (const [k, v] of Object.entries(set)) {
-      const parts = v.split(', ');
+      const parts = v.split(LIST_SEPARATOR);
       const list = values.get(k) ?? [];
       for (const p of parts) if (p && !list.includes(p)) list.push(p);
       values.set(k, list);
     }
   }
-  return Object.fromEntries([...values].map(([k, list]) => [k, list.join(', ')]));
+  return Object.fromEntries([...values].map(([k, list]) => [k, list.join(LIST_SEPARATOR)]));
 }
 
 /** Folds the fragments into environment.properties (keeping what is there) and deletes them. */

@@ -22,8 +22,10 @@ test('properties round trip, with escapes', () => {
 test('merge lists differing values once each', () => {
   expect(mergeEnvironment({ a: '1', p: 'proxy-performance' }, { p: 'proxy-performance-by-backend' }, { p: 'proxy-performance' })).toEqual({
     a: '1',
-    p: 'proxy-performance, proxy-performance-by-backend',
+    p: 'proxy-performance | proxy-performance-by-backend',
   });
+  // values with commas stay whole
+  expect(mergeEnvironment({ s: 'default: scorers a, b' }, { s: 'default: scorers a, b' }, { s: 'x' })).toEqual({ s: 'default: scorers a, b | x' });
 });
 
 test('fragments from workers fold into environment.properties after allure-playwright wrote it', () => {
@@ -42,7 +44,7 @@ test('fragments from workers fold into environment.properties after allure-playw
     expect(props['gateway.url']).toBe('http://127.0.0.1:1234');
     expect(props['pd-harness.version']).toMatch(/^\d+\.\d+\.\d+/);
     expect(props['git.commit']).toMatch(/^([0-9a-f]{40}|unknown)$/);
-    expect(props['epp.profile']).toBe('proxy-performance, proxy-performance-by-backend');
+    expect(props['epp.profile']).toBe('proxy-performance | proxy-performance-by-backend');
     expect(props['target.apiServer']).not.toContain('abc');
     expect(readdirSync(dir).sort()).toEqual(['environment.properties']);
   } finally {

@@ -15,7 +15,7 @@ let dir = '';
 let run: SampleRun;
 
 test.beforeAll(async () => {
-  test.setTimeout(150_000);
+  test.setTimeout(280_000);
   dir = mkdtempSync(join(tmpdir(), 'pd-report-'));
   run = await runSample(dir);
   expect(run.exitCode, run.output).toBe(1); // one sample test fails on purpose

@@ -91,7 +91,7 @@ export async function runSample(dir: string, runLabel = 'run 1'): Promise<Sample
   env.ALLURE_RESULTS_DIR = join(dir, 'allure-results');
   const cli = require.resolve('@playwright/test/cli');
   return new Promise((resolveRun) => {
-    execFile(process.execPath, [cli, 'test', '-c', join(dir, 'sample.config.ts')], { cwd: dir, env, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [cli, 'test', '-c', join(dir, 'sample.config.ts')], { cwd: dir, env, timeout: 240_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       const exitCode = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
       resolveRun({
         dir,

@@ -118,9 +118,15 @@ test.describe('10,000 requests at concurrency 200 through the twin gateway', () 
         { baseUrl: state.gatewayUrl },
       );
       const wallMs = Date.now() - t0;
-      console.log(`load-scale: ${REQUESTS} requests in ${(wallMs / 1000).toFixed(1)}s (${((REQUESTS * 1000) / wallMs).toFixed(0)}/s), by status ${JSON.stringify(result.summary.byStatus)}, errors ${JSON.stringify(result.summary.errors)}`);
+      // what each non-200 status and error kind said, once: evidence for whoever reads a surprising split
+      const samples: Record<string, string> = {};
+      for (const r of result.records) {
+        const key = r.status !== undefined ? String(r.status) : (r.error ?? 'none');
+        if (key !== '200' && samples[key] === undefined) samples[key] = (r.errorBody ?? r.errorMessage ?? '').slice(0, 200);
+      }
+      console.log(`load-scale: ${REQUESTS} requests in ${(wallMs / 1000).toFixed(1)}s (${((REQUESTS * 1000) / wallMs).toFixed(0)}/s), by status ${JSON.stringify(result.summary.byStatus)}, errors ${JSON.stringify(result.summary.errors)}, samples ${JSON.stringify(samples)}`);
       await testInfo.attach('scale summary.json', {
-        body: JSON.stringify({ wallMs, summary: result.summary, incomplete: result.incomplete ?? null }, null, 2),
+        body: JSON.stringify({ wallMs, summary: result.summary, samples, incomplete: result.incomplete ?? null }, null, 2),
         contentType: 'application/json',
       });
 

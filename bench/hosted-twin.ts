@@ -80,6 +80,7 @@ export async function startHostedTwin(objects: readonly ManifestObject[], timeou
   };
   try {
     const first = await firstLine(child, timeoutMs + 30_000);
+    child.stdout!.resume(); // anything the host prints later is drained, so it can never block on a full pipe
     const ready = JSON.parse(first) as HostReady | { ok: false; error: string };
     if (!ready.ok) throw new Error(`twin topology did not come up: ${ready.error} (log ${join(dir, 'host.log')})`);
     return {

@@ -72,13 +72,13 @@ interface AutocannonResult {
 }
 
 /** Figure 2: requests/s (goal: ratio >= 0.8 while recording every request) and p50 of each, per concurrency. */
-export async function loadFigures(sizes: readonly (readonly [number, number])[] = [[12, 15_000], [200, 30_000]]): Promise<Outcome[]> {
+export async function loadFigures(sizes: readonly (readonly [number, number])[] = [[12, 10_000], [200, 20_000]]): Promise<Outcome[]> {
   const { url, child } = await startServer();
   const outcomes: Outcome[] = [];
   try {
     for (const [concurrency, requests] of sizes) {
-      await builtin(url, 2000, concurrency); // warm both paths (JIT, connections) before measuring
-      await autocannon(url, 2000, concurrency);
+      await builtin(url, 1000, concurrency); // warm both paths (JIT, connections) before measuring
+      await autocannon(url, 1000, concurrency);
       const base = await autocannon(url, requests, concurrency);
       const ours = await builtin(url, requests, concurrency);
       outcomes.push({

@@ -63,7 +63,7 @@ function describeCpu(perRequestMs: Record<string, number>): string {
   return `${total.toFixed(2)} ms CPU/request: ${parts.join(', ')}`;
 }
 
-export async function twinPathFigures(log: (t: string) => void, requests = 1000): Promise<TwinPathResult> {
+export async function twinPathFigures(log: (t: string) => void, requests = 600): Promise<TwinPathResult> {
   const objects = withVllmEnv(readManifests(SEED_MANIFESTS), ZERO_LATENCY_ENV);
   const twin = await startHostedTwin(objects, 150_000);
   try {
@@ -76,8 +76,8 @@ export async function twinPathFigures(log: (t: string) => void, requests = 1000)
     if (!ip) throw new Error('pod vllm-decode-p2p has no podIP');
     const decodeUrl = `http://${ip}:8000`;
     log(`  twin up in ${(twin.upMs / 1000).toFixed(1)} s; full path ${twin.gatewayUrl}, direct decode ${decodeUrl}`);
-    await load(twin.gatewayUrl, 300); // warm: JIT, keep-alive pools, EPP metrics scrape
-    await load(decodeUrl, 300);
+    await load(twin.gatewayUrl, 120); // warm: JIT, keep-alive pools, EPP metrics scrape
+    await load(decodeUrl, 120);
     const direct = await cpuPerRequest(twin, () => load(decodeUrl, requests));
     const full = await cpuPerRequest(twin, () => load(twin.gatewayUrl, requests));
     log(`  direct decode: ${describeCpu(direct.perRequestMs)}`);

@@ -76,6 +76,11 @@ test('Playwright JSON report: tests, status and top-level steps with fixture ste
       ],
     },
   ]);
+  const failed = testTimings({
+    suites: [{ specs: [{ title: 'ab', tests: [{ results: [{ status: 'failed', duration: 5, error: { message: '\u001b[31mError: 3 of 20 not 200\u001b[39m\n  at x' } }] }] }] }],
+  });
+  expect(failed[0]?.error).toBe('Error: 3 of 20 not 200');
+  expect(failed[0]?.endMs).toBeUndefined();
 });
 
 test('GNU time -v CPU seconds are user + system', () => {

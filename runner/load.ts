@@ -1,4 +1,5 @@
 import { runLoad } from '../load/builtin/engine.ts';
+import { judgeThresholds } from '../load/builtin/thresholds.ts';
 import type { Cluster } from '../cluster/driver.ts';
 import { runK6 } from '../load/k6/runner.ts';
 import { runK6Operator } from '../load/k6-operator/runner.ts';
@@ -63,12 +64,15 @@ export async function runSuiteLoad(load: LoadSpec, opts: SuiteLoadOptions): Prom
       log: (line) => console.log(line),
     });
   }
-  return runLoad(plan, {
+  const result = await runLoad(plan, {
     baseUrl: opts.gatewayUrl,
     ...(opts.signal ? { signal: opts.signal } : {}),
     allowRemote: !!opts.allowRemote,
     onProgress: withProgress(consoleProgress(), opts.onProgress),
   });
+  // a suite's k6-style thresholds judge a built-in run too, on the same k6 metrics
+  if (fromSuite.thresholds) result.thresholds = judgeThresholds(result, fromSuite.thresholds);
+  return result;
 }
 
 function withProgress(a: (p: LoadProgress) => void, b?: (p: LoadProgress) => void): (p: LoadProgress) => void {

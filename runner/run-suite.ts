@@ -1,9 +1,11 @@
 import type { Cluster } from '../cluster/driver.ts';
 import { deployManifests } from '../cluster/deploy.ts';
+import { thresholdsVerdict } from '../criteria/thresholds.ts';
 import { evaluateCriteria, type Verdict } from '../criteria/index.ts';
 import type { Observations } from '../criteria/observations.ts';
 import type { LoadResult } from '../load/result.ts';
 import type { LoadedSuite } from '../suites/loader.ts';
+import { readEppEnvironment, recordEnvironment } from '../reporters/environment.ts';
 import { attachLoadEvidence, attachObservations, attachVerdicts } from './evidence.ts';
 import { describeLoad, runSuiteLoad } from './load.ts';
 import { collectObservations } from './observe.ts';
@@ -62,8 +64,11 @@ export async function runSuite(ctx: SuiteRunContext): Promise<SuiteOutcome> {
   const observations = await rep.step('observe: routes, pools, EPP config and decisions', () => collectObservations(cluster, suite, { since, ...(load ? { load } : {}) }));
   if (chaos) observations.recovery = chaos.recovery;
   await attachObservations(rep, observations);
+  // the EPP image and profile the suite ran against, for the report's environment (the twin deploys them per suite)
+  recordEnvironment(await readEppEnvironment({ tryRead: (ref) => cluster.tryRead(ref) as Promise<never> }));
   const verdicts = evaluateCriteria(criteriaOf(suite), observations);
   if (chaos) verdicts.push(faultsHappened(chaos));
+  if (load?.thresholds?.length) verdicts.push(thresholdsVerdict(load.thresholds));
   await attachVerdicts(rep, verdicts);
   return { name: suite.metadata.name, verdicts, ...(load ? { load } : {}), observations, passed: verdicts.every((v) => v.ok) };
 }

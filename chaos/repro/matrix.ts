@@ -3,6 +3,7 @@
  * expanded into cells with stable ids (`p2p-c4-p1500-t300ms`), a per-cell seed, and the load plan each cell
  * sends through the gateway. Pure.
  */
+import { seededRandom, seedFromText } from '../random.ts';
 import type { LoadPlan } from '../../load/plan.ts';
 import type { Connector, ReproMatrix } from '../../suites/schema.ts';
 
@@ -79,34 +80,16 @@ export function findCell(cells: readonly ReproCell[], id: string): ReproCell {
 }
 
 /** FNV-1a, 32 bit. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 /**
  * A cell's own seed, from the campaign seed and the cell id only: replaying one cell (`--cell ID --seed N`)
  * gets the same prompts and trigger as it had inside the whole campaign.
  */
 export function cellSeed(campaignSeed: number, id: string): number {
-  return fnv1a(`${campaignSeed}:${id}`) & 0x7fffffff;
+  return seedFromText(`${campaignSeed}:${id}`) & 0x7fffffff;
 }
 
-/** mulberry32: a small seeded PRNG giving floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 const WORDS = ['kv', 'cache', 'prefill', 'decode', 'block', 'token', 'nvlink', 'tensor', 'engine', 'batch', 'layer', 'index', 'select', 'gpu', 'route', 'proxy'];
 

@@ -4,6 +4,7 @@
  * failures in JSON and text, optional kubectl `--timestamps` / `--prefix` prefixes. Deterministic for a seed.
  * Used by the analyzer tests and the benchmarks.
  */
+import { seededRandom as mulberry32 } from '../../chaos/random.ts';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 
@@ -62,16 +63,7 @@ export interface ExpectedCounts {
 
 type Kind = 'decision' | 'otherJson' | 'nonJson' | 'blank' | 'decoy' | 'exhausted' | 'profileFailed' | 'both';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 function emptyExpected(startTs: number): ExpectedCounts {
   return {

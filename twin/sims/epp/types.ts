@@ -1,3 +1,4 @@
+import { seededRandom } from '../random.ts';
 /** Shared shapes of the twin's EPP: endpoints as the scheduler sees them. */
 
 export interface EndpointMetrics {
@@ -42,14 +43,5 @@ export interface PickRequest {
 
 export type Rng = () => number;
 
-/** mulberry32: small seeded PRNG for reproducible tests. */
-export function seededRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulators' seeded PRNG (mulberry32), typed as the EPP's Rng. */
+export const seededRng: (seed: number) => Rng = seededRandom;

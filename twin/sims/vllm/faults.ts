@@ -3,6 +3,7 @@
  * decisions. Every random draw comes from a seeded PRNG, so the same seed and the same request sequence give
  * the same outcome (e.g. the same crash point).
  */
+import { seededRandom } from '../random.ts';
 import { z } from 'zod';
 
 export const faultConfigSchema = z
@@ -60,17 +61,7 @@ export function parseFaultJson(json: string): FaultConfig {
   return parseFaultConfig(raw);
 }
 
-/** mulberry32: tiny, fast, good enough for fault draws. Returns a function giving floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export type RequestFault =
   | { kind: 'none'; addLatencyMs: number }

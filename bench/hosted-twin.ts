@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ManifestObject } from '../cluster/manifests.ts';
 import { randomIpPrefix } from '../twin/launcher.ts';
+import { reapStale } from '../twin/runtime/pidfiles.ts';
 import { workloadOf } from '../analysis/workload.ts';
 import { parseStatCpuTicks, parseVmRss } from './parse.ts';
 import type { HostConfig, HostReady } from './twin-host.ts';
@@ -76,6 +77,8 @@ export async function startHostedTwin(objects: readonly ManifestObject[], timeou
   closeSync(logFd);
   const cleanup = async () => {
     await stopChild(child, 20_000);
+    // If the host had to be SIGKILLed, its pods outlive it: kill what its pid records still name.
+    reapStale(config.stateDir);
     rmSync(dir, { recursive: true, force: true });
   };
   try {

@@ -1,0 +1,35 @@
+import { InvalidArgumentError, type Command } from 'commander';
+
+export interface RunOptions {
+  target?: 'twin' | 'kubeconfig';
+  kubeconfig?: string;
+  gateway?: string;
+  engine?: 'builtin' | 'k6' | 'k6-operator';
+  dryRun?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description(
+      'run one suite through Playwright (project conformance, chaos or repro by its tags) and exit non-zero when a criterion fails; ' +
+        '--dry-run prints the plan (setup, load, each fault and the pods it would act on now) and changes nothing',
+    )
+    .argument('<suite>', 'suite file (*.suite.yaml)')
+    .option('--target <kind>', 'twin (start the local twin) or kubeconfig (a real cluster)', oneOf(['twin', 'kubeconfig']))
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster (implies --target kubeconfig)')
+    .option('--gateway <url>', 'gateway URL on a real cluster (PD_HARNESS_GATEWAY)')
+    .option('--engine <name>', 'load engine, overriding the suite: builtin, k6 or k6-operator', oneOf(['builtin', 'k6', 'k6-operator']))
+    .option('--dry-run', 'print the plan and change nothing')
+    .action(async (suite: string, opts: RunOptions) => {
+      const { runSuiteCommand } = await import('../run-suite-cli.ts');
+      process.exitCode = await runSuiteCommand(suite, opts);
+    });
+}
+
+function oneOf(values: string[]) {
+  return (v: string): string => {
+    if (!values.includes(v)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}`);
+    return v;
+  };
+}

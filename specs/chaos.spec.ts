@@ -1,0 +1,22 @@
+import { expect, test } from '../fixtures/index.ts';
+import { suitesTagged } from '../suites/select.ts';
+
+/**
+ * Each suite tagged `chaos` is one test: deploy, setup, steady state, load with faults, recovery, then one
+ * step per criterion (recovery and faultsHappened included).
+ */
+// suites are independent (each deploys and tears down its topology): spread them over the workers, one twin each
+test.describe.configure({ mode: 'parallel' });
+
+for (const loaded of suitesTagged('chaos')) {
+  const { suite } = loaded;
+  test(suite.metadata.name, { tag: suite.metadata.tags.map((t) => `@${t}`) }, async ({ runSuite }) => {
+    test.setTimeout(240_000);
+    const outcome = await runSuite(loaded);
+    for (const v of outcome.verdicts) {
+      await test.step(`criterion ${v.name}: ${v.ok ? 'pass' : 'FAIL'}: ${v.summary}`, async () => {
+        expect.soft(v.ok, `${v.name}: ${v.summary}`).toBe(true);
+      });
+    }
+  });
+}

@@ -72,7 +72,8 @@ export async function runSuiteCommand(suiteFile: string, opts: RunOptions): Prom
   if (report) process.stderr.write(report);
   const project = projectFor(loaded.suite);
   process.stderr.write(`pd-harness: running suite ${loaded.suite.metadata.name} (project ${project}, target ${target.kind})\n`);
-  return runPlaywright(['--project', project, '--workers', '1'], runEnv(suiteFile, opts, target));
+  const output = opts.output ? ['--output', resolve(opts.output)] : [];
+  return runPlaywright(['--project', project, '--workers', '1', ...output], runEnv(suiteFile, opts, target));
 }
 
 async function connectForDryRun(target: ReturnType<typeof resolveTarget>): Promise<{ cluster?: Cluster; where: string; twin: boolean }> {

@@ -6,6 +6,7 @@ export interface RunOptions {
   gateway?: string;
   engine?: 'builtin' | 'k6' | 'k6-operator';
   dryRun?: boolean;
+  output?: string;
 }
 
 export function register(program: Command): void {
@@ -21,6 +22,7 @@ export function register(program: Command): void {
     .option('--gateway <url>', 'gateway URL on a real cluster (PD_HARNESS_GATEWAY)')
     .option('--engine <name>', 'load engine, overriding the suite: builtin, k6 or k6-operator', oneOf(['builtin', 'k6', 'k6-operator']))
     .option('--dry-run', 'print the plan and change nothing')
+    .option('--output <dir>', "Playwright's output directory (default test-results)")
     .action(async (suite: string, opts: RunOptions) => {
       const { runSuiteCommand } = await import('../run-suite-cli.ts');
       process.exitCode = await runSuiteCommand(suite, opts);

@@ -203,3 +203,36 @@ test('SIGKILL of a run: the next run finds its journal and puts back the patch a
     fs.rmSync(journalDir, { recursive: true, force: true });
   }
 });
+
+test('pd-harness run SUITE runs Playwright on the cluster and exits non-zero when a criterion fails', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-run-cli-'));
+  try {
+    const suite = (name: string, atLeast: number) => `apiVersion: pd-harness.dev/v1
+kind: Suite
+metadata: { name: ${name}, tags: [conformance] }
+spec:
+  target: { namespaces: [llm-d-vllm, llm-d-inference-scheduler] }
+  load:
+    requests: 6
+    concurrency: 2
+    request: { body: { model: Qwen/Qwen3-Coder-30B-A3B-Instruct, messages: [{ role: user, content: "run-{{i}}" }], max_tokens: 4 } }
+  criteria:
+    - responses: { status: 200, atLeast: ${atLeast} }
+`;
+    fs.writeFileSync(path.join(dir, 'ok.suite.yaml'), suite('run-cli-ok', 6));
+    fs.writeFileSync(path.join(dir, 'fail.suite.yaml'), suite('run-cli-fail', 7));
+    const run = (file: string) =>
+      execa(process.execPath, ['bin/pd-harness.js', 'run', path.join(dir, file), '--kubeconfig', twin.kubeconfigPath, '--gateway', twin.gatewayUrl, '--output', path.join(dir, 'out')], {
+        reject: false,
+        env: { ALLURE_RESULTS_DIR: path.join(dir, 'allure'), PD_HARNESS_SUITE: '' },
+      });
+    const ok = await run('ok.suite.yaml');
+    expect(ok.exitCode, `${ok.stdout}\n${ok.stderr}`).toBe(0);
+    expect(ok.stdout).toContain('1 passed');
+    const failed = await run('fail.suite.yaml');
+    expect(failed.exitCode).not.toBe(0);
+    expect(failed.stdout).toContain('responses: only 6 requests got 200, expected at least 7');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,6 +1,7 @@
 import type { Cluster } from '../cluster/driver.ts';
 import { deployManifests } from '../cluster/deploy.ts';
 import { thresholdsVerdict } from '../criteria/thresholds.ts';
+import { describeCheck, waitSteadyState } from '../chaos/steady-state.ts';
 import { evaluateCriteria, type Verdict } from '../criteria/index.ts';
 import type { Observations } from '../criteria/observations.ts';
 import type { LoadResult } from '../load/result.ts';
@@ -44,7 +45,7 @@ export async function runSuite(ctx: SuiteRunContext): Promise<SuiteOutcome> {
     await rep.step(`deploy ${suite.spec.deploy.length} manifest(s)`, () => deployManifests(cluster, suite.spec.deploy, DEPLOY_TIMEOUT_MS));
   }
   await runSetup(cluster, suite, rep);
-  const since = Date.now();
+  let since = Date.now();
   let load: LoadResult | undefined;
   let chaos: FaultsPhaseResult | undefined;
   if (suite.spec.load) {
@@ -57,6 +58,8 @@ export async function runSuite(ctx: SuiteRunContext): Promise<SuiteOutcome> {
       );
       load = chaos.load;
     } else {
+      await waitSteadyBeforeLoad(ctx);
+      since = Date.now(); // the probes are not the load: their EPP decisions stay out of the window
       load = await rep.step(`load: ${describeLoad(spec)}`, () => runSuiteLoad(spec, loadOpts));
     }
     await attachLoadEvidence(rep, load);
@@ -71,4 +74,21 @@ export async function runSuite(ctx: SuiteRunContext): Promise<SuiteOutcome> {
   if (load?.thresholds?.length) verdicts.push(thresholdsVerdict(load.thresholds));
   await attachVerdicts(rep, verdicts);
   return { name: suite.metadata.name, verdicts, ...(load ? { load } : {}), observations, passed: verdicts.every((v) => v.ok) };
+}
+
+const STEADY_BEFORE_LOAD_MS = 60_000;
+
+/**
+ * A suite's steadyState checks hold before its load starts (pods Ready is not enough: the gateway must also
+ * have seen the endpoints): polled, bounded, failing with what it last saw.
+ */
+async function waitSteadyBeforeLoad(ctx: SuiteRunContext): Promise<void> {
+  const { suite } = ctx.loaded;
+  if (!suite.spec.steadyState.length) return;
+  const checks = suite.spec.steadyState;
+  await ctx.rep.step(`steady state before the load: ${checks.map(describeCheck).join(', ')}`, async () => {
+    const opts = { cluster: ctx.cluster, gatewayUrl: ctx.gatewayUrl, allowRemote: !!ctx.allowRemote };
+    const r = await waitSteadyState(checks, suite.spec.load, { ...opts, deadlineMs: Date.now() + STEADY_BEFORE_LOAD_MS });
+    if (r.heldAtMs === undefined) throw new Error(`steady state did not hold before the load within 60s: ${r.last.problems.join('; ')}`);
+  });
 }

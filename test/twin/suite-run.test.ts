@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Cluster } from '../../cluster/driver.ts';
 import { readManifests } from '../../cluster/manifests.ts';
-import { WaitTimeoutError } from '../../cluster/waits.ts';
+import { waitCondition } from '../../cluster/observe.ts';
+import { WaitTimeoutError, waitFor } from '../../cluster/waits.ts';
 import { consoleReporter } from '../../runner/reporter.ts';
 import { runSuite } from '../../runner/run-suite.ts';
 import { loadSuite } from '../../suites/loader.ts';
@@ -29,6 +30,16 @@ test.beforeAll(async () => {
   const si = objects.find((o) => o.kind === 'SchedulerInstall')!;
   (si as unknown as { spec: { epp: { configProfile: string } } }).spec.epp.configProfile = 'default';
   await pre.apply(objects);
+  // the operator renders the EPP objects and the HTTPRoute from it: the "before" inventory is taken after that
+  await waitCondition(pre, SI, 'Ready', 'True', 60_000);
+  await waitFor({
+    name: 'HTTPRoute llm-d-inference-scheduling rendered by the operator',
+    timeoutMs: 60_000,
+    probe: async () => {
+      const route = await pre.tryRead({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', name: 'llm-d-inference-scheduling', namespace: SCHED_NS });
+      return { done: !!route, state: route ? 'present' : 'absent' };
+    },
+  });
 });
 
 test.afterAll(async () => {

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { execa } from 'execa';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asDecisionCounts, generateEppLog, writeEppLog, type EppLogOptions } from '../helpers/epp-log-gen.ts';
@@ -77,7 +77,9 @@ test('a missing file is one line on stderr and exit 2', async () => {
 async function cliPeakRss(file: string): Promise<{ counts: unknown; maxRssKiB: number }> {
   const preload = join(dir, 'maxrss.mjs');
   writeFileSync(preload, "process.on('exit', () => process.stderr.write(`MAXRSS ${process.resourceUsage().maxRSS}\\n`));\n");
-  const res = await execa(process.execPath, ['--import', preload, CLI, 'epp-decisions', file, '--json'], { reject: false });
+  // run node with the V8 flags of the bin's shebang (`#!/usr/bin/env -S node FLAGS`), as `npx pd-harness` does
+  const nodeFlags = (readFileSync(CLI, 'utf8').split('\n')[0] ?? '').replace(/^#!.*?\bnode\b/, '').trim().split(/\s+/).filter(Boolean);
+  const res = await execa(process.execPath, [...nodeFlags, '--import', preload, CLI, 'epp-decisions', file, '--json'], { reject: false });
   expect(res.exitCode).toBe(0);
   const m = /MAXRSS (\d+)/.exec(res.stderr);
   expect(m).not.toBeNull();

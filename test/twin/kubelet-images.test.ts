@@ -1,3 +1,4 @@
+import { until as untilDone } from '../helpers/until.ts';
 import { test, expect } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -30,20 +31,7 @@ test.afterAll(async () => {
   fs.rmSync(stateDir, { recursive: true, force: true });
 });
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (let i = 0; i < 2000 && Date.now() < deadline; i++) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+const until = <T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000) => untilDone(what, check, timeoutMs, 150);
 
 test('a vllm/vllm-openai pod with the seed args runs the simulator on its pod IP and passes its /health probe', async () => {
   await core.createNamespacedPod({

@@ -1,3 +1,4 @@
+import { until } from '../helpers/until.ts';
 import { test, expect } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -37,21 +38,6 @@ test.afterAll(async () => {
   fs.rmSync(stateDir, { recursive: true, force: true });
 });
 
-/** Polls until `check` returns a value; bounded in time and count. */
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (let i = 0; i < 2000 && Date.now() < deadline; i++) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 const readPod = (name: string) => core.readNamespacedPod({ name, namespace: NS });
 const condition = (pod: V1Pod, type: string) => pod.status?.conditions?.find((c) => c.type === type)?.status;

@@ -220,6 +220,9 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
         let picked: { status: number; text: string } | undefined;
         const epp = backend.epp[Math.floor(rng() * backend.epp.length)];
         if (epp) {
+          // from here on the EPP may count this request in flight (even if the pick is aborted by a route
+          // timeout or the client after the EPP answered): always tell it the request ended
+          release = () => void eppPost(epp, '/v1/done', { requestId }).then((r) => r.body.dump(), () => {});
           try {
             const r = await eppPost(epp, '/v1/pick', pickBody, AbortSignal.any([abort.signal, AbortSignal.timeout(EPP_TIMEOUT_MS)]));
             picked = { status: r.statusCode, text: await r.body.text() };
@@ -231,7 +234,6 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
           const addr = (JSON.parse(picked.text) as { endpoints?: { address?: string }[] }).endpoints?.[0]?.address;
           if (!addr) return sendText(res, 500, 'endpoint picker returned no endpoint\n');
           target = addr;
-          release = () => void eppPost(epp!, '/v1/done', { requestId }).then((r) => r.body.dump(), () => {});
         } else if (picked && (picked.status === 429 || picked.status === 503 || picked.status < 500)) {
           return sendText(res, picked.status, picked.text, 'application/json');
         } else if (backend.failureMode === 'FailOpen') {

@@ -3,6 +3,7 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { textTable } from '../reporters/attach.ts';
 import { readTwinState, startTwin, stateFile, type TwinState } from '../twin/launcher.ts';
 import { isSameProcessAlive, listPids, reapStale } from '../twin/runtime/pidfiles.ts';
 import type { UpOptions } from './commands/twin.ts';
@@ -120,11 +121,8 @@ export async function twinStatus(opts: { json?: boolean; stateDir: string }): Pr
     return;
   }
   const rows = [['NAMESPACE', 'NAME', 'PHASE', 'READY', 'RESTARTS', 'IP', 'NODE', 'PID'], ...pods.map((p) => [p.namespace, p.name, p.phase, p.ready ? 'true' : 'false', String(p.restarts), p.ip ?? '', p.node ?? '', p.pid ? String(p.pid) : ''])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   process.stdout.write(
-    `twin running (pid ${state.pid})\n  API server  ${state.apiUrl}\n  gateway     ${state.gatewayUrl}\n  kubeconfig  ${state.kubeconfigPath}\n\n` +
-      rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') +
-      '\n',
+    `twin running (pid ${state.pid})\n  API server  ${state.apiUrl}\n  gateway     ${state.gatewayUrl}\n  kubeconfig  ${state.kubeconfigPath}\n\n` + textTable(rows),
   );
 }
 

@@ -1,0 +1,76 @@
+import { expect, test } from '@playwright/test';
+import { execa } from 'execa';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isSameProcessAlive, listPids } from '../../twin/runtime/pidfiles.ts';
+import { until } from '../helpers/until.ts';
+
+/** `pd-harness twin up --detach / status / kubeconfig / down`, from separate processes, checked by pid. */
+test.describe.configure({ timeout: 180_000 });
+
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  execa(process.execPath, ['bin/pd-harness.js', ...args], { reject: false, env, timeout: 150_000 });
+
+const POD = `apiVersion: v1
+kind: Pod
+metadata: { name: sleeper, namespace: default }
+spec: { containers: [{ name: c, image: registry.k8s.io/pause:3.9 }] }
+`;
+
+async function upWithPod(stateDir: string): Promise<{ twinPid: number; podPid: number }> {
+  const prefix = `127.${20 + Math.floor(Math.random() * 200)}`;
+  const up = await cli(['twin', 'up', '--detach', '--state-dir', stateDir, '--gateway-port', '0', '--ip-prefix', prefix]);
+  expect(up.exitCode, up.stderr).toBe(0);
+  expect(up.stdout).toContain('twin up in the background');
+  const kubeconfig = (await cli(['twin', 'kubeconfig', '--state-dir', stateDir])).stdout.trim();
+  expect(kubeconfig).toBe(join(stateDir, 'kubeconfig'));
+  const apply = await execa('kubectl', ['apply', '-f', '-'], { input: POD, env: { KUBECONFIG: kubeconfig }, reject: false });
+  expect(apply.exitCode, apply.stderr).toBe(0);
+  const status = await until('the pod running with a pid in twin status', async () => {
+    const s = JSON.parse((await cli(['twin', 'status', '--json', '--state-dir', stateDir])).stdout) as {
+      running: boolean;
+      pid: number;
+      pods: { name: string; phase: string; pid?: number }[];
+    };
+    const pod = s.pods.find((p) => p.name === 'sleeper' && p.phase === 'Running' && p.pid);
+    return pod ? { twinPid: s.pid, podPid: pod.pid! } : undefined;
+  }, 60_000, 500);
+  expect(isSameProcessAlive(status.twinPid, null)).toBe(true);
+  expect(isSameProcessAlive(status.podPid, null)).toBe(true);
+  return status;
+}
+
+test('twin down stops the twin and every process it started', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'pdh-twin-cli-'));
+  const { twinPid, podPid } = await upWithPod(stateDir);
+  const text = await cli(['twin', 'status', '--state-dir', stateDir]);
+  expect(text.stdout).toMatch(/twin running \(pid \d+\)/);
+  expect(text.stdout).toMatch(/default\s+sleeper\s+Running\s+true/);
+  expect(readFileSync(join(stateDir, 'kubeconfig'), 'utf8')).toContain('token:');
+  expect(text.stdout).not.toMatch(/token/i);
+
+  const down = await cli(['twin', 'down', '--state-dir', stateDir]);
+  expect(down.exitCode, down.stderr).toBe(0);
+  expect(down.stdout).toContain(`twin pid ${twinPid} stopped`);
+  expect(isSameProcessAlive(twinPid, null)).toBe(false);
+  expect(isSameProcessAlive(podPid, null)).toBe(false);
+  expect(listPids(stateDir)).toEqual([]);
+  expect((await cli(['twin', 'status', '--state-dir', stateDir])).stdout).toContain('twin is not running');
+});
+
+test('a twin killed with SIGKILL leaves its pods behind, and the next twin down kills them', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'pdh-twin-cli-'));
+  const { twinPid, podPid } = await upWithPod(stateDir);
+  process.kill(twinPid, 'SIGKILL');
+  await until('the twin process gone', async () => !isSameProcessAlive(twinPid, null), 10_000);
+  expect(isSameProcessAlive(podPid, null)).toBe(true);
+  expect((await cli(['twin', 'status', '--state-dir', stateDir])).stdout).toContain('stale state');
+
+  const down = await cli(['twin', 'down', '--state-dir', stateDir]);
+  expect(down.exitCode, down.stderr).toBe(0);
+  expect(down.stdout).toContain('was not running (stale state cleaned)');
+  expect(down.stdout).toContain('killed 1 leftover process(es): default/sleeper/c');
+  expect(isSameProcessAlive(podPid, null)).toBe(false);
+  expect(listPids(stateDir)).toEqual([]);
+});

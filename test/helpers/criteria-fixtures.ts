@@ -1,4 +1,5 @@
 // Shared builders for the criteria tests (not a test file: no .test.ts suffix).
+import { eppConfigYaml } from '../../twin/operator/render.ts';
 import type { LoadResult, RequestRecord } from '../../load/result.ts';
 import { summarize } from '../../load/summary.ts';
 
@@ -32,43 +33,9 @@ export function inferencePool(conditions: Record<string, string> = { Accepted: '
   };
 }
 
-export const CONFIG_PROXY_PERFORMANCE = `apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-  - type: active-request-scorer
-    parameters:
-      requestTimeout: 2m
-  - type: max-score-picker
-  - type: single-profile-handler
-schedulingProfiles:
-  - name: default
-    plugins:
-      - pluginRef: max-score-picker
-      - pluginRef: active-request-scorer
-        weight: 1
-`;
+export const CONFIG_PROXY_PERFORMANCE = eppConfigYaml('proxy-performance');
 
-export const CONFIG_BY_BACKEND = `apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-  - type: by-label-selector
-    name: by-kv-backend
-    parameters:
-      matchLabels:
-        llm-d.ai/kv-backend: nvlink
-  - type: active-request-scorer
-    parameters:
-      requestTimeout: 2m
-  - type: max-score-picker
-  - type: single-profile-handler
-schedulingProfiles:
-  - name: default
-    plugins:
-      - pluginRef: by-kv-backend
-      - pluginRef: max-score-picker
-      - pluginRef: active-request-scorer
-        weight: 1
-`;
+export const CONFIG_BY_BACKEND = eppConfigYaml('proxy-performance-by-backend');
 
 export const START_LINE_PROXY_PERFORMANCE =
   '{"level":"info","ts":1732500000.123,"logger":"scheduler","msg":"Loaded scheduling profile","profile":"default","Filters":[],"Scorers":["active-request-scorer"],"Picker":"max-score-picker"}';

@@ -8,45 +8,11 @@ import { buildScheduler, schedule } from '../../twin/sims/epp/scheduler.ts';
 import { PickService } from '../../twin/sims/epp/service.ts';
 import { seededRng, type EndpointSpec } from '../../twin/sims/epp/types.ts';
 
-const PROXY_PERFORMANCE = `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-- type: active-request-scorer
-  parameters:
-    requestTimeout: "2m"
-- type: max-score-picker
-- type: single-profile-handler
-schedulingProfiles:
-- name: default
-  plugins:
-  - pluginRef: max-score-picker
-  - pluginRef: active-request-scorer
-    weight: 1
-`;
+/** The config the SchedulerInstall operator renders for the profile (twin/operator/render.ts). */
+const PROXY_PERFORMANCE = eppConfigYaml('proxy-performance');
 
-const BY_BACKEND = `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-- type: by-label-selector
-  name: by-kv-backend
-  parameters:
-    matchLabels:
-      llm-d.ai/kv-backend: nvlink
-- type: active-request-scorer
-  parameters:
-    requestTimeout: "2m"
-- type: max-score-picker
-- type: single-profile-handler
-schedulingProfiles:
-- name: default
-  plugins:
-  - pluginRef: by-kv-backend
-  - pluginRef: max-score-picker
-  - pluginRef: active-request-scorer
-    weight: 1
-`;
+/** The config the SchedulerInstall operator renders for the profile (twin/operator/render.ts). */
+const BY_BACKEND = eppConfigYaml('proxy-performance-by-backend');
 
 const DEFAULT_PROFILE = `
 apiVersion: inference.networking.x-k8s.io/v1alpha1

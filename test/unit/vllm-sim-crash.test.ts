@@ -78,6 +78,26 @@ test.describe('decode IndexError fault (child process)', () => {
     }
   });
 
+  test('the logged request counter is the crashing request\'s, not the count admitted by the time its step fails', async () => {
+    const child = await spawnSim([], {
+      VLLM_SIM_FAULTS: JSON.stringify({ indexError: { afterRequests: 0 } }),
+      VLLM_SIM_TTFT_MS: '800', // request 1's prefill step is long enough for 2 and 3 to be admitted meanwhile
+      VLLM_SIM_DEATH_EXIT_MS: '3000',
+    });
+    try {
+      const first = post(`${child.url}/v1/completions`, completion(), { 'X-Request-Id': 'crash-1' });
+      await expect.poll(async () => metricValue(await scrape(child.url), 'vllm:num_requests_running')).toBe(1);
+      const later = [2, 3].map((i) => post(`${child.url}/v1/completions`, completion(), { 'X-Request-Id': `later-${i}` }).catch(() => null));
+      expect((await first).status).toBe(500);
+      await Promise.all(later);
+      const summary = child.stderr().split('\n').find((l) => l.includes('in-flight request ids:'));
+      expect(summary).toContain('request counter: 1;');
+      expect(summary).toMatch(/in-flight request ids: .*later-/);
+    } finally {
+      child.kill();
+    }
+  });
+
   test('probability + seed: two runs crash at the same request, the one the seeded PRNG predicts', async () => {
     const faults = { indexError: { probability: 0.15, seed: 20240611 } };
     const predicted = (() => {

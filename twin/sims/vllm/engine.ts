@@ -113,7 +113,7 @@ export class Engine {
     const start = performance.now();
     let generated = 0;
     let kv: EngineResult['kv'] = 'none';
-    const { crash } = this.deps.faults.admitToEngine();
+    const { crash, counter } = this.deps.faults.admitToEngine();
     try {
       if (this.deps.kv) {
         const outcome = await this.deps.kv.receive(req.requestId, req.promptTokens, seq.ac.signal);
@@ -129,7 +129,7 @@ export class Engine {
       await sleep(prefillMs(s, req.promptTokens, kv === 'hit'), seq.ac.signal);
       this.promptTokensTotal += req.promptTokens;
       if (crash) {
-        this.die('IndexError fault');
+        this.die('IndexError fault', counter);
         throw new EngineDeadError();
       }
       if (this.deps.kv) await this.deps.kv.send(req.requestId, req.promptTokens);
@@ -165,15 +165,19 @@ export class Engine {
     }
   }
 
-  /** The engine process dies: log vLLM's lines, fail everything in flight, tell the owner. Idempotent. */
-  die(cause: string): void {
+  /**
+   * The engine process dies: log vLLM's lines, fail everything in flight, tell the owner. Idempotent.
+   * `requestCounter` names the request that crashed it; requests admitted after it (while it was in its prefill
+   * step) must not shift the number a replay compares against.
+   */
+  die(cause: string, requestCounter = this.deps.faults.engineRequestCount): void {
     if (this.dead) return;
     this.dead = true;
     const inFlight = this.inFlightIds();
     const log = this.deps.log;
     for (const line of engineCoreTraceback()) log.engine('ERROR', ENGINE_FATAL_WHERE, line);
     for (const line of apiServerDeathLines()) log.api('ERROR', OUTPUT_HANDLER_WHERE, line);
-    log.api('ERROR', 'twin', crashSummaryLine(this.deps.faults.engineRequestCount, inFlight, cause));
+    log.api('ERROR', 'twin', crashSummaryLine(requestCounter, inFlight, cause));
     for (const seq of this.live) seq.ac.abort(new EngineDeadError());
     for (const q of this.queue.splice(0)) q.cancel(new EngineDeadError());
     this.deps.onDeath?.(cause);

@@ -204,6 +204,57 @@ test('SIGKILL of a run: the next run finds its journal and puts back the patch a
   }
 });
 
+test('Ctrl-C of pd-harness run during the load: the created object is deleted and the patch put back before it exits', async () => {
+  test.setTimeout(180_000);
+  const ns = 'llm-d-vllm';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-sigint-'));
+  const setup = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
+  const cm = (name: string) => cluster.tryRead<{ data?: Record<string, string> } & Record<string, unknown>>({ apiVersion: 'v1', kind: 'ConfigMap', name, namespace: ns });
+  await setup.apply([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sigint-patched', namespace: ns }, data: { mode: 'original' } }]);
+  fs.writeFileSync(path.join(dir, 'created.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: sigint-created, namespace: ${ns} }\ndata: { by: sigint-test }\n`);
+  fs.writeFileSync(
+    path.join(dir, 'sigint.suite.yaml'),
+    `apiVersion: pd-harness.dev/v1
+kind: Suite
+metadata: { name: sigint-restore, tags: [conformance] }
+spec:
+  target: { namespaces: [${ns}, llm-d-inference-scheduler] }
+  setup:
+    - apply: { file: created.yaml }
+    - patch: { ref: configmap/sigint-patched, namespace: ${ns}, merge: { data: { mode: changed } } }
+  load:
+    rate: 2
+    duration: 120s
+    request: { body: { model: Qwen/Qwen3-Coder-30B-A3B-Instruct, messages: [{ role: user, content: "sigint-{{i}}" }], max_tokens: 4 } }
+  criteria:
+    - responses: { status: 200, atLeast: 1 }
+`,
+  );
+  const child = spawn(process.execPath, ['bin/pd-harness.js', 'run', path.join(dir, 'sigint.suite.yaml'), '--kubeconfig', twin.kubeconfigPath, '--gateway', twin.gatewayUrl, '--output', path.join(dir, 'out')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ALLURE_RESULTS_DIR: path.join(dir, 'allure'), PD_HARNESS_SUITE: '' },
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
+  try {
+    // The run has made both changes and is in its 120 s load when the user presses Ctrl-C.
+    await expect.poll(async () => [(await cm('sigint-patched'))?.data?.mode, (await cm('sigint-created'))?.data?.by], { timeout: 90_000 }).toEqual(['changed', 'sigint-test']);
+    child.kill('SIGINT');
+    const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]);
+    expect(code, output.slice(-2000)).not.toBe('hung');
+    expect(code).not.toBe(0);
+    // Restored before the process ended, not by a later run's journal recovery.
+    expect((await cm('sigint-patched'))?.data?.mode, output.slice(-2000)).toBe('original');
+    await cluster.waitGone([{ apiVersion: 'v1', kind: 'ConfigMap', name: 'sigint-created', namespace: ns }], 30_000);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await setup.teardown();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('pd-harness run SUITE runs Playwright on the cluster and exits non-zero when a criterion fails', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-run-cli-'));
   try {

@@ -74,13 +74,13 @@ test('a missing file is one line on stderr and exit 2', async () => {
 });
 
 /** Runs the CLI under a preload that prints the process's peak RSS (KiB) on exit. */
-async function cliPeakRss(file: string): Promise<{ counts: unknown; maxRssKiB: number }> {
+async function cliPeakRss(file: string, extraNodeFlags: string[] = []): Promise<{ counts: unknown; maxRssKiB: number }> {
   const preload = join(dir, 'maxrss.mjs');
   writeFileSync(preload, "process.on('exit', () => process.stderr.write(`MAXRSS ${process.resourceUsage().maxRSS}\\n`));\n");
   // run node with the V8 flags of the bin's shebang (`#!/usr/bin/env -S node FLAGS`), as `npx pd-harness` does
   const nodeFlags = (readFileSync(CLI, 'utf8').split('\n')[0] ?? '').replace(/^#!.*?\bnode\b/, '').trim().split(/\s+/).filter(Boolean);
-  const res = await execa(process.execPath, [...nodeFlags, '--import', preload, CLI, 'epp-decisions', file, '--json'], { reject: false });
-  expect(res.exitCode).toBe(0);
+  const res = await execa(process.execPath, [...nodeFlags, ...extraNodeFlags, '--import', preload, CLI, 'epp-decisions', file, '--json'], { reject: false });
+  expect(res.exitCode, res.stderr.slice(-1000)).toBe(0);
   const m = /MAXRSS (\d+)/.exec(res.stderr);
   expect(m).not.toBeNull();
   return { counts: JSON.parse(res.stdout), maxRssKiB: Number(m?.[1]) };
@@ -108,11 +108,13 @@ test('memory stays flat: 1,000,000 lines peak at about the same RSS as 100,000',
   rmSync(small);
   const largeExpected = await writeEppLog(large, shape(1_000_000));
   expect(largeExpected.totalLines).toBe(1_000_000);
-  const largeRun = await cliPeakRss(large);
+  // A JS heap far smaller than the file: an analyzer that held the file (or its lines) in memory dies here.
+  // Without the cap V8 grows its old space lazily when it has room (CI once saw 104 MB at 100k, 172 MB at 1M).
+  const largeRun = await cliPeakRss(large, ['--max-old-space-size=64']);
   rmSync(large);
   expect(smallRun.counts).toEqual(asDecisionCounts(smallExpected));
   expect(largeRun.counts).toEqual(asDecisionCounts(largeExpected));
   test.info().annotations.push({ type: 'peak RSS KiB', description: `100k: ${smallRun.maxRssKiB}, 1M: ${largeRun.maxRssKiB}` });
-  // The large file is ~10x the small one (hundreds of MB); a loader that buffers it would need several times more.
-  expect(largeRun.maxRssKiB).toBeLessThan(smallRun.maxRssKiB * 1.35 + 16 * 1024);
+  // The large file is ~10x the small one (~150 MB); buffering it would add at least its size to the peak.
+  expect(largeRun.maxRssKiB).toBeLessThan(smallRun.maxRssKiB + 64 * 1024);
 });

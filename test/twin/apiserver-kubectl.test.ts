@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { startApiServer } from '../../twin/apiserver/server.ts';
 import type { ApiServerHandle } from '../../twin/apiserver/server.ts';
@@ -40,6 +41,16 @@ function kubectl(args: string[], opts: { input?: string; ok?: boolean } = {}) {
     return res;
   });
   return Object.assign(done, { stdout: proc.stdout });
+}
+
+/**
+ * Status writes stand in for the kubelet, so they go through client-node: `kubectl patch --subresource` only
+ * exists from kubectl 1.24 and the test also runs with Debian's kubectl 1.20.
+ */
+async function patchPodStatus(namespace: string, name: string, body: object): Promise<void> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(h.kubeconfigPath);
+  await kc.makeApiClient(CoreV1Api).patchNamespacedPodStatus({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
 }
 
 const manifest = (envValue: string) => `
@@ -168,7 +179,7 @@ test('wait --for=condition=Ready, logs, delete pod, get events, Status errors', 
   await expect.poll(async () => (await kubectl(['-n', 'kc', 'get', 'pod', 'solo', '-o', 'jsonpath={.status.phase}'])).stdout).toBe('Running');
   const waiting = kubectl(['-n', 'kc', 'wait', '--for=condition=Ready', 'pod/solo', '--timeout=60s']);
   const now = new Date().toISOString();
-  await kubectl(['-n', 'kc', 'patch', 'pod', 'solo', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] } })]);
+  await patchPodStatus('kc', 'solo', { status: { conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] } });
   expect((await waiting).stdout).toContain('pod/solo condition met');
 
   const logDir = path.join(dir, 'logs', 'kc', 'solo', 'main');
@@ -189,7 +200,7 @@ test('wait --for=condition=Ready, logs, delete pod, get events, Status errors', 
   // Once kubectl has printed the new line it is connected; only then restart the container.
   await expect.poll(() => streamed, { timeout: 30_000 }).toContain('streamed');
   const restarted = { status: { containerStatuses: [{ name: 'main', ready: true, restartCount: 1, image: 'registry.k8s.io/pause:3.9', imageID: '', state: { running: { startedAt: new Date().toISOString() } }, lastState: { terminated: { exitCode: 137, reason: 'Error', finishedAt: new Date().toISOString() } } }] } };
-  await kubectl(['-n', 'kc', 'patch', 'pod', 'solo', '--subresource=status', '--type=merge', '-p', JSON.stringify(restarted)]);
+  await patchPodStatus('kc', 'solo', restarted);
   expect((await follow).stdout).toBe('hello\nworld\nstreamed');
   fs.writeFileSync(path.join(logDir, '1.log'), '2026-01-01T00:01:00Z stdout F second run\n');
   expect((await kubectl(['-n', 'kc', 'logs', 'solo'])).stdout).toBe('second run');

@@ -1,34 +1,19 @@
 import { until as untilDone } from '../helpers/until.ts';
 import { test, expect } from '@playwright/test';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import type { ApiServerHandle } from '../../twin/apiserver/server.ts';
-import type { KubeletHandle } from '../../twin/kubelet/index.ts';
+import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { startApiAndKubelet, type ApiAndKubelet } from '../helpers/api-and-kubelet.ts';
 
-const ipPrefix = `127.${2 + Math.floor(Math.random() * 250)}`;
 const NS = 'default';
-let stateDir: string;
-let api: ApiServerHandle;
-let kubelet: KubeletHandle;
+let twin: ApiAndKubelet;
 let core: CoreV1Api;
 
 test.beforeAll(async () => {
-  const { startApiServer } = await import('../../twin/apiserver/server.ts');
-  const { startKubelet } = await import('../../twin/kubelet/index.ts');
-  stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelet-images-'));
-  api = await startApiServer({ stateDir });
-  kubelet = await startKubelet({ kubeconfigPath: api.kubeconfigPath, stateDir, ipPrefix });
-  const kc = new KubeConfig();
-  kc.loadFromFile(api.kubeconfigPath);
-  core = kc.makeApiClient(CoreV1Api);
+  twin = await startApiAndKubelet('kubelet-images');
+  core = twin.core;
 });
 
 test.afterAll(async () => {
-  await kubelet?.stop();
-  await api?.stop();
-  fs.rmSync(stateDir, { recursive: true, force: true });
+  await twin?.stop();
 });
 
 const until = <T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000) => untilDone(what, check, timeoutMs, 150);

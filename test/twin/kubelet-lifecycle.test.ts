@@ -1,43 +1,29 @@
 import { until } from '../helpers/until.ts';
 import { test, expect } from '@playwright/test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { CoreV1Api, KubeConfig, type V1Container, type V1Pod } from '@kubernetes/client-node';
-import type { ApiServerHandle } from '../../twin/apiserver/server.ts';
-import type { KubeletHandle } from '../../twin/kubelet/index.ts';
+import { CoreV1Api, type V1Container, type V1Pod } from '@kubernetes/client-node';
+import { podCondition, startApiAndKubelet, type ApiAndKubelet } from '../helpers/api-and-kubelet.ts';
 import { isSameProcessAlive } from '../../twin/runtime/pidfiles.ts';
 
 test.describe.configure({ mode: 'serial' });
 
-const ipPrefix = `127.${2 + Math.floor(Math.random() * 250)}`;
 const NS = 'default';
-let stateDir: string;
-let api: ApiServerHandle;
-let kubelet: KubeletHandle;
+let twin: ApiAndKubelet;
 let core: CoreV1Api;
 
 test.beforeAll(async () => {
-  const { startApiServer } = await import('../../twin/apiserver/server.ts');
-  const { startKubelet } = await import('../../twin/kubelet/index.ts');
-  stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelet-life-'));
-  api = await startApiServer({ stateDir });
-  kubelet = await startKubelet({ kubeconfigPath: api.kubeconfigPath, stateDir, ipPrefix });
-  const kc = new KubeConfig();
-  kc.loadFromFile(api.kubeconfigPath);
-  core = kc.makeApiClient(CoreV1Api);
+  twin = await startApiAndKubelet('kubelet-life');
+  core = twin.core;
   await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'programs' }, data: PROGRAMS } });
 });
 
 test.afterAll(async () => {
-  await kubelet?.stop();
-  await api?.stop();
-  fs.rmSync(stateDir, { recursive: true, force: true });
+  await twin?.stop();
 });
 
-
 const readPod = (name: string) => core.readNamespacedPod({ name, namespace: NS });
-const condition = (pod: V1Pod, type: string) => pod.status?.conditions?.find((c) => c.type === type)?.status;
+const condition = podCondition;
 const podWhere = (name: string, ok: (p: V1Pod) => boolean, what = name) => until(what, async () => {
   const p = await readPod(name);
   return ok(p) ? p : undefined;
@@ -180,12 +166,12 @@ test('graceful deletion: SIGTERM first, SIGKILL after terminationGracePeriodSeco
   const stubborn = await podWhere('stubborn', (p) => condition(p, 'Ready') === 'True');
   // Running is not yet listening: wait until the program (and so its SIGTERM handler) is up.
   await until('stubborn answers', async () => (await fetch(`http://${stubborn.status!.podIP}:8000/`)).ok);
-  const pid = kubelet.pids()[`${NS}/stubborn`]?.app;
+  const pid = twin.kubelet.pids()[`${NS}/stubborn`]?.app;
   expect(pid).toBeGreaterThan(0);
   await core.deleteNamespacedPod({ name: 'stubborn', namespace: NS });
   await until('stubborn gone', async () => readPod('stubborn').then(() => undefined, (e: { code?: number }) => e.code === 404));
   expect(isSameProcessAlive(pid!, null)).toBe(false);
-  const log = fs.readFileSync(path.join(stateDir, 'logs', NS, 'stubborn', 'app', '0.log'), 'utf8');
+  const log = fs.readFileSync(path.join(twin.stateDir, 'logs', NS, 'stubborn', 'app', '0.log'), 'utf8');
   expect(log).toContain('ignoring SIGTERM');
 });
 
@@ -203,7 +189,7 @@ test('a PersistentVolumeClaim volume is one directory shared by the pods using i
       },
     });
   }
-  const dir = path.join(stateDir, 'volumes', 'pvc', NS, 'shared');
+  const dir = path.join(twin.stateDir, 'volumes', 'pvc', NS, 'shared');
   await until('both files', async () => fs.existsSync(path.join(dir, 'writer-1.txt')) && fs.existsSync(path.join(dir, 'writer-2.txt')));
   expect(fs.readFileSync(path.join(dir, 'writer-2.txt'), 'utf8')).toBe('writer-2');
   for (const n of ['writer-1', 'writer-2']) await core.deleteNamespacedPod({ name: n, namespace: NS, gracePeriodSeconds: 0 });
@@ -242,11 +228,11 @@ test('fixing the image of a pod in ImagePullBackOff starts it; changing a runnin
   await setImage('registry.k8s.io/pause:3.9');
   const running = await podWhere('typo', (p) => condition(p, 'Ready') === 'True', 'fixed image running');
   expect(running.status?.containerStatuses?.[0]).toMatchObject({ image: 'registry.k8s.io/pause:3.9', restartCount: 0 });
-  const pid = kubelet.pids()[`${NS}/typo`]?.c;
+  const pid = twin.kubelet.pids()[`${NS}/typo`]?.c;
   await setImage('registry.k8s.io/pause:3.10');
   const restarted = await podWhere('typo', (p) => p.status?.containerStatuses?.[0]?.restartCount === 1 && condition(p, 'Ready') === 'True', 'restart on image change');
   expect(restarted.status?.containerStatuses?.[0]?.image).toBe('registry.k8s.io/pause:3.10');
   expect(restarted.status?.containerStatuses?.[0]?.lastState?.terminated?.message).toContain('definition changed');
-  expect(kubelet.pids()[`${NS}/typo`]?.c).not.toBe(pid);
+  expect(twin.kubelet.pids()[`${NS}/typo`]?.c).not.toBe(pid);
   await core.deleteNamespacedPod({ name: 'typo', namespace: NS, gracePeriodSeconds: 0 });
 });

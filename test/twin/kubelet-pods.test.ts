@@ -1,46 +1,30 @@
 import { until } from '../helpers/until.ts';
 import { test, expect } from '@playwright/test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { AppsV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import type { ApiServerHandle } from '../../twin/apiserver/server.ts';
-import type { KubeletHandle } from '../../twin/kubelet/index.ts';
+import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { podCondition, startApiAndKubelet, type ApiAndKubelet } from '../helpers/api-and-kubelet.ts';
 import { isSameProcessAlive, listPids } from '../../twin/runtime/pidfiles.ts';
 
 // One twin (API server + kubelet) for the file; the tests run in order and the last one stops the kubelet.
 test.describe.configure({ mode: 'serial' });
 
-const ipPrefix = `127.${2 + Math.floor(Math.random() * 250)}`;
-let stateDir: string;
-let api: ApiServerHandle;
-let kubelet: KubeletHandle;
+const NS = 'default';
+let twin: ApiAndKubelet;
 let core: CoreV1Api;
 let apps: AppsV1Api;
-const NS = 'default';
 
 test.beforeAll(async () => {
-  // Imported here, not at the top, so Playwright's test listing does not load the whole twin.
-  const { startApiServer } = await import('../../twin/apiserver/server.ts');
-  const { startKubelet } = await import('../../twin/kubelet/index.ts');
-  stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelet-twin-'));
-  api = await startApiServer({ stateDir });
-  kubelet = await startKubelet({ kubeconfigPath: api.kubeconfigPath, stateDir, ipPrefix });
-  const kc = new KubeConfig();
-  kc.loadFromFile(api.kubeconfigPath);
-  core = kc.makeApiClient(CoreV1Api);
-  apps = kc.makeApiClient(AppsV1Api);
+  twin = await startApiAndKubelet('kubelet-twin');
+  core = twin.core;
+  apps = twin.kc.makeApiClient(AppsV1Api);
 });
 
 test.afterAll(async () => {
-  await kubelet?.stop();
-  await api?.stop();
-  fs.rmSync(stateDir, { recursive: true, force: true });
+  await twin?.stop();
 });
 
-
 const readPod = (name: string) => core.readNamespacedPod({ name, namespace: NS });
-const condition = (pod: V1Pod, type: string) => pod.status?.conditions?.find((c) => c.type === type)?.status;
+const condition = podCondition;
 
 async function podEvents(name: string) {
   const list = await core.listNamespacedEvent({ namespace: NS });
@@ -55,15 +39,15 @@ test('a pause pod comes Running and Ready with a pod IP on a node', async () => 
   });
   expect(pod.status?.phase).toBe('Running');
   expect(pod.spec?.nodeName).toMatch(/^worker-[ab]$/);
-  expect(pod.status?.podIP).toMatch(new RegExp(`^${ipPrefix.replace('.', '\\.')}\\.\\d+\\.\\d+$`));
+  expect(pod.status?.podIP).toMatch(new RegExp(`^${twin.ipPrefix.replace('.', '\\.')}\\.\\d+\\.\\d+$`));
   expect(pod.status?.podIPs?.[0]?.ip).toBe(pod.status?.podIP);
-  expect(pod.status?.hostIP).toBe(kubelet.nodes.find((n) => n.name === pod.spec?.nodeName)?.hostIP);
+  expect(pod.status?.hostIP).toBe(twin.kubelet.nodes.find((n) => n.name === pod.spec?.nodeName)?.hostIP);
   for (const type of ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready']) expect(condition(pod, type)).toBe('True');
   const cs = pod.status?.containerStatuses?.[0];
   expect(cs).toMatchObject({ name: 'pause', image: 'registry.k8s.io/pause:3.9', ready: true, started: true, restartCount: 0 });
   expect(cs?.state?.running?.startedAt).toBeTruthy();
   expect(cs?.containerID).toMatch(/^containerd:\/\//);
-  const pid = kubelet.pids()[`${NS}/pause-1`]?.pause;
+  const pid = twin.kubelet.pids()[`${NS}/pause-1`]?.pause;
   expect(pid).toBeGreaterThan(0);
   expect(isSameProcessAlive(pid!, null)).toBe(true);
   const reasons = (await podEvents('pause-1')).map((e) => e.reason);
@@ -126,7 +110,7 @@ test('a readiness probe holds Ready back until it passes; the program comes from
 
 test('SIGKILL of a pod process restarts it in place; the previous log stays readable', async () => {
   const before = await readPod('probed');
-  const pid = kubelet.pids()[`${NS}/probed`]?.app;
+  const pid = twin.kubelet.pids()[`${NS}/probed`]?.app;
   expect(pid).toBeGreaterThan(0);
   process.kill(pid!, 'SIGKILL');
   const after = await until('probed restarted', async () => {
@@ -138,14 +122,14 @@ test('SIGKILL of a pod process restarts it in place; the previous log stays read
   expect(cs.lastState?.terminated).toMatchObject({ exitCode: 137, signal: 9, reason: 'Error' });
   expect(after.status?.podIP).toBe(before.status?.podIP);
   expect(after.metadata?.uid).toBe(before.metadata?.uid);
-  expect(kubelet.pids()[`${NS}/probed`]?.app).not.toBe(pid);
+  expect(twin.kubelet.pids()[`${NS}/probed`]?.app).not.toBe(pid);
   const previous = await core.readNamespacedPodLog({ name: 'probed', namespace: NS, previous: true });
   expect(previous).toContain('server starting as probed');
   expect((await podEvents('probed')).map((e) => e.reason)).toContain('BackOff');
 });
 
 test('deleting a pod stops its process and removes the pod', async () => {
-  const pid = kubelet.pids()[`${NS}/probed`]?.app;
+  const pid = twin.kubelet.pids()[`${NS}/probed`]?.app;
   expect(pid).toBeGreaterThan(0);
   await core.deleteNamespacedPod({ name: 'probed', namespace: NS });
   await until('probed gone', async () => {
@@ -157,7 +141,7 @@ test('deleting a pod stops its process and removes the pod', async () => {
     }
   });
   expect(isSameProcessAlive(pid!, null)).toBe(false);
-  expect(kubelet.pids()[`${NS}/probed`]).toBeUndefined();
+  expect(twin.kubelet.pids()[`${NS}/probed`]).toBeUndefined();
   expect((await podEvents('probed')).map((e) => e.reason)).toContain('Killing');
 });
 
@@ -201,18 +185,18 @@ test('Service names resolve to ready pod IPs in the hosts file', async () => {
   const list = await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=pauses' });
   const ips = list.items.map((p) => p.status?.podIP).sort();
   await until('hosts file', async () => {
-    const hosts = JSON.parse(fs.readFileSync(kubelet.hostsFile, 'utf8')) as Record<string, string[]>;
+    const hosts = JSON.parse(fs.readFileSync(twin.kubelet.hostsFile, 'utf8')) as Record<string, string[]>;
     return JSON.stringify([...(hosts['pauses.default.svc.cluster.local'] ?? [])].sort()) === JSON.stringify(ips) ? true : undefined;
   });
 });
 
 test('stop() leaves no pod process behind', async () => {
-  const pids = Object.values(kubelet.pids()).flatMap((byContainer) => Object.values(byContainer));
+  const pids = Object.values(twin.kubelet.pids()).flatMap((byContainer) => Object.values(byContainer));
   expect(pids.length).toBeGreaterThanOrEqual(4);
-  const records = listPids(stateDir);
+  const records = listPids(twin.stateDir);
   expect(records.length).toBe(pids.length);
-  await kubelet.stop();
-  await kubelet.stop();
+  await twin.kubelet.stop();
+  await twin.kubelet.stop();
   for (const r of records) expect(isSameProcessAlive(r.pid, r.startTime), `pid ${r.pid} (${r.pod})`).toBe(false);
-  expect(listPids(stateDir)).toHaveLength(0);
+  expect(listPids(twin.stateDir)).toHaveLength(0);
 });

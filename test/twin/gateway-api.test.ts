@@ -18,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startApiServer, type ApiServerHandle } from '../../twin/apiserver/server.ts';
 import { startGateway, type GatewayHandle } from '../../twin/gateway/index.ts';
+import { eppConfigYaml } from '../../twin/operator/render.ts';
 
 const VLLM = 'llm-d-vllm';
 const SCHED = 'llm-d-inference-scheduler';
@@ -25,24 +26,9 @@ const APP = 'app';
 const EPP_MAIN = path.resolve('twin/sims/epp/main.ts');
 const POLL = { timeout: 60_000 };
 
-const ACTIVE = `apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-- type: active-request-scorer
-  parameters: {requestTimeout: "2m"}
-- type: max-score-picker
-- type: single-profile-handler
-schedulingProfiles:
-- name: default
-  plugins:
-  - pluginRef: max-score-picker
-  - pluginRef: active-request-scorer
-    weight: 1
-`;
-const BY_BACKEND = ACTIVE.replace(
-  'plugins:\n- type: active-request-scorer',
-  'plugins:\n- type: by-label-selector\n  name: by-kv-backend\n  parameters:\n    matchLabels: {llm-d.ai/kv-backend: nvlink}\n- type: active-request-scorer',
-).replace('  - pluginRef: max-score-picker', '  - pluginRef: by-kv-backend\n  - pluginRef: max-score-picker');
+// The EPP configs the SchedulerInstall operator renders for the seed's two profiles.
+const ACTIVE = eppConfigYaml('proxy-performance');
+const BY_BACKEND = eppConfigYaml('proxy-performance-by-backend');
 
 interface Backend {
   name: string;

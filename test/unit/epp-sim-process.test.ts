@@ -5,23 +5,12 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { eppConfigYaml } from '../../twin/operator/render.ts';
 
 const MAIN = path.resolve('twin/sims/epp/main.ts');
 
-const ACTIVE = `apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-- type: active-request-scorer
-  parameters: {requestTimeout: "2m"}
-- type: max-score-picker
-- type: single-profile-handler
-schedulingProfiles:
-- name: default
-  plugins:
-  - pluginRef: max-score-picker
-  - pluginRef: active-request-scorer
-    weight: 1
-`;
+/** The proxy-performance config as the SchedulerInstall operator renders it. */
+const ACTIVE = eppConfigYaml('proxy-performance');
 
 const QUEUE = `apiVersion: inference.networking.x-k8s.io/v1alpha1
 kind: EndpointPickerConfig
@@ -171,10 +160,7 @@ test('queue-scorer follows scraped vllm:num_requests_waiting', async () => {
 });
 
 test('no candidate after filters: 429 with InferencePoolResourceExhausted; empty pool: 503', async () => {
-  const byBackend = ACTIVE.replace(
-    'plugins:\n- type: active-request-scorer',
-    'plugins:\n- type: by-label-selector\n  name: by-kv-backend\n  parameters:\n    matchLabels: {llm-d.ai/kv-backend: nvlink}\n- type: active-request-scorer',
-  ).replace('  - pluginRef: max-score-picker', '  - pluginRef: by-kv-backend\n  - pluginRef: max-score-picker');
+  const byBackend = eppConfigYaml('proxy-performance-by-backend');
   const epp = await runningEpp(byBackend, [{ namespace: 'ns', name: 'p', address: '127.0.0.1', port: 1 }]);
   const p = await post(`${epp.grpc}/v1/pick`, { requestId: 'x', model: 'm', promptLength: 1, headers: {} });
   expect(p.status).toBe(429);

@@ -14,6 +14,7 @@
  */
 import type { Readable } from 'node:stream';
 import { forEachLine } from './line-splitter.ts';
+import { forEachMarkedLine } from './marked-lines.ts';
 import { parseJsonObject, parseTimestamp, peekJsonTs, splitPrefixes } from './log-line.ts';
 import { workloadOf } from './workload.ts';
 import { type LoadedProfile, mentionsLoadedProfile, parseLoadedProfileLine } from './epp-profile-log.ts';
@@ -24,6 +25,12 @@ export { workloadOf } from './workload.ts';
 
 export const EXHAUSTED = 'InferencePoolResourceExhausted';
 export const PROFILE_FAILED = 'failed to run scheduler profile';
+
+/**
+ * To `push`, a non-blank line containing none of these is just a skipped line (`'oaded'`: the loaded-profile
+ * check requires it), so the stream analyzer decodes only lines with one and counts the others with `pushPlain`.
+ */
+export const LINE_MARKERS = ['Scoring decision', EXHAUSTED, 'ailed to run scheduler profile', 'oaded'] as const;
 
 export interface FailureCounts {
   InferencePoolResourceExhausted: number;
@@ -45,6 +52,11 @@ export interface AnalyzeOptions {
 
 export interface DecisionCounter {
   push(line: string): void;
+  /**
+   * Counts `n` lines known to be non-blank and free of LINE_MARKERS without their text: what `push` does
+   * with them. Not with `sinceTs` (their timestamps would be needed).
+   */
+  pushPlain(n: number): void;
   result(): DecisionCounts;
   /** Loaded-profile start lines seen so far, in order (at most the last 100). */
   loadedProfiles(): LoadedProfile[];
@@ -108,6 +120,10 @@ export function createDecisionCounter(options: AnalyzeOptions = {}): DecisionCou
       }
       skippedLines++;
     },
+    pushPlain(n: number): void {
+      if (sinceTs !== undefined) throw new Error('pushPlain: lines without their text cannot be checked against sinceTs');
+      skippedLines += n;
+    },
     result(): DecisionCounts {
       const byWorkload = new Map<string, number>();
       for (const [endpoint, n] of byEndpoint) {
@@ -140,7 +156,10 @@ export interface StreamAnalysis {
   loadedProfiles: LoadedProfile[];
 }
 
-/** Streams a log (file, stdin, `kubectl logs` output) through the counter in constant memory. */
+/**
+ * Streams a log (file, stdin, `kubectl logs` output) through the counter in constant memory. Without
+ * `sinceTs` only lines with a marker are decoded; with it every line is (each needs its timestamp).
+ */
 export async function analyzeStream(
   readable: Readable | AsyncIterable<Buffer | string>,
   options: AnalyzeOptions = {},
@@ -153,7 +172,10 @@ export async function analyzeStreamDetailed(
   options: AnalyzeOptions = {},
 ): Promise<StreamAnalysis> {
   const counter = createDecisionCounter(options);
-  await forEachLine(readable as AsyncIterable<Buffer | string>, (line) => counter.push(line));
+  const source = readable as AsyncIterable<Buffer | string>;
+  const push = (line: string): void => counter.push(line);
+  if (options.sinceTs === undefined) counter.pushPlain((await forEachMarkedLine(source, LINE_MARKERS, push)).plain);
+  else await forEachLine(source, push);
   return { counts: counter.result(), loadedProfiles: counter.loadedProfiles() };
 }
 

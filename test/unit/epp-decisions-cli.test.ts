@@ -51,6 +51,16 @@ test('reads stdin when FILE is - or absent, and prints a table', async () => {
   expect(table.stdout).toMatch(new RegExp(`^InferencePoolResourceExhausted +${expected.failures.InferencePoolResourceExhausted}$`, 'm'));
 });
 
+test('a CRLF log with multi-byte text and no final newline gives the exact counts', async () => {
+  const file = join(dir, 'crlf.log');
+  const { lines, expected } = generateEppLog({ ...NOISY, seed: 8 });
+  const extra = ['I1125 café — 日本語 😀 sidecar line', '😀 a Scoring decision in plain text'];
+  writeFileSync(file, [...extra, ...lines].join('\r\n'));
+  const res = await execa(process.execPath, [CLI, 'epp-decisions', file, '--json'], { reject: false });
+  expect(res.exitCode, res.stderr).toBe(0);
+  expect(JSON.parse(res.stdout)).toEqual(asDecisionCounts({ ...expected, skippedLines: expected.skippedLines + extra.length }));
+});
+
 test('--since-ts accepts epoch seconds and ISO dates', async () => {
   const file = join(dir, 'two-runs.log');
   const old = generateEppLog({ ...NOISY, seed: 5, prefix: 'timestamps', startTs: 1732400000 });

@@ -5,6 +5,7 @@ import {
   analyzeStreamDetailed,
   countDecisions,
   createDecisionCounter,
+  LINE_MARKERS,
   parseLoadedProfiles,
   parseScoringBreakdown,
 } from '../../analysis/epp-decisions.ts';
@@ -170,6 +171,46 @@ test('analyzeStream gives the same counts as the in-memory counter across arbitr
   const chunks: string[] = [];
   for (let i = 0; i < text.length; i += 997) chunks.push(text.slice(i, i + 997));
   expect(await analyzeStream(Readable.from(chunks))).toEqual(asDecisionCounts(expected));
+});
+
+test('LINE_MARKERS: push treats a line without any of them as skipped (or blank), so it need not be decoded', () => {
+  const lines = [
+    ...(['none', 'timestamps', 'pod', 'both', 'mixed'] as const).flatMap((prefix) => generateEppLog({ ...NOISY, prefix, bothFailures: 3 }).lines),
+    'I1125 main.go:1] Loaded profile default Filters: [by-label-selector] Scorers: [queue-scorer] Picker: random-picker',
+    'E1125 01:29:04.000000 1 scheduler.go:98] Failed to run scheduler profile default',
+    '{"level":"error","msg":"y","err":"failed to run scheduler profile default: InferencePoolResourceExhausted"}',
+    '\u00a0',
+    '\r',
+  ];
+  let unmarked = 0;
+  for (const line of lines) {
+    if (LINE_MARKERS.some((m) => line.includes(m))) continue;
+    unmarked++;
+    const pushed = createDecisionCounter();
+    pushed.push(line);
+    const plain = createDecisionCounter();
+    if (line.trim() !== '') plain.pushPlain(1);
+    expect({ counts: pushed.result(), profiles: pushed.loadedProfiles() }, line).toEqual({ counts: plain.result(), profiles: plain.loadedProfiles() });
+  }
+  expect(unmarked).toBeGreaterThan(lines.length / 2);
+});
+
+test('analyzeStream on byte chunks of odd sizes, CRLF and a last line without newline: same counts as the in-memory counter', async () => {
+  const { lines, expected } = generateEppLog({ ...NOISY, prefix: 'mixed', seed: 12 });
+  for (const eol of ['\n', '\r\n']) {
+    const bytes = Buffer.from(lines.join(eol));
+    for (const size of [1021, 4096, 65536]) {
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+      expect(await analyzeStream(Readable.from(chunks))).toEqual(asDecisionCounts(expected));
+    }
+  }
+  const detailed = await analyzeStreamDetailed(Readable.from([Buffer.from(lines.join('\r\n'))]));
+  expect(detailed.loadedProfiles).toEqual(parseLoadedProfiles(lines));
+});
+
+test('pushPlain cannot be used with sinceTs (plain lines carry no timestamp)', () => {
+  expect(() => createDecisionCounter({ sinceTs: 1 }).pushPlain(1)).toThrow(/sinceTs/);
 });
 
 test('result() is a snapshot: pushing more lines later does not change an earlier result', () => {

@@ -1,0 +1,137 @@
+import { MAX_LINE_LENGTH } from './line-splitter.ts';
+
+/**
+ * Line splitting that decodes only the lines an analyzer needs: those containing one of a few ASCII markers.
+ *
+ * Why the counts stay exact: UTF-8 decodes every ASCII byte to the same character and never produces ASCII
+ * from other bytes, and `\n` never occurs inside a multi-byte character, so a line's bytes contain an ASCII
+ * marker exactly when its decoded text does, and splitting bytes at `\n` gives the lines `forEachLine` gives.
+ */
+
+export interface MarkedLineCounts {
+  /** Every line, as `forEachLine` counts them. */
+  lines: number;
+  /** Non-blank lines without a marker that were not handed to `onLine`. */
+  plain: number;
+}
+
+/**
+ * Each line of a byte or text stream is exactly one of:
+ *  - handed to `onLine`, decoded and cut exactly as `forEachLine` would: lines containing a marker, lines
+ *    longer than `maxLineLength` bytes, and lines whose first non-whitespace byte is not ASCII (`trim()`
+ *    decides whether they are blank);
+ *  - counted in `plain`: lines of at most `maxLineLength` bytes whose first non-whitespace byte is ASCII
+ *    and that contain no marker, never decoded;
+ *  - dropped: lines of ASCII whitespace only (empty, spaces, tabs, `\r`, `\v`, `\f`), blank to `trim()`.
+ */
+export async function forEachMarkedLine(
+  source: AsyncIterable<Buffer | string>,
+  markers: readonly string[],
+  onLine: (line: string) => void,
+  maxLineLength = MAX_LINE_LENGTH,
+): Promise<MarkedLineCounts> {
+  for (const m of markers) {
+    if (m === '' || !/^[\x00-\x09\x0b-\x7f]+$/.test(m)) throw new Error(`marker must be non-empty ASCII without \\n: ${JSON.stringify(m)}`);
+  }
+  const needles = markers.map((m) => Buffer.from(m, 'latin1'));
+  // The first maxLineLength UTF-16 units of a line come from at most 3 bytes each.
+  const keepBytes = 3 * maxLineLength;
+  const counts: MarkedLineCounts = { lines: 0, plain: 0 };
+  const nextAt = needles.map(() => -1);
+
+  const deliver = (buf: Buffer, start: number, end: number): void => {
+    const text = buf.toString('utf8', start, Math.min(end, start + keepBytes));
+    onLine(text.length > maxLineLength ? text.slice(0, maxLineLength) : text);
+  };
+  const classify = (buf: Buffer, start: number, end: number, marked: boolean): void => {
+    counts.lines++;
+    if (marked || end - start > maxLineLength) return deliver(buf, start, end);
+    for (let i = start; i < end; i++) {
+      const c = buf[i] as number;
+      if (c === 32 || (c >= 9 && c <= 13)) continue;
+      if (c < 128) {
+        counts.plain++;
+        return;
+      }
+      return deliver(buf, start, end);
+    }
+  };
+  /** Start of the first marker at or after `from` in `buf` (buf.length when none), cached per marker. */
+  const nextMarker = (buf: Buffer, from: number): number => {
+    let min = buf.length;
+    for (let i = 0; i < needles.length; i++) {
+      let at = nextAt[i] as number;
+      if (at < from) {
+        at = buf.indexOf(needles[i] as Buffer, from);
+        nextAt[i] = at = at < 0 ? buf.length : at;
+      }
+      if (at < min) min = at;
+    }
+    return min;
+  };
+  const hasMarker = (buf: Buffer): boolean => needles.some((n) => buf.includes(n));
+
+  // A line that spans chunks: its bytes so far (at most keepBytes of them).
+  let carry: Buffer[] = [];
+  let carryBytes = 0;
+  let pending = false;
+  const addCarry = (piece: Buffer): void => {
+    pending = true;
+    if (carryBytes >= keepBytes || piece.length === 0) return;
+    const kept = Buffer.from(piece.subarray(0, keepBytes - carryBytes)); // a copy: sources may reuse chunks
+    carry.push(kept);
+    carryBytes += kept.length;
+  };
+  const finishCarry = (): void => {
+    const line = carry.length === 1 ? (carry[0] as Buffer) : Buffer.concat(carry, carryBytes);
+    carry = [];
+    carryBytes = 0;
+    pending = false;
+    classify(line, 0, line.length, hasMarker(line));
+  };
+
+  // Text chunks are encoded; a surrogate pair split between two chunks is joined first.
+  let highSurrogate = '';
+  const bytesOf = (chunk: Buffer | string): Buffer => {
+    if (typeof chunk !== 'string') {
+      // a plain Uint8Array (web streams) has no Buffer.indexOf(Buffer)
+      if (!Buffer.isBuffer(chunk)) chunk = Buffer.from((chunk as Uint8Array).buffer, (chunk as Uint8Array).byteOffset, (chunk as Uint8Array).byteLength);
+      if (highSurrogate === '') return chunk;
+      const joined = Buffer.concat([Buffer.from(highSurrogate), chunk]);
+      highSurrogate = '';
+      return joined;
+    }
+    let text = highSurrogate + chunk;
+    highSurrogate = '';
+    const last = text.charCodeAt(text.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) {
+      highSurrogate = text.slice(-1);
+      text = text.slice(0, -1);
+    }
+    return Buffer.from(text, 'utf8');
+  };
+
+  const scan = (buf: Buffer): void => {
+    let start = 0;
+    if (pending) {
+      const nl = buf.indexOf(10);
+      if (nl < 0) return addCarry(buf);
+      addCarry(buf.subarray(0, nl));
+      finishCarry();
+      start = nl + 1;
+    }
+    nextAt.fill(-1);
+    let marker = -1;
+    for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
+      if (marker < start) marker = nextMarker(buf, start);
+      classify(buf, start, nl, marker < nl);
+      start = nl + 1;
+    }
+    if (start < buf.length) addCarry(buf.subarray(start));
+  };
+
+  for await (const chunk of source) scan(bytesOf(chunk));
+  if (highSurrogate !== '') scan(Buffer.from(highSurrogate));
+  if (pending) finishCarry();
+  return counts;
+}

@@ -8,12 +8,19 @@
 // GET /health, GET /metrics (decode's, else prefill's), GET /v1/models (decode's).
 //
 // Env: PREFILL_URL, DECODE_URL (http://svc:8000), PREFILL_ZMQ / DECODE_ZMQ (host:port of the KV
-// transfer endpoints, P2P only), PORT (default 8080), HOST (default 0.0.0.0).
+// transfer endpoints, P2P only), PORT (default 8080), HOST (default 0.0.0.0),
+// UPSTREAM_TIMEOUT_MS (default 300000: no headers, or no body bytes, from a backend for this long fails the
+// call), UPSTREAM_MAX_SOCKETS (default 256: connections per backend; more concurrent calls wait for one).
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { urlToHttpOptions } from 'node:url';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const SHUTDOWN_GRACE_MS = 800;
+const CONNECT_TIMEOUT_MS = 10_000;
+// Idle upstream sockets are closed before vLLM's (uvicorn's) 5 s keep-alive timeout, so a call is never
+// written to a socket the server is closing. Node also honours a shorter `Keep-Alive: timeout=` hint.
+const IDLE_SOCKET_MS = 4_000;
 const GENERATE_PATHS = new Set(['/v1/completions', '/v1/chat/completions']);
 
 function trimSlash(url) {
@@ -34,6 +41,17 @@ function requireUrl(name) {
   }
 }
 
+function positiveInt(name, fallback) {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) {
+    console.error(`pd-proxy: ${name} is not a positive integer: ${value}`);
+    process.exit(2);
+  }
+  return n;
+}
+
 const PREFILL_URL = requireUrl('PREFILL_URL');
 const DECODE_URL = requireUrl('DECODE_URL');
 // Without a ZMQ address the id names the Service host alone (seed: ___prefill_addr_vllm-prefill-fs___...).
@@ -41,6 +59,32 @@ const PREFILL_ADDR = process.env.PREFILL_ZMQ || new URL(PREFILL_URL).hostname;
 const DECODE_ADDR = process.env.DECODE_ZMQ || new URL(DECODE_URL).hostname;
 const PORT = Number(process.env.PORT ?? 8080);
 const HOST = process.env.HOST || '0.0.0.0';
+const UPSTREAM_TIMEOUT_MS = positiveInt('UPSTREAM_TIMEOUT_MS', 300_000);
+const UPSTREAM_MAX_SOCKETS = positiveInt('UPSTREAM_MAX_SOCKETS', 256);
+
+const usesHttps = [PREFILL_URL, DECODE_URL].some((u) => u.startsWith('https:'));
+const https = usesHttps ? await import('node:https') : null;
+const agentOptions = { keepAlive: true, maxSockets: UPSTREAM_MAX_SOCKETS, timeout: IDLE_SOCKET_MS, scheduling: 'lifo' };
+const agents = { 'http:': new http.Agent(agentOptions), 'https:': https ? new https.Agent(agentOptions) : null };
+
+/** Request options of a backend base URL, parsed once; `basePath` is prepended to each call's path. */
+function backend(base) {
+  const url = new URL(base);
+  const opts = urlToHttpOptions(url);
+  return {
+    base,
+    request: url.protocol === 'https:' ? https.request : http.request,
+    agent: agents[url.protocol],
+    protocol: opts.protocol,
+    hostname: opts.hostname,
+    port: opts.port,
+    auth: opts.auth,
+    basePath: url.pathname === '/' ? '' : url.pathname,
+  };
+}
+
+const PREFILL = backend(PREFILL_URL);
+const DECODE = backend(DECODE_URL);
 
 function newRequestId() {
   return `___prefill_addr_${PREFILL_ADDR}___decode_addr_${DECODE_ADDR}_${randomUUID().replaceAll('-', '')}`;
@@ -71,22 +115,83 @@ class BackendError extends Error {
   }
 }
 
-/** fetch, turning network failures and non-2xx answers into one BackendError message. */
-async function backendFetch(url, init) {
-  let resp;
-  try {
-    resp = await fetch(url, init);
-  } catch (err) {
-    if (init.signal?.aborted) throw err;
-    const cause = err && typeof err === 'object' && 'cause' in err && err.cause ? err.cause : err;
-    const detail = cause instanceof Error ? cause.message : String(cause);
-    throw new BackendError(`Request failed: ${detail}`);
-  }
-  if (!resp.ok) {
-    const text = await resp.text().catch(() => '');
-    throw new BackendError(`Request failed: ${resp.status} - ${text}`);
-  }
-  return resp;
+function readText(stream) {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (s) => (text += s));
+    stream.on('end', () => resolve(text));
+    stream.on('error', reject);
+  });
+}
+
+/**
+ * One call to a backend over the keep-alive agent. Resolves with the response once a 2xx status is in (its
+ * body not yet read); network failures, timeouts and non-2xx answers reject with a BackendError carrying the
+ * seed's message; an abort of `signal` destroys the call (socket included) and rejects with the AbortError.
+ */
+function callBackend(target, method, path, headers, body, signal) {
+  return new Promise((resolve, reject) => {
+    const req = target.request({
+      protocol: target.protocol,
+      hostname: target.hostname,
+      port: target.port,
+      auth: target.auth,
+      path: target.basePath + path,
+      method,
+      headers,
+      agent: target.agent,
+      signal,
+      timeout: UPSTREAM_TIMEOUT_MS,
+    });
+    let response = null;
+    let connectTimer = null;
+    req.on('socket', (socket) => {
+      if (!socket.connecting) return;
+      connectTimer = setTimeout(() => req.destroy(new BackendError('Request failed: Connect Timeout Error')), CONNECT_TIMEOUT_MS);
+      socket.once('connect', () => clearTimeout(connectTimer));
+    });
+    req.on('close', () => clearTimeout(connectTimer));
+    req.on('timeout', () => {
+      if (response) response.destroy(new BackendError('Request failed: Body Timeout Error'));
+      else req.destroy(new BackendError('Request failed: Headers Timeout Error'));
+    });
+    req.on('error', (err) => {
+      if (err instanceof BackendError || signal.aborted) reject(err);
+      else reject(new BackendError(`Request failed: ${err.message}`));
+    });
+    req.on('response', (res) => {
+      const status = res.statusCode ?? 0;
+      if (status >= 200 && status < 300) {
+        response = res;
+        resolve(res);
+        return;
+      }
+      readText(res).then(
+        (text) => reject(new BackendError(`Request failed: ${status} - ${text}`)),
+        () => reject(new BackendError(`Request failed: ${status} - `)),
+      );
+    });
+    req.end(body);
+  });
+}
+
+/** Reads a response to its end without keeping it, so its socket goes back to the pool. */
+function drain(res) {
+  return new Promise((resolve, reject) => {
+    res.on('end', resolve);
+    res.on('error', reject);
+    res.resume();
+  });
+}
+
+/** Streams a backend response to the client as chunks arrive (backpressure through pipe). */
+function relay(from, res) {
+  return new Promise((resolve, reject) => {
+    from.on('end', resolve);
+    from.on('error', reject);
+    from.pipe(res);
+  });
 }
 
 function readBody(req) {
@@ -107,29 +212,10 @@ function readBody(req) {
   });
 }
 
-function upstreamHeaders(req, requestId) {
-  const headers = { 'content-type': 'application/json', 'x-request-id': requestId };
+function upstreamHeaders(req, requestId, length) {
+  const headers = { 'content-type': 'application/json', 'content-length': length, 'x-request-id': requestId };
   if (req.headers.authorization) headers.authorization = req.headers.authorization;
   return headers;
-}
-
-/** Copy a web stream to the client, respecting backpressure. */
-async function pipeBody(body, res) {
-  if (!body) return;
-  for await (const chunk of body) {
-    if (res.destroyed) return;
-    if (!res.write(chunk)) {
-      await new Promise((resolve) => {
-        const done = () => {
-          res.off('drain', done);
-          res.off('close', done);
-          resolve();
-        };
-        res.on('drain', done);
-        res.on('close', done);
-      });
-    }
-  }
 }
 
 async function handleGenerate(req, res, ctx) {
@@ -152,44 +238,38 @@ async function handleGenerate(req, res, ctx) {
     return;
   }
 
-  const headers = upstreamHeaders(req, ctx.requestId);
   const signal = ctx.abort.signal;
+  const prefillText = JSON.stringify(prefillBody(body));
+  const prefillHeaders = upstreamHeaders(req, ctx.requestId, Buffer.byteLength(prefillText));
+  await drain(await callBackend(PREFILL, 'POST', req.url, prefillHeaders, prefillText, signal));
 
-  const prefill = await backendFetch(PREFILL_URL + req.url, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify(prefillBody(body)),
-    signal,
-  });
-  await prefill.arrayBuffer();
-
-  const decode = await backendFetch(DECODE_URL + req.url, { method: 'POST', headers, body: raw, signal });
-  res.writeHead(200, {
-    'content-type': decode.headers.get('content-type') ?? 'application/json',
-    'x-request-id': ctx.requestId,
-  });
-  res.flushHeaders();
-  await pipeBody(decode.body, res);
-  res.end();
+  const decodeHeaders = upstreamHeaders(req, ctx.requestId, raw.length);
+  const decode = await callBackend(DECODE, 'POST', req.url, decodeHeaders, raw, signal);
+  const headers = { 'content-type': decode.headers['content-type'] ?? 'application/json', 'x-request-id': ctx.requestId };
+  // A sized (non-streamed) answer keeps its length, so headers and body leave in one write; a stream's
+  // headers go out at once, before its first event.
+  const length = decode.headers['content-length'];
+  if (length !== undefined) headers['content-length'] = length;
+  res.writeHead(200, headers);
+  if (length === undefined) res.flushHeaders();
+  await relay(decode, res);
 }
 
-async function handlePassThrough(req, res, ctx, bases) {
+async function handlePassThrough(req, res, ctx, targets) {
   let lastError;
-  for (const base of bases) {
+  const headers = req.headers.authorization ? { authorization: req.headers.authorization } : {};
+  for (const target of targets) {
+    let resp;
     try {
-      const resp = await backendFetch(base + req.url, {
-        method: 'GET',
-        headers: req.headers.authorization ? { authorization: req.headers.authorization } : {},
-        signal: ctx.abort.signal,
-      });
-      res.writeHead(resp.status, { 'content-type': resp.headers.get('content-type') ?? 'text/plain' });
-      await pipeBody(resp.body, res);
-      res.end();
-      return;
+      resp = await callBackend(target, 'GET', req.url, headers, undefined, ctx.abort.signal);
     } catch (err) {
       if (!(err instanceof BackendError)) throw err;
       lastError = err;
+      continue;
     }
+    res.writeHead(resp.statusCode, { 'content-type': resp.headers['content-type'] ?? 'text/plain' });
+    await relay(resp, res);
+    return;
   }
   throw lastError ?? new BackendError('Request failed: no backend');
 }
@@ -200,8 +280,8 @@ async function route(req, res, ctx) {
   if (req.method === 'GET' && path === '/health') {
     return sendJson(res, 200, { status: 'healthy', prefill_url: PREFILL_URL, decode_url: DECODE_URL });
   }
-  if (req.method === 'GET' && path === '/metrics') return handlePassThrough(req, res, ctx, [DECODE_URL, PREFILL_URL]);
-  if (req.method === 'GET' && path === '/v1/models') return handlePassThrough(req, res, ctx, [DECODE_URL]);
+  if (req.method === 'GET' && path === '/metrics') return handlePassThrough(req, res, ctx, [DECODE, PREFILL]);
+  if (req.method === 'GET' && path === '/v1/models') return handlePassThrough(req, res, ctx, [DECODE]);
   return sendJson(res, 404, { error: `Not found: ${req.method} ${path}` });
 }
 

@@ -20,7 +20,13 @@ type Handler = (req: http.IncomingMessage, res: http.ServerResponse, seen: Seen)
 /** A stand-in vLLM server on loopback that records what it receives. */
 async function fakeVllm(handler: Handler) {
   const seen: Seen[] = [];
+  let connections = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
   const server = http.createServer((req, res) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on('close', () => inFlight--);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -36,11 +42,16 @@ async function fakeVllm(handler: Handler) {
       void handler(req, res, s);
     });
   });
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
+    /** TCP connections accepted so far: a keep-alive client opens one and reuses it. */
+    connections: () => connections,
+    /** The most requests this server had open at once. */
+    maxInFlight: () => maxInFlight,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -130,8 +141,8 @@ test.describe('P/D proxy program', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function setup(decodeHandler: Handler, extraEnv: Record<string, string> = {}) {
-    const prefill = await fakeVllm(prefillHandler);
+  async function setup(decodeHandler: Handler, extraEnv: Record<string, string> = {}, onPrefill: Handler = prefillHandler) {
+    const prefill = await fakeVllm(onPrefill);
     cleanups.push(prefill.stop);
     const decode = await fakeVllm(decodeHandler);
     cleanups.push(decode.stop);
@@ -142,8 +153,9 @@ test.describe('P/D proxy program', () => {
 
   test('prefill gets max_tokens 1 and stream false; decode gets the original body; both share the seed-format X-Request-Id', async () => {
     const { prefill, decode, proxy } = await setup((_req, res, seen) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(completionJson(String(seen.headers['x-request-id']), ' world'));
+      const text = completionJson(String(seen.headers['x-request-id']), ' world');
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
     });
     const original = {
       model: 'Qwen/Qwen3-Coder-30B-A3B-Instruct',
@@ -179,6 +191,8 @@ test.describe('P/D proxy program', () => {
     expect(m![2]).toBe('127.0.0.1');
     expect(answer.id).toBe(`cmpl-${id}`);
     expect(resp.headers.get('x-request-id')).toBe(id);
+    // A non-streamed decode answer keeps its length: headers and body go out together.
+    expect(resp.headers.get('content-length')).toBe(String(Buffer.byteLength(completionJson(id, ' world'))));
   });
 
   test('with PREFILL_ZMQ / DECODE_ZMQ the id names the KV transfer addresses (P2P style), fresh per request', async () => {
@@ -222,6 +236,7 @@ test.describe('P/D proxy program', () => {
     });
     expect(resp.status).toBe(200);
     expect(resp.headers.get('content-type')).toBe('text/event-stream');
+    expect(resp.headers.get('content-length')).toBeNull();
     const reader = resp.body!.getReader();
     const decoder = new TextDecoder();
     // The first event arrives while decode is still holding back the second one.
@@ -369,6 +384,159 @@ test.describe('P/D proxy program', () => {
     await resp.arrayBuffer();
     await expect.poll(() => proxy.output(), { timeout: WAIT_MS }).toMatch(/GET \/health 200 \d+ms request_id=___prefill_addr_127\.0\.0\.1___decode_addr_127\.0\.0\.1_[0-9a-f]{32}/);
     expect(await proxy.stop()).toBe(0);
+  });
+
+  test('sequential requests reuse one keep-alive connection to each backend', async () => {
+    const { prefill, decode, proxy } = await setup((_req, res, seen) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(completionJson(String(seen.headers['x-request-id']), ' world'));
+    });
+    for (let i = 0; i < 5; i++) {
+      const resp = await fetch(`${proxy.url}/v1/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'm', prompt: `Hello ${i}`, max_tokens: 5 }),
+      });
+      expect(resp.status).toBe(200);
+      await resp.arrayBuffer();
+    }
+    expect(prefill.seen).toHaveLength(5);
+    expect(decode.seen).toHaveLength(5);
+    expect(prefill.connections()).toBe(1);
+    expect(decode.connections()).toBe(1);
+    // GET pass-through calls share the same pool.
+    const models = await fetch(`${proxy.url}/v1/models`);
+    await models.arrayBuffer();
+    expect(decode.seen).toHaveLength(6);
+    expect(decode.connections()).toBe(1);
+  });
+
+  test('UPSTREAM_MAX_SOCKETS bounds the connections per backend; calls beyond it wait and still succeed', async () => {
+    // Decode holds each answer a little, so unbounded concurrent calls would overlap and open more sockets.
+    const { prefill, decode, proxy } = await setup(
+      (_req, res, seen) => {
+        setTimeout(() => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(completionJson(String(seen.headers['x-request-id']), ' world'));
+        }, 20);
+      },
+      { UPSTREAM_MAX_SOCKETS: '1' },
+    );
+    const statuses = await Promise.all(
+      Array.from({ length: 4 }, async (_, i) => {
+        const resp = await fetch(`${proxy.url}/v1/completions`, {
+          method: 'POST',
+          body: JSON.stringify({ model: 'm', prompt: `Hello ${i}`, max_tokens: 5 }),
+        });
+        await resp.arrayBuffer();
+        return resp.status;
+      }),
+    );
+    expect(statuses).toEqual([200, 200, 200, 200]);
+    expect(decode.seen).toHaveLength(4);
+    expect(decode.maxInFlight()).toBe(1);
+    expect(decode.connections()).toBe(1);
+    expect(prefill.connections()).toBe(1);
+  });
+
+  test('only Authorization of the client headers reaches the backends', async () => {
+    const { prefill, decode, proxy } = await setup(prefillHandler);
+    const resp = await fetch(`${proxy.url}/v1/completions`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer t0k', 'x-custom': 'no', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', prompt: 'Hello' }),
+    });
+    expect(resp.status).toBe(200);
+    await resp.arrayBuffer();
+    for (const s of [prefill.seen[0]!, decode.seen[0]!]) {
+      expect(s.headers.authorization).toBe('Bearer t0k');
+      expect(s.headers['x-custom']).toBeUndefined();
+      expect(s.headers['content-type']).toBe('application/json');
+      expect(Number(s.headers['content-length'])).toBe(Buffer.byteLength(s.body));
+    }
+  });
+
+  test('a decode that sends no headers within UPSTREAM_TIMEOUT_MS becomes a 500 and its call is closed', async () => {
+    const { decode, proxy } = await setup(() => undefined, { UPSTREAM_TIMEOUT_MS: '300' });
+    const resp = await fetch(`${proxy.url}/v1/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'm', prompt: 'Hello' }),
+    });
+    expect(resp.status).toBe(500);
+    expect(await resp.json()).toEqual({ error: 'Request failed: Headers Timeout Error' });
+    await within(decode.seen[0]!.closed, 'decode call to be closed');
+  });
+
+  test('a prefill that never answers becomes a 500 before decode is called', async () => {
+    const { prefill, decode, proxy } = await setup(prefillHandler, { UPSTREAM_TIMEOUT_MS: '300' }, () => undefined);
+    const resp = await fetch(`${proxy.url}/v1/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'm', prompt: 'Hello' }),
+    });
+    expect(resp.status).toBe(500);
+    expect(await resp.json()).toEqual({ error: 'Request failed: Headers Timeout Error' });
+    await within(prefill.seen[0]!.closed, 'prefill call to be closed');
+    expect(decode.seen).toHaveLength(0);
+  });
+
+  test('a decode stream that stalls past UPSTREAM_TIMEOUT_MS is cut, not ended as if complete', async () => {
+    const { decode, proxy } = await setup(
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: {"choices":[{"text":"one"}]}\n\n');
+      },
+      { UPSTREAM_TIMEOUT_MS: '300' },
+    );
+    const resp = await fetch(`${proxy.url}/v1/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'm', prompt: 'Hello', stream: true }),
+    });
+    expect(resp.status).toBe(200);
+    const reader = resp.body!.getReader();
+    const first = await within(reader.read(), 'first SSE chunk');
+    expect(new TextDecoder().decode(first.value)).toBe('data: {"choices":[{"text":"one"}]}\n\n');
+    await expect(within(reader.read(), 'the cut')).rejects.toThrow(/terminated/);
+    await within(decode.seen[0]!.closed, 'decode call to be closed');
+    expect(proxy.output()).toMatch(/backend error request_id=___prefill_addr_\S+: Request failed: Body Timeout Error/);
+  });
+
+  test('a decode that dies mid-stream cuts the client response', async () => {
+    const { proxy } = await setup((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"choices":[{"text":"one"}]}\n\n', () => setTimeout(() => res.socket?.destroy(), 50));
+    });
+    const resp = await fetch(`${proxy.url}/v1/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'm', prompt: 'Hello', stream: true }),
+    });
+    expect(resp.status).toBe(200);
+    const reader = resp.body!.getReader();
+    await within(reader.read(), 'first SSE chunk');
+    await expect(within(reader.read(), 'the cut')).rejects.toThrow(/terminated/);
+  });
+
+  test('a client that disconnects during prefill cancels the prefill call, and decode is never called', async () => {
+    const { prefill, decode, proxy } = await setup(prefillHandler, {}, () => undefined);
+    const req = http.request(`${proxy.url}/v1/completions`, { method: 'POST' });
+    req.on('error', () => undefined);
+    req.end(JSON.stringify({ model: 'm', prompt: 'Hello' }));
+    await expect.poll(() => prefill.seen.length, { timeout: WAIT_MS }).toBe(1);
+    req.destroy();
+    await within(prefill.seen[0]!.closed, 'prefill connection to close after the client left');
+    await expect.poll(() => proxy.output(), { timeout: WAIT_MS }).toMatch(/POST \/v1\/completions aborted \d+ms request_id=___prefill_addr_/);
+    expect(decode.seen).toHaveLength(0);
+    expect(proxy.output()).not.toMatch(/backend error|proxy error/);
+  });
+
+  test('exits 2 with one line when UPSTREAM_TIMEOUT_MS is not a positive integer', async () => {
+    const child = spawn(process.execPath, [PROXY], {
+      env: { PATH: process.env.PATH ?? '', PREFILL_URL: 'http://127.0.0.1:1', DECODE_URL: 'http://127.0.0.1:1', UPSTREAM_TIMEOUT_MS: '5s' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await within(new Promise<number | null>((resolve) => child.on('exit', resolve)), 'proxy exit');
+    expect(code).toBe(2);
+    expect(err.trim()).toBe('pd-proxy: UPSTREAM_TIMEOUT_MS is not a positive integer: 5s');
   });
 
   test('exits 2 with one line when PREFILL_URL is missing', async () => {

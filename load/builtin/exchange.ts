@@ -1,121 +1,135 @@
 import type { Dispatcher } from 'undici';
 import type { ErrorKind, RequestRecord } from '../result.ts';
 import { classifyError, errorLine } from './errors.ts';
-import { BodyCollector, ERROR_BODY_LIMIT, firstSseData, hasSseData, responseIdFrom } from './response.ts';
+import type { InFlight, InFlightEntry } from './inflight.ts';
+import { BodyCollector, ERROR_BODY_LIMIT, firstSseData, hasSseData, leadingJsonId, rawHeader, responseIdFrom } from './response.ts';
 import type { RenderedRequest } from './template.ts';
 
-/** Stops one request in flight; the run keeps a set of these to stop them all. */
-export type Stopper = () => void;
-
 export interface ExchangeOptions {
-  timeoutMs: number;
-  /** Every in-flight request is in here while it runs; calling one records the request as `aborted`. */
-  inFlight: Set<Stopper>;
+  /** The run's requests in flight: every request is in it while it runs, with its timeout. */
+  inFlight: InFlight;
   captureHeaders?: readonly string[];
   basePath: string;
   /**
-   * Called when the timeout fires before the request reached a socket (still connecting or queued): the
-   * request cannot be aborted through its controller yet, so the engine drops that connection.
+   * Called when a request is cut before it reached a socket (still connecting or queued): it cannot be
+   * aborted through undici yet, so the engine drops that connection.
    */
   discardConnection?: () => void;
 }
 
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value;
-}
+/** Bytes of the body decoded to look for the id first; the whole kept head only when that fails. */
+const ID_HEAD_BYTES = 4096;
 
 /**
- * Send one request and turn whatever happens into a record; never rejects. Uses undici's `dispatch()` handler
- * API (below `request()`): no Readable stream and no AbortSignal per request, which is what keeps the
- * engine close to autocannon's throughput while it records every request.
+ * One request: its undici handler (the `dispatch()` handler API in its raw form: no Readable, no AbortSignal,
+ * no parsed header object per request) and its entry in the run's in-flight registry.
  */
+class Exchange implements InFlightEntry {
+  deadline = 0;
+  private readonly startMs = Date.now();
+  private readonly t0 = performance.now();
+  private readonly body = new BodyCollector();
+  private abortRequest: ((err: Error) => void) | undefined;
+  private status: number | undefined;
+  private sse = false;
+  private ttftMs: number | undefined;
+  private headers: Record<string, string> | undefined;
+  private why: ErrorKind | undefined;
+  private settled = false;
+
+  constructor(
+    private readonly index: number,
+    private readonly opts: ExchangeOptions,
+    private readonly resolve: (record: RequestRecord) => void,
+  ) {}
+
+  cut(kind: 'timeout' | 'aborted'): void {
+    if (this.settled || this.why !== undefined) return;
+    this.why = kind;
+    const err = new Error(kind);
+    if (this.abortRequest) this.abortRequest(err);
+    else {
+      // Not on a socket yet: record it now and have the engine drop the connection it waits for.
+      this.onError(err);
+      this.opts.discardConnection?.();
+    }
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortRequest = abort;
+    if (this.why !== undefined) abort(new Error(this.why));
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (statusCode < 200) return true; // 1xx informational
+    this.status = statusCode;
+    this.sse = (rawHeader(rawHeaders, 'content-type') ?? '').includes('text/event-stream');
+    const capture = this.opts.captureHeaders;
+    if (capture && capture.length > 0) {
+      this.headers = {};
+      for (const name of capture) {
+        if (name === 'authorization' || name === 'proxy-authorization') continue;
+        const v = rawHeader(rawHeaders, name);
+        if (v !== undefined) this.headers[name] = v;
+      }
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.body.push(chunk);
+    if (this.ttftMs === undefined && (!this.sse || hasSseData(this.body.text()))) this.ttftMs = performance.now() - this.t0;
+    return true;
+  }
+
+  onComplete(): void {
+    const code = this.status ?? 0;
+    const body = this.body;
+    const record: RequestRecord = { index: this.index, startMs: this.startMs, latencyMs: performance.now() - this.t0, status: code, bytes: body.bytes };
+    if (this.ttftMs !== undefined) record.ttftMs = this.ttftMs;
+    if (body.bytes > 0) {
+      const head = body.text(ID_HEAD_BYTES);
+      const id = this.sse
+        ? responseIdFrom(firstSseData(head) ?? firstSseData(body.text()) ?? '')
+        : (leadingJsonId(head) ?? responseIdFrom(body.text()));
+      if (id !== undefined) record.responseId = id;
+    }
+    if (code < 200 || code >= 300) record.errorBody = body.text(4 * ERROR_BODY_LIMIT).slice(0, ERROR_BODY_LIMIT);
+    if (this.headers) record.headers = this.headers;
+    this.settle(record);
+  }
+
+  onError(err: unknown): void {
+    if (this.settled) return;
+    const why = this.why;
+    const kind = why ?? classifyError(err, false);
+    let message = why === 'timeout' ? `no complete response within ${this.opts.inFlight.timeoutMs} ms` : why === 'aborted' ? 'run stopped' : errorLine(err);
+    if (this.status !== undefined) message = `after status ${this.status}: ${message}`;
+    const record: RequestRecord = { index: this.index, startMs: this.startMs, latencyMs: performance.now() - this.t0, error: kind, errorMessage: message, bytes: this.body.bytes };
+    if (this.ttftMs !== undefined) record.ttftMs = this.ttftMs;
+    this.settle(record);
+  }
+
+  private settle(record: RequestRecord): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.opts.inFlight.delete(this);
+    this.resolve(record);
+  }
+}
+
+/** Send one request and turn whatever happens into a record; never rejects. */
 export function exchange(dispatcher: Dispatcher, req: RenderedRequest, index: number, opts: ExchangeOptions): Promise<RequestRecord> {
   return new Promise<RequestRecord>((resolve) => {
-    const startMs = Date.now();
-    const t0 = performance.now();
-    const body = new BodyCollector();
-    let controller: Dispatcher.DispatchController | undefined;
-    let status: number | undefined;
-    let sse = false;
-    let ttftMs: number | undefined;
-    let headers: Record<string, string> | undefined;
-    let why: ErrorKind | undefined;
-    let settled = false;
-
-    const settle = (record: RequestRecord): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      opts.inFlight.delete(stop);
-      resolve(record);
-    };
-    const fail = (err: unknown): void => {
-      const kind = why ?? classifyError(err, false);
-      let message = why === 'timeout' ? `no complete response within ${opts.timeoutMs} ms` : why === 'aborted' ? 'run stopped' : errorLine(err);
-      if (status !== undefined) message = `after status ${status}: ${message}`;
-      const record: RequestRecord = { index, startMs, latencyMs: performance.now() - t0, error: kind, errorMessage: message, bytes: body.bytes };
-      if (ttftMs !== undefined) record.ttftMs = ttftMs;
-      settle(record);
-    };
-    const cut = (kind: ErrorKind): void => {
-      if (settled) return;
-      why = kind;
-      const err = new Error(kind);
-      if (controller) controller.abort(err);
-      else {
-        // Not on a socket yet: record it now and have the engine drop the connection it waits for.
-        fail(err);
-        opts.discardConnection?.();
-      }
-    };
-    const stop: Stopper = () => cut('aborted');
-    const timer = setTimeout(() => cut('timeout'), opts.timeoutMs);
-    opts.inFlight.add(stop);
-
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(c) {
-        controller = c;
-        if (why !== undefined) c.abort(new Error(why));
-      },
-      onResponseStart(_c, statusCode, responseHeaders) {
-        if (statusCode < 200) return; // 1xx informational
-        status = statusCode;
-        sse = (headerValue(responseHeaders['content-type']) ?? '').includes('text/event-stream');
-        if (opts.captureHeaders && opts.captureHeaders.length > 0) {
-          headers = {};
-          for (const name of opts.captureHeaders) {
-            if (name === 'authorization' || name === 'proxy-authorization') continue;
-            const v = headerValue(responseHeaders[name]);
-            if (v !== undefined) headers[name] = v;
-          }
-        }
-      },
-      onResponseData(_c, chunk) {
-        body.push(chunk);
-        if (ttftMs === undefined && (!sse || hasSseData(body.text()))) ttftMs = performance.now() - t0;
-      },
-      onResponseEnd() {
-        const code = status ?? 0;
-        const record: RequestRecord = { index, startMs, latencyMs: performance.now() - t0, status: code, bytes: body.bytes };
-        if (ttftMs !== undefined) record.ttftMs = ttftMs;
-        const text = body.text();
-        const id = responseIdFrom(sse ? (firstSseData(text) ?? '') : text);
-        if (id !== undefined) record.responseId = id;
-        if (code < 200 || code >= 300) record.errorBody = text.slice(0, ERROR_BODY_LIMIT);
-        if (headers) record.headers = headers;
-        settle(record);
-      },
-      onResponseError(_c, err) {
-        fail(err);
-      },
-    };
+    const x = new Exchange(index, opts, resolve);
+    opts.inFlight.add(x);
     try {
       dispatcher.dispatch(
         { method: req.method as Dispatcher.HttpMethod, path: opts.basePath + req.path, headers: req.headers, body: req.body ?? null },
-        handler,
+        x,
       );
     } catch (err) {
-      fail(err);
+      x.onError(err);
     }
   });
 }

@@ -1,4 +1,4 @@
-/** Pure helpers over response bodies: the OpenAI `id`, the first SSE event. */
+/** Pure helpers over responses: the OpenAI `id`, the first SSE event, raw header lookup, a bounded body head. */
 
 const HEAD_LIMIT = 64 * 1024;
 export const ERROR_BODY_LIMIT = 512;
@@ -21,8 +21,24 @@ export function hasSseData(text: string): boolean {
   return text.startsWith('data:') || text.includes('\ndata:');
 }
 
+const LEADING_ID = '{"id":"';
+
+/**
+ * The id of a compact JSON object whose first key is `id` (`{"id":"cmpl-...",`: how vLLM and OpenAI write
+ * their responses), read without parsing the rest; undefined for anything else (spaces, escapes, no end quote).
+ */
+export function leadingJsonId(text: string): string | undefined {
+  if (!text.startsWith(LEADING_ID)) return undefined;
+  const end = text.indexOf('"', LEADING_ID.length);
+  if (end < 0) return undefined;
+  const id = text.slice(LEADING_ID.length, end);
+  return id.includes('\\') ? undefined : id;
+}
+
 /** The `id` of an OpenAI JSON object; tolerant of truncated bodies (falls back to a pattern on the head). */
 export function responseIdFrom(json: string): string | undefined {
+  const leading = leadingJsonId(json);
+  if (leading !== undefined) return leading;
   try {
     const parsed: unknown = JSON.parse(json);
     if (parsed !== null && typeof parsed === 'object' && typeof (parsed as { id?: unknown }).id === 'string') {
@@ -35,20 +51,44 @@ export function responseIdFrom(json: string): string | undefined {
   }
 }
 
-/** Collects what the record needs from a body without keeping more than a bounded head. */
+/**
+ * A response header from undici's raw list (name, value, name, value...), by lower-case name; repeated
+ * headers joined with `, `. Names are compared only when their length matches, so a miss costs little.
+ */
+export function rawHeader(raw: readonly (Buffer | string)[], name: string): string | undefined {
+  let out: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i] as Buffer | string;
+    if (key.length !== name.length) continue;
+    if ((typeof key === 'string' ? key : key.toString('latin1')).toLowerCase() !== name) continue;
+    const value = String(raw[i + 1]);
+    out = out === undefined ? value : `${out}, ${value}`;
+  }
+  return out;
+}
+
+/**
+ * Collects what the record needs from a body: its size, and its first bytes (at most `limit`, kept as the
+ * chunks that arrived and decoded only when asked for).
+ */
 export class BodyCollector {
   bytes = 0;
-  private head = '';
-  private readonly decoder = new TextDecoder();
+  private chunks: Buffer[] = [];
+  private kept = 0;
 
   constructor(private readonly limit = HEAD_LIMIT) {}
 
-  push(chunk: Uint8Array): void {
+  push(chunk: Buffer): void {
     this.bytes += chunk.byteLength;
-    if (this.head.length < this.limit) this.head += this.decoder.decode(chunk, { stream: true });
+    if (this.kept >= this.limit) return;
+    this.chunks.push(chunk);
+    this.kept += chunk.byteLength;
   }
 
-  text(): string {
-    return this.head;
+  /** The head as text, at most `maxBytes` of it (a character cut at the end decodes as U+FFFD). */
+  text(maxBytes = this.limit): string {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    const head = this.chunks[0];
+    return head === undefined ? '' : head.toString('utf8', 0, Math.min(maxBytes, this.limit, head.byteLength));
   }
 }

@@ -39,10 +39,18 @@ export function compileTemplate(template: RequestTemplate, opts: { stream?: bool
   const path = split(template.path);
   const body = bodyText === undefined ? undefined : split(bodyText);
   const headerParts = Object.entries(headers).map(([k, v]) => [k, split(v)] as const);
+  // Headers without `{{i}}` are the same for every request: one object, shared, so frozen.
+  let fixedHeaders: Record<string, string> | undefined;
+  if (headerParts.every(([, v]) => v.length === 1)) {
+    fixedHeaders = Object.freeze(Object.fromEntries(headerParts.map(([k, v]) => [k, render(v, 0)]))) as Record<string, string>;
+  }
   const method = template.method.toUpperCase();
   return (i) => {
-    const h: Record<string, string> = {};
-    for (const [k, v] of headerParts) h[k] = render(v, i);
+    let h = fixedHeaders;
+    if (h === undefined) {
+      h = {};
+      for (const [k, v] of headerParts) h[k] = render(v, i);
+    }
     const out: RenderedRequest = { method, path: render(path, i), headers: h };
     if (body) out.body = render(body, i);
     return out;

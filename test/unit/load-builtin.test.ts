@@ -1,5 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { runLoad } from '../../load/builtin/engine.ts';
+import { InFlight, type InFlightEntry } from '../../load/builtin/inflight.ts';
+import { BodyCollector, leadingJsonId, rawHeader, responseIdFrom } from '../../load/builtin/response.ts';
 import type { LoadPlan } from '../../load/plan.ts';
 import type { LoadProgress } from '../../load/progress.ts';
 import { closedPort, startObservingServer, type ObservingServer } from './load-helpers.ts';
@@ -233,4 +235,106 @@ test('10,000 requests at concurrency 200: every one accounted for, no socket lef
   expect(server.received).toHaveLength(10_000);
   expect(server.maxInFlight).toBeLessThanOrEqual(200);
   await expect.poll(() => server.connections, { timeout: 5000 }).toBe(0);
+});
+
+test('keep-alive: N requests at concurrency C open exactly C connections, and never more than C in flight', async () => {
+  const result = await runLoad(
+    { requests: 300, concurrency: 10, timeoutMs: 5000, request: post('/slow?ms=2', { model: 'm' }) },
+    { baseUrl: server.url },
+  );
+  expect(result.summary.byStatus).toEqual({ '200': 300 });
+  expect(server.connectionsOpened).toBe(10);
+  expect(server.maxInFlight).toBeLessThanOrEqual(10);
+  await expect.poll(() => server.connections, { timeout: 5000 }).toBe(0);
+});
+
+test('per-request timeouts on one timer: in a mixed run only the slow requests time out, each once', async () => {
+  const result = await runLoad(
+    {
+      requests: 24,
+      concurrency: 4,
+      timeoutMs: 300,
+      request: post('/ok'),
+      variants: [{ name: 'fast', path: '/slow?ms=5' }, { name: 'slow', path: '/slow?ms=5000' }],
+    },
+    { baseUrl: server.url },
+  );
+  expect(result.records).toHaveLength(24);
+  const byVariant = (v: string) => result.records.filter((r) => r.tags?.variant === v);
+  expect(byVariant('fast').map((r) => r.status)).toEqual(Array(12).fill(200));
+  expect(byVariant('slow').map((r) => r.error)).toEqual(Array(12).fill('timeout'));
+  expect(byVariant('slow')[0]?.errorMessage).toBe('no complete response within 300 ms');
+  // A timed-out request's connection is dropped (its response would still come): one new connection each.
+  expect(server.connectionsOpened).toBeGreaterThanOrEqual(12);
+  await expect.poll(() => server.connections, { timeout: 5000 }).toBe(0);
+});
+
+test('response ids: read from the head of a large id-first body; a top-level id after a nested one still found', async () => {
+  const big = await runLoad({ requests: 2, concurrency: 2, timeoutMs: 5000, request: post('/big?kb=300') }, { baseUrl: server.url });
+  for (const r of big.records) {
+    expect(r.status).toBe(200);
+    expect(r.responseId).toBe('cmpl-big');
+    expect(r.bytes).toBeGreaterThan(300 * 1024);
+  }
+  const late = await runLoad({ requests: 1, timeoutMs: 5000, request: post('/late-id') }, { baseUrl: server.url });
+  expect(late.records[0]?.responseId).toBe('cmpl-late');
+});
+
+test('in-flight registry: the oldest request expires first, finished ones never, stopAll cuts the rest', async () => {
+  const cuts: string[] = [];
+  const entry = (name: string): InFlightEntry => ({ deadline: 0, cut: (kind) => cuts.push(`${name}:${kind}`) });
+  const registry = new InFlight(30);
+  const [a, b, c] = [entry('a'), entry('b'), entry('c')];
+  registry.add(a);
+  registry.add(b);
+  registry.delete(a);
+  expect(b.deadline).toBeGreaterThanOrEqual(a.deadline);
+  await expect.poll(() => cuts, { timeout: 5000 }).toEqual(['b:timeout']);
+  expect(registry.size).toBe(0);
+  registry.add(c);
+  registry.stopAll();
+  expect(cuts).toEqual(['b:timeout', 'c:aborted']);
+  expect(registry.size).toBe(0);
+  registry.close();
+});
+
+test('in-flight registry: entries expire in start order against the clock it is given', async () => {
+  let now = 0;
+  const cuts: string[] = [];
+  const registry = new InFlight(100, () => now);
+  const entries = ['a', 'b', 'c'].map((name, k) => {
+    now = k * 10;
+    const e: InFlightEntry = { deadline: 0, cut: (kind) => cuts.push(`${name}:${kind}`) };
+    registry.add(e);
+    return e;
+  });
+  expect(entries.map((e) => e.deadline)).toEqual([100, 110, 120]);
+  now = 115; // a and b are past their deadlines when the timer fires, c is not
+  await expect.poll(() => cuts, { timeout: 5000 }).toEqual(['a:timeout', 'b:timeout']);
+  now = 120;
+  await expect.poll(() => cuts, { timeout: 5000 }).toEqual(['a:timeout', 'b:timeout', 'c:timeout']);
+  registry.close();
+});
+
+test('response helpers: raw header lookup, the id-first shortcut and its fallbacks, the bounded body head', () => {
+  const raw = [Buffer.from('Content-Type'), Buffer.from('text/event-stream'), Buffer.from('X-A'), Buffer.from('1'), Buffer.from('x-a'), Buffer.from('2')];
+  expect(rawHeader(raw, 'content-type')).toBe('text/event-stream');
+  expect(rawHeader(raw, 'x-a')).toBe('1, 2');
+  expect(rawHeader(raw, 'x-b')).toBeUndefined();
+
+  expect(leadingJsonId('{"id":"cmpl-1","object":"x"}')).toBe('cmpl-1');
+  expect(leadingJsonId('{"id":"a\\"b","object":"x"}')).toBeUndefined(); // escaped quote: left to JSON.parse
+  expect(responseIdFrom('{"id":"a\\"b","object":"x"}')).toBe('a"b');
+  expect(leadingJsonId('{ "id": "cmpl-1" }')).toBeUndefined();
+  expect(responseIdFrom('{ "id": "cmpl-1" }')).toBe('cmpl-1');
+  expect(responseIdFrom('{"choices":[{"id":"inner"}],"id":"outer"}')).toBe('outer');
+
+  const euro = Buffer.from('{"id":"€"}');
+  const body = new BodyCollector(euro.byteLength);
+  body.push(euro.subarray(0, 8)); // splits the 3-byte €
+  body.push(euro.subarray(8));
+  body.push(Buffer.alloc(100, 0x20)); // past the head limit: counted, not kept
+  expect(body.text()).toBe('{"id":"€"}');
+  expect(body.text(3)).toBe('{"i');
+  expect(body.bytes).toBe(euro.byteLength + 100);
 });

@@ -10,6 +10,8 @@ export interface ObservingServer {
   maxInFlight: number;
   /** Open TCP connections right now. */
   connections: number;
+  /** TCP connections accepted since the server started. */
+  connectionsOpened: number;
   close(): Promise<void>;
 }
 
@@ -17,11 +19,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /**
  * Routes: `/slow?ms=N` answers after N ms; `/sse` streams three chunks; `/status/N` answers N with an EPP-like
- * body; `/reset` destroys the socket; anything else answers an OpenAI-like JSON with an id.
+ * body; `/reset` destroys the socket; `/big?kb=N` answers an id-first JSON of N KiB; `/late-id` a JSON whose
+ * top-level id comes after a nested one; anything else answers an OpenAI-like JSON with an id.
  */
 export async function startObservingServer(): Promise<ObservingServer> {
   const sockets = new Set<import('node:net').Socket>();
-  const state = { received: [] as ObservingServer['received'], inFlight: 0, maxInFlight: 0 };
+  const state = { received: [] as ObservingServer['received'], inFlight: 0, maxInFlight: 0, connectionsOpened: 0 };
   const server = http.createServer(async (req, res) => {
     state.inFlight++;
     state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
@@ -45,6 +48,17 @@ export async function startObservingServer(): Promise<ObservingServer> {
         res.end('inference gateway: InferencePoolResourceExhausted - failed to find target pod: no pods available for the given request');
         return;
       }
+      if (url.pathname === '/big') {
+        const kb = Number(url.searchParams.get('kb') ?? '100');
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: 'cmpl-big', object: 'chat.completion', pad: 'x'.repeat(kb * 1024) }));
+        return;
+      }
+      if (url.pathname === '/late-id') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ object: 'chat.completion', choices: [{ id: 'inner' }], id: 'cmpl-late' }));
+        return;
+      }
       if (url.pathname === '/sse') {
         res.writeHead(200, { 'content-type': 'text/event-stream', 'x-served-by': 'vllm-decode-p2p' });
         res.write(': keep-alive comment\n\n');
@@ -64,6 +78,7 @@ export async function startObservingServer(): Promise<ObservingServer> {
   });
   server.keepAliveTimeout = 30_000;
   server.on('connection', (s) => {
+    state.connectionsOpened++;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -75,6 +90,7 @@ export async function startObservingServer(): Promise<ObservingServer> {
     get inFlight() { return state.inFlight; },
     get maxInFlight() { return state.maxInFlight; },
     get connections() { return sockets.size; },
+    get connectionsOpened() { return state.connectionsOpened; },
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

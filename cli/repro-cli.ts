@@ -4,15 +4,14 @@
  * PD_HARNESS_REPRO_OUT, and prints where the summary and bundles are. Exit code: Playwright's (0 = the campaign
  * ran, whatever it found).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { campaignName, cellsToRun } from '../chaos/repro/campaign.ts';
 import type { CampaignSummary } from '../chaos/repro/summary.ts';
 import { loadSuite, SuiteValidationError, type LoadedSuite } from '../suites/loader.ts';
 import { UserError } from './errors.ts';
+import { runPlaywright } from './playwright-child.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -50,22 +49,6 @@ export function reproEnv(suiteFile: string, opts: { cell?: string; seed?: number
     ...(opts.cell ? { PD_HARNESS_REPRO_CELL: opts.cell } : {}),
     ...(opts.seed !== undefined ? { PD_HARNESS_REPRO_SEED: String(opts.seed) } : {}),
   };
-}
-
-function runPlaywright(args: string[], env: Record<string, string>): Promise<number> {
-  const cli = createRequire(import.meta.url).resolve('@playwright/test/cli');
-  return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [cli, 'test', ...args], { stdio: 'inherit', env: { ...process.env, ...env } });
-    const forward = (sig: NodeJS.Signals) => child.kill(sig);
-    process.on('SIGINT', forward);
-    process.on('SIGTERM', forward);
-    child.once('error', fail);
-    child.once('exit', (code, signal) => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
-      ok(code ?? (signal ? 128 + 15 : 1));
-    });
-  });
 }
 
 export async function runReproCommand(suiteFile: string, opts: ReproCliOptions): Promise<number> {

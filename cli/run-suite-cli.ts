@@ -4,9 +4,7 @@
  * PD_HARNESS_SUITE / PD_HARNESS_KUBECONFIG / PD_HARNESS_GATEWAY / PD_HARNESS_ENGINE. Ctrl-C and SIGTERM are
  * passed to Playwright as SIGINT, so its fixtures' teardown restores what the run changed.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Cluster } from '../cluster/driver.ts';
@@ -14,6 +12,7 @@ import { loadSuite, SuiteValidationError, type LoadedSuite } from '../suites/loa
 import type { Suite } from '../suites/schema.ts';
 import type { RunOptions } from './commands/run.ts';
 import { UserError } from './errors.ts';
+import { runPlaywright } from './playwright-child.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const JOURNAL_DIR = resolve(ROOT, '.pd-harness/journals');
@@ -73,7 +72,7 @@ export async function runSuiteCommand(suiteFile: string, opts: RunOptions): Prom
   const project = projectFor(loaded.suite);
   process.stderr.write(`pd-harness: running suite ${loaded.suite.metadata.name} (project ${project}, target ${target.kind})\n`);
   const output = opts.output ? ['--output', resolve(opts.output)] : [];
-  return runPlaywright(['--project', project, '--workers', '1', ...output], runEnv(suiteFile, opts, target));
+  return runPlaywright(['--project', project, '--workers', '1', ...output], runEnv(suiteFile, opts, target), ROOT);
 }
 
 async function connectForDryRun(target: ReturnType<typeof resolveTarget>): Promise<{ cluster?: Cluster; where: string; twin: boolean }> {
@@ -129,19 +128,3 @@ async function dryRun(loaded: LoadedSuite, target: ReturnType<typeof resolveTarg
   return 0;
 }
 
-function runPlaywright(args: string[], env: Record<string, string>): Promise<number> {
-  const cli = createRequire(import.meta.url).resolve('@playwright/test/cli');
-  return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [cli, 'test', ...args], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...env } });
-    // Playwright tears its fixtures down (undoing the run's changes) on SIGINT; SIGTERM would skip that
-    const forward = () => child.kill('SIGINT');
-    process.on('SIGINT', forward);
-    process.on('SIGTERM', forward);
-    child.once('error', fail);
-    child.once('exit', (code, signal) => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
-      ok(code ?? (signal ? 130 : 1));
-    });
-  });
-}

@@ -70,6 +70,11 @@ async function resourceVersions(): Promise<Record<string, string>> {
   return out;
 }
 
+/** A ConfigMap in llm-d-vllm, or undefined when it is not there. */
+function cm(name: string) {
+  return cluster.tryRead<{ data?: Record<string, string> } & Record<string, unknown>>({ apiVersion: 'v1', kind: 'ConfigMap', name, namespace: 'llm-d-vllm' });
+}
+
 async function podUid(name: string): Promise<string | undefined> {
   return (await cluster.listPods('llm-d-vllm', undefined, `metadata.name=${name}`))[0]?.metadata?.uid;
 }
@@ -179,7 +184,6 @@ test('SIGKILL of a run: the next run finds its journal and puts back the patch a
     });
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
-    const cm = (name: string) => cluster.tryRead<{ data?: Record<string, string> } & Record<string, unknown>>({ apiVersion: 'v1', kind: 'ConfigMap', name, namespace: ns });
     expect((await cm('chaos-journal-patched'))?.data?.mode).toBe('changed');
     expect(await cm('chaos-journal-created')).toBeTruthy();
     expect(fs.readdirSync(journalDir).filter((f) => f.endsWith('.journal.json'))).toHaveLength(1);
@@ -209,7 +213,6 @@ test('Ctrl-C of pd-harness run during the load: the created object is deleted an
   const ns = 'llm-d-vllm';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-sigint-'));
   const setup = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
-  const cm = (name: string) => cluster.tryRead<{ data?: Record<string, string> } & Record<string, unknown>>({ apiVersion: 'v1', kind: 'ConfigMap', name, namespace: ns });
   await setup.apply([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sigint-patched', namespace: ns }, data: { mode: 'original' } }]);
   fs.writeFileSync(path.join(dir, 'created.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: sigint-created, namespace: ${ns} }\ndata: { by: sigint-test }\n`);
   fs.writeFileSync(

@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { UserError } from './errors.ts';
@@ -18,7 +18,8 @@ async function buildProgram(): Promise<Command> {
     .showHelpAfterError()
     .exitOverride();
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+  const ext = extname(fileURLToPath(import.meta.url)); // .ts from the sources, .js from dist/
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(ext) && !f.endsWith('.d.ts')).sort()) {
     const mod = (await import(pathToFileURL(join(dir, file)).href)) as CommandModule;
     mod.register(program);
   }

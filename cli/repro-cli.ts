@@ -5,15 +5,15 @@
  * ran, whatever it found).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, resolve } from 'node:path';
+import { packageRoot } from '../common/build.mjs';
 import { campaignName, cellsToRun } from '../chaos/repro/campaign.ts';
 import type { CampaignSummary } from '../chaos/repro/summary.ts';
 import { loadSuite, SuiteValidationError, type LoadedSuite } from '../suites/loader.ts';
 import { UserError } from './errors.ts';
 import { runPlaywright } from './playwright-child.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = packageRoot(import.meta.url);
 
 export interface ReproCliOptions {
   cell?: string;

@@ -5,8 +5,8 @@
  * passed to Playwright as SIGINT, so its fixtures' teardown restores what the run changed.
  */
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { packageRoot } from '../common/build.mjs';
 import type { Cluster } from '../cluster/driver.ts';
 import { loadSuite, SuiteValidationError, type LoadedSuite } from '../suites/loader.ts';
 import type { Suite } from '../suites/schema.ts';
@@ -14,7 +14,7 @@ import type { RunOptions } from './commands/run.ts';
 import { UserError } from './errors.ts';
 import { runPlaywright } from './playwright-child.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = packageRoot(import.meta.url);
 export const JOURNAL_DIR = resolve(ROOT, '.pd-harness/journals');
 
 export function loadSuiteOrExplain(file: string): LoadedSuite {

@@ -1,10 +1,11 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../common/build.mjs';
 import { deployManifests } from '../cluster/deploy.ts';
 import { Cluster } from '../cluster/driver.ts';
 import { waitCondition, waitRollout } from '../cluster/observe.ts';
 import { waitFor } from '../cluster/waits.ts';
 
-const root = (p: string) => fileURLToPath(new URL(`../${p}`, import.meta.url));
+const root = (p: string) => join(packageRoot(import.meta.url), p);
 
 /** The seed README's topology, profile proxy-performance: what `twin up --topology seed` brings up. */
 export const SEED_MANIFESTS = [

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../common/build.mjs';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { textTable } from '../reporters/attach.ts';
 import { readTwinState, startTwin, stateFile, type TwinState } from '../twin/launcher.ts';
@@ -10,7 +10,7 @@ import type { UpOptions } from './commands/twin.ts';
 import { UserError } from './errors.ts';
 import { applySeedTopology } from './seed-topology.ts';
 
-const BIN = fileURLToPath(new URL('../bin/pd-harness.js', import.meta.url));
+const BIN = join(packageRoot(import.meta.url), 'bin', 'pd-harness.js');
 
 export async function twinUp(opts: UpOptions): Promise<void> {
   const stateDir = resolve(opts.stateDir);

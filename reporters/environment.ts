@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from '../common/build.mjs';
 import { redact } from './redact.ts';
 
 /**
@@ -19,7 +21,7 @@ export function defaultResultsDir(): string {
   return resolve(process.env.ALLURE_RESULTS_DIR ?? 'allure-results');
 }
 
-const ROOT = new URL('../', import.meta.url);
+const ROOT = pathToFileURL(`${packageRoot(import.meta.url)}/`);
 
 export function harnessVersion(): string {
   try {

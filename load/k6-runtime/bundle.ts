@@ -1,8 +1,9 @@
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../common/build.mjs';
 import { build, type Plugin } from 'esbuild';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
+// The shims and the VU are bundled from the sources by esbuild, also when this module runs from dist/.
+const HERE = path.join(packageRoot(import.meta.url), 'load', 'k6-runtime');
 const SHIMS: Record<string, string> = {
   k6: path.join(HERE, 'shims/k6.ts'),
   'k6/http': path.join(HERE, 'shims/http.ts'),

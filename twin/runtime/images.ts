@@ -1,17 +1,17 @@
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot, runnableModule } from '../../common/build.mjs';
 
 /** How the twin runs a container image: a Node program with arguments, or a pull failure. */
 export type ImageResolution =
   | { ok: true; program: string; args: string[]; kind: 'pause' | 'vllm' | 'epp' | 'node' }
   | { ok: false; reason: 'ErrImagePull'; message: string };
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const twinDir = path.resolve(here, '..');
+const root = packageRoot(import.meta.url);
 
-export const PAUSE_PROGRAM = path.join(here, 'programs', 'pause.mjs');
-export const VLLM_PROGRAM = path.join(twinDir, 'sims', 'vllm', 'main.ts');
-export const EPP_PROGRAM = path.join(twinDir, 'sims', 'epp', 'main.ts');
+// Pod programs run compiled (dist/, built by `npm ci`) when the build is fresh, else from the sources under tsx.
+export const PAUSE_PROGRAM = path.join(root, 'twin', 'runtime', 'programs', 'pause.mjs');
+export const VLLM_PROGRAM = runnableModule('twin/sims/vllm/main.ts', root);
+export const EPP_PROGRAM = runnableModule('twin/sims/epp/main.ts', root);
 
 export const SUPPORTED_IMAGES = [
   'registry.k8s.io/pause*',

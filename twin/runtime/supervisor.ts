@@ -2,14 +2,14 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../common/build.mjs';
 import { CriLogWriter } from './cri-log.ts';
 import { nodeArgvFor, resolveImage } from './images.ts';
 import { rewriteMountedArgs, rewriteMountedPath } from './mounts.ts';
 import { recordPid, removePid } from './pidfiles.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const PRELOAD_URL = pathToFileURL(path.join(here, 'preload.mjs')).href;
+// The preload is plain JavaScript: always the source file, also when this module runs from dist/.
+export const PRELOAD_URL = pathToFileURL(path.join(packageRoot(import.meta.url), 'twin', 'runtime', 'preload.mjs')).href;
 // Resolved from this file, so a pod whose working directory is elsewhere still finds tsx.
 export const TSX_URL = import.meta.resolve('tsx');
 

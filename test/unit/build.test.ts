@@ -1,0 +1,65 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, expect } from '@playwright/test';
+
+/**
+ * The compiled-JavaScript build (common/build.mjs) and the bin that runs it, on a small package made in a
+ * temp folder: the real bin and build script, a two-module CLI. The bin must never run stale output.
+ */
+const REPO = join(import.meta.dirname, '..', '..');
+
+function makePackage(): string {
+  const root = mkdtempSync(join(tmpdir(), 'pdh-build-'));
+  writeFileSync(join(root, 'package.json'), JSON.stringify({ type: 'module' }));
+  cpSync(join(REPO, 'bin', 'pd-harness.js'), join(root, 'bin', 'pd-harness.js'));
+  cpSync(join(REPO, 'common', 'build.mjs'), join(root, 'common', 'build.mjs'));
+  mkdirSync(join(root, 'cli'));
+  mkdirSync(join(root, 'twin'));
+  writeFileSync(join(root, 'twin', 'plain.mjs'), 'export const plain = "from-source-mjs";\n');
+  writeFileSync(join(root, 'cli', 'words.ts'), 'export const word: string = "first";\n');
+  writeFileSync(
+    join(root, 'cli', 'main.ts'),
+    'import { word } from "./words.ts";\nimport { plain } from "../twin/plain.mjs";\nconst ext: string = import.meta.url.slice(-3);\nconsole.log(`${word} ${plain} ${ext}`);\n',
+  );
+  // node_modules for esbuild: the repo's own.
+  execFileSync('ln', ['-s', join(REPO, 'node_modules'), join(root, 'node_modules')]);
+  return root;
+}
+
+function runBin(root: string) {
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'pd-harness.js')], { encoding: 'utf8' });
+  return { out: r.stdout.trim(), err: r.stderr.trim(), code: r.status };
+}
+
+test('the bin compiles missing output once, runs compiled JavaScript, and rebuilds after an edit', () => {
+  const root = makePackage();
+  const first = runBin(root);
+  expect(first.code).toBe(0);
+  expect(first.err).toBe('pd-harness: the sources changed since the last build (or there is none): compiling into dist/ first');
+  expect(first.out).toBe('first from-source-mjs .js'); // compiled main.js; the .mjs is imported from the sources
+
+  const second = runBin(root);
+  expect(second).toEqual({ out: 'first from-source-mjs .js', err: '', code: 0 });
+
+  writeFileSync(join(root, 'cli', 'words.ts'), 'export const word: string = "second";\n');
+  const third = runBin(root);
+  expect(third.err).toContain('compiling into dist/ first');
+  expect(third.out).toBe('second from-source-mjs .js');
+});
+
+test('a touched source makes the build stale; runnableModule then names the source, never the old output', async () => {
+  const root = makePackage();
+  const probe = (code: string) =>
+    execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(root, 'common', 'build.mjs'))}); ${code}`], { encoding: 'utf8' }).trim();
+  expect(probe(`await m.build(); console.log(m.runnableModule('cli/main.ts'))`)).toMatch(/dist\/[0-9a-f]{16}\/cli\/main\.js$/);
+  const fp = probe('console.log(m.fingerprint())');
+  expect(existsSync(join(root, 'dist', fp, '.complete'))).toBe(true);
+  expect(readFileSync(join(root, 'dist', fp, 'cli', 'main.js'), 'utf8')).toContain('./words.js');
+
+  const later = new Date(Date.now() + 5_000);
+  utimesSync(join(root, 'cli', 'words.ts'), later, later);
+  expect(probe('console.log(m.fingerprint())')).not.toBe(fp);
+  expect(probe(`console.log(m.runnableModule('cli/main.ts'))`)).toBe(join(root, 'cli', 'main.ts'));
+});

@@ -1,0 +1,29 @@
+// ESLint: the architecture's import boundaries (docs/architecture.md, "Layers") as a rule, plus a few
+// checks that catch real mistakes. Formatting is Prettier's job (.prettierrc.json), not ESLint's.
+import tseslint from 'typescript-eslint';
+import boundaries from './scripts/eslint-boundaries.js';
+
+export default tseslint.config(
+  {
+    ignores: ['node_modules/**', 'dist/**', '.pd-harness/**', 'allure-results/**', 'allure-report/**', 'test-results/**', 'reports/**', 'k6/**', 'test/fixtures/**'],
+  },
+  {
+    files: ['**/*.ts', '**/*.mjs', '**/*.js'],
+    languageOptions: { parser: tseslint.parser, ecmaVersion: 2022, sourceType: 'module' },
+    plugins: { '@typescript-eslint': tseslint.plugin, boundaries },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      'boundaries/layers': 'error',
+      'no-var': 'error',
+      'prefer-const': 'error',
+      'no-debugger': 'error',
+      'no-dupe-keys': 'error',
+      'no-self-compare': 'error',
+      'no-unreachable': 'error',
+      'no-unsafe-finally': 'error',
+      'no-cond-assign': ['error', 'except-parens'],
+      'no-fallthrough': 'error',
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+    },
+  },
+);

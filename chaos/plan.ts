@@ -5,7 +5,7 @@ import type { Fault, Suite } from '../suites/schema.ts';
 import { formatDuration } from '../suites/durations.ts';
 import type { GuardSubject } from './guard.ts';
 import { deploymentSelector, livePods } from './pods.ts';
-import { seedFromText } from './random.ts';
+import { seedFromText } from '../k8s-rules/prng.ts';
 import { describeTrigger, triggerOf } from './schedule.ts';
 import { choosePods, describeMode } from './select.ts';
 import type { FaultKind, PodInfo, Trigger } from './types.ts';

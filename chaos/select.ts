@@ -1,5 +1,5 @@
 import type { PodKillMode } from '../suites/schema.ts';
-import { seededRandom } from './random.ts';
+import { seededRandom } from '../k8s-rules/prng.ts';
 
 /** How many of `n` matching pods a podKill mode acts on (Chaos Mesh semantics; fixedPercent rounds up). */
 export function countForMode(mode: PodKillMode, n: number): number {

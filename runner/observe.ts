@@ -4,7 +4,7 @@ import { deploymentLogs } from '../cluster/observe.ts';
 import type { Observations } from '../criteria/observations.ts';
 import type { LoadResult } from '../load/result.ts';
 import type { Suite } from '../suites/schema.ts';
-import { routesCarrying } from './route-match.ts';
+import { routesCarrying, type HTTPRouteLike } from '../k8s-rules/httproute.ts';
 import { EPP } from './topology.ts';
 
 export interface ObserveOptions {
@@ -48,7 +48,7 @@ function routesOfLoad(routes: unknown[], suite: Suite): unknown[] {
   const requests = load.variants?.length
     ? load.variants.map((v) => ({ ...base, path: v.path ?? base.path, headers: { ...base.headers, ...(v.headers ?? {}) } }))
     : [base];
-  return routesCarrying(routes, requests);
+  return routesCarrying(routes as HTTPRouteLike[], requests);
 }
 
 async function listOrEmpty(cluster: Cluster, apiVersion: string, kind: string, ns: string): Promise<unknown[]> {

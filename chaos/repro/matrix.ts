@@ -3,7 +3,7 @@
  * expanded into cells with stable ids (`p2p-c4-p1500-t300ms`), a per-cell seed, and the load plan each cell
  * sends through the gateway. Pure.
  */
-import { seededRandom, seedFromText } from '../random.ts';
+import { seededRandom, seedFromText } from '../../k8s-rules/prng.ts';
 import type { LoadPlan } from '../../load/plan.ts';
 import type { Connector, ReproMatrix } from '../../suites/schema.ts';
 

@@ -4,7 +4,7 @@
  * failures in JSON and text, optional kubectl `--timestamps` / `--prefix` prefixes. Deterministic for a seed.
  * Used by the analyzer tests and the benchmarks.
  */
-import { seededRandom as mulberry32 } from '../../chaos/random.ts';
+import { seededRandom as mulberry32 } from '../../k8s-rules/prng.ts';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 

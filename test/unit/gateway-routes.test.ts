@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { seededRng } from '../../twin/sims/epp/types.ts';
-import { compileRoutes, matchRequest, pathPrefixMatches, pickWeighted, type RequestFacts } from '../../twin/gateway/routes.ts';
+import { compileRoutes, matchRequest, pathPrefixMatches, pickWeighted, type RequestFacts } from '../../k8s-rules/httproute.ts';
 import { emptySnapshot, resolveBackend, servedRoutes, type Snapshot } from '../../twin/gateway/snapshot.ts';
 import { gatewayStatus, poolStatus, routeStatus, statusUpToDate } from '../../twin/gateway/status.ts';
 import type { HTTPRoute, HTTPRouteRule, KObject } from '../../twin/gateway/types.ts';

@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { Readable } from 'node:stream';
 import { forEachLine } from '../../analysis/line-splitter.ts';
 import { forEachMarkedLine, type MarkedLineCounts } from '../../analysis/marked-lines.ts';
-import { seededRandom } from '../../chaos/random.ts';
+import { seededRandom } from '../../k8s-rules/prng.ts';
 
 const MARKERS = ['Scoring decision', 'Exhausted'];
 const hasMarker = (line: string): boolean => MARKERS.some((m) => line.includes(m));

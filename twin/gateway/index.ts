@@ -10,11 +10,11 @@ import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { compileRoutes, matchRequest, pickWeighted, type CompiledMatch } from './routes.ts';
+import { compileRoutes, matchRequest, pickWeighted, type CompiledMatch } from '../../k8s-rules/httproute.ts';
 import { resolveBackend, servedRoutes, emptySnapshot, type Snapshot } from './snapshot.ts';
 import { gatewayStatus, poolStatus, routeStatus, statusUpToDate } from './status.ts';
 import { startStore } from './store.ts';
-import type { KObject, Rng } from './types.ts';
+import type { HTTPRoute, KObject, Rng } from './types.ts';
 import { Upstreams, downstreamHeaders, forward, upstreamHeaders } from './upstream.ts';
 
 export interface GatewayOptions {
@@ -39,7 +39,7 @@ const EPP_TIMEOUT_MS = 5_000;
 
 interface Tables {
   snapshot: Snapshot;
-  matches: CompiledMatch[];
+  matches: CompiledMatch<HTTPRoute>[];
 }
 
 function sendText(res: http.ServerResponse, status: number, body: string, type = 'text/plain'): void {

@@ -28,38 +28,15 @@ export interface ParentRef {
   port?: number;
 }
 
-export interface BackendRef {
-  group?: string;
-  kind?: string;
-  name: string;
-  namespace?: string;
-  port?: number;
-  weight?: number;
-}
-
-export interface HTTPPathMatch {
-  type?: 'Exact' | 'PathPrefix' | 'RegularExpression';
-  value?: string;
-}
-
-export interface HTTPValueMatch {
-  type?: 'Exact' | 'RegularExpression';
-  name: string;
-  value: string;
-}
-
-export interface HTTPRouteMatch {
-  path?: HTTPPathMatch;
-  headers?: HTTPValueMatch[];
-  queryParams?: HTTPValueMatch[];
-  method?: string;
-}
-
-export interface HTTPRouteRule {
-  matches?: HTTPRouteMatch[];
-  backendRefs?: BackendRef[];
-  timeouts?: { request?: string; backendRequest?: string };
-}
+// HTTPRoute match and rule shapes: one copy, in the Kubernetes-rules package the harness shares.
+export type {
+  HTTPBackendRef as BackendRef,
+  HTTPPathMatch,
+  HTTPRouteMatch,
+  HTTPRouteRule,
+  HTTPValueMatch,
+} from '../../k8s-rules/httproute.ts';
+import type { HTTPRouteRule } from '../../k8s-rules/httproute.ts';
 
 export interface HTTPRoute extends KObject {
   spec: { parentRefs?: ParentRef[]; hostnames?: string[]; rules?: HTTPRouteRule[] };

@@ -1,4 +1,4 @@
-import { seededRandom } from '../random.ts';
+import { seededRandom } from '../../../k8s-rules/prng.ts';
 /** Shared shapes of the twin's EPP: endpoints as the scheduler sees them. */
 
 export interface EndpointMetrics {

@@ -3,7 +3,7 @@
  * decisions. Every random draw comes from a seeded PRNG, so the same seed and the same request sequence give
  * the same outcome (e.g. the same crash point).
  */
-import { seededRandom } from '../random.ts';
+import { seededRandom } from '../../../k8s-rules/prng.ts';
 import { z } from 'zod';
 
 export const faultConfigSchema = z

@@ -1,5 +1,9 @@
 /**
  * HTTPRoute matching with Gateway API precedence. Pure: compile routes once per change, match per request.
+ * One copy for the twin's gateway (which route serves a request) and the harness (which routes a suite's
+ * requests travel, for the routeBackend criterion).
+ * Real source: kubernetes-sigs/gateway-api apis/v1/httproute_types.go (HTTPRouteMatch, PathMatchType,
+ * precedence in HTTPRouteRule's doc), v1.2.0; conformance/tests/httproute-matching.go.
  *
  * Order among matching rules (first wins):
  *  1. hostname: exact route hostname, then wildcard, then routes without hostnames;
@@ -8,8 +12,46 @@
  *  3. a method match; 4. more header matches; 5. more query param matches;
  *  6. the older route (creationTimestamp), then namespace/name alphabetically; 7. rule order, match order.
  */
-import { parseDurationMs } from '../sims/epp/duration.ts';
-import type { HTTPRoute, HTTPRouteRule, HTTPValueMatch } from './types.ts';
+import { tryParseGoDuration } from './duration.ts';
+
+export interface HTTPPathMatch {
+  type?: 'Exact' | 'PathPrefix' | 'RegularExpression';
+  value?: string;
+}
+
+export interface HTTPValueMatch {
+  type?: 'Exact' | 'RegularExpression';
+  name: string;
+  value: string;
+}
+
+export interface HTTPRouteMatch {
+  path?: HTTPPathMatch;
+  headers?: HTTPValueMatch[];
+  queryParams?: HTTPValueMatch[];
+  method?: string;
+}
+
+export interface HTTPBackendRef {
+  group?: string;
+  kind?: string;
+  name: string;
+  namespace?: string;
+  port?: number;
+  weight?: number;
+}
+
+export interface HTTPRouteRule {
+  matches?: HTTPRouteMatch[];
+  backendRefs?: HTTPBackendRef[];
+  timeouts?: { request?: string; backendRequest?: string };
+}
+
+/** The parts of an HTTPRoute that matching reads. */
+export interface HTTPRouteLike {
+  metadata: { name: string; namespace?: string; creationTimestamp?: string | Date };
+  spec?: { hostnames?: string[]; rules?: HTTPRouteRule[] };
+}
 
 export interface RequestFacts {
   method: string;
@@ -27,8 +69,8 @@ interface ValueMatcher {
   test(value: string | undefined): boolean;
 }
 
-export interface CompiledMatch {
-  route: HTTPRoute;
+export interface CompiledMatch<R extends HTTPRouteLike = HTTPRouteLike> {
+  route: R;
   ruleIndex: number;
   rule: HTTPRouteRule;
   timeoutMs?: number;
@@ -63,25 +105,21 @@ function valueMatcher(m: HTTPValueMatch, lower: boolean): ValueMatcher {
   return { name, test: (v) => v === m.value };
 }
 
-function createdMs(route: HTTPRoute): number {
+function createdMs(route: HTTPRouteLike): number {
   const c = route.metadata.creationTimestamp;
   const t = c === undefined ? NaN : new Date(c).getTime();
   return Number.isFinite(t) ? t : 0;
 }
 
 /** Compile every (route, rule, match) of the given routes, sorted by precedence. Invalid regexes skip that match. */
-export function compileRoutes(routes: readonly HTTPRoute[]): CompiledMatch[] {
-  const out: CompiledMatch[] = [];
+export function compileRoutes<R extends HTTPRouteLike>(routes: readonly R[]): CompiledMatch<R>[] {
+  const out: CompiledMatch<R>[] = [];
   for (const route of routes) {
     const key = `${route.metadata.namespace ?? 'default'}/${route.metadata.name}`;
     const hostnames = (route.spec?.hostnames ?? []).map((h) => h.toLowerCase());
     (route.spec?.rules ?? []).forEach((rule, ruleIndex) => {
-      let timeoutMs: number | undefined;
-      try {
-        if (rule.timeouts?.request) timeoutMs = parseDurationMs(rule.timeouts.request) || undefined;
-      } catch {
-        timeoutMs = undefined;
-      }
+      // Gateway API: a zero timeout disables it; an unparsable one is refused by the CRD's validation.
+      const timeoutMs = rule.timeouts?.request ? tryParseGoDuration(rule.timeouts.request) || undefined : undefined;
       const matches = rule.matches?.length ? rule.matches : [{}];
       matches.forEach((m, matchIndex) => {
         try {
@@ -146,8 +184,8 @@ function headerValue(v: string | string[] | undefined): string | undefined {
 }
 
 /** The first compiled match (by precedence, hostname first) that accepts the request. */
-export function matchRequest(table: readonly CompiledMatch[], req: RequestFacts): CompiledMatch | undefined {
-  let best: CompiledMatch | undefined;
+export function matchRequest<R extends HTTPRouteLike>(table: readonly CompiledMatch<R>[], req: RequestFacts): CompiledMatch<R> | undefined {
+  let best: CompiledMatch<R> | undefined;
   let bestHost = 3;
   for (const m of table) {
     const hr = hostnameRank(m.hostnames, req.host);
@@ -174,4 +212,30 @@ export function pickWeighted<T extends { weight?: number }>(refs: readonly T[], 
     if (x < 0) return r;
   }
   return refs.findLast((r) => (r.weight ?? 1) > 0);
+}
+
+/** A request as a suite describes it (path may carry a query string; header names in any case). */
+export interface RequestShape {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  host?: string;
+}
+
+export function requestFacts(req: RequestShape): RequestFacts {
+  const [path = '/', query = ''] = req.path.split('?', 2);
+  const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const host = (req.host ?? headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+  return { method: req.method.toUpperCase(), path, query: new URLSearchParams(query), headers, host };
+}
+
+/** The routes that serve at least one of the requests: for each request, the route whose match wins precedence. */
+export function routesCarrying<R extends HTTPRouteLike>(routes: readonly R[], requests: readonly RequestShape[]): R[] {
+  const table = compileRoutes(routes);
+  const winners = new Set<R>();
+  for (const req of requests) {
+    const m = matchRequest(table, requestFacts(req));
+    if (m) winners.add(m.route);
+  }
+  return routes.filter((r) => winners.has(r));
 }

@@ -1,4 +1,7 @@
-/** A small seeded PRNG (mulberry32) so a fault's choice of pods can be replayed from its seed. */
+/**
+ * A small seeded PRNG (mulberry32, floats in [0, 1)) and a stable 32-bit seed from text (FNV-1a), so a
+ * fault's choice of pods and a simulator's random draws replay from a seed. One copy for harness and twin.
+ */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -10,7 +13,6 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** A stable 32-bit seed from text (FNV-1a), e.g. the suite name and the fault's index. */
 export function seedFromText(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {

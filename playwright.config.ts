@@ -22,6 +22,8 @@ export default defineConfig({
   workers: process.env.PD_HARNESS_WORKERS ? Number(process.env.PD_HARNESS_WORKERS) : 2,
   outputDir: 'test-results',
   reporter: [
+    // first: redacts errors, steps, output and attachments in place before the others write them
+    ['./reporters/redacting-reporter.ts'],
     ['list'],
     [
       'allure-playwright',

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { redact } from '../reporters/redact.ts';
 import { UserError } from './errors.ts';
 
 /**
@@ -38,12 +39,12 @@ async function main(argv: string[]): Promise<void> {
 function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander already printed it
   if (err instanceof UserError) {
-    process.stderr.write(`pd-harness: ${err.message}\n`);
+    process.stderr.write(`pd-harness: ${redact(err.message)}\n`);
     return err.exitCode;
   }
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`pd-harness: internal error: ${message.split('\n')[0]}\n`);
-  if (process.env.PD_HARNESS_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+  process.stderr.write(`pd-harness: internal error: ${redact(message.split('\n')[0]!)}\n`);
+  if (process.env.PD_HARNESS_DEBUG) process.stderr.write(`${redact((err as Error)?.stack ?? '')}\n`);
   return 1;
 }
 

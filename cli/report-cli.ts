@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { writeCategories } from '../reporters/categories.ts';
 import { finalizeEnvironment } from '../reporters/environment.ts';
+import { checkOutputDir, isSameOrInside, markOutputDir, OutputDirRefused, realPathLoose } from '../reporters/output-dir.ts';
 import { UserError } from './errors.ts';
 
 /**
@@ -20,6 +21,8 @@ export interface ReportOptions {
   historyFrom?: string;
   /** Also write one self-contained HTML file, OUT/single-file.html. */
   singleFile?: boolean;
+  /** Clean `out` even when it holds files pd-harness did not write. */
+  force?: boolean;
   /** Environment for the child processes (PATH, JAVA_HOME); default process.env. */
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
@@ -84,6 +87,16 @@ export async function generateReport(opts: ReportOptions): Promise<ReportOutcome
   const log = opts.log ?? (() => {});
   const results = resolve(opts.results);
   const out = resolve(opts.out);
+  // Allure's --clean empties `out`: never the results, never a directory someone else filled
+  if (isSameOrInside(results, out)) {
+    throw new UserError(`--out ${opts.out} ${realPathLoose(out) === realPathLoose(results) ? 'is' : 'contains'} --results ${opts.results}: the report would delete the results; pick another --out`);
+  }
+  try {
+    checkOutputDir(out, '--out', { force: !!opts.force });
+  } catch (err) {
+    if (err instanceof OutputDirRefused) throw new UserError(err.message);
+    throw err;
+  }
   if (!existsSync(results) || !readdirSync(results).some((f) => f.endsWith('-result.json'))) {
     throw new UserError(`no Allure results in ${results}: run the tests first (npx playwright test --project=conformance)`);
   }
@@ -93,6 +106,7 @@ export async function generateReport(opts: ReportOptions): Promise<ReportOutcome
   const historyFiles = carryHistory(resolve(opts.historyFrom ?? out), results);
   log(historyFiles ? `history: ${historyFiles} file(s) carried from ${resolve(opts.historyFrom ?? out)}` : 'history: none yet (first report here)');
   await runAllure(['generate', results, '-o', out, '--clean'], env);
+  markOutputDir(out);
   const outcome: ReportOutcome = { reportDir: out, indexHtml: join(out, 'index.html'), historyFiles, javaVersion };
   if (opts.singleFile) {
     // single-file mode keeps no history/ folder, so the folder report above stays the history source

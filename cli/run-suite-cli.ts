@@ -11,6 +11,7 @@ import type { Cluster } from '../cluster/driver.ts';
 import { loadSuite, SuiteValidationError, type LoadedSuite } from '../suites/loader.ts';
 import type { Suite } from '../suites/schema.ts';
 import type { RunOptions } from './commands/run.ts';
+import { checkOutputDir, markOutputDir, OutputDirRefused } from '../reporters/output-dir.ts';
 import { UserError } from './errors.ts';
 import { runPlaywright } from './playwright-child.ts';
 
@@ -62,17 +63,30 @@ export function runEnv(suiteFile: string, opts: RunOptions, target: ReturnType<t
   };
 }
 
+function checkOutputDirOrExplain(dir: string, flag: string, force?: boolean): void {
+  try {
+    checkOutputDir(dir, flag, { force: !!force });
+  } catch (err) {
+    if (err instanceof OutputDirRefused) throw new UserError(err.message);
+    throw err;
+  }
+}
+
 export async function runSuiteCommand(suiteFile: string, opts: RunOptions): Promise<number> {
   const loaded = loadSuiteOrExplain(suiteFile);
   const target = resolveTarget(opts);
   if (opts.dryRun) return dryRun(loaded, target);
+  // Playwright empties its output directory first: only one that is new, empty or pd-harness's own
+  if (opts.output) checkOutputDirOrExplain(opts.output, '--output', opts.force);
   const { formatRecoveryReport, recoverOrphanJournals } = await import('../cluster/recover.ts');
   const report = formatRecoveryReport(await recoverOrphanJournals(JOURNAL_DIR));
   if (report) process.stderr.write(report);
   const project = projectFor(loaded.suite);
   process.stderr.write(`pd-harness: running suite ${loaded.suite.metadata.name} (project ${project}, target ${target.kind})\n`);
   const output = opts.output ? ['--output', resolve(opts.output)] : [];
-  return runPlaywright(['--project', project, '--workers', '1', ...output], runEnv(suiteFile, opts, target), ROOT);
+  const code = await runPlaywright(['--project', project, '--workers', '1', ...output], runEnv(suiteFile, opts, target), ROOT);
+  if (opts.output) markOutputDir(resolve(opts.output));
+  return code;
 }
 
 async function connectForDryRun(target: ReturnType<typeof resolveTarget>): Promise<{ cluster?: Cluster; where: string; twin: boolean }> {

@@ -1,5 +1,7 @@
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../reporters/atomic-write.ts';
+import { isSecretKey, redact } from '../reporters/redact.ts';
 
 export interface ObjectKey {
   apiVersion: string;
@@ -8,13 +10,22 @@ export interface ObjectKey {
   namespace?: string;
 }
 
+/**
+ * Set only on actions read back from a journal on disk: the paths of credential values the journal did not
+ * keep (a Secret's data, a secret-named field, an env var like HF_TOKEN). Such an action cannot be undone
+ * from the journal; recovery reports it instead of writing an incomplete object.
+ */
+interface Omissions {
+  omitted?: string[];
+}
+
 /** What a run must undo. Registered at the moment the change is made, undone last-in first-out. */
 export type CleanupAction =
-  | { type: 'delete'; ref: ObjectKey }
+  | ({ type: 'delete'; ref: ObjectKey } & Omissions)
   /** Merge-patch the object back: `patch` holds the previous values of exactly the fields the run changed. */
-  | { type: 'restore'; ref: ObjectKey; patch: Record<string, unknown> }
+  | ({ type: 'restore'; ref: ObjectKey; patch: Record<string, unknown> } & Omissions)
   /** Re-create an object the run deleted (e.g. a bare pod killed by chaos), from its manifest. */
-  | { type: 'recreate'; object: Record<string, unknown> & ObjectKey };
+  | ({ type: 'recreate'; object: Record<string, unknown> & ObjectKey } & Omissions);
 
 export interface CleanupOutcome {
   action: CleanupAction;
@@ -83,13 +94,53 @@ export class CleanupRegistry {
       pid: process.pid,
       startedAt: new Date().toISOString(),
       kubeconfigPath: this.kubeconfigPath,
-      actions: this.actions,
+      actions: this.actions.map(journalCopy),
     };
-    mkdirSync(join(this.journalFile, '..'), { recursive: true });
-    const tmp = `${this.journalFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(journal, null, 2));
-    renameSync(tmp, this.journalFile);
+    writeFileAtomic(this.journalFile, JSON.stringify(journal, null, 2), 0o600);
   }
+}
+
+/**
+ * The copy of an action that goes to disk: everything restore needs except credential material. A
+ * Secret's `data` / `stringData`, the value of a secret-named key, a `{ name: HF_TOKEN, value }` pair's
+ * value and any string the redactor would change are left out, and their paths listed in `omitted`.
+ */
+export function journalCopy(action: CleanupAction): CleanupAction {
+  if (action.type === 'delete') return action;
+  const omitted: string[] = [];
+  const kind = action.type === 'restore' ? action.ref.kind : action.object.kind;
+  const body = action.type === 'restore' ? action.patch : action.object;
+  const clean = scrub(body, [], omitted, kind === 'Secret') as Record<string, unknown>;
+  if (omitted.length === 0) return action;
+  return action.type === 'restore' ? { ...action, patch: clean, omitted } : { ...action, object: { ...(clean as Record<string, unknown> & ObjectKey), ...refFields(action.object) }, omitted };
+}
+
+function refFields(o: ObjectKey): ObjectKey {
+  return { apiVersion: o.apiVersion, kind: o.kind, name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}) };
+}
+
+function scrub(value: unknown, path: string[], omitted: string[], secretKind: boolean): unknown {
+  if (typeof value === 'string') {
+    if (redact(value) === value) return value;
+    omitted.push(path.join('.'));
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v, i) => scrub(v, [...path, String(i)], omitted, false));
+  const obj = value as Record<string, unknown>;
+  const pairName = typeof obj.name === 'string' && 'value' in obj && isSecretKey(obj.name);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    const here = [...path, k];
+    const credential = (secretKind && path.length === 0 && (k === 'data' || k === 'stringData')) || (isSecretKey(k) && typeof v === 'string') || (pairName && k === 'value');
+    if (credential && v !== null && v !== undefined) {
+      omitted.push(here.join('.'));
+      continue;
+    }
+    const s = scrub(v, here, omitted, false);
+    if (s !== undefined) out[k] = s;
+  }
+  return out;
 }
 
 export interface OrphanJournal {
@@ -133,5 +184,6 @@ function isAlive(pid: number): boolean {
 export function describeAction(a: CleanupAction): string {
   const ref = a.type === 'recreate' ? a.object : a.ref;
   const what = `${ref.kind}/${ref.name}${ref.namespace ? ` in ${ref.namespace}` : ''}`;
-  return a.type === 'delete' ? `delete ${what}` : a.type === 'restore' ? `restore ${what}` : `re-create ${what}`;
+  const verb = a.type === 'delete' ? `delete ${what}` : a.type === 'restore' ? `restore ${what}` : `re-create ${what}`;
+  return a.omitted?.length ? `${verb} (credential values at ${a.omitted.join(', ')} were not written to the journal)` : verb;
 }

@@ -41,8 +41,12 @@ export async function recoverJournal(journal: OrphanJournal): Promise<JournalRec
   } catch (err) {
     return { ...base, outcomes: [], error: `cannot reach the cluster of ${journal.kubeconfigPath}: ${(err as Error).message.split('\n')[0]}` };
   }
-  for (const action of journal.actions) cluster.cleanup.add(action);
-  const outcomes = await cluster.teardown();
+  // an action whose credential values the journal left out cannot be undone from it: say so, write nothing
+  const incomplete: CleanupOutcome[] = journal.actions
+    .filter((a) => a.omitted?.length)
+    .map((action) => ({ action, ok: false, detail: 'not undone: the journal does not keep credential values; restore them by hand' }));
+  for (const action of journal.actions) if (!action.omitted?.length) cluster.cleanup.add(action);
+  const outcomes = [...(await cluster.teardown()), ...incomplete];
   if (outcomes.every((o) => o.ok)) rmSync(journal.file, { force: true });
   return { ...base, outcomes };
 }

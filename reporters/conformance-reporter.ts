@@ -1,7 +1,9 @@
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { buildConformanceReport, conformanceReportYaml, isProfileName, type SuiteRun } from './conformance-report.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+import { redact } from './redact.ts';
 import { clearEnvironmentFragments, defaultResultsDir, finalizeEnvironment, gitCommit, harnessVersion, type EnvEntries } from './environment.ts';
 
 export interface ConformanceReporterOptions {
@@ -52,7 +54,7 @@ export default class ConformanceReporter implements Reporter {
     if (this.runs.length === 0) return; // a unit-only run leaves the last conformance report alone
     const report = buildConformanceReport(this.runs, { date: new Date(), harness: { version: harnessVersion(), gitCommit: gitCommit() }, target: targetOf(env) });
     mkdirSync(dirname(this.outputFile), { recursive: true });
-    writeFileSync(this.outputFile, conformanceReportYaml(report));
+    writeFileAtomic(this.outputFile, redact(conformanceReportYaml(report)));
   }
 }
 

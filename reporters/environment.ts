@@ -163,7 +163,7 @@ export function finalizeEnvironment(resultsDir = defaultResultsDir()): EnvEntrie
     }
   }
   const merged = mergeEnvironment(existing, ...sets);
-  writeFileSync(propsFile, formatProperties(merged));
+  writeFileSync(propsFile, redact(formatProperties(merged)));
   for (const f of fragments) rmSync(join(resultsDir, f), { force: true });
   return merged;
 }

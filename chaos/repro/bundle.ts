@@ -4,12 +4,13 @@
  * (from `logs --previous`), decode-previous.log and replay.sh. Building the contents is pure; writing is one
  * function at the end.
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { countDecisions, type DecisionCounts } from '../../analysis/epp-decisions.ts';
 import { parseJsonObject, peekJsonTs, splitPrefixes } from '../../analysis/log-line.ts';
-import { redact } from '../../reporters/redact.ts';
+import { writeFileAtomic } from '../../reporters/atomic-write.ts';
+import { redact, redactText } from '../../reporters/redact.ts';
 import type { DetectedCrash } from './detect.ts';
 import type { ReproCell } from './matrix.ts';
 import { replayCommand, replayScript, type ReplayTarget } from './replay.ts';
@@ -223,14 +224,16 @@ export function requestsInFlightAt(records: readonly { index: number; startMs: n
     .sort((a, b) => a - b);
 }
 
-/** Writes the files into `dir` (created); replay.sh is made executable. Returns the paths written. */
+/**
+ * Writes the files into `dir` (created), each redacted and atomically (temp file + rename: a killed run
+ * leaves whole files or none); replay.sh is made executable. Returns the paths written.
+ */
 export function writeBundle(dir: string, files: Record<string, string>): string[] {
   mkdirSync(dir, { recursive: true });
   const paths: string[] = [];
   for (const [name, text] of Object.entries(files)) {
     const path = join(dir, name);
-    writeFileSync(path, text);
-    if (name === BUNDLE_FILES.replay) chmodSync(path, 0o755);
+    writeFileAtomic(path, redactText(name, text), name === BUNDLE_FILES.replay ? 0o755 : 0o644);
     paths.push(path);
   }
   return paths;

@@ -4,7 +4,9 @@
  * crash, and wait for the decode pod to be Ready again. Ends with summary.md / summary.json.
  * Deploy and setup are the caller's (the spec runs them through runner/).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../../reporters/atomic-write.ts';
+import { redact, redactText } from '../../reporters/redact.ts';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Cluster } from '../../cluster/driver.ts';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -120,8 +122,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const summary = summarizeCampaign({ campaign, suiteFile, seed, target: o.target, startedAt, finishedAt: new Date().toISOString() }, outcomes);
   const markdown = join(dir, 'summary.md');
   const json = join(dir, 'summary.json');
-  writeFileSync(markdown, summaryMarkdown(summary));
-  writeFileSync(json, `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileAtomic(markdown, redact(summaryMarkdown(summary)));
+  writeFileAtomic(json, redactText(json, `${JSON.stringify(summary, null, 2)}\n`));
   await rep.attach('repro summary.md', summaryMarkdown(summary), 'text/markdown');
   await rep.attach('repro summary.json', JSON.stringify(summary, null, 2), 'application/json');
   rep.log(summary.answer.text);

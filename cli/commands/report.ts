@@ -6,6 +6,7 @@ interface ReportCliOptions {
   open?: boolean;
   historyFrom?: string;
   singleFile?: boolean;
+  force?: boolean;
 }
 
 export function register(program: Command): void {
@@ -16,6 +17,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'where the report goes', 'allure-report')
     .option('--history-from <dir>', 'previous report whose history/ gives the trends (default: --out)')
     .option('--single-file', 'also write OUT/single-file.html, one self-contained file to mail or attach')
+    .option('--force', 'clean --out even when it holds files pd-harness did not write')
     .option('--open', 'serve the report and open it in a browser (allure open)')
     .addHelpText('after', '\nExample:\n  npx playwright test --project=conformance; npx pd-harness report --open')
     .action(async (options: ReportCliOptions) => {
@@ -25,6 +27,7 @@ export function register(program: Command): void {
         out: options.out,
         ...(options.historyFrom ? { historyFrom: options.historyFrom } : {}),
         ...(options.singleFile ? { singleFile: true } : {}),
+        ...(options.force ? { force: true } : {}),
         log: (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(`${outcome.indexHtml}\n`);

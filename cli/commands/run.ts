@@ -7,6 +7,8 @@ export interface RunOptions {
   engine?: 'builtin' | 'k6' | 'k6-operator';
   dryRun?: boolean;
   output?: string;
+  /** Let Playwright clean --output even when pd-harness did not write it. */
+  force?: boolean;
 }
 
 export function register(program: Command): void {
@@ -23,6 +25,7 @@ export function register(program: Command): void {
     .option('--engine <name>', 'load engine, overriding the suite: builtin, k6 or k6-operator', oneOf(['builtin', 'k6', 'k6-operator']))
     .option('--dry-run', 'print the plan and change nothing')
     .option('--output <dir>', "Playwright's output directory (default test-results)")
+    .option('--force', '--output may be cleaned even when it holds files pd-harness did not write')
     .action(async (suite: string, opts: RunOptions) => {
       const { runSuiteCommand } = await import('../run-suite-cli.ts');
       process.exitCode = await runSuiteCommand(suite, opts);

@@ -139,3 +139,30 @@ test('a timed-out wait names what it waited for, how long and the last state', a
   expect(msg).toContain('last log lines: boom');
   expect(n).toBeGreaterThan(1);
 });
+
+test('a journal on disk keeps no credential material and says what it left out; recovery does not write it back', async () => {
+  const { CleanupRegistry, findOrphanJournals, describeAction } = await import('../../cluster/cleanup.ts');
+  const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+  const journal = join(dir, 'run.journal.json');
+  const reg = new CleanupRegistry('/kubeconfig', journal);
+  reg.add({ type: 'restore', ref: { apiVersion: 'v1', kind: 'Secret', name: 's', namespace: 'ns' }, patch: { data: { password: 'c2VjcmV0LWRhdGE=' }, metadata: { labels: { a: 'b' } } } });
+  reg.add({ type: 'restore', ref: { apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: 'ns' }, patch: { data: { api_key: 'cm-api-key-1', url: 'https://u:cm-url-pw@h', plain: 'keep' } } });
+  reg.add({ type: 'recreate', object: { apiVersion: 'v1', kind: 'Pod', name: 'p', namespace: 'ns', spec: { containers: [{ name: 'c', env: [{ name: 'HF_TOKEN', value: 'hf_podTokenPodTokenPod1' }] }] } } });
+  const text = readFileSync(journal, 'utf8');
+  for (const secret of ['c2VjcmV0LWRhdGE=', 'cm-api-key-1', 'cm-url-pw', 'hf_podTokenPodTokenPod1']) expect(text).not.toContain(secret);
+  expect(text).toContain('"plain": "keep"');
+  // in memory the run keeps the full values: its own teardown restores exactly
+  expect(JSON.stringify(reg.pending)).toContain('cm-api-key-1');
+  // read back as an orphan (a dead pid): the omissions are named
+  const j = JSON.parse(text) as { pid: number };
+  j.pid = 2 ** 22 + 1;
+  writeFileSync(journal, JSON.stringify(j));
+  const [orphan] = findOrphanJournals(dir);
+  const described = orphan!.actions.map(describeAction);
+  expect(described[0]).toContain('credential values at data were not written to the journal');
+  expect(described[1]).toContain('data.api_key');
+  expect(described[2]).toContain('spec.containers.0.env.0.value');
+});

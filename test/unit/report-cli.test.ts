@@ -57,3 +57,45 @@ test('history files of the previous report are copied into the results', () => {
   expect(readdirSync(join(results, 'history')).sort()).toEqual(['history-trend.json', 'history.json']);
   expect(readFileSync(join(results, 'history', 'history-trend.json'), 'utf8')).toContain('"buildOrder":1');
 });
+
+test('report --out on a non-empty directory pd-harness did not write: one line, exit 2, nothing deleted; --force or the marker allow it', async () => {
+  const results = resultsWithOneResult();
+  const foreign = join(dir, 'my-documents');
+  mkdirSync(join(foreign, 'sub'), { recursive: true });
+  writeFileSync(join(foreign, 'thesis.txt'), 'years of work');
+  writeFileSync(join(foreign, 'sub', 'notes.md'), 'more');
+  const res = await execa(process.execPath, [CLI, 'report', '--results', results, '--out', foreign], { reject: false, timeout: 60_000 });
+  expect(res.exitCode).toBe(2);
+  expect(res.stderr.trim()).toBe(`pd-harness: --out ${foreign} is not empty and was not written by pd-harness; use --force`);
+  expect(readFileSync(join(foreign, 'thesis.txt'), 'utf8')).toBe('years of work');
+  expect(readdirSync(foreign).sort()).toEqual(['sub', 'thesis.txt']);
+  // pure check: a marked directory, an empty one, a missing one and --force pass
+  const { checkOutputDir, markOutputDir } = await import('../../reporters/output-dir.ts');
+  expect(() => checkOutputDir(foreign, '--out', { force: true })).not.toThrow();
+  expect(() => checkOutputDir(join(dir, 'missing'), '--out')).not.toThrow();
+  mkdirSync(join(dir, 'empty'));
+  expect(() => checkOutputDir(join(dir, 'empty'), '--out')).not.toThrow();
+  markOutputDir(foreign);
+  expect(() => checkOutputDir(foreign, '--out')).not.toThrow();
+});
+
+test('report --out equal to or containing --results is refused before anything runs', async () => {
+  const results = resultsWithOneResult();
+  for (const out of [results, dir, join(results, '.')]) {
+    const res = await execa(process.execPath, [CLI, 'report', '--results', results, '--out', out, '--force'], { reject: false, timeout: 60_000 });
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    expect(res.stderr).toMatch(/--out .* (is|contains) --results .*: the report would delete the results; pick another --out/);
+    expect(readdirSync(results)).toContain('0000-result.json');
+  }
+});
+
+test('run --output on a foreign non-empty directory is refused before Playwright could wipe it', async () => {
+  const foreign = join(dir, 'keep');
+  mkdirSync(foreign);
+  writeFileSync(join(foreign, 'precious.txt'), 'x');
+  const res = await execa(process.execPath, [CLI, 'run', 'suites/proxy-performance.suite.yaml', '--output', foreign], { reject: false, timeout: 60_000 });
+  expect(res.exitCode).toBe(2);
+  expect(res.stderr.trim()).toBe(`pd-harness: --output ${foreign} is not empty and was not written by pd-harness; use --force`);
+  expect(readdirSync(foreign)).toEqual(['precious.txt']);
+});

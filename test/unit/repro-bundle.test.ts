@@ -138,3 +138,20 @@ test('replay commands quote odd paths and parse back', () => {
   expect(() => parseReplayCommand('echo hi')).toThrow(/no "npx pd-harness repro" line/);
   expect(() => parseReplayCommand('npx pd-harness repro s.yaml --seed 1')).toThrow(/lacks/);
 });
+
+test('bundle files are redacted when written, whole (no temp files left), replay.sh executable', async () => {
+  const { mkdtempSync, readdirSync, readFileSync, statSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { writeBundle } = await import('../../chaos/repro/bundle.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'bundle-'));
+  writeBundle(dir, {
+    'bundle.json': `${JSON.stringify({ target: 'https://u:bundle-pw-1@127.0.0.1:6443', headers: { Authorization: 'Bearer bundle-bearer-2' } }, null, 2)}\n`,
+    'traceback.txt': 'Traceback\n  OPENAI_API_KEY=sk-bundleBundleBundleBundle3\n',
+    'replay.sh': '#!/bin/sh\nexport HF_TOKEN=hf_bundleBundleBundleBund4\n',
+  });
+  const all = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+  for (const secret of ['bundle-pw-1', 'bundle-bearer-2', 'sk-bundleBundleBundleBundle3', 'hf_bundleBundleBundleBund4']) expect(all).not.toContain(secret);
+  expect(readdirSync(dir).sort()).toEqual(['bundle.json', 'replay.sh', 'traceback.txt']);
+  expect(statSync(join(dir, 'replay.sh')).mode & 0o111).not.toBe(0);
+});

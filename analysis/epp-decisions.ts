@@ -13,11 +13,13 @@
  *    are ignored entirely, like `kubectl logs --since`; lines without a timestamp are kept.
  */
 import type { Readable } from 'node:stream';
-import { forEachLine } from './line-splitter.ts';
+import { forEachLine, MAX_LINE_LENGTH } from './line-splitter.ts';
 import { forEachMarkedLine } from './marked-lines.ts';
 import { parseJsonObject, parseTimestamp, peekJsonTs, splitPrefixes } from './log-line.ts';
 import { workloadOf } from './workload.ts';
-import { type LoadedProfile, mentionsLoadedProfile, parseLoadedProfileLine } from './epp-profile-log.ts';
+import { type LoadedProfile, mentionsLoadedProfile, parseLoadedProfileLine, parseParsedConfigLine } from './epp-profile-log.ts';
+import type { PodRef } from './pod-ips.ts';
+import { decodeLine, REQUEST_HANDLED, splitEndpoints } from './request-handled.ts';
 
 export { parseLoadedProfiles, parseLoadedProfileLine, currentProfiles, type LoadedProfile } from './epp-profile-log.ts';
 export { parseScoringBreakdown, type ScoringBreakdown } from './scoring-breakdown.ts';
@@ -30,7 +32,31 @@ export const PROFILE_FAILED = 'failed to run scheduler profile';
  * To `push`, a non-blank line containing none of these is just a skipped line (`'oaded'`: the loaded-profile
  * check requires it), so the stream analyzer decodes only lines with one and counts the others with `pushPlain`.
  */
-export const LINE_MARKERS = ['Scoring decision', EXHAUSTED, 'ailed to run scheduler profile', 'oaded'] as const;
+export const LINE_MARKERS = ['Scoring decision', EXHAUSTED, 'ailed to run scheduler profile', 'oaded', REQUEST_HANDLED, 'parsed config'] as const;
+
+/**
+ * Where the pick counts come from: `decisions` — the instrumented EPP's "Scoring decision" lines;
+ * `request-log` — the stock EPP's "Request handled" lines (GAIE director.go, logged at -v>=3); `none`.
+ */
+export type DecisionSource = 'decisions' | 'request-log' | 'none';
+
+export const SOURCE_LABELS: Record<DecisionSource, string> = {
+  decisions: 'EPP decisions (instrumented)',
+  'request-log': 'EPP request log (-v=3)',
+  none: 'none',
+};
+
+/** The stock EPP's "Request handled" lines: endpoints by address, and by pod/workload where an address resolved. */
+export interface RequestLogCounts {
+  lines: number;
+  /** `IP:port` → picks (every comma-joined endpoint counts). */
+  byAddress: Record<string, number>;
+  /** `namespace/pod` (or the address when it did not resolve) → picks. */
+  byEndpoint: Record<string, number>;
+  byWorkload: Record<string, number>;
+  /** Picks whose address matched no pod (counted under the address). */
+  unresolved: number;
+}
 
 export interface FailureCounts {
   InferencePoolResourceExhausted: number;
@@ -43,11 +69,19 @@ export interface DecisionCounts {
   byWorkload: Record<string, number>;
   failures: FailureCounts;
   skippedLines: number;
+  /** Which lines `decisions`, `byEndpoint` and `byWorkload` count: decision lines when any, else request lines. */
+  source?: DecisionSource;
+  /** The stock "Request handled" lines, when any were seen. */
+  requestLog?: RequestLogCounts;
+  /** Lines cut at the analyzer's line length limit and so not decoded (also in skippedLines). */
+  skippedTooLong?: number;
 }
 
 export interface AnalyzeOptions {
   /** Ignore lines older than this, epoch seconds. */
   sinceTs?: number;
+  /** Maps a stock line's `IP:port` at its time (epoch seconds) to a pod; without it, counts stay per address. */
+  resolve?: (address: string, ts: number | undefined) => PodRef | undefined;
 }
 
 export interface DecisionCounter {
@@ -65,8 +99,14 @@ export interface DecisionCounter {
 const MAX_PROFILES_KEPT = 100;
 
 export function createDecisionCounter(options: AnalyzeOptions = {}): DecisionCounter {
-  const { sinceTs } = options;
+  const { sinceTs, resolve } = options;
   const byEndpoint = new Map<string, number>();
+  const stockByAddress = new Map<string, number>();
+  const stockByEndpoint = new Map<string, number>();
+  const stockByWorkload = new Map<string, number>();
+  let stockLines = 0;
+  let unresolved = 0;
+  let skippedTooLong = 0;
   const failures: FailureCounts = { InferencePoolResourceExhausted: 0, failedToRunSchedulerProfile: 0 };
   const profiles: LoadedProfile[] = [];
   let decisions = 0;
@@ -78,8 +118,33 @@ export function createDecisionCounter(options: AnalyzeOptions = {}): DecisionCou
     return ts !== undefined && ts < sinceTs;
   };
 
+  const bump = (m: Map<string, number>, k: string): void => void m.set(k, (m.get(k) ?? 0) + 1);
+
+  const countRequestHandled = (body: string, prefixTs: number | undefined): 'counted' | 'old' | 'no' => {
+    const line = decodeLine(body);
+    if (!line || line.msg !== REQUEST_HANDLED) return 'no';
+    const endpoints = splitEndpoints(line.fields.endpoint);
+    if (endpoints.length === 0) return 'no';
+    const ts = prefixTs ?? line.ts;
+    if (sinceTs !== undefined && ts !== undefined && ts < sinceTs) return 'old';
+    stockLines++;
+    for (const address of endpoints) {
+      bump(stockByAddress, address);
+      const ref = resolve?.(address, ts);
+      if (!ref) unresolved++;
+      bump(stockByEndpoint, ref?.pod ?? address);
+      bump(stockByWorkload, ref?.workload ?? address);
+    }
+    return 'counted';
+  };
+
   const countDecision = (body: string, prefixTs: number | undefined): 'counted' | 'old' | 'no' => {
-    const obj = parseJsonObject(body);
+    let obj = parseJsonObject(body);
+    if (!obj) {
+      // klog / zap console text forms carry the same fields
+      const text = decodeLine(body);
+      if (text) obj = { ...text.fields, msg: text.msg, ...(text.ts !== undefined ? { ts: text.ts } : {}) };
+    }
     if (!obj || obj.msg !== 'Scoring decision' || !Array.isArray(obj.selected)) return 'no';
     if (tooOld(prefixTs, body, obj)) return 'old';
     decisions++;
@@ -93,12 +158,21 @@ export function createDecisionCounter(options: AnalyzeOptions = {}): DecisionCou
   return {
     push(line: string): void {
       if (line.length === 0 || line.trim() === '') return;
+      if (line.length >= MAX_LINE_LENGTH) {
+        skippedTooLong++;
+        skippedLines++;
+        return;
+      }
       const exhausted = line.includes(EXHAUSTED);
       const profileFailed = line.includes('ailed to run scheduler profile');
       if (line.includes('Scoring decision')) {
         const { body, prefixTs } = splitPrefixes(line);
         const outcome = countDecision(body, prefixTs);
         if (outcome !== 'no') return;
+      }
+      if (line.includes(REQUEST_HANDLED)) {
+        const { body, prefixTs } = splitPrefixes(line);
+        if (countRequestHandled(body, prefixTs) !== 'no') return;
       }
       if (exhausted || profileFailed) {
         const { body, prefixTs } = splitPrefixes(line);
@@ -112,8 +186,9 @@ export function createDecisionCounter(options: AnalyzeOptions = {}): DecisionCou
         if (tooOld(prefixTs, body)) return;
       }
       if (mentionsLoadedProfile(line)) {
-        const profile = parseLoadedProfileLine(line);
-        if (profile) {
+        const real = parseParsedConfigLine(line);
+        const parsed = real ?? [parseLoadedProfileLine(line)].filter((p): p is LoadedProfile => p !== undefined);
+        for (const profile of parsed) {
           if (profiles.length >= MAX_PROFILES_KEPT) profiles.shift();
           profiles.push(profile);
         }
@@ -130,12 +205,25 @@ export function createDecisionCounter(options: AnalyzeOptions = {}): DecisionCou
         const w = workloadOf(endpoint);
         byWorkload.set(w, (byWorkload.get(w) ?? 0) + n);
       }
+      const requestLog: RequestLogCounts | undefined = stockLines
+        ? {
+            lines: stockLines,
+            byAddress: sortedRecord(stockByAddress),
+            byEndpoint: sortedRecord(stockByEndpoint),
+            byWorkload: sortedRecord(stockByWorkload),
+            unresolved,
+          }
+        : undefined;
+      const fromDecisions = decisions > 0 || !requestLog;
       return {
-        decisions,
-        byEndpoint: sortedRecord(byEndpoint),
-        byWorkload: sortedRecord(byWorkload),
+        decisions: fromDecisions ? decisions : requestLog.lines,
+        byEndpoint: fromDecisions ? sortedRecord(byEndpoint) : requestLog.byEndpoint,
+        byWorkload: fromDecisions ? sortedRecord(byWorkload) : requestLog.byWorkload,
         failures: { ...failures },
         skippedLines,
+        source: decisions > 0 ? 'decisions' : requestLog ? 'request-log' : 'none',
+        ...(requestLog ? { requestLog } : {}),
+        ...(skippedTooLong ? { skippedTooLong } : {}),
       };
     },
     loadedProfiles(): LoadedProfile[] {

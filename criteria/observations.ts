@@ -1,6 +1,7 @@
 import type { DecisionCounts, LoadedProfile } from '../analysis/epp-decisions.ts';
 import { countDecisions, parseLoadedProfiles } from '../analysis/epp-decisions.ts';
 import type { LoadResult } from '../load/result.ts';
+import type { PodIpSpan } from '../analysis/pod-ips.ts';
 
 /** Measured by the chaos runner around a fault. */
 export interface RecoveryMeasurement {
@@ -29,6 +30,10 @@ export interface Observations {
   /** The HTTPRoutes the suite checks, raw Kubernetes objects. */
   httpRoutes: unknown[];
   inferencePools: unknown[];
+  /** The Service each observed pool's endpointPickerRef names (`ns/name`) and its type (`ExternalName`, `ClusterIP`, `missing`). */
+  eppRefServices?: { pool: string; service: string; type: string }[];
+  /** Which pod held which IP during the run (from a pod watch): maps stock "Request handled" endpoints to pods. */
+  podIps?: PodIpSpan[];
   /** The rendered `epp-config.yaml` (EndpointPickerConfig) from the EPP ConfigMap. */
   eppConfigYaml?: string;
   /** EPP log lines since the run started; used when the derived fields below are absent. */

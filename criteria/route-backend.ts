@@ -16,6 +16,7 @@ interface Condition {
   type: string;
   status: string;
   reason?: string;
+  message?: string;
 }
 
 const REQUIRED = ['Accepted', 'ResolvedRefs'] as const;
@@ -66,7 +67,15 @@ export function routeBackend(input: RouteBackendInput, obs: Observations): Verdi
       if (!pool) return { pool: `${p.namespace}/${p.name}`, observed: false };
       const conditions = parentStatuses(pool).flatMap((s) => s.conditions.filter((c) => (REQUIRED as readonly string[]).includes(c.type)));
       for (const c of conditions) {
-        if (c.status !== 'True') problems.push(`InferencePool ${p.namespace}/${p.name}: ${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`);
+        const why = [c.reason, c.message && /ExternalName/.test(c.message) ? c.message : undefined].filter(Boolean).join(': ');
+        if (c.status !== 'True') problems.push(`InferencePool ${p.namespace}/${p.name}: ${c.type}=${c.status}${why ? ` (${why})` : ''}`);
+      }
+      // GAIE v1.2.0 api/v1/inferencepool_types.go: implementations MUST NOT support an ExternalName endpointPickerRef
+      const ext = (obs.eppRefServices ?? []).find((e) => e.pool === `${p.namespace}/${p.name}` && e.type === 'ExternalName');
+      if (ext) {
+        problems.unshift(
+          `InferencePool ${p.namespace}/${p.name}: endpointPickerRef Service ${ext.service} is an ExternalName Service, which conformant gateways refuse (ResolvedRefs=False, InvalidExtensionRef): put the EPP Service in the pool's namespace`,
+        );
       }
       return { pool: `${p.namespace}/${p.name}`, observed: true, conditions: conditions.map((c) => `${c.type}=${c.status}`) };
     });
@@ -120,6 +129,7 @@ function parentStatuses(o: Record<string, unknown>): { parent: string; condition
       type: String(c.type),
       status: String(c.status),
       ...(typeof c.reason === 'string' ? { reason: c.reason } : {}),
+      ...(typeof c.message === 'string' ? { message: c.message } : {}),
     }));
     return { parent: typeof ref.name === 'string' ? ref.name : '?', conditions };
   });

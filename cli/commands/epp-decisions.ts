@@ -4,6 +4,8 @@ import { UserError } from '../errors.ts';
 interface EppDecisionsOptions {
   json?: boolean;
   sinceTs?: string;
+  pods?: string;
+  kubeconfig?: string;
 }
 
 /** `--since-ts` as epoch seconds: a number of seconds (fractions allowed) or an ISO 8601 date. */
@@ -18,29 +20,109 @@ export function parseSinceTs(value: string): number {
 export function register(program: Command): void {
   program
     .command('epp-decisions')
-    .description('count EPP "Scoring decision" picks per endpoint and workload, and scheduling failures')
-    .argument('[file]', 'EPP log file (kubectl logs output), or - for stdin', '-')
-    .option('--json', 'print {"decisions","byEndpoint","byWorkload","failures","skippedLines"} as JSON')
+    .description('count EPP picks per endpoint and workload ("Scoring decision" or stock "Request handled" lines), and scheduling failures')
+    .argument('[file]', 'EPP log file (kubectl logs output, plain or gzip), or - for stdin', '-')
+    .option('--json', 'print {"decisions","byEndpoint","byWorkload","failures","skippedLines","source",...} as JSON')
     .option('--since-ts <time>', 'ignore lines older than this (epoch seconds or ISO 8601)')
+    .option('--pods <file>', 'JSON of `kubectl get pods -A -o json`: maps stock lines\' endpoint addresses to pods and workloads')
+    .option('--kubeconfig <file>', 'ask this cluster\'s API for the pods behind stock lines\' endpoint addresses')
     .addHelpText(
       'after',
-      '\nExample:\n  kubectl logs -n llm-d-inference-scheduler deploy/gaie-inference-scheduling-epp --since=10m | pd-harness epp-decisions',
+      '\nExamples:\n  kubectl logs -n llm-d-inference-scheduler deploy/gaie-inference-scheduling-epp --since=10m | pd-harness epp-decisions\n' +
+        '  kubectl get pods -A -o json > pods.json; pd-harness epp-decisions epp.log --pods pods.json --json',
     )
     .action(async (file: string, options: EppDecisionsOptions) => {
       const sinceTs = options.sinceTs === undefined ? undefined : parseSinceTs(options.sinceTs);
-      const { analyzeStream } = await import('../../analysis/epp-decisions.ts');
-      const input = file === '-' ? stdinOrFail() : await openFile(file);
-      const counts = await analyzeStream(input, sinceTs === undefined ? {} : { sinceTs }).catch((err: unknown) => {
-        throw new UserError(`cannot read ${file === '-' ? 'stdin' : file}: ${(err as Error).message}`);
+      if (options.pods && options.kubeconfig) throw new UserError('give --pods or --kubeconfig, not both');
+      const { analyzeStream, SOURCE_LABELS } = await import('../../analysis/epp-decisions.ts');
+      const timeline = options.pods ? await podsFromFile(options.pods) : options.kubeconfig ? await podsFromApi(options.kubeconfig) : undefined;
+      const raw = file === '-' ? stdinOrFail() : await openFile(file);
+      const { stream: input, gzip } = await maybeGunzip(raw);
+      const counts = await analyzeStream(input, {
+        ...(sinceTs === undefined ? {} : { sinceTs }),
+        ...(timeline ? { resolve: (a: string, ts: number | undefined) => timeline.resolve(a, ts) } : {}),
+      }).catch((err: unknown) => {
+        throw new UserError(`cannot read ${file === '-' ? 'stdin' : file}${gzip ? ' (gzip)' : ''}: ${(err as Error).message}`);
       });
+      const notes = notesFor(counts, { gzip, mapped: !!timeline });
       if (options.json) {
-        const { decisions, byEndpoint, byWorkload, failures, skippedLines } = counts;
-        process.stdout.write(`${JSON.stringify({ decisions, byEndpoint, byWorkload, failures, skippedLines })}\n`);
+        const { decisions, byEndpoint, byWorkload, failures, skippedLines, source, requestLog, skippedTooLong } = counts;
+        const out = { decisions, byEndpoint, byWorkload, failures, skippedLines, source: source ?? 'none', ...(requestLog ? { requestLog } : {}), ...(skippedTooLong ? { skippedTooLong } : {}) };
+        process.stdout.write(`${JSON.stringify(out)}\n`);
       } else {
         const { formatDecisionTable } = await import('../../analysis/decision-table.ts');
-        process.stdout.write(formatDecisionTable(counts));
+        process.stdout.write(`source: ${SOURCE_LABELS[counts.source ?? 'none']}\n${formatDecisionTable(counts)}`);
       }
+      for (const n of notes) process.stderr.write(`pd-harness: ${n}\n`);
     });
+}
+
+/** One-line notes about what the log could and could not give (stderr, so --json stays parseable). */
+export function notesFor(
+  counts: { decisions: number; source?: string; requestLog?: { unresolved: number; lines: number }; skippedTooLong?: number; skippedLines: number },
+  ctx: { gzip: boolean; mapped: boolean },
+): string[] {
+  const notes: string[] = [];
+  if (ctx.gzip) notes.push('input is gzip-compressed: read it decompressed');
+  if (counts.skippedTooLong) notes.push(`${counts.skippedTooLong} line(s) skipped: longer than the analyzer's 1 MiB line limit`);
+  if (counts.source === 'request-log') {
+    notes.push('no "Scoring decision" lines (those come only from the instrumented EPP image); counted the stock "Request handled" lines (-v>=3)');
+    if (!ctx.mapped) notes.push('endpoints are counted per address: give --pods FILE (kubectl get pods -A -o json) or --kubeconfig to count per pod and workload');
+    else if (counts.requestLog?.unresolved) notes.push(`${counts.requestLog.unresolved} pick(s) went to addresses no pod held: counted per address`);
+  }
+  if (counts.source === 'none' && counts.skippedLines > 0) {
+    notes.push('no "Scoring decision" and no "Request handled" lines: a stock EPP logs "Request handled" only at -v=3 or higher (the chart default is -v=1); set -v=3 or run the instrumented image');
+  }
+  return notes;
+}
+
+async function podsFromFile(file: string) {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new UserError(err.code === 'ENOENT' ? `--pods: no such file: ${file}` : `--pods: cannot read ${file}: ${err.code ?? err.message}`);
+  });
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`--pods ${file}: not JSON (${(err as Error).message}); give the output of \`kubectl get pods -A -o json\``);
+  }
+  const { timelineFromPodList } = await import('../../analysis/pod-ips.ts');
+  try {
+    return timelineFromPodList(json);
+  } catch (err) {
+    throw new UserError(`--pods ${file}: ${(err as Error).message}`);
+  }
+}
+
+async function podsFromApi(kubeconfigPath: string) {
+  const { Cluster } = await import('../../cluster/driver.ts');
+  const { timelineFromPodList } = await import('../../analysis/pod-ips.ts');
+  try {
+    const cluster = await Cluster.connect({ kubeconfigPath });
+    const items = await cluster.list('v1', 'Pod');
+    return timelineFromPodList({ items });
+  } catch (err) {
+    throw new UserError(`--kubeconfig ${kubeconfigPath}: cannot list pods: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Detects gzip by its magic bytes (1f 8b) and decompresses; anything else passes through unchanged. */
+async function maybeGunzip(source: AsyncIterable<Buffer>): Promise<{ stream: AsyncIterable<Buffer>; gzip: boolean }> {
+  const it = source[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return { stream: (async function* () {})(), gzip: false };
+  const head = Buffer.isBuffer(first.value) ? first.value : Buffer.from(first.value as string);
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield head;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as string);
+  }
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    const { Readable } = await import('node:stream');
+    const { createGunzip } = await import('node:zlib');
+    return { stream: Readable.from(rest()).pipe(createGunzip()) as unknown as AsyncIterable<Buffer>, gzip: true };
+  }
+  return { stream: rest(), gzip: false };
 }
 
 function stdinOrFail(): NodeJS.ReadableStream & AsyncIterable<Buffer> {

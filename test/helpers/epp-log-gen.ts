@@ -277,12 +277,13 @@ export async function writeEppLog(path: string, options: EppLogOptions): Promise
 }
 
 /** The analyzer's JSON shape of the expected counts (without the generator's bookkeeping). */
-export function asDecisionCounts(e: ExpectedCounts): Omit<ExpectedCounts, 'totalLines' | 'lastTs'> {
+export function asDecisionCounts(e: ExpectedCounts): Omit<ExpectedCounts, 'totalLines' | 'lastTs'> & { source: string } {
   return {
     decisions: e.decisions,
     byEndpoint: e.byEndpoint,
     byWorkload: e.byWorkload,
     failures: e.failures,
     skippedLines: e.skippedLines,
+    source: e.decisions > 0 ? 'decisions' : 'none',
   };
 }

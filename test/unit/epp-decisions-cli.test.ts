@@ -29,13 +29,13 @@ const NOISY: EppLogOptions = {
   prefix: 'mixed',
 };
 
-test('--json on a file prints exactly the five keys with the exact counts', async () => {
+test('--json on a file prints exactly the six keys with the exact counts', async () => {
   const file = join(dir, 'noisy.log');
   const expected = await writeEppLog(file, NOISY);
   const res = await execa(process.execPath, [CLI, 'epp-decisions', file, '--json'], { reject: false });
   expect(res.exitCode).toBe(0);
   const parsed = JSON.parse(res.stdout) as Record<string, unknown>;
-  expect(Object.keys(parsed)).toEqual(['decisions', 'byEndpoint', 'byWorkload', 'failures', 'skippedLines']);
+  expect(Object.keys(parsed)).toEqual(['decisions', 'byEndpoint', 'byWorkload', 'failures', 'skippedLines', 'source']);
   expect(parsed).toEqual(asDecisionCounts(expected));
 });
 

@@ -123,7 +123,9 @@ test('picks spread over two endpoints under concurrency, in-flight returns to 0 
   const decisions = epp.out.filter((l) => l.includes('"msg":"Scoring decision"'));
   expect(decisions).toHaveLength(12);
   expect(epp.out.filter((l) => l.includes('"msg":"Scoring breakdown"'))).toHaveLength(12);
-  expect(JSON.parse(epp.out[0]!)).toMatchObject({ msg: 'Loaded scheduling profile', Scorers: ['active-request-scorer'], Filters: [] });
+  expect(JSON.parse(epp.out.find((l) => l.includes('Loaded scheduling profile'))!)).toMatchObject({ msg: 'Loaded scheduling profile', Scorers: ['active-request-scorer'], Filters: [] });
+  // the GAIE runner's start line comes first (cmd/epp/runner/runner.go:318), in the real format
+  expect(JSON.parse(epp.out[0]!)).toMatchObject({ level: 'info', logger: 'setup', caller: 'runner/runner.go:318', msg: 'parsed config' });
 
   const metrics = await (await fetch(`${epp.metrics}/metrics`)).text();
   expect(metrics).toContain('inference_objective_request_total{model_name="m",target_model_name="m"} 12');

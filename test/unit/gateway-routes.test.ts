@@ -136,8 +136,10 @@ function seedSnapshot(): Snapshot {
   s.services.push(
     { apiVersion: 'v1', metadata: { name: 'vllm-p2p-proxy', namespace: 'llm-d-vllm' }, spec: { selector: { app: 'vllm-p2p-test', role: 'proxy' }, ports: [{ port: 8080, targetPort: 'http' }] } },
     { apiVersion: 'v1', metadata: { name: 'epp', namespace: 'sched' }, spec: { selector: { app: 'epp' }, ports: [{ name: 'grpc', port: 9002, targetPort: 9002 }] } },
-    { apiVersion: 'v1', metadata: { name: 'epp-ext', namespace: 'llm-d-vllm' }, spec: { type: 'ExternalName', externalName: 'epp.sched.svc.cluster.local' } },
+    // as the SchedulerInstall operator renders it: the EPP Service in the pool's namespace, no selector, its Endpoints on the EPP pod
+    { apiVersion: 'v1', metadata: { name: 'epp-ext', namespace: 'llm-d-vllm' }, spec: { type: 'ClusterIP', ports: [{ name: 'grpc', port: 9002, targetPort: 9002 }] } },
   );
+  s.endpoints.push({ apiVersion: 'v1', metadata: { name: 'epp-ext', namespace: 'llm-d-vllm' }, subsets: [{ addresses: [{ ip: '127.0.0.20' }], ports: [{ name: 'grpc', port: 9002 }] }] });
   s.pools.push({
     apiVersion: 'inference.networking.k8s.io/v1',
     metadata: { name: 'pool', namespace: 'llm-d-vllm', generation: 1 },
@@ -147,7 +149,7 @@ function seedSnapshot(): Snapshot {
 }
 
 test.describe('backend resolution and status', () => {
-  test('Service backend: named targetPort to ready pods; pool: ready endpoints and the EPP through an ExternalName', () => {
+  test('Service backend: named targetPort to ready pods; pool: ready endpoints and the EPP through a selector-less Service', () => {
     const s = seedSnapshot();
     const r = route('r', [{ backendRefs: [{ name: 'vllm-p2p-proxy', namespace: 'llm-d-vllm', port: 8080 }] }]);
     expect(resolveBackend(s, r, r.spec.rules![0]!.backendRefs![0]!)).toEqual({ kind: 'service', targets: ['127.0.0.9:8080'] });
@@ -193,5 +195,16 @@ test.describe('backend resolution and status', () => {
     s.services = s.services.filter((x) => x.metadata.name !== 'epp-ext');
     const ps2 = poolStatus(s, s.pools[0]!, now) as any;
     expect(ps2.parents[0].conditions[1]).toMatchObject({ status: 'False', reason: 'InvalidExtensionRef' });
+  });
+
+  test('an ExternalName endpointPickerRef: ResolvedRefs False (InvalidExtensionRef, naming ExternalName) and no EPP to ask', () => {
+    const s = seedSnapshot();
+    s.services = s.services.filter((x) => x.metadata.name !== 'epp-ext');
+    s.services.push({ apiVersion: 'v1', metadata: { name: 'epp-ext', namespace: 'llm-d-vllm' }, spec: { type: 'ExternalName', externalName: 'epp.sched.svc.cluster.local' } });
+    const ps = poolStatus(s, s.pools[0]!, '2026-01-01T00:00:00Z') as any;
+    expect(ps.parents[0].conditions[1]).toMatchObject({ type: 'ResolvedRefs', status: 'False', reason: 'InvalidExtensionRef' });
+    expect(ps.parents[0].conditions[1].message).toContain('ExternalName');
+    const r = route('r', []);
+    expect(resolveBackend(s, r, { group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'pool', namespace: 'llm-d-vllm' })).toMatchObject({ kind: 'pool', epp: [] });
   });
 });

@@ -229,7 +229,7 @@ test('the generator notices a stale ConfigMap', () => {
   expect(renderProxyConfigMap(program + '// changed\n')).not.toBe(readFileSync(CONFIGMAP_PATH, 'utf8'));
 });
 
-test('InferencePool, EPP ExternalName Service and ReferenceGrant', () => {
+test('InferencePool (no ExternalName Service for its endpoint picker) and ReferenceGrant', () => {
   const objs = load('gateway-routing/inferencepool-proxy-performance.yaml');
   const pool = find(objs, 'InferencePool', 'vllm-proxy-performance');
   expect(pool.apiVersion).toBe('inference.networking.k8s.io/v1');
@@ -239,10 +239,9 @@ test('InferencePool, EPP ExternalName Service and ReferenceGrant', () => {
     targetPorts: [{ number: 8080 }],
     endpointPickerRef: { name: 'gaie-inference-scheduling-epp', port: { number: 9002 }, failureMode: 'FailClose' },
   });
-  const ext = find(objs, 'Service', 'gaie-inference-scheduling-epp');
-  expect(ext.metadata.namespace).toBe('llm-d-vllm');
-  expect(ext.spec.type).toBe('ExternalName');
-  expect(ext.spec.externalName).toBe('gaie-inference-scheduling-epp.llm-d-inference-scheduler.svc.cluster.local');
+  // the InferencePool v1 API: implementations must not support an ExternalName endpointPickerRef; the
+  // operator renders the pool-namespace EPP Service (renderEppBridge)
+  expect(objs.filter((o) => o.kind === 'Service')).toEqual([]);
   const grant = objs.find((o) => o.kind === 'ReferenceGrant')!;
   expect(grant.apiVersion).toBe('gateway.networking.k8s.io/v1beta1');
   expect(grant.metadata.namespace).toBe('llm-d-vllm');
@@ -259,7 +258,7 @@ test('SchedulerInstall manifests: llm-sched-install with each proxy profile and 
     expect(si!.kind).toBe('SchedulerInstall');
     expect(si!.metadata).toEqual({ name: 'llm-sched-install', namespace: 'llm-d-inference-scheduler' });
     expect(si!.spec.epp.configProfile).toBe(profile);
-    expect(si!.spec.epp.image).toBe('ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0');
+    expect(si!.spec.epp.image).toBe('ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0-instrumented');
     expect(si!.spec.inferencePool).toEqual({ name: 'vllm-proxy-performance', namespace: 'llm-d-vllm', port: 8080 });
     expect(si!.spec.gateway.name).toBe('infra-inference-scheduling-inference-gateway');
   }

@@ -146,7 +146,7 @@ test('EPP Deployment: image, real-EPP args, ports, config mount, and no config-h
   expect(dep.spec.selector.matchLabels).toEqual(dep.spec.template.metadata.labels);
   expect(dep.spec.template.metadata.annotations).toBeUndefined();
   const c = dep.spec.template.spec.containers[0];
-  expect(c.image).toBe('ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0');
+  expect(c.image).toBe('ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0-instrumented');
   expect(c.args).toEqual([
     '--pool-name',
     'vllm-proxy-performance',
@@ -158,6 +158,7 @@ test('EPP Deployment: image, real-EPP args, ports, config mount, and no config-h
     '--grpc-health-port=9003',
     '--metrics-port=9090',
     '--zap-encoder=json',
+    '-v=1',
   ]);
   expect(c.ports.map((p: Obj) => [p.name, p.containerPort])).toEqual([
     ['grpc', 9002],

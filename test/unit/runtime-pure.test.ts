@@ -21,7 +21,8 @@ test('images map to programs; unknown images are pull errors naming the supporte
   expect(resolveImage('registry.k8s.io/pause:3.9')).toMatchObject({ ok: true, kind: 'pause', program: PAUSE_PROGRAM });
   expect(resolveImage('vllm/vllm-openai:v0.15.0', [], ['serve', 'M', '--port=8000'])).toMatchObject({ ok: true, program: VLLM_PROGRAM, args: ['serve', 'M', '--port=8000'] });
   expect(resolveImage('docker.io/vllm/vllm-openai:v0.15.0', ['vllm'], ['serve', 'M'])).toMatchObject({ ok: true, args: ['serve', 'M'] });
-  expect(resolveImage('ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0', [], ['--x'])).toMatchObject({ ok: true, kind: 'epp', args: ['--x'] });
+  expect(resolveImage('ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0', [], ['--x'])).toMatchObject({ ok: true, kind: 'epp', args: ['--x', '--twin-image=ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0'] });
+  expect(resolveImage('registry.k8s.io/gateway-api-inference-extension/epp:v1.2.0', [], [])).toMatchObject({ ok: true, kind: 'epp', args: ['--twin-image=registry.k8s.io/gateway-api-inference-extension/epp:v1.2.0'] });
   expect(resolveImage('node:20-alpine', ['node', '/app/proxy.mjs'], ['--port', '8080'])).toMatchObject({ ok: true, program: '/app/proxy.mjs', args: ['--port', '8080'] });
   expect(resolveImage('docker.io/library/node:20', ['/usr/local/bin/node'], ['/app/a.js'])).toMatchObject({ ok: true, program: '/app/a.js', args: [] });
   expect(resolveImage('node:20', [], ['/app/a.js', 'x'])).toMatchObject({ ok: true, program: '/app/a.js', args: ['x'] });

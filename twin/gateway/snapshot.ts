@@ -172,7 +172,8 @@ export function resolveBackend(s: Snapshot, route: HTTPRoute, ref: BackendRef): 
     let eppTargets: string[] = [];
     if (epp) {
       const svc = find(s.services, ns, epp.name);
-      const t = svc ? serviceTargets(s, svc, epp.port ?? 9002) : [];
+      // an ExternalName endpointPickerRef is refused (ResolvedRefs False, status.ts): no EPP to ask
+      const t = svc && svc.spec?.type !== 'ExternalName' ? serviceTargets(s, svc, epp.port ?? 9002) : [];
       eppTargets = Array.isArray(t) ? t : [];
     }
     return { kind: 'pool', pool, endpoints: poolReadyEndpoints(s, pool), epp: eppTargets, failureMode: epp?.failureMode ?? 'FailClose' };

@@ -87,9 +87,21 @@ export function poolStatus(s: Snapshot, pool: KObject, now: string): Record<stri
   const current: any[] = pool.status?.[key] ?? [];
   const epp = eppRefOf(pool);
   const eppSvc = epp && s.services.find((x) => x.metadata.name === epp.name && nsOf(x) === nsOf(pool));
-  const resolved = eppSvc
+  // GAIE v1.2.0 api/v1/inferencepool_types.go (EndpointPickerRef.Kind): "Implementations MUST NOT support
+  // ExternalName Services"; ResolvedRefs False uses reason InvalidExtensionRef ("an unsupported kind ... or a
+  // reference to a resource that cannot be found", InferencePoolReasonInvalidExtensionRef).
+  const externalName = eppSvc?.spec?.type === 'ExternalName';
+  const resolved = eppSvc && !externalName
     ? cond('ResolvedRefs', true, 'ResolvedRefs', 'Endpoint picker reference resolved', gen)
-    : cond('ResolvedRefs', false, 'InvalidExtensionRef', epp ? `Service ${nsOf(pool)}/${epp.name} not found` : 'no endpoint picker reference', gen);
+    : cond(
+        'ResolvedRefs',
+        false,
+        'InvalidExtensionRef',
+        externalName
+          ? `endpointPickerRef Service ${nsOf(pool)}/${epp!.name} is of type ExternalName, which InferencePool implementations must not support: use a Service with endpoints in the pool's namespace`
+          : epp ? `Service ${nsOf(pool)}/${epp.name} not found` : 'no endpoint picker reference',
+        gen,
+      );
   const parents = poolParents(s, pool).map((gw) => {
     const parentRef = { group: GATEWAY_GROUP, kind: 'Gateway', namespace: nsOf(gw), name: gw.metadata.name };
     const old = current.find((p) => p?.parentRef?.name === gw.metadata.name && p?.parentRef?.namespace === nsOf(gw));

@@ -22,10 +22,13 @@ import {
   MANAGED_BY,
   MANAGED_BY_LABEL,
   OWNER_LABEL,
+  EPP_POD_SELECTOR,
   RenderError,
   SI_API_VERSION,
   SI_KIND,
+  renderEppBridge,
   renderSchedulerInstall,
+  type EppPodAddress,
   type RenderedObject,
   type SchedulerInstall,
 } from './render.ts';
@@ -52,6 +55,9 @@ const WATCHES: Array<{ path: string; labelSelector?: string }> = [
   { path: '/apis/sim.llm-d.io/v1alpha1/schedulerinstalls' },
   { path: '/api/v1/configmaps', labelSelector: MANAGED_SELECTOR },
   { path: '/api/v1/services', labelSelector: MANAGED_SELECTOR },
+  { path: '/api/v1/endpoints', labelSelector: MANAGED_SELECTOR },
+  // the EPP pods' addresses go into the pool-namespace EPP Service's Endpoints (renderEppBridge)
+  { path: '/api/v1/pods', labelSelector: EPP_POD_SELECTOR },
   { path: '/apis/apps/v1/deployments', labelSelector: MANAGED_SELECTOR },
   { path: '/apis/gateway.networking.k8s.io/v1/gateways', labelSelector: MANAGED_SELECTOR },
   { path: '/apis/gateway.networking.k8s.io/v1/httproutes', labelSelector: MANAGED_SELECTOR },
@@ -111,6 +117,18 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
     return 'updated';
   }
 
+  async function eppPods(namespace: string): Promise<EppPodAddress[]> {
+    type Pod = KubernetesObject & { status?: { podIP?: string; conditions?: { type?: string; status?: string }[] }; metadata: { deletionTimestamp?: unknown } };
+    const list = await objects.list<Pod>('v1', 'Pod', namespace, undefined, undefined, undefined, undefined, EPP_POD_SELECTOR);
+    return list.items
+      .filter((p) => p.status?.podIP && p.metadata?.name)
+      .map((p) => ({
+        ip: p.status!.podIP!,
+        pod: p.metadata!.name!,
+        ready: !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+      }));
+  }
+
   async function writeStatus(si: Si, outcome: Outcome): Promise<void> {
     const status = nextStatus(si.status, si.metadata.generation, outcome, new Date());
     if (!status) return;
@@ -132,6 +150,7 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
     let rendered: RenderedObject[];
     try {
       rendered = renderSchedulerInstall(si);
+      rendered.push(...renderEppBridge(si, await eppPods(si.metadata.namespace)));
     } catch (err) {
       if (!(err instanceof RenderError)) throw err;
       log(`schedulerinstall ${id}: invalid spec: ${err.message}`);

@@ -15,7 +15,15 @@ export const OWNER_LABEL = 'sim.llm-d.io/schedulerinstall';
 export const EPP_NAME = 'gaie-inference-scheduling-epp';
 export const EPP_CONFIG_NAME = 'gaie-inference-scheduling-epp-config';
 export const EPP_CONFIG_KEY = 'epp-config.yaml';
-export const EPP_IMAGE = 'ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0';
+/**
+ * The seed's cluster ran an instrumented build of the v0.4.0 EPP (the seed README links the plan that builds
+ * it): only that build writes "Scoring decision" lines. On the twin an image whose name contains
+ * `instrumented` behaves so; `ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0` (or GAIE's
+ * `registry.k8s.io/gateway-api-inference-extension/epp:v1.2.0`) behaves as the stock EPP.
+ */
+export const EPP_IMAGE = 'ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0-instrumented';
+/** The GAIE chart's default `-v` (config/charts/inferencepool/values.yaml `flags.v: 1`, v1.2.0). */
+export const EPP_DEFAULT_VERBOSITY = 1;
 export const EPP_PORTS = { grpc: 9002, grpcHealth: 9003, metrics: 9090 } as const;
 export const GATEWAY_NAME = 'infra-inference-scheduling-inference-gateway';
 export const GATEWAY_CONTROLLER = 'sim.llm-d.io/gateway-controller';
@@ -30,7 +38,7 @@ export interface SchedulerInstall {
   kind?: string;
   metadata: { name: string; namespace: string; uid?: string; generation?: number };
   spec?: {
-    epp?: { configProfile?: string; image?: string; replicas?: number };
+    epp?: { configProfile?: string; image?: string; replicas?: number; verbosity?: number };
     inferencePool?: { name?: string; namespace?: string; port?: number };
     gateway?: { name?: string; className?: string; port?: number };
   };
@@ -140,9 +148,12 @@ export function resolveSpec(si: SchedulerInstall) {
   }
   const replicas = spec.epp?.replicas ?? 1;
   if (!Number.isInteger(replicas) || replicas < 0) throw new RenderError(`spec.epp.replicas must be a non-negative integer`);
+  const verbosity = spec.epp?.verbosity ?? EPP_DEFAULT_VERBOSITY;
+  if (!Number.isInteger(verbosity) || verbosity < 0 || verbosity > 10) throw new RenderError(`spec.epp.verbosity must be an integer 0..10`);
   return {
     profile,
     image: spec.epp?.image || EPP_IMAGE,
+    verbosity,
     replicas,
     pool: {
       name: spec.inferencePool?.name || DEFAULT_POOL.name,
@@ -219,6 +230,7 @@ export function renderSchedulerInstall(si: SchedulerInstall): RenderedObject[] {
                   `--grpc-health-port=${EPP_PORTS.grpcHealth}`,
                   `--metrics-port=${EPP_PORTS.metrics}`,
                   '--zap-encoder=json',
+                  `-v=${s.verbosity}`,
                 ],
                 ports: [
                   { name: 'grpc', containerPort: EPP_PORTS.grpc },
@@ -302,4 +314,65 @@ export function renderSchedulerInstall(si: SchedulerInstall): RenderedObject[] {
     },
   );
   return objects;
+}
+
+/** The EPP pods' label (the Deployment's selector and the Service's). */
+export const EPP_POD_SELECTOR = `app=${EPP_NAME}`;
+
+export interface EppPodAddress {
+  ip: string;
+  /** The pod's name (Endpoints targetRef). */
+  pod: string;
+  ready: boolean;
+}
+
+/**
+ * The EPP Service in the pool's namespace, when the pool lives elsewhere than the EPP.
+ *
+ * An InferencePool's endpointPickerRef names a Service in the pool's own namespace, and GAIE v1.2.0
+ * api/v1/inferencepool_types.go says implementations MUST NOT support ExternalName Services there. The seed
+ * keeps the EPP in llm-d-inference-scheduler and the pool beside the proxies in llm-d-vllm; so the operator
+ * renders `gaie-inference-scheduling-epp` in the pool's namespace as a Service without a selector (ClusterIP,
+ * which every gateway resolves) and keeps its Endpoints (Kubernetes mirrors them into EndpointSlices) on the
+ * EPP pods' addresses, the way a Service for endpoints outside the namespace is written by hand.
+ * No ownerReference: a namespaced owner in another namespace is invalid (the GC treats it as absent).
+ */
+export function renderEppBridge(si: SchedulerInstall, pods: readonly EppPodAddress[]): RenderedObject[] {
+  const s = resolveSpec(si);
+  if (s.pool.namespace === si.metadata.namespace) return [];
+  const metadata = {
+    name: EPP_NAME,
+    namespace: s.pool.namespace,
+    labels: { app: EPP_NAME, [MANAGED_BY_LABEL]: MANAGED_BY, [OWNER_LABEL]: si.metadata.name },
+    annotations: { 'sim.llm-d.io/owner': `${si.metadata.namespace}/${si.metadata.name}`, 'sim.llm-d.io/endpoints-of': `${si.metadata.namespace}/${EPP_NAME}` },
+  };
+  const ports = [
+    { name: 'grpc', port: EPP_PORTS.grpc, protocol: 'TCP' },
+    { name: 'grpc-health', port: EPP_PORTS.grpcHealth, protocol: 'TCP' },
+    { name: 'metrics', port: EPP_PORTS.metrics, protocol: 'TCP' },
+  ];
+  const sorted = [...pods].sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
+  const addr = (p: EppPodAddress) => ({ ip: p.ip, targetRef: { kind: 'Pod', namespace: si.metadata.namespace, name: p.pod } });
+  const ready = sorted.filter((p) => p.ready).map(addr);
+  const notReady = sorted.filter((p) => !p.ready).map(addr);
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata,
+      spec: {
+        type: 'ClusterIP',
+        ports: ports.map((p) => ({ ...p, targetPort: p.port, ...(p.name === 'grpc' ? { appProtocol: 'http2' } : {}) })),
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata,
+      subsets:
+        ready.length || notReady.length
+          ? [{ ...(ready.length ? { addresses: ready } : {}), ...(notReady.length ? { notReadyAddresses: notReady } : {}), ports }]
+          : [],
+    },
+  ];
 }

@@ -17,6 +17,7 @@ export const SUPPORTED_IMAGES = [
   'registry.k8s.io/pause*',
   'vllm/vllm-openai*',
   'ghcr.io/llm-d/llm-d-inference-scheduler*',
+  'registry.k8s.io/gateway-api-inference-extension/epp*',
   'node* / docker.io/library/node*',
 ];
 
@@ -46,8 +47,9 @@ export function resolveImage(image: string, command: readonly string[] = [], arg
   if (n.startsWith('vllm/vllm-openai')) {
     return { ok: true, kind: 'vllm', program: VLLM_PROGRAM, args: vllmArgs(command, args) };
   }
-  if (n.startsWith('ghcr.io/llm-d/llm-d-inference-scheduler')) {
-    return { ok: true, kind: 'epp', program: EPP_PROGRAM, args: [...args] };
+  if (n.startsWith('ghcr.io/llm-d/llm-d-inference-scheduler') || n.startsWith('registry.k8s.io/gateway-api-inference-extension/epp')) {
+    // the EPP learns its image (instrumented build or stock) from a twin-only flag
+    return { ok: true, kind: 'epp', program: EPP_PROGRAM, args: [...args, `--twin-image=${image}`] };
   }
   if (isNodeImage(image)) {
     // The node image's entrypoint runs `node` with the args when command is not given.

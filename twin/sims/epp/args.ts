@@ -2,6 +2,8 @@
  * The real EPP's command line (`--pool-name X`, `--grpc-port=9002`, `-v=4`), plus twin-only flags:
  *   --static-endpoints JSON|@file  fixed endpoints instead of watching Kubernetes (tests)
  *   --listen-host HOST             address to bind (default POD_IP, else 127.0.0.1)
+ *   --twin-image IMAGE             the container image (the twin's runtime adds it): an image whose name contains
+ *                                  `instrumented` writes the seed's "Scoring decision" lines, any other is stock
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -15,7 +17,9 @@ export interface EppArgs {
   grpcPort: number;
   grpcHealthPort: number;
   metricsPort: number;
+  /** `-v` / `--v` (GAIE cmd/epp/runner/runner.go: `flag.Int("v", logging.DEFAULT)`, DEFAULT = 2). */
   verbosity: number;
+  image?: string;
   staticEndpoints?: string;
   listenHost: string;
 }
@@ -61,10 +65,21 @@ export function parseEppArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     grpcPort: port(f, 'grpc-port', 9002),
     grpcHealthPort: port(f, 'grpc-health-port', 9003),
     metricsPort: port(f, 'metrics-port', 9090),
-    verbosity: Number(f.get('v') ?? 0) || 0,
+    verbosity: verbosityOf(f.get('v')),
+    ...(f.has('twin-image') ? { image: f.get('twin-image')! } : {}),
     ...(f.has('static-endpoints') ? { staticEndpoints: f.get('static-endpoints')! } : {}),
     listenHost: f.get('listen-host') ?? env.POD_IP ?? '127.0.0.1',
   };
+}
+
+/** GAIE's default verbosity is logging.DEFAULT = 2 (pkg/epp/util/logging/logging_const.go). */
+export const DEFAULT_VERBOSITY = 2;
+
+function verbosityOf(v: string | undefined): number {
+  if (v === undefined) return DEFAULT_VERBOSITY;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`-v: "${v}" is not a non-negative integer`);
+  return n;
 }
 
 /**

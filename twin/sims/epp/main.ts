@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseEppArgs, type EppArgs } from './args.ts';
 import { parseEppConfig } from './config.ts';
 import { Datastore } from './datastore.ts';
-import { configErrorLine, epochSeconds, line, profileLoadedLine } from './log.ts';
+import { configErrorLine, epochSeconds, line, logModeFor, parsedConfigLine, profileLoadedLine } from './log.ts';
 import { createEppMetrics } from './metrics.ts';
 import { Scraper } from './scrape.ts';
 import { buildScheduler, type Scheduler } from './scheduler.ts';
@@ -67,11 +67,14 @@ async function main(): Promise<void> {
   }
   if (!args.staticEndpoints && !args.poolName) fail('--pool-name is required');
   const scheduler = loadScheduler(args);
-  write(profileLoadedLine(scheduler, epochSeconds()));
+  const logMode = logModeFor(args.image, args.verbosity);
+  // every image: the GAIE runner's start line; the seed's instrumented build also its own profile line
+  write(parsedConfigLine(scheduler));
+  if (logMode.instrumented) write(profileLoadedLine(scheduler, epochSeconds()));
 
   const datastore = new Datastore(scheduler.requestTimeoutMs);
   const metrics = createEppMetrics(args.poolName || 'static', datastore);
-  const service = new PickService({ scheduler, datastore, rng: Math.random, log: write, metrics });
+  const service = new PickService({ scheduler, datastore, rng: Math.random, log: write, metrics, logMode });
 
   const scraper = new Scraper(datastore, Number(process.env.EPP_SCRAPE_INTERVAL_MS) || 200);
   scraper.start();

@@ -3,7 +3,7 @@
  * and done. The HTTP server and the tests both drive this.
  */
 import type { Datastore } from './datastore.ts';
-import { RESOURCE_EXHAUSTED_ERROR, breakdownLine, decisionLine, epochSeconds, profileFailedLine } from './log.ts';
+import { RESOURCE_EXHAUSTED_ERROR, failedPickLines, pickLines, type LogMode } from './log.ts';
 import type { EppMetrics } from './metrics.ts';
 import { schedule, type Scheduler } from './scheduler.ts';
 import type { PickRequest, Rng } from './types.ts';
@@ -26,7 +26,11 @@ export interface PickServiceOptions {
   /** receives one JSON line per call */
   log: (line: string) => void;
   metrics?: EppMetrics;
+  /** Which lines a pick writes (default: the instrumented image at -v=0, "Scoring decision" lines only). */
+  logMode?: LogMode;
 }
+
+const INSTRUMENTED: LogMode = { instrumented: true, verbosity: 0 };
 
 export class PickService {
   private readonly started = new Map<string, { at: number; model: string }>();
@@ -38,12 +42,13 @@ export class PickService {
     const t0 = performance.now();
     datastore.expire();
     const r = schedule(scheduler, datastore.endpoints(), this.o.rng);
-    const ts = epochSeconds();
+    const ms = Date.now();
+    const mode = this.o.logMode ?? INSTRUMENTED;
     metrics?.requestTotal.inc({ model_name: req.model, target_model_name: req.model });
     if (!r.ok) {
       const code = r.reason === 'no-endpoints' ? 'ServiceUnavailable' : 'InferencePoolResourceExhausted';
       metrics?.requestErrorTotal.inc({ model_name: req.model, target_model_name: req.model, error_code: code });
-      this.o.log(profileFailedLine(scheduler, req, ts));
+      for (const l of failedPickLines(mode, scheduler, req, ms)) this.o.log(l);
       metrics?.schedulerE2e.observe((performance.now() - t0) / 1000);
       return r.reason === 'no-endpoints'
         ? { status: 503, body: { error: `inference gateway: ${NO_READY_ENDPOINTS_ERROR}` } }
@@ -53,8 +58,7 @@ export class PickService {
     if (this.started.size >= 10_000) this.forgetExpired();
     this.started.set(req.requestId, { at: t0, model: req.model });
     metrics?.schedulerE2e.observe((performance.now() - t0) / 1000);
-    this.o.log(decisionLine(scheduler, req, r, ts));
-    this.o.log(breakdownLine(scheduler, req, r, ts));
+    for (const l of pickLines(mode, scheduler, req, r, ms)) this.o.log(l);
     return {
       status: 200,
       body: { endpoints: r.selected.map((e) => ({ address: e.hostPort, pod: e.key })) },

@@ -32,6 +32,8 @@ export interface ResourceType {
   extraSubresources?: string[];
   printerColumns?: PrinterColumn[];
   crd?: boolean;
+  /** CRDs: each served version's openAPIV3Schema (defaulting, validation, x-kubernetes-validations). */
+  schemas?: Record<string, Obj>;
 }
 
 export const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -160,5 +162,6 @@ export function typeFromCrd(crd: Obj): ResourceType | undefined {
       ...(c.format ? { format: String(c.format) } : {}),
     })),
     crd: true,
+    schemas: Object.fromEntries(versions.filter((v) => v.schema?.openAPIV3Schema).map((v) => [String(v.name), v.schema.openAPIV3Schema as Obj])),
   };
 }

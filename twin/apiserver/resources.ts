@@ -55,7 +55,7 @@ const replicaScale: ScaleSpec = { specReplicasPath: '.spec.replicas', statusRepl
 export const BUILTIN_TYPES: ResourceType[] = [
   core('namespaces', 'Namespace', false, ['ns'], { status: true }),
   core('nodes', 'Node', false, ['no'], { status: true }),
-  core('pods', 'Pod', true, ['po'], { status: true, extraSubresources: ['log', 'binding'], categories: ['all'] }),
+  core('pods', 'Pod', true, ['po'], { status: true, extraSubresources: ['log', 'binding', 'exec'], categories: ['all'] }),
   core('services', 'Service', true, ['svc'], { status: true, categories: ['all'] }),
   core('endpoints', 'Endpoints', true, ['ep'], { singular: 'endpoints' }),
   core('configmaps', 'ConfigMap', true, ['cm']),

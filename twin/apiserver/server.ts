@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import type * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Api } from './api.ts';
@@ -16,6 +17,7 @@ import type { LogOptions } from './logs.ts';
 import { OPENAPI_V2_JSON, openApiV2Protobuf, openApiV3Doc, openApiV3Index } from './openapi.ts';
 import { patchTypeOf } from './patch.ts';
 import { checkLogOptions, checkPropagationPolicy, deleteDryRun, paginate, patchQuery, queryBool, queryInt, writeQuery } from './query.ts';
+import { handleUpgrade } from './exec-proxy.ts';
 import { decodeK8sProtobuf } from './protobuf.ts';
 import { apiVersionOf } from './resources.ts';
 import type { ResourceType } from './resources.ts';
@@ -135,7 +137,7 @@ export class ApiServer {
     this.address = addr;
   }
 
-  private authorized(req: http.IncomingMessage): boolean {
+  authorized(req: http.IncomingMessage): boolean {
     const h = req.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(h);
     if (!m) return false;
@@ -354,6 +356,7 @@ export class ApiServer {
       checkLogOptions(name, lo);
       return serveLog(req, res, api, this.opts.stateDir, ns ?? 'default', name, lo);
     }
+    if (['exec', 'attach', 'portforward'].includes(sub) && t.group === '' && t.plural === 'pods') throw errors.badRequest('Upgrade request required');
     if (sub === 'binding' && t.group === '' && t.plural === 'pods') {
       if (method !== 'POST') throw errors.methodNotAllowed();
       const body = parseBody(await readBody(req), req.headers['content-type']) as Obj | undefined;
@@ -405,6 +408,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServerH
   const cert = loadOrCreateServingCert(opts.stateDir);
   const httpServer = https.createServer({ key: cert.keyPem, cert: cert.certPem }, server.handle);
   httpServer.keepAliveTimeout = 30_000;
+  httpServer.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => handleUpgrade(server.api, (r) => server.authorized(r), req, socket, head));
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(opts.port ?? 0, host, () => resolve());

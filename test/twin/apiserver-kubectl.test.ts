@@ -75,6 +75,7 @@ metadata: {name: vllm-proxy-performance, namespace: kc}
 spec:
   selector: {matchLabels: {role: proxy}}
   targetPorts: [{number: 8080}]
+  endpointPickerRef: {name: epp, port: {number: 9002}}
 `;
 
 for (const bin of kubectlBinaries()) {

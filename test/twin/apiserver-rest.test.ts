@@ -373,7 +373,7 @@ test('CRDs: built-ins are served; a new CRD serves its kind with status subresou
     version: 'v1',
     namespace: 'crs',
     plural: 'inferencepools',
-    body: { apiVersion: 'inference.networking.k8s.io/v1', kind: 'InferencePool', metadata: { name: 'pool' }, spec: { selector: { matchLabels: { role: 'proxy' } }, targetPorts: [{ number: 8080 }] } },
+    body: { apiVersion: 'inference.networking.k8s.io/v1', kind: 'InferencePool', metadata: { name: 'pool' }, spec: { selector: { matchLabels: { role: 'proxy' } }, targetPorts: [{ number: 8080 }], endpointPickerRef: { name: 'epp', port: { number: 9002 } } } },
   });
   expect(pool.metadata.generation).toBe(1);
   await custom.createNamespacedCustomObject({ group: 'sim.llm-d.io', version: 'v1alpha1', namespace: 'crs', plural: 'schedulerinstalls', body: { apiVersion: 'sim.llm-d.io/v1alpha1', kind: 'SchedulerInstall', metadata: { name: 's' }, spec: {} } });

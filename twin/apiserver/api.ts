@@ -15,6 +15,8 @@ import { serverSideApply } from './ssa.ts';
 import { ApiError, errors } from './status.ts';
 import { Store } from './store.ts';
 import { validateObject } from './validate.ts';
+import { applySchemaDefaults, validateCustomResource } from './crd-schema.ts';
+import { toCause } from './field-errors.ts';
 
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
@@ -133,6 +135,7 @@ export class Api {
     applyCreateDefaults(t.kind, t.group, obj);
     if (opts.keepStatus && status !== undefined) obj.status = status;
     else if (t.status && t.crd) delete obj.status;
+    applySchemaDefaults(this.schemaOf(t, obj), obj);
     this.validate(t, obj);
     if (this.tryGet(t, md.namespace, md.name)) throw errors.alreadyExists(t.group, t.plural, md.name);
     obj.apiVersion = apiVersionOf(t.group, t.versions[0]!);
@@ -158,9 +161,18 @@ export class Api {
       throw new ApiError(403, 'Forbidden', `unable to create new content in namespace ${ns} because it is being terminated`, { name: ns, kind: 'namespaces' });
   }
 
-  private validate(t: ResourceType, obj: Obj): void {
+  private validate(t: ResourceType, obj: Obj, old?: Obj): void {
     const causes = validateObject(t.kind, t.group, obj);
+    const schema = this.schemaOf(t, obj);
+    if (schema) causes.push(...validateCustomResource(schema, obj, old).map(toCause));
     if (causes.length) throw errors.invalid(t.kind, t.group, obj.metadata?.name ?? obj.metadata?.generateName ?? '', causes);
+  }
+
+  /** A custom resource's schema: the one of its apiVersion when served, else the storage version's. */
+  private schemaOf(t: ResourceType, obj: Obj): Obj | undefined {
+    if (!t.crd || !t.schemas) return undefined;
+    const v = typeof obj.apiVersion === 'string' ? obj.apiVersion.split('/').pop()! : '';
+    return t.schemas[v] ?? t.schemas[t.versions[0]!];
   }
 
   private managedEntry(manager: string, operation: 'Apply' | 'Update', obj: Obj): Obj {
@@ -201,7 +213,8 @@ export class Api {
     next.kind = t.kind;
     if (cur.metadata.generation !== undefined && specOf(next) !== specOf(cur)) next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
     if (t.group === 'apps' && t.kind === 'Deployment' && next.spec?.template) next.spec.template.metadata ??= {};
-    this.validate(t, next);
+    applySchemaDefaults(this.schemaOf(t, next), next);
+    this.validate(t, next, cur);
     // Removing the last finalizer of an object that is being deleted completes the deletion.
     if (next.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).length && !(t.group === '' && t.kind === 'Pod')) {
       if (opts.dryRun) return next;
@@ -258,9 +271,9 @@ export class Api {
 
   // ---- scale ----------------------------------------------------------------------------------------
 
-  getScale(t: ResourceType, ns: string | undefined, name: string): Obj {
+  getScale(t: ResourceType, ns: string | undefined, name: string, of?: Obj): Obj {
     if (!t.scale) throw errors.pathNotFound();
-    const o = this.get(t, ns, name);
+    const o = of ?? this.get(t, ns, name);
     const sel = t.scale.labelSelectorPath ? getPath(o, t.scale.labelSelectorPath) : undefined;
     const selector = t.group === 'apps' ? selectorToString(fromLabelSelectorObject(o.spec?.selector)) : sel;
     return {
@@ -272,7 +285,7 @@ export class Api {
     };
   }
 
-  updateScale(t: ResourceType, ns: string | undefined, name: string, scale: Obj): Obj {
+  updateScale(t: ResourceType, ns: string | undefined, name: string, scale: Obj, dryRun = false): Obj {
     if (!t.scale) throw errors.pathNotFound();
     const replicas = scale?.spec?.replicas;
     if (typeof replicas !== 'number' || replicas < 0 || !Number.isInteger(replicas))
@@ -282,14 +295,14 @@ export class Api {
     if (wantRv && String(wantRv) !== cur.metadata.resourceVersion) throw errors.conflict(t.group, t.plural, name);
     const next = structuredClone(cur);
     setPath(next, t.scale.specReplicasPath, replicas);
-    this.update(t, ns, name, next);
-    return this.getScale(t, ns, name);
+    const written = this.update(t, ns, name, next, { dryRun });
+    return this.getScale(t, ns, name, written);
   }
 
-  patchScale(t: ResourceType, ns: string | undefined, name: string, type: PatchType, patch: unknown): Obj {
+  patchScale(t: ResourceType, ns: string | undefined, name: string, type: PatchType, patch: unknown, dryRun = false): Obj {
     const scale = this.getScale(t, ns, name);
     const patched = type === 'apply' ? jsonMergePatch(scale, patch) : applyPatchOfType(scale, type, patch);
-    return this.updateScale(t, ns, name, patched);
+    return this.updateScale(t, ns, name, patched, dryRun);
   }
 
   // ---- delete ---------------------------------------------------------------------------------------

@@ -1,5 +1,21 @@
 /** The CRDs the twin serves from the start, as if they had been applied. */
+import * as fs from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import type { Obj } from './selectors.ts';
+
+/**
+ * The InferencePool v1 CRD is the project's manifests/crds copy (the GAIE v1.2.0 schema with its CEL
+ * rules), so a pool breaking those rules is refused even before the manifests are applied.
+ */
+const INFERENCEPOOL_V1_CRD = new URL('../../manifests/crds/inference.networking.k8s.io_inferencepools.yaml', import.meta.url);
+
+function manifestCrd(file: URL): Obj {
+  try {
+    return parseYaml(fs.readFileSync(file, 'utf8')) as Obj;
+  } catch (e) {
+    throw new Error(`twin apiserver: cannot read the built-in CRD ${file.pathname}`, { cause: e });
+  }
+}
 
 interface CrdSpec {
   group: string;
@@ -49,7 +65,7 @@ export function crdObject(s: CrdSpec): Obj {
 }
 
 export const BUILTIN_CRDS: Obj[] = [
-  crdObject({ group: 'inference.networking.k8s.io', version: 'v1', kind: 'InferencePool', plural: 'inferencepools', shortNames: ['infpool'] }),
+  manifestCrd(INFERENCEPOOL_V1_CRD),
   crdObject({ group: 'inference.networking.x-k8s.io', version: 'v1alpha2', kind: 'InferencePool', plural: 'inferencepools', shortNames: ['infpool'] }),
   crdObject({
     group: 'gateway.networking.k8s.io',

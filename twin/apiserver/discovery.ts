@@ -52,6 +52,7 @@ function resourceEntries(t: ResourceType): object[] {
   for (const s of t.extraSubresources ?? []) {
     if (s === 'log') sub('log', 'Pod', ['get']);
     if (s === 'binding') sub('binding', 'Binding', ['create']);
+    if (s === 'exec') sub('exec', 'PodExecOptions', ['create', 'get']);
   }
   return out;
 }

@@ -32,6 +32,8 @@ export interface ResourceType {
   extraSubresources?: string[];
   printerColumns?: PrinterColumn[];
   crd?: boolean;
+  /** CRDs: each served version's openAPIV3Schema (defaulting, validation, x-kubernetes-validations). */
+  schemas?: Record<string, Obj>;
 }
 
 export const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -53,7 +55,7 @@ const replicaScale: ScaleSpec = { specReplicasPath: '.spec.replicas', statusRepl
 export const BUILTIN_TYPES: ResourceType[] = [
   core('namespaces', 'Namespace', false, ['ns'], { status: true }),
   core('nodes', 'Node', false, ['no'], { status: true }),
-  core('pods', 'Pod', true, ['po'], { status: true, extraSubresources: ['log', 'binding'], categories: ['all'] }),
+  core('pods', 'Pod', true, ['po'], { status: true, extraSubresources: ['log', 'binding', 'exec'], categories: ['all'] }),
   core('services', 'Service', true, ['svc'], { status: true, categories: ['all'] }),
   core('endpoints', 'Endpoints', true, ['ep'], { singular: 'endpoints' }),
   core('configmaps', 'ConfigMap', true, ['cm']),
@@ -160,5 +162,6 @@ export function typeFromCrd(crd: Obj): ResourceType | undefined {
       ...(c.format ? { format: String(c.format) } : {}),
     })),
     crd: true,
+    schemas: Object.fromEntries(versions.filter((v) => v.schema?.openAPIV3Schema).map((v) => [String(v.name), v.schema.openAPIV3Schema as Obj])),
   };
 }

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import type * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Api } from './api.ts';
@@ -15,6 +16,8 @@ import { serveLog } from './logs.ts';
 import type { LogOptions } from './logs.ts';
 import { OPENAPI_V2_JSON, openApiV2Protobuf, openApiV3Doc, openApiV3Index } from './openapi.ts';
 import { patchTypeOf } from './patch.ts';
+import { checkLogOptions, checkPropagationPolicy, deleteDryRun, paginate, patchQuery, queryBool, queryInt, writeQuery } from './query.ts';
+import { handleUpgrade } from './exec-proxy.ts';
 import { decodeK8sProtobuf } from './protobuf.ts';
 import { apiVersionOf } from './resources.ts';
 import type { ResourceType } from './resources.ts';
@@ -116,17 +119,8 @@ function sendJson(res: http.ServerResponse, code: number, body: unknown): void {
   res.end(text);
 }
 
-const intParam = (q: URLSearchParams, name: string): number | undefined => {
-  const v = q.get(name);
-  if (v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw errors.badRequest(`invalid value for ${name}: ${v}`);
-  return n;
-};
-const boolParam = (q: URLSearchParams, name: string): boolean => {
-  const v = q.get(name);
-  return v === 'true' || v === '1' || (v === '' && q.has(name));
-};
+const intParam = queryInt;
+const boolParam = queryBool;
 
 export class ApiServer {
   readonly api: Api;
@@ -143,7 +137,7 @@ export class ApiServer {
     this.address = addr;
   }
 
-  private authorized(req: http.IncomingMessage): boolean {
+  authorized(req: http.IncomingMessage): boolean {
     const h = req.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(h);
     if (!m) return false;
@@ -240,8 +234,6 @@ export class ApiServer {
     const api = this.api;
     const { t, namespace: ns, name, sub } = route;
     const method = req.method ?? 'GET';
-    const dryRun = q.getAll('dryRun').includes('All');
-    const fieldManager = q.get('fieldManager') ?? undefined;
     const listOpts = (): ListOptions => ({ labelSelector: parseLabelSelector(q.get('labelSelector')), fieldSelector: parseFieldSelector(q.get('fieldSelector')) });
     const accept = req.headers.accept;
     const table = wantsTable(accept);
@@ -265,19 +257,29 @@ export class ApiServer {
             present: table ? (o) => toTable(t, [out(o)], o.metadata.resourceVersion, includeObject) : out,
           });
         }
-        const { items, resourceVersion } = api.list(t, ns, lo);
-        if (table) return sendJson(res, 200, toTable(t, items.map(out), resourceVersion, includeObject));
-        return sendJson(res, 200, { kind: `${t.kind}List`, apiVersion: apiVersionOf(route.group, route.version), metadata: { resourceVersion }, items: items.map(out) });
+        const listed = api.list(t, ns, lo);
+        const { resourceVersion } = listed;
+        const page = paginate(listed.items, q, resourceVersion);
+        const items = page.items;
+        const more = page.continue ? { continue: page.continue, remainingItemCount: page.remainingItemCount } : {};
+        if (table) {
+          const tbl = toTable(t, items.map(out), resourceVersion, includeObject);
+          return sendJson(res, 200, { ...tbl, metadata: { ...(tbl.metadata as Obj), ...more } });
+        }
+        return sendJson(res, 200, { kind: `${t.kind}List`, apiVersion: apiVersionOf(route.group, route.version), metadata: { resourceVersion, ...more }, items: items.map(out) });
       }
       if (method === 'POST') {
         if (t.namespaced && !ns) throw errors.methodNotAllowed();
+        const wq = writeQuery(q, 'CreateOptions');
         const body = await readObjectBody(req);
-        const created = api.create(t, ns, body, { dryRun, ...(fieldManager ? { fieldManager } : {}) });
+        const created = api.create(t, ns, body, wq);
         return sendJson(res, 201, out(created));
       }
       if (method === 'DELETE') {
         const body = parseBody(await readBody(req), req.headers['content-type']) as Obj | undefined;
-        const deleted = api.deleteCollection(t, ns, listOpts(), this.deleteOptions(q, body));
+        const dopts = this.deleteOptions(q, body);
+        // dryRun=All: nothing is deleted (the real server answers what it would delete).
+        const deleted = deleteDryRun(q) ? api.list(t, ns, listOpts()).items : api.deleteCollection(t, ns, listOpts(), dopts);
         const { resourceVersion } = api.list(t, ns, {});
         return sendJson(res, 200, { kind: `${t.kind}List`, apiVersion: apiVersionOf(route.group, route.version), metadata: { resourceVersion }, items: deleted.map(out) });
       }
@@ -292,14 +294,17 @@ export class ApiServer {
           return sendJson(res, 200, out(o));
         }
         case 'PUT': {
+          const wq = writeQuery(q, 'UpdateOptions');
           const body = await readObjectBody(req);
-          return sendJson(res, 200, out(api.update(t, ns, name, body, { dryRun, ...(fieldManager ? { fieldManager } : {}) })));
+          return sendJson(res, 200, out(api.update(t, ns, name, body, wq)));
         }
         case 'PATCH':
           return this.patch(req, res, q, route, undefined);
         case 'DELETE': {
           const body = parseBody(await readBody(req), req.headers['content-type']) as Obj | undefined;
-          return sendJson(res, 200, out(api.delete(t, ns, name, this.deleteOptions(q, body))));
+          const dopts = this.deleteOptions(q, body);
+          if (deleteDryRun(q)) return sendJson(res, 200, out(api.get(t, ns, name)));
+          return sendJson(res, 200, out(api.delete(t, ns, name, dopts)));
         }
         default:
           throw errors.methodNotAllowed();
@@ -309,20 +314,26 @@ export class ApiServer {
     if (sub === 'status' && t.status) {
       if (method === 'GET') return sendJson(res, 200, out(api.get(t, ns, name)));
       if (method === 'PUT') {
+        const wq = writeQuery(q, 'UpdateOptions');
         const body = parseBody(await readBody(req), req.headers['content-type']);
-        return sendJson(res, 200, out(api.update(t, ns, name, body, { subresource: 'status', dryRun })));
+        return sendJson(res, 200, out(api.update(t, ns, name, body, { subresource: 'status', ...wq })));
       }
       if (method === 'PATCH') return this.patch(req, res, q, route, 'status');
       throw errors.methodNotAllowed();
     }
     if (sub === 'scale' && t.scale) {
       if (method === 'GET') return sendJson(res, 200, api.getScale(t, ns, name));
-      const body = parseBody(await readBody(req), req.headers['content-type']);
-      if (method === 'PUT') return sendJson(res, 200, api.updateScale(t, ns, name, body as Obj));
+      if (method === 'PUT') {
+        const { dryRun } = writeQuery(q, 'UpdateOptions');
+        const body = parseBody(await readBody(req), req.headers['content-type']);
+        return sendJson(res, 200, api.updateScale(t, ns, name, body as Obj, dryRun));
+      }
       if (method === 'PATCH') {
         const type = patchTypeOf(req.headers['content-type']);
         if (!type) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
-        return sendJson(res, 200, api.patchScale(t, ns, name, type, body));
+        const { dryRun } = patchQuery(q, type === 'apply');
+        const body = parseBody(await readBody(req), type === 'apply' ? 'application/yaml' : req.headers['content-type']);
+        return sendJson(res, 200, api.patchScale(t, ns, name, type, body, dryRun));
       }
       throw errors.methodNotAllowed();
     }
@@ -342,8 +353,10 @@ export class ApiServer {
       if (tail !== undefined) lo.tailLines = tail;
       const limit = intParam(q, 'limitBytes');
       if (limit !== undefined) lo.limitBytes = limit;
+      checkLogOptions(name, lo);
       return serveLog(req, res, api, this.opts.stateDir, ns ?? 'default', name, lo);
     }
+    if (['exec', 'attach', 'portforward'].includes(sub) && t.group === '' && t.plural === 'pods') throw errors.badRequest('Upgrade request required');
     if (sub === 'binding' && t.group === '' && t.plural === 'pods') {
       if (method !== 'POST') throw errors.methodNotAllowed();
       const body = parseBody(await readBody(req), req.headers['content-type']) as Obj | undefined;
@@ -367,16 +380,11 @@ export class ApiServer {
         'UnsupportedMediaType',
         `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml${route.t.crd ? '' : ', application/strategic-merge-patch+json'}`,
       );
+    const pq = patchQuery(q, type === 'apply');
     const body = parseBody(await readBody(req), type === 'apply' ? 'application/yaml' : 'application/json');
     if (body === undefined) throw errors.badRequest('the request body is empty');
-    const fieldManager = q.get('fieldManager') ?? undefined;
     const existed = !!this.api.tryGet(route.t, route.namespace, route.name!);
-    const result = this.api.patch(route.t, route.namespace, route.name!, type, body, {
-      ...(subresource ? { subresource } : {}),
-      ...(fieldManager ? { fieldManager } : {}),
-      force: boolParam(q, 'force'),
-      dryRun: q.getAll('dryRun').includes('All'),
-    });
+    const result = this.api.patch(route.t, route.namespace, route.name!, type, body, { ...(subresource ? { subresource } : {}), ...pq });
     sendJson(res, existed ? 200 : 201, this.present(route, result));
   }
 
@@ -384,11 +392,8 @@ export class ApiServer {
     const opts: DeleteOptions = {};
     const grace = intParam(q, 'gracePeriodSeconds') ?? (typeof body?.gracePeriodSeconds === 'number' ? body.gracePeriodSeconds : undefined);
     if (grace !== undefined) opts.gracePeriodSeconds = grace;
-    const policy = q.get('propagationPolicy') ?? body?.propagationPolicy ?? (body?.orphanDependents === true ? 'Orphan' : undefined);
-    if (policy) {
-      if (!['Foreground', 'Background', 'Orphan'].includes(policy)) throw errors.badRequest(`invalid propagationPolicy: ${policy}`);
-      opts.propagationPolicy = policy;
-    }
+    const policy = checkPropagationPolicy(q.get('propagationPolicy') ?? body?.propagationPolicy ?? (body?.orphanDependents === true ? 'Orphan' : undefined));
+    if (policy) opts.propagationPolicy = policy;
     if (body?.preconditions) opts.preconditions = body.preconditions;
     return opts;
   }
@@ -403,6 +408,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServerH
   const cert = loadOrCreateServingCert(opts.stateDir);
   const httpServer = https.createServer({ key: cert.keyPem, cert: cert.certPem }, server.handle);
   httpServer.keepAliveTimeout = 30_000;
+  httpServer.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => handleUpgrade(server.api, (r) => server.authorized(r), req, socket, head));
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(opts.port ?? 0, host, () => resolve());

@@ -55,7 +55,9 @@ export const errors = {
     return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedName(group, plural, name)}: ${why}`, { name, group, kind: plural });
   },
   invalid(kind: string, group: string, name: string, causes: StatusCause[]): ApiError {
-    const list = causes.map((c) => `${c.field ? `${c.field}: ` : ''}${c.message}`).join(', ');
+    // errs.ToAggregate().Error(): one error as is, several as [a, b] (k8s.io/apimachinery util/errors).
+    const msgs = [...new Set(causes.map((c) => `${c.field ? `${c.field}: ` : ''}${c.message}`))];
+    const list = msgs.length === 1 ? msgs[0] : `[${msgs.join(', ')}]`;
     return new ApiError(422, 'Invalid', `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${list}`, { name, group, kind, causes });
   },
   badRequest(message: string): ApiError {

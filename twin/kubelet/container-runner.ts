@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
-import { ContainerCreateError, ImagePullError, startContainer, type ContainerHandle } from '../runtime/supervisor.ts';
-import type { MountTable } from '../runtime/mounts.ts';
+import { ContainerCreateError, ImagePullError, baseEnv, startContainer, type ContainerHandle } from '../runtime/supervisor.ts';
+import { rewriteMountedPath, type MountTable } from '../runtime/mounts.ts';
 import { ProbeWorker, type ProbeKind } from './probe-worker.ts';
 import { rfc3339, terminatedFromExit, type ContainerState, type ContainerView } from './status.ts';
 
@@ -53,6 +54,8 @@ export class ContainerRunner {
   private readonly wake = new AbortController();
   private loop: Promise<void> | undefined;
   private killReason: string | undefined;
+  /** What the running process was started with, for `kubectl exec` (exec.ts). */
+  private startedWith: { env: Record<string, string>; mounts: Record<string, string>; scratchDir: string } | undefined;
 
   constructor(
     private container: V1Container,
@@ -74,6 +77,14 @@ export class ContainerRunner {
 
   get pid(): number | undefined {
     return this.handle && this.state.running ? this.handle.pid : undefined;
+  }
+
+  /** The environment and working directory of the running container (its process's), or undefined. */
+  execContext(): { env: Record<string, string>; cwd: string } | undefined {
+    if (!this.state.running || !this.startedWith) return undefined;
+    const { env, mounts, scratchDir } = this.startedWith;
+    const wd = this.container.workingDir ? rewriteMountedPath(this.container.workingDir, mounts) : undefined;
+    return { env: { ...baseEnv(), ...env }, cwd: wd && fs.existsSync(wd) ? wd : scratchDir };
   }
 
   view(): ContainerView {
@@ -170,6 +181,7 @@ export class ContainerRunner {
           logPath: logPathFor(this.env.stateDir, this.env.podKey.namespace, this.env.podKey.name, this.name, this.restartCount),
           pidRegistry: { stateDir: this.env.stateDir, pod: `${this.env.podKey.namespace}/${this.env.podKey.name}/${this.name}` },
         });
+        this.startedWith = prepared;
       } catch (err) {
         if (this.stopping) break;
         const message = err instanceof Error ? err.message : String(err);

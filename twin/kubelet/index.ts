@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { CoreV1Api, KubeConfig, PatchStrategy, makeInformer, setHeaderOptions, type Informer, type KubernetesObject, type ObjectCache, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import { HostsFileKeeper } from './dns.ts';
+import { startExecServer, type ExecServer } from './exec.ts';
 import { EventRecorder } from './events.ts';
 import { PodWorker } from './pod-worker.ts';
 import { IpAllocator, chooseNode, defaultNodes, type TwinNode } from './scheduler.ts';
@@ -53,6 +54,20 @@ export async function startKubelet(opts: KubeletOptions): Promise<KubeletHandle>
   let stopped = false;
 
   await registerNodes(core, nodes);
+
+  // Each node's streaming server (exec), published as the Node's daemonEndpoints.kubeletEndpoint.Port,
+  // where the API server sends `pods/exec` (as the real apiserver reaches the kubelet on :10250).
+  const execServers: ExecServer[] = [];
+  for (const n of nodes) {
+    const srv = await startExecServer(n.hostIP, (ns, name, container) => {
+      const w = [...workers.values()].find((x) => x.key.namespace === ns && x.key.name === name && x.node.name === n.name);
+      return w ? w.execTarget(container === '-' ? undefined : container) : `pod ${name} is not running on node ${n.name}`;
+    });
+    execServers.push(srv);
+    await core
+      .patchNodeStatus({ name: n.name, body: { status: { daemonEndpoints: { kubeletEndpoint: { Port: srv.port } } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
+      .catch(() => undefined);
+  }
 
   const pods: Cached<V1Pod> = makeInformer(kc, '/api/v1/pods', () => core.listPodForAllNamespaces());
   const services: Cached<V1Service> = makeInformer(kc, '/api/v1/services', () => core.listServiceForAllNamespaces());
@@ -184,6 +199,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<KubeletHandle>
         await Promise.all([pods.stop(), services.stop()].map((p) => p.catch(() => undefined)));
         await Promise.all([...workers.values()].map((w) => w.shutdown(opts.shutdownGraceMs ?? 5000)));
         workers.clear();
+        await Promise.all(execServers.map((x) => x.close()));
       })();
       return stopping;
     },

@@ -1,3 +1,4 @@
+import type { ExecTarget } from './exec.ts';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Container, type V1Pod } from '@kubernetes/client-node';
@@ -81,6 +82,16 @@ export class PodWorker {
   }
 
   /** Pids of the running containers (for `twin status` and tests). */
+  /** What `kubectl exec` into `container` runs with (exec.ts), or why it cannot, in the API server's words. */
+  execTarget(container: string | undefined): ExecTarget | string {
+    const name = container || this.runners[0]?.name;
+    const runner = this.runners.find((r) => r.name === name);
+    if (!runner) return `container ${name} is not valid for pod ${this.key.name}`;
+    const ctx = runner.execContext();
+    if (!ctx) return `unable to upgrade connection: container not found ("${name}")`;
+    return { namespace: this.key.namespace, pod: this.key.name, podIP: this.podIP, hostsFile: this.ctx.hostsFile, ...ctx };
+  }
+
   pids(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const r of this.runners) if (r.pid !== undefined) out[r.name] = r.pid;

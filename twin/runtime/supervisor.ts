@@ -62,7 +62,7 @@ export class ContainerCreateError extends Error {
 }
 
 /** Minimal host environment a Node program needs; the host's own environment does not leak in. */
-function baseEnv(): Record<string, string> {
+export function baseEnv(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']) {
     const v = process.env[key];

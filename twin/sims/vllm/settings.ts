@@ -16,8 +16,6 @@ export interface SimSettings {
   maxNumSeqs: number;
   /** KV cache capacity in tokens: admission needs room for prompt + max tokens; usage = held / capacity. */
   kvCapacityTokens: number;
-  /** How long a decode waits for its KV block before recomputing the prompt. */
-  kvWaitMs: number;
   kvBytesPerToken: number;
   kvSendTimeoutMs: number;
   /** Completion length when the request gives no max_tokens (finish_reason "stop"). */
@@ -60,7 +58,6 @@ export function readSettings(env: Env): SimSettings {
     latencyScale: num(env, 'VLLM_SIM_LATENCY_SCALE', 1),
     maxNumSeqs: Math.floor(num(env, 'VLLM_SIM_MAX_NUM_SEQS', 16, 1)),
     kvCapacityTokens: Math.floor(num(env, 'VLLM_SIM_KV_CAPACITY_TOKENS', 65536, 1)),
-    kvWaitMs: num(env, 'VLLM_SIM_KV_WAIT_MS', 200),
     kvBytesPerToken: Math.floor(num(env, 'VLLM_SIM_KV_BYTES_PER_TOKEN', 256)),
     kvSendTimeoutMs: num(env, 'VLLM_SIM_KV_SEND_TIMEOUT_MS', 2000),
     defaultCompletionTokens: Math.floor(num(env, 'VLLM_SIM_DEFAULT_COMPLETION_TOKENS', 16, 1)),

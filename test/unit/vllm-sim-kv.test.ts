@@ -102,16 +102,19 @@ test('a missed P2P transfer hangs the decode until the client gives up; the engi
   }
 });
 
-test('a P2P decode given a request id without the prefill address dies with the connector ValueError', async () => {
-  const decode = await startSim(['--kv-transfer-config', kvConfig({ ...P2P, kv_role: 'kv_consumer', kv_rank: 1 })]);
-  try {
-    const r = await post(`${decode.url}/v1/completions`, completion());
-    expect(r.status).toBe(500);
-    expect(await decode.died).toMatch(/^ValueError: Request id cmpl-[0-9a-f]+ does not contain hostname and port$/);
-    expect(decode.stderrLines.some((l) => l.includes('p2p_nccl_connector.py') && l.includes('in parse_request_id'))).toBe(true);
-    expect((await fetch(`${decode.url}/health`)).status).toBe(503);
-  } finally {
-    await decode.stop();
+test('a P2P pod given a request id without the peer address dies with the connector ValueError (decode and prefill)', async () => {
+  for (const [role, rank] of [['kv_consumer', 1], ['kv_producer', 0]] as const) {
+    const sim = await startSim(['--kv-transfer-config', kvConfig({ ...P2P, kv_role: role, kv_rank: rank })]);
+    try {
+      const r = await post(`${sim.url}/v1/completions`, completion());
+      expect(r.status, role).toBe(500);
+      expect(await sim.died).toMatch(/^ValueError: Request id cmpl-[0-9a-f]+ does not contain hostname and port$/);
+      const frame = role === 'kv_consumer' ? 'in start_load_kv' : 'in save_kv_layer';
+      expect(sim.stderrLines.some((l) => l.includes('p2p_nccl_connector.py') && l.includes(frame)), role).toBe(true);
+      expect((await fetch(`${sim.url}/health`)).status).toBe(503);
+    } finally {
+      await sim.stop();
+    }
   }
 });
 

@@ -3,7 +3,7 @@
  * KV room for prompt + max tokens), prefill time from the prompt, tokens produced one step at a time, KV
  * transfer through the connector, and death (the decode IndexError) that fails every request in flight.
  */
-import type { KvConnector, KvLookup } from './kv/connector.ts';
+import { KvFatalError, type KvConnector, type KvLookup } from './kv/connector.ts';
 import { RecentIds } from './kv/store.ts';
 import { interTokenMs, prefillMs, sleep, untilOrAbort } from './latency.ts';
 import type { Logger } from './log.ts';
@@ -150,7 +150,7 @@ export class Engine {
         this.throwIfStopped(seq);
         this.metrics?.externalPrefixCache(req.promptTokens, found.kind === 'hit' || found.kind === 'wait' ? found.tokens : 0);
         if (found.kind === 'fatal') {
-          this.die(found.error, counter, connectorErrorTraceback(found.error));
+          this.die(found.error, counter, connectorErrorTraceback(found.error, 'load'));
           throw new EngineDeadError();
         }
         if (found.kind === 'wait') {
@@ -170,7 +170,15 @@ export class Engine {
         this.die('IndexError fault', counter);
         throw new EngineDeadError();
       }
-      if (this.deps.kv) kvTransferParams = await this.deps.kv.save({ requestId: req.requestId, tokenIds: req.promptTokenIds, kvTransferParams: req.kvTransferParams });
+      if (this.deps.kv) {
+        try {
+          kvTransferParams = await this.deps.kv.save({ requestId: req.requestId, tokenIds: req.promptTokenIds, kvTransferParams: req.kvTransferParams });
+        } catch (e) {
+          if (!(e instanceof KvFatalError)) throw e;
+          this.die(e.message, counter, connectorErrorTraceback(e.message, 'save'));
+          throw new EngineDeadError();
+        }
+      }
       this.throwIfStopped(seq);
       let last = performance.now();
       this.metrics?.observeTtft((last - start) / 1000);

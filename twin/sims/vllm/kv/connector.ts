@@ -32,6 +32,11 @@ export type KvLookup =
   /** The connector raises in the worker (P2P: request id without host:port): the engine dies. */
   | { kind: 'fatal'; error: string };
 
+/** The connector raised inside the forward pass (P2P producer: request id without `___decode_addr_HOST:PORT`). */
+export class KvFatalError extends Error {
+  override name = 'KvFatalError';
+}
+
 export interface KvConnector {
   config: KvTransferConfig;
   /** P2P: the port the receiver is bound to. */
@@ -84,7 +89,7 @@ export async function createKvConnector(o: ConnectorOptions): Promise<KvConnecto
  *   recv_tensor (PUT_ASYNC) loops on `recv_store_cv.wait()` with no timeout, so a tensor that never comes blocks
  *   the worker, and with it the whole engine, for good;
  * - parse_request_id raises `ValueError: Request id ... does not contain hostname and port` when the id lacks the
- *   address (consumer: `___prefill_addr_HOST:PORT___`), which kills the engine.
+ *   address (consumer: `___prefill_addr_HOST:PORT___`, producer: `___decode_addr_HOST:PORT`), which kills the engine.
  * The tensor key is the engine's request id (+ `#layer`), so randomized ids (a suffix per engine) never match.
  */
 async function createP2pConnector(o: ConnectorOptions): Promise<KvConnector> {
@@ -119,10 +124,7 @@ async function createP2pConnector(o: ConnectorOptions): Promise<KvConnector> {
       if (!producer) return undefined;
       const m = /___decode_addr_(.*):(\d+)/.exec(req.requestId);
       const target = m ? splitHostPort(`${m[1]}:${m[2]}`) : undefined;
-      if (!target) {
-        log.engine('WARNING', 'p2p_nccl_connector.py:290', `Request id ${req.requestId} does not contain hostname and port; KV not sent`);
-        return undefined;
-      }
+      if (!target) throw new KvFatalError(`ValueError: Request id ${req.requestId} does not contain hostname and port`);
       const size = req.tokenIds.length * o.bytesPerToken;
       try {
         await sendKvBlock(target.host, target.port, { requestId: req.requestId, promptTokens: req.tokenIds.length, size }, o.sendTimeoutMs);

@@ -90,16 +90,17 @@ test.describe('vLLM simulator OpenAI API', () => {
     const r = await post(`${sim.url}/v1/completions`, completion({ prompt: 'y'.repeat(8000), max_tokens: 100 }));
     expect(r.status).toBe(400);
     expect(await r.json()).toEqual({
-      object: 'error',
-      message:
-        "This model's maximum context length is 2048 tokens. However, you requested 2100 tokens (2000 in the messages, 100 in the completion). Please reduce the length of the messages or completion.",
-      type: 'BadRequestError',
-      param: null,
-      code: 400,
+      error: {
+        message:
+          "This model's maximum context length is 2048 tokens. However, you requested 2100 tokens (2000 in the messages, 100 in the completion). Please reduce the length of the messages or completion.",
+        type: 'BadRequestError',
+        param: null,
+        code: 400,
+      },
     });
     const nf = await post(`${sim.url}/v1/completions`, completion({ model: 'nope' }));
     expect(nf.status).toBe(404);
-    expect(await nf.json()).toMatchObject({ object: 'error', type: 'NotFoundError', code: 404 });
+    expect(await nf.json()).toMatchObject({ error: { type: 'NotFoundError', code: 404 } });
     const bad = await fetch(`${sim.url}/v1/completions`, { method: 'POST', body: '{not json' });
     expect(bad.status).toBe(400);
   });
@@ -232,7 +233,7 @@ test.describe('vLLM simulator faults (runtime admin endpoint)', () => {
       expect(((await (await fetch(`${sim.url}/_twin/faults`)).json()) as any).faults).toEqual({ errorRate: { status: 429, rate: 1 } });
       const r = await post(`${sim.url}/v1/completions`, completion());
       expect(r.status).toBe(429);
-      expect(await r.json()).toMatchObject({ object: 'error', code: 429 });
+      expect(await r.json()).toMatchObject({ error: { code: 429 } });
       await post(`${sim.url}/_twin/faults`, { errorRate: { status: 503, rate: 0.5 }, seed: 3 });
       const statuses = await Promise.all(Array.from({ length: 20 }, async () => (await post(`${sim.url}/v1/completions`, completion({ max_tokens: 1 }))).status));
       expect(statuses).toContain(503);

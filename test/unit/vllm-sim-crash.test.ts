@@ -58,9 +58,7 @@ test.describe('decode IndexError fault (child process)', () => {
       const crash = await post(`${child.url}/v1/completions`, completion(), { 'X-Request-Id': 'crash-3' });
       expect(crash.status).toBe(500);
       expect(await crash.json()).toMatchObject({
-        object: 'error',
-        message: 'EngineCore encountered an issue. See stack trace (above) for the root cause.',
-        code: 500,
+        error: { message: 'EngineCore encountered an issue. See stack trace (above) for the root cause.', code: 500 },
       });
       expect((await fetch(`${child.url}/health`)).status).toBe(503);
       const streamed = await longBody;

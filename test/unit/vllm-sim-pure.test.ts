@@ -81,12 +81,13 @@ test.describe('OpenAI request validation', () => {
     }
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).body()).toEqual({
-      object: 'error',
-      message:
-        "This model's maximum context length is 2048 tokens. However, you requested 2100 tokens (2000 in the messages, 100 in the completion). Please reduce the length of the messages or completion.",
-      type: 'BadRequestError',
-      param: null,
-      code: 400,
+      error: {
+        message:
+          "This model's maximum context length is 2048 tokens. However, you requested 2100 tokens (2000 in the messages, 100 in the completion). Please reduce the length of the messages or completion.",
+        type: 'BadRequestError',
+        param: null,
+        code: 400,
+      },
     });
     expect(parseRequest('completion', { model: MODEL, prompt, max_tokens: 48 }, ctx).maxTokens).toBe(48);
   });

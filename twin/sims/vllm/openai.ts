@@ -6,12 +6,13 @@ import { chatTokenIds, textTokenIds, type ChatMessageLike } from './tokens.ts';
 
 export type ApiKind = 'completion' | 'chat';
 
+/**
+ * vLLM's error envelope, `ErrorResponse(error=ErrorInfo(message, type, param, code))` with code the HTTP status
+ * (vllm-project/vllm v0.15.0 vllm/entrypoints/openai/protocol.py `ErrorInfo` / `ErrorResponse`; the flat
+ * `{"object": "error", ...}` body belongs to vLLM before the nested envelope).
+ */
 export interface ApiErrorBody {
-  object: 'error';
-  message: string;
-  type: string;
-  param: null;
-  code: number;
+  error: { message: string; type: string; param: null; code: number };
 }
 
 export class ApiError extends Error {
@@ -23,7 +24,7 @@ export class ApiError extends Error {
     super(message);
   }
   body(): ApiErrorBody {
-    return { object: 'error', message: this.message, type: this.type, param: null, code: this.status };
+    return { error: { message: this.message, type: this.type, param: null, code: this.status } };
   }
 }
 

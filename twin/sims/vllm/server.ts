@@ -89,7 +89,25 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
   }
 }
 
-const deadError = (): ApiError => new ApiError(500, 'InternalServerError', new EngineDeadError().message);
+/**
+ * EngineDeadError outside a stream: vLLM's exception handler answers a bare 500 with no body
+ * (vllm-project/vllm v0.15.0 vllm/entrypoints/launcher.py `_add_shutdown_handlers`:
+ * `return Response(status_code=HTTPStatus.INTERNAL_SERVER_ERROR)`) and starts the server's termination.
+ */
+function sendDead(res: http.ServerResponse, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(500, { 'content-length': 0, ...headers });
+  res.end();
+}
+
+/**
+ * An exception inside a stream's generator: the 200 is already sent, so vLLM writes the error as the next event
+ * and ends with [DONE] (serving_completion.py / serving_chat.py `except Exception as e:` →
+ * `create_streaming_error_response(str(e))`, whose defaults are BadRequestError / 400, then `data: [DONE]`).
+ */
+function streamErrorEvent(message: string): string {
+  return `data: ${JSON.stringify({ error: { message, type: 'BadRequestError', param: null, code: 400 } })}\n\n`;
+}
 
 export function createRequestHandler(ctx: ServerContext): http.RequestListener {
   return (req, res) => {
@@ -148,7 +166,7 @@ async function route(ctx: ServerContext, req: http.IncomingMessage, res: http.Se
 
 async function inference(ctx: ServerContext, kind: ApiKind, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const state = ctx.state();
-  if (state === 'dead') return sendError(res, deadError());
+  if (state === 'dead') return sendDead(res);
   if (state !== 'ready') return sendError(res, new ApiError(503, 'ServiceUnavailableError', `server is ${state}`));
 
   const headerId = req.headers['x-request-id'];
@@ -221,7 +239,7 @@ async function inference(ctx: ServerContext, kind: ApiKind, req: http.IncomingMe
       sendJson(res, 200, out, headers);
     } catch (e) {
       client.abort(); // stop sibling prompts of a batched request
-      if (e instanceof EngineDeadError) return sendError(res, deadError(), headers);
+      if (e instanceof EngineDeadError) return sendDead(res, headers);
       if (e instanceof RequestAbortedError) return void res.destroy();
       throw e;
     }
@@ -245,7 +263,12 @@ async function inference(ctx: ServerContext, kind: ApiKind, req: http.IncomingMe
     res.end('data: [DONE]\n\n');
   } catch (e) {
     client.abort();
-    // Engine death or client abort: the stream is cut, as vLLM's is when its engine dies.
+    if (e instanceof EngineDeadError && !res.destroyed) {
+      // Engine death mid-stream: an error event, then [DONE] (the process exits shortly after).
+      res.end(streamErrorEvent(e.message) + 'data: [DONE]\n\n');
+      return;
+    }
+    // Client abort: the connection is already gone.
     res.destroy();
     if (!(e instanceof EngineDeadError) && !(e instanceof RequestAbortedError)) throw e;
   }

@@ -25,8 +25,9 @@ export interface SimSettings {
   /** Period of the "Engine 000: Avg prompt throughput ..." log line (only logged after activity); 0 = off. */
   statsIntervalMs: number;
   /**
-   * Append a random suffix to internal request ids (what some vLLM versions did, breaking P2P KV keys): on with
-   * VLLM_SIM_REQUEST_ID_RANDOMIZATION=1 unless vLLM's workaround VLLM_DISABLE_REQUEST_ID_RANDOMIZATION=1 is set.
+   * Append a random suffix to internal request ids (vLLM v0.14.0+, PR #27987; breaks P2P tensor keys): on with
+   * VLLM_SIM_REQUEST_ID_RANDOMIZATION=1 unless vLLM's later workaround VLLM_DISABLE_REQUEST_ID_RANDOMIZATION=1 is
+   * set. Off by default although stock v0.15.0 randomizes: see README.md "Known divergence".
    */
   randomizeRequestIds: boolean;
   /** Raw VLLM_SIM_FAULTS JSON, validated by faults.ts. */

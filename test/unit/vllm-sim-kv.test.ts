@@ -196,3 +196,23 @@ test.describe('ExampleConnector (files under /kv_cache through PD_TWIN_MOUNTS)',
     expect(metricValue(m, 'vllm:external_prefix_cache_hits_total')).toBe(lookupFolder('', textTokenIds(prompt))!.tokens);
   });
 });
+
+test('ExampleConnector without shared_storage_path stores under the pod\'s own /tmp (a private dir), removed on stop', async () => {
+  const sim = await startSim(['--kv-transfer-config', kvConfig({ kv_connector: 'ExampleConnector', kv_role: 'kv_both' })]);
+  const dir = sim.kvStorageDir!;
+  try {
+    expect(dir).not.toBe('/tmp');
+    expect(dir.endsWith(`${path.sep}tmp`)).toBe(true);
+    const prompt = longPrompt('default-path');
+    for (let i = 0; i < 2; i++) {
+      const r = await post(`${sim.url}/v1/completions`, completion({ prompt }));
+      expect(r.status).toBe(200);
+      await r.text();
+    }
+    expect(await kvCounts(sim)).toEqual({ hits: 1, misses: 1 });
+    expect(fs.existsSync(lookupFolder(dir, textTokenIds(prompt))!.folder)).toBe(true);
+  } finally {
+    await sim.stop();
+  }
+  expect(fs.existsSync(dir)).toBe(false);
+});

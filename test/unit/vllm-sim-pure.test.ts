@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { ArgsError, EngineInitError, parseKvTransferConfig, parseVllmArgs } from '../../twin/sims/vllm/args.ts';
 import { Faults, parseFaultJson, FaultConfigError } from '../../twin/sims/vllm/faults.ts';
-import { alignToBlockSize, lookupFolder, resolveMountedPath, storeFolder, tokenHash } from '../../twin/sims/vllm/kv/fs.ts';
+import { alignToBlockSize, containerPathOnHost, lookupFolder, resolveMountedPath, storeFolder, tokenHash } from '../../twin/sims/vllm/kv/fs.ts';
 import { chatTokenIds, estimateChatTokens, estimateTextTokens, textTokenIds } from '../../twin/sims/vllm/tokens.ts';
 import { KvBlockStore } from '../../twin/sims/vllm/kv/store.ts';
 import { decodeHeader, encodeHeader } from '../../twin/sims/vllm/kv/p2p.ts';
@@ -154,6 +154,9 @@ test.describe('kv helpers', () => {
     expect(resolveMountedPath('/kv_cache/deep/y', mounts)).toBe('/host/deep/y');
     expect(resolveMountedPath('/kv_cachex', mounts)).toBe('/kv_cachex');
     expect(resolveMountedPath('/kv_cache', undefined)).toBe('/kv_cache');
+    // an unmounted path is the container's own: a private dir per simulator, never the host's path
+    expect(containerPathOnHost('/tmp', mounts, '/r/rootfs')).toBe('/r/rootfs/tmp');
+    expect(containerPathOnHost('/kv_cache', mounts, '/r/rootfs')).toBe('/host/pod-a/kv');
   });
 
   test('block store hands a block to a waiter, times out otherwise, and stays bounded', async () => {

@@ -8,7 +8,10 @@
 import type { KvTransferConfig } from '../args.ts';
 import type { Logger } from '../log.ts';
 import { splitHostPort } from '../request-id.ts';
-import { folderExists, lookupFolder, resolveMountedPath, storeFolder, writeLayerFile } from './fs.ts';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { containerPathOnHost, folderExists, lookupFolder, storeFolder, writeLayerFile } from './fs.ts';
 import { sendKvBlock, startKvReceiver, type KvReceiver } from './p2p.ts';
 import { KvBlockStore } from './store.ts';
 
@@ -140,7 +143,8 @@ async function createP2pConnector(o: ConnectorOptions): Promise<KvConnector> {
 /** ExampleConnector: see fs.ts. Role-agnostic, as in vLLM: every pod looks up, and stores what it did not find. */
 function createFsConnector(o: ConnectorOptions): KvConnector {
   const { config, log } = o;
-  const storageDir = resolveMountedPath(config.sharedStoragePath ?? '/tmp', o.mountsJson);
+  const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), 'vllm-sim-rootfs-'));
+  const storageDir = containerPathOnHost(config.sharedStoragePath ?? '/tmp', o.mountsJson, rootfs);
   return {
     config,
     storageDir,
@@ -163,7 +167,9 @@ function createFsConnector(o: ConnectorOptions): KvConnector {
       }
       return undefined;
     },
-    close: async () => {},
+    close: async () => {
+      await fs.promises.rm(rootfs, { recursive: true, force: true });
+    },
   };
 }
 

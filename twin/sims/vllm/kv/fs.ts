@@ -77,6 +77,17 @@ export function resolveMountedPath(containerPath: string, mountsJson: string | u
   return rest ? path.join(best[1], rest) : best[1];
 }
 
+/**
+ * Where a container path lives on the host: under its volume when one is mounted there, else in the container's
+ * own filesystem, which the twin keeps in a private directory per simulator (`rootfs`, removed on stop) — so an
+ * unmounted `/tmp` (ExampleConnector's default) is private to the pod, as in a container, and never the host's.
+ */
+export function containerPathOnHost(containerPath: string, mountsJson: string | undefined, rootfs: string): string {
+  const mapped = resolveMountedPath(containerPath, mountsJson);
+  if (mapped !== containerPath) return mapped;
+  return path.join(rootfs, containerPath.replace(/^\/+/, ''));
+}
+
 export async function folderExists(folder: string): Promise<boolean> {
   try {
     return (await fs.promises.stat(folder)).isDirectory();

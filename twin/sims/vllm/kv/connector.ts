@@ -90,7 +90,8 @@ export async function createKvConnector(o: ConnectorOptions): Promise<KvConnecto
  *   after its prefill, sends the KV to the request id's `___decode_addr_HOST:PORT` (parse_request_id(id, True));
  * - a consumer claims len(prompt) - 1 tokens as external and loads them synchronously in the forward pass:
  *   recv_tensor (PUT_ASYNC) loops on `recv_store_cv.wait()` with no timeout, so a tensor that never comes blocks
- *   the worker, and with it the whole engine, for good;
+ *   the worker, and with it the whole engine, for good (head-of-line blocking, as vllm-project/vllm PR #30794,
+ *   Dec 2025, closed unmerged, describes; asynchronous loading came to this connector only after v0.15.0);
  * - parse_request_id raises `ValueError: Request id ... does not contain hostname and port` when the id lacks the
  *   address (consumer: `___prefill_addr_HOST:PORT___`, producer: `___decode_addr_HOST:PORT`), which kills the engine.
  * The tensor key is the engine's request id (+ `#layer`), so randomized ids (a suffix per engine) never match.

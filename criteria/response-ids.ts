@@ -2,8 +2,9 @@ import type { RequestRecord } from '../load/result.ts';
 
 /**
  * The P/D proxies send `X-Request-Id: ___prefill_addr_{PREFILL}___decode_addr_{DECODE}_{uuid}` and vLLM
- * answers with ids like `cmpl-___prefill_addr_vllm-prefill-p2p:14579___decode_addr_vllm-decode-p2p:14579_{uuid}`:
- * the prefill service names the backend that served the request.
+ * answers with ids like `cmpl-___prefill_addr_vllm-prefill-p2p:14579___decode_addr_vllm-decode-p2p:14579_{uuid}`
+ * (completions) or `chatcmpl-___prefill_addr_...` (chat; vLLM serving_chat.py prefixes `chatcmpl-`): the prefill
+ * service names the backend that served the request, whatever the prefix.
  */
 const PREFILL = /___prefill_addr_([A-Za-z0-9.-]+)/;
 

@@ -1,7 +1,8 @@
 import { expect, test } from '@playwright/test';
-import { ArgsError, parseKvTransferConfig, parseVllmArgs } from '../../twin/sims/vllm/args.ts';
+import { ArgsError, EngineInitError, parseKvTransferConfig, parseVllmArgs } from '../../twin/sims/vllm/args.ts';
 import { Faults, parseFaultJson, FaultConfigError } from '../../twin/sims/vllm/faults.ts';
-import { resolveMountedPath, blockFile } from '../../twin/sims/vllm/kv/fs.ts';
+import { alignToBlockSize, containerPathOnHost, lookupFolder, resolveMountedPath, storeFolder, tokenHash } from '../../twin/sims/vllm/kv/fs.ts';
+import { chatTokenIds, estimateChatTokens, estimateTextTokens, textTokenIds } from '../../twin/sims/vllm/tokens.ts';
 import { KvBlockStore } from '../../twin/sims/vllm/kv/store.ts';
 import { decodeHeader, encodeHeader } from '../../twin/sims/vllm/kv/p2p.ts';
 import { ApiError, parseRequest, responseId } from '../../twin/sims/vllm/openai.ts';
@@ -34,7 +35,14 @@ test.describe('args', () => {
     const c = parseKvTransferConfig('{"kv_connector":"ExampleConnector","kv_role":"kv_consumer","kv_connector_extra_config":{"shared_storage_path":"/kv_cache"}}');
     expect(c).toMatchObject({ connector: 'ExampleConnector', role: 'kv_consumer', sharedStoragePath: '/kv_cache' });
     expect(() => parseKvTransferConfig('{nope')).toThrow(ArgsError);
-    expect(() => parseKvTransferConfig('{"kv_connector":"Nope","kv_role":"kv_consumer"}')).toThrow(/unsupported kv_connector/);
+    expect(() => parseKvTransferConfig('{"kv_connector":"Nope","kv_role":"kv_consumer"}')).toThrow(EngineInitError);
+    expect(() => parseKvTransferConfig('{"kv_connector":"Nope","kv_role":"kv_consumer"}')).toThrow('Unsupported connector type: Nope');
+    expect(() => parseKvTransferConfig('{"kv_connector":"NixlConnector"}')).toThrow(
+      "Please specify kv_role when kv_connector is set, supported roles are ('kv_producer', 'kv_consumer', 'kv_both')",
+    );
+    expect(() => parseKvTransferConfig('{"kv_connector":"NixlConnector","kv_role":"both"}')).toThrow(
+      "Unsupported kv_role: both. Supported roles are ('kv_producer', 'kv_consumer', 'kv_both')",
+    );
     expect(() => parseVllmArgs(['serve'])).toThrow(/no model/);
     expect(() => parseVllmArgs(['serve', 'm', '--port=abc'])).toThrow(/invalid int/);
   });
@@ -52,8 +60,8 @@ test.describe('request ids', () => {
     expect(splitHostPort('127.0.0.1:41234')).toEqual({ host: '127.0.0.1', port: 41234 });
   });
 
-  test('response ids use cmpl-<X-Request-Id> for both APIs, random prefixes otherwise', () => {
-    expect(responseId('chat', 'abc', 'r')).toBe('cmpl-abc');
+  test('response ids: cmpl-<X-Request-Id> for completions, chatcmpl-<X-Request-Id> for chat, random otherwise', () => {
+    expect(responseId('chat', 'abc', 'r')).toBe('chatcmpl-abc');
     expect(responseId('completion', 'abc', 'r')).toBe('cmpl-abc');
     expect(responseId('chat', undefined, 'r')).toBe('chatcmpl-r');
     expect(responseId('completion', undefined, 'r')).toBe('cmpl-r');
@@ -73,12 +81,13 @@ test.describe('OpenAI request validation', () => {
     }
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).body()).toEqual({
-      object: 'error',
-      message:
-        "This model's maximum context length is 2048 tokens. However, you requested 2100 tokens (2000 in the messages, 100 in the completion). Please reduce the length of the messages or completion.",
-      type: 'BadRequestError',
-      param: null,
-      code: 400,
+      error: {
+        message:
+          "This model's maximum context length is 2048 tokens. However, you requested 2100 tokens (2000 in the messages, 100 in the completion). Please reduce the length of the messages or completion.",
+        type: 'BadRequestError',
+        param: null,
+        code: 400,
+      },
     });
     expect(parseRequest('completion', { model: MODEL, prompt, max_tokens: 48 }, ctx).maxTokens).toBe(48);
   });
@@ -145,7 +154,9 @@ test.describe('kv helpers', () => {
     expect(resolveMountedPath('/kv_cache/deep/y', mounts)).toBe('/host/deep/y');
     expect(resolveMountedPath('/kv_cachex', mounts)).toBe('/kv_cachex');
     expect(resolveMountedPath('/kv_cache', undefined)).toBe('/kv_cache');
-    expect(blockFile('/s', 'a/b')).toBe('/s/a_b/kv.bin');
+    // an unmounted path is the container's own: a private dir per simulator, never the host's path
+    expect(containerPathOnHost('/tmp', mounts, '/r/rootfs')).toBe('/r/rootfs/tmp');
+    expect(containerPathOnHost('/kv_cache', mounts, '/r/rootfs')).toBe('/host/pod-a/kv');
   });
 
   test('block store hands a block to a waiter, times out otherwise, and stays bounded', async () => {
@@ -164,6 +175,58 @@ test.describe('kv helpers', () => {
     const h = encodeHeader({ requestId: 'x', promptTokens: 4, size: 1024 });
     expect(decodeHeader(h.subarray(4))).toEqual({ requestId: 'x', promptTokens: 4, size: 1024 });
     expect(() => decodeHeader(Buffer.from('{"requestId":"x","promptTokens":1,"size":-1}'))).toThrow(/size/);
+  });
+});
+
+test.describe('connectors the llm-d guides use', () => {
+  test('Nixl, LMCache, Mooncake, Offloading and MultiConnector are accepted; Multi inherits its role', () => {
+    for (const name of ['NixlConnector', 'LMCacheConnectorV1', 'LMCacheMPConnector', 'MooncakeConnector', 'OffloadingConnector']) {
+      expect(parseKvTransferConfig(JSON.stringify({ kv_connector: name, kv_role: 'kv_both' }))).toMatchObject({ connector: name, role: 'kv_both' });
+    }
+    const multi = parseKvTransferConfig(
+      JSON.stringify({
+        kv_connector: 'MultiConnector',
+        kv_role: 'kv_both',
+        kv_connector_extra_config: { connectors: [{ kv_connector: 'NixlConnector' }, { kv_connector: 'LMCacheConnectorV1', kv_role: 'kv_consumer' }] },
+      }),
+    );
+    expect(multi.members?.map((m) => [m.connector, m.role])).toEqual([
+      ['NixlConnector', 'kv_both'],
+      ['LMCacheConnectorV1', 'kv_consumer'],
+    ]);
+    expect(() => parseKvTransferConfig('{"kv_connector":"MultiConnector","kv_role":"kv_both"}')).toThrow(/connectors/);
+    expect(parseKvTransferConfig('{"kv_connector":"SharedStorageConnector","kv_role":"kv_both"}')).toMatchObject({ connector: 'ExampleConnector', sharedStoragePath: '/tmp' });
+  });
+});
+
+test.describe('ExampleConnector keys', () => {
+  test('align_to_block_size is (n - 1) // 16 * 16', () => {
+    expect([0, 1, 16, 17, 18, 32, 33, 34].map((n) => alignToBlockSize(n))).toEqual([0, 0, 0, 16, 16, 16, 32, 32]);
+  });
+
+  test('prompts of 17 tokens or fewer have no lookup key; longer ones look up their block-aligned prefix', () => {
+    const ids = (n: number): number[] => Array.from({ length: n }, (_, i) => 1000 + i);
+    expect(lookupFolder('/s', ids(17))).toBeUndefined();
+    expect(lookupFolder('/s', ids(18))).toEqual({ folder: `/s/${tokenHash(ids(16))}`, tokens: 16 });
+    // stored and looked up under the same key for 18..32 tokens
+    expect(storeFolder('/s', ids(30)).folder).toBe(lookupFolder('/s', ids(30))?.folder);
+    // 33 tokens: stored under the first 32, looked up under the first 16, so repeating it alone never hits
+    expect(storeFolder('/s', ids(33))).toEqual({ folder: `/s/${tokenHash(ids(32))}`, tokens: 32 });
+    expect(lookupFolder('/s', ids(33))?.folder).toBe(`/s/${tokenHash(ids(16))}`);
+  });
+
+  test('the key is md5 of the ids as little-endian int64', () => {
+    expect(tokenHash([])).toBe('d41d8cd98f00b204e9800998ecf8427e');
+    expect(tokenHash([1])).toBe('33cdeccccebe80329f1fdbee7f5874cb'); // hashlib.md5(struct.pack('<q', 1))
+  });
+
+  test('stand-in token ids: as many as the estimate, equal for equal text, different for different text', () => {
+    const text = 'The quick brown fox jumps over the lazy dog';
+    expect(textTokenIds(text)).toHaveLength(estimateTextTokens(text));
+    expect(textTokenIds(text)).toEqual(textTokenIds(text));
+    expect(textTokenIds(text)).not.toEqual(textTokenIds(text.replace('fox', 'cat')));
+    const chat = [{ role: 'user', content: text }];
+    expect(chatTokenIds(chat)).toHaveLength(estimateChatTokens(chat));
   });
 });
 

@@ -5,10 +5,43 @@
  */
 
 export type KvRole = 'kv_producer' | 'kv_consumer' | 'kv_both';
-export type KvConnectorKind = 'P2pNcclConnector' | 'ExampleConnector';
+/** The connectors the twin models exactly (P2P over TCP instead of NCCL; files) or approximates (the rest). */
+export type KvConnectorKind =
+  | 'P2pNcclConnector'
+  | 'ExampleConnector'
+  | 'NixlConnector'
+  | 'MooncakeConnector'
+  | 'LMCacheConnectorV1'
+  | 'LMCacheMPConnector'
+  | 'OffloadingConnector'
+  | 'MultiConnector';
+
+/**
+ * Names registered with vLLM's KVConnectorFactory (vllm-project/vllm v0.15.0
+ * vllm/distributed/kv_transfer/kv_connector/factory.py `register_connector(...)`). `SharedStorageConnector` is
+ * ExampleConnector's older name, kept by the twin for older manifests. Any other name without
+ * `kv_connector_module_path` is refused with the factory's `ValueError: Unsupported connector type: <name>`.
+ */
+export const KNOWN_CONNECTORS: readonly string[] = [
+  'P2pNcclConnector',
+  'ExampleConnector',
+  'SharedStorageConnector',
+  'NixlConnector',
+  'MooncakeConnector',
+  'LMCacheConnectorV1',
+  'LMCacheMPConnector',
+  'OffloadingConnector',
+  'MultiConnector',
+  'DecodeBenchConnector',
+  'MoRIIOConnector',
+];
 
 export interface KvTransferConfig {
   connector: KvConnectorKind;
+  /** The name as given (e.g. SharedStorageConnector, DecodeBenchConnector), for logs. */
+  connectorName: string;
+  /** MultiConnector: its member connectors, in order. */
+  members?: KvTransferConfig[];
   role: KvRole;
   rank: number;
   parallelSize: number;
@@ -44,6 +77,14 @@ function isBooleanFlag(name: string): boolean {
 
 export class ArgsError extends Error {
   override name = 'ArgsError';
+}
+
+/**
+ * A config vLLM accepts on the command line but whose engine cannot start: the EngineCore raises while building
+ * the KV connector and the API server exits 1 with `RuntimeError: Engine core initialization failed`.
+ */
+export class EngineInitError extends Error {
+  override name = 'ValueError';
 }
 
 function toInt(flag: string, value: string | boolean | undefined, min: number): number | undefined {
@@ -105,35 +146,78 @@ export function parseKvTransferConfig(json: string): KvTransferConfig {
     throw new ArgsError(`argument --kv-transfer-config: not valid JSON: ${json}`);
   }
   if (typeof raw !== 'object' || raw === null) throw new ArgsError('argument --kv-transfer-config: expected a JSON object');
-  const o = raw as Record<string, unknown>;
+  return kvConfigFrom(raw as Record<string, unknown>);
+}
+
+const ROLES: readonly string[] = ['kv_producer', 'kv_consumer', 'kv_both'];
+const ROLES_TEXT = "('kv_producer', 'kv_consumer', 'kv_both')";
+
+function kvConfigFrom(o: Record<string, unknown>, inheritedRole?: unknown): KvTransferConfig {
   const connector = o['kv_connector'];
-  if (connector !== 'P2pNcclConnector' && connector !== 'ExampleConnector' && connector !== 'SharedStorageConnector') {
-    throw new ArgsError(`argument --kv-transfer-config: unsupported kv_connector ${JSON.stringify(connector)}`);
+  const roleRaw = o['kv_role'] ?? inheritedRole;
+  // KVTransferConfig.__post_init__ (vllm/config/kv_transfer.py, v0.15.0): a role is required with a connector and
+  // must be one of the KVRole literals.
+  if (roleRaw === undefined || roleRaw === null) {
+    throw new ArgsError(`Please specify kv_role when kv_connector is set, supported roles are ${ROLES_TEXT}`);
   }
-  const role = o['kv_role'];
-  if (role !== 'kv_producer' && role !== 'kv_consumer' && role !== 'kv_both') {
-    throw new ArgsError(`argument --kv-transfer-config: kv_role must be kv_producer, kv_consumer or kv_both`);
+  if (typeof roleRaw !== 'string' || !ROLES.includes(roleRaw)) {
+    throw new ArgsError(`Unsupported kv_role: ${String(roleRaw)}. Supported roles are ${ROLES_TEXT}`);
+  }
+  const role = roleRaw as KvRole;
+  if (typeof connector !== 'string' || !KNOWN_CONNECTORS.includes(connector)) {
+    if (typeof o['kv_connector_module_path'] === 'string') {
+      throw new EngineInitError(
+        `twin: cannot import out-of-tree KV connector ${String(connector)} from ${o['kv_connector_module_path']} (only vLLM's registered connectors are simulated)`,
+      );
+    }
+    throw new EngineInitError(`Unsupported connector type: ${String(connector)}`);
   }
   const extra = (typeof o['kv_connector_extra_config'] === 'object' && o['kv_connector_extra_config']) || {};
-  const storage = (extra as Record<string, unknown>)['shared_storage_path'];
+  const ex = extra as Record<string, unknown>;
+  const storage = ex['shared_storage_path'];
   const num = (v: unknown, d: number): number => (typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : d);
+  const kind = kindOf(connector);
   const cfg: KvTransferConfig = {
-    // SharedStorageConnector is ExampleConnector's older name in vLLM.
-    connector: connector === 'P2pNcclConnector' ? 'P2pNcclConnector' : 'ExampleConnector',
+    connector: kind,
+    connectorName: connector,
     role,
     rank: num(o['kv_rank'], 0),
     parallelSize: num(o['kv_parallel_size'], 1),
     ip: typeof o['kv_ip'] === 'string' ? o['kv_ip'] : '127.0.0.1',
     port: num(o['kv_port'], 14579),
-    sharedStoragePath: typeof storage === 'string' ? storage : defaultStoragePath(connector),
+    // ExampleConnector's default is "/tmp" (example_connector.py: get_from_extra_config("shared_storage_path", "/tmp")).
+    sharedStoragePath: typeof storage === 'string' ? storage : kind === 'ExampleConnector' ? '/tmp' : undefined,
     engineId: typeof o['engine_id'] === 'string' ? o['engine_id'] : undefined,
   };
   if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535) {
     throw new ArgsError(`argument --kv-transfer-config: invalid kv_port ${String(o['kv_port'])}`);
   }
+  if (kind === 'MultiConnector') {
+    // multi_connector.py: kv_connector_extra_config.connectors is a list of KVTransferConfig dicts; each entry
+    // inherits the outer kv_role when it has none.
+    const list = ex['connectors'];
+    if (!Array.isArray(list) || list.length === 0) {
+      throw new EngineInitError('MultiConnector requires kv_connector_extra_config.connectors to be a non-empty list');
+    }
+    cfg.members = list.map((m: unknown) => {
+      if (typeof m !== 'object' || m === null) throw new EngineInitError('MultiConnector: each entry of connectors must be an object');
+      return kvConfigFrom(m as Record<string, unknown>, role);
+    });
+  }
   return cfg;
 }
 
-function defaultStoragePath(connector: string): string | undefined {
-  return connector === 'P2pNcclConnector' ? undefined : '/tmp/kv_cache';
+function kindOf(name: string): KvConnectorKind {
+  switch (name) {
+    case 'SharedStorageConnector':
+    case 'ExampleConnector':
+      return 'ExampleConnector';
+    case 'DecodeBenchConnector':
+    case 'MoRIIOConnector':
+      // MoRI-IO moves KV from a remote prefill the way Nixl does (kv_transfer_params); DecodeBench fills it
+      // synthetically. The twin treats both as pull connectors.
+      return 'NixlConnector';
+    default:
+      return name as KvConnectorKind;
+  }
 }

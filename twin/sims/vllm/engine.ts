@@ -3,19 +3,30 @@
  * KV room for prompt + max tokens), prefill time from the prompt, tokens produced one step at a time, KV
  * transfer through the connector, and death (the decode IndexError) that fails every request in flight.
  */
-import type { KvConnector } from './kv/connector.ts';
+import { KvFatalError, type KvConnector, type KvLookup } from './kv/connector.ts';
 import { RecentIds } from './kv/store.ts';
-import { interTokenMs, prefillMs, sleep } from './latency.ts';
+import { interTokenMs, prefillMs, sleep, untilOrAbort } from './latency.ts';
 import type { Logger } from './log.ts';
 import type { Faults } from './faults.ts';
 import type { SimMetrics } from './metrics.ts';
 import type { SimSettings } from './settings.ts';
-import { apiServerDeathLines, crashSummaryLine, ENGINE_FATAL_WHERE, engineCoreTraceback, OUTPUT_HANDLER_WHERE } from './traceback.ts';
+import {
+  apiServerDeathLines,
+  connectorErrorTraceback,
+  crashSummaryLine,
+  ENGINE_FATAL_WHERE,
+  engineCoreTraceback,
+  OUTPUT_HANDLER_WHERE,
+} from './traceback.ts';
 import { tokenText } from './tokens.ts';
 
 export interface EngineRequest {
   requestId: string;
   promptTokens: number;
+  /** Stand-in token ids of the prompt (the filesystem connector hashes them). */
+  promptTokenIds: readonly number[];
+  /** The body's kv_transfer_params (Nixl-style connectors). */
+  kvTransferParams?: Record<string, unknown>;
   maxTokens: number;
   /** finish_reason when maxTokens is reached: "length" when the client set max_tokens, else "stop". */
   finishReason: 'length' | 'stop';
@@ -26,6 +37,8 @@ export interface EngineResult {
   promptTokens: number;
   completionTokens: number;
   kv: 'hit' | 'miss' | 'none';
+  /** kv_transfer_params for the response (Nixl-style prefill), else undefined. */
+  kvTransferParams?: Record<string, unknown>;
 }
 
 export class EngineDeadError extends Error {
@@ -71,6 +84,13 @@ export class Engine {
   private waitingCount = 0;
   private reservedTokens = 0;
   private dead = false;
+  /**
+   * P2P consumers blocked in recv_tensor: while any is, the engine takes no step (no token for anyone, no
+   * admission), as vLLM's worker is stuck inside the forward pass. Only the tensor's arrival ends it.
+   */
+  private stallCount = 0;
+  private stallGate: Promise<void> = Promise.resolve();
+  private releaseStall: () => void = () => {};
   /** Totals for the periodic stats line. */
   promptTokensTotal = 0;
   generationTokensTotal = 0;
@@ -98,6 +118,10 @@ export class Engine {
   wasAborted(requestId: string): boolean {
     return this.aborted.has(requestId);
   }
+  /** True while a P2P consumer waits for a tensor that has not arrived (the engine takes no step). */
+  get stalled(): boolean {
+    return this.stallCount > 0;
+  }
 
   /** Runs one request; onToken gets each token as it is produced. Rejects with EngineDeadError or RequestAbortedError. */
   async generate(req: EngineRequest, signal: AbortSignal, onToken: (text: string, index: number) => void): Promise<EngineResult> {
@@ -114,31 +138,54 @@ export class Engine {
     let generated = 0;
     let kv: EngineResult['kv'] = 'none';
     const { crash, counter } = this.deps.faults.admitToEngine();
+    let kvTransferParams: Record<string, unknown> | undefined;
     try {
-      if (this.deps.kv) {
-        const outcome = await this.deps.kv.receive(req.requestId, req.promptTokens, seq.ac.signal);
-        this.throwIfStopped(seq);
-        if (outcome === 'hit') this.metrics?.kvHit();
-        if (outcome === 'miss') this.metrics?.kvMiss();
-        kv = outcome === 'not-consumer' ? 'none' : outcome;
-      }
       await this.acquireSlot(seq);
       waiting = false;
       this.waitingCount--;
       seq.heldTokens = req.promptTokens;
+      if (this.deps.kv) {
+        const kvReq = { requestId: req.requestId, tokenIds: req.promptTokenIds, kvTransferParams: req.kvTransferParams };
+        const found: KvLookup = await this.deps.kv.lookup(kvReq);
+        this.throwIfStopped(seq);
+        this.metrics?.externalPrefixCache(req.promptTokens, found.kind === 'hit' || found.kind === 'wait' ? found.tokens : 0);
+        if (found.kind === 'fatal') {
+          this.die(found.error, counter, connectorErrorTraceback(found.error, 'load'));
+          throw new EngineDeadError();
+        }
+        if (found.kind === 'wait') {
+          this.metrics?.kvMiss();
+          this.stallUntil(found.arrived);
+          await untilOrAbort(found.arrived, seq.ac.signal);
+          this.throwIfStopped(seq);
+        }
+        if (found.kind === 'hit') this.metrics?.kvHit();
+        if (found.kind === 'miss') this.metrics?.kvMiss();
+        kv = found.kind === 'hit' || found.kind === 'wait' ? 'hit' : found.kind === 'miss' ? 'miss' : 'none';
+      }
+      await this.whileStalled(seq);
       await sleep(prefillMs(s, req.promptTokens, kv === 'hit'), seq.ac.signal);
       this.promptTokensTotal += req.promptTokens;
       if (crash) {
         this.die('IndexError fault', counter);
         throw new EngineDeadError();
       }
-      if (this.deps.kv) await this.deps.kv.send(req.requestId, req.promptTokens);
+      if (this.deps.kv) {
+        try {
+          kvTransferParams = await this.deps.kv.save({ requestId: req.requestId, tokenIds: req.promptTokenIds, kvTransferParams: req.kvTransferParams });
+        } catch (e) {
+          if (!(e instanceof KvFatalError)) throw e;
+          this.die(e.message, counter, connectorErrorTraceback(e.message, 'save'));
+          throw new EngineDeadError();
+        }
+      }
       this.throwIfStopped(seq);
       let last = performance.now();
       this.metrics?.observeTtft((last - start) / 1000);
       for (let i = 0; i < req.maxTokens; i++) {
         if (i > 0) {
           await sleep(interTokenMs(s, this.runningCount), seq.ac.signal);
+          await this.whileStalled(seq);
           const now = performance.now();
           this.metrics?.observeItl((now - last) / 1000);
           last = now;
@@ -149,7 +196,7 @@ export class Engine {
         onToken(tokenText(i), i);
       }
       this.metrics?.finish(req.finishReason, (performance.now() - start) / 1000, req.promptTokens, generated);
-      return { finishReason: req.finishReason, promptTokens: req.promptTokens, completionTokens: generated, kv };
+      return { finishReason: req.finishReason, promptTokens: req.promptTokens, completionTokens: generated, kv, kvTransferParams };
     } catch (e) {
       if (this.dead) throw new EngineDeadError();
       if (seq.ac.signal.aborted) {
@@ -170,16 +217,17 @@ export class Engine {
    * `requestCounter` names the request that crashed it; requests admitted after it (while it was in its prefill
    * step) must not shift the number a replay compares against.
    */
-  die(cause: string, requestCounter = this.deps.faults.engineRequestCount): void {
+  die(cause: string, requestCounter = this.deps.faults.engineRequestCount, traceback: readonly string[] = engineCoreTraceback()): void {
     if (this.dead) return;
     this.dead = true;
     const inFlight = this.inFlightIds();
     const log = this.deps.log;
-    for (const line of engineCoreTraceback()) log.engine('ERROR', ENGINE_FATAL_WHERE, line);
+    for (const line of traceback) log.engine('ERROR', ENGINE_FATAL_WHERE, line);
     for (const line of apiServerDeathLines()) log.api('ERROR', OUTPUT_HANDLER_WHERE, line);
     log.api('ERROR', 'twin', crashSummaryLine(requestCounter, inFlight, cause));
     for (const seq of this.live) seq.ac.abort(new EngineDeadError());
     for (const q of this.queue.splice(0)) q.cancel(new EngineDeadError());
+    this.releaseStall();
     this.deps.onDeath?.(cause);
   }
 
@@ -193,7 +241,24 @@ export class Engine {
     if (seq.ac.signal.aborted) throw seq.ac.signal.reason;
   }
 
+  /** Blocks the engine until `arrived` (never times out; a client abort does not end it). */
+  private stallUntil(arrived: Promise<void>): void {
+    if (this.stallCount++ === 0) this.stallGate = new Promise<void>((r) => (this.releaseStall = r));
+    void arrived.then(() => {
+      if (--this.stallCount > 0) return;
+      this.releaseStall();
+      this.admitFromQueue();
+    });
+  }
+
+  /** Waits while the engine is stalled (rejects when the sequence is aborted or the engine dies). */
+  private async whileStalled(seq: Sequence): Promise<void> {
+    while (this.stallCount > 0 && !this.dead) await untilOrAbort(this.stallGate, seq.ac.signal);
+    this.throwIfStopped(seq);
+  }
+
   private canAdmit(seq: Sequence): boolean {
+    if (this.stallCount > 0) return false;
     if (this.runningCount >= this.deps.maxNumSeqs) return false;
     return this.runningCount === 0 || this.reservedTokens + seq.reserve <= this.deps.settings.kvCapacityTokens;
   }
@@ -241,6 +306,10 @@ export class Engine {
       this.runningCount--;
       this.reservedTokens -= seq.reserve;
     }
+    this.admitFromQueue();
+  }
+
+  private admitFromQueue(): void {
     // FIFO: admit from the head while it fits.
     for (let head = this.queue[0]; head && !this.dead && this.canAdmit(head.seq); head = this.queue[0]) {
       this.queue.shift();

@@ -1,7 +1,11 @@
 /**
  * The vLLM Prometheus metrics the EPP scorers and the harness read (facts.md §2), on a registry per simulator
- * so several simulators can run in one process. `vllm:kv_transfer_hits_total` / `vllm:kv_transfer_misses_total`
- * are twin-only extensions (real vLLM has no such counters).
+ * so several simulators can run in one process. Names, types, help texts and labels (`model_name`, `engine`="0")
+ * follow vllm-project/vllm v0.15.0 vllm/v1/metrics/loggers.py PrometheusStatLogger; counters are declared
+ * without `_total` there and exported with it by prometheus_client. The deprecated `vllm:gpu_cache_usage_perc`
+ * is not exported (hidden since v0.10, gone from the v1 logger), so a scraper that asks for it reads nothing.
+ * `vllm:kv_transfer_hits_total` / `vllm:kv_transfer_misses_total` are twin-only extensions (real vLLM has no such
+ * counters; its `vllm:external_prefix_cache_hits_total` counts tokens, and counts a P2P load when it is scheduled).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -18,6 +22,8 @@ export interface SimMetrics {
   finish(reason: 'length' | 'stop' | 'abort', e2eSeconds: number, promptTokens: number, generationTokens: number): void;
   kvHit(): void;
   kvMiss(): void;
+  /** A request scheduled with a KV connector: `queried` prompt tokens, `hits` of them loaded from outside. */
+  externalPrefixCache(queried: number, hits: number): void;
   render(): Promise<string>;
   contentType: string;
 }
@@ -28,8 +34,8 @@ const E2E_BUCKETS = [0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 6
 
 export function createSimMetrics(modelName: string, engine: EngineGaugeSource): SimMetrics {
   const registry = new Registry();
-  const labels = { model_name: modelName };
-  const labelNames = ['model_name'] as const;
+  const labels = { model_name: modelName, engine: '0' };
+  const labelNames = ['model_name', 'engine'] as const;
 
   new Gauge({
     name: 'vllm:num_requests_running',
@@ -82,7 +88,7 @@ export function createSimMetrics(modelName: string, engine: EngineGaugeSource): 
   const success = new Counter({
     name: 'vllm:request_success_total',
     help: 'Count of successfully processed requests.',
-    labelNames: ['model_name', 'finished_reason'] as const,
+    labelNames: ['model_name', 'engine', 'finished_reason'] as const,
     registers: [registry],
   });
   const promptTokens = new Counter({
@@ -94,6 +100,30 @@ export function createSimMetrics(modelName: string, engine: EngineGaugeSource): 
   const generationTokens = new Counter({
     name: 'vllm:generation_tokens_total',
     help: 'Number of generation tokens processed.',
+    labelNames,
+    registers: [registry],
+  });
+  const prefixQueries = new Counter({
+    name: 'vllm:prefix_cache_queries_total',
+    help: 'Prefix cache queries, in terms of number of queried tokens.',
+    labelNames,
+    registers: [registry],
+  });
+  const prefixHits = new Counter({
+    name: 'vllm:prefix_cache_hits_total',
+    help: 'Prefix cache hits, in terms of number of cached tokens.',
+    labelNames,
+    registers: [registry],
+  });
+  const externalQueries = new Counter({
+    name: 'vllm:external_prefix_cache_queries_total',
+    help: 'External prefix cache queries from KV connector cross-instance cache sharing, in terms of number of queried tokens.',
+    labelNames,
+    registers: [registry],
+  });
+  const externalHits = new Counter({
+    name: 'vllm:external_prefix_cache_hits_total',
+    help: 'External prefix cache hits from KV connector cross-instance cache sharing, in terms of number of cached tokens.',
     labelNames,
     registers: [registry],
   });
@@ -110,7 +140,8 @@ export function createSimMetrics(modelName: string, engine: EngineGaugeSource): 
     registers: [registry],
   });
   // Counters with a label only appear once incremented; start them at 0 so scrapers see the names at once.
-  for (const c of [promptTokens, generationTokens, hits, misses]) c.inc(labels, 0);
+  // The seed runs --no-enable-prefix-caching: the prefix cache counters stay at 0.
+  for (const c of [promptTokens, generationTokens, prefixQueries, prefixHits, externalQueries, externalHits, hits, misses]) c.inc(labels, 0);
   for (const r of ['length', 'stop', 'abort']) success.inc({ ...labels, finished_reason: r }, 0);
 
   return {
@@ -125,6 +156,10 @@ export function createSimMetrics(modelName: string, engine: EngineGaugeSource): 
     },
     kvHit: () => hits.inc(labels),
     kvMiss: () => misses.inc(labels),
+    externalPrefixCache(queried, hit) {
+      externalQueries.inc(labels, queried);
+      externalHits.inc(labels, hit);
+    },
     render: () => registry.metrics(),
     contentType: registry.contentType,
   };

@@ -2,16 +2,17 @@
  * The OpenAI-compatible surface as vLLM serves it: request validation (model name, max tokens, context length)
  * and the response / stream chunk shapes. Pure functions; the HTTP server does the I/O.
  */
-import { estimateChatTokens, estimateTextTokens, type ChatMessageLike } from './tokens.ts';
+import { chatTokenIds, textTokenIds, type ChatMessageLike } from './tokens.ts';
 
 export type ApiKind = 'completion' | 'chat';
 
+/**
+ * vLLM's error envelope, `ErrorResponse(error=ErrorInfo(message, type, param, code))` with code the HTTP status
+ * (vllm-project/vllm v0.15.0 vllm/entrypoints/openai/protocol.py `ErrorInfo` / `ErrorResponse`; the flat
+ * `{"object": "error", ...}` body belongs to vLLM before the nested envelope).
+ */
 export interface ApiErrorBody {
-  object: 'error';
-  message: string;
-  type: string;
-  param: null;
-  code: number;
+  error: { message: string; type: string; param: null; code: number };
 }
 
 export class ApiError extends Error {
@@ -23,7 +24,7 @@ export class ApiError extends Error {
     super(message);
   }
   body(): ApiErrorBody {
-    return { object: 'error', message: this.message, type: this.type, param: null, code: this.status };
+    return { error: { message: this.message, type: this.type, param: null, code: this.status } };
   }
 }
 
@@ -34,6 +35,8 @@ export interface ParsedRequest {
   model: string;
   /** Token count of each prompt (a completions request may batch several prompts). */
   promptTokens: number[];
+  /** The (stand-in) token ids of each prompt: the filesystem connector hashes them. */
+  promptTokenIds: number[][];
   maxTokens: number;
   /** true when the client set the limit (finish_reason "length" when reached), else "stop". */
   maxTokensGiven: boolean;
@@ -47,26 +50,26 @@ export interface ValidationContext {
   defaultCompletionTokens: number;
 }
 
-function promptTokenCounts(prompt: unknown): number[] {
-  if (typeof prompt === 'string') return [estimateTextTokens(prompt)];
+function promptTokenIdLists(prompt: unknown): number[][] {
+  if (typeof prompt === 'string') return [textTokenIds(prompt)];
   if (Array.isArray(prompt) && prompt.length > 0) {
-    if (prompt.every((p) => typeof p === 'number')) return [prompt.length];
-    if (prompt.every((p) => typeof p === 'string')) return prompt.map((p) => estimateTextTokens(p as string));
+    if (prompt.every((p) => typeof p === 'number')) return [prompt as number[]];
+    if (prompt.every((p) => typeof p === 'string')) return prompt.map((p) => textTokenIds(p as string));
     if (prompt.every((p) => Array.isArray(p) && p.length > 0 && p.every((t) => typeof t === 'number'))) {
-      return prompt.map((p) => (p as number[]).length);
+      return prompt as number[][];
     }
   }
   throw badRequest('prompt must be a string, a list of strings, a list of token ids or a list of token id lists');
 }
 
-function chatTokenCount(messages: unknown): number {
+function chatTokenIdList(messages: unknown): number[] {
   if (!Array.isArray(messages) || messages.length === 0) throw badRequest('messages must be a non-empty list');
   for (const m of messages) {
     if (!m || typeof m !== 'object' || typeof (m as { role?: unknown }).role !== 'string') {
       throw badRequest('each message needs a string role');
     }
   }
-  return estimateChatTokens(messages as ChatMessageLike[]);
+  return chatTokenIds(messages as ChatMessageLike[]);
 }
 
 function optionalPositiveInt(body: Record<string, unknown>, key: string): number | undefined {
@@ -93,7 +96,8 @@ export function parseRequest(kind: ApiKind, body: unknown, ctx: ValidationContex
   if (typeof model !== 'string') throw badRequest('model must be a string');
   if (!ctx.servedModelNames.includes(model)) throw new ApiError(404, 'NotFoundError', `The model \`${model}\` does not exist.`);
 
-  const promptTokens = kind === 'chat' ? [chatTokenCount(b['messages'])] : promptTokenCounts(b['prompt']);
+  const promptTokenIds = kind === 'chat' ? [chatTokenIdList(b['messages'])] : promptTokenIdLists(b['prompt']);
+  const promptTokens = promptTokenIds.map((ids) => ids.length);
   const given =
     kind === 'chat'
       ? (optionalPositiveInt(b, 'max_completion_tokens') ?? optionalPositiveInt(b, 'max_tokens'))
@@ -109,6 +113,7 @@ export function parseRequest(kind: ApiKind, body: unknown, ctx: ValidationContex
     kind,
     model,
     promptTokens,
+    promptTokenIds,
     maxTokens: given ?? Math.min(ctx.defaultCompletionTokens, ctx.maxModelLen - longest),
     maxTokensGiven: given !== undefined,
     stream,
@@ -127,10 +132,15 @@ export function usage(prompt: number, completion: number): Usage {
   return { prompt_tokens: prompt, total_tokens: prompt + completion, completion_tokens: completion, prompt_tokens_details: null };
 }
 
-/** `cmpl-<X-Request-Id>` when the header is present (for chat too, as the seed's proxy path shows), else random. */
+/**
+ * vLLM's response id: `cmpl-<base>` for completions, `chatcmpl-<base>` for chat, where base is the X-Request-Id
+ * header when present, else a random id (vllm-project/vllm v0.15.0 vllm/entrypoints/openai/serving_completion.py
+ * `f"cmpl-{self._base_request_id(raw_request)}"`, serving_chat.py
+ * `f"chatcmpl-{self._base_request_id(raw_request, request.request_id)}"`; `_base_request_id` in serving_engine.py
+ * reads `X-Request-Id`).
+ */
 export function responseId(kind: ApiKind, xRequestId: string | undefined, random: string): string {
-  if (xRequestId) return `cmpl-${xRequestId}`;
-  return `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${random}`;
+  return `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${xRequestId ?? random}`;
 }
 
 export interface ChoiceResult {

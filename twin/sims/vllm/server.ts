@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type * as http from 'node:http';
-import { Engine, EngineDeadError, RequestAbortedError, type EngineResult } from './engine.ts';
+import { Engine, EngineDeadError, RequestAbortedError, type EngineRequest, type EngineResult } from './engine.ts';
 import { FaultConfigError, parseFaultConfig, type Faults } from './faults.ts';
 import { sleep } from './latency.ts';
 import type { Logger } from './log.ts';
@@ -40,6 +40,8 @@ export interface ServerContext {
   accessLog: boolean;
   /** Internal request ids get a random suffix (breaks KV keys, as in some vLLM versions). */
   randomizeRequestIds: boolean;
+  /** `--enable-request-id-headers`: answer with an `X-Request-Id` header (vLLM sends none by default). */
+  requestIdHeaders: boolean;
   podName?: string;
   createdAt: number;
   /** Connections held open by the hang fault, so stop() can drop them. */
@@ -87,7 +89,25 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
   }
 }
 
-const deadError = (): ApiError => new ApiError(500, 'InternalServerError', new EngineDeadError().message);
+/**
+ * EngineDeadError outside a stream: vLLM's exception handler answers a bare 500 with no body
+ * (vllm-project/vllm v0.15.0 vllm/entrypoints/launcher.py `_add_shutdown_handlers`:
+ * `return Response(status_code=HTTPStatus.INTERNAL_SERVER_ERROR)`) and starts the server's termination.
+ */
+function sendDead(res: http.ServerResponse, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(500, { 'content-length': 0, ...headers });
+  res.end();
+}
+
+/**
+ * An exception inside a stream's generator: the 200 is already sent, so vLLM writes the error as the next event
+ * and ends with [DONE] (serving_completion.py / serving_chat.py `except Exception as e:` →
+ * `create_streaming_error_response(str(e))`, whose defaults are BadRequestError / 400, then `data: [DONE]`).
+ */
+function streamErrorEvent(message: string): string {
+  return `data: ${JSON.stringify({ error: { message, type: 'BadRequestError', param: null, code: 400 } })}\n\n`;
+}
 
 export function createRequestHandler(ctx: ServerContext): http.RequestListener {
   return (req, res) => {
@@ -146,14 +166,15 @@ async function route(ctx: ServerContext, req: http.IncomingMessage, res: http.Se
 
 async function inference(ctx: ServerContext, kind: ApiKind, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const state = ctx.state();
-  if (state === 'dead') return sendError(res, deadError());
+  if (state === 'dead') return sendDead(res);
   if (state !== 'ready') return sendError(res, new ApiError(503, 'ServiceUnavailableError', `server is ${state}`));
 
   const headerId = req.headers['x-request-id'];
   const xRequestId = typeof headerId === 'string' && headerId !== '' ? headerId : undefined;
   const id = responseId(kind, xRequestId, randomBytes(16).toString('hex'));
   const engineId = ctx.randomizeRequestIds ? `${xRequestId ?? id}-${randomBytes(4).toString('hex')}` : (xRequestId ?? id);
-  const headers: Record<string, string> = { 'x-request-id': xRequestId ?? id };
+  // api_server.py adds the X-Request-Id response header only with --enable-request-id-headers.
+  const headers: Record<string, string> = ctx.requestIdHeaders ? { 'x-request-id': xRequestId ?? id } : {};
   if (ctx.podName) headers['x-pd-twin-pod'] = ctx.podName;
 
   const client = new AbortController();
@@ -196,6 +217,7 @@ async function inference(ctx: ServerContext, kind: ApiKind, req: http.IncomingMe
     throw e;
   }
   const head = { id, created: Math.floor(Date.now() / 1000), model: parsed.model };
+  const kvTransferParams = kvParamsOf(body);
   const seqIds = parsed.promptTokens.map((_, i) => (i === 0 ? engineId : `${engineId}-${i}`));
   const finishReason = parsed.maxTokensGiven ? 'length' : 'stop';
 
@@ -204,17 +226,20 @@ async function inference(ctx: ServerContext, kind: ApiKind, req: http.IncomingMe
     try {
       const results = await Promise.all(
         parsed.promptTokens.map((promptTokens, i) =>
-          ctx.engine.generate({ requestId: seqIds[i] ?? engineId, promptTokens, maxTokens: parsed.maxTokens, finishReason }, client.signal, (t) =>
+          ctx.engine.generate(engineRequest(parsed, i, seqIds[i] ?? engineId, finishReason, kvTransferParams), client.signal, (t) =>
             texts[i]?.push(t),
           ),
         ),
       );
       const choices: ChoiceResult[] = results.map((r, i) => ({ text: (texts[i] ?? []).join(''), finishReason: r.finishReason }));
       const u = sumUsage(results);
-      sendJson(res, 200, kind === 'chat' ? chatResponse(head, choices, u) : completionResponse(head, choices, u), headers);
+      const out = kind === 'chat' ? chatResponse(head, choices, u) : completionResponse(head, choices, u);
+      const params = results.find((r) => r.kvTransferParams)?.kvTransferParams;
+      if (params) out['kv_transfer_params'] = params;
+      sendJson(res, 200, out, headers);
     } catch (e) {
       client.abort(); // stop sibling prompts of a batched request
-      if (e instanceof EngineDeadError) return sendError(res, deadError(), headers);
+      if (e instanceof EngineDeadError) return sendDead(res, headers);
       if (e instanceof RequestAbortedError) return void res.destroy();
       throw e;
     }
@@ -229,7 +254,7 @@ async function inference(ctx: ServerContext, kind: ApiKind, req: http.IncomingMe
   try {
     const results = await Promise.all(
       parsed.promptTokens.map((promptTokens, i) =>
-        ctx.engine.generate({ requestId: seqIds[i] ?? engineId, promptTokens, maxTokens: parsed.maxTokens, finishReason }, client.signal, (t, k) =>
+        ctx.engine.generate(engineRequest(parsed, i, seqIds[i] ?? engineId, finishReason, kvTransferParams), client.signal, (t, k) =>
           write(streamChunk(kind, head, i, { text: t }, k === parsed.maxTokens - 1 ? finishReason : null)),
         ),
       ),
@@ -238,10 +263,37 @@ async function inference(ctx: ServerContext, kind: ApiKind, req: http.IncomingMe
     res.end('data: [DONE]\n\n');
   } catch (e) {
     client.abort();
-    // Engine death or client abort: the stream is cut, as vLLM's is when its engine dies.
+    if (e instanceof EngineDeadError && !res.destroyed) {
+      // Engine death mid-stream: an error event, then [DONE] (the process exits shortly after).
+      res.end(streamErrorEvent(e.message) + 'data: [DONE]\n\n');
+      return;
+    }
+    // Client abort: the connection is already gone.
     res.destroy();
     if (!(e instanceof EngineDeadError) && !(e instanceof RequestAbortedError)) throw e;
   }
+}
+
+function kvParamsOf(body: unknown): Record<string, unknown> | undefined {
+  const p = body && typeof body === 'object' ? (body as Record<string, unknown>)['kv_transfer_params'] : undefined;
+  return p && typeof p === 'object' && !Array.isArray(p) ? (p as Record<string, unknown>) : undefined;
+}
+
+function engineRequest(
+  parsed: ParsedRequest,
+  i: number,
+  requestId: string,
+  finishReason: 'length' | 'stop',
+  kvTransferParams: Record<string, unknown> | undefined,
+): EngineRequest {
+  return {
+    requestId,
+    promptTokens: parsed.promptTokens[i] ?? 0,
+    promptTokenIds: parsed.promptTokenIds[i] ?? [],
+    maxTokens: parsed.maxTokens,
+    finishReason,
+    ...(kvTransferParams ? { kvTransferParams } : {}),
+  };
 }
 
 function sumUsage(results: readonly EngineResult[]): ReturnType<typeof usage> {

@@ -16,8 +16,6 @@ export interface SimSettings {
   maxNumSeqs: number;
   /** KV cache capacity in tokens: admission needs room for prompt + max tokens; usage = held / capacity. */
   kvCapacityTokens: number;
-  /** How long a decode waits for its KV block before recomputing the prompt. */
-  kvWaitMs: number;
   kvBytesPerToken: number;
   kvSendTimeoutMs: number;
   /** Completion length when the request gives no max_tokens (finish_reason "stop"). */
@@ -27,8 +25,9 @@ export interface SimSettings {
   /** Period of the "Engine 000: Avg prompt throughput ..." log line (only logged after activity); 0 = off. */
   statsIntervalMs: number;
   /**
-   * Append a random suffix to internal request ids (what some vLLM versions did, breaking P2P KV keys): on with
-   * VLLM_SIM_REQUEST_ID_RANDOMIZATION=1 unless vLLM's workaround VLLM_DISABLE_REQUEST_ID_RANDOMIZATION=1 is set.
+   * Append a random suffix to internal request ids (vLLM v0.14.0+, PR #27987; breaks P2P tensor keys): on with
+   * VLLM_SIM_REQUEST_ID_RANDOMIZATION=1 unless vLLM's later workaround VLLM_DISABLE_REQUEST_ID_RANDOMIZATION=1 is
+   * set. Off by default although stock v0.15.0 randomizes: see README.md "Known divergence".
    */
   randomizeRequestIds: boolean;
   /** Raw VLLM_SIM_FAULTS JSON, validated by faults.ts. */
@@ -60,7 +59,6 @@ export function readSettings(env: Env): SimSettings {
     latencyScale: num(env, 'VLLM_SIM_LATENCY_SCALE', 1),
     maxNumSeqs: Math.floor(num(env, 'VLLM_SIM_MAX_NUM_SEQS', 16, 1)),
     kvCapacityTokens: Math.floor(num(env, 'VLLM_SIM_KV_CAPACITY_TOKENS', 65536, 1)),
-    kvWaitMs: num(env, 'VLLM_SIM_KV_WAIT_MS', 200),
     kvBytesPerToken: Math.floor(num(env, 'VLLM_SIM_KV_BYTES_PER_TOKEN', 256)),
     kvSendTimeoutMs: num(env, 'VLLM_SIM_KV_SEND_TIMEOUT_MS', 2000),
     defaultCompletionTokens: Math.floor(num(env, 'VLLM_SIM_DEFAULT_COMPLETION_TOKENS', 16, 1)),

@@ -75,8 +75,8 @@ export async function startVllmSim(o: VllmSimOptions): Promise<VllmSim> {
     kv = await createKvConnector({
       config: args.kvTransfer,
       listenHost: host,
+      httpHost: host,
       mountsJson: env['PD_TWIN_MOUNTS'],
-      waitMs: settings.kvWaitMs,
       sendTimeoutMs: settings.kvSendTimeoutMs,
       bytesPerToken: settings.kvBytesPerToken,
       log,
@@ -94,8 +94,14 @@ export async function startVllmSim(o: VllmSimOptions): Promise<VllmSim> {
         `P2pNcclEngine init, rank:${kt.rank}, local_rank:0, http_address:${host}:${args.port}, zmq_address:${kt.ip}:${kv.port ?? kt.port}, ` +
           `kv_role:${kt.role}, send_type:PUT_ASYNC, buffer_size_threshold:1000000000.00`,
       );
+    } else if (kt.connector === 'ExampleConnector') {
+      log.engine('INFO', 'example_connector.py:120', `Shared storage path is ${kt.sharedStoragePath ?? '/tmp'}`);
     } else {
-      log.engine('INFO', 'example_connector.py:98', `ExampleConnector init, kv_role:${kt.role}, shared_storage_path:${kt.sharedStoragePath ?? ''} (host dir ${kv.storageDir ?? ''})`);
+      log.engine(
+        'INFO',
+        'factory.py:64',
+        `Creating v1 connector with name: ${kt.connectorName} and engine_id: ${kt.engineId ?? 'None'} (twin: an approximation, see twin/sims/vllm/README.md)`,
+      );
     }
   }
   const engine: Engine = new Engine({
@@ -127,6 +133,7 @@ export async function startVllmSim(o: VllmSimOptions): Promise<VllmSim> {
       defaultCompletionTokens: settings.defaultCompletionTokens,
       accessLog: args.accessLog,
       randomizeRequestIds: settings.randomizeRequestIds,
+      requestIdHeaders: args.given['enable-request-id-headers'] === true,
       podName: env['POD_NAME'],
       createdAt: Math.floor(Date.now() / 1000),
       hung,

@@ -1,11 +1,60 @@
 /**
- * ExampleConnector stand-in: the prefill writes `<shared_storage_path>/<request id>/kv.bin`, the decode polls for
- * it. Container paths go through PD_TWIN_MOUNTS (mountPath → host dir), so with the seed's per-pod emptyDir the
- * two pods look at different host directories and the decode never finds the block.
+ * ExampleConnector (formerly SharedStorageConnector) as vLLM implements it (vllm-project/vllm
+ * vllm/distributed/kv_transfer/kv_connector/v1/example_connector.py; read at stored commit 00231834, whose
+ * hashing and alignment match v0.15.0): stored KV is keyed by a hash of the prompt's token ids, cut to a block
+ * boundary, never by request id and never by role.
+ *
+ * - Lookup (scheduler, get_num_new_matched_tokens → _found_match_for_prompt): n = align(len(prompt) - 1, 16);
+ *   n <= 0 → no match; else match when the folder `<shared_storage_path>/<md5 of the int64 bytes of ids[:n]>`
+ *   exists. The connector does not wait: the folder is there when the request is scheduled, or not.
+ * - Store (build_connector_meta + save_kv_layer): a request that found no match stores its first
+ *   align(len(prompt), 16) tokens under their hash, one safetensors file per attention layer. A prompt shorter
+ *   than 2 tokens stores an empty tensor under the hash of no tokens (what make_meta's empty ReqMeta gives).
+ *   Files are never removed.
+ *
+ * So a prompt of 17 tokens or fewer never hits; a repeated prompt hits on any pod that ran it before (prefill or
+ * decode alike); and a prompt of 16k+1 tokens stores its first 16k tokens but looks up its first 16(k-1), so
+ * repeating it alone never hits (only after a prompt that stored that shorter prefix).
+ *
+ * Container paths go through PD_TWIN_MOUNTS (mountPath → host dir): with the seed's per-pod emptyDir the prefill
+ * and decode look at different host directories, so the decode never sees the prefill's files.
+ *
+ * Simplification: one file per prompt (`model.layers.0.self_attn.attn.safetensors`, a small JSON header and
+ * `tokens × bytesPerToken` bytes) instead of one per attention layer.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sleep } from '../latency.ts';
+
+export const BLOCK_SIZE = 16;
+export const LAYER_FILE = 'model.layers.0.self_attn.attn.safetensors';
+
+/** example_connector.py align_to_block_size: (n - 1) // block * block, 0 for n <= 0. */
+export function alignToBlockSize(numTokens: number, blockSize = BLOCK_SIZE): number {
+  if (numTokens <= 0) return 0;
+  return Math.floor((numTokens - 1) / blockSize) * blockSize;
+}
+
+/** md5 hex of the ids as little-endian int64 (torch.tensor(ids).numpy().tobytes() on x86). */
+export function tokenHash(ids: readonly number[]): string {
+  const buf = Buffer.alloc(ids.length * 8);
+  ids.forEach((id, i) => buf.writeBigInt64LE(BigInt(Math.trunc(id)), i * 8));
+  return createHash('md5').update(buf).digest('hex');
+}
+
+/** The folder the lookup checks, or undefined when the prompt is too short to ever match. */
+export function lookupFolder(storageDir: string, ids: readonly number[]): { folder: string; tokens: number } | undefined {
+  if (ids.length === 0) return undefined;
+  const n = alignToBlockSize(ids.length - 1);
+  if (n <= 0) return undefined;
+  return { folder: path.join(storageDir, tokenHash(ids.slice(0, n))), tokens: n };
+}
+
+/** The folder a store writes to and how many tokens it holds. */
+export function storeFolder(storageDir: string, ids: readonly number[]): { folder: string; tokens: number } {
+  const n = alignToBlockSize(ids.length);
+  return { folder: path.join(storageDir, tokenHash(ids.slice(0, n))), tokens: n };
+}
 
 /** Maps a container path through the mounts table (longest mountPath prefix wins); unmapped paths stay as they are. */
 export function resolveMountedPath(containerPath: string, mountsJson: string | undefined): string {
@@ -28,49 +77,35 @@ export function resolveMountedPath(containerPath: string, mountsJson: string | u
   return rest ? path.join(best[1], rest) : best[1];
 }
 
-/** A request id as one directory name: `/` and NUL cannot appear in one. */
-export function blockDirName(requestId: string): string {
-  return requestId.replace(/[/\0]/g, '_');
+/**
+ * Where a container path lives on the host: under its volume when one is mounted there, else in the container's
+ * own filesystem, which the twin keeps in a private directory per simulator (`rootfs`, removed on stop) — so an
+ * unmounted `/tmp` (ExampleConnector's default) is private to the pod, as in a container, and never the host's.
+ */
+export function containerPathOnHost(containerPath: string, mountsJson: string | undefined, rootfs: string): string {
+  const mapped = resolveMountedPath(containerPath, mountsJson);
+  if (mapped !== containerPath) return mapped;
+  return path.join(rootfs, containerPath.replace(/^\/+/, ''));
 }
 
-export function blockFile(storageDir: string, requestId: string): string {
-  return path.join(storageDir, blockDirName(requestId), 'kv.bin');
+export async function folderExists(folder: string): Promise<boolean> {
+  try {
+    return (await fs.promises.stat(folder)).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
-/** Writes atomically (temp file + rename) so a polling reader never sees half a block. */
-export async function writeBlockFile(storageDir: string, requestId: string, bytes: Buffer): Promise<string> {
-  const file = blockFile(storageDir, requestId);
-  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+/** safetensors layout: u64 LE header length | JSON header | data. Written atomically (temp file + rename). */
+export async function writeLayerFile(folder: string, tokens: number, bytesPerToken: number): Promise<string> {
+  await fs.promises.mkdir(folder, { recursive: true });
+  const size = tokens * bytesPerToken;
+  const header = Buffer.from(JSON.stringify({ kv_cache: { dtype: 'U8', shape: [size], data_offsets: [0, size] } }), 'utf8');
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(header.length), 0);
+  const file = path.join(folder, LAYER_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
-  await fs.promises.writeFile(tmp, bytes);
+  await fs.promises.writeFile(tmp, Buffer.concat([len, header, Buffer.alloc(size)]));
   await fs.promises.rename(tmp, file);
   return file;
-}
-
-/** Polls for the block file up to timeoutMs; returns its size (and removes it) or undefined. */
-export async function takeBlockFile(
-  storageDir: string,
-  requestId: string,
-  timeoutMs: number,
-  signal?: AbortSignal,
-  pollMs = 10,
-): Promise<number | undefined> {
-  const file = blockFile(storageDir, requestId);
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; i < 100_000; i++) {
-    try {
-      const st = await fs.promises.stat(file);
-      await fs.promises.rm(path.dirname(file), { recursive: true, force: true });
-      return st.size;
-    } catch {
-      // not there (yet)
-    }
-    if (signal?.aborted || Date.now() >= deadline) return undefined;
-    try {
-      await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())), signal);
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
 }

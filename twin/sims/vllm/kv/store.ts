@@ -54,7 +54,7 @@ export class KvBlockStore {
     return b;
   }
 
-  /** Takes the block, waiting at most timeoutMs for it; undefined on timeout or abort. */
+  /** Takes the block, waiting at most timeoutMs (Infinity: no limit) for it; undefined on timeout or abort. */
   waitFor(requestId: string, timeoutMs: number, signal?: AbortSignal): Promise<KvBlock | undefined> {
     const now = this.take(requestId);
     if (now || timeoutMs <= 0 || signal?.aborted) return Promise.resolve(now);
@@ -69,7 +69,7 @@ export class KvBlockStore {
       };
       const waiter: Waiter = { resolve: finish };
       const onAbort = (): void => finish(undefined);
-      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => finish(undefined), timeoutMs) : undefined;
       signal?.addEventListener('abort', onAbort, { once: true });
       let set = this.waiters.get(requestId);
       if (!set) this.waiters.set(requestId, (set = new Set()));

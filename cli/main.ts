@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { UserError } from './errors.ts';
+import { HarnessError } from './errors.ts';
 
 /**
  * Each file in cli/commands/ exports `register(program)`. Command modules stay light: heavy imports
@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<void> {
 
 function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander already printed it
-  if (err instanceof UserError) {
+  if (err instanceof HarnessError) {
     process.stderr.write(`pd-harness: ${err.message}\n`);
     return err.exitCode;
   }

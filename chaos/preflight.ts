@@ -1,8 +1,19 @@
+import { accessSync, constants as fsConstants, existsSync, readFileSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { delimiter, join } from 'node:path';
+import { AuthorizationV1Api, type KubeConfig, type V1SelfSubjectAccessReview } from '@kubernetes/client-node';
+import type { Cluster } from '../cluster/driver.ts';
+import { describeApiError } from '../cluster/errors.ts';
 import type { ManifestObject } from '../cluster/manifests.ts';
-import type { Suite } from '../suites/schema.ts';
+import { TargetError, UsageError } from '../core/errors.ts';
+import { TESTRUN_API_VERSION, TESTRUN_KIND } from '../load/k6-operator/testrun.ts';
+import type { LoadEngineName } from '../load/plan.ts';
+import { formatDuration } from '../suites/durations.ts';
+import type { LoadSpec, Suite } from '../suites/schema.ts';
 import { matchesLabels, parseLabelSelector } from '../suites/selectors.ts';
 import { guardFaults, type GuardDecision, type GuardSubject } from './guard.ts';
 import { faultBody } from './plan.ts';
+import type { PlannedWrite, Verb } from './write-set.ts';
 
 /** The pods a set of manifests will run: bare Pods by name, a workload's pods as `<workload>-*` with its template labels. */
 export function manifestPods(manifests: readonly ManifestObject[]): { name: string; namespace: string; labels: Record<string, string> }[] {
@@ -33,4 +44,178 @@ export function preflightGuard(suite: Suite, manifests: readonly ManifestObject[
     return { index, kind, namespace: body.namespace, pods: matching };
   });
   return guardFaults(suite.spec.target, subjects);
+}
+
+// ---------------------------------------------------------------------------------------------
+// preflight before the first write: engine, script, load plan, gateway, authorization
+
+/** What the preflight needs to know about the run. */
+export interface PreflightInput {
+  suite: Suite;
+  engine: LoadEngineName;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The first directory on PATH holding an executable `cmd`, or undefined. No process is started. */
+export function findOnPath(cmd: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const file = join(dir, cmd);
+    try {
+      accessSync(file, fsConstants.X_OK);
+      if (statSync(file).isFile()) return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Requests a suite's load sends, when the suite says (undefined: a k6 script decides). */
+export function plannedRequests(load: LoadSpec): number | undefined {
+  if (load.rate !== undefined && load.duration !== undefined) {
+    const arrivals = Math.floor((load.rate * load.duration) / 1000);
+    return load.requests !== undefined ? Math.min(load.requests, arrivals) : arrivals;
+  }
+  return load.requests;
+}
+
+/**
+ * Checks that need no cluster, each failure one line naming the cause and the fix (exit 2): the engine is
+ * installed, the script it runs exists, and the load sends at least one request.
+ */
+export function staticPreflight(input: PreflightInput): void {
+  const load = input.suite.spec.load;
+  if (!load) return;
+  const { engine } = input;
+  if (engine !== 'builtin' && !load.script) {
+    throw new UsageError(`engine ${engine} runs a k6 script and the suite has none: add spec.load.script, or use --engine builtin`);
+  }
+  if (load.script && !existsSync(load.script)) throw new UsageError(`k6 script not found: ${load.script} (spec.load.script)`);
+  if (engine === 'k6' && !findOnPath('k6', input.env)) {
+    throw new UsageError('engine k6: k6 not found on PATH: install it (https://grafana.com/docs/k6/latest/set-up/install-k6/) or use --engine builtin');
+  }
+  const n = plannedRequests(load);
+  if (n !== undefined && n < 1) {
+    throw new UsageError(`the load sends no request: rate ${load.rate}/s for ${formatDuration(load.duration ?? 0)} is below one arrival; raise spec.load.rate or spec.load.duration`);
+  }
+}
+
+/** The gateway URL is an http(s) URL and accepts a TCP connection (exit 2 for a malformed URL, 3 when unreachable). */
+export async function checkGateway(url: string, timeoutMs = 3000): Promise<void> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch (err) {
+    throw new UsageError(`gateway URL ${url} is not a URL: give e.g. --gateway http://127.0.0.1:18080`, { cause: err });
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`gateway URL ${url} is not http:// or https://: give e.g. --gateway http://127.0.0.1:18080`);
+  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+  await new Promise<void>((ok, fail) => {
+    const sock = connect({ host: u.hostname.replace(/^\[|\]$/g, ''), port, timeout: timeoutMs });
+    sock.once('connect', () => {
+      sock.destroy();
+      ok();
+    });
+    const failWith = (why: string, cause?: unknown) => {
+      sock.destroy();
+      fail(new TargetError(`cannot reach the gateway at ${u.origin}: ${why}: check --gateway / PD_HARNESS_GATEWAY or the port-forward`, { cause }));
+    };
+    sock.once('timeout', () => failWith(`no answer within ${timeoutMs} ms`));
+    sock.once('error', (err: NodeJS.ErrnoException) => failWith(err.code ?? err.message, err));
+  });
+}
+
+/** Engine k6-operator needs the TestRun CRD on the cluster (k6-operator installed). */
+export async function checkEngineOnCluster(cluster: Cluster, engine: LoadEngineName): Promise<void> {
+  if (engine !== 'k6-operator') return;
+  const res = await cluster.resourceOf(TESTRUN_API_VERSION, TESTRUN_KIND).catch(() => undefined);
+  if (!res) throw new UsageError(`engine k6-operator: the cluster serves no ${TESTRUN_KIND} (${TESTRUN_API_VERSION}): install k6-operator (https://grafana.com/docs/k6/latest/testing-guides/running-distributed-tests/) or use --engine builtin`);
+}
+
+/** One access the run needs, as a SelfSubjectAccessReview asks it. */
+export interface AccessNeed {
+  verb: Verb;
+  group: string;
+  resource: string;
+  namespace?: string;
+}
+
+/** The (verb, resource, namespace) triples a write set needs, without duplicates. */
+export async function accessNeeds(cluster: Cluster, writes: readonly PlannedWrite[]): Promise<AccessNeed[]> {
+  const seen = new Map<string, AccessNeed>();
+  for (const w of writes) {
+    const group = w.apiVersion.includes('/') ? w.apiVersion.slice(0, w.apiVersion.lastIndexOf('/')) : '';
+    const res = await cluster.resourceOf(w.apiVersion, w.kind).catch(() => undefined);
+    // a kind whose CRD the run installs is not served yet: RBAC names it by its plural, lower case
+    const resource = res?.name ?? `${w.kind.toLowerCase()}s`;
+    for (const verb of w.verbs) {
+      const need: AccessNeed = { verb, group, resource, ...(w.namespace !== undefined ? { namespace: w.namespace } : {}) };
+      seen.set(`${verb}|${group}|${resource}|${w.namespace ?? ''}`, need);
+    }
+  }
+  return [...seen.values()];
+}
+
+export function describeNeed(n: AccessNeed): string {
+  return `kubectl auth can-i ${n.verb} ${n.resource}${n.group ? `.${n.group}` : ''}${n.namespace ? ` -n ${n.namespace}` : ''}`;
+}
+
+/**
+ * Asks the API server, with a SelfSubjectAccessReview per need (what `kubectl auth can-i` does), whether
+ * the kubeconfig's credentials may do everything the run needs. Any "no" is a TargetError (exit 3).
+ */
+export async function checkAccess(cluster: Cluster, needs: readonly AccessNeed[]): Promise<void> {
+  const authz = cluster.kc.makeApiClient(AuthorizationV1Api);
+  const denied: string[] = [];
+  for (let i = 0; i < needs.length; i += 8) {
+    await Promise.all(
+      needs.slice(i, i + 8).map(async (n) => {
+        let review: V1SelfSubjectAccessReview;
+        try {
+          review = await authz.createSelfSubjectAccessReview({
+            body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: n.verb, group: n.group, resource: n.resource, ...(n.namespace ? { namespace: n.namespace } : {}) } } },
+          });
+        } catch (err) {
+          throw new TargetError(`cannot check authorization at ${cluster.target.server} (SelfSubjectAccessReview): ${describeApiError(err)}`, { cause: err });
+        }
+        if (!review.status?.allowed) denied.push(`${describeNeed(n)}: no${review.status?.reason ? ` (${review.status.reason})` : ''}`);
+      }),
+    );
+  }
+  if (denied.length) {
+    const shown = denied.slice(0, 3).join('; ') + (denied.length > 3 ? `; and ${denied.length - 3} more` : '');
+    throw new TargetError(`not authorized for what the run writes, nothing was written: ${shown}: grant it (RBAC) or use another kubeconfig`);
+  }
+}
+
+/**
+ * The namespace holding the harness's own credentials, when it can be known: PD_HARNESS_CREDENTIALS_NAMESPACE,
+ * a service-account token's namespace claim (`kubernetes.io.namespace`, or the legacy
+ * `kubernetes.io/serviceaccount/namespace`), or the in-cluster service account's namespace file.
+ */
+export function credentialsNamespace(kc: KubeConfig | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.PD_HARNESS_CREDENTIALS_NAMESPACE) return env.PD_HARNESS_CREDENTIALS_NAMESPACE;
+  const token = kc?.getCurrentUser()?.token;
+  const fromToken = token ? serviceAccountNamespace(token) : undefined;
+  if (fromToken) return fromToken;
+  try {
+    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The namespace claim of a Kubernetes service-account JWT (not verified: it only widens the protected set). */
+export function serviceAccountNamespace(token: string): string | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const k8s = claims['kubernetes.io'] as { namespace?: unknown } | undefined;
+    const ns = k8s?.namespace ?? claims['kubernetes.io/serviceaccount/namespace'];
+    return typeof ns === 'string' && ns ? ns : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -8,7 +8,20 @@ export interface SteadyStateResult {
   ok: boolean;
   /** One line per check that failed. */
   problems: string[];
+  /** A failure waiting cannot change (the EPP rejects every request: InferencePoolResourceExhausted). */
+  hopeless?: string;
 }
+
+/**
+ * The EPP's rejection when its filters leave no endpoint: 429 `InferencePoolResourceExhausted` (kubernetes-sigs/
+ * gateway-api-inference-extension v1.2.0 pkg/epp/requestcontrol/director.go: errutil.InferencePoolResourceExhausted
+ * "failed to find target pod", mapped to 429 in pkg/epp/handlers/server.go; the twin's EPP: twin/sims/epp/service.ts). A profile that filters every pod out answers it to every request,
+ * so a probe that expects another status will not succeed by waiting.
+ */
+export const RESOURCE_EXHAUSTED = 'InferencePoolResourceExhausted';
+
+/** Consecutive hopeless rounds after which waiting stops (one could be a pod not yet in the EPP's datastore). */
+export const HOPELESS_ROUNDS = 3;
 
 export interface SteadyStateOptions {
   cluster: Cluster;
@@ -31,11 +44,13 @@ export function describeCheck(check: SteadyStateCheck): string {
 /** Runs every check once. */
 export async function checkSteadyState(checks: readonly SteadyStateCheck[], load: LoadSpec | undefined, opts: SteadyStateOptions): Promise<SteadyStateResult> {
   const problems: string[] = [];
+  let hopeless: string | undefined;
   for (const check of checks) {
     const problem = await runCheck(check, load, opts).catch((err: Error) => `${describeCheck(check)}: ${err.message.split('\n')[0]}`);
     if (problem) problems.push(problem);
+    if (problem && 'probe' in check && check.probe.status !== 429 && problem.includes(' answered 429') && problem.includes(RESOURCE_EXHAUSTED)) hopeless ??= problem;
   }
-  return { ok: problems.length === 0, problems };
+  return { ok: problems.length === 0, problems, ...(hopeless ? { hopeless } : {}) };
 }
 
 async function runCheck(check: SteadyStateCheck, load: LoadSpec | undefined, opts: SteadyStateOptions): Promise<string | undefined> {
@@ -68,18 +83,24 @@ async function runCheck(check: SteadyStateCheck, load: LoadSpec | undefined, opt
 
 /**
  * Polls the checks until they all hold (returns the epoch ms when they did) or the deadline passes
- * (returns undefined, with the last problems in `last`).
+ * (returns undefined, with the last problems in `last`), or stops at once (`stoppedBecause`) when the EPP
+ * answers a probe with 429 InferencePoolResourceExhausted HOPELESS_ROUNDS times in a row.
  */
 export async function waitSteadyState(
   checks: readonly SteadyStateCheck[],
   load: LoadSpec | undefined,
   opts: SteadyStateOptions & { deadlineMs: number; intervalMs?: number; signal?: AbortSignal },
-): Promise<{ heldAtMs?: number; last: SteadyStateResult }> {
+): Promise<{ heldAtMs?: number; last: SteadyStateResult; stoppedBecause?: string }> {
   let last: SteadyStateResult = { ok: false, problems: ['not checked yet'] };
+  let hopelessRounds = 0;
   for (let i = 0; i < 100_000; i++) {
     if (opts.signal?.aborted) break;
     last = await checkSteadyState(checks, load, opts);
     if (last.ok) return { heldAtMs: Date.now(), last };
+    hopelessRounds = last.hopeless ? hopelessRounds + 1 : 0;
+    if (last.hopeless && hopelessRounds >= HOPELESS_ROUNDS) {
+      return { last, stoppedBecause: `the EPP rejects every request with 429 ${RESOURCE_EXHAUSTED} (its profile filters out every pod): waiting cannot change it: ${last.hopeless}` };
+    }
     if (Date.now() >= opts.deadlineMs) break;
     await new Promise((r) => setTimeout(r, Math.min(opts.intervalMs ?? 500, Math.max(0, opts.deadlineMs - Date.now()))));
   }

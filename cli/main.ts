@@ -3,7 +3,7 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { redact } from '../reporters/redact.ts';
-import { UserError } from './errors.ts';
+import { HarnessError } from './errors.ts';
 
 /**
  * Each file in cli/commands/ exports `register(program)`. Command modules stay light: heavy imports
@@ -38,7 +38,7 @@ async function main(argv: string[]): Promise<void> {
 
 function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander already printed it
-  if (err instanceof UserError) {
+  if (err instanceof HarnessError) {
     process.stderr.write(`pd-harness: ${redact(err.message)}\n`);
     return err.exitCode;
   }

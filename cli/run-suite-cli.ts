@@ -4,15 +4,17 @@
  * PD_HARNESS_SUITE / PD_HARNESS_KUBECONFIG / PD_HARNESS_GATEWAY / PD_HARNESS_ENGINE. Ctrl-C and SIGTERM are
  * passed to Playwright as SIGINT, so its fixtures' teardown restores what the run changed.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { packageRoot } from '../common/build.mjs';
 import type { Cluster } from '../cluster/driver.ts';
 import { loadSuite, SuiteValidationError, type LoadedSuite } from '../suites/loader.ts';
 import type { Suite } from '../suites/schema.ts';
 import type { RunOptions } from './commands/run.ts';
 import { checkOutputDir, markOutputDir, OutputDirRefused } from '../reporters/output-dir.ts';
-import { UserError } from './errors.ts';
+import { EXIT, HarnessError, TargetError, UserError } from './errors.ts';
+import type { OutcomeLine } from '../runner/outcome.ts';
 import { runPlaywright } from './playwright-child.ts';
 
 const ROOT = packageRoot(import.meta.url);
@@ -39,8 +41,19 @@ export function projectFor(suite: Suite): 'conformance' | 'chaos' | 'repro' {
   return 'conformance';
 }
 
-/** The target the options name: a kubeconfig (flag, or PD_HARNESS_KUBECONFIG) or the twin. */
-export function resolveTarget(opts: RunOptions, env: NodeJS.ProcessEnv = process.env): { kind: 'twin' } | { kind: 'kubeconfig'; kubeconfig: string; gateway?: string } {
+/** What a running twin left in its state file: its kubeconfig and gateway. */
+export interface TwinStateLike {
+  kubeconfigPath: string;
+  gatewayUrl: string;
+}
+
+export type RunTarget = { kind: 'twin' } | { kind: 'kubeconfig'; kubeconfig: string; gateway?: string; twinGateway?: boolean };
+
+/**
+ * The target the options name: a kubeconfig (flag, or PD_HARNESS_KUBECONFIG) or the twin. When the
+ * kubeconfig is a running twin's own, its gateway comes from the twin's state (no PD_HARNESS_GATEWAY needed).
+ */
+export function resolveTarget(opts: RunOptions, env: NodeJS.ProcessEnv = process.env, twin?: TwinStateLike): RunTarget {
   const kubeconfig = opts.kubeconfig ?? env.PD_HARNESS_KUBECONFIG;
   const kind = opts.target ?? (kubeconfig ? 'kubeconfig' : 'twin');
   if (kind === 'twin') {
@@ -50,16 +63,19 @@ export function resolveTarget(opts: RunOptions, env: NodeJS.ProcessEnv = process
   if (!kubeconfig) throw new UserError('--target kubeconfig needs --kubeconfig FILE (or PD_HARNESS_KUBECONFIG)');
   const path = resolve(kubeconfig);
   if (!existsSync(path)) throw new UserError(`kubeconfig not found: ${kubeconfig}`);
-  const gateway = opts.gateway ?? env.PD_HARNESS_GATEWAY;
-  return { kind, kubeconfig: path, ...(gateway ? { gateway } : {}) };
+  const explicit = opts.gateway ?? env.PD_HARNESS_GATEWAY;
+  if (explicit) return { kind, kubeconfig: path, gateway: explicit };
+  if (twin && resolve(twin.kubeconfigPath) === path) return { kind, kubeconfig: path, gateway: twin.gatewayUrl, twinGateway: true };
+  return { kind, kubeconfig: path };
 }
 
 /** The environment the Playwright specs read. */
-export function runEnv(suiteFile: string, opts: RunOptions, target: ReturnType<typeof resolveTarget>): Record<string, string> {
+export function runEnv(suiteFile: string, opts: RunOptions, target: RunTarget): Record<string, string> {
   return {
     PD_HARNESS_SUITE: resolve(suiteFile),
     ...(target.kind === 'kubeconfig' ? { PD_HARNESS_KUBECONFIG: target.kubeconfig, ...(target.gateway ? { PD_HARNESS_GATEWAY: target.gateway } : {}) } : {}),
     ...(opts.engine ? { PD_HARNESS_ENGINE: opts.engine } : {}),
+    ...(opts.allowProtected ? { PD_HARNESS_ALLOW_PROTECTED: '1' } : {}),
   };
 }
 
@@ -67,36 +83,104 @@ function checkOutputDirOrExplain(dir: string, flag: string, force?: boolean): vo
   try {
     checkOutputDir(dir, flag, { force: !!force });
   } catch (err) {
-    if (err instanceof OutputDirRefused) throw new UserError(err.message);
+    if (err instanceof OutputDirRefused) throw new UserError(err.message, EXIT.usage, { cause: err });
     throw err;
   }
 }
 
+async function runningTwin(): Promise<TwinStateLike | undefined> {
+  const { DEFAULT_STATE_DIR, readTwinState } = await import('../twin/launcher.ts');
+  return readTwinState(resolve(DEFAULT_STATE_DIR));
+}
+
 export async function runSuiteCommand(suiteFile: string, opts: RunOptions): Promise<number> {
   const loaded = loadSuiteOrExplain(suiteFile);
-  const target = resolveTarget(opts);
-  if (opts.dryRun) return dryRun(loaded, target);
+  const target = resolveTarget(opts, process.env, await runningTwin());
+  if (opts.dryRun) return dryRun(loaded, target, opts);
   // Playwright empties its output directory first: only one that is new, empty or pd-harness's own
   if (opts.output) checkOutputDirOrExplain(opts.output, '--output', opts.force);
+  await checkBeforeRun(loaded, target, opts);
   const { formatRecoveryReport, recoverOrphanJournals } = await import('../cluster/recover.ts');
   const report = formatRecoveryReport(await recoverOrphanJournals(JOURNAL_DIR));
   if (report) process.stderr.write(report);
   const project = projectFor(loaded.suite);
   process.stderr.write(`pd-harness: running suite ${loaded.suite.metadata.name} (project ${project}, target ${target.kind})\n`);
   const output = opts.output ? ['--output', resolve(opts.output)] : [];
-  const code = await runPlaywright(['--project', project, '--workers', '1', ...output], runEnv(suiteFile, opts, target), ROOT);
-  if (opts.output) markOutputDir(resolve(opts.output));
-  return code;
+  const dir = mkdtempSync(join(tmpdir(), 'pdh-outcome-'));
+  const outcomeFile = join(dir, 'outcome.jsonl');
+  try {
+    const code = await runPlaywright(['--project', project, '--workers', '1', ...output], { ...runEnv(suiteFile, opts, target), PD_HARNESS_OUTCOME_FILE: outcomeFile }, ROOT);
+    if (opts.output) markOutputDir(resolve(opts.output));
+    const { readOutcomes } = await import('../runner/outcome.ts');
+    const summary = summarizeOutcomes(readOutcomes(outcomeFile), code);
+    if (summary.text) process.stderr.write(summary.text);
+    return summary.exitCode;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-async function connectForDryRun(target: ReturnType<typeof resolveTarget>): Promise<{ cluster?: Cluster; where: string; twin: boolean }> {
+/**
+ * One line per criterion (pass or FAIL, with its summary), or the one line that stopped a suite; the exit
+ * code: a refusal or an unreachable target keeps its own code, else Playwright's (1 when a criterion failed).
+ */
+export function summarizeOutcomes(lines: readonly OutcomeLine[], playwrightCode: number): { text: string; exitCode: number } {
+  const out: string[] = [];
+  let exitCode = playwrightCode;
+  for (const l of lines) {
+    if ('error' in l) {
+      out.push(`pd-harness: ${l.suite}: stopped: ${l.error}`);
+      if (l.exitCode !== EXIT.criterionFailed) exitCode = l.exitCode;
+      continue;
+    }
+    for (const v of l.verdicts) out.push(`pd-harness: ${l.suite}: criterion ${v.name}: ${v.ok ? 'pass' : 'FAIL'}: ${v.summary}`);
+    if (l.verdicts.some((v) => !v.ok) && exitCode === EXIT.pass) exitCode = EXIT.criterionFailed;
+  }
+  return { text: out.length ? `${out.join('\n')}\n` : '', exitCode };
+}
+
+/**
+ * Everything that can be judged before Playwright starts, so a run that would fail on its input fails in
+ * seconds with one line and nothing written: the engine and script, the load plan, the guard over the write
+ * set; on a kubeconfig target also the API server, the gateway and the authorization for every write.
+ */
+async function checkBeforeRun(loaded: LoadedSuite, target: RunTarget, opts: RunOptions): Promise<void> {
+  const { engineFor, planRun, assertRunPlan, preflightRun } = await import('../runner/run-plan.ts');
+  const { staticPreflight, credentialsNamespace } = await import('../chaos/preflight.ts');
+  const { suite } = loaded;
+  const engine = engineFor(suite, opts.engine);
+  staticPreflight({ suite, engine });
+  const allowProtected = !!opts.allowProtected;
+  if (target.kind === 'twin') {
+    // a fresh twin holds nothing but the target: the static guard is the whole guard until the run re-checks it live
+    assertRunPlan(await planRun(loaded, { twin: true, engine, allowProtected }));
+    return;
+  }
+  const cluster = await connectTarget(target);
+  const credentials = credentialsNamespace(cluster.kc);
+  const plan = await planRun(loaded, { cluster, twin: !!target.twinGateway, engine, allowProtected, ...(credentials ? { credentialsNamespace: credentials } : {}) });
+  assertRunPlan(plan);
+  const gateway = suite.spec.target.gateway ?? target.gateway;
+  if (suite.spec.load && !gateway) {
+    throw new UserError('no gateway for the load: pass --gateway URL or set PD_HARNESS_GATEWAY (e.g. http://127.0.0.1:18080 after kubectl port-forward -n llm-d-inference-scheduler svc/<gateway> 18080:80)');
+  }
+  await preflightRun(cluster, plan, gateway);
+}
+
+async function connectTarget(target: Extract<RunTarget, { kind: 'kubeconfig' }>): Promise<Cluster> {
+  const { Cluster } = await import('../cluster/driver.ts');
+  try {
+    return await Cluster.connect({ kubeconfigPath: target.kubeconfig });
+  } catch (err) {
+    if (err instanceof HarnessError) throw err;
+    throw new TargetError(`cannot reach the cluster of ${target.kubeconfig}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+}
+
+async function connectForDryRun(target: RunTarget): Promise<{ cluster?: Cluster; where: string; twin: boolean }> {
   const { Cluster } = await import('../cluster/driver.ts');
   if (target.kind === 'kubeconfig') {
-    try {
-      return { cluster: await Cluster.connect({ kubeconfigPath: target.kubeconfig }), where: `cluster of ${target.kubeconfig}`, twin: false };
-    } catch (err) {
-      throw new UserError(`cannot reach the cluster of ${target.kubeconfig}: ${(err as Error).message.split('\n')[0]}`);
-    }
+    return { cluster: await connectTarget(target), where: `cluster of ${target.kubeconfig}`, twin: !!target.twinGateway };
   }
   const { DEFAULT_STATE_DIR, readTwinState } = await import('../twin/launcher.ts');
   const state = readTwinState(resolve(DEFAULT_STATE_DIR));
@@ -110,35 +194,32 @@ async function connectForDryRun(target: ReturnType<typeof resolveTarget>): Promi
   return { where: 'no running twin: a run starts a fresh one, so pods are chosen when the faults fire', twin: true };
 }
 
-/** Prints what a run would do; reads only (lists and gets), so nothing in the cluster changes. */
-async function dryRun(loaded: LoadedSuite, target: ReturnType<typeof resolveTarget>): Promise<number> {
+/**
+ * Prints what a run would do: every object it would write with the guard's verdict, the faults and the
+ * pods they would act on now, and the preflight. Reads only (lists, gets, discovery), so nothing changes.
+ * Exits as the run would before its first write: 4 refused, 2 bad input, 3 unreachable, else 0.
+ */
+async function dryRun(loaded: LoadedSuite, target: RunTarget, opts: RunOptions): Promise<number> {
   const { suite } = loaded;
-  const { readManifests } = await import('../cluster/manifests.ts');
-  const { preflightGuard } = await import('../chaos/preflight.ts');
-  const { formatPlan, guardSubjects, planFaults, planProblems } = await import('../chaos/plan.ts');
-  const { guardFaults } = await import('../chaos/guard.ts');
+  const { engineFor, formatRunPlan, planRun, assertRunPlan } = await import('../runner/run-plan.ts');
+  const { staticPreflight, credentialsNamespace } = await import('../chaos/preflight.ts');
   const { describeSetupStep } = await import('../runner/setup.ts');
   const { describeLoad } = await import('../runner/load.ts');
   const { describeCheck, steadyStateChecks } = await import('../chaos/steady-state.ts');
-  const manifests = readManifests(suite.spec.deploy);
   const { cluster, where, twin } = await connectForDryRun(target);
+  const engine = engineFor(suite, opts.engine);
   const out: string[] = [`dry run of suite ${suite.metadata.name} (project ${projectFor(suite)}) against ${where}; nothing is changed`];
-  out.push(`deploy: ${manifests.length} object(s) from ${suite.spec.deploy.length} manifest path(s)`);
+  out.push(`deploy: ${suite.spec.deploy.length} manifest path(s)`);
   for (const step of suite.spec.setup) out.push(`setup: ${describeSetupStep(step)}`);
   if (suite.spec.faults.length) out.push(`steady state: ${steadyStateChecks(suite).map(describeCheck).join('; ')}`);
-  if (suite.spec.load) out.push(`load: ${describeLoad(suite.spec.load)}`);
+  if (suite.spec.load) out.push(`load: ${describeLoad(suite.spec.load)}${engine !== suite.spec.load.engine ? ` [--engine ${engine}]` : ''}`);
   if (suite.spec.recovery) out.push(`recovery: within ${suite.spec.recovery.within / 1000}s, error rate at most ${suite.spec.recovery.maxErrorRate}`);
   process.stdout.write(`${out.join('\n')}\n`);
-  if (suite.spec.faults.length === 0) return 0;
-  const plan = await planFaults(cluster, suite, { twin, manifests });
-  process.stdout.write(formatPlan(suite.metadata.name, plan));
-  const pre = preflightGuard(suite, manifests);
-  if (!pre.ok) throw new UserError(pre.message);
-  const live = guardFaults(suite.spec.target, guardSubjects(plan));
-  if (!live.ok) throw new UserError(live.message);
-  const problems = planProblems(plan, { requirePods: false });
-  if (problems.length) throw new UserError(`chaos plan refused: ${problems.join('; ')}`);
-  process.stdout.write('guard: every fault is inside spec.target\n');
+  const credentials = credentialsNamespace(cluster?.kc);
+  const plan = await planRun(loaded, { ...(cluster ? { cluster } : {}), twin, engine, allowProtected: !!opts.allowProtected, ...(credentials ? { credentialsNamespace: credentials } : {}) });
+  process.stdout.write(formatRunPlan(plan));
+  assertRunPlan(plan);
+  staticPreflight({ suite, engine });
+  process.stdout.write(`preflight: engine ${engine}${suite.spec.load?.script ? `, script ${suite.spec.load.script}` : ''} and load plan ok (the run also checks the gateway and authorization)\n`);
   return 0;
 }
-

@@ -1,3 +1,4 @@
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
 import {
   AppsV1Api,
@@ -118,18 +119,58 @@ export class Cluster {
   }
 
   async patchRaw(ref: ObjectKey, patch: unknown, strategy: PatchStrategy = PatchStrategy.MergePatch): Promise<Obj> {
+    // an RFC 6902 patch is an array: client-node's object API sends an object with kind and metadata, so it goes as is
+    if (Array.isArray(patch)) return this.sendPatch(ref, patch, PatchStrategy.JsonPatch);
+    const own = ((patch as { metadata?: Record<string, unknown> }).metadata ?? {}) as Record<string, unknown>;
+    // the patch's own metadata (labels, annotations) must not replace the name and namespace that address the object
     const body = {
+      ...(patch as object),
       apiVersion: ref.apiVersion,
       kind: ref.kind,
-      metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
-      ...(Array.isArray(patch) ? {} : (patch as object)),
+      metadata: { ...own, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
     };
-    const sent = Array.isArray(patch) ? (patch as unknown as Obj) : body;
     try {
-      return (await this.objects.patch(sent as Obj, undefined, undefined, FIELD_MANAGER, undefined, strategy)) as Obj;
+      return (await this.objects.patch(body as Obj, undefined, undefined, FIELD_MANAGER, undefined, strategy)) as Obj;
     } catch (err) {
-      throw new Error(`patch ${ref.kind}/${ref.name}: ${describeApiError(err)}`);
+      throw new Error(`patch ${ref.kind}/${ref.name}: ${describeApiError(err)}`, { cause: err });
     }
+  }
+
+  /** The API resource (plural, scope) serving a kind, from discovery; undefined when the server does not serve it. */
+  async resourceOf(apiVersion: string, kind: string): Promise<{ name: string; namespaced: boolean } | undefined> {
+    const api = this.objects as unknown as { resource(apiVersion: string, kind: string): Promise<{ name: string; namespaced: boolean } | undefined> };
+    return api.resource(apiVersion, kind);
+  }
+
+  /** The namespace objects without one go to: the kubeconfig context's, else `default` (as client-node and kubectl do). */
+  defaultNamespace(): string {
+    const ctx = this.kc.getContextObject(this.kc.getCurrentContext());
+    return ctx?.namespace || 'default';
+  }
+
+  /** PATCH with a body client-node's object API cannot send (a JSON patch array), over the kubeconfig's TLS and auth. */
+  private async sendPatch(ref: ObjectKey, body: unknown, contentType: string): Promise<Obj> {
+    const res = await this.resourceOf(ref.apiVersion, ref.kind);
+    if (!res) throw new Error(`patch ${ref.kind}/${ref.name}: the server does not serve ${ref.apiVersion} ${ref.kind}`);
+    const base = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
+    const path = `${base}${res.namespaced ? `/namespaces/${encodeURIComponent(ref.namespace ?? this.defaultNamespace())}` : ''}/${res.name}/${encodeURIComponent(ref.name)}?fieldManager=${FIELD_MANAGER}`;
+    const server = new URL(this.kc.getCurrentCluster()!.server);
+    const opts: RequestOptions = { method: 'PATCH', hostname: server.hostname.replace(/^\[|\]$/g, ''), port: server.port || 443, path: `${server.pathname.replace(/\/$/, '')}${path}`, headers: { 'content-type': contentType, accept: 'application/json' } };
+    await this.kc.applyToHTTPSOptions(opts);
+    const text = JSON.stringify(body);
+    const { status, data } = await new Promise<{ status: number; data: string }>((ok, fail) => {
+      const req = httpsRequest(opts, (r) => {
+        let buf = '';
+        r.setEncoding('utf8');
+        r.on('data', (c: string) => (buf += c));
+        r.on('end', () => ok({ status: r.statusCode ?? 0, data: buf }));
+        r.on('error', fail);
+      });
+      req.on('error', (err) => fail(new Error(`patch ${ref.kind}/${ref.name}: ${err.message}`, { cause: err })));
+      req.end(text);
+    });
+    if (status >= 300) throw new Error(`patch ${ref.kind}/${ref.name}: ${describeApiError({ code: status, body: data })}`);
+    return JSON.parse(data) as Obj;
   }
 
   /** `kubectl rollout restart`: a new pod-template annotation makes the Deployment roll its pods. */

@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { TargetError } from '../core/errors.ts';
 import { apiErrorInfo } from './errors.ts';
 
-export class TargetError extends Error {
-  override name = 'TargetError';
-}
+export { TargetError } from '../core/errors.ts';
 
 /** Loads a kubeconfig file; every failure is one line that says what to fix. */
 export function loadKubeConfig(path: string): KubeConfig {

@@ -17,6 +17,25 @@ export function restorePatchFor(current: Json, patch: Json): Json {
   return out;
 }
 
+/**
+ * The JSON merge patch (RFC 7386) that turns `from` into `to`: changed fields with their `to` value, fields
+ * only `from` has as null (remove), arrays whole. Applying it to `from` gives `to` exactly, so the restore
+ * of an RFC 6902 patch is the patch from the object after it back to the object before it.
+ */
+export function mergePatchBetween(from: Json, to: Json): Json {
+  const out: Json = {};
+  for (const key of new Set([...Object.keys(from), ...Object.keys(to)])) {
+    const a = from[key];
+    const b = to[key];
+    if (!(key in to)) out[key] = null;
+    else if (isPlainObject(a) && isPlainObject(b)) {
+      const sub = mergePatchBetween(a, b);
+      if (Object.keys(sub).length) out[key] = sub;
+    } else if (!(key in from) || JSON.stringify(a) !== JSON.stringify(b)) out[key] = b === undefined ? null : b;
+  }
+  return out;
+}
+
 /** JSON merge patch (RFC 7386) applied to a copy. */
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
   if (!isPlainObject(patch)) return patch;

@@ -15,6 +15,16 @@ const KINDS: Record<string, KindInfo> = {
   persistentvolumeclaim: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespaced: true },
   deployment: { apiVersion: 'apps/v1', kind: 'Deployment', namespaced: true },
   replicaset: { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespaced: true },
+  statefulset: { apiVersion: 'apps/v1', kind: 'StatefulSet', namespaced: true },
+  daemonset: { apiVersion: 'apps/v1', kind: 'DaemonSet', namespaced: true },
+  serviceaccount: { apiVersion: 'v1', kind: 'ServiceAccount', namespaced: true },
+  role: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', namespaced: true },
+  rolebinding: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', namespaced: true },
+  clusterrole: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', namespaced: false },
+  clusterrolebinding: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', namespaced: false },
+  node: { apiVersion: 'v1', kind: 'Node', namespaced: false },
+  persistentvolume: { apiVersion: 'v1', kind: 'PersistentVolume', namespaced: false },
+  gatewayclass: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', namespaced: false },
   inferencepool: { apiVersion: 'inference.networking.k8s.io/v1', kind: 'InferencePool', namespaced: true },
   httproute: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', namespaced: true },
   gateway: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', namespaced: true },
@@ -50,7 +60,23 @@ const ALIASES: Record<string, string> = {
   schedulerinstalls: 'schedulerinstall',
   testruns: 'testrun',
   crd: 'customresourcedefinition',
-  crds: 'customresourcedefinitions',
+  crds: 'customresourcedefinition',
+  customresourcedefinitions: 'customresourcedefinition',
+  sts: 'statefulset',
+  statefulsets: 'statefulset',
+  ds: 'daemonset',
+  daemonsets: 'daemonset',
+  sa: 'serviceaccount',
+  serviceaccounts: 'serviceaccount',
+  roles: 'role',
+  rolebindings: 'rolebinding',
+  clusterroles: 'clusterrole',
+  clusterrolebindings: 'clusterrolebinding',
+  no: 'node',
+  nodes: 'node',
+  pv: 'persistentvolume',
+  persistentvolumes: 'persistentvolume',
+  gatewayclasses: 'gatewayclass',
 };
 
 export interface ObjectRef extends KindInfo {
@@ -76,4 +102,50 @@ export function parseRef(ref: string, namespace?: string): ObjectRef {
 
 export function describeRef(ref: { kind: string; name: string; namespace?: string }): string {
   return `${ref.kind.toLowerCase()}/${ref.name}${ref.namespace ? ` -n ${ref.namespace}` : ''}`;
+}
+
+/**
+ * Kinds Kubernetes serves cluster-scoped (no namespace), by kind name: the core and well-known groups'
+ * cluster-scoped resources (`kubectl api-resources --namespaced=false` on a 1.32 cluster) plus the
+ * Gateway API's GatewayClass. A custom kind not listed here is judged by the CRD that defines it (in the
+ * suite's manifests, or on the live cluster through discovery).
+ */
+const CLUSTER_SCOPED_KINDS = new Set([
+  'Namespace', 'Node', 'PersistentVolume', 'ComponentStatus',
+  'ClusterRole', 'ClusterRoleBinding',
+  'CustomResourceDefinition', 'APIService',
+  'StorageClass', 'CSIDriver', 'CSINode', 'VolumeAttachment',
+  'PriorityClass', 'RuntimeClass', 'IngressClass',
+  'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration',
+  'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
+  'CertificateSigningRequest', 'FlowSchema', 'PriorityLevelConfiguration',
+  'TokenReview', 'SubjectAccessReview', 'SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'SelfSubjectReview',
+  'GatewayClass',
+]);
+
+const NAMESPACED_KINDS = new Set([
+  ...Object.values(KINDS).filter((k) => k.namespaced).map((k) => k.kind),
+  'Endpoints', 'EndpointSlice', 'Lease', 'Job', 'CronJob', 'Ingress', 'NetworkPolicy', 'PodDisruptionBudget',
+  'HorizontalPodAutoscaler', 'LimitRange', 'ResourceQuota', 'PodTemplate', 'ControllerRevision',
+  'ReferenceGrant', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute', 'InferenceModel', 'InferenceObjective',
+]);
+
+export type Scope = 'namespaced' | 'cluster' | 'unknown';
+
+/** The scope of a kind as far as it is known without asking a cluster. */
+export function knownScope(kind: string): Scope {
+  if (CLUSTER_SCOPED_KINDS.has(kind)) return 'cluster';
+  if (NAMESPACED_KINDS.has(kind)) return 'namespaced';
+  return 'unknown';
+}
+
+/** `kind/name` as written in `spec.target.clusterScoped` -> the kind's canonical name (Kind) and the name. */
+export function parseKindName(text: string): { kind: string; name: string } | undefined {
+  const slash = text.indexOf('/');
+  if (slash <= 0 || slash === text.length - 1) return undefined;
+  const raw = text.slice(0, slash);
+  const lower = raw.toLowerCase();
+  const key = ALIASES[lower] ?? lower;
+  const kind = KINDS[key]?.kind ?? [...CLUSTER_SCOPED_KINDS].find((k) => k.toLowerCase() === lower) ?? raw;
+  return { kind, name: text.slice(slash + 1) };
 }

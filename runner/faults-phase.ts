@@ -2,9 +2,8 @@ import type { Cluster } from '../cluster/driver.ts';
 import { readManifests } from '../cluster/manifests.ts';
 import { FAULTS, type FaultOutcome } from '../chaos/faults/index.ts';
 import { GuardRefusal, guardFaults } from '../chaos/guard.ts';
-import { formatPlan, guardSubjects, planFaults, planProblems, type PlannedFault } from '../chaos/plan.ts';
+import { formatPlan, type PlannedFault } from '../chaos/plan.ts';
 import { livePods } from '../chaos/pods.ts';
-import { preflightGuard } from '../chaos/preflight.ts';
 import { watchPods } from '../chaos/pod-watch.ts';
 import { summarizeRecovery, type FaultRecovery } from '../chaos/recovery.ts';
 import { FaultScheduler } from '../chaos/schedule.ts';
@@ -16,6 +15,7 @@ import type { LoadProgress } from '../load/progress.ts';
 import type { LoadResult } from '../load/result.ts';
 import type { LoadedSuite } from '../suites/loader.ts';
 import type { RunReporter } from './reporter.ts';
+import { judgeFaults } from './run-plan.ts';
 
 /** How long steady state may take to hold before the faults (pods settling after setup). */
 const BEFORE_TIMEOUT_MS = 30_000;
@@ -53,19 +53,19 @@ export async function runFaultsPhase(ctx: FaultsPhaseContext, runLoad: (onProgre
   const { suite } = loaded;
   const manifests = readManifests(suite.spec.deploy);
   const plan = await rep.step(`chaos plan: ${suite.spec.faults.length} fault(s)`, async () => {
-    const p = await planFaults(cluster, suite, { twin: ctx.twin, manifests });
-    await rep.attach('chaos plan', formatPlan(suite.metadata.name, p), 'text/plain');
-    const guard = guardFaults(suite.spec.target, guardSubjects(p));
-    if (!guard.ok) throw new GuardRefusal(guard.message);
-    const problems = planProblems(p, { requirePods: true });
-    if (problems.length) throw new GuardRefusal(`chaos plan refused, nothing was touched: ${problems.join('; ')}`);
-    return p;
+    // the same judgement as the dry run and the run's plan, now over the deployed pods
+    const p = await judgeFaults(cluster, suite, { twin: ctx.twin, manifests, requirePods: true });
+    await rep.attach('chaos plan', formatPlan(suite.metadata.name, p.faults), 'text/plain');
+    if (p.refusals.length) throw new GuardRefusal(p.refusals.join('; '));
+    if (p.problems.length) throw new GuardRefusal(`chaos plan refused, nothing was touched: ${p.problems.join('; ')}`);
+    return p.faults;
   });
 
   const checks = steadyStateChecks(suite);
   const ssOpts = { cluster, gatewayUrl: ctx.gatewayUrl, allowRemote: ctx.allowRemote };
   await rep.step(`steady state before the faults: ${checks.map(describeCheck).join(', ')}`, async () => {
     const r = await waitSteadyState(checks, suite.spec.load, { ...ssOpts, deadlineMs: Date.now() + BEFORE_TIMEOUT_MS });
+    if (r.stoppedBecause) throw new Error(`steady state cannot hold before the faults: ${r.stoppedBecause}`);
     if (r.heldAtMs === undefined) throw new Error(`steady state did not hold before the fault: ${r.last.problems.join('; ')}`);
   });
 
@@ -145,12 +145,6 @@ export async function runFaultsPhase(ctx: FaultsPhaseContext, runLoad: (onProgre
   }
   await rep.attach('fault events', events.map(formatEvent).join('\n') + '\n', 'text/plain');
   return { load, plan, events, recovery, recoveries, problems, timeline };
-}
-
-/** The guard over the suite's manifests, before anything is deployed: a refusal touches nothing. */
-export function assertPreflight(suite: LoadedSuite['suite']): void {
-  const decision = preflightGuard(suite, readManifests(suite.spec.deploy));
-  if (!decision.ok) throw new GuardRefusal(decision.message);
 }
 
 function formatEvent(e: FaultEvent): string {

@@ -22,6 +22,8 @@ export interface SuiteLoadOptions {
    * the twin; on a cluster e.g. the gateway Service's in-cluster address).
    */
   inClusterGatewayUrl?: string;
+  /** engine k6-operator: the namespace of its ConfigMap and TestRun (spec.target.loadNamespace, guarded). */
+  loadNamespace?: string;
   /** Progress of the built-in engine (done counts), e.g. for faults fired after N requests. */
   onProgress?: (p: LoadProgress) => void;
 }
@@ -59,6 +61,7 @@ export async function runSuiteLoad(load: LoadSpec, opts: SuiteLoadOptions): Prom
       env: k6Env(load),
       gatewayUrl: opts.inClusterGatewayUrl ?? opts.gatewayUrl,
       allowRemote: !!opts.allowRemote,
+      ...(opts.loadNamespace ? { namespace: opts.loadNamespace } : {}),
       ...(load.parallelism !== undefined ? { parallelism: load.parallelism } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       log: (line) => console.log(line),

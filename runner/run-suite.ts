@@ -13,7 +13,11 @@ import { collectObservations } from './observe.ts';
 import type { RunReporter } from './reporter.ts';
 import { runSetup } from './setup.ts';
 import { criteriaOf, faultsHappened } from './faults-verdict.ts';
-import { assertPreflight, runFaultsPhase, type FaultsPhaseResult } from './faults-phase.ts';
+import { runFaultsPhase, type FaultsPhaseResult } from './faults-phase.ts';
+import { assertRunPlan, formatRunPlan, planRun, preflightRun } from './run-plan.ts';
+import { credentialsNamespace } from '../chaos/preflight.ts';
+import { loadNamespaceOf } from '../chaos/write-set.ts';
+import { recordOutcome, recordFailure } from './outcome.ts';
 
 const DEPLOY_TIMEOUT_MS = 180_000;
 
@@ -26,6 +30,8 @@ export interface SuiteRunContext {
   signal?: AbortSignal;
   /** The twin (faults may use its simulators' endpoints) or a real cluster; default: twin unless allowRemote. */
   targetKind?: 'twin' | 'cluster';
+  /** `--allow-protected` (PD_HARNESS_ALLOW_PROTECTED=1): protected namespaces in the target may be written. */
+  allowProtected?: boolean;
 }
 
 export interface SuiteOutcome {
@@ -38,9 +44,30 @@ export interface SuiteOutcome {
 
 /** deploy -> setup -> load -> observe -> judge. Cleanup is the caller's (the cluster fixture's teardown). */
 export async function runSuite(ctx: SuiteRunContext): Promise<SuiteOutcome> {
+  try {
+    const outcome = await runSuiteSteps(ctx);
+    recordOutcome(outcome.name, outcome.verdicts);
+    return outcome;
+  } catch (err) {
+    recordFailure(ctx.loaded.suite.metadata.name, err);
+    throw err;
+  }
+}
+
+async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
   const { cluster, loaded, rep } = ctx;
   const { suite } = loaded;
-  if (suite.spec.faults.length) assertPreflight(suite);
+  const twin = (ctx.targetKind ?? (ctx.allowRemote ? 'cluster' : 'twin')) === 'twin';
+  // the whole write set judged, and the target checked, before the first write: a refusal touches nothing
+  const allowProtected = ctx.allowProtected ?? process.env.PD_HARNESS_ALLOW_PROTECTED === '1';
+  const plan = await rep.step('plan and guard: every object the run writes', async () => {
+    const credentials = credentialsNamespace(cluster.kc);
+    const p = await planRun(loaded, { cluster, twin, allowProtected, ...(credentials ? { credentialsNamespace: credentials } : {}) });
+    await rep.attach('write set', formatRunPlan(p), 'text/plain');
+    assertRunPlan(p);
+    return p;
+  });
+  await rep.step('preflight: engine, gateway, authorization', () => preflightRun(cluster, plan, ctx.gatewayUrl));
   if (suite.spec.deploy.length) {
     await rep.step(`deploy ${suite.spec.deploy.length} manifest(s)`, () => deployManifests(cluster, suite.spec.deploy, DEPLOY_TIMEOUT_MS));
   }
@@ -50,9 +77,8 @@ export async function runSuite(ctx: SuiteRunContext): Promise<SuiteOutcome> {
   let chaos: FaultsPhaseResult | undefined;
   if (suite.spec.load) {
     const spec = suite.spec.load;
-    const loadOpts = { gatewayUrl: ctx.gatewayUrl, allowRemote: ctx.allowRemote, cluster, ...(ctx.signal ? { signal: ctx.signal } : {}) };
+    const loadOpts = { gatewayUrl: ctx.gatewayUrl, allowRemote: ctx.allowRemote, cluster, loadNamespace: loadNamespaceOf(suite), ...(ctx.signal ? { signal: ctx.signal } : {}) };
     if (suite.spec.faults.length > 0) {
-      const twin = (ctx.targetKind ?? (ctx.allowRemote ? 'cluster' : 'twin')) === 'twin';
       chaos = await runFaultsPhase({ cluster, gatewayUrl: ctx.gatewayUrl, loaded, rep, twin, allowRemote: !!ctx.allowRemote }, (onProgress) =>
         rep.step(`load with faults: ${describeLoad(spec)}`, () => runSuiteLoad(spec, { ...loadOpts, onProgress })),
       );
@@ -89,6 +115,7 @@ async function waitSteadyBeforeLoad(ctx: SuiteRunContext): Promise<void> {
   await ctx.rep.step(`steady state before the load: ${checks.map(describeCheck).join(', ')}`, async () => {
     const opts = { cluster: ctx.cluster, gatewayUrl: ctx.gatewayUrl, allowRemote: !!ctx.allowRemote };
     const r = await waitSteadyState(checks, suite.spec.load, { ...opts, deadlineMs: Date.now() + STEADY_BEFORE_LOAD_MS });
+    if (r.stoppedBecause) throw new Error(`steady state cannot hold before the load: ${r.stoppedBecause}`);
     if (r.heldAtMs === undefined) throw new Error(`steady state did not hold before the load within 60s: ${r.last.problems.join('; ')}`);
   });
 }

@@ -3,7 +3,7 @@ import { PatchStrategy } from '@kubernetes/client-node';
 import { deployManifests } from '../cluster/deploy.ts';
 import type { Cluster } from '../cluster/driver.ts';
 import { waitCondition, waitPodsReady, waitRollout } from '../cluster/observe.ts';
-import { restorePatchFor, stripServerFields } from '../cluster/patches.ts';
+import { mergePatchBetween, stripServerFields } from '../cluster/patches.ts';
 import { parseRef, type ObjectRef } from '../cluster/refs.ts';
 import { waitFor } from '../cluster/waits.ts';
 import type { Suite } from '../suites/schema.ts';
@@ -60,9 +60,16 @@ async function runWait(cluster: Cluster, w: WaitFor, timeoutMs: number): Promise
 
 /** RFC 6902 patch; the fields it touched are registered to be put back. */
 async function jsonPatch(cluster: Cluster, ref: ObjectRef, ops: Operation[]): Promise<void> {
-  const before = await cluster.read(ref);
-  const after = fastJsonPatch.applyPatch(structuredClone(before), ops, true, false).newDocument;
-  cluster.cleanup.add({ type: 'restore', ref: { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, namespace: ref.namespace }, patch: restorePatchFor(before, stripServerFields(after as Record<string, unknown>)) });
+  const before = stripServerFields(await cluster.read(ref));
+  // applied locally first: an op that does not apply (a missing path, a failed test) is refused before anything is sent
+  let after: Record<string, unknown>;
+  try {
+    after = fastJsonPatch.applyPatch(structuredClone(before), ops, true, false).newDocument as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`JSON patch of ${ref.kind}/${ref.name}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+  const restore = mergePatchBetween(stripServerFields(after), before);
+  cluster.cleanup.add({ type: 'restore', ref: { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) }, patch: restore });
   await cluster.patchRaw(ref, ops, PatchStrategy.JsonPatch);
 }
 

@@ -145,6 +145,13 @@ export const TargetSchema = z
       .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
       .optional()
       .describe('Gateway URL, overriding the one the target provides (the twin\'s, PD_HARNESS_GATEWAY, or a port-forward).'),
+    clusterScoped: z
+      .array(z.string().regex(/^[A-Za-z][A-Za-z0-9]*\/[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$/, { error: 'expected Kind/name, e.g. CustomResourceDefinition/inferencepools.inference.networking.k8s.io' }))
+      .default([])
+      .describe('The cluster-scoped objects the suite may create, patch or delete, as Kind/name (e.g. the CRDs it installs). Any other cluster-scoped object is refused; a Namespace named in `namespaces` needs no entry.'),
+    loadNamespace: namespace
+      .optional()
+      .describe('Where engine k6-operator creates its ConfigMap and TestRun; one of `namespaces` (default: the first).'),
   })
   .describe('Where the suite may act.');
 
@@ -578,6 +585,7 @@ function checkCrossReferences(spec: z.output<typeof SuiteSpecSchema>, ctx: z.Ref
       guard(body.namespace, ['setup', i, 'wait', 'for', kind, 'namespace']);
     }
   });
+  if (spec.target.loadNamespace !== undefined) guard(spec.target.loadNamespace, ['target', 'loadNamespace']);
   spec.steadyState.forEach((check, i) => {
     if ('podsReady' in check) guard(check.podsReady.namespace, ['steadyState', i, 'podsReady', 'namespace']);
   });

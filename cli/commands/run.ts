@@ -6,6 +6,7 @@ export interface RunOptions {
   gateway?: string;
   engine?: 'builtin' | 'k6' | 'k6-operator';
   dryRun?: boolean;
+  allowProtected?: boolean;
   output?: string;
   /** Let Playwright clean --output even when pd-harness did not write it. */
   force?: boolean;
@@ -16,14 +17,16 @@ export function register(program: Command): void {
     .command('run')
     .description(
       'run one suite through Playwright (project conformance, chaos or repro by its tags) and exit non-zero when a criterion fails; ' +
-        '--dry-run prints the plan (setup, load, each fault and the pods it would act on now) and changes nothing',
+        '--dry-run prints the plan (setup, load, each fault and the pods it would act on now) and changes nothing. ' +
+        'Exit codes: 0 pass, 1 a criterion failed, 2 invalid input or usage, 3 target unreachable or unauthorized, 4 refused by the guard',
     )
     .argument('<suite>', 'suite file (*.suite.yaml)')
     .option('--target <kind>', 'twin (start the local twin) or kubeconfig (a real cluster)', oneOf(['twin', 'kubeconfig']))
     .option('--kubeconfig <file>', 'kubeconfig of the cluster (implies --target kubeconfig)')
     .option('--gateway <url>', 'gateway URL on a real cluster (PD_HARNESS_GATEWAY)')
     .option('--engine <name>', 'load engine, overriding the suite: builtin, k6 or k6-operator', oneOf(['builtin', 'k6', 'k6-operator']))
-    .option('--dry-run', 'print the plan and change nothing')
+    .option('--dry-run', 'print the plan (every object the run would write, with the guard\'s verdict) and change nothing')
+    .option('--allow-protected', 'allow writes to protected namespaces (kube-system, kube-public, kube-node-lease, default unless listed) that spec.target names')
     .option('--output <dir>', "Playwright's output directory (default test-results)")
     .option('--force', '--output may be cleaned even when it holds files pd-harness did not write')
     .action(async (suite: string, opts: RunOptions) => {

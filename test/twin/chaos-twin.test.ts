@@ -141,10 +141,10 @@ test('pd-harness run --dry-run prints the plan with the pods now and changes not
   expect(res.stdout).toContain('1. podKill at 2s into the load, in llm-d-vllm');
   expect(res.stdout).toContain(`* vllm-decode-p2p uid ${uid}`);
   expect(res.stdout).toContain('2. podKill at 12s into the load');
-  expect(res.stdout).toContain('guard: every fault is inside spec.target');
+  expect(res.stdout).toContain('guard: every write is inside spec.target');
   expect(await resourceVersions()).toEqual(before);
 
-  // a suite whose guard excludes its fault: refused in one line, exit 2, still nothing changed
+  // a suite whose guard excludes its fault: refused in one line, exit 4 (refused by the guard), still nothing changed
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-guard-'));
   try {
     const text = fs
@@ -154,7 +154,7 @@ test('pd-harness run --dry-run prints the plan with the pods now and changes not
     const file = path.join(dir, 'guarded.suite.yaml');
     fs.writeFileSync(file, text);
     const refused = await execa(process.execPath, ['bin/pd-harness.js', 'run', file, '--dry-run', '--kubeconfig', twin.kubeconfigPath], { reject: false });
-    expect(refused.exitCode).toBe(2);
+    expect(refused.exitCode).toBe(4);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     expect(refused.stderr).toContain('refused by the target guard, nothing was touched: fault 1 (podKill) would act on pod(s) vllm-decode-p2p');
   } finally {

@@ -1,4 +1,5 @@
 /** Discovery documents: /version, /api, /apis, /apis/G, /api/v1, /apis/G/V. */
+import { AUTHZ_GROUP, AUTHZ_VERSION, SSAR_RESOURCE } from './authorization.ts';
 import type { ResourceRegistry, ResourceType } from './resources.ts';
 import { VERBS } from './resources.ts';
 
@@ -24,12 +25,13 @@ function apiGroup(name: string, versions: string[]): object {
 }
 
 export function apiGroupList(reg: ResourceRegistry): object {
-  const groups = [...reg.groups().entries()].filter(([g]) => g !== '').map(([g, vs]) => apiGroup(g, vs));
+  const groups = [...reg.groups().entries()].filter(([g]) => g !== '' && g !== AUTHZ_GROUP).map(([g, vs]) => apiGroup(g, vs));
+  groups.push(apiGroup(AUTHZ_GROUP, [AUTHZ_VERSION])); // served by authorization.ts, not the object store
   return { kind: 'APIGroupList', apiVersion: 'v1', groups };
 }
 
 export function apiGroupDoc(reg: ResourceRegistry, group: string): object | undefined {
-  const vs = reg.groups().get(group);
+  const vs = group === AUTHZ_GROUP ? [AUTHZ_VERSION] : reg.groups().get(group);
   return vs && group ? { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(group, vs) } : undefined;
 }
 
@@ -58,6 +60,9 @@ function resourceEntries(t: ResourceType): object[] {
 }
 
 export function apiResourceList(reg: ResourceRegistry, group: string, version: string): object | undefined {
+  if (group === AUTHZ_GROUP && version === AUTHZ_VERSION) {
+    return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${AUTHZ_GROUP}/${AUTHZ_VERSION}`, resources: [SSAR_RESOURCE] };
+  }
   const types = reg.inGroupVersion(group, version);
   if (!types.length) return undefined;
   return {

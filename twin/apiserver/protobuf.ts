@@ -1,6 +1,6 @@
 /**
  * Decoding of Kubernetes protobuf request bodies for the few kinds kubectl's typed `create` commands send
- * that way (`kubectl create namespace|configmap|secret`). The envelope is `k8s\0` + runtime.Unknown
+ * that way (`kubectl create namespace|configmap|secret`, `kubectl auth can-i`). The envelope is `k8s\0` + runtime.Unknown
  * {typeMeta, raw}; `raw` is the kind's generated protobuf message. Other kinds answer 415.
  */
 import type { Obj } from './selectors.ts';
@@ -29,6 +29,21 @@ const SCHEMAS: Record<string, Schema> = {
   'v1/ConfigMap': { 1: meta, 2: ['data', { map: 'string' }], 3: ['binaryData', { map: 'bytes' }], 4: ['immutable', 'bool'] },
   'v1/Secret': { 1: meta, 2: ['data', { map: 'bytes' }], 3: ['type', 'string'], 4: ['stringData', { map: 'string' }], 5: ['immutable', 'bool'] },
   'v1/ServiceAccount': { 1: meta },
+  // `kubectl auth can-i` sends its review as protobuf (k8s.io/api authorization/v1 generated.proto:
+  // SelfSubjectAccessReviewSpec 1 resourceAttributes, 2 nonResourceAttributes; ResourceAttributes 1 namespace,
+  // 2 verb, 3 group, 4 version, 5 resource, 6 subresource, 7 name; NonResourceAttributes 1 path, 2 verb)
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': {
+    1: meta,
+    2: [
+      'spec',
+      {
+        msg: {
+          1: ['resourceAttributes', { msg: { 1: ['namespace', 'string'], 2: ['verb', 'string'], 3: ['group', 'string'], 4: ['version', 'string'], 5: ['resource', 'string'], 6: ['subresource', 'string'], 7: ['name', 'string'] } }],
+          2: ['nonResourceAttributes', { msg: { 1: ['path', 'string'], 2: ['verb', 'string'] } }],
+        },
+      },
+    ],
+  },
 };
 
 interface Field {

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Api } from './api.ts';
 import type { DeleteOptions, ListOptions } from './api.ts';
+import { AUTHZ_GROUP, AUTHZ_VERSION, reviewSelfSubjectAccess } from './authorization.ts';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './discovery.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { loadOrCreateServingCert } from './tls.ts';
@@ -204,6 +205,10 @@ export class ApiServer {
       const doc = apiResourceList(reg, group, version);
       if (!doc) throw errors.pathNotFound();
       return sendJson(res, 200, doc);
+    }
+    if (group === AUTHZ_GROUP && version === AUTHZ_VERSION && rest.length === 1 && rest[0] === 'selfsubjectaccessreviews') {
+      if (method !== 'POST') throw errors.methodNotAllowed();
+      return sendJson(res, 201, reviewSelfSubjectAccess(await readObjectBody(req)));
     }
     const route = this.route(group, version, rest);
     if (!route) throw errors.pathNotFound();

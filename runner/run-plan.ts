@@ -1,0 +1,136 @@
+/**
+ * The one plan + guard verdict of a run, used by `pd-harness run --dry-run`, by `pd-harness run` before it
+ * starts Playwright, and by the runner before its first write: the write set (every object deploy, setup,
+ * faults, the load and the cleanup touch), each object's verdict, and the faults resolved against the cluster.
+ */
+import type { Cluster } from '../cluster/driver.ts';
+import { readManifests, type ManifestObject } from '../cluster/manifests.ts';
+import { GuardRefusal } from '../core/errors.ts';
+import { guardFaults, judgeWrites, writeRefusal, formatWriteSet, type JudgedWrite, type WriteGuardOptions } from '../chaos/guard.ts';
+import { formatPlan, guardSubjects, planFaults, planProblems, type PlannedFault } from '../chaos/plan.ts';
+import { accessNeeds, checkAccess, checkEngineOnCluster, checkGateway, preflightGuard, staticPreflight } from '../chaos/preflight.ts';
+import { computeWriteSet, type PlannedWrite } from '../chaos/write-set.ts';
+import type { LoadEngineName } from '../load/plan.ts';
+import type { LoadedSuite } from '../suites/loader.ts';
+import type { Suite } from '../suites/schema.ts';
+import { engineOverride } from './load.ts';
+
+export interface RunPlanOptions extends WriteGuardOptions {
+  /** The live cluster: scopes of custom kinds, the default namespace and the faults' pods are read from it. */
+  cluster?: Cluster;
+  /** The twin (faults may use the simulators' endpoints) or a real cluster. */
+  twin: boolean;
+  /** --engine; default PD_HARNESS_ENGINE, else the suite's. */
+  engine?: LoadEngineName;
+}
+
+export interface RunPlan {
+  suite: Suite;
+  engine: LoadEngineName;
+  manifests: ManifestObject[];
+  writes: JudgedWrite[];
+  faults: PlannedFault[];
+  /** The guard's one-line refusal, when any write or fault is outside the target. */
+  refusal?: string;
+  /** Faults that cannot run on this target (judged before anything happens). */
+  faultProblems: string[];
+}
+
+export function engineFor(suite: Suite, engine?: LoadEngineName): LoadEngineName {
+  return engine ?? engineOverride() ?? suite.spec.load?.engine ?? 'builtin';
+}
+
+/** Computes the write set and judges it; with a cluster, refined against live objects (reads only). */
+export async function planRun(loaded: LoadedSuite, opts: RunPlanOptions): Promise<RunPlan> {
+  const { suite } = loaded;
+  const engine = engineFor(suite, opts.engine);
+  const deploy = suite.spec.deploy.map((path) => ({ path, objects: readManifests([path]) }));
+  const applies = new Map<number, ManifestObject[]>();
+  suite.spec.setup.forEach((step, i) => {
+    if ('apply' in step && step.apply) applies.set(i, readManifests([step.apply.file]));
+  });
+  const manifests = deploy.flatMap((d) => d.objects);
+  let writes: PlannedWrite[] = computeWriteSet({ suite, deploy, applies, engine, ...(opts.cluster ? { defaultNamespace: opts.cluster.defaultNamespace() } : {}) });
+  if (opts.cluster) writes = await refineScopes(opts.cluster, writes);
+  const judged = judgeWrites(suite.spec.target, writes, opts);
+  const refusals: string[] = [];
+  const writeRefused = writeRefusal(suite.spec.target, judged, opts);
+  if (writeRefused) refusals.push(writeRefused);
+  const f = await judgeFaults(opts.cluster, suite, { twin: opts.twin, manifests, requirePods: false });
+  refusals.push(...f.refusals);
+  return { suite, engine, manifests, writes: judged, faults: f.faults, ...(refusals.length ? { refusal: refusals.join('; ') } : {}), faultProblems: f.problems };
+}
+
+/**
+ * The faults resolved against the cluster (reads only) and judged: each inside the target namespaces and
+ * selectors, over the pods the manifests will run and the pods there now. `requirePods`: a fault with no pod
+ * to act on is a problem (once deployed; before the deploy the pods do not exist yet).
+ */
+export async function judgeFaults(
+  cluster: Cluster | undefined,
+  suite: Suite,
+  opts: { twin: boolean; manifests: ManifestObject[]; requirePods: boolean },
+): Promise<{ faults: PlannedFault[]; refusals: string[]; problems: string[] }> {
+  if (!suite.spec.faults.length) return { faults: [], refusals: [], problems: [] };
+  const faults = await planFaults(cluster, suite, { twin: opts.twin, manifests: opts.manifests });
+  const refusals: string[] = [];
+  const pre = preflightGuard(suite, opts.manifests);
+  if (!pre.ok) refusals.push(pre.message);
+  const live = guardFaults(suite.spec.target, guardSubjects(faults));
+  if (!live.ok && live.message !== (pre.ok ? undefined : pre.message)) refusals.push(live.message);
+  return { faults, refusals, problems: planProblems(faults, { requirePods: opts.requirePods }) };
+}
+
+/** Custom kinds the manifests do not define: their scope from the cluster's discovery. */
+async function refineScopes(cluster: Cluster, writes: PlannedWrite[]): Promise<PlannedWrite[]> {
+  const out: PlannedWrite[] = [];
+  for (const w of writes) {
+    if (w.scope !== 'unknown') {
+      out.push(w);
+      continue;
+    }
+    const res = await cluster.resourceOf(w.apiVersion, w.kind).catch(() => undefined);
+    if (!res) out.push(w);
+    else if (res.namespaced) out.push({ ...w, scope: 'namespaced' });
+    else {
+      const { namespace: _ns, defaultedNamespace: _d, ...rest } = w;
+      out.push({ ...rest, scope: 'cluster' });
+    }
+  }
+  return out;
+}
+
+/** Throws the guard's refusal (exit 4), or the faults that cannot run here. Nothing has been written. */
+export function assertRunPlan(plan: RunPlan): void {
+  if (plan.refusal) throw new GuardRefusal(plan.refusal);
+  if (plan.faultProblems.length) throw new GuardRefusal(`chaos plan refused, nothing was written: ${plan.faultProblems.join('; ')}`);
+}
+
+/** The plan as text: the write set with a verdict per object, then the faults. */
+export function formatRunPlan(plan: RunPlan): string {
+  let text = `engine: ${plan.engine}\n${formatWriteSet(plan.writes)}`;
+  if (plan.faults.length) text += formatPlan(plan.suite.metadata.name, plan.faults);
+  text += plan.refusal || plan.faultProblems.length ? `guard: REFUSED: ${[plan.refusal, ...plan.faultProblems].filter(Boolean).join('; ')}\n` : 'guard: every write is inside spec.target\n';
+  return text;
+}
+
+/**
+ * Before the first write, against the live target: the engine is installed (k6 on PATH, or the TestRun
+ * CRD), its script exists, the load sends something, the gateway answers, and the credentials may do every
+ * verb the write set needs (SelfSubjectAccessReview). Each failure is one line (exit 2 or 3).
+ */
+export async function preflightRun(cluster: Cluster, plan: RunPlan, gatewayUrl: string | undefined): Promise<void> {
+  staticPreflight({ suite: plan.suite, engine: plan.engine });
+  await checkEngineOnCluster(cluster, plan.engine);
+  if (plan.suite.spec.load && gatewayUrl !== undefined) await checkGateway(gatewayUrl);
+  await checkAccess(cluster, await accessNeeds(cluster, plan.writes));
+}
+
+/**
+ * What `pd-harness validate` can judge without a cluster: the guard over the whole write set (manifest
+ * contents included) and the target's protected namespaces. Returns the one-line refusal, or undefined.
+ */
+export async function staticGuardRefusal(loaded: LoadedSuite, opts: { allowProtected?: boolean } = {}): Promise<string | undefined> {
+  const plan = await planRun(loaded, { twin: true, allowProtected: !!opts.allowProtected });
+  return plan.refusal;
+}

@@ -50,7 +50,10 @@ export async function runSuite(ctx: SuiteRunContext): Promise<SuiteOutcome> {
   let chaos: FaultsPhaseResult | undefined;
   if (suite.spec.load) {
     const spec = suite.spec.load;
-    const loadOpts = { gatewayUrl: ctx.gatewayUrl, allowRemote: ctx.allowRemote, cluster, ...(ctx.signal ? { signal: ctx.signal } : {}) };
+    const loadOpts = {
+      gatewayUrl: ctx.gatewayUrl, allowRemote: ctx.allowRemote, cluster, ...(ctx.signal ? { signal: ctx.signal } : {}),
+      suiteName: suite.metadata.name, attach: (name: string, body: string, type: string) => rep.attach(name, body, type),
+    };
     if (suite.spec.faults.length > 0) {
       const twin = (ctx.targetKind ?? (ctx.allowRemote ? 'cluster' : 'twin')) === 'twin';
       chaos = await runFaultsPhase({ cluster, gatewayUrl: ctx.gatewayUrl, loaded, rep, twin, allowRemote: !!ctx.allowRemote }, (onProgress) =>

@@ -19,6 +19,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../cli/errors.ts';
+import { bundleK6Script } from '../k6-runtime/bundle.ts';
 import { runK6Script, type TaggedSample } from '../k6-runtime/run.ts';
 import { aggregate, percentile } from '../k6-runtime/thresholds.ts';
 
@@ -272,7 +273,14 @@ export async function k6Main(argv: readonly string[]): Promise<number> {
     return EXIT_SCRIPT;
   }
   if (args.command === 'inspect') {
-    // k6-operator's initializer: the script must load; this runtime reads its options when it runs.
+    // k6-operator's initializer: the script must bundle (syntax, imports the runtime supports); its options
+    // are read when it runs, so the execution requirements printed are placeholders.
+    try {
+      await bundleK6Script(args.script);
+    } catch (err) {
+      logError(err instanceof Error ? err.message : String(err));
+      return EXIT_SCRIPT;
+    }
     process.stdout.write(`${JSON.stringify({ totalDuration: '0s', maxVUs: 1 })}\n`);
     return 0;
   }

@@ -11,7 +11,6 @@ import { collectObservations } from '../../runner/observe.ts';
 import { loadSuite } from '../../suites/loader.ts';
 import type { Suite } from '../../suites/schema.ts';
 import { randomIpPrefix, startTwin, type TwinHandle } from '../../twin/launcher.ts';
-import { startTestRunController, type TestRunController } from '../helpers/testrun-controller.ts';
 
 // Must show (issue 7): the same suite load (the seed's 60 x 12 chat completions) through the twin's gateway
 // with engine builtin, the k6 script in the built-in k6 runtime, engine k6 (the stand-in on PATH) and engine
@@ -57,7 +56,6 @@ test.describe('load engines are interchangeable through the twin gateway', () =>
   let dir: string;
   let twin: TwinHandle;
   let cluster: Cluster;
-  let controller: TestRunController;
   let suite: Suite;
   let base: Load;
   let savedPath: string | undefined;
@@ -69,7 +67,6 @@ test.describe('load engines are interchangeable through the twin gateway', () =>
     twin = await startTwin({ stateDir: path.join(dir, 'twin'), port: 0, gatewayPort: 0, ipPrefix: randomIpPrefix() });
     await applySeedTopology(twin.kubeconfigPath, 180_000);
     cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
-    controller = await startTestRunController({ kubeconfigPath: twin.kubeconfigPath });
     suite = loadSuite('suites/proxy-performance.suite.yaml').suite;
     base = suite.spec.load!;
     // engine k6 runs `k6` from PATH: the stand-in (k6 itself is AGPL and not installed here)
@@ -79,7 +76,6 @@ test.describe('load engines are interchangeable through the twin gateway', () =>
 
   test.afterAll(async () => {
     process.env.PATH = savedPath;
-    await controller?.stop();
     await cluster?.teardown().catch(() => undefined);
     await twin?.stop();
     fs.rmSync(dir, { recursive: true, force: true });

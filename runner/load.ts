@@ -92,7 +92,7 @@ async function runGeneratedScript(load: LoadSpec, engine: 'k6' | 'k6-operator', 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-harness-k6-script-'));
   try {
     const { file, script } = writeK6Script(load, opts.suiteName ?? 'suite', dir);
-    await opts.attach?.(`k6 script ${path.basename(file)}`, redact(script), 'text/javascript');
+    await opts.attach?.(`k6 script ${path.basename(file)}`, redact(script), 'text/plain');
     const common = { gatewayUrl: opts.gatewayUrl, allowRemote: !!opts.allowRemote, ...(opts.signal ? { signal: opts.signal } : {}) };
     if (engine === 'k6') return await runK6({ script: file, ...common });
     if (!opts.cluster) throw new Error('engine k6-operator needs the cluster (SuiteLoadOptions.cluster) to create its TestRun');

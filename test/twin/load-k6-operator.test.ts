@@ -9,6 +9,7 @@ import { Cluster } from '../../cluster/driver.ts';
 import { readManifests } from '../../cluster/manifests.ts';
 import { K6_OPERATOR_MISSING, runK6Operator } from '../../load/k6-operator/runner.ts';
 import { runnerSelector } from '../../load/k6-operator/testrun.ts';
+import { waitFor } from '../../cluster/waits.ts';
 import { randomIpPrefix, startTwin, type TwinHandle } from '../../twin/launcher.ts';
 
 // k6-operator runner against the twin, whose TestRun controller (twin/controllers/testrun.ts) does what
@@ -158,5 +159,23 @@ test.describe('k6-operator runner on the twin', () => {
     expect(msg).not.toContain('\n');
     expect(msg).toMatch(/^k6-operator: TestRun \S+ ended in stage error \((ErrImagePull|ImagePullBackOff): /);
     expect(await cluster.list('k6.io/v1alpha1', 'TestRun', NS)).toHaveLength(0);
+  });
+  test('spec.cleanup: post: the controller deletes the finished TestRun itself, its Jobs and pods with it', async () => {
+    answer = 200;
+    const before = served;
+    const name = 'cleanup-post';
+    const script = `import http from 'k6/http';\nexport const options = { vus: 1, iterations: 3 };\nexport default function () { http.get('${gateway}/'); }\n`;
+    await cluster.apply([
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-script`, namespace: NS }, data: { 'test.js': script } },
+      { apiVersion: 'k6.io/v1alpha1', kind: 'TestRun', metadata: { name, namespace: NS }, spec: { parallelism: 1, cleanup: 'post', script: { configMap: { name: `${name}-script`, file: 'test.js' } } } },
+    ]);
+    const key = { apiVersion: 'k6.io/v1alpha1', kind: 'TestRun', name, namespace: NS };
+    await waitFor({ name: 'TestRun cleanup-post deleted by its controller', timeoutMs: 60_000, probe: async () => ({ done: !(await cluster.tryRead(key)), state: 'present' }) });
+    expect(served - before).toBe(3);
+    await waitFor({ name: 'its Jobs gone', timeoutMs: 30_000, probe: async () => {
+      const left = (await cluster.list('batch/v1', 'Job', NS)).filter((j) => j.metadata?.name?.startsWith(name));
+      return { done: left.length === 0, state: `${left.length} left` };
+    } });
+    expect(await cluster.listPods(NS, runnerSelector(name))).toHaveLength(0);
   });
 });

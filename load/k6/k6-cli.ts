@@ -37,7 +37,9 @@ export interface K6CliArgs {
   tags: Record<string, string>;
   segment?: { index: number; count: number };
   paused: boolean;
+  /** `--address`: where k6's REST API listens (k6's default localhost:6565); served when given or paused. */
   address: string;
+  addressGiven: boolean;
 }
 
 class FlagError extends Error {}
@@ -75,7 +77,7 @@ export function equalSegment(segment: string, sequence: string | undefined): { i
 }
 
 export function parseK6Args(argv: readonly string[]): K6CliArgs {
-  const out: K6CliArgs = { command: argv[0] ?? '', env: {}, quiet: false, tags: {}, paused: false, address: 'localhost:6565' };
+  const out: K6CliArgs = { command: argv[0] ?? '', env: {}, quiet: false, tags: {}, paused: false, address: 'localhost:6565', addressGiven: false };
   let segment: string | undefined;
   let sequence: string | undefined;
   for (let i = 1; i < argv.length; i++) {
@@ -132,6 +134,7 @@ export function parseK6Args(argv: readonly string[]): K6CliArgs {
       case '--address':
       case '-a':
         out.address = value();
+        out.addressGiven = true;
         break;
       case '--execution-requirements':
       case '--no-setup':
@@ -215,13 +218,19 @@ function logError(msg: string): void {
   process.stderr.write(`time="${new Date().toISOString()}" level=error msg="${msg.replace(/"/g, '\\"').replace(/\n/g, '\\n')}"\n`);
 }
 
-/** Serve k6's REST API `/v1/status` until a PATCH unpauses the test (k6-operator's starter). */
-function waitUnpaused(address: string): Promise<http.Server> {
+/**
+ * k6's REST API, the part k6-operator uses: `GET /v1/status` (its runners' readiness probe) and `PATCH /v1/status`
+ * with `paused: false` (its starter). Resolves `unpaused` when the test may start.
+ */
+async function serveRestApi(address: string, startPaused: boolean): Promise<{ server: http.Server; unpaused: Promise<void> }> {
   const at = address.lastIndexOf(':');
   const host = at > 0 ? address.slice(0, at) : 'localhost';
   const port = Number(address.slice(at + 1));
-  return new Promise((resolve, reject) => {
-    let paused = true;
+  let resolveUnpaused: () => void = () => undefined;
+  const unpaused = new Promise<void>((r) => (resolveUnpaused = r));
+  if (!startPaused) resolveUnpaused();
+  const server = await new Promise<http.Server>((resolve, reject) => {
+    let paused = startPaused;
     const status = () => JSON.stringify({ data: { type: 'status', id: 'default', attributes: { status: paused ? 1 : 3, paused, vus: 0, 'vus-max': 0, stopped: false, running: !paused, tainted: false } } });
     const server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -241,12 +250,13 @@ function waitUnpaused(address: string): Promise<http.Server> {
           }
         }
         res.writeHead(200, { 'content-type': 'application/json' }).end(status());
-        if (!paused) resolve(server);
+        if (!paused) resolveUnpaused();
       });
     });
     server.once('error', reject);
-    server.listen(port, host === '0.0.0.0' || host === '' ? undefined : host);
+    server.listen(port, host === '0.0.0.0' || host === '' ? undefined : host, () => resolve(server));
   });
+  return { server, unpaused };
 }
 
 export async function k6Main(argv: readonly string[]): Promise<number> {
@@ -284,7 +294,9 @@ export async function k6Main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ totalDuration: '0s', maxVUs: 1 })}\n`);
     return 0;
   }
-  const server = args.paused ? await waitUnpaused(args.address) : undefined;
+  const api = args.paused || args.addressGiven ? await serveRestApi(args.address, args.paused) : undefined;
+  await api?.unpaused;
+  const server = api?.server;
   const series = new Map<string, { type: TaggedSample['type']; values: number[] }>();
   const json = args.json !== undefined ? new JsonOutput() : undefined;
   try {

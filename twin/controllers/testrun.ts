@@ -10,7 +10,8 @@
  *      backoffLimit 0, command `k6 run --quiet --execution-segment=... --execution-segment-sequence=...
  *      <spec.arguments> /test/<file> --address=0.0.0.0:6565 --paused --tag instance_id=<i> --tag testrun_name=<name>`
  *      (pkg/resources/jobs/runner.go, pkg/segmentation)
- *   created -> started: every runner pod Running: the starter Job `<name>-starter` (image
+ *   created -> started: every runner pod Running and Ready (readiness GET /v1/status, standing for the operator's
+ *      check that each runner's service answers, common.go hostnames / isServiceReady): the starter Job `<name>-starter` (image
  *      ghcr.io/grafana/k6-operator:latest-starter) PATCHes each runner's `/v1/status` to unpause it
  *      (pkg/resources/containers/curl_start.go); condition TestRunRunning True
  *   started -> stopped: every runner Job has no active pod (FinishJobs; failed runners count as finished);
@@ -118,7 +119,10 @@ export function runnerJob(tr: Obj, index: number): Obj {
     '--tag', `instance_id=${index}`,
     '--tag', `testrun_name=${name}`,
   ];
-  const container = { name: 'k6', image: spec.runner?.image ?? K6_DEFAULT_IMAGE, command, env: envOf(spec), volumeMounts: mounts, ports: [{ containerPort: RUNNER_PORT }] };
+  // runner.go generateProbe: readiness (and liveness) GET /v1/status on 6565. Simplification: no liveness probe
+  // (a runner on the built-in runtime takes seconds to load, which a liveness probe would count as dead).
+  const readinessProbe = spec.runner?.readinessProbe ?? { httpGet: { path: '/v1/status', port: RUNNER_PORT, scheme: 'HTTP' } };
+  const container = { name: 'k6', image: spec.runner?.image ?? K6_DEFAULT_IMAGE, command, env: envOf(spec), volumeMounts: mounts, ports: [{ containerPort: RUNNER_PORT }], readinessProbe };
   return job(tr, `${name}-${index}`, { ...labelsOf(name), runner: 'true' }, container, volumes);
 }
 
@@ -213,7 +217,9 @@ export function syncTestRuns(api: Api, record: Recorder): void {
           break;
         case 'created': {
           const pods = api.store.peek(key('', 'pods'), ns).filter((p) => p.metadata.labels?.k6_cr === name && p.metadata.labels?.runner === 'true' && !isTerminating(p));
-          const past = (p: Obj): boolean => ['Running', 'Succeeded', 'Failed'].includes(String(p.status?.phase));
+          // Running and its REST API answering (readiness probe on /v1/status: what the operator's service check waits for)
+          const ready = (p: Obj): boolean => ((p.status?.conditions ?? []) as Obj[]).some((c) => c.type === 'Ready' && c.status === 'True');
+          const past = (p: Obj): boolean => (p.status?.phase === 'Running' && ready(p)) || ['Succeeded', 'Failed'].includes(String(p.status?.phase));
           if (pods.length < parallelism || !pods.every(past) || !pods.every((p) => p.status?.podIP)) break;
           ensure(starterJob(tr, pods.map((p) => String(p.status.podIP))));
           setStage('started', (s) => withCondition(s, 'TestRunRunning', 'True', 'TestRunRunningTrue'));

@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { runLoad } from '../load/builtin/engine.ts';
 import { judgeThresholds } from '../load/builtin/thresholds.ts';
 import type { Cluster } from '../cluster/driver.ts';
@@ -7,8 +10,10 @@ import { runK6Script } from '../load/k6-runtime/run.ts';
 import { consoleProgress, type LoadProgress } from '../load/progress.ts';
 import { fromSuiteLoad, type LoadEngineName } from '../load/plan.ts';
 import type { LoadResult } from '../load/result.ts';
+import { writeK6Script } from '../load/k6-script/generate.ts';
 import { formatDuration } from '../suites/durations.ts';
 import type { Suite } from '../suites/schema.ts';
+import { redact } from '../reporters/redact.ts';
 
 export interface SuiteLoadOptions {
   gatewayUrl: string;
@@ -26,6 +31,10 @@ export interface SuiteLoadOptions {
   loadNamespace?: string;
   /** Progress of the built-in engine (done counts), e.g. for faults fired after N requests. */
   onProgress?: (p: LoadProgress) => void;
+  /** Names the generated k6 script (engines k6 / k6-operator on a suite without `load.script`). */
+  suiteName?: string;
+  /** Attaches the generated k6 script to the report, so a user can rerun it with `k6 run`. */
+  attach?: (name: string, body: string, contentType: string) => Promise<void>;
 }
 
 /** `pd-harness run --engine` sets PD_HARNESS_ENGINE: it overrides the suite's engine. */
@@ -46,7 +55,7 @@ export async function runSuiteLoad(load: LoadSpec, opts: SuiteLoadOptions): Prom
   const fromSuite = fromSuiteLoad(load);
   const plan = fromSuite.plan;
   const engine = engineOverride() ?? fromSuite.engine;
-  if (engine !== 'builtin' && !load.script) throw new Error(`engine ${engine} (PD_HARNESS_ENGINE) needs a k6 script in spec.load.script`);
+  if (engine !== 'builtin' && !load.script) return runGeneratedScript(load, engine, opts);
   const common = { gatewayUrl: opts.gatewayUrl, allowRemote: !!opts.allowRemote };
   if (load.script) {
     const env = k6Env(load);
@@ -78,6 +87,31 @@ export async function runSuiteLoad(load: LoadSpec, opts: SuiteLoadOptions): Prom
   return result;
 }
 
+/**
+ * Engines k6 / k6-operator on a declarative load: the load compiled to a k6 script (load/k6-script), attached
+ * to the report, run by that engine. The script reads only `GATEWAY` from its env: the plan is in it.
+ */
+async function runGeneratedScript(load: LoadSpec, engine: 'k6' | 'k6-operator', opts: SuiteLoadOptions): Promise<LoadResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-harness-k6-script-'));
+  try {
+    const { file, script } = writeK6Script(load, opts.suiteName ?? 'suite', dir);
+    await opts.attach?.(`k6 script ${path.basename(file)}`, redact(script), 'text/plain');
+    const common = { gatewayUrl: opts.gatewayUrl, allowRemote: !!opts.allowRemote, ...(opts.signal ? { signal: opts.signal } : {}) };
+    if (engine === 'k6') return await runK6({ script: file, ...common });
+    if (!opts.cluster) throw new Error('engine k6-operator needs the cluster (SuiteLoadOptions.cluster) to create its TestRun');
+    return await runK6Operator({
+      ...common,
+      cluster: opts.cluster,
+      script: file,
+      gatewayUrl: opts.inClusterGatewayUrl ?? opts.gatewayUrl,
+      ...(load.parallelism !== undefined ? { parallelism: load.parallelism } : {}),
+      log: (line) => console.log(line),
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function withProgress(a: (p: LoadProgress) => void, b?: (p: LoadProgress) => void): (p: LoadProgress) => void {
   return b
     ? (p) => {
@@ -107,6 +141,7 @@ export function describeLoad(load: LoadSpec): string {
       : load.rate !== undefined
         ? `${load.rate}/s for ${formatDuration(load.duration ?? 0)}`
         : 'as the k6 script says';
-  const engine = load.script ? `${load.engine}, k6 script ${load.script.split('/').pop()}` : load.engine;
+  const chosen = engineOverride() ?? load.engine;
+  const engine = load.script ? `${chosen}, k6 script ${load.script.split('/').pop()}` : chosen === 'builtin' ? chosen : `${chosen}, generated k6 script`;
   return `${shape} (${engine}) ${load.request.method} ${load.request.path}`;
 }

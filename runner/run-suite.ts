@@ -77,7 +77,10 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
   let chaos: FaultsPhaseResult | undefined;
   if (suite.spec.load) {
     const spec = suite.spec.load;
-    const loadOpts = { gatewayUrl: ctx.gatewayUrl, allowRemote: ctx.allowRemote, cluster, loadNamespace: loadNamespaceOf(suite), ...(ctx.signal ? { signal: ctx.signal } : {}) };
+    const loadOpts = {
+      gatewayUrl: ctx.gatewayUrl, allowRemote: ctx.allowRemote, cluster, loadNamespace: loadNamespaceOf(suite), ...(ctx.signal ? { signal: ctx.signal } : {}),
+      suiteName: suite.metadata.name, attach: (name: string, body: string, type: string) => rep.attach(name, body, type),
+    };
     if (suite.spec.faults.length > 0) {
       chaos = await runFaultsPhase({ cluster, gatewayUrl: ctx.gatewayUrl, loaded, rep, twin, allowRemote: !!ctx.allowRemote }, (onProgress) =>
         rep.step(`load with faults: ${describeLoad(spec)}`, () => runSuiteLoad(spec, { ...loadOpts, onProgress })),

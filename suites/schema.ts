@@ -291,7 +291,7 @@ export const VariantSchema = z
 export const LoadSpecSchema = z
   .strictObject({
     engine: z.enum(ENGINES).default('builtin').describe('builtin (no install), k6 (a k6 binary on PATH) or k6-operator (a TestRun in the cluster).'),
-    script: suitePath('k6 script (TS or JS)').optional().describe('A k6 script, relative to the suite file. Required for engine k6 and k6-operator; builtin runs it too.'),
+    script: suitePath('k6 script (TS or JS)').optional().describe('A k6 script, relative to the suite file; builtin runs it too. Without it, engines k6 and k6-operator run the load compiled to a k6 script.'),
     requests: z.int().min(1).max(1_000_000, { error: 'must be at most 1000000' }).optional().describe('Closed model: total requests.'),
     concurrency: z.int().min(1).max(1000, { error: 'must be at most 1000' }).optional().describe('Closed model: requests in flight at once (default 1), like xargs -P.'),
     rate: z.number().positive().max(100_000).optional().describe('Open model: requests started per second.'),
@@ -326,9 +326,6 @@ export const LoadSpecSchema = z
     if (open && !closed && load.duration === undefined) ctx.addIssue({ code: 'custom', message: 'the open model (rate) needs a duration' });
     if (!closed && !open && load.script === undefined) {
       ctx.addIssue({ code: 'custom', message: 'load needs requests (closed model), rate and duration (open model), or a k6 script' });
-    }
-    if (load.engine !== 'builtin' && load.script === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['engine'], message: `engine ${load.engine} needs a script` });
     }
     if (load.parallelism !== undefined && load.engine !== 'k6-operator') {
       ctx.addIssue({ code: 'custom', path: ['parallelism'], message: 'parallelism only applies to engine k6-operator' });

@@ -21,10 +21,10 @@ export interface RenderedRequest {
 }
 
 /**
- * Compile a request template once. The body is serialized to JSON first and `{{i}}` replaced in the
- * serialized text: the placeholder needs no JSON escaping and the number replacing it needs none either.
+ * A template as sent, placeholders kept: an object body serialized to JSON (with `stream: true` added for a
+ * streaming plan when the body has no `stream` key) and `content-type: application/json` added when missing.
  */
-export function compileTemplate(template: RequestTemplate, opts: { stream?: boolean } = {}): (i: number) => RenderedRequest {
+export function serializeTemplate(template: RequestTemplate, opts: { stream?: boolean } = {}): RenderedRequest {
   let bodyText: string | undefined;
   const headers = { ...template.headers };
   if (typeof template.body === 'string') bodyText = template.body;
@@ -36,6 +36,17 @@ export function compileTemplate(template: RequestTemplate, opts: { stream?: bool
     bodyText = JSON.stringify(body);
     if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
   }
+  const out: RenderedRequest = { method: template.method.toUpperCase(), path: template.path, headers };
+  if (bodyText !== undefined) out.body = bodyText;
+  return out;
+}
+
+/**
+ * Compile a request template once. The body is serialized to JSON first and `{{i}}` replaced in the
+ * serialized text: the placeholder needs no JSON escaping and the number replacing it needs none either.
+ */
+export function compileTemplate(template: RequestTemplate, opts: { stream?: boolean } = {}): (i: number) => RenderedRequest {
+  const { headers, body: bodyText } = serializeTemplate(template, opts);
   const path = split(template.path);
   const body = bodyText === undefined ? undefined : split(bodyText);
   const headerParts = Object.entries(headers).map(([k, v]) => [k, split(v)] as const);
@@ -72,10 +83,11 @@ function withVariant(value: unknown, name: string): unknown {
 }
 
 /** The plan's requests: request i (1-based) uses variants[(i-1) % n] when the plan has variants. */
-export function compileRequests(plan: Pick<LoadPlan, 'request' | 'variants' | 'stream'>): (i: number) => RenderedVariantRequest {
+/** The plan's request templates, one per variant (`{{variant}}` filled in), or the one request without variants. */
+export function variantTemplates(plan: Pick<LoadPlan, 'request' | 'variants'>): { name?: string; template: RequestTemplate }[] {
   const variants = plan.variants ?? [];
-  if (variants.length === 0) return compileTemplate(plan.request, { stream: plan.stream });
-  const compiled = variants.map((v) => {
+  if (variants.length === 0) return [{ template: plan.request }];
+  return variants.map((v) => {
     const template = withVariant(
       {
         ...plan.request,
@@ -85,8 +97,14 @@ export function compileRequests(plan: Pick<LoadPlan, 'request' | 'variants' | 's
       },
       v.name,
     ) as RequestTemplate;
-    return { name: v.name, render: compileTemplate(template, { stream: plan.stream }) };
+    return { name: v.name, template };
   });
+}
+
+export function compileRequests(plan: Pick<LoadPlan, 'request' | 'variants' | 'stream'>): (i: number) => RenderedVariantRequest {
+  const variants = plan.variants ?? [];
+  if (variants.length === 0) return compileTemplate(plan.request, { stream: plan.stream });
+  const compiled = variantTemplates(plan).map(({ name, template }) => ({ name: name as string, render: compileTemplate(template, { stream: plan.stream }) }));
   return (i) => {
     const v = compiled[(Math.max(i, 1) - 1) % compiled.length]!;
     return { ...v.render(i), variant: v.name };

@@ -8,8 +8,9 @@ const SHIMS: Record<string, string> = {
   k6: path.join(HERE, 'shims/k6.ts'),
   'k6/http': path.join(HERE, 'shims/http.ts'),
   'k6/metrics': path.join(HERE, 'shims/metrics.ts'),
+  'k6/execution': path.join(HERE, 'shims/execution.ts'),
 };
-export const SUPPORTED_IMPORTS = ['k6', 'k6/http', 'k6/metrics', 'k6/options (types)'];
+export const SUPPORTED_IMPORTS = ['k6', 'k6/http', 'k6/metrics', 'k6/execution (scenario.iterationInTest, scenario.name, vu.idInInstance)', 'k6/options (types)'];
 
 /** Maps k6 modules to the shims; anything else a script imports from outside its own files is refused. */
 function k6Modules(script: string): Plugin {

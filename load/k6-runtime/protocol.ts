@@ -22,9 +22,11 @@ export interface Sample {
   metric: string;
   type: 'counter' | 'rate' | 'trend' | 'gauge';
   value: number;
+  /** Tags the script gave (`metric.add(v, tags)`). */
+  tags?: Record<string, string>;
 }
 
-export type ToWorker = { kind: 'iterate'; scenario: string; iter: number; env: Record<string, string> } | { kind: 'exit' };
+export type ToWorker = { kind: 'iterate'; scenario: string; iter: number; env: Record<string, string>; iterationInTest?: number } | { kind: 'exit' };
 
 export type FromWorker =
   | { kind: 'options'; options: unknown }

@@ -19,6 +19,21 @@ export interface K6ScriptRunOptions {
   allowRemote?: boolean;
   /** Hard bound on the run; in-flight iterations are abandoned after it. */
   maxDurationMs?: number;
+  /** Every metric sample with its tags and time, as k6 writes them to `--out json` (load/k6/k6-cli.ts). */
+  onSample?: (s: TaggedSample) => void;
+  /**
+   * k6's `--execution-segment` for equal segments `index/count:(index+1)/count` (what k6-operator passes):
+   * this instance runs every count-th iteration / arrival of each scenario, from `index`.
+   */
+  executionSegment?: { index: number; count: number };
+}
+
+export interface TaggedSample {
+  metric: string;
+  type: Sample['type'];
+  value: number;
+  tags: Record<string, string>;
+  timeMs: number;
 }
 
 interface Scenario {
@@ -71,14 +86,14 @@ class VuWorker {
     });
   }
 
-  async iterate(scenario: string, env: Record<string, string>): Promise<Sample[]> {
+  async iterate(scenario: string, env: Record<string, string>, iterationInTest?: number): Promise<Sample[]> {
     await this.ready;
     return new Promise((resolve, reject) => {
       this.pending = (msg) => {
         if (msg.kind === 'done') resolve(msg.samples);
         else reject(new Error(msg.kind === 'fatal' ? msg.error : 'unexpected message'));
       };
-      const m: ToWorker = { kind: 'iterate', scenario, iter: this.iter++, env };
+      const m: ToWorker = { kind: 'iterate', scenario, iter: this.iter++, env, ...(iterationInTest !== undefined ? { iterationInTest } : {}) };
       this.worker.postMessage(m);
     });
   }
@@ -144,7 +159,8 @@ export async function runK6Script(opts: K6ScriptRunOptions): Promise<LoadResult>
   const agent = new Agent({ keepAliveTimeout: 10_000 });
   const records: RequestRecord[] = [];
   const metrics = new Map<string, MetricSeries>();
-  const add = (metric: string, type: MetricSeries['type'], value: number): void => {
+  const add = (metric: string, type: MetricSeries['type'], value: number, tags?: Record<string, string>): void => {
+    opts.onSample?.({ metric, type, value, tags: tags ?? {}, timeMs: Date.now() });
     const m = metrics.get(metric);
     if (m) m.values.push(value);
     else metrics.set(metric, { type, values: [value] });
@@ -197,10 +213,11 @@ export async function runK6Script(opts: K6ScriptRunOptions): Promise<LoadResult>
     const expected = reply.status >= 200 && reply.status < 400;
     tags['expected_response'] = String(expected);
     records.push(record);
-    add('http_reqs', 'counter', 1);
-    add('http_req_duration', 'trend', reply.durationMs);
-    add('http_req_waiting', 'trend', reply.waitingMs);
-    add('http_req_failed', 'rate', expected ? 0 : 1);
+    if (reply.error) Object.assign(tags, { error: reply.error, error_code: String(reply.errorCode ?? 1000) });
+    add('http_reqs', 'counter', 1, tags);
+    add('http_req_duration', 'trend', reply.durationMs, tags);
+    add('http_req_waiting', 'trend', reply.waitingMs, tags);
+    add('http_req_failed', 'rate', expected ? 0 : 1, tags);
     return reply;
   };
 
@@ -210,14 +227,20 @@ export async function runK6Script(opts: K6ScriptRunOptions): Promise<LoadResult>
   let dropped = 0;
   const hardBound = opts.maxDurationMs ?? 30 * 60_000;
   const deadline = t0 + hardBound;
-  const runIteration = async (w: VuWorker, scenario: string, scenarioEnv: Record<string, string>): Promise<void> => {
+  const seg = opts.executionSegment ?? { index: 0, count: 1 };
+  if (!(Number.isInteger(seg.count) && seg.count >= 1 && Number.isInteger(seg.index) && seg.index >= 0 && seg.index < seg.count)) {
+    throw userError(opts.script, `execution segment ${seg.index}/${seg.count}: not an equal segment of 0..1`);
+  }
+  /** This segment's share of `total` under round-robin striping. */
+  const share = (total: number): number => Math.max(0, Math.ceil((total - seg.index) / seg.count));
+  const runIteration = async (w: VuWorker, scenario: string, scenarioEnv: Record<string, string>, iterationInTest?: number): Promise<void> => {
     let samples: Sample[];
     try {
-      samples = await w.iterate(scenario, scenarioEnv);
+      samples = await w.iterate(scenario, scenarioEnv, iterationInTest);
     } catch (err) {
       throw userError(opts.script, err instanceof Error ? err.message : String(err));
     }
-    for (const s of samples) add(s.metric, s.type, s.value);
+    for (const s of samples) add(s.metric, s.type, s.value, { scenario, ...(s.tags ?? {}) });
   };
   const spawn = (n: number): VuWorker[] => Array.from({ length: n }, () => {
     const w = new VuWorker(code, workers.length + 1, onHttp);
@@ -230,28 +253,29 @@ export async function runK6Script(opts: K6ScriptRunOptions): Promise<LoadResult>
       Object.entries(scenarios).map(async ([name, s]) => {
         const scenarioEnv = s.env ?? {};
         if (s.executor === 'shared-iterations') {
-          const total = s.iterations ?? 1;
+          const total = share(s.iterations ?? 1);
           const maxMs = parseDurationMs(s.maxDuration ?? '10m') ?? 600_000;
           const end = Math.min(deadline, performance.now() + maxMs);
           let next = 0;
-          await Promise.all(spawn(Math.min(s.vus ?? 1, total)).map(async (w) => {
+          await Promise.all(spawn(Math.min(Math.max(1, share(s.vus ?? 1)), total)).map(async (w) => {
             while (next < total && performance.now() < end) {
-              next++;
-              await runIteration(w, name, scenarioEnv);
+              const local = next++;
+              await runIteration(w, name, scenarioEnv, local * seg.count + seg.index);
             }
           }));
         } else if (s.executor === 'constant-vus') {
           const end = Math.min(deadline, performance.now() + (parseDurationMs(s.duration) ?? 0));
-          await Promise.all(spawn(s.vus ?? 1).map(async (w) => {
-            for (let guard = 0; performance.now() < end && guard < 10_000_000; guard++) await runIteration(w, name, scenarioEnv);
+          let next = 0;
+          await Promise.all(spawn(Math.max(1, share(s.vus ?? 1))).map(async (w) => {
+            for (let guard = 0; performance.now() < end && guard < 10_000_000; guard++) await runIteration(w, name, scenarioEnv, next++ * seg.count + seg.index);
           }));
         } else {
           const perMs = (s.rate ?? 1) / (parseDurationMs(s.timeUnit ?? '1s') ?? 1000);
           const arrivals = Math.floor(perMs * (parseDurationMs(s.duration) ?? 0));
-          const free = spawn(s.maxVUs ?? s.preAllocatedVUs ?? 1);
+          const free = spawn(Math.max(1, share(s.maxVUs ?? s.preAllocatedVUs ?? 1)));
           const running = new Set<Promise<void>>();
           const start = performance.now();
-          for (let k = 0; k < arrivals && performance.now() < deadline; k++) {
+          for (let k = seg.index; k < arrivals && performance.now() < deadline; k += seg.count) {
             const wait = k / perMs - (performance.now() - start);
             if (wait > 0) await new Promise((r) => setTimeout(r, wait));
             const w = free.pop();
@@ -259,7 +283,7 @@ export async function runK6Script(opts: K6ScriptRunOptions): Promise<LoadResult>
               dropped++;
               continue;
             }
-            const p: Promise<void> = runIteration(w, name, scenarioEnv).finally(() => {
+            const p: Promise<void> = runIteration(w, name, scenarioEnv, k).finally(() => {
               free.push(w);
               running.delete(p);
             });
@@ -274,7 +298,7 @@ export async function runK6Script(opts: K6ScriptRunOptions): Promise<LoadResult>
     await agent.destroy();
   }
   const durationMs = performance.now() - t0;
-  if (dropped > 0) add('dropped_iterations', 'counter', dropped);
+  if (dropped > 0) add('dropped_iterations', 'counter', dropped, {});
   records.sort((a, b) => a.startMs - b.startMs);
   records.forEach((r, i) => (r.index = i));
   const thresholds = (() => {

@@ -61,6 +61,7 @@ export function serve(load: () => ScriptModule): void {
       process.exit(0);
     }
     vu.scenario = msg.scenario;
+    vu.iterationInTest = msg.iterationInTest ?? msg.iter;
     vu.samples = [];
     g['__ITER'] = msg.iter;
     const t0 = performance.now();

@@ -72,6 +72,7 @@ export function parseK6JsonLines(text: string, file: string): ParsedK6Output {
   const durations = new Map<string, number[]>();
   const waits = new Map<string, number[]>();
   let droppedIterations = 0;
+  const responses = new Map<string, K6Point>();
   const lines = text.split('\n');
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n]?.trim() ?? '';
@@ -102,6 +103,11 @@ export function parseK6JsonLines(text: string, file: string): ParsedK6Output {
       case 'dropped_iterations':
         droppedIterations += value.data.value;
         break;
+      case RESPONSE_METRIC: {
+        const n = value.data.tags?.['pd_request'];
+        if (n !== undefined) responses.set(n, value);
+        break;
+      }
     }
   }
   const records: RequestRecord[] = reqs.map((p) => {
@@ -118,11 +124,29 @@ export function parseK6JsonLines(text: string, file: string): ParsedK6Output {
     }
     const ttft = take(waits, key);
     if (ttft !== undefined && record.status !== undefined) record.ttftMs = ttft;
+    const response = tags['pd_request'] !== undefined ? responses.get(tags['pd_request']) : undefined;
+    if (response) withResponse(record, response);
     return record;
   });
   records.sort((a, b) => a.startMs - b.startMs);
-  records.forEach((r, i) => (r.index = i));
+  // a generated suite script numbers its requests (`{{i}}` = pd_request): the index is the builtin engine's
+  const numbered = records.length > 0 && records.every((r) => /^[1-9]\d*$/.test(r.tags?.['pd_request'] ?? ''));
+  records.forEach((r, i) => (r.index = numbered ? Number(r.tags?.['pd_request']) - 1 : i));
+  if (numbered) records.sort((a, b) => a.index - b.index);
   return { records, metrics, droppedIterations };
+}
+
+/**
+ * The metric a generated suite script (k6/suite-load.ts) adds once per request, tagged with the request's
+ * `pd_request`: value = body length, `response_id`, `error_body` (first 512 characters of a non-2xx body).
+ */
+export const RESPONSE_METRIC = 'pd_harness_response';
+
+function withResponse(record: RequestRecord, p: K6Point): void {
+  const t = p.data.tags ?? {};
+  record.bytes = p.data.value;
+  if (t['response_id']) record.responseId = t['response_id'];
+  if (t['error_body'] !== undefined && record.status !== undefined) record.errorBody = t['error_body'];
 }
 
 function pushTo(map: Map<string, number[]>, key: string, v: number): void {

@@ -11,7 +11,6 @@ import { collectObservations } from '../../runner/observe.ts';
 import { loadSuite } from '../../suites/loader.ts';
 import type { Suite } from '../../suites/schema.ts';
 import { randomIpPrefix, startTwin, type TwinHandle } from '../../twin/launcher.ts';
-import { startTestRunController, type TestRunController } from '../helpers/testrun-controller.ts';
 
 // Must show (issue 7): the same suite load (the seed's 60 x 12 chat completions) through the twin's gateway
 // with engine builtin, the k6 script in the built-in k6 runtime, engine k6 (the stand-in on PATH) and engine
@@ -19,7 +18,7 @@ import { startTestRunController, type TestRunController } from '../helpers/testr
 // fails the run in each k6 engine.
 
 type Load = NonNullable<Suite['spec']['load']>;
-type Engine = 'builtin' | 'k6-script' | 'k6' | 'k6-operator';
+type Engine = 'builtin' | 'k6-script' | 'k6' | 'k6-operator' | 'k6 (generated)' | 'k6-operator (generated)';
 
 const SCRIPT = path.resolve('k6/gateway-load.ts');
 const TEST_BIN = path.resolve('test/bin');
@@ -29,6 +28,9 @@ function loadFor(base: Load, engine: Engine, change: Partial<Load> = {}): Load {
   const l: Load = { ...base, ...change };
   if (engine === 'builtin') return { ...l, engine: 'builtin' };
   if (engine === 'k6-script') return { ...l, engine: 'builtin', script: SCRIPT };
+  // the suite's declarative load compiled to a k6 script (load/k6-script): no script of its own
+  if (engine === 'k6 (generated)') return { ...l, engine: 'k6', script: undefined };
+  if (engine === 'k6-operator (generated)') return { ...l, engine: 'k6-operator', script: undefined };
   return { ...l, engine, script: SCRIPT };
 }
 
@@ -57,7 +59,6 @@ test.describe('load engines are interchangeable through the twin gateway', () =>
   let dir: string;
   let twin: TwinHandle;
   let cluster: Cluster;
-  let controller: TestRunController;
   let suite: Suite;
   let base: Load;
   let savedPath: string | undefined;
@@ -69,7 +70,6 @@ test.describe('load engines are interchangeable through the twin gateway', () =>
     twin = await startTwin({ stateDir: path.join(dir, 'twin'), port: 0, gatewayPort: 0, ipPrefix: randomIpPrefix() });
     await applySeedTopology(twin.kubeconfigPath, 180_000);
     cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
-    controller = await startTestRunController({ kubeconfigPath: twin.kubeconfigPath });
     suite = loadSuite('suites/proxy-performance.suite.yaml').suite;
     base = suite.spec.load!;
     // engine k6 runs `k6` from PATH: the stand-in (k6 itself is AGPL and not installed here)
@@ -79,7 +79,6 @@ test.describe('load engines are interchangeable through the twin gateway', () =>
 
   test.afterAll(async () => {
     process.env.PATH = savedPath;
-    await controller?.stop();
     await cluster?.teardown().catch(() => undefined);
     await twin?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -96,10 +95,15 @@ test.describe('load engines are interchangeable through the twin gateway', () =>
     return { result, verdicts: evaluateCriteria(criteria, observations) };
   }
 
-  for (const engine of ['builtin', 'k6-script', 'k6', 'k6-operator'] as const) {
+  for (const engine of ['builtin', 'k6-script', 'k6', 'k6-operator', 'k6 (generated)', 'k6-operator (generated)'] as const) {
     test(`${engine}: 60 x 12 chat completions, responses 200 / proxiesChosen / noSchedulingFailures pass`, async () => {
       const { result, verdicts } = await run(engine);
-      expect(result.engine).toBe(engine);
+      expect(result.engine).toBe(engine.replace(' (generated)', ''));
+      if (engine.endsWith('(generated)')) {
+        // the generated script numbers requests as the builtin engine does, and the response ids come back
+        expect(result.records.map((r) => r.index)).toEqual([...Array(60).keys()]);
+        expect(result.records.every((r) => /^[1-9]\d*$/.test(r.tags?.['pd_request'] ?? '') && (r.responseId ?? '').includes('___prefill_addr_'))).toBe(true);
+      }
       expect(result.records).toHaveLength(60);
       expect(result.summary.byStatus).toEqual({ '200': 60 });
       expect(crossed(result)).toEqual([]);
@@ -114,7 +118,7 @@ test.describe('load engines are interchangeable through the twin gateway', () =>
 
   test('every engine gives a result of the same shape', () => {
     const shapes = [...results.entries()].map(([engine, r]) => [engine, shapeOf(r)] as const);
-    expect(shapes.map(([e]) => e)).toEqual(['builtin', 'k6-script', 'k6', 'k6-operator']);
+    expect(shapes.map(([e]) => e)).toEqual(['builtin', 'k6-script', 'k6', 'k6-operator', 'k6 (generated)', 'k6-operator (generated)']);
     const reference = shapes[0]![1];
     for (const [, shape] of shapes.slice(1)) expect(shape).toEqual(reference);
   });
@@ -126,6 +130,15 @@ test.describe('load engines are interchangeable through the twin gateway', () =>
       expect(result.summary.errors.timeout).toBe(12);
       expect(crossed(result)).toEqual(expect.arrayContaining(['http_req_failed rate<0.01', 'checks rate>0.99', 'gateway_ok rate>0.99']));
       expect(verdicts.find((v) => v.name === 'responses')?.ok).toBe(false);
+    });
+  }
+  for (const engine of ['builtin', 'k6 (generated)', 'k6-operator (generated)'] as const) {
+    test(`${engine}: a suite threshold crossed (1ms request timeout) gives the same threshold verdicts`, async () => {
+      const thresholds = { http_req_failed: ['rate<0.01'], http_reqs: ['count==12'] };
+      const { result } = await run(engine, { requests: 12, timeout: 1, thresholds });
+      expect(result.records).toHaveLength(12);
+      expect(result.summary.errors.timeout).toBe(12);
+      expect((result.thresholds ?? []).map((t) => `${t.metric} ${t.expression} ${t.ok}`).sort()).toEqual(['http_req_failed rate<0.01 false', 'http_reqs count==12 true']);
     });
   }
 });

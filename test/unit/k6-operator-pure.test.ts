@@ -4,7 +4,8 @@ import { buildArguments, envOfArguments, splitArguments } from '../../load/k6-op
 import { combineRunnerOutputs, crossedMetricsOfLog, splitRunnerLog } from '../../load/k6-operator/logs.ts';
 import { judgeRun } from '../../load/k6-operator/runner.ts';
 import { localImports, runnerSelector, scriptConfigMap, testRunManifest, testRunName } from '../../load/k6-operator/testrun.ts';
-import { segmentArguments } from '../helpers/testrun-controller.ts';
+import { equalSegment } from '../../load/k6/k6-cli.ts';
+import { segmentArgs } from '../../twin/controllers/testrun.ts';
 
 function point(metric: string, time: string, value: number, tags: Record<string, string>): string {
   return JSON.stringify({ type: 'Point', data: { time, value, tags }, metric });
@@ -37,11 +38,17 @@ test.describe('spec.arguments', () => {
     expect(() => buildArguments({}, ['$(rm -rf)'])).toThrow(UserError);
   });
 
-  test('the controller stand-in divides REQUESTS / VUS / RATE among runners like execution segments', () => {
-    const words = splitArguments('--out json=- -e REQUESTS=15 -e VUS=4 -e MODEL=m');
-    expect(segmentArguments(words, 1, 2)).toEqual(['--out', 'json=-', '-e', 'REQUESTS=8', '-e', 'VUS=2', '-e', 'MODEL=m']);
-    expect(segmentArguments(words, 2, 2)).toEqual(['--out', 'json=-', '-e', 'REQUESTS=7', '-e', 'VUS=2', '-e', 'MODEL=m']);
-    expect(segmentArguments(words, 1, 1)).toEqual(words);
+  test("runner i of n gets k6-operator's --execution-segment flags, and the built-in runtime reads them back as segment i-1 of n", () => {
+    // k6-operator v1.6.0 pkg/segmentation NewCommandFragments: segment (i-1)/n:i/n, sequence 0,1/n,...,1
+    expect(segmentArgs(1, 3)).toEqual(['--execution-segment=0:1/3', '--execution-segment-sequence=0,1/3,2/3,1']);
+    expect(segmentArgs(2, 3)).toEqual(['--execution-segment=1/3:2/3', '--execution-segment-sequence=0,1/3,2/3,1']);
+    expect(segmentArgs(3, 3)).toEqual(['--execution-segment=2/3:1', '--execution-segment-sequence=0,1/3,2/3,1']);
+    for (let i = 1; i <= 3; i++) {
+      const [seg, seq] = segmentArgs(i, 3).map((a) => a.slice(a.indexOf('=') + 1));
+      expect(equalSegment(seg!, seq)).toEqual({ index: i - 1, count: 3 });
+    }
+    expect(() => equalSegment('0:1/3', '0,1/3,1')).toThrow(/only equal segments/);
+    expect(() => equalSegment('0:2/3', undefined)).toThrow(/only equal segments/);
   });
 });
 

@@ -66,6 +66,7 @@ export const BUILTIN_TYPES: ResourceType[] = [
   core('persistentvolumes', 'PersistentVolume', false, ['pv'], { status: true }),
   { group: 'apps', versions: ['v1'], plural: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true, shortNames: ['deploy'], status: true, scale: replicaScale, categories: ['all'] },
   { group: 'apps', versions: ['v1'], plural: 'replicasets', singular: 'replicaset', kind: 'ReplicaSet', namespaced: true, shortNames: ['rs'], status: true, scale: replicaScale, categories: ['all'] },
+  { group: 'batch', versions: ['v1'], plural: 'jobs', singular: 'job', kind: 'Job', namespaced: true, shortNames: [], status: true, categories: ['all'] },
   { group: 'discovery.k8s.io', versions: ['v1'], plural: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true, shortNames: [], status: false },
   { group: 'events.k8s.io', versions: ['v1'], plural: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], status: false },
   { group: 'coordination.k8s.io', versions: ['v1'], plural: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, shortNames: [], status: false },

@@ -9,9 +9,11 @@ import { syncDeployments } from './deployment.ts';
 import { syncEndpoints } from './endpoints.ts';
 import { eventRecorder } from './events.ts';
 import { syncGarbage } from './gc.ts';
+import { syncJobs } from './job.ts';
 import { syncNamespaces } from './namespace.ts';
 import { syncVolumes } from './pvc.ts';
 import { syncReplicaSets } from './replicaset.ts';
+import { syncTestRuns } from './testrun.ts';
 
 const COALESCE_MS = 5;
 const RESYNC_MS = 1000;
@@ -25,10 +27,14 @@ export interface ControllerHandle {
 export function startControllers(api: Api): ControllerHandle {
   const deployRecorder = eventRecorder(api, 'deployment-controller');
   const rsRecorder = eventRecorder(api, 'replicaset-controller');
+  const jobRecorder = eventRecorder(api, 'job-controller');
+  const testRunRecorder = eventRecorder(api, 'k6-operator');
   const steps: Array<[string, () => void]> = [
     ['namespace', () => syncNamespaces(api)],
     ['deployment', () => syncDeployments(api, deployRecorder)],
     ['replicaset', () => syncReplicaSets(api, rsRecorder)],
+    ['testrun', () => syncTestRuns(api, testRunRecorder)],
+    ['job', () => syncJobs(api, jobRecorder)],
     ['endpoints', () => syncEndpoints(api)],
     ['volumes', () => syncVolumes(api)],
     ['gc', () => syncGarbage(api)],

@@ -3,7 +3,7 @@ import { packageRoot, runnableModule } from '../../common/build.mjs';
 
 /** How the twin runs a container image: a Node program with arguments, or a pull failure. */
 export type ImageResolution =
-  | { ok: true; program: string; args: string[]; kind: 'pause' | 'vllm' | 'epp' | 'node' }
+  | { ok: true; program: string; args: string[]; kind: 'pause' | 'vllm' | 'epp' | 'node' | 'k6' | 'k6-starter' }
   | { ok: false; reason: 'ErrImagePull'; message: string };
 
 const root = packageRoot(import.meta.url);
@@ -12,6 +12,9 @@ const root = packageRoot(import.meta.url);
 export const PAUSE_PROGRAM = path.join(root, 'twin', 'runtime', 'programs', 'pause.mjs');
 export const VLLM_PROGRAM = runnableModule('twin/sims/vllm/main.ts', root);
 export const EPP_PROGRAM = runnableModule('twin/sims/epp/main.ts', root);
+/** grafana/k6: `k6` on pd-harness's built-in k6 runtime (a program file the pod runs, not an import of the twin). */
+export const K6_PROGRAM = runnableModule('load/k6/k6-cli.ts', root);
+export const K6_STARTER_PROGRAM = path.join(root, 'twin', 'runtime', 'programs', 'k6-starter.mjs');
 
 export const SUPPORTED_IMAGES = [
   'registry.k8s.io/pause*',
@@ -19,6 +22,8 @@ export const SUPPORTED_IMAGES = [
   'ghcr.io/llm-d/llm-d-inference-scheduler*',
   'registry.k8s.io/gateway-api-inference-extension/epp*',
   'node* / docker.io/library/node*',
+  'grafana/k6* (k6 run / inspect / version)',
+  'ghcr.io/grafana/k6-operator:*starter (the TestRun starter)',
 ];
 
 /** Image reference without a leading `docker.io/` for comparison (docker.io/vllm/x == vllm/x). */
@@ -51,6 +56,15 @@ export function resolveImage(image: string, command: readonly string[] = [], arg
     // the EPP learns its image (instrumented build or stock) from a twin-only flag
     return { ok: true, kind: 'epp', program: EPP_PROGRAM, args: [...args, `--twin-image=${image}`] };
   }
+  if (n.startsWith('grafana/k6:') || n === 'grafana/k6' || n.startsWith('grafana/k6@')) return k6Image(image, command, args);
+  if (n.startsWith('ghcr.io/grafana/k6-operator:') && n.includes('starter')) {
+    // the starter's `sh -c "curl ...; curl ..."` (k6-operator pkg/resources/containers/curl_start.go)
+    const words = [...command, ...args];
+    if (words[0] !== 'sh' || words[1] !== '-c') {
+      return { ok: false, reason: 'ErrImagePull', message: `twin runs image ${image} only as k6-operator's starter (sh -c "curl ..."), not ${JSON.stringify(words.join(' ').slice(0, 80))}` };
+    }
+    return { ok: true, kind: 'k6-starter', program: K6_STARTER_PROGRAM, args: words.slice(2) };
+  }
   if (isNodeImage(image)) {
     // The node image's entrypoint runs `node` with the args when command is not given.
     const words = command.length > 0 ? [...command, ...args] : [...args];
@@ -69,6 +83,18 @@ export function resolveImage(image: string, command: readonly string[] = [], arg
     reason: 'ErrImagePull',
     message: `Failed to pull image "${image}": the pd-harness twin cannot run this image; supported images: ${SUPPORTED_IMAGES.join(', ')}`,
   };
+}
+
+/**
+ * grafana/k6's entrypoint is `k6` (its Dockerfile ENTRYPOINT ["k6"]): `command: [k6, run, ...]` (how k6-operator
+ * runs it) or args alone after the entrypoint. Anything else (e.g. `sh -c`) is refused at pull time, one line.
+ */
+function k6Image(image: string, command: readonly string[], args: readonly string[]): ImageResolution {
+  const words = command.length > 0 ? [...command, ...args] : ['k6', ...args];
+  if (path.posix.basename(words[0] ?? '') !== 'k6') {
+    return { ok: false, reason: 'ErrImagePull', message: `twin runs image ${image} only as \`k6 ...\` (the built-in k6 runtime), not ${JSON.stringify(words[0])}` };
+  }
+  return { ok: true, kind: 'k6', program: K6_PROGRAM, args: words.slice(1) };
 }
 
 /** vLLM's image entrypoint is `vllm serve`-like; pass the container args (and a command after `vllm`) on. */

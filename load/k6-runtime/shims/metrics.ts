@@ -6,8 +6,9 @@ function metricClass(type: Sample['type']) {
     constructor(readonly name: string, _isTime?: boolean) {
       if (!/^[\p{L}\p{N}\._!?/&#()<> %-]{1,128}$/u.test(name)) throw new Error(`k6 runtime: invalid metric name ${name}`);
     }
-    add(value: number | boolean, _tags?: Record<string, string>): void {
-      emit(this.name, type, typeof value === 'boolean' ? (value ? 1 : 0) : Number(value));
+    add(value: number | boolean, tags?: Record<string, string>): void {
+      const t = tags ? Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])) : undefined;
+      emit(this.name, type, typeof value === 'boolean' ? (value ? 1 : 0) : Number(value), t);
     }
   };
 }

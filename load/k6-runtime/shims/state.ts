@@ -6,6 +6,8 @@ export const vu = {
   samples: [] as Sample[],
   group: '',
   scenario: 'default',
+  /** k6/execution `scenario.iterationInTest` of the current iteration. */
+  iterationInTest: 0,
   init: true,
   port: undefined as MessagePort | undefined,
   flag: undefined as Int32Array | undefined,
@@ -27,6 +29,6 @@ export function httpSync(call: HttpCall): HttpReply {
   return msg.message as HttpReply;
 }
 
-export function emit(metric: string, type: Sample['type'], value: number): void {
-  vu.samples.push({ metric, type, value });
+export function emit(metric: string, type: Sample['type'], value: number, tags?: Record<string, string>): void {
+  vu.samples.push(tags ? { metric, type, value, tags } : { metric, type, value });
 }

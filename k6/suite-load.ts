@@ -1,0 +1,69 @@
+/**
+ * The template of every generated suite-load script (load/k6-script/generate.ts): a suite's declarative `load:`
+ * as a k6 script. The generator transpiles this file to plain JS and puts the suite's plan where
+ * `__PD_HARNESS_PLAN__` stands, so the result runs unchanged on k6, k6-operator and pd-harness's built-in k6
+ * runtime:
+ *
+ *   k6 run -e GATEWAY=http://127.0.0.1:18080 --summary-export summary.json --out json=points.json suite-load.js
+ *
+ * What the harness reads back (load/k6/output.ts): every request's `http_reqs` / `http_req_duration` /
+ * `http_req_waiting` points, tagged `pd_request` (the request number, `{{i}}`) and `variant`; and one
+ * `pd_harness_response` point per request (value: body length) tagged with the same `pd_request`, the
+ * response's OpenAI `response_id` and, for a non-2xx answer, its first 512 characters as `error_body` (what the
+ * criteria need and k6's own metrics do not carry).
+ */
+import exec from 'k6/execution';
+import http from 'k6/http';
+import { Counter } from 'k6/metrics';
+import type { Options } from 'k6/options';
+import type { SuiteScriptPlan, SuiteScriptRequest } from './suite-load-plan';
+
+declare const __PD_HARNESS_PLAN__: SuiteScriptPlan;
+const PLAN: SuiteScriptPlan = __PD_HARNESS_PLAN__;
+
+const GATEWAY = (__ENV['GATEWAY'] || PLAN.gateway).replace(/\/+$/, '');
+const ERROR_BODY_LIMIT = 512;
+
+export const options: Options = PLAN.options as Options;
+
+const responses = new Counter('pd_harness_response');
+
+function fill(text: string, i: number): string {
+  return text.split('{{i}}').join(String(i));
+}
+
+/** The OpenAI `id` of a JSON body, or of an SSE stream's first `data:` event. */
+function responseId(body: string): string | undefined {
+  let json = body;
+  if (PLAN.stream) {
+    const m = /(?:^|\n)data:\s*([^\n]*)/.exec(body);
+    json = m && m[1] !== undefined ? m[1] : '';
+  }
+  try {
+    const parsed = JSON.parse(json) as { id?: unknown } | null;
+    if (parsed !== null && typeof parsed === 'object' && typeof parsed.id === 'string') return parsed.id;
+  } catch {
+    const m = /"id"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(json.slice(0, 4096));
+    if (m && m[1] !== undefined) return m[1];
+  }
+  return undefined;
+}
+
+export default function (): void {
+  // The request number across the whole test (all k6-operator runners): k6's iterationInTest is 0-based.
+  const i = exec.scenario.iterationInTest + 1;
+  const req = PLAN.requests[(i - 1) % PLAN.requests.length] as SuiteScriptRequest;
+  const headers: Record<string, string> = {};
+  for (const name of Object.keys(req.headers)) headers[name] = fill(req.headers[name] as string, i);
+  const tags: Record<string, string> = { pd_request: String(i) };
+  if (req.variant !== undefined) tags['variant'] = req.variant;
+  const body = req.body === undefined ? null : fill(req.body, i);
+  const res = http.request(req.method, GATEWAY + fill(req.path, i), body, { headers, timeout: PLAN.timeout, tags });
+  const text = typeof res.body === 'string' ? res.body : '';
+  const out: Record<string, string> = { pd_request: String(i) };
+  if (req.variant !== undefined) out['variant'] = req.variant;
+  const id = res.status > 0 ? responseId(text) : undefined;
+  if (id !== undefined) out['response_id'] = id;
+  if (res.status > 0 && (res.status < 200 || res.status >= 300)) out['error_body'] = text.slice(0, ERROR_BODY_LIMIT);
+  responses.add(text.length, out);
+}

@@ -10,7 +10,7 @@ import { TESTRUN_API_VERSION, TESTRUN_KIND } from '../load/k6-operator/testrun.t
 import type { LoadEngineName } from '../load/plan.ts';
 import { formatDuration } from '../suites/durations.ts';
 import type { LoadSpec, Suite } from '../suites/schema.ts';
-import { matchesLabels, parseLabelSelector } from '../suites/selectors.ts';
+import { matchLabels, parseLabelSelector } from '../k8s-rules/labels.ts';
 import { guardFaults, type GuardDecision, type GuardSubject } from './guard.ts';
 import { faultBody } from './plan.ts';
 import type { PlannedWrite, Verb } from './write-set.ts';
@@ -40,7 +40,7 @@ export function preflightGuard(suite: Suite, manifests: readonly ManifestObject[
   const subjects: GuardSubject[] = suite.spec.faults.map((fault, index) => {
     const { kind, body } = faultBody(fault);
     const selector = typeof body.selector === 'string' ? parseLabelSelector(body.selector) : undefined;
-    const matching = selector ? pods.filter((p) => p.namespace === body.namespace && matchesLabels(selector, p.labels)) : [];
+    const matching = selector ? pods.filter((p) => p.namespace === body.namespace && matchLabels(selector, p.labels)) : [];
     return { index, kind, namespace: body.namespace, pods: matching };
   });
   return guardFaults(suite.spec.target, subjects);

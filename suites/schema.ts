@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { DURATION_HINT, DURATION_PATTERN, tryParseDuration } from './durations.ts';
-import { labelSelectorProblem } from './selectors.ts';
+import { labelSelectorProblem } from '../k8s-rules/labels.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks

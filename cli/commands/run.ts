@@ -9,6 +9,8 @@ export interface RunOptions {
   output?: string;
   /** Let Playwright clean --output even when pd-harness did not write it. */
   force?: boolean;
+  /** Paths outside the suite's repository its deploy/apply/script paths may use. */
+  allowOutside?: string[];
 }
 
 export function register(program: Command): void {
@@ -26,8 +28,11 @@ export function register(program: Command): void {
     .option('--dry-run', 'print the plan and change nothing')
     .option('--output <dir>', "Playwright's output directory (default test-results)")
     .option('--force', '--output may be cleaned even when it holds files pd-harness did not write')
+    .option('--allow-outside <path>', "a path outside the suite's repository that deploy/apply/script paths may use (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
     .action(async (suite: string, opts: RunOptions) => {
       const { runSuiteCommand } = await import('../run-suite-cli.ts');
+      const { allowOutsideEnv } = await import('./validate.ts');
+      allowOutsideEnv(opts.allowOutside ?? []);
       process.exitCode = await runSuiteCommand(suite, opts);
     });
 }

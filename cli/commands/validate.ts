@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 
 export function register(program: Command): void {
@@ -5,8 +6,11 @@ export function register(program: Command): void {
     .command('validate')
     .description('check suite files: prints "ok FILE" for each valid one, else FILE:LINE:COL: message lines (exit 2)')
     .argument('<files...>', 'suite files (*.suite.yaml)')
-    .action(async (files: string[]) => {
-      const { validateSuiteFile, formatProblem } = await import('../../suites/loader.ts');
+    .option('--allow-outside <path>', 'a path outside the suite\'s repository that deploy/apply/script paths may use (repeatable)', collect, [])
+    .action(async (files: string[], opts: { allowOutside: string[] }) => {
+      const { validateSuiteFile, formatProblems } = await import('../../suites/loader.ts');
+      const { redact } = await import('../../reporters/redact.ts');
+      allowOutsideEnv(opts.allowOutside);
       let failed = false;
       for (const file of files) {
         const result = validateSuiteFile(file);
@@ -14,9 +18,23 @@ export function register(program: Command): void {
           process.stdout.write(`ok ${file}\n`);
         } else {
           failed = true;
-          for (const problem of result.problems) process.stderr.write(`${formatProblem(problem)}\n`);
+          process.stderr.write(`${formatProblems(file, result).map(redact).join('\n')}\n`);
         }
       }
       if (failed) process.exitCode = 2;
     });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/**
+ * `--allow-outside` travels as PD_HARNESS_ALLOW_OUTSIDE (absolute paths, separated like PATH), so the
+ * Playwright workers that load the suite again see the same allow-list.
+ */
+export function allowOutsideEnv(paths: readonly string[]): void {
+  if (paths.length === 0) return;
+  const prior = (process.env.PD_HARNESS_ALLOW_OUTSIDE ?? '').split(':').filter(Boolean);
+  process.env.PD_HARNESS_ALLOW_OUTSIDE = [...prior, ...paths.map((p) => resolve(p))].join(':');
 }

@@ -3,10 +3,11 @@
  * `FILE:LINE:COL: message` (YAML syntax, unknown keys with a "did you mean", wrong types, missing
  * fields, manifest paths that do not exist).
  */
-import { closeSync, existsSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isScalar, LineCounter, parseAllDocuments, visit } from 'yaml';
+import { isSameOrInside, realPathLoose } from '../reporters/output-dir.ts';
 import { SuiteSchema, type Suite } from './schema.ts';
 import { problemsFromIssues, type Position, type PositionFinder } from './issues.ts';
 import { positionFinder } from './positions.ts';
@@ -311,7 +312,7 @@ function checkParsed(file: string, text: string, opts: LoadOptions, at: (pos: Po
   for (const ref of fileReferences(data)) {
     const abs = resolve(dir, ref.value);
     // outside first, from the path alone where it can: whether an outside path exists is never revealed
-    if (!allowed.some((root) => isInside(realPathLoose(abs), root))) {
+    if (!allowed.some((root) => isSameOrInside(abs, root))) {
       problems.push(at(find(ref.path, 'value'), `${ref.what} path ${ref.value} resolves outside the suite's repository (${boundary}): keep it inside, or allow it with --allow-outside PATH`));
       continue;
     }
@@ -340,28 +341,6 @@ export function suiteRepository(dir: string): string {
     if (existsSync(join(d, '.git'))) return d;
     if (dirname(d) === d) return real;
   }
-}
-
-/** The real path of `p`, or of its nearest existing ancestor joined with the rest. */
-function realPathLoose(p: string): string {
-  const abs = resolve(p);
-  const rest: string[] = [];
-  let head = abs;
-  for (;;) {
-    try {
-      return join(realpathSync(head), ...rest);
-    } catch {
-      const parent = dirname(head);
-      if (parent === head) return abs;
-      rest.unshift(relative(parent, head));
-      head = parent;
-    }
-  }
-}
-
-function isInside(p: string, root: string): boolean {
-  const rel = relative(root, p);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
 /** A manifest file (or each file of a manifest directory) within bounds; a problem text, or undefined. */

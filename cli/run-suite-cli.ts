@@ -26,8 +26,9 @@ export function loadSuiteOrExplain(file: string): LoadedSuite {
     return loadSuite(file);
   } catch (err) {
     if (err instanceof SuiteValidationError) {
-      const more = err.problems.length > 1 ? ` (and ${err.problems.length - 1} more: pd-harness validate ${file})` : '';
-      throw new UserError(`invalid suite: ${err.message.split('\n')[0]}${more}`);
+      const others = err.problems.length - 1 + err.more;
+      const more = others > 0 ? ` (and ${others} more: pd-harness validate ${file})` : '';
+      throw new UserError(`invalid suite: ${err.message.split('\n')[0]}${more}`, EXIT.usage, { cause: err });
     }
     throw err;
   }

@@ -13,7 +13,7 @@ import { computeWriteSet, type PlannedWrite } from '../chaos/write-set.ts';
 import type { LoadEngineName } from '../load/plan.ts';
 import type { LoadedSuite } from '../suites/loader.ts';
 import type { Suite } from '../suites/schema.ts';
-import { engineOverride } from './load.ts';
+import { engineFor } from '../chaos/preflight-static.ts';
 import type { RunReporter } from './reporter.ts';
 
 export interface RunPlanOptions extends WriteGuardOptions {
@@ -37,9 +37,7 @@ export interface RunPlan {
   faultProblems: string[];
 }
 
-export function engineFor(suite: Suite, engine?: LoadEngineName): LoadEngineName {
-  return engine ?? engineOverride() ?? suite.spec.load?.engine ?? 'builtin';
-}
+export { engineFor } from '../chaos/preflight-static.ts';
 
 /** Computes the write set and judges it; with a cluster, refined against live objects (reads only). */
 export async function planRun(loaded: LoadedSuite, opts: RunPlanOptions): Promise<RunPlan> {

@@ -14,8 +14,7 @@ import type { RunReporter } from './reporter.ts';
 import { runSetup } from './setup.ts';
 import { criteriaOf, faultsHappened } from './faults-verdict.ts';
 import { runFaultsPhase, type FaultsPhaseResult } from './faults-phase.ts';
-import { assertRunPlan, formatRunPlan, planRun, preflightRun } from './run-plan.ts';
-import { credentialsNamespace } from '../chaos/preflight.ts';
+import { guardBeforeFirstWrite } from './run-plan.ts';
 import { loadNamespaceOf } from '../chaos/write-set.ts';
 import { recordOutcome, recordFailure } from './outcome.ts';
 
@@ -59,15 +58,7 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
   const { suite } = loaded;
   const twin = (ctx.targetKind ?? (ctx.allowRemote ? 'cluster' : 'twin')) === 'twin';
   // the whole write set judged, and the target checked, before the first write: a refusal touches nothing
-  const allowProtected = ctx.allowProtected ?? process.env.PD_HARNESS_ALLOW_PROTECTED === '1';
-  const plan = await rep.step('plan and guard: every object the run writes', async () => {
-    const credentials = credentialsNamespace(cluster.kc);
-    const p = await planRun(loaded, { cluster, twin, allowProtected, ...(credentials ? { credentialsNamespace: credentials } : {}) });
-    await rep.attach('write set', formatRunPlan(p), 'text/plain');
-    assertRunPlan(p);
-    return p;
-  });
-  await rep.step('preflight: engine, gateway, authorization', () => preflightRun(cluster, plan, ctx.gatewayUrl));
+  await guardBeforeFirstWrite(cluster, loaded, rep, { twin, gatewayUrl: ctx.gatewayUrl, ...(ctx.allowProtected !== undefined ? { allowProtected: ctx.allowProtected } : {}) });
   if (suite.spec.deploy.length) {
     await rep.step(`deploy ${suite.spec.deploy.length} manifest(s)`, () => deployManifests(cluster, suite.spec.deploy, DEPLOY_TIMEOUT_MS));
   }

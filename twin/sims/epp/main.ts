@@ -15,7 +15,7 @@ import { startEppServers } from './server.ts';
 import { PickService } from './service.ts';
 import { parseStaticEndpoints } from './static-source.ts';
 
-/** Used when neither --config-file nor --config-text is given (the GAIE default: queue + kv-cache). */
+/** Used when neither --config-file nor --config-text is given (the GAIE default: queue + kv-cache; twin simplification). */
 const DEFAULT_CONFIG = `
 apiVersion: inference.networking.x-k8s.io/v1alpha1
 kind: EndpointPickerConfig
@@ -67,13 +67,14 @@ async function main(): Promise<void> {
   }
   if (!args.staticEndpoints && !args.poolName) fail('--pool-name is required');
   const scheduler = loadScheduler(args);
+  for (const w of scheduler.warnings) log(w.level, w.msg, w.fields);
   write(profileLoadedLine(scheduler, epochSeconds()));
 
   const datastore = new Datastore(scheduler.requestTimeoutMs);
   const metrics = createEppMetrics(args.poolName || 'static', datastore);
   const service = new PickService({ scheduler, datastore, rng: Math.random, log: write, metrics });
 
-  const scraper = new Scraper(datastore, Number(process.env.EPP_SCRAPE_INTERVAL_MS) || 200);
+  const scraper = new Scraper(datastore, Number(process.env.EPP_SCRAPE_INTERVAL_MS) || 200, args.metricNames);
   scraper.start();
 
   const servers = await startEppServers({

@@ -50,22 +50,62 @@ export function toPickRequest(body: unknown): PickRequest {
     model: typeof b.model === 'string' ? b.model : '',
     promptLength: typeof b.promptLength === 'number' ? b.promptLength : 0,
     headers,
+    ...(typeof b.body === 'string' ? { body: b.body } : {}),
+    ...(b.noBody === true ? { noBody: true } : {}),
   };
 }
 
+/**
+ * Twin stand-in for the ext-proc stream's lifetime: `GET /v1/hold?requestId=` answers headers at once and stays
+ * open until the request is done (or the EPP dies, which cuts it: the gateway then cuts the client's stream as
+ * Envoy does when its ext-proc stream breaks).
+ */
+class Holds {
+  private readonly open = new Map<string, Set<http.ServerResponse>>();
+
+  add(id: string, res: http.ServerResponse): void {
+    let s = this.open.get(id);
+    if (!s) this.open.set(id, (s = new Set()));
+    s.add(res);
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.flushHeaders();
+    res.on('close', () => {
+      s.delete(res);
+      if (s.size === 0 && this.open.get(id) === s) this.open.delete(id);
+    });
+  }
+
+  end(id: string): void {
+    for (const res of this.open.get(id) ?? []) res.end('done\n');
+    this.open.delete(id);
+  }
+}
+
 function pickHandler(svc: PickService): http.RequestListener {
+  const holds = new Holds();
   return (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const [path, query] = (req.url ?? '/').split('?') as [string, string | undefined];
+    if (req.method === 'GET' && path === '/v1/hold') {
+      const id = new URLSearchParams(query ?? '').get('requestId');
+      if (!id) return send(res, 400, { error: 'requestId is required' });
+      return holds.add(id, res);
+    }
     if (req.method === 'POST' && (path === '/v1/pick' || path === '/v1/done')) {
       readJson(req).then(
         (body) => {
           if (path === '/v1/pick') {
             const out = svc.pick(toPickRequest(body));
-            send(res, out.status, out.body);
+            if (out.status === 200) send(res, 200, out.body);
+            else send(res, out.status, out.body, 'text/plain');
           } else {
-            const id = (body as { requestId?: unknown }).requestId;
+            const b = body as { requestId?: unknown; complete?: unknown };
+            const id = b.requestId;
             if (typeof id !== 'string') return send(res, 400, { error: 'requestId is required' });
-            send(res, 200, { released: svc.done(id) });
+            // complete: false — the stream ended without the EPP seeing the response complete (abort, cut):
+            // no ResponseComplete, the count stays until the timeout
+            const released = b.complete === false ? false : svc.done(id);
+            holds.end(id);
+            send(res, 200, { released });
           }
         },
         (err: Error) => send(res, 400, { error: err.message }),

@@ -61,13 +61,13 @@ function startEpp(args: string[]): { proc: ChildProcess; out: string[]; exited: 
   return { proc, out, exited };
 }
 
-async function runningEpp(config: string, endpoints: unknown[]): Promise<Epp> {
+async function runningEpp(config: string, endpoints: unknown[], extraArgs: string[] = []): Promise<Epp> {
   const cfg = path.join(dir, `cfg-${started.length}.yaml`);
   fs.writeFileSync(cfg, config);
   const e = startEpp([
     '--pool-name', 'vllm-proxy-performance', '--pool-namespace=llm-d-vllm', `--config-file=${cfg}`,
     '--grpc-port=0', '--grpc-health-port', '0', '--metrics-port=0', '--zap-encoder=json', '-v=4',
-    '--listen-host=127.0.0.1', '--static-endpoints', JSON.stringify(endpoints),
+    '--listen-host=127.0.0.1', '--static-endpoints', JSON.stringify(endpoints), ...extraArgs,
   ]);
   await expect.poll(() => e.out.some((l) => l.includes('EPP servers listening')), { timeout: 20_000 }).toBe(true);
   const ports = JSON.parse(e.out.find((l) => l.includes('EPP servers listening'))!);
@@ -91,6 +91,11 @@ async function metricsServer(waiting: number): Promise<number> {
 
 async function getJson(url: string): Promise<any> {
   return (await fetch(url)).json();
+}
+
+async function postText(url: string, body: unknown): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  return { status: res.status, body: await res.text() };
 }
 
 async function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
@@ -123,7 +128,9 @@ test('picks spread over two endpoints under concurrency, in-flight returns to 0 
   const decisions = epp.out.filter((l) => l.includes('"msg":"Scoring decision"'));
   expect(decisions).toHaveLength(12);
   expect(epp.out.filter((l) => l.includes('"msg":"Scoring breakdown"'))).toHaveLength(12);
-  expect(JSON.parse(epp.out[0]!)).toMatchObject({ msg: 'Loaded scheduling profile', Scorers: ['active-request-scorer'], Filters: [] });
+  // the active-request-scorer factory logs its timeout first (llm-d v0.4.0 scorer/active_request.go NewActiveRequest)
+  expect(JSON.parse(epp.out[0]!)).toMatchObject({ level: 'info', msg: 'Using request timeout', requestTimeout: '2m' });
+  expect(JSON.parse(epp.out.find((l) => l.includes('Loaded scheduling profile'))!)).toMatchObject({ Scorers: ['active-request-scorer'], Filters: [] });
 
   const metrics = await (await fetch(`${epp.metrics}/metrics`)).text();
   expect(metrics).toContain('inference_objective_request_total{model_name="m",target_model_name="m"} 12');
@@ -154,7 +161,19 @@ test('queue-scorer follows scraped vllm:num_requests_waiting', async () => {
   }
   const metrics = await (await fetch(`${epp.metrics}/metrics`)).text();
   expect(metrics).toContain('inference_pool_average_queue_size{name="vllm-proxy-performance"} 3.5');
-  expect(metrics).toContain('inference_pool_average_kv_cache_utilization{name="vllm-proxy-performance"} 0.25');
+  // GAIE v1.2.0 scrapes vllm:gpu_cache_usage_perc by default; the server exports only the new name: KV usage stays 0
+  expect(metrics).toContain('inference_pool_average_kv_cache_utilization{name="vllm-proxy-performance"} 0');
+  expect(metrics).not.toContain('inference_pool_average_kv_cache_utilization{name="vllm-proxy-performance"} 0.25');
+  epp.proc.kill('SIGTERM');
+  expect(await epp.exited).toBe(0);
+});
+
+test('--kv-cache-usage-percentage-metric names the KV gauge the EPP scrapes', async () => {
+  const port = await metricsServer(0);
+  const epp = await runningEpp(QUEUE, [{ namespace: 'ns', name: 'a', address: '127.0.0.1', port }], ['--kv-cache-usage-percentage-metric=vllm:kv_cache_usage_perc']);
+  await expect
+    .poll(async () => (await getJson(`${epp.grpc}/v1/state`)).endpoints[0].metrics.kvCacheUsage, { timeout: 10_000 })
+    .toBe(0.25);
   epp.proc.kill('SIGTERM');
   expect(await epp.exited).toBe(0);
 });
@@ -162,9 +181,10 @@ test('queue-scorer follows scraped vllm:num_requests_waiting', async () => {
 test('no candidate after filters: 429 with InferencePoolResourceExhausted; empty pool: 503', async () => {
   const byBackend = eppConfigYaml('proxy-performance-by-backend');
   const epp = await runningEpp(byBackend, [{ namespace: 'ns', name: 'p', address: '127.0.0.1', port: 1 }]);
-  const p = await post(`${epp.grpc}/v1/pick`, { requestId: 'x', model: 'm', promptLength: 1, headers: {} });
+  const p = await postText(`${epp.grpc}/v1/pick`, { requestId: 'x', model: 'm', promptLength: 1, headers: {} });
   expect(p.status).toBe(429);
-  expect(p.body.error).toContain('inference gateway: InferencePoolResourceExhausted');
+  // plain text, as the real ImmediateResponse body (GAIE v1.2.0 handlers/server.go buildErrResponse)
+  expect(p.body).toBe("inference gateway: InferencePoolResourceExhausted - failed to find target pod: failed to run scheduler profile 'default'");
   await expect.poll(() => epp.out.some((l) => l.includes('"msg":"failed to run scheduler profile"'))).toBe(true);
   const metrics = await (await fetch(`${epp.metrics}/metrics`)).text();
   expect(metrics).toMatch(/inference_objective_request_error_total\{[^}]*error_code="InferencePoolResourceExhausted"[^}]*\} 1/);
@@ -172,15 +192,16 @@ test('no candidate after filters: 429 with InferencePoolResourceExhausted; empty
   expect(await epp.exited).toBe(0);
 
   const empty = await runningEpp(ACTIVE, []);
-  expect((await post(`${empty.grpc}/v1/pick`, { requestId: 'y', model: 'm' })).status).toBe(503);
+  const none = await postText(`${empty.grpc}/v1/pick`, { requestId: 'y', model: 'm' });
+  expect(none).toEqual({ status: 503, body: 'inference gateway: ServiceUnavailable - failed to find candidate pods for serving the request' });
   empty.proc.kill('SIGTERM');
   expect(await empty.exited).toBe(0);
 });
 
 test('unknown plugin type or broken YAML: one JSON error line and exit 1', async () => {
   for (const [config, expected] of [
-    ['plugins:\n- type: teleport-scorer\n', 'unknown plugin type "teleport-scorer"'],
-    ['plugins: [\n  - {type: x\n', 'failed to parse EndpointPickerConfig YAML'],
+    ['plugins:\n- type: teleport-scorer\n', "failed to load the configuration - failed to instantiate plugins - plugin type 'teleport-scorer' is not found in registry"],
+    ['plugins: [\n  - {type: x\n', 'failed to parse config - the configuration is invalid - error converting YAML to JSON'],
   ] as const) {
     const cfg = path.join(dir, `bad-${started.length}.yaml`);
     fs.writeFileSync(cfg, config);

@@ -102,9 +102,10 @@ function readYaml(text: string): unknown {
   const dup = doc.errors.find((e) => e.code === 'DUPLICATE_KEY');
   if (dup) {
     const line = text.slice(0, dup.pos[0]).split('\n').length;
-    const key = /"([^"]*)"|'([^']*)'/.exec(dup.message);
+    const key = /^\s*(?:"([^"]*)"|'([^']*)'|([^:\n]*?))\s*:/.exec(text.slice(dup.pos[0]));
+    // the real text has a line break after "unmarshal errors:"; one line here
     throw new EppConfigError(
-      `${INVALID}error converting YAML to JSON: yaml: unmarshal errors: line ${line}: key ${JSON.stringify(key?.[1] ?? key?.[2] ?? '')} already set in map`,
+      `${INVALID}error converting YAML to JSON: yaml: unmarshal errors: line ${line}: key ${JSON.stringify(key?.[1] ?? key?.[2] ?? key?.[3] ?? '')} already set in map`,
     );
   }
   if (doc.errors.length > 0) {

@@ -115,7 +115,7 @@ export class Datastore {
     const now = this.now();
     const lastTick = this.startedAt + Math.floor((now - this.startedAt) / this.requestTimeoutMs) * this.requestTimeoutMs;
     for (const [k, e] of this.active) {
-      if (e.expiresAt > lastTick) break;
+      if (e.expiresAt >= lastTick) break; // ttlcache: expired when expiresAt is before the tick
       this.drop(k, e);
     }
   }

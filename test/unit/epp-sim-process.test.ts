@@ -70,7 +70,12 @@ async function runningEpp(config: string, endpoints: unknown[], extraArgs: strin
     '--listen-host=127.0.0.1', '--static-endpoints', JSON.stringify(endpoints), ...extraArgs,
   ]);
   await expect.poll(() => e.out.some((l) => l.includes('EPP servers listening')), { timeout: 20_000 }).toBe(true);
-  const ports = JSON.parse(e.out.find((l) => l.includes('EPP servers listening'))!);
+  // static endpoints are synced at once: the health port opens right after
+  await expect.poll(() => e.out.some((l) => l.includes('EPP health server listening')), { timeout: 20_000 }).toBe(true);
+  const ports = {
+    ...JSON.parse(e.out.find((l) => l.includes('EPP servers listening'))!),
+    ...JSON.parse(e.out.find((l) => l.includes('EPP health server listening'))!),
+  };
   return {
     ...e,
     grpc: `http://127.0.0.1:${ports.grpcPort}`,

@@ -20,8 +20,20 @@ export class Datastore {
   /** requestId → its "pod.requestId" keys */
   private readonly byRequest = new Map<string, string[]>();
   private readonly startedAt: number;
-  /** true once the source has delivered its first complete view */
-  synced = false;
+  private isSynced = false;
+  private markSynced!: () => void;
+  /** resolves the first time the source delivers a complete view (PoolHasSynced) */
+  readonly whenSynced = new Promise<void>((r) => (this.markSynced = r));
+
+  /** true once the source has delivered a complete view */
+  get synced(): boolean {
+    return this.isSynced;
+  }
+
+  set synced(v: boolean) {
+    this.isSynced = v;
+    if (v) this.markSynced();
+  }
 
   constructor(
     private readonly requestTimeoutMs: number,

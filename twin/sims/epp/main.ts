@@ -89,11 +89,16 @@ async function main(): Promise<void> {
   log('info', 'EPP servers listening', {
     host: args.listenHost,
     grpcPort: servers.ports.grpc,
-    grpcHealthPort: servers.ports.health,
     metricsPort: servers.ports.metrics,
   });
+  servers.health.then(
+    (port) => log('info', 'EPP health server listening', { host: args.listenHost, grpcHealthPort: port }),
+    (err: Error) => {
+      if (err.message !== 'closed') fail(`cannot listen: ${err.message}`);
+    },
+  );
 
-  // the listeners first (health answers 503 until the pool is synced), then the watch, whose client is slow to load
+  // the listeners first (the health port opens once the pool is synced), then the watch, whose client is slow to load
   let stopSource: () => Promise<void> = async () => {};
   let stopping = false;
   const shutdown = () => {

@@ -138,7 +138,13 @@ function metricsHandler(metrics: EppMetrics): http.RequestListener {
 }
 
 export interface EppServers {
-  ports: { grpc: number; health: number; metrics: number };
+  ports: { grpc: number; metrics: number };
+  /**
+   * The health port, once it listens: only after the datastore synced. The real EPP's gRPC health service
+   * reports SERVING only then (GAIE v1.2.0 cmd/epp/runner/health.go); the twin's kubelet probes gRPC ports over
+   * TCP, so a closed port is what keeps the pod unready until the pool is synced.
+   */
+  health: Promise<number>;
   close(): Promise<void>;
 }
 
@@ -159,16 +165,22 @@ export async function startEppServers(o: {
   datastore: Datastore;
   metrics: EppMetrics;
 }): Promise<EppServers> {
-  const servers = await Promise.all([
-    listen(pickHandler(o.service), o.host, o.grpcPort),
-    listen(healthHandler(o.datastore), o.host, o.healthPort),
-    listen(metricsHandler(o.metrics), o.host, o.metricsPort),
-  ]);
+  const servers = await Promise.all([listen(pickHandler(o.service), o.host, o.grpcPort), listen(metricsHandler(o.metrics), o.host, o.metricsPort)]);
   const port = (s: http.Server) => (s.address() as AddressInfo).port;
+  let closed = false;
+  const health = o.datastore.whenSynced.then(async () => {
+    if (closed) throw new Error('closed');
+    const s = await listen(healthHandler(o.datastore), o.host, o.healthPort);
+    servers.push(s);
+    return port(s);
+  });
+  health.catch(() => {});
   return {
-    ports: { grpc: port(servers[0]), health: port(servers[1]), metrics: port(servers[2]) },
-    close: () =>
-      Promise.all(
+    ports: { grpc: port(servers[0]!), metrics: port(servers[1]!) },
+    health,
+    close: () => {
+      closed = true;
+      return Promise.all(
         servers.map(
           (s) =>
             new Promise<void>((resolve) => {
@@ -176,6 +188,7 @@ export async function startEppServers(o: {
               s.closeAllConnections();
             }),
         ),
-      ).then(() => {}),
+      ).then(() => {});
+    },
   };
 }

@@ -228,3 +228,24 @@ test('the config path resolves through PD_TWIN_MOUNTS', async () => {
   expect(resolved).toBe(path.join(hostDir, 'epp-config.yaml'));
   expect(fs.readFileSync(resolved, 'utf8')).toContain('active-request-scorer');
 });
+
+test('SIGTERM: new picks are refused, a request in flight keeps its stream until it ends, then the EPP exits 0', async () => {
+  const epp = await runningEpp(QUEUE, [{ namespace: 'ns', name: 'a', address: '127.0.0.1', port: 1 }]);
+  const picked = await post(`${epp.grpc}/v1/pick`, { requestId: 'inflight', headers: {}, body: JSON.stringify({ model: 'm', prompt: 'hi' }) });
+  expect(picked.status).toBe(200);
+  const hold = new AbortController();
+  const held = await fetch(`${epp.grpc}/v1/hold?requestId=inflight`, { signal: hold.signal });
+  expect(held.status).toBe(200);
+  const body = held.body!.getReader();
+  let ended = false;
+  const reading = body.read().then((r) => (ended = r.done), () => (ended = true));
+  epp.proc.kill('SIGTERM');
+  // GAIE runnable.GRPCServer GracefulStop: no new stream...
+  await expect.poll(async () => fetch(`${epp.grpc}/v1/pick`, { method: 'POST', body: '{}' }).then(() => 'served', () => 'refused')).toBe('refused');
+  // ...while the one in flight still holds (the EPP waits up to 30s for it)
+  expect(ended).toBe(false);
+  expect(epp.proc.exitCode).toBeNull();
+  hold.abort();
+  await reading;
+  expect(await epp.exited).toBe(0);
+});

@@ -104,8 +104,11 @@ async function main(): Promise<void> {
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
-    setTimeout(() => process.exit(0), 800).unref();
-    void Promise.allSettled([servers.close(), scraper.stop(), stopSource()]).then(() => process.exit(0));
+    // requests in flight finish first (GracefulStop, at most the manager's 30s), then everything closes
+    void servers.drain(30_000).then(() => {
+      setTimeout(() => process.exit(0), 800).unref();
+      void Promise.allSettled([servers.close(), scraper.stop(), stopSource()]).then(() => process.exit(0));
+    });
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

@@ -62,6 +62,19 @@ export function toPickRequest(body: unknown): PickRequest {
  */
 class Holds {
   private readonly open = new Map<string, Set<http.ServerResponse>>();
+  private emptied: (() => void) | undefined;
+  /** set on SIGTERM: new requests are refused, requests in flight go on */
+  draining = false;
+
+  /** Resolves when no request is held open any more. */
+  idle(): Promise<void> {
+    if (this.open.size === 0) return Promise.resolve();
+    return new Promise((r) => (this.emptied = r));
+  }
+
+  private check(): void {
+    if (this.open.size === 0) this.emptied?.();
+  }
 
   add(id: string, res: http.ServerResponse): void {
     let s = this.open.get(id);
@@ -72,19 +85,22 @@ class Holds {
     res.on('close', () => {
       s.delete(res);
       if (s.size === 0 && this.open.get(id) === s) this.open.delete(id);
+      this.check();
     });
   }
 
   end(id: string): void {
     for (const res of this.open.get(id) ?? []) res.end('done\n');
     this.open.delete(id);
+    this.check();
   }
 }
 
-function pickHandler(svc: PickService): http.RequestListener {
-  const holds = new Holds();
+function pickHandler(svc: PickService, holds: Holds): http.RequestListener {
   return (req, res) => {
     const [path, query] = (req.url ?? '/').split('?') as [string, string | undefined];
+    // GracefulStop: no new stream once stopping (Envoy sees the ext-proc call fail), streams in flight go on
+    if (holds.draining && (path === '/v1/pick' || path === '/v1/hold')) return void res.socket?.destroy();
     if (req.method === 'GET' && path === '/v1/hold') {
       const id = new URLSearchParams(query ?? '').get('requestId');
       if (!id) return send(res, 400, { error: 'requestId is required' });
@@ -145,6 +161,12 @@ export interface EppServers {
    * TCP, so a closed port is what keeps the pod unready until the pool is synced.
    */
   health: Promise<number>;
+  /**
+   * SIGTERM: GAIE v1.2.0 internal/runnable/grpc.go stops the ext-proc server with GracefulStop (no new streams,
+   * streams in flight finish); controller-runtime gives up after its graceful shutdown timeout (30s).
+   * Resolves when the last request in flight ended or `maxMs` passed.
+   */
+  drain(maxMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -165,7 +187,8 @@ export async function startEppServers(o: {
   datastore: Datastore;
   metrics: EppMetrics;
 }): Promise<EppServers> {
-  const servers = await Promise.all([listen(pickHandler(o.service), o.host, o.grpcPort), listen(metricsHandler(o.metrics), o.host, o.metricsPort)]);
+  const holds = new Holds();
+  const servers = await Promise.all([listen(pickHandler(o.service, holds), o.host, o.grpcPort), listen(metricsHandler(o.metrics), o.host, o.metricsPort)]);
   const port = (s: http.Server) => (s.address() as AddressInfo).port;
   let closed = false;
   const health = o.datastore.whenSynced.then(async () => {
@@ -178,6 +201,11 @@ export async function startEppServers(o: {
   return {
     ports: { grpc: port(servers[0]!), metrics: port(servers[1]!) },
     health,
+    drain(maxMs) {
+      holds.draining = true;
+      servers[0]!.close();
+      return Promise.race([holds.idle(), new Promise<void>((r) => setTimeout(r, maxMs).unref())]);
+    },
     close: () => {
       closed = true;
       return Promise.all(

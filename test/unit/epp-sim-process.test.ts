@@ -249,3 +249,10 @@ test('SIGTERM: new picks are refused, a request in flight keeps its stream until
   await reading;
   expect(await epp.exited).toBe(0);
 });
+
+test('no config flag: the real runner has no scheduler config and exits 1', async () => {
+  const e = startEpp(['--pool-name', 'p', '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0', '--static-endpoints', '[]']);
+  expect(await e.exited).toBe(1);
+  const last = JSON.parse(e.out.filter((l) => l.startsWith('{')).at(-1)!);
+  expect(last.error).toBe('scheduler config must be set either by config api or through code');
+});

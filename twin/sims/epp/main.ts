@@ -15,23 +15,6 @@ import { startEppServers } from './server.ts';
 import { PickService } from './service.ts';
 import { parseStaticEndpoints } from './static-source.ts';
 
-/** Used when neither --config-file nor --config-text is given (the GAIE default: queue + kv-cache; twin simplification). */
-const DEFAULT_CONFIG = `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-- type: queue-scorer
-- type: kv-cache-utilization-scorer
-- type: max-score-picker
-- type: single-profile-handler
-schedulingProfiles:
-- name: default
-  plugins:
-  - pluginRef: queue-scorer
-  - pluginRef: kv-cache-utilization-scorer
-  - pluginRef: max-score-picker
-`;
-
 const write = (l: string) => void process.stdout.write(`${l}\n`);
 const log = (level: 'info' | 'error', msg: string, fields?: Record<string, unknown>) =>
   write(line(level, epochSeconds(), msg, fields));
@@ -42,13 +25,20 @@ function fail(message: string): never {
 }
 
 function loadScheduler(args: EppArgs): Scheduler {
-  let text = DEFAULT_CONFIG;
+  // gateway-api-inference-extension v1.2.0 cmd/epp/runner/runner.go: both flags set is refused, neither leaves
+  // no scheduler config (llm-d v0.4.0 sets none in code)
+  if (args.configText !== undefined && args.configFile !== undefined) {
+    fail('both the "configText" and "configFile" flags can not be set at the same time');
+  }
+  if (args.configText === undefined && args.configFile === undefined) fail('scheduler config must be set either by config api or through code');
+  let text = '';
   if (args.configText !== undefined) text = args.configText;
   else if (args.configFile !== undefined) {
     try {
       text = readFileSync(args.configFile, 'utf8');
     } catch (err) {
-      fail(`cannot read --config-file ${args.configFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      const e = err as NodeJS.ErrnoException;
+      fail(`failed to load config from a file '${args.configFile}' - open ${args.configFile}: ${e.code === 'ENOENT' ? 'no such file or directory' : (e.code ?? e.message)}`);
     }
   }
   try {

@@ -230,7 +230,8 @@ test('the config path resolves through PD_TWIN_MOUNTS', async () => {
 });
 
 test('SIGTERM: new picks are refused, a request in flight keeps its stream until it ends, then the EPP exits 0', async () => {
-  const epp = await runningEpp(QUEUE, [{ namespace: 'ns', name: 'a', address: '127.0.0.1', port: 1 }]);
+  process.env.EPP_DRAIN_MS = '30000'; // the real bound; the twin's default is 800 ms
+  const epp = await runningEpp(QUEUE, [{ namespace: 'ns', name: 'a', address: '127.0.0.1', port: 1 }]).finally(() => delete process.env.EPP_DRAIN_MS);
   const picked = await post(`${epp.grpc}/v1/pick`, { requestId: 'inflight', headers: {}, body: JSON.stringify({ model: 'm', prompt: 'hi' }) });
   expect(picked.status).toBe(200);
   const hold = new AbortController();

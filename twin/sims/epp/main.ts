@@ -94,8 +94,9 @@ async function main(): Promise<void> {
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
-    // requests in flight finish first (GracefulStop, at most the manager's 30s), then everything closes
-    void servers.drain(30_000).then(() => {
+    // requests in flight finish first (GracefulStop; the real manager waits up to 30s). Simplification: the twin
+    // waits at most EPP_DRAIN_MS (default 800 ms), as every twin program exits within a second of SIGTERM
+    void servers.drain(Number(process.env.EPP_DRAIN_MS) || 800).then(() => {
       setTimeout(() => process.exit(0), 800).unref();
       void Promise.allSettled([servers.close(), scraper.stop(), stopSource()]).then(() => process.exit(0));
     });

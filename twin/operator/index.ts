@@ -117,6 +117,28 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
     return 'updated';
   }
 
+  /** SchedulerInstalls of the last pass: an EPP pod event updates their bridge Endpoints at once (syncBridges). */
+  let knownSis: Si[] = [];
+  let bridgeChain: Promise<void> = Promise.resolve();
+
+  /**
+   * The fast path for EPP pod events: only the pool-namespace Endpoints, right away (a full pass renders and
+   * reads every object and can trail a rollout by a second, during which the gateway would find no EPP).
+   */
+  function syncBridges(): void {
+    bridgeChain = bridgeChain.then(async () => {
+      for (const si of knownSis) {
+        if (stopped) return;
+        try {
+          const objs = renderEppBridge(si, await eppPods(si.metadata.namespace));
+          for (const o of objs) if (o.kind === 'Endpoints') await applyObject(o);
+        } catch (err) {
+          log(`schedulerinstall ${si.metadata.namespace}/${si.metadata.name}: EPP endpoints not synced: ${messageOf(err)}`);
+        }
+      }
+    });
+  }
+
   async function eppPods(namespace: string): Promise<EppPodAddress[]> {
     type Pod = KubernetesObject & { status?: { podIP?: string; conditions?: { type?: string; status?: string }[] }; metadata: { deletionTimestamp?: unknown } };
     const list = await objects.list<Pod>('v1', 'Pod', namespace, undefined, undefined, undefined, undefined, EPP_POD_SELECTOR);
@@ -210,6 +232,7 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
       throw err;
     }
     const sis = list.items.filter((si) => !si.metadata.deletionTimestamp);
+    knownSis = sis;
     let firstError: unknown;
     for (const si of sis) {
       if (stopped) return;
@@ -282,7 +305,9 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
         w.labelSelector ? { labelSelector: w.labelSelector } : {},
         (phase) => {
           sawEvent = true;
-          if (phase !== 'BOOKMARK') requestReconcile();
+          if (phase === 'BOOKMARK') return;
+          if (w.labelSelector === EPP_POD_SELECTOR) syncBridges();
+          requestReconcile();
         },
         retry,
       )

@@ -306,8 +306,10 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
         (phase) => {
           sawEvent = true;
           if (phase === 'BOOKMARK') return;
+          // EPP pod events only move the bridge Endpoints: a full pass per pod event would delay the
+          // ConfigMap render a suite's profile patch is waiting for
           if (w.labelSelector === EPP_POD_SELECTOR) syncBridges();
-          requestReconcile();
+          else requestReconcile();
         },
         retry,
       )

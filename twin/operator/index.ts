@@ -120,18 +120,39 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
   /** SchedulerInstalls of the last pass: an EPP pod event updates their bridge Endpoints at once (syncBridges). */
   let knownSis: Si[] = [];
   let bridgeChain: Promise<void> = Promise.resolve();
+  /** EPP pods by namespace, from the pod watch's own events (no list per event). */
+  const eppPodCache = new Map<string, Map<string, EppPodAddress>>();
+
+  function notePod(phase: string, pod: KubernetesObject): void {
+    const p = pod as KubernetesObject & { status?: { podIP?: string; conditions?: { type?: string; status?: string }[] }; metadata: { deletionTimestamp?: unknown } };
+    const ns = p.metadata?.namespace ?? 'default';
+    const name = p.metadata?.name;
+    if (!name) return;
+    const byName = eppPodCache.get(ns) ?? new Map<string, EppPodAddress>();
+    eppPodCache.set(ns, byName);
+    if (phase === 'DELETED' || !p.status?.podIP) byName.delete(name);
+    else byName.set(name, { ip: p.status.podIP, pod: name, ready: !p.metadata.deletionTimestamp && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True') });
+  }
 
   /**
-   * The fast path for EPP pod events: only the pool-namespace Endpoints, right away (a full pass renders and
-   * reads every object and can trail a rollout by a second, during which the gateway would find no EPP).
+   * The fast path for EPP pod events: only the pool-namespace Endpoints, one merge patch from the watch's
+   * cache (a full pass renders and reads every object and can trail a rollout, while the gateway finds no EPP).
    */
   function syncBridges(): void {
     bridgeChain = bridgeChain.then(async () => {
       for (const si of knownSis) {
         if (stopped) return;
         try {
-          const objs = renderEppBridge(si, await eppPods(si.metadata.namespace));
-          for (const o of objs) if (o.kind === 'Endpoints') await applyObject(o);
+          const pods = [...(eppPodCache.get(si.metadata.namespace)?.values() ?? [])];
+          for (const o of renderEppBridge(si, pods)) {
+            if (o.kind !== 'Endpoints') continue;
+            await objects
+              .patch(o as unknown as KubernetesObject, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch)
+              .catch(async (err: unknown) => {
+                if (codeOf(err) === 404) await applyObject(o);
+                else throw err;
+              });
+          }
         } catch (err) {
           log(`schedulerinstall ${si.metadata.namespace}/${si.metadata.name}: EPP endpoints not synced: ${messageOf(err)}`);
         }
@@ -303,13 +324,15 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
       .watch(
         w.path,
         w.labelSelector ? { labelSelector: w.labelSelector } : {},
-        (phase) => {
+        (phase, obj) => {
           sawEvent = true;
           if (phase === 'BOOKMARK') return;
           // EPP pod events only move the bridge Endpoints: a full pass per pod event would delay the
           // ConfigMap render a suite's profile patch is waiting for
-          if (w.labelSelector === EPP_POD_SELECTOR) syncBridges();
-          else requestReconcile();
+          if (w.labelSelector === EPP_POD_SELECTOR) {
+            notePod(phase, obj as KubernetesObject);
+            syncBridges();
+          } else requestReconcile();
         },
         retry,
       )

@@ -103,7 +103,7 @@ test('precomputed analyzer counts and loaded profiles are used as given', () => 
     obs,
   );
   expect(chosen?.ok).toBe(false);
-  expect(chosen?.summary).toBe('vllm-p2p-proxy got 5/30 picks (16.7% < 20.0%)');
+  expect(chosen?.summary).toBe('vllm-p2p-proxy got 5/30 picks (16.7% < 20.0%); source: EPP decisions (instrumented)');
   expect(profile?.ok).toBe(true);
   expect(profile?.summary).toBe('EPP start log: has active-request-scorer');
 });
@@ -123,7 +123,7 @@ test('response ids are cross-checked against the EPP split', () => {
   const v = evaluateOne({ proxiesChosen: { workloads: ['vllm-p2p-proxy', 'vllm-fs-proxy'], minShare: 0.2 } }, obs);
   expect(v.ok).toBe(false);
   expect(v.summary).toBe(
-    'response ids (vllm-prefill-p2p 58, vllm-prefill-fs 2) disagree with the EPP split (vllm-p2p-proxy 30, vllm-fs-proxy 30) by more than 25 points of share',
+    'proxy responses (vllm-p2p-proxy 58, vllm-fs-proxy 2) disagree with the EPP decisions (instrumented) split (vllm-p2p-proxy 30, vllm-fs-proxy 30) by more than 25 points of share; source: EPP decisions (instrumented)',
   );
   expect((v.evidence.responseIds as { byPrefill: unknown }).byPrefill).toEqual({ 'vllm-prefill-p2p': 58, 'vllm-prefill-fs': 2 });
   // a moderate difference is tolerated

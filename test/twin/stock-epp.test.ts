@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { Cluster } from '../../cluster/driver.ts';
 import { deployManifests } from '../../cluster/deploy.ts';
+import { readManifests } from '../../cluster/manifests.ts';
+import { waitCondition } from '../../cluster/observe.ts';
 import { waitFor } from '../../cluster/waits.ts';
 import { routeBackend } from '../../criteria/route-backend.ts';
 import { consoleReporter } from '../../runner/reporter.ts';
@@ -27,6 +29,11 @@ const STOCK = 'ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0';
 test.beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pdh-stock-epp-'));
   twin = await startTwin({ stateDir: join(dir, 'twin'), gatewayPort: 0, ipPrefix: randomIpPrefix() });
+  // the cluster has the SchedulerInstall before the runs (as in suite-run.test.ts): each run patches it and puts
+  // it back, instead of creating and deleting it (and racing the garbage collector of its rendered objects)
+  const pre = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
+  await pre.apply(readManifests([resolve('manifests/namespaces.yaml'), resolve('manifests/crds'), resolve('manifests/gateway-routing/schedulerinstall-proxy-performance.yaml')]));
+  await waitCondition(pre, { apiVersion: 'sim.llm-d.io/v1alpha1', kind: 'SchedulerInstall', name: 'llm-sched-install', namespace: 'llm-d-inference-scheduler' }, 'Ready', 'True', 60_000);
 });
 test.afterAll(async () => {
   await twin?.stop();
@@ -75,7 +82,8 @@ for (const mode of MODES) {
 
   test(`the by-backend profile fails with the ${mode.title}, naming InferencePoolResourceExhausted`, async () => {
     const outcome = await run(variant('test/fixtures/suites/broken-by-backend.suite.yaml', mode.epp));
-    expect(outcome.passed).toBe(false);
+    const starts = (outcome.observations.eppLogLines ?? []).filter((l) => l.includes('parsed config')).map((l) => l.slice(0, 400));
+    expect(outcome.passed, starts.join('\n')).toBe(false);
     expect(outcome.load?.summary.byStatus, JSON.stringify(outcome.load?.records.slice(0, 2))).toEqual({ '429': 12 });
     const chosen = outcome.verdicts.find((v) => v.name === 'proxiesChosen')!;
     expect(chosen.ok).toBe(false);

@@ -55,7 +55,6 @@ const WATCHES: Array<{ path: string; labelSelector?: string }> = [
   { path: '/apis/sim.llm-d.io/v1alpha1/schedulerinstalls' },
   { path: '/api/v1/configmaps', labelSelector: MANAGED_SELECTOR },
   { path: '/api/v1/services', labelSelector: MANAGED_SELECTOR },
-  { path: '/api/v1/endpoints', labelSelector: MANAGED_SELECTOR },
   // the EPP pods' addresses go into the pool-namespace EPP Service's Endpoints (renderEppBridge)
   { path: '/api/v1/pods', labelSelector: EPP_POD_SELECTOR },
   { path: '/apis/apps/v1/deployments', labelSelector: MANAGED_SELECTOR },
@@ -188,31 +187,42 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
     );
   }
 
+  async function lazyBridge(si: Si): Promise<RenderedObject[]> {
+    return renderEppBridge(si, await eppPods(si.metadata.namespace));
+  }
+
   async function reconcileOne(si: Si): Promise<void> {
     const id = `${si.metadata.namespace}/${si.metadata.name}`;
     let rendered: RenderedObject[];
     try {
       rendered = renderSchedulerInstall(si);
-      rendered.push(...renderEppBridge(si, await eppPods(si.metadata.namespace)));
     } catch (err) {
       if (!(err instanceof RenderError)) throw err;
       log(`schedulerinstall ${id}: invalid spec: ${err.message}`);
       await writeStatus(si, { ok: false, reason: 'InvalidSpec', message: err.message });
       return;
     }
-    for (const obj of rendered) {
-      if (stopped) return;
-      try {
-        const result = await applyObject(obj);
-        if (result !== 'unchanged') log(`schedulerinstall ${id}: ${result} ${obj.kind}/${obj.metadata.name}`);
-      } catch (err) {
-        if (!isPermanent(err)) throw err;
-        const message = `${obj.kind}/${obj.metadata.name}: ${messageOf(err)}`;
-        log(`schedulerinstall ${id}: apply failed: ${message}`);
-        await writeStatus(si, { ok: false, reason: 'ApplyFailed', message });
-        return;
+    const applyAll = async (list: RenderedObject[]): Promise<boolean> => {
+      for (const obj of list) {
+        if (stopped) return false;
+        try {
+          const result = await applyObject(obj);
+          if (result !== 'unchanged') log(`schedulerinstall ${id}: ${result} ${obj.kind}/${obj.metadata.name}`);
+        } catch (err) {
+          if (!isPermanent(err)) throw err;
+          const message = `${obj.kind}/${obj.metadata.name}: ${messageOf(err)}`;
+          log(`schedulerinstall ${id}: apply failed: ${message}`);
+          await writeStatus(si, { ok: false, reason: 'ApplyFailed', message });
+          return false;
+        }
       }
-    }
+      return true;
+    };
+    if (!(await applyAll(rendered))) return;
+    // the pool-namespace EPP Service and Endpoints after the rest, so the ConfigMap a profile patch changes goes first
+    const bridge = await lazyBridge(si);
+    if (!(await applyAll(bridge))) return;
+    rendered.push(...bridge);
     await writeStatus(si, { ok: true, objects: rendered.length });
   }
 

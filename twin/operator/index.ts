@@ -137,8 +137,13 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
    * The fast path for EPP pod events: only the pool-namespace Endpoints, one merge patch from the watch's
    * cache (a full pass renders and reads every object and can trail a rollout, while the gateway finds no EPP).
    */
+  let syncQueued = false;
   function syncBridges(): void {
+    // events that arrive while a sync waits to start are covered by it (the cache is read when it runs)
+    if (syncQueued) return;
+    syncQueued = true;
     bridgeChain = bridgeChain.then(async () => {
+      syncQueued = false;
       for (const si of knownSis) {
         if (stopped) return;
         try {

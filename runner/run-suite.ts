@@ -9,7 +9,7 @@ import type { LoadedSuite } from '../suites/loader.ts';
 import { readEppEnvironment, recordEnvironment } from '../reporters/environment.ts';
 import { attachLoadEvidence, attachObservations, attachVerdicts } from './evidence.ts';
 import { describeLoad, runSuiteLoad } from './load.ts';
-import { collectObservations } from './observe.ts';
+import { collectObservations, startPodIpWatch } from './observe.ts';
 import type { RunReporter } from './reporter.ts';
 import { runSetup } from './setup.ts';
 import { criteriaOf, faultsHappened } from './faults-verdict.ts';
@@ -63,6 +63,9 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
     await rep.step(`deploy ${suite.spec.deploy.length} manifest(s)`, () => deployManifests(cluster, suite.spec.deploy, DEPLOY_TIMEOUT_MS));
   }
   await runSetup(cluster, suite, rep);
+  // which pod held which IP during the run: maps a stock EPP's "Request handled" endpoints to pods
+  const podIps = await startPodIpWatch(cluster, suite.spec.target.namespaces);
+  try {
   let since = Date.now();
   let load: LoadResult | undefined;
   let chaos: FaultsPhaseResult | undefined;
@@ -84,7 +87,7 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
     }
     await attachLoadEvidence(rep, load);
   }
-  const observations = await rep.step('observe: routes, pools, EPP config and decisions', () => collectObservations(cluster, suite, { since, ...(load ? { load } : {}) }));
+  const observations = await rep.step('observe: routes, pools, EPP config and decisions', () => collectObservations(cluster, suite, { since, podIps: podIps.timeline, ...(load ? { load } : {}) }));
   if (chaos) observations.recovery = chaos.recovery;
   await attachObservations(rep, observations);
   // the EPP image and profile the suite ran against, for the report's environment (the twin deploys them per suite)
@@ -94,6 +97,9 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
   if (load?.thresholds?.length) verdicts.push(thresholdsVerdict(load.thresholds));
   await attachVerdicts(rep, verdicts);
   return { name: suite.metadata.name, verdicts, ...(load ? { load } : {}), observations, passed: verdicts.every((v) => v.ok) };
+  } finally {
+    podIps.stop();
+  }
 }
 
 const STEADY_BEFORE_LOAD_MS = 60_000;

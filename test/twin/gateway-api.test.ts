@@ -207,10 +207,15 @@ test.describe('twin gateway against the twin API server', () => {
         namespace: SCHED,
         body: { metadata: { name }, spec: { selector: { app: name }, ports: [{ name: 'grpc', port: 9002, targetPort: grpcPort }] } },
       });
-      // as in the seed: an ExternalName Service in the pool namespace points at the scheduler namespace
+      // as the SchedulerInstall operator renders it: the EPP Service in the pool namespace, no selector, its
+      // Endpoints on the EPP pod (an ExternalName endpointPickerRef is refused, InferencePool v1 API)
       await core.createNamespacedService({
         namespace: VLLM,
-        body: { metadata: { name }, spec: { type: 'ExternalName', externalName: `${name}.${SCHED}.svc.cluster.local` } },
+        body: { metadata: { name }, spec: { ports: [{ name: 'grpc', port: 9002, targetPort: grpcPort }] } },
+      });
+      await core.createNamespacedEndpoints({
+        namespace: VLLM,
+        body: { metadata: { name }, subsets: [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'grpc', port: grpcPort }] }] },
       });
     };
     await eppSvc('gaie-inference-scheduling-epp', mainEpp.grpcPort);

@@ -192,14 +192,15 @@ test('the twin EPP writes the stock lines in the fixtures\' format (keys in orde
   expect(twinHandled).toContain('"level":"Level(-3)","ts":"2026-12-06T05:01:00Z","caller":"requestcontrol/director.go:266"');
   expect(countDecisions([twinHandled]).byEndpoint).toEqual({ '10.42.0.17:8080': 1, '[fd00::7]:8000': 1 });
   const fixtureErr = fixtureLines.find((l) => l.includes('Error handling request'))!;
-  expect(keys(errorHandlingRequestLine(s, req))).toEqual(keys(fixtureErr));
+  expect(keys(errorHandlingRequestLine(req, "inference gateway: InferencePoolResourceExhausted - failed to find target pod: failed to run scheduler profile 'default'"))).toEqual(keys(fixtureErr));
   // the start line: the same as the llm-d fixture's for the same config
   const fixtureStart = JSON.parse(readFileSync(LLMD_LOG, 'utf8').split('\n')[0]!.replace(/^\S+ \S+ /, ''));
   const twinStart = JSON.parse(parsedConfigLine(s, Date.parse('2026-12-06T05:00:00Z')));
   expect(twinStart).toEqual(fixtureStart);
   // modes: instrumented writes decisions (and Request handled at -v>=3); stock only Request handled at -v>=3
   const endpoint = { namespace: 'ns', name: 'p-1', address: 'fd00::7', port: 8000, labels: {}, key: 'ns/p-1', logName: 'ns/p-1-rank-0', hostPort: '[fd00::7]:8000', metrics: { waiting: 0, running: 0, kvCacheUsage: 0, updatedAt: 0 }, inFlight: 0 };
-  const r = { ok: true as const, candidates: [endpoint], raw: [new Float64Array([1])], totals: new Float64Array([1]), selected: [endpoint] };
+  // the log lines read only the primary profile's picks (`selected`), not the profiles' outcome
+  const r = { ok: true as const, candidates: [endpoint], raw: [new Float64Array([1])], totals: new Float64Array([1]), selected: [endpoint], outcome: undefined as never };
   const msgs = (mode: { instrumented: boolean; verbosity: number }) => pickLines(mode, s, req, r).map((l) => JSON.parse(l).msg);
   expect(msgs({ instrumented: true, verbosity: 1 })).toEqual(['Scoring decision', 'Scoring breakdown']);
   expect(msgs({ instrumented: true, verbosity: 3 })).toEqual(['Scoring decision', 'Scoring breakdown', 'Request handled']);

@@ -5,6 +5,7 @@ import type { Observations } from '../criteria/observations.ts';
 import type { LoadResult } from '../load/result.ts';
 import type { Suite } from '../suites/schema.ts';
 import { routesCarrying, type HTTPRouteLike } from '../k8s-rules/httproute.ts';
+import { observeKvTransfer } from './kv-observe.ts';
 import { EPP } from './topology.ts';
 
 export interface ObserveOptions {
@@ -24,6 +25,7 @@ export async function collectObservations(cluster: Cluster, suite: Suite, opts: 
   }
   const obs: Observations = { httpRoutes: routesOfLoad(httpRoutes, suite), inferencePools };
   if (opts.load) obs.load = opts.load;
+  if (suite.spec.criteria.some((c) => 'kvTransfer' in c)) obs.kvTransfer = await observeKvTransfer(cluster, namespaces, opts.since);
   if (namespaces.includes(EPP.namespace)) {
     const cm = await cluster.core.readNamespacedConfigMap({ name: EPP.configMap, namespace: EPP.namespace }).catch(() => undefined);
     const yaml = cm?.data?.[EPP.configKey];

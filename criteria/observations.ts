@@ -21,6 +21,8 @@ export interface KvTransferObservation {
   backend: string;
   requests: number;
   hits: number;
+  /** What `requests` and `hits` count: decode requests (default), or prompt tokens (vLLM's external prefix-cache counters). */
+  unit?: 'requests' | 'tokens';
   /** Where the numbers come from, e.g. `vllm-decode-fs /metrics`. */
   source?: string;
 }

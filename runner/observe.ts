@@ -7,6 +7,7 @@ import type { Observations } from '../criteria/observations.ts';
 import type { LoadResult } from '../load/result.ts';
 import type { Suite } from '../suites/schema.ts';
 import { routesCarrying, type HTTPRouteLike } from '../k8s-rules/httproute.ts';
+import { observeKvTransfer } from './kv-observe.ts';
 import { EPP } from './topology.ts';
 
 export interface ObserveOptions {
@@ -65,6 +66,7 @@ export async function collectObservations(cluster: Cluster, suite: Suite, opts: 
     for (const pod of await cluster.listPods(ns).catch(() => [])) timeline.observe(pod as never, Date.now() / 1000);
   }
   obs.podIps = timeline.all();
+  if (suite.spec.criteria.some((c) => 'kvTransfer' in c)) obs.kvTransfer = await observeKvTransfer(cluster, namespaces, opts.since);
   if (namespaces.includes(EPP.namespace)) {
     const cm = await cluster.core.readNamespacedConfigMap({ name: EPP.configMap, namespace: EPP.namespace }).catch(() => undefined);
     const yaml = cm?.data?.[EPP.configKey];

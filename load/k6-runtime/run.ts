@@ -9,6 +9,7 @@ import { classifyError } from '../builtin/errors.ts';
 import { bundleK6Script } from './bundle.ts';
 import type { FromWorker, HttpCall, HttpReply, Sample, ToWorker } from './protocol.ts';
 import { evaluateThresholds, type MetricSeries } from './thresholds.ts';
+import { SseErrorScanner } from '../builtin/response.ts';
 
 export interface K6ScriptRunOptions {
   script: string;
@@ -198,6 +199,17 @@ export async function runK6Script(opts: K6ScriptRunOptions): Promise<LoadResult>
       record.ttftMs = waitingMs;
       record.bytes = Buffer.byteLength(body);
       if (res.statusCode < 200 || res.statusCode >= 300) record.errorBody = body.slice(0, 512);
+      else if ((headers['content-type'] ?? '').includes('text/event-stream')) {
+        // as the builtin engine: a 2xx stream carrying an error event (vLLM's engine died mid-stream) failed
+        const scan = new SseErrorScanner();
+        scan.push(Buffer.from(body));
+        scan.end();
+        if (scan.message !== undefined) {
+          record.error = 'stream-error';
+          record.errorMessage = scan.message;
+          if (scan.payload !== undefined) record.errorBody = scan.payload;
+        }
+      }
       const id = /"id"\s*:\s*"([^"]+)"/.exec(body.slice(0, 4096))?.[1];
       if (id) record.responseId = id;
     } catch (err) {

@@ -200,7 +200,7 @@ test('the twin EPP writes the stock lines in the fixtures\' format (keys in orde
   // modes: instrumented writes decisions (and Request handled at -v>=3); stock only Request handled at -v>=3
   const endpoint = { namespace: 'ns', name: 'p-1', address: 'fd00::7', port: 8000, labels: {}, key: 'ns/p-1', logName: 'ns/p-1-rank-0', hostPort: '[fd00::7]:8000', metrics: { waiting: 0, running: 0, kvCacheUsage: 0, updatedAt: 0 }, inFlight: 0 };
   // the log lines read only the primary profile's picks (`selected`), not the profiles' outcome
-  const r = { ok: true as const, candidates: [endpoint], raw: [new Float64Array([1])], totals: new Float64Array([1]), selected: [endpoint], outcome: undefined as never };
+  const r = { ok: true as const, candidates: [endpoint], raw: [new Float64Array([1])], totals: new Float64Array([1]), selected: [endpoint], outcome: undefined as never } as unknown as Parameters<typeof pickLines>[3];
   const msgs = (mode: { instrumented: boolean; verbosity: number }) => pickLines(mode, s, req, r).map((l) => JSON.parse(l).msg);
   expect(msgs({ instrumented: true, verbosity: 1 })).toEqual(['Scoring decision', 'Scoring breakdown']);
   expect(msgs({ instrumented: true, verbosity: 3 })).toEqual(['Scoring decision', 'Scoring breakdown', 'Request handled']);

@@ -5,7 +5,7 @@
  */
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../common/build.mjs';
 import { isScalar, LineCounter, parseAllDocuments, visit } from 'yaml';
 import { isSameOrInside, realPathLoose } from '../reporters/output-dir.ts';
 import { SuiteSchema, type Suite } from './schema.ts';
@@ -338,7 +338,7 @@ function checkParsed(file: string, text: string, opts: LoadOptions, at: (pos: Po
 }
 
 /** pd-harness's own manifests and k6 scripts: a suite anywhere may use what the harness ships. */
-const HARNESS_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const HARNESS_ROOT = packageRoot(import.meta.url);
 const HARNESS_DIRS = ['manifests', 'k6'].map((d) => realPathLoose(join(HARNESS_ROOT, d)));
 
 /** The repository a suite belongs to: the nearest directory up from it with a `.git`, else the suite's own directory. */

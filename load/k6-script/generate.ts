@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../common/build.mjs';
 import { transformSync } from 'esbuild';
 import { UserError } from '../../cli/errors.ts';
 import type { SuiteScriptPlan } from '../../k6/suite-load-plan.ts';
@@ -28,7 +28,7 @@ import { fromSuiteLoad, type LoadPlan } from '../plan.ts';
  * - `thresholds` -> `options.thresholds` as written (same k6 metric names the builtin engine judges).
  */
 
-const TEMPLATE = fileURLToPath(new URL('../../k6/suite-load.ts', import.meta.url));
+const TEMPLATE = path.join(packageRoot(import.meta.url), 'k6', 'suite-load.ts');
 const PLAN_MARKER = '__PD_HARNESS_PLAN__';
 /** The builtin engine's bound on a closed run (load/builtin/engine.ts DEFAULT_CLOSED_MAX_DURATION_MS). */
 const CLOSED_MAX_DURATION = '30m';

@@ -1,5 +1,8 @@
 /** The CRDs the twin serves from the start, as if they had been applied. */
 import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from '../../common/build.mjs';
 import { parse as parseYaml } from 'yaml';
 import type { Obj } from './selectors.ts';
 
@@ -7,7 +10,7 @@ import type { Obj } from './selectors.ts';
  * The InferencePool v1 CRD is the project's manifests/crds copy (the GAIE v1.2.0 schema with its CEL
  * rules), so a pool breaking those rules is refused even before the manifests are applied.
  */
-const INFERENCEPOOL_V1_CRD = new URL('../../manifests/crds/inference.networking.k8s.io_inferencepools.yaml', import.meta.url);
+const INFERENCEPOOL_V1_CRD = pathToFileURL(join(packageRoot(import.meta.url), 'manifests', 'crds', 'inference.networking.k8s.io_inferencepools.yaml'));
 
 function manifestCrd(file: URL): Obj {
   try {

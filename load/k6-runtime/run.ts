@@ -196,8 +196,10 @@ async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptNa
   // Pre-initialize the VUs every scenario plans before the test starts (k6's init phase): VU start-up does
   // not eat into a scenario's duration.
   const preInit = new Map<string, Vu[]>();
-  const setupVu = await spawn(0);
+  const needsSetupVu = ['setup', 'teardown', 'handleSummary'].some((f) => info.exports.includes(f));
+  let setupVu: Vu | undefined;
   try {
+    if (needsSetupVu) setupVu = await spawn(0);
     for (const p of plans) preInit.set(p.name, await Promise.all(Array.from({ length: plannedVUs(p) }, () => spawn(nextVuId++))));
   } catch (err) {
     await Promise.all(vus.map((v) => v.kill()));
@@ -212,7 +214,7 @@ async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptNa
   const emitVus = (): void => {
     const n = [...active.values()].reduce((a, b) => a + b, 0);
     metrics.add({ metric: 'vus', type: 'gauge', value: n, tags: {} });
-    metrics.add({ metric: 'vus_max', type: 'gauge', value: vus.filter((v) => !v.dead).length - 1, tags: {} });
+    metrics.add({ metric: 'vus_max', type: 'gauge', value: vus.filter((v) => !v.dead && v !== setupVu).length, tags: {} });
   };
   const runSeconds = (): number => (performance.now() - testStart) / 1000;
 
@@ -241,7 +243,7 @@ async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptNa
   const exportsFn = (n: string) => info.exports.includes(n);
   try {
     if (exportsFn('setup') && options['noSetup'] !== true) {
-      const r = await setupVu.call('setup', undefined);
+      const r = await (setupVu as Vu).call('setup', undefined);
       absorb(r);
       if (r.error && !abort) {
         doAbort({ kind: 'script', message: `setup: ${r.error.message}` });
@@ -309,7 +311,7 @@ async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptNa
   const durationMs = performance.now() - testStart;
   // every VU but the setup one is done: stop them
   await Promise.all(vus.filter((v) => v !== setupVu).map((v) => v.kill()));
-  if (exportsFn('teardown') && options['noTeardown'] !== true && abort?.kind !== 'refused' && !setupVu.dead) {
+  if (exportsFn('teardown') && options['noTeardown'] !== true && abort?.kind !== 'refused' && setupVu && !setupVu.dead) {
     absorb(await setupVu.call('teardown', setupData));
   }
 
@@ -342,7 +344,7 @@ async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptNa
     durationMs,
     ...(setupData !== undefined ? { setupData } : {}),
   };
-  if (exportsFn('handleSummary') && abort?.kind !== 'refused' && !setupVu.dead) {
+  if (exportsFn('handleSummary') && abort?.kind !== 'refused' && setupVu && !setupVu.dead) {
     const { handleSummaryData } = await import('./summary.ts');
     const r = await setupVu.call('handleSummary', JSON.stringify(handleSummaryData(report)));
     if (r.error) recordError(r.error);
@@ -351,7 +353,7 @@ async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptNa
       report.handleSummary = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
     }
   }
-  await setupVu.kill();
+  await setupVu?.kill();
   await http.close();
   if (abort?.kind === 'refused') throw refused(scriptName, abort.message);
   return report;

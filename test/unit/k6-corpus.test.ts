@@ -415,6 +415,16 @@ const CASES: Case[] = [
     },
   },
   { file: '45-remote-host.js', refused: /refusing to send load to test\.k6\.io: not a loopback address/ },
+  {
+    // k6: VUs are initialized before the test starts (execution scheduler init phase), so 8 VUs all run
+    // their iteration within maxDuration: 8 requests, one per VU.
+    file: '46-vu-startup.js',
+    check: ({ r, s }) => {
+      expect(s.seen).toHaveLength(8);
+      expect(new Set(s.seen.map((x) => x.path)).size).toBe(8);
+      expect(r.iterations).toEqual({ complete: 8, interrupted: 0, dropped: 0 });
+    },
+  },
 ];
 
 test.setTimeout(120_000);

@@ -10,7 +10,7 @@ import { httpSide } from './http-main.ts';
 import { MetricStore } from './metrics-store.ts';
 import { OptionsError, planScenarios, plannedVUs, type ScenarioPlan } from './options.ts';
 import type { HttpCall, InitInfo, ScriptError } from './protocol.ts';
-import { aggregate, judge, parseThresholds, validateThreshold, type ParsedThreshold } from './thresholds.ts';
+import { aggregate, judge, parseThresholds, selectValues, validateThreshold, type ParsedThreshold } from './thresholds.ts';
 import { InitError, readInit, Vu, type CallResult, type WorkerSetup } from './vu-pool.ts';
 
 export interface K6ScriptRunOptions {
@@ -228,8 +228,7 @@ async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptNa
     for (const t of thresholds) {
       if (!t.abortOnFail) continue;
       const series = metrics.series.get(t.base);
-      const empty = !series || series.values.length === 0 || (t.filter.length > 0 && aggregate(series, 'count', undefined, 1, t.filter) === 0 && !series.tags.some((tags) => t.filter.every(([k, v]) => tags[k] === v)));
-      if (empty) continue;
+      if (selectValues(series, t.filter).length === 0) continue;
       const ok = judge(t, aggregate(series, t.agg, t.pct, elapsed / 1000, t.filter));
       if (!ok && (t.delayAbortEvalMs === undefined || elapsed > t.delayAbortEvalMs)) {
         doAbort({ kind: 'thresholds', message: `thresholds on metrics '${t.metric}' were crossed; at least one has abortOnFail enabled, stopping test prematurely` });

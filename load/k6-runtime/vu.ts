@@ -124,6 +124,7 @@ export function serve(load: () => ScriptModule): void {
       vu.userTags = { ...ctx.tags };
       const n = iterInScenario.get(ctx.scenario) ?? 0;
       iterInScenario.set(ctx.scenario, n + 1);
+      vu.iterationInScenario = n;
       g['__ITER'] = n;
       g['__ENV'] = { ...data.env, ...ctx.env };
       resetVuJar();

@@ -255,6 +255,12 @@ const CASES: Case[] = [
       expect(q.map((p) => Number(p.get('it'))).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
       expect(new Set(q.map((p) => p.get('vu')))).toEqual(new Set(['1', '2', '3']));
       expect(new Set(q.map((p) => `${p.get('sc')} ${p.get('ex')}`))).toEqual(new Set(['numbered shared-iterations']));
+      // exec.vu.iterationInScenario and __ITER count each VU's own iterations from 0
+      for (const vu of ['1', '2', '3']) {
+        const mine = q.filter((p) => p.get('vu') === vu);
+        expect(mine.map((p) => Number(p.get('vit')))).toEqual(mine.map((_p, i) => i));
+        expect(mine.map((p) => p.get('iter'))).toEqual(mine.map((p) => p.get('vit')));
+      }
     },
   },
   {

@@ -39,7 +39,7 @@ const vuInfo = {
   get idInInstance() { return vu.id; },
   get idInTest() { return vu.id; },
   get iterationInInstance() { iterCtx(); return vu.iterationInInstance; },
-  get iterationInScenario() { return iterCtx().iterationInScenario; },
+  get iterationInScenario() { iterCtx(); return vu.iterationInScenario; },
   get tags() { iterCtx(); return vuTags; },
   get metrics() { iterCtx(); return { tags: vuTags, metadata: {} }; },
 };

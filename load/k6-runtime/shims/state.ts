@@ -8,6 +8,8 @@ export const vu = {
   init: true,
   id: 0,
   iterationInInstance: 0,
+  /** This VU's iterations in the current scenario before this one (__ITER, exec.vu.iterationInScenario). */
+  iterationInScenario: 0,
   ctx: undefined as IterationContext | undefined,
   /** options.tags, then scenario tags, then exec.vu.tags (k6's tag precedence). */
   userTags: {} as Record<string, string>,

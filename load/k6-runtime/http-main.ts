@@ -28,7 +28,7 @@ export function httpSide(records: RequestRecord[], allowRemote: boolean): HttpSi
     async send(call) {
       const startMs = Date.now();
       const t0 = performance.now();
-      const record: RequestRecord = { index: 0, startMs, latencyMs: 0, bytes: 0, tags: { method: call.method, url: call.url, name: call.name } };
+      const record: RequestRecord = { index: 0, startMs, latencyMs: 0, bytes: 0, tags: { ...call.tags } };
       let url: URL;
       try {
         url = new URL(call.url);
@@ -96,6 +96,7 @@ export function httpSide(records: RequestRecord[], allowRemote: boolean): HttpSi
         record.errorMessage = message;
       }
       record.latencyMs = reply.timings.duration;
+      if (record.tags) record.tags['status'] = String(reply.status);
       records.push(record);
       return reply;
     },

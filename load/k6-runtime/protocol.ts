@@ -8,8 +8,8 @@ export interface HttpCall {
   headers: [string, string][];
   body?: string | Uint8Array;
   timeoutMs: number;
-  /** `name` tag, for the run's request records. */
-  name: string;
+  /** The request's tags (system tags method/url/name/scenario/group and the script's), for the run's records. */
+  tags: Record<string, string>;
   /** options.discardResponseBodies / params.responseType 'none': read and drop the body. */
   discardBody: boolean;
 }

@@ -24,13 +24,15 @@ export interface K6ScriptRunOptions {
   maxDurationMs?: number;
   /** k6's `--vus`, `--duration`, `--iterations` (they override the script's execution options, as in k6). */
   overrides?: { vus?: number; duration?: string; iterations?: number };
+  /** Stops the run (as Ctrl-C stops k6): running iterations are interrupted; the result is marked incomplete. */
+  signal?: AbortSignal;
   /** Log lines as k6 prints them (console output of the script, iteration errors, warnings); default stderr. */
   log?: (line: string) => void;
 }
 
 /** Why a run stopped early. */
 export interface K6Abort {
-  kind: 'thresholds' | 'script' | 'refused' | 'maxDuration';
+  kind: 'thresholds' | 'script' | 'refused' | 'maxDuration' | 'signal';
   message: string;
 }
 
@@ -59,7 +61,10 @@ function refused(script: string, message: string, cause?: unknown): UserError {
   return err;
 }
 
-function applyOverrides(options: Record<string, unknown>, o: K6ScriptRunOptions['overrides']): Record<string, unknown> {
+/** More VUs than this would mean as many worker threads: refused rather than exhausting the machine. */
+export const MAX_VUS = 300;
+
+export function applyOverrides(options: Record<string, unknown>, o: K6ScriptRunOptions['overrides']): Record<string, unknown> {
   if (!o) return options;
   const out = { ...options };
   if (o.duration !== undefined || o.iterations !== undefined) {
@@ -136,6 +141,8 @@ async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptNa
     if (err instanceof OptionsError) throw new UserError(`k6 script ${scriptName}: ${err.message}`, err.message.startsWith('unsupported') ? 2 : 104);
     throw err;
   }
+  const totalVus = plans.reduce((n, p) => n + Math.max(plannedVUs(p), p.maxVUs), 0);
+  if (totalVus > MAX_VUS) throw new UserError(`k6 script ${scriptName}: unsupported by the built-in k6 runtime: ${totalVus} VUs (it runs at most ${MAX_VUS}, one worker thread each; use k6) (k6 docs: Options, vus)`, 2);
   const metrics = new MetricStore();
   for (const [name, d] of Object.entries(info.metrics)) metrics.declare(name, d.type, d.time);
   let thresholds: ParsedThreshold[];
@@ -235,6 +242,9 @@ async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptNa
       }
     }
   }, 1000);
+  const onSignal = (): void => doAbort({ kind: 'signal', message: 'the run was stopped' });
+  if (opts.signal?.aborted) onSignal();
+  opts.signal?.addEventListener('abort', onSignal);
   let hardTimer: NodeJS.Timeout | undefined;
   if (opts.maxDurationMs !== undefined) hardTimer = setTimeout(() => doAbort({ kind: 'maxDuration', message: `the run reached its hard bound of ${opts.maxDurationMs} ms` }), opts.maxDurationMs);
 
@@ -306,6 +316,7 @@ async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptNa
   } finally {
     clearInterval(tick);
     clearTimeout(hardTimer);
+    opts.signal?.removeEventListener('abort', onSignal);
   }
   const durationMs = performance.now() - testStart;
   // every VU but the setup one is done: stop them
@@ -329,7 +340,7 @@ async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptNa
     summary: summarize(records, { durationMs, ...(counts.dropped > 0 ? { dropped: counts.dropped } : {}) }),
     thresholds: finalThresholds.map(({ metric, expression, ok }) => ({ metric, expression, ok })),
   };
-  if (abort && (abort.kind === 'maxDuration' || abort.kind === 'script' || abort.kind === 'thresholds')) {
+  if (abort && abort.kind !== 'refused') {
     result.incomplete = { reason: abort.kind === 'maxDuration' ? 'maxDuration' : 'aborted', notStarted: 0 };
   }
   const report: K6RunReport = {

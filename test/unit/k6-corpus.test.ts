@@ -184,6 +184,9 @@ const CASES: Case[] = [
     check: ({ r, s }) => {
       expect(s.seen).toHaveLength(12);
       expect(Object.values(verdicts(r))).toEqual([true, true, true, true]);
+      // the run's request records carry the request tags too (criteria such as variant-routing read them)
+      expect(r.result.records.filter((x) => x.tags?.['type'] === 'api' && x.tags?.['testid'] === 'corpus-17')).toHaveLength(4);
+      expect(r.result.records.every((x) => x.tags?.['status'] === '200' && x.tags?.['scenario'] === 'default')).toBe(true);
     },
   },
   {

@@ -1,9 +1,14 @@
 import { expect, test } from '@playwright/test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { UserError } from '../../cli/errors.ts';
+import { startCorpusServer, type CorpusServer } from './k6-corpus-server.ts';
 import { parseSummaryExport } from '../../load/k6/summary-export.ts';
 import { constantArrivals, rampingArrivals, rampingTarget } from '../../load/k6-runtime/executors.ts';
 import { MetricStore } from '../../load/k6-runtime/metrics-store.ts';
 import { deriveScenarios, planScenarios } from '../../load/k6-runtime/options.ts';
-import type { K6RunReport } from '../../load/k6-runtime/run.ts';
+import { applyOverrides, MAX_VUS, runK6ScriptReport, type K6RunReport } from '../../load/k6-runtime/run.ts';
 import { scanSource } from '../../load/k6-runtime/scan.ts';
 import { gjsonGet } from '../../load/k6-runtime/shims/gjson.ts';
 import { canonicalHeader, formEncode } from '../../load/k6-runtime/shims/http.ts';
@@ -143,4 +148,52 @@ test("summary-export: k6's legacy JSON (a threshold's boolean is true when it fa
   expect(text).toMatch(/✗ ok\n\s+↳ {2}66% — ✓ 2 \/ ✗ 1/);
   expect(text).toMatch(/✓ http_reqs\.+: 4 2\/s|✓ http_reqs\.+: 4 2\.000000\/s/);
   expect(text).toMatch(/✗ {3}\{ status:500 \}\.+: 1/);
+});
+
+test('CLI-style overrides replace the script execution options as k6 flags do', () => {
+  const script = { scenarios: { a: { executor: 'constant-vus', vus: 2, duration: '1m' } }, thresholds: { x: ['count>0'] } };
+  // --iterations/--duration replace scenarios/stages (a higher-priority shortcut wins in k6's config consolidation)
+  expect(applyOverrides(script, { iterations: 3 })).toEqual({ thresholds: { x: ['count>0'] }, iterations: 3 });
+  expect(deriveScenarios(applyOverrides(script, { duration: '5s', vus: 2 }))).toEqual({ default: { executor: 'constant-vus', vus: 2, duration: '5s' } });
+  expect(deriveScenarios(applyOverrides({ vus: 1, iterations: 5 }, { vus: 3 }))).toEqual({ default: { executor: 'shared-iterations', vus: 3, iterations: 5 } });
+});
+
+test.describe('runs against a loopback server', () => {
+  let server: CorpusServer;
+  let tmp: string;
+  test.beforeEach(async () => {
+    server = await startCorpusServer();
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'k6-sem-'));
+  });
+  test.afterEach(async () => {
+    await server.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test(`more than ${MAX_VUS} VUs is refused before any VU starts`, async () => {
+    const script = path.join(tmp, 'many.js');
+    writeFileSync(script, "import http from 'k6/http';\nexport const options = { vus: 1000, duration: '1s' };\nexport default function () { http.get(__ENV.BASE_URL); }\n");
+    const err = await runK6ScriptReport({ script, env: { BASE_URL: server.url }, log: () => undefined }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).message).toContain(`unsupported by the built-in k6 runtime: 1000 VUs (it runs at most ${MAX_VUS}`);
+    expect(server.seen).toHaveLength(0);
+  });
+
+  test('an abort signal stops a long run; running iterations are interrupted and the result is incomplete', async () => {
+    const script = path.join(tmp, 'long.js');
+    writeFileSync(script, "import http from 'k6/http';\nimport { sleep } from 'k6';\nexport const options = { vus: 1, duration: '10m' };\nexport default function () { http.get(__ENV.BASE_URL + '/get'); sleep(30); }\n");
+    const ac = new AbortController();
+    const timer = setInterval(() => {
+      if (server.seen.length > 0) ac.abort();
+    }, 20);
+    try {
+      const r = await runK6ScriptReport({ script, env: { BASE_URL: server.url }, signal: ac.signal, log: () => undefined });
+      expect(r.abort?.kind).toBe('signal');
+      expect(r.result.incomplete?.reason).toBe('aborted');
+      expect(r.iterations).toEqual({ complete: 0, interrupted: 1, dropped: 0 });
+      expect(server.seen).toHaveLength(1);
+    } finally {
+      clearInterval(timer);
+    }
+  });
 });

@@ -369,7 +369,8 @@ export function request(method: unknown, target: unknown, body?: unknown, params
     const cookie = cookieHeader(jar, current, reqCookies);
     const all: [string, string][] = cookie ? [...hopHeaders, ['Cookie', cookie]] : hopHeaders;
     const name = nameTag ?? current;
-    reply = httpSync({ method: m, url: current, headers: all, timeoutMs, name, discardBody: discard, ...(sendBody !== undefined ? { body: sendBody } : {}) });
+    const hopTags = { ...userTags, name, url: current, method: m };
+    reply = httpSync({ method: m, url: current, headers: all, timeoutMs, tags: hopTags, discardBody: discard, ...(sendBody !== undefined ? { body: sendBody } : {}) });
     firstRequest ??= {
       method: m,
       url: current,
@@ -377,7 +378,7 @@ export function request(method: unknown, target: unknown, body?: unknown, params
       body: sendBody === undefined ? '' : typeof sendBody === 'string' ? sendBody : Buffer.from(sendBody).toString(),
       cookies: Object.fromEntries(Object.entries(reqCookies).map(([k, c]) => [k, [{ name: k, value: c.value, replace: c.replace }]])),
     };
-    emitRequestMetrics(reply, { ...userTags, name, url: current, method: m }, callback);
+    emitRequestMetrics(reply, hopTags, callback);
     if (reply.error !== undefined) break;
     if (jar) for (const [k, v] of reply.headers) if (k.toLowerCase() === 'set-cookie') jar.jar.setCookieSync(v, current, { ignoreError: true });
     const next = redirectTarget(reply, current);

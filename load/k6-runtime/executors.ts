@@ -79,7 +79,6 @@ export async function runExecutor(host: ExecutorHost, plan: ScenarioPlan): Promi
 async function iterationsExecutor(host: ExecutorHost, plan: ScenarioPlan): Promise<void> {
   const shared = plan.executor === 'shared-iterations';
   const nVus = shared ? Math.min(plan.vus, plan.iterations) : plan.vus;
-  const total = shared ? plan.iterations : plan.iterations * plan.vus;
   const vus = await Promise.all(Array.from({ length: nVus }, () => host.takeVu(plan)));
   host.setActive(plan, nVus);
   const st = newState(plan, plan.maxDurationMs);
@@ -87,14 +86,13 @@ async function iterationsExecutor(host: ExecutorHost, plan: ScenarioPlan): Promi
   let claimed = 0;
   const loops = vus.map(async (vu) => {
     for (let mine = 0; !host.aborted && performance.now() < end && !vu.dead; mine++) {
-      if (shared ? claimed >= total : mine >= plan.iterations) break;
+      if (shared ? claimed >= plan.iterations : mine >= plan.iterations) break;
       claimed++;
       await host.iterate(vu, plan, st);
     }
   });
   const done = Promise.all(loops);
   await hardStop(host, st, done, end + plan.gracefulStopMs);
-  void total;
   host.setActive(plan, 0);
 }
 

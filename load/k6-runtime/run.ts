@@ -52,6 +52,9 @@ export interface K6RunReport {
   setupData?: string;
 }
 
+/** Warnings the runtime itself logs (as k6 does), as opposed to the script's console output. */
+const RUNTIME_WARNINGS = /^(Request Failed|Stopped after \d+ redirects|'.*' is an invalid value for metric|no value was provided for metric|unknown http params key)/;
+
 /** k6's thresholdsRate (internal/metrics/engine/engine.go, k6 v2.2.0): thresholds are judged every 2 s during the run. */
 const THRESHOLDS_TICK_MS = 2000;
 
@@ -111,7 +114,7 @@ export async function runK6ScriptReport(opts: K6ScriptRunOptions): Promise<K6Run
     runtimeDir: RUNTIME_DIR,
     onLog: (level, text) => {
       const tag = { info: 'INFO', warn: 'WARN', error: 'ERRO', debug: 'DEBU' }[level] ?? 'INFO';
-      log(level === 'warn' && !text.startsWith('Request Failed') && !text.startsWith('Stopped after') && !text.includes('invalid value for metric') && !text.includes('unknown http params') ? `${tag} ${text} source=console` : `${tag} ${text}${level === 'info' || level === 'error' || level === 'debug' ? ' source=console' : ''}`);
+      log(RUNTIME_WARNINGS.test(text) ? `${tag} ${text}` : `${tag} ${text} source=console`);
     },
   };
   try {

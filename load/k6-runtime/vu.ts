@@ -154,6 +154,7 @@ export function serve(load: () => ScriptModule): void {
         error = toScriptError(err, data.runtimeDir);
       }
     }
+    if (vu.unsupported !== undefined && error === undefined) error = { message: vu.unsupported };
     post(error === undefined ? { kind: 'done', samples: vu.samples, ...(result !== undefined ? { result } : {}) } : { kind: 'done', samples: vu.samples, error });
   }
   post({ kind: 'ready' });

@@ -179,6 +179,17 @@ test.describe('runs against a loopback server', () => {
     expect(server.seen).toHaveLength(0);
   });
 
+  test('an unsupported feature reached at run time refuses the run, even when the script catches the error', async () => {
+    const script = path.join(tmp, 'query.js');
+    writeFileSync(script, "import http from 'k6/http';\nexport const options = { iterations: 5 };\nexport default function () {\n  const res = http.get(__ENV.BASE_URL + '/api/json');\n  try { res.json('items.#(price>9).name'); } catch (e) { /* ignored */ }\n}\n");
+    const err = await runK6ScriptReport({ script, env: { BASE_URL: server.url }, log: () => undefined }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).message).toMatch(/query\.js: unsupported by the built-in k6 runtime: Response\.json selector 'items\.#\(price>9\)\.name' \(GJSON queries, modifiers, pipes and multipaths\) \(k6 docs: Response\.json\(\), GJSON syntax\)$/);
+    expect((err as UserError).exitCode).toBe(2);
+    // the first iteration's request went out before the feature was reached; the run stopped there
+    expect(server.seen).toHaveLength(1);
+  });
+
   test('an abort signal stops a long run; running iterations are interrupted and the result is incomplete', async () => {
     const script = path.join(tmp, 'long.js');
     writeFileSync(script, "import http from 'k6/http';\nimport { sleep } from 'k6';\nexport const options = { vus: 1, duration: '10m' };\nexport default function () { http.get(__ENV.BASE_URL + '/get'); sleep(30); }\n");

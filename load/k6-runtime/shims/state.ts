@@ -19,6 +19,8 @@ export const vu = {
   /** Custom metrics declared in this VU (name → type), reported by the init context. */
   declared: {} as Record<string, { type: Sample['type']; time: boolean }>,
   scriptDir: '',
+  /** The first unsupported feature the script reached (see Unsupported). */
+  unsupported: undefined as string | undefined,
   /** performance.now() at the test start, as seen in this worker. */
   testStartMs: undefined as number | undefined,
 };
@@ -33,6 +35,8 @@ export class Unsupported extends Error {
   readonly k6Unsupported = true;
   constructor(feature: string, docsTerm: string) {
     super(`unsupported by the built-in k6 runtime: ${feature} (k6 docs: ${docsTerm})`);
+    // remembered even if the script catches it: the run is refused all the same
+    vu.unsupported ??= this.message;
   }
 }
 

@@ -2,11 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { packageRoot } from '../../common/build.mjs';
 import { refusedImport, scanSource } from './scan.ts';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
+// The shims and the VU are bundled from the sources by esbuild, also when this module runs from dist/.
+const HERE = path.join(packageRoot(import.meta.url), 'load', 'k6-runtime');
 const require = createRequire(import.meta.url);
 const SHIMS: Record<string, string> = {
   k6: 'k6.ts',

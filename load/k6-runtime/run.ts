@@ -142,7 +142,7 @@ async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptNa
     if (err instanceof InitError) {
       const e = err.scriptError;
       if (e.message.startsWith('unsupported by the built-in k6 runtime')) throw refused(scriptName, e.message, err);
-      throw new UserError(`k6 script ${scriptName}: init: ${e.message}${e.at ? ` ${e.at}` : ''}`, 107);
+      throw new UserError(`k6 script ${scriptName}: init: ${e.message}${e.at ? ` ${e.at}` : ''}`, 107, { cause: err });
     }
     throw refused(scriptName, `init: ${(err as Error).message}`, err);
   }
@@ -184,7 +184,7 @@ async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptNa
       await vu.ready;
     } catch (err) {
       const e = err instanceof InitError ? err.scriptError : { message: (err as Error).message };
-      throw new UserError(`k6 script ${scriptName}: VU ${id} init: ${e.message}${e.at ? ` ${e.at}` : ''}`, 107);
+      throw new UserError(`k6 script ${scriptName}: VU ${id} init: ${e.message}${e.at ? ` ${e.at}` : ''}`, 107, { cause: err });
     }
     return vu;
   };

@@ -25,6 +25,7 @@ import { UserError } from '../../cli/errors.ts';
 import { bundleK6Script } from '../k6-runtime/bundle.ts';
 import { K6_EXIT, k6RunCommand, parseOverrides, systemEnv } from '../k6-runtime/command.ts';
 import type { TaggedSample } from '../k6-runtime/run.ts';
+import { InitError } from '../k6-runtime/vu-pool.ts';
 
 export const EXIT_THRESHOLDS = K6_EXIT.thresholdsCrossed;
 export const EXIT_SCRIPT = K6_EXIT.scriptException;
@@ -332,7 +333,9 @@ export async function k6Main(argv: readonly string[]): Promise<number> {
     return exitCode;
   } catch (err) {
     if (err instanceof UserError) {
-      logError(err.message);
+      // an exception in the init code as k6 logs it: the error, then its script location on the next line
+      const init = err.cause instanceof InitError ? err.cause.scriptError : undefined;
+      logError(init ? `${init.message}${init.at ? `\n\t${init.at}` : ''}` : err.message);
       // 104 (invalid options) and 107 as k6 gives them; a script the built-in runtime refuses is 107 too
       return err.exitCode === K6_EXIT.invalidConfig ? K6_EXIT.invalidConfig : EXIT_SCRIPT;
     }

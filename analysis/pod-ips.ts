@@ -65,6 +65,12 @@ function ipsOf(pod: PodLike): string[] {
 export class PodIpTimeline {
   private readonly spans: PodIpSpan[] = [];
 
+  static fromSpans(spans: readonly PodIpSpan[]): PodIpTimeline {
+    const t = new PodIpTimeline();
+    for (const s of spans) t.spans.push({ ...s });
+    return t;
+  }
+
   get size(): number {
     return this.spans.length;
   }

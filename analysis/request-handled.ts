@@ -29,6 +29,7 @@ export interface DecodedLine {
   format: 'json' | 'console' | 'klog';
 }
 
+const ZAP_LEVEL = /^(Level\(-?\d+\)|LEVEL\(-?\d+\)|debug|info|warn|error|dpanic|panic|fatal|DEBUG|INFO|WARN|ERROR|DPANIC|PANIC|FATAL)$/;
 const KLOG = /^([IWEF])(\d{2})(\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)\s+\d+\s+([^\]\s]+)\]\s+(.*)$/;
 const KLOG_PAIR = /\s([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|\[[^\]]*\]|\S+)/g;
 
@@ -44,15 +45,16 @@ export function decodeLine(body: string): DecodedLine | undefined {
   const klog = KLOG.exec(trimmed);
   if (klog) return decodeKlog(klog);
   const cols = trimmed.split('\t');
-  if (cols.length >= 4) {
-    // ts, level, [logger,] caller, msg, [json fields]
-    const ts = parseTimestamp(cols[0]);
-    const jsonAt = cols.findIndex((c, i) => i >= 3 && c.startsWith('{'));
-    const msgAt = jsonAt > 0 ? jsonAt - 1 : cols.length - 1;
-    const msg = cols[msgAt] ?? '';
+  if (cols.length >= 3) {
+    // [ts,] level, [logger,] caller, msg, [json fields] (kubectl's --timestamps prefix may have taken the ts)
+    const levelAt = cols.findIndex((c, i) => i <= 1 && ZAP_LEVEL.test(c));
+    if (levelAt < 0) return undefined;
+    const ts = levelAt === 1 ? parseTimestamp(cols[0]) : undefined;
+    const jsonAt = cols.findIndex((c, i) => i > levelAt + 1 && c.startsWith('{'));
+    const msg = cols[jsonAt > 0 ? jsonAt - 1 : cols.length - 1] ?? '';
     const fields = jsonAt > 0 ? (parseJsonObject(cols.slice(jsonAt).join('\t')) ?? {}) : {};
-    if (ts === undefined || msg === '') return undefined;
-    return { msg, fields, ts, format: 'console' };
+    if (msg === '') return undefined;
+    return { msg, fields, ...(ts !== undefined ? { ts } : {}), format: 'console' };
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 import { GuardRefusal } from '../core/errors.ts';
 import { parseKindName } from '../cluster/refs.ts';
 import type { TargetGuard } from '../suites/schema.ts';
-import { matchesLabels, parseLabelSelector } from '../suites/selectors.ts';
+import { matchLabels, parseLabelSelector } from '../k8s-rules/labels.ts';
 import type { FaultKind } from './types.ts';
 import { describeWrite, type PlannedWrite } from './write-set.ts';
 
@@ -37,7 +37,7 @@ export function guardFaults(target: GuardTarget, subjects: readonly GuardSubject
       continue;
     }
     if (selectors.length === 0) continue;
-    const outside = s.pods.filter((p) => !selectors.some((sel) => matchesLabels(sel.reqs, p.labels)));
+    const outside = s.pods.filter((p) => !selectors.some((sel) => matchLabels(sel.reqs, p.labels)));
     if (outside.length) {
       const names = outside.slice(0, 3).map((p) => p.name).join(', ') + (outside.length > 3 ? ` and ${outside.length - 3} more` : '');
       problems.push(`${name} would act on pod(s) ${names} in ${s.namespace}, matching none of spec.target.selectors [${selectors.map((x) => x.text).join('; ')}]`);

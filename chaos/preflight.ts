@@ -1,6 +1,5 @@
-import { accessSync, constants as fsConstants, existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { delimiter, join } from 'node:path';
 import { AuthorizationV1Api, type KubeConfig, type V1SelfSubjectAccessReview } from '@kubernetes/client-node';
 import type { Cluster } from '../cluster/driver.ts';
 import { describeApiError } from '../cluster/errors.ts';
@@ -8,9 +7,8 @@ import type { ManifestObject } from '../cluster/manifests.ts';
 import { TargetError, UsageError } from '../core/errors.ts';
 import { TESTRUN_API_VERSION, TESTRUN_KIND } from '../load/k6-operator/testrun.ts';
 import type { LoadEngineName } from '../load/plan.ts';
-import { formatDuration } from '../suites/durations.ts';
-import type { LoadSpec, Suite } from '../suites/schema.ts';
-import { matchesLabels, parseLabelSelector } from '../suites/selectors.ts';
+import type { Suite } from '../suites/schema.ts';
+import { matchLabels, parseLabelSelector } from '../k8s-rules/labels.ts';
 import { guardFaults, type GuardDecision, type GuardSubject } from './guard.ts';
 import { faultBody } from './plan.ts';
 import type { PlannedWrite, Verb } from './write-set.ts';
@@ -40,7 +38,7 @@ export function preflightGuard(suite: Suite, manifests: readonly ManifestObject[
   const subjects: GuardSubject[] = suite.spec.faults.map((fault, index) => {
     const { kind, body } = faultBody(fault);
     const selector = typeof body.selector === 'string' ? parseLabelSelector(body.selector) : undefined;
-    const matching = selector ? pods.filter((p) => p.namespace === body.namespace && matchesLabels(selector, p.labels)) : [];
+    const matching = selector ? pods.filter((p) => p.namespace === body.namespace && matchLabels(selector, p.labels)) : [];
     return { index, kind, namespace: body.namespace, pods: matching };
   });
   return guardFaults(suite.spec.target, subjects);
@@ -49,57 +47,7 @@ export function preflightGuard(suite: Suite, manifests: readonly ManifestObject[
 // ---------------------------------------------------------------------------------------------
 // preflight before the first write: engine, script, load plan, gateway, authorization
 
-/** What the preflight needs to know about the run. */
-export interface PreflightInput {
-  suite: Suite;
-  engine: LoadEngineName;
-  env?: NodeJS.ProcessEnv;
-}
-
-/** The first directory on PATH holding an executable `cmd`, or undefined. No process is started. */
-export function findOnPath(cmd: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const file = join(dir, cmd);
-    try {
-      accessSync(file, fsConstants.X_OK);
-      if (statSync(file).isFile()) return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-/** Requests a suite's load sends, when the suite says (undefined: a k6 script decides). */
-export function plannedRequests(load: LoadSpec): number | undefined {
-  if (load.rate !== undefined && load.duration !== undefined) {
-    const arrivals = Math.floor((load.rate * load.duration) / 1000);
-    return load.requests !== undefined ? Math.min(load.requests, arrivals) : arrivals;
-  }
-  return load.requests;
-}
-
-/**
- * Checks that need no cluster, each failure one line naming the cause and the fix (exit 2): the engine is
- * installed, the script it runs exists, and the load sends at least one request.
- */
-export function staticPreflight(input: PreflightInput): void {
-  const load = input.suite.spec.load;
-  if (!load) return;
-  const { engine } = input;
-  if (engine !== 'builtin' && !load.script) {
-    throw new UsageError(`engine ${engine} runs a k6 script and the suite has none: add spec.load.script, or use --engine builtin`);
-  }
-  if (load.script && !existsSync(load.script)) throw new UsageError(`k6 script not found: ${load.script} (spec.load.script)`);
-  if (engine === 'k6' && !findOnPath('k6', input.env)) {
-    throw new UsageError('engine k6: k6 not found on PATH: install it (https://grafana.com/docs/k6/latest/set-up/install-k6/) or use --engine builtin');
-  }
-  const n = plannedRequests(load);
-  if (n !== undefined && n < 1) {
-    throw new UsageError(`the load sends no request: rate ${load.rate}/s for ${formatDuration(load.duration ?? 0)} is below one arrival; raise spec.load.rate or spec.load.duration`);
-  }
-}
+export { findOnPath, plannedRequests, staticPreflight, type PreflightInput } from './preflight-static.ts';
 
 /** The gateway URL is an http(s) URL and accepts a TCP connection (exit 2 for a malformed URL, 3 when unreachable). */
 export async function checkGateway(url: string, timeoutMs = 3000): Promise<void> {

@@ -2,8 +2,9 @@ import type { RequestRecord } from '../load/result.ts';
 
 /** Pure maths over load records and steady-state times: error window, error rate, time to recovery. */
 
+/** No status, an error status, or a 2xx stream that carried an error event (`error: 'stream-error'`). */
 export function isFailed(r: Pick<RequestRecord, 'status' | 'error'>): boolean {
-  return r.status === undefined || r.status >= 400;
+  return r.status === undefined || r.status >= 400 || r.error !== undefined;
 }
 
 /** Failed requests over all requests, 0..1 (0 for no requests). */

@@ -4,7 +4,7 @@
  * PD_HARNESS_SUITE / PD_HARNESS_KUBECONFIG / PD_HARNESS_GATEWAY / PD_HARNESS_ENGINE. Ctrl-C and SIGTERM are
  * passed to Playwright as SIGINT, so its fixtures' teardown restores what the run changed.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../common/build.mjs';
@@ -26,8 +26,9 @@ export function loadSuiteOrExplain(file: string): LoadedSuite {
     return loadSuite(file);
   } catch (err) {
     if (err instanceof SuiteValidationError) {
-      const more = err.problems.length > 1 ? ` (and ${err.problems.length - 1} more: pd-harness validate ${file})` : '';
-      throw new UserError(`invalid suite: ${err.message.split('\n')[0]}${more}`);
+      const others = err.problems.length - 1 + err.more;
+      const more = others > 0 ? ` (and ${others} more: pd-harness validate ${file})` : '';
+      throw new UserError(`invalid suite: ${err.message.split('\n')[0]}${more}`, EXIT.usage, { cause: err });
     }
     throw err;
   }
@@ -88,17 +89,28 @@ function checkOutputDirOrExplain(dir: string, flag: string, force?: boolean): vo
   }
 }
 
-async function runningTwin(): Promise<TwinStateLike | undefined> {
-  const { DEFAULT_STATE_DIR, readTwinState } = await import('../twin/launcher.ts');
-  return readTwinState(resolve(DEFAULT_STATE_DIR));
+/**
+ * The running twin's state (`twin up` writes it: twin/launcher.ts stateFile, DEFAULT_STATE_DIR), read as a
+ * file so that the CLI does not load the whole twin to find a gateway URL.
+ */
+function runningTwin(): TwinStateLike | undefined {
+  try {
+    const state = JSON.parse(readFileSync(resolve('.pd-harness/twin/twin.json'), 'utf8')) as Partial<TwinStateLike>;
+    return typeof state.kubeconfigPath === 'string' && typeof state.gatewayUrl === 'string' ? { kubeconfigPath: state.kubeconfigPath, gatewayUrl: state.gatewayUrl } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function runSuiteCommand(suiteFile: string, opts: RunOptions): Promise<number> {
   const loaded = loadSuiteOrExplain(suiteFile);
-  const target = resolveTarget(opts, process.env, await runningTwin());
+  const target = resolveTarget(opts, process.env, opts.kubeconfig || process.env.PD_HARNESS_KUBECONFIG ? runningTwin() : undefined);
   if (opts.dryRun) return dryRun(loaded, target, opts);
   // Playwright empties its output directory first: only one that is new, empty or pd-harness's own
   if (opts.output) checkOutputDirOrExplain(opts.output, '--output', opts.force);
+  // first what needs no cluster (a missing k6 answers in a second, before the cluster client is loaded)
+  const { engineFor, staticPreflight } = await import('../chaos/preflight-static.ts');
+  staticPreflight({ suite: loaded.suite, engine: engineFor(loaded.suite, opts.engine) });
   await checkBeforeRun(loaded, target, opts);
   const { formatRecoveryReport, recoverOrphanJournals } = await import('../cluster/recover.ts');
   const report = formatRecoveryReport(await recoverOrphanJournals(JOURNAL_DIR));

@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import { packageRoot } from '../common/build.mjs';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { textTable } from '../reporters/attach.ts';
-import { readTwinState, startTwin, stateFile, type TwinState } from '../twin/launcher.ts';
-import { isSameProcessAlive, listPids, reapStale } from '../twin/runtime/pidfiles.ts';
+import { reapOrphanTwins, readTwinState, startTwin, stateFile, twinStateDirs, type OrphanReap, type TwinState } from '../twin/launcher.ts';
+import { findOrphans, isSameProcessAlive, listPids, reapStale, waitExited, type PidRecord } from '../twin/runtime/pidfiles.ts';
 import type { UpOptions } from './commands/twin.ts';
 import { UserError } from './errors.ts';
 import { applySeedTopology } from './seed-topology.ts';
@@ -17,6 +17,9 @@ export async function twinUp(opts: UpOptions): Promise<void> {
   const running = liveState(stateDir);
   if (running) throw new UserError(`a twin already runs (pid ${running.pid}, gateway ${running.gatewayUrl}); stop it with: npx pd-harness twin down`);
   if (opts.detach) return detach(opts, stateDir);
+  const reaped = await reapOrphanTwins(stateDir);
+  const reapedLine = describeReap(reaped);
+  if (reapedLine) process.stderr.write(`${reapedLine}\n`);
 
   const twin = await startTwin({ stateDir, port: opts.port ?? 0, gatewayPort: opts.gatewayPort, ipPrefix: opts.ipPrefix }).catch(
     (err: Error) => {
@@ -95,10 +98,29 @@ export async function twinDown(opts: { stateDir: string }): Promise<void> {
       lines.push(`twin pid ${state.pid} did not stop on SIGTERM: killed`);
     } else lines.push(`twin pid ${state.pid} stopped`);
   } else if (state) lines.push(`twin pid ${state.pid} was not running (stale state cleaned)`);
+  // everything this twin recorded (its owner is stopped or dead), then orphans of dead worker twins
+  const own = listPids(stateDir);
   const reaped = reapStale(stateDir, { all: true });
   if (reaped.killed.length) lines.push(`killed ${reaped.killed.length} leftover process(es): ${reaped.killed.map((r) => `${r.pod} (pid ${r.pid})`).join(', ')}`);
+  const orphans = await reapOrphanTwins(stateDir);
+  const orphanLine = describeReap(orphans);
+  if (orphanLine) lines.push(orphanLine);
+  // down means down: wait until every process of the twin has exited, not only until it was signalled
+  const stillAlive = [...(await waitExited(own)), ...orphans.stillAlive];
   rmSync(stateFile(stateDir), { force: true });
   process.stdout.write(`${lines.length ? lines.join('\n') : 'no twin was running'}\n`);
+  if (stillAlive.length) throw new UserError(`still running after SIGKILL: ${stillAlive.map((r) => `${r.pod} (pid ${r.pid})`).join(', ')}`, 1);
+}
+
+/** One line about orphans reaped (processes of twins whose run was killed), or '' when there were none. */
+export function describeReap(r: OrphanReap): string {
+  if (r.killed.length === 0) return '';
+  return `reaped ${r.killed.length} orphaned twin process(es) whose owner is gone: ${r.killed.map((p) => `${p.pod} (pid ${p.pid}, owner ${p.ownerPid})`).join(', ')}`;
+}
+
+function orphanLines(orphans: readonly PidRecord[]): string {
+  if (orphans.length === 0) return '';
+  return `\norphaned processes (their twin is gone; npx pd-harness twin down kills them):\n${orphans.map((o) => `  ${o.pod}  pid ${o.pid}  owner ${o.ownerPid} (gone)`).join('\n')}\n`;
 }
 
 export async function twinStatus(opts: { json?: boolean; stateDir: string }): Promise<void> {
@@ -106,23 +128,24 @@ export async function twinStatus(opts: { json?: boolean; stateDir: string }): Pr
   const state = readTwinState(stateDir);
   const running = !!state && isSameProcessAlive(state.pid, null);
   const pids = listPids(stateDir);
+  const orphans = findOrphans(twinStateDirs(stateDir));
   let pods: PodRow[] = [];
   if (running && state) pods = await listPodRows(state.kubeconfigPath, pids);
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ running, ...(state ?? {}), pods, processes: pids.length }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ running, ...(state ?? {}), pods, processes: pids.length, orphans: orphans.map(({ pid, pod, ownerPid, stateDir: dir }) => ({ pid, pod, ownerPid, stateDir: dir })) }, null, 2)}\n`);
     return;
   }
   if (!state) {
-    process.stdout.write(`twin is not running${pids.length ? ` (${pids.length} leftover process record(s): run npx pd-harness twin down)` : ''}\n`);
+    process.stdout.write(`twin is not running${pids.length ? ` (${pids.length} leftover process record(s): run npx pd-harness twin down)` : ''}\n${orphanLines(orphans)}`);
     return;
   }
   if (!running) {
-    process.stdout.write(`twin is not running (stale state of pid ${state.pid}: run npx pd-harness twin down to clean up)\n`);
+    process.stdout.write(`twin is not running (stale state of pid ${state.pid}: run npx pd-harness twin down to clean up)\n${orphanLines(orphans)}`);
     return;
   }
   const rows = [['NAMESPACE', 'NAME', 'PHASE', 'READY', 'RESTARTS', 'IP', 'NODE', 'PID'], ...pods.map((p) => [p.namespace, p.name, p.phase, p.ready ? 'true' : 'false', String(p.restarts), p.ip ?? '', p.node ?? '', p.pid ? String(p.pid) : ''])];
   process.stdout.write(
-    `twin running (pid ${state.pid})\n  API server  ${state.apiUrl}\n  gateway     ${state.gatewayUrl}\n  kubeconfig  ${state.kubeconfigPath}\n\n` + textTable(rows),
+    `twin running (pid ${state.pid})\n  API server  ${state.apiUrl}\n  gateway     ${state.gatewayUrl}\n  kubeconfig  ${state.kubeconfigPath}\n\n` + textTable(rows) + orphanLines(orphans),
   );
 }
 

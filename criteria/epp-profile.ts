@@ -53,10 +53,13 @@ export function eppProfile(input: EppProfileInput, obs: Observations): Verdict {
   }
   if (current) {
     const logTypes = new Set(current.flatMap(typesOf));
+    // the real start line ("parsed config") also names each plugin instance (name/type)
+    const logNames = new Set(current.flatMap((p) => p.names ?? []));
     // A name from the config (by-kv-backend) is checked as its type, which is what the log shows.
     const asType = (p: string): string => pluginType(typeOf.get(p) ?? p);
-    const missing = has.filter((p) => !isProfileHandler(asType(p)) && !logTypes.has(asType(p)));
-    const present = lacks.filter((p) => logTypes.has(asType(p)));
+    const inLog = (p: string): boolean => logTypes.has(asType(p)) || logNames.has(p);
+    const missing = has.filter((p) => !isProfileHandler(asType(p)) && !inLog(p));
+    const present = lacks.filter((p) => inLog(p));
     const which = `the EPP start log (profile ${current.map((p) => p.profile).join(', ')})`;
     if (missing.length) problems.push(`${which} lacks ${missing.join(', ')}`);
     if (present.length) problems.push(`${which} has ${present.join(', ')}`);

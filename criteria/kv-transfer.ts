@@ -23,6 +23,10 @@ export function kvTransfer(input: KvTransferInput, obs: Observations): Verdict {
   }
   const rate = hits / requests;
   const ok = rate >= input.minHitRate;
-  const summary = `${input.backend}: ${hits}/${requests} decode requests reused the prefill's KV (${pct(rate)})${ok ? '' : `, below ${pct(input.minHitRate)}`}`;
+  const tokens = rows.every((r) => r.unit === 'tokens');
+  const what = tokens ? 'prompt tokens of decode requests were matched in external KV when scheduled (vLLM counts a P2P load then, even if the tensor never comes)' : "decode requests reused the prefill's KV";
+  const sources = rows.filter((r) => r.source).map((r) => r.source);
+  const from = sources.length > 0 ? `; from ${sources.join(', ')}` : '';
+  const summary = `${input.backend}: ${hits}/${requests} ${what} (${pct(rate)})${ok ? '' : `, below ${pct(input.minHitRate)}`}${from}`;
   return verdict(name, ok, summary, { backend: input.backend, requests, hits, hitRate: rate, sources: rows.map((r) => r.source ?? 'unknown') }, { expected, actual: pct(rate) });
 }

@@ -9,10 +9,19 @@ export function outcomeCounts(load: LoadResult): Record<string, number> {
   }
   const out: Record<string, number> = {};
   for (const r of load.records) {
-    const key = r.status !== undefined ? String(r.status) : `error:${r.error ?? 'other'}`;
+    const key = outcomeKey(r);
     out[key] = (out[key] ?? 0) + 1;
   }
   return out;
+}
+
+/**
+ * A record's outcome: its status (`"200"`), `error:<kind>` with no status, or status and kind
+ * (`"200 stream-error"`: a 200 stream that carried an error event, which is not a `200` success).
+ */
+export function outcomeKey(r: Pick<RequestRecord, 'status' | 'error'>): string {
+  if (r.status === undefined) return `error:${r.error ?? 'other'}`;
+  return r.error === undefined ? String(r.status) : `${r.status} ${r.error}`;
 }
 
 export function totalRequests(load: LoadResult): number {
@@ -27,7 +36,7 @@ export function formatOutcomes(counts: Record<string, number>): string {
 
 /** What a record came back with, for "e.g." parts of summaries: `#3: 200`, `#7: timeout`. */
 export function describeRecord(r: RequestRecord): string {
-  const what = r.status !== undefined ? String(r.status) : (r.error ?? 'no response');
+  const what = r.status !== undefined ? (r.error === undefined ? String(r.status) : `${r.status} ${r.error}`) : (r.error ?? 'no response');
   const body = r.errorBody ? ` "${r.errorBody.slice(0, 80).replace(/\s+/g, ' ')}"` : '';
   return `#${r.index + 1}: ${what}${body}`;
 }

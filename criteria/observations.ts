@@ -1,7 +1,7 @@
 import type { DecisionCounts, LoadedProfile } from '../analysis/epp-decisions.ts';
 import { countDecisions, parseLoadedProfiles } from '../analysis/epp-decisions.ts';
 import type { LoadResult } from '../load/result.ts';
-import type { PodIpSpan } from '../analysis/pod-ips.ts';
+import { PodIpTimeline, type PodIpSpan } from '../analysis/pod-ips.ts';
 
 /** Measured by the chaos runner around a fault. */
 export interface RecoveryMeasurement {
@@ -21,6 +21,8 @@ export interface KvTransferObservation {
   backend: string;
   requests: number;
   hits: number;
+  /** What `requests` and `hits` count: decode requests (default), or prompt tokens (vLLM's external prefix-cache counters). */
+  unit?: 'requests' | 'tokens';
   /** Where the numbers come from, e.g. `vllm-decode-fs /metrics`. */
   source?: string;
 }
@@ -50,7 +52,10 @@ export interface Observations {
 /** The decision counts, from the analyzer result or the raw lines; undefined when there is no EPP log. */
 export function decisionsOf(obs: Observations): DecisionCounts | undefined {
   if (obs.eppDecisions) return obs.eppDecisions;
-  return obs.eppLogLines ? countDecisions(obs.eppLogLines) : undefined;
+  if (!obs.eppLogLines) return undefined;
+  // a stock EPP logs endpoint addresses: the pods that held them during the run name them
+  const timeline = obs.podIps?.length ? PodIpTimeline.fromSpans(obs.podIps) : undefined;
+  return countDecisions(obs.eppLogLines, timeline ? { resolve: (a, ts) => timeline.resolve(a, ts) } : {});
 }
 
 export function loadedProfilesOf(obs: Observations): LoadedProfile[] | undefined {

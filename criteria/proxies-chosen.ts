@@ -1,4 +1,4 @@
-import { EXHAUSTED, PROFILE_FAILED, totalPicks } from '../analysis/epp-decisions.ts';
+import { EXHAUSTED, PROFILE_FAILED, SOURCE_LABELS, totalPicks, type DecisionCounts } from '../analysis/epp-decisions.ts';
 import { fairSplitExtremeProbability } from './binomial.ts';
 import { countByPrefill, workloadForPrefill } from './response-ids.ts';
 import { decisionsOf, type Observations } from './observations.ts';
@@ -12,48 +12,107 @@ export interface ProxiesChosenInput {
 
 /** Fewest picks for which a monopoly is judged impossible by chance (fair-split probability ≤ k^(1−N)). */
 export const MONOPOLY_MIN_PICKS = 10;
-/** Largest difference between the EPP's share and the response ids' share of a workload before they "disagree grossly". */
+/** Largest difference between two sources' share of a workload before they "disagree grossly". */
 export const CROSS_CHECK_TOLERANCE = 0.25;
 /** Fewest requests on each side before the cross-check judges. */
 export const CROSS_CHECK_MIN_SAMPLES = 10;
 
+/** Where the split comes from, strongest first. */
+export type PickSource = 'decisions' | 'request-log' | 'responses';
+
+export const PICK_SOURCE_LABELS: Record<PickSource, string> = {
+  decisions: SOURCE_LABELS.decisions,
+  'request-log': SOURCE_LABELS['request-log'],
+  responses: 'proxy responses',
+};
+
+interface Split {
+  source: PickSource;
+  byWorkload: Record<string, number>;
+  picks: number;
+  /** The raw evidence of this source. */
+  raw: Record<string, unknown>;
+}
+
 /**
- * The EPP's "Scoring decision" picks are spread over the workloads:
- *  1. there are decisions (none, with scheduling failures logged, names the failure);
+ * Requests per workload from what the proxies answered: the P/D proxies' response ids carry their backend
+ * (`___prefill_addr_vllm-prefill-p2p...`), which names the proxy that served the request. EPP-independent.
+ */
+export function responseSplit(obs: Observations, workloads: readonly string[]): Split | undefined {
+  if (!obs.load) return undefined;
+  const ids = countByPrefill(obs.load.records);
+  const byWorkload: Record<string, number> = {};
+  for (const [svc, n] of Object.entries(ids.byPrefill)) {
+    const w = workloadForPrefill(svc, workloads) ?? svc;
+    byWorkload[w] = (byWorkload[w] ?? 0) + n;
+  }
+  const picks = Object.values(byWorkload).reduce((a, b) => a + b, 0);
+  return { source: 'responses', byWorkload, picks, raw: { byPrefill: ids.byPrefill, withoutId: ids.withoutId } };
+}
+
+function eppSplit(epp: DecisionCounts): Split | undefined {
+  const picks = totalPicks(epp);
+  if (picks === 0) return undefined;
+  if (epp.source === 'request-log' && epp.requestLog) {
+    return { source: 'request-log', byWorkload: epp.byWorkload, picks, raw: { lines: epp.requestLog.lines, byAddress: epp.requestLog.byAddress, byEndpoint: epp.requestLog.byEndpoint, unresolvedAddresses: epp.requestLog.unresolved } };
+  }
+  return { source: 'decisions', byWorkload: epp.byWorkload, picks, raw: { decisions: epp.decisions, byEndpoint: epp.byEndpoint } };
+}
+
+/**
+ * The picks are spread over the workloads, judged on the strongest pick evidence available:
+ *  (a) the instrumented EPP's "Scoring decision" lines; (b) a stock EPP's "Request handled" lines (-v>=3),
+ *  each endpoint address mapped to the pod that held it during the run; (c) the proxies' own responses
+ *  (response ids carry the backend, hence the proxy). The summary names the source.
+ *  1. there is evidence (none, with scheduling failures logged or answered, names the failure; none at all
+ *     says what would give some);
  *  2. each workload's share of all picks is at least minShare;
  *  3. binomial sanity bound: with N ≥ 10 picks and k ≥ 2 workloads, one workload taking every pick fails.
  *     Under a fair split the chance of that is k^(1−N) (≤ 0.2% at N = 10, k = 2), so it signals a
  *     filter or scorer that pins traffic, not bad luck. The evidence carries the fair-split probability of
  *     the observed busiest share (union bound k·P(Bin(N, 1/k) ≥ max)) for any N;
- *  4. cross-check against the load's response ids (`___prefill_addr_vllm-prefill-p2p` vs `...-fs`): counts
- *     per backend go into the evidence, and a share differing from the EPP's by more than 25 points (both
- *     sides ≥ 10 samples) fails — the log and the responses then describe different traffic.
+ *  4. cross-check: when the EPP's log is the source and proxy responses exist too, a workload's share
+ *     differing between them by more than 25 points (both sides ≥ 10 samples) fails — the log and the
+ *     responses then describe different traffic.
  */
 export function proxiesChosen(input: ProxiesChosenInput, obs: Observations): Verdict {
   const name = 'proxiesChosen';
   const expected = { workloads: input.workloads, minShare: input.minShare };
   const epp = decisionsOf(obs);
-  const idEvidence = obs.load ? countByPrefill(obs.load.records) : undefined;
-  if (!epp) return verdict(name, false, 'no EPP log observed: cannot tell which proxies the EPP chose', { responseIds: idEvidence ?? null }, { expected });
-  const picks = totalPicks(epp);
-  if (epp.decisions === 0 || picks === 0) {
-    const f = epp.failures;
+  const responses = responseSplit(obs, input.workloads);
+  const fromEpp = epp ? eppSplit(epp) : undefined;
+  const split = fromEpp ?? (responses && responses.picks > 0 ? responses : undefined);
+  const idEvidence = responses?.raw ?? null;
+
+  if (!split) {
+    const f = epp?.failures ?? { InferencePoolResourceExhausted: 0, failedToRunSchedulerProfile: 0 };
     const rejected = (obs.load?.records ?? []).filter((r) => (r.errorBody ?? '').includes(EXHAUSTED)).length;
     const failures = f.InferencePoolResourceExhausted + f.failedToRunSchedulerProfile > 0;
-    const summary = failures || rejected
-      ? `no Scoring decision in the EPP log: the EPP logged ${f.InferencePoolResourceExhausted} ${EXHAUSTED} and ${f.failedToRunSchedulerProfile} "${PROFILE_FAILED}"${rejected ? `, ${plural(rejected, 'response')} carried ${EXHAUSTED}` : ''} — a filter left no candidate`
-      : `no Scoring decision in the EPP log (${plural(epp.skippedLines, 'other line')}): is the EPP logging decisions, and did traffic reach it?`;
-    return verdict(name, false, summary, { decisions: 0, failures: f, rejectedResponses: rejected, responseIds: idEvidence ?? null }, { expected, actual: epp.byWorkload });
+    const evidence = { decisions: 0, failures: f, rejectedResponses: rejected, responseIds: idEvidence, source: 'none' };
+    if (failures || rejected) {
+      const summary = `no pick in any source: the EPP logged ${f.InferencePoolResourceExhausted} ${EXHAUSTED} and ${f.failedToRunSchedulerProfile} "${PROFILE_FAILED}"${rejected ? `, ${plural(rejected, 'response')} carried ${EXHAUSTED}` : ''} — a filter left no candidate (no Scoring decision in the EPP log)`;
+      return verdict(name, false, summary, evidence, { expected, actual: epp?.byWorkload ?? {} });
+    }
+    if (!epp && !obs.load) return verdict(name, false, 'no EPP log and no load observed: cannot tell which proxies were chosen', evidence, { expected });
+    const ok200 = (obs.load?.records ?? []).filter((r) => r.status !== undefined && r.status < 300).length;
+    const summary =
+      `no pick evidence: the EPP logged no "Scoring decision" and no "Request handled" lines (a stock EPP logs "Request handled" only at -v=3 or more): ` +
+      `set -v=3 (SchedulerInstall spec.epp.verbosity) or use the instrumented image; ` +
+      (obs.load ? `${plural(ok200, 'successful response')} carried no proxy identity (no ___prefill_addr_ in the response id or x-request-id)` : 'no load responses to read the proxy identity from');
+    return verdict(name, false, summary, evidence, { expected });
   }
+
+  const { byWorkload, picks, source } = split;
+  const label = PICK_SOURCE_LABELS[source];
   const shares: Record<string, number> = {};
-  for (const w of input.workloads) shares[w] = (epp.byWorkload[w] ?? 0) / picks;
-  const others = Object.fromEntries(Object.entries(epp.byWorkload).filter(([w]) => !input.workloads.includes(w)));
+  for (const w of input.workloads) shares[w] = (byWorkload[w] ?? 0) / picks;
+  const others = Object.fromEntries(Object.entries(byWorkload).filter(([w]) => !input.workloads.includes(w)));
   const problems: string[] = [];
   const below = input.workloads.filter((w) => (shares[w] ?? 0) < input.minShare);
-  if (below.length) problems.push(below.map((w) => `${w} got ${epp.byWorkload[w] ?? 0}/${picks} picks (${pct(shares[w] ?? 0)} < ${pct(input.minShare)})`).join(', '));
+  if (below.length) problems.push(below.map((w) => `${w} got ${byWorkload[w] ?? 0}/${picks} picks (${pct(shares[w] ?? 0)} < ${pct(input.minShare)})`).join(', '));
 
   const k = input.workloads.length;
-  const listedCounts = input.workloads.map((w) => epp.byWorkload[w] ?? 0);
+  const listedCounts = input.workloads.map((w) => byWorkload[w] ?? 0);
   const listedPicks = listedCounts.reduce((a, b) => a + b, 0);
   const max = Math.max(...listedCounts);
   const busiest = input.workloads[listedCounts.indexOf(max)] ?? '';
@@ -62,43 +121,44 @@ export function proxiesChosen(input: ProxiesChosenInput, obs: Observations): Ver
   if (monopoly) problems.push(`${busiest} took all ${listedPicks} picks (chance under a fair split: ${pExtreme.toExponential(1)})`);
 
   let crossCheck: Record<string, unknown> | null = null;
-  if (idEvidence) {
-    const idTotal = Object.values(idEvidence.byPrefill).reduce((a, b) => a + b, 0);
+  if (source !== 'responses' && responses && responses.picks > 0) {
     const rows: Record<string, unknown>[] = [];
     let disagree = false;
-    for (const [svc, n] of Object.entries(idEvidence.byPrefill)) {
-      const w = workloadForPrefill(svc, input.workloads);
-      const idShare = idTotal > 0 ? n / idTotal : 0;
-      const eppShare = w ? (shares[w] ?? 0) : undefined;
-      rows.push({ prefill: svc, workload: w ?? null, ids: n, idShare, eppShare: eppShare ?? null });
-      const judged = idTotal >= CROSS_CHECK_MIN_SAMPLES && picks >= CROSS_CHECK_MIN_SAMPLES;
-      if (w && eppShare !== undefined && judged && Math.abs(idShare - eppShare) > CROSS_CHECK_TOLERANCE) disagree = true;
+    const judged = responses.picks >= CROSS_CHECK_MIN_SAMPLES && picks >= CROSS_CHECK_MIN_SAMPLES;
+    for (const [w, n] of Object.entries(responses.byWorkload)) {
+      const listed = input.workloads.includes(w);
+      const idShare = n / responses.picks;
+      const eppShare = listed ? (shares[w] ?? 0) : undefined;
+      rows.push({ workload: listed ? w : null, backend: listed ? undefined : w, ids: n, idShare, eppShare: eppShare ?? null });
+      if (listed && eppShare !== undefined && judged && Math.abs(idShare - eppShare) > CROSS_CHECK_TOLERANCE) disagree = true;
     }
     if (disagree) {
-      const ids = Object.entries(idEvidence.byPrefill).map(([svc, n]) => `${svc} ${n}`).join(', ');
-      const split = input.workloads.map((w) => `${w} ${epp.byWorkload[w] ?? 0}`).join(', ');
-      problems.push(`response ids (${ids}) disagree with the EPP split (${split}) by more than ${Math.round(CROSS_CHECK_TOLERANCE * 100)} points of share`);
+      const ids = Object.entries(responses.byWorkload).map(([w, n]) => `${w} ${n}`).join(', ');
+      const eppText = input.workloads.map((w) => `${w} ${byWorkload[w] ?? 0}`).join(', ');
+      problems.push(`proxy responses (${ids}) disagree with the ${label} split (${eppText}) by more than ${Math.round(CROSS_CHECK_TOLERANCE * 100)} points of share`);
     }
-    crossCheck = { byPrefill: idEvidence.byPrefill, withoutId: idEvidence.withoutId, rows };
+    crossCheck = { ...responses.raw, tolerance: CROSS_CHECK_TOLERANCE, minSamples: CROSS_CHECK_MIN_SAMPLES, rows };
   }
 
   const ok = problems.length === 0;
-  const split = input.workloads.map((w) => `${w} ${epp.byWorkload[w] ?? 0}`).join(' / ');
-  const summary = ok ? `${split} of ${picks} picks (each ≥ ${pct(input.minShare)})` : problems.join('; ');
+  const text = input.workloads.map((w) => `${w} ${byWorkload[w] ?? 0}`).join(' / ');
+  const summary = `${ok ? `${text} of ${picks} picks (each ≥ ${pct(input.minShare)})` : problems.join('; ')}; source: ${label}`;
   return verdict(
     name,
     ok,
     summary,
     {
-      decisions: epp.decisions,
+      source: label,
+      decisions: epp?.decisions ?? 0,
       picks,
-      byWorkload: epp.byWorkload,
+      byWorkload,
       shares,
       ...(Object.keys(others).length ? { otherWorkloads: others } : {}),
       fairSplitProbabilityOfBusiest: pExtreme,
-      responseIds: crossCheck,
-      failures: epp.failures,
+      sourceEvidence: split.raw,
+      responseIds: source === 'responses' ? split.raw : crossCheck,
+      failures: epp?.failures ?? null,
     },
-    { expected, actual: epp.byWorkload },
+    { expected, actual: byWorkload },
   );
 }

@@ -16,7 +16,7 @@ export function variantRouting(input: VariantRoutingInput, obs: Observations): V
   const perVariant: Record<string, { requests: number; byPrefill: Record<string, number>; wrong: number; unattributed: number }> = {};
   const problems: string[] = [];
   for (const [variant, workload] of Object.entries(input)) {
-    const mine = records.filter((r) => r.tags?.variant === variant && r.status !== undefined && r.status < 300);
+    const mine = records.filter((r) => r.tags?.variant === variant && r.status !== undefined && r.status < 300 && r.error === undefined);
     const { byPrefill, withoutId } = countByPrefill(mine);
     let wrong = 0;
     for (const [svc, n] of Object.entries(byPrefill)) if (workloadForPrefill(svc, workloads) !== workload) wrong += n;

@@ -10,7 +10,9 @@
  * `http_req_waiting` points, tagged `pd_request` (the request number, `{{i}}`) and `variant`; and one
  * `pd_harness_response` point per request (value: body length) tagged with the same `pd_request`, the
  * response's OpenAI `response_id` and, for a non-2xx answer, its first 512 characters as `error_body` (what the
- * criteria need and k6's own metrics do not carry).
+ * criteria need and k6's own metrics do not carry); for a 2xx stream that carries an error event (vLLM's
+ * `data: {"error": {...}}` then `data: [DONE]` after its engine died), `stream_error` (the message) and the event
+ * as `error_body`: the harness counts that request as failed.
  */
 import exec from 'k6/execution';
 import http from 'k6/http';
@@ -49,6 +51,30 @@ function responseId(body: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The first error event of an SSE body (`data: {"error": {"message", "type", "param", "code"}}`, as vLLM's
+ * `create_streaming_error_response` writes it): its message and payload, or undefined.
+ */
+function streamError(body: string): { message: string; payload: string } | undefined {
+  if (body.indexOf('"error"') < 0) return undefined;
+  for (const line of body.split('\n')) {
+    if (line.indexOf('data:') !== 0 || line.indexOf('"error"') < 0) continue;
+    const payload = line.slice(5).trim();
+    try {
+      const parsed = JSON.parse(payload) as { error?: unknown } | null;
+      const err = parsed !== null && typeof parsed === 'object' ? parsed.error : undefined;
+      if (err === undefined || err === null) continue;
+      const e = err as { message?: unknown; type?: unknown; code?: unknown };
+      const text = typeof err === 'string' ? err : typeof e.message === 'string' ? e.message : payload;
+      const kind = [typeof e.type === 'string' ? e.type : '', e.code !== undefined && e.code !== null ? String(e.code) : ''].filter((s) => s !== '').join(' ');
+      return { message: kind !== '' && typeof err !== 'string' ? kind + ': ' + text : text, payload: payload.slice(0, ERROR_BODY_LIMIT) };
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
 export default function (): void {
   // The request number across the whole test (all k6-operator runners): k6's iterationInTest is 0-based.
   const i = exec.scenario.iterationInTest + 1;
@@ -65,5 +91,12 @@ export default function (): void {
   const id = res.status > 0 ? responseId(text) : undefined;
   if (id !== undefined) out['response_id'] = id;
   if (res.status > 0 && (res.status < 200 || res.status >= 300)) out['error_body'] = text.slice(0, ERROR_BODY_LIMIT);
+  else if (PLAN.stream && res.status >= 200 && res.status < 300) {
+    const failed = streamError(text);
+    if (failed !== undefined) {
+      out['stream_error'] = failed.message;
+      out['error_body'] = failed.payload;
+    }
+  }
   responses.add(text.length, out);
 }

@@ -1,3 +1,5 @@
+import { tryParseGoDuration } from '../k8s-rules/duration.ts';
+
 /**
  * Durations as suites write them: `35s`, `500ms`, `2m`, `1h`, `1m30s`, or a bare number of milliseconds.
  * Returns undefined for anything else, so callers can say which field was wrong.
@@ -7,18 +9,9 @@ export function parseDurationMs(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
   const text = value.trim();
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
-  const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
-  let total = 0;
-  let at = 0;
-  while (at < text.length) {
-    part.lastIndex = at;
-    const m = part.exec(text);
-    if (!m || m[1] === undefined || m[2] === undefined) return undefined;
-    total += Number(m[1]) * (unitMs[m[2]] ?? 0);
-    at = part.lastIndex;
-  }
-  return at > 0 ? total : undefined;
+  // k6 reads duration strings with Go's time.ParseDuration (lib/types NullDuration); negatives are no duration here.
+  const ms = tryParseGoDuration(text);
+  return ms !== undefined && ms >= 0 ? ms : undefined;
 }
 
 /** A rate as requests per second: a number, `10`, `10/s`, `600/m`, `36000/h`. */

@@ -4,8 +4,11 @@
  */
 export type EngineName = 'builtin' | 'k6' | 'k6-script' | 'k6-operator';
 
-/** Why a request got no HTTP status. */
-export type ErrorKind = 'timeout' | 'connection-refused' | 'reset' | 'aborted' | 'other';
+/**
+ * Why a request failed: with no HTTP status, or (`stream-error`) a 2xx SSE stream that carried an error event
+ * (vLLM writes `data: {"error": {...}}` then `data: [DONE]` when its engine dies mid-stream).
+ */
+export type ErrorKind = 'timeout' | 'connection-refused' | 'reset' | 'aborted' | 'stream-error' | 'other';
 
 export interface RequestRecord {
   /** 0-based index of the request in the run (the `{{i}}` of the template, 1-based there). */
@@ -16,7 +19,7 @@ export interface RequestRecord {
   latencyMs: number;
   /** HTTP status when a response arrived. */
   status?: number;
-  /** Set when no response arrived. */
+  /** Set when no response arrived, or (`stream-error`, with `status` kept) when a 2xx stream carried an error event. */
   error?: ErrorKind;
   errorMessage?: string;
   /** Time to first byte of the body (first token for SSE streams), milliseconds. */
@@ -25,7 +28,7 @@ export interface RequestRecord {
   bytes: number;
   /** The OpenAI response `id` (e.g. `cmpl-___prefill_addr_...`) when the body had one. */
   responseId?: string;
-  /** First 512 characters of a non-2xx body, for negative criteria (e.g. InferencePoolResourceExhausted). */
+  /** First 512 characters of a non-2xx body (or of a stream's error event), for negative criteria (e.g. InferencePoolResourceExhausted). */
   errorBody?: string;
   /** Headers worth keeping as evidence (never Authorization). */
   headers?: Record<string, string>;
@@ -44,9 +47,9 @@ export interface LatencyStats {
 
 export interface LoadSummary {
   requests: number;
-  /** Count per HTTP status, keys are status codes as strings. */
+  /** Count per HTTP status of the requests that did not fail otherwise, keys are status codes as strings. */
   byStatus: Record<string, number>;
-  /** Count per error kind for requests with no status. */
+  /** Count per error kind for requests with no status, and `stream-error` for 2xx streams that carried an error event. */
   errors: Partial<Record<ErrorKind, number>>;
   durationMs: number;
   /** Completed requests per second over the run. */

@@ -54,7 +54,7 @@ export function summarize(records: readonly RequestRecord[], options: SummaryOpt
   const latencies: number[] = [];
   const ttfts: number[] = [];
   for (const r of records) {
-    if (r.status !== undefined) byStatus[String(r.status)] = (byStatus[String(r.status)] ?? 0) + 1;
+    if (r.status !== undefined && r.error === undefined) byStatus[String(r.status)] = (byStatus[String(r.status)] ?? 0) + 1;
     else errors[r.error ?? 'other'] = (errors[r.error ?? 'other'] ?? 0) + 1;
     latencies.push(r.latencyMs);
     if (r.ttftMs !== undefined) ttfts.push(r.ttftMs);

@@ -134,7 +134,7 @@ export function timelineSpec(events: readonly TimelineEvent[], title = 'Timeline
 }
 
 export function outcomeOf(r: RequestRecord): string {
-  if (r.status !== undefined) return `HTTP ${r.status}`;
+  if (r.status !== undefined) return r.error === undefined ? `HTTP ${r.status}` : `HTTP ${r.status} ${r.error}`;
   return r.error ? `error ${r.error}` : 'no answer';
 }
 

@@ -1,7 +1,9 @@
 import { existsSync, lstatSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /**
+ * Path helpers shared with the suite loader (which keeps manifest paths inside the suite's repository).
+ *
  * Output directories pd-harness cleans (the Allure report's `--out`, Playwright's `--output`) are cleaned
  * only when pd-harness wrote them: a marker file it leaves in each one after writing. A directory that is
  * missing or empty is fine; any other directory is refused unless the user says `--force`.
@@ -45,5 +47,5 @@ export function realPathLoose(p: string): string {
 /** True when `inner` is `outer` or inside it, after symlinks. */
 export function isSameOrInside(inner: string, outer: string): boolean {
   const rel = relative(realPathLoose(outer), realPathLoose(inner));
-  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..');
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }

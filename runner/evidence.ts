@@ -58,10 +58,19 @@ export async function attachObservations(rep: RunReporter, observations: Observa
   if (obs.eppLoadedProfiles?.length) recordEnvironment({ 'epp.schedulingProfile': describeLoadedProfiles(obs.eppLoadedProfiles) });
   const lines = obs.eppLogLines ?? [];
   const decisions = lines.filter((l) => l.includes('Scoring decision'));
-  const notable = lines.filter((l) => /Loaded scheduling profile|InferencePoolResourceExhausted|failed to run scheduler profile|"level":"error"/.test(l));
+  // a stock EPP's per-request lines (GAIE director.go "Request handled", -v>=3)
+  const handled = lines.filter((l) => l.includes('"Request handled"') || l.includes('] "Request handled"'));
+  const notable = lines.filter((l) => /Loaded scheduling profile|parsed config|InferencePoolResourceExhausted|failed to run scheduler profile|"level":"error"/.test(l));
   if (lines.length) {
-    const excerpt = [...notable.slice(0, 20), ...decisions.slice(0, 20)];
-    await rep.attach('EPP decisions (excerpt)', redact(`${excerpt.join('\n')}\n(${decisions.length} decisions, ${lines.length} lines in the window)\n`), 'text/plain');
+    const excerpt = [...notable.slice(0, 20), ...decisions.slice(0, 20), ...handled.slice(0, 20)];
+    await rep.attach(
+      'EPP decisions (excerpt)',
+      redact(`${excerpt.join('\n')}\n(${decisions.length} decisions, ${handled.length} "Request handled" lines, ${lines.length} lines in the window)\n`),
+      'text/plain',
+    );
+  }
+  if (obs.eppDecisions?.requestLog) {
+    await rep.attach('EPP request log by address.json', JSON.stringify({ ...obs.eppDecisions.requestLog, podIps: obs.podIps ?? [] }, null, 2), JSON_TYPE);
   }
   if (obs.httpRoutes.length || obs.inferencePools.length) {
     await rep.attach('routes and pools', redact(stringify({ httpRoutes: obs.httpRoutes.map(trim), inferencePools: obs.inferencePools.map(trim) })), 'text/yaml');

@@ -1,16 +1,52 @@
+import { Watch } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
+import { PodIpTimeline } from '../analysis/pod-ips.ts';
 import type { Cluster } from '../cluster/driver.ts';
 import { deploymentLogs } from '../cluster/observe.ts';
 import type { Observations } from '../criteria/observations.ts';
 import type { LoadResult } from '../load/result.ts';
 import type { Suite } from '../suites/schema.ts';
 import { routesCarrying, type HTTPRouteLike } from '../k8s-rules/httproute.ts';
+import { observeKvTransfer } from './kv-observe.ts';
 import { EPP } from './topology.ts';
 
 export interface ObserveOptions {
   /** Epoch ms when the load started: EPP decisions before it belong to someone else. */
   since: number;
   load?: LoadResult;
+  /** Pod IPs seen during the run (startPodIpWatch); else the pods listed at observe time. */
+  podIps?: PodIpTimeline;
+}
+
+export interface PodIpWatch {
+  timeline: PodIpTimeline;
+  stop(): void;
+}
+
+/**
+ * Watches the pods of the target namespaces from now on and records which pod held which IP when, so a
+ * stock EPP's "Request handled" endpoint maps to the pod it meant even after chaos replaced that pod.
+ * Best effort: a watch that cannot start leaves the pods listed at observe time.
+ */
+export async function startPodIpWatch(cluster: Cluster, namespaces: readonly string[]): Promise<PodIpWatch> {
+  const timeline = new PodIpTimeline();
+  const aborts: AbortController[] = [];
+  const watch = new Watch(cluster.kc);
+  for (const ns of namespaces) {
+    try {
+      for (const pod of await cluster.listPods(ns)) timeline.observe(pod as never, Date.now() / 1000);
+      const ac = await watch.watch(
+        `/api/v1/namespaces/${ns}/pods`,
+        {},
+        (phase, obj) => timeline.observe(obj as never, Date.now() / 1000, phase === 'DELETED'),
+        () => undefined,
+      );
+      aborts.push(ac);
+    } catch {
+      // no watch for this namespace: observe time lists its pods
+    }
+  }
+  return { timeline, stop: () => aborts.forEach((a) => a.abort()) };
 }
 
 /** Reads what criteria judge: routes, pools, the rendered EPP config and the EPP's log. */
@@ -24,6 +60,13 @@ export async function collectObservations(cluster: Cluster, suite: Suite, opts: 
   }
   const obs: Observations = { httpRoutes: routesOfLoad(httpRoutes, suite), inferencePools };
   if (opts.load) obs.load = opts.load;
+  obs.eppRefServices = await eppRefServices(cluster, inferencePools);
+  const timeline = opts.podIps ?? new PodIpTimeline();
+  for (const ns of namespaces) {
+    for (const pod of await cluster.listPods(ns).catch(() => [])) timeline.observe(pod as never, Date.now() / 1000);
+  }
+  obs.podIps = timeline.all();
+  if (suite.spec.criteria.some((c) => 'kvTransfer' in c)) obs.kvTransfer = await observeKvTransfer(cluster, namespaces, opts.since);
   if (namespaces.includes(EPP.namespace)) {
     const cm = await cluster.core.readNamespacedConfigMap({ name: EPP.configMap, namespace: EPP.namespace }).catch(() => undefined);
     const yaml = cm?.data?.[EPP.configKey];
@@ -31,8 +74,10 @@ export async function collectObservations(cluster: Cluster, suite: Suite, opts: 
     const sinceSeconds = Math.max(1, Math.ceil((Date.now() - opts.since) / 1000) + 1);
     const all = await deploymentLogs(cluster, EPP.namespace, EPP.deployment).catch(() => [] as string[]);
     const recent = await deploymentLogs(cluster, EPP.namespace, EPP.deployment, { sinceSeconds }).catch(() => [] as string[]);
-    // the start lines (loaded profile) come from the whole log; picks and failures only from the load's window
-    obs.eppLogLines = [...all.filter((l) => l.includes('Loaded scheduling profile')), ...recent.filter((l) => !l.includes('Loaded scheduling profile'))];
+    // the start lines (the instrumented build's loaded profile, every build's "parsed config") come from the
+    // whole log; picks and failures only from the load's window
+    const isStart = (l: string) => l.includes('Loaded scheduling profile') || (l.includes('parsed config') && l.includes('scheduler-config'));
+    obs.eppLogLines = [...all.filter(isStart), ...recent.filter((l) => !isStart(l))];
   }
   return obs;
 }
@@ -49,6 +94,20 @@ function routesOfLoad(routes: unknown[], suite: Suite): unknown[] {
     ? load.variants.map((v) => ({ ...base, path: v.path ?? base.path, headers: { ...base.headers, ...(v.headers ?? {}) } }))
     : [base];
   return routesCarrying(routes as HTTPRouteLike[], requests);
+}
+
+/** The Service each pool's endpointPickerRef names, with its type (a conformant gateway refuses ExternalName). */
+export async function eppRefServices(cluster: Cluster, pools: unknown[]): Promise<{ pool: string; service: string; type: string }[]> {
+  const out: { pool: string; service: string; type: string }[] = [];
+  for (const p of pools) {
+    const pool = p as { metadata?: { name?: string; namespace?: string }; spec?: { endpointPickerRef?: { name?: string }; extensionRef?: { name?: string } } };
+    const ref = pool.spec?.endpointPickerRef ?? pool.spec?.extensionRef;
+    const ns = pool.metadata?.namespace ?? 'default';
+    if (!ref?.name) continue;
+    const svc = await cluster.core.readNamespacedService({ name: ref.name, namespace: ns }).catch(() => undefined);
+    out.push({ pool: `${ns}/${pool.metadata?.name ?? '?'}`, service: `${ns}/${ref.name}`, type: svc ? (svc.spec?.type ?? 'ClusterIP') : 'missing' });
+  }
+  return out;
 }
 
 async function listOrEmpty(cluster: Cluster, apiVersion: string, kind: string, ns: string): Promise<unknown[]> {

@@ -8,12 +8,13 @@ import { readManifests, type ManifestObject } from '../cluster/manifests.ts';
 import { GuardRefusal } from '../core/errors.ts';
 import { guardFaults, judgeWrites, writeRefusal, formatWriteSet, type JudgedWrite, type WriteGuardOptions } from '../chaos/guard.ts';
 import { formatPlan, guardSubjects, planFaults, planProblems, type PlannedFault } from '../chaos/plan.ts';
-import { accessNeeds, checkAccess, checkEngineOnCluster, checkGateway, preflightGuard, staticPreflight } from '../chaos/preflight.ts';
+import { accessNeeds, checkAccess, checkEngineOnCluster, checkGateway, credentialsNamespace, preflightGuard, staticPreflight } from '../chaos/preflight.ts';
 import { computeWriteSet, type PlannedWrite } from '../chaos/write-set.ts';
 import type { LoadEngineName } from '../load/plan.ts';
 import type { LoadedSuite } from '../suites/loader.ts';
 import type { Suite } from '../suites/schema.ts';
-import { engineOverride } from './load.ts';
+import { engineFor } from '../chaos/preflight-static.ts';
+import type { RunReporter } from './reporter.ts';
 
 export interface RunPlanOptions extends WriteGuardOptions {
   /** The live cluster: scopes of custom kinds, the default namespace and the faults' pods are read from it. */
@@ -36,9 +37,7 @@ export interface RunPlan {
   faultProblems: string[];
 }
 
-export function engineFor(suite: Suite, engine?: LoadEngineName): LoadEngineName {
-  return engine ?? engineOverride() ?? suite.spec.load?.engine ?? 'builtin';
-}
+export { engineFor } from '../chaos/preflight-static.ts';
 
 /** Computes the write set and judges it; with a cluster, refined against live objects (reads only). */
 export async function planRun(loaded: LoadedSuite, opts: RunPlanOptions): Promise<RunPlan> {
@@ -133,4 +132,27 @@ export async function preflightRun(cluster: Cluster, plan: RunPlan, gatewayUrl: 
 export async function staticGuardRefusal(loaded: LoadedSuite, opts: { allowProtected?: boolean } = {}): Promise<string | undefined> {
   const plan = await planRun(loaded, { twin: true, allowProtected: !!opts.allowProtected });
   return plan.refusal;
+}
+
+/**
+ * The runner's check before its first write (runSuite and the repro campaign): plan and guard against the
+ * live cluster (the write set attached to the report), then the preflight. Throws GuardRefusal (exit 4),
+ * UsageError (2) or TargetError (3); nothing has been written when it does.
+ */
+export async function guardBeforeFirstWrite(
+  cluster: Cluster,
+  loaded: LoadedSuite,
+  rep: Pick<RunReporter, 'step' | 'attach'>,
+  opts: { twin: boolean; gatewayUrl?: string; allowProtected?: boolean },
+): Promise<RunPlan> {
+  const allowProtected = opts.allowProtected ?? process.env.PD_HARNESS_ALLOW_PROTECTED === '1';
+  const plan = await rep.step('plan and guard: every object the run writes', async () => {
+    const credentials = credentialsNamespace(cluster.kc);
+    const p = await planRun(loaded, { cluster, twin: opts.twin, allowProtected, ...(credentials ? { credentialsNamespace: credentials } : {}) });
+    await rep.attach('write set', formatRunPlan(p), 'text/plain');
+    assertRunPlan(p);
+    return p;
+  });
+  await rep.step('preflight: engine, gateway, authorization', () => preflightRun(cluster, plan, opts.gatewayUrl));
+  return plan;
 }

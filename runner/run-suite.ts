@@ -9,13 +9,12 @@ import type { LoadedSuite } from '../suites/loader.ts';
 import { readEppEnvironment, recordEnvironment } from '../reporters/environment.ts';
 import { attachLoadEvidence, attachObservations, attachVerdicts } from './evidence.ts';
 import { describeLoad, runSuiteLoad } from './load.ts';
-import { collectObservations } from './observe.ts';
+import { collectObservations, startPodIpWatch } from './observe.ts';
 import type { RunReporter } from './reporter.ts';
 import { runSetup } from './setup.ts';
 import { criteriaOf, faultsHappened } from './faults-verdict.ts';
 import { runFaultsPhase, type FaultsPhaseResult } from './faults-phase.ts';
-import { assertRunPlan, formatRunPlan, planRun, preflightRun } from './run-plan.ts';
-import { credentialsNamespace } from '../chaos/preflight.ts';
+import { guardBeforeFirstWrite } from './run-plan.ts';
 import { loadNamespaceOf } from '../chaos/write-set.ts';
 import { recordOutcome, recordFailure } from './outcome.ts';
 
@@ -59,19 +58,14 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
   const { suite } = loaded;
   const twin = (ctx.targetKind ?? (ctx.allowRemote ? 'cluster' : 'twin')) === 'twin';
   // the whole write set judged, and the target checked, before the first write: a refusal touches nothing
-  const allowProtected = ctx.allowProtected ?? process.env.PD_HARNESS_ALLOW_PROTECTED === '1';
-  const plan = await rep.step('plan and guard: every object the run writes', async () => {
-    const credentials = credentialsNamespace(cluster.kc);
-    const p = await planRun(loaded, { cluster, twin, allowProtected, ...(credentials ? { credentialsNamespace: credentials } : {}) });
-    await rep.attach('write set', formatRunPlan(p), 'text/plain');
-    assertRunPlan(p);
-    return p;
-  });
-  await rep.step('preflight: engine, gateway, authorization', () => preflightRun(cluster, plan, ctx.gatewayUrl));
+  await guardBeforeFirstWrite(cluster, loaded, rep, { twin, gatewayUrl: ctx.gatewayUrl, ...(ctx.allowProtected !== undefined ? { allowProtected: ctx.allowProtected } : {}) });
   if (suite.spec.deploy.length) {
     await rep.step(`deploy ${suite.spec.deploy.length} manifest(s)`, () => deployManifests(cluster, suite.spec.deploy, DEPLOY_TIMEOUT_MS));
   }
   await runSetup(cluster, suite, rep);
+  // which pod held which IP during the run: maps a stock EPP's "Request handled" endpoints to pods
+  const podIps = await startPodIpWatch(cluster, suite.spec.target.namespaces);
+  try {
   let since = Date.now();
   let load: LoadResult | undefined;
   let chaos: FaultsPhaseResult | undefined;
@@ -93,7 +87,7 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
     }
     await attachLoadEvidence(rep, load);
   }
-  const observations = await rep.step('observe: routes, pools, EPP config and decisions', () => collectObservations(cluster, suite, { since, ...(load ? { load } : {}) }));
+  const observations = await rep.step('observe: routes, pools, EPP config and decisions', () => collectObservations(cluster, suite, { since, podIps: podIps.timeline, ...(load ? { load } : {}) }));
   if (chaos) observations.recovery = chaos.recovery;
   await attachObservations(rep, observations);
   // the EPP image and profile the suite ran against, for the report's environment (the twin deploys them per suite)
@@ -103,6 +97,9 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
   if (load?.thresholds?.length) verdicts.push(thresholdsVerdict(load.thresholds));
   await attachVerdicts(rep, verdicts);
   return { name: suite.metadata.name, verdicts, ...(load ? { load } : {}), observations, passed: verdicts.every((v) => v.ok) };
+  } finally {
+    podIps.stop();
+  }
 }
 
 const STEADY_BEFORE_LOAD_MS = 60_000;

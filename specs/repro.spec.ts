@@ -14,6 +14,7 @@ import { deployManifests } from '../cluster/deploy.ts';
 import { playwrightReporter } from '../fixtures/suite.ts';
 import { test, expect } from '../fixtures/index.ts';
 import { runSetup } from '../runner/setup.ts';
+import { guardBeforeFirstWrite } from '../runner/run-plan.ts';
 import { runSuiteLoad } from '../runner/load.ts';
 import { suitesTagged } from '../suites/select.ts';
 import { runCampaign, cellsToRun, DEFAULT_OUT_DIR } from '../chaos/repro/campaign.ts';
@@ -46,6 +47,8 @@ for (const loaded of suitesTagged('repro')) {
     if (suite.metadata.description) await allure.description(suite.metadata.description);
     const gatewayUrl = suite.spec.target.gateway ?? target.gatewayUrl;
 
+    // the blast-radius guard and the preflight before the first write (issue 13)
+    await guardBeforeFirstWrite(cluster, loaded, rep, { twin: target.kind === 'twin', gatewayUrl });
     if (suite.spec.deploy.length) {
       await rep.step(`deploy ${suite.spec.deploy.length} manifest(s)`, () => deployManifests(cluster, suite.spec.deploy, DEPLOY_TIMEOUT_MS));
     }

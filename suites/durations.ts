@@ -3,6 +3,8 @@
  * Units go from largest to smallest and appear at most once, like Go's time.ParseDuration but stricter.
  */
 
+import { tryParseGoDuration } from '../k8s-rules/duration.ts';
+
 const UNIT_MS = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
 type Unit = keyof typeof UNIT_MS;
 const UNIT_ORDER: readonly Unit[] = ['h', 'm', 's', 'ms'];
@@ -12,27 +14,17 @@ export const DURATION_PATTERN = '^(0|(?=\\d)(\\d+(\\.\\d+)?h)?(\\d+(\\.\\d+)?m)?
 
 export const DURATION_HINT = 'expected a duration like 500ms, 35s, 2m or 1h30m';
 
-const TERM = /(\d+(?:\.\d+)?)(ms|h|m|s)/y;
+const SYNTAX = new RegExp(DURATION_PATTERN);
 
-/** Milliseconds for a duration string, or undefined when the text is not a duration. */
+/**
+ * Milliseconds for a duration string, or undefined when the text is not a suite duration. The suite's syntax
+ * (DURATION_PATTERN) is stricter than Go's; the value is Go's time.ParseDuration's (k8s-rules/duration.ts).
+ */
 export function tryParseDuration(text: string): number | undefined {
   const s = text.trim();
-  if (s === '0') return 0;
-  if (s === '') return undefined;
-  let total = 0;
-  let lastRank = -1;
-  TERM.lastIndex = 0;
-  while (TERM.lastIndex < s.length) {
-    const at = TERM.lastIndex;
-    const m = TERM.exec(s);
-    if (!m || m.index !== at) return undefined;
-    const unit = m[2] as Unit;
-    const rank = UNIT_ORDER.indexOf(unit);
-    if (rank <= lastRank) return undefined; // repeated or out of order: "1s2m", "1s1s"
-    lastRank = rank;
-    total += Number(m[1]) * UNIT_MS[unit];
-  }
-  return Math.round(total);
+  if (!SYNTAX.test(s)) return undefined;
+  const ms = tryParseGoDuration(s);
+  return ms === undefined ? undefined : Math.round(ms);
 }
 
 /** Milliseconds for a duration string; throws a one-line error when it is not one. */

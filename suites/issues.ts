@@ -61,7 +61,7 @@ function describe(issue: Issue, data: unknown, find: PositionFinder, dflt: strin
   switch (issue.code) {
     case 'unrecognized_keys': {
       const allowed = allowedKeys(schema, path, data);
-      return issue.keys.map((key) => at('key', `unknown key "${key}" ${where(path)}${suggestion(key, allowed)}`, [...path, key]));
+      return issue.keys.map((key) => at('key', `unknown key ${quoted(key)} ${where(path)}${key.length > 200 ? '' : suggestion(key, allowed)}`, [...path, key]));
     }
     case 'invalid_type': {
       if (custom) return [at('value', `${label(path)}: ${issue.message}${gotSuffix(value)}`)];
@@ -73,7 +73,7 @@ function describe(issue: Issue, data: unknown, find: PositionFinder, dflt: strin
       const options = issue.values.map((v) => JSON.stringify(v));
       const hint = typeof value === 'string' ? suggestion(value, issue.values.filter((v): v is string => typeof v === 'string')) : '';
       const expected = options.length === 1 ? options[0] : `one of ${options.join(', ')}`;
-      return [at('value', `${label(path)}: expected ${expected}, got ${JSON.stringify(value) ?? typeName(value)}${hint}`)];
+      return [at('value', `${label(path)}: expected ${expected}, got ${typeof value === 'string' ? quoted(value) : (JSON.stringify(value) ?? typeName(value))}${hint}`)];
     }
     case 'too_small':
     case 'too_big':
@@ -209,19 +209,25 @@ function expectedName(expected: string): string {
   return names[expected] ?? expected;
 }
 
+/** A string as echoed in a message: JSON-quoted (control characters escaped), cut to 60 characters. */
+function quoted(s: string): string {
+  return JSON.stringify(s.length > 60 ? `${s.slice(0, 59)}…` : s);
+}
+
 function typeName(value: unknown): string {
   if (value === null) return 'null (an empty value)';
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'number') return Number.isInteger(value) ? `the number ${value}` : `the number ${value}`;
-  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'string') return `the string ${quoted(value)}`;
   if (typeof value === 'boolean') return `${value}`;
   if (typeof value === 'object') return 'a mapping';
   return typeof value;
 }
 
 function shortValue(value: unknown): string {
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value);
+  if (typeof value === 'string') return quoted(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value);
   return typeName(value);
 }
 

@@ -8,6 +8,17 @@ import type { PathSegment, Position, PositionFinder, PositionTarget } from './is
  * runs past what the text holds (a defaulted field), the deepest node that exists is used.
  */
 export function positionFinder(doc: Document, lineCounter: LineCounter): PositionFinder {
+  // key -> pair per mapping, built once: a lookup per problem stays O(depth), not O(keys) (64k unknown keys)
+  const index = new WeakMap<object, Map<string, unknown>>();
+  const pairOf = (map: { items: unknown[] }, key: string): unknown => {
+    let m = index.get(map);
+    if (!m) {
+      m = new Map();
+      for (const p of map.items) if (isPair(p) && isScalar(p.key) && !m.has(String(p.key.value))) m.set(String(p.key.value), p);
+      index.set(map, m);
+    }
+    return m.get(key);
+  };
   const posOf = (offset: number | undefined): Position => lineCounter.linePos(offset ?? 0);
   return (path: readonly PathSegment[], target: PositionTarget): Position => {
     let node: unknown = doc.contents;
@@ -18,8 +29,8 @@ export function positionFinder(doc: Document, lineCounter: LineCounter): Positio
       let next: unknown;
       keyNode = undefined;
       if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
-        if (!pair) return lastPos;
+        const pair = pairOf(node, String(seg));
+        if (!pair || !isPair(pair)) return lastPos;
         keyNode = pair.key as Node;
         next = pair.value;
         // `key:` with no value has no value node: point at the key.

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { DURATION_HINT, DURATION_PATTERN, tryParseDuration } from './durations.ts';
-import { labelSelectorProblem } from './selectors.ts';
+import { labelSelectorProblem } from '../k8s-rules/labels.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks
@@ -195,7 +195,7 @@ export const RolloutRestartStepSchema = z
   .strictObject({
     ref: workloadRef,
     namespace,
-    timeout: duration().prefault('180s').describe('How long to wait for the rollout to complete (default 180s).'),
+    timeout: duration({ max: HOUR_MS, maxText: '1h' }).prefault('180s').describe('How long to wait for the rollout to complete (default 180s, at most 1h).'),
   })
   .describe('kubectl rollout restart, then wait for kubectl rollout status to succeed.');
 
@@ -324,6 +324,9 @@ export const LoadSpecSchema = z
       ctx.addIssue({ code: 'custom', path: ['concurrency'], message: 'concurrency belongs to the closed model (requests); the open model uses rate, duration and maxInFlight' });
     }
     if (open && !closed && load.duration === undefined) ctx.addIssue({ code: 'custom', message: 'the open model (rate) needs a duration' });
+    if (open && !closed && load.duration !== undefined && (load.rate! * load.duration) / 1000 < 1) {
+      ctx.addIssue({ code: 'custom', path: ['rate'], message: `rate ${load.rate}/s for ${load.duration / 1000}s is ${+((load.rate! * load.duration) / 1000).toFixed(3)} requests, below one: raise rate or duration` });
+    }
     if (!closed && !open && load.script === undefined) {
       ctx.addIssue({ code: 'custom', message: 'load needs requests (closed model), rate and duration (open model), or a k6 script' });
     }

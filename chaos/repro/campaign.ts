@@ -167,7 +167,7 @@ async function runCell(c: CellContext): Promise<{ outcome: CellOutcome; bundles:
     ...(c.signal ? { signal: c.signal } : {}),
   });
   // A dead engine shows as failed requests (500s, or timeouts when the client gives up first): look longer then.
-  const anyFailure = load.records.some((r) => r.status !== 200);
+  const anyFailure = load.records.some((r) => r.status !== 200 || r.error !== undefined);
   const { crashes, others } = await detectCrashes(cluster, {
     namespace: topo.namespace,
     selector: topo.decodeSelector,

@@ -10,6 +10,8 @@ export interface RunOptions {
   output?: string;
   /** Let Playwright clean --output even when pd-harness did not write it. */
   force?: boolean;
+  /** Paths outside the suite's repository its deploy/apply/script paths may use. */
+  allowOutside?: string[];
 }
 
 export function register(program: Command): void {
@@ -29,8 +31,11 @@ export function register(program: Command): void {
     .option('--allow-protected', 'allow writes to protected namespaces (kube-system, kube-public, kube-node-lease, default unless listed) that spec.target names')
     .option('--output <dir>', "Playwright's output directory (default test-results)")
     .option('--force', '--output may be cleaned even when it holds files pd-harness did not write')
+    .option('--allow-outside <path>', "a path outside the suite's repository that deploy/apply/script paths may use (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
     .action(async (suite: string, opts: RunOptions) => {
       const { runSuiteCommand } = await import('../run-suite-cli.ts');
+      const { allowOutsideEnv } = await import('./validate.ts');
+      allowOutsideEnv(opts.allowOutside ?? []);
       process.exitCode = await runSuiteCommand(suite, opts);
     });
 }

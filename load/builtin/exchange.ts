@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { ErrorKind, RequestRecord } from '../result.ts';
 import { classifyError, errorLine } from './errors.ts';
 import type { InFlight, InFlightEntry } from './inflight.ts';
-import { BodyCollector, ERROR_BODY_LIMIT, firstSseData, hasSseData, leadingJsonId, rawHeader, responseIdFrom } from './response.ts';
+import { BodyCollector, ERROR_BODY_LIMIT, firstSseData, hasSseData, leadingJsonId, rawHeader, responseIdFrom, SseErrorScanner } from './response.ts';
 import type { RenderedRequest } from './template.ts';
 
 export interface ExchangeOptions {
@@ -32,6 +32,8 @@ class Exchange implements InFlightEntry {
   private abortRequest: ((err: Error) => void) | undefined;
   private status: number | undefined;
   private sse = false;
+  /** Set for 2xx SSE responses: an error event in the stream makes the request a failure. */
+  private sseErrors: SseErrorScanner | undefined;
   private ttftMs: number | undefined;
   private headers: Record<string, string> | undefined;
   private why: ErrorKind | undefined;
@@ -64,6 +66,7 @@ class Exchange implements InFlightEntry {
     if (statusCode < 200) return true; // 1xx informational
     this.status = statusCode;
     this.sse = (rawHeader(rawHeaders, 'content-type') ?? '').includes('text/event-stream');
+    if (this.sse && statusCode < 300) this.sseErrors = new SseErrorScanner();
     const capture = this.opts.captureHeaders;
     if (capture && capture.length > 0) {
       this.headers = {};
@@ -78,6 +81,7 @@ class Exchange implements InFlightEntry {
 
   onData(chunk: Buffer): boolean {
     this.body.push(chunk);
+    this.sseErrors?.push(chunk);
     if (this.ttftMs === undefined && (!this.sse || hasSseData(this.body.text()))) this.ttftMs = performance.now() - this.t0;
     return true;
   }
@@ -95,6 +99,14 @@ class Exchange implements InFlightEntry {
       if (id !== undefined) record.responseId = id;
     }
     if (code < 200 || code >= 300) record.errorBody = body.text(4 * ERROR_BODY_LIMIT).slice(0, ERROR_BODY_LIMIT);
+    const streamError = this.sseErrors;
+    streamError?.end();
+    if (streamError?.message !== undefined) {
+      // A 200 stream that carries an error event failed (vLLM after its engine died): keep the 200, count a failure.
+      record.error = 'stream-error';
+      record.errorMessage = streamError.message;
+      if (streamError.payload !== undefined) record.errorBody = streamError.payload;
+    }
     if (this.headers) record.headers = this.headers;
     this.settle(record);
   }

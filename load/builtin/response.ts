@@ -92,3 +92,71 @@ export class BodyCollector {
     return head === undefined ? '' : head.toString('utf8', 0, Math.min(maxBytes, this.limit, head.byteLength));
   }
 }
+
+/**
+ * Finds an error event in an SSE stream that came with a 2xx status. vLLM writes one when a stream's generator
+ * raises after the 200 was sent (engine death mid-stream): `data: {"error": {"message", "type", "param", "code"}}`
+ * then `data: [DONE]` (vllm-project/vllm vllm/entrypoints/openai serving_chat.py / serving_completion.py stream
+ * generators → `create_streaming_error_response`, which json.dumps `ErrorResponse(error=ErrorInfo(...))`; v0.8-era
+ * releases nest the same fields under `error` too). Fed the body chunk by chunk; keeps only a partial line.
+ */
+export class SseErrorScanner {
+  /** The first error event's message (or its payload when it has none), once seen. */
+  message: string | undefined;
+  /** The event's JSON payload, as received (at most ERROR_BODY_LIMIT characters). */
+  payload: string | undefined;
+  private partial = '';
+
+  push(chunk: Buffer): void {
+    if (this.message !== undefined) return;
+    let text = this.partial + chunk.toString('utf8');
+    let nl = text.indexOf('\n');
+    while (nl >= 0) {
+      this.line(text.slice(0, nl));
+      if (this.message !== undefined) return;
+      text = text.slice(nl + 1);
+      nl = text.indexOf('\n');
+    }
+    // a line longer than the cap is a token chunk, not an error event: keep its start only
+    this.partial = text.length > SSE_LINE_LIMIT ? text.slice(0, SSE_LINE_LIMIT) : text;
+  }
+
+  /** At the end of the body: a last line without its newline still counts. */
+  end(): void {
+    if (this.message === undefined && this.partial) this.line(this.partial);
+    this.partial = '';
+  }
+
+  private line(raw: string): void {
+    const message = sseErrorMessage(raw);
+    if (message !== undefined) {
+      this.message = message;
+      this.payload = raw.replace(/^data:\s*/, '').replace(/\r$/, '').slice(0, ERROR_BODY_LIMIT);
+    }
+  }
+}
+
+const SSE_LINE_LIMIT = 16 * 1024;
+
+/** The error message of one SSE line when it is an error event (`data: {"error": ...}`), else undefined. */
+export function sseErrorMessage(line: string): string | undefined {
+  if (!line.startsWith('data:')) return undefined;
+  const payload = line.slice(5).trim();
+  if (!payload.startsWith('{') || !payload.includes('"error"')) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || !('error' in parsed)) return undefined;
+  const err = (parsed as { error: unknown }).error;
+  if (err === null || err === undefined) return undefined;
+  if (typeof err === 'string') return err;
+  if (typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') {
+    const e = err as { message: string; type?: unknown; code?: unknown };
+    const kind = [typeof e.type === 'string' ? e.type : undefined, e.code !== undefined && e.code !== null ? String(e.code) : undefined].filter(Boolean).join(' ');
+    return kind ? `${kind}: ${e.message}` : e.message;
+  }
+  return payload.slice(0, ERROR_BODY_LIMIT);
+}

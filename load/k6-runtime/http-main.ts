@@ -4,6 +4,7 @@ import { classifyError } from '../builtin/errors.ts';
 import { isLoopbackHost } from '../loopback.ts';
 import type { RequestRecord } from '../result.ts';
 import type { HttpCall, HttpReply } from './protocol.ts';
+import { SseErrorScanner } from '../builtin/response.ts';
 
 /** k6's error codes (lib/netext/httpext/error_codes.go, k6 v2.2.0) for the error kinds undici gives. */
 const K6_ERROR_CODES: Record<string, number> = { timeout: 1050, 'connection-refused': 1212, reset: 1220, aborted: 1000, other: 1000 };
@@ -84,6 +85,17 @@ export function httpSide(records: RequestRecord[], allowRemote: boolean): HttpSi
         record.ttftMs = waiting;
         record.bytes = bytes;
         if (res.statusCode < 200 || res.statusCode >= 300) record.errorBody = text.slice(0, 512);
+        else if ((headers.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '').includes('text/event-stream')) {
+          // as the builtin engine: a 2xx stream carrying an error event (vLLM's engine died mid-stream) failed
+          const scan = new SseErrorScanner();
+          scan.push(Buffer.from(text));
+          scan.end();
+          if (scan.message !== undefined) {
+            record.error = 'stream-error';
+            record.errorMessage = scan.message;
+            if (scan.payload !== undefined) record.errorBody = scan.payload;
+          }
+        }
         const id = /"id"\s*:\s*"([^"]+)"/.exec(text.slice(0, 4096))?.[1];
         if (id) record.responseId = id;
       } catch (err) {

@@ -134,7 +134,8 @@ export function parseK6JsonLines(text: string, file: string): ParsedK6Output {
 
 /**
  * The metric a generated suite script (k6/suite-load.ts) adds once per request, tagged with the request's
- * `pd_request`: value = body length, `response_id`, `error_body` (first 512 characters of a non-2xx body).
+ * `pd_request`: value = body length, `response_id`, `error_body` (first 512 characters of a non-2xx body, or a
+ * 2xx stream's error event), `stream_error` (the message of that event: the request failed, its status is kept).
  */
 export const RESPONSE_METRIC = 'pd_harness_response';
 
@@ -154,6 +155,10 @@ function withResponse(record: RequestRecord, p: K6Point): void {
   record.bytes = p.data.value;
   if (t['response_id']) record.responseId = t['response_id'];
   if (t['error_body'] !== undefined && record.status !== undefined) record.errorBody = t['error_body'];
+  if (t['stream_error'] !== undefined && record.status !== undefined) {
+    record.error = 'stream-error';
+    record.errorMessage = t['stream_error'];
+  }
 }
 
 function pushTo(map: Map<string, number[]>, key: string, v: number): void {

@@ -209,7 +209,8 @@ test('SIGKILL of a run: the next run finds its journal and puts back the patch a
 });
 
 test('Ctrl-C of pd-harness run during the load: the created object is deleted and the patch put back before it exits', async () => {
-  test.setTimeout(180_000);
+  // generous bounds: before its first write the run plans, guards and preflights twice (CLI, then runner)
+  test.setTimeout(300_000);
   const ns = 'llm-d-vllm';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-sigint-'));
   const setup = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
@@ -243,7 +244,7 @@ spec:
   const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
   try {
     // The run has made both changes and is in its 120 s load when the user presses Ctrl-C.
-    await expect.poll(async () => [(await cm('sigint-patched'))?.data?.mode, (await cm('sigint-created'))?.data?.by], { timeout: 90_000 }).toEqual(['changed', 'sigint-test']);
+    await expect.poll(async () => [(await cm('sigint-patched'))?.data?.mode, (await cm('sigint-created'))?.data?.by], { timeout: 180_000 }).toEqual(['changed', 'sigint-test']);
     child.kill('SIGINT');
     const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]);
     expect(code, output.slice(-2000)).not.toBe('hung');

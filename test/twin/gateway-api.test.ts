@@ -60,6 +60,15 @@ async function startBackends(names: string[]): Promise<void> {
           const delay = Number(req.headers['x-delay'] ?? 0);
           req.resume();
           req.on('end', () => {
+            const stream = req.headers['x-stream'];
+            if (stream) {
+              // SSE: headers and a first chunk now, the end after x-delay; "done" ends with data: [DONE], "cut" without it
+              res.writeHead(200, { 'content-type': 'text/event-stream', 'x-served-by': name });
+              res.write(`data: ${JSON.stringify({ servedBy: name })}\n\n`);
+              const t = setTimeout(() => res.end(stream === 'done' ? 'data: [DONE]\n\n' : ''), Math.min(delay, 10_000));
+              res.on('close', () => clearTimeout(t));
+              return;
+            }
             const t = setTimeout(() => {
               res.writeHead(200, { 'content-type': 'application/json', 'x-served-by': name });
               res.end(JSON.stringify({ servedBy: name }));
@@ -144,11 +153,11 @@ function pool(name: string, selector: Record<string, string>, epp: string, failu
 
 const poolRef = (name: string) => ({ group: 'inference.networking.k8s.io', kind: 'InferencePool', name, namespace: VLLM, port: backendPort });
 
-async function call(pathname: string, opts: { headers?: Record<string, string>; body?: unknown; signal?: AbortSignal } = {}) {
+async function call(pathname: string, opts: { headers?: Record<string, string>; body?: unknown; signal?: AbortSignal; method?: string } = {}) {
   const res = await fetch(`${gw.url}${pathname}`, {
-    method: 'POST',
+    method: opts.method ?? 'POST',
     headers: { 'content-type': 'application/json', ...(opts.headers ?? {}) },
-    body: JSON.stringify(opts.body ?? { model: 'Qwen/Qwen3-Coder-30B-A3B-Instruct', messages: [{ role: 'user', content: 'hello' }], max_tokens: 8 }),
+    ...(opts.method === 'GET' ? {} : { body: JSON.stringify(opts.body ?? { model: 'Qwen/Qwen3-Coder-30B-A3B-Instruct', messages: [{ role: 'user', content: 'hello' }], max_tokens: 8 }) }),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   return { status: res.status, servedBy: res.headers.get('x-served-by'), text: await res.text() };
@@ -161,6 +170,7 @@ async function eppState(grpcPort: number): Promise<{ inFlightRequests: number; e
 test.describe('twin gateway against the twin API server', () => {
   test.describe.configure({ mode: 'serial' });
   let mainEpp: { grpcPort: number; out: string[] };
+  let restartableEpp: { grpcPort: number; out: string[] };
 
   test.beforeAll(async () => {
     test.setTimeout(240_000);
@@ -184,22 +194,33 @@ test.describe('twin gateway against the twin API server', () => {
     }
 
     // EPPs: processes watching the API; each gets a Service (port 9002 → its real port) and a Ready pod on 127.0.0.1
-    const [first, byBackendEpp] = await Promise.all([startEpp('vllm-proxy-performance', ACTIVE), startEpp('by-backend', BY_BACKEND)]);
+    const [first, byBackendEpp, restartable] = await Promise.all([
+      startEpp('vllm-proxy-performance', ACTIVE),
+      startEpp('by-backend', BY_BACKEND),
+      startEpp('restartable', ACTIVE),
+    ]);
     mainEpp = first;
+    restartableEpp = restartable;
     const eppSvc = async (name: string, grpcPort: number) => {
       await createPod(SCHED, `${name}-pod`, { app: name }, '127.0.0.1');
       await core.createNamespacedService({
         namespace: SCHED,
         body: { metadata: { name }, spec: { selector: { app: name }, ports: [{ name: 'grpc', port: 9002, targetPort: grpcPort }] } },
       });
-      // as in the seed: an ExternalName Service in the pool namespace points at the scheduler namespace
+      // as the SchedulerInstall operator renders it: the EPP Service in the pool namespace, no selector, its
+      // Endpoints on the EPP pod (an ExternalName endpointPickerRef is refused, InferencePool v1 API)
       await core.createNamespacedService({
         namespace: VLLM,
-        body: { metadata: { name }, spec: { type: 'ExternalName', externalName: `${name}.${SCHED}.svc.cluster.local` } },
+        body: { metadata: { name }, spec: { ports: [{ name: 'grpc', port: 9002, targetPort: grpcPort }] } },
+      });
+      await core.createNamespacedEndpoints({
+        namespace: VLLM,
+        body: { metadata: { name }, subsets: [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'grpc', port: grpcPort }] }] },
       });
     };
     await eppSvc('gaie-inference-scheduling-epp', mainEpp.grpcPort);
     await eppSvc('by-backend-epp', byBackendEpp.grpcPort);
+    await eppSvc('restartable-epp', restartable.grpcPort);
     // a dead EPP: a Ready pod behind a Service whose port nothing listens on
     const dead = http.createServer();
     await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
@@ -212,6 +233,7 @@ test.describe('twin gateway against the twin API server', () => {
     await pool('empty', { role: 'nothing-has-this' }, 'gaie-inference-scheduling-epp');
     await pool('fail-open', { role: 'proxy' }, 'dead-epp', 'FailOpen');
     await pool('fail-close', { role: 'proxy' }, 'dead-epp', 'FailClose');
+    await pool('restartable', { role: 'proxy' }, 'restartable-epp');
 
     await createCustom('gateway.networking.k8s.io', 'v1', 'gateways', SCHED, {
       kind: 'Gateway',
@@ -235,6 +257,7 @@ test.describe('twin gateway against the twin API server', () => {
           prefixRule('/empty', [poolRef('empty')]),
           prefixRule('/fail-open', [poolRef('fail-open')]),
           prefixRule('/fail-close', [poolRef('fail-close')]),
+          prefixRule('/restartable', [poolRef('restartable')]),
           prefixRule('/slow', [poolRef('vllm-proxy-performance')], { timeouts: { request: '300ms' } }),
         ],
       },
@@ -260,8 +283,10 @@ test.describe('twin gateway against the twin API server', () => {
   test.afterAll(async () => {
     await gw?.stop();
     await gw?.stop(); // idempotent
-    for (const e of epps) if (e.proc.exitCode === null) e.proc.kill('SIGTERM');
-    await Promise.all(epps.map((e) => (e.proc.exitCode === null ? new Promise((r) => e.proc.once('exit', r)) : undefined)));
+    const running = (e: (typeof epps)[number]) => e.proc.exitCode === null && e.proc.signalCode === null;
+    const exits = epps.filter(running).map((e) => new Promise((r) => e.proc.once('exit', r)));
+    for (const e of epps) if (running(e)) e.proc.kill('SIGTERM');
+    await Promise.all(exits);
     await Promise.all(backends.map((b) => new Promise((r) => { b.server.closeAllConnections(); b.server.close(r); })));
     await api?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -313,22 +338,74 @@ test.describe('twin gateway against the twin API server', () => {
     expect((await call('/empty/v1/completions')).status).toBe(503);
   });
 
-  test('EPP down: FailOpen serves from a ready endpoint, FailClose answers 503', async () => {
+  test('EPP down: FailOpen serves from a ready endpoint, FailClose answers Envoy\'s 500 with an empty body', async () => {
     const open = await call('/fail-open/v1/completions');
     expect(open.status).toBe(200);
     expect(['vllm-p2p-proxy-1', 'vllm-fs-proxy-1']).toContain(open.servedBy);
-    expect((await call('/fail-close/v1/completions')).status).toBe(503);
+    // Envoy ext_proc with failure_mode_allow false: a failed ext-proc call is a local 500 (ext_proc_error_gRPC_error_14)
+    expect(await call('/fail-close/v1/completions')).toEqual({ status: 500, servedBy: null, text: '' });
   });
 
-  test('timeouts.request expiry is a 504; a client abort releases the EPP in-flight count', async () => {
+  test('a request without a body is not scheduled; a body without model is the EPP\'s 400', async () => {
+    const before = mainEpp.out.filter((l) => l.includes('"msg":"Scoring decision"')).length;
+    const get = await call('/v1/models', { method: 'GET' });
+    expect(get.status).toBe(200);
+    expect(['vllm-p2p-proxy-1', 'vllm-fs-proxy-1']).toContain(get.servedBy);
+    expect((await eppState(mainEpp.grpcPort)).inFlightRequests).toBe(0);
+    const bad = await call('/v1/completions', { body: { prompt: 'no model here' } });
+    expect(bad).toEqual({ status: 400, servedBy: null, text: 'inference gateway: BadRequest - model not found in request body' });
+    expect(mainEpp.out.filter((l) => l.includes('"msg":"Scoring decision"')).length).toBe(before);
+  });
+
+  test('a stream ends the count on data: [DONE]; a stream cut without it stays counted', async () => {
+    const ok = await call('/v1/completions', { headers: { 'x-stream': 'done', 'x-delay': '20', 'x-request-id': 'sse-done' } });
+    expect(ok.text).toContain('data: [DONE]');
+    await expect.poll(async () => (await eppState(mainEpp.grpcPort)).inFlightRequests, POLL).toBe(0);
+    const cut = await call('/v1/completions', { headers: { 'x-stream': 'cut', 'x-delay': '20', 'x-request-id': 'sse-cut' } });
+    expect(cut.status).toBe(200);
+    expect(cut.text).not.toContain('[DONE]');
+    // llm-d v0.4.0 active_request.go: no ResponseComplete, the entry waits for requestTimeout (2m)
+    expect((await eppState(mainEpp.grpcPort)).inFlightRequests).toBe(1);
+  });
+
+  test('timeouts.request expiry is a 504; a client abort keeps the EPP in-flight count (no ResponseComplete)', async () => {
+    const base = (await eppState(mainEpp.grpcPort)).inFlightRequests;
     const slow = await call('/slow/v1/completions', { headers: { 'x-delay': '3000' } });
     expect(slow.status).toBe(504);
     const ac = new AbortController();
     const pending = call('/v1/completions', { headers: { 'x-delay': '5000', 'x-request-id': 'abort-me' }, signal: ac.signal }).catch((e: Error) => e);
-    await expect.poll(async () => (await eppState(mainEpp.grpcPort)).inFlightRequests, POLL).toBe(1);
+    await expect.poll(async () => (await eppState(mainEpp.grpcPort)).inFlightRequests, POLL).toBe(base + 2);
     ac.abort();
     expect(await pending).toBeInstanceOf(Error);
-    await expect.poll(async () => (await eppState(mainEpp.grpcPort)).inFlightRequests, POLL).toBe(0);
+    // both stay counted until the requestTimeout ticker, as in the real scorer
+    const after = await eppState(mainEpp.grpcPort);
+    expect(after.inFlightRequests).toBe(base + 2);
+  });
+
+  test('a stream in flight fails on the client when its EPP is killed (FailClose: the ext-proc stream breaks)', async () => {
+    await expect.poll(async () => (await call('/restartable/v1/completions')).status, POLL).toBe(200);
+    const res = await fetch(`${gw.url}/restartable/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-stream': 'done', 'x-delay': '8000' },
+      body: JSON.stringify({ model: 'm', prompt: 'stream me' }),
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toContain('servedBy');
+    const entry = epps.find((e) => e.grpcPort === restartableEpp.grpcPort)!;
+    entry.proc.kill('SIGKILL');
+    const rest = await (async () => {
+      try {
+        for (;;) {
+          const r = await reader.read();
+          if (r.done) return 'ended';
+        }
+      } catch (err) {
+        return `error: ${(err as Error).message}`;
+      }
+    })();
+    expect(rest).toMatch(/^error: /);
   });
 
   test('status: HTTPRoute parents, InferencePool parents, Gateway Programmed with its address', async () => {

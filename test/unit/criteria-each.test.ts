@@ -184,10 +184,10 @@ test.describe('kvTransfer', () => {
     };
     const p2p = evaluateOne({ kvTransfer: { backend: 'p2p', minHitRate: 0.9 } }, obs);
     expect(p2p.ok).toBe(true);
-    expect(p2p.summary).toBe("p2p: 60/60 decode requests reused the prefill's KV (100.0%)");
+    expect(p2p.summary).toBe("p2p: 60/60 decode requests reused the prefill's KV (100.0%); from vllm-decode-p2p /metrics");
     const fs = evaluateOne({ kvTransfer: { backend: 'fs', minHitRate: 0.9 } }, obs);
     expect(fs.ok).toBe(false);
-    expect(fs.summary).toBe("fs: 0/60 decode requests reused the prefill's KV (0.0%), below 90.0%");
+    expect(fs.summary).toBe("fs: 0/60 decode requests reused the prefill's KV (0.0%), below 90.0%; from vllm-decode-fs /metrics");
     expect(evaluateOne({ kvTransfer: { backend: 'fs', minHitRate: 0.9 } }, none).summary).toBe('no KV transfer measurement for backend fs');
   });
 });

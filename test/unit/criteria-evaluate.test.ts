@@ -50,7 +50,7 @@ test("the seed's validated run (60/60 200, 32 p2p / 28 fs) passes every criterio
   expect(verdicts.map((v) => [v.name, v.ok])).toEqual(SEED_CRITERIA.map((c) => [Object.keys(c)[0], true]));
   expect(allPassed(verdicts)).toBe(true);
   const split = verdicts.find((v) => v.name === 'proxiesChosen');
-  expect(split?.summary).toBe('vllm-p2p-proxy 32 / vllm-fs-proxy 28 of 60 picks (each ≥ 20.0%)');
+  expect(split?.summary).toBe('vllm-p2p-proxy 32 / vllm-fs-proxy 28 of 60 picks (each ≥ 20.0%); source: EPP decisions (instrumented)');
   expect((split?.evidence.responseIds as { byPrefill: unknown }).byPrefill).toEqual({ 'vllm-prefill-p2p': 32, 'vllm-prefill-fs': 28 });
 });
 
@@ -103,7 +103,7 @@ test('precomputed analyzer counts and loaded profiles are used as given', () => 
     obs,
   );
   expect(chosen?.ok).toBe(false);
-  expect(chosen?.summary).toBe('vllm-p2p-proxy got 5/30 picks (16.7% < 20.0%)');
+  expect(chosen?.summary).toBe('vllm-p2p-proxy got 5/30 picks (16.7% < 20.0%); source: EPP decisions (instrumented)');
   expect(profile?.ok).toBe(true);
   expect(profile?.summary).toBe('EPP start log: has active-request-scorer');
 });
@@ -123,7 +123,7 @@ test('response ids are cross-checked against the EPP split', () => {
   const v = evaluateOne({ proxiesChosen: { workloads: ['vllm-p2p-proxy', 'vllm-fs-proxy'], minShare: 0.2 } }, obs);
   expect(v.ok).toBe(false);
   expect(v.summary).toBe(
-    'response ids (vllm-prefill-p2p 58, vllm-prefill-fs 2) disagree with the EPP split (vllm-p2p-proxy 30, vllm-fs-proxy 30) by more than 25 points of share',
+    'proxy responses (vllm-p2p-proxy 58, vllm-fs-proxy 2) disagree with the EPP decisions (instrumented) split (vllm-p2p-proxy 30, vllm-fs-proxy 30) by more than 25 points of share; source: EPP decisions (instrumented)',
   );
   expect((v.evidence.responseIds as { byPrefill: unknown }).byPrefill).toEqual({ 'vllm-prefill-p2p': 58, 'vllm-prefill-fs': 2 });
   // a moderate difference is tolerated
@@ -135,7 +135,7 @@ test('binomial sanity bound: a monopoly fails even with minShare 0, but only fro
   const crit = { proxiesChosen: { workloads: ['vllm-p2p-proxy', 'vllm-fs-proxy'], minShare: 0 } };
   const ten = evaluateOne(crit, { httpRoutes: [], inferencePools: [], eppLogLines: eppLog(10, 0) });
   expect(ten.ok).toBe(false);
-  expect(ten.summary).toBe('vllm-p2p-proxy took all 10 picks (chance under a fair split: 2.0e-3)');
+  expect(ten.summary).toBe('vllm-p2p-proxy took all 10 picks (chance under a fair split: 2.0e-3); source: EPP decisions (instrumented)');
   expect(ten.evidence.fairSplitProbabilityOfBusiest).toBeCloseTo(2 ** -9, 10);
   const nine = evaluateOne(crit, { httpRoutes: [], inferencePools: [], eppLogLines: eppLog(9, 0) });
   expect(nine.ok).toBe(true);

@@ -61,16 +61,21 @@ function startEpp(args: string[]): { proc: ChildProcess; out: string[]; exited: 
   return { proc, out, exited };
 }
 
-async function runningEpp(config: string, endpoints: unknown[]): Promise<Epp> {
+async function runningEpp(config: string, endpoints: unknown[], extraArgs: string[] = []): Promise<Epp> {
   const cfg = path.join(dir, `cfg-${started.length}.yaml`);
   fs.writeFileSync(cfg, config);
   const e = startEpp([
     '--pool-name', 'vllm-proxy-performance', '--pool-namespace=llm-d-vllm', `--config-file=${cfg}`,
     '--grpc-port=0', '--grpc-health-port', '0', '--metrics-port=0', '--zap-encoder=json', '-v=4',
-    '--listen-host=127.0.0.1', '--static-endpoints', JSON.stringify(endpoints),
+    '--listen-host=127.0.0.1', '--static-endpoints', JSON.stringify(endpoints), ...extraArgs,
   ]);
   await expect.poll(() => e.out.some((l) => l.includes('EPP servers listening')), { timeout: 20_000 }).toBe(true);
-  const ports = JSON.parse(e.out.find((l) => l.includes('EPP servers listening'))!);
+  // static endpoints are synced at once: the health port opens right after
+  await expect.poll(() => e.out.some((l) => l.includes('EPP health server listening')), { timeout: 20_000 }).toBe(true);
+  const ports = {
+    ...JSON.parse(e.out.find((l) => l.includes('EPP servers listening'))!),
+    ...JSON.parse(e.out.find((l) => l.includes('EPP health server listening'))!),
+  };
   return {
     ...e,
     grpc: `http://127.0.0.1:${ports.grpcPort}`,
@@ -91,6 +96,11 @@ async function metricsServer(waiting: number): Promise<number> {
 
 async function getJson(url: string): Promise<any> {
   return (await fetch(url)).json();
+}
+
+async function postText(url: string, body: unknown): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  return { status: res.status, body: await res.text() };
 }
 
 async function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
@@ -123,9 +133,11 @@ test('picks spread over two endpoints under concurrency, in-flight returns to 0 
   const decisions = epp.out.filter((l) => l.includes('"msg":"Scoring decision"'));
   expect(decisions).toHaveLength(12);
   expect(epp.out.filter((l) => l.includes('"msg":"Scoring breakdown"'))).toHaveLength(12);
+  // the active-request-scorer factory logs its timeout first (llm-d v0.4.0 scorer/active_request.go NewActiveRequest)
+  expect(JSON.parse(epp.out[0]!)).toMatchObject({ level: 'info', msg: 'Using request timeout', requestTimeout: '2m' });
+  // then the GAIE runner's start line (cmd/epp/runner/runner.go:318), in the real format
+  expect(JSON.parse(epp.out.find((l) => l.includes('"msg":"parsed config"'))!)).toMatchObject({ level: 'info', logger: 'setup', caller: 'runner/runner.go:318' });
   expect(JSON.parse(epp.out.find((l) => l.includes('Loaded scheduling profile'))!)).toMatchObject({ msg: 'Loaded scheduling profile', Scorers: ['active-request-scorer'], Filters: [] });
-  // the GAIE runner's start line comes first (cmd/epp/runner/runner.go:318), in the real format
-  expect(JSON.parse(epp.out[0]!)).toMatchObject({ level: 'info', logger: 'setup', caller: 'runner/runner.go:318', msg: 'parsed config' });
 
   const metrics = await (await fetch(`${epp.metrics}/metrics`)).text();
   expect(metrics).toContain('inference_objective_request_total{model_name="m",target_model_name="m"} 12');
@@ -156,7 +168,19 @@ test('queue-scorer follows scraped vllm:num_requests_waiting', async () => {
   }
   const metrics = await (await fetch(`${epp.metrics}/metrics`)).text();
   expect(metrics).toContain('inference_pool_average_queue_size{name="vllm-proxy-performance"} 3.5');
-  expect(metrics).toContain('inference_pool_average_kv_cache_utilization{name="vllm-proxy-performance"} 0.25');
+  // GAIE v1.2.0 scrapes vllm:gpu_cache_usage_perc by default; the server exports only the new name: KV usage stays 0
+  expect(metrics).toContain('inference_pool_average_kv_cache_utilization{name="vllm-proxy-performance"} 0');
+  expect(metrics).not.toContain('inference_pool_average_kv_cache_utilization{name="vllm-proxy-performance"} 0.25');
+  epp.proc.kill('SIGTERM');
+  expect(await epp.exited).toBe(0);
+});
+
+test('--kv-cache-usage-percentage-metric names the KV gauge the EPP scrapes', async () => {
+  const port = await metricsServer(0);
+  const epp = await runningEpp(QUEUE, [{ namespace: 'ns', name: 'a', address: '127.0.0.1', port }], ['--kv-cache-usage-percentage-metric=vllm:kv_cache_usage_perc']);
+  await expect
+    .poll(async () => (await getJson(`${epp.grpc}/v1/state`)).endpoints[0].metrics.kvCacheUsage, { timeout: 10_000 })
+    .toBe(0.25);
   epp.proc.kill('SIGTERM');
   expect(await epp.exited).toBe(0);
 });
@@ -164,9 +188,10 @@ test('queue-scorer follows scraped vllm:num_requests_waiting', async () => {
 test('no candidate after filters: 429 with InferencePoolResourceExhausted; empty pool: 503', async () => {
   const byBackend = eppConfigYaml('proxy-performance-by-backend');
   const epp = await runningEpp(byBackend, [{ namespace: 'ns', name: 'p', address: '127.0.0.1', port: 1 }]);
-  const p = await post(`${epp.grpc}/v1/pick`, { requestId: 'x', model: 'm', promptLength: 1, headers: {} });
+  const p = await postText(`${epp.grpc}/v1/pick`, { requestId: 'x', model: 'm', promptLength: 1, headers: {} });
   expect(p.status).toBe(429);
-  expect(p.body.error).toContain('inference gateway: InferencePoolResourceExhausted');
+  // plain text, as the real ImmediateResponse body (GAIE v1.2.0 handlers/server.go buildErrResponse)
+  expect(p.body).toBe("inference gateway: InferencePoolResourceExhausted - failed to find target pod: failed to run scheduler profile 'default'");
   await expect.poll(() => epp.out.some((l) => l.includes('"msg":"failed to run scheduler profile"'))).toBe(true);
   const metrics = await (await fetch(`${epp.metrics}/metrics`)).text();
   expect(metrics).toMatch(/inference_objective_request_error_total\{[^}]*error_code="InferencePoolResourceExhausted"[^}]*\} 1/);
@@ -174,15 +199,16 @@ test('no candidate after filters: 429 with InferencePoolResourceExhausted; empty
   expect(await epp.exited).toBe(0);
 
   const empty = await runningEpp(ACTIVE, []);
-  expect((await post(`${empty.grpc}/v1/pick`, { requestId: 'y', model: 'm' })).status).toBe(503);
+  const none = await postText(`${empty.grpc}/v1/pick`, { requestId: 'y', model: 'm' });
+  expect(none).toEqual({ status: 503, body: 'inference gateway: ServiceUnavailable - failed to find candidate pods for serving the request' });
   empty.proc.kill('SIGTERM');
   expect(await empty.exited).toBe(0);
 });
 
 test('unknown plugin type or broken YAML: one JSON error line and exit 1', async () => {
   for (const [config, expected] of [
-    ['plugins:\n- type: teleport-scorer\n', 'unknown plugin type "teleport-scorer"'],
-    ['plugins: [\n  - {type: x\n', 'failed to parse EndpointPickerConfig YAML'],
+    ['plugins:\n- type: teleport-scorer\n', "failed to load the configuration - failed to instantiate plugins - plugin type 'teleport-scorer' is not found in registry"],
+    ['plugins: [\n  - {type: x\n', 'failed to parse config - the configuration is invalid - error converting YAML to JSON'],
   ] as const) {
     const cfg = path.join(dir, `bad-${started.length}.yaml`);
     fs.writeFileSync(cfg, config);
@@ -203,4 +229,33 @@ test('the config path resolves through PD_TWIN_MOUNTS', async () => {
   const resolved = resolveMountedPath('/config-does-not-exist/epp-config.yaml', JSON.stringify({ '/config-does-not-exist': hostDir }));
   expect(resolved).toBe(path.join(hostDir, 'epp-config.yaml'));
   expect(fs.readFileSync(resolved, 'utf8')).toContain('active-request-scorer');
+});
+
+test('SIGTERM: new picks are refused, a request in flight keeps its stream until it ends, then the EPP exits 0', async () => {
+  process.env.EPP_DRAIN_MS = '30000'; // the real bound; the twin's default is 800 ms
+  const epp = await runningEpp(QUEUE, [{ namespace: 'ns', name: 'a', address: '127.0.0.1', port: 1 }]).finally(() => delete process.env.EPP_DRAIN_MS);
+  const picked = await post(`${epp.grpc}/v1/pick`, { requestId: 'inflight', headers: {}, body: JSON.stringify({ model: 'm', prompt: 'hi' }) });
+  expect(picked.status).toBe(200);
+  const hold = new AbortController();
+  const held = await fetch(`${epp.grpc}/v1/hold?requestId=inflight`, { signal: hold.signal });
+  expect(held.status).toBe(200);
+  const body = held.body!.getReader();
+  let ended = false;
+  const reading = body.read().then((r) => (ended = r.done), () => (ended = true));
+  epp.proc.kill('SIGTERM');
+  // GAIE runnable.GRPCServer GracefulStop: no new stream...
+  await expect.poll(async () => fetch(`${epp.grpc}/v1/pick`, { method: 'POST', body: '{}' }).then(() => 'served', () => 'refused')).toBe('refused');
+  // ...while the one in flight still holds (the EPP waits up to 30s for it)
+  expect(ended).toBe(false);
+  expect(epp.proc.exitCode).toBeNull();
+  hold.abort();
+  await reading;
+  expect(await epp.exited).toBe(0);
+});
+
+test('no config flag: the real runner has no scheduler config and exits 1', async () => {
+  const e = startEpp(['--pool-name', 'p', '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0', '--static-endpoints', '[]']);
+  expect(await e.exited).toBe(1);
+  const last = JSON.parse(e.out.filter((l) => l.startsWith('{')).at(-1)!);
+  expect(last.error).toBe('scheduler config must be set either by config api or through code');
 });

@@ -199,6 +199,7 @@ test.describe('backend resolution and status', () => {
 
   test('an ExternalName endpointPickerRef: ResolvedRefs False (InvalidExtensionRef, naming ExternalName) and no EPP to ask', () => {
     const s = seedSnapshot();
+    s.routes.push(route('good', [{ backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'pool', namespace: 'llm-d-vllm' }] }]));
     s.services = s.services.filter((x) => x.metadata.name !== 'epp-ext');
     s.services.push({ apiVersion: 'v1', metadata: { name: 'epp-ext', namespace: 'llm-d-vllm' }, spec: { type: 'ExternalName', externalName: 'epp.sched.svc.cluster.local' } });
     const ps = poolStatus(s, s.pools[0]!, '2026-01-01T00:00:00Z') as any;

@@ -150,3 +150,28 @@ test.describe('engine k6 on a generated script (stand-in k6 on PATH): records ca
     expect(result.summary.byStatus).toEqual({ '503': 4 });
   });
 });
+
+test('a 200 stream carrying an error event fails in the generated script too (built-in k6 runtime and k6 --out json)', async () => {
+  const server = await startObservingServer();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k6-script-'));
+  try {
+    const load = { requests: 2, concurrency: 1, timeout: 5000, stream: true, request: { path: '/v1/completions-sse-error', body: { model: 'm', prompt: 'p' } } };
+    const { file } = writeK6Script(load, 'stream-error', dir);
+    for (const result of [await runK6Script({ script: file, gatewayUrl: server.url }), await runK6({ script: file, gatewayUrl: server.url, processEnv: withStandIn })]) {
+      expect(result.records).toHaveLength(2);
+      for (const r of result.records) {
+        expect(r.status).toBe(200);
+        expect(r.error).toBe('stream-error');
+        expect(r.errorMessage).toBe('BadRequestError 400: EngineCore encountered an issue. See stack trace (above) for the root cause.');
+        expect(r.errorBody).toContain('"code": 400');
+      }
+    }
+    // a clean stream is not flagged
+    const clean = writeK6Script({ ...load, request: { ...load.request, path: '/sse' } }, 'clean-stream', dir);
+    const ok = await runK6Script({ script: clean.file, gatewayUrl: server.url });
+    expect(ok.records.map((r) => [r.status, r.error])).toEqual([[200, undefined], [200, undefined]]);
+  } finally {
+    await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { runLoad } from '../../load/builtin/engine.ts';
 import { InFlight, type InFlightEntry } from '../../load/builtin/inflight.ts';
-import { BodyCollector, leadingJsonId, rawHeader, responseIdFrom } from '../../load/builtin/response.ts';
+import { BodyCollector, leadingJsonId, rawHeader, responseIdFrom, SseErrorScanner, sseErrorMessage } from '../../load/builtin/response.ts';
 import type { LoadPlan } from '../../load/plan.ts';
 import type { LoadProgress } from '../../load/progress.ts';
 import { closedPort, startObservingServer, type ObservingServer } from './load-helpers.ts';
@@ -337,4 +337,43 @@ test('response helpers: raw header lookup, the id-first shortcut and its fallbac
   expect(body.text()).toBe('{"id":"€"}');
   expect(body.text(3)).toBe('{"i');
   expect(body.bytes).toBe(euro.byteLength + 100);
+});
+
+test('a 200 stream that carries an error event is a failed request: status kept, stream-error, the message', async () => {
+  const { responses } = await import('../../criteria/responses.ts');
+  const result = await runLoad(
+    { requests: 2, concurrency: 1, timeoutMs: 5000, stream: true, request: post('/sse-error', { model: 'm' }) },
+    { baseUrl: server.url },
+  );
+  for (const r of result.records) {
+    expect(r.status).toBe(200);
+    expect(r.error).toBe('stream-error');
+    expect(r.errorMessage).toBe('BadRequestError 400: EngineCore encountered an issue. See stack trace (above) for the root cause.');
+    expect(r.errorBody).toContain('"type": "BadRequestError"');
+    expect(r.responseId).toBe('cmpl-err-1');
+  }
+  expect(result.summary.byStatus).toEqual({});
+  expect(result.summary.errors).toEqual({ 'stream-error': 2 });
+  const v = responses({ status: 200, all: true }, { httpRoutes: [], inferencePools: [], load: result });
+  expect(v.ok).toBe(false);
+  expect(v.summary).toBe('2 of 2 requests did not get 200 (200 stream-error×2)');
+  // a clean stream stays a success
+  const clean = await runLoad({ requests: 1, timeoutMs: 5000, stream: true, request: post('/sse', { model: 'm' }) }, { baseUrl: server.url });
+  expect(clean.records[0]?.error).toBeUndefined();
+  expect(responses({ status: 200, all: true }, { httpRoutes: [], inferencePools: [], load: clean }).ok).toBe(true);
+});
+
+test('stream error scanner: vLLM nested form in pieces, a last line without newline, token text mentioning "error" is not one', () => {
+  const feed = (...parts: string[]): SseErrorScanner => {
+    const s = new SseErrorScanner();
+    for (const p of parts) s.push(Buffer.from(p));
+    s.end();
+    return s;
+  };
+  expect(feed('data: {"error": {"message": "boom", "ty', 'pe": "InternalServerError", "param": null, "code": 500}}\n\ndata: [DONE]\n\n').message).toBe('InternalServerError 500: boom');
+  expect(feed('data: {"error":{"message":"x","type":"BadRequestError","param":null,"code":400}}').message).toBe('BadRequestError 400: x');
+  expect(feed('data: {"id":"cmpl-1","choices":[{"text":"\\"error\\": none"}]}\n\ndata: [DONE]\n\n').message).toBeUndefined();
+  expect(feed('data: {"id":"cmpl-1","error":null}\n\n').message).toBeUndefined();
+  expect(sseErrorMessage('data: {"error": "plain"}')).toBe('plain');
+  expect(sseErrorMessage(': comment "error"')).toBeUndefined();
 });

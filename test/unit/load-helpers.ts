@@ -70,6 +70,18 @@ export async function startObservingServer(): Promise<ObservingServer> {
         res.end('data: [DONE]\n\n');
         return;
       }
+      if (url.pathname === '/sse-error' || url.pathname === '/v1/completions-sse-error') {
+        // vLLM after its engine died mid-stream: a token, then the error event as Python's json.dumps writes it
+        // (split over two writes), then [DONE] (serving_completion.py → create_streaming_error_response)
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: {"id":"cmpl-err-1","choices":[{"text":"he"}]}\n\n');
+        await sleep(5);
+        res.write('data: {"error": {"message": "EngineCore encountered an issue. See stack trace (above) for the root cause.", "type": "BadRe');
+        await sleep(5);
+        res.write('questError", "param": null, "code": 400}}\n\n');
+        res.end('data: [DONE]\n\n');
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json', 'x-served-by': 'vllm-decode-fs', authorization: 'Bearer secret' });
       res.end(JSON.stringify({ id: `cmpl-${state.received.length}`, object: 'chat.completion', choices: [] }));
     } finally {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { parse } from 'yaml';
 import { suiteJsonSchema, suiteJsonSchemaText } from '../../suites/json-schema.ts';
 import { kindOf, SuiteSchema, type Criterion, type CriterionKind, type Fault } from '../../suites/schema.ts';
-import { labelSelectorProblem, matchesLabels, parseLabelSelector } from '../../suites/selectors.ts';
+import { labelSelectorProblem, matchLabels as matchesLabels, parseLabelSelector } from '../../k8s-rules/labels.ts';
 
 const EXAMPLES = ['suites/proxy-performance.suite.yaml', 'suites/proxy-performance-by-backend.suite.yaml', 'suites/ab-static-routing.suite.yaml'];
 
@@ -142,8 +142,8 @@ test('the load bounds hold: requests, concurrency, duration, and the repro matri
 
 test('label selectors: parsing, matching and errors', () => {
   expect(parseLabelSelector('app=vllm-p2p-test,role!=proxy')).toEqual([
-    { key: 'app', op: 'In', values: ['vllm-p2p-test'] },
-    { key: 'role', op: 'NotIn', values: ['proxy'] },
+    { key: 'app', op: 'eq', value: 'vllm-p2p-test' },
+    { key: 'role', op: 'neq', value: 'proxy' },
   ]);
   const req = parseLabelSelector('role in (prefill, decode), !llm-d.ai/kv-backend, case');
   expect(matchesLabels(req, { role: 'decode', case: 'p2p-same' })).toBe(true);
@@ -152,10 +152,10 @@ test('label selectors: parsing, matching and errors', () => {
   expect(matchesLabels(req, { role: 'decode' })).toBe(false);
   expect(matchesLabels(parseLabelSelector(''), { any: 'thing' })).toBe(true);
   expect(labelSelectorProblem('role=decode')).toBeUndefined();
-  expect(labelSelectorProblem('role=de code')).toBe('invalid label selector term "role=de code"');
-  expect(labelSelectorProblem('role=dec/ode')).toBe('invalid label value "dec/ode"');
-  expect(labelSelectorProblem('-bad')).toBe('invalid label key "-bad"');
-  expect(labelSelectorProblem('a,,b')).toBe('empty term in label selector');
+  expect(labelSelectorProblem('role=de code')).toBe("unable to parse requirement: found 'role=de code', expected: in, notin, =, ==, !=, gt, lt");
+  expect(labelSelectorProblem('role=dec/ode')).toBe('unable to parse requirement: invalid label value: "dec/ode" in "role=dec/ode"');
+  expect(labelSelectorProblem('-bad')).toBe('unable to parse requirement: invalid label key "-bad" in "-bad"');
+  expect(labelSelectorProblem('a,,b')).toBe("unable to parse requirement: found '', expected: identifier");
 });
 
 test('criterion and fault kinds are typed: kindOf names the one key', () => {

@@ -13,7 +13,7 @@ const rows = readFileSync(join(ROOT, 'twin', 'CONTRACT.md'), 'utf8')
   .split('\n')
   .filter((l) => l.startsWith('|') && !/^\|\s*-/.test(l))
   .slice(1) // the header row
-  .map((l) => l.slice(1, l.trimEnd().length - 1).split(' | ').map((c) => c.trim()));
+  .map((l) => l.trim().slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim()));
 
 const SOURCE = /(llm-d|gateway-api|inference-extension|vllm|k6-operator|grafana\/k6|kubernetes)[^|]*\/[^|]*/i;
 

@@ -94,6 +94,8 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
   kc.loadFromFile(opts.kubeconfigPath);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const upstreams = new Upstreams();
+  /** one connection per request in flight on each EPP (the ext-proc stream stand-in) */
+  const holds = new Upstreams(null);
   let tables: Tables = { snapshot: emptySnapshot(), matches: [] };
   let stopped = false;
 
@@ -199,8 +201,15 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
     });
 
     let target: string | undefined;
-    let body: Buffer | http.IncomingMessage | null = req.method === 'GET' || req.method === 'HEAD' ? null : req;
-    let release: (() => void) | undefined;
+    // Envoy sends the request headers with end_of_stream when there is no body (a GET, content-length 0)
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+    let body: Buffer | http.IncomingMessage | null = hasBody ? req : null;
+    const extraHeaders: Record<string, string> = {};
+    /** the EPP scheduled this request and counts it until it sees the response complete (POST /v1/done) */
+    let complete: (() => void) | undefined;
+    let responseComplete = false;
+    let eppLost = false;
+    const hold = new AbortController();
 
     try {
       if (backend.kind === 'service') {
@@ -216,13 +225,12 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
           // credentials never leave the gateway for the EPP
           if (v !== undefined && k !== 'authorization' && k !== 'cookie' && k !== 'proxy-authorization') headers[k] ??= String(v);
         }
-        const pickBody = { requestId, model: facts.model, promptLength: facts.promptLength, headers };
+        const pickBody = body
+          ? { requestId, model: facts.model, promptLength: facts.promptLength, headers, body: buf.toString('utf8') }
+          : { requestId, model: '', promptLength: 0, headers, noBody: true };
         let picked: { status: number; text: string } | undefined;
         const epp = backend.epp[Math.floor(rng() * backend.epp.length)];
         if (epp) {
-          // from here on the EPP may count this request in flight (even if the pick is aborted by a route
-          // timeout or the client after the EPP answered): always tell it the request ended
-          release = () => void eppPost(epp, '/v1/done', { requestId }).then((r) => r.body.dump(), () => {});
           try {
             const r = await eppPost(epp, '/v1/pick', pickBody, AbortSignal.any([abort.signal, AbortSignal.timeout(EPP_TIMEOUT_MS)]));
             picked = { status: r.statusCode, text: await r.body.text() };
@@ -231,15 +239,32 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
           }
         }
         if (picked && picked.status === 200) {
-          const addr = (JSON.parse(picked.text) as { endpoints?: { address?: string }[] }).endpoints?.[0]?.address;
+          const answer = JSON.parse(picked.text) as { endpoints?: { address?: string }[]; headers?: Record<string, string>; scheduled?: boolean };
+          const addr = answer.endpoints?.[0]?.address;
           if (!addr) return sendText(res, 500, 'endpoint picker returned no endpoint\n');
           target = addr;
-        } else if (picked && (picked.status === 429 || picked.status === 503 || picked.status < 500)) {
-          return sendText(res, picked.status, picked.text, 'application/json');
+          Object.assign(extraHeaders, answer.headers ?? {});
+          if (answer.scheduled !== false && epp) {
+            complete = () => void eppPost(epp, '/v1/done', { requestId }).then((r) => r.body.dump(), () => {});
+            // FailClose: the request lives on the EPP's ext-proc stream; if that stream breaks (EPP killed or
+            // restarted) Envoy ends the client's stream too. FailOpen (failure_mode_allow) carries on without it.
+            if (backend.failureMode === 'FailClose') {
+              void holdOn(epp, requestId, hold.signal).then(() => {
+                if (hold.signal.aborted) return;
+                eppLost = true;
+                abort.abort();
+              });
+            }
+          }
+        } else if (picked) {
+          // the EPP's ImmediateResponse: its status, its plain-text body (GAIE handlers/server.go buildErrResponse)
+          return sendText(res, picked.status, picked.text);
         } else if (backend.failureMode === 'FailOpen') {
           target = backend.endpoints[Math.floor(rng() * backend.endpoints.length)]!;
         } else {
-          return sendText(res, 503, 'inference gateway: endpoint picker unavailable (failureMode FailClose)\n');
+          // Envoy ext_proc, failure_mode_allow false: a failed ext-proc call is a local 500 with an empty body
+          // (response code details ext_proc_error_gRPC_error_14)
+          return sendText(res, 500, '');
         }
       }
 
@@ -247,6 +272,7 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
         'x-request-id': requestId,
         'x-forwarded-for': req.socket.remoteAddress ?? '127.0.0.1',
         ...(backend.kind === 'pool' ? { 'x-gateway-destination-endpoint': target } : {}),
+        ...extraHeaders,
       });
       if (Buffer.isBuffer(body)) headers['content-length'] = String(body.length);
       const up = await forward(upstreams.get(target), {
@@ -257,12 +283,33 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
         signal: abort.signal,
       });
       res.writeHead(up.statusCode, downstreamHeaders(up.headers));
+      // what the EPP would see of the response: complete on `data: [DONE]` in a chunk (streaming) or on a whole
+      // JSON body (GAIE v1.2.0 handlers/server.go + response.go); a cut or non-JSON body never completes
+      const streaming = String(up.headers['content-type'] ?? '').includes('text/event-stream');
+      const whole: Buffer[] = [];
       for await (const chunk of up.body) {
+        if (complete) {
+          if (streaming) {
+            if (!responseComplete && (chunk as Buffer).includes('data: [DONE]')) responseComplete = true;
+          } else whole.push(chunk as Buffer);
+        }
         if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', r).once('close', r));
         if (res.destroyed) break;
       }
+      if (complete && !streaming && !res.destroyed) {
+        try {
+          JSON.parse(Buffer.concat(whole).toString('utf8'));
+          responseComplete = true;
+        } catch {
+          responseComplete = false;
+        }
+      }
       res.end();
     } catch (err) {
+      if (eppLost) {
+        if (!res.headersSent) return sendText(res, 500, '');
+        return void res.destroy();
+      }
       if (timedOut) return sendText(res, 504, 'upstream request timeout');
       if (abort.signal.aborted) return void res.destroy();
       const message = (err as Error).message ?? String(err);
@@ -271,7 +318,18 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
       } else res.destroy();
     } finally {
       if (timer) clearTimeout(timer);
-      release?.();
+      hold.abort();
+      if (responseComplete && !eppLost) complete?.();
+    }
+  };
+
+  /** Resolves when the EPP's hold on this request ends (done, or the EPP went away) or `signal` aborts. */
+  const holdOn = async (epp: string, requestId: string, signal: AbortSignal): Promise<void> => {
+    try {
+      const r = await holds.get(epp).request({ method: 'GET', path: `/v1/hold?requestId=${encodeURIComponent(requestId)}`, signal });
+      await r.body.dump({ limit: 1 << 20 });
+    } catch {
+      // reset or aborted: either way the hold is over
     }
   };
 
@@ -298,7 +356,7 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
         stopped = true;
         const closed = new Promise<void>((r) => server.close(() => r()));
         for (const s of sockets) s.destroy();
-        await Promise.allSettled([closed, store.stop(), upstreams.close()]);
+        await Promise.allSettled([closed, store.stop(), upstreams.close(), holds.close()]);
       })();
       return stopping;
     },

@@ -55,7 +55,6 @@ const WATCHES: Array<{ path: string; labelSelector?: string }> = [
   { path: '/apis/sim.llm-d.io/v1alpha1/schedulerinstalls' },
   { path: '/api/v1/configmaps', labelSelector: MANAGED_SELECTOR },
   { path: '/api/v1/services', labelSelector: MANAGED_SELECTOR },
-  { path: '/api/v1/endpoints', labelSelector: MANAGED_SELECTOR },
   // the EPP pods' addresses go into the pool-namespace EPP Service's Endpoints (renderEppBridge)
   { path: '/api/v1/pods', labelSelector: EPP_POD_SELECTOR },
   { path: '/apis/apps/v1/deployments', labelSelector: MANAGED_SELECTOR },
@@ -117,6 +116,54 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
     return 'updated';
   }
 
+  /** SchedulerInstalls of the last pass: an EPP pod event updates their bridge Endpoints at once (syncBridges). */
+  let knownSis: Si[] = [];
+  let bridgeChain: Promise<void> = Promise.resolve();
+  /** EPP pods by namespace, from the pod watch's own events (no list per event). */
+  const eppPodCache = new Map<string, Map<string, EppPodAddress>>();
+
+  function notePod(phase: string, pod: KubernetesObject): void {
+    const p = pod as KubernetesObject & { status?: { podIP?: string; conditions?: { type?: string; status?: string }[] }; metadata: { deletionTimestamp?: unknown } };
+    const ns = p.metadata?.namespace ?? 'default';
+    const name = p.metadata?.name;
+    if (!name) return;
+    const byName = eppPodCache.get(ns) ?? new Map<string, EppPodAddress>();
+    eppPodCache.set(ns, byName);
+    if (phase === 'DELETED' || !p.status?.podIP) byName.delete(name);
+    else byName.set(name, { ip: p.status.podIP, pod: name, ready: !p.metadata.deletionTimestamp && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True') });
+  }
+
+  /**
+   * The fast path for EPP pod events: only the pool-namespace Endpoints, one merge patch from the watch's
+   * cache (a full pass renders and reads every object and can trail a rollout, while the gateway finds no EPP).
+   */
+  let syncQueued = false;
+  function syncBridges(): void {
+    // events that arrive while a sync waits to start are covered by it (the cache is read when it runs)
+    if (syncQueued) return;
+    syncQueued = true;
+    bridgeChain = bridgeChain.then(async () => {
+      syncQueued = false;
+      for (const si of knownSis) {
+        if (stopped) return;
+        try {
+          const pods = [...(eppPodCache.get(si.metadata.namespace)?.values() ?? [])];
+          for (const o of renderEppBridge(si, pods)) {
+            if (o.kind !== 'Endpoints') continue;
+            await objects
+              .patch(o as unknown as KubernetesObject, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch)
+              .catch(async (err: unknown) => {
+                if (codeOf(err) === 404) await applyObject(o);
+                else throw err;
+              });
+          }
+        } catch (err) {
+          log(`schedulerinstall ${si.metadata.namespace}/${si.metadata.name}: EPP endpoints not synced: ${messageOf(err)}`);
+        }
+      }
+    });
+  }
+
   async function eppPods(namespace: string): Promise<EppPodAddress[]> {
     type Pod = KubernetesObject & { status?: { podIP?: string; conditions?: { type?: string; status?: string }[] }; metadata: { deletionTimestamp?: unknown } };
     const list = await objects.list<Pod>('v1', 'Pod', namespace, undefined, undefined, undefined, undefined, EPP_POD_SELECTOR);
@@ -145,31 +192,42 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
     );
   }
 
+  async function lazyBridge(si: Si): Promise<RenderedObject[]> {
+    return renderEppBridge(si, await eppPods(si.metadata.namespace));
+  }
+
   async function reconcileOne(si: Si): Promise<void> {
     const id = `${si.metadata.namespace}/${si.metadata.name}`;
     let rendered: RenderedObject[];
     try {
       rendered = renderSchedulerInstall(si);
-      rendered.push(...renderEppBridge(si, await eppPods(si.metadata.namespace)));
     } catch (err) {
       if (!(err instanceof RenderError)) throw err;
       log(`schedulerinstall ${id}: invalid spec: ${err.message}`);
       await writeStatus(si, { ok: false, reason: 'InvalidSpec', message: err.message });
       return;
     }
-    for (const obj of rendered) {
-      if (stopped) return;
-      try {
-        const result = await applyObject(obj);
-        if (result !== 'unchanged') log(`schedulerinstall ${id}: ${result} ${obj.kind}/${obj.metadata.name}`);
-      } catch (err) {
-        if (!isPermanent(err)) throw err;
-        const message = `${obj.kind}/${obj.metadata.name}: ${messageOf(err)}`;
-        log(`schedulerinstall ${id}: apply failed: ${message}`);
-        await writeStatus(si, { ok: false, reason: 'ApplyFailed', message });
-        return;
+    const applyAll = async (list: RenderedObject[]): Promise<boolean> => {
+      for (const obj of list) {
+        if (stopped) return false;
+        try {
+          const result = await applyObject(obj);
+          if (result !== 'unchanged') log(`schedulerinstall ${id}: ${result} ${obj.kind}/${obj.metadata.name}`);
+        } catch (err) {
+          if (!isPermanent(err)) throw err;
+          const message = `${obj.kind}/${obj.metadata.name}: ${messageOf(err)}`;
+          log(`schedulerinstall ${id}: apply failed: ${message}`);
+          await writeStatus(si, { ok: false, reason: 'ApplyFailed', message });
+          return false;
+        }
       }
-    }
+      return true;
+    };
+    if (!(await applyAll(rendered))) return;
+    // the pool-namespace EPP Service and Endpoints after the rest, so the ConfigMap a profile patch changes goes first
+    const bridge = await lazyBridge(si);
+    if (!(await applyAll(bridge))) return;
+    rendered.push(...bridge);
     await writeStatus(si, { ok: true, objects: rendered.length });
   }
 
@@ -210,6 +268,7 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
       throw err;
     }
     const sis = list.items.filter((si) => !si.metadata.deletionTimestamp);
+    knownSis = sis;
     let firstError: unknown;
     for (const si of sis) {
       if (stopped) return;
@@ -280,9 +339,15 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
       .watch(
         w.path,
         w.labelSelector ? { labelSelector: w.labelSelector } : {},
-        (phase) => {
+        (phase, obj) => {
           sawEvent = true;
-          if (phase !== 'BOOKMARK') requestReconcile();
+          if (phase === 'BOOKMARK') return;
+          // EPP pod events only move the bridge Endpoints: a full pass per pod event would delay the
+          // ConfigMap render a suite's profile patch is waiting for
+          if (w.labelSelector === EPP_POD_SELECTOR) {
+            notePod(phase, obj as KubernetesObject);
+            syncBridges();
+          } else requestReconcile();
         },
         retry,
       )

@@ -134,7 +134,7 @@ export interface ReapResult {
 export function reapStale(stateDir: string, options: { all?: boolean } = {}): ReapResult {
   const result: ReapResult = { killed: [], reused: [], live: [] };
   for (const record of listPids(stateDir)) {
-    if (!options.all && record.ownerPid !== process.pid && isSameProcessAlive(record.ownerPid, record.ownerStartTime)) {
+    if (!options.all && !ownerGone(record) && record.ownerPid !== process.pid) {
       result.live.push(record);
       continue;
     }
@@ -162,4 +162,44 @@ function killGroup(pgid: number): void {
   } catch {
     // already gone
   }
+}
+
+/** A recorded process (or its group) that still runs although the process that started it is gone. */
+export interface Orphan extends PidRecord {
+  stateDir: string;
+}
+
+/** True when the record's owner (the twin that started it) no longer runs. */
+function ownerGone(record: PidRecord): boolean {
+  return record.ownerPid !== process.pid && !isSameProcessAlive(record.ownerPid, record.ownerStartTime);
+}
+
+/** True when the recorded process, or any member of its process group, still runs. */
+export function recordAlive(record: PidRecord): boolean {
+  const leader = readProcStat(record.pid);
+  if (leader && leader.state !== 'Z' && (record.startTime === null || leader.startTime === record.startTime)) return true;
+  if (leader && record.startTime !== null && leader.startTime !== record.startTime) return false; // pid reused
+  return processGroupMembers(record.pgid).length > 0;
+}
+
+/** Orphans recorded in these state dirs: owner gone, process (group) still alive. Reads only. */
+export function findOrphans(stateDirs: readonly string[]): Orphan[] {
+  const out: Orphan[] = [];
+  for (const stateDir of stateDirs) for (const r of listPids(stateDir)) if (ownerGone(r) && recordAlive(r)) out.push({ ...r, stateDir });
+  return out;
+}
+
+/**
+ * Waits until every given process and its group has exited (after a kill); returns those still alive at
+ * the deadline. A twin is down only when this returns nothing.
+ */
+export async function waitExited(records: readonly PidRecord[], timeoutMs = 30_000): Promise<PidRecord[]> {
+  const deadline = Date.now() + timeoutMs;
+  let alive = records.filter(recordAlive);
+  while (alive.length > 0 && Date.now() < deadline) {
+    for (const r of alive) killGroup(r.pgid);
+    await new Promise((r) => setTimeout(r, 50));
+    alive = alive.filter(recordAlive);
+  }
+  return alive;
 }

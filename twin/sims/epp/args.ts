@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { DEFAULT_METRIC_NAMES, type MetricNames } from './scrape.ts';
 
 export interface EppArgs {
   poolName: string;
@@ -22,6 +23,8 @@ export interface EppArgs {
   image?: string;
   staticEndpoints?: string;
   listenHost: string;
+  /** --total-queued-requests-metric, --kv-cache-usage-percentage-metric, --lora-info-metric, --cache-info-metric */
+  metricNames: MetricNames;
 }
 
 /** Flags that never take a separate value. */
@@ -69,6 +72,12 @@ export function parseEppArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     ...(f.has('twin-image') ? { image: f.get('twin-image')! } : {}),
     ...(f.has('static-endpoints') ? { staticEndpoints: f.get('static-endpoints')! } : {}),
     listenHost: f.get('listen-host') ?? env.POD_IP ?? '127.0.0.1',
+    metricNames: {
+      queued: f.get('total-queued-requests-metric') || DEFAULT_METRIC_NAMES.queued,
+      kvCacheUsage: f.get('kv-cache-usage-percentage-metric') || DEFAULT_METRIC_NAMES.kvCacheUsage,
+      loraInfo: f.get('lora-info-metric') || DEFAULT_METRIC_NAMES.loraInfo,
+      cacheInfo: f.get('cache-info-metric') || DEFAULT_METRIC_NAMES.cacheInfo,
+    },
   };
 }
 

@@ -150,11 +150,11 @@ function typed(p: { type: string; name: string }): string {
  * (pkg/epp/scheduling/framework/scheduler_profile.go): scorers `name/type: weight` (`%d`).
  */
 export function parsedConfigLine(s: Scheduler, ms: number = Date.now()): string {
-  const p = s.profile;
-  const profile = `{Filters: [${p.filters.map(typed).join(', ')}], Scorers: [${p.scorers
-    .map((w) => `${typed(w.scorer)}: ${Math.trunc(w.weight)}`)
-    .join(', ')}], Picker: ${typed(p.picker)}}`;
-  const value = `{ProfileHandler: ${s.profileHandler}/${s.profileHandler}, Profiles: map[${p.name}:${profile}]}`;
+  const one = (p: Scheduler['profile']) =>
+    `{Filters: [${p.filters.map(typed).join(', ')}], Scorers: [${p.scorers.map((w) => `${typed(w.scorer)}: ${Math.trunc(w.weight)}`).join(', ')}], Picker: ${typed(p.picker)}}`;
+  // fmt prints a Go map with its keys sorted
+  const profiles = [...(s.profiles?.values() ?? [s.profile])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const value = `{ProfileHandler: ${s.profileHandler}/${s.profileHandler}, Profiles: map[${profiles.map((p) => `${p.name}:${one(p)}`).join(' ')}]}`;
   return zapLine({ level: 'info', ts: rfc3339(ms), logger: 'setup', caller: 'runner/runner.go:318', msg: 'parsed config' }, [['scheduler-config', value]]);
 }
 
@@ -198,8 +198,7 @@ export function joinHostPort(host: string, port: number): string {
  * (director.go:185, pkg/epp/util/error/error.go `Error()`), the scheduler error from
  * single_profile_handler.go:93 `failed to run scheduler profile '<name>'`.
  */
-export function errorHandlingRequestLine(s: Scheduler, req: PickRequest, ms: number = Date.now()): string {
-  const error = `inference gateway: InferencePoolResourceExhausted - failed to find target pod: failed to run scheduler profile '${s.profile.name}'`;
+export function errorHandlingRequestLine(req: PickRequest, error: string, ms: number = Date.now()): string {
   return zapLine({ level: 'error', ts: rfc3339(ms), caller: 'handlers/server.go:225', msg: 'Error handling request' }, [
     ['x-request-id', req.requestId],
     ['error', error],
@@ -220,21 +219,24 @@ export function schedulerProfileFailedLine(s: Scheduler, req: PickRequest, ms: n
 }
 
 /** The lines one pick writes in a mode (instrumented lines first, as the instrumented build logs them before returning). */
-export function pickLines(mode: LogMode, s: Scheduler, req: PickRequest, r: Ok, ms: number = Date.now()): string[] {
+export function pickLines(mode: LogMode, s: Scheduler, req: PickRequest, r: Ok, ms: number = Date.now(), portOverride?: number): string[] {
   const out: string[] = [];
   if (mode.instrumented) {
     const ts = epochSeconds(ms);
     out.push(decisionLine(s, req, r, ts), breakdownLine(s, req, r, ts));
   }
-  if (mode.verbosity >= GAIE_VERBOSE) out.push(requestHandledLine(req, r.selected.map((e) => joinHostPort(e.address, e.port)), ms));
+  if (mode.verbosity >= GAIE_VERBOSE) out.push(requestHandledLine(req, r.selected.map((e) => joinHostPort(e.address, portOverride ?? e.port)), ms));
   return out;
 }
 
-/** The lines a failed pick (no candidate left) writes in a mode. */
-export function failedPickLines(mode: LogMode, s: Scheduler, req: PickRequest, ms: number = Date.now()): string[] {
+/**
+ * The lines a failed pick writes in a mode; `error` is the director's error as the client gets it
+ * (`inference gateway: <code> - <message>`, service.ts eppError).
+ */
+export function failedPickLines(mode: LogMode, s: Scheduler, req: PickRequest, error: string, ms: number = Date.now()): string[] {
   if (mode.instrumented) return [profileFailedLine(s, req, epochSeconds(ms))];
   const out: string[] = [];
   if (mode.verbosity >= GAIE_VERBOSE) out.push(schedulerProfileFailedLine(s, req, ms));
-  out.push(errorHandlingRequestLine(s, req, ms));
+  out.push(errorHandlingRequestLine(req, error, ms));
   return out;
 }

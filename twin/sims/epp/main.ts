@@ -15,23 +15,6 @@ import { startEppServers } from './server.ts';
 import { PickService } from './service.ts';
 import { parseStaticEndpoints } from './static-source.ts';
 
-/** Used when neither --config-file nor --config-text is given (the GAIE default: queue + kv-cache). */
-const DEFAULT_CONFIG = `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-- type: queue-scorer
-- type: kv-cache-utilization-scorer
-- type: max-score-picker
-- type: single-profile-handler
-schedulingProfiles:
-- name: default
-  plugins:
-  - pluginRef: queue-scorer
-  - pluginRef: kv-cache-utilization-scorer
-  - pluginRef: max-score-picker
-`;
-
 const write = (l: string) => void process.stdout.write(`${l}\n`);
 const log = (level: 'info' | 'error', msg: string, fields?: Record<string, unknown>) =>
   write(line(level, epochSeconds(), msg, fields));
@@ -42,13 +25,20 @@ function fail(message: string): never {
 }
 
 function loadScheduler(args: EppArgs): Scheduler {
-  let text = DEFAULT_CONFIG;
+  // gateway-api-inference-extension v1.2.0 cmd/epp/runner/runner.go: both flags set is refused, neither leaves
+  // no scheduler config (llm-d v0.4.0 sets none in code)
+  if (args.configText !== undefined && args.configFile !== undefined) {
+    fail('both the "configText" and "configFile" flags can not be set at the same time');
+  }
+  if (args.configText === undefined && args.configFile === undefined) fail('scheduler config must be set either by config api or through code');
+  let text = '';
   if (args.configText !== undefined) text = args.configText;
   else if (args.configFile !== undefined) {
     try {
       text = readFileSync(args.configFile, 'utf8');
     } catch (err) {
-      fail(`cannot read --config-file ${args.configFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      const e = err as NodeJS.ErrnoException;
+      fail(`failed to load config from a file '${args.configFile}' - open ${args.configFile}: ${e.code === 'ENOENT' ? 'no such file or directory' : (e.code ?? e.message)}`);
     }
   }
   try {
@@ -68,7 +58,9 @@ async function main(): Promise<void> {
   if (!args.staticEndpoints && !args.poolName) fail('--pool-name is required');
   const scheduler = loadScheduler(args);
   const logMode = logModeFor(args.image, args.verbosity);
-  // every image: the GAIE runner's start line; the seed's instrumented build also its own profile line
+  // the plugin factories log while the config loads (e.g. the active-request-scorer's timeout), then the GAIE
+  // runner's start line (every image); the seed's instrumented build also writes its own profile line
+  for (const w of scheduler.warnings) log(w.level, w.msg, w.fields);
   write(parsedConfigLine(scheduler));
   if (logMode.instrumented) write(profileLoadedLine(scheduler, epochSeconds()));
 
@@ -76,7 +68,7 @@ async function main(): Promise<void> {
   const metrics = createEppMetrics(args.poolName || 'static', datastore);
   const service = new PickService({ scheduler, datastore, rng: Math.random, log: write, metrics, logMode });
 
-  const scraper = new Scraper(datastore, Number(process.env.EPP_SCRAPE_INTERVAL_MS) || 200);
+  const scraper = new Scraper(datastore, Number(process.env.EPP_SCRAPE_INTERVAL_MS) || 200, args.metricNames);
   scraper.start();
 
   const servers = await startEppServers({
@@ -91,18 +83,27 @@ async function main(): Promise<void> {
   log('info', 'EPP servers listening', {
     host: args.listenHost,
     grpcPort: servers.ports.grpc,
-    grpcHealthPort: servers.ports.health,
     metricsPort: servers.ports.metrics,
   });
+  servers.health.then(
+    (port) => log('info', 'EPP health server listening', { host: args.listenHost, grpcHealthPort: port }),
+    (err: Error) => {
+      if (err.message !== 'closed') fail(`cannot listen: ${err.message}`);
+    },
+  );
 
-  // the listeners first (health answers 503 until the pool is synced), then the watch, whose client is slow to load
+  // the listeners first (the health port opens once the pool is synced), then the watch, whose client is slow to load
   let stopSource: () => Promise<void> = async () => {};
   let stopping = false;
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
-    setTimeout(() => process.exit(0), 800).unref();
-    void Promise.allSettled([servers.close(), scraper.stop(), stopSource()]).then(() => process.exit(0));
+    // requests in flight finish first (GracefulStop; the real manager waits up to 30s). Simplification: the twin
+    // waits at most EPP_DRAIN_MS (default 800 ms), as every twin program exits within a second of SIGTERM
+    void servers.drain(Number(process.env.EPP_DRAIN_MS) || 800).then(() => {
+      setTimeout(() => process.exit(0), 800).unref();
+      void Promise.allSettled([servers.close(), scraper.stop(), stopSource()]).then(() => process.exit(0));
+    });
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

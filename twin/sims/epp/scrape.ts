@@ -1,26 +1,67 @@
 /** Scrapes each endpoint's /metrics for the vLLM gauges the scorers read. */
 import { Agent, request } from 'undici';
 import type { Datastore } from './datastore.ts';
+import type { EndpointMetrics } from './types.ts';
 
-export interface ScrapedMetrics {
-  waiting: number;
-  running: number;
-  kvCacheUsage: number;
+/**
+ * The metric names the EPP scrapes: gateway-api-inference-extension v1.2.0 pkg/epp/server/runserver.go defaults,
+ * overridden by the flags --total-queued-requests-metric, --kv-cache-usage-percentage-metric, --lora-info-metric,
+ * --cache-info-metric (cmd/epp/runner/runner.go). v1.2.0 still defaults to vLLM's old `vllm:gpu_cache_usage_perc`:
+ * against a vLLM that only exports `vllm:kv_cache_usage_perc`, the KV usage stays at its initial 0.
+ */
+export interface MetricNames {
+  queued: string;
+  kvCacheUsage: string;
+  loraInfo: string;
+  cacheInfo: string;
 }
 
-/** Sum of each wanted gauge over its label sets in Prometheus text format. */
-export function parseVllmMetrics(text: string): ScrapedMetrics {
-  const out: ScrapedMetrics = { waiting: 0, running: 0, kvCacheUsage: 0 };
+export const DEFAULT_METRIC_NAMES: MetricNames = {
+  queued: 'vllm:num_requests_waiting',
+  kvCacheUsage: 'vllm:gpu_cache_usage_perc',
+  loraInfo: 'vllm:lora_requests_info',
+  cacheInfo: 'vllm:cache_config_info',
+};
+
+export type ScrapedMetrics = Partial<Omit<EndpointMetrics, 'updatedAt'>>;
+
+function parseLabels(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) out[m[1]!] = m[2]!.replace(/\\(.)/g, '$1');
+  return out;
+}
+
+/**
+ * promToPodMetrics: each configured family found updates its field (first sample; lora info: the sample with the
+ * largest value, a timestamp); a family not found leaves the field out, so the old value stays.
+ */
+export function parseVllmMetrics(text: string, names: MetricNames = DEFAULT_METRIC_NAMES): ScrapedMetrics {
+  const out: ScrapedMetrics = {};
+  let loraBest = -Infinity;
   for (const raw of text.split('\n')) {
     if (raw === '' || raw.charCodeAt(0) === 35 /* # */) continue;
     const brace = raw.indexOf('{');
-    const space = brace >= 0 ? raw.indexOf(' ', raw.lastIndexOf('}')) : raw.indexOf(' ');
+    const close = raw.lastIndexOf('}');
+    const space = brace >= 0 ? raw.indexOf(' ', close) : raw.indexOf(' ');
     const name = raw.slice(0, brace >= 0 ? brace : space);
     const value = Number(raw.slice(space + 1).trim().split(' ')[0]);
     if (!Number.isFinite(value)) continue;
-    if (name === 'vllm:num_requests_waiting') out.waiting += value;
-    else if (name === 'vllm:num_requests_running') out.running += value;
-    else if (name === 'vllm:kv_cache_usage_perc' || name === 'vllm:gpu_cache_usage_perc') out.kvCacheUsage += value;
+    if (name === names.queued) out.waiting ??= value;
+    else if (name === 'vllm:num_requests_running') out.running ??= value;
+    else if (name === names.kvCacheUsage) out.kvCacheUsage ??= value;
+    else if (name === names.cacheInfo && out.cacheBlockSize === undefined) {
+      const l = parseLabels(raw.slice(brace + 1, close));
+      out.cacheBlockSize = Number(l.block_size) || 0;
+      out.numGpuBlocks = Number(l.num_gpu_blocks) || 0;
+    } else if (name === names.loraInfo && value > loraBest) {
+      loraBest = value;
+      const l = parseLabels(raw.slice(brace + 1, close));
+      out.activeModels = l.running_lora_adapters ? l.running_lora_adapters.split(',') : [];
+      out.waitingModels = l.waiting_lora_adapters ? l.waiting_lora_adapters.split(',') : [];
+      out.maxActiveModels = Number(l.max_lora) || 0;
+    }
   }
   return out;
 }
@@ -33,6 +74,7 @@ export class Scraper {
   constructor(
     private readonly ds: Datastore,
     private readonly intervalMs: number,
+    private readonly names: MetricNames = DEFAULT_METRIC_NAMES,
   ) {}
 
   start(): void {
@@ -61,7 +103,7 @@ export class Scraper {
         bodyTimeout: Math.max(1000, this.intervalMs * 5),
       });
       const text = await res.body.text();
-      if (res.statusCode === 200) this.ds.updateMetrics(key, parseVllmMetrics(text));
+      if (res.statusCode === 200) this.ds.updateMetrics(key, parseVllmMetrics(text, this.names));
     } catch {
       // an unreachable endpoint keeps its last metrics; readiness is the watch's job
     }

@@ -50,22 +50,78 @@ export function toPickRequest(body: unknown): PickRequest {
     model: typeof b.model === 'string' ? b.model : '',
     promptLength: typeof b.promptLength === 'number' ? b.promptLength : 0,
     headers,
+    ...(typeof b.body === 'string' ? { body: b.body } : {}),
+    ...(b.noBody === true ? { noBody: true } : {}),
   };
 }
 
-function pickHandler(svc: PickService): http.RequestListener {
+/**
+ * Twin stand-in for the ext-proc stream's lifetime: `GET /v1/hold?requestId=` answers headers at once and stays
+ * open until the request is done (or the EPP dies, which cuts it: the gateway then cuts the client's stream as
+ * Envoy does when its ext-proc stream breaks).
+ */
+class Holds {
+  private readonly open = new Map<string, Set<http.ServerResponse>>();
+  private emptied: (() => void) | undefined;
+  /** set on SIGTERM: new requests are refused, requests in flight go on */
+  draining = false;
+
+  /** Resolves when no request is held open any more. */
+  idle(): Promise<void> {
+    if (this.open.size === 0) return Promise.resolve();
+    return new Promise((r) => (this.emptied = r));
+  }
+
+  private check(): void {
+    if (this.open.size === 0) this.emptied?.();
+  }
+
+  add(id: string, res: http.ServerResponse): void {
+    let s = this.open.get(id);
+    if (!s) this.open.set(id, (s = new Set()));
+    s.add(res);
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.flushHeaders();
+    res.on('close', () => {
+      s.delete(res);
+      if (s.size === 0 && this.open.get(id) === s) this.open.delete(id);
+      this.check();
+    });
+  }
+
+  end(id: string): void {
+    for (const res of this.open.get(id) ?? []) res.end('done\n');
+    this.open.delete(id);
+    this.check();
+  }
+}
+
+function pickHandler(svc: PickService, holds: Holds): http.RequestListener {
   return (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const [path, query] = (req.url ?? '/').split('?') as [string, string | undefined];
+    // GracefulStop: no new stream once stopping (Envoy sees the ext-proc call fail), streams in flight go on
+    if (holds.draining && (path === '/v1/pick' || path === '/v1/hold')) return void res.socket?.destroy();
+    if (req.method === 'GET' && path === '/v1/hold') {
+      const id = new URLSearchParams(query ?? '').get('requestId');
+      if (!id) return send(res, 400, { error: 'requestId is required' });
+      return holds.add(id, res);
+    }
     if (req.method === 'POST' && (path === '/v1/pick' || path === '/v1/done')) {
       readJson(req).then(
         (body) => {
           if (path === '/v1/pick') {
             const out = svc.pick(toPickRequest(body));
-            send(res, out.status, out.body);
+            if (out.status === 200) send(res, 200, out.body);
+            else send(res, out.status, out.body, 'text/plain');
           } else {
-            const id = (body as { requestId?: unknown }).requestId;
+            const b = body as { requestId?: unknown; complete?: unknown };
+            const id = b.requestId;
             if (typeof id !== 'string') return send(res, 400, { error: 'requestId is required' });
-            send(res, 200, { released: svc.done(id) });
+            // complete: false — the stream ended without the EPP seeing the response complete (abort, cut):
+            // no ResponseComplete, the count stays until the timeout
+            const released = b.complete === false ? false : svc.done(id);
+            holds.end(id);
+            send(res, 200, { released });
           }
         },
         (err: Error) => send(res, 400, { error: err.message }),
@@ -98,7 +154,19 @@ function metricsHandler(metrics: EppMetrics): http.RequestListener {
 }
 
 export interface EppServers {
-  ports: { grpc: number; health: number; metrics: number };
+  ports: { grpc: number; metrics: number };
+  /**
+   * The health port, once it listens: only after the datastore synced. The real EPP's gRPC health service
+   * reports SERVING only then (GAIE v1.2.0 cmd/epp/runner/health.go); the twin's kubelet probes gRPC ports over
+   * TCP, so a closed port is what keeps the pod unready until the pool is synced.
+   */
+  health: Promise<number>;
+  /**
+   * SIGTERM: GAIE v1.2.0 internal/runnable/grpc.go stops the ext-proc server with GracefulStop (no new streams,
+   * streams in flight finish); controller-runtime gives up after its graceful shutdown timeout (30s).
+   * Resolves when the last request in flight ended or `maxMs` passed.
+   */
+  drain(maxMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -119,16 +187,28 @@ export async function startEppServers(o: {
   datastore: Datastore;
   metrics: EppMetrics;
 }): Promise<EppServers> {
-  const servers = await Promise.all([
-    listen(pickHandler(o.service), o.host, o.grpcPort),
-    listen(healthHandler(o.datastore), o.host, o.healthPort),
-    listen(metricsHandler(o.metrics), o.host, o.metricsPort),
-  ]);
+  const holds = new Holds();
+  const servers = await Promise.all([listen(pickHandler(o.service, holds), o.host, o.grpcPort), listen(metricsHandler(o.metrics), o.host, o.metricsPort)]);
   const port = (s: http.Server) => (s.address() as AddressInfo).port;
+  let closed = false;
+  const health = o.datastore.whenSynced.then(async () => {
+    if (closed) throw new Error('closed');
+    const s = await listen(healthHandler(o.datastore), o.host, o.healthPort);
+    servers.push(s);
+    return port(s);
+  });
+  health.catch(() => {});
   return {
-    ports: { grpc: port(servers[0]), health: port(servers[1]), metrics: port(servers[2]) },
-    close: () =>
-      Promise.all(
+    ports: { grpc: port(servers[0]!), metrics: port(servers[1]!) },
+    health,
+    drain(maxMs) {
+      holds.draining = true;
+      servers[0]!.close();
+      return Promise.race([holds.idle(), new Promise<void>((r) => setTimeout(r, maxMs).unref())]);
+    },
+    close: () => {
+      closed = true;
+      return Promise.all(
         servers.map(
           (s) =>
             new Promise<void>((resolve) => {
@@ -136,6 +216,7 @@ export async function startEppServers(o: {
               s.closeAllConnections();
             }),
         ),
-      ).then(() => {}),
+      ).then(() => {});
+    },
   };
 }

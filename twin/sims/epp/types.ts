@@ -6,8 +6,15 @@ export interface EndpointMetrics {
   waiting: number;
   /** vllm:num_requests_running */
   running: number;
-  /** vllm:kv_cache_usage_perc, 0..1 */
+  /** the KV-cache usage metric the EPP is told to scrape (--kv-cache-usage-percentage-metric), 0..1 */
   kvCacheUsage: number;
+  /** vllm:cache_config_info block_size / num_gpu_blocks labels (0 when not scraped) */
+  cacheBlockSize: number;
+  numGpuBlocks: number;
+  /** vllm:lora_requests_info running_lora_adapters / waiting_lora_adapters / max_lora labels */
+  activeModels: string[];
+  waitingModels: string[];
+  maxActiveModels: number;
   /** epoch ms of the last successful scrape, 0 when never scraped */
   updatedAt: number;
 }
@@ -39,6 +46,10 @@ export interface PickRequest {
   model: string;
   promptLength: number;
   headers: Record<string, string>;
+  /** the raw request body (the EPP parses it as the real one does); absent: model/promptLength are used as given */
+  body?: string;
+  /** a request without a body (a GET): a random pod, not scheduled */
+  noBody?: boolean;
 }
 
 export type Rng = () => number;

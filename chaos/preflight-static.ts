@@ -1,0 +1,74 @@
+/**
+ * The preflight checks that need neither a cluster nor a network: cheap to import, so `pd-harness run`
+ * answers a missing k6 or script before it loads the cluster client.
+ */
+import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { UsageError } from '../core/errors.ts';
+import type { LoadEngineName } from '../load/plan.ts';
+import { formatDuration } from '../suites/durations.ts';
+import type { LoadSpec, Suite } from '../suites/schema.ts';
+
+/** What the preflight needs to know about the run. */
+export interface PreflightInput {
+  suite: Suite;
+  engine: LoadEngineName;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The first directory on PATH holding an executable `cmd`, or undefined. No process is started. */
+export function findOnPath(cmd: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const file = join(dir, cmd);
+    try {
+      accessSync(file, fsConstants.X_OK);
+      if (statSync(file).isFile()) return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Requests a suite's load sends, when the suite says (undefined: a k6 script decides). */
+export function plannedRequests(load: LoadSpec): number | undefined {
+  if (load.rate !== undefined && load.duration !== undefined) {
+    const arrivals = Math.floor((load.rate * load.duration) / 1000);
+    return load.requests !== undefined ? Math.min(load.requests, arrivals) : arrivals;
+  }
+  return load.requests;
+}
+
+/**
+ * Checks that need no cluster, each failure one line naming the cause and the fix (exit 2): the engine is
+ * installed, the script it runs exists, and the load sends at least one request.
+ */
+export function staticPreflight(input: PreflightInput): void {
+  const load = input.suite.spec.load;
+  if (!load) return;
+  const { engine } = input;
+  if (engine !== 'builtin' && !load.script) {
+    throw new UsageError(`engine ${engine} runs a k6 script and the suite has none: add spec.load.script, or use --engine builtin`);
+  }
+  if (load.script && !existsSync(load.script)) throw new UsageError(`k6 script not found: ${load.script} (spec.load.script)`);
+  if (engine === 'k6' && !findOnPath('k6', input.env)) {
+    throw new UsageError('engine k6: k6 not found on PATH: install it (https://grafana.com/docs/k6/latest/set-up/install-k6/) or use --engine builtin');
+  }
+  const n = plannedRequests(load);
+  if (n !== undefined && n < 1) {
+    throw new UsageError(`the load sends no request: rate ${load.rate}/s for ${formatDuration(load.duration ?? 0)} is below one arrival; raise spec.load.rate or spec.load.duration`);
+  }
+}
+
+
+/** The engine a run uses: --engine, else PD_HARNESS_ENGINE (what `run --engine` passes to Playwright), else the suite's. */
+export function engineFor(suite: Suite, engine?: LoadEngineName, env: NodeJS.ProcessEnv = process.env): LoadEngineName {
+  if (engine) return engine;
+  const e = env.PD_HARNESS_ENGINE;
+  if (e !== undefined && e !== '') {
+    if (e !== 'builtin' && e !== 'k6' && e !== 'k6-operator') throw new UsageError(`PD_HARNESS_ENGINE=${e}: expected builtin, k6 or k6-operator`);
+    return e;
+  }
+  return suite.spec.load?.engine ?? 'builtin';
+}

@@ -60,7 +60,7 @@ export async function runSuiteLoad(load: LoadSpec, opts: SuiteLoadOptions): Prom
   if (load.script) {
     const env = k6Env(load);
     if (engine === 'k6') return runK6({ script: load.script, env, ...common, ...(opts.signal ? { signal: opts.signal } : {}) });
-    if (engine === 'builtin') return runK6Script({ script: load.script, env, ...common });
+    if (engine === 'builtin') return runK6Script({ script: load.script, env, ...common, ...(opts.signal ? { signal: opts.signal } : {}) });
   }
   if (engine === 'k6-operator' && load.script) {
     if (!opts.cluster) throw new Error('engine k6-operator needs the cluster (SuiteLoadOptions.cluster) to create its TestRun');

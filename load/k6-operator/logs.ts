@@ -1,4 +1,4 @@
-import { parseK6JsonLines, parseK6Time } from '../k6/output.ts';
+import { numberRecords, parseK6JsonLines, parseK6Time } from '../k6/output.ts';
 import { evaluateThresholds, type MetricSeries } from '../k6-runtime/thresholds.ts';
 import type { LoadResult, RequestRecord, ThresholdResult } from '../result.ts';
 import { summarize } from '../summary.ts';
@@ -118,8 +118,7 @@ export function combineRunnerOutputs(outputs: readonly RunnerOutput[], startedAt
       for (const metric of metrics) crossedByRunner.push({ metric, expression: `crossed in runner ${out.pod}`, ok: false });
     }
   }
-  records.sort((a, b) => a.startMs - b.startMs);
-  records.forEach((r, i) => (r.index = i));
+  numberRecords(records);
 
   const { declared, series, firstMs, lastMs } = metricSeries(jsonAll);
   const thresholdSpec: Record<string, string[]> = {};

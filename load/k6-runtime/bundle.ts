@@ -1,43 +1,83 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { packageRoot } from '../../common/build.mjs';
 import { build, type Plugin } from 'esbuild';
+import { packageRoot } from '../../common/build.mjs';
+import { refusedImport, scanSource } from './scan.ts';
 
 // The shims and the VU are bundled from the sources by esbuild, also when this module runs from dist/.
 const HERE = path.join(packageRoot(import.meta.url), 'load', 'k6-runtime');
+const require = createRequire(import.meta.url);
 const SHIMS: Record<string, string> = {
-  k6: path.join(HERE, 'shims/k6.ts'),
-  'k6/http': path.join(HERE, 'shims/http.ts'),
-  'k6/metrics': path.join(HERE, 'shims/metrics.ts'),
-  'k6/execution': path.join(HERE, 'shims/execution.ts'),
+  k6: 'k6.ts',
+  'k6/http': 'http.ts',
+  'k6/metrics': 'metrics.ts',
+  'k6/execution': 'execution.ts',
+  'k6/data': 'data.ts',
+  'k6/encoding': 'encoding.ts',
+  'k6/crypto': 'crypto.ts',
+  'k6/html': 'html.ts',
+  'k6/timers': 'timers.ts',
 };
-export const SUPPORTED_IMPORTS = ['k6', 'k6/http', 'k6/metrics', 'k6/execution (scenario.iterationInTest, scenario.name, vu.idInInstance)', 'k6/options (types)'];
+export const SUPPORTED_IMPORTS = [...Object.keys(SHIMS), 'k6/options (types)'];
+/** Libraries the shims load lazily in the worker, by absolute path (the bundle lives in a temp dir). */
+const RUNTIME_LIBS = new Set(['cheerio', 'tough-cookie']);
 
-/** Maps k6 modules to the shims; anything else a script imports from outside its own files is refused. */
-function k6Modules(script: string): Plugin {
+export const RUNTIME_DIR = HERE;
+
+/** A script the runtime refuses before running it: one line naming the feature (CLI exit 2). */
+export class RefusedScript extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RefusedScript';
+  }
+}
+
+function k6Modules(script: string, localFiles: Set<string>): Plugin {
+  const rel = path.relative(process.cwd(), script) || script;
   return {
     name: 'k6-modules',
     setup(b) {
       b.onResolve({ filter: /.*/ }, (args) => {
         const fromRuntime = args.importer.startsWith(HERE) || args.importer === '' || args.importer === '<stdin>';
         const shim = SHIMS[args.path];
-        if (shim) return { path: shim };
-        if (args.path.startsWith('.') || path.isAbsolute(args.path)) return undefined;
-        if (fromRuntime && (args.path.startsWith('node:') || args.path === 'esbuild')) return { path: args.path, external: true };
-        throw new Error(
-          `${path.relative(process.cwd(), script)}: unsupported import '${args.path}' (the built-in k6 runtime supports ${SUPPORTED_IMPORTS.join(', ')})`,
-        );
+        if (shim && !fromRuntime) return { path: path.join(HERE, 'shims', shim) };
+        if (fromRuntime) {
+          if (args.path.startsWith('node:')) return { path: args.path, external: true };
+          if (RUNTIME_LIBS.has(args.path)) return { path: require.resolve(args.path), external: true };
+          return undefined;
+        }
+        if (args.path === 'k6/options') return { path: 'k6-options', namespace: 'k6-empty' };
+        if (args.path.startsWith('.') || path.isAbsolute(args.path) || args.path.startsWith('file://')) {
+          const abs = path.resolve(args.resolveDir, args.path.replace(/^file:\/\//, ''));
+          localFiles.add(abs);
+          return { path: abs };
+        }
+        throw new RefusedScript(`${rel}: ${refusedImport(args.path, SUPPORTED_IMPORTS)}`);
       });
+      b.onLoad({ filter: /.*/, namespace: 'k6-empty' }, () => ({ contents: 'export {}', loader: 'js' }));
     },
   };
 }
 
+export interface Bundle {
+  /** The bundled program (CommonJS) on disk, with an inline source map. */
+  file: string;
+  cleanup(): void;
+}
+
 /**
- * Bundle a k6 script (TS or JS) with the VU runtime into one CommonJS program for a worker thread.
- * The script's module is evaluated lazily (`load()`), so init errors are reported by the VU, not the loader.
+ * Bundle a k6 script (TS or JS) with the VU runtime into one CommonJS program for worker threads, after a
+ * static scan of the script's own files for features the runtime refuses. The script's module is evaluated
+ * lazily (`load()`), so init errors are reported by the VU with their script location.
  */
-export async function bundleK6Script(script: string): Promise<string> {
+export async function bundleK6Script(script: string): Promise<Bundle> {
   const abs = path.resolve(script);
+  const localFiles = new Set<string>([abs]);
   const entry = `import { serve } from ${JSON.stringify(path.join(HERE, 'vu.ts'))};\nserve(() => require(${JSON.stringify(abs)}));\n`;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pd-harness-k6-'));
+  const file = path.join(dir, 'bundle.cjs');
   try {
     const result = await build({
       stdin: { contents: entry, resolveDir: HERE, loader: 'ts', sourcefile: 'k6-entry.ts' },
@@ -46,16 +86,27 @@ export async function bundleK6Script(script: string): Promise<string> {
       format: 'cjs',
       target: 'node20',
       write: false,
+      outfile: file,
+      sourcemap: 'inline',
       logLevel: 'silent',
-      plugins: [k6Modules(abs)],
+      plugins: [k6Modules(abs, localFiles)],
     });
-    const out = result.outputFiles[0];
+    const out = result.outputFiles.find((f) => f.path === file) ?? result.outputFiles[0];
     if (!out) throw new Error(`${script}: bundling produced no output`);
-    return out.text;
+    for (const f of localFiles) {
+      const refusal = scanSource(readFileSync(f, 'utf8'));
+      if (refusal) throw new RefusedScript(`${path.relative(process.cwd(), f) || f}:${refusal.line}: ${refusal.message}`);
+    }
+    writeFileSync(file, out.text);
+    return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
   } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    if (err instanceof RefusedScript) throw err;
     // esbuild reports plugin errors inside its own message; keep one line.
-    const e = err as { errors?: { text?: string }[]; message?: string };
-    const first = e.errors?.[0]?.text ?? e.message ?? String(err);
-    throw new Error(first.split('\n')[0]);
+    const e = err as { errors?: { text?: string; detail?: unknown; location?: { file?: string; line?: number } | null }[]; message?: string };
+    const first = e.errors?.[0];
+    if (first?.detail instanceof RefusedScript) throw first.detail;
+    const where = first?.location ? `${first.location.file}:${first.location.line}: ` : '';
+    throw new RefusedScript(`${where}${(first?.text ?? e.message ?? String(err)).split('\n')[0]}`, { cause: err });
   }
 }

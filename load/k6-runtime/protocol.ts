@@ -1,19 +1,40 @@
-/** Messages between the main thread (scheduler, HTTP) and VU workers. */
+/** Messages between the main thread (scheduler, HTTP, metrics) and VU workers. */
+
+/** One HTTP round trip (a redirect hop is its own call: the worker follows redirects, like k6's client). */
 export interface HttpCall {
   method: string;
   url: string;
-  body?: string;
-  headers: Record<string, string>;
+  /** Header pairs as the script gave them (names keep their case, as k6 sends them). */
+  headers: [string, string][];
+  body?: string | Uint8Array;
   timeoutMs: number;
+  /** The request's tags (system tags method/url/name/scenario/group and the script's), for the run's records. */
   tags: Record<string, string>;
+  /** options.discardResponseBodies / params.responseType 'none': read and drop the body. */
+  discardBody: boolean;
+}
+
+export interface HttpTimings {
+  blocked: number;
+  connecting: number;
+  tls_handshaking: number;
+  sending: number;
+  waiting: number;
+  receiving: number;
+  duration: number;
 }
 
 export interface HttpReply {
   status: number;
+  statusText: string;
+  /** Header pairs as received (lower-case names, one pair per header line). */
+  headers: [string, string][];
   body: string;
-  headers: Record<string, string>;
-  durationMs: number;
-  waitingMs: number;
+  bodyBytes: number;
+  sentBytes: number;
+  timings: HttpTimings;
+  remoteIp: string;
+  remotePort: number;
   error?: string;
   errorCode?: number;
 }
@@ -22,14 +43,51 @@ export interface Sample {
   metric: string;
   type: 'counter' | 'rate' | 'trend' | 'gauge';
   value: number;
-  /** Tags the script gave (`metric.add(v, tags)`). */
-  tags?: Record<string, string>;
+  tags: Record<string, string>;
+  /** Trend created with `isTime` (or a built-in time metric): shown in ms units in the summary. */
+  time?: boolean;
 }
 
-export type ToWorker = { kind: 'iterate'; scenario: string; iter: number; env: Record<string, string>; iterationInTest?: number } | { kind: 'exit' };
+/** What the init context tells the scheduler before the test starts. */
+export interface InitInfo {
+  options: Record<string, unknown>;
+  /** Names of the script's exported functions (default, setup, teardown, handleSummary, scenario `exec`s). */
+  exports: string[];
+  /** Custom metrics declared in the init context: name → type and isTime. */
+  metrics: Record<string, { type: Sample['type']; time: boolean }>;
+}
+
+/** The position of one iteration in the test, for `__ITER` and `k6/execution`. */
+export interface IterationContext {
+  scenario: string;
+  executor: string;
+  exec: string;
+  env: Record<string, string>;
+  tags: Record<string, string>;
+  /** Epoch ms of the scenario's and the test's start. */
+  scenarioStartMs: number;
+  testStartMs: number;
+  iterationInScenario: number;
+  iterationInTest: number;
+  /** Scenario progress (0..1) at the start of the iteration. */
+  progress: number;
+}
+
+export type ToWorker =
+  | { kind: 'iterate'; ctx: IterationContext; data: string | undefined }
+  | { kind: 'call'; fn: 'setup' | 'teardown' | 'handleSummary'; arg: string | undefined };
+
+export interface ScriptError {
+  message: string;
+  /** `at fn (file:line:col)` of the script frame that threw, when known. */
+  at?: string;
+  /** exec.test.abort() */
+  abort?: boolean;
+}
 
 export type FromWorker =
-  | { kind: 'options'; options: unknown }
+  | { kind: 'init'; info: InitInfo }
   | { kind: 'ready' }
-  | { kind: 'done'; samples: Sample[]; error?: string }
-  | { kind: 'fatal'; error: string };
+  | { kind: 'done'; samples: Sample[]; error?: ScriptError; result?: string }
+  | { kind: 'log'; level: 'info' | 'warn' | 'error' | 'debug'; text: string }
+  | { kind: 'fatal'; error: ScriptError };

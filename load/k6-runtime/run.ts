@@ -1,15 +1,18 @@
-import { MessageChannel, Worker } from 'node:worker_threads';
-import { Agent, request as undiciRequest } from 'undici';
+import * as path from 'node:path';
 import { UserError } from '../../cli/errors.ts';
 import { parseDurationMs } from '../duration.ts';
 import { assertLoadTarget } from '../loopback.ts';
-import type { LoadResult, RequestRecord } from '../result.ts';
+import type { LoadResult, RequestRecord, ThresholdResult } from '../result.ts';
 import { summarize } from '../summary.ts';
-import { classifyError } from '../builtin/errors.ts';
-import { bundleK6Script } from './bundle.ts';
-import type { FromWorker, HttpCall, HttpReply, Sample, ToWorker } from './protocol.ts';
-import { evaluateThresholds, type MetricSeries } from './thresholds.ts';
-import { SseErrorScanner } from '../builtin/response.ts';
+import { bundleK6Script, RefusedScript, RUNTIME_DIR } from './bundle.ts';
+import { runExecutor, type ExecutorHost, type ScenarioState } from './executors.ts';
+import { httpSide } from './http-main.ts';
+import { MetricStore } from './metrics-store.ts';
+import { OptionsError, planScenarios, plannedVUs, type ScenarioPlan } from './options.ts';
+import type { HttpCall, InitInfo, Sample, ScriptError } from './protocol.ts';
+import { isEqualSegment, iterationInTest, segmentPlan, WHOLE_TEST, type ExecutionSegment } from './segment.ts';
+import { aggregate, judge, parseThresholds, selectValues, validateThreshold, type ParsedThreshold } from './thresholds.ts';
+import { InitError, readInit, Vu, type CallResult, type WorkerSetup } from './vu-pool.ts';
 
 export interface K6ScriptRunOptions {
   script: string;
@@ -20,311 +23,378 @@ export interface K6ScriptRunOptions {
   allowRemote?: boolean;
   /** Hard bound on the run; in-flight iterations are abandoned after it. */
   maxDurationMs?: number;
-  /** Every metric sample with its tags and time, as k6 writes them to `--out json` (load/k6/k6-cli.ts). */
+  /** k6's `--vus`, `--duration`, `--iterations` (they override the script's execution options, as in k6). */
+  overrides?: { vus?: number; duration?: string; iterations?: number };
+  /** Stops the run (as Ctrl-C stops k6): running iterations are interrupted; the result is marked incomplete. */
+  signal?: AbortSignal;
+  /** Log lines as k6 prints them (console output of the script, iteration errors, warnings); default stderr. */
+  log?: (line: string) => void;
+  /** Every metric sample with its tags and the time it was taken, as k6 writes them to `--out json`. */
   onSample?: (s: TaggedSample) => void;
-  /**
-   * k6's `--execution-segment` for equal segments `index/count:(index+1)/count` (what k6-operator passes):
-   * this instance runs every count-th iteration / arrival of each scenario, from `index`.
-   */
-  executionSegment?: { index: number; count: number };
+  /** k6's `--execution-segment` for equal segments (load/k6-runtime/segment.ts); default the whole test. */
+  executionSegment?: ExecutionSegment;
 }
 
-export interface TaggedSample {
-  metric: string;
-  type: Sample['type'];
-  value: number;
-  tags: Record<string, string>;
+export interface TaggedSample extends Sample {
+  /** Epoch ms when the runtime received the sample (an iteration's samples arrive when it ends). */
   timeMs: number;
 }
 
-interface Scenario {
-  executor: string;
-  vus?: number;
-  iterations?: number;
-  duration?: string;
-  rate?: number;
-  timeUnit?: string;
-  preAllocatedVUs?: number;
-  maxVUs?: number;
-  maxDuration?: string;
-  env?: Record<string, string>;
+/** Why a run stopped early. */
+export interface K6Abort {
+  kind: 'thresholds' | 'script' | 'refused' | 'maxDuration' | 'signal';
+  message: string;
 }
 
-const K6_ERROR_CODES: Record<string, number> = { timeout: 1050, 'connection-refused': 1212, reset: 1220, aborted: 1000, other: 1000 };
-
-function userError(script: string, message: string): UserError {
-  return new UserError(`k6 script ${script}: ${message}`);
+/** Everything `k6 run` reports: the result model plus k6's own counters, metrics and logs. */
+export interface K6RunReport {
+  result: LoadResult;
+  options: Record<string, unknown>;
+  metrics: MetricStore;
+  thresholds: (ThresholdResult & { parsed: ParsedThreshold })[];
+  iterations: { complete: number; interrupted: number; dropped: number };
+  /** Iteration errors by message and script location, with how often each happened. */
+  errors: { message: string; at?: string; count: number }[];
+  abort?: K6Abort;
+  durationMs: number;
+  /** handleSummary(data) output (path or stdout/stderr → content), when the script exports it. */
+  handleSummary?: Record<string, string>;
+  setupData?: string;
 }
 
-/** One VU: a worker running the bundle, answering HTTP calls for it on the main thread. */
-class VuWorker {
-  private readonly worker: Worker;
-  private readonly flag = new SharedArrayBuffer(4);
-  private pending: ((msg: FromWorker) => void) | undefined;
-  private readonly ready: Promise<void>;
-  iter = 0;
+/** Warnings the runtime itself logs (as k6 does), as opposed to the script's console output. */
+const RUNTIME_WARNINGS = /^(Request Failed|Stopped after \d+ redirects|'.*' is an invalid value for metric|no value was provided for metric|unknown http params key)/;
 
-  constructor(code: string, readonly id: number, onHttp: (call: HttpCall) => Promise<HttpReply>) {
-    const { port1, port2 } = new MessageChannel();
-    const flag = new Int32Array(this.flag);
-    port1.on('message', (call: HttpCall) => {
-      void onHttp(call).then((reply) => {
-        port1.postMessage(reply);
-        Atomics.store(flag, 0, 1);
-        Atomics.notify(flag, 0);
-      });
-    });
-    port1.unref();
-    this.worker = new Worker(code, { eval: true, workerData: { mode: 'vu', vuId: id, port: port2, flag: this.flag }, transferList: [port2] });
-    this.ready = new Promise((resolve, reject) => {
-      this.worker.once('error', reject);
-      this.pending = (msg) => (msg.kind === 'ready' ? resolve() : reject(new Error(msg.kind === 'fatal' ? msg.error : 'unexpected message')));
-    });
-    this.worker.on('message', (msg: FromWorker) => {
-      const p = this.pending;
-      this.pending = undefined;
-      p?.(msg);
-    });
-  }
+/** k6's thresholdsRate (internal/metrics/engine/engine.go, k6 v2.2.0): thresholds are judged every 2 s during the run. */
+const THRESHOLDS_TICK_MS = 2000;
 
-  async iterate(scenario: string, env: Record<string, string>, iterationInTest?: number): Promise<Sample[]> {
-    await this.ready;
-    return new Promise((resolve, reject) => {
-      this.pending = (msg) => {
-        if (msg.kind === 'done') resolve(msg.samples);
-        else reject(new Error(msg.kind === 'fatal' ? msg.error : 'unexpected message'));
-      };
-      const m: ToWorker = { kind: 'iterate', scenario, iter: this.iter++, env, ...(iterationInTest !== undefined ? { iterationInTest } : {}) };
-      this.worker.postMessage(m);
-    });
-  }
-
-  async stop(): Promise<void> {
-    await this.worker.terminate();
-  }
+function refused(script: string, message: string, cause?: unknown): UserError {
+  const err = new UserError(`k6 script ${script}: ${message}`, 2);
+  if (cause !== undefined) (err as { cause?: unknown }).cause = cause;
+  return err;
 }
 
-async function readOptions(code: string, script: string): Promise<Record<string, unknown>> {
-  const worker = new Worker(code, { eval: true, workerData: { mode: 'options', vuId: 0 } });
-  try {
-    const msg = await new Promise<FromWorker>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    });
-    if (msg.kind === 'fatal') throw userError(script, msg.error);
-    if (msg.kind !== 'options') throw userError(script, 'no options from the init context');
-    return (msg.options ?? {}) as Record<string, unknown>;
-  } catch (err) {
-    if (err instanceof UserError) throw err;
-    throw userError(script, err instanceof Error ? err.message : String(err));
-  } finally {
-    await worker.terminate();
+/** More VUs than this would mean as many worker threads: refused rather than exhausting the machine. */
+export const MAX_VUS = 300;
+
+export function applyOverrides(options: Record<string, unknown>, o: K6ScriptRunOptions['overrides']): Record<string, unknown> {
+  if (!o) return options;
+  const out = { ...options };
+  if (o.duration !== undefined || o.iterations !== undefined) {
+    // k6: execution shortcuts from a higher-priority source replace the script's scenarios/stages.
+    for (const k of ['scenarios', 'stages', 'duration', 'iterations']) delete out[k];
+    if (o.duration !== undefined) out['duration'] = o.duration;
+    if (o.iterations !== undefined) out['iterations'] = o.iterations;
   }
+  if (o.vus !== undefined) out['vus'] = o.vus;
+  return out;
 }
 
-function scenariosOf(options: Record<string, unknown>): Record<string, Scenario> {
-  const given = options['scenarios'] as Record<string, Scenario> | undefined;
-  if (given && Object.keys(given).length > 0) return given;
-  const vus = Number(options['vus'] ?? 1);
-  if (options['iterations'] !== undefined) return { default: { executor: 'shared-iterations', vus, iterations: Number(options['iterations']) } };
-  if (options['duration'] !== undefined) return { default: { executor: 'constant-vus', vus, duration: String(options['duration']) } };
-  return { default: { executor: 'shared-iterations', vus: 1, iterations: 1 } };
+function errorLine(e: ScriptError, plan?: ScenarioPlan): string {
+  const where = e.at ? `\n\t${e.at}` : '';
+  const fields = plan ? `  executor=${plan.executor} scenario=${plan.name}${e.at ? ' source=stacktrace' : ''}` : '';
+  return `ERRO ${e.message}${where}${fields}`;
 }
 
 /**
- * Run a k6 script without k6: each VU in a worker thread, HTTP done here with undici, k6's executors
- * (shared-iterations, constant-vus, constant-arrival-rate) and threshold semantics. Result engine: `k6-script`.
+ * Run a k6 script without k6, as `k6 run` would: each VU in a worker thread (synchronous HTTP to the main
+ * thread, undici), k6's six executors, setup/teardown, thresholds judged during the run (abortOnFail) and at
+ * the end, handleSummary. Anything it does not implement is refused before the first request, or at its
+ * first use (the run then stops and is refused).
  */
-export async function runK6Script(opts: K6ScriptRunOptions): Promise<LoadResult> {
+export async function runK6ScriptReport(opts: K6ScriptRunOptions): Promise<K6RunReport> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const scriptName = path.relative(process.cwd(), opts.script) || opts.script;
   const env = { ...(opts.env ?? {}) };
   if (opts.gatewayUrl !== undefined) {
     assertLoadTarget(opts.gatewayUrl, opts.allowRemote);
     env['GATEWAY'] = opts.gatewayUrl;
   }
-  let code: string;
+  let bundle;
   try {
-    code = await bundleK6Script(opts.script);
+    bundle = await bundleK6Script(opts.script);
   } catch (err) {
-    throw new UserError(err instanceof Error ? err.message : String(err));
+    if (err instanceof RefusedScript) throw new UserError(err.message, 2);
+    throw err;
   }
-  // __ENV is the same object for every VU: define it before the bundle's init code runs.
-  code = `globalThis.__ENV = ${JSON.stringify(env)};\n${code}`;
-  const options = await readOptions(code, opts.script);
-  const scenarios = scenariosOf(options);
-  for (const [name, s] of Object.entries(scenarios)) {
-    if (!['shared-iterations', 'constant-vus', 'constant-arrival-rate'].includes(s.executor)) {
-      throw userError(opts.script, `scenario ${name}: executor ${s.executor} is not supported by the built-in k6 runtime`);
+  const setup: WorkerSetup = {
+    bundleFile: bundle.file,
+    env,
+    scriptDir: path.dirname(path.resolve(opts.script)),
+    runtimeDir: RUNTIME_DIR,
+    onLog: (level, text) => {
+      const tag = { info: 'INFO', warn: 'WARN', error: 'ERRO', debug: 'DEBU' }[level] ?? 'INFO';
+      log(RUNTIME_WARNINGS.test(text) ? `${tag} ${text}` : `${tag} ${text} source=console`);
+    },
+  };
+  try {
+    return await runBundled(opts, setup, scriptName, log);
+  } finally {
+    bundle.cleanup();
+  }
+}
+
+async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptName: string, log: (l: string) => void): Promise<K6RunReport> {
+  let info: InitInfo;
+  try {
+    info = await readInit(setup);
+  } catch (err) {
+    if (err instanceof InitError) {
+      const e = err.scriptError;
+      if (e.message.startsWith('unsupported by the built-in k6 runtime')) throw refused(scriptName, e.message, err);
+      throw new UserError(`k6 script ${scriptName}: init: ${e.message}${e.at ? ` ${e.at}` : ''}`, 107, { cause: err });
     }
+    throw refused(scriptName, `init: ${(err as Error).message}`, err);
+  }
+  const options = applyOverrides(info.options, opts.overrides);
+  const segment = opts.executionSegment ?? WHOLE_TEST;
+  if (!isEqualSegment(segment)) throw new UserError(`k6 script ${scriptName}: execution segment ${segment.index}/${segment.count}: only equal segments i/n:(i+1)/n are supported`, 2);
+  let plans: ScenarioPlan[];
+  try {
+    plans = planScenarios(options, info.exports).map((p) => segmentPlan(p, segment));
+  } catch (err) {
+    if (err instanceof OptionsError) throw new UserError(`k6 script ${scriptName}: ${err.message}`, err.message.startsWith('unsupported') ? 2 : 104);
+    throw err;
+  }
+  const totalVus = plans.reduce((n, p) => n + Math.max(plannedVUs(p), p.maxVUs), 0);
+  if (totalVus > MAX_VUS) throw new UserError(`k6 script ${scriptName}: unsupported by the built-in k6 runtime: ${totalVus} VUs (it runs at most ${MAX_VUS}, one worker thread each; use k6) (k6 docs: Options, vus)`, 2);
+  const onSample = opts.onSample;
+  const metrics = new MetricStore(onSample ? (smp) => onSample({ ...smp, timeMs: Date.now() }) : undefined);
+  for (const [name, d] of Object.entries(info.metrics)) metrics.declare(name, d.type, d.time);
+  let thresholds: ParsedThreshold[];
+  try {
+    thresholds = parseThresholds((options['thresholds'] ?? {}) as Record<string, unknown>, (v) => parseDurationMs(v));
+  } catch (err) {
+    throw new UserError(`k6 script ${scriptName}: ${(err as Error).message}`, 104);
+  }
+  for (const t of thresholds) {
+    const problem = validateThreshold(t, metrics.declared.get(t.base)?.type);
+    if (problem) throw new UserError(`k6 script ${scriptName}: ${problem}`, 104);
   }
 
-  const agent = new Agent({ keepAliveTimeout: 10_000 });
   const records: RequestRecord[] = [];
-  const metrics = new Map<string, MetricSeries>();
-  const add = (metric: string, type: MetricSeries['type'], value: number, tags?: Record<string, string>): void => {
-    opts.onSample?.({ metric, type, value, tags: tags ?? {}, timeMs: Date.now() });
-    const m = metrics.get(metric);
-    if (m) m.values.push(value);
-    else metrics.set(metric, { type, values: [value] });
-  };
-  const onHttp = async (call: HttpCall): Promise<HttpReply> => {
-    const startMs = Date.now();
-    const t0 = performance.now();
-    const tags: Record<string, string> = { ...call.tags, method: call.method, url: call.url, name: call.tags['name'] ?? call.url };
-    if (!/^https?:/.test(call.url)) {
-      return { status: 0, body: '', headers: {}, durationMs: 0, waitingMs: 0, error: `unsupported URL: ${call.url}`, errorCode: 1020 };
-    }
+  const http = httpSide(records, !!opts.allowRemote);
+  const vus: Vu[] = [];
+  let nextVuId = 1;
+  const onHttp = (call: HttpCall) => http.send(call);
+  const spawn = async (id: number): Promise<Vu> => {
+    const vu = new Vu(setup, id, onHttp);
+    vus.push(vu);
     try {
-      assertLoadTarget(call.url, opts.allowRemote);
+      await vu.ready;
     } catch (err) {
-      return { status: 0, body: '', headers: {}, durationMs: 0, waitingMs: 0, error: (err as Error).message, errorCode: 1110 };
+      const e = err instanceof InitError ? err.scriptError : { message: (err as Error).message };
+      throw new UserError(`k6 script ${scriptName}: VU ${id} init: ${e.message}${e.at ? ` ${e.at}` : ''}`, 107, { cause: err });
     }
-    let waitingMs = 0;
-    let reply: HttpReply;
-    const record: RequestRecord = { index: 0, startMs, latencyMs: 0, bytes: 0, tags };
-    try {
-      const res = await undiciRequest(call.url, {
-        method: call.method as 'GET',
-        headers: call.headers,
-        body: call.body ?? null,
-        dispatcher: agent,
-        signal: AbortSignal.timeout(call.timeoutMs),
-      });
-      waitingMs = performance.now() - t0;
-      const body = await res.body.text();
-      const durationMs = performance.now() - t0;
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-      reply = { status: res.statusCode, body, headers, durationMs, waitingMs };
-      record.status = res.statusCode;
-      record.ttftMs = waitingMs;
-      record.bytes = Buffer.byteLength(body);
-      if (res.statusCode < 200 || res.statusCode >= 300) record.errorBody = body.slice(0, 512);
-      else if ((headers['content-type'] ?? '').includes('text/event-stream')) {
-        // as the builtin engine: a 2xx stream carrying an error event (vLLM's engine died mid-stream) failed
-        const scan = new SseErrorScanner();
-        scan.push(Buffer.from(body));
-        scan.end();
-        if (scan.message !== undefined) {
-          record.error = 'stream-error';
-          record.errorMessage = scan.message;
-          if (scan.payload !== undefined) record.errorBody = scan.payload;
-        }
-      }
-      const id = /"id"\s*:\s*"([^"]+)"/.exec(body.slice(0, 4096))?.[1];
-      if (id) record.responseId = id;
-    } catch (err) {
-      const timedOut = (err as { name?: string }).name === 'TimeoutError';
-      const kind = classifyError(err, timedOut);
-      const durationMs = performance.now() - t0;
-      reply = { status: 0, body: '', headers: {}, durationMs, waitingMs: 0, error: timedOut ? 'request timeout' : (err as Error).message, errorCode: K6_ERROR_CODES[kind] ?? 1000 };
-      record.error = kind;
-      record.errorMessage = reply.error ?? kind;
-    }
-    record.latencyMs = reply.durationMs;
-    tags['status'] = String(reply.status);
-    const expected = reply.status >= 200 && reply.status < 400;
-    tags['expected_response'] = String(expected);
-    records.push(record);
-    if (reply.error) Object.assign(tags, { error: reply.error, error_code: String(reply.errorCode ?? 1000) });
-    add('http_reqs', 'counter', 1, tags);
-    add('http_req_duration', 'trend', reply.durationMs, tags);
-    add('http_req_waiting', 'trend', reply.waitingMs, tags);
-    add('http_req_failed', 'rate', expected ? 0 : 1, tags);
-    return reply;
+    return vu;
   };
+
+  const counts = { complete: 0, interrupted: 0, dropped: 0 };
+  const errors = new Map<string, { message: string; at?: string; count: number }>();
+  let abort: K6Abort | undefined;
+  let abortResolve: () => void = () => undefined;
+  const abortSignal = new Promise<void>((r) => (abortResolve = r));
+  const doAbort = (a: K6Abort): void => {
+    if (abort) return;
+    abort = a;
+    abortResolve();
+  };
+  const recordError = (e: ScriptError, plan?: ScenarioPlan): void => {
+    const key = `${e.message}\n${e.at ?? ''}`;
+    const seen = errors.get(key);
+    if (seen) seen.count++;
+    else {
+      errors.set(key, { message: e.message, ...(e.at ? { at: e.at } : {}), count: 1 });
+      log(errorLine(e, plan));
+    }
+    if (e.message.startsWith('unsupported by the built-in k6 runtime')) doAbort({ kind: 'refused', message: e.message });
+    else if (e.abort) doAbort({ kind: 'script', message: e.message });
+  };
+  const absorb = (r: CallResult, plan?: ScenarioPlan): void => {
+    for (const s of r.samples) metrics.add(s);
+    if (http.refused) doAbort({ kind: 'refused', message: http.refused });
+    if (r.error) recordError(r.error, plan);
+  };
+
+  // Pre-initialize the VUs every scenario plans before the test starts (k6's init phase): VU start-up does
+  // not eat into a scenario's duration.
+  const preInit = new Map<string, Vu[]>();
+  const needsSetupVu = ['setup', 'teardown', 'handleSummary'].some((f) => info.exports.includes(f));
+  let setupVu: Vu | undefined;
+  try {
+    if (needsSetupVu) setupVu = await spawn(0);
+    for (const p of plans) preInit.set(p.name, await Promise.all(Array.from({ length: plannedVUs(p) }, () => spawn(nextVuId++))));
+  } catch (err) {
+    await Promise.all(vus.map((v) => v.kill()));
+    await http.close();
+    throw err;
+  }
 
   const startedAt = new Date().toISOString();
-  const t0 = performance.now();
-  const workers: VuWorker[] = [];
-  let dropped = 0;
-  const hardBound = opts.maxDurationMs ?? 30 * 60_000;
-  const deadline = t0 + hardBound;
-  const seg = opts.executionSegment ?? { index: 0, count: 1 };
-  if (!(Number.isInteger(seg.count) && seg.count >= 1 && Number.isInteger(seg.index) && seg.index >= 0 && seg.index < seg.count)) {
-    throw userError(opts.script, `execution segment ${seg.index}/${seg.count}: not an equal segment of 0..1`);
-  }
-  /** This segment's share of `total` under round-robin striping. */
-  const share = (total: number): number => Math.max(0, Math.ceil((total - seg.index) / seg.count));
-  const runIteration = async (w: VuWorker, scenario: string, scenarioEnv: Record<string, string>, iterationInTest?: number): Promise<void> => {
-    let samples: Sample[];
-    try {
-      samples = await w.iterate(scenario, scenarioEnv, iterationInTest);
-    } catch (err) {
-      throw userError(opts.script, err instanceof Error ? err.message : String(err));
-    }
-    for (const s of samples) add(s.metric, s.type, s.value, { scenario, ...(s.tags ?? {}) });
+  const testStart = performance.now();
+  const testStartEpoch = Date.now();
+  const active = new Map<string, number>();
+  const emitVus = (): void => {
+    const n = [...active.values()].reduce((a, b) => a + b, 0);
+    metrics.add({ metric: 'vus', type: 'gauge', value: n, tags: {} });
+    metrics.add({ metric: 'vus_max', type: 'gauge', value: vus.filter((v) => !v.dead && v !== setupVu).length, tags: {} });
   };
-  const spawn = (n: number): VuWorker[] => Array.from({ length: n }, () => {
-    const w = new VuWorker(code, workers.length + 1, onHttp);
-    workers.push(w);
-    return w;
-  });
+  const runSeconds = (): number => (performance.now() - testStart) / 1000;
 
+  // thresholds during the run, with empty sinks skipped (engine.go evaluateThresholds(ignoreEmptySinks=true))
+  let lastEval = 0;
+  const tick = setInterval(() => {
+    emitVus();
+    const elapsed = performance.now() - testStart;
+    if (elapsed - lastEval < THRESHOLDS_TICK_MS) return;
+    lastEval = elapsed;
+    for (const t of thresholds) {
+      if (!t.abortOnFail) continue;
+      const series = metrics.series.get(t.base);
+      if (selectValues(series, t.filter).length === 0) continue;
+      const ok = judge(t, aggregate(series, t.agg, t.pct, elapsed / 1000, t.filter));
+      if (!ok && (t.delayAbortEvalMs === undefined || elapsed > t.delayAbortEvalMs)) {
+        doAbort({ kind: 'thresholds', message: `thresholds on metrics '${t.metric}' were crossed; at least one has abortOnFail enabled, stopping test prematurely` });
+      }
+    }
+  }, 1000);
+  const onSignal = (): void => doAbort({ kind: 'signal', message: 'the run was stopped' });
+  if (opts.signal?.aborted) onSignal();
+  opts.signal?.addEventListener('abort', onSignal);
+  let hardTimer: NodeJS.Timeout | undefined;
+  if (opts.maxDurationMs !== undefined) hardTimer = setTimeout(() => doAbort({ kind: 'maxDuration', message: `the run reached its hard bound of ${opts.maxDurationMs} ms` }), opts.maxDurationMs);
+
+  let setupData: string | undefined;
+  const exportsFn = (n: string) => info.exports.includes(n);
   try {
-    await Promise.all(
-      Object.entries(scenarios).map(async ([name, s]) => {
-        const scenarioEnv = s.env ?? {};
-        if (s.executor === 'shared-iterations') {
-          const total = share(s.iterations ?? 1);
-          const maxMs = parseDurationMs(s.maxDuration ?? '10m') ?? 600_000;
-          const end = Math.min(deadline, performance.now() + maxMs);
-          let next = 0;
-          await Promise.all(spawn(Math.min(Math.max(1, share(s.vus ?? 1)), total)).map(async (w) => {
-            while (next < total && performance.now() < end) {
-              const local = next++;
-              await runIteration(w, name, scenarioEnv, local * seg.count + seg.index);
-            }
-          }));
-        } else if (s.executor === 'constant-vus') {
-          const end = Math.min(deadline, performance.now() + (parseDurationMs(s.duration) ?? 0));
-          let next = 0;
-          await Promise.all(spawn(Math.max(1, share(s.vus ?? 1))).map(async (w) => {
-            for (let guard = 0; performance.now() < end && guard < 10_000_000; guard++) await runIteration(w, name, scenarioEnv, next++ * seg.count + seg.index);
-          }));
-        } else {
-          const perMs = (s.rate ?? 1) / (parseDurationMs(s.timeUnit ?? '1s') ?? 1000);
-          const arrivals = Math.floor(perMs * (parseDurationMs(s.duration) ?? 0));
-          const free = spawn(Math.max(1, share(s.maxVUs ?? s.preAllocatedVUs ?? 1)));
-          const running = new Set<Promise<void>>();
-          const start = performance.now();
-          for (let k = seg.index; k < arrivals && performance.now() < deadline; k += seg.count) {
-            const wait = k / perMs - (performance.now() - start);
-            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-            const w = free.pop();
-            if (!w) {
-              dropped++;
-              continue;
-            }
-            const p: Promise<void> = runIteration(w, name, scenarioEnv, k).finally(() => {
-              free.push(w);
-              running.delete(p);
-            });
-            running.add(p);
-          }
-          await Promise.all(running);
+    if (exportsFn('setup') && options['noSetup'] !== true) {
+      const r = await (setupVu as Vu).call('setup', undefined);
+      absorb(r);
+      if (r.error && !abort) {
+        doAbort({ kind: 'script', message: `setup: ${r.error.message}` });
+      }
+      setupData = r.result;
+    }
+    const host: ExecutorHost = {
+      get aborted() {
+        return abort !== undefined;
+      },
+      abortSignal,
+      async takeVu(plan) {
+        const pool = preInit.get(plan.name) ?? [];
+        const v = pool.shift();
+        if (v && !v.dead) return v;
+        return spawn(nextVuId++);
+      },
+      async iterate(vu: Vu, plan: ScenarioPlan, st: ScenarioState) {
+        const n = st.started++;
+        st.running.add(vu);
+        const r = await vu.iterate({
+          scenario: plan.name,
+          executor: plan.executor,
+          exec: plan.exec,
+          env: plan.env,
+          tags: { ...stringTags(options['tags']), ...plan.tags },
+          scenarioStartMs: st.startEpochMs,
+          testStartMs: testStartEpoch,
+          iterationInScenario: n,
+          iterationInTest: iterationInTest(n, segment),
+          progress: st.progress(),
+        }, setupData);
+        st.running.delete(vu);
+        if (r.interrupted) {
+          counts.interrupted++;
+          return;
         }
-      }),
-    );
+        counts.complete++;
+        absorb(r, plan);
+      },
+      dropped(plan) {
+        counts.dropped++;
+        metrics.add({ metric: 'dropped_iterations', type: 'counter', value: 1, tags: { scenario: plan.name, ...plan.tags } });
+      },
+      setActive(plan, n) {
+        active.set(plan.name, n);
+      },
+      segment,
+    };
+    if (!abort) {
+      emitVus();
+      await Promise.all(plans.map(async (p) => {
+        if (p.startTimeMs > 0) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([new Promise<void>((r) => (timer = setTimeout(r, p.startTimeMs))), abortSignal]);
+          clearTimeout(timer);
+          if (abort) return;
+        }
+        await runExecutor(host, p);
+      }));
+    }
   } finally {
-    await Promise.all(workers.map((w) => w.stop()));
-    await agent.destroy();
+    clearInterval(tick);
+    clearTimeout(hardTimer);
+    opts.signal?.removeEventListener('abort', onSignal);
   }
-  const durationMs = performance.now() - t0;
-  if (dropped > 0) add('dropped_iterations', 'counter', dropped, {});
+  const durationMs = performance.now() - testStart;
+  // every VU but the setup one is done: stop them
+  await Promise.all(vus.filter((v) => v !== setupVu).map((v) => v.kill()));
+  if (exportsFn('teardown') && options['noTeardown'] !== true && abort?.kind !== 'refused' && setupVu && !setupVu.dead) {
+    absorb(await setupVu.call('teardown', setupData));
+  }
+
+  const finalThresholds = thresholds.map((t) => ({
+    metric: t.metric,
+    expression: t.expression,
+    ok: judge(t, aggregate(metrics.series.get(t.base), t.agg, t.pct, durationMs / 1000, t.filter)),
+    parsed: t,
+  }));
   records.sort((a, b) => a.startMs - b.startMs);
   records.forEach((r, i) => (r.index = i));
-  const thresholds = (() => {
-    try {
-      return evaluateThresholds((options['thresholds'] ?? {}) as Record<string, unknown>, metrics, durationMs / 1000);
-    } catch (err) {
-      throw userError(opts.script, err instanceof Error ? err.message : String(err));
-    }
-  })();
-  return {
+  const result: LoadResult = {
     engine: 'k6-script',
     startedAt,
     records,
-    summary: summarize(records, { durationMs, ...(dropped > 0 ? { dropped } : {}) }),
-    thresholds,
+    summary: summarize(records, { durationMs, ...(counts.dropped > 0 ? { dropped: counts.dropped } : {}) }),
+    thresholds: finalThresholds.map(({ metric, expression, ok }) => ({ metric, expression, ok })),
   };
+  if (abort && abort.kind !== 'refused') {
+    result.incomplete = { reason: abort.kind === 'maxDuration' ? 'maxDuration' : 'aborted', notStarted: 0 };
+  }
+  const report: K6RunReport = {
+    result,
+    options,
+    metrics,
+    thresholds: finalThresholds,
+    iterations: counts,
+    errors: [...errors.values()],
+    ...(abort ? { abort } : {}),
+    durationMs,
+    ...(setupData !== undefined ? { setupData } : {}),
+  };
+  if (exportsFn('handleSummary') && abort?.kind !== 'refused' && setupVu && !setupVu.dead) {
+    const { handleSummaryData } = await import('./summary.ts');
+    const r = await setupVu.call('handleSummary', JSON.stringify(handleSummaryData(report)));
+    if (r.error) recordError(r.error);
+    else if (r.result !== undefined) {
+      const out = JSON.parse(r.result) as Record<string, unknown>;
+      report.handleSummary = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+    }
+  }
+  await setupVu?.kill();
+  await http.close();
+  if (abort?.kind === 'refused') throw refused(scriptName, abort.message);
+  return report;
+}
+
+function stringTags(v: unknown): Record<string, string> {
+  if (v === null || typeof v !== 'object') return {};
+  return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, String(x)]));
+}
+
+/**
+ * The runtime as a load engine (result engine `k6-script`): the same run as `runK6ScriptReport`, reporting
+ * the result model. A refused script throws a UserError naming the feature.
+ */
+export async function runK6Script(opts: K6ScriptRunOptions): Promise<LoadResult> {
+  return (await runK6ScriptReport(opts)).result;
 }

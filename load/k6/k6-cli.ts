@@ -1,18 +1,21 @@
 /**
- * `k6` on pd-harness's built-in k6 runtime, for what the harness and k6-operator use of the k6 CLI:
+ * The stand-in `k6` binary on pd-harness's built-in k6 runtime, for what the harness and k6-operator use of
+ * the k6 CLI:
  *
- *   k6 run [--quiet] [-e K=V]... [--out json=FILE|json=-] [--summary-export FILE] [--tag K=V]...
+ *   k6 run [-q] [-e K=V]... [-u N] [-d D] [-i N] [--out json=FILE|json=-] [--summary-export FILE] [--tag K=V]...
  *          [--execution-segment A:B --execution-segment-sequence 0,1/n,...,1] [--paused --address HOST:PORT]
- *          [--no-setup] [--no-teardown] SCRIPT
+ *          [--no-summary] [--[no-]include-system-env-vars] SCRIPT
  *   k6 inspect --execution-requirements SCRIPT
  *   k6 version
  *
- * The twin runs it for the `grafana/k6` image (twin/runtime/images.ts), the tests put it on PATH as `k6`
- * (test/bin/k6). Outputs in k6's formats: JSON lines (`{"type":"Metric"...}` / `{"type":"Point"...}`, k6
- * output/json), the legacy summary export (metrics.<name>.<stat>, thresholds true = FAILED), exit 99 when a
- * threshold is crossed (k6 errext/exitcodes ThresholdsHaveFailed), 107 for a script error (ScriptException),
- * 255 for bad flags. `--paused` serves k6's REST API on `--address` (`GET|PATCH /v1/status`, the call
- * k6-operator's starter makes) and starts the test when it is unpaused.
+ * A thin wrapper over the same front end as `pd-harness k6 run` (load/k6-runtime/command.ts: the run,
+ * handleSummary, k6's end-of-test summary, `--summary-export`, the exit codes); it adds only k6's flag
+ * syntax, `--out json` (JSON lines `{"type":"Metric"...}` / `{"type":"Point"...}`, k6 output/json),
+ * `--tag`, `--execution-segment`, `--paused` with k6's REST API (`GET|PATCH /v1/status` on `--address`, the
+ * call k6-operator's starter makes), `inspect` and `version`, and k6's logfmt log lines. The twin runs it for
+ * the `grafana/k6` image (twin/runtime/images.ts), the tests put it on PATH as `k6` (test/bin/k6). Exit codes:
+ * k6's (99 thresholds crossed, 104 invalid options, 107 script exception, 108 test aborted), 107 also for a
+ * script the built-in runtime refuses, 255 for bad flags.
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -20,11 +23,12 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../cli/errors.ts';
 import { bundleK6Script } from '../k6-runtime/bundle.ts';
-import { runK6Script, type TaggedSample } from '../k6-runtime/run.ts';
-import { aggregate, percentile } from '../k6-runtime/thresholds.ts';
+import { K6_EXIT, k6RunCommand, parseOverrides, systemEnv } from '../k6-runtime/command.ts';
+import type { TaggedSample } from '../k6-runtime/run.ts';
+import { InitError } from '../k6-runtime/vu-pool.ts';
 
-export const EXIT_THRESHOLDS = 99;
-export const EXIT_SCRIPT = 107;
+export const EXIT_THRESHOLDS = K6_EXIT.thresholdsCrossed;
+export const EXIT_SCRIPT = K6_EXIT.scriptException;
 export const EXIT_FLAGS = 255;
 
 export interface K6CliArgs {
@@ -32,6 +36,9 @@ export interface K6CliArgs {
   script?: string;
   env: Record<string, string>;
   quiet: boolean;
+  noSummary: boolean;
+  includeSystemEnv: boolean;
+  overrides: { vus?: string; duration?: string; iterations?: string };
   json?: string;
   summaryExport?: string;
   tags: Record<string, string>;
@@ -77,7 +84,7 @@ export function equalSegment(segment: string, sequence: string | undefined): { i
 }
 
 export function parseK6Args(argv: readonly string[]): K6CliArgs {
-  const out: K6CliArgs = { command: argv[0] ?? '', env: {}, quiet: false, tags: {}, paused: false, address: 'localhost:6565', addressGiven: false };
+  const out: K6CliArgs = { command: argv[0] ?? '', env: {}, quiet: false, noSummary: false, includeSystemEnv: true, overrides: {}, tags: {}, paused: false, address: 'localhost:6565', addressGiven: false };
   let segment: string | undefined;
   let sequence: string | undefined;
   for (let i = 1; i < argv.length; i++) {
@@ -136,10 +143,28 @@ export function parseK6Args(argv: readonly string[]): K6CliArgs {
         out.address = value();
         out.addressGiven = true;
         break;
-      case '--execution-requirements':
-      case '--no-setup':
-      case '--no-teardown':
+      case '-u':
+      case '--vus':
+        out.overrides.vus = value();
+        break;
+      case '-d':
+      case '--duration':
+        out.overrides.duration = value();
+        break;
+      case '-i':
+      case '--iterations':
+        out.overrides.iterations = value();
+        break;
       case '--no-summary':
+        out.noSummary = true;
+        break;
+      case '--include-system-env-vars':
+        out.includeSystemEnv = true;
+        break;
+      case '--no-include-system-env-vars':
+        out.includeSystemEnv = false;
+        break;
+      case '--execution-requirements':
         break;
       default:
         if (raw.startsWith('-')) throw new FlagError(`unknown flag: ${raw}`);
@@ -184,38 +209,21 @@ class JsonOutput {
   }
 }
 
-/** The legacy `--summary-export` document: per metric its stats, `thresholds: {expr: failed}`. */
-export function summaryExport(
-  series: ReadonlyMap<string, { type: TaggedSample['type']; values: number[] }>,
-  thresholds: readonly { metric: string; expression: string; ok: boolean }[],
-  runSeconds: number,
-): Record<string, unknown> {
-  const metrics: Record<string, Record<string, unknown>> = {};
-  for (const [name, s] of series) {
-    const sorted = [...s.values].sort((a, b) => a - b);
-    const sum = s.values.reduce((a, b) => a + b, 0);
-    if (s.type === 'counter') metrics[name] = { count: sum, rate: runSeconds > 0 ? sum / runSeconds : 0 };
-    else if (s.type === 'rate') {
-      const passes = s.values.filter((v) => v !== 0).length;
-      metrics[name] = { passes, fails: s.values.length - passes, value: aggregate(s, 'rate', undefined, runSeconds) };
-    } else if (s.type === 'gauge') metrics[name] = { value: s.values.at(-1) ?? 0, min: sorted[0] ?? 0, max: sorted.at(-1) ?? 0 };
-    else {
-      metrics[name] = {
-        avg: sorted.length ? sum / sorted.length : 0, min: sorted[0] ?? 0, med: percentile(sorted, 50),
-        max: sorted.at(-1) ?? 0, 'p(90)': percentile(sorted, 90), 'p(95)': percentile(sorted, 95),
-      };
-    }
-  }
-  for (const t of thresholds) {
-    const m = (metrics[t.metric] ??= {});
-    const verdicts = (m['thresholds'] ??= {}) as Record<string, boolean>;
-    verdicts[t.expression] = !t.ok; // legacy polarity: true = the threshold FAILED
-  }
-  return { root_group: { name: '', path: '', id: 'd41d8cd98f00b204e9800998ecf8427e', groups: {}, checks: {} }, metrics };
+function logLine(level: string, msg: string): void {
+  process.stderr.write(`time="${new Date().toISOString()}" level=${level} msg="${msg.replace(/"/g, '\\"').replace(/\n/g, '\\n')}"\n`);
 }
 
 function logError(msg: string): void {
-  process.stderr.write(`time="${new Date().toISOString()}" level=error msg="${msg.replace(/"/g, '\\"').replace(/\n/g, '\\n')}"\n`);
+  logLine('error', msg);
+}
+
+const LEVELS: Record<string, string> = { ERRO: 'error', WARN: 'warning', INFO: 'info', DEBU: 'debug' };
+
+/** The runtime's `ERRO text fields` lines as k6's logfmt lines (what k6 writes when stderr is not a terminal). */
+function logRuntimeLine(line: string): void {
+  const m = /^(ERRO|WARN|INFO|DEBU) ([\s\S]*)$/.exec(line);
+  if (m) logLine(LEVELS[m[1] as string] as string, m[2] as string);
+  else logLine('info', line);
 }
 
 /**
@@ -286,7 +294,7 @@ export async function k6Main(argv: readonly string[]): Promise<number> {
     // k6-operator's initializer: the script must bundle (syntax, imports the runtime supports); its options
     // are read when it runs, so the execution requirements printed are placeholders.
     try {
-      await bundleK6Script(args.script);
+      (await bundleK6Script(args.script)).cleanup();
     } catch (err) {
       logError(err instanceof Error ? err.message : String(err));
       return EXIT_SCRIPT;
@@ -294,49 +302,46 @@ export async function k6Main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ totalDuration: '0s', maxVUs: 1 })}\n`);
     return 0;
   }
+  let overrides;
+  try {
+    overrides = parseOverrides(args.overrides);
+  } catch (err) {
+    logError((err as Error).message);
+    return EXIT_FLAGS;
+  }
   const api = args.paused || args.addressGiven ? await serveRestApi(args.address, args.paused) : undefined;
   await api?.unpaused;
-  const server = api?.server;
-  const series = new Map<string, { type: TaggedSample['type']; values: number[] }>();
   const json = args.json !== undefined ? new JsonOutput() : undefined;
   try {
-    const result = await runK6Script({
+    const { exitCode } = await k6RunCommand({
       script: args.script,
-      env: args.env,
+      env: { ...(args.includeSystemEnv ? systemEnv() : {}), ...args.env },
+      overrides,
+      noSummary: args.noSummary,
+      ...(args.summaryExport !== undefined ? { summaryExport: args.summaryExport } : {}),
       ...(args.segment ? { executionSegment: args.segment } : {}),
-      onSample: (s) => {
-        const tagged = { ...s, tags: { ...s.tags, ...args.tags } };
-        json?.sample(tagged);
-        const m = series.get(s.metric);
-        if (m) m.values.push(s.value);
-        else series.set(s.metric, { type: s.type, values: [s.value] });
+      ...(json ? { onSample: (s: TaggedSample) => json.sample({ ...s, tags: { ...s.tags, ...args.tags } }) } : {}),
+      log: logRuntimeLine,
+      // k6 writes its JSON output as the test runs, so before the end-of-test summary
+      onReport: (report) => {
+        if (!json) return;
+        const text = json.text(report.thresholds);
+        if (args.json === '-') process.stdout.write(text);
+        else fs.writeFileSync(args.json as string, text);
       },
     });
-    const thresholds = result.thresholds ?? [];
-    if (json) {
-      const text = json.text(thresholds);
-      if (args.json === '-') process.stdout.write(text);
-      else fs.writeFileSync(args.json as string, text);
-    }
-    if (args.summaryExport !== undefined) {
-      const runSeconds = result.summary.durationMs / 1000;
-      fs.writeFileSync(args.summaryExport, JSON.stringify(summaryExport(series, thresholds, runSeconds), null, 4));
-    }
-    if (!args.quiet) process.stderr.write(`\n  scenarios: built-in k6 runtime\n\n     http_reqs......................: ${result.records.length}\n\n`);
-    const crossed = [...new Set(thresholds.filter((t) => !t.ok).map((t) => t.metric))];
-    if (crossed.length > 0) {
-      logError(`thresholds on metrics '${crossed.sort().join(', ')}' have been crossed`);
-      return EXIT_THRESHOLDS;
-    }
-    return 0;
+    return exitCode;
   } catch (err) {
     if (err instanceof UserError) {
-      logError(err.message);
-      return EXIT_SCRIPT;
+      // an exception in the init code as k6 logs it: the error, then its script location on the next line
+      const init = err.cause instanceof InitError ? err.cause.scriptError : undefined;
+      logError(init ? `${init.message}${init.at ? `\n\t${init.at}` : ''}` : err.message);
+      // 104 (invalid options) and 107 as k6 gives them; a script the built-in runtime refuses is 107 too
+      return err.exitCode === K6_EXIT.invalidConfig ? K6_EXIT.invalidConfig : EXIT_SCRIPT;
     }
     throw err;
   } finally {
-    server?.close();
+    api?.server.close();
   }
 }
 

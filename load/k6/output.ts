@@ -128,11 +128,7 @@ export function parseK6JsonLines(text: string, file: string): ParsedK6Output {
     if (response) withResponse(record, response);
     return record;
   });
-  records.sort((a, b) => a.startMs - b.startMs);
-  // a generated suite script numbers its requests (`{{i}}` = pd_request): the index is the builtin engine's
-  const numbered = records.length > 0 && records.every((r) => /^[1-9]\d*$/.test(r.tags?.['pd_request'] ?? ''));
-  records.forEach((r, i) => (r.index = numbered ? Number(r.tags?.['pd_request']) - 1 : i));
-  if (numbered) records.sort((a, b) => a.index - b.index);
+  numberRecords(records);
   return { records, metrics, droppedIterations };
 }
 
@@ -142,6 +138,17 @@ export function parseK6JsonLines(text: string, file: string): ParsedK6Output {
  * 2xx stream's error event), `stream_error` (the message of that event: the request failed, its status is kept).
  */
 export const RESPONSE_METRIC = 'pd_harness_response';
+
+/**
+ * Index records in place: a generated suite script numbers its requests (`{{i}}` = tag `pd_request`), so the
+ * index is the builtin engine's (`pd_request - 1`, records in that order); otherwise start order.
+ */
+export function numberRecords(records: RequestRecord[]): void {
+  records.sort((a, b) => a.startMs - b.startMs);
+  const numbered = records.length > 0 && records.every((r) => /^[1-9]\d*$/.test(r.tags?.['pd_request'] ?? ''));
+  records.forEach((r, i) => (r.index = numbered ? Number(r.tags?.['pd_request']) - 1 : i));
+  if (numbered) records.sort((a, b) => a.index - b.index);
+}
 
 function withResponse(record: RequestRecord, p: K6Point): void {
   const t = p.data.tags ?? {};

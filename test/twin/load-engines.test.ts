@@ -102,6 +102,7 @@ test.describe('load engines are interchangeable through the twin gateway', () =>
       if (engine.endsWith('(generated)')) {
         // the generated script numbers requests as the builtin engine does, and the response ids come back
         expect(result.records.map((r) => r.index)).toEqual([...Array(60).keys()]);
+        expect(result.records.every((r) => r.tags?.['pd_request'] === String(r.index + 1))).toBe(true);
         expect(result.records.every((r) => /^[1-9]\d*$/.test(r.tags?.['pd_request'] ?? '') && (r.responseId ?? '').includes('___prefill_addr_'))).toBe(true);
       }
       expect(result.records).toHaveLength(60);

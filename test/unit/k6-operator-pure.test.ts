@@ -93,6 +93,19 @@ test.describe('runner logs into the result model', () => {
     expect(otherLines).toEqual(['time="x" level=info msg="starting"', 'http_reqs......: 1']);
   });
 
+  test('a generated suite script numbers its requests: merged records keep index pd_request - 1, with response id and error body', () => {
+    const resp = (time: string, n: string, tags: Record<string, string>, bytes: number) => point('pd_harness_response', time, bytes, { pd_request: n, ...tags });
+    // runner 1 has requests 1 and 3 (segment 0:1/2 stripes 0, 2), runner 2 has request 2; request 3 ends first
+    const a = { pod: 'r-1-aaaaa', exitCode: 0, log: [...request(T(5), 200, 20, { pd_request: '1' }), resp(T(5), '1', { response_id: 'cmpl-a' }, 40), ...request(T(2), 200, 5, { pd_request: '3' }), resp(T(2), '3', { response_id: 'cmpl-c' }, 41)].join('\n') };
+    const b = { pod: 'r-2-bbbbb', exitCode: 0, log: [...request(T(3), 429, 10, { pd_request: '2' }), resp(T(3), '2', { error_body: 'InferencePoolResourceExhausted' }, 30)].join('\n') };
+    const r = combineRunnerOutputs([a, b], '2025-01-01T00:00:00Z');
+    expect(r.records.map((x) => [x.index, x.status, x.responseId ?? x.errorBody, x.bytes])).toEqual([
+      [0, 200, 'cmpl-a', 40],
+      [1, 429, 'InferencePoolResourceExhausted', 30],
+      [2, 200, 'cmpl-c', 41],
+    ]);
+  });
+
   test('two runners merge into one run, in start order, with thresholds judged over both', () => {
     const decl = [declare('http_reqs', 'counter'), declare('http_req_duration', 'trend', ['p(95)<100']), declare('http_req_failed', 'rate', ['rate<0.01'])];
     const a = { pod: 'r-1-aaaaa', exitCode: 0, log: [...decl, ...request(T(2), 200, 20, { instance_id: '1' }), ...request(T(4), 200, 30, { instance_id: '1' })].join('\n') };

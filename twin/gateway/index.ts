@@ -229,13 +229,18 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
           ? { requestId, model: facts.model, promptLength: facts.promptLength, headers, body: buf.toString('utf8') }
           : { requestId, model: '', promptLength: 0, headers, noBody: true };
         let picked: { status: number; text: string } | undefined;
-        const epp = backend.epp[Math.floor(rng() * backend.epp.length)];
-        if (epp) {
+        // Envoy's ext-proc cluster: one EPP endpoint by load balancing; a refused connection (an EPP pod that is
+        // going away while the Endpoints still list it) moves on to the next host of the cluster.
+        let epp: string | undefined;
+        for (const candidate of rotate(backend.epp, Math.floor(rng() * backend.epp.length))) {
+          epp = candidate;
           try {
-            const r = await eppPost(epp, '/v1/pick', pickBody, AbortSignal.any([abort.signal, AbortSignal.timeout(EPP_TIMEOUT_MS)]));
+            const r = await eppPost(candidate, '/v1/pick', pickBody, AbortSignal.any([abort.signal, AbortSignal.timeout(EPP_TIMEOUT_MS)]));
             picked = { status: r.statusCode, text: await r.body.text() };
-          } catch {
+            break;
+          } catch (err) {
             picked = undefined;
+            if (!isConnectFailure(err) || abort.signal.aborted) break;
           }
         }
         if (picked && picked.status === 200) {
@@ -361,4 +366,15 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
       return stopping;
     },
   };
+}
+
+/** The list starting at `start`, wrapping around (every host once, from a load-balanced first pick). */
+function rotate<T>(items: readonly T[], start: number): T[] {
+  return items.length === 0 ? [] : [...items.slice(start), ...items.slice(0, start)];
+}
+
+/** A connection that never opened (refused, reset on connect): another host may be tried. */
+function isConnectFailure(err: unknown): boolean {
+  const code = (err as { code?: string; cause?: { code?: string } })?.code ?? (err as { cause?: { code?: string } })?.cause?.code;
+  return code === 'ECONNREFUSED' || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EHOSTUNREACH';
 }

@@ -35,6 +35,8 @@ export interface GatewayHandle {
 }
 
 const MAX_POOL_BODY = 32 << 20;
+/** How long a pick waits for the picker Service's endpoints to change when none of them answers. */
+const EPP_ENDPOINTS_SETTLE_MS = 1000;
 const EPP_TIMEOUT_MS = 5_000;
 
 interface Tables {
@@ -97,6 +99,16 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
   /** one connection per request in flight on each EPP (the ext-proc stream stand-in) */
   const holds = new Upstreams(null);
   let tables: Tables = { snapshot: emptySnapshot(), matches: [] };
+  /** Requests waiting for the next change of the cluster view (an EPP endpoint list being updated). */
+  const snapshotWaiters: (() => void)[] = [];
+  const nextSnapshot = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      snapshotWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
   let stopped = false;
 
   // ---- status writing (serialised, only on change) ----
@@ -151,6 +163,7 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
     () => {
       const snapshot = store.snapshot();
       tables = { snapshot, matches: compileRoutes(servedRoutes(snapshot)) };
+      for (const wake of snapshotWaiters.splice(0)) wake();
       void writeStatuses();
     },
     log,
@@ -232,16 +245,27 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
         // Envoy's ext-proc cluster: one EPP endpoint by load balancing; a refused connection (an EPP pod that is
         // going away while the Endpoints still list it) moves on to the next host of the cluster.
         let epp: string | undefined;
-        for (const candidate of rotate(backend.epp, Math.floor(rng() * backend.epp.length))) {
-          epp = candidate;
-          try {
-            const r = await eppPost(candidate, '/v1/pick', pickBody, AbortSignal.any([abort.signal, AbortSignal.timeout(EPP_TIMEOUT_MS)]));
-            picked = { status: r.statusCode, text: await r.body.text() };
-            break;
-          } catch (err) {
-            picked = undefined;
-            if (!isConnectFailure(err) || abort.signal.aborted) break;
+        const tryEpps = async (targets: readonly string[]): Promise<boolean> => {
+          for (const candidate of rotate(targets, Math.floor(rng() * targets.length))) {
+            epp = candidate;
+            try {
+              const r = await eppPost(candidate, '/v1/pick', pickBody, AbortSignal.any([abort.signal, AbortSignal.timeout(EPP_TIMEOUT_MS)]));
+              picked = { status: r.statusCode, text: await r.body.text() };
+              return true;
+            } catch (err) {
+              picked = undefined;
+              if (!isConnectFailure(err) || abort.signal.aborted) return true;
+            }
           }
+          return false;
+        };
+        if (!(await tryEpps(backend.epp)) && !abort.signal.aborted) {
+          // simplification (twin/CONTRACT.md): every listed EPP endpoint refused or none is listed, as right after
+          // an EPP rollout while its Endpoints catch up; like Envoy once EDS delivers the new host, retry once
+          // with the next view of the cluster (at most EPP_ENDPOINTS_SETTLE_MS later)
+          await nextSnapshot(EPP_ENDPOINTS_SETTLE_MS);
+          const again = resolveBackend(tables.snapshot, m.route, ref);
+          if (again.kind === 'pool') await tryEpps(again.epp);
         }
         if (picked && picked.status === 200) {
           const answer = JSON.parse(picked.text) as { endpoints?: { address?: string }[]; headers?: Record<string, string>; scheduled?: boolean };
@@ -249,12 +273,13 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
           if (!addr) return sendText(res, 500, 'endpoint picker returned no endpoint\n');
           target = addr;
           Object.assign(extraHeaders, answer.headers ?? {});
-          if (answer.scheduled !== false && epp) {
-            complete = () => void eppPost(epp, '/v1/done', { requestId }).then((r) => r.body.dump(), () => {});
+          const chosen = epp;
+          if (answer.scheduled !== false && chosen) {
+            complete = () => void eppPost(chosen, '/v1/done', { requestId }).then((r) => r.body.dump(), () => {});
             // FailClose: the request lives on the EPP's ext-proc stream; if that stream breaks (EPP killed or
             // restarted) Envoy ends the client's stream too. FailOpen (failure_mode_allow) carries on without it.
             if (backend.failureMode === 'FailClose') {
-              void holdOn(epp, requestId, hold.signal).then(() => {
+              void holdOn(chosen, requestId, hold.signal).then(() => {
                 if (hold.signal.aborted) return;
                 eppLost = true;
                 abort.abort();

@@ -26,7 +26,16 @@ function suiteYaml(): string {
 kind: Suite
 metadata: { name: repro-replay-check, tags: [repro] }
 spec:
-  target: { namespaces: [llm-d-vllm, llm-d-inference-scheduler] }
+  target:
+    namespaces: [llm-d-vllm, llm-d-inference-scheduler]
+    clusterScoped:
+      - CustomResourceDefinition/gatewayclasses.gateway.networking.k8s.io
+      - CustomResourceDefinition/gateways.gateway.networking.k8s.io
+      - CustomResourceDefinition/httproutes.gateway.networking.k8s.io
+      - CustomResourceDefinition/referencegrants.gateway.networking.k8s.io
+      - CustomResourceDefinition/inferencepools.inference.networking.k8s.io
+      - CustomResourceDefinition/testruns.k6.io
+      - CustomResourceDefinition/schedulerinstalls.sim.llm-d.io
   deploy:
     - ${manifests('namespaces.yaml')}
     - ${manifests('crds/')}

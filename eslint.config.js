@@ -5,7 +5,17 @@ import boundaries from './scripts/eslint-boundaries.js';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'dist/**', '.pd-harness/**', 'allure-results/**', 'allure-report/**', 'test-results/**', 'reports/**', 'k6/**', 'test/fixtures/**'],
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      '.pd-harness/**',
+      'allure-results/**',
+      'allure-report/**',
+      'test-results/**',
+      'reports/**',
+      'k6/**',
+      'test/fixtures/**',
+    ],
   },
   {
     files: ['**/*.ts', '**/*.mjs', '**/*.js'],

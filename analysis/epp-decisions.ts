@@ -32,7 +32,14 @@ export const PROFILE_FAILED = 'failed to run scheduler profile';
  * To `push`, a non-blank line containing none of these is just a skipped line (`'oaded'`: the loaded-profile
  * check requires it), so the stream analyzer decodes only lines with one and counts the others with `pushPlain`.
  */
-export const LINE_MARKERS = ['Scoring decision', EXHAUSTED, 'ailed to run scheduler profile', 'oaded', REQUEST_HANDLED, 'parsed config'] as const;
+export const LINE_MARKERS = [
+  'Scoring decision',
+  EXHAUSTED,
+  'ailed to run scheduler profile',
+  'oaded',
+  REQUEST_HANDLED,
+  'parsed config',
+] as const;
 
 /**
  * Where the pick counts come from: `decisions` — the instrumented EPP's "Scoring decision" lines;

@@ -150,7 +150,13 @@ function field(obj: Record<string, unknown>, key: string): unknown {
 function names(value: unknown): string[] {
   if (Array.isArray(value)) {
     return value
-      .map((v) => (typeof v === 'string' ? v : v && typeof v === 'object' ? ((v as Record<string, unknown>).type ?? (v as Record<string, unknown>).name) : undefined))
+      .map((v) =>
+        typeof v === 'string'
+          ? v
+          : v && typeof v === 'object'
+            ? ((v as Record<string, unknown>).type ?? (v as Record<string, unknown>).name)
+            : undefined,
+      )
       .filter((v): v is string => typeof v === 'string' && v.trim() !== '')
       .map(pluginType);
   }

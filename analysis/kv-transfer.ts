@@ -82,7 +82,12 @@ export function promCounter(text: string, name: string): number | undefined {
     if (!line.startsWith(name)) continue;
     const rest = line.slice(name.length);
     if (rest[0] !== '{' && rest[0] !== ' ') continue;
-    const value = Number(rest.slice(rest[0] === '{' ? rest.lastIndexOf('}') + 1 : 0).trim().split(/\s+/)[0]);
+    const value = Number(
+      rest
+        .slice(rest[0] === '{' ? rest.lastIndexOf('}') + 1 : 0)
+        .trim()
+        .split(/\s+/)[0],
+    );
     if (Number.isFinite(value)) sum = (sum ?? 0) + value;
   }
   return sum;

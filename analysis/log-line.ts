@@ -43,9 +43,7 @@ export function parseJsonObject(body: string): Record<string, unknown> | undefin
   if (start < 0) return undefined;
   try {
     const value: unknown = JSON.parse(start === 0 ? body : body.slice(start));
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }

@@ -95,7 +95,8 @@ export async function forEachMarkedLine(
   const bytesOf = (chunk: Buffer | string): Buffer => {
     if (typeof chunk !== 'string') {
       // a plain Uint8Array (web streams) has no Buffer.indexOf(Buffer)
-      if (!Buffer.isBuffer(chunk)) chunk = Buffer.from((chunk as Uint8Array).buffer, (chunk as Uint8Array).byteOffset, (chunk as Uint8Array).byteLength);
+      if (!Buffer.isBuffer(chunk))
+        chunk = Buffer.from((chunk as Uint8Array).buffer, (chunk as Uint8Array).byteOffset, (chunk as Uint8Array).byteLength);
       if (highSurrogate === '') return chunk;
       const joined = Buffer.concat([Buffer.from(highSurrogate), chunk]);
       highSurrogate = '';

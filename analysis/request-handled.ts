@@ -83,7 +83,10 @@ function decodeKlog(m: RegExpExecArray): DecodedLine | undefined {
         value = raw.slice(1, -1);
       }
     } else if (raw.startsWith('[')) {
-      value = raw.slice(1, -1).split(/\s+/).filter((s) => s !== '');
+      value = raw
+        .slice(1, -1)
+        .split(/\s+/)
+        .filter((s) => s !== '');
     }
     fields[pair[1] ?? ''] = value;
   }

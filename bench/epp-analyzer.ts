@@ -20,8 +20,7 @@ const CLI = join(ROOT, 'bin/pd-harness.js');
  * escaped quote inside single quotes) is a regex parse error there ("unrecognized escape sequence"), so the
  * quote is written plainly. `$1` is the log file.
  */
-export const SEED_PIPELINE =
-  `rg 'Scoring decision' "$1" | rg -o 'selected":\\[[^]]+\\]' | sed 's/selected":\\["//;s/"\\]//' | sort | uniq -c | sort -nr`;
+export const SEED_PIPELINE = `rg 'Scoring decision' "$1" | rg -o 'selected":\\[[^]]+\\]' | sed 's/selected":\\["//;s/"\\]//' | sort | uniq -c | sort -nr`;
 
 /** ~5% decisions (each with its breakdown line), the rest other zap lines, klog text and a few failures. */
 export function realisticLogOptions(lines: number, seed = 7) {
@@ -50,7 +49,12 @@ async function runPdHarness(file: string): Promise<Run> {
     : await runTimed(process.execPath, ['--import', RSS_PRELOAD, CLI, 'epp-decisions', file, '--json'], { timeoutMs: 120_000 });
   if (timed.code !== 0) throw new Error(`pd-harness epp-decisions exited ${timed.code}: ${timed.stderr.trim().split('\n').pop()}`);
   const json = JSON.parse(timed.stdout) as { byEndpoint: Record<string, number> };
-  return { wallMs: timed.wallMs, maxRssBytes: parseTimeVMaxRss(timed.stderr), cpuS: parseTimeVCpuSeconds(timed.stderr), counts: json.byEndpoint };
+  return {
+    wallMs: timed.wallMs,
+    maxRssBytes: parseTimeVMaxRss(timed.stderr),
+    cpuS: parseTimeVCpuSeconds(timed.stderr),
+    counts: json.byEndpoint,
+  };
 }
 
 async function runPipeline(file: string): Promise<Run> {
@@ -58,7 +62,12 @@ async function runPipeline(file: string): Promise<Run> {
     ? await runTimed(GNU_TIME, ['-v', 'sh', '-c', SEED_PIPELINE, 'pipeline', file], { timeoutMs: 120_000 })
     : await runTimed('sh', ['-c', SEED_PIPELINE, 'pipeline', file], { timeoutMs: 120_000 });
   if (timed.code !== 0) throw new Error(`seed pipeline exited ${timed.code}: ${timed.stderr.trim().split('\n').pop()}`);
-  return { wallMs: timed.wallMs, maxRssBytes: parseTimeVMaxRss(timed.stderr), cpuS: parseTimeVCpuSeconds(timed.stderr), counts: parseUniqCounts(timed.stdout) };
+  return {
+    wallMs: timed.wallMs,
+    maxRssBytes: parseTimeVMaxRss(timed.stderr),
+    cpuS: parseTimeVCpuSeconds(timed.stderr),
+    counts: parseUniqCounts(timed.stdout),
+  };
 }
 
 function assertSame(label: string, ours: Record<string, number>, theirs: Record<string, number>, expected: ExpectedCounts): void {
@@ -113,7 +122,13 @@ export async function eppAnalyzerFigures(log: (t: string) => void, sizes: readon
       const cpuTheirs = median(theirs.map((r) => r.cpuS ?? Number.NaN));
       if (Number.isFinite(cpuOurs) && Number.isFinite(cpuTheirs)) {
         // CPU time is steadier than wall time on a shared box; the pipeline's is summed over its processes.
-        outcomes.push({ name: `epp-decisions ${label} lines CPU time (user+sys)`, value: cpuOurs, unit: 's', baseline: cpuTheirs, better: 'lower' });
+        outcomes.push({
+          name: `epp-decisions ${label} lines CPU time (user+sys)`,
+          value: cpuOurs,
+          unit: 's',
+          baseline: cpuTheirs,
+          better: 'lower',
+        });
       }
       if (lines >= 1_000_000) {
         const rss = Math.max(...ours.map((r) => r.maxRssBytes ?? Number.NaN));

@@ -87,7 +87,14 @@ export function testTimings(report: { suites?: JsonSuite[] }): TestTiming[] {
 
 function firstLine(text: string): string {
   // Playwright error messages carry ANSI colour codes.
-  return (text.replace(/\u001b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim() !== '') ?? '').trim().slice(0, 200);
+  return (
+    text
+      .replace(/\u001b\[[0-9;]*m/g, '')
+      .split('\n')
+      .find((l) => l.trim() !== '') ?? ''
+  )
+    .trim()
+    .slice(0, 200);
 }
 
 interface ConformanceRun {
@@ -111,7 +118,16 @@ async function runConformance(suiteFile: string | undefined, log: (t: string) =>
     const spawnedAt = Date.now();
     const run = await runTimed(
       process.execPath,
-      [PLAYWRIGHT_CLI, 'test', '-c', join(ROOT, 'playwright.config.ts'), '--project=conformance', '--reporter=json', '--output', join(cwd, 'test-results')],
+      [
+        PLAYWRIGHT_CLI,
+        'test',
+        '-c',
+        join(ROOT, 'playwright.config.ts'),
+        '--project=conformance',
+        '--reporter=json',
+        '--output',
+        join(cwd, 'test-results'),
+      ],
       { cwd, env, timeoutMs: 300_000 },
     );
     let tests: TestTiming[] = [];
@@ -125,7 +141,9 @@ async function runConformance(suiteFile: string | undefined, log: (t: string) =>
     const verdictAtS: Record<string, number> = {};
     for (const t of tests) verdictAtS[t.title] = t.endMs !== undefined ? (t.endMs - spawnedAt) / 1000 : wallS;
     for (const t of tests) {
-      log(`  ${t.title}: ${t.status} in ${(t.durationMs / 1000).toFixed(1)} s, verdict at ${verdictAtS[t.title]!.toFixed(1)} s${t.error ? ` (${t.error})` : ''}`);
+      log(
+        `  ${t.title}: ${t.status} in ${(t.durationMs / 1000).toFixed(1)} s, verdict at ${verdictAtS[t.title]!.toFixed(1)} s${t.error ? ` (${t.error})` : ''}`,
+      );
       for (const s of t.steps) if (s.durationMs >= 500) log(`    ${(s.durationMs / 1000).toFixed(1).padStart(6)} s  ${s.title}`);
     }
     log(`  all verdicts at ${wallS.toFixed(1)} s (Playwright exited ${run.code})`);

@@ -75,7 +75,12 @@ interface AutocannonResult {
 }
 
 /** Figure 2: requests/s (goal: ratio >= 0.8 while recording every request) and p50 of each, per concurrency. */
-export async function loadFigures(sizes: readonly (readonly [number, number])[] = [[12, 10_000], [200, 20_000]]): Promise<Outcome[]> {
+export async function loadFigures(
+  sizes: readonly (readonly [number, number])[] = [
+    [12, 10_000],
+    [200, 20_000],
+  ],
+): Promise<Outcome[]> {
   const { url, child } = await startServer();
   const outcomes: Outcome[] = [];
   try {

@@ -41,7 +41,10 @@ export function parseVmRss(status: string): number | undefined {
 export function parseStatCpuTicks(stat: string): number | undefined {
   const close = stat.lastIndexOf(')');
   if (close < 0) return undefined;
-  const fields = stat.slice(close + 2).trim().split(/\s+/);
+  const fields = stat
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   // fields[0] is field 3 (state): utime is field 14, stime field 15.
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);

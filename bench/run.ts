@@ -59,7 +59,13 @@ function parseArgs(argv: string[]): { only?: Set<number>; write: boolean } {
     const a = argv[i]!;
     if (a === '--no-write') write = false;
     else if (a === '--scale-large') forceLarge = true;
-    else if (a === '--only') only = new Set((argv[++i] ?? '').split(',').map(Number).filter((n) => n >= 1 && n <= STEPS.length));
+    else if (a === '--only')
+      only = new Set(
+        (argv[++i] ?? '')
+          .split(',')
+          .map(Number)
+          .filter((n) => n >= 1 && n <= STEPS.length),
+      );
     else if (a.startsWith('--only=')) only = new Set(a.slice(7).split(',').map(Number));
     else throw new Error(`unknown argument ${a} (use --only 1,2,..., --no-write, --scale-large)`);
   }

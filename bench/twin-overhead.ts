@@ -34,7 +34,9 @@ async function load(baseUrl: string, requests: number): Promise<LoadResult> {
   const result = await runLoad({ requests, concurrency: 12, timeoutMs: 30_000, maxDurationMs: 120_000, request: REQUEST }, { baseUrl });
   const ok = result.summary.byStatus['200'] ?? 0;
   if (ok !== requests) {
-    throw new Error(`load against ${baseUrl}: ${ok}/${requests} answered 200 (${JSON.stringify(result.summary.byStatus)} ${JSON.stringify(result.summary.errors)})`);
+    throw new Error(
+      `load against ${baseUrl}: ${ok}/${requests} answered 200 (${JSON.stringify(result.summary.byStatus)} ${JSON.stringify(result.summary.errors)})`,
+    );
   }
   return result;
 }
@@ -46,7 +48,10 @@ export interface TwinPathResult {
 }
 
 /** CPU milliseconds per request by component over one run: where the time goes, immune to a busy box. */
-async function cpuPerRequest(twin: HostedTwin, run: () => Promise<LoadResult>): Promise<{ result: LoadResult; perRequestMs: Record<string, number> }> {
+async function cpuPerRequest(
+  twin: HostedTwin,
+  run: () => Promise<LoadResult>,
+): Promise<{ result: LoadResult; perRequestMs: Record<string, number> }> {
   const before = twin.cpuSeconds();
   const result = await run();
   const spent = deltas(before, twin.cpuSeconds());

@@ -53,8 +53,21 @@ export async function twinScaleFigures(
   const seed = seedPoint ?? (await measure(1, 120_000, log));
   if (seedPoint) log(`  seed (from the twin overhead run): ${describePoint(seedPoint)}`);
   const outcomes: Outcome[] = [
-    { name: 'twin scale seed topology 2 proxies + 4 model pods up and Ready', value: seed.upS, unit: 's', baseline: seed.upS, better: 'lower' },
-    { name: 'twin scale seed topology total RSS', value: seed.rssMB, unit: 'MB', baseline: seed.rssMB, better: 'lower', note: `${seed.processes} processes` },
+    {
+      name: 'twin scale seed topology 2 proxies + 4 model pods up and Ready',
+      value: seed.upS,
+      unit: 's',
+      baseline: seed.upS,
+      better: 'lower',
+    },
+    {
+      name: 'twin scale seed topology total RSS',
+      value: seed.rssMB,
+      unit: 'MB',
+      baseline: seed.rssMB,
+      better: 'lower',
+      note: `${seed.processes} processes`,
+    },
   ];
   const mid = await measure(4, 180_000, log);
   outcomes.push(...figures(mid, seed));
@@ -69,7 +82,10 @@ export async function twinScaleFigures(
   if (freeMB < needMB) {
     outcomes.push({ name, skipped: `free memory ${freeMB.toFixed(0)} MB < ${needMB.toFixed(0)} MB needed (projected, 2x headroom)` });
   } else if (leftS < projectedS && !forceLarge) {
-    outcomes.push({ name, skipped: `time budget: ${Math.max(0, leftS).toFixed(0)} s left for it < ${projectedS.toFixed(0)} s projected; \`npm run bench -- --only 5 --scale-large --no-write\` runs it` });
+    outcomes.push({
+      name,
+      skipped: `time budget: ${Math.max(0, leftS).toFixed(0)} s left for it < ${projectedS.toFixed(0)} s projected; \`npm run bench -- --only 5 --scale-large --no-write\` runs it`,
+    });
   } else {
     try {
       const big = await measure(16, forceLarge ? 600_000 : leftS * 1000, log);

@@ -39,8 +39,14 @@ export function guardFaults(target: GuardTarget, subjects: readonly GuardSubject
     if (selectors.length === 0) continue;
     const outside = s.pods.filter((p) => !selectors.some((sel) => matchLabels(sel.reqs, p.labels)));
     if (outside.length) {
-      const names = outside.slice(0, 3).map((p) => p.name).join(', ') + (outside.length > 3 ? ` and ${outside.length - 3} more` : '');
-      problems.push(`${name} would act on pod(s) ${names} in ${s.namespace}, matching none of spec.target.selectors [${selectors.map((x) => x.text).join('; ')}]`);
+      const names =
+        outside
+          .slice(0, 3)
+          .map((p) => p.name)
+          .join(', ') + (outside.length > 3 ? ` and ${outside.length - 3} more` : '');
+      problems.push(
+        `${name} would act on pod(s) ${names} in ${s.namespace}, matching none of spec.target.selectors [${selectors.map((x) => x.text).join('; ')}]`,
+      );
     }
   }
   if (problems.length === 0) return { ok: true };
@@ -93,16 +99,29 @@ export function judgeWrite(target: GuardTarget, w: PlannedWrite, opts: WriteGuar
   const allowList = (target.clusterScoped ?? []).map(parseKindName).filter((x) => x !== undefined);
   const listed = allowList.some((a) => a.kind.toLowerCase() === w.kind.toLowerCase() && a.name === w.name);
   const protectedNs = (ns: string): WriteVerdict | undefined =>
-    prot.has(ns) && !opts.allowProtected ? { ok: false, why: `namespace ${ns} is protected: pass --allow-protected to write there` } : undefined;
+    prot.has(ns) && !opts.allowProtected
+      ? { ok: false, why: `namespace ${ns} is protected: pass --allow-protected to write there` }
+      : undefined;
   if (w.scope === 'cluster' || (w.scope === 'unknown' && w.defaultedNamespace && listed)) {
-    if (w.kind === 'Namespace' && inTarget.has(w.name)) return protectedNs(w.name) ?? { ok: true, why: 'a namespace of spec.target.namespaces' };
-    if (listed) return { ok: true, why: `listed in spec.target.clusterScoped${w.scope === 'unknown' ? ' (scope checked on the live cluster)' : ''}` };
-    return { ok: false, why: `cluster-scoped ${w.kind}/${w.name} is not in spec.target.clusterScoped: add "${w.kind}/${w.name}" there if the suite may change it` };
+    if (w.kind === 'Namespace' && inTarget.has(w.name))
+      return protectedNs(w.name) ?? { ok: true, why: 'a namespace of spec.target.namespaces' };
+    if (listed)
+      return { ok: true, why: `listed in spec.target.clusterScoped${w.scope === 'unknown' ? ' (scope checked on the live cluster)' : ''}` };
+    return {
+      ok: false,
+      why: `cluster-scoped ${w.kind}/${w.name} is not in spec.target.clusterScoped: add "${w.kind}/${w.name}" there if the suite may change it`,
+    };
   }
   const ns = w.namespace ?? 'default';
   const where = w.defaultedNamespace ? `${ns} (no metadata.namespace: the client's default)` : ns;
-  if (!inTarget.has(ns)) return { ok: false, why: `namespace ${where} is outside spec.target.namespaces [${target.namespaces.join(', ')}]` };
-  return protectedNs(ns) ?? { ok: true, why: `inside spec.target.namespaces${w.scope === 'unknown' ? ' (scope checked on the live cluster)' : ''}` };
+  if (!inTarget.has(ns))
+    return { ok: false, why: `namespace ${where} is outside spec.target.namespaces [${target.namespaces.join(', ')}]` };
+  return (
+    protectedNs(ns) ?? {
+      ok: true,
+      why: `inside spec.target.namespaces${w.scope === 'unknown' ? ' (scope checked on the live cluster)' : ''}`,
+    }
+  );
 }
 
 export function judgeWrites(target: GuardTarget, writes: readonly PlannedWrite[], opts: WriteGuardOptions = {}): JudgedWrite[] {
@@ -111,9 +130,14 @@ export function judgeWrites(target: GuardTarget, writes: readonly PlannedWrite[]
 
 /** The refusal (one line) for a judged write set, or undefined when every write is allowed. */
 export function writeRefusal(target: GuardTarget, judged: readonly JudgedWrite[], opts: WriteGuardOptions = {}): string | undefined {
-  const problems = [...targetProblems(target, opts), ...judged.filter((j) => !j.verdict.ok).map((j) => `${j.source}: ${describeWrite(j)}: ${j.verdict.why}`)];
+  const problems = [
+    ...targetProblems(target, opts),
+    ...judged.filter((j) => !j.verdict.ok).map((j) => `${j.source}: ${describeWrite(j)}: ${j.verdict.why}`),
+  ];
   if (problems.length === 0) return undefined;
-  const shown = problems.slice(0, 3).join('; ') + (problems.length > 3 ? `; and ${problems.length - 3} more (pd-harness run --dry-run lists them)` : '');
+  const shown =
+    problems.slice(0, 3).join('; ') +
+    (problems.length > 3 ? `; and ${problems.length - 3} more (pd-harness run --dry-run lists them)` : '');
   return `refused by the target guard, nothing was written: ${shown}`;
 }
 
@@ -121,7 +145,9 @@ export function writeRefusal(target: GuardTarget, judged: readonly JudgedWrite[]
 export function formatWriteSet(judged: readonly JudgedWrite[]): string {
   const lines = [`write set: ${judged.length} object(s), cleanup included`];
   for (const j of judged) {
-    lines.push(`  ${j.verdict.ok ? 'ok     ' : 'REFUSED'} ${describeWrite(j)} [${j.verbs.join(',')}] from ${j.source}: ${j.what}; ${j.verdict.why}`);
+    lines.push(
+      `  ${j.verdict.ok ? 'ok     ' : 'REFUSED'} ${describeWrite(j)} [${j.verbs.join(',')}] from ${j.source}: ${j.what}; ${j.verdict.why}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -73,7 +73,10 @@ export async function planFaults(cluster: Cluster | undefined, suite: Suite, opt
       const ref = parseRef(faultAs(fault, 'eppRestart').ref, namespace);
       const selector = cluster ? await deploymentSelector(cluster, namespace, ref.name) : undefined;
       if (selector) planned.selector = selector;
-      planned.action = faultAs(fault, 'eppRestart').how === 'rollout' ? `rollout restart ${faultAs(fault, 'eppRestart').ref}` : `kill the pod(s) of ${faultAs(fault, 'eppRestart').ref} (delete, grace 0)`;
+      planned.action =
+        faultAs(fault, 'eppRestart').how === 'rollout'
+          ? `rollout restart ${faultAs(fault, 'eppRestart').ref}`
+          : `kill the pod(s) of ${faultAs(fault, 'eppRestart').ref} (delete, grace 0)`;
       if (cluster && selector === undefined) planned.note = `${faultAs(fault, 'eppRestart').ref} not found in ${namespace}`;
     } else {
       planned.selector = body.selector as string;
@@ -95,18 +98,27 @@ export async function planFaults(cluster: Cluster | undefined, suite: Suite, opt
       }
     } else if (kind === 'decodeIndexError') {
       const trig = faultAs(fault, 'decodeIndexError').trigger;
-      const when = trig === 'abortedKv' ? 'when a KV block arrives for an aborted request' : 'afterRequests' in trig ? `after ${trig.afterRequests} requests` : `with probability ${trig.probability} (seed ${trig.seed})`;
+      const when =
+        trig === 'abortedKv'
+          ? 'when a KV block arrives for an aborted request'
+          : 'afterRequests' in trig
+            ? `after ${trig.afterRequests} requests`
+            : `with probability ${trig.probability} (seed ${trig.seed})`;
       planned.action = `decode IndexError ${when}`;
-      if (opts.twin) planned.note = 'twin: POST the trigger to each pod\'s /_twin/faults';
-      else planned.note = 'real cluster: nothing is injected; the load pattern (concurrency, prompt length, client timeout) is what may provoke the IndexError';
+      if (opts.twin) planned.note = "twin: POST the trigger to each pod's /_twin/faults";
+      else
+        planned.note =
+          'real cluster: nothing is injected; the load pattern (concurrency, prompt length, client timeout) is what may provoke the IndexError';
     } else if (kind === 'latency') {
       const f = faultAs(fault, 'latency');
       planned.action = `add ${formatDuration(f.add)} latency${forHowLong(f.duration)}`;
-      if (!opts.twin) planned.refusal = 'latency faults use the twin simulators\' fault endpoint; on a real cluster use a service mesh fault instead';
+      if (!opts.twin)
+        planned.refusal = "latency faults use the twin simulators' fault endpoint; on a real cluster use a service mesh fault instead";
     } else if (kind === 'errorRate') {
       const f = faultAs(fault, 'errorRate');
       planned.action = `answer ${Math.round(f.rate * 100)}% of requests with ${f.status}${forHowLong(f.duration)}`;
-      if (!opts.twin) planned.refusal = 'errorRate faults use the twin simulators\' fault endpoint; on a real cluster use a service mesh fault instead';
+      if (!opts.twin)
+        planned.refusal = "errorRate faults use the twin simulators' fault endpoint; on a real cluster use a service mesh fault instead";
     }
     out.push(planned);
   }
@@ -131,7 +143,8 @@ export function planProblems(plan: readonly PlannedFault[], opts: { requirePods:
   for (const p of plan) {
     const name = `fault ${p.index + 1} (${p.kind})`;
     if (p.refusal) problems.push(`${name}: ${p.refusal}`);
-    else if (opts.requirePods && p.candidates.length === 0) problems.push(`${name}: no pod matches ${p.selector ?? '(no selector)'} in ${p.namespace}${p.note ? ` (${p.note})` : ''}`);
+    else if (opts.requirePods && p.candidates.length === 0)
+      problems.push(`${name}: no pod matches ${p.selector ?? '(no selector)'} in ${p.namespace}${p.note ? ` (${p.note})` : ''}`);
   }
   return problems;
 }
@@ -146,7 +159,9 @@ export function formatPlan(suiteName: string, plan: readonly PlannedFault[]): st
     if (p.candidates.length === 0) lines.push('   pods now: none match');
     for (const pod of p.candidates) {
       const picked = p.chosen.some((c) => c.uid === pod.uid);
-      lines.push(`   ${picked ? '*' : ' '} ${pod.name} uid ${pod.uid}${pod.podIP ? ` ip ${pod.podIP}` : ''}${pod.ownerKind ? ` (owned by a ${pod.ownerKind})` : ' (bare pod)'}${pod.ready ? '' : ' not ready'}`);
+      lines.push(
+        `   ${picked ? '*' : ' '} ${pod.name} uid ${pod.uid}${pod.podIP ? ` ip ${pod.podIP}` : ''}${pod.ownerKind ? ` (owned by a ${pod.ownerKind})` : ' (bare pod)'}${pod.ready ? '' : ' not ready'}`,
+      );
     }
     if (p.note) lines.push(`   note: ${p.note}`);
     if (p.refusal) lines.push(`   REFUSED: ${p.refusal}`);

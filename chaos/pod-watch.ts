@@ -10,13 +10,18 @@ interface Seen {
 }
 
 /** Compares two snapshots (pod name → state) and returns what changed. Pure. */
-export function diffPods(before: ReadonlyMap<string, Seen & { namespace: string }>, after: ReadonlyMap<string, Seen & { namespace: string }>, t: number): PodChange[] {
+export function diffPods(
+  before: ReadonlyMap<string, Seen & { namespace: string }>,
+  after: ReadonlyMap<string, Seen & { namespace: string }>,
+  t: number,
+): PodChange[] {
   const out: PodChange[] = [];
   for (const [key, now] of after) {
     const was = before.get(key);
     const pod = key.split('/')[1] ?? key;
     if (!was || was.uid !== now.uid) out.push({ t, pod, ...now, change: 'created' });
-    else if (was.phase !== now.phase || was.ready !== now.ready || was.restartCount !== now.restartCount) out.push({ t, pod, ...now, change: 'changed' });
+    else if (was.phase !== now.phase || was.ready !== now.ready || was.restartCount !== now.restartCount)
+      out.push({ t, pod, ...now, change: 'changed' });
   }
   for (const [key, was] of before) {
     if (!after.has(key)) out.push({ t, pod: key.split('/')[1] ?? key, ...was, change: 'deleted' });
@@ -25,7 +30,11 @@ export function diffPods(before: ReadonlyMap<string, Seen & { namespace: string 
 }
 
 /** Polls the pods of the namespaces while a chaos run goes on and records their changes for the timeline. */
-export function watchPods(cluster: Cluster, namespaces: readonly string[], intervalMs = 500): { changes: PodChange[]; stop(): Promise<void> } {
+export function watchPods(
+  cluster: Cluster,
+  namespaces: readonly string[],
+  intervalMs = 500,
+): { changes: PodChange[]; stop(): Promise<void> } {
   const changes: PodChange[] = [];
   let snapshot = new Map<string, Seen & { namespace: string }>();
   let first = true;

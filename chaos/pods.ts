@@ -28,7 +28,9 @@ export async function deploymentSelector(cluster: Cluster, namespace: string, na
   try {
     const d = await cluster.apps.readNamespacedDeployment({ name, namespace });
     const labels = d.spec?.selector?.matchLabels ?? {};
-    return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+    return Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
   } catch {
     return undefined;
   }

@@ -53,21 +53,25 @@ export function staticPreflight(input: PreflightInput): void {
   }
   if (load.script && !existsSync(load.script)) throw new UsageError(`k6 script not found: ${load.script} (spec.load.script)`);
   if (engine === 'k6' && !findOnPath('k6', input.env)) {
-    throw new UsageError('engine k6: k6 not found on PATH: install it (https://grafana.com/docs/k6/latest/set-up/install-k6/) or use --engine builtin');
+    throw new UsageError(
+      'engine k6: k6 not found on PATH: install it (https://grafana.com/docs/k6/latest/set-up/install-k6/) or use --engine builtin',
+    );
   }
   const n = plannedRequests(load);
   if (n !== undefined && n < 1) {
-    throw new UsageError(`the load sends no request: rate ${load.rate}/s for ${formatDuration(load.duration ?? 0)} is below one arrival; raise spec.load.rate or spec.load.duration`);
+    throw new UsageError(
+      `the load sends no request: rate ${load.rate}/s for ${formatDuration(load.duration ?? 0)} is below one arrival; raise spec.load.rate or spec.load.duration`,
+    );
   }
 }
-
 
 /** The engine a run uses: --engine, else PD_HARNESS_ENGINE (what `run --engine` passes to Playwright), else the suite's. */
 export function engineFor(suite: Suite, engine?: LoadEngineName, env: NodeJS.ProcessEnv = process.env): LoadEngineName {
   if (engine) return engine;
   const e = env.PD_HARNESS_ENGINE;
   if (e !== undefined && e !== '') {
-    if (e !== 'builtin' && e !== 'k6' && e !== 'k6-operator') throw new UsageError(`PD_HARNESS_ENGINE=${e}: expected builtin, k6 or k6-operator`);
+    if (e !== 'builtin' && e !== 'k6' && e !== 'k6-operator')
+      throw new UsageError(`PD_HARNESS_ENGINE=${e}: expected builtin, k6 or k6-operator`);
     return e;
   }
   return suite.spec.load?.engine ?? 'builtin';

@@ -57,7 +57,8 @@ export async function checkGateway(url: string, timeoutMs = 3000): Promise<void>
   } catch (err) {
     throw new UsageError(`gateway URL ${url} is not a URL: give e.g. --gateway http://127.0.0.1:18080`, { cause: err });
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`gateway URL ${url} is not http:// or https://: give e.g. --gateway http://127.0.0.1:18080`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new UsageError(`gateway URL ${url} is not http:// or https://: give e.g. --gateway http://127.0.0.1:18080`);
   const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
   await new Promise<void>((ok, fail) => {
     const sock = connect({ host: u.hostname.replace(/^\[|\]$/g, ''), port, timeout: timeoutMs });
@@ -67,7 +68,11 @@ export async function checkGateway(url: string, timeoutMs = 3000): Promise<void>
     });
     const failWith = (why: string, cause?: unknown) => {
       sock.destroy();
-      fail(new TargetError(`cannot reach the gateway at ${u.origin}: ${why}: check --gateway / PD_HARNESS_GATEWAY or the port-forward`, { cause }));
+      fail(
+        new TargetError(`cannot reach the gateway at ${u.origin}: ${why}: check --gateway / PD_HARNESS_GATEWAY or the port-forward`, {
+          cause,
+        }),
+      );
     };
     sock.once('timeout', () => failWith(`no answer within ${timeoutMs} ms`));
     sock.once('error', (err: NodeJS.ErrnoException) => failWith(err.code ?? err.message, err));
@@ -78,7 +83,10 @@ export async function checkGateway(url: string, timeoutMs = 3000): Promise<void>
 export async function checkEngineOnCluster(cluster: Cluster, engine: LoadEngineName): Promise<void> {
   if (engine !== 'k6-operator') return;
   const res = await cluster.resourceOf(TESTRUN_API_VERSION, TESTRUN_KIND).catch(() => undefined);
-  if (!res) throw new UsageError(`engine k6-operator: the cluster serves no ${TESTRUN_KIND} (${TESTRUN_API_VERSION}): install k6-operator (https://grafana.com/docs/k6/latest/testing-guides/running-distributed-tests/) or use --engine builtin`);
+  if (!res)
+    throw new UsageError(
+      `engine k6-operator: the cluster serves no ${TESTRUN_KIND} (${TESTRUN_API_VERSION}): install k6-operator (https://grafana.com/docs/k6/latest/testing-guides/running-distributed-tests/) or use --engine builtin`,
+    );
 }
 
 /** One access the run needs, as a SelfSubjectAccessReview asks it. */
@@ -122,10 +130,24 @@ export async function checkAccess(cluster: Cluster, needs: readonly AccessNeed[]
         let review: V1SelfSubjectAccessReview;
         try {
           review = await authz.createSelfSubjectAccessReview({
-            body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: n.verb, group: n.group, resource: n.resource, ...(n.namespace ? { namespace: n.namespace } : {}) } } },
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SelfSubjectAccessReview',
+              spec: {
+                resourceAttributes: {
+                  verb: n.verb,
+                  group: n.group,
+                  resource: n.resource,
+                  ...(n.namespace ? { namespace: n.namespace } : {}),
+                },
+              },
+            },
           });
         } catch (err) {
-          throw new TargetError(`cannot check authorization at ${cluster.target.server} (SelfSubjectAccessReview): ${describeApiError(err)}`, { cause: err });
+          throw new TargetError(
+            `cannot check authorization at ${cluster.target.server} (SelfSubjectAccessReview): ${describeApiError(err)}`,
+            { cause: err },
+          );
         }
         if (!review.status?.allowed) denied.push(`${describeNeed(n)}: no${review.status?.reason ? ` (${review.status.reason})` : ''}`);
       }),
@@ -133,7 +155,9 @@ export async function checkAccess(cluster: Cluster, needs: readonly AccessNeed[]
   }
   if (denied.length) {
     const shown = denied.slice(0, 3).join('; ') + (denied.length > 3 ? `; and ${denied.length - 3} more` : '');
-    throw new TargetError(`not authorized for what the run writes, nothing was written: ${shown}: grant it (RBAC) or use another kubeconfig`);
+    throw new TargetError(
+      `not authorized for what the run writes, nothing was written: ${shown}: grant it (RBAC) or use another kubeconfig`,
+    );
   }
 }
 

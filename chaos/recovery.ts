@@ -17,7 +17,10 @@ export function errorRate(records: readonly RequestRecord[]): number {
  * The error window after a fault: from the first failed request that ended at or after the fault (its start,
  * not earlier than the fault) to the end of the last such failure. 0 with no failure.
  */
-export function errorWindow(records: readonly RequestRecord[], faultAtMs: number): { ms: number; firstMs?: number; lastMs?: number; failures: number } {
+export function errorWindow(
+  records: readonly RequestRecord[],
+  faultAtMs: number,
+): { ms: number; firstMs?: number; lastMs?: number; failures: number } {
   const failed = records.filter((r) => isFailed(r) && r.startMs + r.latencyMs >= faultAtMs);
   if (failed.length === 0) return { ms: 0, failures: 0 };
   const firstMs = Math.min(...failed.map((r) => Math.max(r.startMs, faultAtMs)));

@@ -42,13 +42,24 @@ export function describeCheck(check: SteadyStateCheck): string {
 }
 
 /** Runs every check once. */
-export async function checkSteadyState(checks: readonly SteadyStateCheck[], load: LoadSpec | undefined, opts: SteadyStateOptions): Promise<SteadyStateResult> {
+export async function checkSteadyState(
+  checks: readonly SteadyStateCheck[],
+  load: LoadSpec | undefined,
+  opts: SteadyStateOptions,
+): Promise<SteadyStateResult> {
   const problems: string[] = [];
   let hopeless: string | undefined;
   for (const check of checks) {
     const problem = await runCheck(check, load, opts).catch((err: Error) => `${describeCheck(check)}: ${err.message.split('\n')[0]}`);
     if (problem) problems.push(problem);
-    if (problem && 'probe' in check && check.probe.status !== 429 && problem.includes(' answered 429') && problem.includes(RESOURCE_EXHAUSTED)) hopeless ??= problem;
+    if (
+      problem &&
+      'probe' in check &&
+      check.probe.status !== 429 &&
+      problem.includes(' answered 429') &&
+      problem.includes(RESOURCE_EXHAUSTED)
+    )
+      hopeless ??= problem;
   }
   return { ok: problems.length === 0, problems, ...(hopeless ? { hopeless } : {}) };
 }
@@ -78,7 +89,9 @@ async function runCheck(check: SteadyStateCheck, load: LoadSpec | undefined, opt
     signal: AbortSignal.timeout(probe.timeout),
   });
   const text = await res.text();
-  return res.status === probe.status ? undefined : `probe ${req.method} ${req.path} answered ${res.status}, expected ${probe.status}: ${text.slice(0, 160).replace(/\s+/g, ' ')}`;
+  return res.status === probe.status
+    ? undefined
+    : `probe ${req.method} ${req.path} answered ${res.status}, expected ${probe.status}: ${text.slice(0, 160).replace(/\s+/g, ' ')}`;
 }
 
 /**
@@ -99,7 +112,10 @@ export async function waitSteadyState(
     if (last.ok) return { heldAtMs: Date.now(), last };
     hopelessRounds = last.hopeless ? hopelessRounds + 1 : 0;
     if (last.hopeless && hopelessRounds >= HOPELESS_ROUNDS) {
-      return { last, stoppedBecause: `the EPP rejects every request with 429 ${RESOURCE_EXHAUSTED} (its profile filters out every pod): waiting cannot change it: ${last.hopeless}` };
+      return {
+        last,
+        stoppedBecause: `the EPP rejects every request with 429 ${RESOURCE_EXHAUSTED} (its profile filters out every pod): waiting cannot change it: ${last.hopeless}`,
+      };
     }
     if (Date.now() >= opts.deadlineMs) break;
     await new Promise((r) => setTimeout(r, Math.min(opts.intervalMs ?? 500, Math.max(0, opts.deadlineMs - Date.now()))));

@@ -66,9 +66,15 @@ export function timelineSpec(tl: Timeline): Record<string, unknown> {
   ]);
   const marks = [
     ...tl.faults.map((f) => ({ s: f.s, label: `fault ${f.fault + 1}: ${f.kind}`, what: 'fault' })),
-    ...tl.recoveries.filter((r) => r.recoveredS !== undefined).map((r) => ({ s: r.recoveredS, label: `recovered (fault ${r.fault + 1})`, what: 'recovered' })),
+    ...tl.recoveries
+      .filter((r) => r.recoveredS !== undefined)
+      .map((r) => ({ s: r.recoveredS, label: `recovered (fault ${r.fault + 1})`, what: 'recovered' })),
   ];
-  const pods = tl.pods.map((p) => ({ s: p.s, label: `${p.pod} ${p.change === 'deleted' ? 'gone' : `${p.phase}${p.ready ? ' ready' : ''}`}`, pod: p.pod }));
+  const pods = tl.pods.map((p) => ({
+    s: p.s,
+    label: `${p.pod} ${p.change === 'deleted' ? 'gone' : `${p.phase}${p.ready ? ' ready' : ''}`}`,
+    pod: p.pod,
+  }));
   const maxS = Math.max(1, ...tl.buckets.map((b) => b.second + 1), ...marks.map((m) => m.s ?? 0), ...pods.map((p) => p.s));
   const x = { field: 's', type: 'quantitative', title: 'seconds into the load', scale: { domain: [0, Math.ceil(maxS)] } };
   return {
@@ -92,7 +98,15 @@ export function timelineSpec(tl: Timeline): Record<string, unknown> {
           {
             data: { values: marks },
             mark: { type: 'rule', strokeDash: [4, 3] },
-            encoding: { x, color: { field: 'what', type: 'nominal', scale: { domain: ['fault', 'recovered'], range: ['#000000', '#1f77b4'] }, legend: null } },
+            encoding: {
+              x,
+              color: {
+                field: 'what',
+                type: 'nominal',
+                scale: { domain: ['fault', 'recovered'], range: ['#000000', '#1f77b4'] },
+                legend: null,
+              },
+            },
           },
           {
             data: { values: marks },

@@ -69,20 +69,52 @@ export function computeWriteSet(input: WriteSetInput): PlannedWrite[] {
   });
   suite.spec.setup.forEach((step, i) => {
     if ('apply' in step && step.apply) {
-      for (const o of input.applies.get(i) ?? []) out.push(fromManifest(`spec.setup[${i}].apply (${relative(process.cwd(), step.apply.file) || step.apply.file})`, o));
+      for (const o of input.applies.get(i) ?? [])
+        out.push(fromManifest(`spec.setup[${i}].apply (${relative(process.cwd(), step.apply.file) || step.apply.file})`, o));
     } else if ('patch' in step && step.patch) {
-      out.push(fromRef(`spec.setup[${i}].patch`, step.patch.ref, step.patch.namespace, ['get', 'patch'], `${step.patch.merge ? 'merge' : 'JSON'} patch; the patched fields are put back at cleanup`));
+      out.push(
+        fromRef(
+          `spec.setup[${i}].patch`,
+          step.patch.ref,
+          step.patch.namespace,
+          ['get', 'patch'],
+          `${step.patch.merge ? 'merge' : 'JSON'} patch; the patched fields are put back at cleanup`,
+        ),
+      );
     } else if ('rolloutRestart' in step && step.rolloutRestart) {
-      out.push(fromRef(`spec.setup[${i}].rolloutRestart`, step.rolloutRestart.ref, step.rolloutRestart.namespace, ['get', 'patch'], 'rollout restart (a pod-template annotation)'));
+      out.push(
+        fromRef(
+          `spec.setup[${i}].rolloutRestart`,
+          step.rolloutRestart.ref,
+          step.rolloutRestart.namespace,
+          ['get', 'patch'],
+          'rollout restart (a pod-template annotation)',
+        ),
+      );
     }
   });
   suite.spec.faults.forEach((fault, i) => {
     const { kind, body } = faultBody(fault);
     const source = `spec.faults[${i}].${kind}`;
     const ns = body.namespace;
-    const pods = (what: string, verbs: Verb[]): PlannedWrite => ({ source, apiVersion: 'v1', kind: 'Pod', name: '*', namespace: ns, scope: 'namespaced', verbs, what });
+    const pods = (what: string, verbs: Verb[]): PlannedWrite => ({
+      source,
+      apiVersion: 'v1',
+      kind: 'Pod',
+      name: '*',
+      namespace: ns,
+      scope: 'namespaced',
+      verbs,
+      what,
+    });
     if (kind === 'podKill') {
-      out.push(pods(`delete the pods ${String(body.selector)} the fault picks (bare pods are re-created from their manifest)`, ['list', 'delete', 'create']));
+      out.push(
+        pods(`delete the pods ${String(body.selector)} the fault picks (bare pods are re-created from their manifest)`, [
+          'list',
+          'delete',
+          'create',
+        ]),
+      );
     } else if (kind === 'eppRestart') {
       const f = faultAs(fault, 'eppRestart');
       if (f.how === 'rollout') out.push(fromRef(source, f.ref, ns, ['get', 'patch'], 'rollout restart (a pod-template annotation)'));
@@ -94,8 +126,26 @@ export function computeWriteSet(input: WriteSetInput): PlannedWrite[] {
   if (suite.spec.load && input.engine === 'k6-operator') {
     const ns = loadNamespaceOf(suite);
     const what = 'created for the load, deleted when it ends';
-    out.push({ source: 'spec.load (engine k6-operator)', apiVersion: 'v1', kind: 'ConfigMap', name: '*', namespace: ns, scope: 'namespaced', verbs: ['create', 'delete'], what: `the k6 script; ${what}` });
-    out.push({ source: 'spec.load (engine k6-operator)', apiVersion: 'k6.io/v1alpha1', kind: 'TestRun', name: '*', namespace: ns, scope: 'namespaced', verbs: ['create', 'get', 'delete'], what: `runs the k6 script; ${what}` });
+    out.push({
+      source: 'spec.load (engine k6-operator)',
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      name: '*',
+      namespace: ns,
+      scope: 'namespaced',
+      verbs: ['create', 'delete'],
+      what: `the k6 script; ${what}`,
+    });
+    out.push({
+      source: 'spec.load (engine k6-operator)',
+      apiVersion: 'k6.io/v1alpha1',
+      kind: 'TestRun',
+      name: '*',
+      namespace: ns,
+      scope: 'namespaced',
+      verbs: ['create', 'get', 'delete'],
+      what: `runs the k6 script; ${what}`,
+    });
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { redact } from '../reporters/redact.ts';
+import { redact } from '../core/redact.ts';
 import { HarnessError } from './errors.ts';
 
 /**
@@ -20,7 +20,9 @@ async function buildProgram(): Promise<Command> {
     .exitOverride();
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
   const ext = extname(fileURLToPath(import.meta.url)); // .ts from the sources, .js from dist/
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(ext) && !f.endsWith('.d.ts')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(ext) && !f.endsWith('.d.ts'))
+    .sort()) {
     const mod = (await import(pathToFileURL(join(dir, file)).href)) as CommandModule;
     mod.register(program);
   }

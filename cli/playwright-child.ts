@@ -8,7 +8,11 @@ import { createRequire } from 'node:module';
 export function runPlaywright(args: string[], env: Record<string, string>, cwd?: string): Promise<number> {
   const cli = createRequire(import.meta.url).resolve('@playwright/test/cli');
   return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [cli, 'test', ...args], { ...(cwd ? { cwd } : {}), stdio: 'inherit', env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [cli, 'test', ...args], {
+      ...(cwd ? { cwd } : {}),
+      stdio: 'inherit',
+      env: { ...process.env, ...env },
+    });
     const forward = () => child.kill('SIGINT');
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { writeCategories } from '../reporters/categories.ts';
 import { finalizeEnvironment } from '../reporters/environment.ts';
-import { checkOutputDir, isSameOrInside, markOutputDir, OutputDirRefused, realPathLoose } from '../reporters/output-dir.ts';
+import { checkOutputDir, isSameOrInside, markOutputDir, OutputDirRefused, realPathLoose } from '../common/output-dir.ts';
 import { UserError } from './errors.ts';
 
 /**
@@ -75,7 +75,12 @@ function allureLauncher(): string {
 
 /** Runs the Allure command line (through its Node launcher, which starts Java). */
 export async function runAllure(args: string[], env: NodeJS.ProcessEnv = process.env, interactive = false): Promise<void> {
-  const r = await execa(process.execPath, [allureLauncher(), ...args], { env, extendEnv: false, reject: false, ...(interactive ? { stdio: 'inherit' as const } : { all: true, timeout: 300_000 }) });
+  const r = await execa(process.execPath, [allureLauncher(), ...args], {
+    env,
+    extendEnv: false,
+    reject: false,
+    ...(interactive ? { stdio: 'inherit' as const } : { all: true, timeout: 300_000 }),
+  });
   if (r.exitCode !== 0) {
     const output = ((r as { all?: string }).all ?? '').trim().split('\n').filter(Boolean);
     throw new UserError(`allure ${args[0]} failed (exit ${r.exitCode ?? r.signal ?? '?'}): ${output.at(-1) ?? 'no output'}`);
@@ -89,7 +94,9 @@ export async function generateReport(opts: ReportOptions): Promise<ReportOutcome
   const out = resolve(opts.out);
   // Allure's --clean empties `out`: never the results, never a directory someone else filled
   if (isSameOrInside(results, out)) {
-    throw new UserError(`--out ${opts.out} ${realPathLoose(out) === realPathLoose(results) ? 'is' : 'contains'} --results ${opts.results}: the report would delete the results; pick another --out`);
+    throw new UserError(
+      `--out ${opts.out} ${realPathLoose(out) === realPathLoose(results) ? 'is' : 'contains'} --results ${opts.results}: the report would delete the results; pick another --out`,
+    );
   }
   try {
     checkOutputDir(out, '--out', { force: !!opts.force });
@@ -104,7 +111,11 @@ export async function generateReport(opts: ReportOptions): Promise<ReportOutcome
   finalizeEnvironment(results);
   if (!existsSync(join(results, 'categories.json'))) writeCategories(results);
   const historyFiles = carryHistory(resolve(opts.historyFrom ?? out), results);
-  log(historyFiles ? `history: ${historyFiles} file(s) carried from ${resolve(opts.historyFrom ?? out)}` : 'history: none yet (first report here)');
+  log(
+    historyFiles
+      ? `history: ${historyFiles} file(s) carried from ${resolve(opts.historyFrom ?? out)}`
+      : 'history: none yet (first report here)',
+  );
   await runAllure(['generate', results, '-o', out, '--clean'], env);
   markOutputDir(out);
   const outcome: ReportOutcome = { reportDir: out, indexHtml: join(out, 'index.html'), historyFiles, javaVersion };

@@ -34,7 +34,8 @@ function loadReproSuite(file: string): LoadedSuite {
   try {
     loaded = loadSuite(file);
   } catch (err) {
-    if (err instanceof SuiteValidationError) throw new UserError(`invalid suite (run pd-harness validate ${file}): ${err.problems[0] ? err.message.split('\n')[0] : ''}`);
+    if (err instanceof SuiteValidationError)
+      throw new UserError(`invalid suite (run pd-harness validate ${file}): ${err.problems[0] ? err.message.split('\n')[0] : ''}`);
     throw err;
   }
   if (!loaded.suite.spec.repro) throw new UserError(`${file} has no spec.repro matrix: it is not a reproduction campaign`);
@@ -81,7 +82,10 @@ export async function runReproCommand(suiteFile: string, opts: ReproCliOptions):
     }
   }
   if (code !== 0) {
-    throw new UserError(`the repro run failed (playwright exit ${code})${fresh ? '' : ', no summary was written'}: see the output above`, 1);
+    throw new UserError(
+      `the repro run failed (playwright exit ${code})${fresh ? '' : ', no summary was written'}: see the output above`,
+      1,
+    );
   }
   return 0;
 }

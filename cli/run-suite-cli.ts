@@ -12,7 +12,7 @@ import type { Cluster } from '../cluster/driver.ts';
 import { loadSuite, SuiteValidationError, type LoadedSuite } from '../suites/loader.ts';
 import type { Suite } from '../suites/schema.ts';
 import type { RunOptions } from './commands/run.ts';
-import { checkOutputDir, markOutputDir, OutputDirRefused } from '../reporters/output-dir.ts';
+import { checkOutputDir, markOutputDir, OutputDirRefused } from '../common/output-dir.ts';
 import { EXIT, HarnessError, TargetError, UserError } from './errors.ts';
 import type { OutcomeLine } from '../runner/outcome.ts';
 import { runPlaywright } from './playwright-child.ts';
@@ -74,7 +74,9 @@ export function resolveTarget(opts: RunOptions, env: NodeJS.ProcessEnv = process
 export function runEnv(suiteFile: string, opts: RunOptions, target: RunTarget): Record<string, string> {
   return {
     PD_HARNESS_SUITE: resolve(suiteFile),
-    ...(target.kind === 'kubeconfig' ? { PD_HARNESS_KUBECONFIG: target.kubeconfig, ...(target.gateway ? { PD_HARNESS_GATEWAY: target.gateway } : {}) } : {}),
+    ...(target.kind === 'kubeconfig'
+      ? { PD_HARNESS_KUBECONFIG: target.kubeconfig, ...(target.gateway ? { PD_HARNESS_GATEWAY: target.gateway } : {}) }
+      : {}),
     ...(opts.engine ? { PD_HARNESS_ENGINE: opts.engine } : {}),
     ...(opts.allowProtected ? { PD_HARNESS_ALLOW_PROTECTED: '1' } : {}),
   };
@@ -96,7 +98,9 @@ function checkOutputDirOrExplain(dir: string, flag: string, force?: boolean): vo
 function runningTwin(): TwinStateLike | undefined {
   try {
     const state = JSON.parse(readFileSync(resolve('.pd-harness/twin/twin.json'), 'utf8')) as Partial<TwinStateLike>;
-    return typeof state.kubeconfigPath === 'string' && typeof state.gatewayUrl === 'string' ? { kubeconfigPath: state.kubeconfigPath, gatewayUrl: state.gatewayUrl } : undefined;
+    return typeof state.kubeconfigPath === 'string' && typeof state.gatewayUrl === 'string'
+      ? { kubeconfigPath: state.kubeconfigPath, gatewayUrl: state.gatewayUrl }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -121,7 +125,11 @@ export async function runSuiteCommand(suiteFile: string, opts: RunOptions): Prom
   const dir = mkdtempSync(join(tmpdir(), 'pdh-outcome-'));
   const outcomeFile = join(dir, 'outcome.jsonl');
   try {
-    const code = await runPlaywright(['--project', project, '--workers', '1', ...output], { ...runEnv(suiteFile, opts, target), PD_HARNESS_OUTCOME_FILE: outcomeFile }, ROOT);
+    const code = await runPlaywright(
+      ['--project', project, '--workers', '1', ...output],
+      { ...runEnv(suiteFile, opts, target), PD_HARNESS_OUTCOME_FILE: outcomeFile },
+      ROOT,
+    );
     if (opts.output) markOutputDir(resolve(opts.output));
     const { readOutcomes } = await import('../runner/outcome.ts');
     const summary = summarizeOutcomes(readOutcomes(outcomeFile), code);
@@ -170,11 +178,19 @@ async function checkBeforeRun(loaded: LoadedSuite, target: RunTarget, opts: RunO
   }
   const cluster = await connectTarget(target);
   const credentials = credentialsNamespace(cluster.kc);
-  const plan = await planRun(loaded, { cluster, twin: !!target.twinGateway, engine, allowProtected, ...(credentials ? { credentialsNamespace: credentials } : {}) });
+  const plan = await planRun(loaded, {
+    cluster,
+    twin: !!target.twinGateway,
+    engine,
+    allowProtected,
+    ...(credentials ? { credentialsNamespace: credentials } : {}),
+  });
   assertRunPlan(plan);
   const gateway = suite.spec.target.gateway ?? target.gateway;
   if (suite.spec.load && !gateway) {
-    throw new UserError('no gateway for the load: pass --gateway URL or set PD_HARNESS_GATEWAY (e.g. http://127.0.0.1:18080 after kubectl port-forward -n llm-d-inference-scheduler svc/<gateway> 18080:80)');
+    throw new UserError(
+      'no gateway for the load: pass --gateway URL or set PD_HARNESS_GATEWAY (e.g. http://127.0.0.1:18080 after kubectl port-forward -n llm-d-inference-scheduler svc/<gateway> 18080:80)',
+    );
   }
   await preflightRun(cluster, plan, gateway);
 }
@@ -198,7 +214,11 @@ async function connectForDryRun(target: RunTarget): Promise<{ cluster?: Cluster;
   const state = readTwinState(resolve(DEFAULT_STATE_DIR));
   if (state && existsSync(state.kubeconfigPath)) {
     try {
-      return { cluster: await Cluster.connect({ kubeconfigPath: state.kubeconfigPath }), where: `the running twin (${state.apiUrl})`, twin: true };
+      return {
+        cluster: await Cluster.connect({ kubeconfigPath: state.kubeconfigPath }),
+        where: `the running twin (${state.apiUrl})`,
+        twin: true,
+      };
     } catch {
       // a stale state file: fall through
     }
@@ -224,14 +244,24 @@ async function dryRun(loaded: LoadedSuite, target: RunTarget, opts: RunOptions):
   out.push(`deploy: ${suite.spec.deploy.length} manifest path(s)`);
   for (const step of suite.spec.setup) out.push(`setup: ${describeSetupStep(step)}`);
   if (suite.spec.faults.length) out.push(`steady state: ${steadyStateChecks(suite).map(describeCheck).join('; ')}`);
-  if (suite.spec.load) out.push(`load: ${describeLoad(suite.spec.load)}${engine !== suite.spec.load.engine ? ` [--engine ${engine}]` : ''}`);
-  if (suite.spec.recovery) out.push(`recovery: within ${suite.spec.recovery.within / 1000}s, error rate at most ${suite.spec.recovery.maxErrorRate}`);
+  if (suite.spec.load)
+    out.push(`load: ${describeLoad(suite.spec.load)}${engine !== suite.spec.load.engine ? ` [--engine ${engine}]` : ''}`);
+  if (suite.spec.recovery)
+    out.push(`recovery: within ${suite.spec.recovery.within / 1000}s, error rate at most ${suite.spec.recovery.maxErrorRate}`);
   process.stdout.write(`${out.join('\n')}\n`);
   const credentials = credentialsNamespace(cluster?.kc);
-  const plan = await planRun(loaded, { ...(cluster ? { cluster } : {}), twin, engine, allowProtected: !!opts.allowProtected, ...(credentials ? { credentialsNamespace: credentials } : {}) });
+  const plan = await planRun(loaded, {
+    ...(cluster ? { cluster } : {}),
+    twin,
+    engine,
+    allowProtected: !!opts.allowProtected,
+    ...(credentials ? { credentialsNamespace: credentials } : {}),
+  });
   process.stdout.write(formatRunPlan(plan));
   assertRunPlan(plan);
   staticPreflight({ suite, engine });
-  process.stdout.write(`preflight: engine ${engine}${suite.spec.load?.script ? `, script ${suite.spec.load.script}` : ''} and load plan ok (the run also checks the gateway and authorization)\n`);
+  process.stdout.write(
+    `preflight: engine ${engine}${suite.spec.load?.script ? `, script ${suite.spec.load.script}` : ''} and load plan ok (the run also checks the gateway and authorization)\n`,
+  );
   return 0;
 }

@@ -5,7 +5,7 @@ import { packageRoot } from '../common/build.mjs';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { textTable } from '../reporters/attach.ts';
 import { reapOrphanTwins, readTwinState, startTwin, stateFile, twinStateDirs, type OrphanReap, type TwinState } from '../twin/launcher.ts';
-import { findOrphans, isSameProcessAlive, listPids, reapStale, waitExited, type PidRecord } from '../twin/runtime/pidfiles.ts';
+import { findOrphans, isSameProcessAlive, listPids, reapStale, waitExited, type PidRecord } from '../twin/launcher.ts';
 import type { UpOptions } from './commands/twin.ts';
 import { UserError } from './errors.ts';
 import { applySeedTopology } from './seed-topology.ts';
@@ -15,7 +15,8 @@ const BIN = join(packageRoot(import.meta.url), 'bin', 'pd-harness.js');
 export async function twinUp(opts: UpOptions): Promise<void> {
   const stateDir = resolve(opts.stateDir);
   const running = liveState(stateDir);
-  if (running) throw new UserError(`a twin already runs (pid ${running.pid}, gateway ${running.gatewayUrl}); stop it with: npx pd-harness twin down`);
+  if (running)
+    throw new UserError(`a twin already runs (pid ${running.pid}, gateway ${running.gatewayUrl}); stop it with: npx pd-harness twin down`);
   if (opts.detach) return detach(opts, stateDir);
   const reaped = await reapOrphanTwins(stateDir);
   const reapedLine = describeReap(reaped);
@@ -57,7 +58,19 @@ async function detach(opts: UpOptions, stateDir: string): Promise<void> {
   const { mkdirSync } = await import('node:fs');
   mkdirSync(stateDir, { recursive: true });
   const out = openSync(logFile, 'w');
-  const args = [BIN, 'twin', 'up', '--state-dir', stateDir, '--gateway-port', String(opts.gatewayPort), '--topology', opts.topology, '--ip-prefix', opts.ipPrefix];
+  const args = [
+    BIN,
+    'twin',
+    'up',
+    '--state-dir',
+    stateDir,
+    '--gateway-port',
+    String(opts.gatewayPort),
+    '--topology',
+    opts.topology,
+    '--ip-prefix',
+    opts.ipPrefix,
+  ];
   if (opts.port !== undefined) args.push('--port', String(opts.port));
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] });
   closeSync(out);
@@ -101,7 +114,8 @@ export async function twinDown(opts: { stateDir: string }): Promise<void> {
   // everything this twin recorded (its owner is stopped or dead), then orphans of dead worker twins
   const own = listPids(stateDir);
   const reaped = reapStale(stateDir, { all: true });
-  if (reaped.killed.length) lines.push(`killed ${reaped.killed.length} leftover process(es): ${reaped.killed.map((r) => `${r.pod} (pid ${r.pid})`).join(', ')}`);
+  if (reaped.killed.length)
+    lines.push(`killed ${reaped.killed.length} leftover process(es): ${reaped.killed.map((r) => `${r.pod} (pid ${r.pid})`).join(', ')}`);
   const orphans = await reapOrphanTwins(stateDir);
   const orphanLine = describeReap(orphans);
   if (orphanLine) lines.push(orphanLine);
@@ -109,7 +123,8 @@ export async function twinDown(opts: { stateDir: string }): Promise<void> {
   const stillAlive = [...(await waitExited(own)), ...orphans.stillAlive];
   rmSync(stateFile(stateDir), { force: true });
   process.stdout.write(`${lines.length ? lines.join('\n') : 'no twin was running'}\n`);
-  if (stillAlive.length) throw new UserError(`still running after SIGKILL: ${stillAlive.map((r) => `${r.pod} (pid ${r.pid})`).join(', ')}`, 1);
+  if (stillAlive.length)
+    throw new UserError(`still running after SIGKILL: ${stillAlive.map((r) => `${r.pod} (pid ${r.pid})`).join(', ')}`, 1);
 }
 
 /** One line about orphans reaped (processes of twins whose run was killed), or '' when there were none. */
@@ -132,20 +147,40 @@ export async function twinStatus(opts: { json?: boolean; stateDir: string }): Pr
   let pods: PodRow[] = [];
   if (running && state) pods = await listPodRows(state.kubeconfigPath, pids);
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ running, ...(state ?? {}), pods, processes: pids.length, orphans: orphans.map(({ pid, pod, ownerPid, stateDir: dir }) => ({ pid, pod, ownerPid, stateDir: dir })) }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ running, ...(state ?? {}), pods, processes: pids.length, orphans: orphans.map(({ pid, pod, ownerPid, stateDir: dir }) => ({ pid, pod, ownerPid, stateDir: dir })) }, null, 2)}\n`,
+    );
     return;
   }
   if (!state) {
-    process.stdout.write(`twin is not running${pids.length ? ` (${pids.length} leftover process record(s): run npx pd-harness twin down)` : ''}\n${orphanLines(orphans)}`);
+    process.stdout.write(
+      `twin is not running${pids.length ? ` (${pids.length} leftover process record(s): run npx pd-harness twin down)` : ''}\n${orphanLines(orphans)}`,
+    );
     return;
   }
   if (!running) {
-    process.stdout.write(`twin is not running (stale state of pid ${state.pid}: run npx pd-harness twin down to clean up)\n${orphanLines(orphans)}`);
+    process.stdout.write(
+      `twin is not running (stale state of pid ${state.pid}: run npx pd-harness twin down to clean up)\n${orphanLines(orphans)}`,
+    );
     return;
   }
-  const rows = [['NAMESPACE', 'NAME', 'PHASE', 'READY', 'RESTARTS', 'IP', 'NODE', 'PID'], ...pods.map((p) => [p.namespace, p.name, p.phase, p.ready ? 'true' : 'false', String(p.restarts), p.ip ?? '', p.node ?? '', p.pid ? String(p.pid) : ''])];
+  const rows = [
+    ['NAMESPACE', 'NAME', 'PHASE', 'READY', 'RESTARTS', 'IP', 'NODE', 'PID'],
+    ...pods.map((p) => [
+      p.namespace,
+      p.name,
+      p.phase,
+      p.ready ? 'true' : 'false',
+      String(p.restarts),
+      p.ip ?? '',
+      p.node ?? '',
+      p.pid ? String(p.pid) : '',
+    ]),
+  ];
   process.stdout.write(
-    `twin running (pid ${state.pid})\n  API server  ${state.apiUrl}\n  gateway     ${state.gatewayUrl}\n  kubeconfig  ${state.kubeconfigPath}\n\n` + textTable(rows) + orphanLines(orphans),
+    `twin running (pid ${state.pid})\n  API server  ${state.apiUrl}\n  gateway     ${state.gatewayUrl}\n  kubeconfig  ${state.kubeconfigPath}\n\n` +
+      textTable(rows) +
+      orphanLines(orphans),
   );
 }
 

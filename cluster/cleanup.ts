@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../reporters/atomic-write.ts';
-import { isSecretKey, redact } from '../reporters/redact.ts';
+import { writeFileAtomic } from '../common/atomic-write.ts';
+import { isSecretKey, redact } from '../core/redact.ts';
 
 export interface ObjectKey {
   apiVersion: string;
@@ -112,7 +112,9 @@ export function journalCopy(action: CleanupAction): CleanupAction {
   const body = action.type === 'restore' ? action.patch : action.object;
   const clean = scrub(body, [], omitted, kind === 'Secret') as Record<string, unknown>;
   if (omitted.length === 0) return action;
-  return action.type === 'restore' ? { ...action, patch: clean, omitted } : { ...action, object: { ...(clean as Record<string, unknown> & ObjectKey), ...refFields(action.object) }, omitted };
+  return action.type === 'restore'
+    ? { ...action, patch: clean, omitted }
+    : { ...action, object: { ...(clean as Record<string, unknown> & ObjectKey), ...refFields(action.object) }, omitted };
 }
 
 function refFields(o: ObjectKey): ObjectKey {
@@ -132,7 +134,10 @@ function scrub(value: unknown, path: string[], omitted: string[], secretKind: bo
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) {
     const here = [...path, k];
-    const credential = (secretKind && path.length === 0 && (k === 'data' || k === 'stringData')) || (isSecretKey(k) && typeof v === 'string') || (pairName && k === 'value');
+    const credential =
+      (secretKind && path.length === 0 && (k === 'data' || k === 'stringData')) ||
+      (isSecretKey(k) && typeof v === 'string') ||
+      (pairName && k === 'value');
     if (credential && v !== null && v !== undefined) {
       omitted.push(here.join('.'));
       continue;

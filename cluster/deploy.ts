@@ -19,7 +19,12 @@ export async function waitWorkloads(cluster: Cluster, objects: ManifestObject[],
   for (const obj of objects.filter((o) => o.kind === 'Pod')) {
     const ns = obj.metadata.namespace ?? 'default';
     const name = obj.metadata.name;
-    await waitPodsReady(cluster, { namespace: ns, fieldSelector: `metadata.name=${name}`, timeoutMs: left(), name: `pod/${name} in ${ns} Ready` });
+    await waitPodsReady(cluster, {
+      namespace: ns,
+      fieldSelector: `metadata.name=${name}`,
+      timeoutMs: left(),
+      name: `pod/${name} in ${ns} Ready`,
+    });
   }
   for (const obj of objects.filter((o) => o.kind === 'Deployment')) {
     await waitRollout(cluster, obj.metadata.namespace ?? 'default', obj.metadata.name, left());

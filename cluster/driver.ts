@@ -138,7 +138,9 @@ export class Cluster {
 
   /** The API resource (plural, scope) serving a kind, from discovery; undefined when the server does not serve it. */
   async resourceOf(apiVersion: string, kind: string): Promise<{ name: string; namespaced: boolean } | undefined> {
-    const api = this.objects as unknown as { resource(apiVersion: string, kind: string): Promise<{ name: string; namespaced: boolean } | undefined> };
+    const api = this.objects as unknown as {
+      resource(apiVersion: string, kind: string): Promise<{ name: string; namespaced: boolean } | undefined>;
+    };
     return api.resource(apiVersion, kind);
   }
 
@@ -155,7 +157,13 @@ export class Cluster {
     const base = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
     const path = `${base}${res.namespaced ? `/namespaces/${encodeURIComponent(ref.namespace ?? this.defaultNamespace())}` : ''}/${res.name}/${encodeURIComponent(ref.name)}?fieldManager=${FIELD_MANAGER}`;
     const server = new URL(this.kc.getCurrentCluster()!.server);
-    const opts: RequestOptions = { method: 'PATCH', hostname: server.hostname.replace(/^\[|\]$/g, ''), port: server.port || 443, path: `${server.pathname.replace(/\/$/, '')}${path}`, headers: { 'content-type': contentType, accept: 'application/json' } };
+    const opts: RequestOptions = {
+      method: 'PATCH',
+      hostname: server.hostname.replace(/^\[|\]$/g, ''),
+      port: server.port || 443,
+      path: `${server.pathname.replace(/\/$/, '')}${path}`,
+      headers: { 'content-type': contentType, accept: 'application/json' },
+    };
     await this.kc.applyToHTTPSOptions(opts);
     const text = JSON.stringify(body);
     const { status, data } = await new Promise<{ status: number; data: string }>((ok, fail) => {
@@ -200,7 +208,7 @@ export class Cluster {
       timeoutMs,
       probe: async () => {
         const crd = await this.tryRead<Obj>({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name });
-        const conds = ((crd?.status as { conditions?: { type: string; status: string }[] })?.conditions ?? []);
+        const conds = (crd?.status as { conditions?: { type: string; status: string }[] })?.conditions ?? [];
         const ok = conds.some((c) => c.type === 'Established' && c.status === 'True');
         return { done: ok, state: crd ? `conditions ${conds.map((c) => `${c.type}=${c.status}`).join(',') || 'none'}` : 'absent' };
       },
@@ -260,7 +268,13 @@ export class Cluster {
   }
 }
 
-export function keyOf(obj: { apiVersion: string; kind: string; metadata?: { name?: string; namespace?: string }; name?: string; namespace?: string }): ObjectKey {
+export function keyOf(obj: {
+  apiVersion: string;
+  kind: string;
+  metadata?: { name?: string; namespace?: string };
+  name?: string;
+  namespace?: string;
+}): ObjectKey {
   const name = obj.metadata?.name ?? obj.name ?? '';
   const namespace = obj.metadata?.namespace ?? obj.namespace;
   return { apiVersion: obj.apiVersion, kind: obj.kind, name, ...(namespace ? { namespace } : {}) };

@@ -51,7 +51,17 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
 export function stripServerFields<T extends Json>(obj: T): T {
   const copy = structuredClone(obj) as Json;
   const meta = (copy.metadata ?? {}) as Json;
-  for (const k of ['resourceVersion', 'uid', 'creationTimestamp', 'managedFields', 'generation', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'ownerReferences']) {
+  for (const k of [
+    'resourceVersion',
+    'uid',
+    'creationTimestamp',
+    'managedFields',
+    'generation',
+    'selfLink',
+    'deletionTimestamp',
+    'deletionGracePeriodSeconds',
+    'ownerReferences',
+  ]) {
     delete meta[k];
   }
   delete copy.status;

@@ -11,7 +11,8 @@ const HOPELESS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName'
 export function podProblem(pod: V1Pod): string | undefined {
   for (const cs of pod.status?.containerStatuses ?? []) {
     const reason = cs.state?.waiting?.reason;
-    if (reason && HOPELESS.has(reason)) return `${pod.metadata?.name}: ${reason}${cs.state?.waiting?.message ? ` (${cs.state.waiting.message})` : ''}`;
+    if (reason && HOPELESS.has(reason))
+      return `${pod.metadata?.name}: ${reason}${cs.state?.waiting?.message ? ` (${cs.state.waiting.message})` : ''}`;
   }
   return undefined;
 }

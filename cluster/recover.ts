@@ -33,13 +33,21 @@ export async function recoverJournal(journal: OrphanJournal): Promise<JournalRec
   if (!existsSync(journal.kubeconfigPath)) {
     // a twin's kubeconfig goes with its state dir: the cluster the run changed no longer exists
     rmSync(journal.file, { force: true });
-    return { ...base, outcomes: [], error: `kubeconfig ${journal.kubeconfigPath} no longer exists: nothing can be undone (journal removed)` };
+    return {
+      ...base,
+      outcomes: [],
+      error: `kubeconfig ${journal.kubeconfigPath} no longer exists: nothing can be undone (journal removed)`,
+    };
   }
   let cluster: Cluster;
   try {
     cluster = await Cluster.connect({ kubeconfigPath: journal.kubeconfigPath });
   } catch (err) {
-    return { ...base, outcomes: [], error: `cannot reach the cluster of ${journal.kubeconfigPath}: ${(err as Error).message.split('\n')[0]}` };
+    return {
+      ...base,
+      outcomes: [],
+      error: `cannot reach the cluster of ${journal.kubeconfigPath}: ${(err as Error).message.split('\n')[0]}`,
+    };
   }
   // an action whose credential values the journal left out cannot be undone from it: say so, write nothing
   const incomplete: CleanupOutcome[] = journal.actions

@@ -14,7 +14,22 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Source folders compiled into dist/ (what the bin and the twin's pod programs run). */
-export const SOURCE_DIRS = ['analysis', 'chaos', 'cli', 'cluster', 'common', 'core', 'criteria', 'k6', 'k8s-rules', 'load', 'reporters', 'runner', 'suites', 'twin'];
+export const SOURCE_DIRS = [
+  'analysis',
+  'chaos',
+  'cli',
+  'cluster',
+  'common',
+  'core',
+  'criteria',
+  'k6',
+  'k8s-rules',
+  'load',
+  'reporters',
+  'runner',
+  'suites',
+  'twin',
+];
 const COMPLETE = '.complete';
 
 /** The package root (the folder holding package.json) above a module URL, in sources and in dist alike. */
@@ -104,7 +119,9 @@ export async function build(root = ROOT) {
     const { build: esbuild } = await import('esbuild');
     const tmp = `${dir}.tmp-${process.pid}`;
     fs.rmSync(tmp, { recursive: true, force: true });
-    const entryPoints = sourceFiles(root).filter((f) => /\.m?ts$/.test(f)).map((f) => path.join(root, f));
+    const entryPoints = sourceFiles(root)
+      .filter((f) => /\.m?ts$/.test(f))
+      .map((f) => path.join(root, f));
     await esbuild({
       entryPoints,
       outdir: tmp,

@@ -58,3 +58,11 @@ export function oneLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return (msg.split('\n')[0] ?? msg).trim();
 }
+
+/** An error caused by the user's input or environment, with an exit code (default: usage, 2). */
+export class UserError extends HarnessError {
+  constructor(message: string, exitCode: number = EXIT.usage, opts: { cause?: unknown } = {}) {
+    super(message, { ...opts, exitCode });
+    this.name = 'UserError';
+  }
+}

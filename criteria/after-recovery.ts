@@ -17,7 +17,13 @@ export function eppLinesSince(lines: readonly string[], sinceMs: number): string
 export function proxiesChosenAfterRecovery(input: ProxiesChosenInput, obs: Observations): Verdict {
   const at = obs.recovery?.recoveredAtMs;
   if (at === undefined) {
-    return verdict('proxiesChosen', false, 'after recovery: no recovery point (no fault, or steady state never held again)', {}, { expected: input });
+    return verdict(
+      'proxiesChosen',
+      false,
+      'after recovery: no recovery point (no fault, or steady state never held again)',
+      {},
+      { expected: input },
+    );
   }
   const { eppDecisions: _drop, ...rest } = obs;
   const windowed: Observations = {

@@ -22,7 +22,8 @@ export function parseEppConfig(text: string): EppConfigPlugins {
     throw new Error(`epp-config.yaml does not parse: ${(err as Error).message.split('\n')[0]}`);
   }
   if (!isRecord(doc)) throw new Error('epp-config.yaml is not a YAML mapping');
-  if (doc.kind !== undefined && doc.kind !== 'EndpointPickerConfig') throw new Error(`epp-config.yaml has kind ${String(doc.kind)}, not EndpointPickerConfig`);
+  if (doc.kind !== undefined && doc.kind !== 'EndpointPickerConfig')
+    throw new Error(`epp-config.yaml has kind ${String(doc.kind)}, not EndpointPickerConfig`);
   const plugins = (Array.isArray(doc.plugins) ? doc.plugins : [])
     .filter(isRecord)
     .filter((p) => typeof p.type === 'string')

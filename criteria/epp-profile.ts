@@ -48,8 +48,12 @@ export function eppProfile(input: EppProfileInput, obs: Observations): Verdict {
     const present = lacks.filter((p) => declared.has(p) || used.has(p));
     if (missing.length) problems.push(`the rendered EPP config lacks ${missing.join(', ')}`);
     if (present.length) problems.push(`the rendered EPP config has ${present.join(', ')}`);
-    if (config.unresolvedRefs.length) problems.push(`the rendered EPP config has pluginRefs to no plugin: ${config.unresolvedRefs.join(', ')}`);
-    evidence.config = { plugins: config.plugins.map((p) => (p.name === p.type ? p.type : `${p.type}/${p.name}`)), profiles: config.profiles };
+    if (config.unresolvedRefs.length)
+      problems.push(`the rendered EPP config has pluginRefs to no plugin: ${config.unresolvedRefs.join(', ')}`);
+    evidence.config = {
+      plugins: config.plugins.map((p) => (p.name === p.type ? p.type : `${p.type}/${p.name}`)),
+      profiles: config.profiles,
+    };
   }
   if (current) {
     const logTypes = new Set(current.flatMap(typesOf));
@@ -65,7 +69,9 @@ export function eppProfile(input: EppProfileInput, obs: Observations): Verdict {
     if (present.length) problems.push(`${which} has ${present.join(', ')}`);
     evidence.startLog = current;
   }
-  const sources = [config || configError ? 'rendered config' : undefined, current ? 'EPP start log' : undefined].filter(Boolean).join(' and ');
+  const sources = [config || configError ? 'rendered config' : undefined, current ? 'EPP start log' : undefined]
+    .filter(Boolean)
+    .join(' and ');
   const ok = problems.length === 0;
   const want = [has.length ? `has ${has.join(', ')}` : '', lacks.length ? `lacks ${lacks.join(', ')}` : ''].filter(Boolean).join('; ');
   const summary = ok ? `${sources}: ${want || 'no expectations'}` : problems.join('; ');

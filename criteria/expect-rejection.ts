@@ -17,7 +17,9 @@ export function expectRejection(input: ExpectRejectionInput, obs: Observations):
   const expected = input.atLeast === undefined ? `every request ${what}` : `≥${input.atLeast} × ${what}`;
   const records = obs.load?.records ?? [];
   if (records.length === 0) return verdict(name, false, 'no request records to check the rejection against', {}, { expected });
-  const rejected = records.filter((r) => r.status === input.status && (input.reason === undefined || (r.errorBody ?? '').includes(input.reason)));
+  const rejected = records.filter(
+    (r) => r.status === input.status && (input.reason === undefined || (r.errorBody ?? '').includes(input.reason)),
+  );
   const others = records.filter((r) => !rejected.includes(r));
   const ok = input.atLeast === undefined ? others.length === 0 : rejected.length >= input.atLeast;
   const epp = decisionsOf(obs);

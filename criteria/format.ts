@@ -4,7 +4,9 @@ import type { Verdict } from './verdict.ts';
 export function formatVerdicts(verdicts: readonly Verdict[]): string {
   const rows = verdicts.map((v) => [v.name, v.ok ? 'PASS' : 'FAIL', v.summary]);
   const nameWidth = Math.max('CRITERION'.length, ...rows.map((r) => (r[0] ?? '').length));
-  const lines = [['CRITERION', 'RESULT', 'SUMMARY'], ...rows].map((r) => `${(r[0] ?? '').padEnd(nameWidth)}  ${(r[1] ?? '').padEnd(6)}  ${r[2] ?? ''}`.trimEnd());
+  const lines = [['CRITERION', 'RESULT', 'SUMMARY'], ...rows].map((r) =>
+    `${(r[0] ?? '').padEnd(nameWidth)}  ${(r[1] ?? '').padEnd(6)}  ${r[2] ?? ''}`.trimEnd(),
+  );
   return `${lines.join('\n')}\n`;
 }
 

@@ -80,7 +80,12 @@ export function evaluateOne(item: unknown, obs: Observations): Verdict {
   const keys = Object.keys(item);
   const kind = keys[0];
   if (keys.length !== 1 || kind === undefined) {
-    return verdict(keys.join('+') || 'invalid', false, `a criterion has exactly one key, got ${keys.length ? keys.join(', ') : 'none'}`, {});
+    return verdict(
+      keys.join('+') || 'invalid',
+      false,
+      `a criterion has exactly one key, got ${keys.length ? keys.join(', ') : 'none'}`,
+      {},
+    );
   }
   if (!(kind in schemas)) return verdict(kind, false, `unknown criterion '${kind}' (known: ${CRITERIA.join(', ')})`, {});
   const k = kind as Kind;
@@ -88,7 +93,9 @@ export function evaluateOne(item: unknown, obs: Observations): Verdict {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-    return verdict(k, false, `invalid ${k} settings: ${where}${issue?.message ?? 'bad value'}`, { input: (item as Record<string, unknown>)[k] });
+    return verdict(k, false, `invalid ${k} settings: ${where}${issue?.message ?? 'bad value'}`, {
+      input: (item as Record<string, unknown>)[k],
+    });
   }
   try {
     return (evaluators[k] as (input: unknown, obs: Observations) => Verdict)(parsed.data, obs);

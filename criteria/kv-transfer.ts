@@ -19,14 +19,28 @@ export function kvTransfer(input: KvTransferInput, obs: Observations): Verdict {
   const requests = rows.reduce((a, r) => a + r.requests, 0);
   const hits = rows.reduce((a, r) => a + r.hits, 0);
   if (rows.length === 0 || requests === 0) {
-    return verdict(name, false, `no KV transfer measurement for backend ${input.backend}`, { observed: (obs.kvTransfer ?? []).map((k) => k.backend) }, { expected });
+    return verdict(
+      name,
+      false,
+      `no KV transfer measurement for backend ${input.backend}`,
+      { observed: (obs.kvTransfer ?? []).map((k) => k.backend) },
+      { expected },
+    );
   }
   const rate = hits / requests;
   const ok = rate >= input.minHitRate;
   const tokens = rows.every((r) => r.unit === 'tokens');
-  const what = tokens ? 'prompt tokens of decode requests were matched in external KV when scheduled (vLLM counts a P2P load then, even if the tensor never comes)' : "decode requests reused the prefill's KV";
+  const what = tokens
+    ? 'prompt tokens of decode requests were matched in external KV when scheduled (vLLM counts a P2P load then, even if the tensor never comes)'
+    : "decode requests reused the prefill's KV";
   const sources = rows.filter((r) => r.source).map((r) => r.source);
   const from = sources.length > 0 ? `; from ${sources.join(', ')}` : '';
   const summary = `${input.backend}: ${hits}/${requests} ${what} (${pct(rate)})${ok ? '' : `, below ${pct(input.minHitRate)}`}${from}`;
-  return verdict(name, ok, summary, { backend: input.backend, requests, hits, hitRate: rate, sources: rows.map((r) => r.source ?? 'unknown') }, { expected, actual: pct(rate) });
+  return verdict(
+    name,
+    ok,
+    summary,
+    { backend: input.backend, requests, hits, hitRate: rate, sources: rows.map((r) => r.source ?? 'unknown') },
+    { expected, actual: pct(rate) },
+  );
 }

@@ -17,8 +17,10 @@ export function noSchedulingFailures(_input: Record<string, never> | object, obs
   const evidence = {
     sources: [epp ? 'EPP log' : '', records ? 'response bodies' : ''].filter(Boolean),
     eppLog: epp ? { ...epp.failures } : null,
-    responses: records ? { InferencePoolResourceExhausted: exhaustedBodies.length, failedToRunSchedulerProfile: profileBodies.length, status429 } : null,
-    ...(exhaustedBodies[0] ?? profileBodies[0] ? { sampleBody: (exhaustedBodies[0] ?? profileBodies[0])!.errorBody!.slice(0, 200) } : {}),
+    responses: records
+      ? { InferencePoolResourceExhausted: exhaustedBodies.length, failedToRunSchedulerProfile: profileBodies.length, status429 }
+      : null,
+    ...((exhaustedBodies[0] ?? profileBodies[0]) ? { sampleBody: (exhaustedBodies[0] ?? profileBodies[0])!.errorBody!.slice(0, 200) } : {}),
   };
   const parts: string[] = [];
   if (logExhausted || logProfile) parts.push(`the EPP log has ${logExhausted} ${EXHAUSTED} and ${logProfile} "${PROFILE_FAILED}" lines`);
@@ -28,5 +30,8 @@ export function noSchedulingFailures(_input: Record<string, never> | object, obs
   }
   const ok = parts.length === 0;
   const summary = ok ? `no scheduling failures in ${evidence.sources.join(' or ')}` : parts.join('; ');
-  return verdict(name, ok, summary, evidence, { expected: 0, actual: logExhausted + logProfile + exhaustedBodies.length + profileBodies.length });
+  return verdict(name, ok, summary, evidence, {
+    expected: 0,
+    actual: logExhausted + logProfile + exhaustedBodies.length + profileBodies.length,
+  });
 }

@@ -54,7 +54,17 @@ function eppSplit(epp: DecisionCounts): Split | undefined {
   const picks = totalPicks(epp);
   if (picks === 0) return undefined;
   if (epp.source === 'request-log' && epp.requestLog) {
-    return { source: 'request-log', byWorkload: epp.byWorkload, picks, raw: { lines: epp.requestLog.lines, byAddress: epp.requestLog.byAddress, byEndpoint: epp.requestLog.byEndpoint, unresolvedAddresses: epp.requestLog.unresolved } };
+    return {
+      source: 'request-log',
+      byWorkload: epp.byWorkload,
+      picks,
+      raw: {
+        lines: epp.requestLog.lines,
+        byAddress: epp.requestLog.byAddress,
+        byEndpoint: epp.requestLog.byEndpoint,
+        unresolvedAddresses: epp.requestLog.unresolved,
+      },
+    };
   }
   return { source: 'decisions', byWorkload: epp.byWorkload, picks, raw: { decisions: epp.decisions, byEndpoint: epp.byEndpoint } };
 }
@@ -93,12 +103,15 @@ export function proxiesChosen(input: ProxiesChosenInput, obs: Observations): Ver
       const summary = `no pick in any source: the EPP logged ${f.InferencePoolResourceExhausted} ${EXHAUSTED} and ${f.failedToRunSchedulerProfile} "${PROFILE_FAILED}"${rejected ? `, ${plural(rejected, 'response')} carried ${EXHAUSTED}` : ''} — a filter left no candidate (no Scoring decision in the EPP log)`;
       return verdict(name, false, summary, evidence, { expected, actual: epp?.byWorkload ?? {} });
     }
-    if (!epp && !obs.load) return verdict(name, false, 'no EPP log and no load observed: cannot tell which proxies were chosen', evidence, { expected });
+    if (!epp && !obs.load)
+      return verdict(name, false, 'no EPP log and no load observed: cannot tell which proxies were chosen', evidence, { expected });
     const ok200 = (obs.load?.records ?? []).filter((r) => r.status !== undefined && r.status < 300).length;
     const summary =
       `no pick evidence: the EPP logged no "Scoring decision" and no "Request handled" lines (a stock EPP logs "Request handled" only at -v=3 or more): ` +
       `set -v=3 (SchedulerInstall spec.epp.verbosity) or use the instrumented image; ` +
-      (obs.load ? `${plural(ok200, 'successful response')} carried no proxy identity (no ___prefill_addr_ in the response id or x-request-id)` : 'no load responses to read the proxy identity from');
+      (obs.load
+        ? `${plural(ok200, 'successful response')} carried no proxy identity (no ___prefill_addr_ in the response id or x-request-id)`
+        : 'no load responses to read the proxy identity from');
     return verdict(name, false, summary, evidence, { expected });
   }
 
@@ -109,7 +122,10 @@ export function proxiesChosen(input: ProxiesChosenInput, obs: Observations): Ver
   const others = Object.fromEntries(Object.entries(byWorkload).filter(([w]) => !input.workloads.includes(w)));
   const problems: string[] = [];
   const below = input.workloads.filter((w) => (shares[w] ?? 0) < input.minShare);
-  if (below.length) problems.push(below.map((w) => `${w} got ${byWorkload[w] ?? 0}/${picks} picks (${pct(shares[w] ?? 0)} < ${pct(input.minShare)})`).join(', '));
+  if (below.length)
+    problems.push(
+      below.map((w) => `${w} got ${byWorkload[w] ?? 0}/${picks} picks (${pct(shares[w] ?? 0)} < ${pct(input.minShare)})`).join(', '),
+    );
 
   const k = input.workloads.length;
   const listedCounts = input.workloads.map((w) => byWorkload[w] ?? 0);
@@ -133,9 +149,13 @@ export function proxiesChosen(input: ProxiesChosenInput, obs: Observations): Ver
       if (listed && eppShare !== undefined && judged && Math.abs(idShare - eppShare) > CROSS_CHECK_TOLERANCE) disagree = true;
     }
     if (disagree) {
-      const ids = Object.entries(responses.byWorkload).map(([w, n]) => `${w} ${n}`).join(', ');
+      const ids = Object.entries(responses.byWorkload)
+        .map(([w, n]) => `${w} ${n}`)
+        .join(', ');
       const eppText = input.workloads.map((w) => `${w} ${byWorkload[w] ?? 0}`).join(', ');
-      problems.push(`proxy responses (${ids}) disagree with the ${label} split (${eppText}) by more than ${Math.round(CROSS_CHECK_TOLERANCE * 100)} points of share`);
+      problems.push(
+        `proxy responses (${ids}) disagree with the ${label} split (${eppText}) by more than ${Math.round(CROSS_CHECK_TOLERANCE * 100)} points of share`,
+      );
     }
     crossCheck = { ...responses.raw, tolerance: CROSS_CHECK_TOLERANCE, minSamples: CROSS_CHECK_MIN_SAMPLES, rows };
   }

@@ -22,7 +22,13 @@ export function recovery(input: RecoveryInput, obs: Observations): Verdict {
   const summary = ok
     ? `recovered after ${seconds(m.recoveryMs!)} (≤ ${seconds(input.withinMs)}), errors for ${seconds(m.errorWindowMs)}, error rate ${pct(m.errorRate)}`
     : problems.join('; ');
-  return verdict(name, ok, summary, { ...m, recoveryMs: recovered ? m.recoveryMs : null }, { expected, actual: { recoveryMs: recovered ? m.recoveryMs : null, errorRate: m.errorRate } });
+  return verdict(
+    name,
+    ok,
+    summary,
+    { ...m, recoveryMs: recovered ? m.recoveryMs : null },
+    { expected, actual: { recoveryMs: recovered ? m.recoveryMs : null, errorRate: m.errorRate } },
+  );
 }
 
 function seconds(ms: number): string {

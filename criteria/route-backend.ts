@@ -32,9 +32,15 @@ export function routeBackend(input: RouteBackendInput, obs: Observations): Verdi
   const routes = obs.httpRoutes.filter(isRecord).filter((r) => matchesRef(r, input));
   const target = input.route ? `HTTPRoute ${input.namespace ? `${input.namespace}/` : ''}${input.route}` : 'HTTPRoute';
   if (routes.length === 0) {
-    return verdict(name, false, `${target} not found (observed ${plural(obs.httpRoutes.length, 'route')})`, {
-      observed: obs.httpRoutes.filter(isRecord).map(refOf),
-    }, { expected: input.kind });
+    return verdict(
+      name,
+      false,
+      `${target} not found (observed ${plural(obs.httpRoutes.length, 'route')})`,
+      {
+        observed: obs.httpRoutes.filter(isRecord).map(refOf),
+      },
+      { expected: input.kind },
+    );
   }
   const problems: string[] = [];
   const perRoute: Record<string, unknown>[] = [];
@@ -48,7 +54,9 @@ export function routeBackend(input: RouteBackendInput, obs: Observations): Verdi
       const group = typeof b.group === 'string' ? b.group : '';
       const expectedGroup = input.kind === 'InferencePool' ? INFERENCE_GROUP : '';
       if (kind !== input.kind || group !== expectedGroup) {
-        problems.push(`${ref} sends to ${kind}${group ? ` (${group})` : ''} ${String(b.name)}, not ${input.kind}${expectedGroup ? ` (${expectedGroup})` : ''}`);
+        problems.push(
+          `${ref} sends to ${kind}${group ? ` (${group})` : ''} ${String(b.name)}, not ${input.kind}${expectedGroup ? ` (${expectedGroup})` : ''}`,
+        );
       }
     }
     const parents = parentStatuses(route);
@@ -56,14 +64,17 @@ export function routeBackend(input: RouteBackendInput, obs: Observations): Verdi
     for (const p of parents) {
       for (const type of REQUIRED) {
         const c = p.conditions.find((x) => x.type === type);
-        if (c?.status !== 'True') problems.push(`${ref} parent ${p.parent}: ${type}=${c?.status ?? 'missing'}${c?.reason ? ` (${c.reason})` : ''}`);
+        if (c?.status !== 'True')
+          problems.push(`${ref} parent ${p.parent}: ${type}=${c?.status ?? 'missing'}${c?.reason ? ` (${c.reason})` : ''}`);
       }
     }
     const pools = backends
       .filter((b) => b.kind === 'InferencePool')
       .map((b) => ({ name: String(b.name), namespace: typeof b.namespace === 'string' ? b.namespace : ns }));
     const poolEvidence = pools.map((p) => {
-      const pool = obs.inferencePools.filter(isRecord).find((o) => metaOf(o).name === p.name && (metaOf(o).namespace ?? ns) === p.namespace);
+      const pool = obs.inferencePools
+        .filter(isRecord)
+        .find((o) => metaOf(o).name === p.name && (metaOf(o).namespace ?? ns) === p.namespace);
       if (!pool) return { pool: `${p.namespace}/${p.name}`, observed: false };
       const conditions = parentStatuses(pool).flatMap((s) => s.conditions.filter((c) => (REQUIRED as readonly string[]).includes(c.type)));
       for (const c of conditions) {
@@ -81,7 +92,10 @@ export function routeBackend(input: RouteBackendInput, obs: Observations): Verdi
     });
     perRoute.push({
       route: ref,
-      backendRefs: backends.map((b) => `${typeof b.group === 'string' && b.group ? `${b.group}/` : ''}${typeof b.kind === 'string' ? b.kind : 'Service'}/${String(b.name)}${b.port !== undefined ? `:${String(b.port)}` : ''}`),
+      backendRefs: backends.map(
+        (b) =>
+          `${typeof b.group === 'string' && b.group ? `${b.group}/` : ''}${typeof b.kind === 'string' ? b.kind : 'Service'}/${String(b.name)}${b.port !== undefined ? `:${String(b.port)}` : ''}`,
+      ),
       parents: parents.map((p) => ({ parent: p.parent, conditions: p.conditions.map((c) => `${c.type}=${c.status}`) })),
       ...(poolEvidence.length > 0 ? { pools: poolEvidence } : {}),
     });
@@ -90,7 +104,13 @@ export function routeBackend(input: RouteBackendInput, obs: Observations): Verdi
   const summary = ok
     ? `${routes.map(refOf).join(', ')} → ${input.kind}, Accepted and ResolvedRefs`
     : `${problems[0]}${problems.length > 1 ? ` (+${problems.length - 1} more)` : ''}`;
-  return verdict(name, ok, summary, { routes: perRoute, ...(ok ? {} : { problems }) }, { expected: input.kind, actual: perRoute.map((r) => r.backendRefs) });
+  return verdict(
+    name,
+    ok,
+    summary,
+    { routes: perRoute, ...(ok ? {} : { problems }) },
+    { expected: input.kind, actual: perRoute.map((r) => r.backendRefs) },
+  );
 }
 
 function metaOf(o: Record<string, unknown>): { name?: string; namespace?: string } {

@@ -22,12 +22,19 @@ export function variantRouting(input: VariantRoutingInput, obs: Observations): V
     for (const [svc, n] of Object.entries(byPrefill)) if (workloadForPrefill(svc, workloads) !== workload) wrong += n;
     perVariant[variant] = { requests: mine.length, byPrefill, wrong, unattributed: withoutId };
     if (mine.length === 0) problems.push(`no answered request of variant ${variant}`);
-    else if (wrong > 0) problems.push(`${wrong} of ${mine.length} ${variant} requests were served by ${Object.keys(byPrefill).filter((s) => workloadForPrefill(s, workloads) !== workload).join(', ')}, not ${workload}`);
+    else if (wrong > 0)
+      problems.push(
+        `${wrong} of ${mine.length} ${variant} requests were served by ${Object.keys(byPrefill)
+          .filter((s) => workloadForPrefill(s, workloads) !== workload)
+          .join(', ')}, not ${workload}`,
+      );
     else if (withoutId === mine.length) problems.push(`no ${variant} response carried a ___prefill_addr_ id to attribute it`);
   }
   const ok = problems.length === 0;
   const summary = ok
-    ? Object.entries(input).map(([v, w]) => `${v} → ${w} (${perVariant[v]?.requests ?? 0})`).join(', ')
+    ? Object.entries(input)
+        .map(([v, w]) => `${v} → ${w} (${perVariant[v]?.requests ?? 0})`)
+        .join(', ')
     : problems.join('; ');
   return verdict(name, ok, summary, { perVariant }, { expected: input, actual: perVariant });
 }

@@ -66,7 +66,9 @@ function streamError(body: string): { message: string; payload: string } | undef
       if (err === undefined || err === null) continue;
       const e = err as { message?: unknown; type?: unknown; code?: unknown };
       const text = typeof err === 'string' ? err : typeof e.message === 'string' ? e.message : payload;
-      const kind = [typeof e.type === 'string' ? e.type : '', e.code !== undefined && e.code !== null ? String(e.code) : ''].filter((s) => s !== '').join(' ');
+      const kind = [typeof e.type === 'string' ? e.type : '', e.code !== undefined && e.code !== null ? String(e.code) : '']
+        .filter((s) => s !== '')
+        .join(' ');
       return { message: kind !== '' && typeof err !== 'string' ? kind + ': ' + text : text, payload: payload.slice(0, ERROR_BODY_LIMIT) };
     } catch {
       continue;

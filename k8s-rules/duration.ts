@@ -5,7 +5,7 @@
  * Real source: golang/go src/time/format.go (ParseDuration), go1.23. Pure; one copy for harness and twin.
  */
 
-const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 const MAX_NS = 2 ** 63 - 1; // math.MaxInt64 nanoseconds (about 292 years)
 
 /** A duration Go's parser refuses; `message` is Go's error text, e.g. `time: invalid duration "x"`. */
@@ -31,7 +31,8 @@ export function parseGoDurationNs(text: string): number {
     const num = /^(\d*)(?:\.(\d*))?/.exec(s)!;
     const pre = num[1]!.length > 0;
     const post = (num[2] ?? '').length > 0;
-    if (!(s[0] === '.' || (s[0]! >= '0' && s[0]! <= '9')) || (!pre && !post)) throw new DurationError(`time: invalid duration ${quote(orig)}`);
+    if (!(s[0] === '.' || (s[0]! >= '0' && s[0]! <= '9')) || (!pre && !post))
+      throw new DurationError(`time: invalid duration ${quote(orig)}`);
     s = s.slice(num[0].length);
     const unitMatch = /^[^.0-9]*/.exec(s)![0];
     if (unitMatch === '') throw new DurationError(`time: missing unit in duration ${quote(orig)}`);

@@ -129,7 +129,10 @@ export function compileRoutes<R extends HTTPRouteLike>(routes: readonly R[]): Co
             type === 'Exact'
               ? (p: string) => p === value
               : type === 'RegularExpression'
-                ? ((re) => (p: string) => re.test(p))(fullRegex(value))
+                ? (
+                    (re) => (p: string) =>
+                      re.test(p)
+                  )(fullRegex(value))
                 : (p: string) => pathPrefixMatches(value, p);
           out.push({
             route,

@@ -57,14 +57,16 @@ function parseTerm(term: string): Requirement {
   let m: RegExpExecArray | null;
   if ((m = /^(\S+)\s+(in|notin)\s*\(([^()]*)\)$/.exec(term))) {
     const values = m[3]!.split(',').map((v) => value(v.trim(), term));
-    if (values.length === 0) throw new LabelSelectorError(`unable to parse requirement: for 'in', 'notin' operators, values set can't be empty`);
+    if (values.length === 0)
+      throw new LabelSelectorError(`unable to parse requirement: for 'in', 'notin' operators, values set can't be empty`);
     return { key: key(m[1]!, term), op: m[2] === 'in' ? 'in' : 'notin', values };
   }
   if ((m = /^([^=!<>\s()]+)\s*(==|=|!=)\s*(\S*)$/.exec(term))) {
     return { key: key(m[1]!, term), op: m[2] === '!=' ? 'neq' : 'eq', value: value(m[3]!, term) };
   }
   if ((m = /^([^=!<>\s()]+)\s*([<>])\s*(\S+)$/.exec(term))) {
-    if (!/^-?\d+$/.test(m[3]!)) throw new LabelSelectorError(`unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer`);
+    if (!/^-?\d+$/.test(m[3]!))
+      throw new LabelSelectorError(`unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer`);
     return { key: key(m[1]!, term), op: m[2] === '>' ? 'gt' : 'lt', value: Number(m[3]) };
   }
   if ((m = /^!\s*([^=!<>\s()]+)$/.exec(term))) return { key: key(m[1]!, term), op: 'notexists' };
@@ -122,7 +124,12 @@ export function matchLabels(sel: readonly Requirement[], labels: Readonly<Record
 }
 
 /** A structured LabelSelector as requirements (LabelSelectorAsSelector); an unknown operator is an error. */
-export function fromLabelSelectorObject(ls: { matchLabels?: Record<string, unknown>; matchExpressions?: { key?: unknown; operator?: unknown; values?: unknown[] }[] } | undefined | null): Selector {
+export function fromLabelSelectorObject(
+  ls:
+    | { matchLabels?: Record<string, unknown>; matchExpressions?: { key?: unknown; operator?: unknown; values?: unknown[] }[] }
+    | undefined
+    | null,
+): Selector {
   if (!ls) return [];
   const reqs: Selector = [];
   for (const [k, v] of Object.entries(ls.matchLabels ?? {})) reqs.push({ key: k, op: 'eq', value: String(v) });

@@ -1,4 +1,4 @@
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../core/errors.ts';
 
 /** True for localhost, 127.0.0.0/8 and ::1. */
 export function isLoopbackHost(hostname: string): boolean {
@@ -22,9 +22,7 @@ export function assertLoadTarget(baseUrl: string, allowRemote = false): URL {
     throw new UserError(`load target must be http(s): ${baseUrl}`);
   }
   if (!allowRemote && !isLoopbackHost(url.hostname)) {
-    throw new UserError(
-      `refusing to send load to ${url.host}: not a loopback address (set allowRemote for a real cluster's gateway)`,
-    );
+    throw new UserError(`refusing to send load to ${url.host}: not a loopback address (set allowRemote for a real cluster's gateway)`);
   }
   return url;
 }

@@ -1,5 +1,5 @@
 import type { TestInfo } from '@playwright/test';
-import { redact, redactObject } from './redact.ts';
+import { redact, redactObject } from '../core/redact.ts';
 
 /**
  * Attachments for the Playwright/Allure report. Everything passes through redaction: no token or
@@ -25,5 +25,14 @@ export async function attachSvg(testInfo: TestInfo, name: string, svg: string): 
 export function textTable(rows: string[][]): string {
   if (rows.length === 0) return '';
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => (c ?? '').padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }

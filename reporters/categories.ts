@@ -34,7 +34,8 @@ interface CauseDef {
 const CAUSES: CauseDef[] = [
   {
     name: 'vLLM decode crash (IndexError / EngineDeadError)',
-    description: 'The decode engine died: torch.index_select IndexError in _prepare_inputs, EngineDeadError, or the API server lost its EngineCore.',
+    description:
+      'The decode engine died: torch.index_select IndexError in _prepare_inputs, EngineDeadError, or the API server lost its EngineCore.',
     patterns: ['IndexError: index out of range', 'EngineDeadError', 'EngineCore encountered an issue', 'AsyncLLM output_handler failed'],
     statuses: ['failed', 'broken'],
   },
@@ -52,7 +53,8 @@ const CAUSES: CauseDef[] = [
   },
   {
     name: 'Routing skew (proxiesChosen / variantRouting)',
-    description: 'Load did not split across the proxies as expected: a share below minShare, one proxy taking every pick, EPP log and response ids disagreeing, or an A/B variant served by the wrong proxy.',
+    description:
+      'Load did not split across the proxies as expected: a share below minShare, one proxy taking every pick, EPP log and response ids disagreeing, or an A/B variant served by the wrong proxy.',
     patterns: [
       'proxiesChosen: [^\\n]*(?:picks \\([\\d.]+% <|took all|disagree with the EPP split)',
       'variantRouting: [^\\n]*(?:were served by|no answered request of variant)',
@@ -94,7 +96,12 @@ export function allureCategories(): AllureCategory[] {
     });
     seen.push(...c.patterns);
   }
-  out.push({ name: HARNESS_ERROR.name, description: HARNESS_ERROR.description, messageRegex: `^${excluding(seen)}[\\s\\S]*$`, matchedStatuses: HARNESS_ERROR.statuses });
+  out.push({
+    name: HARNESS_ERROR.name,
+    description: HARNESS_ERROR.description,
+    messageRegex: `^${excluding(seen)}[\\s\\S]*$`,
+    matchedStatuses: HARNESS_ERROR.statuses,
+  });
   return out;
 }
 

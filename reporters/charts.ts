@@ -25,10 +25,17 @@ export function pickSplitSpec(byWorkload: Record<string, number>, title = 'EPP p
     height: Math.max(60, 40 * values.length),
     data: { values },
     layer: [
-      { mark: { type: 'bar', color: '#4c78a8' }, encoding: { y: { field: 'workload', type: 'nominal', title: null }, x: { field: 'picks', type: 'quantitative', title: 'picks' } } },
+      {
+        mark: { type: 'bar', color: '#4c78a8' },
+        encoding: { y: { field: 'workload', type: 'nominal', title: null }, x: { field: 'picks', type: 'quantitative', title: 'picks' } },
+      },
       {
         mark: { type: 'text', align: 'left', dx: 4 },
-        encoding: { y: { field: 'workload', type: 'nominal' }, x: { field: 'picks', type: 'quantitative' }, text: { field: 'label', type: 'nominal' } },
+        encoding: {
+          y: { field: 'workload', type: 'nominal' },
+          x: { field: 'picks', type: 'quantitative' },
+          text: { field: 'label', type: 'nominal' },
+        },
       },
     ],
   } as TopLevelSpec;
@@ -127,7 +134,11 @@ export function timelineSpec(events: readonly TimelineEvent[], title = 'Timeline
       },
       {
         mark: { type: 'text', align: 'left', dx: 3, dy: -10, fontSize: 10 },
-        encoding: { y: { field: 'lane', type: 'nominal' }, x: { field: 'start', type: 'quantitative' }, text: { field: 'label', type: 'nominal' } },
+        encoding: {
+          y: { field: 'lane', type: 'nominal' },
+          x: { field: 'start', type: 'quantitative' },
+          text: { field: 'label', type: 'nominal' },
+        },
       },
     ],
   } as TopLevelSpec;

@@ -29,7 +29,11 @@ export const SuiteReport = z.object({
 
 export const ProfileReport = z.object({
   name: z.enum(PROFILE_NAMES),
-  summary: z.object({ passed: z.number().int().nonnegative(), failed: z.number().int().nonnegative(), skipped: z.number().int().nonnegative() }),
+  summary: z.object({
+    passed: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+    skipped: z.number().int().nonnegative(),
+  }),
   suites: z.array(SuiteReport),
 });
 
@@ -94,7 +98,10 @@ export function buildConformanceReport(runs: readonly SuiteRun[], ctx: ReportCon
         const result = suiteResultOf(r.status);
         const criteria = (r.criteria ?? []).map((c) => ({ name: c.name, ok: c.ok, summary: c.summary }));
         const failedCriteria = criteria.some((c) => !c.ok);
-        const firstLine = r.errorMessage?.split('\n').find((l) => l.trim())?.trim();
+        const firstLine = r.errorMessage
+          ?.split('\n')
+          .find((l) => l.trim())
+          ?.trim();
         return {
           name: r.name,
           result,
@@ -132,6 +139,5 @@ export function parseConformanceReport(text: string): ConformanceReport {
 }
 
 function stripAnsi(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/\u001b\[[0-9;]*m/g, '');
 }

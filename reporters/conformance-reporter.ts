@@ -2,9 +2,16 @@ import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } fr
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { buildConformanceReport, conformanceReportYaml, isProfileName, type SuiteRun } from './conformance-report.ts';
-import { writeFileAtomic } from './atomic-write.ts';
-import { redact } from './redact.ts';
-import { clearEnvironmentFragments, defaultResultsDir, finalizeEnvironment, gitCommit, harnessVersion, type EnvEntries } from './environment.ts';
+import { writeFileAtomic } from '../common/atomic-write.ts';
+import { redact } from '../core/redact.ts';
+import {
+  clearEnvironmentFragments,
+  defaultResultsDir,
+  finalizeEnvironment,
+  gitCommit,
+  harnessVersion,
+  type EnvEntries,
+} from './environment.ts';
 
 export interface ConformanceReporterOptions {
   /** Where the YAML goes; default reports/conformance-report.yaml. */
@@ -52,7 +59,11 @@ export default class ConformanceReporter implements Reporter {
   onEnd(_result: FullResult): void {
     const env = finalizeEnvironment(this.resultsDir) ?? {};
     if (this.runs.length === 0) return; // a unit-only run leaves the last conformance report alone
-    const report = buildConformanceReport(this.runs, { date: new Date(), harness: { version: harnessVersion(), gitCommit: gitCommit() }, target: targetOf(env) });
+    const report = buildConformanceReport(this.runs, {
+      date: new Date(),
+      harness: { version: harnessVersion(), gitCommit: gitCommit() },
+      target: targetOf(env),
+    });
     mkdirSync(dirname(this.outputFile), { recursive: true });
     writeFileAtomic(this.outputFile, redact(conformanceReportYaml(report)));
   }
@@ -64,14 +75,21 @@ function criteriaOf(result: TestResult): SuiteRun['criteria'] | undefined {
   try {
     const text = att.body ? att.body.toString('utf8') : att.path ? readFileSync(att.path, 'utf8') : '';
     const list = JSON.parse(text) as { name?: unknown; ok?: unknown; summary?: unknown }[];
-    return list.filter((v) => typeof v.name === 'string').map((v) => ({ name: String(v.name), ok: v.ok === true, summary: String(v.summary ?? '') }));
+    return list
+      .filter((v) => typeof v.name === 'string')
+      .map((v) => ({ name: String(v.name), ok: v.ok === true, summary: String(v.summary ?? '') }));
   } catch {
     return undefined;
   }
 }
 
 /** The target as the environment recorded it; several workers (one twin each) list theirs as `a | b`. */
-function targetOf(env: EnvEntries): { kind: 'twin' | 'cluster' | 'unknown'; apiServer?: string; serverVersion?: string; gatewayUrl?: string } {
+function targetOf(env: EnvEntries): {
+  kind: 'twin' | 'cluster' | 'unknown';
+  apiServer?: string;
+  serverVersion?: string;
+  gatewayUrl?: string;
+} {
   const kind = env['target.kind'];
   return {
     kind: kind === 'twin' || kind === 'cluster' ? kind : 'unknown',

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../common/build.mjs';
-import { redact } from './redact.ts';
+import { redact } from '../core/redact.ts';
 
 /**
  * The Allure "Environment" widget: what ran against what. Workers record entries at runtime as small
@@ -35,7 +35,12 @@ export function harnessVersion(): string {
 export function gitCommit(): string {
   if (process.env.GITHUB_SHA) return process.env.GITHUB_SHA;
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: new URL('.', ROOT).pathname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
+    return execFileSync('git', ['rev-parse', 'HEAD'], {
+      cwd: new URL('.', ROOT).pathname,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    }).trim();
   } catch {
     return 'unknown';
   }
@@ -71,12 +76,22 @@ export async function readEppEnvironment(cluster: ObjectReader): Promise<EnvEntr
   const ns = 'llm-d-inference-scheduler';
   const out: EnvEntries = {};
   const deploy = await cluster
-    .tryRead<{ spec?: { template?: { spec?: { containers?: { image?: string }[] } } } }>({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'gaie-inference-scheduling-epp', namespace: ns })
+    .tryRead<{ spec?: { template?: { spec?: { containers?: { image?: string }[] } } } }>({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'gaie-inference-scheduling-epp',
+      namespace: ns,
+    })
     .catch(() => undefined);
   const image = deploy?.spec?.template?.spec?.containers?.[0]?.image;
   if (image) out['epp.image'] = image;
   const install = await cluster
-    .tryRead<{ spec?: { epp?: { configProfile?: string; image?: string } } }>({ apiVersion: 'sim.llm-d.io/v1alpha1', kind: 'SchedulerInstall', name: 'llm-sched-install', namespace: ns })
+    .tryRead<{ spec?: { epp?: { configProfile?: string; image?: string } } }>({
+      apiVersion: 'sim.llm-d.io/v1alpha1',
+      kind: 'SchedulerInstall',
+      name: 'llm-sched-install',
+      namespace: ns,
+    })
     .catch(() => undefined);
   if (install?.spec?.epp?.configProfile) out['epp.profile'] = install.spec.epp.configProfile;
   if (!out['epp.image'] && install?.spec?.epp?.image) out['epp.image'] = install.spec.epp.image;
@@ -84,9 +99,21 @@ export async function readEppEnvironment(cluster: ObjectReader): Promise<EnvEntr
 }
 
 /** The EPP's loaded scheduling profile as one line: `default: filters by-label-selector; scorers active-request-scorer; picker max-score-picker`. */
-export function describeLoadedProfiles(profiles: readonly { profile: string; filters: string[]; scorers: string[]; picker?: string | undefined }[]): string {
+export function describeLoadedProfiles(
+  profiles: readonly { profile: string; filters: string[]; scorers: string[]; picker?: string | undefined }[],
+): string {
   return profiles
-    .map((p) => [`${p.profile}:`, p.filters.length ? `filters ${p.filters.join(', ')};` : '', `scorers ${p.scorers.join(', ') || '(none)'}`, p.picker ? `; picker ${p.picker}` : ''].filter(Boolean).join(' ').replace(' ;', ';'))
+    .map((p) =>
+      [
+        `${p.profile}:`,
+        p.filters.length ? `filters ${p.filters.join(', ')};` : '',
+        `scorers ${p.scorers.join(', ') || '(none)'}`,
+        p.picker ? `; picker ${p.picker}` : '',
+      ]
+        .filter(Boolean)
+        .join(' ')
+        .replace(' ;', ';'),
+    )
     .join(' + ');
 }
 
@@ -100,7 +127,10 @@ export function recordEnvironment(entries: EnvEntries, resultsDir = defaultResul
   try {
     mkdirSync(resultsDir, { recursive: true });
     // names sort in recording order: time, then a per-process sequence for the same millisecond
-    const file = join(resultsDir, `${FRAGMENT_PREFIX}${String(Date.now()).padStart(15, '0')}-${String(++fragmentSeq).padStart(6, '0')}-${process.pid}${FRAGMENT_SUFFIX}`);
+    const file = join(
+      resultsDir,
+      `${FRAGMENT_PREFIX}${String(Date.now()).padStart(15, '0')}-${String(++fragmentSeq).padStart(6, '0')}-${process.pid}${FRAGMENT_SUFFIX}`,
+    );
     writeFileSync(file, JSON.stringify(Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, redact(v)]))));
   } catch {
     // a read-only results dir must not fail the test
@@ -111,10 +141,12 @@ export function recordEnvironment(entries: EnvEntries, resultsDir = defaultResul
 export function formatProperties(env: EnvEntries): string {
   const escValue = (s: string) => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
   const escKey = (s: string) => escValue(s).replace(/([=: ])/g, '\\$1');
-  return Object.keys(env)
-    .sort()
-    .map((k) => `${escKey(k)} = ${escValue(env[k]!)}`)
-    .join('\n') + '\n';
+  return (
+    Object.keys(env)
+      .sort()
+      .map((k) => `${escKey(k)} = ${escValue(env[k]!)}`)
+      .join('\n') + '\n'
+  );
 }
 
 export function parseProperties(text: string): EnvEntries {
@@ -150,7 +182,9 @@ export function mergeEnvironment(...sets: EnvEntries[]): EnvEntries {
 /** Folds the fragments into environment.properties (keeping what is there) and deletes them. */
 export function finalizeEnvironment(resultsDir = defaultResultsDir()): EnvEntries | undefined {
   if (!existsSync(resultsDir)) return undefined;
-  const fragments = readdirSync(resultsDir).filter((f) => f.startsWith(FRAGMENT_PREFIX) && f.endsWith(FRAGMENT_SUFFIX)).sort();
+  const fragments = readdirSync(resultsDir)
+    .filter((f) => f.startsWith(FRAGMENT_PREFIX) && f.endsWith(FRAGMENT_SUFFIX))
+    .sort();
   const propsFile = join(resultsDir, 'environment.properties');
   const existing = existsSync(propsFile) ? parseProperties(readFileSync(propsFile, 'utf8')) : {};
   if (fragments.length === 0) return existing;
@@ -171,7 +205,8 @@ export function finalizeEnvironment(resultsDir = defaultResultsDir()): EnvEntrie
 /** Drops fragments left by an earlier, interrupted run (called when a run begins). */
 export function clearEnvironmentFragments(resultsDir = defaultResultsDir()): void {
   if (!existsSync(resultsDir)) return;
-  for (const f of readdirSync(resultsDir)) if (f.startsWith(FRAGMENT_PREFIX) && f.endsWith(FRAGMENT_SUFFIX)) rmSync(join(resultsDir, f), { force: true });
+  for (const f of readdirSync(resultsDir))
+    if (f.startsWith(FRAGMENT_PREFIX) && f.endsWith(FRAGMENT_SUFFIX)) rmSync(join(resultsDir, f), { force: true });
 }
 
 /** An ObjectReader over a kubeconfig (no cluster driver needed: used once per worker, read-only). */
@@ -181,7 +216,11 @@ export async function kubeconfigReader(kc: import('@kubernetes/client-node').Kub
   return {
     async tryRead<T>(ref: { apiVersion: string; kind: string; name: string; namespace?: string }): Promise<T | undefined> {
       try {
-        return (await api.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } })) as T;
+        return (await api.read({
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+        })) as T;
       } catch {
         return undefined;
       }

@@ -146,7 +146,8 @@ export function checkJUnit(xml: string): { problems: string[]; totals: JUnitTota
     return { problems: [`not well-formed XML: ${(err as Error).message}`], totals };
   }
   const suites = root.name === 'testsuites' ? root.children.filter((c) => c.name === 'testsuite') : root.name === 'testsuite' ? [root] : [];
-  if (root.name !== 'testsuites' && root.name !== 'testsuite') problems.push(`root element is <${root.name}>, not <testsuites> or <testsuite>`);
+  if (root.name !== 'testsuites' && root.name !== 'testsuite')
+    problems.push(`root element is <${root.name}>, not <testsuites> or <testsuite>`);
   if (root.name === 'testsuites') {
     for (const c of root.children) if (c.name !== 'testsuite') problems.push(`<testsuites> contains <${c.name}>`);
   }
@@ -159,7 +160,8 @@ export function checkJUnit(xml: string): { problems: string[]; totals: JUnitTota
     if (s.attrs.skipped !== undefined && !NUM.test(s.attrs.skipped)) problems.push(`${where}: attribute skipped is not a count`);
     if (s.attrs.time !== undefined && !TIME.test(s.attrs.time)) problems.push(`${where}: attribute time is not a number`);
     const cases = s.children.filter((c) => c.name === 'testcase');
-    for (const c of s.children) if (!['testcase', 'properties', 'system-out', 'system-err'].includes(c.name)) problems.push(`${where}: unexpected <${c.name}>`);
+    for (const c of s.children)
+      if (!['testcase', 'properties', 'system-out', 'system-err'].includes(c.name)) problems.push(`${where}: unexpected <${c.name}>`);
     let failures = 0;
     let errors = 0;
     let skipped = 0;
@@ -171,20 +173,29 @@ export function checkJUnit(xml: string): { problems: string[]; totals: JUnitTota
       const f = tc.children.filter((c) => c.name === 'failure');
       const e = tc.children.filter((c) => c.name === 'error');
       const sk = tc.children.filter((c) => c.name === 'skipped');
-      for (const c of tc.children) if (!['failure', 'error', 'skipped', 'system-out', 'system-err', 'properties'].includes(c.name)) problems.push(`${tcWhere}: unexpected <${c.name}>`);
+      for (const c of tc.children)
+        if (!['failure', 'error', 'skipped', 'system-out', 'system-err', 'properties'].includes(c.name))
+          problems.push(`${tcWhere}: unexpected <${c.name}>`);
       if (f.length + e.length + sk.length > 1) problems.push(`${tcWhere}: more than one of failure/error/skipped`);
       const outcome = f.length ? 'failed' : e.length ? 'error' : sk.length ? 'skipped' : 'passed';
       failures += f.length ? 1 : 0;
       errors += e.length ? 1 : 0;
       skipped += sk.length ? 1 : 0;
       const message = (f[0] ?? e[0])?.attrs.message;
-      totals.testcases.push({ suite: s.attrs.name ?? '', name: tc.attrs.name ?? '', classname: tc.attrs.classname ?? '', outcome, ...(message !== undefined ? { message } : {}) });
+      totals.testcases.push({
+        suite: s.attrs.name ?? '',
+        name: tc.attrs.name ?? '',
+        classname: tc.attrs.classname ?? '',
+        outcome,
+        ...(message !== undefined ? { message } : {}),
+      });
     }
     const count = (a: string) => Number(s.attrs[a] ?? NaN);
     if (count('tests') !== cases.length) problems.push(`${where}: tests=${s.attrs.tests} but ${cases.length} testcase(s)`);
     if (count('failures') !== failures) problems.push(`${where}: failures=${s.attrs.failures} but ${failures} testcase(s) with <failure>`);
     if (count('errors') !== errors) problems.push(`${where}: errors=${s.attrs.errors} but ${errors} testcase(s) with <error>`);
-    if (s.attrs.skipped !== undefined && count('skipped') !== skipped) problems.push(`${where}: skipped=${s.attrs.skipped} but ${skipped} testcase(s) with <skipped>`);
+    if (s.attrs.skipped !== undefined && count('skipped') !== skipped)
+      problems.push(`${where}: skipped=${s.attrs.skipped} but ${skipped} testcase(s) with <skipped>`);
     totals.suites++;
     totals.tests += cases.length;
     totals.failures += failures;

@@ -1,6 +1,6 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { FullResult, Reporter, TestCase, TestError, TestResult, TestStep } from '@playwright/test/reporter';
-import { redact, redactText as redactAttachmentText } from './redact.ts';
+import { redact, redactText as redactAttachmentText } from '../core/redact.ts';
 
 /**
  * The first reporter in playwright.config.ts. Playwright hands the same result, step and error objects to

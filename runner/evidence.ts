@@ -6,7 +6,7 @@ import type { LoadResult } from '../load/result.ts';
 import { textTable } from '../reporters/attach.ts';
 import { latencyHistogramSpec, pickSplitSpec, renderSvg, throughputSpec } from '../reporters/charts.ts';
 import { describeLoadedProfiles, recordEnvironment } from '../reporters/environment.ts';
-import { redact, redactObject } from '../reporters/redact.ts';
+import { redact, redactObject } from '../core/redact.ts';
 import type { RunReporter } from './reporter.ts';
 
 /** The evidence a person opens in the report: load summary, pick split, EPP decisions, criteria. */
@@ -15,7 +15,15 @@ const JSON_TYPE = 'application/json';
 
 export async function attachLoadEvidence(rep: RunReporter, load: LoadResult): Promise<void> {
   await rep.attach('load summary', loadSummaryTable(load), 'text/plain');
-  await rep.attach('load summary.json', JSON.stringify(redactObject({ engine: load.engine, startedAt: load.startedAt, summary: load.summary, thresholds: load.thresholds }), null, 2), JSON_TYPE);
+  await rep.attach(
+    'load summary.json',
+    JSON.stringify(
+      redactObject({ engine: load.engine, startedAt: load.startedAt, summary: load.summary, thresholds: load.thresholds }),
+      null,
+      2,
+    ),
+    JSON_TYPE,
+  );
   await rep.attach('load requests.json', JSON.stringify(redactObject(load.records)), JSON_TYPE);
   if (load.records.length) {
     await attachChart(rep, 'latency histogram.svg', () => renderSvg(latencyHistogramSpec(load.records)));
@@ -53,27 +61,40 @@ export async function attachObservations(rep: RunReporter, observations: Observa
   if (obs.eppConfigYaml) await rep.attach('EPP config (epp-config.yaml)', redact(obs.eppConfigYaml), 'text/yaml');
   if (obs.eppDecisions) {
     await rep.attach('EPP pick split', formatDecisionTable(obs.eppDecisions), 'text/plain');
-    if (Object.keys(obs.eppDecisions.byWorkload).length) await attachChart(rep, 'EPP pick split.svg', () => renderSvg(pickSplitSpec(obs.eppDecisions!.byWorkload)));
+    if (Object.keys(obs.eppDecisions.byWorkload).length)
+      await attachChart(rep, 'EPP pick split.svg', () => renderSvg(pickSplitSpec(obs.eppDecisions!.byWorkload)));
   }
   if (obs.eppLoadedProfiles?.length) recordEnvironment({ 'epp.schedulingProfile': describeLoadedProfiles(obs.eppLoadedProfiles) });
   const lines = obs.eppLogLines ?? [];
   const decisions = lines.filter((l) => l.includes('Scoring decision'));
   // a stock EPP's per-request lines (GAIE director.go "Request handled", -v>=3)
   const handled = lines.filter((l) => l.includes('"Request handled"') || l.includes('] "Request handled"'));
-  const notable = lines.filter((l) => /Loaded scheduling profile|parsed config|InferencePoolResourceExhausted|failed to run scheduler profile|"level":"error"/.test(l));
+  const notable = lines.filter((l) =>
+    /Loaded scheduling profile|parsed config|InferencePoolResourceExhausted|failed to run scheduler profile|"level":"error"/.test(l),
+  );
   if (lines.length) {
     const excerpt = [...notable.slice(0, 20), ...decisions.slice(0, 20), ...handled.slice(0, 20)];
     await rep.attach(
       'EPP decisions (excerpt)',
-      redact(`${excerpt.join('\n')}\n(${decisions.length} decisions, ${handled.length} "Request handled" lines, ${lines.length} lines in the window)\n`),
+      redact(
+        `${excerpt.join('\n')}\n(${decisions.length} decisions, ${handled.length} "Request handled" lines, ${lines.length} lines in the window)\n`,
+      ),
       'text/plain',
     );
   }
   if (obs.eppDecisions?.requestLog) {
-    await rep.attach('EPP request log by address.json', JSON.stringify({ ...obs.eppDecisions.requestLog, podIps: obs.podIps ?? [] }, null, 2), JSON_TYPE);
+    await rep.attach(
+      'EPP request log by address.json',
+      JSON.stringify({ ...obs.eppDecisions.requestLog, podIps: obs.podIps ?? [] }, null, 2),
+      JSON_TYPE,
+    );
   }
   if (obs.httpRoutes.length || obs.inferencePools.length) {
-    await rep.attach('routes and pools', redact(stringify({ httpRoutes: obs.httpRoutes.map(trim), inferencePools: obs.inferencePools.map(trim) })), 'text/yaml');
+    await rep.attach(
+      'routes and pools',
+      redact(stringify({ httpRoutes: obs.httpRoutes.map(trim), inferencePools: obs.inferencePools.map(trim) })),
+      'text/yaml',
+    );
   }
 }
 

@@ -48,7 +48,10 @@ export interface FaultsPhaseResult {
  * state before → load with faults fired on schedule, each followed by a watch for recovery → undo the
  * twin fault configs → verify each fault happened → timeline and recovery measurement.
  */
-export async function runFaultsPhase(ctx: FaultsPhaseContext, runLoad: (onProgress: (p: LoadProgress) => void) => Promise<LoadResult>): Promise<FaultsPhaseResult> {
+export async function runFaultsPhase(
+  ctx: FaultsPhaseContext,
+  runLoad: (onProgress: (p: LoadProgress) => void) => Promise<LoadResult>,
+): Promise<FaultsPhaseResult> {
   const { cluster, rep, loaded } = ctx;
   const { suite } = loaded;
   const manifests = readManifests(suite.spec.deploy);
@@ -103,7 +106,10 @@ export async function runFaultsPhase(ctx: FaultsPhaseContext, runLoad: (onProgre
     }
   };
 
-  const scheduler = new FaultScheduler(plan.map((p) => p.trigger), fire);
+  const scheduler = new FaultScheduler(
+    plan.map((p) => p.trigger),
+    fire,
+  );
   let load: LoadResult;
   const problems: string[] = [];
   try {
@@ -120,7 +126,8 @@ export async function runFaultsPhase(ctx: FaultsPhaseContext, runLoad: (onProgre
   }
 
   for (const i of scheduler.unfired()) problems.push(`fault ${i + 1} (${plan[i]!.kind}) never fired: the load ended first`);
-  for (const e of scheduler.errors) problems.push(`fault ${e.index + 1} (${plan[e.index]!.kind}) failed: ${e.error.message.split('\n')[0]}`);
+  for (const e of scheduler.errors)
+    problems.push(`fault ${e.index + 1} (${plan[e.index]!.kind}) failed: ${e.error.message.split('\n')[0]}`);
   await rep.step('verify each fault happened', async () => {
     for (const o of outcomes) {
       const problem = await o.verify().catch((err: Error) => `fault ${o.event.fault + 1}: could not verify: ${err.message}`);

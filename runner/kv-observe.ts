@@ -12,11 +12,18 @@ import type { KvTransferObservation } from '../criteria/observations.ts';
  *   from its /metrics only when its IP is loopback (the twin): the harness never sends traffic off this machine.
  * A pod that gives no number adds no row, so the criterion says there is no measurement rather than guessing.
  */
-export async function observeKvTransfer(cluster: Cluster, namespaces: readonly string[], sinceMs: number): Promise<KvTransferObservation[]> {
+export async function observeKvTransfer(
+  cluster: Cluster,
+  namespaces: readonly string[],
+  sinceMs: number,
+): Promise<KvTransferObservation[]> {
   const out: KvTransferObservation[] = [];
   const sinceSeconds = Math.max(1, Math.ceil((Date.now() - sinceMs) / 1000) + 1);
   for (const namespace of namespaces) {
-    const pods = await cluster.core.listNamespacedPod({ namespace }).then((l) => l.items, () => [] as V1Pod[]);
+    const pods = await cluster.core.listNamespacedPod({ namespace }).then(
+      (l) => l.items,
+      () => [] as V1Pod[],
+    );
     for (const pod of pods) {
       const name = pod.metadata?.name;
       if (!name || pod.metadata?.deletionTimestamp) continue;
@@ -33,7 +40,13 @@ export async function observeKvTransfer(cluster: Cluster, namespaces: readonly s
           if (!ip || !/^127\./.test(ip)) continue;
           const text = await fetchText(`http://${ip}:${portOf(args)}/metrics`);
           const r = text === undefined ? undefined : externalPrefixCacheTokens(text);
-          if (r) out.push({ backend: 'p2p', ...r, unit: 'tokens', source: `${name} /metrics (vllm:external_prefix_cache_hits/queries, tokens since pod start)` });
+          if (r)
+            out.push({
+              backend: 'p2p',
+              ...r,
+              unit: 'tokens',
+              source: `${name} /metrics (vllm:external_prefix_cache_hits/queries, tokens since pod start)`,
+            });
         }
       }
     }

@@ -13,7 +13,7 @@ import type { LoadResult } from '../load/result.ts';
 import { writeK6Script } from '../load/k6-script/generate.ts';
 import { formatDuration } from '../suites/durations.ts';
 import type { Suite } from '../suites/schema.ts';
-import { redact } from '../reporters/redact.ts';
+import { redact } from '../core/redact.ts';
 
 export interface SuiteLoadOptions {
   gatewayUrl: string;
@@ -124,9 +124,15 @@ function withProgress(a: (p: LoadProgress) => void, b?: (p: LoadProgress) => voi
 /** The suite's load shape as the env the project's k6 scripts read (k6/gateway-load.ts). */
 export function k6Env(load: LoadSpec): Record<string, string> {
   const env: Record<string, string> = { TIMEOUT: formatDuration(load.timeout) };
-  if (load.requests !== undefined) Object.assign(env, { SCENARIO: 'seed', REQUESTS: String(load.requests), VUS: String(load.concurrency ?? 1) });
+  if (load.requests !== undefined)
+    Object.assign(env, { SCENARIO: 'seed', REQUESTS: String(load.requests), VUS: String(load.concurrency ?? 1) });
   if (load.rate !== undefined) {
-    Object.assign(env, { SCENARIO: 'arrival', RATE: String(load.rate), DURATION: formatDuration(load.duration ?? 0), VUS: String(load.maxInFlight ?? 100) });
+    Object.assign(env, {
+      SCENARIO: 'arrival',
+      RATE: String(load.rate),
+      DURATION: formatDuration(load.duration ?? 0),
+      VUS: String(load.maxInFlight ?? 100),
+    });
   }
   const body = load.request.body as { model?: unknown; max_tokens?: unknown } | undefined;
   if (typeof body?.model === 'string') env.MODEL = body.model;
@@ -142,6 +148,10 @@ export function describeLoad(load: LoadSpec): string {
         ? `${load.rate}/s for ${formatDuration(load.duration ?? 0)}`
         : 'as the k6 script says';
   const chosen = engineOverride() ?? load.engine;
-  const engine = load.script ? `${chosen}, k6 script ${load.script.split('/').pop()}` : chosen === 'builtin' ? chosen : `${chosen}, generated k6 script`;
+  const engine = load.script
+    ? `${chosen}, k6 script ${load.script.split('/').pop()}`
+    : chosen === 'builtin'
+      ? chosen
+      : `${chosen}, generated k6 script`;
   return `${shape} (${engine}) ${load.request.method} ${load.request.path}`;
 }

@@ -76,7 +76,8 @@ export async function collectObservations(cluster: Cluster, suite: Suite, opts: 
     const recent = await deploymentLogs(cluster, EPP.namespace, EPP.deployment, { sinceSeconds }).catch(() => [] as string[]);
     // the start lines (the instrumented build's loaded profile, every build's "parsed config") come from the
     // whole log; picks and failures only from the load's window
-    const isStart = (l: string) => l.includes('Loaded scheduling profile') || (l.includes('parsed config') && l.includes('scheduler-config'));
+    const isStart = (l: string) =>
+      l.includes('Loaded scheduling profile') || (l.includes('parsed config') && l.includes('scheduler-config'));
     obs.eppLogLines = [...all.filter(isStart), ...recent.filter((l) => !isStart(l))];
   }
   return obs;
@@ -100,12 +101,19 @@ function routesOfLoad(routes: unknown[], suite: Suite): unknown[] {
 export async function eppRefServices(cluster: Cluster, pools: unknown[]): Promise<{ pool: string; service: string; type: string }[]> {
   const out: { pool: string; service: string; type: string }[] = [];
   for (const p of pools) {
-    const pool = p as { metadata?: { name?: string; namespace?: string }; spec?: { endpointPickerRef?: { name?: string }; extensionRef?: { name?: string } } };
+    const pool = p as {
+      metadata?: { name?: string; namespace?: string };
+      spec?: { endpointPickerRef?: { name?: string }; extensionRef?: { name?: string } };
+    };
     const ref = pool.spec?.endpointPickerRef ?? pool.spec?.extensionRef;
     const ns = pool.metadata?.namespace ?? 'default';
     if (!ref?.name) continue;
     const svc = await cluster.core.readNamespacedService({ name: ref.name, namespace: ns }).catch(() => undefined);
-    out.push({ pool: `${ns}/${pool.metadata?.name ?? '?'}`, service: `${ns}/${ref.name}`, type: svc ? (svc.spec?.type ?? 'ClusterIP') : 'missing' });
+    out.push({
+      pool: `${ns}/${pool.metadata?.name ?? '?'}`,
+      service: `${ns}/${ref.name}`,
+      type: svc ? (svc.spec?.type ?? 'ClusterIP') : 'missing',
+    });
   }
   return out;
 }

@@ -6,11 +6,10 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { exitCodeOf, oneLine } from '../core/errors.ts';
 import type { Verdict } from '../criteria/index.ts';
-import { redact } from '../reporters/redact.ts';
+import { redact } from '../core/redact.ts';
 
 export type OutcomeLine =
-  | { suite: string; verdicts: { name: string; ok: boolean; summary: string }[] }
-  | { suite: string; error: string; exitCode: number };
+  { suite: string; verdicts: { name: string; ok: boolean; summary: string }[] } | { suite: string; error: string; exitCode: number };
 
 function write(line: OutcomeLine, env: NodeJS.ProcessEnv): void {
   const file = env.PD_HARNESS_OUTCOME_FILE;

@@ -1,9 +1,6 @@
-/** How the runner reports: Playwright's test.step and attachments, or plain console output outside a test. */
-export interface RunReporter {
-  step<T>(title: string, body: () => Promise<T>): Promise<T>;
-  attach(name: string, body: string, contentType: string): Promise<void>;
-  log(line: string): void;
-}
+import type { RunReporter } from '../core/run-reporter.ts';
+
+export type { RunReporter } from '../core/run-reporter.ts';
 
 export const consoleReporter: RunReporter = {
   async step(title, body) {

@@ -8,7 +8,15 @@ import { readManifests, type ManifestObject } from '../cluster/manifests.ts';
 import { GuardRefusal } from '../core/errors.ts';
 import { guardFaults, judgeWrites, writeRefusal, formatWriteSet, type JudgedWrite, type WriteGuardOptions } from '../chaos/guard.ts';
 import { formatPlan, guardSubjects, planFaults, planProblems, type PlannedFault } from '../chaos/plan.ts';
-import { accessNeeds, checkAccess, checkEngineOnCluster, checkGateway, credentialsNamespace, preflightGuard, staticPreflight } from '../chaos/preflight.ts';
+import {
+  accessNeeds,
+  checkAccess,
+  checkEngineOnCluster,
+  checkGateway,
+  credentialsNamespace,
+  preflightGuard,
+  staticPreflight,
+} from '../chaos/preflight.ts';
 import { computeWriteSet, type PlannedWrite } from '../chaos/write-set.ts';
 import type { LoadEngineName } from '../load/plan.ts';
 import type { LoadedSuite } from '../suites/loader.ts';
@@ -49,7 +57,13 @@ export async function planRun(loaded: LoadedSuite, opts: RunPlanOptions): Promis
     if ('apply' in step && step.apply) applies.set(i, readManifests([step.apply.file]));
   });
   const manifests = deploy.flatMap((d) => d.objects);
-  let writes: PlannedWrite[] = computeWriteSet({ suite, deploy, applies, engine, ...(opts.cluster ? { defaultNamespace: opts.cluster.defaultNamespace() } : {}) });
+  let writes: PlannedWrite[] = computeWriteSet({
+    suite,
+    deploy,
+    applies,
+    engine,
+    ...(opts.cluster ? { defaultNamespace: opts.cluster.defaultNamespace() } : {}),
+  });
   if (opts.cluster) writes = await refineScopes(opts.cluster, writes);
   const judged = judgeWrites(suite.spec.target, writes, opts);
   const refusals: string[] = [];
@@ -57,7 +71,15 @@ export async function planRun(loaded: LoadedSuite, opts: RunPlanOptions): Promis
   if (writeRefused) refusals.push(writeRefused);
   const f = await judgeFaults(opts.cluster, suite, { twin: opts.twin, manifests, requirePods: false });
   refusals.push(...f.refusals);
-  return { suite, engine, manifests, writes: judged, faults: f.faults, ...(refusals.length ? { refusal: refusals.join('; ') } : {}), faultProblems: f.problems };
+  return {
+    suite,
+    engine,
+    manifests,
+    writes: judged,
+    faults: f.faults,
+    ...(refusals.length ? { refusal: refusals.join('; ') } : {}),
+    faultProblems: f.problems,
+  };
 }
 
 /**
@@ -109,7 +131,10 @@ export function assertRunPlan(plan: RunPlan): void {
 export function formatRunPlan(plan: RunPlan): string {
   let text = `engine: ${plan.engine}\n${formatWriteSet(plan.writes)}`;
   if (plan.faults.length) text += formatPlan(plan.suite.metadata.name, plan.faults);
-  text += plan.refusal || plan.faultProblems.length ? `guard: REFUSED: ${[plan.refusal, ...plan.faultProblems].filter(Boolean).join('; ')}\n` : 'guard: every write is inside spec.target\n';
+  text +=
+    plan.refusal || plan.faultProblems.length
+      ? `guard: REFUSED: ${[plan.refusal, ...plan.faultProblems].filter(Boolean).join('; ')}\n`
+      : 'guard: every write is inside spec.target\n';
   return text;
 }
 
@@ -148,7 +173,12 @@ export async function guardBeforeFirstWrite(
   const allowProtected = opts.allowProtected ?? process.env.PD_HARNESS_ALLOW_PROTECTED === '1';
   const plan = await rep.step('plan and guard: every object the run writes', async () => {
     const credentials = credentialsNamespace(cluster.kc);
-    const p = await planRun(loaded, { cluster, twin: opts.twin, allowProtected, ...(credentials ? { credentialsNamespace: credentials } : {}) });
+    const p = await planRun(loaded, {
+      cluster,
+      twin: opts.twin,
+      allowProtected,
+      ...(credentials ? { credentialsNamespace: credentials } : {}),
+    });
     await rep.attach('write set', formatRunPlan(p), 'text/plain');
     assertRunPlan(p);
     return p;

@@ -58,7 +58,11 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
   const { suite } = loaded;
   const twin = (ctx.targetKind ?? (ctx.allowRemote ? 'cluster' : 'twin')) === 'twin';
   // the whole write set judged, and the target checked, before the first write: a refusal touches nothing
-  await guardBeforeFirstWrite(cluster, loaded, rep, { twin, gatewayUrl: ctx.gatewayUrl, ...(ctx.allowProtected !== undefined ? { allowProtected: ctx.allowProtected } : {}) });
+  await guardBeforeFirstWrite(cluster, loaded, rep, {
+    twin,
+    gatewayUrl: ctx.gatewayUrl,
+    ...(ctx.allowProtected !== undefined ? { allowProtected: ctx.allowProtected } : {}),
+  });
   if (suite.spec.deploy.length) {
     await rep.step(`deploy ${suite.spec.deploy.length} manifest(s)`, () => deployManifests(cluster, suite.spec.deploy, DEPLOY_TIMEOUT_MS));
   }
@@ -66,37 +70,45 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
   // which pod held which IP during the run: maps a stock EPP's "Request handled" endpoints to pods
   const podIps = await startPodIpWatch(cluster, suite.spec.target.namespaces);
   try {
-  let since = Date.now();
-  let load: LoadResult | undefined;
-  let chaos: FaultsPhaseResult | undefined;
-  if (suite.spec.load) {
-    const spec = suite.spec.load;
-    const loadOpts = {
-      gatewayUrl: ctx.gatewayUrl, allowRemote: ctx.allowRemote, cluster, loadNamespace: loadNamespaceOf(suite), ...(ctx.signal ? { signal: ctx.signal } : {}),
-      suiteName: suite.metadata.name, attach: (name: string, body: string, type: string) => rep.attach(name, body, type),
-    };
-    if (suite.spec.faults.length > 0) {
-      chaos = await runFaultsPhase({ cluster, gatewayUrl: ctx.gatewayUrl, loaded, rep, twin, allowRemote: !!ctx.allowRemote }, (onProgress) =>
-        rep.step(`load with faults: ${describeLoad(spec)}`, () => runSuiteLoad(spec, { ...loadOpts, onProgress })),
-      );
-      load = chaos.load;
-    } else {
-      await waitSteadyBeforeLoad(ctx);
-      since = Date.now(); // the probes are not the load: their EPP decisions stay out of the window
-      load = await rep.step(`load: ${describeLoad(spec)}`, () => runSuiteLoad(spec, loadOpts));
+    let since = Date.now();
+    let load: LoadResult | undefined;
+    let chaos: FaultsPhaseResult | undefined;
+    if (suite.spec.load) {
+      const spec = suite.spec.load;
+      const loadOpts = {
+        gatewayUrl: ctx.gatewayUrl,
+        allowRemote: ctx.allowRemote,
+        cluster,
+        loadNamespace: loadNamespaceOf(suite),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        suiteName: suite.metadata.name,
+        attach: (name: string, body: string, type: string) => rep.attach(name, body, type),
+      };
+      if (suite.spec.faults.length > 0) {
+        chaos = await runFaultsPhase(
+          { cluster, gatewayUrl: ctx.gatewayUrl, loaded, rep, twin, allowRemote: !!ctx.allowRemote },
+          (onProgress) => rep.step(`load with faults: ${describeLoad(spec)}`, () => runSuiteLoad(spec, { ...loadOpts, onProgress })),
+        );
+        load = chaos.load;
+      } else {
+        await waitSteadyBeforeLoad(ctx);
+        since = Date.now(); // the probes are not the load: their EPP decisions stay out of the window
+        load = await rep.step(`load: ${describeLoad(spec)}`, () => runSuiteLoad(spec, loadOpts));
+      }
+      await attachLoadEvidence(rep, load);
     }
-    await attachLoadEvidence(rep, load);
-  }
-  const observations = await rep.step('observe: routes, pools, EPP config and decisions', () => collectObservations(cluster, suite, { since, podIps: podIps.timeline, ...(load ? { load } : {}) }));
-  if (chaos) observations.recovery = chaos.recovery;
-  await attachObservations(rep, observations);
-  // the EPP image and profile the suite ran against, for the report's environment (the twin deploys them per suite)
-  recordEnvironment(await readEppEnvironment({ tryRead: (ref) => cluster.tryRead(ref) as Promise<never> }));
-  const verdicts = evaluateCriteria(criteriaOf(suite), observations);
-  if (chaos) verdicts.push(faultsHappened(chaos));
-  if (load?.thresholds?.length) verdicts.push(thresholdsVerdict(load.thresholds));
-  await attachVerdicts(rep, verdicts);
-  return { name: suite.metadata.name, verdicts, ...(load ? { load } : {}), observations, passed: verdicts.every((v) => v.ok) };
+    const observations = await rep.step('observe: routes, pools, EPP config and decisions', () =>
+      collectObservations(cluster, suite, { since, podIps: podIps.timeline, ...(load ? { load } : {}) }),
+    );
+    if (chaos) observations.recovery = chaos.recovery;
+    await attachObservations(rep, observations);
+    // the EPP image and profile the suite ran against, for the report's environment (the twin deploys them per suite)
+    recordEnvironment(await readEppEnvironment({ tryRead: (ref) => cluster.tryRead(ref) as Promise<never> }));
+    const verdicts = evaluateCriteria(criteriaOf(suite), observations);
+    if (chaos) verdicts.push(faultsHappened(chaos));
+    if (load?.thresholds?.length) verdicts.push(thresholdsVerdict(load.thresholds));
+    await attachVerdicts(rep, verdicts);
+    return { name: suite.metadata.name, verdicts, ...(load ? { load } : {}), observations, passed: verdicts.every((v) => v.ok) };
   } finally {
     podIps.stop();
   }

@@ -18,7 +18,8 @@ const RECONCILE_TIMEOUT_MS = 30_000;
 export function describeSetupStep(step: SetupStep): string {
   if ('patch' in step && step.patch) return `patch ${step.patch.ref} -n ${step.patch.namespace}`;
   if ('apply' in step && step.apply) return `apply ${step.apply.file}`;
-  if ('rolloutRestart' in step && step.rolloutRestart) return `rollout restart ${step.rolloutRestart.ref} -n ${step.rolloutRestart.namespace}`;
+  if ('rolloutRestart' in step && step.rolloutRestart)
+    return `rollout restart ${step.rolloutRestart.ref} -n ${step.rolloutRestart.namespace}`;
   if ('wait' in step && step.wait) return `wait for ${describeWait(step.wait.for)}`;
   return 'unknown step';
 }
@@ -69,7 +70,11 @@ async function jsonPatch(cluster: Cluster, ref: ObjectRef, ops: Operation[]): Pr
     throw new Error(`JSON patch of ${ref.kind}/${ref.name}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
   const restore = mergePatchBetween(stripServerFields(after), before);
-  cluster.cleanup.add({ type: 'restore', ref: { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) }, patch: restore });
+  cluster.cleanup.add({
+    type: 'restore',
+    ref: { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+    patch: restore,
+  });
   await cluster.patchRaw(ref, ops, PatchStrategy.JsonPatch);
 }
 

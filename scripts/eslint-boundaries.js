@@ -18,7 +18,10 @@ export function readLayers(markdown) {
   if (!section) throw new Error(`${DOC}: no "## Layers" section`);
   const layers = new Map();
   for (const line of section[1].split('\n')) {
-    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     if (cells.length < 2 || !/^`[^`]+\/`$/.test(cells[0])) continue;
     const from = cells[0].slice(1, -2);
     const allowed = [...cells[1].matchAll(/`([^`]+)`/g)].map((m) => m[1]);
@@ -56,7 +59,10 @@ const rule = {
     if (file.startsWith('..') || !layers().has(from)) return {};
     const check = (node, spec) => {
       if (typeof spec !== 'string' || !spec.startsWith('.')) return;
-      const target = path.relative(ROOT, path.resolve(path.dirname(context.filename), spec)).split(path.sep).join('/');
+      const target = path
+        .relative(ROOT, path.resolve(path.dirname(context.filename), spec))
+        .split(path.sep)
+        .join('/');
       if (mayImport(layers(), from, target)) return;
       context.report({ node, messageId: 'layer', data: { from, target, allowed: layers().get(from).join(', ') || 'nothing else' } });
     };

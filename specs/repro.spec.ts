@@ -50,7 +50,9 @@ for (const loaded of suitesTagged('repro')) {
     // the blast-radius guard and the preflight before the first write (issue 13)
     await guardBeforeFirstWrite(cluster, loaded, rep, { twin: target.kind === 'twin', gatewayUrl });
     if (suite.spec.deploy.length) {
-      await rep.step(`deploy ${suite.spec.deploy.length} manifest(s)`, () => deployManifests(cluster, suite.spec.deploy, DEPLOY_TIMEOUT_MS));
+      await rep.step(`deploy ${suite.spec.deploy.length} manifest(s)`, () =>
+        deployManifests(cluster, suite.spec.deploy, DEPLOY_TIMEOUT_MS),
+      );
     }
     await runSetup(cluster, suite, rep);
     if (suite.spec.load) {
@@ -59,7 +61,9 @@ for (const loaded of suitesTagged('repro')) {
         let failed: string[] = [];
         for (let attempt = 0; attempt < PREFLIGHT_ATTEMPTS; attempt++) {
           const preflight = await runSuiteLoad(suite.spec.load!, { gatewayUrl, allowRemote: target.allowRemote });
-          failed = preflight.records.filter((r) => r.status !== 200).map((r) => `#${r.index} ${r.status ?? r.error} ${r.errorBody ?? r.errorMessage ?? ''}`);
+          failed = preflight.records
+            .filter((r) => r.status !== 200)
+            .map((r) => `#${r.index} ${r.status ?? r.error} ${r.errorBody ?? r.errorMessage ?? ''}`);
           if (failed.length === 0) break;
           await new Promise((r) => setTimeout(r, 1000));
         }
@@ -84,7 +88,11 @@ for (const loaded of suitesTagged('repro')) {
     await allure.link(pathToFileURL(result.dir).href, `repro campaign ${result.campaign}`);
     for (const b of result.bundles) {
       await allure.link(pathToFileURL(b.dir).href, `bundle ${basename(b.dir)}`);
-      for (const file of b.files) await testInfo.attach(`${basename(b.dir)}/${basename(file)}`, { path: file, contentType: file.endsWith('.json') ? 'application/json' : 'text/plain' });
+      for (const file of b.files)
+        await testInfo.attach(`${basename(b.dir)}/${basename(file)}`, {
+          path: file,
+          contentType: file.endsWith('.json') ? 'application/json' : 'text/plain',
+        });
     }
 
     // The summary table exists, in both forms, and covers every cell.
@@ -112,7 +120,10 @@ for (const loaded of suitesTagged('repro')) {
       if (injected.length > 0 && firesByCount) {
         expect(result.summary.totals.crashes, 'crashes found in the cells where the twin seeded the IndexError').toBeGreaterThan(0);
       }
-      expect(result.outcomes.filter((o) => !o.injected && o.crashes > 0).map((o) => o.cell.id), 'cells that crashed with nothing seeded').toEqual([]);
+      expect(
+        result.outcomes.filter((o) => !o.injected && o.crashes > 0).map((o) => o.cell.id),
+        'cells that crashed with nothing seeded',
+      ).toEqual([]);
     }
   });
 }

@@ -61,26 +61,46 @@ function describe(issue: Issue, data: unknown, find: PositionFinder, dflt: strin
   switch (issue.code) {
     case 'unrecognized_keys': {
       const allowed = allowedKeys(schema, path, data);
-      return issue.keys.map((key) => at('key', `unknown key ${quoted(key)} ${where(path)}${key.length > 200 ? '' : suggestion(key, allowed)}`, [...path, key]));
+      return issue.keys.map((key) =>
+        at('key', `unknown key ${quoted(key)} ${where(path)}${key.length > 200 ? '' : suggestion(key, allowed)}`, [...path, key]),
+      );
     }
     case 'invalid_type': {
       if (custom) return [at('value', `${label(path)}: ${issue.message}${gotSuffix(value)}`)];
-      if (path.length === 0) return [at('value', `a suite file holds a mapping with apiVersion, kind, metadata and spec, got ${typeName(value)}`)];
+      if (path.length === 0)
+        return [at('value', `a suite file holds a mapping with apiVersion, kind, metadata and spec, got ${typeName(value)}`)];
       return [at('value', `${label(path)}: expected ${expectedName(issue.expected)}, got ${typeName(value)}`)];
     }
     case 'invalid_value': {
       if (custom) return [at('value', `${label(path)}: ${issue.message}`)];
       const options = issue.values.map((v) => JSON.stringify(v));
-      const hint = typeof value === 'string' ? suggestion(value, issue.values.filter((v): v is string => typeof v === 'string')) : '';
+      const hint =
+        typeof value === 'string'
+          ? suggestion(
+              value,
+              issue.values.filter((v): v is string => typeof v === 'string'),
+            )
+          : '';
       const expected = options.length === 1 ? options[0] : `one of ${options.join(', ')}`;
-      return [at('value', `${label(path)}: expected ${expected}, got ${typeof value === 'string' ? quoted(value) : (JSON.stringify(value) ?? typeName(value))}${hint}`)];
+      return [
+        at(
+          'value',
+          `${label(path)}: expected ${expected}, got ${typeof value === 'string' ? quoted(value) : (JSON.stringify(value) ?? typeName(value))}${hint}`,
+        ),
+      ];
     }
     case 'too_small':
     case 'too_big':
       return [at('value', `${label(path)}: ${custom ? issue.message : sizeMessage(issue)}`)];
     case 'invalid_union': {
       const literals = issue.errors.flat().flatMap((i) => (i.code === 'invalid_value' && i.path.length === 0 ? i.values : []));
-      const hint = typeof value === 'string' ? suggestion(value, literals.filter((v): v is string => typeof v === 'string')) : '';
+      const hint =
+        typeof value === 'string'
+          ? suggestion(
+              value,
+              literals.filter((v): v is string => typeof v === 'string'),
+            )
+          : '';
       const message = custom ? issue.message : 'does not match any allowed form';
       return [at('value', `${label(path)}: ${message}, got ${shortValue(value)}${hint}`)];
     }
@@ -103,7 +123,9 @@ function flattenUnions(issues: readonly Issue[], prefix: readonly PathSegment[],
       out.push(issue);
       continue;
     }
-    const branches = issue.errors.filter((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0 && i.code !== 'unrecognized_keys'));
+    const branches = issue.errors.filter(
+      (branch) => branch.length > 0 && branch.every((i) => i.path.length > 0 && i.code !== 'unrecognized_keys'),
+    );
     const best = branches.sort((a, b) => a.length - b.length)[0];
     if (best) out.push(...flattenUnions(best, issue.path as PathSegment[], data, dflt));
     else out.push(issue);
@@ -169,7 +191,10 @@ export function suggestion(word: string, options: readonly string[]): string {
   const lower = word.toLowerCase();
   const exactCase = options.find((o) => o.toLowerCase() === lower);
   if (exactCase) return ` (did you mean "${exactCase}"?)`;
-  const best = closest(lower, options.map((o) => o.toLowerCase()));
+  const best = closest(
+    lower,
+    options.map((o) => o.toLowerCase()),
+  );
   const d = distance(lower, best);
   const limit = Math.max(1, Math.floor(Math.max(word.length, best.length) / 3));
   if (d > limit) return '';

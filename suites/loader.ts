@@ -7,7 +7,7 @@ import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from
 import { dirname, join, resolve } from 'node:path';
 import { packageRoot } from '../common/build.mjs';
 import { isScalar, LineCounter, parseAllDocuments, visit } from 'yaml';
-import { isSameOrInside, realPathLoose } from '../reporters/output-dir.ts';
+import { isSameOrInside, realPathLoose } from '../common/output-dir.ts';
 import { SuiteSchema, type Suite } from './schema.ts';
 import { problemsFromIssues, type Position, type PositionFinder } from './issues.ts';
 import { positionFinder } from './positions.ts';
@@ -91,11 +91,13 @@ export function formatProblems(file: string, result: ValidationResult): string[]
 
 /** Text safe to echo on one terminal line: control, bidi and other invisible characters escaped, cut to `max`. */
 export function printable(text: string, max: number): string {
-  // eslint-disable-next-line no-control-regex
-  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]/g, (c) => {
-    const code = c.charCodeAt(0);
-    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+  const escaped = text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]/g,
+    (c) => {
+      const code = c.charCodeAt(0);
+      return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    },
+  );
   return escaped.length > max ? `${escaped.slice(0, max - 1)}…` : escaped;
 }
 
@@ -153,10 +155,17 @@ export function readInputFile(file: string, maxBytes: number, what: string): { o
     st = statSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { ok: false, message: code === 'ENOENT' || code === 'ENOTDIR' ? 'file not found' : `cannot read file (${code ?? (err as Error).message})` };
+    return {
+      ok: false,
+      message: code === 'ENOENT' || code === 'ENOTDIR' ? 'file not found' : `cannot read file (${code ?? (err as Error).message})`,
+    };
   }
   if (st.isDirectory()) return { ok: false, message: `is a directory, not a ${what}` };
-  if (!st.isFile()) return { ok: false, message: `is not a regular file (${st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'a special file'}): give a ${what} on disk` };
+  if (!st.isFile())
+    return {
+      ok: false,
+      message: `is not a regular file (${st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'a special file'}): give a ${what} on disk`,
+    };
   if (st.size > maxBytes) return { ok: false, message: tooBig(st.size, maxBytes, what) };
   const buf = Buffer.alloc(Math.min(maxBytes + 1, Math.max(st.size + 1, 64 * 1024)));
   let length = 0;
@@ -185,7 +194,14 @@ function tooBig(size: number, max: number, what: string): string {
 
 /** UTF-8 text (a BOM is dropped); UTF-16/32 (by BOM or NUL pattern) and binary (NUL bytes, invalid UTF-8) are refused. */
 export function decodeText(buf: Buffer, what: string): { ok: true; text: string } | { ok: false; message: string } {
-  if ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff) || (buf.length >= 4 && (buf[0] === 0 || buf[1] === 0) && buf.subarray(0, 64).includes(0) && buf.subarray(0, 64).filter((b) => b === 0).length * 3 >= Math.min(buf.length, 64))) {
+  if (
+    (buf[0] === 0xff && buf[1] === 0xfe) ||
+    (buf[0] === 0xfe && buf[1] === 0xff) ||
+    (buf.length >= 4 &&
+      (buf[0] === 0 || buf[1] === 0) &&
+      buf.subarray(0, 64).includes(0) &&
+      buf.subarray(0, 64).filter((b) => b === 0).length * 3 >= Math.min(buf.length, 64))
+  ) {
     return { ok: false, message: `is UTF-16 or UTF-32 encoded: save the ${what} as UTF-8` };
   }
   if (buf.includes(0)) return { ok: false, message: `holds binary data (NUL bytes), not YAML text` };
@@ -253,11 +269,21 @@ export function nestingTooDeep(text: string, max = MAX_NESTING): { line: number 
 function checkText(file: string, text: string, opts: LoadOptions = {}): Outcome {
   const at = (pos: Position, message: string): SuiteProblem => ({ file, line: pos.line, col: pos.col, message });
   const deep = nestingTooDeep(text);
-  if (deep) return { ok: false, problems: [at({ line: deep.line, col: 1 }, `nesting deeper than ${MAX_NESTING} levels: a suite is not nested that deep (is this the right file?)`)] };
+  if (deep)
+    return {
+      ok: false,
+      problems: [
+        at(
+          { line: deep.line, col: 1 },
+          `nesting deeper than ${MAX_NESTING} levels: a suite is not nested that deep (is this the right file?)`,
+        ),
+      ],
+    };
   try {
     return checkParsed(file, text, opts, at);
   } catch (err) {
-    if (err instanceof RangeError) return { ok: false, problems: [at({ line: 1, col: 1 }, `nesting too deep to read (${firstLine(err.message)})`)] };
+    if (err instanceof RangeError)
+      return { ok: false, problems: [at({ line: 1, col: 1 }, `nesting too deep to read (${firstLine(err.message)})`)] };
     throw err;
   }
 }
@@ -320,7 +346,12 @@ function checkParsed(file: string, text: string, opts: LoadOptions, at: (pos: Po
     const abs = resolve(dir, ref.value);
     // outside first, from the path alone where it can: whether an outside path exists is never revealed
     if (!allowed.some((root) => isSameOrInside(abs, root))) {
-      problems.push(at(find(ref.path, 'value'), `${ref.what} path ${ref.value} resolves outside the suite's repository (${boundary}): keep it inside, or allow it with --allow-outside PATH`));
+      problems.push(
+        at(
+          find(ref.path, 'value'),
+          `${ref.what} path ${ref.value} resolves outside the suite's repository (${boundary}): keep it inside, or allow it with --allow-outside PATH`,
+        ),
+      );
       continue;
     }
     if (!existsSync(abs)) {
@@ -394,7 +425,8 @@ function fileReferences(data: unknown): FileReference[] {
   if (Array.isArray(setup)) {
     setup.forEach((step, i) => {
       const file = get(get(step, 'apply'), 'file');
-      if (typeof file === 'string' && file !== '') refs.push({ path: ['spec', 'setup', i, 'apply', 'file'], value: file, what: 'manifest' });
+      if (typeof file === 'string' && file !== '')
+        refs.push({ path: ['spec', 'setup', i, 'apply', 'file'], value: file, what: 'manifest' });
     });
   }
   const script = get(get(spec, 'load'), 'script');

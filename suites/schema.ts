@@ -44,7 +44,9 @@ const dnsName = () =>
   z
     .string()
     .max(63)
-    .regex(DNS1123_LABEL, { error: `must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit` });
+    .regex(DNS1123_LABEL, {
+      error: `must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit`,
+    });
 
 const namespace = dnsName().describe('Kubernetes namespace.');
 
@@ -62,15 +64,15 @@ const objectRef = z
   .regex(OBJECT_REF, { error: 'expected kind/name, e.g. schedulerinstall/llm-sched-install or deploy/gaie-inference-scheduling-epp' })
   .describe('An object as `kind/name` (kubectl style): `deploy/gaie-inference-scheduling-epp`, `schedulerinstall/llm-sched-install`.');
 
-const WORKLOAD_REF = /^(deploy|deployment|deployments|sts|statefulset|statefulsets|ds|daemonset|daemonsets)\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const WORKLOAD_REF =
+  /^(deploy|deployment|deployments|sts|statefulset|statefulsets|ds|daemonset|daemonsets)\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const workloadRef = z
   .string()
   .regex(WORKLOAD_REF, { error: 'expected deploy/NAME (or statefulset/NAME, daemonset/NAME)' })
   .describe('A workload with a rollout: `deploy/NAME`, `statefulset/NAME` or `daemonset/NAME`.');
 
 /** A path relative to the suite file's directory; the loader checks it exists and resolves it. */
-const suitePath = (what: string) =>
-  z.string().min(1).describe(`${what}, relative to the directory of the suite file.`);
+const suitePath = (what: string) => z.string().min(1).describe(`${what}, relative to the directory of the suite file.`);
 
 const ratio = (what: string) => z.number().min(0).max(1).describe(`${what} (0..1).`);
 const positiveInt = z.int().min(1);
@@ -81,7 +83,11 @@ function checkTemplates(value: unknown, ctx: z.RefinementCtx, path: (string | nu
   if (typeof value === 'string') {
     for (const m of value.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
       if (!TEMPLATE_VARS.has(m[1]!)) {
-        ctx.addIssue({ code: 'custom', path, message: `unknown placeholder "{{${m[1]}}}": use {{i}} (request number, from 1) or {{variant}}` });
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `unknown placeholder "{{${m[1]}}}": use {{i}} (request number, from 1) or {{variant}}`,
+        });
       }
     }
   } else if (Array.isArray(value)) {
@@ -111,7 +117,10 @@ export function oneKey<S extends Record<string, z.ZodType>>(what: string, shape:
       if (present.length === 0) {
         ctx.addIssue({ code: 'custom', message: `expected one of ${keys.join(', ')} in each ${what}` });
       } else if (present.length > 1) {
-        ctx.addIssue({ code: 'custom', message: `each ${what} takes exactly one of ${keys.join(', ')}, found ${present.join(' and ')}: split it into separate items` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `each ${what} takes exactly one of ${keys.join(', ')}, found ${present.join(' and ')}: split it into separate items`,
+        });
       }
     })
     .transform((obj) => obj as unknown as OneKey<S>)
@@ -144,11 +153,19 @@ export const TargetSchema = z
     gateway: z
       .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
       .optional()
-      .describe('Gateway URL, overriding the one the target provides (the twin\'s, PD_HARNESS_GATEWAY, or a port-forward).'),
+      .describe("Gateway URL, overriding the one the target provides (the twin's, PD_HARNESS_GATEWAY, or a port-forward)."),
     clusterScoped: z
-      .array(z.string().regex(/^[A-Za-z][A-Za-z0-9]*\/[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$/, { error: 'expected Kind/name, e.g. CustomResourceDefinition/inferencepools.inference.networking.k8s.io' }))
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z][A-Za-z0-9]*\/[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$/, {
+            error: 'expected Kind/name, e.g. CustomResourceDefinition/inferencepools.inference.networking.k8s.io',
+          }),
+      )
       .default([])
-      .describe('The cluster-scoped objects the suite may create, patch or delete, as Kind/name (e.g. the CRDs it installs). Any other cluster-scoped object is refused; a Namespace named in `namespaces` needs no entry.'),
+      .describe(
+        'The cluster-scoped objects the suite may create, patch or delete, as Kind/name (e.g. the CRDs it installs). Any other cluster-scoped object is refused; a Namespace named in `namespaces` needs no entry.',
+      ),
     loadNamespace: namespace
       .optional()
       .describe('Where engine k6-operator creates its ConfigMap and TestRun; one of `namespaces` (default: the first).'),
@@ -163,7 +180,10 @@ const JsonPatchOpSchema = z
     op: z.enum(['add', 'remove', 'replace', 'move', 'copy', 'test']),
     path: z.string().regex(/^(\/.*)?$/, { error: 'expected a JSON pointer such as /spec/epp/configProfile' }),
     value: jsonValue.optional(),
-    from: z.string().regex(/^(\/.*)?$/, { error: 'expected a JSON pointer' }).optional(),
+    from: z
+      .string()
+      .regex(/^(\/.*)?$/, { error: 'expected a JSON pointer' })
+      .optional(),
   })
   .superRefine((op, ctx) => {
     if (['add', 'replace', 'test'].includes(op.op) && op.value === undefined) {
@@ -189,13 +209,17 @@ export const PatchStepSchema = z
   })
   .describe('Patch an object; the harness restores it after the run.');
 
-export const ApplyStepSchema = z.strictObject({ file: suitePath('Manifest file or directory') }).describe('Server-side apply of a manifest file.');
+export const ApplyStepSchema = z
+  .strictObject({ file: suitePath('Manifest file or directory') })
+  .describe('Server-side apply of a manifest file.');
 
 export const RolloutRestartStepSchema = z
   .strictObject({
     ref: workloadRef,
     namespace,
-    timeout: duration({ max: HOUR_MS, maxText: '1h' }).prefault('180s').describe('How long to wait for the rollout to complete (default 180s, at most 1h).'),
+    timeout: duration({ max: HOUR_MS, maxText: '1h' })
+      .prefault('180s')
+      .describe('How long to wait for the rollout to complete (default 180s, at most 1h).'),
   })
   .describe('kubectl rollout restart, then wait for kubectl rollout status to succeed.');
 
@@ -208,7 +232,7 @@ const PodsReadySchema = z
 
 export const WaitForSchema = oneKey('wait condition', {
   podsReady: PodsReadySchema,
-  rollout: z.strictObject({ ref: workloadRef, namespace }).describe('The workload\'s rollout is complete.'),
+  rollout: z.strictObject({ ref: workloadRef, namespace }).describe("The workload's rollout is complete."),
   condition: z
     .strictObject({
       ref: objectRef,
@@ -241,7 +265,11 @@ const HeadersSchema = z.record(z.string(), z.string()).describe('HTTP headers; v
 export const RequestTemplateSchema = z
   .strictObject({
     method: z.enum(['GET', 'POST', 'PUT', 'DELETE', 'PATCH']).default('POST'),
-    path: z.string().regex(/^\//, { error: 'a request path starts with /' }).default('/v1/chat/completions').describe('Path on the gateway.'),
+    path: z
+      .string()
+      .regex(/^\//, { error: 'a request path starts with /' })
+      .default('/v1/chat/completions')
+      .describe('Path on the gateway.'),
     headers: HeadersSchema.default({}),
     body: jsonValue.optional().describe('JSON body; strings may contain {{i}} (the request number, from 1) and {{variant}}.'),
   })
@@ -286,18 +314,37 @@ export const VariantSchema = z
     checkTemplates(v.headers, ctx, ['headers']);
     checkTemplates(v.body, ctx, ['body']);
   })
-  .describe('A request variant: its headers are added to spec.load.request\'s, its body and path replace them.');
+  .describe("A request variant: its headers are added to spec.load.request's, its body and path replace them.");
 
 export const LoadSpecSchema = z
   .strictObject({
-    engine: z.enum(ENGINES).default('builtin').describe('builtin (no install), k6 (a k6 binary on PATH) or k6-operator (a TestRun in the cluster).'),
-    script: suitePath('k6 script (TS or JS)').optional().describe('A k6 script, relative to the suite file; builtin runs it too. Without it, engines k6 and k6-operator run the load compiled to a k6 script.'),
+    engine: z
+      .enum(ENGINES)
+      .default('builtin')
+      .describe('builtin (no install), k6 (a k6 binary on PATH) or k6-operator (a TestRun in the cluster).'),
+    script: suitePath('k6 script (TS or JS)')
+      .optional()
+      .describe(
+        'A k6 script, relative to the suite file; builtin runs it too. Without it, engines k6 and k6-operator run the load compiled to a k6 script.',
+      ),
     requests: z.int().min(1).max(1_000_000, { error: 'must be at most 1000000' }).optional().describe('Closed model: total requests.'),
-    concurrency: z.int().min(1).max(1000, { error: 'must be at most 1000' }).optional().describe('Closed model: requests in flight at once (default 1), like xargs -P.'),
+    concurrency: z
+      .int()
+      .min(1)
+      .max(1000, { error: 'must be at most 1000' })
+      .optional()
+      .describe('Closed model: requests in flight at once (default 1), like xargs -P.'),
     rate: z.number().positive().max(100_000).optional().describe('Open model: requests started per second.'),
     duration: duration({ max: HOUR_MS, maxText: '1h' }).optional().describe('Open model: how long to keep the arrival rate (at most 1h).'),
-    maxInFlight: z.int().min(1).max(10_000).optional().describe('Open model: cap on requests in flight (default 100); arrivals over it are counted as dropped.'),
-    timeout: duration({ max: HOUR_MS, maxText: '1h' }).prefault('35s').describe('Per-request timeout that aborts the request, like curl --max-time (default 35s).'),
+    maxInFlight: z
+      .int()
+      .min(1)
+      .max(10_000)
+      .optional()
+      .describe('Open model: cap on requests in flight (default 100); arrivals over it are counted as dropped.'),
+    timeout: duration({ max: HOUR_MS, maxText: '1h' })
+      .prefault('35s')
+      .describe('Per-request timeout that aborts the request, like curl --max-time (default 35s).'),
     warmup: z.int().min(0).max(10_000).default(0).describe('Requests sent before the measured load and not counted.'),
     stream: z.boolean().default(false).describe('Ask for a streamed (SSE) response and measure time to first token.'),
     request: RequestTemplateSchema.prefault({}),
@@ -305,9 +352,14 @@ export const LoadSpecSchema = z
       .array(VariantSchema)
       .min(1)
       .optional()
-      .describe('Request variants taken in turn: request i uses variants[(i-1) % n]. For A/B suites (e.g. header x-kv-backend nvlink vs fs).'),
+      .describe(
+        'Request variants taken in turn: request i uses variants[(i-1) % n]. For A/B suites (e.g. header x-kv-backend nvlink vs fs).',
+      ),
     thresholds: z
-      .record(z.string().min(1), z.array(z.string().regex(THRESHOLD, { error: 'expected a k6 threshold such as p(95)<500 or rate<0.01' })).min(1))
+      .record(
+        z.string().min(1),
+        z.array(z.string().regex(THRESHOLD, { error: 'expected a k6 threshold such as p(95)<500 or rate<0.01' })).min(1),
+      )
       .optional()
       .describe('k6-style thresholds: metric -> expressions, e.g. http_req_duration: ["p(95)<2000"], http_req_failed: ["rate<0.01"].'),
     parallelism: z.int().min(1).max(100).optional().describe('k6-operator: number of runner pods.'),
@@ -315,17 +367,30 @@ export const LoadSpecSchema = z
   .superRefine((load, ctx) => {
     const closed = load.requests !== undefined;
     const open = load.rate !== undefined;
-    if (closed && open) ctx.addIssue({ code: 'custom', path: ['rate'], message: 'rate (open model) cannot go with requests (closed model): pick one' });
+    if (closed && open)
+      ctx.addIssue({ code: 'custom', path: ['rate'], message: 'rate (open model) cannot go with requests (closed model): pick one' });
     if (closed && (load.duration !== undefined || load.maxInFlight !== undefined)) {
       const key = load.duration !== undefined ? 'duration' : 'maxInFlight';
-      ctx.addIssue({ code: 'custom', path: [key], message: `${key} belongs to the open model (rate); the closed model uses requests and concurrency` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `${key} belongs to the open model (rate); the closed model uses requests and concurrency`,
+      });
     }
     if (open && load.concurrency !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['concurrency'], message: 'concurrency belongs to the closed model (requests); the open model uses rate, duration and maxInFlight' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['concurrency'],
+        message: 'concurrency belongs to the closed model (requests); the open model uses rate, duration and maxInFlight',
+      });
     }
     if (open && !closed && load.duration === undefined) ctx.addIssue({ code: 'custom', message: 'the open model (rate) needs a duration' });
     if (open && !closed && load.duration !== undefined && (load.rate! * load.duration) / 1000 < 1) {
-      ctx.addIssue({ code: 'custom', path: ['rate'], message: `rate ${load.rate}/s for ${load.duration / 1000}s is ${+((load.rate! * load.duration) / 1000).toFixed(3)} requests, below one: raise rate or duration` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rate'],
+        message: `rate ${load.rate}/s for ${load.duration / 1000}s is ${+((load.rate! * load.duration) / 1000).toFixed(3)} requests, below one: raise rate or duration`,
+      });
     }
     if (!closed && !open && load.script === undefined) {
       ctx.addIssue({ code: 'custom', message: 'load needs requests (closed model), rate and duration (open model), or a k6 script' });
@@ -336,7 +401,8 @@ export const LoadSpecSchema = z
     if (load.variants) {
       const seen = new Set<string>();
       load.variants.forEach((v, i) => {
-        if (seen.has(v.name)) ctx.addIssue({ code: 'custom', path: ['variants', i, 'name'], message: `duplicate variant name "${v.name}"` });
+        if (seen.has(v.name))
+          ctx.addIssue({ code: 'custom', path: ['variants', i, 'name'], message: `duplicate variant name "${v.name}"` });
         seen.add(v.name);
       });
     }
@@ -373,7 +439,9 @@ export const PodKillSchema = z
     namespace,
     selector: labelSelector,
     mode: PodKillModeSchema.default('one'),
-    gracePeriod: duration({ max: HOUR_MS, maxText: '1h' }).optional().describe('Grace period before SIGKILL; left out = immediate kill (SIGKILL).'),
+    gracePeriod: duration({ max: HOUR_MS, maxText: '1h' })
+      .optional()
+      .describe('Grace period before SIGKILL; left out = immediate kill (SIGKILL).'),
     ...faultTiming,
   })
   .superRefine(checkTiming)
@@ -381,7 +449,10 @@ export const PodKillSchema = z
 
 export const EppRestartSchema = z
   .strictObject({
-    how: z.enum(['rollout', 'kill']).default('rollout').describe('rollout: kubectl rollout restart; kill: delete the EPP pod with no grace.'),
+    how: z
+      .enum(['rollout', 'kill'])
+      .default('rollout')
+      .describe('rollout: kubectl rollout restart; kill: delete the EPP pod with no grace.'),
     namespace: namespace.default('llm-d-inference-scheduler'),
     ref: workloadRef.default('deploy/gaie-inference-scheduling-epp'),
     ...faultTiming,
@@ -401,7 +472,9 @@ export const IndexErrorTriggerSchema = z
     ],
     { error: 'expected abortedKv, {afterRequests: N} or {probability: p, seed: S}' },
   )
-  .describe('When the twin\'s decode pod hits the IndexError: after N requests, at random, or when a KV transfer was aborted by the client.');
+  .describe(
+    "When the twin's decode pod hits the IndexError: after N requests, at random, or when a KV transfer was aborted by the client.",
+  );
 
 export const DecodeIndexErrorSchema = z
   .strictObject({
@@ -434,7 +507,7 @@ export const ErrorRateFaultSchema = z
     ...faultTiming,
   })
   .superRefine(checkTiming)
-  .describe('Answer a share of a backend\'s requests with an error status.');
+  .describe("Answer a share of a backend's requests with an error status.");
 
 export const FaultSchema = oneKey('fault', {
   podKill: PodKillSchema,
@@ -460,15 +533,22 @@ export const ReproSchema = z
   .strictObject({
     connectors: z.array(z.enum(CONNECTORS)).min(1).describe('KV connectors to try: p2p (P2pNcclConnector), fs (ExampleConnector).'),
     concurrency: z.array(z.int().min(1).max(1000)).min(1).describe('Concurrency levels to try.'),
-    promptTokens: z.array(z.int().min(1).max(1_000_000)).min(1).describe('Prompt lengths in tokens (the seed\'s max-model-len is 2048).'),
-    clientTimeout: z.array(duration({ max: HOUR_MS, maxText: '1h' })).min(1).describe('Client timeouts to try; short ones abort requests mid-transfer, like curl --max-time.'),
+    promptTokens: z.array(z.int().min(1).max(1_000_000)).min(1).describe("Prompt lengths in tokens (the seed's max-model-len is 2048)."),
+    clientTimeout: z
+      .array(duration({ max: HOUR_MS, maxText: '1h' }))
+      .min(1)
+      .describe('Client timeouts to try; short ones abort requests mid-transfer, like curl --max-time.'),
     requestsPerCell: z.int().min(1).max(100_000).describe('Requests sent in each matrix cell.'),
     seed: z.int().default(1).describe('Random seed for prompts and triggers, so a cell can be replayed.'),
   })
   .superRefine((r, ctx) => {
     const cells = r.connectors.length * r.concurrency.length * r.promptTokens.length * r.clientTimeout.length;
     if (cells * r.requestsPerCell > 1_000_000) {
-      ctx.addIssue({ code: 'custom', path: ['requestsPerCell'], message: `the matrix has ${cells} cells: ${cells} x ${r.requestsPerCell} requests is over the 1000000 limit` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['requestsPerCell'],
+        message: `the matrix has ${cells} cells: ${cells} x ${r.requestsPerCell} requests is over the 1000000 limit`,
+      });
     }
   })
   .describe('A reproduction campaign: connector x concurrency x prompt length x client timeout.');
@@ -489,13 +569,15 @@ export const CriterionSchema = oneKey('criterion', {
       ],
       { error: 'expected InferencePool, Service or {kind, route, namespace}' },
     )
-    .describe('Kind of backend the HTTPRoute sends to: InferencePool or Service (for the route llm-d-inference-scheduling), or {kind, route, namespace}.'),
+    .describe(
+      'Kind of backend the HTTPRoute sends to: InferencePool or Service (for the route llm-d-inference-scheduling), or {kind, route, namespace}.',
+    ),
   eppProfile: z
     .strictObject({
       has: z.array(z.string().min(1)).default([]).describe('Plugins the EPP config must contain (type or name).'),
       lacks: z.array(z.string().min(1)).default([]).describe('Plugins it must not contain.'),
     })
-    .describe('The EPP\'s rendered config and start log have / lack these plugins.'),
+    .describe("The EPP's rendered config and start log have / lack these plugins."),
   responses: z
     .strictObject({
       status: z.int().min(100).max(599),
@@ -503,14 +585,18 @@ export const CriterionSchema = oneKey('criterion', {
       all: z.literal(true).optional().describe('Every response has the status.'),
     })
     .superRefine((r, ctx) => {
-      if ((r.atLeast === undefined) === (r.all === undefined)) ctx.addIssue({ code: 'custom', message: 'responses takes exactly one of atLeast or all: true' });
+      if ((r.atLeast === undefined) === (r.all === undefined))
+        ctx.addIssue({ code: 'custom', message: 'responses takes exactly one of atLeast or all: true' });
     })
     .describe('Counts of responses with a status.'),
   proxiesChosen: z
     .strictObject({
       workloads: z.array(z.string().min(1)).min(1).describe('Workloads (pod names without hashes) the EPP must pick.'),
       minShare: ratio('Smallest share of picks each workload must get'),
-      afterRecovery: z.boolean().optional().describe('Chaos suites: count only the picks (and responses) after steady state held again following the faults.'),
+      afterRecovery: z
+        .boolean()
+        .optional()
+        .describe('Chaos suites: count only the picks (and responses) after steady state held again following the faults.'),
     })
     .describe('The EPP\'s "Scoring decision" picks are spread over these workloads.'),
   noSchedulingFailures: z
@@ -527,13 +613,15 @@ export const CriterionSchema = oneKey('criterion', {
   kvTransfer: z
     .strictObject({
       backend: z.enum(CONNECTORS),
-      minHitRate: ratio('Share of decode requests that must reuse the prefill\'s KV cache'),
+      minHitRate: ratio("Share of decode requests that must reuse the prefill's KV cache"),
     })
-    .describe('KV transfer works: decode finds the prefill\'s KV.'),
+    .describe("KV transfer works: decode finds the prefill's KV."),
   recovery: RecoverySchema,
   variantRouting: z
     .record(z.string(), z.string().min(1))
-    .describe('Static routing: variant name -> the only workload that may serve its requests, e.g. {nvlink: vllm-p2p-proxy, fs: vllm-fs-proxy}.'),
+    .describe(
+      'Static routing: variant name -> the only workload that may serve its requests, e.g. {nvlink: vllm-p2p-proxy, fs: vllm-fs-proxy}.',
+    ),
 }).describe('A success criterion.');
 
 // ---------------------------------------------------------------------------------------------
@@ -542,7 +630,10 @@ export const CriterionSchema = oneKey('criterion', {
 export const SuiteSpecSchema = z
   .strictObject({
     target: TargetSchema,
-    deploy: z.array(suitePath('Manifest file or directory')).default([]).describe('Manifests applied first (server-side apply; CRDs first), relative to the suite file.'),
+    deploy: z
+      .array(suitePath('Manifest file or directory'))
+      .default([])
+      .describe('Manifests applied first (server-side apply; CRDs first), relative to the suite file.'),
     setup: z.array(SetupStepSchema).default([]).describe('Steps run in order after deploy.'),
     steadyState: z.array(SteadyStateCheckSchema).default([]).describe('Checks that must hold before faults and again after recovery.'),
     load: LoadSpecSchema.optional(),

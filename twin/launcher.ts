@@ -41,6 +41,9 @@ export interface TwinState {
   startedAt: string;
 }
 
+// The twin's process records, for `twin status` / `twin down` (the harness reaches the twin only through this file).
+export { findOrphans, isSameProcessAlive, listPids, reapStale, waitExited, type PidRecord } from './runtime/pidfiles.ts';
+
 export const DEFAULT_STATE_DIR = '.pd-harness/twin';
 /** Where each Playwright worker's twin keeps its state (`w<index>-<pid>`), next to DEFAULT_STATE_DIR. */
 export const WORKERS_DIR = '.pd-harness/workers';

@@ -23,7 +23,10 @@ export async function podKill(ctx: FaultContext): Promise<FaultOutcome> {
   for (const pod of bare) {
     const manifest = manifestFor(ctx.manifests, pod);
     if (!manifest) throw new Error(`bare pod ${pod.name} has no manifest to re-create it from`);
-    cluster.cleanup.add({ type: 'recreate', object: { ...(stripServerFields(manifest as never) as Record<string, unknown>), ...keyOf(manifest) } });
+    cluster.cleanup.add({
+      type: 'recreate',
+      object: { ...(stripServerFields(manifest as never) as Record<string, unknown>), ...keyOf(manifest) },
+    });
   }
   await Promise.all(victims.map((p) => cluster.deletePod(p.namespace, p.name, grace)));
   ctx.log(`podKill: deleted ${victims.map((p) => p.name).join(', ')} (grace ${grace}s)`);

@@ -15,7 +15,8 @@ type FaultConfig = Record<string, unknown>;
 
 async function faultsUrl(ctx: FaultContext, pod: PodInfo): Promise<string> {
   if (!pod.podIP) throw new Error(`pod ${pod.name} has no IP yet`);
-  if (!isLoopbackHost(pod.podIP)) throw new Error(`pod ${pod.name} is at ${pod.podIP}, not on loopback: twin fault endpoints are for the twin only`);
+  if (!isLoopbackHost(pod.podIP))
+    throw new Error(`pod ${pod.name} is at ${pod.podIP}, not on loopback: twin fault endpoints are for the twin only`);
   const full = (await ctx.cluster.listPods(pod.namespace, undefined, `metadata.name=${pod.name}`))[0];
   return `http://${pod.podIP}:${full ? httpPort(full) : 8000}/_twin/faults`;
 }
@@ -27,13 +28,21 @@ async function readConfig(url: string): Promise<FaultConfig> {
 }
 
 async function writeConfig(url: string, config: FaultConfig): Promise<FaultConfig> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(config), signal: AbortSignal.timeout(5000) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(config),
+    signal: AbortSignal.timeout(5000),
+  });
   if (!res.ok) throw new Error(`POST ${url}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
   return readConfig(url);
 }
 
 /** Sets `patch` on every pod; returns per-pod undo and what each pod read back. */
-async function inject(ctx: FaultContext, patch: FaultConfig): Promise<{ undo: () => Promise<void>; readBack: { pod: PodInfo; config: FaultConfig }[] }> {
+async function inject(
+  ctx: FaultContext,
+  patch: FaultConfig,
+): Promise<{ undo: () => Promise<void>; readBack: { pod: PodInfo; config: FaultConfig }[] }> {
   const applied: { pod: PodInfo; url: string; before: FaultConfig }[] = [];
   const readBack: { pod: PodInfo; config: FaultConfig }[] = [];
   for (const pod of ctx.pods) {
@@ -99,12 +108,19 @@ export async function decodeIndexError(ctx: FaultContext): Promise<FaultOutcome>
       const now = await livePods(ctx.cluster, ctx.planned.namespace, ctx.planned.selector);
       const restarted = now.filter((p) => p.restartCount > (restartsBefore.get(p.uid) ?? Infinity));
       for (const target of event.targets) target.uidAfter = now.find((p) => p.name === target.pod)?.uid ?? '';
-      return restarted.length ? undefined : `decodeIndexError: no decode pod's restartCount rose: the IndexError did not fire (did enough requests reach it?)`;
+      return restarted.length
+        ? undefined
+        : `decodeIndexError: no decode pod's restartCount rose: the IndexError did not fire (did enough requests reach it?)`;
     },
   };
 }
 
-async function timedInjection(ctx: FaultContext, patch: FaultConfig, durationMs: number | undefined, detail: string): Promise<FaultOutcome> {
+async function timedInjection(
+  ctx: FaultContext,
+  patch: FaultConfig,
+  durationMs: number | undefined,
+  detail: string,
+): Promise<FaultOutcome> {
   const { undo, readBack } = await inject(ctx, patch);
   const timer = durationMs !== undefined ? setTimeout(() => void undo(), durationMs) : undefined;
   const missing = readBack.filter((r) => Object.entries(patch).some(([k, v]) => JSON.stringify(r.config[k]) !== JSON.stringify(v)));
@@ -116,20 +132,31 @@ async function timedInjection(ctx: FaultContext, patch: FaultConfig, durationMs:
       await undo();
     },
     restored: async () => undefined,
-    verify: async () => (missing.length ? `${ctx.planned.kind}: ${missing.map((m) => m.pod.name).join(', ')} did not take the fault config` : undefined),
+    verify: async () =>
+      missing.length ? `${ctx.planned.kind}: ${missing.map((m) => m.pod.name).join(', ')} did not take the fault config` : undefined,
   };
 }
 
 export async function latency(ctx: FaultContext): Promise<FaultOutcome> {
   const f = faultAs(ctx.planned.fault, 'latency');
   if (!ctx.twin) throw new Error(ctx.planned.refusal ?? 'latency needs the twin');
-  return timedInjection(ctx, { addLatencyMs: f.add }, f.duration, `+${formatDuration(f.add)} latency on ${ctx.pods.map((p) => p.name).join(', ')}`);
+  return timedInjection(
+    ctx,
+    { addLatencyMs: f.add },
+    f.duration,
+    `+${formatDuration(f.add)} latency on ${ctx.pods.map((p) => p.name).join(', ')}`,
+  );
 }
 
 export async function errorRate(ctx: FaultContext): Promise<FaultOutcome> {
   const f = faultAs(ctx.planned.fault, 'errorRate');
   if (!ctx.twin) throw new Error(ctx.planned.refusal ?? 'errorRate needs the twin');
-  return timedInjection(ctx, { errorRate: { status: f.status, rate: f.rate } }, f.duration, `${Math.round(f.rate * 100)}% ${f.status} on ${ctx.pods.map((p) => p.name).join(', ')}`);
+  return timedInjection(
+    ctx,
+    { errorRate: { status: f.status, rate: f.rate } },
+    f.duration,
+    `${Math.round(f.rate * 100)}% ${f.status} on ${ctx.pods.map((p) => p.name).join(', ')}`,
+  );
 }
 
 export { livePods };

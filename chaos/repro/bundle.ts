@@ -9,13 +9,18 @@ import { join } from 'node:path';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { countDecisions, type DecisionCounts } from '../../analysis/epp-decisions.ts';
 import { parseJsonObject, peekJsonTs, splitPrefixes } from '../../analysis/log-line.ts';
-import { writeFileAtomic } from '../../reporters/atomic-write.ts';
-import { redact, redactText } from '../../reporters/redact.ts';
+import { writeFileAtomic } from '../../common/atomic-write.ts';
+import { redact, redactText } from '../../core/redact.ts';
 import type { DetectedCrash } from './detect.ts';
 import type { ReproCell } from './matrix.ts';
 import { replayCommand, replayScript, type ReplayTarget } from './replay.ts';
 
-export const BUNDLE_FILES = { json: 'bundle.json', traceback: 'traceback.txt', previousLog: 'decode-previous.log', replay: 'replay.sh' } as const;
+export const BUNDLE_FILES = {
+  json: 'bundle.json',
+  traceback: 'traceback.txt',
+  previousLog: 'decode-previous.log',
+  replay: 'replay.sh',
+} as const;
 
 /** EPP lines kept in a bundle at most. */
 const MAX_EPP_LINES = 50;
@@ -191,7 +196,12 @@ export function buildBundle(i: BundleInput): BundleJson {
     detectedAt: new Date(i.detectedAtMs).toISOString(),
     ...(crashedAt ? { crashedAt } : {}),
     cellStartedAt: new Date(i.cellStartedAtMs).toISOString(),
-    signature: { indexError: sig.indexError, engineDead: sig.engineDead, ...(sig.exception ? { exception: sig.exception } : {}), frames: sig.frames },
+    signature: {
+      indexError: sig.indexError,
+      engineDead: sig.engineDead,
+      ...(sig.exception ? { exception: sig.exception } : {}),
+      frames: sig.frames,
+    },
     traceback: { source: i.crash.logSource, lines: sig.traceback.length, file: BUNDLE_FILES.traceback },
     inFlightRequestIds: sig.inFlightRequestIds,
     ...(sig.requestCounter !== undefined ? { requestCounter: sig.requestCounter } : {}),

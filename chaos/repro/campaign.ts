@@ -5,8 +5,8 @@
  * Deploy and setup are the caller's (the spec runs them through runner/).
  */
 import { mkdirSync } from 'node:fs';
-import { writeFileAtomic } from '../../reporters/atomic-write.ts';
-import { redact, redactText } from '../../reporters/redact.ts';
+import { writeFileAtomic } from '../../common/atomic-write.ts';
+import { redact, redactText } from '../../core/redact.ts';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Cluster } from '../../cluster/driver.ts';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -15,9 +15,17 @@ import { waitFor } from '../../cluster/waits.ts';
 import { isLoopbackHost } from '../../load/loopback.ts';
 import { runLoad } from '../../load/builtin/engine.ts';
 import type { LoadResult } from '../../load/result.ts';
-import type { RunReporter } from '../../runner/reporter.ts';
+import type { RunReporter } from '../../core/run-reporter.ts';
 import type { LoadedSuite } from '../../suites/loader.ts';
-import { bundleFiles, buildBundle, eppDecisionsInWindow, requestsInFlightAt, writeBundle, type BundleJson, type EppWindow } from './bundle.ts';
+import {
+  bundleFiles,
+  buildBundle,
+  eppDecisionsInWindow,
+  requestsInFlightAt,
+  writeBundle,
+  type BundleJson,
+  type EppWindow,
+} from './bundle.ts';
 import { detectCrashes, readRestarts } from './detect.ts';
 import { SIM_FAULTS_PORT, clearInjections, injectForCell, type Injection } from './inject.ts';
 import { CONNECTOR_TOPOLOGY, cellLoadPlan, cellSeed, expandMatrix, findCell, type ReproCell } from './matrix.ts';
@@ -119,7 +127,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     }
   }
 
-  const summary = summarizeCampaign({ campaign, suiteFile, seed, target: o.target, startedAt, finishedAt: new Date().toISOString() }, outcomes);
+  const summary = summarizeCampaign(
+    { campaign, suiteFile, seed, target: o.target, startedAt, finishedAt: new Date().toISOString() },
+    outcomes,
+  );
   const markdown = join(dir, 'summary.md');
   const json = join(dir, 'summary.json');
   writeFileAtomic(markdown, redact(summaryMarkdown(summary)));
@@ -157,7 +168,11 @@ async function runCell(c: CellContext): Promise<{ outcome: CellOutcome; bundles:
     const set = c.touched.get(topo.namespace) ?? new Set<string>();
     for (const i of injections) set.add(i.pod);
     c.touched.set(topo.namespace, set);
-    rep.log(injections.length ? `seeded on ${injections.map((i) => `${i.pod} ${JSON.stringify(i.config)}`).join('; ')}` : `nothing seeded for ${cell.connector}`);
+    rep.log(
+      injections.length
+        ? `seeded on ${injections.map((i) => `${i.pod} ${JSON.stringify(i.config)}`).join('; ')}`
+        : `nothing seeded for ${cell.connector}`,
+    );
   }
 
   const cellStartedAtMs = Date.now();
@@ -179,7 +194,11 @@ async function runCell(c: CellContext): Promise<{ outcome: CellOutcome; bundles:
   const detectedAtMs = Date.now();
   for (const other of others) rep.log(`restart of ${other.rise.pod} without the crash signature: ${other.reason}`);
 
-  const loadFacts = { requests: load.records.length, byStatus: load.summary.byStatus, errors: load.summary.errors as Record<string, number> };
+  const loadFacts = {
+    requests: load.records.length,
+    byStatus: load.summary.byStatus,
+    errors: load.summary.errors as Record<string, number>,
+  };
   const written: WrittenBundle[] = [];
   for (const [n, crash] of crashes.entries()) {
     const crashAt = crash.crashedAtMs ?? detectedAtMs;
@@ -257,7 +276,13 @@ async function eppWindow(cluster: Cluster, fromMs: number, toMs: number): Promis
     return {
       fromMs,
       toMs,
-      counts: { decisions: 0, byEndpoint: {}, byWorkload: {}, failures: { InferencePoolResourceExhausted: 0, failedToRunSchedulerProfile: 0 }, skippedLines: 0 },
+      counts: {
+        decisions: 0,
+        byEndpoint: {},
+        byWorkload: {},
+        failures: { InferencePoolResourceExhausted: 0, failedToRunSchedulerProfile: 0 },
+        skippedLines: 0,
+      },
       decisionLines: [],
       unavailable: (err as Error).message.split('\n')[0] ?? 'unreadable',
     };

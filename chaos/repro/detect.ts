@@ -74,7 +74,8 @@ export function lastTerminatedAt(pod: V1Pod): number | undefined {
 }
 
 // `(EngineCore_DP0 pid=109) ERROR 11-25 02:10:11 [core.py:866] ` and similar vLLM prefixes.
-const VLLM_PREFIX = /^(?:\([A-Za-z0-9_]+ pid=\d+\)\s+)?(?:(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+\d{2}-\d{2} \d{2}:\d{2}:\d{2}\s+\[[^\]]*\]\s?)?/;
+const VLLM_PREFIX =
+  /^(?:\([A-Za-z0-9_]+ pid=\d+\)\s+)?(?:(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+\d{2}-\d{2} \d{2}:\d{2}:\d{2}\s+\[[^\]]*\]\s?)?/;
 // kubectl --timestamps prefix.
 const TS_PREFIX = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})\s/;
 
@@ -177,7 +178,10 @@ export function classifyRestarts(
     const signature = parseCrashLog(log);
     if (!signature) {
       const term = pod.status?.containerStatuses?.find((c) => c.lastState?.terminated)?.lastState?.terminated;
-      others.push({ rise, reason: `no IndexError/EngineDeadError in the previous log${term ? ` (exit ${term.exitCode}, ${term.reason ?? 'no reason'})` : ''}` });
+      others.push({
+        rise,
+        reason: `no IndexError/EngineDeadError in the previous log${term ? ` (exit ${term.exitCode}, ${term.reason ?? 'no reason'})` : ''}`,
+      });
       continue;
     }
     const crashedAtMs = lastTerminatedAt(pod);
@@ -189,7 +193,11 @@ export function classifyRestarts(
 // ---------------------------------------------------------------------------------------------
 // I/O
 
-export async function readRestarts(cluster: Cluster, namespace: string, selector: string): Promise<{ pods: V1Pod[]; restarts: PodRestarts[] }> {
+export async function readRestarts(
+  cluster: Cluster,
+  namespace: string,
+  selector: string,
+): Promise<{ pods: V1Pod[]; restarts: PodRestarts[] }> {
   const pods = (await cluster.listPods(namespace, selector)).filter((p) => !p.metadata?.deletionTimestamp);
   return { pods, restarts: snapshotRestarts(pods) };
 }
@@ -213,7 +221,15 @@ export function endedSince(pod: V1Pod, sinceMs: number): boolean {
  */
 export async function detectCrashes(
   cluster: Cluster,
-  opts: { namespace: string; selector: string; before: readonly PodRestarts[]; sinceMs: number; settleMs: number; restartWaitMs?: number; intervalMs?: number },
+  opts: {
+    namespace: string;
+    selector: string;
+    before: readonly PodRestarts[];
+    sinceMs: number;
+    settleMs: number;
+    restartWaitMs?: number;
+    intervalMs?: number;
+  },
 ): Promise<{ crashes: DetectedCrash[]; others: OtherRestart[] }> {
   const interval = opts.intervalMs ?? 250;
   const settleDeadline = Date.now() + opts.settleMs;
@@ -245,7 +261,10 @@ export async function detectCrashes(
   }
   const result = classifyRestarts(rises, pods, logs);
   for (const name of pending) {
-    result.others.push({ rise: { pod: name, uid: '', before: -1, after: -1 }, reason: `container ended but was not restarted within ${opts.restartWaitMs ?? 30_000} ms` });
+    result.others.push({
+      rise: { pod: name, uid: '', before: -1, after: -1 },
+      reason: `container ended but was not restarted within ${opts.restartWaitMs ?? 30_000} ms`,
+    });
   }
   return result;
 }

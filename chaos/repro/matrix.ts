@@ -29,8 +29,20 @@ export interface ConnectorTopology {
 }
 
 export const CONNECTOR_TOPOLOGY: Record<Connector, ConnectorTopology> = {
-  p2p: { header: 'nvlink', app: 'vllm-p2p-test', namespace: 'llm-d-vllm', decodeSelector: 'app=vllm-p2p-test,role=decode', proxyWorkload: 'vllm-p2p-proxy' },
-  fs: { header: 'fs', app: 'vllm-fs-test', namespace: 'llm-d-vllm', decodeSelector: 'app=vllm-fs-test,role=decode', proxyWorkload: 'vllm-fs-proxy' },
+  p2p: {
+    header: 'nvlink',
+    app: 'vllm-p2p-test',
+    namespace: 'llm-d-vllm',
+    decodeSelector: 'app=vllm-p2p-test,role=decode',
+    proxyWorkload: 'vllm-p2p-proxy',
+  },
+  fs: {
+    header: 'fs',
+    app: 'vllm-fs-test',
+    namespace: 'llm-d-vllm',
+    decodeSelector: 'app=vllm-fs-test,role=decode',
+    proxyWorkload: 'vllm-fs-proxy',
+  },
 };
 
 export const MODEL = 'Qwen/Qwen3-Coder-30B-A3B-Instruct';
@@ -91,7 +103,24 @@ export function cellSeed(campaignSeed: number, id: string): number {
 
 export { seededRandom };
 
-const WORDS = ['kv', 'cache', 'prefill', 'decode', 'block', 'token', 'nvlink', 'tensor', 'engine', 'batch', 'layer', 'index', 'select', 'gpu', 'route', 'proxy'];
+const WORDS = [
+  'kv',
+  'cache',
+  'prefill',
+  'decode',
+  'block',
+  'token',
+  'nvlink',
+  'tensor',
+  'engine',
+  'batch',
+  'layer',
+  'index',
+  'select',
+  'gpu',
+  'route',
+  'proxy',
+];
 
 /**
  * A prompt of about `tokens` tokens (`tokens * 4` characters), seeded filler words, with `{{i}}` up front so

@@ -174,14 +174,19 @@ export function answerQuestion(rows: readonly CellRow[]): CampaignAnswer {
   return { p2pOnly, crashingCells: crashing.map((r) => r.id), triggers, text: parts.join(' ') };
 }
 
-export function summarizeCampaign(meta: Pick<CampaignSummary, 'campaign' | 'suiteFile' | 'seed' | 'target' | 'startedAt' | 'finishedAt'>, outcomes: readonly CellOutcome[]): CampaignSummary {
+export function summarizeCampaign(
+  meta: Pick<CampaignSummary, 'campaign' | 'suiteFile' | 'seed' | 'target' | 'startedAt' | 'finishedAt'>,
+  outcomes: readonly CellOutcome[],
+): CampaignSummary {
   const cells = outcomes.map(cellRow);
   const byConnector: Partial<Record<Connector, Aggregate>> = {};
   for (const c of ['p2p', 'fs'] as const) {
     const rows = cells.filter((r) => r.connector === c);
     if (rows.length) byConnector[c] = aggregate(rows);
   }
-  const byDimension = Object.fromEntries(DIMENSIONS.map((d) => [d, groupBy(cells, (r) => dimensionValue(r, d))])) as CampaignSummary['byDimension'];
+  const byDimension = Object.fromEntries(
+    DIMENSIONS.map((d) => [d, groupBy(cells, (r) => dimensionValue(r, d))]),
+  ) as CampaignSummary['byDimension'];
   return { ...meta, cells, totals: aggregate(cells), byConnector, byDimension, answer: answerQuestion(cells) };
 }
 
@@ -200,18 +205,34 @@ export function summaryMarkdown(s: CampaignSummary): string {
   lines.push(`Suite \`${s.suiteFile}\`, seed ${s.seed}, target ${s.target}, ${s.startedAt} to ${s.finishedAt}.`, '');
   lines.push(`**Answer:** ${s.answer.text}`, '');
   lines.push('## Crash rate per cell', '');
-  lines.push('| cell | connector | concurrency | prompt tokens | client timeout | injected | requests | crashes | crash rate | other restarts | errors | latency p50 / p95 |');
+  lines.push(
+    '| cell | connector | concurrency | prompt tokens | client timeout | injected | requests | crashes | crash rate | other restarts | errors | latency p50 / p95 |',
+  );
   lines.push('|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|---:|');
   for (const r of s.cells) {
     lines.push(
       `| ${r.id} | ${r.connector} | ${r.concurrency} | ${r.promptTokens} | ${r.clientTimeout} | ${r.injected ? 'yes' : 'no'} | ${r.requests} | ${r.crashes} | ${pct(r.crashRate)} | ${r.otherRestarts} | ${errorsText(r.errorsByKind)} | ${r.latencyMs ? `${r.latencyMs.p50} / ${r.latencyMs.p95} ms` : '-'} |`,
     );
   }
-  lines.push('', '## By connector', '', '| connector | cells | cells with a crash | crashes | requests | crash rate |', '|---|---:|---:|---:|---:|---:|');
-  for (const [c, a] of Object.entries(s.byConnector)) lines.push(`| ${c} | ${a.cells} | ${a.cellsWithCrash} | ${a.crashes} | ${a.requests} | ${pct(a.crashRate)} |`);
+  lines.push(
+    '',
+    '## By connector',
+    '',
+    '| connector | cells | cells with a crash | crashes | requests | crash rate |',
+    '|---|---:|---:|---:|---:|---:|',
+  );
+  for (const [c, a] of Object.entries(s.byConnector))
+    lines.push(`| ${c} | ${a.cells} | ${a.cellsWithCrash} | ${a.crashes} | ${a.requests} | ${pct(a.crashRate)} |`);
   for (const d of DIMENSIONS) {
-    lines.push('', `## By ${d}`, '', `| ${d} | cells | cells with a crash | crashes | requests | crash rate |`, '|---|---:|---:|---:|---:|---:|');
-    for (const [v, a] of Object.entries(s.byDimension[d])) lines.push(`| ${v} | ${a.cells} | ${a.cellsWithCrash} | ${a.crashes} | ${a.requests} | ${pct(a.crashRate)} |`);
+    lines.push(
+      '',
+      `## By ${d}`,
+      '',
+      `| ${d} | cells | cells with a crash | crashes | requests | crash rate |`,
+      '|---|---:|---:|---:|---:|---:|',
+    );
+    for (const [v, a] of Object.entries(s.byDimension[d]))
+      lines.push(`| ${v} | ${a.cells} | ${a.cellsWithCrash} | ${a.crashes} | ${a.requests} | ${pct(a.crashRate)} |`);
   }
   const bundles = s.cells.flatMap((r) => r.bundles);
   if (bundles.length) {

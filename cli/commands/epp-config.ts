@@ -24,7 +24,9 @@ export function register(program: Command): void {
           failed = true;
           const e = err as NodeJS.ErrnoException;
           // cmd/epp/runner/runner.go parseConfigurationPhaseOne
-          process.stderr.write(`${file}: failed to load config from a file '${file}' - open ${file}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.code === 'EISDIR' ? 'is a directory' : (e.code ?? e.message)}\n`);
+          process.stderr.write(
+            `${file}: failed to load config from a file '${file}' - open ${file}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.code === 'EISDIR' ? 'is a directory' : (e.code ?? e.message)}\n`,
+          );
           continue;
         }
         const r = checkEppConfig(text);

@@ -24,8 +24,8 @@ export function register(program: Command): void {
     .argument('[file]', 'EPP log file (kubectl logs output, plain or gzip), or - for stdin', '-')
     .option('--json', 'print {"decisions","byEndpoint","byWorkload","failures","skippedLines","source",...} as JSON')
     .option('--since-ts <time>', 'ignore lines older than this (epoch seconds or ISO 8601)')
-    .option('--pods <file>', 'JSON of `kubectl get pods -A -o json`: maps stock lines\' endpoint addresses to pods and workloads')
-    .option('--kubeconfig <file>', 'ask this cluster\'s API for the pods behind stock lines\' endpoint addresses')
+    .option('--pods <file>', "JSON of `kubectl get pods -A -o json`: maps stock lines' endpoint addresses to pods and workloads")
+    .option('--kubeconfig <file>', "ask this cluster's API for the pods behind stock lines' endpoint addresses")
     .addHelpText(
       'after',
       '\nExamples:\n  kubectl logs -n llm-d-inference-scheduler deploy/gaie-inference-scheduling-epp --since=10m | pd-harness epp-decisions\n' +
@@ -35,7 +35,11 @@ export function register(program: Command): void {
       const sinceTs = options.sinceTs === undefined ? undefined : parseSinceTs(options.sinceTs);
       if (options.pods && options.kubeconfig) throw new UserError('give --pods or --kubeconfig, not both');
       const { analyzeStream, SOURCE_LABELS } = await import('../../analysis/epp-decisions.ts');
-      const timeline = options.pods ? await podsFromFile(options.pods) : options.kubeconfig ? await podsFromApi(options.kubeconfig) : undefined;
+      const timeline = options.pods
+        ? await podsFromFile(options.pods)
+        : options.kubeconfig
+          ? await podsFromApi(options.kubeconfig)
+          : undefined;
       const raw = file === '-' ? stdinOrFail() : await openFile(file);
       const { stream: input, gzip } = await maybeGunzip(raw);
       const counts = await analyzeStream(input, {
@@ -47,7 +51,16 @@ export function register(program: Command): void {
       const notes = notesFor(counts, { gzip, mapped: !!timeline });
       if (options.json) {
         const { decisions, byEndpoint, byWorkload, failures, skippedLines, source, requestLog, skippedTooLong } = counts;
-        const out = { decisions, byEndpoint, byWorkload, failures, skippedLines, source: source ?? 'none', ...(requestLog ? { requestLog } : {}), ...(skippedTooLong ? { skippedTooLong } : {}) };
+        const out = {
+          decisions,
+          byEndpoint,
+          byWorkload,
+          failures,
+          skippedLines,
+          source: source ?? 'none',
+          ...(requestLog ? { requestLog } : {}),
+          ...(skippedTooLong ? { skippedTooLong } : {}),
+        };
         process.stdout.write(`${JSON.stringify(out)}\n`);
       } else {
         const { formatDecisionTable } = await import('../../analysis/decision-table.ts');
@@ -59,19 +72,33 @@ export function register(program: Command): void {
 
 /** One-line notes about what the log could and could not give (stderr, so --json stays parseable). */
 export function notesFor(
-  counts: { decisions: number; source?: string; requestLog?: { unresolved: number; lines: number }; skippedTooLong?: number; skippedLines: number },
+  counts: {
+    decisions: number;
+    source?: string;
+    requestLog?: { unresolved: number; lines: number };
+    skippedTooLong?: number;
+    skippedLines: number;
+  },
   ctx: { gzip: boolean; mapped: boolean },
 ): string[] {
   const notes: string[] = [];
   if (ctx.gzip) notes.push('input is gzip-compressed: read it decompressed');
   if (counts.skippedTooLong) notes.push(`${counts.skippedTooLong} line(s) skipped: longer than the analyzer's 1 MiB line limit`);
   if (counts.source === 'request-log') {
-    notes.push('no "Scoring decision" lines (those come only from the instrumented EPP image); counted the stock "Request handled" lines (-v>=3)');
-    if (!ctx.mapped) notes.push('endpoints are counted per address: give --pods FILE (kubectl get pods -A -o json) or --kubeconfig to count per pod and workload');
-    else if (counts.requestLog?.unresolved) notes.push(`${counts.requestLog.unresolved} pick(s) went to addresses no pod held: counted per address`);
+    notes.push(
+      'no "Scoring decision" lines (those come only from the instrumented EPP image); counted the stock "Request handled" lines (-v>=3)',
+    );
+    if (!ctx.mapped)
+      notes.push(
+        'endpoints are counted per address: give --pods FILE (kubectl get pods -A -o json) or --kubeconfig to count per pod and workload',
+      );
+    else if (counts.requestLog?.unresolved)
+      notes.push(`${counts.requestLog.unresolved} pick(s) went to addresses no pod held: counted per address`);
   }
   if (counts.source === 'none' && counts.skippedLines > 0) {
-    notes.push('no "Scoring decision" and no "Request handled" lines: a stock EPP logs "Request handled" only at -v=3 or higher (the chart default is -v=1); set -v=3 or run the instrumented image');
+    notes.push(
+      'no "Scoring decision" and no "Request handled" lines: a stock EPP logs "Request handled" only at -v=3 or higher (the chart default is -v=1); set -v=3 or run the instrumented image',
+    );
   }
   return notes;
 }
@@ -79,7 +106,9 @@ export function notesFor(
 async function podsFromFile(file: string) {
   const { readFile } = await import('node:fs/promises');
   const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new UserError(err.code === 'ENOENT' ? `--pods: no such file: ${file}` : `--pods: cannot read ${file}: ${err.code ?? err.message}`);
+    throw new UserError(
+      err.code === 'ENOENT' ? `--pods: no such file: ${file}` : `--pods: cannot read ${file}: ${err.code ?? err.message}`,
+    );
   });
   let json: unknown;
   try {

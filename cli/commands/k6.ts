@@ -25,16 +25,29 @@ export function register(program: Command): void {
     .option('--no-include-system-env-vars', 'do not pass the environment to __ENV')
     .option('--no-summary', 'no end-of-test summary')
     .option('-q, --quiet', 'no progress output (as in k6; the built-in runtime shows none)')
-    .action(async (script: string, o: { env: Record<string, string>; vus?: string; duration?: string; iterations?: string; summaryExport?: string; includeSystemEnvVars: boolean; summary: boolean }) => {
-      const { k6RunCommand, parseOverrides, systemEnv } = await import('../../load/k6-runtime/command.ts');
-      const overrides = parseOverrides(o);
-      const { exitCode } = await k6RunCommand({
-        script,
-        env: { ...(o.includeSystemEnvVars ? systemEnv() : {}), ...o.env },
-        overrides,
-        noSummary: !o.summary,
-        ...(o.summaryExport ? { summaryExport: o.summaryExport } : {}),
-      });
-      if (exitCode !== 0) process.exitCode = exitCode;
-    });
+    .action(
+      async (
+        script: string,
+        o: {
+          env: Record<string, string>;
+          vus?: string;
+          duration?: string;
+          iterations?: string;
+          summaryExport?: string;
+          includeSystemEnvVars: boolean;
+          summary: boolean;
+        },
+      ) => {
+        const { k6RunCommand, parseOverrides, systemEnv } = await import('../../load/k6-runtime/command.ts');
+        const overrides = parseOverrides(o);
+        const { exitCode } = await k6RunCommand({
+          script,
+          env: { ...(o.includeSystemEnvVars ? systemEnv() : {}), ...o.env },
+          overrides,
+          noSummary: !o.summary,
+          ...(o.summaryExport ? { summaryExport: o.summaryExport } : {}),
+        });
+        if (exitCode !== 0) process.exitCode = exitCode;
+      },
+    );
 }

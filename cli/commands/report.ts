@@ -12,7 +12,7 @@ interface ReportCliOptions {
 export function register(program: Command): void {
   program
     .command('report')
-    .description('build the Allure HTML report from the last run, carrying the previous report\'s history (needs Java)')
+    .description("build the Allure HTML report from the last run, carrying the previous report's history (needs Java)")
     .option('--results <dir>', 'Allure results of the run', process.env.ALLURE_RESULTS_DIR ?? 'allure-results')
     .option('--out <dir>', 'where the report goes', 'allure-report')
     .option('--history-from <dir>', 'previous report whose history/ gives the trends (default: --out)')

@@ -27,11 +27,18 @@ export function register(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig of the cluster (implies --target kubeconfig)')
     .option('--gateway <url>', 'gateway URL on a real cluster (PD_HARNESS_GATEWAY)')
     .option('--engine <name>', 'load engine, overriding the suite: builtin, k6 or k6-operator', oneOf(['builtin', 'k6', 'k6-operator']))
-    .option('--dry-run', 'print the plan (every object the run would write, with the guard\'s verdict) and change nothing')
-    .option('--allow-protected', 'allow writes to protected namespaces (kube-system, kube-public, kube-node-lease, default unless listed) that spec.target names')
+    .option('--dry-run', "print the plan (every object the run would write, with the guard's verdict) and change nothing")
+    .option(
+      '--allow-protected',
+      'allow writes to protected namespaces (kube-system, kube-public, kube-node-lease, default unless listed) that spec.target names',
+    )
     .option('--output <dir>', "Playwright's output directory (default test-results)")
     .option('--force', '--output may be cleaned even when it holds files pd-harness did not write')
-    .option('--allow-outside <path>', "a path outside the suite's repository that deploy/apply/script paths may use (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      '--allow-outside <path>',
+      "a path outside the suite's repository that deploy/apply/script paths may use (repeatable)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .action(async (suite: string, opts: RunOptions) => {
       const { runSuiteCommand } = await import('../run-suite-cli.ts');
       const { allowOutsideEnv } = await import('./validate.ts');

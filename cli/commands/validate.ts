@@ -4,21 +4,35 @@ import type { Command } from 'commander';
 export function register(program: Command): void {
   program
     .command('validate')
-    .description('check suite files: prints "ok FILE" for each valid one, else FILE:LINE:COL: message lines (exit 2); a suite that would write outside its target is refused (exit 4)')
+    .description(
+      'check suite files: prints "ok FILE" for each valid one, else FILE:LINE:COL: message lines (exit 2); a suite that would write outside its target is refused (exit 4)',
+    )
     .argument('<files...>', 'suite files (*.suite.yaml)')
-    .option('--allow-protected', 'accept protected namespaces (kube-system, kube-public, kube-node-lease, default unless listed) in spec.target')
-    .option('--allow-outside <path>', 'a path outside the suite\'s repository that deploy/apply/script paths may use (repeatable)', collect, [])
+    .option(
+      '--allow-protected',
+      'accept protected namespaces (kube-system, kube-public, kube-node-lease, default unless listed) in spec.target',
+    )
+    .option(
+      '--allow-outside <path>',
+      "a path outside the suite's repository that deploy/apply/script paths may use (repeatable)",
+      collect,
+      [],
+    )
     .action(async (files: string[], opts: { allowProtected?: boolean; allowOutside: string[] }) => {
       const { validateSuiteFile, formatProblems, loadSuite } = await import('../../suites/loader.ts');
       const { staticGuardRefusal } = await import('../../runner/run-plan.ts');
-      const { redact } = await import('../../reporters/redact.ts');
+      const { redact } = await import('../../core/redact.ts');
       allowOutsideEnv(opts.allowOutside);
       let failed = false;
       let refused = false;
       for (const file of files) {
         const result = validateSuiteFile(file);
         // the blast-radius guard over everything the suite would write, manifest contents included (exit 4)
-        const refusal = result.ok ? await staticGuardRefusal(loadSuite(file), opts).catch((err: Error) => `cannot read its manifests: ${err.message.split('\n')[0]}`) : undefined;
+        const refusal = result.ok
+          ? await staticGuardRefusal(loadSuite(file), opts).catch(
+              (err: Error) => `cannot read its manifests: ${err.message.split('\n')[0]}`,
+            )
+          : undefined;
         if (refusal?.startsWith('cannot read')) failed = true;
         else if (refusal) refused = true;
         if (refusal) {

@@ -22,17 +22,20 @@ export const LIMITS = { maxRequests: 1_000_000, maxConcurrency: 10_000, maxDurat
 const DEFAULT_CLOSED_MAX_DURATION_MS = 30 * 60_000;
 
 type Shape =
-  | { kind: 'closed'; requests: number; concurrency: number }
-  | { kind: 'open'; rate: number; arrivals: number; maxInFlight: number };
+  { kind: 'closed'; requests: number; concurrency: number } | { kind: 'open'; rate: number; arrivals: number; maxInFlight: number };
 
 function shapeOf(plan: LoadPlan): Shape {
   if (plan.rate !== undefined) {
     if (!(plan.rate > 0)) throw new Error('load plan: rate must be > 0');
-    const arrivals =
-      plan.durationMs !== undefined ? Math.floor((plan.rate * plan.durationMs) / 1000) : (plan.requests ?? 0);
+    const arrivals = plan.durationMs !== undefined ? Math.floor((plan.rate * plan.durationMs) / 1000) : (plan.requests ?? 0);
     if (arrivals <= 0) throw new Error('load plan: an open model needs durationMs (or requests) with rate');
     const maxInFlight = plan.maxInFlight ?? plan.concurrency ?? 100;
-    return { kind: 'open', rate: plan.rate, arrivals: Math.min(arrivals, LIMITS.maxRequests), maxInFlight: Math.min(maxInFlight, LIMITS.maxConcurrency) };
+    return {
+      kind: 'open',
+      rate: plan.rate,
+      arrivals: Math.min(arrivals, LIMITS.maxRequests),
+      maxInFlight: Math.min(maxInFlight, LIMITS.maxConcurrency),
+    };
   }
   const requests = plan.requests ?? 1;
   const concurrency = Math.max(1, Math.min(plan.concurrency ?? 1, requests, LIMITS.maxConcurrency));
@@ -121,8 +124,7 @@ export async function runLoad(plan: LoadPlan, options: RunLoadOptions): Promise<
   // reached its socket can drop just that connection. One undici Pool with `connections: concurrency` opens
   // the same sockets and measured no cheaper per request. No undici header/body timers: the run's own
   // per-request timeout (one timer for the whole run) covers both.
-  const newClient = (): Client =>
-    new Client(url.origin, { pipelining: 1, keepAliveTimeout: 10_000, headersTimeout: 0, bodyTimeout: 0 });
+  const newClient = (): Client => new Client(url.origin, { pipelining: 1, keepAliveTimeout: 10_000, headersTimeout: 0, bodyTimeout: 0 });
   const clients = Array.from({ length: connections }, newClient);
   const retired: Client[] = [];
   const stop = new AbortController();
@@ -135,10 +137,13 @@ export async function runLoad(plan: LoadPlan, options: RunLoadOptions): Promise<
   };
   options.signal?.addEventListener('abort', onExternalAbort, { once: true });
   if (options.signal?.aborted) onExternalAbort();
-  const bound = setTimeout(() => {
-    stopReason ??= 'maxDuration';
-    stop.abort();
-  }, hardBoundMs(plan, shape));
+  const bound = setTimeout(
+    () => {
+      stopReason ??= 'maxDuration';
+      stop.abort();
+    },
+    hardBoundMs(plan, shape),
+  );
 
   const exchangeOpts = (slot: number): ExchangeOptions => ({
     inFlight: inFlightRequests,
@@ -165,8 +170,14 @@ export async function runLoad(plan: LoadPlan, options: RunLoadOptions): Promise<
     if (!options.onProgress) return;
     const elapsedMs = performance.now() - runStart;
     options.onProgress({
-      done: records.length, total, errors, inFlight, dropped, elapsedMs,
-      rate: elapsedMs > 0 ? records.length / (elapsedMs / 1000) : 0, final,
+      done: records.length,
+      total,
+      errors,
+      inFlight,
+      dropped,
+      elapsedMs,
+      rate: elapsedMs > 0 ? records.length / (elapsedMs / 1000) : 0,
+      final,
     });
   };
 

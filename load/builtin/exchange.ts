@@ -2,7 +2,16 @@ import type { Dispatcher } from 'undici';
 import type { ErrorKind, RequestRecord } from '../result.ts';
 import { classifyError, errorLine } from './errors.ts';
 import type { InFlight, InFlightEntry } from './inflight.ts';
-import { BodyCollector, ERROR_BODY_LIMIT, firstSseData, hasSseData, leadingJsonId, rawHeader, responseIdFrom, SseErrorScanner } from './response.ts';
+import {
+  BodyCollector,
+  ERROR_BODY_LIMIT,
+  firstSseData,
+  hasSseData,
+  leadingJsonId,
+  rawHeader,
+  responseIdFrom,
+  SseErrorScanner,
+} from './response.ts';
 import type { RenderedRequest } from './template.ts';
 
 export interface ExchangeOptions {
@@ -89,7 +98,13 @@ class Exchange implements InFlightEntry {
   onComplete(): void {
     const code = this.status ?? 0;
     const body = this.body;
-    const record: RequestRecord = { index: this.index, startMs: this.startMs, latencyMs: performance.now() - this.t0, status: code, bytes: body.bytes };
+    const record: RequestRecord = {
+      index: this.index,
+      startMs: this.startMs,
+      latencyMs: performance.now() - this.t0,
+      status: code,
+      bytes: body.bytes,
+    };
     if (this.ttftMs !== undefined) record.ttftMs = this.ttftMs;
     if (body.bytes > 0) {
       const head = body.text(ID_HEAD_BYTES);
@@ -115,9 +130,21 @@ class Exchange implements InFlightEntry {
     if (this.settled) return;
     const why = this.why;
     const kind = why ?? classifyError(err, false);
-    let message = why === 'timeout' ? `no complete response within ${this.opts.inFlight.timeoutMs} ms` : why === 'aborted' ? 'run stopped' : errorLine(err);
+    let message =
+      why === 'timeout'
+        ? `no complete response within ${this.opts.inFlight.timeoutMs} ms`
+        : why === 'aborted'
+          ? 'run stopped'
+          : errorLine(err);
     if (this.status !== undefined) message = `after status ${this.status}: ${message}`;
-    const record: RequestRecord = { index: this.index, startMs: this.startMs, latencyMs: performance.now() - this.t0, error: kind, errorMessage: message, bytes: this.body.bytes };
+    const record: RequestRecord = {
+      index: this.index,
+      startMs: this.startMs,
+      latencyMs: performance.now() - this.t0,
+      error: kind,
+      errorMessage: message,
+      bytes: this.body.bytes,
+    };
     if (this.ttftMs !== undefined) record.ttftMs = this.ttftMs;
     this.settle(record);
   }

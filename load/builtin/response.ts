@@ -131,7 +131,10 @@ export class SseErrorScanner {
     const message = sseErrorMessage(raw);
     if (message !== undefined) {
       this.message = message;
-      this.payload = raw.replace(/^data:\s*/, '').replace(/\r$/, '').slice(0, ERROR_BODY_LIMIT);
+      this.payload = raw
+        .replace(/^data:\s*/, '')
+        .replace(/\r$/, '')
+        .slice(0, ERROR_BODY_LIMIT);
     }
   }
 }
@@ -155,7 +158,9 @@ export function sseErrorMessage(line: string): string | undefined {
   if (typeof err === 'string') return err;
   if (typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') {
     const e = err as { message: string; type?: unknown; code?: unknown };
-    const kind = [typeof e.type === 'string' ? e.type : undefined, e.code !== undefined && e.code !== null ? String(e.code) : undefined].filter(Boolean).join(' ');
+    const kind = [typeof e.type === 'string' ? e.type : undefined, e.code !== undefined && e.code !== null ? String(e.code) : undefined]
+      .filter(Boolean)
+      .join(' ');
     return kind ? `${kind}: ${e.message}` : e.message;
   }
   return payload.slice(0, ERROR_BODY_LIMIT);

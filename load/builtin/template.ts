@@ -104,7 +104,10 @@ export function variantTemplates(plan: Pick<LoadPlan, 'request' | 'variants'>): 
 export function compileRequests(plan: Pick<LoadPlan, 'request' | 'variants' | 'stream'>): (i: number) => RenderedVariantRequest {
   const variants = plan.variants ?? [];
   if (variants.length === 0) return compileTemplate(plan.request, { stream: plan.stream });
-  const compiled = variantTemplates(plan).map(({ name, template }) => ({ name: name as string, render: compileTemplate(template, { stream: plan.stream }) }));
+  const compiled = variantTemplates(plan).map(({ name, template }) => ({
+    name: name as string,
+    render: compileTemplate(template, { stream: plan.stream }),
+  }));
   return (i) => {
     const v = compiled[(Math.max(i, 1) - 1) % compiled.length]!;
     return { ...v.render(i), variant: v.name };

@@ -1,4 +1,4 @@
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../core/errors.ts';
 
 /**
  * `spec.arguments` of a TestRun. k6-operator appends it to the runner's `k6 run` command after splitting it
@@ -21,12 +21,17 @@ export function buildArguments(env: Record<string, string>, extra: readonly stri
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new UserError(`k6-operator: env name ${JSON.stringify(k)} is not a valid variable name`);
     const word = `${k}=${v}`;
     if (!SAFE_WORD.test(word)) {
-      throw new UserError(`k6-operator: env ${k}=${JSON.stringify(v)} cannot be passed in spec.arguments (no spaces, quotes or shell characters)`);
+      throw new UserError(
+        `k6-operator: env ${k}=${JSON.stringify(v)} cannot be passed in spec.arguments (no spaces, quotes or shell characters)`,
+      );
     }
     words.push('-e', word);
   }
   for (const w of extra) {
-    if (!SAFE_WORD.test(w)) throw new UserError(`k6-operator: argument ${JSON.stringify(w)} cannot be passed in spec.arguments (no spaces, quotes or shell characters)`);
+    if (!SAFE_WORD.test(w))
+      throw new UserError(
+        `k6-operator: argument ${JSON.stringify(w)} cannot be passed in spec.arguments (no spaces, quotes or shell characters)`,
+      );
     words.push(w);
   }
   return words.join(' ');

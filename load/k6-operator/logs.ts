@@ -37,7 +37,11 @@ export function splitRunnerLog(log: string): { jsonText: string; otherLines: str
 export function crossedMetricsOfLog(lines: readonly string[]): string[] | undefined {
   for (const line of lines) {
     const m = /thresholds on metrics '([^']*)' (?:have been|were) crossed/.exec(line);
-    if (m) return (m[1] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+    if (m)
+      return (m[1] ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
     if (/some thresholds have failed/.test(line)) return [];
   }
   return undefined;
@@ -57,7 +61,12 @@ interface Declared {
 const METRIC_TYPES = new Set(['counter', 'rate', 'trend', 'gauge']);
 
 /** Metric declarations (type, threshold expressions) and every Point's value per metric. */
-export function metricSeries(jsonText: string): { declared: Map<string, Declared>; series: Map<string, MetricSeries>; firstMs: number; lastMs: number } {
+export function metricSeries(jsonText: string): {
+  declared: Map<string, Declared>;
+  series: Map<string, MetricSeries>;
+  firstMs: number;
+  lastMs: number;
+} {
   const declared = new Map<string, Declared>();
   const raw = new Map<string, number[]>();
   let firstMs = Infinity;

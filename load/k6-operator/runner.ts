@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../core/errors.ts';
 import type { Cluster } from '../../cluster/driver.ts';
 import { apiErrorInfo, isNotFound } from '../../cluster/errors.ts';
 import { podLogs } from '../../cluster/observe.ts';
@@ -163,7 +163,8 @@ async function readRunner(cluster: Cluster, pod: V1Pod): Promise<RunnerOutput> {
   } catch (err) {
     // 404: the pod went away; 400: its container never started (e.g. image pull failed), so it has no log
     const code = apiErrorInfo(err).code;
-    if (code !== 404 && code !== 400) throw new UserError(`k6-operator: cannot read the log of runner pod ${name}: ${(err as Error).message.split('\n')[0]}`);
+    if (code !== 404 && code !== 400)
+      throw new UserError(`k6-operator: cannot read the log of runner pod ${name}: ${(err as Error).message.split('\n')[0]}`);
   }
   const statuses = pod.status?.containerStatuses ?? [];
   const k6 = statuses.find((s) => s.name === RUNNER_CONTAINER) ?? statuses[0];
@@ -178,7 +179,12 @@ function lastLines(out: RunnerOutput): string {
 }
 
 /** Throws the one-line error a failed run deserves; returns for a run whose points can be judged. */
-export function judgeRun(name: string, stage: 'finished' | 'error', outputs: readonly RunnerOutput[], status?: TestRunObject['status']): void {
+export function judgeRun(
+  name: string,
+  stage: 'finished' | 'error',
+  outputs: readonly RunnerOutput[],
+  status?: TestRunObject['status'],
+): void {
   const broken = outputs.filter((o) => o.exitCode !== undefined && o.exitCode !== 0 && o.exitCode !== 99);
   const first = broken[0];
   if (first) {
@@ -187,7 +193,8 @@ export function judgeRun(name: string, stage: 'finished' | 'error', outputs: rea
   if (stage === 'error') {
     // A runner whose thresholds were crossed exits 99, and some operator versions mark that as stage error:
     // that is a verdict, not a broken run.
-    const crossed = outputs.length > 0 && outputs.some((o) => o.exitCode === 99) && outputs.every((o) => o.exitCode === 0 || o.exitCode === 99);
+    const crossed =
+      outputs.length > 0 && outputs.some((o) => o.exitCode === 99) && outputs.every((o) => o.exitCode === 0 || o.exitCode === 99);
     if (crossed) return;
     const cond = status?.conditions?.find((c) => c.status === 'False' && c.message) ?? status?.conditions?.find((c) => c.message);
     const why = cond?.message ? `${cond.reason ? `${cond.reason}: ` : ''}${cond.message}` : undefined;
@@ -195,7 +202,8 @@ export function judgeRun(name: string, stage: 'finished' | 'error', outputs: rea
     const tail = runner ? `; runner ${runner.pod}: ${lastLines(runner)}` : '; no runner pods';
     throw new UserError(`k6-operator: TestRun ${name} ended in stage error${why ? ` (${why})` : ''}${tail}`);
   }
-  if (outputs.length === 0) throw new UserError(`k6-operator: TestRun ${name} finished but no runner pods (labels ${runnerSelector(name)}) were found`);
+  if (outputs.length === 0)
+    throw new UserError(`k6-operator: TestRun ${name} finished but no runner pods (labels ${runnerSelector(name)}) were found`);
 }
 
 async function deleteCreated(cluster: Cluster, keys: ObjectKey[], name: string, namespace: string): Promise<void> {

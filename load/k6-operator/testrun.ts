@@ -1,4 +1,4 @@
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../core/errors.ts';
 import type { ManifestObject } from '../../cluster/manifests.ts';
 
 /**
@@ -39,8 +39,15 @@ export function runnerJobName(testRun: string, index: number): string {
  * A fresh DNS-1123 name for one run. Short enough that `<name>-<i>-xxxxx` (the runner pod) stays within 63.
  */
 export function testRunName(prefix: string, now = Date.now(), random = Math.random()): string {
-  const clean = prefix.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 30) || 'k6';
-  const suffix = `${now.toString(36).slice(-5)}${Math.floor(random * 36 ** 4).toString(36).padStart(4, '0')}`;
+  const clean =
+    prefix
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 30) || 'k6';
+  const suffix = `${now.toString(36).slice(-5)}${Math.floor(random * 36 ** 4)
+    .toString(36)
+    .padStart(4, '0')}`;
   return `${clean}-${suffix}`;
 }
 
@@ -50,7 +57,8 @@ export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
 /** Relative imports a single-file ConfigMap cannot satisfy. */
 export function localImports(source: string): string[] {
   const found: string[] = [];
-  const re = /(?:^|[\n;])\s*(?:import|export)\b[^'"`;]*?\bfrom\s*['"](\.{1,2}\/[^'"]+)['"]|(?:^|[\n;])\s*import\s*['"](\.{1,2}\/[^'"]+)['"]/g;
+  const re =
+    /(?:^|[\n;])\s*(?:import|export)\b[^'"`;]*?\bfrom\s*['"](\.{1,2}\/[^'"]+)['"]|(?:^|[\n;])\s*import\s*['"](\.{1,2}\/[^'"]+)['"]/g;
   for (const m of source.matchAll(re)) {
     const spec = m[1] ?? m[2];
     if (spec) found.push(spec);
@@ -68,7 +76,8 @@ export interface ScriptConfigMapInput {
 }
 
 export function scriptConfigMap(input: ScriptConfigMapInput): ManifestObject {
-  if (!/^[-._a-zA-Z0-9]+$/.test(input.file)) throw new UserError(`k6-operator: script file name ${JSON.stringify(input.file)} is not a valid ConfigMap key`);
+  if (!/^[-._a-zA-Z0-9]+$/.test(input.file))
+    throw new UserError(`k6-operator: script file name ${JSON.stringify(input.file)} is not a valid ConfigMap key`);
   const bytes = Buffer.byteLength(input.content);
   if (bytes > CONFIGMAP_MAX_BYTES - 4096) {
     throw new UserError(`k6-operator: script ${input.file} is ${bytes} bytes; a ConfigMap holds at most 1 MiB`);

@@ -103,7 +103,10 @@ export async function bundleK6Script(script: string): Promise<Bundle> {
     rmSync(dir, { recursive: true, force: true });
     if (err instanceof RefusedScript) throw err;
     // esbuild reports plugin errors inside its own message; keep one line.
-    const e = err as { errors?: { text?: string; detail?: unknown; location?: { file?: string; line?: number } | null }[]; message?: string };
+    const e = err as {
+      errors?: { text?: string; detail?: unknown; location?: { file?: string; line?: number } | null }[];
+      message?: string;
+    };
     const first = e.errors?.[0];
     if (first?.detail instanceof RefusedScript) throw first.detail;
     const where = first?.location ? `${first.location.file}:${first.location.line}: ` : '';

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { runK6ScriptReport, type K6RunReport, type K6ScriptRunOptions } from './run.ts';
 import { summaryExport, textSummary } from './summary.ts';
 
@@ -37,7 +37,11 @@ export interface K6RunOutcome {
 }
 
 /** k6's `--vus`, `--duration`, `--iterations` as run overrides; a bad value is a UserError naming the flag. */
-export function parseOverrides(o: { vus?: string | undefined; duration?: string | undefined; iterations?: string | undefined }): NonNullable<K6ScriptRunOptions['overrides']> {
+export function parseOverrides(o: {
+  vus?: string | undefined;
+  duration?: string | undefined;
+  iterations?: string | undefined;
+}): NonNullable<K6ScriptRunOptions['overrides']> {
   const int = (v: string | undefined, flag: string): number | undefined => {
     if (v === undefined) return undefined;
     if (!/^\d+$/.test(v)) throw new UserError(`${flag} ${v}: expected a whole number`);

@@ -41,7 +41,11 @@ async function until(host: ExecutorHost, deadline: number): Promise<void> {
 async function hardStop(host: ExecutorHost, st: ScenarioState, done: Promise<unknown>, at: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const stop = new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, at - performance.now()))));
-  const winner = await Promise.race([done.then(() => 'done' as const), stop.then(() => 'stop' as const), host.abortSignal.then(() => 'stop' as const)]);
+  const winner = await Promise.race([
+    done.then(() => 'done' as const),
+    stop.then(() => 'stop' as const),
+    host.abortSignal.then(() => 'stop' as const),
+  ]);
   clearTimeout(timer);
   if (winner === 'stop') {
     await Promise.all([...st.running].map((v) => v.kill()));
@@ -104,9 +108,11 @@ async function constantVus(host: ExecutorHost, plan: ScenarioPlan): Promise<void
   host.setActive(plan, plan.vus);
   const st = newState(plan, plan.durationMs);
   const end = st.start + plan.durationMs;
-  const done = Promise.all(vus.map(async (vu) => {
-    while (!host.aborted && performance.now() < end && !vu.dead) await host.iterate(vu, plan, st);
-  }));
+  const done = Promise.all(
+    vus.map(async (vu) => {
+      while (!host.aborted && performance.now() < end && !vu.dead) await host.iterate(vu, plan, st);
+    }),
+  );
   await hardStop(host, st, done, end + plan.gracefulStopMs);
   host.setActive(plan, 0);
 }
@@ -148,20 +154,22 @@ async function rampingVus(host: ExecutorHost, plan: ScenarioPlan): Promise<void>
       if (performance.now() - since > plan.gracefulRampDownMs) void vu.kill();
     });
   }, 20);
-  const done = Promise.all(slots.map(async (_v, i) => {
-    while (!host.aborted && performance.now() < end) {
-      if (i >= target()) {
-        await Promise.race([sleep(10), host.abortSignal]);
-        continue;
+  const done = Promise.all(
+    slots.map(async (_v, i) => {
+      while (!host.aborted && performance.now() < end) {
+        if (i >= target()) {
+          await Promise.race([sleep(10), host.abortSignal]);
+          continue;
+        }
+        let vu = slots[i] as Vu;
+        if (vu.dead) {
+          vu = await host.takeVu(plan);
+          slots[i] = vu;
+        }
+        await host.iterate(vu, plan, st);
       }
-      let vu = slots[i] as Vu;
-      if (vu.dead) {
-        vu = await host.takeVu(plan);
-        slots[i] = vu;
-      }
-      await host.iterate(vu, plan, st);
-    }
-  }));
+    }),
+  );
   try {
     await hardStop(host, st, done, end + plan.gracefulStopMs);
   } finally {
@@ -230,13 +238,16 @@ async function arrivalRate(host: ExecutorHost, plan: ScenarioPlan): Promise<void
       if (allocated < plan.maxVUs && !allocating) {
         allocating = true;
         allocated++;
-        void host.takeVu(plan).then((v) => {
-          free.push(v);
-          allocating = false;
-          host.setActive(plan, allocated);
-        }, () => {
-          allocating = false;
-        });
+        void host.takeVu(plan).then(
+          (v) => {
+            free.push(v);
+            allocating = false;
+            host.setActive(plan, allocated);
+          },
+          () => {
+            allocating = false;
+          },
+        );
       }
       continue;
     }

@@ -33,18 +33,45 @@ export function httpSide(records: RequestRecord[], allowRemote: boolean): HttpSi
       let url: URL;
       try {
         url = new URL(call.url);
-        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`unsupported protocol scheme "${url.protocol.replace(':', '')}"`);
+        if (url.protocol !== 'http:' && url.protocol !== 'https:')
+          throw new Error(`unsupported protocol scheme "${url.protocol.replace(':', '')}"`);
       } catch (err) {
-        return { status: 0, statusText: '', headers: [], body: '', bodyBytes: 0, sentBytes: 0, timings: zeroTimings(), remoteIp: '', remotePort: 0, error: `invalid URL ${call.url}: ${(err as Error).message}`, errorCode: 1020 };
+        return {
+          status: 0,
+          statusText: '',
+          headers: [],
+          body: '',
+          bodyBytes: 0,
+          sentBytes: 0,
+          timings: zeroTimings(),
+          remoteIp: '',
+          remotePort: 0,
+          error: `invalid URL ${call.url}: ${(err as Error).message}`,
+          errorCode: 1020,
+        };
       }
       if (!allowRemote && !isLoopbackHost(url.hostname)) {
         side.refused ??= `refusing to send load to ${url.host}: not a loopback address (the built-in k6 runtime sends traffic to loopback only)`;
-        return { status: 0, statusText: '', headers: [], body: '', bodyBytes: 0, sentBytes: 0, timings: zeroTimings(), remoteIp: '', remotePort: 0, error: side.refused, errorCode: 1110 };
+        return {
+          status: 0,
+          statusText: '',
+          headers: [],
+          body: '',
+          bodyBytes: 0,
+          sentBytes: 0,
+          timings: zeroTimings(),
+          remoteIp: '',
+          remotePort: 0,
+          error: side.refused,
+          errorCode: 1110,
+        };
       }
       const remoteIp = url.hostname.replace(/^\[|\]$/g, '') === 'localhost' ? '127.0.0.1' : url.hostname.replace(/^\[|\]$/g, '');
       const remotePort = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
       const body = call.body === undefined ? undefined : typeof call.body === 'string' ? call.body : Buffer.from(call.body);
-      const sentBytes = (body === undefined ? 0 : Buffer.byteLength(body)) + call.headers.reduce((n, [k, v]) => n + k.length + v.length + 4, call.method.length + call.url.length + 12);
+      const sentBytes =
+        (body === undefined ? 0 : Buffer.byteLength(body)) +
+        call.headers.reduce((n, [k, v]) => n + k.length + v.length + 4, call.method.length + call.url.length + 12);
       let reply: HttpReply;
       try {
         const res = await undiciRequest(url, {
@@ -102,8 +129,26 @@ export function httpSide(records: RequestRecord[], allowRemote: boolean): HttpSi
         const timedOut = (err as { name?: string }).name === 'TimeoutError';
         const kind = classifyError(err, timedOut);
         const duration = performance.now() - t0;
-        const message = timedOut ? 'request timeout' : kind === 'connection-refused' ? `dial tcp ${url.host}: connect: connection refused` : kind === 'reset' ? `read tcp ${url.host}: read: connection reset by peer` : (err as Error).message;
-        reply = { status: 0, statusText: '', headers: [], body: '', bodyBytes: 0, sentBytes, timings: zeroTimings(duration), remoteIp, remotePort, error: message, errorCode: K6_ERROR_CODES[kind] ?? 1000 };
+        const message = timedOut
+          ? 'request timeout'
+          : kind === 'connection-refused'
+            ? `dial tcp ${url.host}: connect: connection refused`
+            : kind === 'reset'
+              ? `read tcp ${url.host}: read: connection reset by peer`
+              : (err as Error).message;
+        reply = {
+          status: 0,
+          statusText: '',
+          headers: [],
+          body: '',
+          bodyBytes: 0,
+          sentBytes,
+          timings: zeroTimings(duration),
+          remoteIp,
+          remotePort,
+          error: message,
+          errorCode: K6_ERROR_CODES[kind] ?? 1000,
+        };
         record.error = kind;
         record.errorMessage = message;
       }

@@ -65,7 +65,13 @@ export class MetricStore {
 export type SummaryValues = Record<string, number>;
 
 /** The values k6's summary shows for a (sub)metric (metrics/sink.go Format, summaryTrendStats). */
-export function summaryValues(series: MetricSeries | undefined, type: Sample['type'], filter: [string, string][], runSeconds: number, trendStats: readonly string[]): SummaryValues {
+export function summaryValues(
+  series: MetricSeries | undefined,
+  type: Sample['type'],
+  filter: [string, string][],
+  runSeconds: number,
+  trendStats: readonly string[],
+): SummaryValues {
   const values = selectValues(series, filter);
   const sum = values.reduce((a, b) => a + b, 0);
   switch (type) {

@@ -71,7 +71,10 @@ function stringMap(v: unknown): Record<string, string> {
 
 function stagesOf(v: unknown, what: string): ScenarioPlan['stages'] {
   if (!Array.isArray(v)) return [];
-  return v.map((s: { duration?: unknown; target?: unknown }, i) => ({ durationMs: dur(s?.duration, `${what}[${i}].duration`, 0), target: int(s?.target, `${what}[${i}].target`, 0) }));
+  return v.map((s: { duration?: unknown; target?: unknown }, i) => ({
+    durationMs: dur(s?.duration, `${what}[${i}].duration`, 0),
+    target: int(s?.target, `${what}[${i}].target`, 0),
+  }));
 }
 
 /**
@@ -87,12 +90,15 @@ export function deriveScenarios(options: Record<string, unknown>): Record<string
   if (iterations !== undefined && iterations !== null) {
     if (hasStages) throw new OptionsError('using `iterations` and `stages` options simultaneously is not allowed');
     if (hasScenarios) throw new OptionsError('using `iterations` and `scenarios` options simultaneously is not allowed');
-    return { default: { executor: 'shared-iterations', vus: vus ?? 1, iterations, ...(duration !== undefined ? { maxDuration: duration } : {}) } };
+    return {
+      default: { executor: 'shared-iterations', vus: vus ?? 1, iterations, ...(duration !== undefined ? { maxDuration: duration } : {}) },
+    };
   }
   if (duration !== undefined && duration !== null) {
     if (hasStages) throw new OptionsError('using `duration` and `stages` options simultaneously is not allowed');
     if (hasScenarios) throw new OptionsError('using `duration` and `scenarios` options simultaneously is not allowed');
-    if ((parseDurationMs(duration) ?? 0) <= 0) throw new OptionsError('`duration` option should be more than 0, for infinite duration use the externally-controlled executor');
+    if ((parseDurationMs(duration) ?? 0) <= 0)
+      throw new OptionsError('`duration` option should be more than 0, for infinite duration use the externally-controlled executor');
     return { default: { executor: 'constant-vus', vus: vus ?? 1, duration } };
   }
   if (hasStages) {
@@ -115,16 +121,25 @@ export function planScenarios(options: Record<string, unknown>, exportedFns: rea
   for (const [name, s] of Object.entries(deriveScenarios(options))) {
     const what = `scenario ${name}`;
     const executor = String(s['executor'] ?? '');
-    if (executor === 'externally-controlled') throw new OptionsError(`unsupported by the built-in k6 runtime: ${what}: executor externally-controlled (k6 docs: Executors, externally-controlled)`);
+    if (executor === 'externally-controlled')
+      throw new OptionsError(
+        `unsupported by the built-in k6 runtime: ${what}: executor externally-controlled (k6 docs: Executors, externally-controlled)`,
+      );
     const keys = SCENARIO_KEYS[executor];
     if (!keys) throw new OptionsError(`${what}: executor '${executor}' is not a k6 executor`);
-    if (s['options'] !== undefined) throw new OptionsError(`unsupported by the built-in k6 runtime: ${what}: scenario options (browser) (k6 docs: k6/browser)`);
+    if (s['options'] !== undefined)
+      throw new OptionsError(`unsupported by the built-in k6 runtime: ${what}: scenario options (browser) (k6 docs: k6/browser)`);
     for (const k of Object.keys(s)) {
-      if (!keys.includes(k) && !SCENARIO_KEYS['common']?.includes(k)) throw new OptionsError(`${what}: unknown option '${k}' for executor ${executor} (k6 docs: Executors, ${executor})`);
+      if (!keys.includes(k) && !SCENARIO_KEYS['common']?.includes(k))
+        throw new OptionsError(`${what}: unknown option '${k}' for executor ${executor} (k6 docs: Executors, ${executor})`);
     }
     const exec = s['exec'] === undefined ? 'default' : String(s['exec']);
     if (!exportedFns.includes(exec)) {
-      throw new OptionsError(exec === 'default' ? `${what}: the script has no exported default function (k6 docs: Scenarios, exec)` : `${what}: executor ${executor}: function '${exec}' not found in exports (k6 docs: Scenarios, exec)`);
+      throw new OptionsError(
+        exec === 'default'
+          ? `${what}: the script has no exported default function (k6 docs: Scenarios, exec)`
+          : `${what}: executor ${executor}: function '${exec}' not found in exports (k6 docs: Scenarios, exec)`,
+      );
     }
     const timeUnitMs = dur(s['timeUnit'], `${what}.timeUnit`, 1000);
     const plan: ScenarioPlan = {
@@ -149,10 +164,13 @@ export function planScenarios(options: Record<string, unknown>, exportedFns: rea
       maxVUs: 0,
     };
     plan.maxVUs = Math.max(plan.preAllocatedVUs, int(s['maxVUs'], `${what}.maxVUs`, plan.preAllocatedVUs));
-    if ((executor === 'constant-vus' || executor === 'constant-arrival-rate') && plan.durationMs <= 0) throw new OptionsError(`${what}: the duration must be more than 0`);
+    if ((executor === 'constant-vus' || executor === 'constant-arrival-rate') && plan.durationMs <= 0)
+      throw new OptionsError(`${what}: the duration must be more than 0`);
     if (executor === 'constant-arrival-rate' && !(plan.rate > 0)) throw new OptionsError(`${what}: the rate must be more than 0`);
-    if ((executor === 'ramping-vus' || executor === 'ramping-arrival-rate') && plan.stages.length === 0) throw new OptionsError(`${what}: at least one stage has to be specified`);
-    if ((executor === 'constant-arrival-rate' || executor === 'ramping-arrival-rate') && s['preAllocatedVUs'] === undefined) throw new OptionsError(`${what}: preAllocatedVUs must be set`);
+    if ((executor === 'ramping-vus' || executor === 'ramping-arrival-rate') && plan.stages.length === 0)
+      throw new OptionsError(`${what}: at least one stage has to be specified`);
+    if ((executor === 'constant-arrival-rate' || executor === 'ramping-arrival-rate') && s['preAllocatedVUs'] === undefined)
+      throw new OptionsError(`${what}: preAllocatedVUs must be set`);
     plans.push(plan);
   }
   return plans;

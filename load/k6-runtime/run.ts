@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { parseDurationMs } from '../duration.ts';
 import { assertLoadTarget } from '../loopback.ts';
 import type { LoadResult, RequestRecord, ThresholdResult } from '../result.ts';
@@ -63,7 +63,8 @@ export interface K6RunReport {
 }
 
 /** Warnings the runtime itself logs (as k6 does), as opposed to the script's console output. */
-const RUNTIME_WARNINGS = /^(Request Failed|Stopped after \d+ redirects|'.*' is an invalid value for metric|no value was provided for metric|unknown http params key)/;
+const RUNTIME_WARNINGS =
+  /^(Request Failed|Stopped after \d+ redirects|'.*' is an invalid value for metric|no value was provided for metric|unknown http params key)/;
 
 /** k6's thresholdsRate (internal/metrics/engine/engine.go, k6 v2.2.0): thresholds are judged every 2 s during the run. */
 const THRESHOLDS_TICK_MS = 2000;
@@ -134,7 +135,12 @@ export async function runK6ScriptReport(opts: K6ScriptRunOptions): Promise<K6Run
   }
 }
 
-async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptName: string, log: (l: string) => void): Promise<K6RunReport> {
+async function runBundled(
+  opts: K6ScriptRunOptions,
+  setup: WorkerSetup,
+  scriptName: string,
+  log: (l: string) => void,
+): Promise<K6RunReport> {
   let info: InitInfo;
   try {
     info = await readInit(setup);
@@ -148,16 +154,25 @@ async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptNa
   }
   const options = applyOverrides(info.options, opts.overrides);
   const segment = opts.executionSegment ?? WHOLE_TEST;
-  if (!isEqualSegment(segment)) throw new UserError(`k6 script ${scriptName}: execution segment ${segment.index}/${segment.count}: only equal segments i/n:(i+1)/n are supported`, 2);
+  if (!isEqualSegment(segment))
+    throw new UserError(
+      `k6 script ${scriptName}: execution segment ${segment.index}/${segment.count}: only equal segments i/n:(i+1)/n are supported`,
+      2,
+    );
   let plans: ScenarioPlan[];
   try {
     plans = planScenarios(options, info.exports).map((p) => segmentPlan(p, segment));
   } catch (err) {
-    if (err instanceof OptionsError) throw new UserError(`k6 script ${scriptName}: ${err.message}`, err.message.startsWith('unsupported') ? 2 : 104);
+    if (err instanceof OptionsError)
+      throw new UserError(`k6 script ${scriptName}: ${err.message}`, err.message.startsWith('unsupported') ? 2 : 104);
     throw err;
   }
   const totalVus = plans.reduce((n, p) => n + Math.max(plannedVUs(p), p.maxVUs), 0);
-  if (totalVus > MAX_VUS) throw new UserError(`k6 script ${scriptName}: unsupported by the built-in k6 runtime: ${totalVus} VUs (it runs at most ${MAX_VUS}, one worker thread each; use k6) (k6 docs: Options, vus)`, 2);
+  if (totalVus > MAX_VUS)
+    throw new UserError(
+      `k6 script ${scriptName}: unsupported by the built-in k6 runtime: ${totalVus} VUs (it runs at most ${MAX_VUS}, one worker thread each; use k6) (k6 docs: Options, vus)`,
+      2,
+    );
   const onSample = opts.onSample;
   const metrics = new MetricStore(onSample ? (smp) => onSample({ ...smp, timeMs: Date.now() }) : undefined);
   for (const [name, d] of Object.entries(info.metrics)) metrics.declare(name, d.type, d.time);
@@ -254,7 +269,10 @@ async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptNa
       if (selectValues(series, t.filter).length === 0) continue;
       const ok = judge(t, aggregate(series, t.agg, t.pct, elapsed / 1000, t.filter));
       if (!ok && (t.delayAbortEvalMs === undefined || elapsed > t.delayAbortEvalMs)) {
-        doAbort({ kind: 'thresholds', message: `thresholds on metrics '${t.metric}' were crossed; at least one has abortOnFail enabled, stopping test prematurely` });
+        doAbort({
+          kind: 'thresholds',
+          message: `thresholds on metrics '${t.metric}' were crossed; at least one has abortOnFail enabled, stopping test prematurely`,
+        });
       }
     }
   }, 1000);
@@ -262,7 +280,11 @@ async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptNa
   if (opts.signal?.aborted) onSignal();
   opts.signal?.addEventListener('abort', onSignal);
   let hardTimer: NodeJS.Timeout | undefined;
-  if (opts.maxDurationMs !== undefined) hardTimer = setTimeout(() => doAbort({ kind: 'maxDuration', message: `the run reached its hard bound of ${opts.maxDurationMs} ms` }), opts.maxDurationMs);
+  if (opts.maxDurationMs !== undefined)
+    hardTimer = setTimeout(
+      () => doAbort({ kind: 'maxDuration', message: `the run reached its hard bound of ${opts.maxDurationMs} ms` }),
+      opts.maxDurationMs,
+    );
 
   let setupData: string | undefined;
   const exportsFn = (n: string) => info.exports.includes(n);
@@ -289,18 +311,21 @@ async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptNa
       async iterate(vu: Vu, plan: ScenarioPlan, st: ScenarioState) {
         const n = st.started++;
         st.running.add(vu);
-        const r = await vu.iterate({
-          scenario: plan.name,
-          executor: plan.executor,
-          exec: plan.exec,
-          env: plan.env,
-          tags: { ...stringTags(options['tags']), ...plan.tags },
-          scenarioStartMs: st.startEpochMs,
-          testStartMs: testStartEpoch,
-          iterationInScenario: n,
-          iterationInTest: iterationInTest(n, segment),
-          progress: st.progress(),
-        }, setupData);
+        const r = await vu.iterate(
+          {
+            scenario: plan.name,
+            executor: plan.executor,
+            exec: plan.exec,
+            env: plan.env,
+            tags: { ...stringTags(options['tags']), ...plan.tags },
+            scenarioStartMs: st.startEpochMs,
+            testStartMs: testStartEpoch,
+            iterationInScenario: n,
+            iterationInTest: iterationInTest(n, segment),
+            progress: st.progress(),
+          },
+          setupData,
+        );
         st.running.delete(vu);
         if (r.interrupted) {
           counts.interrupted++;
@@ -320,15 +345,17 @@ async function runBundled(opts: K6ScriptRunOptions, setup: WorkerSetup, scriptNa
     };
     if (!abort) {
       emitVus();
-      await Promise.all(plans.map(async (p) => {
-        if (p.startTimeMs > 0) {
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([new Promise<void>((r) => (timer = setTimeout(r, p.startTimeMs))), abortSignal]);
-          clearTimeout(timer);
-          if (abort) return;
-        }
-        await runExecutor(host, p);
-      }));
+      await Promise.all(
+        plans.map(async (p) => {
+          if (p.startTimeMs > 0) {
+            let timer: NodeJS.Timeout | undefined;
+            await Promise.race([new Promise<void>((r) => (timer = setTimeout(r, p.startTimeMs))), abortSignal]);
+            clearTimeout(timer);
+            if (abort) return;
+          }
+          await runExecutor(host, p);
+        }),
+      );
     }
   } finally {
     clearInterval(tick);

@@ -17,7 +17,10 @@ const MODULES: [RegExp, string, string][] = [
 export function refusedImport(spec: string, supported: readonly string[]): string {
   for (const [re, what, docs] of MODULES) {
     if (re.test(spec)) {
-      const extra = what === 'jslib module' || what === 'remote module' ? ' is not vendored: the built-in runtime does not fetch remote modules; download it next to the script and import it by relative path' : ' is not supported by the built-in k6 runtime';
+      const extra =
+        what === 'jslib module' || what === 'remote module'
+          ? ' is not vendored: the built-in runtime does not fetch remote modules; download it next to the script and import it by relative path'
+          : ' is not supported by the built-in k6 runtime';
       return `unsupported import '${spec}': ${what}${extra} (k6 docs: ${docs})`;
     }
   }
@@ -31,8 +34,16 @@ const USES: [RegExp, string, string][] = [
   [/\bcompression\s*:\s*['"`]/, 'params.compression', 'Params, compression'],
   [/\bresponseType\s*:\s*['"`]binary/, "params.responseType 'binary'", 'Params, responseType'],
   [/\bauth\s*:\s*['"`](digest|ntlm)/, 'params.auth digest/ntlm', 'Params, auth'],
-  [/\binstance\s*\.\s*(iterationsCompleted|iterationsInterrupted|vusActive|vusInitialized)\b/, 'k6/execution instance counters', 'k6/execution, instance'],
-  [/\bsetResponseCallback\s*\(\s*(function|\(|[a-zA-Z_$][\w$]*\s*=>)/, 'a responseCallback other than http.expectedStatuses()', 'setResponseCallback'],
+  [
+    /\binstance\s*\.\s*(iterationsCompleted|iterationsInterrupted|vusActive|vusInitialized)\b/,
+    'k6/execution instance counters',
+    'k6/execution, instance',
+  ],
+  [
+    /\bsetResponseCallback\s*\(\s*(function|\(|[a-zA-Z_$][\w$]*\s*=>)/,
+    'a responseCallback other than http.expectedStatuses()',
+    'setResponseCallback',
+  ],
 ];
 
 /** First refused use in a source text (comments stripped), with its 1-based line. */

@@ -32,7 +32,13 @@ function rows(report: K6RunReport): MetricRow[] {
     const type = series?.type ?? declared?.type ?? 'counter';
     const thresholds: Record<string, boolean> = {};
     for (const t of report.thresholds) if (t.metric === name) thresholds[t.expression] = t.ok;
-    out.push({ name, type, time: series?.time ?? declared?.time ?? false, values: summaryValues(series, type, filter, runSeconds, trendStats(report)), thresholds });
+    out.push({
+      name,
+      type,
+      time: series?.time ?? declared?.time ?? false,
+      values: summaryValues(series, type, filter, runSeconds, trendStats(report)),
+      thresholds,
+    });
   }
   return out;
 }
@@ -88,7 +94,11 @@ function rootGroup(report: K6RunReport): Group {
 export function handleSummaryData(report: K6RunReport): unknown {
   const metrics: Record<string, unknown> = {};
   for (const r of rows(report)) {
-    const m: Record<string, unknown> = { type: r.type, contains: r.time ? 'time' : r.name.startsWith('data_') ? 'data' : 'default', values: r.values };
+    const m: Record<string, unknown> = {
+      type: r.type,
+      contains: r.time ? 'time' : r.name.startsWith('data_') ? 'data' : 'default',
+      values: r.values,
+    };
     if (Object.keys(r.thresholds).length) m['thresholds'] = Object.fromEntries(Object.entries(r.thresholds).map(([k, ok]) => [k, { ok }]));
     metrics[r.name] = m;
   }
@@ -115,7 +125,8 @@ export function summaryExport(report: K6RunReport): unknown {
   });
   const metrics: Record<string, unknown> = {};
   for (const r of rows(report)) {
-    const v: Record<string, unknown> = r.type === 'rate' ? { passes: r.values['passes'], fails: r.values['fails'], value: r.values['rate'] } : { ...r.values };
+    const v: Record<string, unknown> =
+      r.type === 'rate' ? { passes: r.values['passes'], fails: r.values['fails'], value: r.values['rate'] } : { ...r.values };
     if (Object.keys(r.thresholds).length) v['thresholds'] = Object.fromEntries(Object.entries(r.thresholds).map(([k, ok]) => [k, !ok]));
     metrics[r.name] = v;
   }
@@ -168,24 +179,35 @@ export function textSummary(report: K6RunReport): string {
   };
   walk(root, '     ');
   const all = rows(report);
-  const width = Math.max(...all.map((r) => (r.name.includes('{') ? r.name.length - parseMetricName(r.name).base.length + 4 : r.name.length)), 20) + 3;
+  const width =
+    Math.max(...all.map((r) => (r.name.includes('{') ? r.name.length - parseMetricName(r.name).base.length + 4 : r.name.length)), 20) + 3;
   const runSeconds = report.durationMs / 1000;
   for (const r of all) {
     const th = Object.values(r.thresholds);
     const mark = th.length === 0 ? ' ' : th.every(Boolean) ? '✓' : '✗';
     const sub = r.name.includes('{');
-    const label = sub ? `  { ${parseMetricName(r.name).filter.map(([k, v]) => `${k}:${v}`).join(', ')} }` : r.name;
+    const label = sub
+      ? `  { ${parseMetricName(r.name)
+          .filter.map(([k, v]) => `${k}:${v}`)
+          .join(', ')} }`
+      : r.name;
     const v = r.values;
     let text: string;
-    if (r.type === 'trend') text = Object.entries(v).map(([k, x]) => `${k}=${r.time ? fmtTime(x) : fmtNum(x)}`).join(' ');
+    if (r.type === 'trend')
+      text = Object.entries(v)
+        .map(([k, x]) => `${k}=${r.time ? fmtTime(x) : fmtNum(x)}`)
+        .join(' ');
     else if (r.type === 'rate') text = `${((v['rate'] ?? 0) * 100).toFixed(2)}% ✓ ${v['passes']} ✗ ${v['fails']}`;
     else if (r.type === 'gauge') text = `${fmtNum(v['value'] ?? 0)} min=${fmtNum(v['min'] ?? 0)} max=${fmtNum(v['max'] ?? 0)}`;
-    else if (r.name.startsWith('data_')) text = `${fmtData(v['count'] ?? 0)} ${fmtData(runSeconds > 0 ? (v['count'] ?? 0) / runSeconds : 0)}/s`;
+    else if (r.name.startsWith('data_'))
+      text = `${fmtData(v['count'] ?? 0)} ${fmtData(runSeconds > 0 ? (v['count'] ?? 0) / runSeconds : 0)}/s`;
     else text = `${fmtNum(v['count'] ?? 0)} ${(v['rate'] ?? 0).toFixed(6)}/s`;
     lines.push(`   ${mark} ${label.padEnd(width, '.')}: ${text}`);
   }
   lines.push('');
   const it = report.iterations;
-  lines.push(`running (${fmtTime(report.durationMs)}), 0/${Math.max(0, ...(report.metrics.series.get('vus_max')?.values ?? [0]))} VUs, ${it.complete} complete and ${it.interrupted} interrupted iterations`);
+  lines.push(
+    `running (${fmtTime(report.durationMs)}), 0/${Math.max(0, ...(report.metrics.series.get('vus_max')?.values ?? [0]))} VUs, ${it.complete} complete and ${it.interrupted} interrupted iterations`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -48,12 +48,14 @@ export function parseMetricName(name: string): { base: string; filter: [string, 
   const open = name.indexOf('{');
   const close = name.lastIndexOf('}');
   if (open === -1 && close === -1) return { base: name, filter: [] };
-  if (open === -1 || close === -1 || close < open || close !== name.length - 1) throw new Error(`invalid threshold metric name ${JSON.stringify(name)}: malformed curly braces`);
+  if (open === -1 || close === -1 || close < open || close !== name.length - 1)
+    throw new Error(`invalid threshold metric name ${JSON.stringify(name)}: malformed curly braces`);
   const filter: [string, string][] = [];
   for (const part of name.slice(open + 1, close).split(',')) {
     const at = part.indexOf(':');
     const value = at === -1 ? '' : part.slice(at + 1);
-    if (value.trim() === '') throw new Error(`invalid threshold metric name ${JSON.stringify(name)}: tag expression ${JSON.stringify(part.trim())} is malformed`);
+    if (value.trim() === '')
+      throw new Error(`invalid threshold metric name ${JSON.stringify(name)}: tag expression ${JSON.stringify(part.trim())} is malformed`);
     const trim = (s: string) => s.trim().replace(/^["']+|["']+$/g, '');
     filter.push([trim(part.slice(0, at)), trim(value)]);
   }
@@ -61,13 +63,19 @@ export function parseMetricName(name: string): { base: string; filter: [string, 
 }
 
 /** Parse `options.thresholds` (strings or `{threshold, abortOnFail, delayAbortEval}` objects). */
-export function parseThresholds(thresholds: Record<string, unknown>, parseDelay: (v: unknown) => number | undefined = () => undefined): ParsedThreshold[] {
+export function parseThresholds(
+  thresholds: Record<string, unknown>,
+  parseDelay: (v: unknown) => number | undefined = () => undefined,
+): ParsedThreshold[] {
   const out: ParsedThreshold[] = [];
   for (const [metric, spec] of Object.entries(thresholds)) {
     const { base, filter } = parseMetricName(metric);
     const list = Array.isArray(spec) ? spec : [spec];
     for (const item of list) {
-      const obj = typeof item === 'string' ? { threshold: item } : ((item ?? {}) as { threshold?: unknown; abortOnFail?: unknown; delayAbortEval?: unknown });
+      const obj =
+        typeof item === 'string'
+          ? { threshold: item }
+          : ((item ?? {}) as { threshold?: unknown; abortOnFail?: unknown; delayAbortEval?: unknown });
       const expression = String(obj.threshold ?? '');
       const m = EXPR.exec(expression);
       if (!m || m[1] === undefined || m[3] === undefined || m[4] === undefined) {
@@ -109,7 +117,8 @@ function matches(tags: Record<string, string> | undefined, filter: [string, stri
 /** The samples of a metric or submetric (NaN dropped, as k6's metrics.add does). */
 export function selectValues(series: MetricSeries | undefined, filter: [string, string][]): number[] {
   if (!series) return [];
-  if (filter.length > 0 && !series.tags) throw new Error('a threshold on a submetric needs tagged samples, which this engine does not keep');
+  if (filter.length > 0 && !series.tags)
+    throw new Error('a threshold on a submetric needs tagged samples, which this engine does not keep');
   const out: number[] = [];
   series.values.forEach((v, i) => {
     if (!Number.isNaN(v) && matches(series.tags?.[i], filter)) out.push(v);
@@ -122,7 +131,13 @@ export function selectValues(series: MetricSeries | undefined, filter: [string, 
  * rate of a counter is per second; an empty Rate has no `rate` (undefined: the threshold passes), an empty
  * Trend reads 0.
  */
-export function aggregate(series: MetricSeries | undefined, agg: string, pct: number | undefined, runSeconds: number, filter: [string, string][] = []): number | undefined {
+export function aggregate(
+  series: MetricSeries | undefined,
+  agg: string,
+  pct: number | undefined,
+  runSeconds: number,
+  filter: [string, string][] = [],
+): number | undefined {
   const values = selectValues(series, filter);
   const sum = values.reduce((a, b) => a + b, 0);
   switch (agg) {
@@ -140,9 +155,15 @@ export function aggregate(series: MetricSeries | undefined, agg: string, pct: nu
     case 'value':
       return values.at(-1) ?? 0;
     case 'med':
-      return percentile([...values].sort((a, b) => a - b), 50);
+      return percentile(
+        [...values].sort((a, b) => a - b),
+        50,
+      );
     default:
-      return percentile([...values].sort((a, b) => a - b), pct ?? 0);
+      return percentile(
+        [...values].sort((a, b) => a - b),
+        pct ?? 0,
+      );
   }
 }
 

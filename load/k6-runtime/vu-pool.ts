@@ -58,7 +58,11 @@ export class Vu {
   busy = false;
   dead = false;
 
-  constructor(setup: WorkerSetup, readonly id: number, onHttp: (call: HttpCall) => Promise<HttpReply>) {
+  constructor(
+    setup: WorkerSetup,
+    readonly id: number,
+    onHttp: (call: HttpCall) => Promise<HttpReply>,
+  ) {
     const { port1, port2 } = new MessageChannel();
     const flagBuf = new SharedArrayBuffer(4);
     const flag = new Int32Array(flagBuf);
@@ -73,7 +77,15 @@ export class Vu {
     port1.unref();
     this.worker = new Worker(bootstrap(setup.bundleFile), {
       eval: true,
-      workerData: { mode: 'vu', vuId: id, env: setup.env, scriptDir: setup.scriptDir, runtimeDir: setup.runtimeDir, port: port2, flag: flagBuf },
+      workerData: {
+        mode: 'vu',
+        vuId: id,
+        env: setup.env,
+        scriptDir: setup.scriptDir,
+        runtimeDir: setup.runtimeDir,
+        port: port2,
+        flag: flagBuf,
+      },
       transferList: [port2],
     });
     let readyResolve: () => void = () => undefined;
@@ -98,7 +110,12 @@ export class Vu {
       else if (msg.kind === 'fatal') {
         readyReject(new InitError(msg.error));
         this.finish({ samples: [], error: msg.error });
-      } else if (msg.kind === 'done') this.finish({ samples: msg.samples, ...(msg.error ? { error: msg.error } : {}), ...(msg.result !== undefined ? { result: msg.result } : {}) });
+      } else if (msg.kind === 'done')
+        this.finish({
+          samples: msg.samples,
+          ...(msg.error ? { error: msg.error } : {}),
+          ...(msg.result !== undefined ? { result: msg.result } : {}),
+        });
     });
   }
 

@@ -55,7 +55,10 @@ function toScriptError(err: unknown, runtimeDir: string): ScriptError {
 }
 
 function routeConsole(): void {
-  const send = (level: 'info' | 'warn' | 'error' | 'debug') => (...args: unknown[]) => post({ kind: 'log', level, text: format(...args) });
+  const send =
+    (level: 'info' | 'warn' | 'error' | 'debug') =>
+    (...args: unknown[]) =>
+      post({ kind: 'log', level, text: format(...args) });
   console.log = send('info');
   console.info = send('info');
   console.warn = send('warn');
@@ -155,7 +158,11 @@ export function serve(load: () => ScriptModule): void {
       }
     }
     if (vu.unsupported !== undefined && error === undefined) error = { message: vu.unsupported };
-    post(error === undefined ? { kind: 'done', samples: vu.samples, ...(result !== undefined ? { result } : {}) } : { kind: 'done', samples: vu.samples, error });
+    post(
+      error === undefined
+        ? { kind: 'done', samples: vu.samples, ...(result !== undefined ? { result } : {}) }
+        : { kind: 'done', samples: vu.samples, error },
+    );
   }
   post({ kind: 'ready' });
 }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from '../../common/build.mjs';
 import { transformSync } from 'esbuild';
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../core/errors.ts';
 import type { SuiteScriptPlan } from '../../k6/suite-load-plan.ts';
 import { serializeTemplate, variantTemplates } from '../builtin/template.ts';
 import { fromSuiteLoad, type LoadPlan } from '../plan.ts';
@@ -79,7 +79,13 @@ export function scriptPlanOf(load: unknown, suiteName: string): SuiteScriptPlan 
   if (why) throw new UserError(why);
   const requests = variantTemplates(plan).map(({ name, template }) => {
     const sent = serializeTemplate(template, { stream: !!plan.stream });
-    return { ...(name !== undefined ? { variant: name } : {}), method: sent.method, path: sent.path, headers: oneOfEach(sent.headers), ...(sent.body !== undefined ? { body: sent.body } : {}) };
+    return {
+      ...(name !== undefined ? { variant: name } : {}),
+      method: sent.method,
+      path: sent.path,
+      headers: oneOfEach(sent.headers),
+      ...(sent.body !== undefined ? { body: sent.body } : {}),
+    };
   });
   const options: Record<string, unknown> = { scenarios: { load: scenarioOf(plan) } };
   if (thresholds) options['thresholds'] = thresholds;
@@ -119,7 +125,11 @@ export function generateK6Script(load: unknown, suiteName: string): string {
 
 /** A file name for the generated script of a suite (a valid ConfigMap key). */
 export function scriptFileName(suiteName: string): string {
-  const clean = suiteName.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '') || 'suite';
+  const clean =
+    suiteName
+      .toLowerCase()
+      .replace(/[^a-z0-9.-]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'suite';
   return `${clean}.load.js`;
 }
 

@@ -21,7 +21,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { bundleK6Script } from '../k6-runtime/bundle.ts';
 import { K6_EXIT, k6RunCommand, parseOverrides, systemEnv } from '../k6-runtime/command.ts';
 import type { TaggedSample } from '../k6-runtime/run.ts';
@@ -72,19 +72,36 @@ export function equalSegment(segment: string, sequence: string | undefined): { i
   const count = Math.round(1 / (to - from));
   const index = Math.round(from * count);
   const equal = to > from && Math.abs(to - from - 1 / count) < 1e-9 && Math.abs(from - index / count) < 1e-9;
-  if (!equal) throw new FlagError(`--execution-segment ${segment}: only equal segments i/n:(i+1)/n are supported by the built-in k6 runtime`);
+  if (!equal)
+    throw new FlagError(`--execution-segment ${segment}: only equal segments i/n:(i+1)/n are supported by the built-in k6 runtime`);
   if (sequence !== undefined) {
-    const points = sequence.split(',').map((p) => fraction(p)).map(([n, d]) => n / d);
+    const points = sequence
+      .split(',')
+      .map((p) => fraction(p))
+      .map(([n, d]) => n / d);
     const expected = Array.from({ length: count + 1 }, (_, i) => i / count);
     if (points.length !== expected.length || points.some((p, i) => Math.abs(p - (expected[i] ?? -1)) > 1e-9)) {
-      throw new FlagError(`--execution-segment-sequence ${sequence}: only equal segments 0,1/n,...,1 are supported by the built-in k6 runtime`);
+      throw new FlagError(
+        `--execution-segment-sequence ${sequence}: only equal segments 0,1/n,...,1 are supported by the built-in k6 runtime`,
+      );
     }
   }
   return { index, count };
 }
 
 export function parseK6Args(argv: readonly string[]): K6CliArgs {
-  const out: K6CliArgs = { command: argv[0] ?? '', env: {}, quiet: false, noSummary: false, includeSystemEnv: true, overrides: {}, tags: {}, paused: false, address: 'localhost:6565', addressGiven: false };
+  const out: K6CliArgs = {
+    command: argv[0] ?? '',
+    env: {},
+    quiet: false,
+    noSummary: false,
+    includeSystemEnv: true,
+    overrides: {},
+    tags: {},
+    paused: false,
+    address: 'localhost:6565',
+    addressGiven: false,
+  };
   let segment: string | undefined;
   let sequence: string | undefined;
   for (let i = 1; i < argv.length; i++) {
@@ -116,7 +133,8 @@ export function parseK6Args(argv: readonly string[]): K6CliArgs {
       case '-o':
       case '--out': {
         const v = value();
-        if (v !== 'json' && !v.startsWith('json=')) throw new FlagError(`invalid output type '${v}': the built-in k6 runtime writes json only`);
+        if (v !== 'json' && !v.startsWith('json='))
+          throw new FlagError(`invalid output type '${v}': the built-in k6 runtime writes json only`);
         out.json = v === 'json' ? '-' : v.slice('json='.length);
         break;
       }
@@ -179,11 +197,19 @@ export function parseK6Args(argv: readonly string[]): K6CliArgs {
 /** RFC 3339 with microseconds, as Go marshals time.Time (k6's JSON output). */
 export function k6Time(epochMs: number): string {
   const whole = Math.floor(epochMs);
-  const micros = Math.round((epochMs - whole) * 1000).toString().padStart(3, '0');
+  const micros = Math.round((epochMs - whole) * 1000)
+    .toString()
+    .padStart(3, '0');
   return `${new Date(whole).toISOString().slice(0, -1)}${micros}Z`;
 }
 
-const CONTAINS: Record<string, string> = { http_req_duration: 'time', http_req_waiting: 'time', iteration_duration: 'time', data_sent: 'data', data_received: 'data' };
+const CONTAINS: Record<string, string> = {
+  http_req_duration: 'time',
+  http_req_waiting: 'time',
+  iteration_duration: 'time',
+  data_sent: 'data',
+  data_received: 'data',
+};
 
 /** k6's JSON output: one `Metric` line when a metric is first seen, one `Point` line per sample. */
 class JsonOutput {
@@ -200,7 +226,13 @@ class JsonOutput {
     for (const s of this.samples) {
       if (!declared.has(s.metric)) {
         declared.add(s.metric);
-        const data = { name: s.metric, type: s.type, contains: CONTAINS[s.metric] ?? 'default', thresholds: byMetric.get(s.metric) ?? [], submetrics: null };
+        const data = {
+          name: s.metric,
+          type: s.type,
+          contains: CONTAINS[s.metric] ?? 'default',
+          thresholds: byMetric.get(s.metric) ?? [],
+          submetrics: null,
+        };
         lines.push(JSON.stringify({ type: 'Metric', data, metric: s.metric }));
       }
       lines.push(JSON.stringify({ type: 'Point', data: { time: k6Time(s.timeMs), value: s.value, tags: s.tags }, metric: s.metric }));
@@ -239,7 +271,14 @@ async function serveRestApi(address: string, startPaused: boolean): Promise<{ se
   if (!startPaused) resolveUnpaused();
   const server = await new Promise<http.Server>((resolve, reject) => {
     let paused = startPaused;
-    const status = () => JSON.stringify({ data: { type: 'status', id: 'default', attributes: { status: paused ? 1 : 3, paused, vus: 0, 'vus-max': 0, stopped: false, running: !paused, tainted: false } } });
+    const status = () =>
+      JSON.stringify({
+        data: {
+          type: 'status',
+          id: 'default',
+          attributes: { status: paused ? 1 : 3, paused, vus: 0, 'vus-max': 0, stopped: false, running: !paused, tainted: false },
+        },
+      });
     const server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -287,7 +326,9 @@ export async function k6Main(argv: readonly string[]): Promise<number> {
     return EXIT_FLAGS;
   }
   if (!args.script || !fs.existsSync(args.script)) {
-    logError(`The moduleSpecifier "${args.script ?? ''}" couldn't be found on local disk. Make sure that you've specified the right path to the file.`);
+    logError(
+      `The moduleSpecifier "${args.script ?? ''}" couldn't be found on local disk. Make sure that you've specified the right path to the file.`,
+    );
     return EXIT_SCRIPT;
   }
   if (args.command === 'inspect') {

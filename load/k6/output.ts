@@ -1,4 +1,4 @@
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../core/errors.ts';
 import type { ErrorKind, RequestRecord } from '../result.ts';
 
 /** One line of `k6 run --out json=FILE`. */
@@ -44,7 +44,9 @@ export function parseK6Time(time: string): number {
 /** Samples of one HTTP request share their time and tag set; that is how they are matched. */
 function sampleKey(p: K6Point): string {
   const tags = p.data.tags ?? {};
-  const sorted = Object.keys(tags).sort().map((k) => [k, tags[k]]);
+  const sorted = Object.keys(tags)
+    .sort()
+    .map((k) => [k, tags[k]]);
   return `${p.data.time}\u0000${JSON.stringify(sorted)}`;
 }
 
@@ -57,7 +59,13 @@ function isPoint(v: unknown): v is K6Point {
   if (v === null || typeof v !== 'object') return false;
   const o = v as Record<string, unknown>;
   const data = o['data'] as Record<string, unknown> | undefined;
-  return o['type'] === 'Point' && typeof o['metric'] === 'string' && !!data && typeof data['time'] === 'string' && typeof data['value'] === 'number';
+  return (
+    o['type'] === 'Point' &&
+    typeof o['metric'] === 'string' &&
+    !!data &&
+    typeof data['time'] === 'string' &&
+    typeof data['value'] === 'number'
+  );
 }
 
 /**

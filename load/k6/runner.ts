@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execa } from 'execa';
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { assertLoadTarget } from '../loopback.ts';
 import type { LoadResult } from '../result.ts';
 import { summarize } from '../summary.ts';
@@ -36,7 +36,13 @@ export interface K6RunOptions {
 }
 
 /** The command line the runner uses, without the binary. */
-export function k6Args(opts: { script: string; env: Record<string, string>; jsonFile: string; summaryFile: string; extraArgs?: string[] }): string[] {
+export function k6Args(opts: {
+  script: string;
+  env: Record<string, string>;
+  jsonFile: string;
+  summaryFile: string;
+  extraArgs?: string[];
+}): string[] {
   const args = ['run', '--quiet', '--out', `json=${opts.jsonFile}`, `--summary-export=${opts.summaryFile}`];
   for (const [k, v] of Object.entries(opts.env)) args.push('-e', `${k}=${v}`);
   return [...args, ...(opts.extraArgs ?? []), opts.script];
@@ -44,7 +50,10 @@ export function k6Args(opts: { script: string; env: Record<string, string>; json
 
 /** The last meaningful stderr line; for k6's logfmt lines (`level=error msg="..."`) just the message. */
 export function lastStderrLine(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   const last = lines.at(-1) ?? '';
   const msg = /\bmsg="((?:[^"\\]|\\.)*)"/.exec(last);
   // logfmt escapes newlines: keep the message's first line (a JS exception's stack follows it).

@@ -1,4 +1,4 @@
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../core/errors.ts';
 import type { ThresholdResult } from '../result.ts';
 
 export interface K6SummaryExport {

@@ -288,9 +288,7 @@ async function route(req, res, ctx) {
 function logRequest(req, res, ctx) {
   const ms = Date.now() - ctx.start;
   const status = ctx.clientGone ? 'aborted' : res.statusCode;
-  console.log(
-    `${new Date().toISOString()} ${req.method} ${(req.url ?? '/').split('?')[0]} ${status} ${ms}ms request_id=${ctx.requestId}`,
-  );
+  console.log(`${new Date().toISOString()} ${req.method} ${(req.url ?? '/').split('?')[0]} ${status} ${ms}ms request_id=${ctx.requestId}`);
 }
 
 const server = http.createServer((req, res) => {
@@ -317,9 +315,7 @@ const server = http.createServer((req, res) => {
 server.listen(PORT, HOST, () => {
   const addr = server.address();
   const port = addr && typeof addr === 'object' ? addr.port : PORT;
-  console.log(
-    `pd-proxy listening on ${HOST}:${port} prefill=${PREFILL_URL} (${PREFILL_ADDR}) decode=${DECODE_URL} (${DECODE_ADDR})`,
-  );
+  console.log(`pd-proxy listening on ${HOST}:${port} prefill=${PREFILL_URL} (${PREFILL_ADDR}) decode=${DECODE_URL} (${DECODE_ADDR})`);
 });
 
 function shutdown(signal) {

@@ -22,7 +22,18 @@ let server: Server | undefined;
 let baseUrl = '';
 let browser: Browser | undefined;
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.txt': 'text/plain', '.png': 'image/png', '.ico': 'image/x-icon', '.woff': 'font/woff', '.woff2': 'font/woff2' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.txt': 'text/plain',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+};
 
 function serve(root: string): Promise<Server> {
   const srv = createServer((req, res) => {
@@ -39,7 +50,8 @@ function serve(root: string): Promise<Server> {
 
 test.beforeAll(async () => {
   test.setTimeout(280_000);
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium); .ci/run does this in CI`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium); .ci/run does this in CI`);
   dir = mkdtempSync(join(tmpdir(), 'pd-browser-'));
   const run = await runSample(join(dir, 'run'));
   expect(run.exitCode, run.output).toBe(1);
@@ -53,7 +65,14 @@ test.beforeAll(async () => {
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 });
 
@@ -113,7 +132,10 @@ test('the category page lists the failing suite', async () => {
     await page.goto(`${baseUrl}#categories`);
     const tree = page.locator('.side-by-side__left');
     await tree.getByText(FAILED_CATEGORY).first().click();
-    await tree.getByText(/^Error: proxiesChosen: no Scoring decision/).first().click(); // grouped by message
+    await tree
+      .getByText(/^Error: proxiesChosen: no Scoring decision/)
+      .first()
+      .click(); // grouped by message
     await expect(tree.getByText('proxy-performance-by-backend-expecting-both', { exact: true }).first()).toBeVisible();
     await expect(tree.getByText('Harness error')).toHaveCount(0);
   } finally {

@@ -3,9 +3,17 @@ import { eppConfigYaml } from '../../twin/operator/render.ts';
 import type { LoadResult, RequestRecord } from '../../load/result.ts';
 import { summarize } from '../../load/summary.ts';
 
-export const POOL_REF = { group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'vllm-proxy-performance', namespace: 'llm-d-vllm', port: 8080 };
+export const POOL_REF = {
+  group: 'inference.networking.k8s.io',
+  kind: 'InferencePool',
+  name: 'vllm-proxy-performance',
+  namespace: 'llm-d-vllm',
+  port: 8080,
+};
 
-export function httpRoute(opts: { name?: string; backendRefs?: unknown[]; conditions?: Record<string, string>; noStatus?: boolean } = {}): Record<string, unknown> {
+export function httpRoute(
+  opts: { name?: string; backendRefs?: unknown[]; conditions?: Record<string, string>; noStatus?: boolean } = {},
+): Record<string, unknown> {
   const conditions = Object.entries(opts.conditions ?? { Accepted: 'True', ResolvedRefs: 'True' }).map(([type, status]) => ({
     type,
     status,
@@ -19,7 +27,11 @@ export function httpRoute(opts: { name?: string; backendRefs?: unknown[]; condit
       parentRefs: [{ name: 'infra-inference-scheduling-inference-gateway' }],
       rules: [{ backendRefs: opts.backendRefs ?? [POOL_REF] }],
     },
-    ...(opts.noStatus ? {} : { status: { parents: [{ parentRef: { name: 'infra-inference-scheduling-inference-gateway' }, controllerName: 'x', conditions }] } }),
+    ...(opts.noStatus
+      ? {}
+      : {
+          status: { parents: [{ parentRef: { name: 'infra-inference-scheduling-inference-gateway' }, controllerName: 'x', conditions }] },
+        }),
   };
 }
 
@@ -29,7 +41,14 @@ export function inferencePool(conditions: Record<string, string> = { Accepted: '
     kind: 'InferencePool',
     metadata: { name: 'vllm-proxy-performance', namespace: 'llm-d-vllm' },
     spec: { selector: { matchLabels: { role: 'proxy' } }, targetPorts: [{ number: 8080 }] },
-    status: { parents: [{ parentRef: { name: 'infra-inference-scheduling-inference-gateway' }, conditions: Object.entries(conditions).map(([type, status]) => ({ type, status })) }] },
+    status: {
+      parents: [
+        {
+          parentRef: { name: 'infra-inference-scheduling-inference-gateway' },
+          conditions: Object.entries(conditions).map(([type, status]) => ({ type, status })),
+        },
+      ],
+    },
   };
 }
 
@@ -51,7 +70,13 @@ export function fsId(i: number): string {
 
 /** A load result from per-request outcomes. */
 export function loadOf(outcomes: Partial<RequestRecord>[]): LoadResult {
-  const records: RequestRecord[] = outcomes.map((o, index) => ({ index, startMs: 1_732_500_000_000 + index, latencyMs: 20, bytes: 100, ...o }));
+  const records: RequestRecord[] = outcomes.map((o, index) => ({
+    index,
+    startMs: 1_732_500_000_000 + index,
+    latencyMs: 20,
+    bytes: 100,
+    ...o,
+  }));
   return { engine: 'builtin', startedAt: new Date(1_732_500_000_000).toISOString(), records, summary: summarize(records) };
 }
 
@@ -76,7 +101,11 @@ export const FS_EP = 'llm-d-vllm/vllm-fs-proxy-7c6b8d9f4-m8z2w-rank-0';
 
 /** EPP log: start line, then p2p picks then fs picks. */
 export function eppLog(p2p: number, fs: number, start = START_LINE_PROXY_PERFORMANCE): string[] {
-  return [start, ...Array.from({ length: p2p }, (_, i) => decisionLine(P2P_EP, i)), ...Array.from({ length: fs }, (_, i) => decisionLine(FS_EP, p2p + i))];
+  return [
+    start,
+    ...Array.from({ length: p2p }, (_, i) => decisionLine(P2P_EP, i)),
+    ...Array.from({ length: fs }, (_, i) => decisionLine(FS_EP, p2p + i)),
+  ];
 }
 
 /** The by-backend profile's log: every request fails in the scheduler. */

@@ -80,7 +80,8 @@ function emptyExpected(startTs: number): ExpectedCounts {
 const OTHER_MESSAGES = [
   (ts: number) => `{"level":"info","ts":${ts},"logger":"datastore","msg":"Pod added","pod":"llm-d-vllm/vllm-fs-proxy-7c6b8d9f4-m8z2w"}`,
   (ts: number) => `{"level":"debug","ts":${ts},"logger":"metrics","msg":"Refreshed metrics","pods":2,"duration":"1.2ms"}`,
-  (ts: number) => `{"level":"info","ts":${ts},"caller":"handlers/server.go:112","msg":"Request handled","x-request-id":"a1b2","status":200}`,
+  (ts: number) =>
+    `{"level":"info","ts":${ts},"caller":"handlers/server.go:112","msg":"Request handled","x-request-id":"a1b2","status":200}`,
   (ts: number) => `{"level":"info","ts":${ts},"msg":"Scheduling request","model":"Qwen/Qwen3-Coder-30B-A3B-Instruct"}`,
 ];
 const NON_JSON = [
@@ -135,7 +136,8 @@ export function* eppLogLines(options: EppLogOptions, expected: ExpectedCounts = 
     const mode = prefix === 'mixed' ? (['none', 'timestamps', 'pod', 'both'] as const)[lineNo % 4] : prefix;
     if (mode === 'none') return body;
     const iso = mode === 'pod' ? '' : new Date(t * 1000).toISOString().replace('Z', '123456Z'); // nanoseconds, like kubectl
-    const pod = lineNo % 2 === 0 ? '[pod/gaie-inference-scheduling-epp-6b8f9c7d5-tq9zx/epp] ' : '(gaie-inference-scheduling-epp-6b8f9c7d5-tq9zx) ';
+    const pod =
+      lineNo % 2 === 0 ? '[pod/gaie-inference-scheduling-epp-6b8f9c7d5-tq9zx/epp] ' : '(gaie-inference-scheduling-epp-6b8f9c7d5-tq9zx) ';
     switch (mode) {
       case 'timestamps':
         return `${iso} ${body}`;

@@ -37,7 +37,10 @@ const deployment = (name: string, replicas: number, strategy?: k8s.V1DeploymentS
     replicas,
     ...(strategy ? { strategy } : {}),
     selector: { matchLabels: { app: name } },
-    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.9', ports: [{ name: 'http', containerPort: 8080 }] }] } },
+    template: {
+      metadata: { labels: { app: name } },
+      spec: { containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.9', ports: [{ name: 'http', containerPort: 8080 }] }] },
+    },
   },
 });
 
@@ -45,7 +48,8 @@ async function ns(name: string) {
   await core.createNamespace({ body: { metadata: { name } } });
 }
 
-const podsOf = async (namespace: string, app: string) => (await core.listNamespacedPod({ namespace, labelSelector: `app=${app}` })).items.filter((p) => !p.metadata!.deletionTimestamp);
+const podsOf = async (namespace: string, app: string) =>
+  (await core.listNamespacedPod({ namespace, labelSelector: `app=${app}` })).items.filter((p) => !p.metadata!.deletionTimestamp);
 
 const rolledOut = async (namespace: string, name: string) => {
   const d = await apps.readNamespacedDeployment({ name, namespace });
@@ -64,7 +68,10 @@ test('a Deployment of pause scaled to 3 comes Ready; a deleted pod is replaced u
   await ns('d1');
   await apps.createNamespacedDeployment({ namespace: 'd1', body: deployment('pause', 1) });
   await expect.poll(() => rolledOut('d1', 'pause')).toBe(true);
-  await apps.patchNamespacedDeploymentScale({ name: 'pause', namespace: 'd1', body: { spec: { replicas: 3 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await apps.patchNamespacedDeploymentScale(
+    { name: 'pause', namespace: 'd1', body: { spec: { replicas: 3 } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
   await expect.poll(() => rolledOut('d1', 'pause')).toBe(true);
   const pods = await podsOf('d1', 'pause');
   expect(pods).toHaveLength(3);
@@ -96,17 +103,27 @@ test('a Deployment of pause scaled to 3 comes Ready; a deleted pod is replaced u
 
 test('rolling update (restartedAt) never exceeds replicas + maxSurge and never drops below replicas - maxUnavailable', async () => {
   await ns('d2');
-  await apps.createNamespacedDeployment({ namespace: 'd2', body: deployment('roll', 4, { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }) });
+  await apps.createNamespacedDeployment({
+    namespace: 'd2',
+    body: deployment('roll', 4, { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }),
+  });
   await expect.poll(() => rolledOut('d2', 'roll')).toBe(true);
   const counts: Array<{ total: number; ready: number }> = [];
   const unsubscribe = h.api.store.subscribe((e) => {
     if (e.key !== '/pods' || e.object.metadata.namespace !== 'd2') return;
     const live = h.api.store.peek('/pods', 'd2').filter((p: Obj) => !p.metadata.deletionTimestamp);
-    counts.push({ total: live.length, ready: live.filter((p: Obj) => (p.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True')).length });
+    counts.push({
+      total: live.length,
+      ready: live.filter((p: Obj) => (p.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True')).length,
+    });
   });
   try {
     await apps.patchNamespacedDeployment(
-      { name: 'roll', namespace: 'd2', body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } } },
+      {
+        name: 'roll',
+        namespace: 'd2',
+        body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
     await expect.poll(() => rolledOut('d2', 'roll'), { timeout: 30_000 }).toBe(true);
@@ -139,7 +156,10 @@ test('Recreate: old pods are gone before new ones are created', async () => {
     if (hashes.size > 1) overlap = true;
   });
   try {
-    await apps.patchNamespacedDeployment({ name: 'rec', namespace: 'd3', body: { spec: { template: { metadata: { labels: { app: 'rec', v: '2' } } } } } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+    await apps.patchNamespacedDeployment(
+      { name: 'rec', namespace: 'd3', body: { spec: { template: { metadata: { labels: { app: 'rec', v: '2' } } } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    );
     await expect.poll(() => rolledOut('d3', 'rec'), { timeout: 30_000 }).toBe(true);
   } finally {
     unsubscribe();
@@ -172,30 +192,45 @@ test('garbage collection: Background, Orphan and Foreground deletion of a Deploy
     expect(marked.metadata.deletionTimestamp).toBeTruthy();
     expect(marked.metadata.finalizers).toContain('foregroundDeletion');
   }
-  await expect.poll(async () => {
-    try {
-      await apps.readNamespacedDeployment({ name: 'fg', namespace: 'gc' });
-      return 200;
-    } catch (e) {
-      return e instanceof ApiException ? e.code : -1;
-    }
-  }).toBe(404);
+  await expect
+    .poll(async () => {
+      try {
+        await apps.readNamespacedDeployment({ name: 'fg', namespace: 'gc' });
+        return 200;
+      } catch (e) {
+        return e instanceof ApiException ? e.code : -1;
+      }
+    })
+    .toBe(404);
   expect((await apps.listNamespacedReplicaSet({ namespace: 'gc', labelSelector: 'app=fg' })).items).toHaveLength(0);
   expect(await podsOf('gc', 'fg')).toHaveLength(0);
 });
 
 test('Endpoints and EndpointSlices follow ready pods; targetPort by name; notReadyAddresses', async () => {
   await ns('ep');
-  await core.createNamespacedService({ namespace: 'ep', body: { metadata: { name: 'svc' }, spec: { selector: { app: 'svc' }, ports: [{ name: 'web', port: 80, targetPort: 'http' }] } } });
+  await core.createNamespacedService({
+    namespace: 'ep',
+    body: { metadata: { name: 'svc' }, spec: { selector: { app: 'svc' }, ports: [{ name: 'web', port: 80, targetPort: 'http' }] } },
+  });
   const mk = (name: string, ready: string) =>
-    core.createNamespacedPod({ namespace: 'ep', body: { metadata: { name, labels: { app: 'svc', ready } }, spec: { containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.9', ports: [{ name: 'http', containerPort: 9000 }] }] } } });
+    core.createNamespacedPod({
+      namespace: 'ep',
+      body: {
+        metadata: { name, labels: { app: 'svc', ready } },
+        spec: { containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.9', ports: [{ name: 'http', containerPort: 9000 }] }] },
+      },
+    });
   await mk('ok', 'yes');
   await mk('notyet', 'no');
   await expect
     .poll(async () => {
       const e = await core.readNamespacedEndpoints({ name: 'svc', namespace: 'ep' });
       const s = e.subsets?.[0];
-      return { ready: (s?.addresses ?? []).map((a) => a.targetRef?.name), notReady: (s?.notReadyAddresses ?? []).map((a) => a.targetRef?.name), ports: s?.ports };
+      return {
+        ready: (s?.addresses ?? []).map((a) => a.targetRef?.name),
+        notReady: (s?.notReadyAddresses ?? []).map((a) => a.targetRef?.name),
+        ports: s?.ports,
+      };
     })
     .toEqual({ ready: ['ok'], notReady: ['notyet'], ports: [{ name: 'web', port: 9000, protocol: 'TCP' }] });
   const kc = new k8s.KubeConfig();
@@ -204,9 +239,14 @@ test('Endpoints and EndpointSlices follow ready pods; targetPort by name; notRea
   const slices = (await disc.listNamespacedEndpointSlice({ namespace: 'ep', labelSelector: 'kubernetes.io/service-name=svc' })).items;
   expect(slices).toHaveLength(1);
   expect(slices[0]!.ports).toEqual([{ name: 'web', port: 9000, protocol: 'TCP' }]);
-  expect(Object.fromEntries(slices[0]!.endpoints.map((e) => [e.targetRef!.name, e.conditions!.ready]))).toEqual({ ok: true, notyet: false });
+  expect(Object.fromEntries(slices[0]!.endpoints.map((e) => [e.targetRef!.name, e.conditions!.ready]))).toEqual({
+    ok: true,
+    notyet: false,
+  });
   await core.deleteNamespacedPod({ name: 'ok', namespace: 'ep' });
-  await expect.poll(async () => (await core.readNamespacedEndpoints({ name: 'svc', namespace: 'ep' })).subsets?.[0]?.addresses ?? []).toEqual([]);
+  await expect
+    .poll(async () => (await core.readNamespacedEndpoints({ name: 'svc', namespace: 'ep' })).subsets?.[0]?.addresses ?? [])
+    .toEqual([]);
   await core.deleteNamespacedService({ name: 'svc', namespace: 'ep' });
   await expect.poll(async () => (await core.listNamespacedEndpoints({ namespace: 'ep' })).items.length).toBe(0);
   await expect.poll(async () => (await disc.listNamespacedEndpointSlice({ namespace: 'ep' })).items.length).toBe(0);
@@ -214,25 +254,35 @@ test('Endpoints and EndpointSlices follow ready pods; targetPort by name; notRea
 
 test('PVCs bind at once to a new PV; deleting the claim deletes the volume', async () => {
   await ns('pvc');
-  await core.createNamespacedPersistentVolumeClaim({ namespace: 'pvc', body: { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } } } } });
-  await expect.poll(async () => (await core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: 'pvc' })).status?.phase).toBe('Bound');
+  await core.createNamespacedPersistentVolumeClaim({
+    namespace: 'pvc',
+    body: { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } } } },
+  });
+  await expect
+    .poll(async () => (await core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: 'pvc' })).status?.phase)
+    .toBe('Bound');
   const claim = await core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: 'pvc' });
   const pv = await core.readPersistentVolume({ name: claim.spec!.volumeName! });
   expect(pv.spec!.capacity!.storage).toBe('2Gi');
   expect(pv.spec!.claimRef!.uid).toBe(claim.metadata!.uid);
   await core.deleteNamespacedPersistentVolumeClaim({ name: 'data', namespace: 'pvc' });
-  await expect.poll(async () => (await core.listPersistentVolume()).items.filter((p) => p.metadata!.name === pv.metadata!.name).length).toBe(0);
+  await expect
+    .poll(async () => (await core.listPersistentVolume()).items.filter((p) => p.metadata!.name === pv.metadata!.name).length)
+    .toBe(0);
 });
 
 test('namespace deletion: Terminating, contents removed, then gone; default ServiceAccount exists', async () => {
   await ns('doomed');
-  await expect.poll(async () => (await core.listNamespacedServiceAccount({ namespace: 'doomed' })).items.map((s) => s.metadata!.name)).toEqual(['default']);
+  await expect
+    .poll(async () => (await core.listNamespacedServiceAccount({ namespace: 'doomed' })).items.map((s) => s.metadata!.name))
+    .toEqual(['default']);
   await apps.createNamespacedDeployment({ namespace: 'doomed', body: deployment('x', 1) });
   await core.createNamespacedConfigMap({ namespace: 'doomed', body: { metadata: { name: 'c' } } });
   await expect.poll(() => rolledOut('doomed', 'x')).toBe(true);
   const phases: string[] = [];
   const unsubscribe = h.api.store.subscribe((e) => {
-    if (e.key === '/namespaces' && e.object.metadata.name === 'doomed') phases.push(e.type === 'DELETED' ? 'DELETED' : String(e.object.status?.phase));
+    if (e.key === '/namespaces' && e.object.metadata.name === 'doomed')
+      phases.push(e.type === 'DELETED' ? 'DELETED' : String(e.object.status?.phase));
   });
   try {
     await core.deleteNamespace({ name: 'doomed' });
@@ -241,7 +291,8 @@ test('namespace deletion: Terminating, contents removed, then gone; default Serv
     unsubscribe();
   }
   expect(phases).toContain('Terminating');
-  for (const key of ['/pods', '/configmaps', 'apps/deployments', 'apps/replicasets', '/serviceaccounts']) expect(h.api.store.peek(key, 'doomed')).toHaveLength(0);
+  for (const key of ['/pods', '/configmaps', 'apps/deployments', 'apps/replicasets', '/serviceaccounts'])
+    expect(h.api.store.peek(key, 'doomed')).toHaveLength(0);
   let code = 0;
   try {
     await core.createNamespacedConfigMap({ namespace: 'doomed', body: { metadata: { name: 'late' } } });

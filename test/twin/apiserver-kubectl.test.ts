@@ -31,7 +31,6 @@ function kubectlVersion(bin: string): string | undefined {
   }
 }
 
-
 const manifest = (envValue: string) => `
 apiVersion: v1
 kind: Namespace
@@ -87,7 +86,8 @@ for (const bin of kubectlBinaries()) {
     let dir: string;
 
     test.beforeAll(async () => {
-      if (!version) throw new Error(`${bin} does not run: install kubectl (e.g. apt-get install -y kubernetes-client) to run the twin kubectl tests`);
+      if (!version)
+        throw new Error(`${bin} does not run: install kubectl (e.g. apt-get install -y kubernetes-client) to run the twin kubectl tests`);
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apiserver-kubectl-'));
       h = await startApiServer({ stateDir: dir });
       kubelet = startFakeKubelet(h.api, { ready: (p) => p.metadata.labels?.manual !== 'true' });
@@ -120,7 +120,9 @@ for (const bin of kubectlBinaries()) {
     async function patchPodStatus(namespace: string, name: string, body: object): Promise<void> {
       const kc = new KubeConfig();
       kc.loadFromFile(h.kubeconfigPath);
-      await kc.makeApiClient(CoreV1Api).patchNamespacedPodStatus({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await kc
+        .makeApiClient(CoreV1Api)
+        .patchNamespacedPodStatus({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
     }
 
     test('apply (client-side and --server-side), unchanged, configured', async () => {
@@ -142,7 +144,9 @@ for (const bin of kubectlBinaries()) {
     });
 
     test('get tables, -o wide/json/yaml, -l selectors, describe, CR printer columns', async () => {
-      await expect.poll(async () => (await kubectl(['-n', 'kc', 'get', 'deploy', 'web'])).stdout, { timeout: 30_000 }).toMatch(/web\s+2\/2\s+2\s+2\s+/);
+      await expect
+        .poll(async () => (await kubectl(['-n', 'kc', 'get', 'deploy', 'web'])).stdout, { timeout: 30_000 })
+        .toMatch(/web\s+2\/2\s+2\s+2\s+/);
       const pods = await kubectl(['-n', 'kc', 'get', 'pods', '-o', 'wide']);
       expect(pods.stdout).toMatch(/NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE/);
       expect(pods.stdout).toMatch(/web-[a-z0-9]+-[a-z0-9]{5}\s+1\/1\s+Running\s+0/);
@@ -150,7 +154,9 @@ for (const bin of kubectlBinaries()) {
       expect(svc.stdout).toMatch(/web\s+ClusterIP\s+10\.96\.\d+\.\d+\s+<none>\s+80\/TCP/);
       const json = JSON.parse((await kubectl(['-n', 'kc', 'get', 'pods', '-l', 'app=web', '-o', 'json'])).stdout) as { items: unknown[] };
       expect(json.items).toHaveLength(2);
-      const none = JSON.parse((await kubectl(['-n', 'kc', 'get', 'pods', '-l', 'app notin (web)', '-o', 'json'])).stdout) as { items: unknown[] };
+      const none = JSON.parse((await kubectl(['-n', 'kc', 'get', 'pods', '-l', 'app notin (web)', '-o', 'json'])).stdout) as {
+        items: unknown[];
+      };
       expect(none.items).toHaveLength(0);
       const yml = parseYaml((await kubectl(['-n', 'kc', 'get', 'cm', 'cfg', '-o', 'yaml'])).stdout) as { data: Record<string, string> };
       expect(yml.data).toEqual({ key: 'value' });
@@ -169,12 +175,25 @@ for (const bin of kubectlBinaries()) {
     test('patch --type=merge|json|strategic, scale, rollout restart + rollout status', async () => {
       await kubectl(['-n', 'kc', 'patch', 'cm', 'cfg', '--type=merge', '-p', '{"data":{"m":"1"}}']);
       await kubectl(['-n', 'kc', 'patch', 'cm', 'cfg', '--type=json', '-p', '[{"op":"add","path":"/data/j","value":"2"}]']);
-      await kubectl(['-n', 'kc', 'patch', 'deploy', 'web', '--type=strategic', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"main","env":[{"name":"EXTRA","value":"x"}]}]}}}}']);
+      await kubectl([
+        '-n',
+        'kc',
+        'patch',
+        'deploy',
+        'web',
+        '--type=strategic',
+        '-p',
+        '{"spec":{"template":{"spec":{"containers":[{"name":"main","env":[{"name":"EXTRA","value":"x"}]}]}}}}',
+      ]);
       const cm = JSON.parse((await kubectl(['-n', 'kc', 'get', 'cm', 'cfg', '-o', 'json'])).stdout) as { data: Record<string, string> };
       expect(cm.data).toEqual({ key: 'value', m: '1', j: '2' });
-      const env = JSON.parse((await kubectl(['-n', 'kc', 'get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].env}'])).stdout) as Array<{ name: string }>;
+      const env = JSON.parse(
+        (await kubectl(['-n', 'kc', 'get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].env}'])).stdout,
+      ) as Array<{ name: string }>;
       expect(env.map((e) => e.name)).toEqual(['MODE', 'EXTRA']);
-      const bad = await kubectl(['-n', 'kc', 'patch', 'cm', 'cfg', '--type=json', '-p', '[{"op":"remove","path":"/nope/x"}]'], { ok: false });
+      const bad = await kubectl(['-n', 'kc', 'patch', 'cm', 'cfg', '--type=json', '-p', '[{"op":"remove","path":"/nope/x"}]'], {
+        ok: false,
+      });
       expect(bad.exitCode).not.toBe(0);
       expect(bad.stderr).toMatch(/invalid|rejected/i);
 
@@ -182,7 +201,12 @@ for (const bin of kubectlBinaries()) {
       const scaled = await kubectl(['-n', 'kc', 'scale', 'deploy/web', '--replicas=3']);
       expect(scaled.stdout).toContain('deployment.apps/web scaled');
       await kubectl(['-n', 'kc', 'rollout', 'status', 'deploy/web', '--timeout=60s']);
-      await expect.poll(async () => (await kubectl(['-n', 'kc', 'get', 'pods', '-l', 'app=web', '-o', 'name'])).stdout.split('\n').filter(Boolean).length, { timeout: 30_000 }).toBe(3);
+      await expect
+        .poll(
+          async () => (await kubectl(['-n', 'kc', 'get', 'pods', '-l', 'app=web', '-o', 'name'])).stdout.split('\n').filter(Boolean).length,
+          { timeout: 30_000 },
+        )
+        .toBe(3);
 
       const before = (await kubectl(['-n', 'kc', 'get', 'rs', '-o', 'name'])).stdout.split('\n').filter(Boolean);
       const restart = await kubectl(['-n', 'kc', 'rollout', 'restart', 'deploy/web']);
@@ -191,7 +215,10 @@ for (const bin of kubectlBinaries()) {
       expect(status.stdout).toContain('successfully rolled out');
       const after = (await kubectl(['-n', 'kc', 'get', 'rs', '-o', 'name'])).stdout.split('\n').filter(Boolean);
       expect(after.length).toBeGreaterThan(before.length);
-      const d = JSON.parse((await kubectl(['-n', 'kc', 'get', 'deploy', 'web', '-o', 'json'])).stdout) as { metadata: { annotations: Record<string, string> }; status: Record<string, number> };
+      const d = JSON.parse((await kubectl(['-n', 'kc', 'get', 'deploy', 'web', '-o', 'json'])).stdout) as {
+        metadata: { annotations: Record<string, string> };
+        status: Record<string, number>;
+      };
       expect(d.status.updatedReplicas).toBe(3);
       expect(d.status.availableReplicas).toBe(3);
       expect(Number(d.metadata.annotations['deployment.kubernetes.io/revision'])).toBeGreaterThanOrEqual(3);
@@ -199,9 +226,12 @@ for (const bin of kubectlBinaries()) {
 
     test('wait --for=condition=Ready, logs, delete pod, get events, Status errors', async () => {
       await kubectl(['-n', 'kc', 'apply', '-f', '-'], {
-        input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: solo, namespace: kc, labels: {manual: "true"}}\nspec:\n  containers: [{name: main, image: registry.k8s.io/pause:3.9}]\n',
+        input:
+          'apiVersion: v1\nkind: Pod\nmetadata: {name: solo, namespace: kc, labels: {manual: "true"}}\nspec:\n  containers: [{name: main, image: registry.k8s.io/pause:3.9}]\n',
       });
-      await expect.poll(async () => (await kubectl(['-n', 'kc', 'get', 'pod', 'solo', '-o', 'jsonpath={.status.phase}'])).stdout).toBe('Running');
+      await expect
+        .poll(async () => (await kubectl(['-n', 'kc', 'get', 'pod', 'solo', '-o', 'jsonpath={.status.phase}'])).stdout)
+        .toBe('Running');
       const waiting = kubectl(['-n', 'kc', 'wait', '--for=condition=Ready', 'pod/solo', '--timeout=60s']);
       const now = new Date().toISOString();
       await patchPodStatus('kc', 'solo', { status: { conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] } });
@@ -224,7 +254,21 @@ for (const bin of kubectlBinaries()) {
       fs.appendFileSync(path.join(logDir, '0.log'), '2026-01-01T00:00:02Z stdout F streamed\n');
       // Once kubectl has printed the new line it is connected; only then restart the container.
       await expect.poll(() => streamed, { timeout: 30_000 }).toContain('streamed');
-      const restarted = { status: { containerStatuses: [{ name: 'main', ready: true, restartCount: 1, image: 'registry.k8s.io/pause:3.9', imageID: '', state: { running: { startedAt: new Date().toISOString() } }, lastState: { terminated: { exitCode: 137, reason: 'Error', finishedAt: new Date().toISOString() } } }] } };
+      const restarted = {
+        status: {
+          containerStatuses: [
+            {
+              name: 'main',
+              ready: true,
+              restartCount: 1,
+              image: 'registry.k8s.io/pause:3.9',
+              imageID: '',
+              state: { running: { startedAt: new Date().toISOString() } },
+              lastState: { terminated: { exitCode: 137, reason: 'Error', finishedAt: new Date().toISOString() } },
+            },
+          ],
+        },
+      };
       await patchPodStatus('kc', 'solo', restarted);
       expect((await follow).stdout).toBe('hello\nworld\nstreamed');
       fs.writeFileSync(path.join(logDir, '1.log'), '2026-01-01T00:01:00Z stdout F second run\n');
@@ -236,7 +280,9 @@ for (const bin of kubectlBinaries()) {
 
       const del = await kubectl(['-n', 'kc', 'delete', 'pod', 'solo', '--wait=false']);
       expect(del.stdout).toContain('pod "solo" deleted');
-      await expect.poll(async () => (await kubectl(['-n', 'kc', 'get', 'pod', 'solo'], { ok: false })).stderr).toContain('Error from server (NotFound): pods "solo" not found');
+      await expect
+        .poll(async () => (await kubectl(['-n', 'kc', 'get', 'pod', 'solo'], { ok: false })).stderr)
+        .toContain('Error from server (NotFound): pods "solo" not found');
 
       const events = await kubectl(['-n', 'kc', 'get', 'events']);
       expect(events.stdout).toMatch(/LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE/);

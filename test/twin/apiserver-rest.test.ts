@@ -107,7 +107,9 @@ test('create, get, list, update, delete with metadata, resourceVersion and Statu
 });
 
 test('422 Invalid with field causes; generateName', async () => {
-  const bad = await statusOf(core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'Bad_Name' }, spec: { containers: [] } } }));
+  const bad = await statusOf(
+    core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'Bad_Name' }, spec: { containers: [] } } }),
+  );
   expect(bad.code).toBe(422);
   expect(bad.body.reason).toBe('Invalid');
   const fields = bad.body.details.causes.map((c: { field: string }) => c.field);
@@ -125,7 +127,15 @@ test('label and field selectors', async () => {
   await core.createNamespacedPod({ namespace: 'sel', body: pod('p2', { app: 'a', role: 'decode' }) });
   await core.createNamespacedPod({ namespace: 'sel', body: pod('p3', { app: 'b' }) });
   const names = async (labelSelector?: string, fieldSelector?: string) =>
-    (await core.listNamespacedPod({ namespace: 'sel', ...(labelSelector ? { labelSelector } : {}), ...(fieldSelector ? { fieldSelector } : {}) })).items.map((p) => p.metadata!.name).sort();
+    (
+      await core.listNamespacedPod({
+        namespace: 'sel',
+        ...(labelSelector ? { labelSelector } : {}),
+        ...(fieldSelector ? { fieldSelector } : {}),
+      })
+    ).items
+      .map((p) => p.metadata!.name)
+      .sort();
   expect(await names('app=a')).toEqual(['p1', 'p2']);
   expect(await names('app==a,role!=decode')).toEqual(['p1']);
   expect(await names('role in (prefill,decode)')).toEqual(['p1', 'p2']);
@@ -151,16 +161,31 @@ test('patches: merge, strategic, JSON, server-side apply with conflicts; bad pat
       spec: {
         replicas: 1,
         selector: { matchLabels: { app: 'd' } },
-        template: { metadata: { labels: { app: 'd' } }, spec: { containers: [{ name: 'a', image: 'i:1', env: [{ name: 'X', value: '1' }] }, { name: 'b', image: 'i:2' }] } },
+        template: {
+          metadata: { labels: { app: 'd' } },
+          spec: {
+            containers: [
+              { name: 'a', image: 'i:1', env: [{ name: 'X', value: '1' }] },
+              { name: 'b', image: 'i:2' },
+            ],
+          },
+        },
       },
     },
   });
-  const merged = await apps.patchNamespacedDeployment({ name: 'd', namespace: 'patch', body: { metadata: { labels: { extra: 'y' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  const merged = await apps.patchNamespacedDeployment(
+    { name: 'd', namespace: 'patch', body: { metadata: { labels: { extra: 'y' } } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
   expect(merged.metadata!.labels).toEqual({ app: 'd', extra: 'y' });
   expect(merged.metadata!.generation).toBe(1);
 
   const smp = await apps.patchNamespacedDeployment(
-    { name: 'd', namespace: 'patch', body: { spec: { template: { spec: { containers: [{ name: 'a', env: [{ name: 'Y', value: '2' }] }] } } } } },
+    {
+      name: 'd',
+      namespace: 'patch',
+      body: { spec: { template: { spec: { containers: [{ name: 'a', env: [{ name: 'Y', value: '2' }] }] } } } },
+    },
     setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
   );
   const cs = smp.spec!.template.spec!.containers;
@@ -168,26 +193,63 @@ test('patches: merge, strategic, JSON, server-side apply with conflicts; bad pat
   expect(cs[0]!.env!.map((e) => e.name)).toEqual(['X', 'Y']);
   expect(smp.metadata!.generation).toBe(2);
 
-  const jp = await apps.patchNamespacedDeployment({ name: 'd', namespace: 'patch', body: [{ op: 'replace', path: '/spec/replicas', value: 4 }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+  const jp = await apps.patchNamespacedDeployment(
+    { name: 'd', namespace: 'patch', body: [{ op: 'replace', path: '/spec/replicas', value: 4 }] },
+    setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+  );
   expect(jp.spec!.replicas).toBe(4);
 
-  const failing = await statusOf(apps.patchNamespacedDeployment({ name: 'd', namespace: 'patch', body: [{ op: 'remove', path: '/spec/nope/x' }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)));
+  const failing = await statusOf(
+    apps.patchNamespacedDeployment(
+      { name: 'd', namespace: 'patch', body: [{ op: 'remove', path: '/spec/nope/x' }] },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    ),
+  );
   expect(failing.code).toBe(422);
-  const notArray = await statusOf(apps.patchNamespacedDeployment({ name: 'd', namespace: 'patch', body: { op: 'x' } }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)));
+  const notArray = await statusOf(
+    apps.patchNamespacedDeployment(
+      { name: 'd', namespace: 'patch', body: { op: 'x' } },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    ),
+  );
   expect(notArray.code).toBe(400);
 
   // Server-side apply: create, re-apply removes what the manager dropped, another manager conflicts.
-  const cm = (data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ssa', namespace: 'patch' }, data });
-  const applyOpts = (manager: string, force = false) => ({ name: 'ssa', namespace: 'patch', fieldManager: manager, ...(force ? { force: true } : {}) });
-  const c1 = await core.patchNamespacedConfigMap({ ...applyOpts('alice'), body: cm({ a: '1', b: '2' }) }, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply));
+  const cm = (data: Record<string, string>) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'ssa', namespace: 'patch' },
+    data,
+  });
+  const applyOpts = (manager: string, force = false) => ({
+    name: 'ssa',
+    namespace: 'patch',
+    fieldManager: manager,
+    ...(force ? { force: true } : {}),
+  });
+  const c1 = await core.patchNamespacedConfigMap(
+    { ...applyOpts('alice'), body: cm({ a: '1', b: '2' }) },
+    setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+  );
   expect(c1.data).toEqual({ a: '1', b: '2' });
   expect(c1.metadata!.managedFields!.map((m) => [m.manager, m.operation])).toEqual([['alice', 'Apply']]);
-  const c2 = await core.patchNamespacedConfigMap({ ...applyOpts('alice'), body: cm({ a: '1' }) }, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply));
+  const c2 = await core.patchNamespacedConfigMap(
+    { ...applyOpts('alice'), body: cm({ a: '1' }) },
+    setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+  );
   expect(c2.data).toEqual({ a: '1' });
-  const conflict = await statusOf(core.patchNamespacedConfigMap({ ...applyOpts('bob'), body: cm({ a: 'other' }) }, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply)));
+  const conflict = await statusOf(
+    core.patchNamespacedConfigMap(
+      { ...applyOpts('bob'), body: cm({ a: 'other' }) },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    ),
+  );
   expect(conflict.code).toBe(409);
   expect(conflict.body.message).toContain('conflict with "alice"');
-  const forced = await core.patchNamespacedConfigMap({ ...applyOpts('bob', true), body: cm({ a: 'other' }) }, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply));
+  const forced = await core.patchNamespacedConfigMap(
+    { ...applyOpts('bob', true), body: cm({ a: 'other' }) },
+    setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+  );
   expect(forced.data).toEqual({ a: 'other' });
 });
 
@@ -195,27 +257,45 @@ test('status subresource: spec writes ignore status and status writes ignore spe
   await core.createNamespace({ body: { metadata: { name: 'stat' } } });
   const d = await apps.createNamespacedDeployment({
     namespace: 'stat',
-    body: { metadata: { name: 'd' }, spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } },
+    body: {
+      metadata: { name: 'd' },
+      spec: {
+        selector: { matchLabels: { a: 'b' } },
+        template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } },
+      },
+    },
   });
   expect(d.spec!.replicas).toBe(1);
-  const s = await apps.patchNamespacedDeploymentStatus({ name: 'd', namespace: 'stat', body: { status: { replicas: 7 }, spec: { replicas: 9 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  const s = await apps.patchNamespacedDeploymentStatus(
+    { name: 'd', namespace: 'stat', body: { status: { replicas: 7 }, spec: { replicas: 9 } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
   expect(s.status!.replicas).toBe(7);
   expect(s.spec!.replicas).toBe(1);
   expect(s.metadata!.generation).toBe(1);
-  const m = await apps.patchNamespacedDeployment({ name: 'd', namespace: 'stat', body: { status: { replicas: 0 }, spec: { replicas: 2 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  const m = await apps.patchNamespacedDeployment(
+    { name: 'd', namespace: 'stat', body: { status: { replicas: 0 }, spec: { replicas: 2 } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
   expect(m.status!.replicas).toBe(7);
   expect(m.spec!.replicas).toBe(2);
   expect(m.metadata!.generation).toBe(2);
   const scale = await apps.readNamespacedDeploymentScale({ name: 'd', namespace: 'stat' });
   expect(scale.spec!.replicas).toBe(2);
   expect(scale.status!.selector).toBe('a=b');
-  await apps.patchNamespacedDeploymentScale({ name: 'd', namespace: 'stat', body: { spec: { replicas: 5 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await apps.patchNamespacedDeploymentScale(
+    { name: 'd', namespace: 'stat', body: { spec: { replicas: 5 } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
   expect((await apps.readNamespacedDeployment({ name: 'd', namespace: 'stat' })).spec!.replicas).toBe(5);
 });
 
 test('graceful pod deletion: scheduled pods are marked, grace 0 removes; finalizers only mark', async () => {
   await core.createNamespace({ body: { metadata: { name: 'grace' } } });
-  await core.createNamespacedPod({ namespace: 'grace', body: { ...pod('sched'), spec: { ...pod('x').spec, nodeName: 'worker-a', terminationGracePeriodSeconds: 7 } } });
+  await core.createNamespacedPod({
+    namespace: 'grace',
+    body: { ...pod('sched'), spec: { ...pod('x').spec, nodeName: 'worker-a', terminationGracePeriodSeconds: 7 } },
+  });
   const marked = (await core.deleteNamespacedPod({ name: 'sched', namespace: 'grace' })) as k8s.V1Pod;
   expect(marked.metadata!.deletionTimestamp).toBeTruthy();
   expect(marked.metadata!.deletionGracePeriodSeconds).toBe(7);
@@ -233,7 +313,10 @@ test('graceful pod deletion: scheduled pods are marked, grace 0 removes; finaliz
   await core.deleteNamespacedConfigMap({ name: 'fin', namespace: 'grace' });
   const held = await core.readNamespacedConfigMap({ name: 'fin', namespace: 'grace' });
   expect(held.metadata!.deletionTimestamp).toBeTruthy();
-  await core.patchNamespacedConfigMap({ name: 'fin', namespace: 'grace', body: { metadata: { finalizers: null } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await core.patchNamespacedConfigMap(
+    { name: 'fin', namespace: 'grace', body: { metadata: { finalizers: null } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
   expect((await statusOf(core.readNamespacedConfigMap({ name: 'fin', namespace: 'grace' }))).code).toBe(404);
 });
 
@@ -251,16 +334,24 @@ test('watch: initial ADDED, live events, selector transitions, resume from resou
   try {
     await expect.poll(() => events.length).toBeGreaterThan(0);
     await core.createNamespacedConfigMap({ namespace: 'watch', body: { metadata: { name: 'w2', labels: { w: 'yes' } } } });
-    await core.patchNamespacedConfigMap({ name: 'w2', namespace: 'watch', body: { data: { x: '1' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-    await core.patchNamespacedConfigMap({ name: 'w1', namespace: 'watch', body: { metadata: { labels: { w: 'no' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await core.patchNamespacedConfigMap(
+      { name: 'w2', namespace: 'watch', body: { data: { x: '1' } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await core.patchNamespacedConfigMap(
+      { name: 'w1', namespace: 'watch', body: { metadata: { labels: { w: 'no' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     await core.deleteNamespacedConfigMap({ name: 'w2', namespace: 'watch' });
-    await expect.poll(() => events.filter(([t]) => t !== 'BOOKMARK')).toEqual([
-      ['ADDED', 'w1'],
-      ['ADDED', 'w2'],
-      ['MODIFIED', 'w2'],
-      ['DELETED', 'w1'],
-      ['DELETED', 'w2'],
-    ]);
+    await expect
+      .poll(() => events.filter(([t]) => t !== 'BOOKMARK'))
+      .toEqual([
+        ['ADDED', 'w1'],
+        ['ADDED', 'w2'],
+        ['MODIFIED', 'w2'],
+        ['DELETED', 'w1'],
+        ['DELETED', 'w2'],
+      ]);
     await expect.poll(() => events.some(([t]) => t === 'BOOKMARK')).toBe(true);
   } finally {
     ctl.abort();
@@ -270,7 +361,12 @@ test('watch: initial ADDED, live events, selector transitions, resume from resou
   const rv = (await core.listNamespacedConfigMap({ namespace: 'watch' })).metadata!.resourceVersion!;
   await core.createNamespacedConfigMap({ namespace: 'watch', body: { metadata: { name: 'w3' } } });
   const resumed: Array<[string, string]> = [];
-  const ctl2 = await watch.watch('/api/v1/namespaces/watch/configmaps', { resourceVersion: rv }, (type, obj) => resumed.push([type, obj?.metadata?.name ?? '']), () => {});
+  const ctl2 = await watch.watch(
+    '/api/v1/namespaces/watch/configmaps',
+    { resourceVersion: rv },
+    (type, obj) => resumed.push([type, obj?.metadata?.name ?? '']),
+    () => {},
+  );
   try {
     await expect.poll(() => resumed).toEqual([['ADDED', 'w3']]);
   } finally {
@@ -287,8 +383,17 @@ test('watch: initial ADDED, live events, selector transitions, resume from resou
     smallKc.loadFromFile(small.kubeconfigPath);
     const smallCore = smallKc.makeApiClient(k8s.CoreV1Api);
     await smallCore.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'churn' } } });
-    for (let i = 0; i < 10; i++) await smallCore.patchNamespacedConfigMap({ name: 'churn', namespace: 'default', body: { data: { i: String(i) } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-    const ctl3 = await new k8s.Watch(smallKc).watch('/api/v1/namespaces/default/configmaps', { resourceVersion: '2' }, (type, obj) => expired.push([type, obj]), () => {});
+    for (let i = 0; i < 10; i++)
+      await smallCore.patchNamespacedConfigMap(
+        { name: 'churn', namespace: 'default', body: { data: { i: String(i) } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    const ctl3 = await new k8s.Watch(smallKc).watch(
+      '/api/v1/namespaces/default/configmaps',
+      { resourceVersion: '2' },
+      (type, obj) => expired.push([type, obj]),
+      () => {},
+    );
     try {
       await expect.poll(() => expired.length).toBe(1);
       expect(expired[0]![0]).toBe('ERROR');
@@ -305,7 +410,19 @@ test('watch: initial ADDED, live events, selector transitions, resume from resou
 
 test('pod logs: container, previous, tailLines, timestamps, sinceTime, limitBytes, follow', async () => {
   await core.createNamespace({ body: { metadata: { name: 'logs' } } });
-  await core.createNamespacedPod({ namespace: 'logs', body: { metadata: { name: 'lp' }, spec: { nodeName: 'worker-a', containers: [{ name: 'main', image: 'i' }, { name: 'side', image: 'i' }] } } });
+  await core.createNamespacedPod({
+    namespace: 'logs',
+    body: {
+      metadata: { name: 'lp' },
+      spec: {
+        nodeName: 'worker-a',
+        containers: [
+          { name: 'main', image: 'i' },
+          { name: 'side', image: 'i' },
+        ],
+      },
+    },
+  });
   const setRestarts = (n: number) =>
     core.patchNamespacedPodStatus(
       {
@@ -315,8 +432,22 @@ test('pod logs: container, previous, tailLines, timestamps, sinceTime, limitByte
           status: {
             phase: 'Running',
             containerStatuses: [
-              { name: 'main', ready: true, restartCount: n, image: 'i', imageID: '', state: { running: { startedAt: new Date().toISOString() } } },
-              { name: 'side', ready: true, restartCount: 0, image: 'i', imageID: '', state: { running: { startedAt: new Date().toISOString() } } },
+              {
+                name: 'main',
+                ready: true,
+                restartCount: n,
+                image: 'i',
+                imageID: '',
+                state: { running: { startedAt: new Date().toISOString() } },
+              },
+              {
+                name: 'side',
+                ready: true,
+                restartCount: 0,
+                image: 'i',
+                imageID: '',
+                state: { running: { startedAt: new Date().toISOString() } },
+              },
             ],
           },
         },
@@ -327,13 +458,18 @@ test('pod logs: container, previous, tailLines, timestamps, sinceTime, limitByte
   const dir = path.join(stateDir, 'logs', 'logs', 'lp');
   fs.mkdirSync(path.join(dir, 'main'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'side'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'main', '0.log'), '2026-01-01T00:00:00.000000001Z stdout F first\n2026-01-01T00:00:01.5Z stderr P part-\n2026-01-01T00:00:01.6Z stderr F joined\n2030-01-01T00:00:00Z stdout F future\n');
+  fs.writeFileSync(
+    path.join(dir, 'main', '0.log'),
+    '2026-01-01T00:00:00.000000001Z stdout F first\n2026-01-01T00:00:01.5Z stderr P part-\n2026-01-01T00:00:01.6Z stderr F joined\n2030-01-01T00:00:00Z stdout F future\n',
+  );
   fs.writeFileSync(path.join(dir, 'side', '0.log'), '2026-01-01T00:00:00Z stdout F side line\n');
 
   expect(await core.readNamespacedPodLog({ name: 'lp', namespace: 'logs' })).toBe('first\npart-joined\nfuture\n');
   expect(await core.readNamespacedPodLog({ name: 'lp', namespace: 'logs', container: 'side' })).toBe('side line\n');
   expect(await core.readNamespacedPodLog({ name: 'lp', namespace: 'logs', tailLines: 1 })).toBe('future\n');
-  expect(await core.readNamespacedPodLog({ name: 'lp', namespace: 'logs', timestamps: true, tailLines: 1 })).toBe('2030-01-01T00:00:00Z future\n');
+  expect(await core.readNamespacedPodLog({ name: 'lp', namespace: 'logs', timestamps: true, tailLines: 1 })).toBe(
+    '2030-01-01T00:00:00Z future\n',
+  );
   expect(await core.readNamespacedPodLog({ name: 'lp', namespace: 'logs', limitBytes: 3 })).toBe('fir');
   expect(await core.readNamespacedPodLog({ name: 'lp', namespace: 'logs', sinceSeconds: 60 })).toBe('future\n');
 
@@ -373,11 +509,32 @@ test('CRDs: built-ins are served; a new CRD serves its kind with status subresou
     version: 'v1',
     namespace: 'crs',
     plural: 'inferencepools',
-    body: { apiVersion: 'inference.networking.k8s.io/v1', kind: 'InferencePool', metadata: { name: 'pool' }, spec: { selector: { matchLabels: { role: 'proxy' } }, targetPorts: [{ number: 8080 }], endpointPickerRef: { name: 'epp', port: { number: 9002 } } } },
+    body: {
+      apiVersion: 'inference.networking.k8s.io/v1',
+      kind: 'InferencePool',
+      metadata: { name: 'pool' },
+      spec: {
+        selector: { matchLabels: { role: 'proxy' } },
+        targetPorts: [{ number: 8080 }],
+        endpointPickerRef: { name: 'epp', port: { number: 9002 } },
+      },
+    },
   });
   expect(pool.metadata.generation).toBe(1);
-  await custom.createNamespacedCustomObject({ group: 'sim.llm-d.io', version: 'v1alpha1', namespace: 'crs', plural: 'schedulerinstalls', body: { apiVersion: 'sim.llm-d.io/v1alpha1', kind: 'SchedulerInstall', metadata: { name: 's' }, spec: {} } });
-  await custom.createNamespacedCustomObject({ group: 'k6.io', version: 'v1alpha1', namespace: 'crs', plural: 'testruns', body: { apiVersion: 'k6.io/v1alpha1', kind: 'TestRun', metadata: { name: 't' }, spec: { parallelism: 1 } } });
+  await custom.createNamespacedCustomObject({
+    group: 'sim.llm-d.io',
+    version: 'v1alpha1',
+    namespace: 'crs',
+    plural: 'schedulerinstalls',
+    body: { apiVersion: 'sim.llm-d.io/v1alpha1', kind: 'SchedulerInstall', metadata: { name: 's' }, spec: {} },
+  });
+  await custom.createNamespacedCustomObject({
+    group: 'k6.io',
+    version: 'v1alpha1',
+    namespace: 'crs',
+    plural: 'testruns',
+    body: { apiVersion: 'k6.io/v1alpha1', kind: 'TestRun', metadata: { name: 't' }, spec: { parallelism: 1 } },
+  });
 
   const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
   const crd = {
@@ -388,15 +545,40 @@ test('CRDs: built-ins are served; a new CRD serves its kind with status subresou
       group: 'example.com',
       scope: 'Namespaced',
       names: { plural: 'widgets', singular: 'widget', kind: 'Widget', shortNames: ['wd'] },
-      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } }, subresources: { status: {} } }],
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          subresources: { status: {} },
+        },
+      ],
     },
   };
   const made = await ext.createCustomResourceDefinition({ body: crd });
-  expect(made.status!.conditions!.filter((c) => c.status === 'True').map((c) => c.type).sort()).toEqual(['Established', 'NamesAccepted']);
-  await ext.replaceCustomResourceDefinition({ name: 'widgets.example.com', body: { ...made, spec: { ...made.spec, names: { ...made.spec.names, shortNames: ['wd', 'wdg'] } } } });
-  const w = await custom.createNamespacedCustomObject({ group: 'example.com', version: 'v1', namespace: 'crs', plural: 'widgets', body: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 1 }, status: { ignored: true } } });
+  expect(
+    made
+      .status!.conditions!.filter((c) => c.status === 'True')
+      .map((c) => c.type)
+      .sort(),
+  ).toEqual(['Established', 'NamesAccepted']);
+  await ext.replaceCustomResourceDefinition({
+    name: 'widgets.example.com',
+    body: { ...made, spec: { ...made.spec, names: { ...made.spec.names, shortNames: ['wd', 'wdg'] } } },
+  });
+  const w = await custom.createNamespacedCustomObject({
+    group: 'example.com',
+    version: 'v1',
+    namespace: 'crs',
+    plural: 'widgets',
+    body: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 1 }, status: { ignored: true } },
+  });
   expect(w.status).toBeUndefined();
-  const ws = await custom.patchNamespacedCustomObjectStatus({ group: 'example.com', version: 'v1', namespace: 'crs', plural: 'widgets', name: 'w', body: { status: { ok: true } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  const ws = await custom.patchNamespacedCustomObjectStatus(
+    { group: 'example.com', version: 'v1', namespace: 'crs', plural: 'widgets', name: 'w', body: { status: { ok: true } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
   expect(ws.status).toEqual({ ok: true });
   expect(ws.metadata.generation).toBe(1);
 
@@ -406,7 +588,9 @@ test('CRDs: built-ins are served; a new CRD serves its kind with status subresou
   expect((read as { spec?: { size?: number } }).spec?.size).toBe(1);
 
   await ext.deleteCustomResourceDefinition({ name: 'widgets.example.com' });
-  const gone = await statusOf(custom.listNamespacedCustomObject({ group: 'example.com', version: 'v1', namespace: 'crs', plural: 'widgets' }));
+  const gone = await statusOf(
+    custom.listNamespacedCustomObject({ group: 'example.com', version: 'v1', namespace: 'crs', plural: 'widgets' }),
+  );
   expect(gone.code).toBe(404);
 });
 
@@ -422,7 +606,12 @@ test('unknown paths are 404, wrong methods 405, malformed bodies 400', async () 
     const r405 = await request(`${h.url}/api/v1/namespaces/default/configmaps`, { dispatcher, method: 'PUT', headers: auth, body: '{}' });
     expect(r405.statusCode).toBe(405);
     await r405.body.dump();
-    const r400 = await request(`${h.url}/api/v1/namespaces/default/configmaps`, { dispatcher, method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{not json' });
+    const r400 = await request(`${h.url}/api/v1/namespaces/default/configmaps`, {
+      dispatcher,
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: '{not json',
+    });
     expect(r400.statusCode).toBe(400);
     expect(((await r400.body.json()) as { reason: string }).reason).toBe('BadRequest');
   } finally {
@@ -442,7 +631,10 @@ test('client-node informer: list then watch from the list resourceVersion', asyn
   try {
     await expect.poll(() => seen).toEqual(['add:before']);
     await core.createNamespacedConfigMap({ namespace: 'inf', body: { metadata: { name: 'after' } } });
-    await core.patchNamespacedConfigMap({ name: 'before', namespace: 'inf', body: { data: { x: '1' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await core.patchNamespacedConfigMap(
+      { name: 'before', namespace: 'inf', body: { data: { x: '1' } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     await core.deleteNamespacedConfigMap({ name: 'after', namespace: 'inf' });
     await expect.poll(() => seen).toEqual(['add:before', 'add:after', 'update:before', 'delete:after']);
     expect(informer.list('inf').map((o) => o.metadata!.name)).toEqual(['before']);
@@ -465,7 +657,12 @@ test('the nodes option replaces the seeded nodes; unknown patch content types ar
     fs.rmSync(dir, { recursive: true, force: true });
   }
   await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'ct' } } });
-  const res = await statusOf(core.patchNamespacedConfigMap({ name: 'ct', namespace: 'default', body: { data: { a: 'b' } } }, setHeaderOptions('Content-Type', 'text/plain')));
+  const res = await statusOf(
+    core.patchNamespacedConfigMap(
+      { name: 'ct', namespace: 'default', body: { data: { a: 'b' } } },
+      setHeaderOptions('Content-Type', 'text/plain'),
+    ),
+  );
   expect(res.code).toBe(415);
 });
 
@@ -475,25 +672,45 @@ test('a repeated apply by a second manager with equal values is recorded, and a 
   await core.patchNamespacedConfigMap({ name: 'owners', namespace: 'default', fieldManager: 'one', body: cm }, ssa);
   const two = await core.patchNamespacedConfigMap({ name: 'owners', namespace: 'default', fieldManager: 'two', body: cm }, ssa);
   expect(two.metadata!.managedFields!.map((m) => m.manager).sort()).toEqual(['one', 'two']);
-  const same = await core.patchNamespacedConfigMap({ name: 'owners', namespace: 'default', body: { data: { a: '1' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  const same = await core.patchNamespacedConfigMap(
+    { name: 'owners', namespace: 'default', body: { data: { a: '1' } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
   expect(same.metadata!.resourceVersion).toBe(two.metadata!.resourceVersion);
   // Both own data.a: a third manager changing it conflicts with both.
-  const conflict = await statusOf(core.patchNamespacedConfigMap({ name: 'owners', namespace: 'default', fieldManager: 'three', body: { ...cm, data: { a: '2' } } }, ssa));
+  const conflict = await statusOf(
+    core.patchNamespacedConfigMap({ name: 'owners', namespace: 'default', fieldManager: 'three', body: { ...cm, data: { a: '2' } } }, ssa),
+  );
   expect(conflict.code).toBe(409);
   expect(conflict.body.details.causes).toHaveLength(2);
 });
 
 test('pods/binding sets the node once; a watch with timeoutSeconds ends on its own', async () => {
   await core.createNamespacedPod({ namespace: 'default', body: pod('bind-me') });
-  await core.createNamespacedPodBinding({ name: 'bind-me', namespace: 'default', body: { metadata: { name: 'bind-me' }, target: { kind: 'Node', name: 'worker-b' } } });
+  await core.createNamespacedPodBinding({
+    name: 'bind-me',
+    namespace: 'default',
+    body: { metadata: { name: 'bind-me' }, target: { kind: 'Node', name: 'worker-b' } },
+  });
   expect((await core.readNamespacedPod({ name: 'bind-me', namespace: 'default' })).spec!.nodeName).toBe('worker-b');
-  const again = await statusOf(core.createNamespacedPodBinding({ name: 'bind-me', namespace: 'default', body: { metadata: { name: 'bind-me' }, target: { kind: 'Node', name: 'worker-a' } } }));
+  const again = await statusOf(
+    core.createNamespacedPodBinding({
+      name: 'bind-me',
+      namespace: 'default',
+      body: { metadata: { name: 'bind-me' }, target: { kind: 'Node', name: 'worker-a' } },
+    }),
+  );
   expect(again.code).toBe(409);
 
   let ended = false;
-  const ctl = await new k8s.Watch(kc).watch('/api/v1/namespaces/default/pods', { timeoutSeconds: 1 }, () => {}, () => {
-    ended = true;
-  });
+  const ctl = await new k8s.Watch(kc).watch(
+    '/api/v1/namespaces/default/pods',
+    { timeoutSeconds: 1 },
+    () => {},
+    () => {
+      ended = true;
+    },
+  );
   try {
     await expect.poll(() => ended).toBe(true);
   } finally {

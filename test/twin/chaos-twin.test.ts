@@ -39,7 +39,13 @@ test.afterAll(async () => {
 function quietReporter(): RunReporter & { attachments: Map<string, string>; lines: string[] } {
   const attachments = new Map<string, string>();
   const lines: string[] = [];
-  return { attachments, lines, step: async (_t, body) => body(), attach: async (name, body) => void attachments.set(name, body), log: (l) => void lines.push(l) };
+  return {
+    attachments,
+    lines,
+    step: async (_t, body) => body(),
+    attach: async (name, body) => void attachments.set(name, body),
+    log: (l) => void lines.push(l),
+  };
 }
 
 /** The decode-kill suite cut down: one fault, a short load. */
@@ -55,8 +61,14 @@ function decodeKillSuite(mutate: (s: LoadedSuite['suite']) => void = () => {}): 
 /** resourceVersion of every object in the namespaces, by kind/name. */
 async function resourceVersions(): Promise<Record<string, string>> {
   const kinds: [string, string][] = [
-    ['v1', 'Pod'], ['v1', 'Service'], ['v1', 'ConfigMap'], ['apps/v1', 'Deployment'], ['apps/v1', 'ReplicaSet'],
-    ['inference.networking.k8s.io/v1', 'InferencePool'], ['gateway.networking.k8s.io/v1', 'HTTPRoute'], ['sim.llm-d.io/v1alpha1', 'SchedulerInstall'],
+    ['v1', 'Pod'],
+    ['v1', 'Service'],
+    ['v1', 'ConfigMap'],
+    ['apps/v1', 'Deployment'],
+    ['apps/v1', 'ReplicaSet'],
+    ['inference.networking.k8s.io/v1', 'InferencePool'],
+    ['gateway.networking.k8s.io/v1', 'HTTPRoute'],
+    ['sim.llm-d.io/v1alpha1', 'SchedulerInstall'],
   ];
   const out: Record<string, string> = {};
   for (const ns of NAMESPACES) {
@@ -72,7 +84,12 @@ async function resourceVersions(): Promise<Record<string, string>> {
 
 /** A ConfigMap in llm-d-vllm, or undefined when it is not there. */
 function cm(name: string) {
-  return cluster.tryRead<{ data?: Record<string, string> } & Record<string, unknown>>({ apiVersion: 'v1', kind: 'ConfigMap', name, namespace: 'llm-d-vllm' });
+  return cluster.tryRead<{ data?: Record<string, string> } & Record<string, unknown>>({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    name,
+    namespace: 'llm-d-vllm',
+  });
 }
 
 async function podUid(name: string): Promise<string | undefined> {
@@ -86,8 +103,9 @@ test('a pod kill under load really kills (new uid), the bare pod comes back, rec
   const rep = quietReporter();
   const run = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
   try {
-    const result = await runFaultsPhase({ cluster: run, gatewayUrl: twin.gatewayUrl, loaded, rep, twin: true, allowRemote: false }, (onProgress) =>
-      runSuiteLoad(loaded.suite.spec.load!, { gatewayUrl: twin.gatewayUrl, onProgress }),
+    const result = await runFaultsPhase(
+      { cluster: run, gatewayUrl: twin.gatewayUrl, loaded, rep, twin: true, allowRemote: false },
+      (onProgress) => runSuiteLoad(loaded.suite.spec.load!, { gatewayUrl: twin.gatewayUrl, onProgress }),
     );
     expect(result.problems).toEqual([]);
     expect(result.events).toHaveLength(1);
@@ -120,12 +138,17 @@ test('a fault outside the guard is refused before anything happens', async () =>
   });
   const run = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
   let loadStarted = false;
-  const err = await runFaultsPhase({ cluster: run, gatewayUrl: twin.gatewayUrl, loaded, rep: quietReporter(), twin: true, allowRemote: false }, async () => {
-    loadStarted = true;
-    throw new Error('the load must not start');
-  }).catch((e: Error) => e);
+  const err = await runFaultsPhase(
+    { cluster: run, gatewayUrl: twin.gatewayUrl, loaded, rep: quietReporter(), twin: true, allowRemote: false },
+    async () => {
+      loadStarted = true;
+      throw new Error('the load must not start');
+    },
+  ).catch((e: Error) => e);
   expect(err).toBeInstanceOf(GuardRefusal);
-  expect((err as Error).message).toMatch(/^refused by the target guard, nothing was touched: fault 1 \(podKill\) would act on pod\(s\) vllm-decode-p2p/);
+  expect((err as Error).message).toMatch(
+    /^refused by the target guard, nothing was touched: fault 1 \(podKill\) would act on pod\(s\) vllm-decode-p2p/,
+  );
   expect((err as Error).message).not.toContain('\n');
   expect(loadStarted).toBe(false);
   expect(run.cleanup.pending).toEqual([]);
@@ -135,7 +158,11 @@ test('a fault outside the guard is refused before anything happens', async () =>
 test('pd-harness run --dry-run prints the plan with the pods now and changes nothing', async () => {
   const before = await resourceVersions();
   const uid = await podUid('vllm-decode-p2p');
-  const res = await execa(process.execPath, ['bin/pd-harness.js', 'run', 'suites/chaos-decode-kill.suite.yaml', '--dry-run', '--kubeconfig', twin.kubeconfigPath], { reject: false });
+  const res = await execa(
+    process.execPath,
+    ['bin/pd-harness.js', 'run', 'suites/chaos-decode-kill.suite.yaml', '--dry-run', '--kubeconfig', twin.kubeconfigPath],
+    { reject: false },
+  );
   expect(res.exitCode, res.stderr).toBe(0);
   expect(res.stdout).toContain('dry run of suite chaos-decode-kill');
   expect(res.stdout).toContain('1. podKill at 2s into the load, in llm-d-vllm');
@@ -153,10 +180,14 @@ test('pd-harness run --dry-run prints the plan with the pods now and changes not
       .replaceAll('../manifests/', `${path.resolve('manifests')}/`);
     const file = path.join(dir, 'guarded.suite.yaml');
     fs.writeFileSync(file, text);
-    const refused = await execa(process.execPath, ['bin/pd-harness.js', 'run', file, '--dry-run', '--kubeconfig', twin.kubeconfigPath], { reject: false });
+    const refused = await execa(process.execPath, ['bin/pd-harness.js', 'run', file, '--dry-run', '--kubeconfig', twin.kubeconfigPath], {
+      reject: false,
+    });
     expect(refused.exitCode).toBe(4);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
-    expect(refused.stderr).toContain('refused by the target guard, nothing was touched: fault 1 (podKill) would act on pod(s) vllm-decode-p2p');
+    expect(refused.stderr).toContain(
+      'refused by the target guard, nothing was touched: fault 1 (podKill) would act on pod(s) vllm-decode-p2p',
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -167,8 +198,12 @@ test('SIGKILL of a run: the next run finds its journal and puts back the patch a
   const ns = 'llm-d-vllm';
   const journalDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-journals-'));
   const setup = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
-  await setup.apply([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'chaos-journal-patched', namespace: ns }, data: { mode: 'original' } }]);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/chaos-journal-child.ts', twin.kubeconfigPath, journalDir, ns], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await setup.apply([
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'chaos-journal-patched', namespace: ns }, data: { mode: 'original' } },
+  ]);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/chaos-journal-child.ts', twin.kubeconfigPath, journalDir, ns], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   try {
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -214,8 +249,13 @@ test('Ctrl-C of pd-harness run during the load: the created object is deleted an
   const ns = 'llm-d-vllm';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-sigint-'));
   const setup = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
-  await setup.apply([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sigint-patched', namespace: ns }, data: { mode: 'original' } }]);
-  fs.writeFileSync(path.join(dir, 'created.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: sigint-created, namespace: ${ns} }\ndata: { by: sigint-test }\n`);
+  await setup.apply([
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sigint-patched', namespace: ns }, data: { mode: 'original' } },
+  ]);
+  fs.writeFileSync(
+    path.join(dir, 'created.yaml'),
+    `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: sigint-created, namespace: ${ns} }\ndata: { by: sigint-test }\n`,
+  );
   fs.writeFileSync(
     path.join(dir, 'sigint.suite.yaml'),
     `apiVersion: pd-harness.dev/v1
@@ -234,17 +274,33 @@ spec:
     - responses: { status: 200, atLeast: 1 }
 `,
   );
-  const child = spawn(process.execPath, ['bin/pd-harness.js', 'run', path.join(dir, 'sigint.suite.yaml'), '--kubeconfig', twin.kubeconfigPath, '--gateway', twin.gatewayUrl, '--output', path.join(dir, 'out')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ALLURE_RESULTS_DIR: path.join(dir, 'allure'), PD_HARNESS_SUITE: '' },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      'bin/pd-harness.js',
+      'run',
+      path.join(dir, 'sigint.suite.yaml'),
+      '--kubeconfig',
+      twin.kubeconfigPath,
+      '--gateway',
+      twin.gatewayUrl,
+      '--output',
+      path.join(dir, 'out'),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ALLURE_RESULTS_DIR: path.join(dir, 'allure'), PD_HARNESS_SUITE: '' },
+    },
+  );
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
   try {
     // The run has made both changes and is in its 120 s load when the user presses Ctrl-C.
-    await expect.poll(async () => [(await cm('sigint-patched'))?.data?.mode, (await cm('sigint-created'))?.data?.by], { timeout: 180_000 }).toEqual(['changed', 'sigint-test']);
+    await expect
+      .poll(async () => [(await cm('sigint-patched'))?.data?.mode, (await cm('sigint-created'))?.data?.by], { timeout: 180_000 })
+      .toEqual(['changed', 'sigint-test']);
     child.kill('SIGINT');
     const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]);
     expect(code, output.slice(-2000)).not.toBe('hung');
@@ -277,10 +333,24 @@ spec:
     fs.writeFileSync(path.join(dir, 'ok.suite.yaml'), suite('run-cli-ok', 6));
     fs.writeFileSync(path.join(dir, 'fail.suite.yaml'), suite('run-cli-fail', 7));
     const run = (file: string) =>
-      execa(process.execPath, ['bin/pd-harness.js', 'run', path.join(dir, file), '--kubeconfig', twin.kubeconfigPath, '--gateway', twin.gatewayUrl, '--output', path.join(dir, 'out')], {
-        reject: false,
-        env: { ALLURE_RESULTS_DIR: path.join(dir, 'allure'), PD_HARNESS_SUITE: '' },
-      });
+      execa(
+        process.execPath,
+        [
+          'bin/pd-harness.js',
+          'run',
+          path.join(dir, file),
+          '--kubeconfig',
+          twin.kubeconfigPath,
+          '--gateway',
+          twin.gatewayUrl,
+          '--output',
+          path.join(dir, 'out'),
+        ],
+        {
+          reject: false,
+          env: { ALLURE_RESULTS_DIR: path.join(dir, 'allure'), PD_HARNESS_SUITE: '' },
+        },
+      );
     const ok = await run('ok.suite.yaml');
     expect(ok.exitCode, `${ok.stdout}\n${ok.stderr}`).toBe(0);
     expect(ok.stdout).toContain('1 passed');

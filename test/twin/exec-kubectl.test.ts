@@ -18,11 +18,17 @@ let twin: TwinHandle;
 test.beforeAll(async () => {
   test.setTimeout(240_000);
   const v = await execa('kubectl', ['version', '--client', '-o', 'json'], { reject: false });
-  const minor = Number((JSON.parse(v.stdout || '{}') as { clientVersion?: { minor?: string } }).clientVersion?.minor?.replace(/\D/g, '') ?? 0);
-  if (!(minor >= 31)) throw new Error(`these tests need kubectl 1.31 or newer on PATH (WebSocket exec); found ${v.stdout ? `1.${minor}` : 'none'}`);
+  const minor = Number(
+    (JSON.parse(v.stdout || '{}') as { clientVersion?: { minor?: string } }).clientVersion?.minor?.replace(/\D/g, '') ?? 0,
+  );
+  if (!(minor >= 31))
+    throw new Error(`these tests need kubectl 1.31 or newer on PATH (WebSocket exec); found ${v.stdout ? `1.${minor}` : 'none'}`);
   twin = await startTwin({ stateDir: mkdtempSync(join(tmpdir(), 'pdh-exec-')), gatewayPort: 0, ipPrefix: randomIpPrefix() });
   await applySeedTopology(twin.kubeconfigPath);
-  const ready = await execa('kubectl', ['wait', '--for=condition=Ready', 'pod', '--all', '-n', 'llm-d-vllm', '--timeout=180s'], { env: { KUBECONFIG: twin.kubeconfigPath }, reject: false });
+  const ready = await execa('kubectl', ['wait', '--for=condition=Ready', 'pod', '--all', '-n', 'llm-d-vllm', '--timeout=180s'], {
+    env: { KUBECONFIG: twin.kubeconfigPath },
+    reject: false,
+  });
   expect(ready.exitCode, ready.stderr).toBe(0);
 });
 
@@ -50,7 +56,12 @@ test('the seed README direct backend tests run verbatim and answer a completion 
   ] as const) {
     const r = await sh(script);
     expect(r.exitCode, r.stderr).toBe(0);
-    const body = JSON.parse(r.stdout) as { object: string; model: string; choices: { text: string }[]; usage: { completion_tokens: number } };
+    const body = JSON.parse(r.stdout) as {
+      object: string;
+      model: string;
+      choices: { text: string }[];
+      usage: { completion_tokens: number };
+    };
     expect(body.object).toBe('text_completion');
     expect(body.model).toBe('Qwen/Qwen3-Coder-30B-A3B-Instruct');
     expect(body.usage.completion_tokens).toBe(5);
@@ -87,7 +98,9 @@ test('cluster names (svc, svc.ns, FQDN) and localhost resolve as in the pod, for
   const wget = await models('wget -qO- http://vllm-fs-proxy.llm-d-vllm:8080/v1/models');
   expect(wget.exitCode, wget.stderr).toBe(0);
   expect(wget.stdout).toContain('"object":"list"');
-  const py = await models(`python3 -c 'import urllib.request; print(urllib.request.urlopen("http://vllm-fs-proxy.llm-d-vllm.svc.cluster.local:8080/v1/models").status)'`);
+  const py = await models(
+    `python3 -c 'import urllib.request; print(urllib.request.urlopen("http://vllm-fs-proxy.llm-d-vllm.svc.cluster.local:8080/v1/models").status)'`,
+  );
   expect(py.exitCode, py.stderr).toBe(0);
   expect(py.stdout.trim()).toBe('200');
   // localhost in a pod is the pod itself: the decode vLLM listens on 8000

@@ -3,13 +3,7 @@
  * as pod endpoints. Pod objects are created and marked Ready by hand through the status subresource (no kubelet).
  */
 import { expect, test } from '@playwright/test';
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -69,10 +63,13 @@ async function startBackends(names: string[]): Promise<void> {
               res.on('close', () => clearTimeout(t));
               return;
             }
-            const t = setTimeout(() => {
-              res.writeHead(200, { 'content-type': 'application/json', 'x-served-by': name });
-              res.end(JSON.stringify({ servedBy: name }));
-            }, Math.min(delay, 10_000));
+            const t = setTimeout(
+              () => {
+                res.writeHead(200, { 'content-type': 'application/json', 'x-served-by': name });
+                res.end(JSON.stringify({ servedBy: name }));
+              },
+              Math.min(delay, 10_000),
+            );
             res.on('close', () => clearTimeout(t));
           });
         });
@@ -96,9 +93,25 @@ function startEpp(poolName: string, config: string): Promise<{ grpcPort: number;
   fs.writeFileSync(cfg, config);
   const proc = spawn(
     process.execPath,
-    ['--import', 'tsx', EPP_MAIN, '--pool-name', poolName, `--pool-namespace=${VLLM}`, '--config-file', cfg,
-      '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0', '--zap-encoder=json', '--listen-host=127.0.0.1'],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: api.kubeconfigPath, POD_IP: '', EPP_SCRAPE_INTERVAL_MS: '1000' } },
+    [
+      '--import',
+      'tsx',
+      EPP_MAIN,
+      '--pool-name',
+      poolName,
+      `--pool-namespace=${VLLM}`,
+      '--config-file',
+      cfg,
+      '--grpc-port=0',
+      '--grpc-health-port=0',
+      '--metrics-port=0',
+      '--zap-encoder=json',
+      '--listen-host=127.0.0.1',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KUBECONFIG: api.kubeconfigPath, POD_IP: '', EPP_SCRAPE_INTERVAL_MS: '1000' },
+    },
   );
   const out: string[] = [];
   let buf = '';
@@ -123,20 +136,31 @@ function startEpp(poolName: string, config: string): Promise<{ grpcPort: number;
 async function createPod(ns: string, name: string, labels: Record<string, string>, ip: string, ready = true): Promise<void> {
   await core.createNamespacedPod({
     namespace: ns,
-    body: { metadata: { name, labels }, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.9', ports: [{ name: 'http', containerPort: backendPort }] }] } },
+    body: {
+      metadata: { name, labels },
+      spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.9', ports: [{ name: 'http', containerPort: backendPort }] }] },
+    },
   });
   await core.patchNamespacedPodStatus(
     {
       name,
       namespace: ns,
-      body: { status: { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] } },
+      body: {
+        status: { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+      },
     },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
 }
 
 async function createCustom(group: string, version: string, plural: string, ns: string, body: Record<string, unknown>) {
-  await custom.createNamespacedCustomObject({ group, version, namespace: ns, plural, body: { apiVersion: `${group}/${version}`, ...body } });
+  await custom.createNamespacedCustomObject({
+    group,
+    version,
+    namespace: ns,
+    plural,
+    body: { apiVersion: `${group}/${version}`, ...body },
+  });
 }
 
 function pool(name: string, selector: Record<string, string>, epp: string, failureMode?: 'FailOpen' | 'FailClose') {
@@ -151,13 +175,28 @@ function pool(name: string, selector: Record<string, string>, epp: string, failu
   });
 }
 
-const poolRef = (name: string) => ({ group: 'inference.networking.k8s.io', kind: 'InferencePool', name, namespace: VLLM, port: backendPort });
+const poolRef = (name: string) => ({
+  group: 'inference.networking.k8s.io',
+  kind: 'InferencePool',
+  name,
+  namespace: VLLM,
+  port: backendPort,
+});
 
-async function call(pathname: string, opts: { headers?: Record<string, string>; body?: unknown; signal?: AbortSignal; method?: string } = {}) {
+async function call(
+  pathname: string,
+  opts: { headers?: Record<string, string>; body?: unknown; signal?: AbortSignal; method?: string } = {},
+) {
   const res = await fetch(`${gw.url}${pathname}`, {
     method: opts.method ?? 'POST',
     headers: { 'content-type': 'application/json', ...(opts.headers ?? {}) },
-    ...(opts.method === 'GET' ? {} : { body: JSON.stringify(opts.body ?? { model: 'Qwen/Qwen3-Coder-30B-A3B-Instruct', messages: [{ role: 'user', content: 'hello' }], max_tokens: 8 }) }),
+    ...(opts.method === 'GET'
+      ? {}
+      : {
+          body: JSON.stringify(
+            opts.body ?? { model: 'Qwen/Qwen3-Coder-30B-A3B-Instruct', messages: [{ role: 'user', content: 'hello' }], max_tokens: 8 },
+          ),
+        }),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   return { status: res.status, servedBy: res.headers.get('x-served-by'), text: await res.text() };
@@ -186,7 +225,10 @@ test.describe('twin gateway against the twin API server', () => {
     const [p2p, fsb] = backends;
     await createPod(VLLM, 'vllm-p2p-proxy-5d9c7b7f6-x2k4q', { app: 'vllm-p2p-test', role: 'proxy' }, p2p!.ip);
     await createPod(VLLM, 'vllm-fs-proxy-7c8d9e0f1-abcde', { app: 'vllm-fs-test', role: 'proxy' }, fsb!.ip);
-    for (const [name, app] of [['vllm-p2p-proxy', 'vllm-p2p-test'], ['vllm-fs-proxy', 'vllm-fs-test']] as const) {
+    for (const [name, app] of [
+      ['vllm-p2p-proxy', 'vllm-p2p-test'],
+      ['vllm-fs-proxy', 'vllm-fs-test'],
+    ] as const) {
       await core.createNamespacedService({
         namespace: VLLM,
         body: { metadata: { name }, spec: { selector: { app, role: 'proxy' }, ports: [{ name: 'http', port: 8080, targetPort: 'http' }] } },
@@ -287,7 +329,15 @@ test.describe('twin gateway against the twin API server', () => {
     const exits = epps.filter(running).map((e) => new Promise((r) => e.proc.once('exit', r)));
     for (const e of epps) if (running(e)) e.proc.kill('SIGTERM');
     await Promise.all(exits);
-    await Promise.all(backends.map((b) => new Promise((r) => { b.server.closeAllConnections(); b.server.close(r); })));
+    await Promise.all(
+      backends.map(
+        (b) =>
+          new Promise((r) => {
+            b.server.closeAllConnections();
+            b.server.close(r);
+          }),
+      ),
+    );
     await api?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -297,7 +347,9 @@ test.describe('twin gateway against the twin API server', () => {
     const served: string[] = [];
     for (let batch = 0; batch < 5; batch++) {
       const res = await Promise.all(
-        Array.from({ length: 6 }, (_, i) => call('/v1/chat/completions', { headers: { 'x-request-id': `req-${batch}-${i}`, 'x-delay': '30' } })),
+        Array.from({ length: 6 }, (_, i) =>
+          call('/v1/chat/completions', { headers: { 'x-request-id': `req-${batch}-${i}`, 'x-delay': '30' } }),
+        ),
       );
       for (const r of res) {
         expect(r.status).toBe(200);
@@ -338,7 +390,7 @@ test.describe('twin gateway against the twin API server', () => {
     expect((await call('/empty/v1/completions')).status).toBe(503);
   });
 
-  test('EPP down: FailOpen serves from a ready endpoint, FailClose answers Envoy\'s 500 with an empty body', async () => {
+  test("EPP down: FailOpen serves from a ready endpoint, FailClose answers Envoy's 500 with an empty body", async () => {
     const open = await call('/fail-open/v1/completions');
     expect(open.status).toBe(200);
     expect(['vllm-p2p-proxy-1', 'vllm-fs-proxy-1']).toContain(open.servedBy);
@@ -346,7 +398,7 @@ test.describe('twin gateway against the twin API server', () => {
     expect(await call('/fail-close/v1/completions')).toEqual({ status: 500, servedBy: null, text: '' });
   });
 
-  test('a request without a body is not scheduled; a body without model is the EPP\'s 400', async () => {
+  test("a request without a body is not scheduled; a body without model is the EPP's 400", async () => {
     const before = mainEpp.out.filter((l) => l.includes('"msg":"Scoring decision"')).length;
     const get = await call('/v1/models', { method: 'GET' });
     expect(get.status).toBe(200);
@@ -373,7 +425,9 @@ test.describe('twin gateway against the twin API server', () => {
     const slow = await call('/slow/v1/completions', { headers: { 'x-delay': '3000' } });
     expect(slow.status).toBe(504);
     const ac = new AbortController();
-    const pending = call('/v1/completions', { headers: { 'x-delay': '5000', 'x-request-id': 'abort-me' }, signal: ac.signal }).catch((e: Error) => e);
+    const pending = call('/v1/completions', { headers: { 'x-delay': '5000', 'x-request-id': 'abort-me' }, signal: ac.signal }).catch(
+      (e: Error) => e,
+    );
     await expect.poll(async () => (await eppState(mainEpp.grpcPort)).inFlightRequests, POLL).toBe(base + 2);
     ac.abort();
     expect(await pending).toBeInstanceOf(Error);
@@ -419,7 +473,11 @@ test.describe('twin gateway against the twin API server', () => {
       .toEqual(['Accepted=True', 'ResolvedRefs=True']);
     const route = await get('gateway.networking.k8s.io', 'v1', SCHED, 'httproutes', 'llm-d-inference-scheduling');
     expect(route.status.parents[0].controllerName).toBe('pd-harness.dev/twin-gateway');
-    expect(route.status.parents[0].parentRef).toMatchObject({ kind: 'Gateway', name: 'infra-inference-scheduling-inference-gateway', namespace: SCHED });
+    expect(route.status.parents[0].parentRef).toMatchObject({
+      kind: 'Gateway',
+      name: 'infra-inference-scheduling-inference-gateway',
+      namespace: SCHED,
+    });
     await expect
       .poll(async () => {
         const p = await get('inference.networking.k8s.io', 'v1', VLLM, 'inferencepools', 'vllm-proxy-performance');
@@ -439,9 +497,9 @@ test.describe('twin gateway against the twin API server', () => {
       { name: 'vllm-fs-proxy-7c8d9e0f1-abcde', namespace: VLLM, body: { status: { conditions: [{ type: 'Ready', status: 'False' }] } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    await expect.poll(async () => (await eppState(mainEpp.grpcPort)).endpoints.map((e) => e.pod), POLL).toEqual([
-      `${VLLM}/vllm-p2p-proxy-5d9c7b7f6-x2k4q`,
-    ]);
+    await expect
+      .poll(async () => (await eppState(mainEpp.grpcPort)).endpoints.map((e) => e.pod), POLL)
+      .toEqual([`${VLLM}/vllm-p2p-proxy-5d9c7b7f6-x2k4q`]);
     for (let i = 0; i < 4; i++) expect((await call('/v1/completions')).servedBy).toBe('vllm-p2p-proxy-1');
     await expect.poll(async () => (await call('/ab/x', { headers: { 'x-kv-backend': 'fs' } })).status, POLL).toBe(503);
   });

@@ -24,14 +24,26 @@ test.describe.configure({ mode: 'serial', timeout: 240_000 });
 let twin: TwinHandle;
 const quiet = { ...consoleReporter, step: <T>(_: string, body: () => Promise<T>) => body(), log: () => undefined };
 const HOSTILE = 'test/fixtures/suites/hostile';
-const HOSTILE_SUITES = ['deploy-into-kube-system', 'apply-into-kube-system', 'defaulted-namespace', 'cluster-scoped-kinds', 'patch-cluster-scoped', 'protected-target'];
+const HOSTILE_SUITES = [
+  'deploy-into-kube-system',
+  'apply-into-kube-system',
+  'defaulted-namespace',
+  'cluster-scoped-kinds',
+  'patch-cluster-scoped',
+  'protected-target',
+];
 
 test.beforeAll(async () => {
   twin = await startTwin({ stateDir: mkdtempSync(join(tmpdir(), 'pdh-guard-twin-')), port: 0, gatewayPort: 0, ipPrefix: randomIpPrefix() });
   const pre = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
   await pre.apply([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'llm-d-vllm' } },
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'patched', namespace: 'llm-d-vllm', labels: { keep: 'k' }, annotations: { note: 'n' } }, data: { a: '1', b: '2' } },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'patched', namespace: 'llm-d-vllm', labels: { keep: 'k' }, annotations: { note: 'n' } },
+      data: { a: '1', b: '2' },
+    },
   ]);
 });
 
@@ -51,7 +63,8 @@ async function snapshot(): Promise<Record<string, string>> {
     ['apps/v1', 'Deployment'],
     ['apiextensions.k8s.io/v1', 'CustomResourceDefinition'],
   ] as const) {
-    for (const o of await c.list(apiVersion, kind)) out[`${kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name}`] = o.metadata?.resourceVersion ?? '';
+    for (const o of await c.list(apiVersion, kind))
+      out[`${kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name}`] = o.metadata?.resourceVersion ?? '';
   }
   return out;
 }
@@ -60,7 +73,12 @@ test('hostile suites are refused by the runner before the first write: nothing c
   const before = await snapshot();
   for (const name of HOSTILE_SUITES) {
     const cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
-    const err = await runSuite({ cluster, gatewayUrl: twin.gatewayUrl, loaded: loadSuite(`${HOSTILE}/${name}.suite.yaml`), rep: quiet }).catch((e: unknown) => e);
+    const err = await runSuite({
+      cluster,
+      gatewayUrl: twin.gatewayUrl,
+      loaded: loadSuite(`${HOSTILE}/${name}.suite.yaml`),
+      rep: quiet,
+    }).catch((e: unknown) => e);
     expect(err, name).toBeInstanceOf(GuardRefusal);
     expect((err as GuardRefusal).exitCode).toBe(4);
     expect((err as Error).message).not.toContain('\n');
@@ -73,9 +91,15 @@ test('hostile suites are refused by the runner before the first write: nothing c
 test('pd-harness run refuses hostile suites with exit 4, one line, no stack trace; nothing changes', async () => {
   const before = await snapshot();
   for (const name of ['deploy-into-kube-system', 'cluster-scoped-kinds', 'patch-cluster-scoped']) {
-    const r = await execa(process.execPath, ['bin/pd-harness.js', 'run', `${HOSTILE}/${name}.suite.yaml`, '--kubeconfig', twin.kubeconfigPath, '--gateway', twin.gatewayUrl], { reject: false });
+    const r = await execa(
+      process.execPath,
+      ['bin/pd-harness.js', 'run', `${HOSTILE}/${name}.suite.yaml`, '--kubeconfig', twin.kubeconfigPath, '--gateway', twin.gatewayUrl],
+      { reject: false },
+    );
     expect(r.exitCode, name).toBe(4);
-    expect(r.stderr.trim().split('\n'), name).toEqual([expect.stringMatching(/^pd-harness: refused by the target guard, nothing was written: /)]);
+    expect(r.stderr.trim().split('\n'), name).toEqual([
+      expect.stringMatching(/^pd-harness: refused by the target guard, nothing was written: /),
+    ]);
   }
   expect(await snapshot()).toEqual(before);
 });
@@ -83,7 +107,21 @@ test('pd-harness run refuses hostile suites with exit 4, one line, no stack trac
 test('run --engine k6 with no k6 on PATH fails before any write, naming k6', async () => {
   const before = await snapshot();
   const empty = mkdtempSync(join(tmpdir(), 'pdh-path-'));
-  const r = await execa(process.execPath, ['bin/pd-harness.js', 'run', 'test/fixtures/suites/k6-script/k6-script.suite.yaml', '--engine', 'k6', '--kubeconfig', twin.kubeconfigPath, '--gateway', twin.gatewayUrl], { reject: false, env: { PATH: empty } });
+  const r = await execa(
+    process.execPath,
+    [
+      'bin/pd-harness.js',
+      'run',
+      'test/fixtures/suites/k6-script/k6-script.suite.yaml',
+      '--engine',
+      'k6',
+      '--kubeconfig',
+      twin.kubeconfigPath,
+      '--gateway',
+      twin.gatewayUrl,
+    ],
+    { reject: false, env: { PATH: empty } },
+  );
   expect(r.exitCode).toBe(2);
   expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^pd-harness: engine k6: k6 not found on PATH/)]);
   expect(await snapshot()).toEqual(before);
@@ -92,13 +130,22 @@ test('run --engine k6 with no k6 on PATH fails before any write, naming k6', asy
 test('SelfSubjectAccessReview: allowed for the admin kubeconfig, validated like the real one; kubectl auth can-i says yes', async () => {
   const cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
   const authz = cluster.kc.makeApiClient(AuthorizationV1Api);
-  const review = await authz.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb: 'delete', resource: 'pods', namespace: 'llm-d-vllm' } } } });
+  const review = await authz.createSelfSubjectAccessReview({
+    body: { spec: { resourceAttributes: { verb: 'delete', resource: 'pods', namespace: 'llm-d-vllm' } } },
+  });
   expect(review.status?.allowed).toBe(true);
   expect(review.spec.resourceAttributes?.verb).toBe('delete');
   const bad = await authz.createSelfSubjectAccessReview({ body: { spec: {} } }).catch((e: unknown) => e);
-  expect(String((bad as { body?: unknown }).body)).toContain('exactly one of nonResourceAttributes or resourceAttributes must be specified');
-  expect(await cluster.resourceOf('authorization.k8s.io/v1', 'SelfSubjectAccessReview')).toMatchObject({ name: 'selfsubjectaccessreviews', namespaced: false });
-  const canI = await execa('kubectl', ['--kubeconfig', twin.kubeconfigPath, 'auth', 'can-i', 'create', 'configmaps', '-n', 'llm-d-vllm'], { reject: false });
+  expect(String((bad as { body?: unknown }).body)).toContain(
+    'exactly one of nonResourceAttributes or resourceAttributes must be specified',
+  );
+  expect(await cluster.resourceOf('authorization.k8s.io/v1', 'SelfSubjectAccessReview')).toMatchObject({
+    name: 'selfsubjectaccessreviews',
+    namespaced: false,
+  });
+  const canI = await execa('kubectl', ['--kubeconfig', twin.kubeconfigPath, 'auth', 'can-i', 'create', 'configmaps', '-n', 'llm-d-vllm'], {
+    reject: false,
+  });
   expect(canI.stdout.trim()).toBe('yes');
   expect(canI.exitCode).toBe(0);
 });
@@ -136,20 +183,35 @@ test('setup patches: RFC 6902 and a merge patch with metadata apply, and cleanup
       ],
     },
   };
-  const merge: SetupStep = { patch: { ref: 'cm/patched', namespace: 'llm-d-vllm', merge: { metadata: { labels: { merged: 'm' }, annotations: { note: null } }, data: { c: '3' } } } };
+  const merge: SetupStep = {
+    patch: {
+      ref: 'cm/patched',
+      namespace: 'llm-d-vllm',
+      merge: { metadata: { labels: { merged: 'm' }, annotations: { note: null } }, data: { c: '3' } },
+    },
+  };
   await runSetupStep(cluster, json);
   await runSetupStep(cluster, merge);
-  expect(await shape()).toEqual({ labels: { keep: 'k', added: 'yes', merged: 'm' }, annotations: undefined, data: { a: 'changed', c: '3' } });
+  expect(await shape()).toEqual({
+    labels: { keep: 'k', added: 'yes', merged: 'm' },
+    annotations: undefined,
+    data: { a: 'changed', c: '3' },
+  });
   const undo = await cluster.teardown();
   expect(undo.filter((o) => !o.ok)).toEqual([]);
   expect(undo).toHaveLength(2);
   expect(await shape()).toEqual(before);
 });
 
-test('the by-backend profile against proxy-performance\'s steady state stops at once naming InferencePoolResourceExhausted', async () => {
+test("the by-backend profile against proxy-performance's steady state stops at once naming InferencePoolResourceExhausted", async () => {
   const cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
   try {
-    const err = await runSuite({ cluster, gatewayUrl: twin.gatewayUrl, loaded: loadSuite('test/fixtures/suites/by-backend-steady.suite.yaml'), rep: quiet }).catch((e: unknown) => e);
+    const err = await runSuite({
+      cluster,
+      gatewayUrl: twin.gatewayUrl,
+      loaded: loadSuite('test/fixtures/suites/by-backend-steady.suite.yaml'),
+      rep: quiet,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toContain('steady state cannot hold before the load');
     expect((err as Error).message).toContain('429 InferencePoolResourceExhausted');

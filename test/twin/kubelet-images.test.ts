@@ -29,7 +29,15 @@ test('a vllm/vllm-openai pod with the seed args runs the simulator on its pod IP
           {
             name: 'vllm',
             image: 'vllm/vllm-openai:v0.15.0',
-            args: ['serve', 'Qwen/Qwen3-Coder-30B-A3B-Instruct', '--port=8000', '--tensor-parallel-size=1', '--max-model-len=2048', '--no-enable-prefix-caching', '--gpu-memory-utilization=0.90'],
+            args: [
+              'serve',
+              'Qwen/Qwen3-Coder-30B-A3B-Instruct',
+              '--port=8000',
+              '--tensor-parallel-size=1',
+              '--max-model-len=2048',
+              '--no-enable-prefix-caching',
+              '--gpu-memory-utilization=0.90',
+            ],
             env: [{ name: 'VLLM_SIM_LATENCY_SCALE', value: '0' }],
             ports: [{ name: 'http', containerPort: 8000 }],
             readinessProbe: { httpGet: { path: '/health', port: 8000 }, periodSeconds: 0.2 } as never,

@@ -24,10 +24,11 @@ test.afterAll(async () => {
 
 const readPod = (name: string) => core.readNamespacedPod({ name, namespace: NS });
 const condition = podCondition;
-const podWhere = (name: string, ok: (p: V1Pod) => boolean, what = name) => until(what, async () => {
-  const p = await readPod(name);
-  return ok(p) ? p : undefined;
-});
+const podWhere = (name: string, ok: (p: V1Pod) => boolean, what = name) =>
+  until(what, async () => {
+    const p = await readPod(name);
+    return ok(p) ? p : undefined;
+  });
 async function podEvents(name: string) {
   return (await core.listNamespacedEvent({ namespace: NS })).items.filter((e) => e.involvedObject.name === name);
 }
@@ -65,7 +66,10 @@ function nodeContainer(program: string, extra: Partial<V1Container> = {}): V1Con
 async function createPod(name: string, container: V1Container, spec: Partial<V1Pod['spec']> = {}, labels: Record<string, string> = {}) {
   await core.createNamespacedPod({
     namespace: NS,
-    body: { metadata: { name, labels }, spec: { volumes: [{ name: 'programs', configMap: { name: 'programs' } }], containers: [container], ...spec } },
+    body: {
+      metadata: { name, labels },
+      spec: { volumes: [{ name: 'programs', configMap: { name: 'programs' } }], containers: [container], ...spec },
+    },
   });
 }
 
@@ -82,11 +86,18 @@ test('restartPolicy Never: exit 0 -> Succeeded, exit 3 -> Failed; OnFailure rest
   const looping = await podWhere('fail-onfailure', (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 2, 'two restarts');
   expect(looping.status?.phase).toBe('Running');
   expect(looping.status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode).toBe(4);
-  const waiting = await podWhere('fail-onfailure', (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff', 'CrashLoopBackOff');
-  expect(waiting.status?.containerStatuses?.[0]?.state?.waiting?.message).toMatch(/^back-off \S+ restarting failed container=app pod=fail-onfailure_default\(/);
+  const waiting = await podWhere(
+    'fail-onfailure',
+    (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff',
+    'CrashLoopBackOff',
+  );
+  expect(waiting.status?.containerStatuses?.[0]?.state?.waiting?.message).toMatch(
+    /^back-off \S+ restarting failed container=app pod=fail-onfailure_default\(/,
+  );
   const previous = await core.readNamespacedPodLog({ name: 'fail-onfailure', namespace: NS, previous: true });
   expect(previous).toContain('exiting with 4');
-  for (const n of ['ok-never', 'fail-never', 'fail-onfailure']) await core.deleteNamespacedPod({ name: n, namespace: NS, gracePeriodSeconds: 0 });
+  for (const n of ['ok-never', 'fail-never', 'fail-onfailure'])
+    await core.deleteNamespacedPod({ name: n, namespace: NS, gracePeriodSeconds: 0 });
 });
 
 test('a failing liveness probe restarts the container; a startup probe gates the other probes', async () => {
@@ -101,10 +112,16 @@ test('a failing liveness probe restarts the container; a startup probe gates the
   const ready = await podWhere('live', (p) => condition(p, 'Ready') === 'True');
   expect(ready.status?.containerStatuses?.[0]).toMatchObject({ started: true, ready: true, restartCount: 0 });
   await fetch(`http://${ready.status!.podIP}:8000/sick`);
-  const restarted = await podWhere('live', (p) => p.status?.containerStatuses?.[0]?.restartCount === 1 && condition(p, 'Ready') === 'True', 'restart after liveness failure');
+  const restarted = await podWhere(
+    'live',
+    (p) => p.status?.containerStatuses?.[0]?.restartCount === 1 && condition(p, 'Ready') === 'True',
+    'restart after liveness failure',
+  );
   expect(restarted.status?.containerStatuses?.[0]?.lastState?.terminated?.message).toContain('failed liveness probe');
   const events = await podEvents('live');
-  expect(events.some((e) => e.reason === 'Unhealthy' && e.message?.startsWith('Liveness probe failed: HTTP probe failed with statuscode: 500'))).toBe(true);
+  expect(
+    events.some((e) => e.reason === 'Unhealthy' && e.message?.startsWith('Liveness probe failed: HTTP probe failed with statuscode: 500')),
+  ).toBe(true);
   expect(events.some((e) => e.reason === 'Killing' && e.message?.includes('failed liveness probe, will be restarted'))).toBe(true);
   await core.deleteNamespacedPod({ name: 'live', namespace: NS, gracePeriodSeconds: 0 });
 
@@ -116,7 +133,9 @@ test('a failing liveness probe restarts the container; a startup probe gates the
       readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 0.2 } as never,
     }),
   );
-  await until('startup probe failures', async () => (await podEvents('never-started')).find((e) => e.reason === 'Unhealthy' && e.message?.startsWith('Startup probe failed')));
+  await until('startup probe failures', async () =>
+    (await podEvents('never-started')).find((e) => e.reason === 'Unhealthy' && e.message?.startsWith('Startup probe failed')),
+  );
   const gated = await readPod('never-started');
   expect(gated.status?.containerStatuses?.[0]).toMatchObject({ started: false, ready: false });
   expect(gated.status?.containerStatuses?.[0]?.state?.running).toBeTruthy();
@@ -125,66 +144,123 @@ test('a failing liveness probe restarts the container; a startup probe gates the
 });
 
 test('seed placement: nodeSelector to the H100-NVL node, podAffinity next to the prefill pod, FailedScheduling otherwise', async () => {
-  const affinity = { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'p2p', role: 'prefill' } }, topologyKey: 'kubernetes.io/hostname' }] } };
+  const affinity = {
+    podAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: [
+        { labelSelector: { matchLabels: { app: 'p2p', role: 'prefill' } }, topologyKey: 'kubernetes.io/hostname' },
+      ],
+    },
+  };
   const pause: V1Container = { name: 'c', image: 'registry.k8s.io/pause:3.9' };
   // The decode pod arrives first: it waits until its prefill pod has a node.
-  await core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'decode', labels: { app: 'p2p', role: 'decode' } }, spec: { containers: [pause], affinity } } });
+  await core.createNamespacedPod({
+    namespace: NS,
+    body: { metadata: { name: 'decode', labels: { app: 'p2p', role: 'decode' } }, spec: { containers: [pause], affinity } },
+  });
   await until('FailedScheduling', async () => (await podEvents('decode')).find((e) => e.reason === 'FailedScheduling'));
   const unscheduled = await readPod('decode');
   expect(unscheduled.spec?.nodeName).toBeFalsy();
-  expect(unscheduled.status?.conditions?.find((c) => c.type === 'PodScheduled')).toMatchObject({ status: 'False', reason: 'Unschedulable' });
-  await core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'prefill', labels: { app: 'p2p', role: 'prefill' } }, spec: { containers: [pause], nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-H100-NVL' } } } });
+  expect(unscheduled.status?.conditions?.find((c) => c.type === 'PodScheduled')).toMatchObject({
+    status: 'False',
+    reason: 'Unschedulable',
+  });
+  await core.createNamespacedPod({
+    namespace: NS,
+    body: {
+      metadata: { name: 'prefill', labels: { app: 'p2p', role: 'prefill' } },
+      spec: { containers: [pause], nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-H100-NVL' } },
+    },
+  });
   const prefill = await podWhere('prefill', (p) => condition(p, 'Ready') === 'True');
   const decode = await podWhere('decode', (p) => condition(p, 'Ready') === 'True');
   expect(prefill.spec?.nodeName).toBe('worker-a');
   expect(decode.spec?.nodeName).toBe('worker-a');
   expect(decode.status?.hostIP).toBe(prefill.status?.hostIP);
   expect(decode.status?.podIP).not.toBe(prefill.status?.podIP);
-  await core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'nowhere' }, spec: { containers: [pause], nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-B200' } } } });
-  const failed = await until('FailedScheduling for nowhere', async () => (await podEvents('nowhere')).find((e) => e.reason === 'FailedScheduling'));
+  await core.createNamespacedPod({
+    namespace: NS,
+    body: { metadata: { name: 'nowhere' }, spec: { containers: [pause], nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-B200' } } },
+  });
+  const failed = await until('FailedScheduling for nowhere', async () =>
+    (await podEvents('nowhere')).find((e) => e.reason === 'FailedScheduling'),
+  );
   expect(failed.message).toContain("didn't match Pod's node affinity/selector");
   for (const n of ['decode', 'prefill', 'nowhere']) await core.deleteNamespacedPod({ name: n, namespace: NS, gracePeriodSeconds: 0 });
 });
 
 test('pods reach each other by Service name; a Service without ready pods refuses connections', async () => {
-  await createPod('backend', nodeContainer('server.mjs', { readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 0.2 } as never }), {}, { app: 'backend' });
+  await createPod(
+    'backend',
+    nodeContainer('server.mjs', { readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 0.2 } as never }),
+    {},
+    { app: 'backend' },
+  );
   await createPod('frontend', nodeContainer('server.mjs'), {}, { app: 'frontend' });
-  await core.createNamespacedService({ namespace: NS, body: { metadata: { name: 'backend' }, spec: { selector: { app: 'backend' }, ports: [{ port: 8000 }] } } });
-  await core.createNamespacedService({ namespace: NS, body: { metadata: { name: 'nobody' }, spec: { selector: { app: 'nobody' }, ports: [{ port: 8000 }] } } });
+  await core.createNamespacedService({
+    namespace: NS,
+    body: { metadata: { name: 'backend' }, spec: { selector: { app: 'backend' }, ports: [{ port: 8000 }] } },
+  });
+  await core.createNamespacedService({
+    namespace: NS,
+    body: { metadata: { name: 'nobody' }, spec: { selector: { app: 'nobody' }, ports: [{ port: 8000 }] } },
+  });
   await podWhere('backend', (p) => condition(p, 'Ready') === 'True');
   const front = await podWhere('frontend', (p) => condition(p, 'Ready') === 'True');
   const call = async (target: string) => (await fetch(`http://${front.status!.podIP}:8000/call/${target}`)).text();
   expect(await until('backend by name', async () => ((await call('backend:8000')) === 'backend' ? 'backend' : undefined))).toBe('backend');
   expect(await call('backend.default:8000')).toBe('backend');
   expect(await call('backend.default.svc.cluster.local:8000')).toBe('backend');
-  expect(await until('nobody refused', async () => ((await call('nobody:8000')) === 'ECONNREFUSED' ? 'ECONNREFUSED' : undefined))).toBe('ECONNREFUSED');
+  expect(await until('nobody refused', async () => ((await call('nobody:8000')) === 'ECONNREFUSED' ? 'ECONNREFUSED' : undefined))).toBe(
+    'ECONNREFUSED',
+  );
   for (const n of ['backend', 'frontend']) await core.deleteNamespacedPod({ name: n, namespace: NS, gracePeriodSeconds: 0 });
 });
 
 test('graceful deletion: SIGTERM first, SIGKILL after terminationGracePeriodSeconds', async () => {
-  await createPod('stubborn', nodeContainer('server.mjs', { env: [{ name: 'IGNORE_TERM', value: 'true' }] }), { terminationGracePeriodSeconds: 1 });
+  await createPod('stubborn', nodeContainer('server.mjs', { env: [{ name: 'IGNORE_TERM', value: 'true' }] }), {
+    terminationGracePeriodSeconds: 1,
+  });
   const stubborn = await podWhere('stubborn', (p) => condition(p, 'Ready') === 'True');
   // Running is not yet listening: wait until the program (and so its SIGTERM handler) is up.
   await until('stubborn answers', async () => (await fetch(`http://${stubborn.status!.podIP}:8000/`)).ok);
   const pid = twin.kubelet.pids()[`${NS}/stubborn`]?.app;
   expect(pid).toBeGreaterThan(0);
   await core.deleteNamespacedPod({ name: 'stubborn', namespace: NS });
-  await until('stubborn gone', async () => readPod('stubborn').then(() => undefined, (e: { code?: number }) => e.code === 404));
+  await until('stubborn gone', async () =>
+    readPod('stubborn').then(
+      () => undefined,
+      (e: { code?: number }) => e.code === 404,
+    ),
+  );
   expect(isSameProcessAlive(pid!, null)).toBe(false);
   const log = fs.readFileSync(path.join(twin.stateDir, 'logs', NS, 'stubborn', 'app', '0.log'), 'utf8');
   expect(log).toContain('ignoring SIGTERM');
 });
 
 test('a PersistentVolumeClaim volume is one directory shared by the pods using it', async () => {
-  await core.createNamespacedPersistentVolumeClaim({ namespace: NS, body: { metadata: { name: 'shared' }, spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } } } });
+  await core.createNamespacedPersistentVolumeClaim({
+    namespace: NS,
+    body: { metadata: { name: 'shared' }, spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } } },
+  });
   for (const n of ['writer-1', 'writer-2']) {
     await core.createNamespacedPod({
       namespace: NS,
       body: {
         metadata: { name: n },
         spec: {
-          volumes: [{ name: 'programs', configMap: { name: 'programs' } }, { name: 'data', persistentVolumeClaim: { claimName: 'shared' } }],
-          containers: [nodeContainer('write.mjs', { args: [`/data/${n}.txt`], volumeMounts: [{ name: 'programs', mountPath: '/programs' }, { name: 'data', mountPath: '/data' }] })],
+          volumes: [
+            { name: 'programs', configMap: { name: 'programs' } },
+            { name: 'data', persistentVolumeClaim: { claimName: 'shared' } },
+          ],
+          containers: [
+            nodeContainer('write.mjs', {
+              args: [`/data/${n}.txt`],
+              volumeMounts: [
+                { name: 'programs', mountPath: '/programs' },
+                { name: 'data', mountPath: '/data' },
+              ],
+            }),
+          ],
         },
       },
     });
@@ -196,9 +272,16 @@ test('a PersistentVolumeClaim volume is one directory shared by the pods using i
 });
 
 test('init containers run to completion before the app containers; a failed one with restartPolicy Never fails the pod', async () => {
-  await createPod('with-init', { name: 'main', image: 'registry.k8s.io/pause:3.9' }, {
-    initContainers: [{ ...nodeContainer('exit.mjs', { args: ['0'] }), name: 'init-1', ports: [] }, { ...nodeContainer('exit.mjs', { args: ['0'] }), name: 'init-2', ports: [] }],
-  });
+  await createPod(
+    'with-init',
+    { name: 'main', image: 'registry.k8s.io/pause:3.9' },
+    {
+      initContainers: [
+        { ...nodeContainer('exit.mjs', { args: ['0'] }), name: 'init-1', ports: [] },
+        { ...nodeContainer('exit.mjs', { args: ['0'] }), name: 'init-2', ports: [] },
+      ],
+    },
+  );
   const ready = await podWhere('with-init', (p) => condition(p, 'Ready') === 'True');
   expect(ready.status?.initContainerStatuses?.map((s) => [s.name, s.state?.terminated?.reason])).toEqual([
     ['init-1', 'Completed'],
@@ -208,10 +291,14 @@ test('init containers run to completion before the app containers; a failed one 
   const initLog = await core.readNamespacedPodLog({ name: 'with-init', namespace: NS, container: 'init-2' });
   expect(initLog).toContain('exiting with 0');
 
-  await createPod('bad-init', { name: 'main', image: 'registry.k8s.io/pause:3.9' }, {
-    restartPolicy: 'Never',
-    initContainers: [{ ...nodeContainer('exit.mjs', { args: ['5'] }), name: 'init', ports: [] }],
-  });
+  await createPod(
+    'bad-init',
+    { name: 'main', image: 'registry.k8s.io/pause:3.9' },
+    {
+      restartPolicy: 'Never',
+      initContainers: [{ ...nodeContainer('exit.mjs', { args: ['5'] }), name: 'init', ports: [] }],
+    },
+  );
   const failed = await podWhere('bad-init', (p) => p.status?.phase === 'Failed');
   expect(condition(failed, 'Initialized')).toBe('False');
   expect(failed.status?.initContainerStatuses?.[0]?.state?.terminated?.exitCode).toBe(5);
@@ -220,17 +307,27 @@ test('init containers run to completion before the app containers; a failed one 
 });
 
 test('fixing the image of a pod in ImagePullBackOff starts it; changing a running image restarts it in place', async () => {
-  await core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'typo' }, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pasue:3.9' }] } } });
+  await core.createNamespacedPod({
+    namespace: NS,
+    body: { metadata: { name: 'typo' }, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pasue:3.9' }] } },
+  });
   await podWhere('typo', (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff', 'ImagePullBackOff');
   const { PatchStrategy, setHeaderOptions } = await import('@kubernetes/client-node');
   const setImage = (image: string) =>
-    core.patchNamespacedPod({ name: 'typo', namespace: NS, body: { spec: { containers: [{ name: 'c', image }] } } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+    core.patchNamespacedPod(
+      { name: 'typo', namespace: NS, body: { spec: { containers: [{ name: 'c', image }] } } },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    );
   await setImage('registry.k8s.io/pause:3.9');
   const running = await podWhere('typo', (p) => condition(p, 'Ready') === 'True', 'fixed image running');
   expect(running.status?.containerStatuses?.[0]).toMatchObject({ image: 'registry.k8s.io/pause:3.9', restartCount: 0 });
   const pid = twin.kubelet.pids()[`${NS}/typo`]?.c;
   await setImage('registry.k8s.io/pause:3.10');
-  const restarted = await podWhere('typo', (p) => p.status?.containerStatuses?.[0]?.restartCount === 1 && condition(p, 'Ready') === 'True', 'restart on image change');
+  const restarted = await podWhere(
+    'typo',
+    (p) => p.status?.containerStatuses?.[0]?.restartCount === 1 && condition(p, 'Ready') === 'True',
+    'restart on image change',
+  );
   expect(restarted.status?.containerStatuses?.[0]?.image).toBe('registry.k8s.io/pause:3.10');
   expect(restarted.status?.containerStatuses?.[0]?.lastState?.terminated?.message).toContain('definition changed');
   expect(twin.kubelet.pids()[`${NS}/typo`]?.c).not.toBe(pid);

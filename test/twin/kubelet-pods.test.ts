@@ -32,7 +32,10 @@ async function podEvents(name: string) {
 }
 
 test('a pause pod comes Running and Ready with a pod IP on a node', async () => {
-  await core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'pause-1' }, spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.9' }] } } });
+  await core.createNamespacedPod({
+    namespace: NS,
+    body: { metadata: { name: 'pause-1' }, spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.9' }] } },
+  });
   const pod = await until('pause-1 Ready', async () => {
     const p = await readPod('pause-1');
     return condition(p, 'Ready') === 'True' ? p : undefined;
@@ -146,7 +149,10 @@ test('deleting a pod stops its process and removes the pod', async () => {
 });
 
 test('an unknown image ends in ImagePullBackOff with an event naming the supported images', async () => {
-  await core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'bad-image' }, spec: { containers: [{ name: 'c', image: 'quay.io/nobody/nothing:1' }] } } });
+  await core.createNamespacedPod({
+    namespace: NS,
+    body: { metadata: { name: 'bad-image' }, spec: { containers: [{ name: 'c', image: 'quay.io/nobody/nothing:1' }] } },
+  });
   const pod = await until('ImagePullBackOff', async () => {
     const p = await readPod('bad-image');
     return p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff' ? p : undefined;
@@ -166,22 +172,32 @@ test('a Deployment of pause with 3 replicas comes Ready on distinct IPs', async 
       spec: {
         replicas: 3,
         selector: { matchLabels: { app: 'pauses' } },
-        template: { metadata: { labels: { app: 'pauses' } }, spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.9' }] } },
+        template: {
+          metadata: { labels: { app: 'pauses' } },
+          spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.9' }] },
+        },
       },
     },
   });
-  const pods = await until('3 ready replicas', async () => {
-    const list = await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=pauses' });
-    const ready = list.items.filter((p) => condition(p, 'Ready') === 'True');
-    return ready.length === 3 ? ready : undefined;
-  }, 60_000);
+  const pods = await until(
+    '3 ready replicas',
+    async () => {
+      const list = await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=pauses' });
+      const ready = list.items.filter((p) => condition(p, 'Ready') === 'True');
+      return ready.length === 3 ? ready : undefined;
+    },
+    60_000,
+  );
   expect(new Set(pods.map((p) => p.status?.podIP)).size).toBe(3);
   // spread over both nodes
   expect(new Set(pods.map((p) => p.spec?.nodeName)).size).toBe(2);
 });
 
 test('Service names resolve to ready pod IPs in the hosts file', async () => {
-  await core.createNamespacedService({ namespace: NS, body: { metadata: { name: 'pauses' }, spec: { selector: { app: 'pauses' }, ports: [{ port: 80 }] } } });
+  await core.createNamespacedService({
+    namespace: NS,
+    body: { metadata: { name: 'pauses' }, spec: { selector: { app: 'pauses' }, ports: [{ port: 80 }] } },
+  });
   const list = await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=pauses' });
   const ips = list.items.map((p) => p.status?.podIP).sort();
   await until('hosts file', async () => {

@@ -24,14 +24,23 @@ test.afterAll(async () => {
 test('kvTransfer: P2P decode shows hits on its metrics, the seed FS emptyDir setup shows misses in its log', async () => {
   const cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
   try {
-    const outcome = await runSuite({ cluster, gatewayUrl: twin.gatewayUrl, loaded: loadSuite('test/fixtures/suites/kv-transfer-ab.suite.yaml'), rep: quiet });
+    const outcome = await runSuite({
+      cluster,
+      gatewayUrl: twin.gatewayUrl,
+      loaded: loadSuite('test/fixtures/suites/kv-transfer-ab.suite.yaml'),
+      rep: quiet,
+    });
     const [responses, p2p, fs] = outcome.verdicts;
     expect(responses?.summary).toBe('8/8 requests got 200');
     expect(p2p?.name).toBe('kvTransfer');
     expect(p2p?.ok).toBe(true);
-    expect(p2p?.summary).toMatch(/^p2p: \d+\/\d+ prompt tokens of decode requests were matched in external KV when scheduled \(vLLM counts a P2P load then, even if the tensor never comes\) \(9\d\.\d%\); from vllm-decode-p2p \/metrics/);
+    expect(p2p?.summary).toMatch(
+      /^p2p: \d+\/\d+ prompt tokens of decode requests were matched in external KV when scheduled \(vLLM counts a P2P load then, even if the tensor never comes\) \(9\d\.\d%\); from vllm-decode-p2p \/metrics/,
+    );
     expect(fs?.ok).toBe(false);
-    expect(fs?.summary).toBe('fs: 0/4 decode requests reused the prefill\'s KV (0.0%), below 90.0%; from vllm-decode-fs log ("External Cache Hit!" per completion)');
+    expect(fs?.summary).toBe(
+      'fs: 0/4 decode requests reused the prefill\'s KV (0.0%), below 90.0%; from vllm-decode-fs log ("External Cache Hit!" per completion)',
+    );
     expect(outcome.passed).toBe(false);
   } finally {
     expect((await cluster.teardown()).filter((o) => !o.ok)).toEqual([]);

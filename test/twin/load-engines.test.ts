@@ -39,7 +39,10 @@ function shapeOf(r: LoadResult): unknown {
   const s = r.summary;
   return {
     top: ['engine', 'startedAt', 'records', 'summary'].filter((k) => k in r),
-    summary: ['requests', 'byStatus', 'errors', 'durationMs', 'throughput', 'latencyMs'].map((k) => [k, typeof (s as unknown as Record<string, unknown>)[k]]),
+    summary: ['requests', 'byStatus', 'errors', 'durationMs', 'throughput', 'latencyMs'].map((k) => [
+      k,
+      typeof (s as unknown as Record<string, unknown>)[k],
+    ]),
     latency: Object.keys(s.latencyMs).sort(),
     records: r.records.map((x, i) => ({
       index: x.index === i,
@@ -103,7 +106,9 @@ test.describe('load engines are interchangeable through the twin gateway', () =>
         // the generated script numbers requests as the builtin engine does, and the response ids come back
         expect(result.records.map((r) => r.index)).toEqual([...Array(60).keys()]);
         expect(result.records.every((r) => r.tags?.['pd_request'] === String(r.index + 1))).toBe(true);
-        expect(result.records.every((r) => /^[1-9]\d*$/.test(r.tags?.['pd_request'] ?? '') && (r.responseId ?? '').includes('___prefill_addr_'))).toBe(true);
+        expect(
+          result.records.every((r) => /^[1-9]\d*$/.test(r.tags?.['pd_request'] ?? '') && (r.responseId ?? '').includes('___prefill_addr_')),
+        ).toBe(true);
       }
       expect(result.records).toHaveLength(60);
       expect(result.summary.byStatus).toEqual({ '200': 60 });
@@ -139,7 +144,10 @@ test.describe('load engines are interchangeable through the twin gateway', () =>
       const { result } = await run(engine, { requests: 12, timeout: 1, thresholds });
       expect(result.records).toHaveLength(12);
       expect(result.summary.errors.timeout).toBe(12);
-      expect((result.thresholds ?? []).map((t) => `${t.metric} ${t.expression} ${t.ok}`).sort()).toEqual(['http_req_failed rate<0.01 false', 'http_reqs count==12 true']);
+      expect((result.thresholds ?? []).map((t) => `${t.metric} ${t.expression} ${t.ok}`).sort()).toEqual([
+        'http_req_failed rate<0.01 false',
+        'http_reqs count==12 true',
+      ]);
     });
   }
 });

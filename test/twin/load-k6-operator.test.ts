@@ -60,7 +60,9 @@ test.describe('k6-operator runner on the twin', () => {
     const crd = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'testruns.k6.io' } };
     await cluster.objects.delete(crd);
     await cluster.waitGone([{ apiVersion: crd.apiVersion, kind: crd.kind, name: crd.metadata.name }], 10_000);
-    const err = await runK6Operator({ cluster, script: SCRIPT, gatewayUrl: gateway, env: { REQUESTS: '2', VUS: '1' } }).catch((e: unknown) => e);
+    const err = await runK6Operator({ cluster, script: SCRIPT, gatewayUrl: gateway, env: { REQUESTS: '2', VUS: '1' } }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toBe(K6_OPERATOR_MISSING);
     // nothing was created
@@ -93,14 +95,23 @@ test.describe('k6-operator runner on the twin', () => {
     const name = /TestRun default\/(\S+) created/.exec(lines[0] ?? '')?.[1] ?? '';
     expect(name).not.toBe('');
     // the controller's events on the TestRun: its stages and the Jobs it made, in order
-    const events = (await cluster.list('v1', 'Event', NS)) as { metadata?: { resourceVersion?: string }; involvedObject?: { name?: string; kind?: string }; reason?: string; message?: string }[];
+    const events = (await cluster.list('v1', 'Event', NS)) as {
+      metadata?: { resourceVersion?: string };
+      involvedObject?: { name?: string; kind?: string };
+      reason?: string;
+      message?: string;
+    }[];
     const mine = events
       .filter((e) => e.involvedObject?.kind === 'TestRun' && e.involvedObject.name === name)
       .sort((a, b) => Number(a.metadata?.resourceVersion) - Number(b.metadata?.resourceVersion));
     expect(mine.filter((e) => e.reason === 'Stage').map((e) => e.message)).toEqual(
       ['initialization', 'initialized', 'created', 'started', 'stopped', 'finished'].map((s) => `stage ${s}`),
     );
-    expect(mine.filter((e) => e.reason === 'JobCreated').map((e) => e.message)).toEqual([`created Job ${name}-initializer`, `created Job ${name}-1`, `created Job ${name}-starter`]);
+    expect(mine.filter((e) => e.reason === 'JobCreated').map((e) => e.message)).toEqual([
+      `created Job ${name}-initializer`,
+      `created Job ${name}-1`,
+      `created Job ${name}-starter`,
+    ]);
     // the runner deleted its ConfigMap and TestRun; the runner pods went with the TestRun (owner references)
     expect(await cluster.tryRead({ apiVersion: 'k6.io/v1alpha1', kind: 'TestRun', name, namespace: NS })).toBeUndefined();
     expect(await cluster.tryRead({ apiVersion: 'v1', kind: 'ConfigMap', name: `${name}-script`, namespace: NS })).toBeUndefined();
@@ -110,7 +121,14 @@ test.describe('k6-operator runner on the twin', () => {
   test('parallelism 2: two runner pods share the iterations and their points are merged', async () => {
     answer = 200;
     const before = served;
-    const result = await runK6Operator({ cluster, script: SCRIPT, gatewayUrl: gateway, parallelism: 2, env: { REQUESTS: '15', VUS: '4' }, timeoutMs: 60_000 });
+    const result = await runK6Operator({
+      cluster,
+      script: SCRIPT,
+      gatewayUrl: gateway,
+      parallelism: 2,
+      env: { REQUESTS: '15', VUS: '4' },
+      timeoutMs: 60_000,
+    });
     expect(result.records).toHaveLength(15);
     expect(served - before).toBe(15);
     expect(result.summary.byStatus).toEqual({ '200': 15 });
@@ -124,7 +142,13 @@ test.describe('k6-operator runner on the twin', () => {
   test('crossed thresholds (every response 500) are a result whose thresholds failed, not an error', async () => {
     answer = 500;
     try {
-      const result = await runK6Operator({ cluster, script: SCRIPT, gatewayUrl: gateway, env: { REQUESTS: '6', VUS: '2' }, timeoutMs: 60_000 });
+      const result = await runK6Operator({
+        cluster,
+        script: SCRIPT,
+        gatewayUrl: gateway,
+        env: { REQUESTS: '6', VUS: '2' },
+        timeoutMs: 60_000,
+      });
       expect(result.summary.byStatus).toEqual({ '500': 6 });
       const failed = (result.thresholds ?? []).filter((t) => !t.ok).map((t) => `${t.metric}: ${t.expression}`);
       expect(failed).toEqual(expect.arrayContaining(['http_req_failed: rate<0.01', 'checks: rate>0.99', 'gateway_ok: rate>0.99']));
@@ -135,7 +159,10 @@ test.describe('k6-operator runner on the twin', () => {
 
   test('a runner whose script throws in its init code: one line with its exit code and the error', async () => {
     const script = path.join(dir, 'init-throws.js');
-    fs.writeFileSync(script, "import http from 'k6/http';\nthrow new Error('boom in init');\nexport default function () { http.get('http://127.0.0.1:1/'); }\n");
+    fs.writeFileSync(
+      script,
+      "import http from 'k6/http';\nthrow new Error('boom in init');\nexport default function () { http.get('http://127.0.0.1:1/'); }\n",
+    );
     const err = await runK6Operator({ cluster, script, gatewayUrl: gateway, timeoutMs: 60_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     const msg = (err as Error).message;
@@ -148,12 +175,21 @@ test.describe('k6-operator runner on the twin', () => {
     fs.writeFileSync(script, "import ws from 'k6/ws';\nexport default function () { ws.connect('ws://127.0.0.1:1/', () => {}); }\n");
     const err = await runK6Operator({ cluster, script, gatewayUrl: gateway, timeoutMs: 60_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
-    expect((err as Error).message).toMatch(/^k6-operator: TestRun \S+ ended in stage error \(InitializerFailed: initializer Job \S+-initializer failed/);
+    expect((err as Error).message).toMatch(
+      /^k6-operator: TestRun \S+ ended in stage error \(InitializerFailed: initializer Job \S+-initializer failed/,
+    );
     expect(await cluster.list('k6.io/v1alpha1', 'TestRun', NS)).toHaveLength(0);
   });
 
   test('stage error (runner image the cluster cannot pull): one line with the reason', async () => {
-    const err = await runK6Operator({ cluster, script: SCRIPT, gatewayUrl: gateway, env: { REQUESTS: '2' }, runnerImage: 'example.com/k6-custom:1', timeoutMs: 60_000 }).catch((e: unknown) => e);
+    const err = await runK6Operator({
+      cluster,
+      script: SCRIPT,
+      gatewayUrl: gateway,
+      env: { REQUESTS: '2' },
+      runnerImage: 'example.com/k6-custom:1',
+      timeoutMs: 60_000,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     const msg = (err as Error).message;
     expect(msg).not.toContain('\n');
@@ -167,15 +203,28 @@ test.describe('k6-operator runner on the twin', () => {
     const script = `import http from 'k6/http';\nexport const options = { vus: 1, iterations: 3 };\nexport default function () { http.get('${gateway}/'); }\n`;
     await cluster.apply([
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-script`, namespace: NS }, data: { 'test.js': script } },
-      { apiVersion: 'k6.io/v1alpha1', kind: 'TestRun', metadata: { name, namespace: NS }, spec: { parallelism: 1, cleanup: 'post', script: { configMap: { name: `${name}-script`, file: 'test.js' } } } },
+      {
+        apiVersion: 'k6.io/v1alpha1',
+        kind: 'TestRun',
+        metadata: { name, namespace: NS },
+        spec: { parallelism: 1, cleanup: 'post', script: { configMap: { name: `${name}-script`, file: 'test.js' } } },
+      },
     ]);
     const key = { apiVersion: 'k6.io/v1alpha1', kind: 'TestRun', name, namespace: NS };
-    await waitFor({ name: 'TestRun cleanup-post deleted by its controller', timeoutMs: 60_000, probe: async () => ({ done: !(await cluster.tryRead(key)), state: 'present' }) });
+    await waitFor({
+      name: 'TestRun cleanup-post deleted by its controller',
+      timeoutMs: 60_000,
+      probe: async () => ({ done: !(await cluster.tryRead(key)), state: 'present' }),
+    });
     expect(served - before).toBe(3);
-    await waitFor({ name: 'its Jobs gone', timeoutMs: 30_000, probe: async () => {
-      const left = (await cluster.list('batch/v1', 'Job', NS)).filter((j) => j.metadata?.name?.startsWith(name));
-      return { done: left.length === 0, state: `${left.length} left` };
-    } });
+    await waitFor({
+      name: 'its Jobs gone',
+      timeoutMs: 30_000,
+      probe: async () => {
+        const left = (await cluster.list('batch/v1', 'Job', NS)).filter((j) => j.metadata?.name?.startsWith(name));
+        return { done: left.length === 0, state: `${left.length} left` };
+      },
+    });
     expect(await cluster.listPods(NS, runnerSelector(name))).toHaveLength(0);
   });
 });

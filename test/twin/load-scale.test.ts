@@ -39,7 +39,8 @@ function fastSeed(file: string): string[] {
   const dirs = SEED_MANIFESTS.filter((p) => fs.statSync(p).isDirectory());
   const objects: ManifestObject[] = readManifests(SEED_MANIFESTS.filter((p) => !dirs.includes(p)));
   for (const obj of objects) {
-    const spec = obj.kind === 'Pod' ? (obj['spec'] as { containers?: { image?: string; env?: { name: string; value: string }[] }[] }) : undefined;
+    const spec =
+      obj.kind === 'Pod' ? (obj['spec'] as { containers?: { image?: string; env?: { name: string; value: string }[] }[] }) : undefined;
     for (const c of spec?.containers ?? []) {
       if (c.image?.startsWith('vllm/vllm-openai')) c.env = [...(c.env ?? []), { name: 'VLLM_SIM_LATENCY_SCALE', value: '0' }];
     }
@@ -82,8 +83,16 @@ test.describe('10,000 requests at concurrency 200 through the twin gateway', () 
     const started = Date.now();
     const phase = (what: string) => console.log(`load-scale: ${what} at ${((Date.now() - started) / 1000).toFixed(1)}s`);
     try {
-      await execa(process.execPath, [BIN, 'twin', 'up', '--detach', '--state-dir', stateDir, '--gateway-port', '0', '--ip-prefix', ipPrefix], { timeout: 120_000 });
-      const state = JSON.parse(fs.readFileSync(path.join(stateDir, 'twin.json'), 'utf8')) as { pid: number; gatewayUrl: string; kubeconfigPath: string };
+      await execa(
+        process.execPath,
+        [BIN, 'twin', 'up', '--detach', '--state-dir', stateDir, '--gateway-port', '0', '--ip-prefix', ipPrefix],
+        { timeout: 120_000 },
+      );
+      const state = JSON.parse(fs.readFileSync(path.join(stateDir, 'twin.json'), 'utf8')) as {
+        pid: number;
+        gatewayUrl: string;
+        kubeconfigPath: string;
+      };
       twinPid = state.pid;
       phase('twin up');
       cluster = await Cluster.connect({ kubeconfigPath: state.kubeconfigPath });
@@ -97,7 +106,13 @@ test.describe('10,000 requests at concurrency 200 through the twin gateway', () 
         },
       });
       await waitRollout(cluster, SCHEDULER_NS, EPP_DEPLOYMENT, 120_000);
-      await waitCondition(cluster, { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', name: 'llm-d-inference-scheduling', namespace: SCHEDULER_NS }, 'Accepted', 'True', 30_000);
+      await waitCondition(
+        cluster,
+        { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', name: 'llm-d-inference-scheduling', namespace: SCHEDULER_NS },
+        'Accepted',
+        'True',
+        30_000,
+      );
 
       phase('seed topology ready');
       const socketsBefore = socketCount();
@@ -112,7 +127,12 @@ test.describe('10,000 requests at concurrency 200 through the twin gateway', () 
             method: 'POST',
             path: '/v1/chat/completions',
             headers: { 'content-type': 'application/json' },
-            body: { model: 'Qwen/Qwen3-Coder-30B-A3B-Instruct', messages: [{ role: 'user', content: 'hello-{{i}}' }], max_tokens: 8, stream: false },
+            body: {
+              model: 'Qwen/Qwen3-Coder-30B-A3B-Instruct',
+              messages: [{ role: 'user', content: 'hello-{{i}}' }],
+              max_tokens: 8,
+              stream: false,
+            },
           },
         },
         { baseUrl: state.gatewayUrl },
@@ -124,7 +144,9 @@ test.describe('10,000 requests at concurrency 200 through the twin gateway', () 
         const key = r.status !== undefined ? String(r.status) : (r.error ?? 'none');
         if (key !== '200' && samples[key] === undefined) samples[key] = (r.errorBody ?? r.errorMessage ?? '').slice(0, 200);
       }
-      console.log(`load-scale: ${REQUESTS} requests in ${(wallMs / 1000).toFixed(1)}s (${((REQUESTS * 1000) / wallMs).toFixed(0)}/s), by status ${JSON.stringify(result.summary.byStatus)}, errors ${JSON.stringify(result.summary.errors)}, samples ${JSON.stringify(samples)}`);
+      console.log(
+        `load-scale: ${REQUESTS} requests in ${(wallMs / 1000).toFixed(1)}s (${((REQUESTS * 1000) / wallMs).toFixed(0)}/s), by status ${JSON.stringify(result.summary.byStatus)}, errors ${JSON.stringify(result.summary.errors)}, samples ${JSON.stringify(samples)}`,
+      );
       await testInfo.attach('scale summary.json', {
         body: JSON.stringify({ wallMs, summary: result.summary, samples, incomplete: result.incomplete ?? null }, null, 2),
         contentType: 'application/json',
@@ -135,7 +157,9 @@ test.describe('10,000 requests at concurrency 200 through the twin gateway', () 
       expect(new Set(result.records.map((r) => r.index)).size).toBe(REQUESTS);
       const unaccounted = result.records.filter((r) => (r.status === undefined) === (r.error === undefined));
       expect(unaccounted).toHaveLength(0);
-      const counted = Object.values(result.summary.byStatus).reduce((a, b) => a + b, 0) + Object.values(result.summary.errors).reduce((a, b) => a + (b ?? 0), 0);
+      const counted =
+        Object.values(result.summary.byStatus).reduce((a, b) => a + b, 0) +
+        Object.values(result.summary.errors).reduce((a, b) => a + (b ?? 0), 0);
       expect(counted).toBe(REQUESTS);
       expect(result.summary.requests).toBe(REQUESTS);
 

@@ -1,5 +1,12 @@
 import { expect, test } from '@playwright/test';
-import { CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,7 +81,10 @@ test.describe('SchedulerInstall operator against the twin API server', () => {
       ['gateway.networking.k8s.io/v1', 'Gateway', 'infra-inference-scheduling-inference-gateway'],
       ['gateway.networking.k8s.io/v1', 'HTTPRoute', 'llm-d-inference-scheduling'],
     ] as const) {
-      const o = await expect.poll(() => get(apiVersion, kind, name), POLL).toBeDefined().then(() => get(apiVersion, kind, name));
+      const o = await expect
+        .poll(() => get(apiVersion, kind, name), POLL)
+        .toBeDefined()
+        .then(() => get(apiVersion, kind, name));
       expect(o!.metadata!.labels?.['app.kubernetes.io/managed-by'], kind).toBe('llm-sched-operator');
       expect(o!.metadata!.ownerReferences?.[0], kind).toMatchObject(owner);
     }
@@ -118,7 +128,10 @@ test.describe('SchedulerInstall operator against the twin API server', () => {
 
   test('a hand edit of the ConfigMap is set back', async () => {
     const rendered = await eppConfigText();
-    await mergePatch({ ...ref('v1', 'ConfigMap', 'gaie-inference-scheduling-epp-config', NS), data: { 'epp-config.yaml': 'plugins: []\n' } } as Obj);
+    await mergePatch({
+      ...ref('v1', 'ConfigMap', 'gaie-inference-scheduling-epp-config', NS),
+      data: { 'epp-config.yaml': 'plugins: []\n' },
+    } as Obj);
     await expect.poll(eppConfigText, POLL).toBe(rendered);
   });
 

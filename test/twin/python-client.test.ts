@@ -24,7 +24,8 @@ let t: ApiAndKubelet;
 
 test.beforeAll(async () => {
   const probe = await execa(PYTHON, ['-c', 'import kubernetes'], { reject: false });
-  if (probe.exitCode !== 0) throw new Error(`the Python client is missing: apt-get install python3-kubernetes (${probe.stderr.split('\n').at(-1)})`);
+  if (probe.exitCode !== 0)
+    throw new Error(`the Python client is missing: apt-get install python3-kubernetes (${probe.stderr.split('\n').at(-1)})`);
   t = await startApiAndKubelet('pdh-pyclient');
   await t.core.createNamespace({ body: { metadata: { name: NS } } });
   await t.core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'logger-src' }, data: { 'logger.mjs': LOGGER } } });
@@ -34,7 +35,9 @@ test.beforeAll(async () => {
       metadata: { name: 'logger' },
       spec: {
         volumes: [{ name: 'src', configMap: { name: 'logger-src' } }],
-        containers: [{ name: 'app', image: 'node:20', command: ['node', '/app/logger.mjs'], volumeMounts: [{ name: 'src', mountPath: '/app' }] }],
+        containers: [
+          { name: 'app', image: 'node:20', command: ['node', '/app/logger.mjs'], volumeMounts: [{ name: 'src', mountPath: '/app' }] },
+        ],
       },
     },
   });
@@ -43,7 +46,11 @@ test.beforeAll(async () => {
     namespace: NS,
     body: {
       metadata: { name: 'web' },
-      spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.9' }] } } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.9' }] } },
+      },
     },
   });
   await until(
@@ -99,7 +106,20 @@ test('the official Python client: list+paging, watch=True, patch, logs, custom o
 test('query booleans as the real server decodes them: True / t / 1 are true, 0 / False are false', async () => {
   const base = `${t.api.url}/api/v1/namespaces/${NS}/configmaps`;
   const get = (q: string) =>
-    execa('curl', ['-sS', '--max-time', '3', '--cacert', path.join(t.stateDir, 'apiserver.crt'), '-H', `Authorization: Bearer ${t.api.token}`, `${base}?${q}`], { reject: false });
+    execa(
+      'curl',
+      [
+        '-sS',
+        '--max-time',
+        '3',
+        '--cacert',
+        path.join(t.stateDir, 'apiserver.crt'),
+        '-H',
+        `Authorization: Bearer ${t.api.token}`,
+        `${base}?${q}`,
+      ],
+      { reject: false },
+    );
   for (const v of ['True', 't', '1', 'TRUE']) {
     const r = await get(`watch=${v}&timeoutSeconds=1`);
     expect(r.stdout.split('\n')[0], `watch=${v}`).toContain('"type":"ADDED"');

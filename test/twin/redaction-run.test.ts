@@ -59,10 +59,16 @@ test('planted secrets reach no report, journal or console line of a real run', a
   const kc = new KubeConfig();
   kc.loadFromFile(twin.kubeconfigPath);
   const core = kc.makeApiClient(CoreV1Api);
-  await core.createNamespacedConfigMap({ namespace: 'llm-d-vllm', body: { metadata: { name: 'redaction-cm' }, data: { api_key: SECRETS.configMapOld, mode: 'original' } } });
+  await core.createNamespacedConfigMap({
+    namespace: 'llm-d-vllm',
+    body: { metadata: { name: 'redaction-cm' }, data: { api_key: SECRETS.configMapOld, mode: 'original' } },
+  });
   try {
     const kubeconfig = path.join(dir, 'kubeconfig');
-    fs.writeFileSync(kubeconfig, fs.readFileSync(twin.kubeconfigPath, 'utf8').replace('server: https://', `server: https://planted:${SECRETS.apiServerPassword}@`));
+    fs.writeFileSync(
+      kubeconfig,
+      fs.readFileSync(twin.kubeconfigPath, 'utf8').replace('server: https://', `server: https://planted:${SECRETS.apiServerPassword}@`),
+    );
     const gateway = twin.gatewayUrl.replace('http://', `http://planted:${SECRETS.gatewayPassword}@`);
     fs.writeFileSync(
       path.join(dir, 'secrets.yaml'),
@@ -98,16 +104,20 @@ spec:
     - responses: { status: 200, atLeast: 1000 }
 `,
     );
-    const child = spawn(process.execPath, ['bin/pd-harness.js', 'run', suiteFile, '--kubeconfig', kubeconfig, '--gateway', gateway, '--output', path.join(dir, 'out')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        ALLURE_RESULTS_DIR: path.join(dir, 'allure-results'),
-        PD_HARNESS_JUNIT_FILE: path.join(dir, 'reports', 'junit.xml'),
-        PD_HARNESS_CONFORMANCE_REPORT: path.join(dir, 'reports', 'conformance-report.yaml'),
-        PD_HARNESS_SUITE: '',
+    const child = spawn(
+      process.execPath,
+      ['bin/pd-harness.js', 'run', suiteFile, '--kubeconfig', kubeconfig, '--gateway', gateway, '--output', path.join(dir, 'out')],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          ALLURE_RESULTS_DIR: path.join(dir, 'allure-results'),
+          PD_HARNESS_JUNIT_FILE: path.join(dir, 'reports', 'junit.xml'),
+          PD_HARNESS_CONFORMANCE_REPORT: path.join(dir, 'reports', 'conformance-report.yaml'),
+          PD_HARNESS_SUITE: '',
+        },
       },
-    });
+    );
     let consoleText = '';
     child.stdout.on('data', (d: Buffer) => (consoleText += d.toString()));
     child.stderr.on('data', (d: Buffer) => (consoleText += d.toString()));
@@ -150,13 +160,21 @@ spec:
 
     const found: string[] = [];
     for (const [name, secret] of Object.entries(SECRETS)) {
-      for (const f of [...filesContaining(results, secret), ...filesContaining(reports, secret), ...filesContaining(path.join(dir, 'out'), secret)]) found.push(`${name} in ${f}`);
+      for (const f of [
+        ...filesContaining(results, secret),
+        ...filesContaining(reports, secret),
+        ...filesContaining(path.join(dir, 'out'), secret),
+      ])
+        found.push(`${name} in ${f}`);
       if (journalText.includes(secret)) found.push(`${name} in the journal`);
       if (consoleText.includes(secret)) found.push(`${name} on the console`);
     }
     expect(found).toEqual([]);
     // the run's own teardown restored the old value exactly (in memory it kept what the journal left out)
-    expect((await core.readNamespacedConfigMap({ name: 'redaction-cm', namespace: 'llm-d-vllm' })).data).toEqual({ api_key: SECRETS.configMapOld, mode: 'original' });
+    expect((await core.readNamespacedConfigMap({ name: 'redaction-cm', namespace: 'llm-d-vllm' })).data).toEqual({
+      api_key: SECRETS.configMapOld,
+      mode: 'original',
+    });
   } finally {
     await core.deleteNamespacedConfigMap({ name: 'redaction-cm', namespace: 'llm-d-vllm' }).catch(() => undefined);
     fs.rmSync(dir, { recursive: true, force: true });

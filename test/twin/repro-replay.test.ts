@@ -77,7 +77,11 @@ function childEnv(allureDir: string): NodeJS.ProcessEnv {
 
 async function pdHarness(args: string[], cwd: string): Promise<{ code: number; output: string }> {
   mkdirSync(cwd, { recursive: true });
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: childEnv(join(cwd, 'allure-results')), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: childEnv(join(cwd, 'allure-results')),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -103,7 +107,7 @@ test.afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('the campaign finds the seeded crash on P2P only, and the bundle\'s replay command reproduces it', async () => {
+test("the campaign finds the seeded crash on P2P only, and the bundle's replay command reproduces it", async () => {
   test.setTimeout(2 * RUN_LIMIT_MS + 60_000);
   const suite = join(dir, 'repro-replay-check.suite.yaml');
   writeFileSync(suite, suiteYaml());

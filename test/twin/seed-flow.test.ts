@@ -27,7 +27,12 @@ test.afterAll(async () => {
   await twin?.stop();
 });
 
-const sh = (script: string) => execa('bash', ['-o', 'pipefail', '-c', script], { env: { KUBECONFIG: twin.kubeconfigPath, GW: gateway }, reject: false, timeout: 200_000 });
+const sh = (script: string) =>
+  execa('bash', ['-o', 'pipefail', '-c', script], {
+    env: { KUBECONFIG: twin.kubeconfigPath, GW: gateway },
+    reject: false,
+    timeout: 200_000,
+  });
 
 /** Step 4 of the seed README, verbatim but for the gateway address (the twin's is on a free port here). */
 const SEED_LOAD = `seq 1 60 | xargs -I{} -P12 sh -c '
@@ -79,12 +84,22 @@ kubectl rollout status -n llm-d-inference-scheduler deploy/gaie-inference-schedu
   // the same numbers from pd-harness's analyzer, fed the same log
   const logs = await sh('kubectl logs -n llm-d-inference-scheduler deploy/gaie-inference-scheduling-epp --since=10m');
   const analyzed = countDecisions(logs.stdout.split('\n'));
-  expect(analyzed.byWorkload).toEqual({ 'vllm-p2p-proxy': counts['llm-d-vllm/vllm-p2p-proxy'], 'vllm-fs-proxy': counts['llm-d-vllm/vllm-fs-proxy'] });
+  expect(analyzed.byWorkload).toEqual({
+    'vllm-p2p-proxy': counts['llm-d-vllm/vllm-p2p-proxy'],
+    'vllm-fs-proxy': counts['llm-d-vllm/vllm-fs-proxy'],
+  });
 });
 
 test('direct backend calls return ids naming the prefill and decode in the seed request-id format', async () => {
-  const ips = await sh(`kubectl get pods -n llm-d-vllm -l role=proxy -o jsonpath='{range .items[*]}{.metadata.labels.app}={.status.podIP}{"\\n"}{end}'`);
-  const byApp = Object.fromEntries(ips.stdout.trim().split('\n').map((l) => l.split('=')));
+  const ips = await sh(
+    `kubectl get pods -n llm-d-vllm -l role=proxy -o jsonpath='{range .items[*]}{.metadata.labels.app}={.status.podIP}{"\\n"}{end}'`,
+  );
+  const byApp = Object.fromEntries(
+    ips.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('=')),
+  );
   const ask = (ip: string) =>
     sh(`curl -sS -X POST http://${ip}:8080/v1/completions -H "Content-Type: application/json" \\
   -d '{"model":"Qwen/Qwen3-Coder-30B-A3B-Instruct","prompt":"Hello","max_tokens":5}'`);
@@ -119,7 +134,9 @@ test('scores follow load: a slowed backend gets fewer picks from active-request-
     const since = await sh('date -u +%Y-%m-%dT%H:%M:%SZ');
     const load = await sh(SEED_LOAD);
     expect(load.stdout.trim()).toBe('60 200');
-    const logs = await sh(`kubectl logs -n llm-d-inference-scheduler deploy/gaie-inference-scheduling-epp --since-time=${since.stdout.trim()}`);
+    const logs = await sh(
+      `kubectl logs -n llm-d-inference-scheduler deploy/gaie-inference-scheduling-epp --since-time=${since.stdout.trim()}`,
+    );
     const picks = countDecisions(logs.stdout.split('\n')).byWorkload;
     expect(picks['vllm-fs-proxy'] ?? 0).toBeLessThan(picks['vllm-p2p-proxy'] ?? 0);
   } finally {

@@ -32,8 +32,20 @@ test.beforeAll(async () => {
   // the cluster has the SchedulerInstall before the runs (as in suite-run.test.ts): each run patches it and puts
   // it back, instead of creating and deleting it (and racing the garbage collector of its rendered objects)
   const pre = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
-  await pre.apply(readManifests([resolve('manifests/namespaces.yaml'), resolve('manifests/crds'), resolve('manifests/gateway-routing/schedulerinstall-proxy-performance.yaml')]));
-  await waitCondition(pre, { apiVersion: 'sim.llm-d.io/v1alpha1', kind: 'SchedulerInstall', name: 'llm-sched-install', namespace: 'llm-d-inference-scheduler' }, 'Ready', 'True', 60_000);
+  await pre.apply(
+    readManifests([
+      resolve('manifests/namespaces.yaml'),
+      resolve('manifests/crds'),
+      resolve('manifests/gateway-routing/schedulerinstall-proxy-performance.yaml'),
+    ]),
+  );
+  await waitCondition(
+    pre,
+    { apiVersion: 'sim.llm-d.io/v1alpha1', kind: 'SchedulerInstall', name: 'llm-sched-install', namespace: 'llm-d-inference-scheduler' },
+    'Ready',
+    'True',
+    60_000,
+  );
 });
 test.afterAll(async () => {
   await twin?.stop();
@@ -100,7 +112,12 @@ test('the seed topology has no ExternalName Service; an ExternalName endpointPic
     name: 'EPP Endpoints in llm-d-vllm',
     timeoutMs: 60_000,
     probe: async () => {
-      const ep = await cluster.tryRead<{ subsets?: { addresses?: unknown[] }[] }>({ apiVersion: 'v1', kind: 'Endpoints', name: 'gaie-inference-scheduling-epp', namespace: 'llm-d-vllm' });
+      const ep = await cluster.tryRead<{ subsets?: { addresses?: unknown[] }[] }>({
+        apiVersion: 'v1',
+        kind: 'Endpoints',
+        name: 'gaie-inference-scheduling-epp',
+        namespace: 'llm-d-vllm',
+      });
       const n = ep?.subsets?.[0]?.addresses?.length ?? 0;
       return { done: n > 0, state: `${n} ready address(es)` };
     },
@@ -110,8 +127,26 @@ test('the seed topology has no ExternalName Service; an ExternalName endpointPic
 
   const ns = 'llm-d-vllm';
   await cluster.apply([
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'epp-external', namespace: ns }, spec: { type: 'ExternalName', externalName: 'gaie-inference-scheduling-epp.llm-d-inference-scheduler.svc.cluster.local', ports: [{ name: 'grpc', port: 9002 }] } },
-    { apiVersion: 'inference.networking.k8s.io/v1', kind: 'InferencePool', metadata: { name: 'ext-pool', namespace: ns }, spec: { selector: { matchLabels: { role: 'proxy' } }, targetPorts: [{ number: 8080 }], endpointPickerRef: { name: 'epp-external', port: { number: 9002 } } } },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'epp-external', namespace: ns },
+      spec: {
+        type: 'ExternalName',
+        externalName: 'gaie-inference-scheduling-epp.llm-d-inference-scheduler.svc.cluster.local',
+        ports: [{ name: 'grpc', port: 9002 }],
+      },
+    },
+    {
+      apiVersion: 'inference.networking.k8s.io/v1',
+      kind: 'InferencePool',
+      metadata: { name: 'ext-pool', namespace: ns },
+      spec: {
+        selector: { matchLabels: { role: 'proxy' } },
+        targetPorts: [{ number: 8080 }],
+        endpointPickerRef: { name: 'epp-external', port: { number: 9002 } },
+      },
+    },
     {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'HTTPRoute',
@@ -119,7 +154,9 @@ test('the seed topology has no ExternalName Service; an ExternalName endpointPic
       spec: {
         parentRefs: [{ name: 'infra-inference-scheduling-inference-gateway' }],
         hostnames: ['ext.example'],
-        rules: [{ backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'ext-pool', namespace: ns, port: 8080 }] }],
+        rules: [
+          { backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'ext-pool', namespace: ns, port: 8080 }] },
+        ],
       },
     },
   ] as never);
@@ -129,7 +166,12 @@ test('the seed topology has no ExternalName Service; an ExternalName endpointPic
     name: 'ext-pool ResolvedRefs condition',
     timeoutMs: 60_000,
     probe: async () => {
-      pool = await cluster.tryRead<Pool>({ apiVersion: 'inference.networking.k8s.io/v1', kind: 'InferencePool', name: 'ext-pool', namespace: ns });
+      pool = await cluster.tryRead<Pool>({
+        apiVersion: 'inference.networking.k8s.io/v1',
+        kind: 'InferencePool',
+        name: 'ext-pool',
+        namespace: ns,
+      });
       const c = pool?.status?.parents?.[0]?.conditions?.find((x) => x.type === 'ResolvedRefs');
       return { done: !!c, state: c ? `${c.status} ${c.reason}` : 'no status' };
     },
@@ -138,9 +180,17 @@ test('the seed topology has no ExternalName Service; an ExternalName endpointPic
   expect(resolved).toMatchObject({ status: 'False', reason: 'InvalidExtensionRef' });
   expect(resolved.message).toContain('ExternalName');
 
-  const route = await cluster.read({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', name: 'ext-route', namespace: 'llm-d-inference-scheduler' });
+  const route = await cluster.read({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    name: 'ext-route',
+    namespace: 'llm-d-inference-scheduler',
+  });
   const pools = [pool];
-  const v = routeBackend({ kind: 'InferencePool', route: 'ext-route' }, { httpRoutes: [route], inferencePools: pools as never, eppRefServices: await eppRefServices(cluster, pools as never) });
+  const v = routeBackend(
+    { kind: 'InferencePool', route: 'ext-route' },
+    { httpRoutes: [route], inferencePools: pools as never, eppRefServices: await eppRefServices(cluster, pools as never) },
+  );
   expect(v.ok).toBe(false);
   expect(v.summary).toContain('ExternalName');
   expect(v.summary).toContain('ext-pool');

@@ -26,7 +26,11 @@ test.beforeAll(async () => {
   twin = await startTwin({ stateDir: mkdtempSync(join(tmpdir(), 'pdh-suite-run-')), gatewayPort: 0, ipPrefix: randomIpPrefix() });
   // What "the cluster had before the run": namespaces, CRDs and a SchedulerInstall on the default profile.
   const pre = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
-  const objects = readManifests([resolve('manifests/namespaces.yaml'), resolve('manifests/crds'), resolve('manifests/gateway-routing/schedulerinstall-proxy-performance.yaml')]);
+  const objects = readManifests([
+    resolve('manifests/namespaces.yaml'),
+    resolve('manifests/crds'),
+    resolve('manifests/gateway-routing/schedulerinstall-proxy-performance.yaml'),
+  ]);
   const si = objects.find((o) => o.kind === 'SchedulerInstall')!;
   (si as unknown as { spec: { epp: { configProfile: string } } }).spec.epp.configProfile = 'default';
   await pre.apply(objects);
@@ -36,7 +40,12 @@ test.beforeAll(async () => {
     name: 'HTTPRoute llm-d-inference-scheduling rendered by the operator',
     timeoutMs: 60_000,
     probe: async () => {
-      const route = await pre.tryRead({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', name: 'llm-d-inference-scheduling', namespace: SCHED_NS });
+      const route = await pre.tryRead({
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        name: 'llm-d-inference-scheduling',
+        namespace: SCHED_NS,
+      });
       return { done: !!route, state: route ? 'present' : 'absent' };
     },
   });
@@ -76,7 +85,12 @@ test('a passing run deletes what it created and puts the SchedulerInstall back',
   expect(await profileOf(observer)).toBe('default');
 
   const cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
-  const outcome = await runSuite({ cluster, gatewayUrl: twin.gatewayUrl, loaded: loadSuite('suites/proxy-performance.suite.yaml'), rep: quiet });
+  const outcome = await runSuite({
+    cluster,
+    gatewayUrl: twin.gatewayUrl,
+    loaded: loadSuite('suites/proxy-performance.suite.yaml'),
+    rep: quiet,
+  });
   expect(outcome.verdicts.filter((v) => !v.ok).map((v) => v.summary)).toEqual([]);
   expect(await profileOf(observer)).toBe('proxy-performance');
   expect((await observer.listPods('llm-d-vllm')).length).toBeGreaterThanOrEqual(6);
@@ -90,7 +104,12 @@ test('a passing run deletes what it created and puts the SchedulerInstall back',
 test('a broken setup fails with InferencePoolResourceExhausted in the verdicts, not with a timeout', async () => {
   const cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
   try {
-    const outcome = await runSuite({ cluster, gatewayUrl: twin.gatewayUrl, loaded: loadSuite('test/fixtures/suites/broken-by-backend.suite.yaml'), rep: quiet });
+    const outcome = await runSuite({
+      cluster,
+      gatewayUrl: twin.gatewayUrl,
+      loaded: loadSuite('test/fixtures/suites/broken-by-backend.suite.yaml'),
+      rep: quiet,
+    });
     expect(outcome.passed).toBe(false);
     const chosen = outcome.verdicts.find((v) => v.name === 'proxiesChosen')!;
     expect(chosen.ok).toBe(false);
@@ -106,7 +125,12 @@ test('a run that fails in setup still restores what it patched and deletes what 
   const observer = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
   const before = await inventory(observer);
   const cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
-  const err = await runSuite({ cluster, gatewayUrl: twin.gatewayUrl, loaded: loadSuite('test/fixtures/suites/stuck-setup.suite.yaml'), rep: quiet }).catch((e: unknown) => e);
+  const err = await runSuite({
+    cluster,
+    gatewayUrl: twin.gatewayUrl,
+    loaded: loadSuite('test/fixtures/suites/stuck-setup.suite.yaml'),
+    rep: quiet,
+  }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(WaitTimeoutError);
   expect((err as Error).message).toContain('waiting for pods app=does-not-exist in llm-d-vllm Ready');
   expect(await profileOf(observer)).toBe('proxy-performance-by-backend');

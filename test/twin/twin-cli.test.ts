@@ -27,15 +27,20 @@ async function upWithPod(stateDir: string): Promise<{ twinPid: number; podPid: n
   expect(kubeconfig).toBe(join(stateDir, 'kubeconfig'));
   const apply = await execa('kubectl', ['apply', '-f', '-'], { input: POD, env: { KUBECONFIG: kubeconfig }, reject: false });
   expect(apply.exitCode, apply.stderr).toBe(0);
-  const status = await until('the pod running with a pid in twin status', async () => {
-    const s = JSON.parse((await cli(['twin', 'status', '--json', '--state-dir', stateDir])).stdout) as {
-      running: boolean;
-      pid: number;
-      pods: { name: string; phase: string; pid?: number }[];
-    };
-    const pod = s.pods.find((p) => p.name === 'sleeper' && p.phase === 'Running' && p.pid);
-    return pod ? { twinPid: s.pid, podPid: pod.pid! } : undefined;
-  }, 60_000, 500);
+  const status = await until(
+    'the pod running with a pid in twin status',
+    async () => {
+      const s = JSON.parse((await cli(['twin', 'status', '--json', '--state-dir', stateDir])).stdout) as {
+        running: boolean;
+        pid: number;
+        pods: { name: string; phase: string; pid?: number }[];
+      };
+      const pod = s.pods.find((p) => p.name === 'sleeper' && p.phase === 'Running' && p.pid);
+      return pod ? { twinPid: s.pid, podPid: pod.pid! } : undefined;
+    },
+    60_000,
+    500,
+  );
   expect(isSameProcessAlive(status.twinPid, null)).toBe(true);
   expect(isSameProcessAlive(status.podPid, null)).toBe(true);
   return status;

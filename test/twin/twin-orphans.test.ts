@@ -15,7 +15,8 @@ import { listPids, recordAlive, type PidRecord } from '../../twin/runtime/pidfil
 test.describe.configure({ mode: 'serial', timeout: 400_000 });
 
 const workersDir = path.resolve(WORKERS_DIR);
-const cli = (args: string[]) => execa(process.execPath, ['bin/pd-harness.js', ...args], { reject: false, timeout: 300_000, env: { PD_HARNESS_SUITE: '' } });
+const cli = (args: string[]) =>
+  execa(process.execPath, ['bin/pd-harness.js', ...args], { reject: false, timeout: 300_000, env: { PD_HARNESS_SUITE: '' } });
 
 function workerDirs(): string[] {
   try {
@@ -28,7 +29,11 @@ function workerDirs(): string[] {
 /** Starts the seed's conformance suite, waits until its worker twin runs `pods` pod processes, SIGKILLs the whole run. */
 async function killRunWithPods(pods: number): Promise<{ records: PidRecord[]; dir: string }> {
   const before = new Set(workerDirs());
-  const run = spawn(process.execPath, ['bin/pd-harness.js', 'run', 'suites/proxy-performance.suite.yaml'], { detached: true, stdio: 'ignore', env: { ...process.env, PD_HARNESS_SUITE: '' } });
+  const run = spawn(process.execPath, ['bin/pd-harness.js', 'run', 'suites/proxy-performance.suite.yaml'], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, PD_HARNESS_SUITE: '' },
+  });
   let records: PidRecord[] = [];
   let dir = '';
   try {
@@ -95,7 +100,7 @@ spec:
     fs.rmSync(tmp, { recursive: true, force: true });
     expect(`${next.stdout}\n${next.stderr}`).toContain('reaped');
     expect(records.filter(recordAlive).map((r) => `${r.pod} (pid ${r.pid})`)).toEqual([]);
-    expect(fs.existsSync(dir), 'the dead worker twin\'s state dir is removed').toBe(false);
+    expect(fs.existsSync(dir), "the dead worker twin's state dir is removed").toBe(false);
 
     const down = await cli(['twin', 'down']);
     expect(down.exitCode, down.stderr).toBe(0);

@@ -17,7 +17,11 @@ const pool = (spec: Record<string, unknown>) => ({
   metadata: { name: 'pool' },
   spec,
 });
-const good = () => ({ selector: { matchLabels: { app: 'vllm' } }, targetPorts: [{ number: 8000 }], endpointPickerRef: { name: 'epp', port: { number: 9002 } } });
+const good = () => ({
+  selector: { matchLabels: { app: 'vllm' } },
+  targetPorts: [{ number: 8000 }],
+  endpointPickerRef: { name: 'epp', port: { number: 9002 } },
+});
 
 function createError(a: Api, body: unknown): ApiError {
   const t = a.type('inference.networking.k8s.io', 'inferencepools');
@@ -33,7 +37,13 @@ function createError(a: Api, body: unknown): ApiError {
 test('a valid InferencePool is defaulted from the CRD schema (kind Service, group "", failureMode FailClose)', () => {
   const a = api();
   const created = a.create(a.type('inference.networking.k8s.io', 'inferencepools'), 'default', pool(good()));
-  expect(created.spec.endpointPickerRef).toEqual({ name: 'epp', port: { number: 9002 }, kind: 'Service', group: '', failureMode: 'FailClose' });
+  expect(created.spec.endpointPickerRef).toEqual({
+    name: 'epp',
+    port: { number: 9002 },
+    kind: 'Service',
+    group: '',
+    failureMode: 'FailClose',
+  });
 });
 
 test('CEL: a Service picker without a port is refused with the rule message, as the v1.32 apiserver words it', () => {
@@ -44,19 +54,29 @@ test('CEL: a Service picker without a port is refused with the rule message, as 
     `InferencePool.inference.networking.k8s.io "pool" is invalid: spec.endpointPickerRef: Invalid value: "object": port is required when kind is 'Service' or unspecified (defaults to 'Service')`,
   );
   expect(e.details?.causes).toEqual([
-    { reason: 'FieldValueInvalid', field: 'spec.endpointPickerRef', message: `Invalid value: "object": port is required when kind is 'Service' or unspecified (defaults to 'Service')` },
+    {
+      reason: 'FieldValueInvalid',
+      field: 'spec.endpointPickerRef',
+      message: `Invalid value: "object": port is required when kind is 'Service' or unspecified (defaults to 'Service')`,
+    },
   ]);
 });
 
 test('CEL: a non-Service picker may omit the port', () => {
   const a = api();
-  const created = a.create(a.type('inference.networking.k8s.io', 'inferencepools'), 'default', pool({ ...good(), endpointPickerRef: { name: 'epp', kind: 'Backend', group: 'example.com' } }));
+  const created = a.create(
+    a.type('inference.networking.k8s.io', 'inferencepools'),
+    'default',
+    pool({ ...good(), endpointPickerRef: { name: 'epp', kind: 'Backend', group: 'example.com' } }),
+  );
   expect(created.spec.endpointPickerRef.port).toBeUndefined();
 });
 
 test('CEL: duplicate target ports are refused ("port number must be unique")', () => {
   const e = createError(api(), pool({ ...good(), targetPorts: [{ number: 8000 }, { number: 8001 }, { number: 8000 }] }));
-  expect(e.message).toBe('InferencePool.inference.networking.k8s.io "pool" is invalid: spec.targetPorts: Invalid value: "array": port number must be unique');
+  expect(e.message).toBe(
+    'InferencePool.inference.networking.k8s.io "pool" is invalid: spec.targetPorts: Invalid value: "array": port number must be unique',
+  );
 });
 
 test('schema: empty matchLabels, too many ports, a bad failureMode and a missing name are refused, and block the CEL rules', () => {
@@ -69,9 +89,21 @@ test('schema: empty matchLabels, too many ports, a bad failureMode and a missing
     }),
   );
   const causes = e.details?.causes ?? [];
-  expect(causes).toContainEqual({ reason: 'FieldValueInvalid', field: 'spec.selector.matchLabels', message: 'Invalid value: 0: spec.selector.matchLabels in body should have at least 1 properties' });
-  expect(causes).toContainEqual({ reason: 'FieldValueTooMany', field: 'spec.targetPorts', message: 'Too many: 9: must have at most 8 items' });
-  expect(causes).toContainEqual({ reason: 'FieldValueNotSupported', field: 'spec.endpointPickerRef.failureMode', message: 'Unsupported value: "Sometimes": supported values: "FailOpen", "FailClose"' });
+  expect(causes).toContainEqual({
+    reason: 'FieldValueInvalid',
+    field: 'spec.selector.matchLabels',
+    message: 'Invalid value: 0: spec.selector.matchLabels in body should have at least 1 properties',
+  });
+  expect(causes).toContainEqual({
+    reason: 'FieldValueTooMany',
+    field: 'spec.targetPorts',
+    message: 'Too many: 9: must have at most 8 items',
+  });
+  expect(causes).toContainEqual({
+    reason: 'FieldValueNotSupported',
+    field: 'spec.endpointPickerRef.failureMode',
+    message: 'Unsupported value: "Sometimes": supported values: "FailOpen", "FailClose"',
+  });
   expect(causes).toContainEqual({ reason: 'FieldValueRequired', field: 'spec.endpointPickerRef.name', message: 'Required value' });
   expect(causes.at(-1)?.message).toContain('some validation rules were not checked because the object was invalid');
   // the CEL port rule did not run: the object was already invalid
@@ -82,7 +114,11 @@ test('schema: empty matchLabels, too many ports, a bad failureMode and a missing
 test('schema: port numbers out of range and a missing spec', () => {
   const e = createError(api(), pool({ ...good(), targetPorts: [{ number: 0 }] }));
   expect(e.details?.causes).toEqual([
-    { reason: 'FieldValueInvalid', field: 'spec.targetPorts[0].number', message: 'Invalid value: 0: spec.targetPorts[0].number in body should be greater than or equal to 1' },
+    {
+      reason: 'FieldValueInvalid',
+      field: 'spec.targetPorts[0].number',
+      message: 'Invalid value: 0: spec.targetPorts[0].number in body should be greater than or equal to 1',
+    },
   ]);
   const e2 = createError(api(), { apiVersion: 'inference.networking.k8s.io/v1', kind: 'InferencePool', metadata: { name: 'p' } });
   expect(e2.details?.causes?.[0]).toEqual({ reason: 'FieldValueRequired', field: 'spec', message: 'Required value' });
@@ -100,7 +136,10 @@ test('update: the rules apply too; an unchanged invalid value is ratcheted', () 
   }
   expect((err as ApiError).message).toContain('spec.targetPorts: Invalid value: "array": port number must be unique');
   // A rule-breaking value already stored (as if written before the rule existed) does not block other edits.
-  const stored = a.store.put('inference.networking.k8s.io/inferencepools', { ...created, spec: { ...created.spec, targetPorts: [{ number: 1 }, { number: 1 }] } });
+  const stored = a.store.put('inference.networking.k8s.io/inferencepools', {
+    ...created,
+    spec: { ...created.spec, targetPorts: [{ number: 1 }, { number: 1 }] },
+  });
   const next = a.update(t, 'default', 'pool', { ...stored, metadata: { ...stored.metadata, labels: { x: 'y' } } });
   expect(next.metadata.labels).toEqual({ x: 'y' });
 });
@@ -121,7 +160,13 @@ test('CEL evaluator: oldSelf transition rules, messageExpression, fieldPath, eva
     },
   };
   const created = validateCelRules(schema, { spec: { mode: 'a', size: 20 } }, undefined);
-  expect(created.map((e) => `${e.field}|${e.detail}`)).toEqual(['spec.size|size 20 is over 10', 'spec|no such key: missing evaluating rule: self.missing == 1']);
+  expect(created.map((e) => `${e.field}|${e.detail}`)).toEqual([
+    'spec.size|size 20 is over 10',
+    'spec|no such key: missing evaluating rule: self.missing == 1',
+  ]);
   const updated = validateCelRules(schema, { spec: { mode: 'b', size: 5 } }, { spec: { mode: 'a', size: 5 } });
-  expect(updated.map((e) => `${e.field}|${e.detail}`)).toEqual(['spec|mode is immutable', 'spec|no such key: missing evaluating rule: self.missing == 1']);
+  expect(updated.map((e) => `${e.field}|${e.detail}`)).toEqual([
+    'spec|mode is immutable',
+    'spec|no such key: missing evaluating rule: self.missing == 1',
+  ]);
 });

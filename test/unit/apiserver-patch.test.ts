@@ -11,7 +11,15 @@ const deploy = () => ({
       metadata: { labels: { app: 'web' } },
       spec: {
         containers: [
-          { name: 'a', image: 'img:1', env: [{ name: 'X', value: '1' }, { name: 'Y', value: '2' }], ports: [{ containerPort: 80 }] },
+          {
+            name: 'a',
+            image: 'img:1',
+            env: [
+              { name: 'X', value: '1' },
+              { name: 'Y', value: '2' },
+            ],
+            ports: [{ containerPort: 80 }],
+          },
           { name: 'b', image: 'img:2' },
         ],
         tolerations: [{ key: 't1' }],
@@ -21,7 +29,10 @@ const deploy = () => ({
 });
 
 test('JSON merge patch merges maps, null deletes, lists are replaced', () => {
-  const out = jsonMergePatch(deploy(), { metadata: { labels: { old: null, n: 'y' } }, spec: { replicas: 3, template: { spec: { containers: [{ name: 'c', image: 'z' }] } } } });
+  const out = jsonMergePatch(deploy(), {
+    metadata: { labels: { old: null, n: 'y' } },
+    spec: { replicas: 3, template: { spec: { containers: [{ name: 'c', image: 'z' }] } } },
+  });
   expect(out.metadata.labels).toEqual({ app: 'web', n: 'y' });
   expect(out.spec.replicas).toBe(3);
   expect(out.spec.template.spec.containers).toEqual([{ name: 'c', image: 'z' }]);
@@ -29,17 +40,38 @@ test('JSON merge patch merges maps, null deletes, lists are replaced', () => {
 
 test('strategic merge patch merges containers and env by name, keeps the rest', () => {
   const out = strategicMergePatch(deploy(), {
-    spec: { template: { spec: { containers: [{ name: 'a', image: 'img:9', env: [{ name: 'Y', value: '3' }, { name: 'Z', value: '4' }] }] } } },
+    spec: {
+      template: {
+        spec: {
+          containers: [
+            {
+              name: 'a',
+              image: 'img:9',
+              env: [
+                { name: 'Y', value: '3' },
+                { name: 'Z', value: '4' },
+              ],
+            },
+          ],
+        },
+      },
+    },
   });
   const cs = out.spec.template.spec.containers;
   expect(cs.map((c: { name: string }) => c.name)).toEqual(['a', 'b']);
   expect(cs[0].image).toBe('img:9');
-  expect(cs[0].env).toEqual([{ name: 'X', value: '1' }, { name: 'Y', value: '3' }, { name: 'Z', value: '4' }]);
+  expect(cs[0].env).toEqual([
+    { name: 'X', value: '1' },
+    { name: 'Y', value: '3' },
+    { name: 'Z', value: '4' },
+  ]);
   expect(cs[0].ports).toEqual([{ containerPort: 80 }]);
 });
 
 test('strategic merge patch: rollout restart annotation lands in the template', () => {
-  const out = strategicMergePatch(deploy(), { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': 'now' } } } } });
+  const out = strategicMergePatch(deploy(), {
+    spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': 'now' } } } },
+  });
   expect(out.spec.template.metadata).toEqual({ labels: { app: 'web' }, annotations: { 'kubectl.kubernetes.io/restartedAt': 'now' } });
 });
 
@@ -68,7 +100,9 @@ test('strategic merge patch directives: $patch delete/replace, $retainKeys, $del
 });
 
 test('strategic merge patch: a list element {$patch: replace} replaces the whole list', () => {
-  const out = strategicMergePatch(deploy(), { spec: { template: { spec: { containers: [{ $patch: 'replace' }, { name: 'only', image: 'i' }] } } } });
+  const out = strategicMergePatch(deploy(), {
+    spec: { template: { spec: { containers: [{ $patch: 'replace' }, { name: 'only', image: 'i' }] } } },
+  });
   expect(out.spec.template.spec.containers).toEqual([{ name: 'only', image: 'i' }]);
 });
 
@@ -106,6 +140,8 @@ test('server-side apply field sets round-trip and keyed lists merge per element'
   expect(paths).toContainEqual(['f:metadata', 'f:labels', 'f:a']);
   expect(paths).not.toContainEqual(['f:metadata', 'f:name']);
   expect(fieldsV1ToPaths(pathsToFieldsV1(paths)).sort()).toEqual([...paths].sort());
-  const merged = mergeApplied(deploy(), { spec: { template: { spec: { containers: [{ name: 'b', image: 'new' }] } } } }) as ReturnType<typeof deploy>;
+  const merged = mergeApplied(deploy(), { spec: { template: { spec: { containers: [{ name: 'b', image: 'new' }] } } } }) as ReturnType<
+    typeof deploy
+  >;
   expect(merged.spec.template.spec.containers.map((c) => c.image)).toEqual(['img:1', 'new']);
 });

@@ -19,7 +19,9 @@ test('OpenAPI v3: index paths and PATCH operations with GVK and fieldValidation 
 });
 
 test('discovery lists short names and subresources', () => {
-  const list = apiResourceList(new ResourceRegistry(), 'apps', 'v1') as { resources: Array<{ name: string; shortNames?: string[]; kind: string }> };
+  const list = apiResourceList(new ResourceRegistry(), 'apps', 'v1') as {
+    resources: Array<{ name: string; shortNames?: string[]; kind: string }>;
+  };
   const names = list.resources.map((r) => r.name);
   expect(names).toEqual(expect.arrayContaining(['deployments', 'deployments/status', 'deployments/scale', 'replicasets/scale']));
   expect(list.resources.find((r) => r.name === 'deployments')!.shortNames).toEqual(['deploy']);
@@ -34,9 +36,21 @@ test('kubectl-style ages and pod STATUS', () => {
   expect(humanDuration(30 * 60_000)).toBe('30m');
   expect(humanDuration(5 * 3600_000)).toBe('5h');
   expect(humanDuration(3 * 86400_000)).toBe('3d');
-  expect(podStatusReason({ metadata: {}, status: { phase: 'Running', containerStatuses: [{ ready: true, state: { running: {} } }] } })).toBe('Running');
-  expect(podStatusReason({ metadata: {}, status: { phase: 'Pending', containerStatuses: [{ state: { waiting: { reason: 'ImagePullBackOff' } } }] } })).toBe('ImagePullBackOff');
-  expect(podStatusReason({ metadata: {}, status: { phase: 'Running', containerStatuses: [{ state: { waiting: { reason: 'CrashLoopBackOff' } } }] } })).toBe('CrashLoopBackOff');
+  expect(
+    podStatusReason({ metadata: {}, status: { phase: 'Running', containerStatuses: [{ ready: true, state: { running: {} } }] } }),
+  ).toBe('Running');
+  expect(
+    podStatusReason({
+      metadata: {},
+      status: { phase: 'Pending', containerStatuses: [{ state: { waiting: { reason: 'ImagePullBackOff' } } }] },
+    }),
+  ).toBe('ImagePullBackOff');
+  expect(
+    podStatusReason({
+      metadata: {},
+      status: { phase: 'Running', containerStatuses: [{ state: { waiting: { reason: 'CrashLoopBackOff' } } }] },
+    }),
+  ).toBe('CrashLoopBackOff');
   expect(podStatusReason({ metadata: { deletionTimestamp: 'x' }, status: { phase: 'Running' } })).toBe('Terminating');
 });
 
@@ -46,16 +60,34 @@ test('pod table rows: READY, STATUS, RESTARTS, wide IP/NODE columns', () => {
   const pod = {
     metadata: { name: 'p', creationTimestamp: new Date().toISOString() },
     spec: { nodeName: 'worker-a', containers: [{ name: 'a' }, { name: 'b' }] },
-    status: { phase: 'Running', podIP: '127.0.0.9', containerStatuses: [{ name: 'a', ready: true, restartCount: 0, state: { running: {} } }, { name: 'b', ready: false, restartCount: 0, state: { running: {} } }] },
+    status: {
+      phase: 'Running',
+      podIP: '127.0.0.9',
+      containerStatuses: [
+        { name: 'a', ready: true, restartCount: 0, state: { running: {} } },
+        { name: 'b', ready: false, restartCount: 0, state: { running: {} } },
+      ],
+    },
   };
-  const table = toTable(pods, [pod], '5', undefined) as { columnDefinitions: Array<{ name: string; priority: number }>; rows: Array<{ cells: unknown[] }> };
-  expect(table.columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name)).toEqual(['Name', 'Ready', 'Status', 'Restarts', 'Age']);
+  const table = toTable(pods, [pod], '5', undefined) as {
+    columnDefinitions: Array<{ name: string; priority: number }>;
+    rows: Array<{ cells: unknown[] }>;
+  };
+  expect(table.columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name)).toEqual([
+    'Name',
+    'Ready',
+    'Status',
+    'Restarts',
+    'Age',
+  ]);
   expect(table.rows[0]!.cells.slice(0, 4)).toEqual(['p', '1/2', 'Running', 0]);
   expect(table.rows[0]!.cells.slice(5, 7)).toEqual(['127.0.0.9', 'worker-a']);
 });
 
 test('CRI log parsing joins partial lines; since filters by timestamp', () => {
-  const { lines, rest } = parseCriLog('2026-01-01T00:00:00Z stdout P a\n2026-01-01T00:00:00Z stdout F b\n2026-01-01T00:00:05Z stderr F c\n2026-01-01T00:00:06Z stdout F incompl');
+  const { lines, rest } = parseCriLog(
+    '2026-01-01T00:00:00Z stdout P a\n2026-01-01T00:00:00Z stdout F b\n2026-01-01T00:00:05Z stderr F c\n2026-01-01T00:00:06Z stdout F incompl',
+  );
   expect(lines.map((l) => l.text)).toEqual(['ab', 'c']);
   expect(rest).toBe('2026-01-01T00:00:06Z stdout F incompl');
   expect(filterLines(lines, { sinceTime: '2026-01-01T00:00:03Z' }).map((l) => l.text)).toEqual(['c']);

@@ -1,5 +1,13 @@
 import { expect, test } from '@playwright/test';
-import { checkLogOptions, checkPropagationPolicy, paginate, patchQuery, queryBool, queryInt, writeQuery } from '../../twin/apiserver/query.ts';
+import {
+  checkLogOptions,
+  checkPropagationPolicy,
+  paginate,
+  patchQuery,
+  queryBool,
+  queryInt,
+  writeQuery,
+} from '../../twin/apiserver/query.ts';
 import { ApiError } from '../../twin/apiserver/status.ts';
 import { resolveFromPod } from '../../twin/kubelet/cluster-proxy.ts';
 import { exitStatus, parseExecQuery } from '../../twin/kubelet/exec.ts';
@@ -34,9 +42,15 @@ test('integers decode like strconv.ParseInt; anything else is a 400 with Go word
 
 test('dryRun accepts only All; apply needs a fieldManager; force only on apply; propagationPolicy is one of three', () => {
   expect(writeQuery(q('dryRun=All&fieldManager=me'), 'CreateOptions')).toEqual({ dryRun: true, fieldManager: 'me' });
-  expect(thrown(() => writeQuery(q('dryRun=Yes'), 'CreateOptions')).message).toBe('CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"Yes"}: supported values: "All"');
-  expect(thrown(() => patchQuery(q(''), true)).message).toBe('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
-  expect(thrown(() => patchQuery(q('force=true'), false)).message).toBe('PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch');
+  expect(thrown(() => writeQuery(q('dryRun=Yes'), 'CreateOptions')).message).toBe(
+    'CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"Yes"}: supported values: "All"',
+  );
+  expect(thrown(() => patchQuery(q(''), true)).message).toBe(
+    'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+  );
+  expect(thrown(() => patchQuery(q('force=true'), false)).message).toBe(
+    'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch',
+  );
   expect(patchQuery(q('fieldManager=kubectl&force=True'), true)).toEqual({ dryRun: false, force: true, fieldManager: 'kubectl' });
   expect(thrown(() => checkPropagationPolicy('Later')).message).toBe(
     'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Later": supported values: "Foreground", "Background", "Orphan"',
@@ -47,7 +61,9 @@ test('dryRun accepts only All; apply needs a fieldManager; force only on apply; 
 test('pod log options are validated as PodLogOptions', () => {
   const e = thrown(() => checkLogOptions('p', { tailLines: -1, limitBytes: 0 }));
   expect(e.code).toBe(422);
-  expect(e.message).toBe('PodLogOptions "p" is invalid: [tailLines: Invalid value: -1: must be greater than or equal to 0, limitBytes: Invalid value: 0: must be greater than 0]');
+  expect(e.message).toBe(
+    'PodLogOptions "p" is invalid: [tailLines: Invalid value: -1: must be greater than or equal to 0, limitBytes: Invalid value: 0: must be greater than 0]',
+  );
   expect(() => checkLogOptions('p', { tailLines: 0, sinceSeconds: 5 })).not.toThrow();
 });
 
@@ -66,7 +82,8 @@ test('limit/continue pages in key order with a continue token and remainingItemC
 test('exec: names resolve through the pod namespace search path; localhost is the pod; only loopback is reached', () => {
   const hosts = { 'svc.ns.svc.cluster.local': ['127.5.0.9'], 'empty.ns.svc.cluster.local': [] };
   const pod = { namespace: 'ns', podIP: '127.5.0.3' };
-  for (const n of ['svc', 'svc.ns', 'svc.ns.svc', 'svc.ns.svc.cluster.local', 'SVC.ns.']) expect(resolveFromPod(n, pod, hosts), n).toEqual({ ip: '127.5.0.9' });
+  for (const n of ['svc', 'svc.ns', 'svc.ns.svc', 'svc.ns.svc.cluster.local', 'SVC.ns.'])
+    expect(resolveFromPod(n, pod, hosts), n).toEqual({ ip: '127.5.0.9' });
   expect(resolveFromPod('svc', { ...pod, namespace: 'other' }, hosts)).toEqual({ error: 'Could not resolve host: svc' });
   expect(resolveFromPod('localhost', pod, hosts)).toEqual({ ip: '127.5.0.3' });
   expect(resolveFromPod('127.0.0.1', pod, hosts)).toEqual({ ip: '127.5.0.3' });
@@ -84,5 +101,11 @@ test('exec: the status channel carries Success or NonZeroExitCode with an ExitCo
     reason: 'NonZeroExitCode',
     details: { causes: [{ reason: 'ExitCode', message: '3' }] },
   });
-  expect(parseExecQuery(q('command=curl&command=-sS&stdout=true&stderr=1&tty=false'))).toEqual({ command: ['curl', '-sS'], stdin: false, stdout: true, stderr: true, tty: false });
+  expect(parseExecQuery(q('command=curl&command=-sS&stdout=true&stderr=1&tty=false'))).toEqual({
+    command: ['curl', '-sS'],
+    stdin: false,
+    stdout: true,
+    stderr: true,
+    tty: false,
+  });
 });

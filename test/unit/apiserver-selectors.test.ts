@@ -50,14 +50,28 @@ test('field selectors look up dotted paths; missing fields are empty', () => {
 });
 
 test('structured LabelSelector objects convert to requirements and strings', () => {
-  const sel = fromLabelSelectorObject({ matchLabels: { app: 'web' }, matchExpressions: [{ key: 'role', operator: 'In', values: ['a', 'b'] }, { key: 'x', operator: 'DoesNotExist' }] });
+  const sel = fromLabelSelectorObject({
+    matchLabels: { app: 'web' },
+    matchExpressions: [
+      { key: 'role', operator: 'In', values: ['a', 'b'] },
+      { key: 'x', operator: 'DoesNotExist' },
+    ],
+  });
   expect(selectorToString(sel)).toBe('app=web,role in (a,b),!x');
   expect(matchLabels(sel, { app: 'web', role: 'b' })).toBe(true);
   expect(matchLabels(sel, { app: 'web', role: 'b', x: '1' })).toBe(false);
 });
 
 test('printer-column JSONPath subset', () => {
-  const o = { status: { conditions: [{ type: 'Ready', status: 'True' }, { type: 'Other', status: 'False' }], addresses: [{ value: 'a' }, { value: 'b' }] } };
+  const o = {
+    status: {
+      conditions: [
+        { type: 'Ready', status: 'True' },
+        { type: 'Other', status: 'False' },
+      ],
+      addresses: [{ value: 'a' }, { value: 'b' }],
+    },
+  };
   expect(evalJsonPath(o, '.status.conditions[?(@.type=="Ready")].status')).toEqual(['True']);
   expect(evalJsonPath(o, '.status.addresses[*].value')).toEqual(['a', 'b']);
   expect(evalJsonPath(o, '.status.addresses[1].value')).toEqual(['b']);

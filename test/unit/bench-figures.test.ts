@@ -3,7 +3,14 @@ import { fmt, formatFigure, goalMet, markdownTable, missed, ratioOf, type Figure
 import { replaceResults, RESULTS_END, RESULTS_START, resultsSection } from '../../bench/report.ts';
 
 const wall: Figure = { name: 'epp wall', value: 2, unit: 's', baseline: 1, better: 'lower', goal: { on: 'ratio', op: '>=', target: 1 } };
-const rps: Figure = { name: 'rps', value: 900, unit: 'req/s', baseline: 1000, better: 'higher', goal: { on: 'ratio', op: '>=', target: 0.8 } };
+const rps: Figure = {
+  name: 'rps',
+  value: 900,
+  unit: 'req/s',
+  baseline: 1000,
+  better: 'higher',
+  goal: { on: 'ratio', op: '>=', target: 0.8 },
+};
 
 test('ratio is oriented so that > 1 means pd-harness does better', () => {
   expect(ratioOf(wall)).toBe(0.5);
@@ -44,7 +51,16 @@ test('markdown table marks missed goals and escapes pipes', () => {
 });
 
 test('results section replaces only the text between its markers', () => {
-  const machine = { cpus: 2, cpuModel: 'cpu', memoryGiB: 8, node: 'v20', date: 'd', loadAvg: [1, 2, 3], command: 'npm run bench', durationS: 10 };
+  const machine = {
+    cpus: 2,
+    cpuModel: 'cpu',
+    memoryGiB: 8,
+    node: 'v20',
+    date: 'd',
+    loadAvg: [1, 2, 3],
+    command: 'npm run bench',
+    durationS: 10,
+  };
   const first = replaceResults('# Benchmarks\n\nhand-written notes\n', resultsSection(machine, [wall], ['line 1']));
   expect(first).toContain('hand-written notes');
   expect(first).toContain('Goals missed: epp wall.');

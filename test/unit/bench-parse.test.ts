@@ -1,7 +1,16 @@
 import { expect, test } from '@playwright/test';
 import { realisticLogOptions, SEED_PIPELINE } from '../../bench/epp-analyzer.ts';
 import { testTimings } from '../../bench/first-verdict.ts';
-import { countDiff, deltas, parseStatCpuTicks, parseTimeVCpuSeconds, parseTimeVMaxRss, parseUniqCounts, parseVmRss, percentile } from '../../bench/parse.ts';
+import {
+  countDiff,
+  deltas,
+  parseStatCpuTicks,
+  parseTimeVCpuSeconds,
+  parseTimeVMaxRss,
+  parseUniqCounts,
+  parseVmRss,
+  percentile,
+} from '../../bench/parse.ts';
 import { generateEppLog } from '../helpers/epp-log-gen.ts';
 
 test('nearest-rank percentiles', () => {
@@ -77,7 +86,18 @@ test('Playwright JSON report: tests, status and top-level steps with fixture ste
     },
   ]);
   const failed = testTimings({
-    suites: [{ specs: [{ title: 'ab', tests: [{ results: [{ status: 'failed', duration: 5, error: { message: '\u001b[31mError: 3 of 20 not 200\u001b[39m\n  at x' } }] }] }] }],
+    suites: [
+      {
+        specs: [
+          {
+            title: 'ab',
+            tests: [
+              { results: [{ status: 'failed', duration: 5, error: { message: '\u001b[31mError: 3 of 20 not 200\u001b[39m\n  at x' } }] },
+            ],
+          },
+        ],
+      },
+    ],
   });
   expect(failed[0]?.error).toBe('Error: 3 of 20 not 200');
   expect(failed[0]?.endMs).toBeUndefined();

@@ -40,7 +40,11 @@ test('suffixed workloads rename objects, labels, selectors, affinity and env URL
   expect(text).not.toMatch(/vllm-(p2p|fs)-(proxy|test)(?![\w-])/);
   const proxy = copy.find((o) => o.kind === 'Deployment' && o.metadata.name === 'vllm-p2p-proxy-3');
   expect(proxy).toBeDefined();
-  const env = Object.fromEntries(containers(proxy).flatMap((c) => c.env ?? []).map((e) => [e.name, e.value]));
+  const env = Object.fromEntries(
+    containers(proxy)
+      .flatMap((c) => c.env ?? [])
+      .map((e) => [e.name, e.value]),
+  );
   expect(env['PREFILL_URL']).toBe('http://vllm-prefill-p2p-3:8000');
   expect(env['DECODE_ZMQ']).toBe('vllm-decode-p2p-3:14579');
   expect(text).toContain('"app":"vllm-fs-test-3"');

@@ -52,7 +52,11 @@ test('the bin compiles missing output once, runs compiled JavaScript, and rebuil
 test('a touched source makes the build stale; runnableModule then names the source, never the old output', async () => {
   const root = makePackage();
   const probe = (code: string) =>
-    execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(root, 'common', 'build.mjs'))}); ${code}`], { encoding: 'utf8' }).trim();
+    execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(root, 'common', 'build.mjs'))}); ${code}`],
+      { encoding: 'utf8' },
+    ).trim();
   expect(probe(`await m.build(); console.log(m.runnableModule('cli/main.ts'))`)).toMatch(/dist\/[0-9a-f]{16}\/cli\/main\.js$/);
   const fp = probe('console.log(m.fingerprint())');
   expect(existsSync(join(root, 'dist', fp, '.complete'))).toBe(true);

@@ -9,7 +9,13 @@ import type { RequestRecord } from '../../load/result.ts';
 const target = { namespaces: ['llm-d-vllm', 'llm-d-inference-scheduler'] };
 const decode = { name: 'vllm-decode-p2p', labels: { app: 'vllm-p2p-test', role: 'decode' } };
 const proxy = { name: 'vllm-p2p-proxy-abc-1', labels: { app: 'vllm-p2p-test', role: 'proxy' } };
-const subject = (over: Partial<GuardSubject>): GuardSubject => ({ index: 0, kind: 'podKill', namespace: 'llm-d-vllm', pods: [decode], ...over });
+const subject = (over: Partial<GuardSubject>): GuardSubject => ({
+  index: 0,
+  kind: 'podKill',
+  namespace: 'llm-d-vllm',
+  pods: [decode],
+  ...over,
+});
 
 test.describe('guard', () => {
   test('allows a fault inside the namespaces when no selectors are given', () => {
@@ -34,7 +40,10 @@ test.describe('guard', () => {
   });
 
   test('judges every fault: two bad faults give two problems', () => {
-    const d = guardFaults({ ...target, selectors: ['role=decode'] }, [subject({ pods: [proxy] }), subject({ index: 1, kind: 'eppRestart', namespace: 'other' })]);
+    const d = guardFaults({ ...target, selectors: ['role=decode'] }, [
+      subject({ pods: [proxy] }),
+      subject({ index: 1, kind: 'eppRestart', namespace: 'other' }),
+    ]);
     expect(d.ok).toBe(false);
     if (!d.ok) expect(d.problems).toHaveLength(2);
   });
@@ -67,7 +76,9 @@ test.describe('mode selection', () => {
 test.describe('schedule', () => {
   test('triggers: at, afterRequests, default at 0', () => {
     expect(triggerOf({ podKill: { namespace: 'n', selector: 'a=b', mode: 'one', at: 3000 } })).toEqual({ at: 3000 });
-    expect(triggerOf({ eppRestart: { how: 'rollout', namespace: 'n', ref: 'deploy/x', afterRequests: 10 } })).toEqual({ afterRequests: 10 });
+    expect(triggerOf({ eppRestart: { how: 'rollout', namespace: 'n', ref: 'deploy/x', afterRequests: 10 } })).toEqual({
+      afterRequests: 10,
+    });
     expect(triggerOf({ eppRestart: { how: 'rollout', namespace: 'n', ref: 'deploy/x' } })).toEqual({ at: 0 });
   });
 
@@ -111,7 +122,13 @@ test.describe('schedule', () => {
   });
 });
 
-const rec = (startMs: number, latencyMs: number, status?: number): RequestRecord => ({ index: 0, startMs, latencyMs, bytes: 0, ...(status !== undefined ? { status } : { error: 'reset' }) });
+const rec = (startMs: number, latencyMs: number, status?: number): RequestRecord => ({
+  index: 0,
+  startMs,
+  latencyMs,
+  bytes: 0,
+  ...(status !== undefined ? { status } : { error: 'reset' }),
+});
 
 test.describe('recovery maths', () => {
   const records = [rec(0, 100, 200), rec(900, 300, 500), rec(1000, 50), rec(2000, 500, 503), rec(3000, 100, 200), rec(500, 100, 500)];
@@ -153,7 +170,9 @@ test.describe('timeline', () => {
       startMs: 0,
       records: [rec(0, 100, 200), rec(1000, 100, 500)],
       faults: [{ t: 1000, fault: 0, kind: 'podKill', targets: [{ pod: 'vllm-decode-p2p', uidBefore: 'a' }], detail: 'SIGKILL' }],
-      pods: [{ t: 1100, pod: 'vllm-decode-p2p', namespace: 'ns', uid: 'b', phase: 'Pending', ready: false, restartCount: 0, change: 'created' }],
+      pods: [
+        { t: 1100, pod: 'vllm-decode-p2p', namespace: 'ns', uid: 'b', phase: 'Pending', ready: false, restartCount: 0, change: 'created' },
+      ],
       recoveries: [{ fault: 0, faultAtMs: 1000, recoveredAtMs: 3000 }],
     });
     expect(tl.faults[0]!.s).toBe(1);

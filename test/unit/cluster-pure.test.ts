@@ -148,9 +148,26 @@ test('a journal on disk keeps no credential material and says what it left out; 
   const dir = mkdtempSync(join(tmpdir(), 'journal-'));
   const journal = join(dir, 'run.journal.json');
   const reg = new CleanupRegistry('/kubeconfig', journal);
-  reg.add({ type: 'restore', ref: { apiVersion: 'v1', kind: 'Secret', name: 's', namespace: 'ns' }, patch: { data: { password: 'c2VjcmV0LWRhdGE=' }, metadata: { labels: { a: 'b' } } } });
-  reg.add({ type: 'restore', ref: { apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: 'ns' }, patch: { data: { api_key: 'cm-api-key-1', url: 'https://u:cm-url-pw@h', plain: 'keep' } } });
-  reg.add({ type: 'recreate', object: { apiVersion: 'v1', kind: 'Pod', name: 'p', namespace: 'ns', spec: { containers: [{ name: 'c', env: [{ name: 'HF_TOKEN', value: 'hf_podTokenPodTokenPod1' }] }] } } });
+  reg.add({
+    type: 'restore',
+    ref: { apiVersion: 'v1', kind: 'Secret', name: 's', namespace: 'ns' },
+    patch: { data: { password: 'c2VjcmV0LWRhdGE=' }, metadata: { labels: { a: 'b' } } },
+  });
+  reg.add({
+    type: 'restore',
+    ref: { apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: 'ns' },
+    patch: { data: { api_key: 'cm-api-key-1', url: 'https://u:cm-url-pw@h', plain: 'keep' } },
+  });
+  reg.add({
+    type: 'recreate',
+    object: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      name: 'p',
+      namespace: 'ns',
+      spec: { containers: [{ name: 'c', env: [{ name: 'HF_TOKEN', value: 'hf_podTokenPodTokenPod1' }] }] },
+    },
+  });
   const text = readFileSync(journal, 'utf8');
   for (const secret of ['c2VjcmV0LWRhdGE=', 'cm-api-key-1', 'cm-url-pw', 'hf_podTokenPodTokenPod1']) expect(text).not.toContain(secret);
   expect(text).toContain('"plain": "keep"');

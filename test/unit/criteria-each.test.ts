@@ -32,18 +32,27 @@ test.describe('routeBackend', () => {
     const route = httpRoute({ backendRefs: [{ name: 'vllm-p2p-proxy', namespace: 'llm-d-vllm', port: 8080 }] });
     const v = evaluateOne({ routeBackend: 'InferencePool' }, { ...none, httpRoutes: [route] });
     expect(v.ok).toBe(false);
-    expect(v.summary).toBe('llm-d-inference-scheduler/llm-d-inference-scheduling sends to Service vllm-p2p-proxy, not InferencePool (inference.networking.k8s.io)');
+    expect(v.summary).toBe(
+      'llm-d-inference-scheduler/llm-d-inference-scheduling sends to Service vllm-p2p-proxy, not InferencePool (inference.networking.k8s.io)',
+    );
   });
   test('fails on a wrong group even with kind InferencePool', () => {
     const route = httpRoute({ backendRefs: [{ ...POOL_REF, group: 'inference.networking.x-k8s.io' }] });
     const v = evaluateOne({ routeBackend: 'InferencePool' }, { ...none, httpRoutes: [route] });
     expect(v.ok).toBe(false);
-    expect(v.summary).toContain('InferencePool (inference.networking.x-k8s.io) vllm-proxy-performance, not InferencePool (inference.networking.k8s.io)');
+    expect(v.summary).toContain(
+      'InferencePool (inference.networking.x-k8s.io) vllm-proxy-performance, not InferencePool (inference.networking.k8s.io)',
+    );
   });
   test('fails when ResolvedRefs is False, with the reason', () => {
-    const v = evaluateOne({ routeBackend: 'InferencePool' }, { ...none, httpRoutes: [httpRoute({ conditions: { Accepted: 'True', ResolvedRefs: 'False' } })] });
+    const v = evaluateOne(
+      { routeBackend: 'InferencePool' },
+      { ...none, httpRoutes: [httpRoute({ conditions: { Accepted: 'True', ResolvedRefs: 'False' } })] },
+    );
     expect(v.ok).toBe(false);
-    expect(v.summary).toBe('llm-d-inference-scheduler/llm-d-inference-scheduling parent infra-inference-scheduling-inference-gateway: ResolvedRefs=False (BackendNotFound)');
+    expect(v.summary).toBe(
+      'llm-d-inference-scheduler/llm-d-inference-scheduling parent infra-inference-scheduling-inference-gateway: ResolvedRefs=False (BackendNotFound)',
+    );
   });
   test('fails when no gateway reported status', () => {
     const v = evaluateOne({ routeBackend: 'InferencePool' }, { ...none, httpRoutes: [httpRoute({ noStatus: true })] });
@@ -51,12 +60,21 @@ test.describe('routeBackend', () => {
     expect(v.summary).toContain('has no status.parents');
   });
   test("fails when the pool's own ResolvedRefs is False", () => {
-    const v = evaluateOne({ routeBackend: 'InferencePool' }, { ...none, httpRoutes: [httpRoute()], inferencePools: [inferencePool({ Accepted: 'True', ResolvedRefs: 'False' })] });
+    const v = evaluateOne(
+      { routeBackend: 'InferencePool' },
+      { ...none, httpRoutes: [httpRoute()], inferencePools: [inferencePool({ Accepted: 'True', ResolvedRefs: 'False' })] },
+    );
     expect(v.ok).toBe(false);
     expect(v.summary).toBe('InferencePool llm-d-vllm/vllm-proxy-performance: ResolvedRefs=False');
   });
   test('object form picks the named route; Service routes pass as Service', () => {
-    const ab = httpRoute({ name: 'vllm-ab-test', backendRefs: [{ name: 'vllm-p2p-proxy', port: 8080 }, { kind: 'Service', group: '', name: 'vllm-fs-proxy', port: 8080 }] });
+    const ab = httpRoute({
+      name: 'vllm-ab-test',
+      backendRefs: [
+        { name: 'vllm-p2p-proxy', port: 8080 },
+        { kind: 'Service', group: '', name: 'vllm-fs-proxy', port: 8080 },
+      ],
+    });
     const obs = { ...none, httpRoutes: [httpRoute(), ab] };
     const v = evaluateOne({ routeBackend: { kind: 'Service', route: 'vllm-ab-test', namespace: 'llm-d-inference-scheduler' } }, obs);
     expect(v.ok).toBe(true);
@@ -74,11 +92,15 @@ test.describe('routeBackend', () => {
 });
 
 test.describe('eppProfile', () => {
-  const has = { eppProfile: { has: ['active-request-scorer', 'max-score-picker', 'single-profile-handler'], lacks: ['by-label-selector'] } };
+  const has = {
+    eppProfile: { has: ['active-request-scorer', 'max-score-picker', 'single-profile-handler'], lacks: ['by-label-selector'] },
+  };
   test('passes on config and start log of proxy-performance', () => {
     const v = evaluateOne(has, { ...none, eppConfigYaml: CONFIG_PROXY_PERFORMANCE, eppLogLines: [START_LINE_PROXY_PERFORMANCE] });
     expect(v.ok).toBe(true);
-    expect(v.summary).toBe('rendered config and EPP start log: has active-request-scorer, max-score-picker, single-profile-handler; lacks by-label-selector');
+    expect(v.summary).toBe(
+      'rendered config and EPP start log: has active-request-scorer, max-score-picker, single-profile-handler; lacks by-label-selector',
+    );
   });
   test('says which source disagrees: config right, EPP still runs the old profile', () => {
     const v = evaluateOne(has, { ...none, eppConfigYaml: CONFIG_PROXY_PERFORMANCE, eppLogLines: [START_LINE_BY_BACKEND] });
@@ -104,7 +126,10 @@ test.describe('eppProfile', () => {
     const bad = evaluateOne(has, { ...none, eppConfigYaml: 'plugins: [\n' });
     expect(bad.ok).toBe(false);
     expect(bad.summary).toMatch(/^epp-config\.yaml does not parse: /);
-    const dangling = evaluateOne({ eppProfile: { has: ['max-score-picker'] } }, { ...none, eppConfigYaml: CONFIG_PROXY_PERFORMANCE.replace('pluginRef: max-score-picker', 'pluginRef: maxscore') });
+    const dangling = evaluateOne(
+      { eppProfile: { has: ['max-score-picker'] } },
+      { ...none, eppConfigYaml: CONFIG_PROXY_PERFORMANCE.replace('pluginRef: max-score-picker', 'pluginRef: maxscore') },
+    );
     expect(dangling.summary).toContain('pluginRefs to no plugin: default:maxscore');
   });
   test('nothing observed fails', () => {
@@ -116,8 +141,15 @@ test.describe('eppProfile', () => {
 
 test.describe('responses', () => {
   test('atLeast passes and fails with the status breakdown', () => {
-    expect(evaluateOne({ responses: { status: 200, atLeast: 60 } }, { ...none, load: okLoad(60, 30) }).summary).toBe('60/60 requests got 200');
-    const load = loadOf([...Array.from({ length: 57 }, () => ({ status: 200 })), { status: 500 }, { error: 'timeout' as const }, { error: 'timeout' as const }]);
+    expect(evaluateOne({ responses: { status: 200, atLeast: 60 } }, { ...none, load: okLoad(60, 30) }).summary).toBe(
+      '60/60 requests got 200',
+    );
+    const load = loadOf([
+      ...Array.from({ length: 57 }, () => ({ status: 200 })),
+      { status: 500 },
+      { error: 'timeout' as const },
+      { error: 'timeout' as const },
+    ]);
     const v = evaluateOne({ responses: { status: 200, atLeast: 60 } }, { ...none, load });
     expect(v.ok).toBe(false);
     expect(v.summary).toBe('only 57 requests got 200, expected at least 60 (200×57, error:timeout×2, 500×1)');
@@ -129,7 +161,9 @@ test.describe('responses', () => {
     expect(evaluateOne({ responses: { status: 200, all: true } }, { ...none, load: loadOf([]) }).ok).toBe(false);
   });
   test('no load fails', () => {
-    expect(evaluateOne({ responses: { status: 200, atLeast: 1 } }, none).summary).toBe('no load was run, so there are no responses to count');
+    expect(evaluateOne({ responses: { status: 200, atLeast: 1 } }, none).summary).toBe(
+      'no load was run, so there are no responses to count',
+    );
   });
 });
 
@@ -160,15 +194,22 @@ test.describe('noSchedulingFailures', () => {
 test.describe('expectRejection', () => {
   test('atLeast counts only matching rejections', () => {
     const load = loadOf([{ status: 429, errorBody: EXHAUSTED_BODY }, { status: 429, errorBody: 'rate limited' }, { status: 200 }]);
-    expect(evaluateOne({ expectRejection: { status: 429, reason: 'InferencePoolResourceExhausted', atLeast: 1 } }, { ...none, load }).ok).toBe(true);
+    expect(
+      evaluateOne({ expectRejection: { status: 429, reason: 'InferencePoolResourceExhausted', atLeast: 1 } }, { ...none, load }).ok,
+    ).toBe(true);
     const v = evaluateOne({ expectRejection: { status: 429, reason: 'InferencePoolResourceExhausted', atLeast: 2 } }, { ...none, load });
     expect(v.ok).toBe(false);
     expect(v.summary).toBe('only 1 of 3 requests were rejected with 429 InferencePoolResourceExhausted, expected at least 2');
   });
   test('every request: a wrong reason is named with the body', () => {
-    const load = loadOf([{ status: 429, errorBody: EXHAUSTED_BODY }, { status: 429, errorBody: 'rate limited' }]);
+    const load = loadOf([
+      { status: 429, errorBody: EXHAUSTED_BODY },
+      { status: 429, errorBody: 'rate limited' },
+    ]);
     const v = evaluateOne({ expectRejection: { status: 429, reason: 'InferencePoolResourceExhausted' } }, { ...none, load });
-    expect(v.summary).toBe('1 of 2 requests were not rejected with 429 InferencePoolResourceExhausted (429×2; e.g. #2: 429 "rate limited")');
+    expect(v.summary).toBe(
+      '1 of 2 requests were not rejected with 429 InferencePoolResourceExhausted (429×2; e.g. #2: 429 "rate limited")',
+    );
     expect(evaluateOne({ expectRejection: { status: 429 } }, { ...none, load: rejectedLoad(5) }).ok).toBe(true);
   });
 });
@@ -205,7 +246,9 @@ test.describe('recovery', () => {
     expect(evaluateOne(crit, { ...none, recovery: { errorWindowMs: 70_000, recoveryMs: 75_000, errorRate: 0.2 } }).summary).toBe(
       'recovered after 75s, more than 60s; error rate 20.0% over the allowed 10.0%',
     );
-    expect(evaluateOne(crit, { ...none, recovery: { errorWindowMs: 90_000, recoveryMs: null, errorRate: 0.01 } }).summary).toBe('never recovered (within the observation window)');
+    expect(evaluateOne(crit, { ...none, recovery: { errorWindowMs: 90_000, recoveryMs: null, errorRate: 0.01 } }).summary).toBe(
+      'never recovered (within the observation window)',
+    );
     expect(evaluateOne(crit, none).ok).toBe(false);
   });
 });
@@ -228,7 +271,13 @@ test('response ids name the backend', () => {
   expect(workloadForPrefill('vllm-prefill-p2p', ['vllm-p2p-proxy', 'vllm-fs-proxy'])).toBe('vllm-p2p-proxy');
   expect(workloadForPrefill('vllm-prefill-fs', ['vllm-p2p-proxy', 'vllm-fs-proxy'])).toBe('vllm-fs-proxy');
   expect(workloadForPrefill('other', ['vllm-p2p-proxy'])).toBeUndefined();
-  const counted = countByPrefill(loadOf([{ status: 200, responseId: p2pId(1) }, { status: 200, headers: { 'x-request-id': `___prefill_addr_vllm-prefill-fs___decode_addr_vllm-decode-fs_ab` } }, { status: 200 }]).records);
+  const counted = countByPrefill(
+    loadOf([
+      { status: 200, responseId: p2pId(1) },
+      { status: 200, headers: { 'x-request-id': `___prefill_addr_vllm-prefill-fs___decode_addr_vllm-decode-fs_ab` } },
+      { status: 200 },
+    ]).records,
+  );
   expect(counted).toEqual({ byPrefill: { 'vllm-prefill-p2p': 1, 'vllm-prefill-fs': 1 }, withoutId: 1 });
 });
 

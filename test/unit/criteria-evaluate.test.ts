@@ -87,7 +87,9 @@ test('the by-backend negative suite passes with its own criteria', () => {
   expect(healthy[1]?.summary).toBe(
     'the rendered EPP config lacks by-label-selector; the EPP start log (profile default) lacks by-label-selector',
   );
-  expect(healthy[2]?.summary).toMatch(/^60 of 60 requests were not rejected with 429 InferencePoolResourceExhausted \(200×60; e\.g\. #1: 200\)$/);
+  expect(healthy[2]?.summary).toMatch(
+    /^60 of 60 requests were not rejected with 429 InferencePoolResourceExhausted \(200×60; e\.g\. #1: 200\)$/,
+  );
 });
 
 test('precomputed analyzer counts and loaded profiles are used as given', () => {
@@ -99,7 +101,10 @@ test('precomputed analyzer counts and loaded profiles are used as given', () => 
     eppLoadedProfiles: [{ profile: 'default', filters: [], scorers: ['active-request-scorer'], picker: 'max-score-picker' }],
   };
   const [chosen, profile] = evaluateCriteria(
-    [{ proxiesChosen: { workloads: ['vllm-p2p-proxy', 'vllm-fs-proxy'], minShare: 0.2 } }, { eppProfile: { has: ['active-request-scorer'] } }],
+    [
+      { proxiesChosen: { workloads: ['vllm-p2p-proxy', 'vllm-fs-proxy'], minShare: 0.2 } },
+      { eppProfile: { has: ['active-request-scorer'] } },
+    ],
     obs,
   );
   expect(chosen?.ok).toBe(false);
@@ -111,11 +116,17 @@ test('precomputed analyzer counts and loaded profiles are used as given', () => 
 test('bad items become failing verdicts with a readable summary', () => {
   const obs = seedRun();
   expect(evaluateOne({ noSuch: {} }, obs).summary).toMatch(/^unknown criterion 'noSuch' \(known: routeBackend, /);
-  expect(evaluateOne({ responses: { status: 200 } }, obs).summary).toBe('invalid responses settings: takes exactly one of atLeast or all: true');
+  expect(evaluateOne({ responses: { status: 200 } }, obs).summary).toBe(
+    'invalid responses settings: takes exactly one of atLeast or all: true',
+  );
   expect(evaluateOne({ proxiesChosen: { workloads: 'x' } }, obs).summary).toMatch(/^invalid proxiesChosen settings: workloads: /);
-  expect(evaluateOne({ responses: { status: 200, all: true }, routeBackend: 'Service' }, obs).summary).toBe('a criterion has exactly one key, got responses, routeBackend');
+  expect(evaluateOne({ responses: { status: 200, all: true }, routeBackend: 'Service' }, obs).summary).toBe(
+    'a criterion has exactly one key, got responses, routeBackend',
+  );
   expect(evaluateOne('responses', obs).ok).toBe(false);
-  expect(evaluateOne({ recovery: { within: 'soon', maxErrorRate: 0.1 } }, obs).summary).toBe('invalid recovery settings: within: "soon" is not a duration like 35s or 2m (or milliseconds)');
+  expect(evaluateOne({ recovery: { within: 'soon', maxErrorRate: 0.1 } }, obs).summary).toBe(
+    'invalid recovery settings: within: "soon" is not a duration like 35s or 2m (or milliseconds)',
+  );
 });
 
 test('response ids are cross-checked against the EPP split', () => {
@@ -127,7 +138,10 @@ test('response ids are cross-checked against the EPP split', () => {
   );
   expect((v.evidence.responseIds as { byPrefill: unknown }).byPrefill).toEqual({ 'vllm-prefill-p2p': 58, 'vllm-prefill-fs': 2 });
   // a moderate difference is tolerated
-  const close = evaluateOne({ proxiesChosen: { workloads: ['vllm-p2p-proxy', 'vllm-fs-proxy'], minShare: 0.2 } }, { ...obs, load: okLoad(60, 36) });
+  const close = evaluateOne(
+    { proxiesChosen: { workloads: ['vllm-p2p-proxy', 'vllm-fs-proxy'], minShare: 0.2 } },
+    { ...obs, load: okLoad(60, 36) },
+  );
   expect(close.ok).toBe(true);
 });
 
@@ -145,18 +159,33 @@ test('binomial sanity bound: a monopoly fails even with minShare 0, but only fro
 
 test('variantRouting: each variant reaches only its proxy', () => {
   const crit = { variantRouting: { nvlink: 'vllm-p2p-proxy', fs: 'vllm-fs-proxy' } };
-  const good = loadOf(Array.from({ length: 20 }, (_, i) => ({ status: 200, responseId: i % 2 === 0 ? p2pId(i) : fsId(i), tags: { variant: i % 2 === 0 ? 'nvlink' : 'fs' } })));
+  const good = loadOf(
+    Array.from({ length: 20 }, (_, i) => ({
+      status: 200,
+      responseId: i % 2 === 0 ? p2pId(i) : fsId(i),
+      tags: { variant: i % 2 === 0 ? 'nvlink' : 'fs' },
+    })),
+  );
   const ok = evaluateOne(crit, { httpRoutes: [], inferencePools: [], load: good });
   expect(ok.ok).toBe(true);
   expect(ok.summary).toBe('nvlink → vllm-p2p-proxy (10), fs → vllm-fs-proxy (10)');
-  const crossed = loadOf(Array.from({ length: 20 }, (_, i) => ({ status: 200, responseId: i < 3 ? fsId(i) : i % 2 === 0 ? p2pId(i) : fsId(i), tags: { variant: i % 2 === 0 ? 'nvlink' : 'fs' } })));
+  const crossed = loadOf(
+    Array.from({ length: 20 }, (_, i) => ({
+      status: 200,
+      responseId: i < 3 ? fsId(i) : i % 2 === 0 ? p2pId(i) : fsId(i),
+      tags: { variant: i % 2 === 0 ? 'nvlink' : 'fs' },
+    })),
+  );
   const bad = evaluateOne(crit, { httpRoutes: [], inferencePools: [], load: crossed });
   expect(bad.ok).toBe(false);
   expect(bad.summary).toBe('2 of 10 nvlink requests were served by vllm-prefill-fs, not vllm-p2p-proxy');
 });
 
 test('by-backend start log alone is enough for eppProfile to see the filter', () => {
-  const v = evaluateOne({ eppProfile: { has: ['by-kv-backend'], lacks: [] } }, { httpRoutes: [], inferencePools: [], eppConfigYaml: CONFIG_BY_BACKEND, eppLogLines: [START_LINE_BY_BACKEND] });
+  const v = evaluateOne(
+    { eppProfile: { has: ['by-kv-backend'], lacks: [] } },
+    { httpRoutes: [], inferencePools: [], eppConfigYaml: CONFIG_BY_BACKEND, eppLogLines: [START_LINE_BY_BACKEND] },
+  );
   // `by-kv-backend` is a plugin name: the config resolves it to by-label-selector, which the log shows.
   expect(v.ok).toBe(true);
 });
@@ -166,8 +195,12 @@ test('verdict table and first failure read as one line per criterion', async () 
   const verdicts = evaluateCriteria(SEED_CRITERIA, byBackendRun());
   const table = formatVerdicts(verdicts);
   expect(table.split('\n')[0]).toBe('CRITERION             RESULT  SUMMARY');
-  expect(table).toContain('\nrouteBackend          PASS    llm-d-inference-scheduler/llm-d-inference-scheduling → InferencePool, Accepted and ResolvedRefs\n');
+  expect(table).toContain(
+    '\nrouteBackend          PASS    llm-d-inference-scheduler/llm-d-inference-scheduling → InferencePool, Accepted and ResolvedRefs\n',
+  );
   expect(table.trimEnd().split('\n')).toHaveLength(SEED_CRITERIA.length + 1);
-  expect(firstFailure(verdicts)).toBe('eppProfile: the rendered EPP config has by-label-selector; the EPP start log (profile default) has by-label-selector');
+  expect(firstFailure(verdicts)).toBe(
+    'eppProfile: the rendered EPP config has by-label-selector; the EPP start log (profile default) has by-label-selector',
+  );
   expect(firstFailure(evaluateCriteria(SEED_CRITERIA, seedRun()))).toBeUndefined();
 });

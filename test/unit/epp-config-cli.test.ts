@@ -4,7 +4,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const DIR = 'test/fixtures/epp-configs';
-const valid = fs.readdirSync(path.join(DIR, 'valid')).filter((f) => f.endsWith('.yaml')).map((f) => path.join(DIR, 'valid', f));
+const valid = fs
+  .readdirSync(path.join(DIR, 'valid'))
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => path.join(DIR, 'valid', f));
 const expected = JSON.parse(fs.readFileSync(path.join(DIR, 'invalid', 'expected-errors.json'), 'utf8')) as Record<string, string>;
 
 test('epp-config check accepts every valid fixture (the plugin types and parameters of the upstream configs)', async () => {
@@ -18,10 +21,15 @@ test('epp-config check accepts every valid fixture (the plugin types and paramet
   );
 });
 
-test('epp-config check refuses each invalid fixture with the real loader\'s reason, exit 2', async () => {
-  const files = fs.readdirSync(path.join(DIR, 'invalid')).filter((f) => f.endsWith('.yaml')).sort();
+test("epp-config check refuses each invalid fixture with the real loader's reason, exit 2", async () => {
+  const files = fs
+    .readdirSync(path.join(DIR, 'invalid'))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
   expect(files).toEqual(Object.keys(expected).sort());
-  const res = await execa('node', ['bin/pd-harness.js', 'epp-config', 'check', ...files.map((f) => path.join(DIR, 'invalid', f))], { reject: false });
+  const res = await execa('node', ['bin/pd-harness.js', 'epp-config', 'check', ...files.map((f) => path.join(DIR, 'invalid', f))], {
+    reject: false,
+  });
   expect(res.exitCode).toBe(2);
   expect(res.stdout).toBe('');
   const lines = res.stderr.split('\n');
@@ -30,9 +38,11 @@ test('epp-config check refuses each invalid fixture with the real loader\'s reas
   expect(res.stderr).not.toMatch(/\n\s+at /);
 });
 
-test('epp-config check: a missing file is the runner\'s read error; valid files still print ok', async () => {
+test("epp-config check: a missing file is the runner's read error; valid files still print ok", async () => {
   const res = await execa('node', ['bin/pd-harness.js', 'epp-config', 'check', `${DIR}/nope.yaml`, valid[0]!], { reject: false });
   expect(res.exitCode).toBe(2);
   expect(res.stdout).toBe(`ok ${valid[0]}`);
-  expect(res.stderr).toBe(`${DIR}/nope.yaml: failed to load config from a file '${DIR}/nope.yaml' - open ${DIR}/nope.yaml: no such file or directory`);
+  expect(res.stderr).toBe(
+    `${DIR}/nope.yaml: failed to load config from a file '${DIR}/nope.yaml' - open ${DIR}/nope.yaml: no such file or directory`,
+  );
 });

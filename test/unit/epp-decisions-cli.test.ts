@@ -88,8 +88,14 @@ async function cliPeakRss(file: string, extraNodeFlags: string[] = []): Promise<
   const preload = join(dir, 'maxrss.mjs');
   writeFileSync(preload, "process.on('exit', () => process.stderr.write(`MAXRSS ${process.resourceUsage().maxRSS}\\n`));\n");
   // run node with the V8 flags of the bin's shebang (`#!/usr/bin/env -S node FLAGS`), as `npx pd-harness` does
-  const nodeFlags = (readFileSync(CLI, 'utf8').split('\n')[0] ?? '').replace(/^#!.*?\bnode\b/, '').trim().split(/\s+/).filter(Boolean);
-  const res = await execa(process.execPath, [...nodeFlags, ...extraNodeFlags, '--import', preload, CLI, 'epp-decisions', file, '--json'], { reject: false });
+  const nodeFlags = (readFileSync(CLI, 'utf8').split('\n')[0] ?? '')
+    .replace(/^#!.*?\bnode\b/, '')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
+  const res = await execa(process.execPath, [...nodeFlags, ...extraNodeFlags, '--import', preload, CLI, 'epp-decisions', file, '--json'], {
+    reject: false,
+  });
   expect(res.exitCode, res.stderr.slice(-1000)).toBe(0);
   const m = /MAXRSS (\d+)/.exec(res.stderr);
   expect(m).not.toBeNull();

@@ -97,7 +97,10 @@ test('--since-ts semantics: older lines are ignored, lines without a timestamp k
 
 test('prefixes: kubectl --timestamps and --prefix in both orders', () => {
   const body = '{"msg":"x"}';
-  expect(splitPrefixes(`2024-11-25T01:29:00.123456789Z ${body}`)).toEqual({ body, prefixTs: Date.parse('2024-11-25T01:29:00.123Z') / 1000 });
+  expect(splitPrefixes(`2024-11-25T01:29:00.123456789Z ${body}`)).toEqual({
+    body,
+    prefixTs: Date.parse('2024-11-25T01:29:00.123Z') / 1000,
+  });
   expect(splitPrefixes(`[pod/epp-6b8f9c7d5-tq9zx/epp] 2024-11-25T01:29:00Z ${body}`).body).toBe(body);
   expect(splitPrefixes(`2024-11-25T01:29:00Z [pod/epp-6b8f9c7d5-tq9zx/epp] ${body}`).body).toBe(body);
   expect(splitPrefixes(`(epp-6b8f9c7d5-tq9zx) ${body}\r`).body).toBe(body);
@@ -175,7 +178,9 @@ test('analyzeStream gives the same counts as the in-memory counter across arbitr
 
 test('LINE_MARKERS: push treats a line without any of them as skipped (or blank), so it need not be decoded', () => {
   const lines = [
-    ...(['none', 'timestamps', 'pod', 'both', 'mixed'] as const).flatMap((prefix) => generateEppLog({ ...NOISY, prefix, bothFailures: 3 }).lines),
+    ...(['none', 'timestamps', 'pod', 'both', 'mixed'] as const).flatMap(
+      (prefix) => generateEppLog({ ...NOISY, prefix, bothFailures: 3 }).lines,
+    ),
     'I1125 main.go:1] Loaded profile default Filters: [by-label-selector] Scorers: [queue-scorer] Picker: random-picker',
     'E1125 01:29:04.000000 1 scheduler.go:98] Failed to run scheduler profile default',
     '{"level":"error","msg":"y","err":"failed to run scheduler profile default: InferencePoolResourceExhausted"}',
@@ -190,7 +195,10 @@ test('LINE_MARKERS: push treats a line without any of them as skipped (or blank)
     pushed.push(line);
     const plain = createDecisionCounter();
     if (line.trim() !== '') plain.pushPlain(1);
-    expect({ counts: pushed.result(), profiles: pushed.loadedProfiles() }, line).toEqual({ counts: plain.result(), profiles: plain.loadedProfiles() });
+    expect({ counts: pushed.result(), profiles: pushed.loadedProfiles() }, line).toEqual({
+      counts: plain.result(),
+      profiles: plain.loadedProfiles(),
+    });
   }
   expect(unmarked).toBeGreaterThan(lines.length / 2);
 });

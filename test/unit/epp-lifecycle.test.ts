@@ -30,7 +30,11 @@ function service(config: string, specs: EndpointSpec[], now: () => number = () =
 
 const body = (prompt: string, model = 'm') => JSON.stringify({ model, prompt, max_tokens: 4 });
 const req = (id: string, b?: string, headers: Record<string, string> = {}): PickRequest => ({
-  requestId: id, model: '', promptLength: 0, headers, ...(b !== undefined ? { body: b } : {}),
+  requestId: id,
+  model: '',
+  promptLength: 0,
+  headers,
+  ...(b !== undefined ? { body: b } : {}),
 });
 
 async function counterValue(registry: Registry, name: string): Promise<number> {
@@ -43,9 +47,14 @@ test.describe('active-request-scorer lifecycle', () => {
     let now = 1_000;
     const { svc, ds } = service(ACTIVE, pods('a', 'b', 'c'), () => now);
     // three requests land on a, b, c (all idle → ties), then two more on whoever is least loaded
-    const picked = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'].map((id) => (svc.pick(req(id, body(`p ${id}`))) as { body: { endpoints: { pod: string }[] } }).body.endpoints[0]!.pod);
+    const picked = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'].map(
+      (id) => (svc.pick(req(id, body(`p ${id}`))) as { body: { endpoints: { pod: string }[] } }).body.endpoints[0]!.pod,
+    );
     expect(new Set(picked).size).toBe(3);
-    const onA = picked.map((p, i) => [p, `r${i + 1}`] as const).filter(([p]) => p === picked[0]).map(([, id]) => id);
+    const onA = picked
+      .map((p, i) => [p, `r${i + 1}`] as const)
+      .filter(([p]) => p === picked[0])
+      .map(([, id]) => id);
     // requests on the other pods complete; those on the first pod are cut (decode pod killed: no ResponseComplete)
     for (const [i, p] of picked.entries()) if (p !== picked[0]) expect(svc.done(`r${i + 1}`)).toBe(true);
     ds.setEndpoints(pods('a', 'b', 'c').filter((s) => `ns/${s.name}` !== picked[0]));
@@ -90,7 +99,8 @@ test.describe('request handling', () => {
     expect(parseRequestBody('{not json')).toEqual({ error: 'inference gateway: BadRequest - Error unmarshaling request body' });
     expect(parseRequestBody('{"prompt":"hi"}')).toEqual({ error: 'inference gateway: BadRequest - model not found in request body' });
     expect(parseRequestBody('{"model":"m"}')).toEqual({
-      error: 'inference gateway: BadRequest - failed to extract request data: inference gateway: BadRequest - invalid chat-completions request: inference gateway: BadRequest - chat-completions request must have at least one message',
+      error:
+        'inference gateway: BadRequest - failed to extract request data: inference gateway: BadRequest - invalid chat-completions request: inference gateway: BadRequest - chat-completions request must have at least one message',
     });
     expect(parseRequestBody('{"model":"m","messages":"hi"}')).toEqual({
       error: 'inference gateway: BadRequest - failed to extract request data: inference gateway: BadRequest - invalid request format',
@@ -98,7 +108,10 @@ test.describe('request handling', () => {
     expect(parseRequestBody('{"model":"m","prompt":"abc"}')).toEqual({ model: 'm', userInput: 'abc' });
 
     const { svc, metrics } = service(`${H}plugins:\n- type: prefill-filter\n- type: queue-scorer\n`, pods('a'));
-    expect(svc.pick(req('bad', '{"prompt":"x"}'))).toEqual({ status: 400, body: 'inference gateway: BadRequest - model not found in request body' });
+    expect(svc.pick(req('bad', '{"prompt":"x"}'))).toEqual({
+      status: 400,
+      body: 'inference gateway: BadRequest - model not found in request body',
+    });
     expect(svc.pick(req('none', body('x')))).toEqual({
       status: 429,
       body: "inference gateway: InferencePoolResourceExhausted - failed to find target pod: failed to run scheduler profile 'default'",
@@ -150,7 +163,14 @@ schedulingProfiles:
     ];
     const { svc, ds } = service(config, specs.slice(0, 2));
     const r = svc.pick(req('r1', body('a long enough prompt')));
-    expect(r).toEqual({ status: 200, body: { endpoints: [{ address: '10.0.0.2:8000', pod: 'ns/d' }], headers: { 'x-prefiller-host-port': '10.0.0.1:8000' }, scheduled: true } });
+    expect(r).toEqual({
+      status: 200,
+      body: {
+        endpoints: [{ address: '10.0.0.2:8000', pod: 'ns/d' }],
+        headers: { 'x-prefiller-host-port': '10.0.0.1:8000' },
+        scheduled: true,
+      },
+    });
     expect(Object.fromEntries(ds.activeCounts())).toEqual({ 'ns/p': 1, 'ns/d': 1 });
     svc.done('r1');
     // ResponseComplete names the decode pod only: the prefill entry waits for the timeout (active_request.go)
@@ -176,7 +196,8 @@ schedulingProfiles:
   });
 
   test('scraping: only the configured metric names; a missing family leaves the old value', () => {
-    const text = 'vllm:num_requests_waiting{model_name="m"} 3\nvllm:kv_cache_usage_perc{model_name="m"} 0.5\nvllm:cache_config_info{block_size="16",num_gpu_blocks="100"} 1\n';
+    const text =
+      'vllm:num_requests_waiting{model_name="m"} 3\nvllm:kv_cache_usage_perc{model_name="m"} 0.5\nvllm:cache_config_info{block_size="16",num_gpu_blocks="100"} 1\n';
     expect(parseVllmMetrics(text)).toEqual({ waiting: 3, cacheBlockSize: 16, numGpuBlocks: 100 });
     const ds = new Datastore(1000);
     ds.setEndpoints(pods('a'));

@@ -34,8 +34,20 @@ schedulingProfiles:
 
 function proxies(): EndpointSpec[] {
   return [
-    { namespace: 'llm-d-vllm', name: 'vllm-p2p-proxy-5d9c7b7f6-x2k4q', address: '127.0.0.9', port: 8080, labels: { app: 'vllm-p2p-test', role: 'proxy' } },
-    { namespace: 'llm-d-vllm', name: 'vllm-fs-proxy-7c8d9e0f1-abcde', address: '127.0.0.10', port: 8080, labels: { app: 'vllm-fs-test', role: 'proxy' } },
+    {
+      namespace: 'llm-d-vllm',
+      name: 'vllm-p2p-proxy-5d9c7b7f6-x2k4q',
+      address: '127.0.0.9',
+      port: 8080,
+      labels: { app: 'vllm-p2p-test', role: 'proxy' },
+    },
+    {
+      namespace: 'llm-d-vllm',
+      name: 'vllm-fs-proxy-7c8d9e0f1-abcde',
+      address: '127.0.0.10',
+      port: 8080,
+      labels: { app: 'vllm-fs-test', role: 'proxy' },
+    },
   ];
 }
 
@@ -83,7 +95,8 @@ test.describe('EndpointPickerConfig parsing', () => {
       const scorers = s.profile.scorers.map((w) => w.scorer.type);
       if (profile === 'default') expect(scorers).toEqual(['queue-scorer', 'kv-cache-utilization-scorer']);
       if (profile === 'proxy-performance') expect([filters, scorers]).toEqual([[], ['active-request-scorer']]);
-      if (profile === 'proxy-performance-by-backend') expect([filters, scorers]).toEqual([['by-label-selector'], ['active-request-scorer']]);
+      if (profile === 'proxy-performance-by-backend')
+        expect([filters, scorers]).toEqual([['by-label-selector'], ['active-request-scorer']]);
     }
   });
 
@@ -92,14 +105,18 @@ test.describe('EndpointPickerConfig parsing', () => {
       "failed to load the configuration - failed to instantiate plugins - plugin type 'no-such-scorer' is not found in registry",
     );
     expect(() => parseEppConfig('plugins: [\n  - type: x\n')).toThrow(EppConfigError);
-    expect(() => buildScheduler(parseEppConfig('plugins:\n- type: queue-scorer\nschedulingProfiles:\n- name: p\n  plugins:\n  - pluginRef: nope\n'))).toThrow(
-      'failed to load the configuration - failed to validate scheduling profiles - nope is a reference to an undefined Plugin',
-    );
+    expect(() =>
+      buildScheduler(parseEppConfig('plugins:\n- type: queue-scorer\nschedulingProfiles:\n- name: p\n  plugins:\n  - pluginRef: nope\n')),
+    ).toThrow('failed to load the configuration - failed to validate scheduling profiles - nope is a reference to an undefined Plugin');
     // a bad requestTimeout is logged and the 2m default kept (llm-d v0.4.0 scorer/active_request.go)
     const s = buildScheduler(parseEppConfig('plugins:\n- type: active-request-scorer\n  parameters: {requestTimeout: soon}\n'));
     expect(s.requestTimeoutMs).toBe(120_000);
     expect(s.warnings).toEqual([
-      { level: 'error', msg: 'Invalid request timeout duration, using default request timeout', fields: { error: 'time: invalid duration "soon"' } },
+      {
+        level: 'error',
+        msg: 'Invalid request timeout duration, using default request timeout',
+        fields: { error: 'time: invalid duration "soon"' },
+      },
     ]);
   });
 
@@ -177,7 +194,13 @@ test.describe('filter, score, pick', () => {
   });
 
   test('max-score-picker breaks ties at random over all tied endpoints', () => {
-    const specs: EndpointSpec[] = Array.from({ length: 4 }, (_, i) => ({ namespace: 'ns', name: `p${i}`, address: `127.0.0.${i + 2}`, port: 8000, labels: {} }));
+    const specs: EndpointSpec[] = Array.from({ length: 4 }, (_, i) => ({
+      namespace: 'ns',
+      name: `p${i}`,
+      address: `127.0.0.${i + 2}`,
+      port: 8000,
+      labels: {},
+    }));
     const scheduler = buildScheduler(parseEppConfig(PROXY_PERFORMANCE));
     const ds = new Datastore(60_000);
     ds.setEndpoints(specs);
@@ -196,7 +219,9 @@ test.describe('filter, score, pick', () => {
     const yaml = `plugins:\n- type: kv-cache-utilization-scorer\n- type: max-score-picker\n  parameters: {maxNumOfEndpoints: 2}\n`;
     const scheduler = buildScheduler(parseEppConfig(yaml));
     const ds = new Datastore(60_000);
-    ds.setEndpoints(Array.from({ length: 3 }, (_, i) => ({ namespace: 'ns', name: `p${i}`, address: `127.0.0.${i + 2}`, port: 8000, labels: {} })));
+    ds.setEndpoints(
+      Array.from({ length: 3 }, (_, i) => ({ namespace: 'ns', name: `p${i}`, address: `127.0.0.${i + 2}`, port: 8000, labels: {} })),
+    );
     ds.updateMetrics('ns/p0', { waiting: 0, running: 0, kvCacheUsage: 0.9 });
     ds.updateMetrics('ns/p1', { waiting: 0, running: 0, kvCacheUsage: 0.1 });
     ds.updateMetrics('ns/p2', { waiting: 0, running: 0, kvCacheUsage: 0.5 });
@@ -221,8 +246,17 @@ test.describe('filter, score, pick', () => {
 
   test('weighted-random-picker follows score proportions; random-picker is uniform', () => {
     const base = `plugins:\n- type: kv-cache-utilization-scorer\n- type: PICKER\n`;
-    const specs: EndpointSpec[] = [0, 1].map((i) => ({ namespace: 'ns', name: `p${i}`, address: `127.0.0.${i + 2}`, port: 8000, labels: {} }));
-    for (const [picker, expectedShare] of [['weighted-random-picker', 0.75], ['random-picker', 0.5]] as const) {
+    const specs: EndpointSpec[] = [0, 1].map((i) => ({
+      namespace: 'ns',
+      name: `p${i}`,
+      address: `127.0.0.${i + 2}`,
+      port: 8000,
+      labels: {},
+    }));
+    for (const [picker, expectedShare] of [
+      ['weighted-random-picker', 0.75],
+      ['random-picker', 0.5],
+    ] as const) {
       const scheduler = buildScheduler(parseEppConfig(base.replace('PICKER', picker)));
       const ds = new Datastore(60_000);
       ds.setEndpoints(specs);
@@ -241,11 +275,20 @@ test.describe('filter, score, pick', () => {
 
   test('prefill-filter and decode-filter use llm-d.ai/role', () => {
     const specs: EndpointSpec[] = ['prefill', 'decode', 'both'].map((role, i) => ({
-      namespace: 'ns', name: role, address: `127.0.0.${i + 2}`, port: 8000, labels: { 'llm-d.ai/role': role },
+      namespace: 'ns',
+      name: role,
+      address: `127.0.0.${i + 2}`,
+      port: 8000,
+      labels: { 'llm-d.ai/role': role },
     }));
     // llm-d v0.4.0 filter/pd_role.go: prefill accepts only "prefill"; decode accepts decode, both (and no label)
-    for (const [filter, expected] of [['prefill-filter', ['prefill']], ['decode-filter', ['both', 'decode']]] as const) {
-      const scheduler = buildScheduler(parseEppConfig(`plugins:\n- type: ${filter}\n- type: random-picker\n  parameters: {maxNumOfEndpoints: 3}\n`));
+    for (const [filter, expected] of [
+      ['prefill-filter', ['prefill']],
+      ['decode-filter', ['both', 'decode']],
+    ] as const) {
+      const scheduler = buildScheduler(
+        parseEppConfig(`plugins:\n- type: ${filter}\n- type: random-picker\n  parameters: {maxNumOfEndpoints: 3}\n`),
+      );
       const ds = new Datastore(60_000);
       ds.setEndpoints(specs);
       const r = schedule(scheduler, ds.endpoints(), seededRng(1));

@@ -38,7 +38,15 @@ test.beforeAll(() => {
 
 test.afterAll(async () => {
   for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-  await Promise.all(servers.map((s) => new Promise((r) => { s.closeAllConnections(); s.close(r); })));
+  await Promise.all(
+    servers.map(
+      (s) =>
+        new Promise((r) => {
+          s.closeAllConnections();
+          s.close(r);
+        }),
+    ),
+  );
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -65,9 +73,20 @@ async function runningEpp(config: string, endpoints: unknown[], extraArgs: strin
   const cfg = path.join(dir, `cfg-${started.length}.yaml`);
   fs.writeFileSync(cfg, config);
   const e = startEpp([
-    '--pool-name', 'vllm-proxy-performance', '--pool-namespace=llm-d-vllm', `--config-file=${cfg}`,
-    '--grpc-port=0', '--grpc-health-port', '0', '--metrics-port=0', '--zap-encoder=json', '-v=4',
-    '--listen-host=127.0.0.1', '--static-endpoints', JSON.stringify(endpoints), ...extraArgs,
+    '--pool-name',
+    'vllm-proxy-performance',
+    '--pool-namespace=llm-d-vllm',
+    `--config-file=${cfg}`,
+    '--grpc-port=0',
+    '--grpc-health-port',
+    '0',
+    '--metrics-port=0',
+    '--zap-encoder=json',
+    '-v=4',
+    '--listen-host=127.0.0.1',
+    '--static-endpoints',
+    JSON.stringify(endpoints),
+    ...extraArgs,
   ]);
   await expect.poll(() => e.out.some((l) => l.includes('EPP servers listening')), { timeout: 20_000 }).toBe(true);
   // static endpoints are synced at once: the health port opens right after
@@ -87,7 +106,9 @@ async function runningEpp(config: string, endpoints: unknown[], extraArgs: strin
 /** A tiny model-server stand-in exposing vLLM gauges on /metrics. */
 async function metricsServer(waiting: number): Promise<number> {
   const s = http.createServer((_req, res) => {
-    res.end(`# TYPE vllm:num_requests_waiting gauge\nvllm:num_requests_waiting{model_name="m"} ${waiting}\nvllm:num_requests_running{model_name="m"} 1\nvllm:kv_cache_usage_perc{model_name="m"} 0.25\n`);
+    res.end(
+      `# TYPE vllm:num_requests_waiting gauge\nvllm:num_requests_waiting{model_name="m"} ${waiting}\nvllm:num_requests_running{model_name="m"} 1\nvllm:kv_cache_usage_perc{model_name="m"} 0.25\n`,
+    );
   });
   servers.push(s);
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
@@ -116,7 +137,9 @@ test('picks spread over two endpoints under concurrency, in-flight returns to 0 
   expect((await fetch(`${epp.health}/healthz`)).status).toBe(200);
   expect((await fetch(`${epp.health}/`)).status).toBe(200);
   const ids = Array.from({ length: 12 }, (_, i) => `req-${i}`);
-  const picks = await Promise.all(ids.map((id) => post(`${epp.grpc}/v1/pick`, { requestId: id, model: 'm', promptLength: 5, headers: {} })));
+  const picks = await Promise.all(
+    ids.map((id) => post(`${epp.grpc}/v1/pick`, { requestId: id, model: 'm', promptLength: 5, headers: {} })),
+  );
   const byPod = new Map<string, number>();
   for (const p of picks) {
     expect(p.status).toBe(200);
@@ -136,8 +159,16 @@ test('picks spread over two endpoints under concurrency, in-flight returns to 0 
   // the active-request-scorer factory logs its timeout first (llm-d v0.4.0 scorer/active_request.go NewActiveRequest)
   expect(JSON.parse(epp.out[0]!)).toMatchObject({ level: 'info', msg: 'Using request timeout', requestTimeout: '2m' });
   // then the GAIE runner's start line (cmd/epp/runner/runner.go:318), in the real format
-  expect(JSON.parse(epp.out.find((l) => l.includes('"msg":"parsed config"'))!)).toMatchObject({ level: 'info', logger: 'setup', caller: 'runner/runner.go:318' });
-  expect(JSON.parse(epp.out.find((l) => l.includes('Loaded scheduling profile'))!)).toMatchObject({ msg: 'Loaded scheduling profile', Scorers: ['active-request-scorer'], Filters: [] });
+  expect(JSON.parse(epp.out.find((l) => l.includes('"msg":"parsed config"'))!)).toMatchObject({
+    level: 'info',
+    logger: 'setup',
+    caller: 'runner/runner.go:318',
+  });
+  expect(JSON.parse(epp.out.find((l) => l.includes('Loaded scheduling profile'))!)).toMatchObject({
+    msg: 'Loaded scheduling profile',
+    Scorers: ['active-request-scorer'],
+    Filters: [],
+  });
 
   const metrics = await (await fetch(`${epp.metrics}/metrics`)).text();
   expect(metrics).toContain('inference_objective_request_total{model_name="m",target_model_name="m"} 12');
@@ -157,10 +188,13 @@ test('queue-scorer follows scraped vllm:num_requests_waiting', async () => {
     { namespace: 'ns', name: 'idle', address: '127.0.0.1', port: idle },
   ]);
   await expect
-    .poll(async () => {
-      const s = await getJson(`${epp.grpc}/v1/state`);
-      return s.endpoints.map((e: { metrics: { waiting: number } }) => e.metrics.waiting);
-    }, { timeout: 10_000 })
+    .poll(
+      async () => {
+        const s = await getJson(`${epp.grpc}/v1/state`);
+        return s.endpoints.map((e: { metrics: { waiting: number } }) => e.metrics.waiting);
+      },
+      { timeout: 10_000 },
+    )
     .toEqual([7, 0]);
   for (let i = 0; i < 5; i++) {
     const p = await post(`${epp.grpc}/v1/pick`, { requestId: `q${i}`, model: 'm', promptLength: 1, headers: {} });
@@ -177,10 +211,12 @@ test('queue-scorer follows scraped vllm:num_requests_waiting', async () => {
 
 test('--kv-cache-usage-percentage-metric names the KV gauge the EPP scrapes', async () => {
   const port = await metricsServer(0);
-  const epp = await runningEpp(QUEUE, [{ namespace: 'ns', name: 'a', address: '127.0.0.1', port }], ['--kv-cache-usage-percentage-metric=vllm:kv_cache_usage_perc']);
-  await expect
-    .poll(async () => (await getJson(`${epp.grpc}/v1/state`)).endpoints[0].metrics.kvCacheUsage, { timeout: 10_000 })
-    .toBe(0.25);
+  const epp = await runningEpp(
+    QUEUE,
+    [{ namespace: 'ns', name: 'a', address: '127.0.0.1', port }],
+    ['--kv-cache-usage-percentage-metric=vllm:kv_cache_usage_perc'],
+  );
+  await expect.poll(async () => (await getJson(`${epp.grpc}/v1/state`)).endpoints[0].metrics.kvCacheUsage, { timeout: 10_000 }).toBe(0.25);
   epp.proc.kill('SIGTERM');
   expect(await epp.exited).toBe(0);
 });
@@ -191,7 +227,9 @@ test('no candidate after filters: 429 with InferencePoolResourceExhausted; empty
   const p = await postText(`${epp.grpc}/v1/pick`, { requestId: 'x', model: 'm', promptLength: 1, headers: {} });
   expect(p.status).toBe(429);
   // plain text, as the real ImmediateResponse body (GAIE v1.2.0 handlers/server.go buildErrResponse)
-  expect(p.body).toBe("inference gateway: InferencePoolResourceExhausted - failed to find target pod: failed to run scheduler profile 'default'");
+  expect(p.body).toBe(
+    "inference gateway: InferencePoolResourceExhausted - failed to find target pod: failed to run scheduler profile 'default'",
+  );
   await expect.poll(() => epp.out.some((l) => l.includes('"msg":"failed to run scheduler profile"'))).toBe(true);
   const metrics = await (await fetch(`${epp.metrics}/metrics`)).text();
   expect(metrics).toMatch(/inference_objective_request_error_total\{[^}]*error_code="InferencePoolResourceExhausted"[^}]*\} 1/);
@@ -200,19 +238,34 @@ test('no candidate after filters: 429 with InferencePoolResourceExhausted; empty
 
   const empty = await runningEpp(ACTIVE, []);
   const none = await postText(`${empty.grpc}/v1/pick`, { requestId: 'y', model: 'm' });
-  expect(none).toEqual({ status: 503, body: 'inference gateway: ServiceUnavailable - failed to find candidate pods for serving the request' });
+  expect(none).toEqual({
+    status: 503,
+    body: 'inference gateway: ServiceUnavailable - failed to find candidate pods for serving the request',
+  });
   empty.proc.kill('SIGTERM');
   expect(await empty.exited).toBe(0);
 });
 
 test('unknown plugin type or broken YAML: one JSON error line and exit 1', async () => {
   for (const [config, expected] of [
-    ['plugins:\n- type: teleport-scorer\n', "failed to load the configuration - failed to instantiate plugins - plugin type 'teleport-scorer' is not found in registry"],
+    [
+      'plugins:\n- type: teleport-scorer\n',
+      "failed to load the configuration - failed to instantiate plugins - plugin type 'teleport-scorer' is not found in registry",
+    ],
     ['plugins: [\n  - {type: x\n', 'failed to parse config - the configuration is invalid - error converting YAML to JSON'],
   ] as const) {
     const cfg = path.join(dir, `bad-${started.length}.yaml`);
     fs.writeFileSync(cfg, config);
-    const e = startEpp(['--pool-name', 'p', `--config-file=${cfg}`, '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0', '--static-endpoints', '[]']);
+    const e = startEpp([
+      '--pool-name',
+      'p',
+      `--config-file=${cfg}`,
+      '--grpc-port=0',
+      '--grpc-health-port=0',
+      '--metrics-port=0',
+      '--static-endpoints',
+      '[]',
+    ]);
     expect(await e.exited).toBe(1);
     const last = JSON.parse(e.out.filter((l) => l.startsWith('{')).at(-1)!);
     expect(last.level).toBe('error');
@@ -233,18 +286,34 @@ test('the config path resolves through PD_TWIN_MOUNTS', async () => {
 
 test('SIGTERM: new picks are refused, a request in flight keeps its stream until it ends, then the EPP exits 0', async () => {
   process.env.EPP_DRAIN_MS = '30000'; // the real bound; the twin's default is 800 ms
-  const epp = await runningEpp(QUEUE, [{ namespace: 'ns', name: 'a', address: '127.0.0.1', port: 1 }]).finally(() => delete process.env.EPP_DRAIN_MS);
-  const picked = await post(`${epp.grpc}/v1/pick`, { requestId: 'inflight', headers: {}, body: JSON.stringify({ model: 'm', prompt: 'hi' }) });
+  const epp = await runningEpp(QUEUE, [{ namespace: 'ns', name: 'a', address: '127.0.0.1', port: 1 }]).finally(
+    () => delete process.env.EPP_DRAIN_MS,
+  );
+  const picked = await post(`${epp.grpc}/v1/pick`, {
+    requestId: 'inflight',
+    headers: {},
+    body: JSON.stringify({ model: 'm', prompt: 'hi' }),
+  });
   expect(picked.status).toBe(200);
   const hold = new AbortController();
   const held = await fetch(`${epp.grpc}/v1/hold?requestId=inflight`, { signal: hold.signal });
   expect(held.status).toBe(200);
   const body = held.body!.getReader();
   let ended = false;
-  const reading = body.read().then((r) => (ended = r.done), () => (ended = true));
+  const reading = body.read().then(
+    (r) => (ended = r.done),
+    () => (ended = true),
+  );
   epp.proc.kill('SIGTERM');
   // GAIE runnable.GRPCServer GracefulStop: no new stream...
-  await expect.poll(async () => fetch(`${epp.grpc}/v1/pick`, { method: 'POST', body: '{}' }).then(() => 'served', () => 'refused')).toBe('refused');
+  await expect
+    .poll(async () =>
+      fetch(`${epp.grpc}/v1/pick`, { method: 'POST', body: '{}' }).then(
+        () => 'served',
+        () => 'refused',
+      ),
+    )
+    .toBe('refused');
   // ...while the one in flight still holds (the EPP waits up to 30s for it)
   expect(ended).toBe(false);
   expect(epp.proc.exitCode).toBeNull();

@@ -33,13 +33,20 @@ test.afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const cli = (args: string[], input?: string) => execa(process.execPath, [CLI, 'epp-decisions', ...args], { reject: false, ...(input !== undefined ? { input } : {}) });
+const cli = (args: string[], input?: string) =>
+  execa(process.execPath, [CLI, 'epp-decisions', ...args], { reject: false, ...(input !== undefined ? { input } : {}) });
 
 test('epp-decisions --pods --json counts a stock GAIE v1.2.0 log exactly per workload, pod and address', async () => {
   const res = await cli([GAIE_LOG, '--pods', PODS, '--json']);
   expect(res.exitCode, res.stderr).toBe(0);
   const out = JSON.parse(res.stdout);
-  expect(out).toMatchObject({ decisions: 18, byWorkload: BY_WORKLOAD, byEndpoint: BY_ENDPOINT, source: 'request-log', failures: { InferencePoolResourceExhausted: 1, failedToRunSchedulerProfile: 1 } });
+  expect(out).toMatchObject({
+    decisions: 18,
+    byWorkload: BY_WORKLOAD,
+    byEndpoint: BY_ENDPOINT,
+    source: 'request-log',
+    failures: { InferencePoolResourceExhausted: 1, failedToRunSchedulerProfile: 1 },
+  });
   expect(out.requestLog).toEqual({ lines: 18, byAddress: BY_ADDRESS, byEndpoint: BY_ENDPOINT, byWorkload: BY_WORKLOAD, unresolved: 1 });
   expect(res.stderr).toContain('instrumented EPP image');
 });
@@ -76,7 +83,9 @@ test('lines cut at the line limit are reported as skipped for length', async () 
 });
 
 test('a stock log at -v=1 (start line and errors only) says which verbosity or image gives per-request lines', async () => {
-  const lines = readFileSync(GAIE_LOG, 'utf8').split('\n').filter((l) => !l.includes('"Request handled"') && !l.includes('LLM request assembled'));
+  const lines = readFileSync(GAIE_LOG, 'utf8')
+    .split('\n')
+    .filter((l) => !l.includes('"Request handled"') && !l.includes('LLM request assembled'));
   const res = await cli(['-', '--json'], lines.join('\n'));
   expect(JSON.parse(res.stdout)).toMatchObject({ decisions: 0, source: 'none', byWorkload: {} });
   expect(res.stderr).toContain('-v=3');
@@ -84,11 +93,13 @@ test('a stock log at -v=1 (start line and errors only) says which verbosity or i
 });
 
 test('klog text and zap console lines are recognised', () => {
-  const klog = 'I1206 05:01:02.123456       1 director.go:266] "Request handled" objectiveKey="" incomingModelName="m" targetModel="m" endpoint="10.42.0.17:8080,[fd00::7]:8000"';
+  const klog =
+    'I1206 05:01:02.123456       1 director.go:266] "Request handled" objectiveKey="" incomingModelName="m" targetModel="m" endpoint="10.42.0.17:8080,[fd00::7]:8000"';
   const d = decodeLine(klog)!;
   expect(d).toMatchObject({ msg: 'Request handled', format: 'klog' });
   expect(splitEndpoints(d.fields.endpoint)).toEqual(['10.42.0.17:8080', '[fd00::7]:8000']);
-  const console = '2026-12-06T05:01:02Z\tLevel(-3)\trequestcontrol/director.go:266\tRequest handled\t{"objectiveKey": "", "targetModel": "m", "endpoint": "10.42.1.23:8080"}';
+  const console =
+    '2026-12-06T05:01:02Z\tLevel(-3)\trequestcontrol/director.go:266\tRequest handled\t{"objectiveKey": "", "targetModel": "m", "endpoint": "10.42.1.23:8080"}';
   expect(decodeLine(console)).toMatchObject({ msg: 'Request handled', format: 'console', fields: { endpoint: '10.42.1.23:8080' } });
   const counts = countDecisions([klog, console]);
   expect(counts.byEndpoint).toEqual({ '10.42.0.17:8080': 1, '10.42.1.23:8080': 1, '[fd00::7]:8000': 1 });
@@ -116,7 +127,15 @@ test('the real start line: plugins name/type, weights, handler; eppProfile check
 
 test('pod IP timeline: a pod replaced by chaos keeps its old address mapping for lines logged while it ran', () => {
   const t = new PodIpTimeline();
-  const pod = (name: string, ip: string, start: string) => ({ metadata: { name, namespace: 'ns', labels: { 'pod-template-hash': '5d9c7b7f6' }, ownerReferences: [{ kind: 'ReplicaSet', name: 'px-5d9c7b7f6', controller: true }] }, status: { podIP: ip, startTime: start } });
+  const pod = (name: string, ip: string, start: string) => ({
+    metadata: {
+      name,
+      namespace: 'ns',
+      labels: { 'pod-template-hash': '5d9c7b7f6' },
+      ownerReferences: [{ kind: 'ReplicaSet', name: 'px-5d9c7b7f6', controller: true }],
+    },
+    status: { podIP: ip, startTime: start },
+  });
   t.observe(pod('px-5d9c7b7f6-aaaaa', '10.0.0.5', '2026-01-01T00:00:00Z'), Date.parse('2026-01-01T00:00:10Z') / 1000);
   t.observe(pod('px-5d9c7b7f6-aaaaa', '10.0.0.5', '2026-01-01T00:00:00Z'), Date.parse('2026-01-01T00:01:00Z') / 1000, true);
   // the replacement gets the same IP later
@@ -131,17 +150,27 @@ test('pod IP timeline: a pod replaced by chaos keeps its old address mapping for
 });
 
 function record(i: number, prefill: string | undefined, status = 200): RequestRecord {
-  return { index: i, startMs: i, latencyMs: 1, bytes: 10, status, ...(prefill ? { responseId: `cmpl-___prefill_addr_${prefill}:14579___decode_addr_x_${i}` } : {}) } as unknown as RequestRecord;
+  return {
+    index: i,
+    startMs: i,
+    latencyMs: 1,
+    bytes: 10,
+    status,
+    ...(prefill ? { responseId: `cmpl-___prefill_addr_${prefill}:14579___decode_addr_x_${i}` } : {}),
+  } as unknown as RequestRecord;
 }
 function load(records: RequestRecord[]): LoadResult {
   return { engine: 'builtin', startedAt: '', records, summary: {} as LoadResult['summary'] };
 }
 const WORKLOADS = { workloads: ['vllm-p2p-proxy', 'vllm-fs-proxy'], minShare: 0.2 };
 
-test('proxiesChosen: the stock request log with the run\'s pod IPs is the source and is cross-checked against proxy responses', () => {
+test("proxiesChosen: the stock request log with the run's pod IPs is the source and is cross-checked against proxy responses", () => {
   const lines = readFileSync(GAIE_LOG, 'utf8').split('\n');
   const podIps = timelineFromPodList(JSON.parse(readFileSync(PODS, 'utf8'))).all();
-  const responses = load([...Array.from({ length: 9 }, (_, i) => record(i, 'vllm-prefill-p2p')), ...Array.from({ length: 10 }, (_, i) => record(20 + i, 'vllm-prefill-fs'))]);
+  const responses = load([
+    ...Array.from({ length: 9 }, (_, i) => record(i, 'vllm-prefill-p2p')),
+    ...Array.from({ length: 10 }, (_, i) => record(20 + i, 'vllm-prefill-fs')),
+  ]);
   const v = proxiesChosen(WORKLOADS, { httpRoutes: [], inferencePools: [], eppLogLines: lines, podIps, load: responses });
   expect(v.ok, v.summary).toBe(true);
   expect(v.summary).toBe('vllm-p2p-proxy 9 / vllm-fs-proxy 10 of 20 picks (each ≥ 20.0%); source: EPP request log (-v=3)');
@@ -153,13 +182,25 @@ test('proxiesChosen: the stock request log with the run\'s pod IPs is the source
 });
 
 test('proxiesChosen: without per-request EPP lines the proxy responses are the source; without those, one actionable line', () => {
-  const startOnly = readFileSync(GAIE_LOG, 'utf8').split('\n').filter((l) => l.includes('parsed config'));
-  const responses = load([...Array.from({ length: 6 }, (_, i) => record(i, 'vllm-prefill-p2p')), ...Array.from({ length: 5 }, (_, i) => record(10 + i, 'vllm-prefill-fs'))]);
+  const startOnly = readFileSync(GAIE_LOG, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('parsed config'));
+  const responses = load([
+    ...Array.from({ length: 6 }, (_, i) => record(i, 'vllm-prefill-p2p')),
+    ...Array.from({ length: 5 }, (_, i) => record(10 + i, 'vllm-prefill-fs')),
+  ]);
   const v = proxiesChosen(WORKLOADS, { httpRoutes: [], inferencePools: [], eppLogLines: startOnly, load: responses });
   expect(v.summary).toBe('vllm-p2p-proxy 6 / vllm-fs-proxy 5 of 11 picks (each ≥ 20.0%); source: proxy responses');
-  const none = proxiesChosen(WORKLOADS, { httpRoutes: [], inferencePools: [], eppLogLines: startOnly, load: load([record(1, undefined), record(2, undefined)]) });
+  const none = proxiesChosen(WORKLOADS, {
+    httpRoutes: [],
+    inferencePools: [],
+    eppLogLines: startOnly,
+    load: load([record(1, undefined), record(2, undefined)]),
+  });
   expect(none.ok).toBe(false);
-  expect(none.summary).toMatch(/^no pick evidence: .*set -v=3 \(SchedulerInstall spec\.epp\.verbosity\) or use the instrumented image; 2 successful responses carried no proxy identity/);
+  expect(none.summary).toMatch(
+    /^no pick evidence: .*set -v=3 \(SchedulerInstall spec\.epp\.verbosity\) or use the instrumented image; 2 successful responses carried no proxy identity/,
+  );
 });
 
 const CONFIG = `
@@ -181,7 +222,7 @@ schedulingProfiles:
   - pluginRef: max-score-picker
 `;
 
-test('the twin EPP writes the stock lines in the fixtures\' format (keys in order, values as the analyzer reads them)', () => {
+test("the twin EPP writes the stock lines in the fixtures' format (keys in order, values as the analyzer reads them)", () => {
   const s = buildScheduler(parseEppConfig(CONFIG));
   const keys = (l: string) => [...l.matchAll(/"([\w-]+)":/g)].map((m) => m[1]);
   const fixtureLines = readFileSync(GAIE_LOG, 'utf8').split('\n');
@@ -192,15 +233,44 @@ test('the twin EPP writes the stock lines in the fixtures\' format (keys in orde
   expect(twinHandled).toContain('"level":"Level(-3)","ts":"2026-12-06T05:01:00Z","caller":"requestcontrol/director.go:266"');
   expect(countDecisions([twinHandled]).byEndpoint).toEqual({ '10.42.0.17:8080': 1, '[fd00::7]:8000': 1 });
   const fixtureErr = fixtureLines.find((l) => l.includes('Error handling request'))!;
-  expect(keys(errorHandlingRequestLine(req, "inference gateway: InferencePoolResourceExhausted - failed to find target pod: failed to run scheduler profile 'default'"))).toEqual(keys(fixtureErr));
+  expect(
+    keys(
+      errorHandlingRequestLine(
+        req,
+        "inference gateway: InferencePoolResourceExhausted - failed to find target pod: failed to run scheduler profile 'default'",
+      ),
+    ),
+  ).toEqual(keys(fixtureErr));
   // the start line: the same as the llm-d fixture's for the same config
-  const fixtureStart = JSON.parse(readFileSync(LLMD_LOG, 'utf8').split('\n')[0]!.replace(/^\S+ \S+ /, ''));
+  const fixtureStart = JSON.parse(
+    readFileSync(LLMD_LOG, 'utf8')
+      .split('\n')[0]!
+      .replace(/^\S+ \S+ /, ''),
+  );
   const twinStart = JSON.parse(parsedConfigLine(s, Date.parse('2026-12-06T05:00:00Z')));
   expect(twinStart).toEqual(fixtureStart);
   // modes: instrumented writes decisions (and Request handled at -v>=3); stock only Request handled at -v>=3
-  const endpoint = { namespace: 'ns', name: 'p-1', address: 'fd00::7', port: 8000, labels: {}, key: 'ns/p-1', logName: 'ns/p-1-rank-0', hostPort: '[fd00::7]:8000', metrics: { waiting: 0, running: 0, kvCacheUsage: 0, updatedAt: 0 }, inFlight: 0 };
+  const endpoint = {
+    namespace: 'ns',
+    name: 'p-1',
+    address: 'fd00::7',
+    port: 8000,
+    labels: {},
+    key: 'ns/p-1',
+    logName: 'ns/p-1-rank-0',
+    hostPort: '[fd00::7]:8000',
+    metrics: { waiting: 0, running: 0, kvCacheUsage: 0, updatedAt: 0 },
+    inFlight: 0,
+  };
   // the log lines read only the primary profile's picks (`selected`), not the profiles' outcome
-  const r = { ok: true as const, candidates: [endpoint], raw: [new Float64Array([1])], totals: new Float64Array([1]), selected: [endpoint], outcome: undefined as never } as unknown as Parameters<typeof pickLines>[3];
+  const r = {
+    ok: true as const,
+    candidates: [endpoint],
+    raw: [new Float64Array([1])],
+    totals: new Float64Array([1]),
+    selected: [endpoint],
+    outcome: undefined as never,
+  } as unknown as Parameters<typeof pickLines>[3];
   const msgs = (mode: { instrumented: boolean; verbosity: number }) => pickLines(mode, s, req, r).map((l) => JSON.parse(l).msg);
   expect(msgs({ instrumented: true, verbosity: 1 })).toEqual(['Scoring decision', 'Scoring breakdown']);
   expect(msgs({ instrumented: true, verbosity: 3 })).toEqual(['Scoring decision', 'Scoring breakdown', 'Request handled']);

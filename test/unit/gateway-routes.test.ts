@@ -5,7 +5,13 @@ import { emptySnapshot, resolveBackend, servedRoutes, type Snapshot } from '../.
 import { gatewayStatus, poolStatus, routeStatus, statusUpToDate } from '../../twin/gateway/status.ts';
 import type { HTTPRoute, HTTPRouteRule, KObject } from '../../twin/gateway/types.ts';
 
-function route(name: string, rules: HTTPRouteRule[], extra: Partial<HTTPRoute['spec']> = {}, created = '2026-01-01T00:00:00Z', ns = 'app'): HTTPRoute {
+function route(
+  name: string,
+  rules: HTTPRouteRule[],
+  extra: Partial<HTTPRoute['spec']> = {},
+  created = '2026-01-01T00:00:00Z',
+  ns = 'app',
+): HTTPRoute {
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
@@ -53,7 +59,19 @@ test.describe('HTTPRoute matching precedence', () => {
       route('plain', [{ ...svc('a') }]),
       route('method', [{ matches: [{ method: 'POST' }], ...svc('b') }]),
       route('one-header', [{ matches: [{ headers: [{ name: 'x-a', value: '1' }] }], ...svc('c') }]),
-      route('two-headers', [{ matches: [{ headers: [{ name: 'x-a', value: '1' }, { name: 'X-B', type: 'RegularExpression', value: 'b+' }] }], ...svc('d') }]),
+      route('two-headers', [
+        {
+          matches: [
+            {
+              headers: [
+                { name: 'x-a', value: '1' },
+                { name: 'X-B', type: 'RegularExpression', value: 'b+' },
+              ],
+            },
+          ],
+          ...svc('d'),
+        },
+      ]),
       route('query', [{ matches: [{ queryParams: [{ name: 'v', value: '2' }] }], ...svc('e') }]),
     ];
     expect(winner(routes, req('/p', {}, 'POST'))).toBe('method#0');
@@ -79,8 +97,12 @@ test.describe('HTTPRoute matching precedence', () => {
       { matches: [{ headers: [{ name: 'x-kv-backend', value: 'fs' }] }], backendRefs: [{ name: 'vllm-fs-proxy', port: 8080 }] },
     ]);
     const table = compileRoutes([ab]);
-    expect(matchRequest(table, req('/v1/completions', { 'x-kv-backend': 'nvlink' }, 'POST'))?.rule.backendRefs?.[0]?.name).toBe('vllm-p2p-proxy');
-    expect(matchRequest(table, req('/v1/completions', { 'x-kv-backend': 'fs' }, 'POST'))?.rule.backendRefs?.[0]?.name).toBe('vllm-fs-proxy');
+    expect(matchRequest(table, req('/v1/completions', { 'x-kv-backend': 'nvlink' }, 'POST'))?.rule.backendRefs?.[0]?.name).toBe(
+      'vllm-p2p-proxy',
+    );
+    expect(matchRequest(table, req('/v1/completions', { 'x-kv-backend': 'fs' }, 'POST'))?.rule.backendRefs?.[0]?.name).toBe(
+      'vllm-fs-proxy',
+    );
     expect(matchRequest(table, req('/v1/completions', {}, 'POST'))).toBeUndefined();
   });
 
@@ -103,7 +125,11 @@ test.describe('HTTPRoute matching precedence', () => {
 
 test.describe('weighted backendRefs', () => {
   test('70/30 split within tolerance over 5000 seeded picks; weight 0 never chosen', () => {
-    const refs = [{ name: 'a', weight: 70 }, { name: 'b', weight: 30 }, { name: 'c', weight: 0 }];
+    const refs = [
+      { name: 'a', weight: 70 },
+      { name: 'b', weight: 30 },
+      { name: 'c', weight: 0 },
+    ];
     const rng = seededRng(2026);
     const n = 5000;
     const counts: Record<string, number> = { a: 0, b: 0, c: 0 };
@@ -127,23 +153,47 @@ function pod(name: string, ns: string, ip: string, labels: Record<string, string
 
 function seedSnapshot(): Snapshot {
   const s = emptySnapshot();
-  s.gateways.push({ apiVersion: 'gateway.networking.k8s.io/v1', metadata: { name: 'gw', namespace: 'app', generation: 2 }, spec: { listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } });
+  s.gateways.push({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    metadata: { name: 'gw', namespace: 'app', generation: 2 },
+    spec: { listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
+  });
   s.pods.push(
     pod('vllm-p2p-proxy-1', 'llm-d-vllm', '127.0.0.9', { app: 'vllm-p2p-test', role: 'proxy' }),
     pod('vllm-fs-proxy-1', 'llm-d-vllm', '127.0.0.10', { app: 'vllm-fs-test', role: 'proxy' }, false),
     pod('epp-1', 'sched', '127.0.0.20', { app: 'epp' }),
   );
   s.services.push(
-    { apiVersion: 'v1', metadata: { name: 'vllm-p2p-proxy', namespace: 'llm-d-vllm' }, spec: { selector: { app: 'vllm-p2p-test', role: 'proxy' }, ports: [{ port: 8080, targetPort: 'http' }] } },
-    { apiVersion: 'v1', metadata: { name: 'epp', namespace: 'sched' }, spec: { selector: { app: 'epp' }, ports: [{ name: 'grpc', port: 9002, targetPort: 9002 }] } },
+    {
+      apiVersion: 'v1',
+      metadata: { name: 'vllm-p2p-proxy', namespace: 'llm-d-vllm' },
+      spec: { selector: { app: 'vllm-p2p-test', role: 'proxy' }, ports: [{ port: 8080, targetPort: 'http' }] },
+    },
+    {
+      apiVersion: 'v1',
+      metadata: { name: 'epp', namespace: 'sched' },
+      spec: { selector: { app: 'epp' }, ports: [{ name: 'grpc', port: 9002, targetPort: 9002 }] },
+    },
     // as the SchedulerInstall operator renders it: the EPP Service in the pool's namespace, no selector, its Endpoints on the EPP pod
-    { apiVersion: 'v1', metadata: { name: 'epp-ext', namespace: 'llm-d-vllm' }, spec: { type: 'ClusterIP', ports: [{ name: 'grpc', port: 9002, targetPort: 9002 }] } },
+    {
+      apiVersion: 'v1',
+      metadata: { name: 'epp-ext', namespace: 'llm-d-vllm' },
+      spec: { type: 'ClusterIP', ports: [{ name: 'grpc', port: 9002, targetPort: 9002 }] },
+    },
   );
-  s.endpoints.push({ apiVersion: 'v1', metadata: { name: 'epp-ext', namespace: 'llm-d-vllm' }, subsets: [{ addresses: [{ ip: '127.0.0.20' }], ports: [{ name: 'grpc', port: 9002 }] }] });
+  s.endpoints.push({
+    apiVersion: 'v1',
+    metadata: { name: 'epp-ext', namespace: 'llm-d-vllm' },
+    subsets: [{ addresses: [{ ip: '127.0.0.20' }], ports: [{ name: 'grpc', port: 9002 }] }],
+  });
   s.pools.push({
     apiVersion: 'inference.networking.k8s.io/v1',
     metadata: { name: 'pool', namespace: 'llm-d-vllm', generation: 1 },
-    spec: { selector: { matchLabels: { role: 'proxy' } }, targetPorts: [{ number: 8080 }], endpointPickerRef: { name: 'epp-ext', port: { number: 9002 }, failureMode: 'FailOpen' } },
+    spec: {
+      selector: { matchLabels: { role: 'proxy' } },
+      targetPorts: [{ number: 8080 }],
+      endpointPickerRef: { name: 'epp-ext', port: { number: 9002 }, failureMode: 'FailOpen' },
+    },
   });
   return s;
 }
@@ -156,14 +206,20 @@ test.describe('backend resolution and status', () => {
     const p = resolveBackend(s, r, { group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'pool', namespace: 'llm-d-vllm' });
     expect(p).toMatchObject({ kind: 'pool', endpoints: ['127.0.0.9:8080'], epp: ['127.0.0.20:9002'], failureMode: 'FailOpen' });
     expect(resolveBackend(s, r, { name: 'missing', port: 1 })).toMatchObject({ kind: 'error', reason: 'BackendNotFound' });
-    expect(resolveBackend(s, r, { group: 'example.com', kind: 'Bucket', name: 'x' })).toMatchObject({ kind: 'error', reason: 'InvalidKind' });
+    expect(resolveBackend(s, r, { group: 'example.com', kind: 'Bucket', name: 'x' })).toMatchObject({
+      kind: 'error',
+      reason: 'InvalidKind',
+    });
   });
 
   test('ReferenceGrant: allowed when the target namespace has none or a matching one, refused otherwise', () => {
     const s = seedSnapshot();
     const r = route('r', []);
     const ref = { name: 'vllm-p2p-proxy', namespace: 'llm-d-vllm', port: 8080 };
-    s.referenceGrants.push({ metadata: { name: 'g', namespace: 'llm-d-vllm' }, spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'other' }], to: [{ group: '', kind: 'Service' }] } });
+    s.referenceGrants.push({
+      metadata: { name: 'g', namespace: 'llm-d-vllm' },
+      spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'other' }], to: [{ group: '', kind: 'Service' }] },
+    });
     expect(resolveBackend(s, r, ref)).toMatchObject({ kind: 'error', reason: 'RefNotPermitted' });
     s.referenceGrants[0]!.spec.from.push({ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'app' });
     expect(resolveBackend(s, r, ref)).toMatchObject({ kind: 'service' });
@@ -171,23 +227,40 @@ test.describe('backend resolution and status', () => {
 
   test('statuses: route Accepted/ResolvedRefs, pool parents, gateway Programmed with address; unchanged status compares equal', () => {
     const s = seedSnapshot();
-    const good = route('good', [{ backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'pool', namespace: 'llm-d-vllm' }] }]);
+    const good = route('good', [
+      { backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'pool', namespace: 'llm-d-vllm' }] },
+    ]);
     const bad = route('bad', [{ backendRefs: [{ name: 'nope', port: 1 }] }], { parentRefs: [{ name: 'no-such-gw' }] });
     s.routes.push(good, bad);
     expect(servedRoutes(s).map((r) => r.metadata.name)).toEqual(['good']);
     const now = '2026-01-01T00:00:00Z';
     const gs = routeStatus(s, good, now) as any;
-    expect(gs.parents[0]).toMatchObject({ parentRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'app', name: 'gw' }, controllerName: 'pd-harness.dev/twin-gateway' });
-    expect(gs.parents[0].conditions.map((c: any) => [c.type, c.status, c.reason])).toEqual([['Accepted', 'True', 'Accepted'], ['ResolvedRefs', 'True', 'ResolvedRefs']]);
+    expect(gs.parents[0]).toMatchObject({
+      parentRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'app', name: 'gw' },
+      controllerName: 'pd-harness.dev/twin-gateway',
+    });
+    expect(gs.parents[0].conditions.map((c: any) => [c.type, c.status, c.reason])).toEqual([
+      ['Accepted', 'True', 'Accepted'],
+      ['ResolvedRefs', 'True', 'ResolvedRefs'],
+    ]);
     const bs = routeStatus(s, bad, now) as any;
-    expect(bs.parents[0].conditions.map((c: any) => [c.type, c.status, c.reason])).toEqual([['Accepted', 'False', 'NoMatchingParent'], ['ResolvedRefs', 'False', 'BackendNotFound']]);
+    expect(bs.parents[0].conditions.map((c: any) => [c.type, c.status, c.reason])).toEqual([
+      ['Accepted', 'False', 'NoMatchingParent'],
+      ['ResolvedRefs', 'False', 'BackendNotFound'],
+    ]);
     const ps = poolStatus(s, s.pools[0]!, now) as any;
     expect(ps.parents).toHaveLength(1);
     expect(ps.parents[0].parentRef).toEqual({ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'app', name: 'gw' });
-    expect(ps.parents[0].conditions.map((c: any) => [c.type, c.status])).toEqual([['Accepted', 'True'], ['ResolvedRefs', 'True']]);
+    expect(ps.parents[0].conditions.map((c: any) => [c.type, c.status])).toEqual([
+      ['Accepted', 'True'],
+      ['ResolvedRefs', 'True'],
+    ]);
     const gws = gatewayStatus(s, s.gateways[0]!, '127.0.0.1', now) as any;
     expect(gws.addresses).toEqual([{ type: 'IPAddress', value: '127.0.0.1' }]);
-    expect(gws.conditions.map((c: any) => [c.type, c.status])).toEqual([['Accepted', 'True'], ['Programmed', 'True']]);
+    expect(gws.conditions.map((c: any) => [c.type, c.status])).toEqual([
+      ['Accepted', 'True'],
+      ['Programmed', 'True'],
+    ]);
     expect(gws.listeners[0].attachedRoutes).toBe(1);
     // written once, the same status a minute later is up to date (transition times carried over)
     good.status = gs;
@@ -199,13 +272,23 @@ test.describe('backend resolution and status', () => {
 
   test('an ExternalName endpointPickerRef: ResolvedRefs False (InvalidExtensionRef, naming ExternalName) and no EPP to ask', () => {
     const s = seedSnapshot();
-    s.routes.push(route('good', [{ backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'pool', namespace: 'llm-d-vllm' }] }]));
+    s.routes.push(
+      route('good', [
+        { backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'pool', namespace: 'llm-d-vllm' }] },
+      ]),
+    );
     s.services = s.services.filter((x) => x.metadata.name !== 'epp-ext');
-    s.services.push({ apiVersion: 'v1', metadata: { name: 'epp-ext', namespace: 'llm-d-vllm' }, spec: { type: 'ExternalName', externalName: 'epp.sched.svc.cluster.local' } });
+    s.services.push({
+      apiVersion: 'v1',
+      metadata: { name: 'epp-ext', namespace: 'llm-d-vllm' },
+      spec: { type: 'ExternalName', externalName: 'epp.sched.svc.cluster.local' },
+    });
     const ps = poolStatus(s, s.pools[0]!, '2026-01-01T00:00:00Z') as any;
     expect(ps.parents[0].conditions[1]).toMatchObject({ type: 'ResolvedRefs', status: 'False', reason: 'InvalidExtensionRef' });
     expect(ps.parents[0].conditions[1].message).toContain('ExternalName');
     const r = route('r', []);
-    expect(resolveBackend(s, r, { group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'pool', namespace: 'llm-d-vllm' })).toMatchObject({ kind: 'pool', epp: [] });
+    expect(
+      resolveBackend(s, r, { group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'pool', namespace: 'llm-d-vllm' }),
+    ).toMatchObject({ kind: 'pool', epp: [] });
   });
 });

@@ -18,14 +18,27 @@ import { planRun, staticGuardRefusal } from '../../runner/run-plan.ts';
 import { loadSuite } from '../../suites/loader.ts';
 
 const target = { namespaces: ['llm-d-vllm', 'llm-d-inference-scheduler'], clusterScoped: ['CustomResourceDefinition/testruns.k6.io'] };
-const w = (over: Partial<PlannedWrite>): PlannedWrite => ({ source: 'spec.deploy[0] (x.yaml)', apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: 'llm-d-vllm', scope: 'namespaced', verbs: ['create'], what: 'apply', ...over });
+const w = (over: Partial<PlannedWrite>): PlannedWrite => ({
+  source: 'spec.deploy[0] (x.yaml)',
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  name: 'c',
+  namespace: 'llm-d-vllm',
+  scope: 'namespaced',
+  verbs: ['create'],
+  what: 'apply',
+  ...over,
+});
 const HOSTILE = 'test/fixtures/suites/hostile';
 
 test.describe('the guard over every write', () => {
   test('a namespaced object inside the target is allowed; outside it is refused naming the namespace', () => {
     expect(judgeWrite(target, w({})).ok).toBe(true);
     const v = judgeWrite(target, w({ namespace: 'kube-system' }));
-    expect(v).toEqual({ ok: false, why: 'namespace kube-system is outside spec.target.namespaces [llm-d-vllm, llm-d-inference-scheduler]' });
+    expect(v).toEqual({
+      ok: false,
+      why: 'namespace kube-system is outside spec.target.namespaces [llm-d-vllm, llm-d-inference-scheduler]',
+    });
   });
 
   test('an object without metadata.namespace is judged in the client default namespace', () => {
@@ -35,9 +48,15 @@ test.describe('the guard over every write', () => {
   });
 
   test('cluster-scoped kinds are refused unless listed in spec.target.clusterScoped; a target Namespace needs no entry', () => {
-    expect(judgeWrite(target, w({ kind: 'ClusterRoleBinding', name: 'x', scope: 'cluster', namespace: undefined })).why).toContain('cluster-scoped ClusterRoleBinding/x is not in spec.target.clusterScoped');
-    expect(judgeWrite(target, w({ kind: 'CustomResourceDefinition', name: 'testruns.k6.io', scope: 'cluster', namespace: undefined })).ok).toBe(true);
-    expect(judgeWrite(target, w({ kind: 'CustomResourceDefinition', name: 'other.k6.io', scope: 'cluster', namespace: undefined })).ok).toBe(false);
+    expect(judgeWrite(target, w({ kind: 'ClusterRoleBinding', name: 'x', scope: 'cluster', namespace: undefined })).why).toContain(
+      'cluster-scoped ClusterRoleBinding/x is not in spec.target.clusterScoped',
+    );
+    expect(
+      judgeWrite(target, w({ kind: 'CustomResourceDefinition', name: 'testruns.k6.io', scope: 'cluster', namespace: undefined })).ok,
+    ).toBe(true);
+    expect(
+      judgeWrite(target, w({ kind: 'CustomResourceDefinition', name: 'other.k6.io', scope: 'cluster', namespace: undefined })).ok,
+    ).toBe(false);
     expect(judgeWrite(target, w({ kind: 'Namespace', name: 'llm-d-vllm', scope: 'cluster', namespace: undefined })).ok).toBe(true);
     expect(judgeWrite(target, w({ kind: 'Namespace', name: 'kube-system', scope: 'cluster', namespace: undefined })).ok).toBe(false);
   });
@@ -47,15 +66,22 @@ test.describe('the guard over every write', () => {
     expect(protectedNamespaces({ namespaces: ['default'] })).not.toContain('default');
     expect(protectedNamespaces(target, { credentialsNamespace: 'ops' })).toContain('ops');
     const withOps = { ...target, namespaces: [...target.namespaces, 'ops'] };
-    expect(judgeWrite(withOps, w({ namespace: 'ops' }), { credentialsNamespace: 'ops' }).why).toContain('namespace ops is protected: pass --allow-protected');
+    expect(judgeWrite(withOps, w({ namespace: 'ops' }), { credentialsNamespace: 'ops' }).why).toContain(
+      'namespace ops is protected: pass --allow-protected',
+    );
     expect(judgeWrite(withOps, w({ namespace: 'ops' }), { credentialsNamespace: 'ops', allowProtected: true }).ok).toBe(true);
     expect(judgeWrite({ namespaces: ['default'] }, w({ namespace: 'default' })).ok).toBe(true);
-    expect(targetProblems({ namespaces: ['kube-system'] })).toEqual(['spec.target.namespaces lists the protected namespace kube-system: remove it, or pass --allow-protected']);
+    expect(targetProblems({ namespaces: ['kube-system'] })).toEqual([
+      'spec.target.namespaces lists the protected namespace kube-system: remove it, or pass --allow-protected',
+    ]);
     expect(targetProblems({ namespaces: ['kube-system'] }, { allowProtected: true })).toEqual([]);
   });
 
   test('the refusal is one line and counts what it does not show', () => {
-    const judged = judgeWrites(target, [1, 2, 3, 4, 5].map((i) => w({ name: `c${i}`, namespace: 'kube-system' })));
+    const judged = judgeWrites(
+      target,
+      [1, 2, 3, 4, 5].map((i) => w({ name: `c${i}`, namespace: 'kube-system' })),
+    );
     const line = writeRefusal(target, judged)!;
     expect(line).not.toContain('\n');
     expect(line).toContain('and 2 more');
@@ -63,7 +89,10 @@ test.describe('the guard over every write', () => {
   });
 
   test('patch refs of cluster-scoped kinds stay cluster-scoped; kind/name allow-list entries take kubectl aliases', () => {
-    expect(parseRef('crd/inferencepools.inference.networking.k8s.io', 'llm-d-vllm')).toMatchObject({ kind: 'CustomResourceDefinition', namespaced: false });
+    expect(parseRef('crd/inferencepools.inference.networking.k8s.io', 'llm-d-vllm')).toMatchObject({
+      kind: 'CustomResourceDefinition',
+      namespaced: false,
+    });
     expect(parseRef('crd/x', 'llm-d-vllm').namespace).toBeUndefined();
     expect(parseRef('sts/web', 'ns')).toMatchObject({ kind: 'StatefulSet', namespace: 'ns' });
     expect(parseKindName('crd/testruns.k6.io')).toEqual({ kind: 'CustomResourceDefinition', name: 'testruns.k6.io' });
@@ -75,29 +104,61 @@ test.describe('the guard over every write', () => {
     const deploy = suite.spec.deploy.map((path) => ({ path, objects: readManifests([path]) }));
     const writes = computeWriteSet({ suite, deploy, applies: new Map(), engine: 'k6-operator' });
     expect(writes.filter((x) => x.kind === 'CustomResourceDefinition')).toHaveLength(7);
-    expect(writes.filter((x) => x.source.startsWith('spec.faults'))).toEqual([expect.objectContaining({ kind: 'Pod', namespace: 'llm-d-vllm', verbs: ['list', 'delete', 'create'] }), expect.objectContaining({ kind: 'Pod' })]);
+    expect(writes.filter((x) => x.source.startsWith('spec.faults'))).toEqual([
+      expect.objectContaining({ kind: 'Pod', namespace: 'llm-d-vllm', verbs: ['list', 'delete', 'create'] }),
+      expect.objectContaining({ kind: 'Pod' }),
+    ]);
     const k6 = writes.filter((x) => x.source === 'spec.load (engine k6-operator)');
     expect(k6.map((x) => `${x.kind} ${x.namespace}`)).toEqual(['ConfigMap llm-d-vllm', 'TestRun llm-d-vllm']);
     const elsewhere = { ...suite, spec: { ...suite.spec, target: { ...suite.spec.target, loadNamespace: 'llm-d-inference-scheduler' } } };
-    expect(computeWriteSet({ suite: elsewhere, deploy, applies: new Map(), engine: 'k6-operator' }).filter((x) => x.kind === 'TestRun').map((x) => x.namespace)).toEqual(['llm-d-inference-scheduler']);
+    expect(
+      computeWriteSet({ suite: elsewhere, deploy, applies: new Map(), engine: 'k6-operator' })
+        .filter((x) => x.kind === 'TestRun')
+        .map((x) => x.namespace),
+    ).toEqual(['llm-d-inference-scheduler']);
     expect(computeWriteSet({ suite, deploy, applies: new Map(), engine: 'builtin' }).some((x) => x.kind === 'TestRun')).toBe(false);
   });
 
   test('every seed suite passes the static guard; each hostile suite is refused', async () => {
-    for (const f of ['proxy-performance', 'proxy-performance-by-backend', 'ab-static-routing', 'chaos-decode-kill', 'chaos-epp-restart', 'chaos-proxy-kill', 'repro-decode-index-error']) {
+    for (const f of [
+      'proxy-performance',
+      'proxy-performance-by-backend',
+      'ab-static-routing',
+      'chaos-decode-kill',
+      'chaos-epp-restart',
+      'chaos-proxy-kill',
+      'repro-decode-index-error',
+    ]) {
       expect(await staticGuardRefusal(loadSuite(`suites/${f}.suite.yaml`)), f).toBeUndefined();
     }
-    for (const f of ['deploy-into-kube-system', 'apply-into-kube-system', 'defaulted-namespace', 'cluster-scoped-kinds', 'patch-cluster-scoped', 'protected-target']) {
-      expect(await staticGuardRefusal(loadSuite(`${HOSTILE}/${f}.suite.yaml`)), f).toMatch(/^refused by the target guard, nothing was written: /);
+    for (const f of [
+      'deploy-into-kube-system',
+      'apply-into-kube-system',
+      'defaulted-namespace',
+      'cluster-scoped-kinds',
+      'patch-cluster-scoped',
+      'protected-target',
+    ]) {
+      expect(await staticGuardRefusal(loadSuite(`${HOSTILE}/${f}.suite.yaml`)), f).toMatch(
+        /^refused by the target guard, nothing was written: /,
+      );
     }
     const plan = await planRun(loadSuite(`${HOSTILE}/cluster-scoped-kinds.suite.yaml`), { twin: true });
-    expect(plan.writes.map((x) => `${x.kind}:${x.verdict.ok}`)).toEqual(['ConfigMap:true', 'Namespace:false', 'ClusterRoleBinding:false', 'DaemonSet:false']);
+    expect(plan.writes.map((x) => `${x.kind}:${x.verdict.ok}`)).toEqual([
+      'ConfigMap:true',
+      'Namespace:false',
+      'ClusterRoleBinding:false',
+      'DaemonSet:false',
+    ]);
   });
 
   test('the k6-operator load namespace must be one of the target namespaces', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pdh-guard-'));
     const file = join(dir, 'x.suite.yaml');
-    writeFileSync(file, 'apiVersion: pd-harness.dev/v1\nkind: Suite\nmetadata: { name: x }\nspec:\n  target: { namespaces: [a], loadNamespace: b }\n');
+    writeFileSync(
+      file,
+      'apiVersion: pd-harness.dev/v1\nkind: Suite\nmetadata: { name: x }\nspec:\n  target: { namespaces: [a], loadNamespace: b }\n',
+    );
     expect(() => loadSuite(file)).toThrow('namespace "b" is outside the target guard');
   });
 });
@@ -113,7 +174,18 @@ test.describe('exit codes and outcomes', () => {
   });
 
   test('one line per criterion; a refusal or unreachable target keeps its own code', () => {
-    const s = summarizeOutcomes([{ suite: 's', verdicts: [{ name: 'responses', ok: true, summary: '60/60 200' }, { name: 'eppProfile', ok: false, summary: 'profile x' }] }], 1);
+    const s = summarizeOutcomes(
+      [
+        {
+          suite: 's',
+          verdicts: [
+            { name: 'responses', ok: true, summary: '60/60 200' },
+            { name: 'eppProfile', ok: false, summary: 'profile x' },
+          ],
+        },
+      ],
+      1,
+    );
     expect(s.text).toBe('pd-harness: s: criterion responses: pass: 60/60 200\npd-harness: s: criterion eppProfile: FAIL: profile x\n');
     expect(s.exitCode).toBe(1);
     expect(summarizeOutcomes([{ suite: 's', error: 'refused by the target guard', exitCode: 4 }], 1).exitCode).toBe(4);
@@ -130,8 +202,13 @@ test.describe('preflight', () => {
     expect(() => staticPreflight({ suite, engine: 'k6', env: { PATH: empty } })).toThrow(/^engine k6: k6 not found on PATH/);
     expect(() => staticPreflight({ suite, engine: 'builtin', env: { PATH: empty } })).not.toThrow();
     const noScript = loadSuite('suites/proxy-performance.suite.yaml').suite;
-    expect(() => staticPreflight({ suite: noScript, engine: 'k6-operator' })).toThrow('engine k6-operator runs a k6 script and the suite has none');
-    const tiny = { ...noScript, spec: { ...noScript.spec, load: { ...noScript.spec.load!, requests: undefined, rate: 0.05, duration: 10_000 } } };
+    expect(() => staticPreflight({ suite: noScript, engine: 'k6-operator' })).toThrow(
+      'engine k6-operator runs a k6 script and the suite has none',
+    );
+    const tiny = {
+      ...noScript,
+      spec: { ...noScript.spec, load: { ...noScript.spec.load!, requests: undefined, rate: 0.05, duration: 10_000 } },
+    };
     expect(() => staticPreflight({ suite: tiny, engine: 'builtin' })).toThrow('the load sends no request');
   });
 
@@ -145,7 +222,11 @@ test.describe('preflight', () => {
 
   test('pd-harness run --engine k6 with no k6 on PATH: exit 2, one line naming k6, no stack trace', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'pdh-path-'));
-    const r = await execa(process.execPath, ['bin/pd-harness.js', 'run', 'test/fixtures/suites/k6-script/k6-script.suite.yaml', '--engine', 'k6'], { reject: false, env: { PATH: empty } });
+    const r = await execa(
+      process.execPath,
+      ['bin/pd-harness.js', 'run', 'test/fixtures/suites/k6-script/k6-script.suite.yaml', '--engine', 'k6'],
+      { reject: false, env: { PATH: empty } },
+    );
     expect(r.exitCode).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^pd-harness: engine k6: k6 not found on PATH/)]);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -154,31 +235,52 @@ test.describe('preflight', () => {
   test('pd-harness run against an unreachable API server: exit 3, one line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pdh-kc-'));
     const kc = join(dir, 'kubeconfig');
-    writeFileSync(kc, 'apiVersion: v1\nkind: Config\nclusters: [{ name: c, cluster: { server: "https://127.0.0.1:1" } }]\nusers: [{ name: u, user: { token: t } }]\ncontexts: [{ name: x, context: { cluster: c, user: u } }]\ncurrent-context: x\n');
-    const r = await execa(process.execPath, ['bin/pd-harness.js', 'run', 'suites/proxy-performance.suite.yaml', '--kubeconfig', kc, '--gateway', 'http://127.0.0.1:1'], { reject: false });
+    writeFileSync(
+      kc,
+      'apiVersion: v1\nkind: Config\nclusters: [{ name: c, cluster: { server: "https://127.0.0.1:1" } }]\nusers: [{ name: u, user: { token: t } }]\ncontexts: [{ name: x, context: { cluster: c, user: u } }]\ncurrent-context: x\n',
+    );
+    const r = await execa(
+      process.execPath,
+      ['bin/pd-harness.js', 'run', 'suites/proxy-performance.suite.yaml', '--kubeconfig', kc, '--gateway', 'http://127.0.0.1:1'],
+      { reject: false },
+    );
     expect(r.exitCode).toBe(3);
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringContaining('cannot reach the API server at https://127.0.0.1:1')]);
   });
 
   test('validate refuses a hostile suite with exit 4 and one line; --allow-protected accepts a protected target', async () => {
-    const r = await execa(process.execPath, ['bin/pd-harness.js', 'validate', `${HOSTILE}/deploy-into-kube-system.suite.yaml`], { reject: false });
+    const r = await execa(process.execPath, ['bin/pd-harness.js', 'validate', `${HOSTILE}/deploy-into-kube-system.suite.yaml`], {
+      reject: false,
+    });
     expect(r.exitCode).toBe(4);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('ConfigMap/pdh-hostile -n kube-system: namespace kube-system is outside spec.target.namespaces');
     const p = await execa(process.execPath, ['bin/pd-harness.js', 'validate', `${HOSTILE}/protected-target.suite.yaml`], { reject: false });
     expect(p.exitCode).toBe(4);
-    const allowed = await execa(process.execPath, ['bin/pd-harness.js', 'validate', '--allow-protected', `${HOSTILE}/protected-target.suite.yaml`], { reject: false });
+    const allowed = await execa(
+      process.execPath,
+      ['bin/pd-harness.js', 'validate', '--allow-protected', `${HOSTILE}/protected-target.suite.yaml`],
+      { reject: false },
+    );
     expect(allowed.exitCode).toBe(0);
   });
 
   test('dry run prints the write set with a verdict per object and honours --engine; a hostile suite exits 4', async () => {
-    const ok = await execa(process.execPath, ['bin/pd-harness.js', 'run', 'test/fixtures/suites/k6-script/k6-script.suite.yaml', '--dry-run', '--engine', 'k6-operator'], { reject: false });
+    const ok = await execa(
+      process.execPath,
+      ['bin/pd-harness.js', 'run', 'test/fixtures/suites/k6-script/k6-script.suite.yaml', '--dry-run', '--engine', 'k6-operator'],
+      { reject: false },
+    );
     expect(ok.stdout).toContain('engine: k6-operator');
     expect(ok.stdout).toMatch(/ok {6}TestRun\/\* -n llm-d-vllm \[create,get,delete\] from spec\.load \(engine k6-operator\)/);
-    const bad = await execa(process.execPath, ['bin/pd-harness.js', 'run', `${HOSTILE}/cluster-scoped-kinds.suite.yaml`, '--dry-run'], { reject: false });
+    const bad = await execa(process.execPath, ['bin/pd-harness.js', 'run', `${HOSTILE}/cluster-scoped-kinds.suite.yaml`, '--dry-run'], {
+      reject: false,
+    });
     expect(bad.exitCode).toBe(4);
     expect(bad.stdout).toMatch(/REFUSED ClusterRoleBinding\/pdh-hostile-admin \(cluster-scoped\)/);
-    expect(bad.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^pd-harness: refused by the target guard, nothing was written: /)]);
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^pd-harness: refused by the target guard, nothing was written: /),
+    ]);
   });
 });
 
@@ -200,12 +302,24 @@ test('steady state stops waiting when the EPP answers 429 InferencePoolResourceE
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const r = await waitSteadyState([{ probe: { status: 200, timeout: 5000 } } as never], undefined, { cluster: undefined as never, gatewayUrl: url, allowRemote: false, deadlineMs: Date.now() + 600_000, intervalMs: 10 });
+    const r = await waitSteadyState([{ probe: { status: 200, timeout: 5000 } } as never], undefined, {
+      cluster: undefined as never,
+      gatewayUrl: url,
+      allowRemote: false,
+      deadlineMs: Date.now() + 600_000,
+      intervalMs: 10,
+    });
     expect(r.heldAtMs).toBeUndefined();
     expect(r.stoppedBecause).toContain('InferencePoolResourceExhausted');
     expect(calls).toBe(3);
     // a probe that expects the rejection is not hopeless
-    const expected = await waitSteadyState([{ probe: { status: 429, timeout: 5000 } } as never], undefined, { cluster: undefined as never, gatewayUrl: url, allowRemote: false, deadlineMs: Date.now() + 600_000, intervalMs: 10 });
+    const expected = await waitSteadyState([{ probe: { status: 429, timeout: 5000 } } as never], undefined, {
+      cluster: undefined as never,
+      gatewayUrl: url,
+      allowRemote: false,
+      deadlineMs: Date.now() + 600_000,
+      intervalMs: 10,
+    });
     expect(expected.heldAtMs).toBeDefined();
   } finally {
     server.close();

@@ -48,7 +48,15 @@ export async function startCorpusServer(): Promise<CorpusServer> {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(p === '/' ? HTML : `<html><head><title>Page ${p.slice(6)}</title></head><body><p>page</p></body></html>`);
     } else if (p === '/api/json') {
-      json(200, { id: 'obj-1', meta: { count: 3, 'dotted.key': 'yes' }, items: [{ name: 'margherita', price: 9 }, { name: 'diavola', price: 11 }, { name: 'funghi', price: 10 }] });
+      json(200, {
+        id: 'obj-1',
+        meta: { count: 3, 'dotted.key': 'yes' },
+        items: [
+          { name: 'margherita', price: 9 },
+          { name: 'diavola', price: 11 },
+          { name: 'funghi', price: 10 },
+        ],
+      });
     } else if (p === '/api/login' && req.method === 'POST') {
       const form = new URLSearchParams(body);
       let user = form.get('username');
@@ -60,11 +68,17 @@ export async function startCorpusServer(): Promise<CorpusServer> {
         }
       }
       if (!user) json(400, { error: 'username required' });
-      else json(200, { token: `token-${user}` }, { 'set-cookie': [`session=sess-${user}; Path=/; HttpOnly`, 'theme=dark; Path=/; Max-Age=3600'] });
+      else
+        json(
+          200,
+          { token: `token-${user}` },
+          { 'set-cookie': [`session=sess-${user}; Path=/; HttpOnly`, 'theme=dark; Path=/; Max-Age=3600'] },
+        );
     } else if (p === '/api/me') {
       const c = cookiesOf(req);
       const auth = req.headers.authorization ?? '';
-      if (c['session'] || auth.startsWith('Bearer token-')) json(200, { user: c['session']?.replace('sess-', '') ?? auth.replace('Bearer token-', '') });
+      if (c['session'] || auth.startsWith('Bearer token-'))
+        json(200, { user: c['session']?.replace('sess-', '') ?? auth.replace('Bearer token-', '') });
       else json(401, { error: 'unauthorized' });
     } else if (p === '/api/logout') {
       json(200, { ok: true });
@@ -89,15 +103,27 @@ export async function startCorpusServer(): Promise<CorpusServer> {
       } catch {
         parsed = null;
       }
-      json(200, { method: req.method, data: body, json: parsed, form: Object.fromEntries(new URLSearchParams(body)), headers: req.headers });
+      json(200, {
+        method: req.method,
+        data: body,
+        json: parsed,
+        form: Object.fromEntries(new URLSearchParams(body)),
+        headers: req.headers,
+      });
     } else if (p === '/crocodiles/') {
-      json(200, [1, 2, 3, 4].map((id) => ({ id, name: `croc-${id}`, sex: id % 2 ? 'M' : 'F' })));
+      json(
+        200,
+        [1, 2, 3, 4].map((id) => ({ id, name: `croc-${id}`, sex: id % 2 ? 'M' : 'F' })),
+      );
     } else if ((m = /^\/crocodiles\/(\d+)\/$/.exec(p))) {
       const id = Number(m[1]);
       if (id > 4) json(404, { detail: 'Not found.' });
       else json(200, { id, name: `croc-${id}`, sex: id % 2 ? 'M' : 'F' });
     } else if (p === '/api/pizza' && req.method === 'POST') {
-      json(200, { pizza: { id: seen.length, name: 'Corpus Special', ingredients: [{ name: 'tomato' }, { name: 'basil' }], tool: 'oven' }, calories: 700 });
+      json(200, {
+        pizza: { id: seen.length, name: 'Corpus Special', ingredients: [{ name: 'tomato' }, { name: 'basil' }], tool: 'oven' },
+        calories: 700,
+      });
     } else if (p === '/delay') {
       await new Promise((r) => setTimeout(r, Number(url.searchParams.get('ms') ?? '100')));
       json(200, { delayed: true });

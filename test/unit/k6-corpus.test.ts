@@ -31,7 +31,8 @@ const checks = (r: K6RunReport, name?: string): { passes: number; fails: number 
   });
   return { passes, fails };
 };
-const verdicts = (r: K6RunReport): Record<string, boolean> => Object.fromEntries(r.thresholds.map((t) => [`${t.metric} ${t.expression}`, t.ok]));
+const verdicts = (r: K6RunReport): Record<string, boolean> =>
+  Object.fromEntries(r.thresholds.map((t) => [`${t.metric} ${t.expression}`, t.ok]));
 const count = (r: K6RunReport, metric: string): number => r.metrics.count(metric);
 
 interface Case {
@@ -83,7 +84,12 @@ const CASES: Case[] = [
     file: '05-shared-iterations-thresholds.js',
     check: ({ r, s }) => {
       expect(s.seen).toHaveLength(10);
-      expect(verdicts(r)).toEqual({ 'http_req_failed rate<0.01': true, 'http_req_duration p(95)<10000': true, 'http_req_duration max<20000': true, 'checks rate==1': true });
+      expect(verdicts(r)).toEqual({
+        'http_req_failed rate<0.01': true,
+        'http_req_duration p(95)<10000': true,
+        'http_req_duration max<20000': true,
+        'checks rate==1': true,
+      });
     },
   },
   {
@@ -370,9 +376,15 @@ const CASES: Case[] = [
       expect(checks(r)).toEqual({ passes: 4, fails: 0 });
     },
   },
-  { file: '36-jslib-import.js', refused: /unsupported import 'https:\/\/jslib\.k6\.io\/k6-utils\/1\.4\.0\/index\.js': jslib module is not vendored.*k6 docs: jslib/ },
+  {
+    file: '36-jslib-import.js',
+    refused: /unsupported import 'https:\/\/jslib\.k6\.io\/k6-utils\/1\.4\.0\/index\.js': jslib module is not vendored.*k6 docs: jslib/,
+  },
   { file: '37-websockets.js', refused: /unsupported import 'k6\/ws': WebSockets is not supported.*k6 docs: k6\/ws/ },
-  { file: '38-submit-form.js', refused: /38-submit-form\.js:6: unsupported by the built-in k6 runtime: Response\.submitForm\(\) \(k6 docs: Response\.submitForm\)/ },
+  {
+    file: '38-submit-form.js',
+    refused: /38-submit-form\.js:6: unsupported by the built-in k6 runtime: Response\.submitForm\(\) \(k6 docs: Response\.submitForm\)/,
+  },
   {
     // k6: iterations + duration → shared-iterations with maxDuration = duration: exactly 6.
     file: '39-iterations-with-duration.js',
@@ -449,9 +461,16 @@ for (const c of CASES) {
     const s = await startCorpusServer();
     const logs: string[] = [];
     try {
-      const run = runK6ScriptReport({ script: path.join(dir, c.file), env: { BASE_URL: s.url, ...(c.env ?? {}) }, log: (l) => logs.push(l) });
+      const run = runK6ScriptReport({
+        script: path.join(dir, c.file),
+        env: { BASE_URL: s.url, ...(c.env ?? {}) },
+        log: (l) => logs.push(l),
+      });
       if (c.refused) {
-        const err = await run.then(() => undefined, (e: unknown) => e);
+        const err = await run.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(err).toBeInstanceOf(UserError);
         expect((err as UserError).message).toMatch(c.refused);
         expect((err as UserError).message.split('\n')).toHaveLength(1);

@@ -15,7 +15,13 @@ function declare(metric: string, type: string, thresholds: string[] = []): strin
 }
 /** The lines k6 writes for one HTTP request, ending at `time`. */
 function request(time: string, status: number, durationMs: number, extra: Record<string, string> = {}): string[] {
-  const tags = { method: 'POST', name: 'chat-completions', status: String(status), url: 'http://127.0.0.1:1/v1/chat/completions', ...extra };
+  const tags = {
+    method: 'POST',
+    name: 'chat-completions',
+    status: String(status),
+    url: 'http://127.0.0.1:1/v1/chat/completions',
+    ...extra,
+  };
   return [
     point('http_reqs', time, 1, tags),
     point('http_req_duration', time, durationMs, tags),
@@ -28,7 +34,11 @@ test.describe('spec.arguments', () => {
   test('env becomes -e words after --out json=- (points to stdout)', () => {
     const args = buildArguments({ GATEWAY: 'http://127.0.0.1:8080', MODEL: 'Qwen/Qwen3-Coder-30B-A3B-Instruct', REQUESTS: '60' });
     expect(args).toBe('--out json=- -e GATEWAY=http://127.0.0.1:8080 -e MODEL=Qwen/Qwen3-Coder-30B-A3B-Instruct -e REQUESTS=60');
-    expect(envOfArguments(splitArguments(args))).toEqual({ GATEWAY: 'http://127.0.0.1:8080', MODEL: 'Qwen/Qwen3-Coder-30B-A3B-Instruct', REQUESTS: '60' });
+    expect(envOfArguments(splitArguments(args))).toEqual({
+      GATEWAY: 'http://127.0.0.1:8080',
+      MODEL: 'Qwen/Qwen3-Coder-30B-A3B-Instruct',
+      REQUESTS: '60',
+    });
   });
 
   test('a value the operator would split or a shell would read is refused in one line', () => {
@@ -61,22 +71,42 @@ test.describe('TestRun and ConfigMap manifests', () => {
   });
 
   test('the TestRun carries parallelism, the script ConfigMap and file, arguments and runner settings', () => {
-    const tr = testRunManifest({ name: 'r1', namespace: 'ns', configMap: 'r1-script', file: 'gateway-load.ts', parallelism: 3, arguments: '--out json=-', runnerImage: 'grafana/k6:1.0.0', runnerEnv: { A: 'b' } });
+    const tr = testRunManifest({
+      name: 'r1',
+      namespace: 'ns',
+      configMap: 'r1-script',
+      file: 'gateway-load.ts',
+      parallelism: 3,
+      arguments: '--out json=-',
+      runnerImage: 'grafana/k6:1.0.0',
+      runnerEnv: { A: 'b' },
+    });
     expect(tr).toMatchObject({
       apiVersion: 'k6.io/v1alpha1',
       kind: 'TestRun',
       metadata: { name: 'r1', namespace: 'ns' },
-      spec: { parallelism: 3, script: { configMap: { name: 'r1-script', file: 'gateway-load.ts' } }, arguments: '--out json=-', runner: { image: 'grafana/k6:1.0.0', env: [{ name: 'A', value: 'b' }] } },
+      spec: {
+        parallelism: 3,
+        script: { configMap: { name: 'r1-script', file: 'gateway-load.ts' } },
+        arguments: '--out json=-',
+        runner: { image: 'grafana/k6:1.0.0', env: [{ name: 'A', value: 'b' }] },
+      },
     });
-    expect(() => testRunManifest({ name: 'r', namespace: 'n', configMap: 'c', file: 'f.js', parallelism: 0, arguments: '' })).toThrow(/parallelism must be/);
+    expect(() => testRunManifest({ name: 'r', namespace: 'n', configMap: 'c', file: 'f.js', parallelism: 0, arguments: '' })).toThrow(
+      /parallelism must be/,
+    );
     expect(runnerSelector('r1')).toBe('app=k6,k6_cr=r1,runner=true');
   });
 
   test('the script goes in as is (.ts stays .ts); local imports and oversize scripts are refused', () => {
     const cm = scriptConfigMap({ name: 'c', namespace: 'n', file: 'gateway-load.ts', content: "import http from 'k6/http';\n" });
     expect(cm['data']).toEqual({ 'gateway-load.ts': "import http from 'k6/http';\n" });
-    expect(localImports("import { a } from './lib.ts';\nimport http from 'k6/http';\nexport { b } from \"../b.js\";\nimport './side.js';")).toEqual(['./lib.ts', '../b.js', './side.js']);
-    expect(() => scriptConfigMap({ name: 'c', namespace: 'n', file: 's.ts', content: "import { a } from './lib.ts';" })).toThrow(/imports \.\/lib\.ts; .* bundle the script first/);
+    expect(
+      localImports("import { a } from './lib.ts';\nimport http from 'k6/http';\nexport { b } from \"../b.js\";\nimport './side.js';"),
+    ).toEqual(['./lib.ts', '../b.js', './side.js']);
+    expect(() => scriptConfigMap({ name: 'c', namespace: 'n', file: 's.ts', content: "import { a } from './lib.ts';" })).toThrow(
+      /imports \.\/lib\.ts; .* bundle the script first/,
+    );
     expect(() => scriptConfigMap({ name: 'c', namespace: 'n', file: 's.js', content: 'x'.repeat(1024 * 1024) })).toThrow(/at most 1 MiB/);
     expect(() => scriptConfigMap({ name: 'c', namespace: 'n', file: 'a b.js', content: '' })).toThrow(/not a valid ConfigMap key/);
   });
@@ -86,7 +116,13 @@ test.describe('runner logs into the result model', () => {
   const T = (s: number) => `2025-01-01T00:00:0${s}.000000000Z`;
 
   test('k6 JSON lines are told apart from stderr and summary lines', () => {
-    const log = ['time="x" level=info msg="starting"', declare('http_reqs', 'counter'), '', '     http_reqs......: 1', ...request(T(1), 200, 10)].join('\n');
+    const log = [
+      'time="x" level=info msg="starting"',
+      declare('http_reqs', 'counter'),
+      '',
+      '     http_reqs......: 1',
+      ...request(T(1), 200, 10),
+    ].join('\n');
     const { jsonText, otherLines } = splitRunnerLog(log);
     expect(jsonText.split('\n').filter((l) => l !== '')).toHaveLength(5);
     expect(jsonText.split('\n')[1]).toContain('"type":"Metric"');
@@ -94,10 +130,26 @@ test.describe('runner logs into the result model', () => {
   });
 
   test('a generated suite script numbers its requests: merged records keep index pd_request - 1, with response id and error body', () => {
-    const resp = (time: string, n: string, tags: Record<string, string>, bytes: number) => point('pd_harness_response', time, bytes, { pd_request: n, ...tags });
+    const resp = (time: string, n: string, tags: Record<string, string>, bytes: number) =>
+      point('pd_harness_response', time, bytes, { pd_request: n, ...tags });
     // runner 1 has requests 1 and 3 (segment 0:1/2 stripes 0, 2), runner 2 has request 2; request 3 ends first
-    const a = { pod: 'r-1-aaaaa', exitCode: 0, log: [...request(T(5), 200, 20, { pd_request: '1' }), resp(T(5), '1', { response_id: 'cmpl-a' }, 40), ...request(T(2), 200, 5, { pd_request: '3' }), resp(T(2), '3', { response_id: 'cmpl-c' }, 41)].join('\n') };
-    const b = { pod: 'r-2-bbbbb', exitCode: 0, log: [...request(T(3), 429, 10, { pd_request: '2' }), resp(T(3), '2', { error_body: 'InferencePoolResourceExhausted' }, 30)].join('\n') };
+    const a = {
+      pod: 'r-1-aaaaa',
+      exitCode: 0,
+      log: [
+        ...request(T(5), 200, 20, { pd_request: '1' }),
+        resp(T(5), '1', { response_id: 'cmpl-a' }, 40),
+        ...request(T(2), 200, 5, { pd_request: '3' }),
+        resp(T(2), '3', { response_id: 'cmpl-c' }, 41),
+      ].join('\n'),
+    };
+    const b = {
+      pod: 'r-2-bbbbb',
+      exitCode: 0,
+      log: [...request(T(3), 429, 10, { pd_request: '2' }), resp(T(3), '2', { error_body: 'InferencePoolResourceExhausted' }, 30)].join(
+        '\n',
+      ),
+    };
     const r = combineRunnerOutputs([a, b], '2025-01-01T00:00:00Z');
     expect(r.records.map((x) => [x.index, x.status, x.responseId ?? x.errorBody, x.bytes])).toEqual([
       [0, 200, 'cmpl-a', 40],
@@ -107,8 +159,16 @@ test.describe('runner logs into the result model', () => {
   });
 
   test('two runners merge into one run, in start order, with thresholds judged over both', () => {
-    const decl = [declare('http_reqs', 'counter'), declare('http_req_duration', 'trend', ['p(95)<100']), declare('http_req_failed', 'rate', ['rate<0.01'])];
-    const a = { pod: 'r-1-aaaaa', exitCode: 0, log: [...decl, ...request(T(2), 200, 20, { instance_id: '1' }), ...request(T(4), 200, 30, { instance_id: '1' })].join('\n') };
+    const decl = [
+      declare('http_reqs', 'counter'),
+      declare('http_req_duration', 'trend', ['p(95)<100']),
+      declare('http_req_failed', 'rate', ['rate<0.01']),
+    ];
+    const a = {
+      pod: 'r-1-aaaaa',
+      exitCode: 0,
+      log: [...decl, ...request(T(2), 200, 20, { instance_id: '1' }), ...request(T(4), 200, 30, { instance_id: '1' })].join('\n'),
+    };
     const b = { pod: 'r-2-bbbbb', exitCode: 0, log: [...decl, ...request(T(3), 200, 10, { instance_id: '2' })].join('\n') };
     const r = combineRunnerOutputs([a, b], '2025-01-01T00:00:00Z');
     expect(r.engine).toBe('k6-operator');
@@ -126,14 +186,30 @@ test.describe('runner logs into the result model', () => {
 
   test('a crossed threshold over the merged samples fails, though each runner alone might pass', () => {
     const decl = [declare('http_req_failed', 'rate', ['rate<0.4'])];
-    const a = { pod: 'a', exitCode: 0, log: [...decl, ...request(T(1), 200, 5), ...request(T(2), 500, 5), ...request(T(3), 200, 5)].join('\n') };
-    const b = { pod: 'b', exitCode: 99, log: [...decl, ...request(T(4), 500, 5), 'time="x" level=error msg="thresholds on metrics \'http_req_failed\' have been crossed"'].join('\n') };
+    const a = {
+      pod: 'a',
+      exitCode: 0,
+      log: [...decl, ...request(T(1), 200, 5), ...request(T(2), 500, 5), ...request(T(3), 200, 5)].join('\n'),
+    };
+    const b = {
+      pod: 'b',
+      exitCode: 99,
+      log: [
+        ...decl,
+        ...request(T(4), 500, 5),
+        'time="x" level=error msg="thresholds on metrics \'http_req_failed\' have been crossed"',
+      ].join('\n'),
+    };
     const r = combineRunnerOutputs([a, b], 'now');
     expect(r.thresholds).toEqual([{ metric: 'http_req_failed', expression: 'rate<0.4', ok: false }]);
   });
 
   test("a runner's exit 99 counts even where the merged evaluation cannot judge (submetric threshold)", () => {
-    const lines = [declare('http_req_duration{status:200}', 'trend', ['p(95)<1']), ...request(T(1), 200, 50), 'level=error msg="thresholds on metrics \'http_req_duration{status:200}\' have been crossed"'];
+    const lines = [
+      declare('http_req_duration{status:200}', 'trend', ['p(95)<1']),
+      ...request(T(1), 200, 50),
+      'level=error msg="thresholds on metrics \'http_req_duration{status:200}\' have been crossed"',
+    ];
     const r = combineRunnerOutputs([{ pod: 'p', exitCode: 99, log: lines.join('\n') }], 'now');
     expect(r.thresholds).toEqual([{ metric: 'http_req_duration{status:200}', expression: 'crossed in runner p', ok: false }]);
     expect(crossedMetricsOfLog(['msg="thresholds on metrics \'a, b\' have been crossed"'])).toEqual(['a', 'b']);
@@ -142,7 +218,9 @@ test.describe('runner logs into the result model', () => {
 
   test('a malformed k6 line is one error naming the runner pod log and its line', () => {
     const log = ['starting', declare('http_reqs', 'counter'), '{"type":"Point","data":{"time":"2025-'].join('\n');
-    expect(() => combineRunnerOutputs([{ pod: 'r-1-x', log }], 'now')).toThrow(/^malformed k6 output runner pod r-1-x log:3: not a JSON line/);
+    expect(() => combineRunnerOutputs([{ pod: 'r-1-x', log }], 'now')).toThrow(
+      /^malformed k6 output runner pod r-1-x log:3: not a JSON line/,
+    );
   });
 });
 
@@ -154,11 +232,20 @@ test.describe('judging a finished or failed TestRun', () => {
   });
 
   test('a runner that failed otherwise, stage error, or no runners: one line each', () => {
-    const crashed = { pod: 'r-1-a', exitCode: 107, log: 'one\ntwo\ntime="t" level=error msg="TypeError: x is undefined\\n\\tat default (file:///test/s.js:3:1)"' };
-    expect(() => judgeRun('r', 'finished', [crashed])).toThrow('k6-operator: runner pod r-1-a of TestRun r failed (exit 107): one | two | TypeError: x is undefined');
-    expect(() => judgeRun('r', 'error', [], { stage: 'error', conditions: [{ type: 'TestRunRunning', status: 'False', reason: 'Init', message: 'script not found' }] })).toThrow(
-      'k6-operator: TestRun r ended in stage error (Init: script not found); no runner pods',
+    const crashed = {
+      pod: 'r-1-a',
+      exitCode: 107,
+      log: 'one\ntwo\ntime="t" level=error msg="TypeError: x is undefined\\n\\tat default (file:///test/s.js:3:1)"',
+    };
+    expect(() => judgeRun('r', 'finished', [crashed])).toThrow(
+      'k6-operator: runner pod r-1-a of TestRun r failed (exit 107): one | two | TypeError: x is undefined',
     );
+    expect(() =>
+      judgeRun('r', 'error', [], {
+        stage: 'error',
+        conditions: [{ type: 'TestRunRunning', status: 'False', reason: 'Init', message: 'script not found' }],
+      }),
+    ).toThrow('k6-operator: TestRun r ended in stage error (Init: script not found); no runner pods');
     expect(() => judgeRun('r', 'finished', [])).toThrow(/finished but no runner pods \(labels app=k6,k6_cr=r,runner=true\)/);
   });
 });

@@ -41,7 +41,9 @@ test('a malformed JSON output is one line naming the file and line', () => {
   expect(() => parseK6JsonLines(fixture('malformed-points.json'), '/tmp/out/k6-points.json')).toThrow(
     /^malformed k6 output \/tmp\/out\/k6-points\.json:4: not a JSON line: /,
   );
-  expect(() => parseK6JsonLines('{"type":"Point","metric":"x"}\n', 'f.json')).toThrow('malformed k6 output f.json:1: not a k6 Metric or Point');
+  expect(() => parseK6JsonLines('{"type":"Point","metric":"x"}\n', 'f.json')).toThrow(
+    'malformed k6 output f.json:1: not a k6 Metric or Point',
+  );
 });
 
 test('summary export: a true threshold is a FAILED one (legacy polarity); handleSummary ok is taken as is', () => {
@@ -62,10 +64,20 @@ test('summary export: a true threshold is a FAILED one (legacy polarity); handle
 
 test('command line and stderr helpers', () => {
   expect(k6Args({ script: 's.ts', env: { GATEWAY: 'http://127.0.0.1:1', VUS: '2' }, jsonFile: 'p.json', summaryFile: 's.json' })).toEqual([
-    'run', '--quiet', '--out', 'json=p.json', '--summary-export=s.json', '-e', 'GATEWAY=http://127.0.0.1:1', '-e', 'VUS=2', 's.ts',
+    'run',
+    '--quiet',
+    '--out',
+    'json=p.json',
+    '--summary-export=s.json',
+    '-e',
+    'GATEWAY=http://127.0.0.1:1',
+    '-e',
+    'VUS=2',
+    's.ts',
   ]);
-  expect(lastStderrLine('a\ntime="x" level=error msg="thresholds on metrics \'checks\' have been crossed"\n\n'))
-    .toBe("thresholds on metrics 'checks' have been crossed");
+  expect(lastStderrLine('a\ntime="x" level=error msg="thresholds on metrics \'checks\' have been crossed"\n\n')).toBe(
+    "thresholds on metrics 'checks' have been crossed",
+  );
   expect(lastStderrLine('panic: boom\n')).toBe('panic: boom');
 });
 
@@ -98,20 +110,33 @@ test.describe('with the stand-in k6 on PATH', () => {
   });
 
   test('exit 99: a result with the crossed thresholds, not an exception', async () => {
-    const result = await runK6({ script, gatewayUrl: `${server.url}/status/429`, env: { REQUESTS: '6', VUS: '3' }, processEnv: withStandIn });
+    const result = await runK6({
+      script,
+      gatewayUrl: `${server.url}/status/429`,
+      env: { REQUESTS: '6', VUS: '3' },
+      processEnv: withStandIn,
+    });
     expect(result.summary.byStatus).toEqual({ '429': 6 });
-    const failed = (result.thresholds ?? []).filter((t) => !t.ok).map((t) => `${t.metric}: ${t.expression}`).sort();
+    const failed = (result.thresholds ?? [])
+      .filter((t) => !t.ok)
+      .map((t) => `${t.metric}: ${t.expression}`)
+      .sort();
     expect(failed).toEqual(['checks: rate>0.99', 'gateway_ok: rate>0.99', 'http_req_failed: rate<0.01']);
   });
 
-  test('any other exit: one line with k6\'s last stderr message', async () => {
+  test("any other exit: one line with k6's last stderr message", async () => {
     const run = runK6({ script, gatewayUrl: server.url, processEnv: { ...withStandIn, K6_STANDIN_FAULT: 'crash' } });
     await expect(run).rejects.toThrow(UserError);
     await expect(run).rejects.toThrow(/^k6 run failed \(exit 107\): TypeError: Cannot read property 'status' of undefined$/);
   });
 
   test('a malformed output file: one line naming the file and line', async () => {
-    const run = runK6({ script, gatewayUrl: server.url, env: { REQUESTS: '2', VUS: '1' }, processEnv: { ...withStandIn, K6_STANDIN_FAULT: 'malformed-output' } });
+    const run = runK6({
+      script,
+      gatewayUrl: server.url,
+      env: { REQUESTS: '2', VUS: '1' },
+      processEnv: { ...withStandIn, K6_STANDIN_FAULT: 'malformed-output' },
+    });
     await expect(run).rejects.toThrow(/^malformed k6 output .*k6-points\.json:\d+: not a JSON line: \{"type":"Point"/);
   });
 });
@@ -125,7 +150,9 @@ test('k6 missing from PATH: the one-line install hint', async () => {
   } finally {
     fs.rmSync(emptyDir, { recursive: true, force: true });
   }
-  expect(K6_NOT_FOUND).toBe('k6 not found on PATH: install it (https://grafana.com/docs/k6/latest/set-up/install-k6/) or use engine: builtin');
+  expect(K6_NOT_FOUND).toBe(
+    'k6 not found on PATH: install it (https://grafana.com/docs/k6/latest/set-up/install-k6/) or use engine: builtin',
+  );
 });
 
 test('a missing script and a remote gateway are refused before k6 runs', async () => {

@@ -22,11 +22,22 @@ test.afterEach(async () => {
 });
 test.setTimeout(90_000);
 
-const k6run = (...args: string[]) => execa('node', ['bin/pd-harness.js', 'k6', 'run', ...args], { reject: false, env: { PD_HARNESS_DEBUG: '' } });
+const k6run = (...args: string[]) =>
+  execa('node', ['bin/pd-harness.js', 'k6', 'run', ...args], { reject: false, env: { PD_HARNESS_DEBUG: '' } });
 
 test('k6 run prints the end-of-test summary, takes -e, --vus/--iterations overrides and writes --summary-export', async () => {
   const out = path.join(tmp, 'summary.json');
-  const res = await k6run('-e', `BASE_URL=${server.url}`, '--vus', '2', '--iterations', '3', '--summary-export', out, path.join(corpus, '01-hello-get.js'));
+  const res = await k6run(
+    '-e',
+    `BASE_URL=${server.url}`,
+    '--vus',
+    '2',
+    '--iterations',
+    '3',
+    '--summary-export',
+    out,
+    path.join(corpus, '01-hello-get.js'),
+  );
   expect(res.exitCode).toBe(0);
   // the flags override the script's { vus: 1, iterations: 5 } as k6's do: 3 iterations
   expect(server.count('/get')).toBe(3);
@@ -46,7 +57,10 @@ test('k6 run exits 99 when a threshold is crossed, naming the metric, and marks 
   expect(res.stderr).toContain("thresholds on metrics 'http_req_failed' have been crossed");
   expect(res.stdout).toMatch(/✗ http_req_failed\.+: 100\.00%/);
   const verdicts = parseSummaryExport(readFileSync(out, 'utf8'), out).thresholds;
-  expect(verdicts.map((t) => `${t.metric} ${t.expression} ${t.ok}`).sort()).toEqual(['http_req_duration p(99)<20000 true', 'http_req_failed rate<0.1 false']);
+  expect(verdicts.map((t) => `${t.metric} ${t.expression} ${t.ok}`).sort()).toEqual([
+    'http_req_duration p(99)<20000 true',
+    'http_req_failed rate<0.1 false',
+  ]);
 });
 
 test('k6 run refuses an unsupported script with one line and exit 2, before any request', async () => {
@@ -63,7 +77,9 @@ test('k6 run: exec.test.abort() exits 108; an iteration error is printed with it
   expect(server.seen).toHaveLength(3);
   const failing = await k6run('-e', `BASE_URL=${server.url}`, '-q', path.join(corpus, '43-fail-on-check.js'));
   expect(failing.exitCode).toBe(0);
-  expect(failing.stderr).toMatch(/ERRO Error: unexpected status 401\n\tat default \(file:\/\/.*43-fail-on-check\.js:10:5\)  executor=shared-iterations scenario=default source=stacktrace/);
+  expect(failing.stderr).toMatch(
+    /ERRO Error: unexpected status 401\n\tat default \(file:\/\/.*43-fail-on-check\.js:10:5\)  executor=shared-iterations scenario=default source=stacktrace/,
+  );
 });
 
 test('k6 run: a missing script or a bad flag is one line, exit 2', async () => {

@@ -19,7 +19,12 @@ test('threshold semantics: rate of a Rate, rate of a Counter per second, trend p
     ['http_req_duration', { type: 'trend', values: [10, 20, 30, 40, 1000] }],
   ]);
   const verdicts = evaluateThresholds(
-    { http_req_failed: ['rate<0.01', 'rate<=0.25'], http_reqs: ['rate>1', 'count==4'], http_req_duration: ['p(95)<800', 'med<31', { threshold: 'avg>100' }], absent: ['rate<0.5'] },
+    {
+      http_req_failed: ['rate<0.01', 'rate<=0.25'],
+      http_reqs: ['rate>1', 'count==4'],
+      http_req_duration: ['p(95)<800', 'med<31', { threshold: 'avg>100' }],
+      absent: ['rate<0.5'],
+    },
     metrics,
     2,
   );
@@ -37,7 +42,9 @@ test('threshold semantics: rate of a Rate, rate of a Counter per second, trend p
   expect(percentile([10, 20, 30, 40, 1000], 95)).toBeCloseTo(808, 9);
   // a sub-metric needs tagged samples; series without tags (e.g. from k6's JSON output) cannot answer it
   expect(() => evaluateThresholds({ 'http_req_duration{name:x}': ['p(95)<1'] }, metrics, 1)).toThrow('needs tagged samples');
-  expect(() => evaluateThresholds({ checks: ['rate is high'] }, metrics, 1)).toThrow('unsupported threshold expression on checks: rate is high');
+  expect(() => evaluateThresholds({ checks: ['rate is high'] }, metrics, 1)).toThrow(
+    'unsupported threshold expression on checks: rate is high',
+  );
 });
 
 function shape(r: LoadResult): unknown {
@@ -77,11 +84,20 @@ test.describe('the gateway script under the built-in k6 runtime and under the st
     const embedded = await runK6Script({ script, gatewayUrl, env });
     const standIn = await runK6({ script, gatewayUrl, env, processEnv: withStandIn });
     expect(shape(embedded)).toEqual(shape(standIn));
-    expect(embedded.thresholds?.filter((t) => !t.ok).map((t) => t.metric).sort()).toEqual(['checks', 'gateway_ok', 'http_req_failed']);
+    expect(
+      embedded.thresholds
+        ?.filter((t) => !t.ok)
+        .map((t) => t.metric)
+        .sort(),
+    ).toEqual(['checks', 'gateway_ok', 'http_req_failed']);
   });
 
   test('the arrival scenario runs as constant-arrival-rate', async () => {
-    const result = await runK6Script({ script, gatewayUrl: server.url, env: { SCENARIO: 'arrival', RATE: '20', DURATION: '500ms', VUS: '4' } });
+    const result = await runK6Script({
+      script,
+      gatewayUrl: server.url,
+      env: { SCENARIO: 'arrival', RATE: '20', DURATION: '500ms', VUS: '4' },
+    });
     expect(result.records.length + (result.summary.dropped ?? 0)).toBe(10);
     expect(result.thresholds?.every((t) => t.ok)).toBe(true);
   });
@@ -91,15 +107,24 @@ test.describe('the gateway script under the built-in k6 runtime and under the st
     expect(result.records.length).toBeGreaterThanOrEqual(6);
     expect(result.records.length % 3).toBe(0);
     expect(result.summary.byStatus).toEqual({ '200': result.records.length });
-    const vus = new Set(server.received.filter((r) => r.path.startsWith('/ok?')).map((r) => new URL(r.path, 'http://x').searchParams.get('vu')));
+    const vus = new Set(
+      server.received.filter((r) => r.path.startsWith('/ok?')).map((r) => new URL(r.path, 'http://x').searchParams.get('vu')),
+    );
     expect(vus).toEqual(new Set(['1', '2']));
     const verdict = Object.fromEntries((result.thresholds ?? []).map((t) => [`${t.metric} ${t.expression}`, t.ok]));
-    expect(verdict).toEqual({ 'my_iters count>0': true, 'checks rate==1': true, 'http_req_duration p(95)<5000': true, 'my_body_bytes max<0': false });
+    expect(verdict).toEqual({
+      'my_iters count>0': true,
+      'checks rate==1': true,
+      'http_req_duration p(95)<5000': true,
+      'my_body_bytes max<0': false,
+    });
   });
 });
 
 test('an unsupported import fails with one line naming it', async () => {
   const run = runK6Script({ script: path.join(scripts, 'unsupported-import.js'), env: { GATEWAY: 'http://127.0.0.1:9' } });
   await expect(run).rejects.toThrow(UserError);
-  await expect(run).rejects.toThrow(/unsupported-import\.js: unsupported import 'k6\/ws': WebSockets is not supported by the built-in k6 runtime \(k6 docs: k6\/ws/);
+  await expect(run).rejects.toThrow(
+    /unsupported-import\.js: unsupported import 'k6\/ws': WebSockets is not supported by the built-in k6 runtime \(k6 docs: k6\/ws/,
+  );
 });

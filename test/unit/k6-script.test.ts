@@ -25,9 +25,7 @@ const shipped = fs
 
 /** What the server saw of a request, in a form both engines must agree on. */
 function seen(server: ObservingServer): string[] {
-  return server.received
-    .map((r) => `${r.path} ${r.headers['content-type']} kv=${r.headers['x-kv-backend'] ?? '-'} ${r.body}`)
-    .sort();
+  return server.received.map((r) => `${r.path} ${r.headers['content-type']} kv=${r.headers['x-kv-backend'] ?? '-'} ${r.body}`).sort();
 }
 
 /** The same load, shortened for a unit test: an open model runs 3 s instead of its 30-40 s. */
@@ -36,17 +34,46 @@ function shortened(load: Load): Load {
 }
 
 test('the generated script maps the closed model to shared-iterations and the open model to constant-arrival-rate', () => {
-  const closed = scriptPlanOf({ requests: 60, concurrency: 12, timeout: 35_000, request: { body: { model: 'm', prompt: 'p-{{i}}' } }, thresholds: { http_req_failed: ['rate<0.01'] } }, 's');
+  const closed = scriptPlanOf(
+    {
+      requests: 60,
+      concurrency: 12,
+      timeout: 35_000,
+      request: { body: { model: 'm', prompt: 'p-{{i}}' } },
+      thresholds: { http_req_failed: ['rate<0.01'] },
+    },
+    's',
+  );
   expect(closed.options).toEqual({
     scenarios: { load: { executor: 'shared-iterations', vus: 12, iterations: 60, maxDuration: '30m' } },
     thresholds: { http_req_failed: ['rate<0.01'] },
   });
   expect(closed.timeout).toBe('35s');
-  expect(closed.requests).toEqual([{ method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: '{"model":"m","prompt":"p-{{i}}"}' }]);
-  const open = scriptPlanOf({ rate: 2.5, duration: 40_000, maxInFlight: 12, timeout: 10_000, stream: true, request: { body: { model: 'm' } } }, 's');
+  expect(closed.requests).toEqual([
+    {
+      method: 'POST',
+      path: '/v1/chat/completions',
+      headers: { 'content-type': 'application/json' },
+      body: '{"model":"m","prompt":"p-{{i}}"}',
+    },
+  ]);
+  const open = scriptPlanOf(
+    { rate: 2.5, duration: 40_000, maxInFlight: 12, timeout: 10_000, stream: true, request: { body: { model: 'm' } } },
+    's',
+  );
   // k6's rate is an integer: 2.5/s is 2500 per 1000 s; gracefulStop = the builtin engine's wait (timeout + 5 s)
   expect(open.options).toEqual({
-    scenarios: { load: { executor: 'constant-arrival-rate', rate: 2500, timeUnit: '1000s', duration: '40s', preAllocatedVUs: 12, maxVUs: 12, gracefulStop: '15s' } },
+    scenarios: {
+      load: {
+        executor: 'constant-arrival-rate',
+        rate: 2500,
+        timeUnit: '1000s',
+        duration: '40s',
+        preAllocatedVUs: 12,
+        maxVUs: 12,
+        gracefulStop: '15s',
+      },
+    },
   });
   expect(open.requests[0]?.body).toBe('{"model":"m","stream":true}');
   expect(open.stream).toBe(true);
@@ -60,7 +87,13 @@ test('what the generated script cannot express is refused up front in one line',
 test('the script is plain JS importing only k6 modules, with the plan in it', () => {
   // every shipped suite has a declarative load (none a k6 script): each gets a test below
   expect(shipped.map((s) => s.metadata.name).sort()).toEqual([
-    'ab-static-routing', 'chaos-decode-kill', 'chaos-epp-restart', 'chaos-proxy-kill', 'proxy-performance', 'proxy-performance-by-backend', 'repro-decode-index-error',
+    'ab-static-routing',
+    'chaos-decode-kill',
+    'chaos-epp-restart',
+    'chaos-proxy-kill',
+    'proxy-performance',
+    'proxy-performance-by-backend',
+    'repro-decode-index-error',
   ]);
   const load = shipped.find((s) => s.metadata.name === 'ab-static-routing')?.spec.load;
   expect(load).toBeDefined();
@@ -122,7 +155,9 @@ test.describe('engine k6 on a generated script (stand-in k6 on PATH): records ca
 
   test('request numbers, variants, response ids and error bodies come back through --out json', async () => {
     const load = {
-      requests: 6, concurrency: 2, timeout: 5000,
+      requests: 6,
+      concurrency: 2,
+      timeout: 5000,
       request: { path: '/v1/chat/completions', body: { model: 'm', messages: [{ role: 'user', content: 'hi-{{variant}}-{{i}}' }] } },
       variants: [{ name: 'ok' }, { name: 'full', path: '/status/429' }],
     };
@@ -134,7 +169,9 @@ test.describe('engine k6 on a generated script (stand-in k6 on PATH): records ca
     expect(result.records.map((r) => r.status)).toEqual([200, 429, 200, 429, 200, 429]);
     // ids of the 200s as the server wrote them (cmpl-<n>), error bodies of the 429s
     expect(result.records.filter((r) => r.status === 200).every((r) => /^cmpl-\d+$/.test(r.responseId ?? ''))).toBe(true);
-    expect(result.records.filter((r) => r.status === 429).every((r) => (r.errorBody ?? '').includes('InferencePoolResourceExhausted'))).toBe(true);
+    expect(
+      result.records.filter((r) => r.status === 429).every((r) => (r.errorBody ?? '').includes('InferencePoolResourceExhausted')),
+    ).toBe(true);
     expect(result.records.filter((r) => r.status === 200).every((r) => r.errorBody === undefined && r.bytes > 0)).toBe(true);
     expect(server.received.map((r) => JSON.parse(r.body).messages[0].content).sort()).toEqual(
       ['hi-ok-1', 'hi-full-2', 'hi-ok-3', 'hi-full-4', 'hi-ok-5', 'hi-full-6'].sort(),
@@ -142,7 +179,13 @@ test.describe('engine k6 on a generated script (stand-in k6 on PATH): records ca
   });
 
   test('a suite threshold crossed: k6 exits 99 and the result carries the failed threshold, as the builtin engine judges it', async () => {
-    const load = { requests: 4, concurrency: 2, timeout: 5000, request: { path: '/status/503' }, thresholds: { http_req_failed: ['rate<0.01'], http_reqs: ['count==4'] } };
+    const load = {
+      requests: 4,
+      concurrency: 2,
+      timeout: 5000,
+      request: { path: '/status/503' },
+      thresholds: { http_req_failed: ['rate<0.01'], http_reqs: ['count==4'] },
+    };
     const { file } = writeK6Script(load, 'all-fail', dir);
     const result = await runK6({ script: file, gatewayUrl: server.url, processEnv: withStandIn });
     const verdicts = (result.thresholds ?? []).map((t) => `${t.metric} ${t.expression} ${t.ok}`).sort();
@@ -155,9 +198,18 @@ test('a 200 stream carrying an error event fails in the generated script too (bu
   const server = await startObservingServer();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k6-script-'));
   try {
-    const load = { requests: 2, concurrency: 1, timeout: 5000, stream: true, request: { path: '/v1/completions-sse-error', body: { model: 'm', prompt: 'p' } } };
+    const load = {
+      requests: 2,
+      concurrency: 1,
+      timeout: 5000,
+      stream: true,
+      request: { path: '/v1/completions-sse-error', body: { model: 'm', prompt: 'p' } },
+    };
     const { file } = writeK6Script(load, 'stream-error', dir);
-    for (const result of [await runK6Script({ script: file, gatewayUrl: server.url }), await runK6({ script: file, gatewayUrl: server.url, processEnv: withStandIn })]) {
+    for (const result of [
+      await runK6Script({ script: file, gatewayUrl: server.url }),
+      await runK6({ script: file, gatewayUrl: server.url, processEnv: withStandIn }),
+    ]) {
       expect(result.records).toHaveLength(2);
       for (const r of result.records) {
         expect(r.status).toBe(200);
@@ -169,7 +221,10 @@ test('a 200 stream carrying an error event fails in the generated script too (bu
     // a clean stream is not flagged
     const clean = writeK6Script({ ...load, request: { ...load.request, path: '/sse' } }, 'clean-stream', dir);
     const ok = await runK6Script({ script: clean.file, gatewayUrl: server.url });
-    expect(ok.records.map((r) => [r.status, r.error])).toEqual([[200, undefined], [200, undefined]]);
+    expect(ok.records.map((r) => [r.status, r.error])).toEqual([
+      [200, undefined],
+      [200, undefined],
+    ]);
   } finally {
     await server.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -19,13 +19,16 @@ test('equal segments split VUs and shared iterations as k6 ScaleInt64 does: shar
 });
 
 test('a scenario plan per segment: VUs and shared iterations scaled, per-VU iterations and rates kept', () => {
-  const plans = planScenarios({
-    scenarios: {
-      shared: { executor: 'shared-iterations', vus: 4, iterations: 9 },
-      pervu: { executor: 'per-vu-iterations', vus: 3, iterations: 5 },
-      rate: { executor: 'constant-arrival-rate', rate: 10, timeUnit: '1s', duration: '1s', preAllocatedVUs: 4, maxVUs: 6 },
+  const plans = planScenarios(
+    {
+      scenarios: {
+        shared: { executor: 'shared-iterations', vus: 4, iterations: 9 },
+        pervu: { executor: 'per-vu-iterations', vus: 3, iterations: 5 },
+        rate: { executor: 'constant-arrival-rate', rate: 10, timeUnit: '1s', duration: '1s', preAllocatedVUs: 4, maxVUs: 6 },
+      },
     },
-  }, ['default']);
+    ['default'],
+  );
   const seg = { index: 1, count: 2 };
   const by = Object.fromEntries(plans.map((p) => [p.name, segmentPlan(p, seg)]));
   expect([by['shared']?.vus, by['shared']?.iterations]).toEqual([2, 4]);
@@ -38,8 +41,12 @@ test('a scenario plan per segment: VUs and shared iterations scaled, per-VU iter
 test('arrivals and iteration ids: every one owned by exactly one instance, ids unique across instances', () => {
   const arrivals = constantArrivals({ rate: 10, timeUnitMs: 1000, durationMs: 1000 });
   const count = 3;
-  const owners = arrivals.map((_a, k) => Array.from({ length: count }, (_, index) => index).filter((index) => ownsArrival(k, { index, count })));
+  const owners = arrivals.map((_a, k) =>
+    Array.from({ length: count }, (_, index) => index).filter((index) => ownsArrival(k, { index, count })),
+  );
   expect(owners.every((o) => o.length === 1)).toBe(true);
-  const ids = Array.from({ length: count }, (_, index) => Array.from({ length: scaleInt(10, { index, count }) }, (_x, local) => iterationInTest(local, { index, count }))).flat();
+  const ids = Array.from({ length: count }, (_, index) =>
+    Array.from({ length: scaleInt(10, { index, count }) }, (_x, local) => iterationInTest(local, { index, count })),
+  ).flat();
   expect(ids.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });

@@ -1,6 +1,13 @@
 import { test, expect } from '@playwright/test';
 import { DurationError, parseGoDuration, tryParseGoDuration } from '../../k8s-rules/duration.ts';
-import { compileRoutes, matchRequest, requestFacts, routesCarrying, type HTTPRouteLike, type HTTPRouteRule } from '../../k8s-rules/httproute.ts';
+import {
+  compileRoutes,
+  matchRequest,
+  requestFacts,
+  routesCarrying,
+  type HTTPRouteLike,
+  type HTTPRouteRule,
+} from '../../k8s-rules/httproute.ts';
 import { fromLabelSelectorObject, LabelSelectorError, matchLabels, parseLabelSelector, selectorToString } from '../../k8s-rules/labels.ts';
 import { seededRandom, seedFromText } from '../../k8s-rules/prng.ts';
 
@@ -11,7 +18,8 @@ const route = (name: string, rules: HTTPRouteRule[], created = '2026-01-01T00:00
   spec: { rules },
 });
 const get = (path: string, headers: Record<string, string> = {}) => requestFacts({ method: 'GET', path, headers });
-const winner = (routes: HTTPRouteLike[], path: string, headers?: Record<string, string>) => matchRequest(compileRoutes(routes), get(path, headers))?.route.metadata.name;
+const winner = (routes: HTTPRouteLike[], path: string, headers?: Record<string, string>) =>
+  matchRequest(compileRoutes(routes), get(path, headers))?.route.metadata.name;
 
 test.describe('HTTPRoute matching (gateway-api apis/v1/httproute_types.go v1.2.0)', () => {
   test('PathPrefix is element-wise and ignores a trailing slash: /abc matches /abc, /abc/, /abc/def, not /abcd', () => {
@@ -50,7 +58,9 @@ test.describe('HTTPRoute matching (gateway-api apis/v1/httproute_types.go v1.2.0
     const all = route('all', [{}], '2027-01-01T00:00:00Z');
     expect(winner([ab], '/v1/completions', { 'X-KV-Backend': 'nvlink' })).toBe('ab');
     expect(winner([ab], '/v1/completions', { 'X-KV-Backend': 'NVLINK' })).toBeUndefined();
-    expect(routesCarrying([ab, all], [{ method: 'POST', path: '/v1/completions', headers: {} }]).map((r) => r.metadata.name)).toEqual(['all']);
+    expect(routesCarrying([ab, all], [{ method: 'POST', path: '/v1/completions', headers: {} }]).map((r) => r.metadata.name)).toEqual([
+      'all',
+    ]);
   });
 });
 
@@ -106,7 +116,10 @@ test.describe('label selectors (apimachinery pkg/labels/selector.go)', () => {
   });
 
   test('structured selectors: matchLabels and matchExpressions; an unknown operator is an error', () => {
-    const sel = fromLabelSelectorObject({ matchLabels: { role: 'proxy' }, matchExpressions: [{ key: 'app', operator: 'In', values: ['vllm-p2p-test', 'vllm-fs-test'] }] });
+    const sel = fromLabelSelectorObject({
+      matchLabels: { role: 'proxy' },
+      matchExpressions: [{ key: 'app', operator: 'In', values: ['vllm-p2p-test', 'vllm-fs-test'] }],
+    });
     expect(matchLabels(sel, { role: 'proxy', app: 'vllm-fs-test' })).toBe(true);
     expect(matchLabels(sel, { role: 'proxy', app: 'other' })).toBe(false);
     expect(() => fromLabelSelectorObject({ matchExpressions: [{ key: 'a', operator: 'Equals', values: [] }] })).toThrow(LabelSelectorError);

@@ -1,9 +1,21 @@
 import { expect, test } from '@playwright/test';
-import { backendOfConnector, externalPrefixCacheTokens, fsReuseFromLog, kvConnectorOf, loadsKv, promCounter } from '../../analysis/kv-transfer.ts';
+import {
+  backendOfConnector,
+  externalPrefixCacheTokens,
+  fsReuseFromLog,
+  kvConnectorOf,
+  loadsKv,
+  promCounter,
+} from '../../analysis/kv-transfer.ts';
 import { evaluateOne } from '../../criteria/index.ts';
 
 test('the kv-transfer-config of a vLLM container: connector, role, backend (both arg forms)', () => {
-  const fs = kvConnectorOf(['serve', 'm', '--kv-transfer-config', '{"kv_connector":"ExampleConnector","kv_role":"kv_consumer","kv_connector_extra_config":{"shared_storage_path":"/kv_cache"}}']);
+  const fs = kvConnectorOf([
+    'serve',
+    'm',
+    '--kv-transfer-config',
+    '{"kv_connector":"ExampleConnector","kv_role":"kv_consumer","kv_connector_extra_config":{"shared_storage_path":"/kv_cache"}}',
+  ]);
   expect(fs).toEqual({ connector: 'ExampleConnector', role: 'kv_consumer', backend: 'fs' });
   expect(loadsKv(fs!)).toBe(true);
   const prefill = kvConnectorOf(['--kv-transfer-config={"kv_connector":"P2pNcclConnector","kv_role":"kv_producer"}']);
@@ -42,10 +54,16 @@ test('P2P reuse from /metrics: external prefix-cache counters summed over label 
 });
 
 test('the kvTransfer verdict names its unit and source', () => {
-  const v = evaluateOne({ kvTransfer: { backend: 'p2p', minHitRate: 0.9 } }, {
-    httpRoutes: [], inferencePools: [],
-    kvTransfer: [{ backend: 'p2p', requests: 300, hits: 290, unit: 'tokens', source: 'vllm-decode-p2p /metrics' }],
-  });
+  const v = evaluateOne(
+    { kvTransfer: { backend: 'p2p', minHitRate: 0.9 } },
+    {
+      httpRoutes: [],
+      inferencePools: [],
+      kvTransfer: [{ backend: 'p2p', requests: 300, hits: 290, unit: 'tokens', source: 'vllm-decode-p2p /metrics' }],
+    },
+  );
   expect(v.ok).toBe(true);
-  expect(v.summary).toBe('p2p: 290/300 prompt tokens of decode requests were matched in external KV when scheduled (vLLM counts a P2P load then, even if the tensor never comes) (96.7%); from vllm-decode-p2p /metrics');
+  expect(v.summary).toBe(
+    'p2p: 290/300 prompt tokens of decode requests were matched in external KV when scheduled (vLLM counts a P2P load then, even if the tensor never comes) (96.7%); from vllm-decode-p2p /metrics',
+  );
 });

@@ -94,10 +94,7 @@ test('variants are taken in turn: headers added, {{variant}} substituted, record
 });
 
 test('warm-up requests are sent but not recorded', async () => {
-  const result = await runLoad(
-    { requests: 10, concurrency: 2, warmup: 4, timeoutMs: 5000, request: post('/ok') },
-    { baseUrl: server.url },
-  );
+  const result = await runLoad({ requests: 10, concurrency: 2, warmup: 4, timeoutMs: 5000, request: post('/ok') }, { baseUrl: server.url });
   expect(server.received).toHaveLength(14);
   expect(result.records).toHaveLength(10);
 });
@@ -126,10 +123,7 @@ test('open model: arrivals beyond maxInFlight are dropped, not queued', async ()
 });
 
 test('a request over its timeout is aborted and recorded as timeout', async () => {
-  const result = await runLoad(
-    { requests: 3, concurrency: 3, timeoutMs: 150, request: post('/slow?ms=3000') },
-    { baseUrl: server.url },
-  );
+  const result = await runLoad({ requests: 3, concurrency: 3, timeoutMs: 150, request: post('/slow?ms=3000') }, { baseUrl: server.url });
   expect(result.records.map((r) => r.error)).toEqual(['timeout', 'timeout', 'timeout']);
   expect(result.summary.errors).toEqual({ timeout: 3 });
   expect(result.records[0]?.status).toBeUndefined();
@@ -145,10 +139,7 @@ test('nothing listening: connection-refused', async () => {
 });
 
 test('a socket destroyed by the server: reset', async () => {
-  const result = await runLoad(
-    { requests: 2, concurrency: 1, timeoutMs: 2000, request: post('/reset') },
-    { baseUrl: server.url },
-  );
+  const result = await runLoad({ requests: 2, concurrency: 1, timeoutMs: 2000, request: post('/reset') }, { baseUrl: server.url });
   expect(result.records.map((r) => r.error)).toEqual(['reset', 'reset']);
 });
 
@@ -170,10 +161,7 @@ test('streaming: TTFT at the first data: chunk, id from the first event', async 
 });
 
 test('non-2xx: status recorded with a body excerpt; authorization is never captured', async () => {
-  const result = await runLoad(
-    { requests: 1, timeoutMs: 2000, request: post('/status/429') },
-    { baseUrl: server.url },
-  );
+  const result = await runLoad({ requests: 1, timeoutMs: 2000, request: post('/status/429') }, { baseUrl: server.url });
   expect(result.records[0]?.status).toBe(429);
   expect(result.records[0]?.errorBody).toContain('InferencePoolResourceExhausted');
   const ok = await runLoad(
@@ -206,8 +194,9 @@ test('an external abort signal stops the run', async () => {
 });
 
 test('a non-loopback target is refused unless allowRemote', async () => {
-  await expect(runLoad({ requests: 1, timeoutMs: 100, request: post('/') }, { baseUrl: 'http://10.255.255.1:18080' }))
-    .rejects.toThrow(/refusing to send load to 10\.255\.255\.1:18080: not a loopback address/);
+  await expect(runLoad({ requests: 1, timeoutMs: 100, request: post('/') }, { baseUrl: 'http://10.255.255.1:18080' })).rejects.toThrow(
+    /refusing to send load to 10\.255\.255\.1:18080: not a loopback address/,
+  );
 });
 
 test('progress reports done/total and a final tick', async () => {
@@ -255,7 +244,10 @@ test('per-request timeouts on one timer: in a mixed run only the slow requests t
       concurrency: 4,
       timeoutMs: 300,
       request: post('/ok'),
-      variants: [{ name: 'fast', path: '/slow?ms=5' }, { name: 'slow', path: '/slow?ms=5000' }],
+      variants: [
+        { name: 'fast', path: '/slow?ms=5' },
+        { name: 'slow', path: '/slow?ms=5000' },
+      ],
     },
     { baseUrl: server.url },
   );
@@ -317,7 +309,14 @@ test('in-flight registry: entries expire in start order against the clock it is 
 });
 
 test('response helpers: raw header lookup, the id-first shortcut and its fallbacks, the bounded body head', () => {
-  const raw = [Buffer.from('Content-Type'), Buffer.from('text/event-stream'), Buffer.from('X-A'), Buffer.from('1'), Buffer.from('x-a'), Buffer.from('2')];
+  const raw = [
+    Buffer.from('Content-Type'),
+    Buffer.from('text/event-stream'),
+    Buffer.from('X-A'),
+    Buffer.from('1'),
+    Buffer.from('x-a'),
+    Buffer.from('2'),
+  ];
   expect(rawHeader(raw, 'content-type')).toBe('text/event-stream');
   expect(rawHeader(raw, 'x-a')).toBe('1, 2');
   expect(rawHeader(raw, 'x-b')).toBeUndefined();
@@ -358,7 +357,10 @@ test('a 200 stream that carries an error event is a failed request: status kept,
   expect(v.ok).toBe(false);
   expect(v.summary).toBe('2 of 2 requests did not get 200 (200 stream-error×2)');
   // a clean stream stays a success
-  const clean = await runLoad({ requests: 1, timeoutMs: 5000, stream: true, request: post('/sse', { model: 'm' }) }, { baseUrl: server.url });
+  const clean = await runLoad(
+    { requests: 1, timeoutMs: 5000, stream: true, request: post('/sse', { model: 'm' }) },
+    { baseUrl: server.url },
+  );
   expect(clean.records[0]?.error).toBeUndefined();
   expect(responses({ status: 200, all: true }, { httpRoutes: [], inferencePools: [], load: clean }).ok).toBe(true);
 });
@@ -370,7 +372,9 @@ test('stream error scanner: vLLM nested form in pieces, a last line without newl
     s.end();
     return s;
   };
-  expect(feed('data: {"error": {"message": "boom", "ty', 'pe": "InternalServerError", "param": null, "code": 500}}\n\ndata: [DONE]\n\n').message).toBe('InternalServerError 500: boom');
+  expect(
+    feed('data: {"error": {"message": "boom", "ty', 'pe": "InternalServerError", "param": null, "code": 500}}\n\ndata: [DONE]\n\n').message,
+  ).toBe('InternalServerError 500: boom');
   expect(feed('data: {"error":{"message":"x","type":"BadRequestError","param":null,"code":400}}').message).toBe('BadRequestError 400: x');
   expect(feed('data: {"id":"cmpl-1","choices":[{"text":"\\"error\\": none"}]}\n\ndata: [DONE]\n\n').message).toBeUndefined();
   expect(feed('data: {"id":"cmpl-1","error":null}\n\n').message).toBeUndefined();

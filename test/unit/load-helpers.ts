@@ -76,7 +76,9 @@ export async function startObservingServer(): Promise<ObservingServer> {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.write('data: {"id":"cmpl-err-1","choices":[{"text":"he"}]}\n\n');
         await sleep(5);
-        res.write('data: {"error": {"message": "EngineCore encountered an issue. See stack trace (above) for the root cause.", "type": "BadRe');
+        res.write(
+          'data: {"error": {"message": "EngineCore encountered an issue. See stack trace (above) for the root cause.", "type": "BadRe',
+        );
         await sleep(5);
         res.write('questError", "param": null, "code": 400}}\n\n');
         res.end('data: [DONE]\n\n');
@@ -98,11 +100,21 @@ export async function startObservingServer(): Promise<ObservingServer> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    get received() { return state.received; },
-    get inFlight() { return state.inFlight; },
-    get maxInFlight() { return state.maxInFlight; },
-    get connections() { return sockets.size; },
-    get connectionsOpened() { return state.connectionsOpened; },
+    get received() {
+      return state.received;
+    },
+    get inFlight() {
+      return state.inFlight;
+    },
+    get maxInFlight() {
+      return state.maxInFlight;
+    },
+    get connections() {
+      return sockets.size;
+    },
+    get connectionsOpened() {
+      return state.connectionsOpened;
+    },
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

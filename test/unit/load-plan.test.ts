@@ -30,8 +30,15 @@ test('rates: numbers and k6-style per-unit strings', () => {
 
 test("the seed's suite load section becomes a closed-model plan", () => {
   const load = fromSuiteLoad({
-    engine: 'builtin', requests: 60, concurrency: 12, timeout: '35s', warmup: 2,
-    request: { path: '/v1/chat/completions', body: { model: 'Qwen/Qwen3-Coder-30B-A3B-Instruct', messages: [{ role: 'user', content: 'hello-{{i}}' }], max_tokens: 8 } },
+    engine: 'builtin',
+    requests: 60,
+    concurrency: 12,
+    timeout: '35s',
+    warmup: 2,
+    request: {
+      path: '/v1/chat/completions',
+      body: { model: 'Qwen/Qwen3-Coder-30B-A3B-Instruct', messages: [{ role: 'user', content: 'hello-{{i}}' }], max_tokens: 8 },
+    },
     thresholds: { http_req_failed: ['rate<0.01'], checks: 'rate>0.99' },
   });
   expect(load.engine).toBe('builtin');
@@ -57,7 +64,8 @@ test('templates: {{i}} in path, headers and body; stream flag added only when ab
   );
   const r = render(7);
   expect(r).toEqual({
-    method: 'POST', path: '/p/7',
+    method: 'POST',
+    path: '/p/7',
     headers: { 'x-n': '7-7', 'content-type': 'application/json' },
     body: JSON.stringify({ content: 'hello-7', note: 'quote " 7', stream: true }),
   });
@@ -78,8 +86,9 @@ test('error kinds from undici / Node codes', () => {
 });
 
 test('response ids from JSON, truncated JSON and the first SSE event', () => {
-  expect(responseIdFrom('{"id":"cmpl-___prefill_addr_vllm-prefill-fs___decode_addr_vllm-decode-fs_ab12","object":"x"}'))
-    .toBe('cmpl-___prefill_addr_vllm-prefill-fs___decode_addr_vllm-decode-fs_ab12');
+  expect(responseIdFrom('{"id":"cmpl-___prefill_addr_vllm-prefill-fs___decode_addr_vllm-decode-fs_ab12","object":"x"}')).toBe(
+    'cmpl-___prefill_addr_vllm-prefill-fs___decode_addr_vllm-decode-fs_ab12',
+  );
   expect(responseIdFrom('{"id":"cmpl-1","choices":[{"text":"trunc')).toBe('cmpl-1');
   expect(responseIdFrom('not json')).toBeUndefined();
   expect(firstSseData(': c\n\ndata: {"id":"a"}\n\ndata: {"id":"b"}\n')).toBe('{"id":"a"}');

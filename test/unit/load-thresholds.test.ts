@@ -25,7 +25,10 @@ test('built-in runs expose k6 metrics: failed = status >= 400 or no response', (
 
 test('suite thresholds judge a built-in run the way k6 would', () => {
   const records = Array.from({ length: 100 }, (_, i) => rec(i, i < 98 ? 200 : 500, i + 1));
-  const out = judgeThresholds(result(records), { http_req_failed: ['rate<0.01', 'rate<0.05'], http_req_duration: ['p(95)<90', 'max<=100'] });
+  const out = judgeThresholds(result(records), {
+    http_req_failed: ['rate<0.01', 'rate<0.05'],
+    http_req_duration: ['p(95)<90', 'max<=100'],
+  });
   expect(out.map((t) => [t.metric, t.expression, t.ok])).toEqual([
     ['http_req_failed', 'rate<0.01', false],
     ['http_req_failed', 'rate<0.05', true],
@@ -35,5 +38,7 @@ test('suite thresholds judge a built-in run the way k6 would', () => {
   const v = thresholdsVerdict(out);
   expect(v.ok).toBe(false);
   expect(v.summary).toBe('k6 thresholds crossed: http_req_failed rate<0.01, http_req_duration p(95)<90');
-  expect(thresholdsVerdict(out.filter((t) => t.ok)).summary).toBe('k6 thresholds held: http_req_failed rate<0.05, http_req_duration max<=100');
+  expect(thresholdsVerdict(out.filter((t) => t.ok)).summary).toBe(
+    'k6 thresholds held: http_req_failed rate<0.05, http_req_duration max<=100',
+  );
 });

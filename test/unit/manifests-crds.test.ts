@@ -108,12 +108,22 @@ test('SchedulerInstall schema: configProfile is an enum of the three seed profil
   const profile = s.properties!.spec!.properties!.epp!.properties!.configProfile as Schema & { default?: string };
   expect(profile.enum).toEqual(['default', 'proxy-performance', 'proxy-performance-by-backend']);
   expect(profile.default).toBe('default');
-  const bad = { apiVersion: 'sim.llm-d.io/v1alpha1', kind: 'SchedulerInstall', metadata: { name: 'x' }, spec: { epp: { configProfile: 'fastest' }, extra: 1 } };
-  expect(validate(bad, s, '')).toEqual(['.spec.epp.configProfile: fastest not in default|proxy-performance|proxy-performance-by-backend', '.spec.extra: unknown field']);
+  const bad = {
+    apiVersion: 'sim.llm-d.io/v1alpha1',
+    kind: 'SchedulerInstall',
+    metadata: { name: 'x' },
+    spec: { epp: { configProfile: 'fastest' }, extra: 1 },
+  };
+  expect(validate(bad, s, '')).toEqual([
+    '.spec.epp.configProfile: fastest not in default|proxy-performance|proxy-performance-by-backend',
+    '.spec.extra: unknown field',
+  ]);
 });
 
 test('every custom object in manifests/ validates against its CRD', () => {
-  const objs = ['vllm', 'gateway-routing'].flatMap(loadDir).filter((o) => schemaFor(o.apiVersion, o.kind) || !o.apiVersion.match(/^(v1|apps\/v1)$/));
+  const objs = ['vllm', 'gateway-routing']
+    .flatMap(loadDir)
+    .filter((o) => schemaFor(o.apiVersion, o.kind) || !o.apiVersion.match(/^(v1|apps\/v1)$/));
   expect(objs.map((o) => o.kind).sort()).toEqual(['HTTPRoute', 'InferencePool', 'ReferenceGrant', 'SchedulerInstall', 'SchedulerInstall']);
   for (const o of objs) {
     const s = schemaFor(o.apiVersion, o.kind);

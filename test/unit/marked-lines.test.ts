@@ -139,19 +139,42 @@ test('markers must be ASCII without newlines', async () => {
 test('random byte soup in random chunks agrees with forEachLine', async () => {
   const rand = seededRandom(20261125);
   const pieces = [
-    'Scoring decision', 'Scoring', ' decision', 'Exh', 'austed', 'Exhausted', 'plain', ' ', '\t', '\r', '\n', '\n', '\n',
-    'é', '€', '😀', '\u00a0', '\ufeff', '\v', '{"msg":"x"}', '\u2028',
+    'Scoring decision',
+    'Scoring',
+    ' decision',
+    'Exh',
+    'austed',
+    'Exhausted',
+    'plain',
+    ' ',
+    '\t',
+    '\r',
+    '\n',
+    '\n',
+    '\n',
+    'é',
+    '€',
+    '😀',
+    '\u00a0',
+    '\ufeff',
+    '\v',
+    '{"msg":"x"}',
+    '\u2028',
   ];
   const invalid = [Buffer.from([0xe2, 0x82]), Buffer.from([0xff]), Buffer.from([0xc3])];
   for (let round = 0; round < 200; round++) {
     const parts: Buffer[] = [];
     const n = 1 + Math.floor(rand() * 60);
     for (let i = 0; i < n; i++) {
-      parts.push(rand() < 0.05 ? (invalid[Math.floor(rand() * invalid.length)] as Buffer) : Buffer.from(pieces[Math.floor(rand() * pieces.length)] as string));
+      parts.push(
+        rand() < 0.05
+          ? (invalid[Math.floor(rand() * invalid.length)] as Buffer)
+          : Buffer.from(pieces[Math.floor(rand() * pieces.length)] as string),
+      );
     }
     const bytes = Buffer.concat(parts);
     const chunks: Buffer[] = [];
-    for (let i = 0; i < bytes.length; ) {
+    for (let i = 0; i < bytes.length;) {
       const size = 1 + Math.floor(rand() * 24);
       chunks.push(bytes.subarray(i, i + size));
       i += size;

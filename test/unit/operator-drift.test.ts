@@ -4,7 +4,12 @@ import { backoffMs, containsDesired, nextStatus } from '../../twin/operator/drif
 test('containsDesired: server-added fields are not drift; changed, missing or reordered owned fields are', () => {
   const desired = { metadata: { name: 'x', labels: { a: '1' } }, data: { k: 'v' }, spec: { args: ['--a', '--b'] } };
   const withDefaults = {
-    metadata: { name: 'x', labels: { a: '1', extra: 'y' }, resourceVersion: '7', annotations: { 'kubectl.kubernetes.io/restartedAt': 't' } },
+    metadata: {
+      name: 'x',
+      labels: { a: '1', extra: 'y' },
+      resourceVersion: '7',
+      annotations: { 'kubectl.kubernetes.io/restartedAt': 't' },
+    },
     data: { k: 'v' },
     spec: { args: ['--a', '--b'], strategy: { type: 'RollingUpdate' } },
     status: { replicas: 1 },
@@ -23,7 +28,14 @@ test('nextStatus: Ready=True with observedGeneration, then nothing to write unti
   expect(first).toEqual({
     observedGeneration: 2,
     conditions: [
-      { type: 'Ready', status: 'True', reason: 'Reconciled', message: 'rendered 6 objects', lastTransitionTime: t0.toISOString(), observedGeneration: 2 },
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'Reconciled',
+        message: 'rendered 6 objects',
+        lastTransitionTime: t0.toISOString(),
+        observedGeneration: 2,
+      },
     ],
   });
   expect(nextStatus(first, 2, { ok: true, objects: 6 }, new Date())).toBeUndefined();
@@ -34,7 +46,12 @@ test('nextStatus: Ready=True with observedGeneration, then nothing to write unti
   // A failure flips it and moves the transition time.
   const t1 = new Date('2025-01-03T00:00:00Z');
   const bad = nextStatus(gen3, 4, { ok: false, reason: 'InvalidSpec', message: 'nope' }, t1)!;
-  expect(bad.conditions[0]).toMatchObject({ status: 'False', reason: 'InvalidSpec', message: 'nope', lastTransitionTime: t1.toISOString() });
+  expect(bad.conditions[0]).toMatchObject({
+    status: 'False',
+    reason: 'InvalidSpec',
+    message: 'nope',
+    lastTransitionTime: t1.toISOString(),
+  });
 });
 
 test('nextStatus keeps conditions of other types', () => {

@@ -103,7 +103,10 @@ test('every profile renders a config the twin EPP accepts', () => {
   for (const profile of CONFIG_PROFILES) {
     const cm = byKind(renderSchedulerInstall(si({ epp: { configProfile: profile } })), 'ConfigMap');
     const parsed = parseEppConfig(cm.data['epp-config.yaml']);
-    expect(parsed.schedulingProfiles.map((p) => p.name), profile).toEqual(['default']);
+    expect(
+      parsed.schedulingProfiles.map((p) => p.name),
+      profile,
+    ).toEqual(['default']);
   }
 });
 

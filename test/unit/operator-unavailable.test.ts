@@ -31,9 +31,7 @@ test('with the API server unreachable the operator keeps retrying with growing d
   const lines: string[] = [];
   const op = await startSchedulerInstallOperator({ kubeconfigPath: await kubeconfigForClosedPort(dir), log: (l) => lines.push(l) });
   try {
-    await expect
-      .poll(() => lines.filter((l) => l.startsWith('reconcile failed')).length, { timeout: 15_000 })
-      .toBeGreaterThanOrEqual(3);
+    await expect.poll(() => lines.filter((l) => l.startsWith('reconcile failed')).length, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
     const delays = lines
       .map((l) => /^reconcile failed \(attempt (\d+), retry in (\d+) ms\)/.exec(l))
       .filter((m): m is RegExpExecArray => m !== null)

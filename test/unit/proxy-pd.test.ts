@@ -321,10 +321,12 @@ test.describe('P/D proxy program', () => {
   });
 
   test('GET /metrics passes through decode metrics, and prefill metrics when decode is down', async () => {
-    const metricsOf = (name: string): Handler => (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(`vllm:num_requests_running{pod="${name}"} 0\n`);
-    };
+    const metricsOf =
+      (name: string): Handler =>
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        res.end(`vllm:num_requests_running{pod="${name}"} 0\n`);
+      };
     const prefill = await fakeVllm(metricsOf('prefill'));
     cleanups.push(prefill.stop);
     const decode = await fakeVllm(metricsOf('decode'));
@@ -375,14 +377,18 @@ test.describe('P/D proxy program', () => {
     expect(decode.seen).toHaveLength(1);
     firstChunk.destroy();
     await within(decode.seen[0]!.closed, 'decode connection to close after the client left');
-    await expect.poll(() => proxy.output(), { timeout: WAIT_MS }).toMatch(/POST \/v1\/completions aborted \d+ms request_id=___prefill_addr_/);
+    await expect
+      .poll(() => proxy.output(), { timeout: WAIT_MS })
+      .toMatch(/POST \/v1\/completions aborted \d+ms request_id=___prefill_addr_/);
   });
 
   test('logs one line per request and exits 0 on SIGTERM', async () => {
     const { proxy } = await setup(prefillHandler);
     const resp = await fetch(`${proxy.url}/health`);
     await resp.arrayBuffer();
-    await expect.poll(() => proxy.output(), { timeout: WAIT_MS }).toMatch(/GET \/health 200 \d+ms request_id=___prefill_addr_127\.0\.0\.1___decode_addr_127\.0\.0\.1_[0-9a-f]{32}/);
+    await expect
+      .poll(() => proxy.output(), { timeout: WAIT_MS })
+      .toMatch(/GET \/health 200 \d+ms request_id=___prefill_addr_127\.0\.0\.1___decode_addr_127\.0\.0\.1_[0-9a-f]{32}/);
     expect(await proxy.stop()).toBe(0);
   });
 
@@ -522,7 +528,9 @@ test.describe('P/D proxy program', () => {
     await expect.poll(() => prefill.seen.length, { timeout: WAIT_MS }).toBe(1);
     req.destroy();
     await within(prefill.seen[0]!.closed, 'prefill connection to close after the client left');
-    await expect.poll(() => proxy.output(), { timeout: WAIT_MS }).toMatch(/POST \/v1\/completions aborted \d+ms request_id=___prefill_addr_/);
+    await expect
+      .poll(() => proxy.output(), { timeout: WAIT_MS })
+      .toMatch(/POST \/v1\/completions aborted \d+ms request_id=___prefill_addr_/);
     expect(decode.seen).toHaveLength(0);
     expect(proxy.output()).not.toMatch(/backend error|proxy error/);
   });

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { redact, redactObject } from '../../reporters/redact.ts';
+import { redact, redactObject } from '../../core/redact.ts';
 
 test('bearer tokens and Authorization headers are redacted from text', () => {
   const text = [
@@ -15,8 +15,14 @@ test('bearer tokens and Authorization headers are redacted from text', () => {
 });
 
 test('secret-named keys are blanked in objects, other values kept', () => {
-  const out = redactObject({ headers: { Authorization: 'Bearer t0k', 'content-type': 'application/json' }, nested: [{ token: 's3cret', n: 2 }] });
-  expect(out).toEqual({ headers: { Authorization: '[REDACTED]', 'content-type': 'application/json' }, nested: [{ token: '[REDACTED]', n: 2 }] });
+  const out = redactObject({
+    headers: { Authorization: 'Bearer t0k', 'content-type': 'application/json' },
+    nested: [{ token: 's3cret', n: 2 }],
+  });
+  expect(out).toEqual({
+    headers: { Authorization: '[REDACTED]', 'content-type': 'application/json' },
+    nested: [{ token: '[REDACTED]', n: 2 }],
+  });
 });
 
 // Secrets from the issue's probes, each planted in the form it reached a report in.
@@ -59,13 +65,25 @@ test('every credential form from the issue is removed from text; token counts an
   ].join('\n');
   const out = redact(text);
   for (const [name, secret] of Object.entries(PLANTED)) expect(out, name).not.toContain(secret);
-  for (const kept of ['127.0.0.1:6443', 'max_tokens":100', 'after: kept', 'prompt_tokens: 12', 'tokenizer: llama', 'secretName: hf-secret', 'BEGIN RSA PRIVATE KEY']) expect(out).toContain(kept);
+  for (const kept of [
+    '127.0.0.1:6443',
+    'max_tokens":100',
+    'after: kept',
+    'prompt_tokens: 12',
+    'tokenizer: llama',
+    'secretName: hf-secret',
+    'BEGIN RSA PRIVATE KEY',
+  ])
+    expect(out).toContain(kept);
   expect(redact(out)).toBe(out); // idempotent
 });
 
 test('objects: {name, value} pairs with a secret name (env vars, headers, Allure parameters) lose the value', () => {
   const out = redactObject({
-    env: [{ name: 'HF_TOKEN', value: PLANTED.hf }, { name: 'MODEL', value: 'qwen' }],
+    env: [
+      { name: 'HF_TOKEN', value: PLANTED.hf },
+      { name: 'MODEL', value: 'qwen' },
+    ],
     parameters: [{ name: 'gateway', value: `http://u:${PLANTED.urlPassword}@127.0.0.1:1` }],
     usage: { total_tokens: 7 },
   });

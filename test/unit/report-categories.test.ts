@@ -26,7 +26,14 @@ function expectMessage(v: Verdict): string {
 }
 
 function decisionLine(i: number, pod: string): string {
-  return JSON.stringify({ level: 'info', ts: 1, msg: 'Scoring decision', request_id: `r${i}`, selected: [`llm-d-vllm/${pod}-rank-0`], scores: [] });
+  return JSON.stringify({
+    level: 'info',
+    ts: 1,
+    msg: 'Scoring decision',
+    request_id: `r${i}`,
+    selected: [`llm-d-vllm/${pod}-rank-0`],
+    scores: [],
+  });
 }
 
 function failingVerdict(item: Record<string, unknown>, obs: Observations): Verdict {
@@ -38,7 +45,13 @@ function failingVerdict(item: Record<string, unknown>, obs: Observations): Verdi
 
 async function waitTimeoutMessage(diagnostics = ''): Promise<string> {
   try {
-    await waitFor({ name: 'rollout of deploy/gaie-inference-scheduling-epp', timeoutMs: 20, intervalMs: 5, probe: async () => ({ done: false, state: '0/1 updated replicas' }), diagnostics: async () => diagnostics });
+    await waitFor({
+      name: 'rollout of deploy/gaie-inference-scheduling-epp',
+      timeoutMs: 20,
+      intervalMs: 5,
+      probe: async () => ({ done: false, state: '0/1 updated replicas' }),
+      diagnostics: async () => diagnostics,
+    });
   } catch (err) {
     return (err as Error).message;
   }
@@ -48,17 +61,60 @@ async function waitTimeoutMessage(diagnostics = ''): Promise<string> {
 test('each real failure message falls into exactly its category', async () => {
   const monopoly = failingVerdict(
     { proxiesChosen: { workloads: ['vllm-p2p-proxy', 'vllm-fs-proxy'], minShare: 0.2 } },
-    { httpRoutes: [], inferencePools: [], eppLogLines: Array.from({ length: 20 }, (_, i) => decisionLine(i, 'vllm-p2p-proxy-5d9c7b7f6-x2k4q')) },
+    {
+      httpRoutes: [],
+      inferencePools: [],
+      eppLogLines: Array.from({ length: 20 }, (_, i) => decisionLine(i, 'vllm-p2p-proxy-5d9c7b7f6-x2k4q')),
+    },
   );
   const lowShare = failingVerdict(
     { proxiesChosen: { workloads: ['vllm-p2p-proxy', 'vllm-fs-proxy'], minShare: 0.4 } },
-    { httpRoutes: [], inferencePools: [], eppLogLines: Array.from({ length: 20 }, (_, i) => decisionLine(i, i < 17 ? 'vllm-p2p-proxy-5d9c7b7f6-x2k4q' : 'vllm-fs-proxy-7c9d8-abcde')) },
+    {
+      httpRoutes: [],
+      inferencePools: [],
+      eppLogLines: Array.from({ length: 20 }, (_, i) =>
+        decisionLine(i, i < 17 ? 'vllm-p2p-proxy-5d9c7b7f6-x2k4q' : 'vllm-fs-proxy-7c9d8-abcde'),
+      ),
+    },
   );
-  const exhaustedLine = JSON.stringify({ level: 'error', ts: 1, msg: 'failed to run scheduler profile', error: 'InferencePoolResourceExhausted - failed to find target pod' });
-  const noDecisions = failingVerdict({ proxiesChosen: { workloads: ['vllm-p2p-proxy', 'vllm-fs-proxy'], minShare: 0.2 } }, { httpRoutes: [], inferencePools: [], eppLogLines: [exhaustedLine] });
-  const late = failingVerdict({ recovery: { within: '30s', maxErrorRate: 0.5 } }, { httpRoutes: [], inferencePools: [], recovery: { errorWindowMs: 40_000, recoveryMs: 45_000, errorRate: 0.1 } });
-  const never = failingVerdict({ recovery: { within: '30s', maxErrorRate: 0.5 } }, { httpRoutes: [], inferencePools: [], recovery: { errorWindowMs: 60_000, recoveryMs: null, errorRate: 0.9 } });
-  const responses = failingVerdict({ responses: { status: 200, atLeast: 10 } }, { httpRoutes: [], inferencePools: [], load: { engine: 'builtin', startedAt: '', records: [], summary: { requests: 0, byStatus: {}, errors: {}, durationMs: 0, throughput: 0, latencyMs: { p50: 0, p90: 0, p95: 0, p99: 0, max: 0, mean: 0 } } } });
+  const exhaustedLine = JSON.stringify({
+    level: 'error',
+    ts: 1,
+    msg: 'failed to run scheduler profile',
+    error: 'InferencePoolResourceExhausted - failed to find target pod',
+  });
+  const noDecisions = failingVerdict(
+    { proxiesChosen: { workloads: ['vllm-p2p-proxy', 'vllm-fs-proxy'], minShare: 0.2 } },
+    { httpRoutes: [], inferencePools: [], eppLogLines: [exhaustedLine] },
+  );
+  const late = failingVerdict(
+    { recovery: { within: '30s', maxErrorRate: 0.5 } },
+    { httpRoutes: [], inferencePools: [], recovery: { errorWindowMs: 40_000, recoveryMs: 45_000, errorRate: 0.1 } },
+  );
+  const never = failingVerdict(
+    { recovery: { within: '30s', maxErrorRate: 0.5 } },
+    { httpRoutes: [], inferencePools: [], recovery: { errorWindowMs: 60_000, recoveryMs: null, errorRate: 0.9 } },
+  );
+  const responses = failingVerdict(
+    { responses: { status: 200, atLeast: 10 } },
+    {
+      httpRoutes: [],
+      inferencePools: [],
+      load: {
+        engine: 'builtin',
+        startedAt: '',
+        records: [],
+        summary: {
+          requests: 0,
+          byStatus: {},
+          errors: {},
+          durationMs: 0,
+          throughput: 0,
+          latencyMs: { p50: 0, p90: 0, p95: 0, p99: 0, max: 0, mean: 0 },
+        },
+      },
+    },
+  );
 
   const crashLog = [
     '(APIServer pid=1) ERROR AsyncLLM output_handler failed.',

@@ -1,12 +1,26 @@
 import { expect, test } from '@playwright/test';
 import type { RequestRecord } from '../../load/result.ts';
-import { latencyHistogramSpec, outcomeOf, pickSplitSpec, renderSvg, throughputSeries, throughputSpec, timelineSpec } from '../../reporters/charts.ts';
+import {
+  latencyHistogramSpec,
+  outcomeOf,
+  pickSplitSpec,
+  renderSvg,
+  throughputSeries,
+  throughputSpec,
+  timelineSpec,
+} from '../../reporters/charts.ts';
 
 function rec(index: number, startMs: number, latencyMs: number, status?: number): RequestRecord {
   return { index, startMs, latencyMs, bytes: 10, ...(status !== undefined ? { status } : { error: 'timeout' as const }) };
 }
 
-const RECORDS: RequestRecord[] = [rec(0, 1000, 100, 200), rec(1, 1100, 1500, 200), rec(2, 1200, 300, 429), rec(3, 2500, 35_000), rec(4, 2600, 200, 200)];
+const RECORDS: RequestRecord[] = [
+  rec(0, 1000, 100, 200),
+  rec(1, 1100, 1500, 200),
+  rec(2, 1200, 300, 429),
+  rec(3, 2500, 35_000),
+  rec(4, 2600, 200, 200),
+];
 
 test('throughputSeries counts completions per second and outcome', () => {
   expect(throughputSeries(RECORDS)).toEqual([
@@ -20,7 +34,9 @@ test('throughputSeries counts completions per second and outcome', () => {
 });
 
 test('pick split spec carries counts and shares per workload', () => {
-  const spec = pickSplitSpec({ 'vllm-p2p-proxy': 32, 'vllm-fs-proxy': 28 }) as { data: { values: { workload: string; picks: number; label: string }[] } };
+  const spec = pickSplitSpec({ 'vllm-p2p-proxy': 32, 'vllm-fs-proxy': 28 }) as {
+    data: { values: { workload: string; picks: number; label: string }[] };
+  };
   expect(spec.data.values).toEqual([
     { workload: 'vllm-fs-proxy', picks: 28, label: '28 (47%)' },
     { workload: 'vllm-p2p-proxy', picks: 32, label: '32 (53%)' },
@@ -52,7 +68,12 @@ test('every spec renders to an SVG headlessly, with its title and data in it', a
   expect(lat).toContain('HTTP 429');
   const thr = await renderSvg(throughputSpec(RECORDS));
   expect(thr).toContain('completed requests / s');
-  const tl = await renderSvg(timelineSpec([{ lane: 'fault', label: 'kill decode', startMs: 0 }, { lane: 'errors', label: 'failing', startMs: 100, endMs: 4000 }]));
+  const tl = await renderSvg(
+    timelineSpec([
+      { lane: 'fault', label: 'kill decode', startMs: 0 },
+      { lane: 'errors', label: 'failing', startMs: 100, endMs: 4000 },
+    ]),
+  );
   expect(tl).toContain('kill decode');
   expect(tl).toMatch(/<\/svg>\s*$/);
 });

@@ -19,7 +19,10 @@ test.afterEach(() => {
 function resultsWithOneResult(): string {
   const results = join(dir, 'allure-results');
   mkdirSync(results, { recursive: true });
-  writeFileSync(join(results, '0000-result.json'), JSON.stringify({ uuid: '0000', name: 'proxy-performance', status: 'passed', start: 1, stop: 2 }));
+  writeFileSync(
+    join(results, '0000-result.json'),
+    JSON.stringify({ uuid: '0000', name: 'proxy-performance', status: 'passed', start: 1, stop: 2 }),
+  );
   return results;
 }
 
@@ -28,7 +31,12 @@ test('without Java on PATH, `pd-harness report` prints one line and exits 2', as
   const emptyBin = join(dir, 'bin');
   mkdirSync(emptyBin);
   const env = { PATH: emptyBin, HOME: dir };
-  const res = await execa(process.execPath, [CLI, 'report', '--results', results, '--out', join(dir, 'report')], { env, extendEnv: false, reject: false, timeout: 60_000 });
+  const res = await execa(process.execPath, [CLI, 'report', '--results', results, '--out', join(dir, 'report')], {
+    env,
+    extendEnv: false,
+    reject: false,
+    timeout: 60_000,
+  });
   expect(res.exitCode).toBe(2);
   expect(res.stderr.trim()).toBe(`pd-harness: ${JAVA_MISSING}`);
   expect(res.stdout).toBe('');
@@ -39,7 +47,10 @@ test('a JAVA_HOME without java is the same one-line error', async () => {
 });
 
 test('no results: one line that says to run the tests first', async () => {
-  const res = await execa(process.execPath, [CLI, 'report', '--results', join(dir, 'nothing'), '--out', join(dir, 'report')], { reject: false, timeout: 60_000 });
+  const res = await execa(process.execPath, [CLI, 'report', '--results', join(dir, 'nothing'), '--out', join(dir, 'report')], {
+    reject: false,
+    timeout: 60_000,
+  });
   expect(res.exitCode).toBe(2);
   expect(res.stderr.trim().split('\n')).toHaveLength(1);
   expect(res.stderr).toContain('no Allure results in');
@@ -70,7 +81,7 @@ test('report --out on a non-empty directory pd-harness did not write: one line, 
   expect(readFileSync(join(foreign, 'thesis.txt'), 'utf8')).toBe('years of work');
   expect(readdirSync(foreign).sort()).toEqual(['sub', 'thesis.txt']);
   // pure check: a marked directory, an empty one, a missing one and --force pass
-  const { checkOutputDir, markOutputDir } = await import('../../reporters/output-dir.ts');
+  const { checkOutputDir, markOutputDir } = await import('../../common/output-dir.ts');
   expect(() => checkOutputDir(foreign, '--out', { force: true })).not.toThrow();
   expect(() => checkOutputDir(join(dir, 'missing'), '--out')).not.toThrow();
   mkdirSync(join(dir, 'empty'));
@@ -82,7 +93,10 @@ test('report --out on a non-empty directory pd-harness did not write: one line, 
 test('report --out equal to or containing --results is refused before anything runs', async () => {
   const results = resultsWithOneResult();
   for (const out of [results, dir, join(results, '.')]) {
-    const res = await execa(process.execPath, [CLI, 'report', '--results', results, '--out', out, '--force'], { reject: false, timeout: 60_000 });
+    const res = await execa(process.execPath, [CLI, 'report', '--results', results, '--out', out, '--force'], {
+      reject: false,
+      timeout: 60_000,
+    });
     expect(res.exitCode).toBe(2);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
     expect(res.stderr).toMatch(/--out .* (is|contains) --results .*: the report would delete the results; pick another --out/);
@@ -94,7 +108,10 @@ test('run --output on a foreign non-empty directory is refused before Playwright
   const foreign = join(dir, 'keep');
   mkdirSync(foreign);
   writeFileSync(join(foreign, 'precious.txt'), 'x');
-  const res = await execa(process.execPath, [CLI, 'run', 'suites/proxy-performance.suite.yaml', '--output', foreign], { reject: false, timeout: 60_000 });
+  const res = await execa(process.execPath, [CLI, 'run', 'suites/proxy-performance.suite.yaml', '--output', foreign], {
+    reject: false,
+    timeout: 60_000,
+  });
   expect(res.exitCode).toBe(2);
   expect(res.stderr.trim()).toBe(`pd-harness: --output ${foreign} is not empty and was not written by pd-harness; use --force`);
   expect(readdirSync(foreign)).toEqual(['precious.txt']);

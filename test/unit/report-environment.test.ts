@@ -25,13 +25,25 @@ test('merge lists differing values once each', () => {
     p: 'proxy-performance | proxy-performance-by-backend',
   });
   // values with commas stay whole
-  expect(mergeEnvironment({ s: 'default: scorers a, b' }, { s: 'default: scorers a, b' }, { s: 'x' })).toEqual({ s: 'default: scorers a, b | x' });
+  expect(mergeEnvironment({ s: 'default: scorers a, b' }, { s: 'default: scorers a, b' }, { s: 'x' })).toEqual({
+    s: 'default: scorers a, b | x',
+  });
 });
 
 test('fragments from workers fold into environment.properties after allure-playwright wrote it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pd-env-'));
   try {
-    recordEnvironment({ ...harnessEnvironment(), ...targetEnvironment({ kind: 'twin', gatewayUrl: 'http://127.0.0.1:1234', info: { server: 'https://127.0.0.1:6443', serverVersion: 'v1.32.0-twin' } }) }, dir);
+    recordEnvironment(
+      {
+        ...harnessEnvironment(),
+        ...targetEnvironment({
+          kind: 'twin',
+          gatewayUrl: 'http://127.0.0.1:1234',
+          info: { server: 'https://127.0.0.1:6443', serverVersion: 'v1.32.0-twin' },
+        }),
+      },
+      dir,
+    );
     recordEnvironment({ 'epp.profile': 'proxy-performance' }, dir);
     recordEnvironment({ 'epp.profile': 'proxy-performance-by-backend', 'target.apiServer': 'https://u:token=abc@127.0.0.1' }, dir);
     writeFileSync(join(dir, 'environment.properties'), 'node_version = v20.0.0\n'); // what allure-playwright's onEnd writes
@@ -57,10 +69,15 @@ test('EPP image and profile come from the Deployment and the SchedulerInstall', 
     Deployment: { spec: { template: { spec: { containers: [{ image: 'ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0' }] } } } },
     SchedulerInstall: { spec: { epp: { configProfile: 'proxy-performance' } } },
   };
-  const reader = { tryRead: async <T,>(ref: { kind: string }) => objects[ref.kind] as T | undefined };
-  expect(await readEppEnvironment(reader)).toEqual({ 'epp.image': 'ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0', 'epp.profile': 'proxy-performance' });
+  const reader = { tryRead: async <T>(ref: { kind: string }) => objects[ref.kind] as T | undefined };
+  expect(await readEppEnvironment(reader)).toEqual({
+    'epp.image': 'ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0',
+    'epp.profile': 'proxy-performance',
+  });
   expect(await readEppEnvironment({ tryRead: async () => undefined })).toEqual({});
-  expect(describeLoadedProfiles([{ profile: 'default', filters: ['by-label-selector'], scorers: ['active-request-scorer'], picker: 'max-score-picker' }])).toBe(
-    'default: filters by-label-selector; scorers active-request-scorer; picker max-score-picker',
-  );
+  expect(
+    describeLoadedProfiles([
+      { profile: 'default', filters: ['by-label-selector'], scorers: ['active-request-scorer'], picker: 'max-score-picker' },
+    ]),
+  ).toBe('default: filters by-label-selector; scorers active-request-scorer; picker max-score-picker');
 });

@@ -87,20 +87,27 @@ export async function runSample(dir: string, runLabel = 'run 1'): Promise<Sample
   writeFileSync(join(dir, 'sample.spec.ts'), specText(runLabel));
   writeFileSync(join(dir, 'sample.config.ts'), configText(dir));
   // the outer Playwright worker's variables would make the inner run think it is a worker
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TEST_|PW_|PLAYWRIGHT_)/.test(k) && k !== 'ALLURE_RESULTS_DIR' && k !== 'CI'));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(TEST_|PW_|PLAYWRIGHT_)/.test(k) && k !== 'ALLURE_RESULTS_DIR' && k !== 'CI'),
+  );
   env.ALLURE_RESULTS_DIR = join(dir, 'allure-results');
   const cli = require.resolve('@playwright/test/cli');
   return new Promise((resolveRun) => {
-    execFile(process.execPath, [cli, 'test', '-c', join(dir, 'sample.config.ts')], { cwd: dir, env, timeout: 240_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const exitCode = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
-      resolveRun({
-        dir,
-        resultsDir: join(dir, 'allure-results'),
-        junitFile: join(dir, 'reports', 'junit.xml'),
-        conformanceFile: join(dir, 'reports', 'conformance-report.yaml'),
-        exitCode,
-        output: `${stdout}\n${stderr}`,
-      });
-    });
+    execFile(
+      process.execPath,
+      [cli, 'test', '-c', join(dir, 'sample.config.ts')],
+      { cwd: dir, env, timeout: 240_000, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const exitCode = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+        resolveRun({
+          dir,
+          resultsDir: join(dir, 'allure-results'),
+          junitFile: join(dir, 'reports', 'junit.xml'),
+          conformanceFile: join(dir, 'reports', 'conformance-report.yaml'),
+          exitCode,
+          output: `${stdout}\n${stderr}`,
+        });
+      },
+    );
   });
 }

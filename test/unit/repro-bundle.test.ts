@@ -3,7 +3,16 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
-import { BUNDLE_FILES, buildBundle, bundleFiles, eppDecisionsInWindow, podEvents, requestsInFlightAt, writeBundle, type BundleInput } from '../../chaos/repro/bundle.ts';
+import {
+  BUNDLE_FILES,
+  buildBundle,
+  bundleFiles,
+  eppDecisionsInWindow,
+  podEvents,
+  requestsInFlightAt,
+  writeBundle,
+  type BundleInput,
+} from '../../chaos/repro/bundle.ts';
 import { parseCrashLog, type DetectedCrash } from '../../chaos/repro/detect.ts';
 import { parseReplayCommand, replayCommand, shellQuote, splitShellWords } from '../../chaos/repro/replay.ts';
 
@@ -28,22 +37,64 @@ function crash(): DetectedCrash {
     status: {
       phase: 'Running',
       podIP: '127.9.0.4',
-      containerStatuses: [{ name: 'vllm', image: '', imageID: '', ready: true, restartCount: 3, state: { running: {} }, lastState: { terminated: { exitCode: 1, reason: 'Error' } } }],
+      containerStatuses: [
+        {
+          name: 'vllm',
+          image: '',
+          imageID: '',
+          ready: true,
+          restartCount: 3,
+          state: { running: {} },
+          lastState: { terminated: { exitCode: 1, reason: 'Error' } },
+        },
+      ],
     },
   };
-  return { rise: { pod: 'vllm-decode-p2p', uid: 'u1', before: 2, after: 3 }, pod, previousLog: LOG, logSource: 'previous', signature: parseCrashLog(LOG)!, crashedAtMs: T0 + 1000 };
+  return {
+    rise: { pod: 'vllm-decode-p2p', uid: 'u1', before: 2, after: 3 },
+    pod,
+    previousLog: LOG,
+    logSource: 'previous',
+    signature: parseCrashLog(LOG)!,
+    crashedAtMs: T0 + 1000,
+  };
 }
 
 const EVENTS: CoreV1Event[] = [
-  { metadata: {}, involvedObject: { name: 'vllm-decode-p2p' }, type: 'Warning', reason: 'BackOff', message: 'Back-off restarting failed container', lastTimestamp: new Date(T0 + 2000) },
+  {
+    metadata: {},
+    involvedObject: { name: 'vllm-decode-p2p' },
+    type: 'Warning',
+    reason: 'BackOff',
+    message: 'Back-off restarting failed container',
+    lastTimestamp: new Date(T0 + 2000),
+  },
   { metadata: {}, involvedObject: { name: 'vllm-decode-fs' }, type: 'Normal', reason: 'Started', message: 'other pod' },
-  { metadata: {}, involvedObject: { name: 'vllm-decode-p2p' }, type: 'Normal', reason: 'Started', message: 'Started container vllm', lastTimestamp: new Date(T0 - 5000) },
+  {
+    metadata: {},
+    involvedObject: { name: 'vllm-decode-p2p' },
+    type: 'Normal',
+    reason: 'Started',
+    message: 'Started container vllm',
+    lastTimestamp: new Date(T0 - 5000),
+  },
 ];
 
-const decision = (tsSec: number, pod: string) => JSON.stringify({ level: 'info', ts: tsSec, msg: 'Scoring decision', request_id: 'r', selected: [`llm-d-vllm/${pod}-5d9c7b7f6-x2k4q-rank-0`] });
+const decision = (tsSec: number, pod: string) =>
+  JSON.stringify({
+    level: 'info',
+    ts: tsSec,
+    msg: 'Scoring decision',
+    request_id: 'r',
+    selected: [`llm-d-vllm/${pod}-5d9c7b7f6-x2k4q-rank-0`],
+  });
 
 function input(): BundleInput {
-  const epp = eppDecisionsInWindow([decision(T0 / 1000 - 60, 'vllm-fs-proxy'), decision(T0 / 1000 + 0.5, 'vllm-p2p-proxy'), 'no time here'], T0 - 1000, T0 + 3000);
+  const epp = eppDecisionsInWindow(
+    [decision(T0 / 1000 - 60, 'vllm-fs-proxy'), decision(T0 / 1000 + 0.5, 'vllm-p2p-proxy'), 'no time here'],
+    T0 - 1000,
+    T0 + 3000,
+  );
   return {
     campaign: 'repro-decode-index-error-seed1',
     suiteFile: 'suites/repro-decode-index-error.suite.yaml',
@@ -70,7 +121,7 @@ test('EPP decisions are counted inside the crash window only', () => {
   expect(w.decisionLines).toHaveLength(1);
 });
 
-test('pod events are the crashed pod\'s, oldest first', () => {
+test("pod events are the crashed pod's, oldest first", () => {
   expect(podEvents(EVENTS, 'vllm-decode-p2p').map((e) => e.reason)).toEqual(['Started', 'BackOff']);
 });
 
@@ -121,8 +172,14 @@ test('the files: traceback from the previous log, the log redacted, an executabl
     expect(statSync(sh).mode & 0o111).not.toBe(0);
     const script = readFileSync(sh, 'utf8');
     expect(script.startsWith('#!/bin/sh\n')).toBe(true);
-    expect(script).toContain('cd /work/main\nnpx pd-harness repro suites/repro-decode-index-error.suite.yaml --cell p2p-c4-p1500-t300ms --seed 1\n');
-    expect(parseReplayCommand(script)).toEqual({ suiteFile: 'suites/repro-decode-index-error.suite.yaml', cellId: 'p2p-c4-p1500-t300ms', seed: 1 });
+    expect(script).toContain(
+      'cd /work/main\nnpx pd-harness repro suites/repro-decode-index-error.suite.yaml --cell p2p-c4-p1500-t300ms --seed 1\n',
+    );
+    expect(parseReplayCommand(script)).toEqual({
+      suiteFile: 'suites/repro-decode-index-error.suite.yaml',
+      cellId: 'p2p-c4-p1500-t300ms',
+      seed: 1,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -150,8 +207,11 @@ test('bundle files are redacted when written, whole (no temp files left), replay
     'traceback.txt': 'Traceback\n  OPENAI_API_KEY=sk-bundleBundleBundleBundle3\n',
     'replay.sh': '#!/bin/sh\nexport HF_TOKEN=hf_bundleBundleBundleBund4\n',
   });
-  const all = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
-  for (const secret of ['bundle-pw-1', 'bundle-bearer-2', 'sk-bundleBundleBundleBundle3', 'hf_bundleBundleBundleBund4']) expect(all).not.toContain(secret);
+  const all = readdirSync(dir)
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .join('\n');
+  for (const secret of ['bundle-pw-1', 'bundle-bearer-2', 'sk-bundleBundleBundleBundle3', 'hf_bundleBundleBundleBund4'])
+    expect(all).not.toContain(secret);
   expect(readdirSync(dir).sort()).toEqual(['bundle.json', 'replay.sh', 'traceback.txt']);
   expect(statSync(join(dir, 'replay.sh')).mode & 0o111).not.toBe(0);
 });

@@ -1,6 +1,14 @@
 import { test, expect } from '@playwright/test';
 import type { V1Pod } from '@kubernetes/client-node';
-import { classifyRestarts, endedSince, lastTerminatedAt, messageOf, parseCrashLog, restartsRose, snapshotRestarts } from '../../chaos/repro/detect.ts';
+import {
+  classifyRestarts,
+  endedSince,
+  lastTerminatedAt,
+  messageOf,
+  parseCrashLog,
+  restartsRose,
+  snapshotRestarts,
+} from '../../chaos/repro/detect.ts';
 
 const E = '(EngineCore_DP0 pid=109) ERROR 11-25 02:17:35 [core.py:866] ';
 const A = '(APIServer pid=1) ERROR 11-25 02:17:35 [async_llm.py:480] ';
@@ -28,7 +36,13 @@ const CRASH_LOG = [
 function pod(name: string, uid: string, restarts: number, extra: Partial<V1Pod['status']> = {}): V1Pod {
   return {
     metadata: { name, uid, namespace: 'llm-d-vllm' },
-    status: { phase: 'Running', containerStatuses: [{ name: 'vllm', image: 'vllm/vllm-openai:v0.15.0', imageID: '', ready: true, restartCount: restarts, state: { running: {} } }], ...extra },
+    status: {
+      phase: 'Running',
+      containerStatuses: [
+        { name: 'vllm', image: 'vllm/vllm-openai:v0.15.0', imageID: '', ready: true, restartCount: restarts, state: { running: {} } },
+      ],
+      ...extra,
+    },
   };
 }
 
@@ -56,7 +70,9 @@ test('parses the IndexError traceback block, its frames and the in-flight reques
 });
 
 test('an EngineDeadError alone (real vLLM without the twin line) is a crash with its own block', () => {
-  const log = CRASH_LOG.split('\n').filter((l) => !l.includes('IndexError') && !l.includes('[twin]')).join('\n');
+  const log = CRASH_LOG.split('\n')
+    .filter((l) => !l.includes('IndexError') && !l.includes('[twin]'))
+    .join('\n');
   const sig = parseCrashLog(log)!;
   expect(sig.indexError).toBe(false);
   expect(sig.engineDead).toBe(true);
@@ -83,22 +99,58 @@ test('restartsRose counts restarts in place only (same uid), not replacements or
 test('endedSince sees a recent termination or a container that is not running', () => {
   const since = Date.parse('2026-11-25T02:17:35.018Z');
   const terminated = (finishedAt: string): V1Pod =>
-    pod('d', 'u', 1, { containerStatuses: [{ name: 'vllm', image: '', imageID: '', ready: true, restartCount: 1, state: { running: {} }, lastState: { terminated: { exitCode: 1, finishedAt: new Date(finishedAt) } } }] });
+    pod('d', 'u', 1, {
+      containerStatuses: [
+        {
+          name: 'vllm',
+          image: '',
+          imageID: '',
+          ready: true,
+          restartCount: 1,
+          state: { running: {} },
+          lastState: { terminated: { exitCode: 1, finishedAt: new Date(finishedAt) } },
+        },
+      ],
+    });
   // finishedAt has second precision: 02:17:35 is within a cell that started at 02:17:35.018.
   expect(endedSince(terminated('2026-11-25T02:17:35Z'), since)).toBe(true);
   expect(endedSince(terminated('2026-11-25T02:17:20Z'), since)).toBe(false);
   expect(lastTerminatedAt(terminated('2026-11-25T02:17:20Z'))).toBe(Date.parse('2026-11-25T02:17:20Z'));
-  const backoff = pod('d', 'u', 0, { containerStatuses: [{ name: 'vllm', image: '', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'CrashLoopBackOff' } } }] });
+  const backoff = pod('d', 'u', 0, {
+    containerStatuses: [
+      { name: 'vllm', image: '', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'CrashLoopBackOff' } } },
+    ],
+  });
   expect(endedSince(backoff, since)).toBe(true);
   expect(endedSince(pod('d', 'u', 0), since)).toBe(false);
 });
 
 test('classifyRestarts: the signature makes a crash, anything else is another restart', () => {
   const p2p = pod('vllm-decode-p2p', 'u1', 2, {
-    containerStatuses: [{ name: 'vllm', image: '', imageID: '', ready: true, restartCount: 2, state: { running: {} }, lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt: new Date('2026-11-25T02:17:36Z') } } }],
+    containerStatuses: [
+      {
+        name: 'vllm',
+        image: '',
+        imageID: '',
+        ready: true,
+        restartCount: 2,
+        state: { running: {} },
+        lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt: new Date('2026-11-25T02:17:36Z') } },
+      },
+    ],
   });
   const fs = pod('vllm-decode-fs', 'u2', 1, {
-    containerStatuses: [{ name: 'vllm', image: '', imageID: '', ready: true, restartCount: 1, state: { running: {} }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } } }],
+    containerStatuses: [
+      {
+        name: 'vllm',
+        image: '',
+        imageID: '',
+        ready: true,
+        restartCount: 1,
+        state: { running: {} },
+        lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } },
+      },
+    ],
   });
   const rises = [
     { pod: 'vllm-decode-p2p', uid: 'u1', before: 1, after: 2 },

@@ -34,12 +34,25 @@ test('expands connector x concurrency x prompt x timeout into stable, ordered ce
     'fs-c4-p1500-t300ms',
     'fs-c4-p1500-t35s',
   ]);
-  expect(cells[2]).toEqual({ id: 'p2p-c4-p1500-t300ms', connector: 'p2p', concurrency: 4, promptTokens: 1500, clientTimeoutMs: 300, requests: 20 });
+  expect(cells[2]).toEqual({
+    id: 'p2p-c4-p1500-t300ms',
+    connector: 'p2p',
+    concurrency: 4,
+    promptTokens: 1500,
+    clientTimeoutMs: 300,
+    requests: 20,
+  });
   expect(expandMatrix(matrix)).toEqual(cells);
 });
 
 test('duplicate values give one cell; duration labels are the shortest exact spelling', () => {
-  const m = ReproSchema.parse({ connectors: ['p2p', 'p2p'], concurrency: [1], promptTokens: [8], clientTimeout: ['1s', '1000ms', '1500ms', '2m', '90s'], requestsPerCell: 1 });
+  const m = ReproSchema.parse({
+    connectors: ['p2p', 'p2p'],
+    concurrency: [1],
+    promptTokens: [8],
+    clientTimeout: ['1s', '1000ms', '1500ms', '2m', '90s'],
+    requestsPerCell: 1,
+  });
   expect(expandMatrix(m).map((c) => c.id)).toEqual(['p2p-c1-p8-t1s', 'p2p-c1-p8-t1500ms', 'p2p-c1-p8-t2m', 'p2p-c1-p8-t90s']);
   expect(durationLabel(300)).toBe('300ms');
   expect(durationLabel(60_000)).toBe('1m');
@@ -61,7 +74,9 @@ test('cell seeds depend on the campaign seed and the cell id only', () => {
 
 test('prompts are about promptTokens tokens at 4 characters per token, seeded, and differ per request', () => {
   for (const tokens of [16, 64, 1500]) {
-    const render = compileRequests(cellLoadPlan({ id: 'x', connector: 'p2p', concurrency: 1, promptTokens: tokens, clientTimeoutMs: 1000, requests: 1 }, 5));
+    const render = compileRequests(
+      cellLoadPlan({ id: 'x', connector: 'p2p', concurrency: 1, promptTokens: tokens, clientTimeoutMs: 1000, requests: 1 }, 5),
+    );
     const prompt = (JSON.parse(render(17).body ?? '{}') as { prompt: string }).prompt;
     const estimate = Math.ceil(prompt.length / CHARS_PER_TOKEN);
     expect(Math.abs(estimate - tokens)).toBeLessThanOrEqual(2);
@@ -83,6 +98,12 @@ test('the cell plan goes through the A/B route with the connector header, the cl
 });
 
 test('cells over max-model-len are pointed out', () => {
-  const m = ReproSchema.parse({ connectors: ['p2p'], concurrency: [1], promptTokens: [1500, 2040], clientTimeout: ['1s'], requestsPerCell: 1 });
+  const m = ReproSchema.parse({
+    connectors: ['p2p'],
+    concurrency: [1],
+    promptTokens: [1500, 2040],
+    clientTimeout: ['1s'],
+    requestsPerCell: 1,
+  });
   expect(overLongCells(expandMatrix(m)).map((c) => c.id)).toEqual(['p2p-c1-p2040-t1s']);
 });

@@ -3,7 +3,13 @@ import { answerQuestion, cellRow, errorsByKind, summarizeCampaign, summaryMarkdo
 import type { Connector } from '../../suites/schema.ts';
 import { cellId } from '../../chaos/repro/matrix.ts';
 
-function outcome(connector: Connector, promptTokens: number, clientTimeoutMs: number, crashes: number, extra: Partial<CellOutcome> = {}): CellOutcome {
+function outcome(
+  connector: Connector,
+  promptTokens: number,
+  clientTimeoutMs: number,
+  crashes: number,
+  extra: Partial<CellOutcome> = {},
+): CellOutcome {
   const cell = { connector, concurrency: 4, promptTokens, clientTimeoutMs, requests: 20 };
   return {
     cell: { id: cellId(cell), ...cell },
@@ -22,7 +28,11 @@ function outcome(connector: Connector, promptTokens: number, clientTimeoutMs: nu
 const meta = { campaign: 'c-seed1', suiteFile: 'suites/x.suite.yaml', seed: 1, target: 'twin', startedAt: 't0', finishedAt: 't1' };
 
 test('errorsByKind lists non-2xx statuses and transport errors', () => {
-  expect(errorsByKind({ byStatus: { '200': 5, '500': 2, '429': 1, '404': 0 }, errors: { timeout: 3, reset: 0 } })).toEqual({ 'http-500': 2, 'http-429': 1, timeout: 3 });
+  expect(errorsByKind({ byStatus: { '200': 5, '500': 2, '429': 1, '404': 0 }, errors: { timeout: 3, reset: 0 } })).toEqual({
+    'http-500': 2,
+    'http-429': 1,
+    timeout: 3,
+  });
 });
 
 test('crash rate per cell is crashes per request sent', () => {
@@ -63,7 +73,9 @@ test('the answer when FS crashes too, when nothing crashes, and when FS was not 
 });
 
 test('the Markdown has the answer, one table row per cell and links to the bundles', () => {
-  const md = summaryMarkdown(summarizeCampaign(meta, [outcome('p2p', 1500, 300, 1, { latencyMs: { p50: 120, p95: 300 } }), outcome('fs', 1500, 300, 0)]));
+  const md = summaryMarkdown(
+    summarizeCampaign(meta, [outcome('p2p', 1500, 300, 1, { latencyMs: { p50: 120, p95: 300 } }), outcome('fs', 1500, 300, 0)]),
+  );
   expect(md).toContain('**Answer:** P2P only');
   expect(md).toContain('| p2p-c4-p1500-t300ms | p2p | 4 | 1500 | 300ms | yes | 20 | 1 | 5.0% | 0 | http-500: 3 | 120 / 300 ms |');
   expect(md).toContain('| fs-c4-p1500-t300ms | fs | 4 | 1500 | 300ms | no | 20 | 0 | 0.0% | 0 | - | - |');

@@ -20,12 +20,19 @@ test('nodeSelector picks the node with the label; no match gives a FailedSchedul
   const q = pod('x', { containers: [], nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-B200' } });
   const r = chooseNode(q, nodes, []);
   expect(r.ok).toBe(false);
-  if (!r.ok) expect(r.message).toBe("0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.");
+  if (!r.ok)
+    expect(r.message).toBe(
+      "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.",
+    );
 });
 
 test('required podAffinity on kubernetes.io/hostname co-locates with the matching pod, and waits for it', () => {
   const affinity = {
-    podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'vllm-p2p-test', role: 'prefill' } }, topologyKey: 'kubernetes.io/hostname' }] },
+    podAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: [
+        { labelSelector: { matchLabels: { app: 'vllm-p2p-test', role: 'prefill' } }, topologyKey: 'kubernetes.io/hostname' },
+      ],
+    },
   };
   const decode = pod('decode', { containers: [], affinity }, { app: 'vllm-p2p-test', role: 'decode' });
   expect(chooseNode(decode, nodes, []).ok).toBe(false);
@@ -38,9 +45,18 @@ test('required podAffinity on kubernetes.io/hostname co-locates with the matchin
 });
 
 test('required anti-affinity keeps pods apart; without constraints pods spread over nodes', () => {
-  const anti = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'x' } }, topologyKey: 'kubernetes.io/hostname' }] } };
+  const anti = {
+    podAntiAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: [
+        { labelSelector: { matchLabels: { app: 'x' } }, topologyKey: 'kubernetes.io/hostname' },
+      ],
+    },
+  };
   const placed = [pod('x1', { containers: [] }, { app: 'x' }, 'worker-a')];
-  expect(chooseNode(pod('x2', { containers: [], affinity: anti }, { app: 'x' }), nodes, placed)).toMatchObject({ ok: true, node: { name: 'worker-b' } });
+  expect(chooseNode(pod('x2', { containers: [], affinity: anti }, { app: 'x' }), nodes, placed)).toMatchObject({
+    ok: true,
+    node: { name: 'worker-b' },
+  });
   const both = [...placed, pod('x3', { containers: [] }, { app: 'x' }, 'worker-b')];
   expect(chooseNode(pod('x4', { containers: [], affinity: anti }, { app: 'x' }), nodes, both).ok).toBe(false);
   expect(chooseNode(pod('free', { containers: [] }), nodes, placed)).toMatchObject({ ok: true, node: { name: 'worker-b' } });
@@ -84,15 +100,37 @@ test('env: values, $(VAR) expansion, downward API, ConfigMap/Secret refs; missin
     { configMaps: { cfg: { MODE: 'x' } }, secrets: { sec: { token: 't0k' } } },
   );
   expect(env).toEqual({ CFG_MODE: 'x', A: 'a', B: 'a-b-$(MISSING)-$(A)', NAME: 'web', IP: '127.50.0.9', TIER: 'front', TOKEN: 't0k' });
-  expect(() => containerEnv(p, { name: 'c', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'nope', key: 'k' } } }] }, { configMaps: {}, secrets: {} })).toThrow(/nope/);
+  expect(() =>
+    containerEnv(
+      p,
+      { name: 'c', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'nope', key: 'k' } } }] },
+      { configMaps: {}, secrets: {} },
+    ),
+  ).toThrow(/nope/);
   expect(expandVars('$(X)$(X)', { X: '1' })).toBe('11');
-  const refs = referencedSources(pod('r', { containers: [{ name: 'c', envFrom: [{ secretRef: { name: 's1' } }] }], volumes: [{ name: 'v', configMap: { name: 'cm1' } }] }));
+  const refs = referencedSources(
+    pod('r', {
+      containers: [{ name: 'c', envFrom: [{ secretRef: { name: 's1' } }] }],
+      volumes: [{ name: 'v', configMap: { name: 'cm1' } }],
+    }),
+  );
   expect([...refs.configMaps]).toEqual(['cm1']);
   expect([...refs.secrets]).toEqual(['s1']);
 });
 
 function view(partial: Partial<ContainerView>): ContainerView {
-  return { name: 'c', image: 'i', imageID: '', ready: false, started: false, restartCount: 0, state: {}, lastState: {}, willRestart: true, ...partial };
+  return {
+    name: 'c',
+    image: 'i',
+    imageID: '',
+    ready: false,
+    started: false,
+    restartCount: 0,
+    state: {},
+    lastState: {},
+    willRestart: true,
+    ...partial,
+  };
 }
 
 test('phase and conditions follow the containers; lastTransitionTime holds while status is unchanged', () => {
@@ -106,12 +144,19 @@ test('phase and conditions follow the containers; lastTransitionTime holds while
   expect(podPhase([view({ state: { terminated: done }, willRestart: false })])).toBe('Succeeded');
   const killed = terminatedFromExit({ code: null, signal: 'SIGKILL' }, { startedAt: t1, finishedAt: t2 });
   expect(killed).toMatchObject({ exitCode: 137, signal: 9, reason: 'Error' });
-  expect(podPhase([view({ state: { terminated: done }, willRestart: false }), view({ state: { terminated: killed }, willRestart: false })])).toBe('Failed');
+  expect(
+    podPhase([view({ state: { terminated: done }, willRestart: false }), view({ state: { terminated: killed }, willRestart: false })]),
+  ).toBe('Failed');
 
   const since = new Map<string, Condition>();
   const first = podConditions([view({ ready: false, state: { running: { startedAt: 'x' } } })], 'Running', since, t1);
   for (const c of first) since.set(c.type, c);
-  expect(first.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [c]', lastTransitionTime: '2026-11-25T10:00:00Z' });
+  expect(first.find((c) => c.type === 'Ready')).toMatchObject({
+    status: 'False',
+    reason: 'ContainersNotReady',
+    message: 'containers with unready status: [c]',
+    lastTransitionTime: '2026-11-25T10:00:00Z',
+  });
   const second = podConditions([view({ ready: true, state: { running: { startedAt: 'x' } } })], 'Running', since, t2);
   expect(second.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', lastTransitionTime: '2026-11-25T10:00:05Z' });
   expect(second.find((c) => c.type === 'PodScheduled')).toMatchObject({ status: 'True', lastTransitionTime: '2026-11-25T10:00:00Z' });
@@ -139,8 +184,18 @@ test('volumes: emptyDir per pod, configMap files (items honoured), secrets, PVC 
     expect(fs.readdirSync(a.allcfg!).sort()).toEqual(['a.txt', 'b.txt']);
     expect(fs.readFileSync(path.join(a.sec!, 'token'), 'utf8')).toBe('T');
     expect(a.host!.startsWith(path.join(stateDir, 'volumes', 'hostpath'))).toBe(true);
-    expect(containerMounts([{ name: 'cfg', mountPath: '/app' }, { name: 'shared', mountPath: '/kv_cache', subPath: 'p' }], a)).toEqual({ '/app': a.cfg, '/kv_cache': path.join(a.shared!, 'p') });
-    expect(() => prepareVolumes(stateDir, { namespace: 'ns', name: 'c', uid: '3' }, [{ name: 'x', configMap: { name: 'missing' } }], data)).toThrow(VolumeError);
+    expect(
+      containerMounts(
+        [
+          { name: 'cfg', mountPath: '/app' },
+          { name: 'shared', mountPath: '/kv_cache', subPath: 'p' },
+        ],
+        a,
+      ),
+    ).toEqual({ '/app': a.cfg, '/kv_cache': path.join(a.shared!, 'p') });
+    expect(() =>
+      prepareVolumes(stateDir, { namespace: 'ns', name: 'c', uid: '3' }, [{ name: 'x', configMap: { name: 'missing' } }], data),
+    ).toThrow(VolumeError);
     expect(() => containerMounts([{ name: 'nope', mountPath: '/x' }], a)).toThrow(VolumeError);
   } finally {
     fs.rmSync(stateDir, { recursive: true, force: true });

@@ -19,12 +19,32 @@ test('CRI timestamps carry nanoseconds and lines parse back', () => {
 
 test('images map to programs; unknown images are pull errors naming the supported ones', () => {
   expect(resolveImage('registry.k8s.io/pause:3.9')).toMatchObject({ ok: true, kind: 'pause', program: PAUSE_PROGRAM });
-  expect(resolveImage('vllm/vllm-openai:v0.15.0', [], ['serve', 'M', '--port=8000'])).toMatchObject({ ok: true, program: VLLM_PROGRAM, args: ['serve', 'M', '--port=8000'] });
+  expect(resolveImage('vllm/vllm-openai:v0.15.0', [], ['serve', 'M', '--port=8000'])).toMatchObject({
+    ok: true,
+    program: VLLM_PROGRAM,
+    args: ['serve', 'M', '--port=8000'],
+  });
   expect(resolveImage('docker.io/vllm/vllm-openai:v0.15.0', ['vllm'], ['serve', 'M'])).toMatchObject({ ok: true, args: ['serve', 'M'] });
-  expect(resolveImage('ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0', [], ['--x'])).toMatchObject({ ok: true, kind: 'epp', args: ['--x', '--twin-image=ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0'] });
-  expect(resolveImage('registry.k8s.io/gateway-api-inference-extension/epp:v1.2.0', [], [])).toMatchObject({ ok: true, kind: 'epp', args: ['--twin-image=registry.k8s.io/gateway-api-inference-extension/epp:v1.2.0'] });
-  expect(resolveImage('node:20-alpine', ['node', '/app/proxy.mjs'], ['--port', '8080'])).toMatchObject({ ok: true, program: '/app/proxy.mjs', args: ['--port', '8080'] });
-  expect(resolveImage('docker.io/library/node:20', ['/usr/local/bin/node'], ['/app/a.js'])).toMatchObject({ ok: true, program: '/app/a.js', args: [] });
+  expect(resolveImage('ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0', [], ['--x'])).toMatchObject({
+    ok: true,
+    kind: 'epp',
+    args: ['--x', '--twin-image=ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0'],
+  });
+  expect(resolveImage('registry.k8s.io/gateway-api-inference-extension/epp:v1.2.0', [], [])).toMatchObject({
+    ok: true,
+    kind: 'epp',
+    args: ['--twin-image=registry.k8s.io/gateway-api-inference-extension/epp:v1.2.0'],
+  });
+  expect(resolveImage('node:20-alpine', ['node', '/app/proxy.mjs'], ['--port', '8080'])).toMatchObject({
+    ok: true,
+    program: '/app/proxy.mjs',
+    args: ['--port', '8080'],
+  });
+  expect(resolveImage('docker.io/library/node:20', ['/usr/local/bin/node'], ['/app/a.js'])).toMatchObject({
+    ok: true,
+    program: '/app/a.js',
+    args: [],
+  });
   expect(resolveImage('node:20', [], ['/app/a.js', 'x'])).toMatchObject({ ok: true, program: '/app/a.js', args: ['x'] });
   expect(resolveImage('node:20', ['sh', '-c', 'echo hi'])).toMatchObject({ ok: false, reason: 'ErrImagePull' });
   const unknown = resolveImage('quay.io/nope/nothing:1');
@@ -44,11 +64,18 @@ test('paths under a mountPath are rewritten to the host directory', () => {
   expect(rewriteMountedPath('/app/data/x', mounts)).toBe('/host/data/x');
   expect(rewriteMountedPath('/kv_cache', mounts)).toBe('/host/kv');
   expect(rewriteMountedPath('/application', mounts)).toBe('/application');
-  expect(rewriteMountedArgs(['/app/a.js', '--dir=/kv_cache/p', 'plain', '--x', '/etc/hosts'], mounts)).toEqual(['/host/cm/a.js', '--dir=/host/kv/p', 'plain', '--x', '/etc/hosts']);
+  expect(rewriteMountedArgs(['/app/a.js', '--dir=/kv_cache/p', 'plain', '--x', '/etc/hosts'], mounts)).toEqual([
+    '/host/cm/a.js',
+    '--dir=/host/kv/p',
+    'plain',
+    '--x',
+    '/etc/hosts',
+  ]);
 });
 
 test('/proc/PID/stat parsing survives spaces and parentheses in the command name', () => {
-  const line = '1234 (my (weird) prog) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0';
+  const line =
+    '1234 (my (weird) prog) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0';
   expect(parseProcStat(line)).toEqual({ state: 'S', ppid: 1, pgrp: 1234, startTime: 987654 });
   expect(parseProcStat('garbage')).toBeUndefined();
 });

@@ -38,7 +38,13 @@ function start(spec: Omit<ContainerSpec, 'logPath'> & { logPath?: string }): Con
 }
 
 function logEntries(file: string) {
-  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => parseCriLine(l)) : [];
+  return fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => parseCriLine(l))
+    : [];
 }
 
 /** Polls the log file until a stdout line matches; bounded by count and time. */
@@ -67,7 +73,14 @@ test('a program listening on 0.0.0.0 binds POD_IP; two pods share a port on diff
   expect(lineA).toBe(`listening ${ip(2)}:${port}`);
 
   const logB = path.join(dir, 'b.log');
-  start({ image: 'docker.io/library/node:20', command: ['node'], args: [server], env: { PORT: String(port) }, podIP: ip(3), logPath: logB });
+  start({
+    image: 'docker.io/library/node:20',
+    command: ['node'],
+    args: [server],
+    env: { PORT: String(port) },
+    podIP: ip(3),
+    logPath: logB,
+  });
   expect(await waitForLine(logB, /^listening /)).toBe(`listening ${ip(3)}:${port}`);
 
   const a = (await (await fetch(`http://${ip(2)}:${port}/`)).json()) as { podIP: string };
@@ -86,7 +99,11 @@ test('Service names resolve from the hosts file through fetch, http, the undici 
   await waitForLine(logB, /^listening /);
 
   const hostsFile = path.join(dir, 'hosts.json');
-  writeHostsFile(hostsFile, { 'web.ns1.svc.cluster.local': [ip(4)], 'both.ns1.svc.cluster.local': [ip(4), ip(5)], 'gone.ns1.svc.cluster.local': [] });
+  writeHostsFile(hostsFile, {
+    'web.ns1.svc.cluster.local': [ip(4)],
+    'both.ns1.svc.cluster.local': [ip(4), ip(5)],
+    'gone.ns1.svc.cluster.local': [],
+  });
   const client = program(
     'client.mjs',
     `
@@ -121,7 +138,11 @@ console.log('RESULT ' + JSON.stringify(out));
   const h = start({
     image: 'node:20',
     command: ['node', client],
-    env: { POD_NAMESPACE: 'ns1', HOSTS_FILE_COPY: `${hostsFile}.new`, UNDICI_URL: pathToFileURL(createRequire(import.meta.url).resolve('undici')).href },
+    env: {
+      POD_NAMESPACE: 'ns1',
+      HOSTS_FILE_COPY: `${hostsFile}.new`,
+      UNDICI_URL: pathToFileURL(createRequire(import.meta.url).resolve('undici')).href,
+    },
     podIP: ip(6),
     hostsFile,
     logPath: logC,
@@ -130,13 +151,27 @@ console.log('RESULT ' + JSON.stringify(out));
   const line = await waitForLine(logC, /^RESULT /, 1000);
   expect(exit.code, fs.readFileSync(logC, 'utf8')).toBe(0);
   const out = JSON.parse(line.slice('RESULT '.length)) as Record<string, unknown>;
-  expect(out).toMatchObject({ fetchShort: ip(4), fetchNs: ip(4), httpSvc: ip(4), httpFqdn: ip(4), promises: ip(4), undiciRequest: ip(4), undiciFetch: ip(4), gone: 'ECONNREFUSED', afterChange: ip(5), afterChangeFetch: ip(5) });
+  expect(out).toMatchObject({
+    fetchShort: ip(4),
+    fetchNs: ip(4),
+    httpSvc: ip(4),
+    httpFqdn: ip(4),
+    promises: ip(4),
+    undiciRequest: ip(4),
+    undiciFetch: ip(4),
+    gone: 'ECONNREFUSED',
+    afterChange: ip(5),
+    afterChangeFetch: ip(5),
+  });
   expect(['127.0.0.1', '::1']).toContain(out.real);
   expect(new Set(out.rotation as string[])).toEqual(new Set([ip(4), ip(5)]));
 });
 
 test('stdout and stderr go to the log file in CRI format, one entry per line', async () => {
-  const prog = program('log.mjs', `process.stdout.write('one\\ntwo\\npartial'); console.error('oops'); setTimeout(() => process.stdout.write(' end\\n'), 50);`);
+  const prog = program(
+    'log.mjs',
+    `process.stdout.write('one\\ntwo\\npartial'); console.error('oops'); setTimeout(() => process.stdout.write(' end\\n'), 50);`,
+  );
   const log = path.join(dir, 'log.log');
   const h = start({ image: 'node:20', command: ['node', prog], podIP: ip(7), logPath: log });
   expect((await h.exited).code).toBe(0);
@@ -180,14 +215,24 @@ test('a process killed from outside reports its signal; a clean exit its code', 
   const failing = start({ image: 'node:20', command: ['node', program('fail.mjs', 'process.exit(3)')], podIP: ip(10) });
   expect(await failing.exited).toMatchObject({ code: 3, signal: null });
   const log = path.join(dir, 'graceful.log');
-  const graceful = start({ image: 'node:20', command: ['node', program('graceful.mjs', "process.on('SIGTERM', () => process.exit(0)); console.log('ready'); setInterval(() => {}, 1000);")], podIP: ip(11), logPath: log });
+  const graceful = start({
+    image: 'node:20',
+    command: [
+      'node',
+      program('graceful.mjs', "process.on('SIGTERM', () => process.exit(0)); console.log('ready'); setInterval(() => {}, 1000);"),
+    ],
+    podIP: ip(11),
+    logPath: log,
+  });
   await waitForLine(log, /^ready$/);
   expect(await graceful.stop(5000)).toMatchObject({ code: 0, signal: null });
 });
 
 test('an unknown image cannot be started and says which images are supported', () => {
   expect(() => startContainer({ image: 'quay.io/x/y:1', podIP: ip(12), logPath: path.join(dir, 'x.log') })).toThrow(ImagePullError);
-  expect(() => startContainer({ image: 'quay.io/x/y:1', podIP: ip(12), logPath: path.join(dir, 'x.log') })).toThrow(/registry\.k8s\.io\/pause/);
+  expect(() => startContainer({ image: 'quay.io/x/y:1', podIP: ip(12), logPath: path.join(dir, 'x.log') })).toThrow(
+    /registry\.k8s\.io\/pause/,
+  );
 });
 
 test('the pid registry records running containers; reapStale kills leftovers of a dead owner and spares reused pids', async () => {
@@ -212,7 +257,10 @@ test('the pid registry records running containers; reapStale kills leftovers of 
   const bystander = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   try {
     const rec = recordPid(stateDir, { pid: bystander.pid!, pgid: bystander.pid!, pod: 'ns/old/c' });
-    fs.writeFileSync(path.join(stateDir, 'pids', `${bystander.pid}.json`), JSON.stringify({ ...rec, startTime: (rec.startTime ?? 0) - 1, ownerPid: dead.pid }));
+    fs.writeFileSync(
+      path.join(stateDir, 'pids', `${bystander.pid}.json`),
+      JSON.stringify({ ...rec, startTime: (rec.startTime ?? 0) - 1, ownerPid: dead.pid }),
+    );
 
     const result = reapStale(stateDir);
     expect(result.killed.map((r) => r.pid)).toEqual([h.pid]);

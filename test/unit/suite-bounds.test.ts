@@ -40,7 +40,9 @@ test('a FIFO, /dev/zero and a directory: one line each, exit 2, no hang', async 
 test('size cap (4 MiB default, configurable); UTF-16 and binary refused in one line', () => {
   const big = path.join(dir, 'big.suite.yaml');
   fs.writeFileSync(big, `${BASE}# ${'x'.repeat(5 * 1024 * 1024)}\n`);
-  expect(validateSuiteFile(big).problems.map((p) => p.message)).toEqual(['is 5.0 MiB, over the 4.0 MiB limit for a suite file (raise it with PD_HARNESS_MAX_INPUT_BYTES)']);
+  expect(validateSuiteFile(big).problems.map((p) => p.message)).toEqual([
+    'is 5.0 MiB, over the 4.0 MiB limit for a suite file (raise it with PD_HARNESS_MAX_INPUT_BYTES)',
+  ]);
   expect(validateSuiteFile(big, { maxBytes: 8 * 1024 * 1024 }).ok).toBe(true);
   expect(validateSuiteFile(path.join(dir, 'ok.yaml'), { maxBytes: 10 }).problems[0]!.message).toBe('file not found');
   const u16 = path.join(dir, 'u16.suite.yaml');
@@ -60,7 +62,9 @@ test('a 10,000-deep block sequence and deep flow nesting: one line, exit 2, no i
   const res = await validate(deep);
   expect(res.exitCode).toBe(2);
   expect(res.stderr.trim()).toBe(`${deep}:7:1: nesting deeper than 64 levels: a suite is not nested that deep (is this the right file?)`);
-  expect(validateSuiteText(path.join(dir, 'f.yaml'), `${BASE}  x: ${'['.repeat(5000)}${']'.repeat(5000)}\n`).problems[0]!.message).toContain('nesting deeper than 64 levels');
+  expect(
+    validateSuiteText(path.join(dir, 'f.yaml'), `${BASE}  x: ${'['.repeat(5000)}${']'.repeat(5000)}\n`).problems[0]!.message,
+  ).toContain('nesting deeper than 64 levels');
   const indented = Array.from({ length: 300 }, (_, i) => `${'  '.repeat(i)}k${i}:`).join('\n');
   expect(validateSuiteText(path.join(dir, 'i.yaml'), indented).problems[0]!.message).toContain('nesting deeper than 64 levels');
 });
@@ -91,7 +95,7 @@ test('echoed values are cut short and non-printable bytes escaped', () => {
   expect(text).toContain('…');
 });
 
-test('manifest paths must stay inside the suite\'s repository; outside paths get the same line whether they exist or not', async () => {
+test("manifest paths must stay inside the suite's repository; outside paths get the same line whether they exist or not", async () => {
   const repo = path.join(dir, 'repo');
   fs.mkdirSync(path.join(repo, '.git'), { recursive: true });
   fs.mkdirSync(path.join(repo, 'suites'));
@@ -104,7 +108,9 @@ test('manifest paths must stay inside the suite\'s repository; outside paths get
     return validateSuiteFile(f).problems.map((p) => p.message);
   };
   expect(suite('../m.yaml')).toEqual([]);
-  const outside = (p: string) => [`manifest path ${p} resolves outside the suite's repository (${fs.realpathSync(repo)}): keep it inside, or allow it with --allow-outside PATH`];
+  const outside = (p: string) => [
+    `manifest path ${p} resolves outside the suite's repository (${fs.realpathSync(repo)}): keep it inside, or allow it with --allow-outside PATH`,
+  ];
   expect(suite('../../outside.yaml')).toEqual(outside('../../outside.yaml'));
   expect(suite('../../no-such-file.yaml')).toEqual(outside('../../no-such-file.yaml')); // existence not revealed
   expect(suite('/etc/passwd')).toEqual(outside('/etc/passwd'));
@@ -124,8 +130,16 @@ test('manifest paths must stay inside the suite\'s repository; outside paths get
 });
 
 test('rolloutRestart.timeout is capped at 1h; an open model with less than one request is invalid', () => {
-  const r = validateSuiteText(path.join(dir, 'r.yaml'), `${BASE}  setup:\n    - rolloutRestart: { ref: deploy/x, namespace: llm-d-vllm, timeout: 100h }\n`);
+  const r = validateSuiteText(
+    path.join(dir, 'r.yaml'),
+    `${BASE}  setup:\n    - rolloutRestart: { ref: deploy/x, namespace: llm-d-vllm, timeout: 100h }\n`,
+  );
   expect(r.problems.map((p) => p.message)).toEqual(['spec.setup[0].rolloutRestart.timeout: must be at most 1h']);
-  const open = validateSuiteText(path.join(dir, 'o.yaml'), `${BASE}  load: { rate: 0.5, duration: 1s, request: {} }\n  criteria: [{ responses: { status: 200, atLeast: 1 } }]\n`);
-  expect(open.problems.map((p) => p.message)).toEqual(['spec.load.rate: rate 0.5/s for 1s is 0.5 requests, below one: raise rate or duration']);
+  const open = validateSuiteText(
+    path.join(dir, 'o.yaml'),
+    `${BASE}  load: { rate: 0.5, duration: 1s, request: {} }\n  criteria: [{ responses: { status: 200, atLeast: 1 } }]\n`,
+  );
+  expect(open.problems.map((p) => p.message)).toEqual([
+    'spec.load.rate: rate 0.5/s for 1s is 0.5 requests, below one: raise rate or duration',
+  ]);
 });

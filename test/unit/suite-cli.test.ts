@@ -9,7 +9,11 @@ const run = (...args: string[]) => execa('node', [CLI, ...args], { reject: false
 const noStack = (text: string) => expect(text).not.toMatch(/^\s+at /m);
 
 test('validate: every example suite is valid -> exit 0 and an ok line per file', async () => {
-  const files = ['suites/ab-static-routing.suite.yaml', 'suites/proxy-performance-by-backend.suite.yaml', 'suites/proxy-performance.suite.yaml'];
+  const files = [
+    'suites/ab-static-routing.suite.yaml',
+    'suites/proxy-performance-by-backend.suite.yaml',
+    'suites/proxy-performance.suite.yaml',
+  ];
   const res = await run('validate', ...files);
   expect(res.stderr).toBe('');
   expect(res.exitCode).toBe(0);
@@ -47,7 +51,10 @@ test('validate: an unknown key gets its did-you-mean; a directory is a problem, 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'suite-cli-'));
   try {
     const file = path.join(dir, 'typo.suite.yaml');
-    fs.writeFileSync(file, 'apiVersion: pd-harness.dev/v1\nkind: Suite\nmetadata: { name: typo }\nspec:\n  target: { namespaces: [a] }\n  load: { requests: 6, concurency: 2 }\n');
+    fs.writeFileSync(
+      file,
+      'apiVersion: pd-harness.dev/v1\nkind: Suite\nmetadata: { name: typo }\nspec:\n  target: { namespaces: [a] }\n  load: { requests: 6, concurency: 2 }\n',
+    );
     const res = await run('validate', file, dir);
     expect(res.exitCode).toBe(2);
     expect(res.stderr.split('\n')).toEqual([

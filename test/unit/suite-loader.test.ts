@@ -2,7 +2,15 @@ import { expect, test } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { formatProblem, listSuiteFiles, loadSuite, SuiteValidationError, validateSuiteFile, validateSuiteText, type SuiteProblem } from '../../suites/loader.ts';
+import {
+  formatProblem,
+  listSuiteFiles,
+  loadSuite,
+  SuiteValidationError,
+  validateSuiteFile,
+  validateSuiteText,
+  type SuiteProblem,
+} from '../../suites/loader.ts';
 
 const FIXTURES = 'test/fixtures/suites';
 const fixture = (name: string) => path.join(FIXTURES, name);
@@ -65,8 +73,12 @@ test('unknown key in a one-key list item suggests the item kind, and nothing els
 
 test('wrong type: at the value, saying what was expected and what was found', () => {
   expect(check(lines3('requests: "60"'))).toEqual(['T:9:15: spec.load.requests: expected a number, got the string "60"']);
-  expect(check(lines3('requests:\n    concurrency: 2'))).toEqual(['T:9:5: spec.load.requests: expected a number, got null (an empty value)']);
-  expect(check(lines3('requests: 6\n    stream: "yes"'))).toEqual(['T:10:13: spec.load.stream: expected true or false, got the string "yes"']);
+  expect(check(lines3('requests:\n    concurrency: 2'))).toEqual([
+    'T:9:5: spec.load.requests: expected a number, got null (an empty value)',
+  ]);
+  expect(check(lines3('requests: 6\n    stream: "yes"'))).toEqual([
+    'T:10:13: spec.load.stream: expected true or false, got the string "yes"',
+  ]);
   expect(check(lines3('requests: 6\n    timeout: 35'))).toEqual([
     'T:10:14: spec.load.timeout: expected a duration like 500ms, 35s, 2m or 1h30m, got the number 35',
   ]);
@@ -95,7 +107,9 @@ spec:
     'T:4:3: missing required field "name" in metadata',
     'T:8:13: missing required field "within" in spec.recovery',
   ]);
-  expect(check('apiVersion: pd-harness.dev/v1\nkind: Suite\nmetadata: {name: x}\n')).toEqual(['T:1:1: missing required field "spec" at the top level']);
+  expect(check('apiVersion: pd-harness.dev/v1\nkind: Suite\nmetadata: {name: x}\n')).toEqual([
+    'T:1:1: missing required field "spec" at the top level',
+  ]);
 });
 
 test('enum values get a did-you-mean, bounds say the bound', () => {
@@ -132,8 +146,12 @@ test('one-key items: none or two keys are errors at the item', () => {
 });
 
 test('rules across fields: load models, the namespace guard, variant names', () => {
-  expect(check(lines3('requests: 5\n    rate: 3'))).toEqual(['T:10:11: spec.load.rate: rate (open model) cannot go with requests (closed model): pick one']);
-  expect(check(lines3('concurrency: 4'))).toEqual(['T:9:5: spec.load: load needs requests (closed model), rate and duration (open model), or a k6 script']);
+  expect(check(lines3('requests: 5\n    rate: 3'))).toEqual([
+    'T:10:11: spec.load.rate: rate (open model) cannot go with requests (closed model): pick one',
+  ]);
+  expect(check(lines3('concurrency: 4'))).toEqual([
+    'T:9:5: spec.load: load needs requests (closed model), rate and duration (open model), or a k6 script',
+  ]);
   const guard = `${BASE}  setup:
     - rolloutRestart: { ref: deploy/epp, namespace: kube-system }
 `;
@@ -146,7 +164,9 @@ test('rules across fields: load models, the namespace guard, variant names', () 
   criteria:
     - variantRouting: { nvlink: vllm-p2p-proxy, nvlnk: vllm-fs-proxy }
 `;
-  expect(check(variants)).toEqual(['T:12:56: spec.criteria[0].variantRouting.nvlnk: no variant "nvlnk" in spec.load.variants (have: nvlink)']);
+  expect(check(variants)).toEqual([
+    'T:12:56: spec.criteria[0].variantRouting.nvlnk: no variant "nvlnk" in spec.load.variants (have: nvlink)',
+  ]);
   expect(check(lines3('requests: 1\n    request: { body: { content: "hi-{{n}}" } }'))).toEqual([
     'T:10:33: spec.load.request.body.content: unknown placeholder "{{n}}": use {{i}} (request number, from 1) or {{variant}}',
   ]);
@@ -162,8 +182,8 @@ test('manifest paths are relative to the suite file and a missing one is reporte
 `;
   const files = { 'manifests/app.yaml': 'kind: Namespace\n' };
   expect(check(text, files)).toEqual([
-    'T:11:7: manifest not found: manifests/nope.yaml (paths are relative to the suite file\'s directory)',
-    'T:13:22: manifest not found: other.yaml (paths are relative to the suite file\'s directory)',
+    "T:11:7: manifest not found: manifests/nope.yaml (paths are relative to the suite file's directory)",
+    "T:13:22: manifest not found: other.yaml (paths are relative to the suite file's directory)",
   ]);
   expect(check(text.replace('    - manifests/nope.yaml\n', ''), { ...files, 'other.yaml': 'kind: ConfigMap\n' })).toEqual([]);
 });
@@ -180,16 +200,22 @@ test('YAML syntax errors carry their position; duplicate keys are errors', () =>
 
 test('empty file, comment-only file, multi-document file, a list, a missing file', () => {
   expect(check('')).toEqual(['T:1:1: empty suite file']);
-  expect(lines(validateSuiteFile(fixture('empty.suite.yaml')).problems)).toEqual(['test/fixtures/suites/empty.suite.yaml:1:1: empty suite file']);
+  expect(lines(validateSuiteFile(fixture('empty.suite.yaml')).problems)).toEqual([
+    'test/fixtures/suites/empty.suite.yaml:1:1: empty suite file',
+  ]);
   expect(lines(validateSuiteFile(fixture('multi-doc.suite.yaml')).problems)).toEqual([
     'test/fixtures/suites/multi-doc.suite.yaml:3:1: more than one YAML document: put one suite per file',
   ]);
   expect(check('- a\n- b\n')).toEqual(['T:1:1: a suite file holds a mapping with apiVersion, kind, metadata and spec, got a list']);
-  expect(lines(validateSuiteFile(fixture('no-such.suite.yaml')).problems)).toEqual(['test/fixtures/suites/no-such.suite.yaml:1:1: file not found']);
+  expect(lines(validateSuiteFile(fixture('no-such.suite.yaml')).problems)).toEqual([
+    'test/fixtures/suites/no-such.suite.yaml:1:1: file not found',
+  ]);
 });
 
 test('a file with many problems reports each at its own line, in order', () => {
-  const got = lines(validateSuiteFile(fixture('bad-mix.suite.yaml')).problems).map((l) => l.replace('test/fixtures/suites/bad-mix.suite.yaml:', ''));
+  const got = lines(validateSuiteFile(fixture('bad-mix.suite.yaml')).problems).map((l) =>
+    l.replace('test/fixtures/suites/bad-mix.suite.yaml:', ''),
+  );
   expect(got).toEqual([
     "4:9: metadata.name: must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit",
     "11:7: manifest not found: manifests/missing.yaml (paths are relative to the suite file's directory)",
@@ -229,11 +255,15 @@ test('loadSuite returns parsed values: durations in ms, defaults, absolute paths
     expect(suiteDir).toBe(path.resolve(dir));
     expect(suite.spec.deploy).toEqual([path.join(dir, 'm', 'a.yaml'), path.join(dir, 'm')]);
     expect(suite.spec.setup[0]).toEqual({ apply: { file: path.join(dir, 'm', 'a.yaml') } });
-    expect(suite.spec.setup[1]).toEqual({ rolloutRestart: { ref: 'deploy/gaie-inference-scheduling-epp', namespace: 'llm-d-inference-scheduler', timeout: 180_000 } });
+    expect(suite.spec.setup[1]).toEqual({
+      rolloutRestart: { ref: 'deploy/gaie-inference-scheduling-epp', namespace: 'llm-d-inference-scheduler', timeout: 180_000 },
+    });
     expect(suite.spec.load?.script).toBe(path.join(dir, 'run.js'));
     expect(suite.spec.load?.timeout).toBe(90_000);
     expect(suite.spec.load?.request).toEqual({ method: 'POST', path: '/v1/chat/completions', headers: {} });
-    expect(suite.spec.faults).toEqual([{ eppRestart: { how: 'rollout', namespace: 'llm-d-inference-scheduler', ref: 'deploy/gaie-inference-scheduling-epp', at: 5_000 } }]);
+    expect(suite.spec.faults).toEqual([
+      { eppRestart: { how: 'rollout', namespace: 'llm-d-inference-scheduler', ref: 'deploy/gaie-inference-scheduling-epp', at: 5_000 } },
+    ]);
     expect(suite.spec.criteria).toEqual([{ noSchedulingFailures: {} }]);
     expect(suite.metadata.tags).toEqual([]);
   } finally {
@@ -251,21 +281,31 @@ test('loadSuite throws SuiteValidationError with one line per problem', () => {
   expect(caught).toBeInstanceOf(SuiteValidationError);
   const err = caught as SuiteValidationError;
   expect(err.problems).toHaveLength(3);
-  expect(err.message.split('\n')[0]).toBe('test/fixtures/suites/wrong-type.suite.yaml:7:17: spec.target.namespaces: expected a list, got the string "llm-d-vllm"');
+  expect(err.message.split('\n')[0]).toBe(
+    'test/fixtures/suites/wrong-type.suite.yaml:7:17: spec.target.namespaces: expected a list, got the string "llm-d-vllm"',
+  );
 });
 
 test('the example suites in suites/ are valid, manifests included', () => {
-  for (const file of ['suites/proxy-performance.suite.yaml', 'suites/proxy-performance-by-backend.suite.yaml', 'suites/ab-static-routing.suite.yaml']) {
+  for (const file of [
+    'suites/proxy-performance.suite.yaml',
+    'suites/proxy-performance-by-backend.suite.yaml',
+    'suites/ab-static-routing.suite.yaml',
+  ]) {
     expect(lines(validateSuiteFile(file).problems), file).toEqual([]);
   }
   const seed = loadSuite('suites/proxy-performance.suite.yaml').suite;
   expect(seed.spec.load).toMatchObject({ requests: 60, concurrency: 12, timeout: 35_000 });
-  expect(seed.spec.setup[1]).toEqual({ rolloutRestart: { ref: 'deploy/gaie-inference-scheduling-epp', namespace: 'llm-d-inference-scheduler', timeout: 180_000 } });
+  expect(seed.spec.setup[1]).toEqual({
+    rolloutRestart: { ref: 'deploy/gaie-inference-scheduling-epp', namespace: 'llm-d-inference-scheduler', timeout: 180_000 },
+  });
 });
 
 test('listSuiteFiles finds *.suite.yaml files; YAML anchors and merge keys work in suites', () => {
   const files = listSuiteFiles('suites');
-  expect(files).toEqual(expect.arrayContaining([path.join('suites', 'proxy-performance.suite.yaml'), path.join('suites', 'ab-static-routing.suite.yaml')]));
+  expect(files).toEqual(
+    expect.arrayContaining([path.join('suites', 'proxy-performance.suite.yaml'), path.join('suites', 'ab-static-routing.suite.yaml')]),
+  );
   expect(files.every((f) => f.endsWith('.suite.yaml'))).toBe(true);
   const text = `${BASE}  load:
     requests: 2

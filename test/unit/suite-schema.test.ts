@@ -5,7 +5,11 @@ import { suiteJsonSchema, suiteJsonSchemaText } from '../../suites/json-schema.t
 import { kindOf, SuiteSchema, type Criterion, type CriterionKind, type Fault } from '../../suites/schema.ts';
 import { labelSelectorProblem, matchLabels as matchesLabels, parseLabelSelector } from '../../k8s-rules/labels.ts';
 
-const EXAMPLES = ['suites/proxy-performance.suite.yaml', 'suites/proxy-performance-by-backend.suite.yaml', 'suites/ab-static-routing.suite.yaml'];
+const EXAMPLES = [
+  'suites/proxy-performance.suite.yaml',
+  'suites/proxy-performance-by-backend.suite.yaml',
+  'suites/ab-static-routing.suite.yaml',
+];
 
 type Json = Record<string, unknown>;
 
@@ -22,9 +26,10 @@ function walk(node: unknown, at = '#', out: [string, Json][] = []): [string, Jso
 const DRAFT7_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'object', 'array', 'null']);
 
 test('the committed suites/suite.schema.json is what `pd-harness schema` generates', () => {
-  expect(fs.readFileSync('suites/suite.schema.json', 'utf8'), 'regenerate with: node bin/pd-harness.js schema --out suites/suite.schema.json').toBe(
-    suiteJsonSchemaText(),
-  );
+  expect(
+    fs.readFileSync('suites/suite.schema.json', 'utf8'),
+    'regenerate with: node bin/pd-harness.js schema --out suites/suite.schema.json',
+  ).toBe(suiteJsonSchemaText());
 });
 
 test('the JSON Schema is draft-07 that holds together: refs resolve, patterns compile, types are draft-07 types', () => {
@@ -40,7 +45,8 @@ test('the JSON Schema is draft-07 that holds together: refs resolve, patterns co
       const target = node.$ref.replace(/^#\/definitions\//, '');
       expect(Object.hasOwn(schema.definitions as Json, target), `${at}: $ref ${node.$ref}`).toBe(true);
     }
-    if (typeof node.pattern === 'string' && !at.includes('/properties/pattern')) expect(() => new RegExp(node.pattern as string, 'u'), at).not.toThrow();
+    if (typeof node.pattern === 'string' && !at.includes('/properties/pattern'))
+      expect(() => new RegExp(node.pattern as string, 'u'), at).not.toThrow();
     if (typeof node.type === 'string' && !at.endsWith('/properties')) expect(DRAFT7_TYPES.has(node.type), `${at}: ${node.type}`).toBe(true);
     expect(Object.hasOwn(node, '$defs'), `${at} uses $defs (2020-12)`).toBe(false);
   }
@@ -59,7 +65,9 @@ test('the JSON Schema describes the suite for editors: descriptions, enums, one-
   expect(faultItem.minProperties).toBe(1);
   expect(faultItem.maxProperties).toBe(1);
   expect(Object.keys(faultItem.properties as Json)).toEqual(['podKill', 'eppRestart', 'decodeIndexError', 'latency', 'errorRate']);
-  const undescribed = walk(schema).filter(([at, n]) => /\/properties\/[^/]+$/.test(at) && !at.includes('/definitions/') && n.description === undefined && !('$ref' in n));
+  const undescribed = walk(schema).filter(
+    ([at, n]) => /\/properties\/[^/]+$/.test(at) && !at.includes('/definitions/') && n.description === undefined && !('$ref' in n),
+  );
   // Most fields carry a description; the few plain ones (method, status, ...) are self-explanatory.
   expect(undescribed.length).toBeLessThan(walk(schema).filter(([at]) => /\/properties\/[^/]+$/.test(at)).length / 2);
 });
@@ -77,7 +85,11 @@ test('the seed validation suite says what the seed does', () => {
   const suite = SuiteSchema.parse(parse(fs.readFileSync(EXAMPLES[0]!, 'utf8')));
   expect(suite.metadata).toMatchObject({ name: 'proxy-performance', tags: ['conformance'] });
   expect(suite.spec.setup[0]).toEqual({
-    patch: { ref: 'schedulerinstall/llm-sched-install', namespace: 'llm-d-inference-scheduler', merge: { spec: { epp: { configProfile: 'proxy-performance' } } } },
+    patch: {
+      ref: 'schedulerinstall/llm-sched-install',
+      namespace: 'llm-d-inference-scheduler',
+      merge: { spec: { epp: { configProfile: 'proxy-performance' } } },
+    },
   });
   expect(suite.spec.load).toMatchObject({ engine: 'builtin', requests: 60, concurrency: 12, timeout: 35_000, stream: false });
   expect(suite.spec.load?.request.body).toEqual({
@@ -114,17 +126,32 @@ test('faults, repro and recovery parse to typed values with durations in ms', ()
         { errorRate: { selector: 'role=proxy', status: 503, rate: 0.1 } },
       ],
       recovery: { within: '60s', maxErrorRate: 0.05 },
-      repro: { connectors: ['p2p', 'fs'], concurrency: [4, 32], promptTokens: [128, 2000], clientTimeout: ['5s', '35s'], requestsPerCell: 50 },
+      repro: {
+        connectors: ['p2p', 'fs'],
+        concurrency: [4, 32],
+        promptTokens: [128, 2000],
+        clientTimeout: ['5s', '35s'],
+        requestsPerCell: 50,
+      },
     },
   });
   const faults: Fault[] = suite.spec.faults;
   expect(faults[0]).toEqual({ podKill: { namespace: 'llm-d-vllm', selector: 'role=decode', mode: { fixedPercent: 50 }, at: 30_000 } });
-  expect(faults[1]).toEqual({ decodeIndexError: { namespace: 'llm-d-vllm', selector: 'role=decode', trigger: { probability: 0.01, seed: 7 }, afterRequests: 100 } });
+  expect(faults[1]).toEqual({
+    decodeIndexError: { namespace: 'llm-d-vllm', selector: 'role=decode', trigger: { probability: 0.01, seed: 7 }, afterRequests: 100 },
+  });
   expect(faults[2]).toEqual({ latency: { namespace: 'llm-d-vllm', selector: 'role=prefill', add: 250, duration: 10_000 } });
   expect(suite.spec.steadyState[1]).toEqual({ probe: { status: 200, timeout: 35_000 } });
   expect(suite.spec.load).toMatchObject({ rate: 20, duration: 120_000, maxInFlight: 50, timeout: 35_000 });
   expect(suite.spec.recovery).toEqual({ within: 60_000, maxErrorRate: 0.05 });
-  expect(suite.spec.repro).toEqual({ connectors: ['p2p', 'fs'], concurrency: [4, 32], promptTokens: [128, 2000], clientTimeout: [5_000, 35_000], requestsPerCell: 50, seed: 1 });
+  expect(suite.spec.repro).toEqual({
+    connectors: ['p2p', 'fs'],
+    concurrency: [4, 32],
+    promptTokens: [128, 2000],
+    clientTimeout: [5_000, 35_000],
+    requestsPerCell: 50,
+    seed: 1,
+  });
 });
 
 test('the load bounds hold: requests, concurrency, duration, and the repro matrix size', () => {
@@ -135,8 +162,20 @@ test('the load bounds hold: requests, concurrency, duration, and the repro matri
   expect(withSpec({ load: { requests: 10, concurrency: 1001 } })).toBe(false);
   expect(withSpec({ load: { rate: 5, duration: '1h' } })).toBe(true);
   expect(withSpec({ load: { rate: 5, duration: '1h1s' } })).toBe(false);
-  expect(withSpec({ repro: { connectors: ['p2p'], concurrency: [1], promptTokens: [1], clientTimeout: ['1s'], requestsPerCell: 100_000 } })).toBe(true);
-  expect(withSpec({ repro: { connectors: ['p2p', 'fs'], concurrency: [1, 2, 3, 4, 5, 6], promptTokens: [1], clientTimeout: ['1s'], requestsPerCell: 100_000 } })).toBe(false);
+  expect(
+    withSpec({ repro: { connectors: ['p2p'], concurrency: [1], promptTokens: [1], clientTimeout: ['1s'], requestsPerCell: 100_000 } }),
+  ).toBe(true);
+  expect(
+    withSpec({
+      repro: {
+        connectors: ['p2p', 'fs'],
+        concurrency: [1, 2, 3, 4, 5, 6],
+        promptTokens: [1],
+        clientTimeout: ['1s'],
+        requestsPerCell: 100_000,
+      },
+    }),
+  ).toBe(false);
   expect(withSpec({ faults: [{ eppRestart: {} }] })).toBe(false); // faults need a load
 });
 
@@ -152,7 +191,9 @@ test('label selectors: parsing, matching and errors', () => {
   expect(matchesLabels(req, { role: 'decode' })).toBe(false);
   expect(matchesLabels(parseLabelSelector(''), { any: 'thing' })).toBe(true);
   expect(labelSelectorProblem('role=decode')).toBeUndefined();
-  expect(labelSelectorProblem('role=de code')).toBe("unable to parse requirement: found 'role=de code', expected: in, notin, =, ==, !=, gt, lt");
+  expect(labelSelectorProblem('role=de code')).toBe(
+    "unable to parse requirement: found 'role=de code', expected: in, notin, =, ==, !=, gt, lt",
+  );
   expect(labelSelectorProblem('role=dec/ode')).toBe('unable to parse requirement: invalid label value: "dec/ode" in "role=dec/ode"');
   expect(labelSelectorProblem('-bad')).toBe('unable to parse requirement: invalid label key "-bad" in "-bad"');
   expect(labelSelectorProblem('a,,b')).toBe("unable to parse requirement: found '', expected: identifier");

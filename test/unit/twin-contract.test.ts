@@ -13,7 +13,13 @@ const rows = readFileSync(join(ROOT, 'twin', 'CONTRACT.md'), 'utf8')
   .split('\n')
   .filter((l) => l.startsWith('|') && !/^\|\s*-/.test(l))
   .slice(1) // the header row
-  .map((l) => l.trim().slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim()));
+  .map((l) =>
+    l
+      .trim()
+      .slice(1, -1)
+      .split(/(?<!\\)\|/)
+      .map((c) => c.trim()),
+  );
 
 const SOURCE = /(llm-d|gateway-api|inference-extension|vllm|k6-operator|grafana\/k6|kubernetes)[^|]*\/[^|]*/i;
 
@@ -29,7 +35,11 @@ test('every contract row names a real source with a path', () => {
 test('every contract row names twin files that exist', () => {
   for (const [behaviour, , , files] of rows) {
     // `file (what in it)`: the parenthesis names functions, not files
-    const paths = files!.replace(/\([^)]*\)/g, '').split(',').map((f) => f.trim().replace(/`/g, '').split(' ')[0]!).filter(Boolean);
+    const paths = files!
+      .replace(/\([^)]*\)/g, '')
+      .split(',')
+      .map((f) => f.trim().replace(/`/g, '').split(' ')[0]!)
+      .filter(Boolean);
     expect(paths.length, behaviour).toBeGreaterThan(0);
     for (const p of paths) expect(existsSync(join(ROOT, p)), `${behaviour}: ${p}`).toBe(true);
   }
@@ -42,13 +52,22 @@ test('every contract row names a test file that holds the quoted title', () => {
     const [, file, title] = m!;
     expect(existsSync(join(ROOT, file!)), `${behaviour}: ${file}`).toBe(true);
     const text = readFileSync(join(ROOT, file!), 'utf8').replace(/\\'/g, "'");
-    expect(text.includes(title!) || templateTitles(text).some((re) => re.test(title!)), `${behaviour}: no test titled "${title}" in ${file}`).toBe(true);
+    expect(
+      text.includes(title!) || templateTitles(text).some((re) => re.test(title!)),
+      `${behaviour}: no test titled "${title}" in ${file}`,
+    ).toBe(true);
   }
 });
 
 /** Titles written as template literals (`... ${mode.title} ...`), as patterns where each `${...}` is any text. */
 function templateTitles(source: string): RegExp[] {
   return [...source.matchAll(/test\(\s*`([^`]*\$\{[^`]*)`/g)].map(
-    (m) => new RegExp(`^${m[1]!.split(/\$\{[^}]*\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`),
+    (m) =>
+      new RegExp(
+        `^${m[1]!
+          .split(/\$\{[^}]*\}/)
+          .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      ),
   );
 }

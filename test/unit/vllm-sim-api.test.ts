@@ -59,9 +59,13 @@ test.describe('vLLM simulator OpenAI API', () => {
   });
 
   test('SSE stream: data chunks, finish_reason on the last token, usage chunk, [DONE]', async () => {
-    const r = await post(`${sim.url}/v1/completions`, completion({ stream: true, max_tokens: 4, stream_options: { include_usage: true } }), {
-      'X-Request-Id': 's1',
-    });
+    const r = await post(
+      `${sim.url}/v1/completions`,
+      completion({ stream: true, max_tokens: 4, stream_options: { include_usage: true } }),
+      {
+        'X-Request-Id': 's1',
+      },
+    );
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toContain('text/event-stream');
     const text = await r.text();
@@ -77,7 +81,12 @@ test.describe('vLLM simulator OpenAI API', () => {
   });
 
   test('chat stream starts with the assistant role and has no usage without include_usage', async () => {
-    const r = await post(`${sim.url}/v1/chat/completions`, { model: MODEL, messages: [{ role: 'user', content: 'x' }], max_tokens: 2, stream: true });
+    const r = await post(`${sim.url}/v1/chat/completions`, {
+      model: MODEL,
+      messages: [{ role: 'user', content: 'x' }],
+      max_tokens: 2,
+      stream: true,
+    });
     const events = (await r.text()).split('\n\n').filter(Boolean);
     expect(events.at(-1)).toBe('data: [DONE]');
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)) as Record<string, any>);
@@ -165,7 +174,9 @@ test.describe('vLLM simulator engine model', () => {
   test('with all slots busy, requests wait: running and waiting gauges show it, kv usage rises', async () => {
     const sim = await startSim([], { VLLM_SIM_MAX_NUM_SEQS: '2', VLLM_SIM_ITL_MS: '50', VLLM_SIM_KV_CAPACITY_TOKENS: '1000' });
     try {
-      const reqs = Array.from({ length: 5 }, () => post(`${sim.url}/v1/completions`, completion({ prompt: 'p'.repeat(400), max_tokens: 10 })));
+      const reqs = Array.from({ length: 5 }, () =>
+        post(`${sim.url}/v1/completions`, completion({ prompt: 'p'.repeat(400), max_tokens: 10 })),
+      );
       let seen = { running: 0, waiting: 0, usage: 0 };
       for (let i = 0; i < 50 && !(seen.running === 2 && seen.waiting === 3); i++) {
         const m = await scrape(sim.url);
@@ -218,7 +229,9 @@ test('the periodic engine stats line appears after activity, with running/waitin
     expect((await post(`${sim.url}/v1/completions`, completion({ max_tokens: 4 }))).status).toBe(200);
     await expect
       .poll(() => sim.lines.find((l) => l.includes('Engine 000: Avg prompt throughput:')))
-      .toMatch(/^\(APIServer pid=1\) INFO .* \[loggers\.py:\d+\] Engine 000: Avg prompt throughput: [\d.]+ tokens\/s, Avg generation throughput: [\d.]+ tokens\/s, Running: \d+ reqs, Waiting: \d+ reqs, GPU KV cache usage: [\d.]+%/);
+      .toMatch(
+        /^\(APIServer pid=1\) INFO .* \[loggers\.py:\d+\] Engine 000: Avg prompt throughput: [\d.]+ tokens\/s, Avg generation throughput: [\d.]+ tokens\/s, Running: \d+ reqs, Waiting: \d+ reqs, GPU KV cache usage: [\d.]+%/,
+      );
   } finally {
     await sim.stop();
   }
@@ -235,7 +248,9 @@ test.describe('vLLM simulator faults (runtime admin endpoint)', () => {
       expect(r.status).toBe(429);
       expect(await r.json()).toMatchObject({ error: { code: 429 } });
       await post(`${sim.url}/_twin/faults`, { errorRate: { status: 503, rate: 0.5 }, seed: 3 });
-      const statuses = await Promise.all(Array.from({ length: 20 }, async () => (await post(`${sim.url}/v1/completions`, completion({ max_tokens: 1 }))).status));
+      const statuses = await Promise.all(
+        Array.from({ length: 20 }, async () => (await post(`${sim.url}/v1/completions`, completion({ max_tokens: 1 }))).status),
+      );
       expect(statuses).toContain(503);
       expect(statuses).toContain(200);
       expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
@@ -278,8 +293,8 @@ test.describe('vLLM simulator faults (runtime admin endpoint)', () => {
   });
 
   test('invalid VLLM_SIM_FAULTS fails the start with one clear message', async () => {
-    await expect(startVllmSim({ args: BASE_ARGS, host: '127.0.0.1', env: { VLLM_SIM_FAULTS: '{"errorRate":{"rate":2}}' }, log: () => {} })).rejects.toThrow(
-      /invalid faults: errorRate/,
-    );
+    await expect(
+      startVllmSim({ args: BASE_ARGS, host: '127.0.0.1', env: { VLLM_SIM_FAULTS: '{"errorRate":{"rate":2}}' }, log: () => {} }),
+    ).rejects.toThrow(/invalid faults: errorRate/);
   });
 });

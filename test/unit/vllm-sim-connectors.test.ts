@@ -35,7 +35,10 @@ test('NixlConnector (approximation): the prefill answers kv_transfer_params, the
   try {
     const plain = await post(`${decode.url}/v1/completions`, completion());
     expect(((await plain.json()) as Record<string, unknown>)['kv_transfer_params']).toBeNull();
-    const p = await post(`${prefill.url}/v1/completions`, completion({ max_tokens: 1, kv_transfer_params: { do_remote_decode: true, do_remote_prefill: false } }));
+    const p = await post(
+      `${prefill.url}/v1/completions`,
+      completion({ max_tokens: 1, kv_transfer_params: { do_remote_decode: true, do_remote_prefill: false } }),
+    );
     const params = ((await p.json()) as { kv_transfer_params: Record<string, unknown> }).kv_transfer_params;
     expect(params).toMatchObject({ do_remote_prefill: true, do_remote_decode: false, remote_host: '127.0.0.1' });
     const d = await post(`${decode.url}/v1/completions`, completion({ kv_transfer_params: params }));
@@ -54,7 +57,11 @@ test('LMCache, Mooncake, Offloading and MultiConnector configs start and serve (
     { kv_connector: 'LMCacheConnectorV1', kv_role: 'kv_both' },
     { kv_connector: 'MooncakeConnector', kv_role: 'kv_consumer' },
     { kv_connector: 'OffloadingConnector', kv_role: 'kv_both', kv_connector_extra_config: { num_cpu_blocks: 1000 } },
-    { kv_connector: 'MultiConnector', kv_role: 'kv_both', kv_connector_extra_config: { connectors: [{ kv_connector: 'NixlConnector' }, { kv_connector: 'LMCacheConnectorV1' }] } },
+    {
+      kv_connector: 'MultiConnector',
+      kv_role: 'kv_both',
+      kv_connector_extra_config: { connectors: [{ kv_connector: 'NixlConnector' }, { kv_connector: 'LMCacheConnectorV1' }] },
+    },
   ];
   for (const c of configs) {
     const sim = await startSim(['--kv-transfer-config', kvConfig(c)]);

@@ -64,7 +64,12 @@ test.describe('decode IndexError fault (child process)', () => {
       const events = (await longBody).split('\n\n').filter(Boolean);
       expect(events.at(-1)).toBe('data: [DONE]');
       expect(JSON.parse(events.at(-2)!.replace(/^data: /, ''))).toEqual({
-        error: { message: 'EngineCore encountered an issue. See stack trace (above) for the root cause.', type: 'BadRequestError', param: null, code: 400 },
+        error: {
+          message: 'EngineCore encountered an issue. See stack trace (above) for the root cause.',
+          type: 'BadRequestError',
+          param: null,
+          code: 400,
+        },
       });
       expect(await waitExit(child, 10_000)).toBe(1);
 
@@ -79,7 +84,7 @@ test.describe('decode IndexError fault (child process)', () => {
     }
   });
 
-  test('the logged request counter is the crashing request\'s, not the count admitted by the time its step fails', async () => {
+  test("the logged request counter is the crashing request's, not the count admitted by the time its step fails", async () => {
     const child = await spawnSim([], {
       VLLM_SIM_FAULTS: JSON.stringify({ indexError: { afterRequests: 0 } }),
       VLLM_SIM_TTFT_MS: '800', // request 1's prefill step is long enough for 2 and 3 to be admitted meanwhile
@@ -88,10 +93,15 @@ test.describe('decode IndexError fault (child process)', () => {
     try {
       const first = post(`${child.url}/v1/completions`, completion(), { 'X-Request-Id': 'crash-1' });
       await expect.poll(async () => metricValue(await scrape(child.url), 'vllm:num_requests_running')).toBe(1);
-      const later = [2, 3].map((i) => post(`${child.url}/v1/completions`, completion(), { 'X-Request-Id': `later-${i}` }).catch(() => null));
+      const later = [2, 3].map((i) =>
+        post(`${child.url}/v1/completions`, completion(), { 'X-Request-Id': `later-${i}` }).catch(() => null),
+      );
       expect((await first).status).toBe(500);
       await Promise.all(later);
-      const summary = child.stderr().split('\n').find((l) => l.includes('in-flight request ids:'));
+      const summary = child
+        .stderr()
+        .split('\n')
+        .find((l) => l.includes('in-flight request ids:'));
       expect(summary).toContain('request counter: 1;');
       expect(summary).toMatch(/in-flight request ids: .*later-/);
     } finally {
@@ -153,7 +163,14 @@ test.describe('decode IndexError fault (child process)', () => {
 });
 
 test('onAbortedKv: a KV block arriving for a request the client aborted kills the engine', async () => {
-  const cfg = kvConfig({ kv_connector: 'P2pNcclConnector', kv_role: 'kv_consumer', kv_rank: 1, kv_parallel_size: 2, kv_ip: '127.0.0.1', kv_port: 0 });
+  const cfg = kvConfig({
+    kv_connector: 'P2pNcclConnector',
+    kv_role: 'kv_consumer',
+    kv_rank: 1,
+    kv_parallel_size: 2,
+    kv_ip: '127.0.0.1',
+    kv_port: 0,
+  });
   const decode = await startSim(['--kv-transfer-config', cfg], {
     VLLM_SIM_FAULTS: JSON.stringify({ indexError: { onAbortedKv: true } }),
   });

@@ -77,7 +77,11 @@ export interface SpawnOptions {
   timeoutMs?: number;
 }
 
-export async function spawnSim(extraArgs: string[] = [], env: Record<string, string> = {}, opts: SpawnOptions = { host: '127.0.0.1' }): Promise<ChildSim> {
+export async function spawnSim(
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+  opts: SpawnOptions = { host: '127.0.0.1' },
+): Promise<ChildSim> {
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const hostArgs = opts.host ? ['--host', opts.host] : [];
   const proc = spawn(process.execPath, ['--import', 'tsx', ...(opts.nodeFlags ?? []), MAIN, ...BASE_ARGS, ...hostArgs, ...extraArgs], {

@@ -103,14 +103,20 @@ test('a missed P2P transfer hangs the decode until the client gives up; the engi
 });
 
 test('a P2P pod given a request id without the peer address dies with the connector ValueError (decode and prefill)', async () => {
-  for (const [role, rank] of [['kv_consumer', 1], ['kv_producer', 0]] as const) {
+  for (const [role, rank] of [
+    ['kv_consumer', 1],
+    ['kv_producer', 0],
+  ] as const) {
     const sim = await startSim(['--kv-transfer-config', kvConfig({ ...P2P, kv_role: role, kv_rank: rank })]);
     try {
       const r = await post(`${sim.url}/v1/completions`, completion());
       expect(r.status, role).toBe(500);
       expect(await sim.died).toMatch(/^ValueError: Request id cmpl-[0-9a-f]+ does not contain hostname and port$/);
       const frame = role === 'kv_consumer' ? 'in start_load_kv' : 'in save_kv_layer';
-      expect(sim.stderrLines.some((l) => l.includes('p2p_nccl_connector.py') && l.includes(frame)), role).toBe(true);
+      expect(
+        sim.stderrLines.some((l) => l.includes('p2p_nccl_connector.py') && l.includes(frame)),
+        role,
+      ).toBe(true);
       expect((await fetch(`${sim.url}/health`)).status).toBe(503);
     } finally {
       await sim.stop();
@@ -144,7 +150,11 @@ test.describe('ExampleConnector (files under /kv_cache through PD_TWIN_MOUNTS)',
     return d;
   };
   const fsSim = async (role: string, hostDir: string): Promise<InProcessSim> => {
-    const cfg = kvConfig({ kv_connector: 'ExampleConnector', kv_role: role, kv_connector_extra_config: { shared_storage_path: '/kv_cache' } });
+    const cfg = kvConfig({
+      kv_connector: 'ExampleConnector',
+      kv_role: role,
+      kv_connector_extra_config: { shared_storage_path: '/kv_cache' },
+    });
     const sim = await startSim(['--kv-transfer-config', cfg], { PD_TWIN_MOUNTS: JSON.stringify({ '/kv_cache': hostDir }) });
     sims.push(sim);
     return sim;
@@ -197,7 +207,7 @@ test.describe('ExampleConnector (files under /kv_cache through PD_TWIN_MOUNTS)',
   });
 });
 
-test('ExampleConnector without shared_storage_path stores under the pod\'s own /tmp (a private dir), removed on stop', async () => {
+test("ExampleConnector without shared_storage_path stores under the pod's own /tmp (a private dir), removed on stop", async () => {
   const sim = await startSim(['--kv-transfer-config', kvConfig({ kv_connector: 'ExampleConnector', kv_role: 'kv_both' })]);
   const dir = sim.kvStorageDir!;
   try {

@@ -31,11 +31,23 @@ test('as a twin pod: binds POD_IP from 0.0.0.0, and the prefill reaches the deco
     PD_TWIN_HOSTS_FILE: hostsFile,
   });
   const kv = (role: string, rank: number): string =>
-    kvConfig({ kv_connector: 'P2pNcclConnector', kv_role: role, kv_rank: rank, kv_parallel_size: 2, kv_ip: '0.0.0.0', kv_port: 0, engine_id: 'p2p-nccl-same-node' });
+    kvConfig({
+      kv_connector: 'P2pNcclConnector',
+      kv_role: role,
+      kv_rank: rank,
+      kv_parallel_size: 2,
+      kv_ip: '0.0.0.0',
+      kv_port: 0,
+      engine_id: 'p2p-nccl-same-node',
+    });
   const children: ChildSim[] = [];
   try {
     const spawnPod = async (name: string, ip: string, role: string, rank: number): Promise<ChildSim> => {
-      const c = await spawnSim(['--kv-transfer-config', kv(role, rank)], podEnv(name, ip), { nodeFlags: ['--import', PRELOAD], host: undefined, urlHost: ip });
+      const c = await spawnSim(['--kv-transfer-config', kv(role, rank)], podEnv(name, ip), {
+        nodeFlags: ['--import', PRELOAD],
+        host: undefined,
+        urlHost: ip,
+      });
       children.push(c);
       return c;
     };

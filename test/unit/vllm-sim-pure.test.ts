@@ -1,7 +1,14 @@
 import { expect, test } from '@playwright/test';
 import { ArgsError, EngineInitError, parseKvTransferConfig, parseVllmArgs } from '../../twin/sims/vllm/args.ts';
 import { Faults, parseFaultJson, FaultConfigError } from '../../twin/sims/vllm/faults.ts';
-import { alignToBlockSize, containerPathOnHost, lookupFolder, resolveMountedPath, storeFolder, tokenHash } from '../../twin/sims/vllm/kv/fs.ts';
+import {
+  alignToBlockSize,
+  containerPathOnHost,
+  lookupFolder,
+  resolveMountedPath,
+  storeFolder,
+  tokenHash,
+} from '../../twin/sims/vllm/kv/fs.ts';
 import { chatTokenIds, estimateChatTokens, estimateTextTokens, textTokenIds } from '../../twin/sims/vllm/tokens.ts';
 import { KvBlockStore } from '../../twin/sims/vllm/kv/store.ts';
 import { decodeHeader, encodeHeader } from '../../twin/sims/vllm/kv/p2p.ts';
@@ -16,8 +23,15 @@ const MODEL = 'Qwen/Qwen3-Coder-30B-A3B-Instruct';
 test.describe('args', () => {
   test('reads the seed container args with --flag=value and the kv config', () => {
     const a = parseVllmArgs([
-      'serve', MODEL, '--port=8000', '--tensor-parallel-size=1', '--max-model-len=2048', '--no-enable-prefix-caching',
-      '--no-enable-chunked-prefill', '--gpu-memory-utilization=0.90', '--kv-transfer-config',
+      'serve',
+      MODEL,
+      '--port=8000',
+      '--tensor-parallel-size=1',
+      '--max-model-len=2048',
+      '--no-enable-prefix-caching',
+      '--no-enable-chunked-prefill',
+      '--gpu-memory-utilization=0.90',
+      '--kv-transfer-config',
       '{"kv_connector":"P2pNcclConnector","kv_role":"kv_producer","kv_rank":0,"kv_parallel_size":2,"kv_ip":"0.0.0.0","kv_port":14579,"engine_id":"p2p-nccl-same-node"}',
     ]);
     expect(a.model).toBe(MODEL);
@@ -27,12 +41,25 @@ test.describe('args', () => {
   });
 
   test('reads --flag value, --model and --served-model-name', () => {
-    const a = parseVllmArgs(['--model', 'm1', '--port', '9000', '--max-model-len', '512', '--served-model-name', 'alias', '--max-num-seqs', '4']);
+    const a = parseVllmArgs([
+      '--model',
+      'm1',
+      '--port',
+      '9000',
+      '--max-model-len',
+      '512',
+      '--served-model-name',
+      'alias',
+      '--max-num-seqs',
+      '4',
+    ]);
     expect(a).toMatchObject({ model: 'm1', port: 9000, maxModelLen: 512, servedModelNames: ['alias'], maxNumSeqs: 4 });
   });
 
   test('FS config maps shared_storage_path; bad configs are clear errors', () => {
-    const c = parseKvTransferConfig('{"kv_connector":"ExampleConnector","kv_role":"kv_consumer","kv_connector_extra_config":{"shared_storage_path":"/kv_cache"}}');
+    const c = parseKvTransferConfig(
+      '{"kv_connector":"ExampleConnector","kv_role":"kv_consumer","kv_connector_extra_config":{"shared_storage_path":"/kv_cache"}}',
+    );
     expect(c).toMatchObject({ connector: 'ExampleConnector', role: 'kv_consumer', sharedStoragePath: '/kv_cache' });
     expect(() => parseKvTransferConfig('{nope')).toThrow(ArgsError);
     expect(() => parseKvTransferConfig('{"kv_connector":"Nope","kv_role":"kv_consumer"}')).toThrow(EngineInitError);
@@ -50,8 +77,14 @@ test.describe('args', () => {
 
 test.describe('request ids', () => {
   test('parses the P2P and FS forms of facts.md', () => {
-    const p2p = parsePdRequestId('___prefill_addr_vllm-prefill-p2p:14579___decode_addr_vllm-decode-p2p:14579_0f3c2a7b9e1d4c5fa6b7c8d9e0f1a2b3');
-    expect(p2p).toEqual({ prefillAddr: 'vllm-prefill-p2p:14579', decodeAddr: 'vllm-decode-p2p:14579', uuid: '0f3c2a7b9e1d4c5fa6b7c8d9e0f1a2b3' });
+    const p2p = parsePdRequestId(
+      '___prefill_addr_vllm-prefill-p2p:14579___decode_addr_vllm-decode-p2p:14579_0f3c2a7b9e1d4c5fa6b7c8d9e0f1a2b3',
+    );
+    expect(p2p).toEqual({
+      prefillAddr: 'vllm-prefill-p2p:14579',
+      decodeAddr: 'vllm-decode-p2p:14579',
+      uuid: '0f3c2a7b9e1d4c5fa6b7c8d9e0f1a2b3',
+    });
     expect(splitHostPort(p2p!.decodeAddr)).toEqual({ host: 'vllm-decode-p2p', port: 14579 });
     const fs = parsePdRequestId('___prefill_addr_vllm-prefill-fs___decode_addr_vllm-decode-fs_abcdef0123');
     expect(fs).toEqual({ prefillAddr: 'vllm-prefill-fs', decodeAddr: 'vllm-decode-fs', uuid: 'abcdef0123' });
@@ -93,14 +126,18 @@ test.describe('OpenAI request validation', () => {
   });
 
   test('model name, max tokens and prompt forms', () => {
-    expect(() => parseRequest('chat', { model: 'other', messages: [{ role: 'user', content: 'hi' }] }, ctx)).toThrow('The model `other` does not exist.');
+    expect(() => parseRequest('chat', { model: 'other', messages: [{ role: 'user', content: 'hi' }] }, ctx)).toThrow(
+      'The model `other` does not exist.',
+    );
     expect(() => parseRequest('completion', { model: MODEL, prompt: 'x', max_tokens: 0 }, ctx)).toThrow(/max_tokens/);
     expect(() => parseRequest('chat', { model: MODEL, messages: [] }, ctx)).toThrow(/messages/);
     const chat = parseRequest('chat', { messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 3, max_tokens: 9 }, ctx);
     expect(chat).toMatchObject({ model: MODEL, maxTokens: 3, maxTokensGiven: true, stream: false });
     const batch = parseRequest('completion', { model: MODEL, prompt: ['aaaa', 'aaaaaaaa'] }, ctx);
     expect(batch).toMatchObject({ promptTokens: [1, 2], maxTokens: 16, maxTokensGiven: false });
-    expect(parseRequest('completion', { model: MODEL, prompt: [1, 2, 3], stream: true, stream_options: { include_usage: true } }, ctx)).toMatchObject({
+    expect(
+      parseRequest('completion', { model: MODEL, prompt: [1, 2, 3], stream: true, stream_options: { include_usage: true } }, ctx),
+    ).toMatchObject({
       promptTokens: [3],
       stream: true,
       includeUsage: true,
@@ -181,13 +218,18 @@ test.describe('kv helpers', () => {
 test.describe('connectors the llm-d guides use', () => {
   test('Nixl, LMCache, Mooncake, Offloading and MultiConnector are accepted; Multi inherits its role', () => {
     for (const name of ['NixlConnector', 'LMCacheConnectorV1', 'LMCacheMPConnector', 'MooncakeConnector', 'OffloadingConnector']) {
-      expect(parseKvTransferConfig(JSON.stringify({ kv_connector: name, kv_role: 'kv_both' }))).toMatchObject({ connector: name, role: 'kv_both' });
+      expect(parseKvTransferConfig(JSON.stringify({ kv_connector: name, kv_role: 'kv_both' }))).toMatchObject({
+        connector: name,
+        role: 'kv_both',
+      });
     }
     const multi = parseKvTransferConfig(
       JSON.stringify({
         kv_connector: 'MultiConnector',
         kv_role: 'kv_both',
-        kv_connector_extra_config: { connectors: [{ kv_connector: 'NixlConnector' }, { kv_connector: 'LMCacheConnectorV1', kv_role: 'kv_consumer' }] },
+        kv_connector_extra_config: {
+          connectors: [{ kv_connector: 'NixlConnector' }, { kv_connector: 'LMCacheConnectorV1', kv_role: 'kv_consumer' }],
+        },
       }),
     );
     expect(multi.members?.map((m) => [m.connector, m.role])).toEqual([
@@ -195,7 +237,10 @@ test.describe('connectors the llm-d guides use', () => {
       ['LMCacheConnectorV1', 'kv_consumer'],
     ]);
     expect(() => parseKvTransferConfig('{"kv_connector":"MultiConnector","kv_role":"kv_both"}')).toThrow(/connectors/);
-    expect(parseKvTransferConfig('{"kv_connector":"SharedStorageConnector","kv_role":"kv_both"}')).toMatchObject({ connector: 'ExampleConnector', sharedStoragePath: '/tmp' });
+    expect(parseKvTransferConfig('{"kv_connector":"SharedStorageConnector","kv_role":"kv_both"}')).toMatchObject({
+      connector: 'ExampleConnector',
+      sharedStoragePath: '/tmp',
+    });
   });
 });
 

@@ -57,7 +57,8 @@ function specOf(o: Obj): string {
 function withoutRv(o: Obj): string {
   const c = { ...o, metadata: { ...o.metadata } };
   delete c.metadata.resourceVersion;
-  if (Array.isArray(c.metadata.managedFields)) c.metadata.managedFields = (c.metadata.managedFields as Obj[]).map(({ time: _t, ...m }) => m);
+  if (Array.isArray(c.metadata.managedFields))
+    c.metadata.managedFields = (c.metadata.managedFields as Obj[]).map(({ time: _t, ...m }) => m);
   return JSON.stringify(c);
 }
 
@@ -99,14 +100,15 @@ export class Api {
 
   list(t: ResourceType, ns: string | undefined, opts: ListOptions = {}): { items: Obj[]; resourceVersion: string } {
     const rv = String(this.store.currentRv());
-    const items = this.store
-      .list(typeKey(t.group, t.plural), t.namespaced ? ns : undefined)
-      .filter((o) => this.matches(o, opts));
+    const items = this.store.list(typeKey(t.group, t.plural), t.namespaced ? ns : undefined).filter((o) => this.matches(o, opts));
     return { items, resourceVersion: rv };
   }
 
   matches(o: Obj, opts: ListOptions): boolean {
-    return (!opts.labelSelector || matchLabels(opts.labelSelector, o.metadata?.labels)) && (!opts.fieldSelector || matchFields(opts.fieldSelector, o));
+    return (
+      (!opts.labelSelector || matchLabels(opts.labelSelector, o.metadata?.labels)) &&
+      (!opts.fieldSelector || matchFields(opts.fieldSelector, o))
+    );
   }
 
   type(group: string, plural: string): ResourceType {
@@ -118,13 +120,18 @@ export class Api {
   // ---- create ---------------------------------------------------------------------------------------
 
   create(t: ResourceType, ns: string | undefined, body: unknown, opts: WriteOptions & { keepStatus?: boolean } = {}): Obj {
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml');
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw errors.badRequest(
+        'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml',
+      );
     const obj = structuredClone(body) as Obj;
-    if (obj.kind && obj.kind !== t.kind) throw errors.badRequest(`the kind of the object (${obj.kind}) does not match the kind on the URL (${t.kind})`);
+    if (obj.kind && obj.kind !== t.kind)
+      throw errors.badRequest(`the kind of the object (${obj.kind}) does not match the kind on the URL (${t.kind})`);
     obj.metadata = obj.metadata && typeof obj.metadata === 'object' ? obj.metadata : {};
     const md = obj.metadata;
     if (t.namespaced) {
-      if (md.namespace && ns && md.namespace !== ns) throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      if (md.namespace && ns && md.namespace !== ns)
+        throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
       md.namespace = ns ?? md.namespace ?? 'default';
       this.checkNamespaceWritable(md.namespace);
     } else delete md.namespace;
@@ -158,7 +165,10 @@ export class Api {
     const nsObj = this.store.get(typeKey('', 'namespaces'), undefined, ns);
     if (!nsObj) throw errors.notFound('', 'namespaces', ns);
     if (nsObj.metadata.deletionTimestamp)
-      throw new ApiError(403, 'Forbidden', `unable to create new content in namespace ${ns} because it is being terminated`, { name: ns, kind: 'namespaces' });
+      throw new ApiError(403, 'Forbidden', `unable to create new content in namespace ${ns} because it is being terminated`, {
+        name: ns,
+        kind: 'namespaces',
+      });
   }
 
   private validate(t: ResourceType, obj: Obj, old?: Obj): void {
@@ -182,7 +192,10 @@ export class Api {
   // ---- update ---------------------------------------------------------------------------------------
 
   update(t: ResourceType, ns: string | undefined, name: string, body: unknown, opts: WriteOptions & { subresource?: 'status' } = {}): Obj {
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml');
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw errors.badRequest(
+        'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml',
+      );
     const incoming = structuredClone(body) as Obj;
     incoming.metadata ??= {};
     if (incoming.metadata.name && incoming.metadata.name !== name)
@@ -211,7 +224,8 @@ export class Api {
     if (t.namespaced) next.metadata.namespace = cur.metadata.namespace;
     next.apiVersion = cur.apiVersion;
     next.kind = t.kind;
-    if (cur.metadata.generation !== undefined && specOf(next) !== specOf(cur)) next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
+    if (cur.metadata.generation !== undefined && specOf(next) !== specOf(cur))
+      next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
     if (t.group === 'apps' && t.kind === 'Deployment' && next.spec?.template) next.spec.template.metadata ??= {};
     applySchemaDefaults(this.schemaOf(t, next), next);
     this.validate(t, next, cur);
@@ -253,7 +267,13 @@ export class Api {
     patch: unknown,
     opts: WriteOptions & { subresource?: 'status'; force?: boolean } = {},
   ): Obj {
-    if (type === 'apply') return serverSideApply(this, t, ns, name, patch, { fieldManager: opts.fieldManager ?? '', force: !!opts.force, ...(opts.subresource ? { subresource: opts.subresource } : {}), ...(opts.dryRun ? { dryRun: true } : {}) });
+    if (type === 'apply')
+      return serverSideApply(this, t, ns, name, patch, {
+        fieldManager: opts.fieldManager ?? '',
+        force: !!opts.force,
+        ...(opts.subresource ? { subresource: opts.subresource } : {}),
+        ...(opts.dryRun ? { dryRun: true } : {}),
+      });
     const cur = this.get(t, ns, name);
     const patched = applyPatchOfType(cur, type, patch);
     if (!patched || typeof patched !== 'object') throw errors.badRequest('the patch did not result in an object');
@@ -279,7 +299,13 @@ export class Api {
     return {
       kind: 'Scale',
       apiVersion: 'autoscaling/v1',
-      metadata: { name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
+      metadata: {
+        name,
+        namespace: o.metadata.namespace,
+        uid: o.metadata.uid,
+        resourceVersion: o.metadata.resourceVersion,
+        creationTimestamp: o.metadata.creationTimestamp,
+      },
       spec: { replicas: getPath(o, t.scale.specReplicasPath) ?? 0 },
       status: { replicas: getPath(o, t.scale.statusReplicasPath) ?? 0, ...(selector ? { selector } : {}) },
     };
@@ -289,7 +315,13 @@ export class Api {
     if (!t.scale) throw errors.pathNotFound();
     const replicas = scale?.spec?.replicas;
     if (typeof replicas !== 'number' || replicas < 0 || !Number.isInteger(replicas))
-      throw errors.invalid('Scale', 'autoscaling', name, [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, field: 'spec.replicas' }]);
+      throw errors.invalid('Scale', 'autoscaling', name, [
+        {
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+          field: 'spec.replicas',
+        },
+      ]);
     const cur = this.get(t, ns, name);
     const wantRv = scale.metadata?.resourceVersion;
     if (wantRv && String(wantRv) !== cur.metadata.resourceVersion) throw errors.conflict(t.group, t.plural, name);
@@ -310,9 +342,19 @@ export class Api {
   delete(t: ResourceType, ns: string | undefined, name: string, opts: DeleteOptions = {}): Obj {
     const cur = this.get(t, ns, name);
     if (opts.preconditions?.uid && opts.preconditions.uid !== cur.metadata.uid)
-      throw errors.conflict(t.group, t.plural, name, `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${cur.metadata.uid}`);
+      throw errors.conflict(
+        t.group,
+        t.plural,
+        name,
+        `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${cur.metadata.uid}`,
+      );
     if (opts.preconditions?.resourceVersion && opts.preconditions.resourceVersion !== cur.metadata.resourceVersion)
-      throw errors.conflict(t.group, t.plural, name, `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`);
+      throw errors.conflict(
+        t.group,
+        t.plural,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`,
+      );
     const key = typeKey(t.group, t.plural);
     const md = cur.metadata;
     const policy = opts.propagationPolicy ?? (md.finalizers?.includes('orphan') ? 'Orphan' : 'Background');
@@ -327,7 +369,8 @@ export class Api {
     if (policy === 'Orphan') this.orphanDependents(md.uid);
 
     const finalizers: string[] = [...(md.finalizers ?? [])];
-    if (policy === 'Foreground' && !finalizers.includes(FOREGROUND_FINALIZER) && this.hasDependents(md.uid)) finalizers.push(FOREGROUND_FINALIZER);
+    if (policy === 'Foreground' && !finalizers.includes(FOREGROUND_FINALIZER) && this.hasDependents(md.uid))
+      finalizers.push(FOREGROUND_FINALIZER);
 
     if (t.group === '' && t.kind === 'Pod' && md.deletionTimestamp === undefined && cur.spec?.nodeName) {
       const grace = opts.gracePeriodSeconds ?? cur.spec?.terminationGracePeriodSeconds ?? 30;
@@ -412,11 +455,17 @@ export class Api {
     if (t.group === 'apiextensions.k8s.io' && t.kind === 'CustomResourceDefinition') {
       const ct = typeFromCrd(obj);
       const existing = ct ? this.registry.get(ct.group, ct.plural) : undefined;
-      if (existing && !existing.crd) throw errors.invalid('CustomResourceDefinition', 'apiextensions.k8s.io', obj.metadata.name, [{ reason: 'FieldValueInvalid', message: 'Invalid value: built-in resource', field: 'spec.names.plural' }]);
+      if (existing && !existing.crd)
+        throw errors.invalid('CustomResourceDefinition', 'apiextensions.k8s.io', obj.metadata.name, [
+          { reason: 'FieldValueInvalid', message: 'Invalid value: built-in resource', field: 'spec.names.plural' },
+        ]);
       const now = nowTimestamp();
       const cond = (type: string, reason: string, message: string) => ({ type, status: 'True', lastTransitionTime: now, reason, message });
       obj.status = {
-        conditions: [cond('NamesAccepted', 'NoConflicts', 'no conflicts found'), cond('Established', 'InitialNamesAccepted', 'the initial names have been accepted')],
+        conditions: [
+          cond('NamesAccepted', 'NoConflicts', 'no conflicts found'),
+          cond('Established', 'InitialNamesAccepted', 'the initial names have been accepted'),
+        ],
         acceptedNames: obj.spec?.names ?? {},
         storedVersions: ((obj.spec?.versions ?? []) as Obj[]).filter((v) => v.storage).map((v) => v.name),
       };
@@ -434,7 +483,8 @@ export class Api {
     if (t.group === 'apiextensions.k8s.io' && t.kind === 'CustomResourceDefinition') {
       const ct = typeFromCrd(obj);
       if (!ct) return;
-      for (const o of this.store.list(typeKey(ct.group, ct.plural))) this.store.remove(typeKey(ct.group, ct.plural), o.metadata.namespace, o.metadata.name);
+      for (const o of this.store.list(typeKey(ct.group, ct.plural)))
+        this.store.remove(typeKey(ct.group, ct.plural), o.metadata.namespace, o.metadata.name);
       this.registry.remove(ct.group, ct.plural);
     }
   }

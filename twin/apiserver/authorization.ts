@@ -15,7 +15,13 @@ export const AUTHZ_GROUP = 'authorization.k8s.io';
 export const AUTHZ_VERSION = 'v1';
 
 /** The discovery entry (a real 1.32 API server lists it with verbs [create] only). */
-export const SSAR_RESOURCE = { name: 'selfsubjectaccessreviews', singularName: 'selfsubjectaccessreview', namespaced: false, kind: 'SelfSubjectAccessReview', verbs: ['create'] };
+export const SSAR_RESOURCE = {
+  name: 'selfsubjectaccessreviews',
+  singularName: 'selfsubjectaccessreview',
+  namespaced: false,
+  kind: 'SelfSubjectAccessReview',
+  verbs: ['create'],
+};
 
 /** The answer to one review, or a 422 Invalid as the real API server gives it. */
 export function reviewSelfSubjectAccess(body: unknown): Record<string, unknown> {
@@ -23,10 +29,18 @@ export function reviewSelfSubjectAccess(body: unknown): Record<string, unknown> 
   const spec = review.spec ?? {};
   const causes: StatusCause[] = [];
   if (spec.resourceAttributes && spec.nonResourceAttributes) {
-    causes.push({ reason: 'FieldValueInvalid', message: 'Invalid value: "object": cannot be specified in combination with resourceAttributes', field: 'spec.nonResourceAttributes' });
+    causes.push({
+      reason: 'FieldValueInvalid',
+      message: 'Invalid value: "object": cannot be specified in combination with resourceAttributes',
+      field: 'spec.nonResourceAttributes',
+    });
   }
   if (!spec.resourceAttributes && !spec.nonResourceAttributes) {
-    causes.push({ reason: 'FieldValueInvalid', message: 'Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified', field: 'spec.resourceAttributes' });
+    causes.push({
+      reason: 'FieldValueInvalid',
+      message: 'Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified',
+      field: 'spec.resourceAttributes',
+    });
   }
   if (causes.length) throw errors.invalid('SelfSubjectAccessReview', AUTHZ_GROUP, '', causes);
   return {

@@ -82,7 +82,14 @@ function schemaType(s: Schema, v: unknown): string {
 }
 
 function ruleError(reason: string | undefined, path: string, value: unknown, detail: string, omitValue: boolean): FieldError {
-  const type: FieldErrorType = reason === 'FieldValueForbidden' ? 'Forbidden' : reason === 'FieldValueRequired' ? 'Required' : reason === 'FieldValueDuplicate' ? 'Duplicate' : 'Invalid';
+  const type: FieldErrorType =
+    reason === 'FieldValueForbidden'
+      ? 'Forbidden'
+      : reason === 'FieldValueRequired'
+        ? 'Required'
+        : reason === 'FieldValueDuplicate'
+          ? 'Duplicate'
+          : 'Invalid';
   return { type, field: path, value, detail, ...(omitValue ? { omitValue } : {}) };
 }
 

@@ -66,29 +66,45 @@ function validateValue(s: Schema, v: unknown, old: unknown, w: Walk, out: FieldE
     out.push(fieldError.typeInvalid(path, got, `${path} in body must be of type ${s.type}: ${JSON.stringify(got)}`));
   } else {
     if (Array.isArray(s.enum) && !s.enum.some((e) => isDeepStrictEqual(e, v)))
-      out.push(fieldError.notSupported(path, v, (s.enum as unknown[]).map((e) => (typeof e === 'string' ? e : JSON.stringify(e)))));
+      out.push(
+        fieldError.notSupported(
+          path,
+          v,
+          (s.enum as unknown[]).map((e) => (typeof e === 'string' ? e : JSON.stringify(e))),
+        ),
+      );
     if (typeof v === 'number') {
       if (typeof s.maximum === 'number' && (s.exclusiveMaximum ? v >= s.maximum : v > s.maximum))
-        out.push(fieldError.invalid(path, v, `${path} in body should be less than ${s.exclusiveMaximum ? '' : 'or equal to '}${s.maximum}`));
+        out.push(
+          fieldError.invalid(path, v, `${path} in body should be less than ${s.exclusiveMaximum ? '' : 'or equal to '}${s.maximum}`),
+        );
       if (typeof s.minimum === 'number' && (s.exclusiveMinimum ? v <= s.minimum : v < s.minimum))
-        out.push(fieldError.invalid(path, v, `${path} in body should be greater than ${s.exclusiveMinimum ? '' : 'or equal to '}${s.minimum}`));
+        out.push(
+          fieldError.invalid(path, v, `${path} in body should be greater than ${s.exclusiveMinimum ? '' : 'or equal to '}${s.minimum}`),
+        );
     }
     if (typeof v === 'string') {
       const len = [...v].length;
       if (typeof s.maxLength === 'number' && len > s.maxLength) out.push(fieldError.tooLong(path, v, s.maxLength));
-      if (typeof s.minLength === 'number' && len < s.minLength) out.push(fieldError.invalid(path, v, `${path} in body should be at least ${s.minLength} chars long`));
-      if (typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(v)) out.push(fieldError.invalid(path, v, `${path} in body should match '${s.pattern}'`));
+      if (typeof s.minLength === 'number' && len < s.minLength)
+        out.push(fieldError.invalid(path, v, `${path} in body should be at least ${s.minLength} chars long`));
+      if (typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(v))
+        out.push(fieldError.invalid(path, v, `${path} in body should match '${s.pattern}'`));
     }
     if (Array.isArray(v)) {
       if (typeof s.maxItems === 'number' && v.length > s.maxItems) out.push(fieldError.tooMany(path, v.length, s.maxItems));
-      if (typeof s.minItems === 'number' && v.length < s.minItems) out.push(fieldError.invalid(path, v.length, `${path} in body should have at least ${s.minItems} items`));
-      if (s.items) v.forEach((item, i) => validateValue(s.items as Schema, item, undefined, { path: `${path}[${i}]`, unchanged: w.unchanged }, out));
+      if (typeof s.minItems === 'number' && v.length < s.minItems)
+        out.push(fieldError.invalid(path, v.length, `${path} in body should have at least ${s.minItems} items`));
+      if (s.items)
+        v.forEach((item, i) => validateValue(s.items as Schema, item, undefined, { path: `${path}[${i}]`, unchanged: w.unchanged }, out));
     }
     if (isObject(v)) {
       const n = Object.keys(v).length;
       if (typeof s.maxProperties === 'number' && n > s.maxProperties) out.push(fieldError.tooMany(path, n, s.maxProperties));
-      if (typeof s.minProperties === 'number' && n < s.minProperties) out.push(fieldError.invalid(path, n, `${path} in body should have at least ${s.minProperties} properties`));
-      for (const r of (s.required ?? []) as string[]) if (v[r] === undefined || v[r] === null) out.push(fieldError.required(child(path, r)));
+      if (typeof s.minProperties === 'number' && n < s.minProperties)
+        out.push(fieldError.invalid(path, n, `${path} in body should have at least ${s.minProperties} properties`));
+      for (const r of (s.required ?? []) as string[])
+        if (v[r] === undefined || v[r] === null) out.push(fieldError.required(child(path, r)));
       const props = (s.properties ?? {}) as Record<string, Schema>;
       const ap = additionalSchema(s);
       const oldObj = isObject(old) ? old : undefined;
@@ -109,10 +125,22 @@ export function validateCustomResource(schema: Schema, obj: Obj, old: Obj | unde
   // The root's metadata is validated by ObjectMeta rules (validate.ts), not by the schema.
   const { metadata: _m, ...body } = obj;
   const { metadata: _om, ...oldBody } = old ?? {};
-  validateValue({ ...schema, properties: { ...(schema.properties ?? {}), metadata: {} } }, body, old ? oldBody : undefined, { path: '', unchanged: false }, errs);
+  validateValue(
+    { ...schema, properties: { ...(schema.properties ?? {}), metadata: {} } },
+    body,
+    old ? oldBody : undefined,
+    { path: '', unchanged: false },
+    errs,
+  );
   const blocking = errs.some((e) => ['NotSupported', 'Required', 'TooLong', 'TooMany', 'TypeInvalid'].includes(e.type));
   if (blocking) {
-    errs.push(fieldError.invalid(undefined, null, 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation'));
+    errs.push(
+      fieldError.invalid(
+        undefined,
+        null,
+        'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+      ),
+    );
     return errs;
   }
   errs.push(...validateCelRules(schema, obj, old));

@@ -10,7 +10,9 @@ import type { Obj } from './selectors.ts';
  * The InferencePool v1 CRD is the project's manifests/crds copy (the GAIE v1.2.0 schema with its CEL
  * rules), so a pool breaking those rules is refused even before the manifests are applied.
  */
-const INFERENCEPOOL_V1_CRD = pathToFileURL(join(packageRoot(import.meta.url), 'manifests', 'crds', 'inference.networking.k8s.io_inferencepools.yaml'));
+const INFERENCEPOOL_V1_CRD = pathToFileURL(
+  join(packageRoot(import.meta.url), 'manifests', 'crds', 'inference.networking.k8s.io_inferencepools.yaml'),
+);
 
 function manifestCrd(file: URL): Obj {
   try {
@@ -69,7 +71,13 @@ export function crdObject(s: CrdSpec): Obj {
 
 export const BUILTIN_CRDS: Obj[] = [
   manifestCrd(INFERENCEPOOL_V1_CRD),
-  crdObject({ group: 'inference.networking.x-k8s.io', version: 'v1alpha2', kind: 'InferencePool', plural: 'inferencepools', shortNames: ['infpool'] }),
+  crdObject({
+    group: 'inference.networking.x-k8s.io',
+    version: 'v1alpha2',
+    kind: 'InferencePool',
+    plural: 'inferencepools',
+    shortNames: ['infpool'],
+  }),
   crdObject({
     group: 'gateway.networking.k8s.io',
     version: 'v1',
@@ -77,7 +85,10 @@ export const BUILTIN_CRDS: Obj[] = [
     plural: 'gatewayclasses',
     shortNames: ['gc'],
     scope: 'Cluster',
-    columns: [{ name: 'Controller', type: 'string', jsonPath: '.spec.controllerName' }, { name: 'Accepted', type: 'string', jsonPath: '.status.conditions[?(@.type=="Accepted")].status' }],
+    columns: [
+      { name: 'Controller', type: 'string', jsonPath: '.spec.controllerName' },
+      { name: 'Accepted', type: 'string', jsonPath: '.status.conditions[?(@.type=="Accepted")].status' },
+    ],
   }),
   crdObject({
     group: 'gateway.networking.k8s.io',
@@ -91,8 +102,20 @@ export const BUILTIN_CRDS: Obj[] = [
       { name: 'Programmed', type: 'string', jsonPath: '.status.conditions[?(@.type=="Programmed")].status' },
     ],
   }),
-  crdObject({ group: 'gateway.networking.k8s.io', version: 'v1', kind: 'HTTPRoute', plural: 'httproutes', columns: [{ name: 'Hostnames', type: 'string', jsonPath: '.spec.hostnames' }] }),
-  crdObject({ group: 'gateway.networking.k8s.io', version: 'v1beta1', kind: 'ReferenceGrant', plural: 'referencegrants', shortNames: ['refgrant'] }),
+  crdObject({
+    group: 'gateway.networking.k8s.io',
+    version: 'v1',
+    kind: 'HTTPRoute',
+    plural: 'httproutes',
+    columns: [{ name: 'Hostnames', type: 'string', jsonPath: '.spec.hostnames' }],
+  }),
+  crdObject({
+    group: 'gateway.networking.k8s.io',
+    version: 'v1beta1',
+    kind: 'ReferenceGrant',
+    plural: 'referencegrants',
+    shortNames: ['refgrant'],
+  }),
   crdObject({
     group: 'sim.llm-d.io',
     version: 'v1alpha1',

@@ -11,7 +11,10 @@ function defaultPodSpec(spec: Obj): void {
   spec.enableServiceLinks ??= true;
   for (const c of [...((spec.initContainers ?? []) as Obj[]), ...((spec.containers ?? []) as Obj[])]) {
     if (c && typeof c === 'object') {
-      const tag = String(c.image ?? '').split('/').pop() ?? '';
+      const tag =
+        String(c.image ?? '')
+          .split('/')
+          .pop() ?? '';
       c.imagePullPolicy ??= tag.includes(':') && !tag.endsWith(':latest') ? 'IfNotPresent' : 'Always';
       c.terminationMessagePath ??= '/dev/termination-log';
       c.terminationMessagePolicy ??= 'File';
@@ -36,7 +39,8 @@ export function applyCreateDefaults(kind: string, group: string, obj: Obj): void
       spec.progressDeadlineSeconds ??= 600;
       spec.strategy ??= { type: 'RollingUpdate' };
       spec.strategy.type ??= 'RollingUpdate';
-      if (spec.strategy.type === 'RollingUpdate') spec.strategy.rollingUpdate = { maxSurge: '25%', maxUnavailable: '25%', ...(spec.strategy.rollingUpdate ?? {}) };
+      if (spec.strategy.type === 'RollingUpdate')
+        spec.strategy.rollingUpdate = { maxSurge: '25%', maxUnavailable: '25%', ...(spec.strategy.rollingUpdate ?? {}) };
     }
     if (spec.template) {
       spec.template.metadata ??= {};

@@ -48,7 +48,8 @@ function resourceEntries(t: ResourceType): object[] {
       ...(t.categories?.length ? { categories: t.categories } : {}),
     },
   ];
-  const sub = (name: string, kind: string, verbs: string[], extra: object = {}) => out.push({ name: `${t.plural}/${name}`, singularName: '', namespaced: t.namespaced, kind, verbs, ...extra });
+  const sub = (name: string, kind: string, verbs: string[], extra: object = {}) =>
+    out.push({ name: `${t.plural}/${name}`, singularName: '', namespaced: t.namespaced, kind, verbs, ...extra });
   if (t.status) sub('status', t.kind, ['get', 'patch', 'update']);
   if (t.scale) sub('scale', 'Scale', ['get', 'patch', 'update'], { group: 'autoscaling', version: 'v1' });
   for (const s of t.extraSubresources ?? []) {

@@ -30,23 +30,35 @@ function writeStatus(socket: Duplex, err: ApiError): void {
 export function execLocation(api: Api, ns: string, podName: string, q: URLSearchParams): { container: string; host: string; port: number } {
   const pod = api.get(api.type('', 'pods'), ns, podName);
   const names = ((pod.spec?.containers ?? []) as Obj[]).map((c) => String(c.name));
-  const all = [...names, ...((pod.spec?.initContainers ?? []) as Obj[]).map((c) => String(c.name)), ...((pod.spec?.ephemeralContainers ?? []) as Obj[]).map((c) => String(c.name))];
+  const all = [
+    ...names,
+    ...((pod.spec?.initContainers ?? []) as Obj[]).map((c) => String(c.name)),
+    ...((pod.spec?.ephemeralContainers ?? []) as Obj[]).map((c) => String(c.name)),
+  ];
   const container = q.get('container') || names[0] || '';
   if (!all.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${podName}`);
   const phase = pod.status?.phase;
-  if (phase === 'Succeeded' || phase === 'Failed') throw errors.badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
+  if (phase === 'Succeeded' || phase === 'Failed')
+    throw errors.badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
   const nodeName = pod.spec?.nodeName;
   if (!nodeName) throw errors.badRequest(`pod ${podName} does not have a host assigned`);
   if (q.getAll('command').length === 0) throw errors.badRequest('you must specify at least 1 command');
   const node = api.tryGet(api.type('', 'nodes'), undefined, nodeName);
   const port = Number(node?.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 0);
   const host = ((node?.status?.addresses ?? []) as Obj[]).find((a) => a.type === 'InternalIP')?.address;
-  if (!node || !port || !host) throw new ApiError(500, 'InternalError', `Internal error occurred: no kubelet endpoint for node ${nodeName}`);
+  if (!node || !port || !host)
+    throw new ApiError(500, 'InternalError', `Internal error occurred: no kubelet endpoint for node ${nodeName}`);
   return { container, host: String(host), port };
 }
 
 /** Handles an HTTP upgrade request (the server's 'upgrade' event): exec, or a Status error. */
-export function handleUpgrade(api: Api, authorized: (req: http.IncomingMessage) => boolean, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+export function handleUpgrade(
+  api: Api,
+  authorized: (req: http.IncomingMessage) => boolean,
+  req: http.IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): void {
   socket.on('error', () => undefined);
   const url = new URL(req.url ?? '/', 'http://twin');
   try {
@@ -74,6 +86,11 @@ export function handleUpgrade(api: Api, authorized: (req: http.IncomingMessage) 
     upstream.on('error', (e) => writeStatus(socket, new ApiError(500, 'InternalError', `error dialing backend: ${e.message}`)));
     socket.on('close', () => upstream.destroy());
   } catch (e) {
-    writeStatus(socket, e instanceof ApiError ? e : new ApiError(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`));
+    writeStatus(
+      socket,
+      e instanceof ApiError
+        ? e
+        : new ApiError(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`),
+    );
   }
 }

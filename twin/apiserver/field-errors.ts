@@ -57,7 +57,17 @@ export const fieldError = {
     value,
     detail: `supported values: ${supported.map((s) => JSON.stringify(s)).join(', ')}`,
   }),
-  tooMany: (field: string, actual: number, max: number): FieldError => ({ type: 'TooMany', field, value: actual, detail: `must have at most ${max} ${max === 1 ? 'item' : 'items'}` }),
-  tooLong: (field: string, value: unknown, max: number): FieldError => ({ type: 'TooLong', field, value, detail: `may not be more than ${max} ${max === 1 ? 'byte' : 'bytes'}` }),
+  tooMany: (field: string, actual: number, max: number): FieldError => ({
+    type: 'TooMany',
+    field,
+    value: actual,
+    detail: `must have at most ${max} ${max === 1 ? 'item' : 'items'}`,
+  }),
+  tooLong: (field: string, value: unknown, max: number): FieldError => ({
+    type: 'TooLong',
+    field,
+    value,
+    detail: `may not be more than ${max} ${max === 1 ? 'byte' : 'bytes'}`,
+  }),
   typeInvalid: (field: string, value: unknown, detail: string): FieldError => ({ type: 'TypeInvalid', field, value, detail }),
 };

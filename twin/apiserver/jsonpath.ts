@@ -1,7 +1,12 @@
 /** The small JSONPath subset CRD printer columns use: `.a.b`, `.a[0]`, `.a[*].b`, `.a[?(@.k=="v")].b`. Pure. */
 
 export function evalJsonPath(obj: unknown, path: string): unknown[] {
-  const tokens = path.trim().replace(/^\{|\}$/g, '').replace(/^\$/, '').match(/\.[^.[\]]+|\[[^\]]*\]/g) ?? [];
+  const tokens =
+    path
+      .trim()
+      .replace(/^\{|\}$/g, '')
+      .replace(/^\$/, '')
+      .match(/\.[^.[\]]+|\[[^\]]*\]/g) ?? [];
   let cur: unknown[] = [obj];
   for (const tok of tokens) {
     const next: unknown[] = [];

@@ -64,7 +64,9 @@ export function formatLines(lines: LogLine[], timestamps: boolean): string {
 }
 
 function containerStatus(pod: Obj, name: string): Obj | undefined {
-  return ((pod.status?.containerStatuses ?? []) as Obj[]).concat((pod.status?.initContainerStatuses ?? []) as Obj[]).find((c) => c.name === name);
+  return ((pod.status?.containerStatuses ?? []) as Obj[])
+    .concat((pod.status?.initContainerStatuses ?? []) as Obj[])
+    .find((c) => c.name === name);
 }
 
 export function logFilePath(stateDir: string, ns: string, pod: string, container: string, restart: number): string {
@@ -93,7 +95,15 @@ export function resolveLogTarget(pod: Obj, opts: LogOptions): { container: strin
 
 const POLL_MS = 200;
 
-export function serveLog(req: IncomingMessage, res: ServerResponse, api: Api, stateDir: string, ns: string, podName: string, opts: LogOptions): void {
+export function serveLog(
+  req: IncomingMessage,
+  res: ServerResponse,
+  api: Api,
+  stateDir: string,
+  ns: string,
+  podName: string,
+  opts: LogOptions,
+): void {
   const podType = api.type('', 'pods');
   const pod = api.get(podType, ns, podName);
   const target = resolveLogTarget(pod, opts);

@@ -10,7 +10,11 @@ import type { ResourceRegistry, ResourceType } from './resources.ts';
 const gvPath = (group: string, version: string) => (group ? `apis/${group}/${version}` : `api/${version}`);
 
 function hashOf(reg: ResourceRegistry, group: string, version: string): string {
-  const names = reg.inGroupVersion(group, version).map((t) => `${t.plural}:${t.kind}:${t.namespaced}`).sort().join(',');
+  const names = reg
+    .inGroupVersion(group, version)
+    .map((t) => `${t.plural}:${t.kind}:${t.namespaced}`)
+    .sort()
+    .join(',');
   return createHash('sha256').update(names).digest('hex').slice(0, 32).toUpperCase();
 }
 
@@ -29,7 +33,10 @@ const q = (name: string, description: string) => ({ name, in: 'query', descripti
 const WRITE_PARAMS = [
   q('dryRun', 'When present, indicates that modifications should not be persisted.'),
   q('fieldManager', 'fieldManager is a name associated with the actor or entity that is making these changes.'),
-  q('fieldValidation', 'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.'),
+  q(
+    'fieldValidation',
+    'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.',
+  ),
 ];
 const ok = { '200': { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } } };
 

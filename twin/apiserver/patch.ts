@@ -26,7 +26,8 @@ export function applyJsonPatch(target: Json, ops: unknown): Json {
   } catch (e) {
     const name = (e as { name?: string }).name ?? '';
     const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    if (name === 'TEST_OPERATION_FAILED') throw errors.unprocessable(`the server rejected our request due to an error in our request: test operation failed`);
+    if (name === 'TEST_OPERATION_FAILED')
+      throw errors.unprocessable(`the server rejected our request due to an error in our request: test operation failed`);
     throw errors.unprocessable(`the server rejected our request due to an error in our request: ${msg}`);
   }
 }

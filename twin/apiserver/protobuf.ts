@@ -8,7 +8,14 @@ import type { Obj } from './selectors.ts';
 type Kind = 'string' | 'bytes' | 'bool' | 'int' | 'time' | { msg: Schema } | { map: 'string' | 'bytes' } | { repeated: Kind };
 type Schema = Record<number, [string, Kind]>;
 
-const ownerReference: Schema = { 1: ['kind', 'string'], 3: ['name', 'string'], 4: ['uid', 'string'], 5: ['apiVersion', 'string'], 6: ['controller', 'bool'], 7: ['blockOwnerDeletion', 'bool'] };
+const ownerReference: Schema = {
+  1: ['kind', 'string'],
+  3: ['name', 'string'],
+  4: ['uid', 'string'],
+  5: ['apiVersion', 'string'],
+  6: ['controller', 'bool'],
+  7: ['blockOwnerDeletion', 'bool'],
+};
 const objectMeta: Schema = {
   1: ['name', 'string'],
   2: ['generateName', 'string'],
@@ -27,7 +34,13 @@ const meta: [string, Kind] = ['metadata', { msg: objectMeta }];
 const SCHEMAS: Record<string, Schema> = {
   'v1/Namespace': { 1: meta, 2: ['spec', { msg: { 1: ['finalizers', { repeated: 'string' }] } }] },
   'v1/ConfigMap': { 1: meta, 2: ['data', { map: 'string' }], 3: ['binaryData', { map: 'bytes' }], 4: ['immutable', 'bool'] },
-  'v1/Secret': { 1: meta, 2: ['data', { map: 'bytes' }], 3: ['type', 'string'], 4: ['stringData', { map: 'string' }], 5: ['immutable', 'bool'] },
+  'v1/Secret': {
+    1: meta,
+    2: ['data', { map: 'bytes' }],
+    3: ['type', 'string'],
+    4: ['stringData', { map: 'string' }],
+    5: ['immutable', 'bool'],
+  },
   'v1/ServiceAccount': { 1: meta },
   // `kubectl auth can-i` sends its review as protobuf (k8s.io/api authorization/v1 generated.proto:
   // SelfSubjectAccessReviewSpec 1 resourceAttributes, 2 nonResourceAttributes; ResourceAttributes 1 namespace,
@@ -38,7 +51,20 @@ const SCHEMAS: Record<string, Schema> = {
       'spec',
       {
         msg: {
-          1: ['resourceAttributes', { msg: { 1: ['namespace', 'string'], 2: ['verb', 'string'], 3: ['group', 'string'], 4: ['version', 'string'], 5: ['resource', 'string'], 6: ['subresource', 'string'], 7: ['name', 'string'] } }],
+          1: [
+            'resourceAttributes',
+            {
+              msg: {
+                1: ['namespace', 'string'],
+                2: ['verb', 'string'],
+                3: ['group', 'string'],
+                4: ['version', 'string'],
+                5: ['resource', 'string'],
+                6: ['subresource', 'string'],
+                7: ['name', 'string'],
+              },
+            },
+          ],
           2: ['nonResourceAttributes', { msg: { 1: ['path', 'string'], 2: ['verb', 'string'] } }],
         },
       },
@@ -135,7 +161,10 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 /** The JSON form of a protobuf-encoded object, or undefined when its kind is not one we can decode. */
 export function decodeK8sProtobuf(body: Buffer): Obj | undefined {
   if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw new Error('missing k8s protobuf envelope');
-  const unknown = decodeMessage({ 1: ['typeMeta', { msg: { 1: ['apiVersion', 'string'], 2: ['kind', 'string'] } }], 2: ['raw', 'bytes'] }, body.subarray(4));
+  const unknown = decodeMessage(
+    { 1: ['typeMeta', { msg: { 1: ['apiVersion', 'string'], 2: ['kind', 'string'] } }], 2: ['raw', 'bytes'] },
+    body.subarray(4),
+  );
   const tm = (unknown.typeMeta ?? {}) as Obj;
   const schema = SCHEMAS[`${tm.apiVersion}/${tm.kind}`];
   if (!schema) return undefined;

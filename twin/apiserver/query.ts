@@ -33,7 +33,12 @@ export function queryInt(q: URLSearchParams, name: string): number | undefined {
 
 /** `errors.NewInvalid(metav1 GroupKind{Kind}, "", errs)`, as the handlers answer bad options. */
 function invalidOptions(kind: string, errs: FieldError[]): ApiError {
-  return errors.invalid(kind, 'meta.k8s.io', '', errs.map((e) => ({ reason: `FieldValue${e.type}`, message: errorBody(e), field: e.field ?? '' })));
+  return errors.invalid(
+    kind,
+    'meta.k8s.io',
+    '',
+    errs.map((e) => ({ reason: `FieldValue${e.type}`, message: errorBody(e), field: e.field ?? '' })),
+  );
 }
 
 function dryRunErrors(q: URLSearchParams): FieldError[] {
@@ -82,7 +87,8 @@ export type PropagationPolicy = (typeof POLICIES)[number];
 /** DeleteOptions.propagationPolicy: one of the three, else 422 Unsupported value. */
 export function checkPropagationPolicy(policy: unknown): PropagationPolicy | undefined {
   if (policy === undefined || policy === null || policy === '') return undefined;
-  if (!POLICIES.includes(policy as PropagationPolicy)) throw invalidOptions('DeleteOptions', [fieldError.notSupported('propagationPolicy', policy, [...POLICIES])]);
+  if (!POLICIES.includes(policy as PropagationPolicy))
+    throw invalidOptions('DeleteOptions', [fieldError.notSupported('propagationPolicy', policy, [...POLICIES])]);
   return policy as PropagationPolicy;
 }
 
@@ -93,13 +99,25 @@ export function deleteDryRun(q: URLSearchParams): boolean {
 }
 
 /** PodLogOptions validation (pkg/apis/core/validation ValidatePodLogOptions): 422 PodLogOptions. */
-export function checkLogOptions(pod: string, o: { tailLines?: number; limitBytes?: number; sinceSeconds?: number; sinceTime?: string }): void {
+export function checkLogOptions(
+  pod: string,
+  o: { tailLines?: number; limitBytes?: number; sinceSeconds?: number; sinceTime?: string },
+): void {
   const errs: FieldError[] = [];
-  if (o.tailLines !== undefined && o.tailLines < 0) errs.push(fieldError.invalid('tailLines', o.tailLines, 'must be greater than or equal to 0'));
+  if (o.tailLines !== undefined && o.tailLines < 0)
+    errs.push(fieldError.invalid('tailLines', o.tailLines, 'must be greater than or equal to 0'));
   if (o.limitBytes !== undefined && o.limitBytes < 1) errs.push(fieldError.invalid('limitBytes', o.limitBytes, 'must be greater than 0'));
-  if (o.sinceSeconds !== undefined && o.sinceTime !== undefined) errs.push({ type: 'Forbidden', field: '', detail: 'at most one of `sinceTime` or `sinceSeconds` may be specified' });
-  if (o.sinceSeconds !== undefined && o.sinceSeconds < 1) errs.push(fieldError.invalid('sinceSeconds', o.sinceSeconds, 'must be greater than 0'));
-  if (errs.length) throw errors.invalid('PodLogOptions', '', pod, errs.map((e) => ({ reason: `FieldValue${e.type}`, message: errorBody(e), field: e.field ?? '' })));
+  if (o.sinceSeconds !== undefined && o.sinceTime !== undefined)
+    errs.push({ type: 'Forbidden', field: '', detail: 'at most one of `sinceTime` or `sinceSeconds` may be specified' });
+  if (o.sinceSeconds !== undefined && o.sinceSeconds < 1)
+    errs.push(fieldError.invalid('sinceSeconds', o.sinceSeconds, 'must be greater than 0'));
+  if (errs.length)
+    throw errors.invalid(
+      'PodLogOptions',
+      '',
+      pod,
+      errs.map((e) => ({ reason: `FieldValue${e.type}`, message: errorBody(e), field: e.field ?? '' })),
+    );
 }
 
 /**
@@ -126,6 +144,8 @@ export function paginate(items: Obj[], q: URLSearchParams, rv: string): { items:
   }
   if (limit === undefined || limit <= 0 || sorted.length <= limit) return { items: sorted };
   const page = sorted.slice(0, limit);
-  const next = Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: Number(rv), start: `${key(page[page.length - 1]!)}\u0000` })).toString('base64');
+  const next = Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: Number(rv), start: `${key(page[page.length - 1]!)}\u0000` })).toString(
+    'base64',
+  );
   return { items: page, continue: next, remainingItemCount: sorted.length - limit };
 }

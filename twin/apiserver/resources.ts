@@ -38,7 +38,13 @@ export interface ResourceType {
 
 export const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
-const core = (plural: string, kind: string, namespaced: boolean, shortNames: string[] = [], extra: Partial<ResourceType> = {}): ResourceType => ({
+const core = (
+  plural: string,
+  kind: string,
+  namespaced: boolean,
+  shortNames: string[] = [],
+  extra: Partial<ResourceType> = {},
+): ResourceType => ({
   group: '',
   versions: ['v1'],
   plural,
@@ -50,7 +56,11 @@ const core = (plural: string, kind: string, namespaced: boolean, shortNames: str
   ...extra,
 });
 
-const replicaScale: ScaleSpec = { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' };
+const replicaScale: ScaleSpec = {
+  specReplicasPath: '.spec.replicas',
+  statusReplicasPath: '.status.replicas',
+  labelSelectorPath: '.status.selector',
+};
 
 export const BUILTIN_TYPES: ResourceType[] = [
   core('namespaces', 'Namespace', false, ['ns'], { status: true }),
@@ -64,13 +74,81 @@ export const BUILTIN_TYPES: ResourceType[] = [
   core('serviceaccounts', 'ServiceAccount', true, ['sa']),
   core('persistentvolumeclaims', 'PersistentVolumeClaim', true, ['pvc'], { status: true }),
   core('persistentvolumes', 'PersistentVolume', false, ['pv'], { status: true }),
-  { group: 'apps', versions: ['v1'], plural: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true, shortNames: ['deploy'], status: true, scale: replicaScale, categories: ['all'] },
-  { group: 'apps', versions: ['v1'], plural: 'replicasets', singular: 'replicaset', kind: 'ReplicaSet', namespaced: true, shortNames: ['rs'], status: true, scale: replicaScale, categories: ['all'] },
-  { group: 'batch', versions: ['v1'], plural: 'jobs', singular: 'job', kind: 'Job', namespaced: true, shortNames: [], status: true, categories: ['all'] },
-  { group: 'discovery.k8s.io', versions: ['v1'], plural: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true, shortNames: [], status: false },
-  { group: 'events.k8s.io', versions: ['v1'], plural: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], status: false },
-  { group: 'coordination.k8s.io', versions: ['v1'], plural: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, shortNames: [], status: false },
-  { group: 'apiextensions.k8s.io', versions: ['v1'], plural: 'customresourcedefinitions', singular: 'customresourcedefinition', kind: 'CustomResourceDefinition', namespaced: false, shortNames: ['crd', 'crds'], status: true },
+  {
+    group: 'apps',
+    versions: ['v1'],
+    plural: 'deployments',
+    singular: 'deployment',
+    kind: 'Deployment',
+    namespaced: true,
+    shortNames: ['deploy'],
+    status: true,
+    scale: replicaScale,
+    categories: ['all'],
+  },
+  {
+    group: 'apps',
+    versions: ['v1'],
+    plural: 'replicasets',
+    singular: 'replicaset',
+    kind: 'ReplicaSet',
+    namespaced: true,
+    shortNames: ['rs'],
+    status: true,
+    scale: replicaScale,
+    categories: ['all'],
+  },
+  {
+    group: 'batch',
+    versions: ['v1'],
+    plural: 'jobs',
+    singular: 'job',
+    kind: 'Job',
+    namespaced: true,
+    shortNames: [],
+    status: true,
+    categories: ['all'],
+  },
+  {
+    group: 'discovery.k8s.io',
+    versions: ['v1'],
+    plural: 'endpointslices',
+    singular: 'endpointslice',
+    kind: 'EndpointSlice',
+    namespaced: true,
+    shortNames: [],
+    status: false,
+  },
+  {
+    group: 'events.k8s.io',
+    versions: ['v1'],
+    plural: 'events',
+    singular: 'event',
+    kind: 'Event',
+    namespaced: true,
+    shortNames: ['ev'],
+    status: false,
+  },
+  {
+    group: 'coordination.k8s.io',
+    versions: ['v1'],
+    plural: 'leases',
+    singular: 'lease',
+    kind: 'Lease',
+    namespaced: true,
+    shortNames: [],
+    status: false,
+  },
+  {
+    group: 'apiextensions.k8s.io',
+    versions: ['v1'],
+    plural: 'customresourcedefinitions',
+    singular: 'customresourcedefinition',
+    kind: 'CustomResourceDefinition',
+    namespaced: false,
+    shortNames: ['crd', 'crds'],
+    status: true,
+  },
 ];
 
 /** Kinds whose group-version is reported as `autoscaling/v1 Scale` etc. */
@@ -163,6 +241,8 @@ export function typeFromCrd(crd: Obj): ResourceType | undefined {
       ...(c.format ? { format: String(c.format) } : {}),
     })),
     crd: true,
-    schemas: Object.fromEntries(versions.filter((v) => v.schema?.openAPIV3Schema).map((v) => [String(v.name), v.schema.openAPIV3Schema as Obj])),
+    schemas: Object.fromEntries(
+      versions.filter((v) => v.schema?.openAPIV3Schema).map((v) => [String(v.name), v.schema.openAPIV3Schema as Obj]),
+    ),
   };
 }

@@ -17,7 +17,14 @@ export const DEFAULT_NODES: NodeSpec[] = [
 
 export function nodeObject(n: NodeSpec, index: number): Obj {
   const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: now });
+  const cond = (type: string, status: string, reason: string, message: string) => ({
+    type,
+    status,
+    reason,
+    message,
+    lastHeartbeatTime: now,
+    lastTransitionTime: now,
+  });
   return {
     apiVersion: 'v1',
     kind: 'Node',

@@ -6,7 +6,13 @@ export type Obj = Record<string, any>;
 // Label selectors: one copy for twin and harness, in k8s-rules/; the API server turns parse errors into 400s.
 export type { Requirement, Selector } from '../../k8s-rules/labels.ts';
 export { fromLabelSelectorObject, matchLabels, selectorToString } from '../../k8s-rules/labels.ts';
-import { LabelSelectorError, matchRequirement, parseLabelSelector as parseLabels, type Requirement, type Selector } from '../../k8s-rules/labels.ts';
+import {
+  LabelSelectorError,
+  matchRequirement,
+  parseLabelSelector as parseLabels,
+  type Requirement,
+  type Selector,
+} from '../../k8s-rules/labels.ts';
 
 /** Splits on commas that are not inside parentheses. */
 function splitTopLevel(s: string): string[] {

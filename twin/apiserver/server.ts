@@ -79,7 +79,12 @@ async function readObjectBody(req: http.IncomingMessage): Promise<unknown> {
     } catch (e) {
       throw errors.badRequest(`the request body could not be decoded: ${e instanceof Error ? e.message : String(e)}`);
     }
-    if (obj === undefined) throw new ApiError(415, 'UnsupportedMediaType', 'the twin API server decodes protobuf only for Namespace, ConfigMap, Secret and ServiceAccount; send JSON or YAML (e.g. kubectl apply -f)');
+    if (obj === undefined)
+      throw new ApiError(
+        415,
+        'UnsupportedMediaType',
+        'the twin API server decodes protobuf only for Namespace, ConfigMap, Secret and ServiceAccount; send JSON or YAML (e.g. kubectl apply -f)',
+      );
     return obj;
   }
   return parseBody(await readBody(req), req.headers['content-type']);
@@ -104,7 +109,11 @@ function readRawBody(req: http.IncomingMessage): Promise<Buffer> {
 function parseBody(text: string, contentType: string | undefined): unknown {
   const ct = (contentType ?? '').toLowerCase();
   if (ct.includes('protobuf') || ct.includes('cbor'))
-    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format (${ct.split(';')[0]}) - accepted media types include: application/json, application/yaml`);
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format (${ct.split(';')[0]}) - accepted media types include: application/json, application/yaml`,
+    );
   if (!text.trim()) return undefined;
   try {
     if (ct.includes('yaml')) return parseYaml(text);
@@ -116,7 +125,11 @@ function parseBody(text: string, contentType: string | undefined): unknown {
 
 function sendJson(res: http.ServerResponse, code: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  res.writeHead(code, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-cache, private',
+  });
   res.end(text);
 }
 
@@ -149,7 +162,10 @@ export class ApiServer {
 
   handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     this.dispatch(req, res).catch((e: unknown) => {
-      const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`);
+      const err =
+        e instanceof ApiError
+          ? e
+          : new ApiError(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`);
       if (!(e instanceof ApiError)) process.stderr.write(`twin apiserver: ${req.method} ${req.url?.split('?')[0]}: ${err.message}\n`);
       if (res.headersSent) res.end();
       else sendJson(res, err.code, err.toStatus());
@@ -175,7 +191,10 @@ export class ApiServer {
       if (p === '/openapi/v2') {
         if ((req.headers.accept ?? '').includes('protobuf')) {
           const body = openApiV2Protobuf();
-          res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': body.length });
+          res.writeHead(200, {
+            'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf',
+            'Content-Length': body.length,
+          });
           res.end(body);
           return;
         }
@@ -239,7 +258,10 @@ export class ApiServer {
     const api = this.api;
     const { t, namespace: ns, name, sub } = route;
     const method = req.method ?? 'GET';
-    const listOpts = (): ListOptions => ({ labelSelector: parseLabelSelector(q.get('labelSelector')), fieldSelector: parseFieldSelector(q.get('fieldSelector')) });
+    const listOpts = (): ListOptions => ({
+      labelSelector: parseLabelSelector(q.get('labelSelector')),
+      fieldSelector: parseFieldSelector(q.get('fieldSelector')),
+    });
     const accept = req.headers.accept;
     const table = wantsTable(accept);
     const includeObject = q.get('includeObject') ?? undefined;
@@ -271,7 +293,12 @@ export class ApiServer {
           const tbl = toTable(t, items.map(out), resourceVersion, includeObject);
           return sendJson(res, 200, { ...tbl, metadata: { ...(tbl.metadata as Obj), ...more } });
         }
-        return sendJson(res, 200, { kind: `${t.kind}List`, apiVersion: apiVersionOf(route.group, route.version), metadata: { resourceVersion, ...more }, items: items.map(out) });
+        return sendJson(res, 200, {
+          kind: `${t.kind}List`,
+          apiVersion: apiVersionOf(route.group, route.version),
+          metadata: { resourceVersion, ...more },
+          items: items.map(out),
+        });
       }
       if (method === 'POST') {
         if (t.namespaced && !ns) throw errors.methodNotAllowed();
@@ -286,7 +313,12 @@ export class ApiServer {
         // dryRun=All: nothing is deleted (the real server answers what it would delete).
         const deleted = deleteDryRun(q) ? api.list(t, ns, listOpts()).items : api.deleteCollection(t, ns, listOpts(), dopts);
         const { resourceVersion } = api.list(t, ns, {});
-        return sendJson(res, 200, { kind: `${t.kind}List`, apiVersion: apiVersionOf(route.group, route.version), metadata: { resourceVersion }, items: deleted.map(out) });
+        return sendJson(res, 200, {
+          kind: `${t.kind}List`,
+          apiVersion: apiVersionOf(route.group, route.version),
+          metadata: { resourceVersion },
+          items: deleted.map(out),
+        });
       }
       throw errors.methodNotAllowed();
     }
@@ -335,7 +367,12 @@ export class ApiServer {
       }
       if (method === 'PATCH') {
         const type = patchTypeOf(req.headers['content-type']);
-        if (!type) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+        if (!type)
+          throw new ApiError(
+            415,
+            'UnsupportedMediaType',
+            `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+          );
         const { dryRun } = patchQuery(q, type === 'apply');
         const body = parseBody(await readBody(req), type === 'apply' ? 'application/yaml' : req.headers['content-type']);
         return sendJson(res, 200, api.patchScale(t, ns, name, type, body, dryRun));
@@ -361,12 +398,14 @@ export class ApiServer {
       checkLogOptions(name, lo);
       return serveLog(req, res, api, this.opts.stateDir, ns ?? 'default', name, lo);
     }
-    if (['exec', 'attach', 'portforward'].includes(sub) && t.group === '' && t.plural === 'pods') throw errors.badRequest('Upgrade request required');
+    if (['exec', 'attach', 'portforward'].includes(sub) && t.group === '' && t.plural === 'pods')
+      throw errors.badRequest('Upgrade request required');
     if (sub === 'binding' && t.group === '' && t.plural === 'pods') {
       if (method !== 'POST') throw errors.methodNotAllowed();
       const body = parseBody(await readBody(req), req.headers['content-type']) as Obj | undefined;
       const node = body?.target?.name;
-      if (!node) throw errors.invalid('Binding', '', name, [{ reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' }]);
+      if (!node)
+        throw errors.invalid('Binding', '', name, [{ reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' }]);
       const pod = api.get(t, ns, name);
       if (pod.spec?.nodeName) throw errors.conflict('', 'pods', name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
       api.mutate(t, ns, name, (o) => {
@@ -377,7 +416,13 @@ export class ApiServer {
     throw errors.pathNotFound();
   }
 
-  private async patch(req: http.IncomingMessage, res: http.ServerResponse, q: URLSearchParams, route: Route, subresource: 'status' | undefined): Promise<void> {
+  private async patch(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    q: URLSearchParams,
+    route: Route,
+    subresource: 'status' | undefined,
+  ): Promise<void> {
     const type = patchTypeOf(req.headers['content-type']);
     if (!type)
       throw new ApiError(
@@ -397,7 +442,9 @@ export class ApiServer {
     const opts: DeleteOptions = {};
     const grace = intParam(q, 'gracePeriodSeconds') ?? (typeof body?.gracePeriodSeconds === 'number' ? body.gracePeriodSeconds : undefined);
     if (grace !== undefined) opts.gracePeriodSeconds = grace;
-    const policy = checkPropagationPolicy(q.get('propagationPolicy') ?? body?.propagationPolicy ?? (body?.orphanDependents === true ? 'Orphan' : undefined));
+    const policy = checkPropagationPolicy(
+      q.get('propagationPolicy') ?? body?.propagationPolicy ?? (body?.orphanDependents === true ? 'Orphan' : undefined),
+    );
     if (policy) opts.propagationPolicy = policy;
     if (body?.preconditions) opts.preconditions = body.preconditions;
     return opts;
@@ -413,7 +460,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServerH
   const cert = loadOrCreateServingCert(opts.stateDir);
   const httpServer = https.createServer({ key: cert.keyPem, cert: cert.certPem }, server.handle);
   httpServer.keepAliveTimeout = 30_000;
-  httpServer.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => handleUpgrade(server.api, (r) => server.authorized(r), req, socket, head));
+  httpServer.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+    handleUpgrade(server.api, (r) => server.authorized(r), req, socket, head),
+  );
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(opts.port ?? 0, host, () => resolve());

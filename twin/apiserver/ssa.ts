@@ -139,7 +139,14 @@ export function serverSideApply(api: Api, t: ResourceType, ns: string | undefine
   applied.metadata.name = name;
   if (!applied.apiVersion || !applied.kind) throw errors.badRequest('apiVersion and kind must be set in an apply configuration');
   const paths = leafPaths(applied);
-  const entry = (): Obj => ({ manager: opts.fieldManager, operation: 'Apply', apiVersion: applied.apiVersion, time: nowTimestamp(), fieldsType: 'FieldsV1', fieldsV1: pathsToFieldsV1(paths) });
+  const entry = (): Obj => ({
+    manager: opts.fieldManager,
+    operation: 'Apply',
+    apiVersion: applied.apiVersion,
+    time: nowTimestamp(),
+    fieldsType: 'FieldsV1',
+    fieldsV1: pathsToFieldsV1(paths),
+  });
 
   const cur = api.tryGet(t, ns, name);
   if (!cur) {
@@ -167,12 +174,17 @@ export function serverSideApply(api: Api, t: ResourceType, ns: string | undefine
   const fmt = (p: Path) => p.map((s) => (s.startsWith('f:') ? `.${s.slice(2)}` : `[${s.slice(2)}]`)).join('');
   if (conflicts.length && !opts.force) {
     const causes = conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: fmt(c.path) }));
-    throw new ApiError(409, 'Conflict', `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: ${causes.map((c) => `${c.message}: ${c.field}`).join('\n')}`, {
-      name,
-      group: t.group,
-      kind: t.plural,
-      causes,
-    });
+    throw new ApiError(
+      409,
+      'Conflict',
+      `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: ${causes.map((c) => `${c.message}: ${c.field}`).join('\n')}`,
+      {
+        name,
+        group: t.group,
+        kind: t.plural,
+        causes,
+      },
+    );
   }
   // Forced: the others lose the fields taken over.
   const othersAfter = others.map((m) => {
@@ -183,10 +195,14 @@ export function serverSideApply(api: Api, t: ResourceType, ns: string | undefine
 
   let next = mergeApplied(cur, applied) as Obj;
   const ownedByOthers = new Set(othersAfter.flatMap((m) => fieldsV1ToPaths(m.fieldsV1)).map(key));
-  const removable = (p: Path) => !newSet.has(key(p)) && !ownedByOthers.has(key(p)) && (p[0] !== 'f:metadata' || p[1] === 'f:labels' || p[1] === 'f:annotations');
+  const removable = (p: Path) =>
+    !newSet.has(key(p)) && !ownedByOthers.has(key(p)) && (p[0] !== 'f:metadata' || p[1] === 'f:labels' || p[1] === 'f:annotations');
   for (const p of fieldsV1ToPaths(mine?.fieldsV1)) if (removable(p)) removeAt(next, p);
   next = structuredClone(next);
   next.metadata.resourceVersion = applied.metadata.resourceVersion ?? cur.metadata.resourceVersion;
   next.metadata.managedFields = [...othersAfter, entry()];
-  return api.update(t, ns, name, next, { ...(opts.subresource ? { subresource: opts.subresource } : {}), ...(opts.dryRun ? { dryRun: true } : {}) });
+  return api.update(t, ns, name, next, {
+    ...(opts.subresource ? { subresource: opts.subresource } : {}),
+    ...(opts.dryRun ? { dryRun: true } : {}),
+  });
 }

@@ -51,8 +51,17 @@ export const errors = {
   alreadyExists(group: string, plural: string, name: string): ApiError {
     return new ApiError(409, 'AlreadyExists', `${qualifiedName(group, plural, name)} already exists`, { name, group, kind: plural });
   },
-  conflict(group: string, plural: string, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again'): ApiError {
-    return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedName(group, plural, name)}: ${why}`, { name, group, kind: plural });
+  conflict(
+    group: string,
+    plural: string,
+    name: string,
+    why = 'the object has been modified; please apply your changes to the latest version and try again',
+  ): ApiError {
+    return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedName(group, plural, name)}: ${why}`, {
+      name,
+      group,
+      kind: plural,
+    });
   },
   invalid(kind: string, group: string, name: string, causes: StatusCause[]): ApiError {
     // errs.ToAggregate().Error(): one error as is, several as [a, b] (k8s.io/apimachinery util/errors).

@@ -45,7 +45,8 @@ export function podStatusReason(p: Obj): string {
   const inits = (p.status?.initContainerStatuses ?? []) as Obj[];
   inits.forEach((c, i) => {
     if (c.state?.terminated?.exitCode === 0) return;
-    if (c.state?.terminated) reason = c.state.terminated.reason ? `Init:${c.state.terminated.reason}` : `Init:ExitCode:${c.state.terminated.exitCode}`;
+    if (c.state?.terminated)
+      reason = c.state.terminated.reason ? `Init:${c.state.terminated.reason}` : `Init:ExitCode:${c.state.terminated.exitCode}`;
     else if (c.state?.waiting?.reason && c.state.waiting.reason !== 'PodInitializing') reason = `Init:${c.state.waiting.reason}`;
     else reason = `Init:${i}/${inits.length}`;
     initializing = true;
@@ -55,7 +56,8 @@ export function podStatusReason(p: Obj): string {
     for (const c of [...((p.status?.containerStatuses ?? []) as Obj[])].reverse()) {
       if (c.state?.waiting?.reason) reason = c.state.waiting.reason;
       else if (c.state?.terminated?.reason) reason = c.state.terminated.reason;
-      else if (c.state?.terminated) reason = c.state.terminated.signal ? `Signal:${c.state.terminated.signal}` : `ExitCode:${c.state.terminated.exitCode}`;
+      else if (c.state?.terminated)
+        reason = c.state.terminated.signal ? `Signal:${c.state.terminated.signal}` : `ExitCode:${c.state.terminated.exitCode}`;
       else if (c.state?.running && c.ready) hasRunning = true;
     }
     if (reason === 'Completed' && hasRunning) reason = 'Running';
@@ -75,7 +77,17 @@ function podRow(p: Obj, now: number): unknown[] {
     .sort()
     .pop();
   const restartsCell = restarts > 0 && lastRestart ? `${restarts} (${age(lastRestart, now)} ago)` : restarts;
-  return [p.metadata.name, `${ready}/${total}`, podStatusReason(p), restartsCell, age(p.metadata.creationTimestamp, now), p.status?.podIP ?? '<none>', p.spec?.nodeName ?? '<none>', '<none>', '<none>'];
+  return [
+    p.metadata.name,
+    `${ready}/${total}`,
+    podStatusReason(p),
+    restartsCell,
+    age(p.metadata.creationTimestamp, now),
+    p.status?.podIP ?? '<none>',
+    p.spec?.nodeName ?? '<none>',
+    '<none>',
+    '<none>',
+  ];
 }
 
 function containersAndImages(tpl: Obj | undefined): [string, string] {
@@ -115,21 +127,67 @@ interface Printer {
 
 const PRINTERS: Record<string, Printer> = {
   '/pods': {
-    columns: [name, col('Ready'), col('Status'), col('Restarts'), ageCol, wide('IP'), wide('Node'), wide('Nominated Node'), wide('Readiness Gates')],
+    columns: [
+      name,
+      col('Ready'),
+      col('Status'),
+      col('Restarts'),
+      ageCol,
+      wide('IP'),
+      wide('Node'),
+      wide('Nominated Node'),
+      wide('Readiness Gates'),
+    ],
     row: podRow,
   },
   'apps/deployments': {
-    columns: [name, col('Ready'), col('Up-to-date', 'integer'), col('Available', 'integer'), ageCol, wide('Containers'), wide('Images'), wide('Selector')],
+    columns: [
+      name,
+      col('Ready'),
+      col('Up-to-date', 'integer'),
+      col('Available', 'integer'),
+      ageCol,
+      wide('Containers'),
+      wide('Images'),
+      wide('Selector'),
+    ],
     row: (d, now) => {
       const [c, i] = containersAndImages(d.spec?.template);
-      return [d.metadata.name, `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}`, d.status?.updatedReplicas ?? 0, d.status?.availableReplicas ?? 0, age(d.metadata.creationTimestamp, now), c, i, selectorToString(fromLabelSelectorObject(d.spec?.selector))];
+      return [
+        d.metadata.name,
+        `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}`,
+        d.status?.updatedReplicas ?? 0,
+        d.status?.availableReplicas ?? 0,
+        age(d.metadata.creationTimestamp, now),
+        c,
+        i,
+        selectorToString(fromLabelSelectorObject(d.spec?.selector)),
+      ];
     },
   },
   'apps/replicasets': {
-    columns: [name, col('Desired', 'integer'), col('Current', 'integer'), col('Ready', 'integer'), ageCol, wide('Containers'), wide('Images'), wide('Selector')],
+    columns: [
+      name,
+      col('Desired', 'integer'),
+      col('Current', 'integer'),
+      col('Ready', 'integer'),
+      ageCol,
+      wide('Containers'),
+      wide('Images'),
+      wide('Selector'),
+    ],
     row: (r, now) => {
       const [c, i] = containersAndImages(r.spec?.template);
-      return [r.metadata.name, r.spec?.replicas ?? 0, r.status?.replicas ?? 0, r.status?.readyReplicas ?? 0, age(r.metadata.creationTimestamp, now), c, i, selectorToString(fromLabelSelectorObject(r.spec?.selector))];
+      return [
+        r.metadata.name,
+        r.spec?.replicas ?? 0,
+        r.status?.replicas ?? 0,
+        r.status?.readyReplicas ?? 0,
+        age(r.metadata.creationTimestamp, now),
+        c,
+        i,
+        selectorToString(fromLabelSelectorObject(r.spec?.selector)),
+      ];
     },
   },
   '/services': {
@@ -138,41 +196,111 @@ const PRINTERS: Record<string, Printer> = {
       s.metadata.name,
       s.spec?.type ?? 'ClusterIP',
       s.spec?.type === 'ExternalName' ? '<none>' : (s.spec?.clusterIP ?? '<none>'),
-      s.spec?.type === 'ExternalName' ? (s.spec?.externalName ?? '<none>') : ((s.spec?.externalIPs ?? []) as string[]).join(',') || '<none>',
+      s.spec?.type === 'ExternalName'
+        ? (s.spec?.externalName ?? '<none>')
+        : ((s.spec?.externalIPs ?? []) as string[]).join(',') || '<none>',
       servicePorts(s),
       age(s.metadata.creationTimestamp, now),
-      s.spec?.selector ? Object.entries(s.spec.selector).map(([k, v]) => `${k}=${v}`).join(',') : '<none>',
+      s.spec?.selector
+        ? Object.entries(s.spec.selector)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',')
+        : '<none>',
     ],
   },
   '/nodes': {
-    columns: [name, col('Status'), col('Roles'), ageCol, col('Version'), wide('Internal-IP'), wide('External-IP'), wide('OS-Image'), wide('Kernel-Version'), wide('Container-Runtime')],
+    columns: [
+      name,
+      col('Status'),
+      col('Roles'),
+      ageCol,
+      col('Version'),
+      wide('Internal-IP'),
+      wide('External-IP'),
+      wide('OS-Image'),
+      wide('Kernel-Version'),
+      wide('Container-Runtime'),
+    ],
     row: (n, now) => {
       const addr = (type: string) => ((n.status?.addresses ?? []) as Obj[]).find((a) => a.type === type)?.address ?? '<none>';
       const info = n.status?.nodeInfo ?? {};
-      return [n.metadata.name, nodeStatus(n), '<none>', age(n.metadata.creationTimestamp, now), info.kubeletVersion ?? '', addr('InternalIP'), addr('ExternalIP'), info.osImage ?? '<unknown>', info.kernelVersion ?? '<unknown>', info.containerRuntimeVersion ?? '<unknown>'];
+      return [
+        n.metadata.name,
+        nodeStatus(n),
+        '<none>',
+        age(n.metadata.creationTimestamp, now),
+        info.kubeletVersion ?? '',
+        addr('InternalIP'),
+        addr('ExternalIP'),
+        info.osImage ?? '<unknown>',
+        info.kernelVersion ?? '<unknown>',
+        info.containerRuntimeVersion ?? '<unknown>',
+      ];
     },
   },
   '/events': {
-    columns: [col('Last Seen'), col('Type'), col('Reason'), col('Object'), col('Message'), wide('Subobject'), wide('Source'), wide('First Seen'), wide('Count', 'integer'), { ...name, priority: 1 }],
+    columns: [
+      col('Last Seen'),
+      col('Type'),
+      col('Reason'),
+      col('Object'),
+      col('Message'),
+      wide('Subobject'),
+      wide('Source'),
+      wide('First Seen'),
+      wide('Count', 'integer'),
+      { ...name, priority: 1 },
+    ],
     row: (e, now) => {
       const io = e.involvedObject ?? {};
       const last = e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
-      return [age(last, now), e.type ?? '', e.reason ?? '', `${String(io.kind ?? '').toLowerCase()}/${io.name ?? ''}`, e.message ?? '', io.fieldPath ?? '', e.source?.component ?? e.reportingComponent ?? '', age(e.firstTimestamp ?? last, now), e.count ?? 1, e.metadata.name];
+      return [
+        age(last, now),
+        e.type ?? '',
+        e.reason ?? '',
+        `${String(io.kind ?? '').toLowerCase()}/${io.name ?? ''}`,
+        e.message ?? '',
+        io.fieldPath ?? '',
+        e.source?.component ?? e.reportingComponent ?? '',
+        age(e.firstTimestamp ?? last, now),
+        e.count ?? 1,
+        e.metadata.name,
+      ];
     },
   },
-  '/namespaces': { columns: [name, col('Status'), ageCol], row: (n, now) => [n.metadata.name, n.status?.phase ?? 'Active', age(n.metadata.creationTimestamp, now)] },
+  '/namespaces': {
+    columns: [name, col('Status'), ageCol],
+    row: (n, now) => [n.metadata.name, n.status?.phase ?? 'Active', age(n.metadata.creationTimestamp, now)],
+  },
   '/configmaps': {
     columns: [name, col('Data', 'integer'), ageCol],
-    row: (c, now) => [c.metadata.name, Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length, age(c.metadata.creationTimestamp, now)],
+    row: (c, now) => [
+      c.metadata.name,
+      Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length,
+      age(c.metadata.creationTimestamp, now),
+    ],
   },
   '/secrets': {
     columns: [name, col('Type'), col('Data', 'integer'), ageCol],
     row: (s, now) => [s.metadata.name, s.type ?? 'Opaque', Object.keys(s.data ?? {}).length, age(s.metadata.creationTimestamp, now)],
   },
-  '/endpoints': { columns: [name, col('Endpoints'), ageCol], row: (e, now) => [e.metadata.name, endpointsCell(e), age(e.metadata.creationTimestamp, now)] },
+  '/endpoints': {
+    columns: [name, col('Endpoints'), ageCol],
+    row: (e, now) => [e.metadata.name, endpointsCell(e), age(e.metadata.creationTimestamp, now)],
+  },
   '/persistentvolumeclaims': {
     columns: [name, col('Status'), col('Volume'), col('Capacity'), col('Access Modes'), col('StorageClass'), ageCol],
-    row: (c, now) => [c.metadata.name, c.status?.phase ?? '', c.spec?.volumeName ?? '', c.status?.capacity?.storage ?? '', ((c.status?.accessModes ?? c.spec?.accessModes ?? []) as string[]).map((m) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[m] ?? m).join(','), c.spec?.storageClassName ?? '<unset>', age(c.metadata.creationTimestamp, now)],
+    row: (c, now) => [
+      c.metadata.name,
+      c.status?.phase ?? '',
+      c.spec?.volumeName ?? '',
+      c.status?.capacity?.storage ?? '',
+      ((c.status?.accessModes ?? c.spec?.accessModes ?? []) as string[])
+        .map((m) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[m] ?? m)
+        .join(','),
+      c.spec?.storageClassName ?? '<unset>',
+      age(c.metadata.creationTimestamp, now),
+    ],
   },
   'apiextensions.k8s.io/customresourcedefinitions': {
     columns: [name, col('Created At', 'date')],
@@ -186,7 +314,15 @@ function printerFor(t: ResourceType): Printer {
   const cols = t.printerColumns ?? [];
   if (cols.length) {
     return {
-      columns: [name, ...cols.map((c) => ({ name: c.name, type: c.type === 'date' ? 'string' : c.type, ...(c.priority ? { priority: c.priority } : {}), ...(c.description ? { description: c.description } : {}) }))],
+      columns: [
+        name,
+        ...cols.map((c) => ({
+          name: c.name,
+          type: c.type === 'date' ? 'string' : c.type,
+          ...(c.priority ? { priority: c.priority } : {}),
+          ...(c.description ? { description: c.description } : {}),
+        })),
+      ],
       row: (o, now) => [
         o.metadata.name,
         ...cols.map((c) => {
@@ -213,7 +349,13 @@ export function toTable(t: ResourceType, items: Obj[], resourceVersion: string, 
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: { resourceVersion },
-    columnDefinitions: p.columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description ?? '', priority: c.priority ?? 0 })),
+    columnDefinitions: p.columns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      format: c.format ?? '',
+      description: c.description ?? '',
+      priority: c.priority ?? 0,
+    })),
     rows: items.map((o) => ({
       cells: p.row(o, now),
       object:

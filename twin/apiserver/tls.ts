@@ -75,8 +75,14 @@ export function generateServingCert(commonName = 'pd-harness-twin'): ServingCert
   );
   const signature = sign('sha256', tbs, privateKey);
   const der = seq(tbs, sigAlg, bits(signature));
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
-  return { certPem: `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trimEnd();
+  return {
+    certPem: `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`,
+    keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
 }
 
 /** Reuses `<dir>/apiserver.crt|key` when present and valid, else writes a fresh pair. */

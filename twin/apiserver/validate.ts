@@ -22,8 +22,12 @@ function validateContainers(list: unknown, field: string, causes: StatusCause[])
   list.forEach((c: Obj, i) => {
     if (!c || typeof c !== 'object') return causes.push(invalid(`${field}[${i}]`, c, 'must be an object')) as unknown as void;
     if (!c.name) causes.push(required(`${field}[${i}].name`));
-    else if (!DNS_LABEL.test(String(c.name))) causes.push(invalid(`${field}[${i}].name`, c.name, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'"));
-    else if (seen.has(c.name)) causes.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: "${c.name}"`, field: `${field}[${i}].name` });
+    else if (!DNS_LABEL.test(String(c.name)))
+      causes.push(
+        invalid(`${field}[${i}].name`, c.name, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'"),
+      );
+    else if (seen.has(c.name))
+      causes.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: "${c.name}"`, field: `${field}[${i}].name` });
     seen.add(c.name);
     if (!c.image) causes.push(required(`${field}[${i}].image`));
   });
@@ -32,9 +36,16 @@ function validateContainers(list: unknown, field: string, causes: StatusCause[])
 export function validateObject(kind: string, group: string, obj: Obj): StatusCause[] {
   const causes: StatusCause[] = [];
   const name = obj.metadata?.name;
-  if (!name) causes.push({ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' });
+  if (!name)
+    causes.push({ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' });
   else if (String(name).length > 253 || !DNS_SUBDOMAIN.test(String(name)))
-    causes.push(invalid('metadata.name', name, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"));
+    causes.push(
+      invalid(
+        'metadata.name',
+        name,
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+      ),
+    );
   for (const [k, v] of Object.entries((obj.metadata?.labels ?? {}) as Obj)) {
     if (typeof v !== 'string') causes.push(invalid(`metadata.labels.${k}`, v, 'must be a string'));
   }
@@ -42,17 +53,21 @@ export function validateObject(kind: string, group: string, obj: Obj): StatusCau
   if (group === 'apps' && (kind === 'Deployment' || kind === 'ReplicaSet')) {
     const spec = obj.spec ?? {};
     if (!spec.selector) causes.push(required('spec.selector'));
-    if (typeof spec.replicas === 'number' && spec.replicas < 0) causes.push(invalid('spec.replicas', spec.replicas, 'must be greater than or equal to 0'));
+    if (typeof spec.replicas === 'number' && spec.replicas < 0)
+      causes.push(invalid('spec.replicas', spec.replicas, 'must be greater than or equal to 0'));
     if (!spec.template) causes.push(required('spec.template'));
     else {
       validateContainers(spec.template.spec?.containers, 'spec.template.spec.containers', causes);
       if (spec.selector && !matchLabels(fromLabelSelectorObject(spec.selector), spec.template.metadata?.labels))
-        causes.push(invalid('spec.template.metadata.labels', spec.template.metadata?.labels ?? {}, '`selector` does not match template `labels`'));
+        causes.push(
+          invalid('spec.template.metadata.labels', spec.template.metadata?.labels ?? {}, '`selector` does not match template `labels`'),
+        );
     }
   }
   if (group === '' && kind === 'Service') {
     const spec = obj.spec ?? {};
-    if (spec.type !== 'ExternalName' && spec.clusterIP !== 'None' && !(Array.isArray(spec.ports) && spec.ports.length > 0)) causes.push(required('spec.ports'));
+    if (spec.type !== 'ExternalName' && spec.clusterIP !== 'None' && !(Array.isArray(spec.ports) && spec.ports.length > 0))
+      causes.push(required('spec.ports'));
     ((spec.ports ?? []) as Obj[]).forEach((p, i) => {
       if (typeof p.port !== 'number') causes.push(required(`spec.ports[${i}].port`));
     });

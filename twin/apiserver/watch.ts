@@ -81,7 +81,11 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, api: Api, 
   timers.push(setTimeout(finish, (opts.timeoutSeconds && opts.timeoutSeconds > 0 ? opts.timeoutSeconds : DEFAULT_TIMEOUT_S) * 1000));
   if (opts.allowBookmarks) {
     const tick = setInterval(() => {
-      send('BOOKMARK', { kind: t.kind, apiVersion: opts.apiVersion, metadata: { resourceVersion: String(Math.max(lastRv, api.store.currentRv())) } });
+      send('BOOKMARK', {
+        kind: t.kind,
+        apiVersion: opts.apiVersion,
+        metadata: { resourceVersion: String(Math.max(lastRv, api.store.currentRv())) },
+      });
     }, opts.bookmarkIntervalMs ?? 5000);
     timers.push(tick);
   }

@@ -92,9 +92,10 @@ export function syncDeployments(api: Api, record: Recorder): void {
     } else if (Number(newRs.metadata.annotations?.[REVISION] ?? 0) <= maxRevision) {
       // Rolling back to an older template: it becomes the newest revision.
       const rev = String(maxRevision + 1);
-      newRs = api.mutate(rsType, ns, newRs.metadata.name, (o) => {
-        o.metadata.annotations = { ...(o.metadata.annotations ?? {}), [REVISION]: rev };
-      }) ?? newRs;
+      newRs =
+        api.mutate(rsType, ns, newRs.metadata.name, (o) => {
+          o.metadata.annotations = { ...(o.metadata.annotations ?? {}), [REVISION]: rev };
+        }) ?? newRs;
     }
     const nrs = newRs;
 
@@ -114,7 +115,8 @@ export function syncDeployments(api: Api, record: Recorder): void {
       // Scale down old RSs without dropping below want - maxUnavailable available pods.
       const minAvailable = want - maxUnavailable;
       const newNow = api.tryGet(rsType, ns, nrs.metadata.name) ?? nrs;
-      const oldSorted = () => olds().sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)));
+      const oldSorted = () =>
+        olds().sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)));
       const allPods = all().reduce((n, rs) => n + replicasOf(rs), 0);
       const newUnavailable = Math.max(0, replicasOf(newNow) - availableOf(newNow));
       let cleanup = allPods - minAvailable - newUnavailable;
@@ -163,10 +165,16 @@ export function syncDeployments(api: Api, record: Recorder): void {
 }
 
 function setProgressing(api: Api, dType: ReturnType<Api['type']>, d: Obj, reason: string, message: string): void {
-  api.mutate(dType, d.metadata.namespace, d.metadata.name, (o) => {
-    o.status ??= {};
-    o.status.conditions = upsertCondition(o.status.conditions, { type: 'Progressing', status: 'True', reason, message });
-  }, 'status');
+  api.mutate(
+    dType,
+    d.metadata.namespace,
+    d.metadata.name,
+    (o) => {
+      o.status ??= {};
+      o.status.conditions = upsertCondition(o.status.conditions, { type: 'Progressing', status: 'True', reason, message });
+    },
+    'status',
+  );
 }
 
 function upsertCondition(list: Obj[] | undefined, c: { type: string; status: string; reason: string; message: string }): Obj[] {
@@ -181,47 +189,79 @@ function upsertCondition(list: Obj[] | undefined, c: { type: string; status: str
   return out;
 }
 
-function writeStatus(api: Api, dType: ReturnType<Api['type']>, d: Obj, rsList: Obj[], newRs: Obj | undefined, want: number, maxUnavailable = 0): void {
+function writeStatus(
+  api: Api,
+  dType: ReturnType<Api['type']>,
+  d: Obj,
+  rsList: Obj[],
+  newRs: Obj | undefined,
+  want: number,
+  maxUnavailable = 0,
+): void {
   const sum = (f: (rs: Obj) => number) => rsList.reduce((n, rs) => n + f(rs), 0);
   const replicas = sum((rs) => Number(rs.status?.replicas ?? 0));
   const updated = Number(newRs?.status?.replicas ?? 0);
   const ready = sum((rs) => Number(rs.status?.readyReplicas ?? 0));
   const available = sum((rs) => Number(rs.status?.availableReplicas ?? 0));
   const newObserved = !newRs || Number(newRs.status?.observedGeneration ?? 0) >= Number(newRs.metadata.generation ?? 1);
-  const complete = newObserved && updated === want && replicas === want && available === want && Number(newRs?.spec?.replicas ?? 0) === want;
-  api.mutate(dType, d.metadata.namespace, d.metadata.name, (o) => {
-    const conds = o.status?.conditions as Obj[] | undefined;
-    let next = upsertCondition(
-      conds,
-      available >= want - maxUnavailable
-        ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
-        : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' },
-    );
-    const prog = next.find((c) => c.type === 'Progressing');
-    if (newRs && complete) {
-      next = upsertCondition(next, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${newRs.metadata.name}" has successfully progressed.` });
-    } else if (newRs && !d.spec?.paused) {
-      const deadline = Number(d.spec?.progressDeadlineSeconds ?? 600) * 1000;
-      const since = Date.parse(prog?.lastUpdateTime ?? '') || Date.now();
-      if (prog?.reason === 'ProgressDeadlineExceeded') {
-        // stays until progress resumes with a new template
-      } else if (prog?.reason === 'ReplicaSetUpdated' && Date.now() - since > deadline) {
-        next = upsertCondition(next, { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${newRs.metadata.name}" has timed out progressing.` });
-      } else if (prog?.reason !== 'NewReplicaSetCreated' || updated > 0) {
-        const msg = `ReplicaSet "${newRs.metadata.name}" is progressing.`;
-        if (prog?.reason !== 'ReplicaSetUpdated' || prog?.message !== msg) next = upsertCondition(next, { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: msg });
+  const complete =
+    newObserved && updated === want && replicas === want && available === want && Number(newRs?.spec?.replicas ?? 0) === want;
+  api.mutate(
+    dType,
+    d.metadata.namespace,
+    d.metadata.name,
+    (o) => {
+      const conds = o.status?.conditions as Obj[] | undefined;
+      let next = upsertCondition(
+        conds,
+        available >= want - maxUnavailable
+          ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
+          : {
+              type: 'Available',
+              status: 'False',
+              reason: 'MinimumReplicasUnavailable',
+              message: 'Deployment does not have minimum availability.',
+            },
+      );
+      const prog = next.find((c) => c.type === 'Progressing');
+      if (newRs && complete) {
+        next = upsertCondition(next, {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'NewReplicaSetAvailable',
+          message: `ReplicaSet "${newRs.metadata.name}" has successfully progressed.`,
+        });
+      } else if (newRs && !d.spec?.paused) {
+        const deadline = Number(d.spec?.progressDeadlineSeconds ?? 600) * 1000;
+        const since = Date.parse(prog?.lastUpdateTime ?? '') || Date.now();
+        if (prog?.reason === 'ProgressDeadlineExceeded') {
+          // stays until progress resumes with a new template
+        } else if (prog?.reason === 'ReplicaSetUpdated' && Date.now() - since > deadline) {
+          next = upsertCondition(next, {
+            type: 'Progressing',
+            status: 'False',
+            reason: 'ProgressDeadlineExceeded',
+            message: `ReplicaSet "${newRs.metadata.name}" has timed out progressing.`,
+          });
+        } else if (prog?.reason !== 'NewReplicaSetCreated' || updated > 0) {
+          const msg = `ReplicaSet "${newRs.metadata.name}" is progressing.`;
+          if (prog?.reason !== 'ReplicaSetUpdated' || prog?.message !== msg)
+            next = upsertCondition(next, { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: msg });
+        }
       }
-    }
-    o.status = {
-      ...(o.status ?? {}),
-      observedGeneration: o.metadata.generation ?? 1,
-      replicas,
-      updatedReplicas: updated,
-      readyReplicas: ready,
-      availableReplicas: available,
-      unavailableReplicas: Math.max(0, want - available),
-      conditions: next,
-    };
-    for (const k of ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas'] as const) if (o.status[k] === 0) delete o.status[k];
-  }, 'status');
+      o.status = {
+        ...(o.status ?? {}),
+        observedGeneration: o.metadata.generation ?? 1,
+        replicas,
+        updatedReplicas: updated,
+        readyReplicas: ready,
+        availableReplicas: available,
+        unavailableReplicas: Math.max(0, want - available),
+        conditions: next,
+      };
+      for (const k of ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas'] as const)
+        if (o.status[k] === 0) delete o.status[k];
+    },
+    'status',
+  );
 }

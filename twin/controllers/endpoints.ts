@@ -13,7 +13,8 @@ export function resolveTargetPort(svcPort: Obj, pod: Obj): number | undefined {
   if (typeof tp === 'number') return tp;
   if (/^\d+$/.test(String(tp))) return Number(tp);
   for (const c of (pod.spec?.containers ?? []) as Obj[]) {
-    for (const p of (c.ports ?? []) as Obj[]) if (p.name === tp && (p.protocol ?? 'TCP') === (svcPort.protocol ?? 'TCP')) return Number(p.containerPort);
+    for (const p of (c.ports ?? []) as Obj[])
+      if (p.name === tp && (p.protocol ?? 'TCP') === (svcPort.protocol ?? 'TCP')) return Number(p.containerPort);
   }
   return undefined;
 }
@@ -28,12 +29,25 @@ function backendsOf(svc: Obj, pods: readonly Obj[]): Backend[] {
   const sel = svc.spec.selector as Record<string, string>;
   const out: Backend[] = [];
   for (const pod of pods) {
-    if (!pod.status?.podIP || !matchLabels(Object.entries(sel).map(([k, v]) => ({ key: k, op: 'eq' as const, value: String(v) })), pod.metadata.labels)) continue;
+    if (
+      !pod.status?.podIP ||
+      !matchLabels(
+        Object.entries(sel).map(([k, v]) => ({ key: k, op: 'eq' as const, value: String(v) })),
+        pod.metadata.labels,
+      )
+    )
+      continue;
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
     const ports: Obj[] = [];
     for (const sp of (svc.spec.ports ?? []) as Obj[]) {
       const port = resolveTargetPort(sp, pod);
-      if (port !== undefined) ports.push({ ...(sp.name ? { name: sp.name } : {}), port, protocol: sp.protocol ?? 'TCP', ...(sp.appProtocol ? { appProtocol: sp.appProtocol } : {}) });
+      if (port !== undefined)
+        ports.push({
+          ...(sp.name ? { name: sp.name } : {}),
+          port,
+          protocol: sp.protocol ?? 'TCP',
+          ...(sp.appProtocol ? { appProtocol: sp.appProtocol } : {}),
+        });
     }
     const ready = (podReady(pod) && !isTerminating(pod)) || !!svc.spec.publishNotReadyAddresses;
     out.push({ pod, ready, ports });
@@ -48,7 +62,11 @@ export function endpointSubsets(backends: Backend[]): Obj[] {
   for (const b of backends) {
     const k = JSON.stringify(b.ports);
     const g = groups.get(k) ?? { ports: b.ports, addresses: [], notReadyAddresses: [] };
-    const addr = { ip: b.pod.status.podIP, ...(b.pod.spec?.nodeName ? { nodeName: b.pod.spec.nodeName } : {}), targetRef: targetRef(b.pod) };
+    const addr = {
+      ip: b.pod.status.podIP,
+      ...(b.pod.spec?.nodeName ? { nodeName: b.pod.spec.nodeName } : {}),
+      targetRef: targetRef(b.pod),
+    };
     (b.ready ? g.addresses : g.notReadyAddresses).push(addr);
     groups.set(k, g);
   }
@@ -72,7 +90,10 @@ export function syncEndpoints(api: Api): void {
     const labels = { ...(svc.metadata.labels ?? {}) };
     const ep = api.tryGet(epType, ns, svc.metadata.name);
     if (!ep) {
-      api.create(epType, ns, { metadata: { name: svc.metadata.name, namespace: ns, labels, annotations: { [MANAGED]: 'true' } }, ...(subsets.length ? { subsets } : {}) });
+      api.create(epType, ns, {
+        metadata: { name: svc.metadata.name, namespace: ns, labels, annotations: { [MANAGED]: 'true' } },
+        ...(subsets.length ? { subsets } : {}),
+      });
     } else {
       api.mutate(epType, ns, svc.metadata.name, (o) => {
         o.metadata.labels = labels;
@@ -87,12 +108,40 @@ export function syncEndpoints(api: Api): void {
       ...(b.pod.spec?.nodeName ? { nodeName: b.pod.spec.nodeName } : {}),
       targetRef: targetRef(b.pod),
     }));
-    const ports = backends[0]?.ports ?? ((svc.spec.ports ?? []) as Obj[]).filter((p) => typeof p.targetPort === 'number').map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.targetPort, protocol: p.protocol ?? 'TCP' }));
-    const sliceLabels = { ...labels, 'kubernetes.io/service-name': svc.metadata.name, 'endpointslice.kubernetes.io/managed-by': SLICE_MANAGER };
-    const slice = api.store.peek(key('discovery.k8s.io', 'endpointslices'), ns).find((s) => s.metadata.labels?.['kubernetes.io/service-name'] === svc.metadata.name && s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === SLICE_MANAGER);
+    const ports =
+      backends[0]?.ports ??
+      ((svc.spec.ports ?? []) as Obj[])
+        .filter((p) => typeof p.targetPort === 'number')
+        .map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.targetPort, protocol: p.protocol ?? 'TCP' }));
+    const sliceLabels = {
+      ...labels,
+      'kubernetes.io/service-name': svc.metadata.name,
+      'endpointslice.kubernetes.io/managed-by': SLICE_MANAGER,
+    };
+    const slice = api.store
+      .peek(key('discovery.k8s.io', 'endpointslices'), ns)
+      .find(
+        (s) =>
+          s.metadata.labels?.['kubernetes.io/service-name'] === svc.metadata.name &&
+          s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === SLICE_MANAGER,
+      );
     if (!slice) {
       api.create(sliceType, ns, {
-        metadata: { generateName: `${svc.metadata.name}-`, namespace: ns, labels: sliceLabels, ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: svc.metadata.name, uid: svc.metadata.uid, controller: true, blockOwnerDeletion: true }] },
+        metadata: {
+          generateName: `${svc.metadata.name}-`,
+          namespace: ns,
+          labels: sliceLabels,
+          ownerReferences: [
+            {
+              apiVersion: 'v1',
+              kind: 'Service',
+              name: svc.metadata.name,
+              uid: svc.metadata.uid,
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
+        },
         addressType: 'IPv4',
         endpoints,
         ports,

@@ -15,7 +15,13 @@ export function eventRecorder(api: Api, component: string): Recorder {
     const now = nowTimestamp();
     const same = api.store
       .peek(typeKey('', 'events'), ns)
-      .find((e) => e.involvedObject?.uid === involved.metadata?.uid && e.reason === reason && e.message === message && e.source?.component === component);
+      .find(
+        (e) =>
+          e.involvedObject?.uid === involved.metadata?.uid &&
+          e.reason === reason &&
+          e.message === message &&
+          e.source?.component === component,
+      );
     try {
       if (same) {
         api.mutate(evType, ns, same.metadata.name, (e) => {

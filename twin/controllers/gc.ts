@@ -59,7 +59,9 @@ export function syncGarbage(api: Api): void {
         }
         dropFinalizer(api, t, o, 'orphan');
       } else if (fins.includes(FOREGROUND_FINALIZER)) {
-        const blocking = deps.filter((d) => !d.o.metadata.deletionTimestamp || (d.o.metadata.finalizers ?? []).length || d.t.kind === 'Pod');
+        const blocking = deps.filter(
+          (d) => !d.o.metadata.deletionTimestamp || (d.o.metadata.finalizers ?? []).length || d.t.kind === 'Pod',
+        );
         for (const d of deps) if (!d.o.metadata.deletionTimestamp) tryDelete(api, d.t, d.o, 'Foreground');
         const remaining = deps.filter((d) => api.tryGet(d.t, d.o.metadata.namespace, d.o.metadata.name));
         if (remaining.length === 0 || blocking.length === 0) dropFinalizer(api, t, o, FOREGROUND_FINALIZER);

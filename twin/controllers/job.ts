@@ -26,7 +26,9 @@ export function syncJobs(api: Api, record: Recorder): void {
   for (const job of api.store.peek(key('batch', 'jobs'))) {
     if (isTerminating(job)) continue;
     const ns = job.metadata.namespace;
-    const done = ((job.status?.conditions ?? []) as Obj[]).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+    const done = ((job.status?.conditions ?? []) as Obj[]).some(
+      (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+    );
     const owned = api.store.peek(key('', 'pods'), ns).filter((p) => isOwnedBy(p, job));
     const succeeded = owned.filter((p) => p.status?.phase === 'Succeeded').length;
     const failed = owned.filter((p) => p.status?.phase === 'Failed').length;
@@ -39,7 +41,13 @@ export function syncJobs(api: Api, record: Recorder): void {
     if (!done && !complete && !failedJob) {
       const want = Math.min(parallelism, completions - succeeded) - active.length;
       const tpl = job.spec?.template ?? {};
-      const labels = { ...(tpl.metadata?.labels ?? {}), 'controller-uid': job.metadata.uid, 'batch.kubernetes.io/controller-uid': job.metadata.uid, 'job-name': job.metadata.name, 'batch.kubernetes.io/job-name': job.metadata.name };
+      const labels = {
+        ...(tpl.metadata?.labels ?? {}),
+        'controller-uid': job.metadata.uid,
+        'batch.kubernetes.io/controller-uid': job.metadata.uid,
+        'job-name': job.metadata.name,
+        'batch.kubernetes.io/job-name': job.metadata.name,
+      };
       for (let i = 0; i < want; i++) {
         try {
           const pod = api.create(podType, ns, {
@@ -59,24 +67,40 @@ export function syncJobs(api: Api, record: Recorder): void {
         }
       }
     }
-    const nowActive = api.store.peek(key('', 'pods'), ns).filter((p) => isOwnedBy(p, job) && !isTerminating(p) && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed').length;
-    api.mutate(jobType, ns, job.metadata.name, (o) => {
-      const s = (o.status ??= {});
-      s.startTime ??= nowTimestamp();
-      s.active = done ? 0 : nowActive;
-      s.succeeded = succeeded;
-      s.failed = failed;
-      s.ready = owned.filter((p) => ((p.status?.conditions ?? []) as Obj[]).some((c) => c.type === 'Ready' && c.status === 'True')).length;
-      if (done) return;
-      if (complete) {
-        s.completionTime = nowTimestamp();
-        s.active = 0;
-        s.conditions = [...(s.conditions ?? []), condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods')];
-        record(job, 'Normal', 'Completed', 'Job completed');
-      } else if (failedJob) {
-        s.conditions = [...(s.conditions ?? []), condition('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit')];
-        record(job, 'Warning', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
-      }
-    }, 'status');
+    const nowActive = api.store
+      .peek(key('', 'pods'), ns)
+      .filter((p) => isOwnedBy(p, job) && !isTerminating(p) && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed').length;
+    api.mutate(
+      jobType,
+      ns,
+      job.metadata.name,
+      (o) => {
+        const s = (o.status ??= {});
+        s.startTime ??= nowTimestamp();
+        s.active = done ? 0 : nowActive;
+        s.succeeded = succeeded;
+        s.failed = failed;
+        s.ready = owned.filter((p) =>
+          ((p.status?.conditions ?? []) as Obj[]).some((c) => c.type === 'Ready' && c.status === 'True'),
+        ).length;
+        if (done) return;
+        if (complete) {
+          s.completionTime = nowTimestamp();
+          s.active = 0;
+          s.conditions = [
+            ...(s.conditions ?? []),
+            condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods'),
+          ];
+          record(job, 'Normal', 'Completed', 'Job completed');
+        } else if (failedJob) {
+          s.conditions = [
+            ...(s.conditions ?? []),
+            condition('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit'),
+          ];
+          record(job, 'Warning', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+        }
+      },
+      'status',
+    );
   }
 }

@@ -35,11 +35,21 @@ export function syncVolumes(api: Api): void {
     }
     api.mutate(pvcType, ns, pvc.metadata.name, (o) => {
       o.spec.volumeName = pvName;
-      o.metadata.annotations = { ...(o.metadata.annotations ?? {}), 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' };
+      o.metadata.annotations = {
+        ...(o.metadata.annotations ?? {}),
+        'pv.kubernetes.io/bind-completed': 'yes',
+        'pv.kubernetes.io/bound-by-controller': 'yes',
+      };
     });
-    api.mutate(pvcType, ns, pvc.metadata.name, (o) => {
-      o.status = { phase: 'Bound', accessModes, capacity: { storage } };
-    }, 'status');
+    api.mutate(
+      pvcType,
+      ns,
+      pvc.metadata.name,
+      (o) => {
+        o.status = { phase: 'Bound', accessModes, capacity: { storage } };
+      },
+      'status',
+    );
   }
   for (const pv of api.store.peek(key('', 'persistentvolumes'))) {
     const ref = pv.spec?.claimRef;
@@ -53,9 +63,15 @@ export function syncVolumes(api: Api): void {
         // gone
       }
     } else if (pv.status?.phase !== 'Released') {
-      api.mutate(pvType, undefined, pv.metadata.name, (o) => {
-        o.status = { ...(o.status ?? {}), phase: 'Released' };
-      }, 'status');
+      api.mutate(
+        pvType,
+        undefined,
+        pv.metadata.name,
+        (o) => {
+          o.status = { ...(o.status ?? {}), phase: 'Released' };
+        },
+        'status',
+      );
     }
   }
 }

@@ -58,18 +58,28 @@ export function syncReplicaSets(api: Api, record: Recorder): void {
       }
     }
     // Status from the pods as they are now.
-    const nowPods = api.store.peek(key('', 'pods'), ns).filter((p) => isOwnedBy(p, rs) && !isTerminating(p) && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+    const nowPods = api.store
+      .peek(key('', 'pods'), ns)
+      .filter((p) => isOwnedBy(p, rs) && !isTerminating(p) && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
     const minReady = Number(rs.spec?.minReadySeconds ?? 0);
     const status = {
       replicas: nowPods.length,
-      fullyLabeledReplicas: nowPods.filter((p) => matchLabels(fromLabelSelectorObject({ matchLabels: rs.spec?.template?.metadata?.labels ?? {} }), p.metadata.labels)).length,
+      fullyLabeledReplicas: nowPods.filter((p) =>
+        matchLabels(fromLabelSelectorObject({ matchLabels: rs.spec?.template?.metadata?.labels ?? {} }), p.metadata.labels),
+      ).length,
       readyReplicas: nowPods.filter(podReady).length,
       availableReplicas: nowPods.filter((p) => podAvailable(p, minReady)).length,
       observedGeneration: rs.metadata.generation ?? 1,
     };
-    api.mutate(rsType, ns, rs.metadata.name, (o) => {
-      o.status = { ...(o.status ?? {}), ...status };
-    }, 'status');
+    api.mutate(
+      rsType,
+      ns,
+      rs.metadata.name,
+      (o) => {
+        o.status = { ...(o.status ?? {}), ...status };
+      },
+      'status',
+    );
   }
 }
 

@@ -47,7 +47,9 @@ export function segmentArgs(index: number, total: number): string[] {
 
 /** The words of `spec.arguments` (the operator splits them on whitespace: TestRunSpec.Argv). */
 function argv(spec: Obj): string[] {
-  return String(spec.arguments ?? '').split(/\s+/).filter((w) => w !== '');
+  return String(spec.arguments ?? '')
+    .split(/\s+/)
+    .filter((w) => w !== '');
 }
 
 function labelsOf(name: string): Record<string, string> {
@@ -109,27 +111,40 @@ export function runnerJob(tr: Obj, index: number): Obj {
   const quiet = spec.quiet === undefined ? true : String(spec.quiet) === 'true';
   const paused = spec.paused === undefined ? true : String(spec.paused) === 'true';
   const command = [
-    'k6', 'run',
+    'k6',
+    'run',
     ...(quiet ? ['--quiet'] : []),
     ...(total > 1 ? segmentArgs(index, total) : []),
     ...argv(spec),
     `${SCRIPT_MOUNT}/${file}`,
     `--address=0.0.0.0:${RUNNER_PORT}`,
     ...(paused ? ['--paused'] : []),
-    '--tag', `instance_id=${index}`,
-    '--tag', `testrun_name=${name}`,
+    '--tag',
+    `instance_id=${index}`,
+    '--tag',
+    `testrun_name=${name}`,
   ];
   // runner.go generateProbe: readiness (and liveness) GET /v1/status on 6565. Simplification: no liveness probe
   // (a runner on the built-in runtime takes seconds to load, which a liveness probe would count as dead).
   const readinessProbe = spec.runner?.readinessProbe ?? { httpGet: { path: '/v1/status', port: RUNNER_PORT, scheme: 'HTTP' } };
-  const container = { name: 'k6', image: spec.runner?.image ?? K6_DEFAULT_IMAGE, command, env: envOf(spec), volumeMounts: mounts, ports: [{ containerPort: RUNNER_PORT }], readinessProbe };
+  const container = {
+    name: 'k6',
+    image: spec.runner?.image ?? K6_DEFAULT_IMAGE,
+    command,
+    env: envOf(spec),
+    volumeMounts: mounts,
+    ports: [{ containerPort: RUNNER_PORT }],
+    readinessProbe,
+  };
   return job(tr, `${name}-${index}`, { ...labelsOf(name), runner: 'true' }, container, volumes);
 }
 
 /** The starter's `sh -c` line: one curl PATCH per runner (containers/curl_start.go). */
 export function starterJob(tr: Obj, hosts: readonly string[]): Obj {
   const body = JSON.stringify({ data: { attributes: { paused: false }, id: 'default', type: 'status' } });
-  const line = hosts.map((h) => `curl --retry 3 -X PATCH -H 'Content-Type: application/json' http://${h}:${RUNNER_PORT}/v1/status -d '${body}'`).join(';');
+  const line = hosts
+    .map((h) => `curl --retry 3 -X PATCH -H 'Content-Type: application/json' http://${h}:${RUNNER_PORT}/v1/status -d '${body}'`)
+    .join(';');
   const container = { name: 'k6-curl', image: tr.spec?.starter?.image ?? K6_STARTER_IMAGE, command: ['sh', '-c', line] };
   return job(tr, `${tr.metadata.name}-starter`, labelsOf(tr.metadata.name), container, []);
 }
@@ -159,14 +174,21 @@ export function syncTestRuns(api: Api, record: Recorder): void {
     const spec = tr.spec ?? {};
     const stage = String(tr.status?.stage ?? '');
     const setStage = (next: string, change?: (s: Obj) => void): void => {
-      api.mutate(trType, ns, name, (o) => {
-        o.status ??= {};
-        o.status.stage = next;
-        change?.(o.status);
-      }, 'status');
+      api.mutate(
+        trType,
+        ns,
+        name,
+        (o) => {
+          o.status ??= {};
+          o.status.stage = next;
+          change?.(o.status);
+        },
+        'status',
+      );
       record(tr, next === 'error' ? 'Warning' : 'Normal', 'Stage', `stage ${next}`);
     };
-    const fail = (reason: string, message: string): void => setStage('error', (s) => withCondition(s, 'TestRunRunning', 'False', reason, message));
+    const fail = (reason: string, message: string): void =>
+      setStage('error', (s) => withCondition(s, 'TestRunRunning', 'False', reason, message));
     const jobs = api.store.peek(key('batch', 'jobs'), ns).filter((j) => isOwnedBy(j, tr));
     const byName = new Map(jobs.map((j) => [j.metadata.name, j] as const));
     const ensure = (j: Obj): void => {
@@ -179,7 +201,9 @@ export function syncTestRuns(api: Api, record: Recorder): void {
     // Simplification: an image that cannot be pulled ends the run (the operator keeps waiting and only logs
     // after 5 minutes, errMessageTooLong), so the harness gets one line instead of its own timeout.
     if (stage !== 'finished' && stage !== 'error' && stage !== '') {
-      const pulling = api.store.peek(key('', 'pods'), ns).filter((p) => p.metadata.labels?.k6_cr === name)
+      const pulling = api.store
+        .peek(key('', 'pods'), ns)
+        .filter((p) => p.metadata.labels?.k6_cr === name)
         .flatMap((p) => (p.status?.containerStatuses ?? []) as Obj[])
         .find((c) => /ErrImagePull|ImagePullBackOff/.test(String(c.state?.waiting?.reason ?? '')));
       if (pulling) {
@@ -208,7 +232,8 @@ export function syncTestRuns(api: Api, record: Recorder): void {
           const state = jobState(init);
           if (state === 'missing') ensure(initializerJob(tr));
           else if (state === 'complete') setStage('initialized');
-          else if (state === 'failed') fail('InitializerFailed', `initializer Job ${name}-initializer failed: the script did not load (see its pod log)`);
+          else if (state === 'failed')
+            fail('InitializerFailed', `initializer Job ${name}-initializer failed: the script did not load (see its pod log)`);
           break;
         }
         case 'initialized':
@@ -216,12 +241,20 @@ export function syncTestRuns(api: Api, record: Recorder): void {
           setStage('created');
           break;
         case 'created': {
-          const pods = api.store.peek(key('', 'pods'), ns).filter((p) => p.metadata.labels?.k6_cr === name && p.metadata.labels?.runner === 'true' && !isTerminating(p));
+          const pods = api.store
+            .peek(key('', 'pods'), ns)
+            .filter((p) => p.metadata.labels?.k6_cr === name && p.metadata.labels?.runner === 'true' && !isTerminating(p));
           // Running and its REST API answering (readiness probe on /v1/status: what the operator's service check waits for)
           const ready = (p: Obj): boolean => ((p.status?.conditions ?? []) as Obj[]).some((c) => c.type === 'Ready' && c.status === 'True');
-          const past = (p: Obj): boolean => (p.status?.phase === 'Running' && ready(p)) || ['Succeeded', 'Failed'].includes(String(p.status?.phase));
+          const past = (p: Obj): boolean =>
+            (p.status?.phase === 'Running' && ready(p)) || ['Succeeded', 'Failed'].includes(String(p.status?.phase));
           if (pods.length < parallelism || !pods.every(past) || !pods.every((p) => p.status?.podIP)) break;
-          ensure(starterJob(tr, pods.map((p) => String(p.status.podIP))));
+          ensure(
+            starterJob(
+              tr,
+              pods.map((p) => String(p.status.podIP)),
+            ),
+          );
           setStage('started', (s) => withCondition(s, 'TestRunRunning', 'True', 'TestRunRunningTrue'));
           break;
         }

@@ -149,7 +149,10 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
             );
           } catch (err) {
             const code = (err as { code?: number }).code;
-            if (code !== 404) log(`status update of ${plural} ${obj.metadata.namespace}/${obj.metadata.name} failed: ${String((err as Error).message).split('\n')[0]}`);
+            if (code !== 404)
+              log(
+                `status update of ${plural} ${obj.metadata.namespace}/${obj.metadata.name} failed: ${String((err as Error).message).split('\n')[0]}`,
+              );
           }
         }
       } while (statusAgain && !stopped);
@@ -249,7 +252,12 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
           for (const candidate of rotate(targets, Math.floor(rng() * targets.length))) {
             epp = candidate;
             try {
-              const r = await eppPost(candidate, '/v1/pick', pickBody, AbortSignal.any([abort.signal, AbortSignal.timeout(EPP_TIMEOUT_MS)]));
+              const r = await eppPost(
+                candidate,
+                '/v1/pick',
+                pickBody,
+                AbortSignal.any([abort.signal, AbortSignal.timeout(EPP_TIMEOUT_MS)]),
+              );
               picked = { status: r.statusCode, text: await r.body.text() };
               return true;
             } catch (err) {
@@ -268,14 +276,22 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
           if (again.kind === 'pool') await tryEpps(again.epp);
         }
         if (picked && picked.status === 200) {
-          const answer = JSON.parse(picked.text) as { endpoints?: { address?: string }[]; headers?: Record<string, string>; scheduled?: boolean };
+          const answer = JSON.parse(picked.text) as {
+            endpoints?: { address?: string }[];
+            headers?: Record<string, string>;
+            scheduled?: boolean;
+          };
           const addr = answer.endpoints?.[0]?.address;
           if (!addr) return sendText(res, 500, 'endpoint picker returned no endpoint\n');
           target = addr;
           Object.assign(extraHeaders, answer.headers ?? {});
           const chosen = epp;
           if (answer.scheduled !== false && chosen) {
-            complete = () => void eppPost(chosen, '/v1/done', { requestId }).then((r) => r.body.dump(), () => {});
+            complete = () =>
+              void eppPost(chosen, '/v1/done', { requestId }).then(
+                (r) => r.body.dump(),
+                () => {},
+              );
             // FailClose: the request lives on the EPP's ext-proc stream; if that stream breaks (EPP killed or
             // restarted) Envoy ends the client's stream too. FailOpen (failure_mode_allow) carries on without it.
             if (backend.failureMode === 'FailClose') {
@@ -344,7 +360,11 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
       if (abort.signal.aborted) return void res.destroy();
       const message = (err as Error).message ?? String(err);
       if (!res.headersSent) {
-        sendText(res, 503, `upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: ${message}`);
+        sendText(
+          res,
+          503,
+          `upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: ${message}`,
+        );
       } else res.destroy();
     } finally {
       if (timer) clearTimeout(timer);

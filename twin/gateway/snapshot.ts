@@ -6,15 +6,7 @@
  * ReferenceGrant at all (the twin's convenience); it is refused only when grants exist and none matches.
  */
 import { matchesLabels, podReady, poolSelector, poolTargetPort } from '../sims/epp/pool.ts';
-import {
-  GATEWAY_GROUP,
-  POOL_GROUP_ALPHA,
-  POOL_GROUP_V1,
-  type BackendRef,
-  type HTTPRoute,
-  type KObject,
-  type ParentRef,
-} from './types.ts';
+import { GATEWAY_GROUP, POOL_GROUP_ALPHA, POOL_GROUP_V1, type BackendRef, type HTTPRoute, type KObject, type ParentRef } from './types.ts';
 
 export interface Snapshot {
   gateways: KObject[];
@@ -147,7 +139,11 @@ export function eppRefOf(pool: KObject): { name: string; port?: number; failureM
   const ref = spec.endpointPickerRef ?? spec.extensionRef;
   if (!ref || typeof ref.name !== 'string') return undefined;
   const port = typeof ref.port?.number === 'number' ? ref.port.number : typeof ref.portNumber === 'number' ? ref.portNumber : undefined;
-  return { name: ref.name, ...(port !== undefined ? { port } : {}), failureMode: ref.failureMode === 'FailOpen' ? 'FailOpen' : 'FailClose' };
+  return {
+    name: ref.name,
+    ...(port !== undefined ? { port } : {}),
+    failureMode: ref.failureMode === 'FailOpen' ? 'FailOpen' : 'FailClose',
+  };
 }
 
 export function poolReadyEndpoints(s: Snapshot, pool: KObject): string[] {
@@ -164,7 +160,11 @@ export function resolveBackend(s: Snapshot, route: HTTPRoute, ref: BackendRef): 
   const ns = ref.namespace ?? fromNs;
   if (isPoolRef(ref)) {
     if (!referencePermitted(s, fromNs, ns, ref.group!, 'InferencePool', ref.name)) {
-      return { kind: 'error', reason: 'RefNotPermitted', message: `no ReferenceGrant allows ${fromNs} to reference InferencePool ${ns}/${ref.name}` };
+      return {
+        kind: 'error',
+        reason: 'RefNotPermitted',
+        message: `no ReferenceGrant allows ${fromNs} to reference InferencePool ${ns}/${ref.name}`,
+      };
     }
     const pool = findPool(s, ns, ref.name, ref.group!);
     if (!pool) return { kind: 'error', reason: 'BackendNotFound', message: `InferencePool ${ns}/${ref.name} not found` };
@@ -182,7 +182,11 @@ export function resolveBackend(s: Snapshot, route: HTTPRoute, ref: BackendRef): 
     return { kind: 'error', reason: 'InvalidKind', message: `unsupported backend ${ref.group ?? ''}/${ref.kind ?? ''}` };
   }
   if (!referencePermitted(s, fromNs, ns, '', 'Service', ref.name)) {
-    return { kind: 'error', reason: 'RefNotPermitted', message: `no ReferenceGrant allows ${fromNs} to reference Service ${ns}/${ref.name}` };
+    return {
+      kind: 'error',
+      reason: 'RefNotPermitted',
+      message: `no ReferenceGrant allows ${fromNs} to reference Service ${ns}/${ref.name}`,
+    };
   }
   const svc = find(s.services, ns, ref.name);
   if (!svc) return { kind: 'error', reason: 'BackendNotFound', message: `Service ${ns}/${ref.name} not found` };

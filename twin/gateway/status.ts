@@ -91,31 +91,36 @@ export function poolStatus(s: Snapshot, pool: KObject, now: string): Record<stri
   // ExternalName Services"; ResolvedRefs False uses reason InvalidExtensionRef ("an unsupported kind ... or a
   // reference to a resource that cannot be found", InferencePoolReasonInvalidExtensionRef).
   const externalName = eppSvc?.spec?.type === 'ExternalName';
-  const resolved = eppSvc && !externalName
-    ? cond('ResolvedRefs', true, 'ResolvedRefs', 'Endpoint picker reference resolved', gen)
-    : cond(
-        'ResolvedRefs',
-        false,
-        'InvalidExtensionRef',
-        externalName
-          ? `endpointPickerRef Service ${nsOf(pool)}/${epp!.name} is of type ExternalName, which InferencePool implementations must not support: use a Service with endpoints in the pool's namespace`
-          : epp ? `Service ${nsOf(pool)}/${epp.name} not found` : 'no endpoint picker reference',
-        gen,
-      );
+  const resolved =
+    eppSvc && !externalName
+      ? cond('ResolvedRefs', true, 'ResolvedRefs', 'Endpoint picker reference resolved', gen)
+      : cond(
+          'ResolvedRefs',
+          false,
+          'InvalidExtensionRef',
+          externalName
+            ? `endpointPickerRef Service ${nsOf(pool)}/${epp!.name} is of type ExternalName, which InferencePool implementations must not support: use a Service with endpoints in the pool's namespace`
+            : epp
+              ? `Service ${nsOf(pool)}/${epp.name} not found`
+              : 'no endpoint picker reference',
+          gen,
+        );
   const parents = poolParents(s, pool).map((gw) => {
     const parentRef = { group: GATEWAY_GROUP, kind: 'Gateway', namespace: nsOf(gw), name: gw.metadata.name };
     const old = current.find((p) => p?.parentRef?.name === gw.metadata.name && p?.parentRef?.namespace === nsOf(gw));
     const accepted = cond('Accepted', true, 'Accepted', 'InferencePool is accepted by the Gateway', gen);
-    return { parentRef, ...(alpha ? {} : { controllerName: CONTROLLER_NAME }), conditions: stampConditions([accepted, resolved], old?.conditions, now) };
+    return {
+      parentRef,
+      ...(alpha ? {} : { controllerName: CONTROLLER_NAME }),
+      conditions: stampConditions([accepted, resolved], old?.conditions, now),
+    };
   });
   return { [key]: parents };
 }
 
 export function gatewayStatus(s: Snapshot, gw: KObject, host: string, now: string): Record<string, unknown> {
   const gen = gw.metadata.generation;
-  const attached = servedRoutes(s).filter((r) =>
-    (r.spec?.parentRefs ?? []).some((p) => parentGateway(s, r, p) === gw),
-  ).length;
+  const attached = servedRoutes(s).filter((r) => (r.spec?.parentRefs ?? []).some((p) => parentGateway(s, r, p) === gw)).length;
   const listeners = (gw.spec?.listeners ?? []).map((l: { name: string }) => {
     const old = (gw.status?.listeners ?? []).find((x: { name?: string }) => x.name === l.name);
     return {

@@ -77,10 +77,13 @@ export function startStore(kc: KubeConfig, onChange: () => void, log: (msg: stri
       const code = (err as { code?: number })?.code ?? (err as { statusCode?: number })?.statusCode;
       if (code === 404) settle(i);
       else log(`watch ${src.path} failed (${String((err as Error)?.message ?? err).split('\n')[0]}), retrying`);
-      const t = setTimeout(() => {
-        timers.delete(t);
-        start();
-      }, code === 404 ? 2000 : 1000);
+      const t = setTimeout(
+        () => {
+          timers.delete(t);
+          start();
+        },
+        code === 404 ? 2000 : 1000,
+      );
       timers.add(t);
     };
     const start = () => {

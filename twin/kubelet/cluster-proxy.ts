@@ -31,8 +31,15 @@ export interface ClusterProxy {
 const isLoopbackV4 = (h: string) => /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 
 /** Where `host` goes from inside the pod: a loopback IP, or an error line. Pure but for the hosts map. */
-export function resolveFromPod(host: string, opts: { namespace: string; podIP: string }, hosts: HostsMap): { ip: string } | { error: string } {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+export function resolveFromPod(
+  host: string,
+  opts: { namespace: string; podIP: string },
+  hosts: HostsMap,
+): { ip: string } | { error: string } {
+  const h = host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
   if (h === 'localhost' || h === '127.0.0.1' || h === '::1') return { ip: opts.podIP };
   if (isLoopbackV4(h)) return { ip: h };
   if (net.isIP(h)) return { error: `the twin reaches only loopback addresses, not ${host}` };
@@ -80,7 +87,9 @@ export async function startClusterProxy(opts: ClusterProxyOptions): Promise<Clus
         upRes.pipe(res);
       },
     );
-    up.on('error', (e) => fail(res, `Failed to connect to ${target.hostname} port ${target.port || 80}: ${(e as NodeJS.ErrnoException).code ?? e.message}`));
+    up.on('error', (e) =>
+      fail(res, `Failed to connect to ${target.hostname} port ${target.port || 80}: ${(e as NodeJS.ErrnoException).code ?? e.message}`),
+    );
     res.on('close', () => up.destroy());
     req.pipe(up);
   });

@@ -228,7 +228,8 @@ export class ContainerRunner {
       const terminated = terminatedFromExit(exit, { startedAt: handle.startedAt, finishedAt: exit.finishedAt }, this.containerID);
       if (this.killReason) terminated.message = this.killReason;
       const failed = terminated.exitCode !== 0;
-      const restart = !this.stopping && (this.specChanged || this.env.restartPolicy === 'Always' || (this.env.restartPolicy === 'OnFailure' && failed));
+      const restart =
+        !this.stopping && (this.specChanged || this.env.restartPolicy === 'Always' || (this.env.restartPolicy === 'OnFailure' && failed));
       if (!restart) {
         this.state = { terminated };
         this.willRestart = false;
@@ -242,7 +243,12 @@ export class ContainerRunner {
       }
       if (exit.finishedAt.getTime() - handle.startedAt.getTime() > BACKOFF_RESET_AFTER_MS) backoff = BACKOFF_INITIAL_MS;
       const podId = `${this.env.podKey.name}_${this.env.podKey.namespace}(${this.env.podKey.uid})`;
-      this.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${formatBackoff(backoff)} restarting failed container=${this.name} pod=${podId}` } };
+      this.state = {
+        waiting: {
+          reason: 'CrashLoopBackOff',
+          message: `back-off ${formatBackoff(backoff)} restarting failed container=${this.name} pod=${podId}`,
+        },
+      };
       this.env.event('Warning', 'BackOff', `Back-off restarting failed container ${this.name} in pod ${podId}`);
       this.env.changed();
       await this.sleep(backoff);
@@ -260,10 +266,17 @@ export class ContainerRunner {
   private startProbes(handle: ContainerHandle): void {
     const ports = (this.container.ports ?? []).map((p) => ({ containerPort: p.containerPort, ...(p.name ? { name: p.name } : {}) }));
     const make = (kind: ProbeKind, probe: NonNullable<V1Container['readinessProbe']>, onVerdict: (ok: boolean) => void) =>
-      new ProbeWorker(kind, probe, this.env.podIP, ports, {
-        onVerdict,
-        onFailure: (message) => this.env.event('Warning', 'Unhealthy', `${kind} probe failed: ${message}`),
-      }, this.env.hostIP);
+      new ProbeWorker(
+        kind,
+        probe,
+        this.env.podIP,
+        ports,
+        {
+          onVerdict,
+          onFailure: (message) => this.env.event('Warning', 'Unhealthy', `${kind} probe failed: ${message}`),
+        },
+        this.env.hostIP,
+      );
     const afterStartup = () => {
       this.started = true;
       if (this.container.readinessProbe) {

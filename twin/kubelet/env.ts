@@ -75,11 +75,15 @@ export function containerEnv(pod: V1Pod, container: V1Container, sources: EnvSou
       env[e.name] = fieldRefValue(pod, from.fieldRef.fieldPath) ?? '';
     } else if (from.configMapKeyRef) {
       const v = sources.configMaps[from.configMapKeyRef.name ?? '']?.[from.configMapKeyRef.key];
-      if (v === undefined && !from.configMapKeyRef.optional) throw new EnvError(`couldn't find key ${from.configMapKeyRef.key} in ConfigMap ${pod.metadata?.namespace}/${from.configMapKeyRef.name}`);
+      if (v === undefined && !from.configMapKeyRef.optional)
+        throw new EnvError(
+          `couldn't find key ${from.configMapKeyRef.key} in ConfigMap ${pod.metadata?.namespace}/${from.configMapKeyRef.name}`,
+        );
       if (v !== undefined) env[e.name] = v;
     } else if (from.secretKeyRef) {
       const v = sources.secrets[from.secretKeyRef.name ?? '']?.[from.secretKeyRef.key];
-      if (v === undefined && !from.secretKeyRef.optional) throw new EnvError(`couldn't find key ${from.secretKeyRef.key} in Secret ${pod.metadata?.namespace}/${from.secretKeyRef.name}`);
+      if (v === undefined && !from.secretKeyRef.optional)
+        throw new EnvError(`couldn't find key ${from.secretKeyRef.key} in Secret ${pod.metadata?.namespace}/${from.secretKeyRef.name}`);
       if (v !== undefined) env[e.name] = v;
     } else if (from.resourceFieldRef) {
       env[e.name] = '0';

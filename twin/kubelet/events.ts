@@ -36,7 +36,13 @@ export class EventRecorder {
     private readonly host?: string,
   ) {}
 
-  record(pod: InvolvedPod, type: 'Normal' | 'Warning', reason: string, message: string, options: { component?: string; host?: string } = {}): void {
+  record(
+    pod: InvolvedPod,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    options: { component?: string; host?: string } = {},
+  ): void {
     if (this.closed) return;
     const key = `${pod.uid}\u0000${pod.fieldPath ?? ''}\u0000${reason}\u0000${message}`;
     const existing = this.series.get(key);

@@ -50,7 +50,8 @@ export function failureStatus(message: string): Record<string, unknown> {
   return { metadata: {}, status: 'Failure', message, reason: 'InternalError', code: 500 };
 }
 
-const frame = (channel: number, data: Buffer | string) => Buffer.concat([Buffer.from([channel]), Buffer.isBuffer(data) ? data : Buffer.from(data)]);
+const frame = (channel: number, data: Buffer | string) =>
+  Buffer.concat([Buffer.from([channel]), Buffer.isBuffer(data) ? data : Buffer.from(data)]);
 
 export interface ExecQuery {
   command: string[];
@@ -78,13 +79,18 @@ export async function runExec(ws: WebSocket, target: ExecTarget, q: ExecQuery): 
       ws.close(1000);
     }
   };
-  if (q.tty) return finish(failureStatus('the twin runs exec\'d commands without a terminal: drop -t (use kubectl exec -i POD -- COMMAND)'));
+  if (q.tty) return finish(failureStatus("the twin runs exec'd commands without a terminal: drop -t (use kubectl exec -i POD -- COMMAND)"));
   if (q.command.length === 0) return finish(failureStatus('you must specify at least 1 command'));
   const proxy = await startClusterProxy({ hostsFile: target.hostsFile, namespace: target.namespace, podIP: target.podIP });
   const env: Record<string, string> = { ...target.env, HOSTNAME: target.pod, POD_IP: target.podIP };
   for (const k of ['no_proxy', 'NO_PROXY']) delete env[k];
   for (const k of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY']) env[k] = proxy.url;
-  const child = spawn(q.command[0]!, q.command.slice(1), { cwd: target.cwd, env, detached: true, stdio: [q.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  const child = spawn(q.command[0]!, q.command.slice(1), {
+    cwd: target.cwd,
+    env,
+    detached: true,
+    stdio: [q.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
   const killGroup = () => {
     if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       try {
@@ -106,8 +112,12 @@ export async function runExec(ws: WebSocket, target: ExecTarget, q: ExecQuery): 
   child.stderr!.on('data', (c: Buffer) => q.stderr && ws.readyState === ws.OPEN && ws.send(frame(CHANNEL.stderr, c)));
   await new Promise<void>((resolve) => {
     child.on('error', (e: NodeJS.ErrnoException) => {
-      const why = e.code === 'ENOENT' ? `exec: "${q.command[0]}": executable file not found in $PATH` : `exec: "${q.command[0]}": ${e.code ?? e.message}`;
-      if (q.stdout && ws.readyState === ws.OPEN) ws.send(frame(CHANNEL.stdout, `OCI runtime exec failed: exec failed: unable to start container process: ${why}: unknown\r\n`));
+      const why =
+        e.code === 'ENOENT'
+          ? `exec: "${q.command[0]}": executable file not found in $PATH`
+          : `exec: "${q.command[0]}": ${e.code ?? e.message}`;
+      if (q.stdout && ws.readyState === ws.OPEN)
+        ws.send(frame(CHANNEL.stdout, `OCI runtime exec failed: exec failed: unable to start container process: ${why}: unknown\r\n`));
       finish(exitStatus(126, q.command));
       resolve();
     });
@@ -132,7 +142,10 @@ export interface ExecServer {
  * The kubelet's streaming server on one node address. `lookup` finds the running container, or says in
  * one line why not (the API server passes that line on to kubectl).
  */
-export async function startExecServer(host: string, lookup: (ns: string, pod: string, container: string) => ExecTarget | string): Promise<ExecServer> {
+export async function startExecServer(
+  host: string,
+  lookup: (ns: string, pod: string, container: string) => ExecTarget | string,
+): Promise<ExecServer> {
   const wss = new WebSocketServer({
     noServer: true,
     handleProtocols: (offered) => EXEC_PROTOCOLS.find((p) => offered.has(p)) ?? false,
@@ -145,7 +158,9 @@ export async function startExecServer(host: string, lookup: (ns: string, pod: st
     const url = new URL(req.url ?? '/', 'http://kubelet');
     const m = /^\/exec\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     const reject = (code: number, text: string) => {
-      socket.end(`HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+      socket.end(
+        `HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+      );
     };
     if (!m) return reject(404, 'not found');
     const target = lookup(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), decodeURIComponent(m[3]!));

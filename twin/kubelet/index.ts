@@ -1,5 +1,16 @@
 import * as path from 'node:path';
-import { CoreV1Api, KubeConfig, PatchStrategy, makeInformer, setHeaderOptions, type Informer, type KubernetesObject, type ObjectCache, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  makeInformer,
+  setHeaderOptions,
+  type Informer,
+  type KubernetesObject,
+  type ObjectCache,
+  type V1Pod,
+  type V1Service,
+} from '@kubernetes/client-node';
 import { HostsFileKeeper } from './dns.ts';
 import { startExecServer, type ExecServer } from './exec.ts';
 import { EventRecorder } from './events.ts';
@@ -65,7 +76,10 @@ export async function startKubelet(opts: KubeletOptions): Promise<KubeletHandle>
     });
     execServers.push(srv);
     await core
-      .patchNodeStatus({ name: n.name, body: { status: { daemonEndpoints: { kubeletEndpoint: { Port: srv.port } } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
+      .patchNodeStatus(
+        { name: n.name, body: { status: { daemonEndpoints: { kubeletEndpoint: { Port: srv.port } } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      )
       .catch(() => undefined);
   }
 
@@ -95,7 +109,25 @@ export async function startKubelet(opts: KubeletOptions): Promise<KubeletHandle>
         schedulerEvents.record(who, 'Warning', 'FailedScheduling', placement.message);
         await core
           .patchNamespacedPodStatus(
-            { name, namespace, body: { status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: placement.message, lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') }] } } },
+            {
+              name,
+              namespace,
+              body: {
+                status: {
+                  phase: 'Pending',
+                  conditions: [
+                    {
+                      type: 'PodScheduled',
+                      status: 'False',
+                      reason: 'Unschedulable',
+                      message: placement.message,
+                      lastProbeTime: null,
+                      lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+                    },
+                  ],
+                },
+              },
+            },
             setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
           )
           .catch(() => undefined);
@@ -126,7 +158,10 @@ export async function startKubelet(opts: KubeletOptions): Promise<KubeletHandle>
     }
     if (!pod.spec?.nodeName) {
       if (!pod.metadata?.deletionTimestamp) void schedule(pod);
-      else void core.deleteNamespacedPod({ name: pod.metadata.name!, namespace: pod.metadata.namespace!, gracePeriodSeconds: 0 }).catch(() => undefined);
+      else
+        void core
+          .deleteNamespacedPod({ name: pod.metadata.name!, namespace: pod.metadata.namespace!, gracePeriodSeconds: 0 })
+          .catch(() => undefined);
       return;
     }
     boundHere.delete(uid);
@@ -134,7 +169,9 @@ export async function startKubelet(opts: KubeletOptions): Promise<KubeletHandle>
     if (!node) return; // bound to a node this kubelet does not serve
     if (pod.metadata?.deletionTimestamp) {
       // Nothing of ours runs for it (e.g. left from an earlier twin): finish the deletion.
-      void core.deleteNamespacedPod({ name: pod.metadata.name!, namespace: pod.metadata.namespace!, gracePeriodSeconds: 0 }).catch(() => undefined);
+      void core
+        .deleteNamespacedPod({ name: pod.metadata.name!, namespace: pod.metadata.namespace!, gracePeriodSeconds: 0 })
+        .catch(() => undefined);
       return;
     }
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return; // finished before we started
@@ -214,12 +251,20 @@ async function bindPod(core: CoreV1Api, pod: V1Pod, nodeName: string): Promise<v
     await core.createNamespacedPodBinding({
       name,
       namespace,
-      body: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, ...(pod.metadata?.uid ? { uid: pod.metadata.uid } : {}) }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } },
+      body: {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name, namespace, ...(pod.metadata?.uid ? { uid: pod.metadata.uid } : {}) },
+        target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
+      },
     });
   } catch (err) {
     const code = (err as { code?: number }).code;
     if (code !== 404 && code !== 405 && code !== 501) throw err;
-    await core.patchNamespacedPod({ name, namespace, body: { spec: { nodeName } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await core.patchNamespacedPod(
+      { name, namespace, body: { spec: { nodeName } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
   }
 }
 
@@ -233,18 +278,47 @@ async function registerNodes(core: CoreV1Api, nodes: readonly TwinNode[]): Promi
           { type: 'InternalIP', address: n.hostIP },
           { type: 'Hostname', address: n.name },
         ],
-        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'KubeletReady',
+            message: 'kubelet is posting ready status',
+            lastHeartbeatTime: now,
+            lastTransitionTime: now,
+          },
+        ],
         capacity: { cpu: '64', memory: '512Gi', pods: '250', 'nvidia.com/gpu': '8' },
         allocatable: { cpu: '64', memory: '512Gi', pods: '250', 'nvidia.com/gpu': '8' },
-        nodeInfo: { kubeletVersion: 'v1.32.0-pd-harness-twin', containerRuntimeVersion: 'pd-harness-twin://1', operatingSystem: 'linux', architecture: 'amd64', osImage: 'pd-harness twin', kernelVersion: '', kubeProxyVersion: '', machineID: '', systemUUID: '', bootID: '' },
+        nodeInfo: {
+          kubeletVersion: 'v1.32.0-pd-harness-twin',
+          containerRuntimeVersion: 'pd-harness-twin://1',
+          operatingSystem: 'linux',
+          architecture: 'amd64',
+          osImage: 'pd-harness twin',
+          kernelVersion: '',
+          kubeProxyVersion: '',
+          machineID: '',
+          systemUUID: '',
+          bootID: '',
+        },
       };
       try {
         await core.createNode({ body: { apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: n.labels }, status } as never });
-        await core.patchNodeStatus({ name: n.name, body: { status } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)).catch(() => undefined);
+        await core
+          .patchNodeStatus({ name: n.name, body: { status } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
+          .catch(() => undefined);
       } catch {
         // Registered already (the API server may seed nodes): make labels and addresses ours.
-        await core.patchNode({ name: n.name, body: { metadata: { labels: n.labels } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)).catch(() => undefined);
-        await core.patchNodeStatus({ name: n.name, body: { status: { addresses: status.addresses } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)).catch(() => undefined);
+        await core
+          .patchNode({ name: n.name, body: { metadata: { labels: n.labels } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
+          .catch(() => undefined);
+        await core
+          .patchNodeStatus(
+            { name: n.name, body: { status: { addresses: status.addresses } } },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          )
+          .catch(() => undefined);
       }
     }),
   );

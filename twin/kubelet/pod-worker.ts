@@ -65,7 +65,8 @@ export class PodWorker {
           restartPolicy: policy,
           terminationGraceMs: this.graceMs(),
           prepare: () => this.prepare(c.name),
-          event: (type, reason, message) => this.event(type, reason, message, `spec.${waitingReason === undefined ? 'initContainers' : 'containers'}{${c.name}}`),
+          event: (type, reason, message) =>
+            this.event(type, reason, message, `spec.${waitingReason === undefined ? 'initContainers' : 'containers'}{${c.name}}`),
           changed: () => this.scheduleStatus(),
         },
         waitingReason === undefined ? {} : { waitingReason },
@@ -73,7 +74,9 @@ export class PodWorker {
     const inits = pod.spec?.initContainers ?? [];
     // Init containers run one after another to completion; a failed one is retried unless restartPolicy is Never.
     this.initRunners = inits.map((c) => runner(c, restartPolicy === 'Never' ? 'Never' : 'OnFailure'));
-    this.runners = (pod.spec?.containers ?? []).map((c) => runner(c, restartPolicy, inits.length > 0 ? 'PodInitializing' : 'ContainerCreating'));
+    this.runners = (pod.spec?.containers ?? []).map((c) =>
+      runner(c, restartPolicy, inits.length > 0 ? 'PodInitializing' : 'ContainerCreating'),
+    );
     if (inits.length > 0) this.init = { done: false, failed: false, incomplete: inits.map((c) => c.name) };
   }
 
@@ -138,7 +141,9 @@ export class PodWorker {
   }
 
   /** Volumes and env for a container start: looks up ConfigMaps/Secrets through the API. */
-  private async prepare(containerName: string): Promise<{ env: Record<string, string>; mounts: Record<string, string>; scratchDir: string }> {
+  private async prepare(
+    containerName: string,
+  ): Promise<{ env: Record<string, string>; mounts: Record<string, string>; scratchDir: string }> {
     const { namespace, name, uid } = this.key;
     const refs = referencedSources(this.pod);
     const sources: EnvSources = { configMaps: {}, secrets: {} };
@@ -156,9 +161,16 @@ export class PodWorker {
         );
       }),
     ]);
-    const container = [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])].find((c) => c.name === containerName);
+    const container = [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])].find(
+      (c) => c.name === containerName,
+    );
     if (!container) throw new Error(`container ${containerName} not in pod spec`);
-    const volumeDirs = prepareVolumes(this.ctx.stateDir, { namespace, name, uid }, (this.pod.spec?.volumes ?? []) as VolumeSource[], sources);
+    const volumeDirs = prepareVolumes(
+      this.ctx.stateDir,
+      { namespace, name, uid },
+      (this.pod.spec?.volumes ?? []) as VolumeSource[],
+      sources,
+    );
     const mounts = containerMounts(container.volumeMounts ?? [], volumeDirs);
     const podWithIP: V1Pod = { ...this.pod, status: { ...this.pod.status, podIP: this.podIP, hostIP: this.node.hostIP } };
     const env = {
@@ -209,7 +221,10 @@ export class PodWorker {
     if (json === this.lastStatusJson) return;
     const { name, namespace } = this.key;
     try {
-      await this.ctx.core.patchNamespacedPodStatus({ name, namespace, body: { status } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await this.ctx.core.patchNamespacedPodStatus(
+        { name, namespace, body: { status } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
       this.lastStatusJson = json;
     } catch (err) {
       if (isNotFound(err)) return;

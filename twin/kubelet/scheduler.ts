@@ -53,7 +53,11 @@ function matchExpressionsOk(
     if (e.operator === 'NotIn' && value !== undefined && values.includes(value)) return false;
     if (e.operator === 'Exists' && value === undefined) return false;
     if (e.operator === 'DoesNotExist' && value !== undefined) return false;
-    if ((e.operator === 'Gt' || e.operator === 'Lt') && (value === undefined || !(e.operator === 'Gt' ? Number(value) > Number(values[0]) : Number(value) < Number(values[0])))) return false;
+    if (
+      (e.operator === 'Gt' || e.operator === 'Lt') &&
+      (value === undefined || !(e.operator === 'Gt' ? Number(value) > Number(values[0]) : Number(value) < Number(values[0])))
+    )
+      return false;
   }
   return true;
 }
@@ -62,14 +66,25 @@ function nodeAffinityOk(pod: V1Pod, node: TwinNode): boolean {
   const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
   if (!required || required.nodeSelectorTerms.length === 0) return true;
   // Terms are ORed; expressions within a term are ANDed.
-  return required.nodeSelectorTerms.some((t) => matchExpressionsOk(t.matchExpressions, node.labels) && matchExpressionsOk(t.matchFields?.map((f) => ({ ...f, key: f.key === 'metadata.name' ? '__name' : f.key })), { __name: node.name }));
+  return required.nodeSelectorTerms.some(
+    (t) =>
+      matchExpressionsOk(t.matchExpressions, node.labels) &&
+      matchExpressionsOk(
+        t.matchFields?.map((f) => ({ ...f, key: f.key === 'metadata.name' ? '__name' : f.key })),
+        { __name: node.name },
+      ),
+  );
 }
 
 /** Pods (already placed) that an affinity term selects, in the namespaces the term covers. */
 function termPods(term: V1PodAffinityTerm, pod: V1Pod, placed: readonly V1Pod[]): V1Pod[] {
   const namespaces = term.namespaces && term.namespaces.length > 0 ? term.namespaces : [pod.metadata?.namespace ?? 'default'];
   return placed.filter(
-    (p) => p.spec?.nodeName && !p.metadata?.deletionTimestamp && (term.namespaceSelector || namespaces.includes(p.metadata?.namespace ?? 'default')) && labelSelectorMatches(term.labelSelector, p.metadata?.labels),
+    (p) =>
+      p.spec?.nodeName &&
+      !p.metadata?.deletionTimestamp &&
+      (term.namespaceSelector || namespaces.includes(p.metadata?.namespace ?? 'default')) &&
+      labelSelectorMatches(term.labelSelector, p.metadata?.labels),
   );
 }
 
@@ -133,7 +148,10 @@ export function chooseNode(pod: V1Pod, nodes: readonly TwinNode[], placed: reado
   }
   if (feasible.length === 0) {
     const detail = [...reasons].map(([why, n]) => `${n} ${why}`).join(', ');
-    return { ok: false, message: `0/${nodes.length} nodes are available: ${detail}. preemption: 0/${nodes.length} nodes are available: ${nodes.length} Preemption is not helpful for scheduling.` };
+    return {
+      ok: false,
+      message: `0/${nodes.length} nodes are available: ${detail}. preemption: 0/${nodes.length} nodes are available: ${nodes.length} Preemption is not helpful for scheduling.`,
+    };
   }
   const load = (n: TwinNode) => placed.filter((p) => p.spec?.nodeName === n.name && !isFinished(p)).length;
   feasible.sort((a, b) => load(a) - load(b) || a.name.localeCompare(b.name));
@@ -159,7 +177,8 @@ export class IpAllocator {
     readonly prefix: string,
     private readonly reserved: ReadonlySet<string> = new Set(),
   ) {
-    if (!/^127\.\d{1,3}$/.test(prefix) || Number(prefix.split('.')[1]) > 255) throw new Error(`ipPrefix must look like 127.N, got ${prefix}`);
+    if (!/^127\.\d{1,3}$/.test(prefix) || Number(prefix.split('.')[1]) > 255)
+      throw new Error(`ipPrefix must look like 127.N, got ${prefix}`);
   }
 
   private ipAt(i: number): string {

@@ -72,7 +72,10 @@ export interface InitProgress {
 
 export const NO_INIT: InitProgress = { done: true, failed: false, incomplete: [] };
 
-export function podPhase(containers: readonly ContainerView[], init: InitProgress = NO_INIT): 'Pending' | 'Running' | 'Succeeded' | 'Failed' {
+export function podPhase(
+  containers: readonly ContainerView[],
+  init: InitProgress = NO_INIT,
+): 'Pending' | 'Running' | 'Succeeded' | 'Failed' {
   if (init.failed) return 'Failed';
   if (!init.done || containers.length === 0) return 'Pending';
   const done = containers.every((c) => c.state.terminated && !c.willRestart);
@@ -85,7 +88,13 @@ export function podPhase(containers: readonly ContainerView[], init: InitProgres
  * The pod conditions; each keeps its lastTransitionTime while its status does not change.
  * `since` holds the previous conditions (by type).
  */
-export function podConditions(containers: readonly ContainerView[], phase: string, since: ReadonlyMap<string, Condition>, now: Date, init: InitProgress = NO_INIT): Condition[] {
+export function podConditions(
+  containers: readonly ContainerView[],
+  phase: string,
+  since: ReadonlyMap<string, Condition>,
+  now: Date,
+  init: InitProgress = NO_INIT,
+): Condition[] {
   const make = (type: string, ok: boolean, reason?: string, message?: string): Condition => {
     const status = ok ? 'True' : 'False';
     const prev = since.get(type);

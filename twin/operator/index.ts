@@ -123,14 +123,22 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
   const eppPodCache = new Map<string, Map<string, EppPodAddress>>();
 
   function notePod(phase: string, pod: KubernetesObject): void {
-    const p = pod as KubernetesObject & { status?: { podIP?: string; conditions?: { type?: string; status?: string }[] }; metadata: { deletionTimestamp?: unknown } };
+    const p = pod as KubernetesObject & {
+      status?: { podIP?: string; conditions?: { type?: string; status?: string }[] };
+      metadata: { deletionTimestamp?: unknown };
+    };
     const ns = p.metadata?.namespace ?? 'default';
     const name = p.metadata?.name;
     if (!name) return;
     const byName = eppPodCache.get(ns) ?? new Map<string, EppPodAddress>();
     eppPodCache.set(ns, byName);
     if (phase === 'DELETED' || !p.status?.podIP) byName.delete(name);
-    else byName.set(name, { ip: p.status.podIP, pod: name, ready: !p.metadata.deletionTimestamp && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True') });
+    else
+      byName.set(name, {
+        ip: p.status.podIP,
+        pod: name,
+        ready: !p.metadata.deletionTimestamp && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+      });
   }
 
   /**
@@ -165,7 +173,10 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
   }
 
   async function eppPods(namespace: string): Promise<EppPodAddress[]> {
-    type Pod = KubernetesObject & { status?: { podIP?: string; conditions?: { type?: string; status?: string }[] }; metadata: { deletionTimestamp?: unknown } };
+    type Pod = KubernetesObject & {
+      status?: { podIP?: string; conditions?: { type?: string; status?: string }[] };
+      metadata: { deletionTimestamp?: unknown };
+    };
     const list = await objects.list<Pod>('v1', 'Pod', namespace, undefined, undefined, undefined, undefined, EPP_POD_SELECTOR);
     return list.items
       .filter((p) => p.status?.podIP && p.metadata?.name)
@@ -235,7 +246,16 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
   async function pruneGatewayClasses(sis: Si[]): Promise<void> {
     let classes;
     try {
-      classes = await objects.list('gateway.networking.k8s.io/v1', 'GatewayClass', undefined, undefined, undefined, undefined, undefined, MANAGED_SELECTOR);
+      classes = await objects.list(
+        'gateway.networking.k8s.io/v1',
+        'GatewayClass',
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        MANAGED_SELECTOR,
+      );
     } catch (err) {
       if (codeOf(err) === 404) return;
       throw err;

@@ -344,7 +344,10 @@ export function renderEppBridge(si: SchedulerInstall, pods: readonly EppPodAddre
     name: EPP_NAME,
     namespace: s.pool.namespace,
     labels: { app: EPP_NAME, [MANAGED_BY_LABEL]: MANAGED_BY, [OWNER_LABEL]: si.metadata.name },
-    annotations: { 'sim.llm-d.io/owner': `${si.metadata.namespace}/${si.metadata.name}`, 'sim.llm-d.io/endpoints-of': `${si.metadata.namespace}/${EPP_NAME}` },
+    annotations: {
+      'sim.llm-d.io/owner': `${si.metadata.namespace}/${si.metadata.name}`,
+      'sim.llm-d.io/endpoints-of': `${si.metadata.namespace}/${EPP_NAME}`,
+    },
   };
   const ports = [
     { name: 'grpc', port: EPP_PORTS.grpc, protocol: 'TCP' },

@@ -61,7 +61,11 @@ export function resolveImage(image: string, command: readonly string[] = [], arg
     // the starter's `sh -c "curl ...; curl ..."` (k6-operator pkg/resources/containers/curl_start.go)
     const words = [...command, ...args];
     if (words[0] !== 'sh' || words[1] !== '-c') {
-      return { ok: false, reason: 'ErrImagePull', message: `twin runs image ${image} only as k6-operator's starter (sh -c "curl ..."), not ${JSON.stringify(words.join(' ').slice(0, 80))}` };
+      return {
+        ok: false,
+        reason: 'ErrImagePull',
+        message: `twin runs image ${image} only as k6-operator's starter (sh -c "curl ..."), not ${JSON.stringify(words.join(' ').slice(0, 80))}`,
+      };
     }
     return { ok: true, kind: 'k6-starter', program: K6_STARTER_PROGRAM, args: words.slice(2) };
   }
@@ -92,7 +96,11 @@ export function resolveImage(image: string, command: readonly string[] = [], arg
 function k6Image(image: string, command: readonly string[], args: readonly string[]): ImageResolution {
   const words = command.length > 0 ? [...command, ...args] : ['k6', ...args];
   if (path.posix.basename(words[0] ?? '') !== 'k6') {
-    return { ok: false, reason: 'ErrImagePull', message: `twin runs image ${image} only as \`k6 ...\` (the built-in k6 runtime), not ${JSON.stringify(words[0])}` };
+    return {
+      ok: false,
+      reason: 'ErrImagePull',
+      message: `twin runs image ${image} only as \`k6 ...\` (the built-in k6 runtime), not ${JSON.stringify(words[0])}`,
+    };
   }
   return { ok: true, kind: 'k6', program: K6_PROGRAM, args: words.slice(1) };
 }

@@ -86,7 +86,9 @@ export function prepareVolumes(stateDir: string, pod: PodRef, volumes: readonly 
     } else if (v.hostPath) {
       out[v.name] = ensureDir(path.join(stateDir, 'volumes', 'hostpath', safeRelative(v.hostPath.path)));
     } else {
-      throw new VolumeError(`volume "${v.name}": unsupported volume type in the twin (emptyDir, configMap, secret, persistentVolumeClaim, hostPath are)`);
+      throw new VolumeError(
+        `volume "${v.name}": unsupported volume type in the twin (emptyDir, configMap, secret, persistentVolumeClaim, hostPath are)`,
+      );
     }
   }
   return out;
@@ -114,7 +116,10 @@ function ensureDir(dir: string): string {
 function writeKeyFiles(dir: string, content: Record<string, string>, items: readonly KeyToPath[] | undefined): string {
   fs.rmSync(dir, { recursive: true, force: true });
   ensureDir(dir);
-  const entries = items && items.length > 0 ? items.map((i) => [i.path, content[i.key], i.key] as const) : Object.entries(content).map(([k, v]) => [k, v, k] as const);
+  const entries =
+    items && items.length > 0
+      ? items.map((i) => [i.path, content[i.key], i.key] as const)
+      : Object.entries(content).map(([k, v]) => [k, v, k] as const);
   for (const [rel, value, key] of entries) {
     if (value === undefined) throw new VolumeError(`key "${key}" not found`);
     const file = path.join(dir, safeRelative(rel));

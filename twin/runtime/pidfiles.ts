@@ -24,7 +24,10 @@ export function pidsDir(stateDir: string): string {
 export function parseProcStat(content: string): { state: string; ppid: number; pgrp: number; startTime: number } | undefined {
   const close = content.lastIndexOf(')');
   if (close < 0) return undefined;
-  const fields = content.slice(close + 2).trim().split(/\s+/);
+  const fields = content
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   // fields[0] is field 3 (state); field N is fields[N - 3].
   const state = fields[0];
   const ppid = Number(fields[1]);

@@ -41,4 +41,3 @@ export function candidateNames(name, namespace) {
   else if (parts.length === 3 && parts[2] === 'svc') out.push(`${n}.${CLUSTER_DOMAIN}`);
   return out;
 }
-

@@ -42,7 +42,11 @@ function readHosts() {
       const parsed = JSON.parse(fs.readFileSync(HOSTS_FILE, 'utf8'));
       const map = new Map();
       for (const [name, ips] of Object.entries(parsed)) {
-        if (Array.isArray(ips)) map.set(name.toLowerCase(), ips.filter((ip) => typeof ip === 'string'));
+        if (Array.isArray(ips))
+          map.set(
+            name.toLowerCase(),
+            ips.filter((ip) => typeof ip === 'string'),
+          );
       }
       hostsCache = { version, map };
     } catch {
@@ -92,7 +96,12 @@ function patchedLookup(hostname, options, callback) {
   const entries = answer(ips, options);
   process.nextTick(() => {
     if (entries.length === 0) {
-      const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', errno: -3008, syscall: 'getaddrinfo', hostname });
+      const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
+        code: 'ENOTFOUND',
+        errno: -3008,
+        syscall: 'getaddrinfo',
+        hostname,
+      });
       callback(err);
     } else if (options && typeof options === 'object' && options.all) callback(null, entries);
     else callback(null, entries[0].address, entries[0].family);

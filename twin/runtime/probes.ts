@@ -74,17 +74,29 @@ export async function runProbe(probe: V1Probe, podIP: string, ports: readonly Na
   return { ok: true, message: 'exec probe not run in the twin' };
 }
 
-function httpProbe(scheme: 'http' | 'https', host: string, port: number, pathname: string, headers: Record<string, string>, timeoutMs: number, sourceIP?: string): Promise<ProbeOutcome> {
+function httpProbe(
+  scheme: 'http' | 'https',
+  host: string,
+  port: number,
+  pathname: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  sourceIP?: string,
+): Promise<ProbeOutcome> {
   const url = `${scheme}://${host}:${port}${pathname.startsWith('/') ? pathname : `/${pathname}`}`;
   return new Promise((resolve) => {
     const mod = scheme === 'https' ? https : http;
-    const req = mod.get(url, { headers, timeout: timeoutMs, agent: false, rejectUnauthorized: false, ...(sourceIP ? { localAddress: sourceIP } : {}) }, (res) => {
-      const status = res.statusCode ?? 0;
-      res.resume();
-      res.on('end', () => undefined);
-      if (status >= 200 && status < 400) resolve({ ok: true, message: `HTTP probe succeeded with statuscode: ${status}` });
-      else resolve({ ok: false, message: `HTTP probe failed with statuscode: ${status}` });
-    });
+    const req = mod.get(
+      url,
+      { headers, timeout: timeoutMs, agent: false, rejectUnauthorized: false, ...(sourceIP ? { localAddress: sourceIP } : {}) },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        res.resume();
+        res.on('end', () => undefined);
+        if (status >= 200 && status < 400) resolve({ ok: true, message: `HTTP probe succeeded with statuscode: ${status}` });
+        else resolve({ ok: false, message: `HTTP probe failed with statuscode: ${status}` });
+      },
+    );
     req.on('timeout', () => {
       req.destroy();
       resolve({ ok: false, message: `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` });
@@ -110,7 +122,10 @@ function tcpProbe(host: string, port: number, timeoutMs: number, sourceIP?: stri
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      resolve({ ok: false, message: `dial tcp ${host}:${port}: connect: ${err.code === 'ECONNREFUSED' ? 'connection refused' : err.message}` });
+      resolve({
+        ok: false,
+        message: `dial tcp ${host}:${port}: connect: ${err.code === 'ECONNREFUSED' ? 'connection refused' : err.message}`,
+      });
     });
   });
 }

@@ -4,8 +4,15 @@ import * as nodeCrypto from 'node:crypto';
 type OutEnc = 'hex' | 'base64' | 'base64url' | 'base64rawurl' | 'binary' | undefined;
 
 const ALGO: Record<string, string> = {
-  md4: 'md4', md5: 'md5', sha1: 'sha1', sha256: 'sha256', sha384: 'sha384', sha512: 'sha512',
-  sha512_224: 'sha512-224', sha512_256: 'sha512-256', ripemd160: 'ripemd160',
+  md4: 'md4',
+  md5: 'md5',
+  sha1: 'sha1',
+  sha256: 'sha256',
+  sha384: 'sha384',
+  sha512: 'sha512',
+  sha512_224: 'sha512-224',
+  sha512_256: 'sha512-256',
+  ripemd160: 'ripemd160',
 };
 
 function algo(name: string): string {
@@ -23,13 +30,19 @@ function input(d: unknown): Buffer | string {
 
 function out(b: Buffer, enc: OutEnc): string | ArrayBuffer {
   switch (enc) {
-    case 'base64': return b.toString('base64');
-    case 'base64url': return b.toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
-    case 'base64rawurl': return b.toString('base64url');
-    case 'binary': return new Uint8Array(b).buffer;
+    case 'base64':
+      return b.toString('base64');
+    case 'base64url':
+      return b.toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+    case 'base64rawurl':
+      return b.toString('base64url');
+    case 'binary':
+      return new Uint8Array(b).buffer;
     case 'hex':
-    case undefined: return b.toString('hex');
-    default: throw new Error(`invalid output encoding: ${String(enc)}`);
+    case undefined:
+      return b.toString('hex');
+    default:
+      throw new Error(`invalid output encoding: ${String(enc)}`);
   }
 }
 
@@ -50,7 +63,10 @@ export function hmac(a: string, secret: unknown, data: unknown, enc?: OutEnc): s
   h.update(data);
   return h.digest(enc);
 }
-const hashFn = (a: string) => (data: unknown, enc?: OutEnc): string | ArrayBuffer => out(nodeCrypto.createHash(algo(a)).update(input(data)).digest(), enc);
+const hashFn =
+  (a: string) =>
+  (data: unknown, enc?: OutEnc): string | ArrayBuffer =>
+    out(nodeCrypto.createHash(algo(a)).update(input(data)).digest(), enc);
 export const md4 = hashFn('md4');
 export const md5 = hashFn('md5');
 export const sha1 = hashFn('sha1');

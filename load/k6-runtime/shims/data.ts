@@ -7,8 +7,8 @@ import { inInit } from './state.ts';
 export class SharedArray {
   constructor(name: string, fn: () => unknown[]) {
     if (!inInit()) throw new Error('new SharedArray must be called in the init context');
-    if (typeof name !== 'string' || name === '') throw new Error('empty name provided to SharedArray\'s constructor');
-    if (typeof fn !== 'function') throw new Error('a function is expected as the second argument of SharedArray\'s constructor');
+    if (typeof name !== 'string' || name === '') throw new Error("empty name provided to SharedArray's constructor");
+    if (typeof fn !== 'function') throw new Error("a function is expected as the second argument of SharedArray's constructor");
     const arr = fn();
     if (!Array.isArray(arr)) throw new Error('only arrays can be made into SharedArray');
     const frozen = JSON.parse(JSON.stringify(arr)) as unknown[];

@@ -7,7 +7,11 @@ import { Unsupported } from './state.ts';
  * `\.` escapes. Queries `#(...)`, modifiers `@...`, pipes `|` and multipaths throw at first use.
  */
 export function splitPath(path: string): string[] {
-  if (/[|]|^@|\.@|#\(|^\[|^\{/.test(path)) throw new Unsupported(`Response.json selector '${path}' (GJSON queries, modifiers, pipes and multipaths)`, 'Response.json(), GJSON syntax');
+  if (/[|]|^@|\.@|#\(|^\[|^\{/.test(path))
+    throw new Unsupported(
+      `Response.json selector '${path}' (GJSON queries, modifiers, pipes and multipaths)`,
+      'Response.json(), GJSON syntax',
+    );
   const parts: string[] = [];
   let cur = '';
   for (let i = 0; i < path.length; i++) {

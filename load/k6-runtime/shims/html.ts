@@ -13,7 +13,10 @@ function cheerio(): { load(html: string): CheerioAPI } {
 }
 
 export class Element {
-  constructor(private readonly $: CheerioAPI, readonly node: AnyNode) {}
+  constructor(
+    private readonly $: CheerioAPI,
+    readonly node: AnyNode,
+  ) {}
   private sel(): Cheerio<AnyNode> {
     return this.$(this.node);
   }
@@ -53,7 +56,10 @@ export class Element {
     return n ? new Element(this.$, n) : undefined;
   }
   querySelectorAll(selector: string): Element[] {
-    return this.sel().find(selector).toArray().map((n) => new Element(this.$, n));
+    return this.sel()
+      .find(selector)
+      .toArray()
+      .map((n) => new Element(this.$, n));
   }
   value(): string | undefined {
     const v = this.sel().val();
@@ -65,7 +71,10 @@ export class Element {
 }
 
 export class Selection {
-  constructor(private readonly $: CheerioAPI, readonly s: Cheerio<AnyNode>) {}
+  constructor(
+    private readonly $: CheerioAPI,
+    readonly s: Cheerio<AnyNode>,
+  ) {}
   private wrap(s: Cheerio<AnyNode>): Selection {
     return new Selection(this.$, s);
   }

@@ -56,7 +56,8 @@ export class CookieJar {
   }
   clear(url: string): void {
     const u = new URL(urlOf(url));
-    for (const c of this.jar.getCookiesSync(u.href)) this.jar.store.removeCookie(c.domain ?? u.hostname, c.path ?? '/', c.key, () => undefined);
+    for (const c of this.jar.getCookiesSync(u.href))
+      this.jar.store.removeCookie(c.domain ?? u.hostname, c.path ?? '/', c.key, () => undefined);
   }
   delete(url: string, name: string): void {
     const u = new URL(urlOf(url));
@@ -124,7 +125,12 @@ export function expectedStatuses(...args: unknown[]): ExpectedStatuses {
   const list: ExpectedStatuses['k6ExpectedStatuses'] = [];
   for (const a of args) {
     if (typeof a === 'number' && Number.isInteger(a)) list.push(a);
-    else if (a !== null && typeof a === 'object' && Number.isInteger((a as { min?: unknown }).min) && Number.isInteger((a as { max?: unknown }).max)) {
+    else if (
+      a !== null &&
+      typeof a === 'object' &&
+      Number.isInteger((a as { min?: unknown }).min) &&
+      Number.isInteger((a as { max?: unknown }).max)
+    ) {
       list.push({ min: (a as { min: number }).min, max: (a as { max: number }).max });
     } else throw new Error(`argument ${JSON.stringify(a)} is neither an integer nor an object like {min:100, max:329}`);
   }
@@ -220,7 +226,16 @@ function responseCookies(headers: [string, string][]): Record<string, ResponseCo
     if (!c) continue;
     const expires = c.expires instanceof Date ? c.expires.getTime() : 0;
     const maxAge = typeof c.maxAge === 'number' ? c.maxAge : 0;
-    (out[c.key] ??= []).push({ name: c.key, value: c.value, domain: c.domain ?? '', path: c.path ?? '', http_only: !!c.httpOnly, secure: !!c.secure, max_age: maxAge, expires });
+    (out[c.key] ??= []).push({
+      name: c.key,
+      value: c.value,
+      domain: c.domain ?? '',
+      path: c.path ?? '',
+      http_only: !!c.httpOnly,
+      secure: !!c.secure,
+      max_age: maxAge,
+      expires,
+    });
   }
   return out;
 }
@@ -241,7 +256,13 @@ export class Response {
   ocsp = { produced_at: 0, this_update: 0, next_update: 0, revocation_reason: '', revoked_at: 0, status: '' };
   error: string;
   error_code: number;
-  request: { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, { name: string; value: string; replace: boolean }[]> };
+  request: {
+    method: string;
+    url: string;
+    headers: Record<string, string[]>;
+    body: string;
+    cookies: Record<string, { name: string; value: string; replace: boolean }[]>;
+  };
   private cachedJson: unknown;
 
   constructor(reply: HttpReply, finalUrl: string, request: Response['request'], discard: boolean) {
@@ -266,7 +287,10 @@ export class Response {
   }
 
   json(selector?: string): unknown {
-    if (this.body === null) throw new Error("the body is null so we can't transform it to JSON - this likely was because of a request error getting the response");
+    if (this.body === null)
+      throw new Error(
+        "the body is null so we can't transform it to JSON - this likely was because of a request error getting the response",
+      );
     if (selector !== undefined) {
       let doc: unknown;
       try {
@@ -287,7 +311,10 @@ export class Response {
   }
 
   html(selector?: string): Selection {
-    if (this.body === null) throw new Error("the body is null so we can't transform it to HTML - this likely was because of a request error getting the response");
+    if (this.body === null)
+      throw new Error(
+        "the body is null so we can't transform it to HTML - this likely was because of a request error getting the response",
+      );
     const sel = parseHTML(this.body);
     return selector === undefined ? sel : sel.find(selector);
   }
@@ -303,7 +330,18 @@ export class Response {
 
 // ---------- request ----------
 
-const KNOWN_PARAMS = new Set(['headers', 'tags', 'timeout', 'cookies', 'jar', 'redirects', 'responseType', 'responseCallback', 'auth', 'compression']);
+const KNOWN_PARAMS = new Set([
+  'headers',
+  'tags',
+  'timeout',
+  'cookies',
+  'jar',
+  'redirects',
+  'responseType',
+  'responseCallback',
+  'auth',
+  'compression',
+]);
 
 function redirectTarget(reply: HttpReply, current: string): string | undefined {
   if (![301, 302, 303, 307, 308].includes(reply.status)) return undefined;
@@ -312,7 +350,11 @@ function redirectTarget(reply: HttpReply, current: string): string | undefined {
   return new URL(loc, current).href;
 }
 
-function cookieHeader(jar: CookieJar | null, target: string, reqCookies: Record<string, { value: string; replace: boolean }>): string | undefined {
+function cookieHeader(
+  jar: CookieJar | null,
+  target: string,
+  reqCookies: Record<string, { value: string; replace: boolean }>,
+): string | undefined {
   const parts: string[] = [];
   for (const [k, c] of Object.entries(reqCookies)) parts.push(`${k}=${c.value}`);
   if (jar) {
@@ -328,20 +370,30 @@ export function request(method: unknown, target: unknown, body?: unknown, params
   const p: Params = params ?? {};
   for (const key of Object.keys(p)) if (!KNOWN_PARAMS.has(key)) console.warn(`unknown http params key '${key}' ignored (as k6 does)`);
   if (p.compression !== undefined) throw new Unsupported(`params.compression '${p.compression}'`, 'Params, compression');
-  if (p.responseType !== undefined && p.responseType !== 'text' && p.responseType !== 'none') throw new Unsupported(`params.responseType '${p.responseType}'`, 'Params, responseType');
+  if (p.responseType !== undefined && p.responseType !== 'text' && p.responseType !== 'none')
+    throw new Unsupported(`params.responseType '${p.responseType}'`, 'Params, responseType');
   if (p.auth !== undefined && p.auth !== 'basic') throw new Unsupported(`params.auth '${p.auth}'`, 'Params, auth (digest/ntlm)');
   const upper = String(method).toUpperCase();
   let current = urlOf(target);
-  const nameTag = p.tags?.['name'] !== undefined ? String(p.tags['name']) : typeof target === 'object' && target !== null && 'name' in target ? String((target as TaggedUrl).name) : undefined;
+  const nameTag =
+    p.tags?.['name'] !== undefined
+      ? String(p.tags['name'])
+      : typeof target === 'object' && target !== null && 'name' in target
+        ? String((target as TaggedUrl).name)
+        : undefined;
 
   const headers: [string, string][] = Object.entries(p.headers ?? {}).map(([k, v]) => [k, String(v)]);
   const encoded = encodeBody(body, headers);
   const ua = vu.options['userAgent'];
-  if (!headers.some(([h]) => h.toLowerCase() === 'user-agent') && ua !== '') headers.push(['User-Agent', typeof ua === 'string' ? ua : `k6/${VERSION} (https://k6.io/)`]);
+  if (!headers.some(([h]) => h.toLowerCase() === 'user-agent') && ua !== '')
+    headers.push(['User-Agent', typeof ua === 'string' ? ua : `k6/${VERSION} (https://k6.io/)`]);
   try {
     const u = new URL(current);
     if (u.username || u.password) {
-      headers.push(['Authorization', `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`]);
+      headers.push([
+        'Authorization',
+        `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`,
+      ]);
       u.username = '';
       u.password = '';
       current = u.href;
@@ -353,7 +405,8 @@ export function request(method: unknown, target: unknown, body?: unknown, params
   const jar = p.jar === null ? null : (p.jar ?? cookieJar());
   const reqCookies: Record<string, { value: string; replace: boolean }> = {};
   for (const [k, v] of Object.entries(p.cookies ?? {})) {
-    reqCookies[k] = typeof v === 'object' && v !== null ? { value: String(v.value), replace: !!v.replace } : { value: String(v), replace: false };
+    reqCookies[k] =
+      typeof v === 'object' && v !== null ? { value: String(v.value), replace: !!v.replace } : { value: String(v), replace: false };
   }
   const maxRedirects = p.redirects ?? (typeof vu.options['maxRedirects'] === 'number' ? (vu.options['maxRedirects'] as number) : 10);
   const callback = p.responseCallback === undefined ? globalCallback : p.responseCallback;
@@ -370,7 +423,15 @@ export function request(method: unknown, target: unknown, body?: unknown, params
     const all: [string, string][] = cookie ? [...hopHeaders, ['Cookie', cookie]] : hopHeaders;
     const name = nameTag ?? current;
     const hopTags = { ...userTags, name, url: current, method: m };
-    reply = httpSync({ method: m, url: current, headers: all, timeoutMs, tags: hopTags, discardBody: discard, ...(sendBody !== undefined ? { body: sendBody } : {}) });
+    reply = httpSync({
+      method: m,
+      url: current,
+      headers: all,
+      timeoutMs,
+      tags: hopTags,
+      discardBody: discard,
+      ...(sendBody !== undefined ? { body: sendBody } : {}),
+    });
     firstRequest ??= {
       method: m,
       url: current,
@@ -380,11 +441,15 @@ export function request(method: unknown, target: unknown, body?: unknown, params
     };
     emitRequestMetrics(reply, hopTags, callback);
     if (reply.error !== undefined) break;
-    if (jar) for (const [k, v] of reply.headers) if (k.toLowerCase() === 'set-cookie') jar.jar.setCookieSync(v, current, { ignoreError: true });
+    if (jar)
+      for (const [k, v] of reply.headers) if (k.toLowerCase() === 'set-cookie') jar.jar.setCookieSync(v, current, { ignoreError: true });
     const next = redirectTarget(reply, current);
     if (next === undefined) break;
     if (hop + 1 > maxRedirects) {
-      if (p.redirects === undefined) console.warn(`Stopped after ${hop + 1} redirects and returned the redirection; pass { redirects: n } in request params or set global maxRedirects to silence this`);
+      if (p.redirects === undefined)
+        console.warn(
+          `Stopped after ${hop + 1} redirects and returned the redirection; pass { redirects: n } in request params or set global maxRedirects to silence this`,
+        );
       break;
     }
     if ([301, 302, 303].includes(reply.status) && m !== 'GET' && m !== 'HEAD') {
@@ -441,7 +506,8 @@ export const asyncRequest = (m: unknown, u: unknown, body?: unknown, params?: Pa
   }
 };
 
-type BatchItem = string | TaggedUrl | [string, unknown, unknown?, Params?] | { method: string; url: unknown; body?: unknown; params?: Params };
+type BatchItem =
+  string | TaggedUrl | [string, unknown, unknown?, Params?] | { method: string; url: unknown; body?: unknown; params?: Params };
 
 /** k6 sends a batch in parallel; here each request runs in turn (same requests and results, less concurrency). */
 export function batch(requests: BatchItem[] | Record<string, BatchItem>): Response[] | Record<string, Response> {
@@ -463,6 +529,27 @@ export const OCSP_STATUS_REVOKED = 'revoked';
 export const OCSP_STATUS_UNKNOWN = 'unknown';
 
 export default {
-  request, get, head, del, post, put, patch, options, batch, asyncRequest, url, file, cookieJar, CookieJar, expectedStatuses,
-  setResponseCallback, TLS_1_0, TLS_1_1, TLS_1_2, TLS_1_3, OCSP_STATUS_GOOD, OCSP_STATUS_REVOKED, OCSP_STATUS_UNKNOWN,
+  request,
+  get,
+  head,
+  del,
+  post,
+  put,
+  patch,
+  options,
+  batch,
+  asyncRequest,
+  url,
+  file,
+  cookieJar,
+  CookieJar,
+  expectedStatuses,
+  setResponseCallback,
+  TLS_1_0,
+  TLS_1_1,
+  TLS_1_2,
+  TLS_1_3,
+  OCSP_STATUS_GOOD,
+  OCSP_STATUS_REVOKED,
+  OCSP_STATUS_UNKNOWN,
 };

@@ -45,7 +45,8 @@ export function group<T>(name: string, fn: () => T): T {
   const t0 = performance.now();
   try {
     const result = fn();
-    if (result instanceof Promise) throw new Error('group() with an async function is not supported by k6 (k6 docs: group, "async functions")');
+    if (result instanceof Promise)
+      throw new Error('group() with an async function is not supported by k6 (k6 docs: group, "async functions")');
     return result;
   } finally {
     emit('group_duration', 'trend', performance.now() - t0, baseTags(), true);

@@ -19,7 +19,8 @@ function metricClass(type: Sample['type']) {
       this.name = name;
       this.isTime = type === 'trend' && !!isTime;
       const before = vu.declared[name];
-      if (before && before.type !== type) throw new Error(`metric '${name}' already exists but with type ${before.type}, instead of ${type}`);
+      if (before && before.type !== type)
+        throw new Error(`metric '${name}' already exists but with type ${before.type}, instead of ${type}`);
       vu.declared[name] = { type, time: this.isTime };
     }
     add(value: unknown, tags?: Record<string, unknown>): boolean {
@@ -29,7 +30,8 @@ function metricClass(type: Sample['type']) {
       if (value === null) return warn(`'null' is an invalid value for metric '${this.name}', a number or a boolean value is expected`);
       if (typeof value === 'boolean') v = value ? 1 : 0;
       else v = Number(value);
-      if (Number.isNaN(v)) return warn(`'${String(value)}' is an invalid value for metric '${this.name}', a number or a boolean value is expected`);
+      if (Number.isNaN(v))
+        return warn(`'${String(value)}' is an invalid value for metric '${this.name}', a number or a boolean value is expected`);
       emit(this.name, type, v, { ...baseTags(), ...stringTags(tags) }, this.isTime);
       return true;
     }

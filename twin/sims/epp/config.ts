@@ -144,7 +144,10 @@ export function parseEppConfig(text: string): EppConfig {
   const sd = isRecord(doc.saturationDetector) ? doc.saturationDetector : {};
   if (sd.metricsStalenessThreshold !== undefined && sd.metricsStalenessThreshold !== null) {
     const v = sd.metricsStalenessThreshold;
-    if (typeof v !== 'string') throw new EppConfigError(`${INVALID}json: cannot unmarshal ${typeof v === 'number' ? 'number' : 'object'} into Go value of type string`);
+    if (typeof v !== 'string')
+      throw new EppConfigError(
+        `${INVALID}json: cannot unmarshal ${typeof v === 'number' ? 'number' : 'object'} into Go value of type string`,
+      );
     const ms = goParseDurationMs(v);
     if (Number.isNaN(ms)) throw new EppConfigError(`${INVALID}time: invalid duration ${JSON.stringify(v)}`);
     if (ms > 0) staleness = ms;
@@ -153,7 +156,9 @@ export function parseEppConfig(text: string): EppConfig {
     throw new EppConfigError(`${INVALID}strict decoding error: ${decoded.unknownFields.join(', ')}`);
   }
 
-  const featureGates = Array.isArray(doc.featureGates) ? (doc.featureGates as unknown[]).filter((g): g is string => typeof g === 'string') : [];
+  const featureGates = Array.isArray(doc.featureGates)
+    ? (doc.featureGates as unknown[]).filter((g): g is string => typeof g === 'string')
+    : [];
   for (const gate of featureGates) {
     if (!REGISTERED_FEATURE_GATES.includes(gate)) {
       throw new EppConfigError(`${PHASE_ONE}failed to validate feature gates - ${gate} is an unregistered Feature Gate`);

@@ -58,7 +58,17 @@ export class Datastore {
           key,
           logName: `${key}-rank-0`,
           hostPort,
-          metrics: { waiting: 0, running: 0, kvCacheUsage: 0, cacheBlockSize: 0, numGpuBlocks: 0, activeModels: [], waitingModels: [], maxActiveModels: 0, updatedAt: 0 },
+          metrics: {
+            waiting: 0,
+            running: 0,
+            kvCacheUsage: 0,
+            cacheBlockSize: 0,
+            numGpuBlocks: 0,
+            activeModels: [],
+            waitingModels: [],
+            maxActiveModels: 0,
+            updatedAt: 0,
+          },
           inFlight: this.counts.get(key) ?? 0,
         });
       }

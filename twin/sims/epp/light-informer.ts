@@ -18,7 +18,15 @@ export interface ApiAccess {
 interface KubeconfigFile {
   'current-context'?: string;
   contexts?: { name: string; context: { cluster: string; user: string } }[];
-  clusters?: { name: string; cluster: { server: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string; 'insecure-skip-tls-verify'?: boolean } }[];
+  clusters?: {
+    name: string;
+    cluster: {
+      server: string;
+      'certificate-authority-data'?: string;
+      'certificate-authority'?: string;
+      'insecure-skip-tls-verify'?: boolean;
+    };
+  }[];
   users?: { name: string; user: { token?: string; tokenFile?: string } }[];
 }
 
@@ -35,7 +43,12 @@ export function apiAccessFromKubeconfig(path: string): ApiAccess {
       ? readFileSync(cluster['certificate-authority'])
       : undefined;
   const token = user?.token ?? (user?.tokenFile ? readFileSync(user.tokenFile, 'utf8').trim() : undefined);
-  return { server: cluster.server.replace(/\/+$/, ''), ...(token ? { token } : {}), ...(ca ? { ca } : {}), insecure: !!cluster['insecure-skip-tls-verify'] };
+  return {
+    server: cluster.server.replace(/\/+$/, ''),
+    ...(token ? { token } : {}),
+    ...(ca ? { ca } : {}),
+    insecure: !!cluster['insecure-skip-tls-verify'],
+  };
 }
 
 export interface K8sObject {
@@ -76,7 +89,10 @@ function getJson(access: ApiAccess, path: string): Promise<{ status: number; bod
 }
 
 export class HttpStatusError extends Error {
-  constructor(readonly code: number, path: string) {
+  constructor(
+    readonly code: number,
+    path: string,
+  ) {
     super(`GET ${path}: HTTP ${code}`);
   }
 }
@@ -84,7 +100,12 @@ export class HttpStatusError extends Error {
 /** List, then watch from the list's resourceVersion; relists when the watch ends or fails. */
 export class LightInformer {
   private readonly objects = new Map<string, K8sObject>();
-  private readonly handlers: Record<'add' | 'update' | 'delete' | 'error', Handler[] | ((err: unknown) => void)[]> = { add: [], update: [], delete: [], error: [] };
+  private readonly handlers: Record<'add' | 'update' | 'delete' | 'error', Handler[] | ((err: unknown) => void)[]> = {
+    add: [],
+    update: [],
+    delete: [],
+    error: [],
+  };
   private watchReq: http.ClientRequest | undefined;
   private stopped = false;
 
@@ -138,7 +159,10 @@ export class LightInformer {
   private watch(resourceVersion: string): void {
     if (this.stopped) return;
     const sep = this.path.includes('?') ? '&' : '?';
-    const req = request(this.access, `${this.path}${sep}watch=true&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(resourceVersion)}`);
+    const req = request(
+      this.access,
+      `${this.path}${sep}watch=true&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(resourceVersion)}`,
+    );
     this.watchReq = req;
     let rv = resourceVersion;
     req.once('response', (res) => {

@@ -130,7 +130,10 @@ function levelOf(v: number): string {
 }
 
 /** A zap JSON line with pairs in order, repeated keys kept (JSON.stringify cannot write those). */
-export function zapLine(head: { level: string; ts: string; logger?: string; caller: string; msg: string }, pairs: [string, unknown][]): string {
+export function zapLine(
+  head: { level: string; ts: string; logger?: string; caller: string; msg: string },
+  pairs: [string, unknown][],
+): string {
   const parts = [`"level":${JSON.stringify(head.level)}`, `"ts":${JSON.stringify(head.ts)}`];
   if (head.logger) parts.push(`"logger":${JSON.stringify(head.logger)}`);
   parts.push(`"caller":${JSON.stringify(head.caller)}`, `"msg":${JSON.stringify(head.msg)}`);
@@ -155,7 +158,9 @@ export function parsedConfigLine(s: Scheduler, ms: number = Date.now()): string 
   // fmt prints a Go map with its keys sorted
   const profiles = [...(s.profiles?.values() ?? [s.profile])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const value = `{ProfileHandler: ${s.profileHandler}/${s.profileHandler}, Profiles: map[${profiles.map((p) => `${p.name}:${one(p)}`).join(' ')}]}`;
-  return zapLine({ level: 'info', ts: rfc3339(ms), logger: 'setup', caller: 'runner/runner.go:318', msg: 'parsed config' }, [['scheduler-config', value]]);
+  return zapLine({ level: 'info', ts: rfc3339(ms), logger: 'setup', caller: 'runner/runner.go:318', msg: 'parsed config' }, [
+    ['scheduler-config', value],
+  ]);
 }
 
 /** The pairs GAIE's request logger carries (handlers/server.go:197 WithValues x-request-id; director.go:157 WithValues). */
@@ -202,7 +207,10 @@ export function errorHandlingRequestLine(req: PickRequest, error: string, ms: nu
   return zapLine({ level: 'error', ts: rfc3339(ms), caller: 'handlers/server.go:225', msg: 'Error handling request' }, [
     ['x-request-id', req.requestId],
     ['error', error],
-    ['stacktrace', 'sigs.k8s.io/gateway-api-inference-extension/pkg/epp/handlers.(*StreamingServer).Process\n\t/workspace/pkg/epp/handlers/server.go:225'],
+    [
+      'stacktrace',
+      'sigs.k8s.io/gateway-api-inference-extension/pkg/epp/handlers.(*StreamingServer).Process\n\t/workspace/pkg/epp/handlers/server.go:225',
+    ],
   ]);
 }
 
@@ -211,11 +219,10 @@ export function errorHandlingRequestLine(req: PickRequest, error: string, ms: nu
  * profile and the profile's error (scheduler_profile.go: `inference gateway: Internal - no pods available for the given request`).
  */
 export function schedulerProfileFailedLine(s: Scheduler, req: PickRequest, ms: number = Date.now()): string {
-  return zapLine({ level: levelOf(GAIE_VERBOSE), ts: rfc3339(ms), caller: 'scheduling/scheduler.go:73', msg: 'failed to run scheduler profile' }, [
-    ...requestPairs(req),
-    ['profile', s.profile.name],
-    ['error', 'inference gateway: Internal - no pods available for the given request'],
-  ]);
+  return zapLine(
+    { level: levelOf(GAIE_VERBOSE), ts: rfc3339(ms), caller: 'scheduling/scheduler.go:73', msg: 'failed to run scheduler profile' },
+    [...requestPairs(req), ['profile', s.profile.name], ['error', 'inference gateway: Internal - no pods available for the given request']],
+  );
 }
 
 /** The lines one pick writes in a mode (instrumented lines first, as the instrumented build logs them before returning). */
@@ -225,7 +232,14 @@ export function pickLines(mode: LogMode, s: Scheduler, req: PickRequest, r: Ok, 
     const ts = epochSeconds(ms);
     out.push(decisionLine(s, req, r, ts), breakdownLine(s, req, r, ts));
   }
-  if (mode.verbosity >= GAIE_VERBOSE) out.push(requestHandledLine(req, r.selected.map((e) => joinHostPort(e.address, portOverride ?? e.port)), ms));
+  if (mode.verbosity >= GAIE_VERBOSE)
+    out.push(
+      requestHandledLine(
+        req,
+        r.selected.map((e) => joinHostPort(e.address, portOverride ?? e.port)),
+        ms,
+      ),
+    );
   return out;
 }
 

@@ -16,8 +16,7 @@ import { PickService } from './service.ts';
 import { parseStaticEndpoints } from './static-source.ts';
 
 const write = (l: string) => void process.stdout.write(`${l}\n`);
-const log = (level: 'info' | 'error', msg: string, fields?: Record<string, unknown>) =>
-  write(line(level, epochSeconds(), msg, fields));
+const log = (level: 'info' | 'error', msg: string, fields?: Record<string, unknown>) => write(line(level, epochSeconds(), msg, fields));
 
 function fail(message: string): never {
   write(configErrorLine(message, epochSeconds()));
@@ -30,7 +29,8 @@ function loadScheduler(args: EppArgs): Scheduler {
   if (args.configText !== undefined && args.configFile !== undefined) {
     fail('both the "configText" and "configFile" flags can not be set at the same time');
   }
-  if (args.configText === undefined && args.configFile === undefined) fail('scheduler config must be set either by config api or through code');
+  if (args.configText === undefined && args.configFile === undefined)
+    fail('scheduler config must be set either by config api or through code');
   let text = '';
   if (args.configText !== undefined) text = args.configText;
   else if (args.configFile !== undefined) {
@@ -38,7 +38,9 @@ function loadScheduler(args: EppArgs): Scheduler {
       text = readFileSync(args.configFile, 'utf8');
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      fail(`failed to load config from a file '${args.configFile}' - open ${args.configFile}: ${e.code === 'ENOENT' ? 'no such file or directory' : (e.code ?? e.message)}`);
+      fail(
+        `failed to load config from a file '${args.configFile}' - open ${args.configFile}: ${e.code === 'ENOENT' ? 'no such file or directory' : (e.code ?? e.message)}`,
+      );
     }
   }
   try {

@@ -75,7 +75,12 @@ export interface ProfileHandler extends Base {
   /** the profile whose result is primary, when the handler fixes it (pd: decodeProfile) */
   primary?: string;
   /** which profiles to run next (framework.ProfileHandler.Pick); empty: done */
-  pickProfiles(profiles: readonly string[], results: ReadonlyMap<string, ProfileRunResult | null>, req: SchedRequest, cycle: CycleContext): string[];
+  pickProfiles(
+    profiles: readonly string[],
+    results: ReadonlyMap<string, ProfileRunResult | null>,
+    req: SchedRequest,
+    cycle: CycleContext,
+  ): string[];
   /** ProcessResults: the outcome, or an Error with the real message */
   processResults(results: ReadonlyMap<string, ProfileRunResult | null>, req: SchedRequest): SchedulingOutcome | Error;
 }
@@ -150,7 +155,9 @@ function byLabel(spec: PluginSpec): Filter {
   const allowsNoLabel = p.allowsNoLabel === true;
   if (label === '') throw new EppConfigError(`invalid configuration for 'by-label' filter: 'label' must be specified`);
   if (validValues.length === 0 && !allowsNoLabel) {
-    throw new EppConfigError(`invalid configuration for 'by-label' filter: either 'validValues' must be non-empty or 'allowsNoLabel' must be true`);
+    throw new EppConfigError(
+      `invalid configuration for 'by-label' filter: either 'validValues' must be non-empty or 'allowsNoLabel' must be true`,
+    );
   }
   return byLabelFilter(spec.type, spec.name, label, allowsNoLabel, validValues);
 }
@@ -170,7 +177,11 @@ function byLabelSelector(spec: PluginSpec): Filter {
       matchExpressions: {
         k: 'slice',
         goType: '[]v1.LabelSelectorRequirement',
-        elem: struct('v1.LabelSelectorRequirement', { key: STRING, operator: { k: 'string', goType: 'v1.LabelSelectorOperator' }, values: stringSlice() }),
+        elem: struct('v1.LabelSelectorRequirement', {
+          key: STRING,
+          operator: { k: 'string', goType: 'v1.LabelSelectorOperator' },
+          values: stringSlice(),
+        }),
       },
     }),
     `failed to parse the parameters of the 'by-label-selector' filter - `,
@@ -258,7 +269,11 @@ function activeRequestScorer(spec: PluginSpec, ctx: FactoryContext): Scorer {
 
 /** The active-request-scorer's requestTimeout: a bad or non-positive value is logged and the 2m default kept. */
 export function requestTimeoutOf(spec: PluginSpec, ctx?: FactoryContext): number {
-  const p = decodeParams(spec, struct('scorer.ActiveRequestParameters', { requestTimeout: STRING }), `failed to parse the parameters of the 'active-request-scorer' scorer - `);
+  const p = decodeParams(
+    spec,
+    struct('scorer.ActiveRequestParameters', { requestTimeout: STRING }),
+    `failed to parse the parameters of the 'active-request-scorer' scorer - `,
+  );
   const v = str(p.requestTimeout, '');
   if (v === '') return DEFAULT_REQUEST_TIMEOUT_MS;
   const ms = goParseDurationMs(v);
@@ -323,7 +338,11 @@ function loraAffinityScorer(spec: PluginSpec): Scorer {
 
 /** llm-d v0.4.0 scorer/load_aware.go: empty queue 0.5, linear down to 0 at `threshold` (≤0 → 128, logged). */
 function loadAwareScorer(spec: PluginSpec, ctx: FactoryContext): Scorer {
-  const p = decodeParams(spec, struct('scorer.loadAwareParameters', { threshold: INT }), `failed to parse the parameters of the 'load-aware-scorer' scorer - `);
+  const p = decodeParams(
+    spec,
+    struct('scorer.loadAwareParameters', { threshold: INT }),
+    `failed to parse the parameters of the 'load-aware-scorer' scorer - `,
+  );
   let threshold = num(p.threshold, 128);
   if (threshold <= 0) {
     ctx.warn({ level: 'info', msg: `queueThreshold ${threshold} should be positive, using default queue threshold 128`, fields: {} });
@@ -459,7 +478,7 @@ function prefixCacheScorer(spec: PluginSpec, ctx: FactoryContext): Scorer {
   const key = prefixStateKey(spec.name, spec.type);
   const pending = new Map<string, PrefixState>();
   const sizeFor = (pods: readonly Endpoint[]) => {
-    const bs = autoTune ? pods[0]?.metrics.cacheBlockSize ?? 0 : 0;
+    const bs = autoTune ? (pods[0]?.metrics.cacheBlockSize ?? 0) : 0;
     return bs > 0 ? bs * 4 : blockSize;
   };
   return {
@@ -488,7 +507,13 @@ function prefixCacheScorer(spec: PluginSpec, ctx: FactoryContext): Scorer {
 const KVCACHE_CONFIG: GoType = struct('kvcache.Config', {
   prefixStoreConfig: struct('prefixstore.Config', { cacheSize: INT, blockSize: INT }),
   tokenProcessorConfig: struct('kvblock.TokenProcessorConfig', { blockSize: INT, hashSeed: STRING }),
-  kvBlockIndexConfig: struct('kvblock.IndexConfig', { enableMetrics: BOOL, metricsLoggingInterval: INT, inMemoryConfig: RAW, redisConfig: RAW, costAwareMemoryConfig: RAW }),
+  kvBlockIndexConfig: struct('kvblock.IndexConfig', {
+    enableMetrics: BOOL,
+    metricsLoggingInterval: INT,
+    inMemoryConfig: RAW,
+    redisConfig: RAW,
+    costAwareMemoryConfig: RAW,
+  }),
   tokenizersPoolConfig: struct('tokenization.Config', { workersCount: INT, minPrefixOverlapRatio: { k: 'float' }, hf: RAW, local: RAW }),
 });
 
@@ -508,7 +533,10 @@ function precisePrefixCacheScorer(spec: PluginSpec): Scorer {
   const ic = isRecord(p.indexerConfig) ? p.indexerConfig : {};
   const tp = isRecord(ic.tokenProcessorConfig) ? ic.tokenProcessorConfig : {};
   const tokens = num(tp.blockSize, 16);
-  if (tokens <= 0) throw new EppConfigError(`failed to create precise-prefix-cache-scorer plugin: failed to create \`kvcache.Indexer\`: block size must be positive`);
+  if (tokens <= 0)
+    throw new EppConfigError(
+      `failed to create precise-prefix-cache-scorer plugin: failed to create \`kvcache.Indexer\`: block size must be positive`,
+    );
   const blockChars = tokens * 4;
   const indexer = new PrefixIndexer();
   const pending = new Map<string, string[]>();
@@ -550,7 +578,11 @@ function precisePrefixCacheScorer(spec: PluginSpec): Scorer {
  * is treated as cold — reproduced.
  */
 function noHitLruScorer(spec: PluginSpec): Scorer {
-  const p = decodeParams(spec, struct('scorer.NoHitLRUParameters', { prefixPluginName: STRING, lruSize: INT }), `failed to parse the parameters of the 'no-hit-lru-scorer' scorer - `);
+  const p = decodeParams(
+    spec,
+    struct('scorer.NoHitLRUParameters', { prefixPluginName: STRING, lruSize: INT }),
+    `failed to parse the parameters of the 'no-hit-lru-scorer' scorer - `,
+  );
   const prefixKey = str(p.prefixPluginName, '') || 'prefix-cache-scorer';
   const size = num(p.lruSize, 0) > 0 ? num(p.lruSize, 0) : 1024;
   /** most recently used first (hashicorp lru Keys() is oldest first; the scorer ranks by that position) */
@@ -592,7 +624,11 @@ function noHitLruScorer(spec: PluginSpec): Scorer {
 // ---- pickers ------------------------------------------------------------------------------------
 
 function pickerCount(spec: PluginSpec): number {
-  const p = decodeParams(spec, struct('picker.pickerParameters', { maxNumOfEndpoints: INT }), `failed to parse the parameters of the '${spec.type}' picker - `);
+  const p = decodeParams(
+    spec,
+    struct('picker.pickerParameters', { maxNumOfEndpoints: INT }),
+    `failed to parse the parameters of the '${spec.type}' picker - `,
+  );
   const n = num(p.maxNumOfEndpoints, 1);
   return n <= 0 ? 1 : n; // on invalid configuration value, fallback to default value
 }
@@ -672,7 +708,8 @@ function singleProfileHandler(spec: PluginSpec): ProfileHandler {
     name: spec.name,
     pickProfiles: (profiles, results) => (results.size === profiles.length ? [] : [...profiles]),
     processResults(results) {
-      if (results.size !== 1) return new Error('single profile handler is intended to be used with a single profile, failed to process multiple profiles');
+      if (results.size !== 1)
+        return new Error('single profile handler is intended to be used with a single profile, failed to process multiple profiles');
       const [name, r] = [...results][0]!;
       if (!r) return new Error(`failed to run scheduler profile '${name}'`);
       return { primaryProfile: name, results: new Map([[name, r]]), headers: {} };
@@ -689,7 +726,11 @@ function portParam(p: Record<string, unknown>, dflt: number): number {
 /** llm-d v0.4.0 profile/dp_profile_handler.go: one profile; the target's port becomes primaryPort, its address a header. */
 function dataParallelProfileHandler(spec: PluginSpec): ProfileHandler {
   // the real factory names pd-profile-handler in this error (copy-paste in v0.4.0), reproduced
-  const p = decodeParams(spec, struct('profile.dataParallelProfileHandlerParameters', { primaryPort: INT }), `failed to parse the parameters of the 'pd-profile-handler' profile handler - `);
+  const p = decodeParams(
+    spec,
+    struct('profile.dataParallelProfileHandlerParameters', { primaryPort: INT }),
+    `failed to parse the parameters of the 'pd-profile-handler' profile handler - `,
+  );
   const primaryPort = portParam(p, 8000);
   return {
     kind: 'profile-handler',
@@ -697,10 +738,16 @@ function dataParallelProfileHandler(spec: PluginSpec): ProfileHandler {
     name: spec.name,
     pickProfiles: (profiles, results) => (results.size === profiles.length ? [] : [...profiles]),
     processResults(results) {
-      if (results.size !== 1) return new Error('data parallel profile handler is intended to be used with a single profile, failed to process multiple profiles');
+      if (results.size !== 1)
+        return new Error('data parallel profile handler is intended to be used with a single profile, failed to process multiple profiles');
       const [name, r] = [...results][0]!;
       if (!r) return new Error(`failed to run scheduler profile '${name}'`);
-      return { primaryProfile: name, results: new Map([[name, r]]), headers: { [DATA_PARALLEL_POD_HEADER]: r.targets[0]!.hostPort }, portOverride: primaryPort };
+      return {
+        primaryProfile: name,
+        results: new Map([[name, r]]),
+        headers: { [DATA_PARALLEL_POD_HEADER]: r.targets[0]!.hostPort },
+        portOverride: primaryPort,
+      };
     },
   };
 }
@@ -760,7 +807,11 @@ function pdProfileHandler(spec: PluginSpec): ProfileHandler {
 
 /** llm-d v0.4.0 pre-request/pd_prerequest.go: x-prefiller-host-port = the prefill profile's target. */
 function prefillHeaderHandler(spec: PluginSpec): RequestPlugin {
-  const p = decodeParams(spec, struct('prerequest.prefillHeaderHandlerParameters', { prefillProfile: STRING }), `failed to parse the parameters of the 'prefill-header-handler' pre-request plugin - `);
+  const p = decodeParams(
+    spec,
+    struct('prerequest.prefillHeaderHandlerParameters', { prefillProfile: STRING }),
+    `failed to parse the parameters of the 'prefill-header-handler' pre-request plugin - `,
+  );
   const profile = str(p.prefillProfile, 'prefill');
   return {
     kind: 'request',

@@ -90,7 +90,10 @@ export function buildScheduler(config: EppConfig): Scheduler {
     if (spec.type === '') fail(`failed to instantiate plugins - plugin definition for '${spec.name}' is missing a type`);
     if (byName.has(spec.name)) fail(`failed to instantiate plugins - plugin name '${spec.name}' used more than once`);
     try {
-      byName.set(spec.name, instantiatePlugin(spec, (w) => warnings.push(w)));
+      byName.set(
+        spec.name,
+        instantiatePlugin(spec, (w) => warnings.push(w)),
+      );
     } catch (err) {
       fail(`failed to instantiate plugins - ${(err as Error).message}`, err);
     }
@@ -103,7 +106,9 @@ export function buildScheduler(config: EppConfig): Scheduler {
     profiles = [
       {
         name: 'default',
-        plugins: all.filter(([, p]) => p.kind === 'filter' || p.kind === 'scorer' || p.kind === 'picker').map(([name]) => ({ pluginRef: name })),
+        plugins: all
+          .filter(([, p]) => p.kind === 'filter' || p.kind === 'scorer' || p.kind === 'picker')
+          .map(([name]) => ({ pluginRef: name })),
       },
     ];
   }
@@ -136,11 +141,14 @@ export function buildScheduler(config: EppConfig): Scheduler {
   const seen = new Set<string>();
   for (const profile of profiles) {
     if (profile.name === '') fail('failed to validate scheduling profiles - SchedulingProfile must have a name');
-    if (seen.has(profile.name)) fail(`failed to validate scheduling profiles - the name '${profile.name}' has been specified for more than one SchedulingProfile`);
+    if (seen.has(profile.name))
+      fail(`failed to validate scheduling profiles - the name '${profile.name}' has been specified for more than one SchedulingProfile`);
     seen.add(profile.name);
     for (const ref of profile.plugins) {
-      if (ref.pluginRef === '') fail(`failed to validate scheduling profiles - SchedulingProfile '${profile.name}' plugins must have a plugin reference`);
-      if (!specs.some((s) => s.name === ref.pluginRef)) fail(`failed to validate scheduling profiles - ${ref.pluginRef} is a reference to an undefined Plugin`);
+      if (ref.pluginRef === '')
+        fail(`failed to validate scheduling profiles - SchedulingProfile '${profile.name}' plugins must have a plugin reference`);
+      if (!specs.some((s) => s.name === ref.pluginRef))
+        fail(`failed to validate scheduling profiles - ${ref.pluginRef} is a reference to an undefined Plugin`);
     }
   }
 
@@ -157,7 +165,10 @@ export function buildScheduler(config: EppConfig): Scheduler {
         scorers.push({ scorer: p, weight: ref.weight });
       } else if (p.kind === 'filter') filters.push(p);
       else if (p.kind === 'picker') {
-        if (picker) fail(`failed to load scheduler config - failed to set '${p.name}/${p.type}' as picker, already have a registered picker plugin '${picker.name}/${picker.type}'`);
+        if (picker)
+          fail(
+            `failed to load scheduler config - failed to set '${p.name}/${p.type}' as picker, already have a registered picker plugin '${picker.name}/${picker.type}'`,
+          );
         picker = p;
       }
     }
@@ -193,7 +204,13 @@ interface RunDetail {
 }
 
 /** SchedulerProfile.Run: undefined when the filters leave no pod ("no pods available for the given request"). */
-function runProfile(p: SchedulingProfile, pods: readonly Endpoint[], req: SchedRequest, cycle: CycleContext, rng: Rng): RunDetail | undefined {
+function runProfile(
+  p: SchedulingProfile,
+  pods: readonly Endpoint[],
+  req: SchedRequest,
+  cycle: CycleContext,
+  rng: Rng,
+): RunDetail | undefined {
   let candidates = pods as Endpoint[];
   for (const f of p.filters) {
     candidates = f.filter(candidates, req);
@@ -227,7 +244,12 @@ export function schedule(
   activeCounts: ReadonlyMap<string, number> = new Map(),
 ): ScheduleResult {
   if (endpoints.length === 0) {
-    return { ok: false, reason: 'no-endpoints', code: 'ServiceUnavailable', message: 'failed to find candidate pods for serving the request' };
+    return {
+      ok: false,
+      reason: 'no-endpoints',
+      code: 'ServiceUnavailable',
+      message: 'failed to find candidate pods for serving the request',
+    };
   }
   const cycle: CycleContext = { state: new Map(), activeCounts };
   const names = [...s.profiles.keys()];
@@ -243,7 +265,12 @@ export function schedule(
       results.set(name, d ? { targets: d.selected } : null);
     }
   }
-  const exhausted = (message: string): ScheduleFailure => ({ ok: false, reason: 'no-candidates', code: 'InferencePoolResourceExhausted', message: `failed to find target pod: ${message}` });
+  const exhausted = (message: string): ScheduleFailure => ({
+    ok: false,
+    reason: 'no-candidates',
+    code: 'InferencePoolResourceExhausted',
+    message: `failed to find target pod: ${message}`,
+  });
   if (results.size === 0) return exhausted(`failed to run any scheduler profile for request ${req.requestId}`);
   const outcome = s.handler.processResults(results, req);
   if (outcome instanceof Error) return exhausted(outcome.message);

@@ -46,7 +46,12 @@ export function parseVllmMetrics(text: string, names: MetricNames = DEFAULT_METR
     const close = raw.lastIndexOf('}');
     const space = brace >= 0 ? raw.indexOf(' ', close) : raw.indexOf(' ');
     const name = raw.slice(0, brace >= 0 ? brace : space);
-    const value = Number(raw.slice(space + 1).trim().split(' ')[0]);
+    const value = Number(
+      raw
+        .slice(space + 1)
+        .trim()
+        .split(' ')[0],
+    );
     if (!Number.isFinite(value)) continue;
     if (name === names.queued) out.waiting ??= value;
     else if (name === 'vllm:num_requests_running') out.running ??= value;

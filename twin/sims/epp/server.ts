@@ -46,7 +46,7 @@ export function toPickRequest(body: unknown): PickRequest {
     for (const [k, v] of Object.entries(b.headers as Record<string, unknown>)) headers[k.toLowerCase()] = String(v);
   }
   return {
-    requestId: typeof b.requestId === 'string' && b.requestId ? b.requestId : headers['x-request-id'] ?? crypto.randomUUID(),
+    requestId: typeof b.requestId === 'string' && b.requestId ? b.requestId : (headers['x-request-id'] ?? crypto.randomUUID()),
     model: typeof b.model === 'string' ? b.model : '',
     promptLength: typeof b.promptLength === 'number' ? b.promptLength : 0,
     headers,
@@ -188,7 +188,10 @@ export async function startEppServers(o: {
   metrics: EppMetrics;
 }): Promise<EppServers> {
   const holds = new Holds();
-  const servers = await Promise.all([listen(pickHandler(o.service, holds), o.host, o.grpcPort), listen(metricsHandler(o.metrics), o.host, o.metricsPort)]);
+  const servers = await Promise.all([
+    listen(pickHandler(o.service, holds), o.host, o.grpcPort),
+    listen(metricsHandler(o.metrics), o.host, o.metricsPort),
+  ]);
   const port = (s: http.Server) => (s.address() as AddressInfo).port;
   let closed = false;
   const health = o.datastore.whenSynced.then(async () => {

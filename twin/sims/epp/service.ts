@@ -49,7 +49,8 @@ export function parseRequestBody(text: string): { model: string; userInput: stri
   } catch {
     return { error: eppError('BadRequest', 'Error unmarshaling request body') };
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { error: eppError('BadRequest', 'Error unmarshaling request body') };
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { error: eppError('BadRequest', 'Error unmarshaling request body') };
   const b = body as Record<string, unknown>;
   if (typeof b.model !== 'string') return { error: eppError('BadRequest', 'model not found in request body') };
   const extract = (inner: string) => ({ error: eppError('BadRequest', `failed to extract request data: ${inner}`) });
@@ -58,11 +59,19 @@ export function parseRequestBody(text: string): { model: string; userInput: stri
   const msgs = b.messages;
   if (msgs !== undefined && msgs !== null && !Array.isArray(msgs)) return extract(eppError('BadRequest', 'invalid request format'));
   const list = (msgs ?? []) as unknown[];
-  if (list.some((m) => m !== null && (typeof m !== 'object' || Array.isArray(m)))) return extract(eppError('BadRequest', 'invalid request format'));
+  if (list.some((m) => m !== null && (typeof m !== 'object' || Array.isArray(m))))
+    return extract(eppError('BadRequest', 'invalid request format'));
   if (list.length === 0) {
-    return extract(eppError('BadRequest', `invalid chat-completions request: ${eppError('BadRequest', 'chat-completions request must have at least one message')}`));
+    return extract(
+      eppError(
+        'BadRequest',
+        `invalid chat-completions request: ${eppError('BadRequest', 'chat-completions request must have at least one message')}`,
+      ),
+    );
   }
-  const userInput = JSON.stringify(list.map((m) => ({ role: (m as Record<string, unknown>)?.role ?? '', content: (m as Record<string, unknown>)?.content ?? '' })));
+  const userInput = JSON.stringify(
+    list.map((m) => ({ role: (m as Record<string, unknown>)?.role ?? '', content: (m as Record<string, unknown>)?.content ?? '' })),
+  );
   return { model: b.model, userInput };
 }
 
@@ -122,7 +131,10 @@ export class PickService {
     metrics?.requestTotal.inc({ model_name: model, target_model_name: model });
     const primary = r.outcome.results.get(r.outcome.primaryProfile)!.targets;
     if (scheduler.countsActiveRequests) {
-      datastore.track(req.requestId, [...r.outcome.results.values()].map((x) => x.targets[0]!.key));
+      datastore.track(
+        req.requestId,
+        [...r.outcome.results.values()].map((x) => x.targets[0]!.key),
+      );
     }
     if (this.started.size >= 10_000) this.forgetExpired();
     this.started.set(req.requestId, { at: t0, model, pod: primary[0]!.key });

@@ -70,9 +70,7 @@ export interface VllmArgs {
 const BOOLEAN_FLAGS = new Set(['trust-remote-code', 'enforce-eager', 'headless', 'api-server-count']);
 
 function isBooleanFlag(name: string): boolean {
-  return (
-    BOOLEAN_FLAGS.has(name) || name.startsWith('no-') || name.startsWith('enable-') || name.startsWith('disable-')
-  );
+  return BOOLEAN_FLAGS.has(name) || name.startsWith('no-') || name.startsWith('enable-') || name.startsWith('disable-');
 }
 
 export class ArgsError extends Error {

@@ -172,7 +172,11 @@ export class Engine {
       }
       if (this.deps.kv) {
         try {
-          kvTransferParams = await this.deps.kv.save({ requestId: req.requestId, tokenIds: req.promptTokenIds, kvTransferParams: req.kvTransferParams });
+          kvTransferParams = await this.deps.kv.save({
+            requestId: req.requestId,
+            tokenIds: req.promptTokenIds,
+            kvTransferParams: req.kvTransferParams,
+          });
         } catch (e) {
           if (!(e instanceof KvFatalError)) throw e;
           this.die(e.message, counter, connectorErrorTraceback(e.message, 'save'));

@@ -40,7 +40,9 @@ main().catch((e: unknown) => {
     const log = createLogger();
     log.engine('ERROR', 'core.py:866', 'EngineCore failed to start.');
     log.engine('ERROR', 'core.py:866', `ValueError: ${e.message}`);
-    process.stderr.write(`(APIServer pid=1) RuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {'EngineCore_DP0': 1}\n`);
+    process.stderr.write(
+      `(APIServer pid=1) RuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {'EngineCore_DP0': 1}\n`,
+    );
     process.exit(1);
   }
   process.stderr.write(`(APIServer pid=1) ERROR ${(e as Error).name}: ${(e as Error).message}\n`);

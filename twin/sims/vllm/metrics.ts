@@ -141,7 +141,8 @@ export function createSimMetrics(modelName: string, engine: EngineGaugeSource): 
   });
   // Counters with a label only appear once incremented; start them at 0 so scrapers see the names at once.
   // The seed runs --no-enable-prefix-caching: the prefix cache counters stay at 0.
-  for (const c of [promptTokens, generationTokens, prefixQueries, prefixHits, externalQueries, externalHits, hits, misses]) c.inc(labels, 0);
+  for (const c of [promptTokens, generationTokens, prefixQueries, prefixHits, externalQueries, externalHits, hits, misses])
+    c.inc(labels, 0);
   for (const r of ['length', 'stop', 'abort']) success.inc({ ...labels, finished_reason: r }, 0);
 
   return {

@@ -92,7 +92,7 @@ export function contextLengthMessage(maxModelLen: number, promptTokens: number, 
 export function parseRequest(kind: ApiKind, body: unknown, ctx: ValidationContext): ParsedRequest {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('request body must be a JSON object');
   const b = body as Record<string, unknown>;
-  const model = b['model'] === undefined || b['model'] === null ? ctx.servedModelNames[0] ?? '' : b['model'];
+  const model = b['model'] === undefined || b['model'] === null ? (ctx.servedModelNames[0] ?? '') : b['model'];
   if (typeof model !== 'string') throw badRequest('model must be a string');
   if (!ctx.servedModelNames.includes(model)) throw new ApiError(404, 'NotFoundError', `The model \`${model}\` does not exist.`);
 
@@ -181,7 +181,16 @@ export function chatResponse(h: Head, choices: readonly ChoiceResult[], u: Usage
     model: h.model,
     choices: choices.map((c, index) => ({
       index,
-      message: { role: 'assistant', content: c.text, refusal: null, annotations: null, audio: null, function_call: null, tool_calls: [], reasoning_content: null },
+      message: {
+        role: 'assistant',
+        content: c.text,
+        refusal: null,
+        annotations: null,
+        audio: null,
+        function_call: null,
+        tool_calls: [],
+        reasoning_content: null,
+      },
       logprobs: null,
       finish_reason: c.finishReason,
       stop_reason: null,

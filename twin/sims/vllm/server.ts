@@ -49,7 +49,15 @@ export interface ServerContext {
 }
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
-const STATUS_TEXT: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
@@ -115,7 +123,9 @@ export function createRequestHandler(ctx: ServerContext): http.RequestListener {
     if (ctx.accessLog) {
       res.on('finish', () => {
         const peer = `${req.socket.remoteAddress ?? '-'}:${req.socket.remotePort ?? 0}`;
-        ctx.log.uvicorn(`${peer} - "${req.method} ${req.url} HTTP/${req.httpVersion}" ${res.statusCode} ${STATUS_TEXT[res.statusCode] ?? ''}`.trimEnd());
+        ctx.log.uvicorn(
+          `${peer} - "${req.method} ${req.url} HTTP/${req.httpVersion}" ${res.statusCode} ${STATUS_TEXT[res.statusCode] ?? ''}`.trimEnd(),
+        );
       });
     }
     void route(ctx, req, res).catch((e: unknown) => {

@@ -172,7 +172,11 @@ export async function startVllmSim(o: VllmSimOptions): Promise<VllmSim> {
   const statsTimer =
     settings.statsIntervalMs > 0
       ? setInterval(() => {
-          const now: StatsSample = { atMs: Date.now(), promptTokens: engine.promptTokensTotal, generationTokens: engine.generationTokensTotal };
+          const now: StatsSample = {
+            atMs: Date.now(),
+            promptTokens: engine.promptTokensTotal,
+            generationTokens: engine.generationTokensTotal,
+          };
           if (state === 'ready' && shouldLogStats(lastStats, now, engine.running(), engine.waiting())) {
             log.api('INFO', 'loggers.py:123', statsLine(lastStats, now, engine.running(), engine.waiting(), engine.kvCacheUsage()));
           }

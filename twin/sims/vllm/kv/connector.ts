@@ -133,7 +133,11 @@ async function createP2pConnector(o: ConnectorOptions): Promise<KvConnector> {
       try {
         await sendKvBlock(target.host, target.port, { requestId: req.requestId, promptTokens: req.tokenIds.length, size }, o.sendTimeoutMs);
       } catch (e) {
-        log.engine('WARNING', 'p2p_nccl_engine.py:283', `failed to send KV for request ${req.requestId} to ${target.host}:${target.port}: ${(e as Error).message}`);
+        log.engine(
+          'WARNING',
+          'p2p_nccl_engine.py:283',
+          `failed to send KV for request ${req.requestId} to ${target.host}:${target.port}: ${(e as Error).message}`,
+        );
       }
       return undefined;
     },

@@ -16,12 +16,56 @@
 export const REDACTED = '[REDACTED]';
 
 /** Words (after splitting camelCase, snake_case, kebab-case, dots) that make a key secret on their own. */
-const SECRET_WORDS = new Set(['token', 'secret', 'secrets', 'password', 'passwd', 'passphrase', 'pwd', 'apikey', 'credential', 'credentials', 'authorization', 'cookie', 'privatekey', 'clientsecret', 'accesstoken', 'refreshtoken', 'idtoken', 'bearer']);
+const SECRET_WORDS = new Set([
+  'token',
+  'secret',
+  'secrets',
+  'password',
+  'passwd',
+  'passphrase',
+  'pwd',
+  'apikey',
+  'credential',
+  'credentials',
+  'authorization',
+  'cookie',
+  'privatekey',
+  'clientsecret',
+  'accesstoken',
+  'refreshtoken',
+  'idtoken',
+  'bearer',
+]);
 /** Two adjacent words that make a key secret: api key, private key, client key (kubeconfig client-key-data), access key, auth token. */
-const SECRET_PAIRS = new Set(['api key', 'private key', 'client key', 'access key', 'secret key', 'session key', 'signing key', 'set cookie', 'client certificate']);
+const SECRET_PAIRS = new Set([
+  'api key',
+  'private key',
+  'client key',
+  'access key',
+  'secret key',
+  'session key',
+  'signing key',
+  'set cookie',
+  'client certificate',
+]);
 
 /** A key ending in one of these names where a secret is, not the secret. */
-const NOT_SECRET_LAST_WORDS = new Set(['name', 'names', 'ref', 'file', 'path', 'dir', 'namespace', 'id', 'type', 'count', 'expiry', 'expires', 'ttl', 'seconds']);
+const NOT_SECRET_LAST_WORDS = new Set([
+  'name',
+  'names',
+  'ref',
+  'file',
+  'path',
+  'dir',
+  'namespace',
+  'id',
+  'type',
+  'count',
+  'expiry',
+  'expires',
+  'ttl',
+  'seconds',
+]);
 
 /** Splits a key into lower-case words: `OPENAI_API_KEY` -> openai, api, key; `accessToken` -> access, token. */
 export function keyWords(key: string): string[] {
@@ -64,7 +108,9 @@ export function redact(text: string): string {
   if (out.includes('|') || out.includes('>')) out = redactBlockScalars(out);
   out = out.replace(URL_CREDENTIALS, `$1${REDACTED}@`);
   out = redactKeyValues(out);
-  out = out.replace(BEARER, (whole, scheme: string, space: string) => (scheme === 'Basic' && /^Basic\s+[a-z]+$/.test(whole) ? whole : `${scheme}${space}${REDACTED}`));
+  out = out.replace(BEARER, (whole, scheme: string, space: string) =>
+    scheme === 'Basic' && /^Basic\s+[a-z]+$/.test(whole) ? whole : `${scheme}${space}${REDACTED}`,
+  );
   out = out.replace(JWT, REDACTED);
   out = out.replace(KNOWN_TOKENS, REDACTED);
   return out;
@@ -119,7 +165,15 @@ function valueEnd(text: string, start: number, equals: boolean): number | undefi
   let end = m ? m.index : text.length;
   while (end > start && /[ \t]/.test(text[end - 1]!)) end--;
   const value = text.slice(start, end);
-  if (value === '' || /^[|>][-+0-9]*$/.test(value) || /^-?\d+(\.\d+)?$/.test(value) || value === 'null' || value === 'true' || value === 'false') return undefined;
+  if (
+    value === '' ||
+    /^[|>][-+0-9]*$/.test(value) ||
+    /^-?\d+(\.\d+)?$/.test(value) ||
+    value === 'null' ||
+    value === 'true' ||
+    value === 'false'
+  )
+    return undefined;
   return end;
 }
 
@@ -168,7 +222,8 @@ function walk(value: unknown, depth: number): unknown {
   const pairName = typeof obj.name === 'string' && 'value' in obj && isSecretKey(obj.name);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) {
-    if ((isSecretKey(k) || (pairName && k === 'value')) && v !== null && v !== undefined && typeof v !== 'number' && typeof v !== 'boolean') out[k] = REDACTED;
+    if ((isSecretKey(k) || (pairName && k === 'value')) && v !== null && v !== undefined && typeof v !== 'number' && typeof v !== 'boolean')
+      out[k] = REDACTED;
     else out[k] = walk(v, depth + 1);
   }
   return out;

@@ -41,12 +41,9 @@ const HOUR_MS = 3_600_000;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 const dnsName = () =>
-  z
-    .string()
-    .max(63)
-    .regex(DNS1123_LABEL, {
-      error: `must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit`,
-    });
+  z.string().max(63).regex(DNS1123_LABEL, {
+    error: `must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit`,
+  });
 
 const namespace = dnsName().describe('Kubernetes namespace.');
 
@@ -156,11 +153,9 @@ export const TargetSchema = z
       .describe("Gateway URL, overriding the one the target provides (the twin's, PD_HARNESS_GATEWAY, or a port-forward)."),
     clusterScoped: z
       .array(
-        z
-          .string()
-          .regex(/^[A-Za-z][A-Za-z0-9]*\/[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$/, {
-            error: 'expected Kind/name, e.g. CustomResourceDefinition/inferencepools.inference.networking.k8s.io',
-          }),
+        z.string().regex(/^[A-Za-z][A-Za-z0-9]*\/[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$/, {
+          error: 'expected Kind/name, e.g. CustomResourceDefinition/inferencepools.inference.networking.k8s.io',
+        }),
       )
       .default([])
       .describe(

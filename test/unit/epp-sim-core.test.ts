@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { CONFIG_PROFILES, eppConfigYaml } from '../../twin/operator/render.ts';
 import { EppConfigError, parseEppConfig } from '../../twin/sims/epp/config.ts';
 import { Datastore } from '../../twin/sims/epp/datastore.ts';
-import { parseDurationMs } from '../../twin/sims/epp/duration.ts';
+import { parseGoDuration as parseDurationMs } from '../../k8s-rules/duration.ts';
 import { decisionLine, profileLoadedLine } from '../../twin/sims/epp/log.ts';
 import { buildScheduler, schedule } from '../../twin/sims/epp/scheduler.ts';
 import { PickService } from '../../twin/sims/epp/service.ts';

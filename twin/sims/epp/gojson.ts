@@ -1,3 +1,4 @@
+import { tryParseGoDuration } from '../../../k8s-rules/duration.ts';
 /**
  * Go-style JSON decoding of an already-parsed YAML/JSON value into a described Go type, with Go's error texts.
  * The real EPP decodes its config with sigs.k8s.io/json (strict: unknown fields are errors, with their
@@ -122,22 +123,5 @@ export function decodeGo(value: unknown, type: GoType, strict: boolean): DecodeO
 
 /** Go's time.ParseDuration (units ns us µs ms s m h, signed, fractional); NaN when invalid. Milliseconds. */
 export function goParseDurationMs(s: string): number {
-  const UNIT: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let rest = s;
-  let sign = 1;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    if (rest[0] === '-') sign = -1;
-    rest = rest.slice(1);
-  }
-  if (rest === '0') return 0;
-  if (rest === '') return NaN;
-  let total = 0;
-  const re = /^(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
-  while (rest.length > 0) {
-    const m = re.exec(rest);
-    if (!m) return NaN;
-    total += Number(m[1]) * UNIT[m[2]!]!;
-    rest = rest.slice(m[0].length);
-  }
-  return sign * total;
+  return tryParseGoDuration(s) ?? NaN;
 }

@@ -5,7 +5,8 @@
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
-import type { LoadEngineName } from '../load/plan.ts';
+import { unsupportedForScript } from '../load/k6-script/generate.ts';
+import { fromSuiteLoad, type LoadEngineName } from '../load/plan.ts';
 import { formatDuration } from '../suites/durations.ts';
 import type { LoadSpec, Suite } from '../suites/schema.ts';
 
@@ -49,7 +50,9 @@ export function staticPreflight(input: PreflightInput): void {
   if (!load) return;
   const { engine } = input;
   if (engine !== 'builtin' && !load.script) {
-    throw new UsageError(`engine ${engine} runs a k6 script and the suite has none: add spec.load.script, or use --engine builtin`);
+    // no script of its own: the run compiles the suite's load into one (load/k6-script); refuse what cannot be
+    const why = unsupportedForScript(fromSuiteLoad(load).plan);
+    if (why) throw new UsageError(`engine ${engine}: ${why}`);
   }
   if (load.script && !existsSync(load.script)) throw new UsageError(`k6 script not found: ${load.script} (spec.load.script)`);
   if (engine === 'k6' && !findOnPath('k6', input.env)) {

@@ -202,8 +202,11 @@ test.describe('preflight', () => {
     expect(() => staticPreflight({ suite, engine: 'k6', env: { PATH: empty } })).toThrow(/^engine k6: k6 not found on PATH/);
     expect(() => staticPreflight({ suite, engine: 'builtin', env: { PATH: empty } })).not.toThrow();
     const noScript = loadSuite('suites/proxy-performance.suite.yaml').suite;
-    expect(() => staticPreflight({ suite: noScript, engine: 'k6-operator' })).toThrow(
-      'engine k6-operator runs a k6 script and the suite has none',
+    // a suite without a script of its own runs the script compiled from its load; what cannot compile is refused
+    expect(() => staticPreflight({ suite: noScript, engine: 'k6-operator' })).not.toThrow();
+    const warm = { ...noScript, spec: { ...noScript.spec, load: { ...noScript.spec.load!, warmup: 2 } } };
+    expect(() => staticPreflight({ suite: warm, engine: 'k6-operator' })).toThrow(
+      /^engine k6-operator: load\.warmup is not compiled to k6 scripts/,
     );
     const tiny = {
       ...noScript,

@@ -154,12 +154,18 @@ export class Engine {
           throw new EngineDeadError();
         }
         if (found.kind === 'wait') {
-          this.metrics?.kvMiss();
+          // the tensor is not there yet: the engine blocks until it comes (a hit then, as the transfer did its
+          // job), or the request ends first (a miss: the client gave up on a transfer that never came)
           this.stallUntil(found.arrived);
-          await untilOrAbort(found.arrived, seq.ac.signal);
+          try {
+            await untilOrAbort(found.arrived, seq.ac.signal);
+          } catch (err) {
+            this.metrics?.kvMiss();
+            throw err;
+          }
           this.throwIfStopped(seq);
         }
-        if (found.kind === 'hit') this.metrics?.kvHit();
+        if (found.kind === 'hit' || found.kind === 'wait') this.metrics?.kvHit();
         if (found.kind === 'miss') this.metrics?.kvMiss();
         kv = found.kind === 'hit' || found.kind === 'wait' ? 'hit' : found.kind === 'miss' ? 'miss' : 'none';
       }

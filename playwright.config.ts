@@ -44,10 +44,18 @@ export default defineConfig({
   ],
   projects: [
     { name: 'unit', testDir: 'test/unit', testMatch: /.*\.test\.ts$/ },
-    { name: 'twin', testDir: 'test/twin', testMatch: /.*\.test\.ts$/ },
+    { name: 'twin', testDir: 'test/twin', testMatch: /.*\.test\.ts$/, testIgnore: /twin-orphans\.test\.ts$/ },
     { name: 'conformance', testDir: 'specs', testMatch: /conformance\.spec\.ts$/ },
     { name: 'chaos', testDir: 'specs', testMatch: /chaos\.spec\.ts$/ },
     { name: 'repro', testDir: 'specs', testMatch: /repro\.spec\.ts$/ },
     { name: 'browser', testDir: 'test/browser', testMatch: /.*\.test\.ts$/, timeout: 300_000 },
+    // SIGKILLs whole runs and reaps every twin process whose owner is gone: alone, after every other project,
+    // so that no other test's twin is running while it reaps
+    {
+      name: 'twin-reap',
+      testDir: 'test/twin',
+      testMatch: /twin-orphans\.test\.ts$/,
+      dependencies: ['unit', 'twin', 'conformance', 'chaos', 'repro', 'browser'],
+    },
   ],
 });

@@ -388,7 +388,8 @@ export async function k6Main(argv: readonly string[]): Promise<number> {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   k6Main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    // exit once stdout has drained: a pipe (a pod's log) may still hold the tail of --out json=- output
+    (code) => process.stdout.write('', () => process.exit(code)),
     (err: unknown) => {
       logError(`GoError: ${err instanceof Error ? err.message : String(err)}`);
       process.exit(103);

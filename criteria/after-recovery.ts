@@ -1,5 +1,4 @@
 import type { Observations } from './observations.ts';
-import { proxiesChosen, type ProxiesChosenInput } from './proxies-chosen.ts';
 import { verdict, type Verdict } from './verdict.ts';
 
 /** EPP log lines at or after `sinceMs` (their zap `ts` is epoch seconds); lines without a ts are kept. */
@@ -11,18 +10,23 @@ export function eppLinesSince(lines: readonly string[], sinceMs: number): string
 }
 
 /**
- * proxiesChosen judged only on what happened after recovery (steady state held again after the faults):
- * EPP decisions logged from then on, and requests started from then on for the response-id cross-check.
+ * A criterion judged only on what happened after recovery (steady state held again after the faults): EPP
+ * decisions logged from then on, and requests started from then on (`proxiesChosen: {afterRecovery: true}`).
  */
-export function proxiesChosenAfterRecovery(input: ProxiesChosenInput, obs: Observations): Verdict {
+export function judgedAfterRecovery(
+  name: string,
+  expected: unknown,
+  obs: Observations,
+  judge: (windowed: Observations) => Verdict,
+): Verdict {
   const at = obs.recovery?.recoveredAtMs;
   if (at === undefined) {
     return verdict(
-      'proxiesChosen',
+      name,
       false,
       'after recovery: no recovery point (no fault, or steady state never held again)',
       {},
-      { expected: input },
+      { expected, cause: 'no-data' },
     );
   }
   const { eppDecisions: _drop, ...rest } = obs;
@@ -31,6 +35,6 @@ export function proxiesChosenAfterRecovery(input: ProxiesChosenInput, obs: Obser
     ...(obs.eppLogLines ? { eppLogLines: eppLinesSince(obs.eppLogLines, at) } : {}),
     ...(obs.load ? { load: { ...obs.load, records: obs.load.records.filter((r) => r.startMs >= at) } } : {}),
   };
-  const v = proxiesChosen(input, windowed);
+  const v = judge(windowed);
   return { ...v, summary: `after recovery (${new Date(at).toISOString()}): ${v.summary}`, evidence: { ...v.evidence, recoveredAtMs: at } };
 }

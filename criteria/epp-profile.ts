@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { defineCriterion } from './registry-types.ts';
 import { currentProfiles, pluginType, type LoadedProfile } from '../analysis/epp-profile-log.ts';
 import { parseEppConfig, type EppConfigPlugins } from './epp-config.ts';
 import { loadedProfilesOf, type Observations } from './observations.ts';
@@ -34,7 +36,7 @@ export function eppProfile(input: EppProfileInput, obs: Observations): Verdict {
   const loaded = loadedProfilesOf(obs);
   const current = loaded && loaded.length > 0 ? currentProfiles(loaded) : undefined;
   if (obs.eppConfigYaml === undefined && !current) {
-    return verdict(name, false, 'no EPP config and no loaded-profile line in the EPP log to check', {}, { expected });
+    return verdict(name, false, 'no EPP config and no loaded-profile line in the EPP log to check', {}, { expected, cause: 'no-data' });
   }
   const problems: string[] = [];
   const evidence: Record<string, unknown> = {};
@@ -85,3 +87,14 @@ function isProfileHandler(type: string): boolean {
 function typesOf(p: LoadedProfile): string[] {
   return [...p.filters, ...p.scorers, ...(p.picker ? [p.picker] : [])].map(pluginType);
 }
+
+export const eppProfileCriterion = defineCriterion({
+  name: 'eppProfile',
+  description: "The EPP's rendered config and start log have / lack these plugins.",
+  schema: z.strictObject({
+    has: z.array(z.string().min(1)).default([]).describe('Plugins the EPP config must contain (type or name).'),
+    lacks: z.array(z.string().min(1)).default([]).describe('Plugins it must not contain.'),
+  }),
+  failureCause: 'config',
+  evaluate: eppProfile,
+});

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { defineCriterion } from './registry-types.ts';
 import { describeRecord, formatOutcomes, outcomeCounts } from './load-facts.ts';
 import { decisionsOf, type Observations } from './observations.ts';
 import { verdict, type Verdict } from './verdict.ts';
@@ -16,7 +18,8 @@ export function expectRejection(input: ExpectRejectionInput, obs: Observations):
   const what = `${input.status}${input.reason ? ` ${input.reason}` : ''}`;
   const expected = input.atLeast === undefined ? `every request ${what}` : `≥${input.atLeast} × ${what}`;
   const records = obs.load?.records ?? [];
-  if (records.length === 0) return verdict(name, false, 'no request records to check the rejection against', {}, { expected });
+  if (records.length === 0)
+    return verdict(name, false, 'no request records to check the rejection against', {}, { expected, cause: 'no-data' });
   const rejected = records.filter(
     (r) => r.status === input.status && (input.reason === undefined || (r.errorBody ?? '').includes(input.reason)),
   );
@@ -38,3 +41,15 @@ export function expectRejection(input: ExpectRejectionInput, obs: Observations):
       : `only ${rejected.length} of ${records.length} requests were rejected with ${what}, expected at least ${input.atLeast}`;
   return verdict(name, ok, summary, evidence, { expected, actual: `${rejected.length}/${records.length}` });
 }
+
+export const expectRejectionCriterion = defineCriterion({
+  name: 'expectRejection',
+  description: 'Negative suite: requests are rejected with this status and reason.',
+  schema: z.strictObject({
+    status: z.int().min(400).max(599),
+    reason: z.string().min(1).optional().describe('Text the response body must contain, e.g. InferencePoolResourceExhausted.'),
+    atLeast: z.int().min(1).optional().describe('At least this many rejections; left out = every request is rejected.'),
+  }),
+  failureCause: 'responses',
+  evaluate: expectRejection,
+});

@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import { ratio } from '../suites/schema-parts.ts';
+import { defineCriterion } from './registry-types.ts';
 import type { Observations } from './observations.ts';
 import { pct, verdict, type Verdict } from './verdict.ts';
 
@@ -24,7 +27,7 @@ export function kvTransfer(input: KvTransferInput, obs: Observations): Verdict {
       false,
       `no KV transfer measurement for backend ${input.backend}`,
       { observed: (obs.kvTransfer ?? []).map((k) => k.backend) },
-      { expected },
+      { expected, cause: 'no-data' },
     );
   }
   const rate = hits / requests;
@@ -44,3 +47,17 @@ export function kvTransfer(input: KvTransferInput, obs: Observations): Verdict {
     { expected, actual: pct(rate) },
   );
 }
+
+/** The KV connectors a suite names: p2p (P2pNcclConnector), fs (ExampleConnector). */
+export const CONNECTORS = ['p2p', 'fs'] as const;
+
+export const kvTransferCriterion = defineCriterion({
+  name: 'kvTransfer',
+  description: "KV transfer works: decode finds the prefill's KV.",
+  schema: z.strictObject({
+    backend: z.enum(CONNECTORS),
+    minHitRate: ratio("Share of decode requests that must reuse the prefill's KV cache"),
+  }),
+  failureCause: 'kv-transfer',
+  evaluate: kvTransfer,
+});

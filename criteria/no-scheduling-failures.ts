@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { defineCriterion } from './registry-types.ts';
 import { EXHAUSTED, PROFILE_FAILED } from '../analysis/epp-decisions.ts';
 import { decisionsOf, type Observations } from './observations.ts';
 import { plural, verdict, type Verdict } from './verdict.ts';
@@ -7,7 +9,8 @@ export function noSchedulingFailures(_input: Record<string, never> | object, obs
   const name = 'noSchedulingFailures';
   const epp = decisionsOf(obs);
   const records = obs.load?.records;
-  if (!epp && !records) return verdict(name, false, 'neither EPP logs nor responses were observed: nothing to check', {});
+  if (!epp && !records)
+    return verdict(name, false, 'neither EPP logs nor responses were observed: nothing to check', {}, { cause: 'no-data' });
   const bodies = (records ?? []).filter((r) => r.errorBody !== undefined);
   const exhaustedBodies = bodies.filter((r) => r.errorBody!.includes(EXHAUSTED));
   const profileBodies = bodies.filter((r) => r.errorBody!.toLowerCase().includes(PROFILE_FAILED));
@@ -35,3 +38,11 @@ export function noSchedulingFailures(_input: Record<string, never> | object, obs
     actual: logExhausted + logProfile + exhaustedBodies.length + profileBodies.length,
   });
 }
+
+export const noSchedulingFailuresCriterion = defineCriterion({
+  name: 'noSchedulingFailures',
+  description: 'No InferencePoolResourceExhausted and no "failed to run scheduler profile".',
+  schema: z.union([z.strictObject({}), z.null()], { error: 'takes no settings: write noSchedulingFailures: {}' }).transform(() => ({})),
+  failureCause: 'no-candidate',
+  evaluate: noSchedulingFailures,
+});

@@ -1,3 +1,7 @@
+import { z } from 'zod';
+import { ratio } from '../suites/schema-parts.ts';
+import { judgedAfterRecovery } from './after-recovery.ts';
+import { defineCriterion } from './registry-types.ts';
 import { EXHAUSTED, PROFILE_FAILED, SOURCE_LABELS, totalPicks, type DecisionCounts } from '../analysis/epp-decisions.ts';
 import { fairSplitExtremeProbability } from './binomial.ts';
 import { countByPrefill, workloadForPrefill } from './response-ids.ts';
@@ -101,10 +105,13 @@ export function proxiesChosen(input: ProxiesChosenInput, obs: Observations): Ver
     const evidence = { decisions: 0, failures: f, rejectedResponses: rejected, responseIds: idEvidence, source: 'none' };
     if (failures || rejected) {
       const summary = `no pick in any source: the EPP logged ${f.InferencePoolResourceExhausted} ${EXHAUSTED} and ${f.failedToRunSchedulerProfile} "${PROFILE_FAILED}"${rejected ? `, ${plural(rejected, 'response')} carried ${EXHAUSTED}` : ''} — a filter left no candidate (no Scoring decision in the EPP log)`;
-      return verdict(name, false, summary, evidence, { expected, actual: epp?.byWorkload ?? {} });
+      return verdict(name, false, summary, evidence, { expected, actual: epp?.byWorkload ?? {}, cause: 'no-candidate' });
     }
     if (!epp && !obs.load)
-      return verdict(name, false, 'no EPP log and no load observed: cannot tell which proxies were chosen', evidence, { expected });
+      return verdict(name, false, 'no EPP log and no load observed: cannot tell which proxies were chosen', evidence, {
+        expected,
+        cause: 'no-data',
+      });
     const ok200 = (obs.load?.records ?? []).filter((r) => r.status !== undefined && r.status < 300).length;
     const summary =
       `no pick evidence: the EPP logged no "Scoring decision" and no "Request handled" lines (a stock EPP logs "Request handled" only at -v=3 or more): ` +
@@ -112,7 +119,7 @@ export function proxiesChosen(input: ProxiesChosenInput, obs: Observations): Ver
       (obs.load
         ? `${plural(ok200, 'successful response')} carried no proxy identity (no ___prefill_addr_ in the response id or x-request-id)`
         : 'no load responses to read the proxy identity from');
-    return verdict(name, false, summary, evidence, { expected });
+    return verdict(name, false, summary, evidence, { expected, cause: 'no-data' });
   }
 
   const { byWorkload, picks, source } = split;
@@ -182,3 +189,23 @@ export function proxiesChosen(input: ProxiesChosenInput, obs: Observations): Ver
     { expected, actual: byWorkload },
   );
 }
+
+export const proxiesChosenCriterion = defineCriterion({
+  name: 'proxiesChosen',
+  description: 'The EPP\'s "Scoring decision" picks are spread over these workloads.',
+  schema: z.strictObject({
+    workloads: z.array(z.string().min(1)).min(1).describe('Workloads (pod names without hashes) the EPP must pick.'),
+    minShare: ratio('Smallest share of picks each workload must get'),
+    afterRecovery: z
+      .boolean()
+      .optional()
+      .describe('Chaos suites: count only the picks (and responses) after steady state held again following the faults.'),
+  }),
+  failureCause: 'routing',
+  evaluate: (settings, obs) =>
+    settings.afterRecovery
+      ? judgedAfterRecovery('proxiesChosen', { workloads: settings.workloads, minShare: settings.minShare }, obs, (w) =>
+          proxiesChosen(settings, w),
+        )
+      : proxiesChosen(settings, obs),
+});

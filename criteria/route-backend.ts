@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import { dnsName, namespace } from '../suites/schema-parts.ts';
+import { defineCriterion } from './registry-types.ts';
 import type { Observations } from './observations.ts';
 import { isRecord, plural, verdict, type Verdict } from './verdict.ts';
 
@@ -154,3 +157,26 @@ function parentStatuses(o: Record<string, unknown>): { parent: string; condition
     return { parent: typeof ref.name === 'string' ? ref.name : '?', conditions };
   });
 }
+
+const backendKind = () => z.enum(['InferencePool', 'Service']);
+
+export const routeBackendCriterion = defineCriterion({
+  name: 'routeBackend',
+  description:
+    'Kind of backend the HTTPRoute sends to: InferencePool or Service (for the route llm-d-inference-scheduling), or {kind, route, namespace}.',
+  schema: z.union(
+    [
+      backendKind(),
+      z.strictObject({
+        kind: backendKind(),
+        route: dnsName().default(SCHEDULER_ROUTE).describe('HTTPRoute name (default llm-d-inference-scheduling).'),
+        namespace: namespace.default(SCHEDULER_NAMESPACE),
+      }),
+    ],
+    { error: 'expected InferencePool, Service or {kind, route, namespace}' },
+  ),
+  failureCause: 'config',
+  // the short form names the seed's scheduler route
+  evaluate: (settings, obs) =>
+    routeBackend(typeof settings === 'string' ? { kind: settings, route: SCHEDULER_ROUTE, namespace: SCHEDULER_NAMESPACE } : settings, obs),
+});

@@ -10,5 +10,6 @@ export function thresholdsVerdict(results: readonly ThresholdResult[]): Verdict 
     crossed.length === 0,
     crossed.length === 0 ? `k6 thresholds held: ${list(results)}` : `k6 thresholds crossed: ${list(crossed)}`,
     { thresholds: results },
+    { cause: 'thresholds' },
   );
 }

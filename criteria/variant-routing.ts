@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { defineCriterion } from './registry-types.ts';
 import { countByPrefill, workloadForPrefill } from './response-ids.ts';
 import type { Observations } from './observations.ts';
 import { verdict, type Verdict } from './verdict.ts';
@@ -38,3 +40,15 @@ export function variantRouting(input: VariantRoutingInput, obs: Observations): V
     : problems.join('; ');
   return verdict(name, ok, summary, { perVariant }, { expected: input, actual: perVariant });
 }
+
+export const variantRoutingCriterion = defineCriterion({
+  name: 'variantRouting',
+  description:
+    'Static routing: variant name -> the only workload that may serve its requests, e.g. {nvlink: vllm-p2p-proxy, fs: vllm-fs-proxy}.',
+  schema: z
+    .record(z.string(), z.string().min(1))
+    .refine((m) => Object.keys(m).length > 0, 'names at least one variant')
+    .meta({ minProperties: 1 }),
+  failureCause: 'routing',
+  evaluate: variantRouting,
+});

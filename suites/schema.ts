@@ -7,122 +7,27 @@
  * lets an editor complete the keys from the JSON Schema.
  */
 import { z } from 'zod';
-import { DURATION_HINT, DURATION_PATTERN, tryParseDuration } from './durations.ts';
-import { labelSelectorProblem } from '../k8s-rules/labels.ts';
+import {
+  HOUR_MS,
+  checkTemplates,
+  dnsName,
+  duration,
+  jsonValue,
+  labelSelector,
+  namespace,
+  objectRef,
+  oneKey,
+  positiveInt,
+  ratio,
+  suitePath,
+  workloadRef,
+} from './schema-parts.ts';
 
-// ---------------------------------------------------------------------------------------------
-// Building blocks
+import { criterionSchemas } from '../criteria/registry.ts';
+import { CONNECTORS } from '../criteria/kv-transfer.ts';
+import { RecoverySchema as RecoveryCriterionSchema } from '../criteria/recovery.ts';
 
-/** A duration (`500ms`, `35s`, `2m`, `1h30m`), parsed to milliseconds. */
-export function duration(opts: { max?: number; maxText?: string; min?: number } = {}) {
-  return z
-    .string({ error: DURATION_HINT })
-    .regex(new RegExp(DURATION_PATTERN), { error: DURATION_HINT })
-    .transform((text, ctx) => {
-      const ms = tryParseDuration(text);
-      if (ms === undefined) {
-        ctx.issues.push({ code: 'custom', message: DURATION_HINT, input: text });
-        return z.NEVER;
-      }
-      if (opts.max !== undefined && ms > opts.max) {
-        ctx.issues.push({ code: 'custom', message: `must be at most ${opts.maxText ?? `${opts.max}ms`}`, input: text });
-        return z.NEVER;
-      }
-      if (opts.min !== undefined && ms < opts.min) {
-        ctx.issues.push({ code: 'custom', message: `must be at least ${opts.min}ms`, input: text });
-        return z.NEVER;
-      }
-      return ms;
-    });
-}
-
-const HOUR_MS = 3_600_000;
-
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-const dnsName = () =>
-  z.string().max(63).regex(DNS1123_LABEL, {
-    error: `must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit`,
-  });
-
-const namespace = dnsName().describe('Kubernetes namespace.');
-
-const labelSelector = z
-  .string()
-  .superRefine((text, ctx) => {
-    const problem = labelSelectorProblem(text);
-    if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (a label selector looks like app=vllm-p2p-test,role=decode)` });
-  })
-  .describe('Label selector in kubectl -l form, e.g. `app=vllm-p2p-test,role=decode` or `role in (prefill,decode)`.');
-
-const OBJECT_REF = /^[a-z][a-z0-9]*(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-const objectRef = z
-  .string()
-  .regex(OBJECT_REF, { error: 'expected kind/name, e.g. schedulerinstall/llm-sched-install or deploy/gaie-inference-scheduling-epp' })
-  .describe('An object as `kind/name` (kubectl style): `deploy/gaie-inference-scheduling-epp`, `schedulerinstall/llm-sched-install`.');
-
-const WORKLOAD_REF =
-  /^(deploy|deployment|deployments|sts|statefulset|statefulsets|ds|daemonset|daemonsets)\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-const workloadRef = z
-  .string()
-  .regex(WORKLOAD_REF, { error: 'expected deploy/NAME (or statefulset/NAME, daemonset/NAME)' })
-  .describe('A workload with a rollout: `deploy/NAME`, `statefulset/NAME` or `daemonset/NAME`.');
-
-/** A path relative to the suite file's directory; the loader checks it exists and resolves it. */
-const suitePath = (what: string) => z.string().min(1).describe(`${what}, relative to the directory of the suite file.`);
-
-const ratio = (what: string) => z.number().min(0).max(1).describe(`${what} (0..1).`);
-const positiveInt = z.int().min(1);
-
-const TEMPLATE_VARS = new Set(['i', 'variant']);
-/** Checks that `{{...}}` placeholders in every string of a JSON value are ones the load engines fill in. */
-function checkTemplates(value: unknown, ctx: z.RefinementCtx, path: (string | number)[] = []): void {
-  if (typeof value === 'string') {
-    for (const m of value.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
-      if (!TEMPLATE_VARS.has(m[1]!)) {
-        ctx.addIssue({
-          code: 'custom',
-          path,
-          message: `unknown placeholder "{{${m[1]}}}": use {{i}} (request number, from 1) or {{variant}}`,
-        });
-      }
-    }
-  } else if (Array.isArray(value)) {
-    value.forEach((v, i) => checkTemplates(v, ctx, [...path, i]));
-  } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) checkTemplates(v, ctx, [...path, k]);
-  }
-}
-
-const jsonValue = z.json().describe('Any JSON value.');
-
-type OneKey<S extends Record<string, z.ZodType>> = { [K in keyof S]: { [P in K]: z.output<S[K]> } }[keyof S];
-
-/**
- * An object with exactly one of the given keys, e.g. `{ patch: {...} }`. Typed as the union of
- * one-key objects; in JSON Schema an object with optional properties and min/maxProperties 1.
- */
-export function oneKey<S extends Record<string, z.ZodType>>(what: string, shape: S) {
-  const optionalShape = Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, v.optional()])) as {
-    [K in keyof S]: z.ZodOptional<S[K]>;
-  };
-  const keys = Object.keys(shape);
-  return z
-    .strictObject(optionalShape)
-    .superRefine((obj, ctx) => {
-      const present = keys.filter((k) => (obj as Record<string, unknown>)[k] !== undefined);
-      if (present.length === 0) {
-        ctx.addIssue({ code: 'custom', message: `expected one of ${keys.join(', ')} in each ${what}` });
-      } else if (present.length > 1) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `each ${what} takes exactly one of ${keys.join(', ')}, found ${present.join(' and ')}: split it into separate items`,
-        });
-      }
-    })
-    .transform((obj) => obj as unknown as OneKey<S>)
-    .meta({ minProperties: 1, maxProperties: 1 });
-}
+export { duration, oneKey } from './schema-parts.ts';
 
 // ---------------------------------------------------------------------------------------------
 // metadata and target
@@ -515,14 +420,10 @@ export const FaultSchema = oneKey('fault', {
 // ---------------------------------------------------------------------------------------------
 // recovery, repro
 
-export const RecoverySchema = z
-  .strictObject({
-    within: duration({ max: HOUR_MS, maxText: '1h' }).describe('Steady state must hold again this long after the fault.'),
-    maxErrorRate: ratio('Largest share of failed requests allowed over the whole load'),
-  })
-  .describe('Recovery thresholds after faults.');
+/** `spec.recovery`: the `recovery` criterion's schema (criteria/recovery.ts), so both read the same. */
+export const RecoverySchema = RecoveryCriterionSchema.describe('Recovery thresholds after faults.');
 
-export const CONNECTORS = ['p2p', 'fs'] as const;
+export { CONNECTORS };
 
 export const ReproSchema = z
   .strictObject({
@@ -551,73 +452,8 @@ export const ReproSchema = z
 // ---------------------------------------------------------------------------------------------
 // criteria
 
-export const CriterionSchema = oneKey('criterion', {
-  routeBackend: z
-    .union(
-      [
-        z.enum(['InferencePool', 'Service']),
-        z.strictObject({
-          kind: z.enum(['InferencePool', 'Service']),
-          route: dnsName().default('llm-d-inference-scheduling').describe('HTTPRoute name (default llm-d-inference-scheduling).'),
-          namespace: namespace.default('llm-d-inference-scheduler'),
-        }),
-      ],
-      { error: 'expected InferencePool, Service or {kind, route, namespace}' },
-    )
-    .describe(
-      'Kind of backend the HTTPRoute sends to: InferencePool or Service (for the route llm-d-inference-scheduling), or {kind, route, namespace}.',
-    ),
-  eppProfile: z
-    .strictObject({
-      has: z.array(z.string().min(1)).default([]).describe('Plugins the EPP config must contain (type or name).'),
-      lacks: z.array(z.string().min(1)).default([]).describe('Plugins it must not contain.'),
-    })
-    .describe("The EPP's rendered config and start log have / lack these plugins."),
-  responses: z
-    .strictObject({
-      status: z.int().min(100).max(599),
-      atLeast: z.int().min(0).optional().describe('At least this many responses have the status.'),
-      all: z.literal(true).optional().describe('Every response has the status.'),
-    })
-    .superRefine((r, ctx) => {
-      if ((r.atLeast === undefined) === (r.all === undefined))
-        ctx.addIssue({ code: 'custom', message: 'responses takes exactly one of atLeast or all: true' });
-    })
-    .describe('Counts of responses with a status.'),
-  proxiesChosen: z
-    .strictObject({
-      workloads: z.array(z.string().min(1)).min(1).describe('Workloads (pod names without hashes) the EPP must pick.'),
-      minShare: ratio('Smallest share of picks each workload must get'),
-      afterRecovery: z
-        .boolean()
-        .optional()
-        .describe('Chaos suites: count only the picks (and responses) after steady state held again following the faults.'),
-    })
-    .describe('The EPP\'s "Scoring decision" picks are spread over these workloads.'),
-  noSchedulingFailures: z
-    .union([z.strictObject({}), z.null()], { error: 'takes no settings: write noSchedulingFailures: {}' })
-    .transform(() => ({}))
-    .describe('No InferencePoolResourceExhausted and no "failed to run scheduler profile".'),
-  expectRejection: z
-    .strictObject({
-      status: z.int().min(400).max(599),
-      reason: z.string().min(1).optional().describe('Text the response body must contain, e.g. InferencePoolResourceExhausted.'),
-      atLeast: z.int().min(1).optional().describe('At least this many rejections; left out = every request is rejected.'),
-    })
-    .describe('Negative suite: requests are rejected with this status and reason.'),
-  kvTransfer: z
-    .strictObject({
-      backend: z.enum(CONNECTORS),
-      minHitRate: ratio("Share of decode requests that must reuse the prefill's KV cache"),
-    })
-    .describe("KV transfer works: decode finds the prefill's KV."),
-  recovery: RecoverySchema,
-  variantRouting: z
-    .record(z.string(), z.string().min(1))
-    .describe(
-      'Static routing: variant name -> the only workload that may serve its requests, e.g. {nvlink: vllm-p2p-proxy, fs: vllm-fs-proxy}.',
-    ),
-}).describe('A success criterion.');
+/** One success criterion; the items and their schemas come from the criteria registry (criteria/registry.ts). */
+export const CriterionSchema = oneKey('criterion', criterionSchemas()).describe('A success criterion.');
 
 // ---------------------------------------------------------------------------------------------
 // the suite

@@ -33,7 +33,9 @@ test('proxiesChosen afterRecovery judges only the picks after the recovery point
   const [whole] = evaluateCriteria([criterion(false)], { ...base, recovery });
   const [after] = evaluateCriteria([criterion(true)], { ...base, recovery });
   expect(whole!.ok).toBe(false);
+  expect(whole!.cause).toBe('routing');
   expect(after!.ok).toBe(true);
+  expect(after!.cause).toBeUndefined();
   expect(after!.summary).toContain('after recovery');
   expect(after!.summary).toContain('vllm-p2p-proxy 10');
 });
@@ -42,6 +44,7 @@ test('proxiesChosen afterRecovery fails without a recovery point', () => {
   const [v] = evaluateCriteria([criterion(true)], base);
   expect(v!.ok).toBe(false);
   expect(v!.summary).toContain('no recovery point');
+  expect(v!.cause).toBe('no-data');
 });
 
 test('spec.recovery becomes a recovery criterion unless the criteria name one', () => {
@@ -51,6 +54,7 @@ test('spec.recovery becomes a recovery criterion unless the criteria name one', 
   expect(criteriaOf(suite)).toEqual([{ responses: { status: 200, atLeast: 1 } }, { recovery: { within: 60_000, maxErrorRate: 0.2 } }]);
   const [, v] = evaluateCriteria(criteriaOf(suite), { ...base, recovery: { errorWindowMs: 0, recoveryMs: 70_000, errorRate: 0 } });
   expect(v!.ok).toBe(false);
+  expect(v!.cause).toBe('recovery');
   const withOwn = {
     spec: { criteria: [{ recovery: { within: 1000, maxErrorRate: 0 } }], recovery: { within: 60_000, maxErrorRate: 0.2 } },
   } as unknown as Suite;
@@ -72,5 +76,6 @@ test('faultsHappened passes with no problems and fails naming them', () => {
   expect(faultsHappened({ events: [event], problems: ['podKill: x still running'] })).toMatchObject({
     ok: false,
     summary: 'podKill: x still running',
+    cause: 'faults',
   });
 });

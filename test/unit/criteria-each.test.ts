@@ -235,12 +235,15 @@ test.describe('kvTransfer', () => {
 
 test.describe('recovery', () => {
   const crit = { recovery: { within: '60s', maxErrorRate: 0.1 } };
-  test('passes within the window and error budget (string or ms)', () => {
+  test('passes within the window and error budget; within is a duration as text, as in a suite', () => {
     const obs = { ...none, recovery: { errorWindowMs: 4_000, recoveryMs: 12_000, errorRate: 0.05 } };
     const v = evaluateOne(crit, obs);
     expect(v.ok).toBe(true);
     expect(v.summary).toBe('recovered after 12s (≤ 60s), errors for 4.0s, error rate 5.0%');
-    expect(evaluateOne({ recovery: { within: 60_000, maxErrorRate: 0.1 } }, obs).ok).toBe(true);
+    // one schema (the suite's): milliseconds as a number are refused, as they are in a suite file
+    const ms = evaluateOne({ recovery: { within: 60_000, maxErrorRate: 0.1 } }, obs);
+    expect(ms).toMatchObject({ ok: false, cause: 'invalid-criterion' });
+    expect(ms.summary).toBe('invalid recovery settings: within: expected a duration like 500ms, 35s, 2m or 1h30m');
   });
   test('fails when slow, never recovered, or too many errors', () => {
     expect(evaluateOne(crit, { ...none, recovery: { errorWindowMs: 70_000, recoveryMs: 75_000, errorRate: 0.2 } }).summary).toBe(

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { allPassed, evaluateCriteria, evaluateOne, type Observations } from '../../criteria/index.ts';
+import { allPassed, evaluateInput, evaluateOne, type Observations } from '../../criteria/index.ts';
 import { countDecisions } from '../../analysis/epp-decisions.ts';
 import {
   CONFIG_BY_BACKEND,
@@ -46,7 +46,7 @@ function byBackendRun(): Observations {
 }
 
 test("the seed's validated run (60/60 200, 32 p2p / 28 fs) passes every criterion", () => {
-  const verdicts = evaluateCriteria(SEED_CRITERIA, seedRun());
+  const verdicts = evaluateInput(SEED_CRITERIA, seedRun());
   expect(verdicts.map((v) => [v.name, v.ok])).toEqual(SEED_CRITERIA.map((c) => [Object.keys(c)[0], true]));
   expect(allPassed(verdicts)).toBe(true);
   const split = verdicts.find((v) => v.name === 'proxiesChosen');
@@ -55,7 +55,7 @@ test("the seed's validated run (60/60 200, 32 p2p / 28 fs) passes every criterio
 });
 
 test('the by-backend profile with the seed criteria fails, naming InferencePoolResourceExhausted', () => {
-  const verdicts = evaluateCriteria(SEED_CRITERIA, byBackendRun());
+  const verdicts = evaluateInput(SEED_CRITERIA, byBackendRun());
   const byName = Object.fromEntries(verdicts.map((v) => [v.name, v]));
   expect(byName.routeBackend?.ok).toBe(true);
   expect(byName.eppProfile?.ok).toBe(false);
@@ -78,11 +78,11 @@ test('the by-backend negative suite passes with its own criteria', () => {
     { eppProfile: { has: ['by-label-selector', 'active-request-scorer'] } },
     { expectRejection: { status: 429, reason: 'InferencePoolResourceExhausted' } },
   ];
-  const verdicts = evaluateCriteria(criteria, byBackendRun());
+  const verdicts = evaluateInput(criteria, byBackendRun());
   expect(verdicts.map((v) => v.ok)).toEqual([true, true, true]);
   expect(verdicts[2]?.summary).toBe('60/60 requests rejected with 429 InferencePoolResourceExhausted, as expected');
   // and the same criteria fail on the healthy profile
-  const healthy = evaluateCriteria(criteria, seedRun());
+  const healthy = evaluateInput(criteria, seedRun());
   expect(healthy.map((v) => v.ok)).toEqual([true, false, false]);
   expect(healthy[1]?.summary).toBe(
     'the rendered EPP config lacks by-label-selector; the EPP start log (profile default) lacks by-label-selector',
@@ -100,7 +100,7 @@ test('precomputed analyzer counts and loaded profiles are used as given', () => 
     eppDecisions: countDecisions(lines),
     eppLoadedProfiles: [{ profile: 'default', filters: [], scorers: ['active-request-scorer'], picker: 'max-score-picker' }],
   };
-  const [chosen, profile] = evaluateCriteria(
+  const [chosen, profile] = evaluateInput(
     [
       { proxiesChosen: { workloads: ['vllm-p2p-proxy', 'vllm-fs-proxy'], minShare: 0.2 } },
       { eppProfile: { has: ['active-request-scorer'] } },
@@ -117,7 +117,7 @@ test('bad items become failing verdicts with a readable summary', () => {
   const obs = seedRun();
   expect(evaluateOne({ noSuch: {} }, obs).summary).toMatch(/^unknown criterion 'noSuch' \(known: routeBackend, /);
   expect(evaluateOne({ responses: { status: 200 } }, obs).summary).toBe(
-    'invalid responses settings: takes exactly one of atLeast or all: true',
+    'invalid responses settings: responses takes exactly one of atLeast or all: true',
   );
   expect(evaluateOne({ proxiesChosen: { workloads: 'x' } }, obs).summary).toMatch(/^invalid proxiesChosen settings: workloads: /);
   expect(evaluateOne({ responses: { status: 200, all: true }, routeBackend: 'Service' }, obs).summary).toBe(
@@ -125,8 +125,11 @@ test('bad items become failing verdicts with a readable summary', () => {
   );
   expect(evaluateOne('responses', obs).ok).toBe(false);
   expect(evaluateOne({ recovery: { within: 'soon', maxErrorRate: 0.1 } }, obs).summary).toBe(
-    'invalid recovery settings: within: "soon" is not a duration like 35s or 2m (or milliseconds)',
+    'invalid recovery settings: within: expected a duration like 500ms, 35s, 2m or 1h30m',
   );
+  for (const bad of [{ noSuch: {} }, { responses: { status: 200 } }, 'responses', { recovery: { within: 'soon', maxErrorRate: 0.1 } }]) {
+    expect(evaluateOne(bad, obs).cause).toBe('invalid-criterion');
+  }
 });
 
 test('response ids are cross-checked against the EPP split', () => {
@@ -192,7 +195,7 @@ test('by-backend start log alone is enough for eppProfile to see the filter', ()
 
 test('verdict table and first failure read as one line per criterion', async () => {
   const { formatVerdicts, firstFailure } = await import('../../criteria/format.ts');
-  const verdicts = evaluateCriteria(SEED_CRITERIA, byBackendRun());
+  const verdicts = evaluateInput(SEED_CRITERIA, byBackendRun());
   const table = formatVerdicts(verdicts);
   expect(table.split('\n')[0]).toBe('CRITERION             RESULT  SUMMARY');
   expect(table).toContain(
@@ -202,5 +205,5 @@ test('verdict table and first failure read as one line per criterion', async () 
   expect(firstFailure(verdicts)).toBe(
     'eppProfile: the rendered EPP config has by-label-selector; the EPP start log (profile default) has by-label-selector',
   );
-  expect(firstFailure(evaluateCriteria(SEED_CRITERIA, seedRun()))).toBeUndefined();
+  expect(firstFailure(evaluateInput(SEED_CRITERIA, seedRun()))).toBeUndefined();
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../cluster/waits.ts';
-import { evaluateCriteria } from '../../criteria/index.ts';
+import { evaluateInput } from '../../criteria/index.ts';
 import type { Observations } from '../../criteria/observations.ts';
 import type { Verdict } from '../../criteria/verdict.ts';
 import { allureCategories, classifyFailure, writeCategories, type AllureStatus } from '../../reporters/categories.ts';
@@ -37,7 +37,7 @@ function decisionLine(i: number, pod: string): string {
 }
 
 function failingVerdict(item: Record<string, unknown>, obs: Observations): Verdict {
-  const [v] = evaluateCriteria([item] as never, obs);
+  const [v] = evaluateInput([item] as never, obs);
   expect(v, 'one verdict').toBeDefined();
   expect(v!.ok, `${v!.name} should fail here: ${v!.summary}`).toBe(false);
   return v!;

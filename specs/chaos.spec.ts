@@ -1,4 +1,5 @@
 import { expect, test } from '../fixtures/index.ts';
+import { assertionMessage } from '../reporters/categories.ts';
 import { suitesTagged } from '../suites/select.ts';
 
 /**
@@ -15,7 +16,7 @@ for (const loaded of suitesTagged('chaos')) {
     const outcome = await runSuite(loaded);
     for (const v of outcome.verdicts) {
       await test.step(`criterion ${v.name}: ${v.ok ? 'pass' : 'FAIL'}: ${v.summary}`, async () => {
-        expect.soft(v.ok, `${v.name}: ${v.summary}`).toBe(true);
+        expect.soft(v.ok, assertionMessage(v)).toBe(true);
       });
     }
   });

@@ -6,7 +6,16 @@ import { waitFor } from '../../cluster/waits.ts';
 import { evaluateInput } from '../../criteria/index.ts';
 import type { Observations } from '../../criteria/observations.ts';
 import type { Verdict } from '../../criteria/verdict.ts';
-import { allureCategories, classifyFailure, writeCategories, type AllureStatus } from '../../reporters/categories.ts';
+import { FAILURE_CAUSES } from '../../criteria/verdict.ts';
+import {
+  allureCategories,
+  assertionMessage,
+  categoryOfCause,
+  causeMarker,
+  classifyFailure,
+  writeCategories,
+  type AllureStatus,
+} from '../../reporters/categories.ts';
 
 const CRASH = 'vLLM decode crash (IndexError / EngineDeadError)';
 const EXHAUSTED = 'InferencePoolResourceExhausted (EPP left no candidate)';
@@ -15,10 +24,10 @@ const SKEW = 'Routing skew (proxiesChosen / variantRouting)';
 const TIMEOUT = 'Timeout waiting for the cluster';
 const HARNESS = 'Harness error';
 
-/** The message a failing criterion produces in conformance.spec.ts: a soft expect with `name: summary`. */
+/** The message a failing criterion produces in conformance.spec.ts: a soft expect with `name: summary [cause: ...]`. */
 function expectMessage(v: Verdict): string {
   try {
-    expect(v.ok, `${v.name}: ${v.summary}`).toBe(true);
+    expect(v.ok, assertionMessage(v)).toBe(true);
   } catch (err) {
     return (err as Error).message;
   }
@@ -136,8 +145,8 @@ test('each real failure message falls into exactly its category', async () => {
     { status: 'broken', message: await waitTimeoutMessage(`--- vllm-decode-p2p (previous) ---\n${crashLog}`), want: CRASH },
     { status: 'failed', message: `Error: decode crash reproduced on vllm-decode-p2p\n${crashLog}`, want: CRASH },
     { status: 'broken', message: "TypeError: Cannot read properties of undefined (reading 'metadata')", want: HARNESS },
-    // a failed assertion of another criterion is a product defect, not a harness error
-    { status: 'failed', message: expectMessage(responses), want: undefined },
+    // the other criteria land in their cause's category, not in the harness error
+    { status: 'failed', message: expectMessage(responses), want: 'Unexpected responses (responses / expectRejection)' },
   ];
   for (const c of cases) {
     const got = classifyFailure(c.status, c.message);
@@ -147,7 +156,9 @@ test('each real failure message falls into exactly its category', async () => {
 
 test('the category regexes reject what they are not about', () => {
   const byName = Object.fromEntries(allureCategories().map((c) => [c.name, c]));
-  expect(Object.keys(byName)).toEqual([CRASH, EXHAUSTED, RECOVERY, SKEW, TIMEOUT, HARNESS]);
+  const names = Object.keys(byName);
+  expect(names.slice(0, 4)).toEqual([CRASH, EXHAUSTED, RECOVERY, SKEW]);
+  expect(names.slice(-2)).toEqual([TIMEOUT, HARNESS]);
   // a passing proxiesChosen summary mentions picks but is no skew; "recovered after" alone is no failure
   expect(classifyFailure('failed', 'proxiesChosen: vllm-p2p-proxy 32 / vllm-fs-proxy 28 of 60 picks (each ≥ 20.0%)')).toEqual([]);
   expect(classifyFailure('failed', 'recovery: recovered after 4.0s (≤ 30s), errors for 2.0s, error rate 3.0%')).toEqual([]);
@@ -155,6 +166,77 @@ test('the category regexes reject what they are not about', () => {
   // statuses: a harness error is a broken test only
   expect(classifyFailure('failed', 'TypeError: x is not a function')).toEqual([]);
   expect(classifyFailure('passed', 'InferencePoolResourceExhausted')).toEqual([]);
+});
+
+test('categories come from the verdict cause, not from the summary text', () => {
+  // every cause has its own category, and its marker lands there and only there
+  const names = allureCategories().map((c) => c.name);
+  for (const cause of FAILURE_CAUSES) {
+    expect(names, cause).toContain(categoryOfCause(cause));
+    const message = `Error: someCriterion: something broke ${causeMarker(cause)}\n\nexpect(received).toBe(expected)`;
+    expect(classifyFailure('failed', message), cause).toEqual([categoryOfCause(cause)]);
+  }
+  expect(new Set(FAILURE_CAUSES.map(categoryOfCause)).size).toBe(FAILURE_CAUSES.length);
+  // an expectRejection that failed because requests were NOT rejected names InferencePoolResourceExhausted in its
+  // summary: text matching called that "EPP left no candidate"; its cause says unexpected responses
+  const notRejected = failingVerdict(
+    { expectRejection: { status: 429, reason: 'InferencePoolResourceExhausted' } },
+    {
+      httpRoutes: [],
+      inferencePools: [],
+      load: {
+        engine: 'builtin',
+        startedAt: '',
+        records: [{ index: 0, startMs: 0, latencyMs: 5, status: 200, bytes: 10 }],
+        summary: {
+          requests: 1,
+          byStatus: { '200': 1 },
+          errors: {},
+          durationMs: 5,
+          throughput: 1,
+          latencyMs: { p50: 5, p90: 5, p95: 5, p99: 5, max: 5, mean: 5 },
+        },
+      },
+    },
+  );
+  expect(notRejected.summary).toContain('InferencePoolResourceExhausted');
+  expect(notRejected.cause).toBe('responses');
+  expect(classifyFailure('failed', expectMessage(notRejected))).toEqual(['Unexpected responses (responses / expectRejection)']);
+  // the same summary with a routing cause is routing: the marker decides
+  expect(classifyFailure('failed', assertionMessage({ ...notRejected, cause: 'routing' }))).toEqual([SKEW]);
+  // a passing verdict carries no marker
+  expect(assertionMessage({ name: 'responses', ok: true, summary: '60/60 requests got 200' })).toBe('responses: 60/60 requests got 200');
+});
+
+test('every failing verdict of every criterion carries a cause', () => {
+  const none = { httpRoutes: [], inferencePools: [] };
+  const items = [
+    { routeBackend: 'InferencePool' },
+    { eppProfile: { has: ['x'] } },
+    { responses: { status: 200, atLeast: 1 } },
+    { proxiesChosen: { workloads: ['a', 'b'], minShare: 0.2 } },
+    { proxiesChosen: { workloads: ['a', 'b'], minShare: 0.2, afterRecovery: true } },
+    { noSchedulingFailures: {} },
+    { expectRejection: { status: 429 } },
+    { kvTransfer: { backend: 'p2p', minHitRate: 0.5 } },
+    { recovery: { within: '30s', maxErrorRate: 0.1 } },
+    { variantRouting: { a: 'x' } },
+    { noSuch: {} },
+  ];
+  const verdicts = evaluateInput(items, none);
+  expect(verdicts.map((v) => [v.name, v.ok, v.cause])).toEqual([
+    ['routeBackend', false, 'config'],
+    ['eppProfile', false, 'no-data'],
+    ['responses', false, 'no-data'],
+    ['proxiesChosen', false, 'no-data'],
+    ['proxiesChosen', false, 'no-data'],
+    ['noSchedulingFailures', false, 'no-data'],
+    ['expectRejection', false, 'no-data'],
+    ['kvTransfer', false, 'no-data'],
+    ['recovery', false, 'no-data'],
+    ['variantRouting', false, 'routing'],
+    ['noSuch', false, 'invalid-criterion'],
+  ]);
 });
 
 test('writeCategories writes the JSON Allure reads', () => {

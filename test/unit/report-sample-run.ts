@@ -31,6 +31,7 @@ import { test, expect } from ${abs('node_modules/@playwright/test/index.mjs')};
 import * as allure from ${abs('node_modules/allure-js-commons/dist/esm/index.js')};
 import { pickSplitSpec, renderSvg } from ${abs('reporters/charts.ts')};
 import { recordTargetEnvironment } from ${abs('reporters/environment.ts')};
+import { assertionMessage } from ${abs('reporters/categories.ts')};
 
 test.beforeAll(async () => {
   await recordTargetEnvironment({ kind: 'twin', gatewayUrl: 'http://127.0.0.1:18080', info: { server: 'https://127.0.0.1:6443', serverVersion: 'v1.32.0-twin' } });
@@ -46,14 +47,14 @@ test('proxy-performance', { tag: ['@conformance'] }, async ({}, testInfo) => {
   await test.step('load: 60 requests at concurrency 12 (builtin) POST /v1/chat/completions', async () => {});
   await testInfo.attach('EPP pick split.svg', { body: await renderSvg(pickSplitSpec({ 'vllm-p2p-proxy': 32, 'vllm-fs-proxy': 28 })), contentType: 'image/svg+xml' });
   await testInfo.attach('criteria.json', { body: JSON.stringify(verdicts), contentType: 'application/json' });
-  for (const v of verdicts) await test.step('criterion ' + v.name + ': pass: ' + v.summary, async () => { expect.soft(v.ok, v.name + ': ' + v.summary).toBe(true); });
+  for (const v of verdicts) await test.step('criterion ' + v.name + ': pass: ' + v.summary, async () => { expect.soft(v.ok, assertionMessage(v)).toBe(true); });
 });
 
 test('proxy-performance-by-backend-expecting-both', { tag: ['@conformance'] }, async ({}, testInfo) => {
   await allure.labels({ name: 'feature', value: 'proxy-performance-by-backend-expecting-both' }, { name: 'severity', value: 'normal' });
-  const v = { name: 'proxiesChosen', ok: false, summary: 'no Scoring decision in the EPP log: the EPP logged 60 InferencePoolResourceExhausted and 60 "failed to run scheduler profile", 60 responses carried InferencePoolResourceExhausted — a filter left no candidate', evidence: {} };
+  const v = { name: 'proxiesChosen', ok: false, summary: 'no Scoring decision in the EPP log: the EPP logged 60 InferencePoolResourceExhausted and 60 "failed to run scheduler profile", 60 responses carried InferencePoolResourceExhausted — a filter left no candidate', evidence: {}, cause: 'no-candidate' as const };
   await testInfo.attach('criteria.json', { body: JSON.stringify([v]), contentType: 'application/json' });
-  await test.step('criterion proxiesChosen: FAIL: ' + v.summary, async () => { expect.soft(v.ok, v.name + ': ' + v.summary).toBe(true); });
+  await test.step('criterion proxiesChosen: FAIL: ' + v.summary, async () => { expect.soft(v.ok, assertionMessage(v)).toBe(true); });
 });
 
 test('ab-static-routing', { tag: ['@conformance'] }, async () => {

@@ -1,5 +1,7 @@
-/** The faults a suite can declare, by their key in `spec.faults`. */
-export type FaultKind = 'podKill' | 'eppRestart' | 'decodeIndexError' | 'latency' | 'errorRate';
+import type { FaultName } from './faults/schemas.ts';
+
+/** The faults a suite can declare, by their key in `spec.faults` (from the fault registry, chaos/faults/schemas.ts). */
+export type FaultKind = FaultName;
 
 /** A pod as the chaos code needs it: enough to choose, guard, act and verify. */
 export interface PodInfo {

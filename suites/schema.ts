@@ -23,6 +23,7 @@ import {
   workloadRef,
 } from './schema-parts.ts';
 
+import { FAULT_NAMES, faultSchemas, type FaultSchemas } from '../chaos/faults/schemas.ts';
 import { criterionSchemas } from '../criteria/registry.ts';
 import { CONNECTORS } from '../criteria/kv-transfer.ts';
 import { RecoverySchema as RecoveryCriterionSchema } from '../criteria/recovery.ts';
@@ -312,110 +313,12 @@ export const LoadSpecSchema = z
 // ---------------------------------------------------------------------------------------------
 // faults
 
-const faultTiming = {
-  at: duration({ max: HOUR_MS, maxText: '1h' }).optional().describe('When to inject, measured from the start of the load.'),
-  afterRequests: z.int().min(0).max(1_000_000).optional().describe('Inject once this many requests have completed.'),
-};
+/** One fault; the items and their schemas come from the fault registry (chaos/faults/schemas.ts). */
+export const FaultSchema = oneKey('fault', faultSchemas()).describe(
+  `A fault injected during the load: ${FAULT_NAMES.slice(0, -1).join(', ')} or ${FAULT_NAMES.at(-1)}.`,
+);
 
-function checkTiming(f: { at?: number | undefined; afterRequests?: number | undefined }, ctx: z.RefinementCtx): void {
-  if (f.at !== undefined && f.afterRequests !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['afterRequests'], message: 'a fault takes at or afterRequests, not both' });
-  }
-}
-
-export const PodKillModeSchema = z
-  .union(
-    [
-      z.enum(['one', 'all']),
-      z.strictObject({ fixed: positiveInt.describe('Kill this many matching pods.') }),
-      z.strictObject({ fixedPercent: z.number().gt(0).max(100).describe('Kill this percentage of matching pods (rounded up).') }),
-    ],
-    { error: 'expected one, all, {fixed: N} or {fixedPercent: P}' },
-  )
-  .describe('Which of the matching pods to kill: one (at random), all, {fixed: N} or {fixedPercent: P}.');
-
-export const PodKillSchema = z
-  .strictObject({
-    namespace,
-    selector: labelSelector,
-    mode: PodKillModeSchema.default('one'),
-    gracePeriod: duration({ max: HOUR_MS, maxText: '1h' })
-      .optional()
-      .describe('Grace period before SIGKILL; left out = immediate kill (SIGKILL).'),
-    ...faultTiming,
-  })
-  .superRefine(checkTiming)
-  .describe('Kill pods matching a selector.');
-
-export const EppRestartSchema = z
-  .strictObject({
-    how: z
-      .enum(['rollout', 'kill'])
-      .default('rollout')
-      .describe('rollout: kubectl rollout restart; kill: delete the EPP pod with no grace.'),
-    namespace: namespace.default('llm-d-inference-scheduler'),
-    ref: workloadRef.default('deploy/gaie-inference-scheduling-epp'),
-    ...faultTiming,
-  })
-  .superRefine(checkTiming)
-  .describe('Restart the endpoint picker (EPP).');
-
-export const IndexErrorTriggerSchema = z
-  .union(
-    [
-      z.literal('abortedKv'),
-      z.strictObject({ afterRequests: positiveInt.describe('Crash on the Nth request the decode pod serves.') }),
-      z.strictObject({
-        probability: ratio('Chance that a request crashes the engine'),
-        seed: z.int().describe('Random seed, so a run can be replayed.'),
-      }),
-    ],
-    { error: 'expected abortedKv, {afterRequests: N} or {probability: p, seed: S}' },
-  )
-  .describe(
-    "When the twin's decode pod hits the IndexError: after N requests, at random, or when a KV transfer was aborted by the client.",
-  );
-
-export const DecodeIndexErrorSchema = z
-  .strictObject({
-    namespace: namespace.default('llm-d-vllm'),
-    selector: labelSelector,
-    trigger: IndexErrorTriggerSchema,
-    ...faultTiming,
-  })
-  .superRefine(checkTiming)
-  .describe('The decode IndexError (vLLM V1 KV transfer): injected on the twin; on a cluster, a load pattern that tries to provoke it.');
-
-export const LatencyFaultSchema = z
-  .strictObject({
-    namespace: namespace.default('llm-d-vllm'),
-    selector: labelSelector,
-    add: duration({ max: HOUR_MS, maxText: '1h' }).describe('Latency added to every response.'),
-    duration: duration({ max: HOUR_MS, maxText: '1h' }).optional().describe('How long the fault lasts; left out = until the load ends.'),
-    ...faultTiming,
-  })
-  .superRefine(checkTiming)
-  .describe('Add latency on a backend.');
-
-export const ErrorRateFaultSchema = z
-  .strictObject({
-    namespace: namespace.default('llm-d-vllm'),
-    selector: labelSelector,
-    status: z.union([z.literal(429), z.literal(500), z.literal(503)], { error: 'expected status 429, 500 or 503' }),
-    rate: ratio('Share of requests answered with the error'),
-    duration: duration({ max: HOUR_MS, maxText: '1h' }).optional().describe('How long the fault lasts; left out = until the load ends.'),
-    ...faultTiming,
-  })
-  .superRefine(checkTiming)
-  .describe("Answer a share of a backend's requests with an error status.");
-
-export const FaultSchema = oneKey('fault', {
-  podKill: PodKillSchema,
-  eppRestart: EppRestartSchema,
-  decodeIndexError: DecodeIndexErrorSchema,
-  latency: LatencyFaultSchema,
-  errorRate: ErrorRateFaultSchema,
-}).describe('A fault injected during the load: podKill, eppRestart, decodeIndexError, latency or errorRate.');
+export { IndexErrorTriggerSchema, PodKillModeSchema } from '../chaos/faults/schemas.ts';
 
 // ---------------------------------------------------------------------------------------------
 // recovery, repro
@@ -555,13 +458,12 @@ export type RequestVariant = z.output<typeof VariantSchema>;
 export type LoadSpec = z.output<typeof LoadSpecSchema>;
 export type LoadEngine = (typeof ENGINES)[number];
 export type Fault = z.output<typeof FaultSchema>;
-export type PodKillFault = z.output<typeof PodKillSchema>;
-export type PodKillMode = z.output<typeof PodKillModeSchema>;
-export type EppRestartFault = z.output<typeof EppRestartSchema>;
-export type DecodeIndexErrorFault = z.output<typeof DecodeIndexErrorSchema>;
-export type IndexErrorTrigger = z.output<typeof IndexErrorTriggerSchema>;
-export type LatencyFault = z.output<typeof LatencyFaultSchema>;
-export type ErrorRateFault = z.output<typeof ErrorRateFaultSchema>;
+export type PodKillFault = z.output<FaultSchemas['podKill']>;
+export type { PodKillMode, IndexErrorTrigger } from '../chaos/faults/schemas.ts';
+export type EppRestartFault = z.output<FaultSchemas['eppRestart']>;
+export type DecodeIndexErrorFault = z.output<FaultSchemas['decodeIndexError']>;
+export type LatencyFault = z.output<FaultSchemas['latency']>;
+export type ErrorRateFault = z.output<FaultSchemas['errorRate']>;
 export type Recovery = z.output<typeof RecoverySchema>;
 export type ReproMatrix = z.output<typeof ReproSchema>;
 export type Connector = (typeof CONNECTORS)[number];

@@ -1,3 +1,5 @@
+import { eppRestartSpec } from './schemas.ts';
+import { defineFault } from './types.ts';
 import { parseRef } from '../../cluster/refs.ts';
 import { livePods } from '../pods.ts';
 import { faultAs } from '../plan.ts';
@@ -42,3 +44,5 @@ export async function eppRestart(ctx: FaultContext): Promise<FaultOutcome> {
     },
   };
 }
+
+export const eppRestartFault = defineFault(eppRestartSpec, eppRestart);

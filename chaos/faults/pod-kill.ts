@@ -1,3 +1,5 @@
+import { podKillSpec } from './schemas.ts';
+import { defineFault } from './types.ts';
 import { stripServerFields } from '../../cluster/patches.ts';
 import { keyOf } from '../../cluster/driver.ts';
 import { formatDuration } from '../../suites/durations.ts';
@@ -67,3 +69,5 @@ export async function podKill(ctx: FaultContext): Promise<FaultOutcome> {
     },
   };
 }
+
+export const podKillFault = defineFault(podKillSpec, podKill);

@@ -1,3 +1,5 @@
+import { decodeIndexErrorSpec, errorRateSpec, latencySpec } from './schemas.ts';
+import { defineFault } from './types.ts';
 import { isLoopbackHost } from '../../load/loopback.ts';
 import type { IndexErrorTrigger } from '../../suites/schema.ts';
 import { formatDuration } from '../../suites/durations.ts';
@@ -160,3 +162,7 @@ export async function errorRate(ctx: FaultContext): Promise<FaultOutcome> {
 }
 
 export { livePods };
+
+export const decodeIndexErrorFault = defineFault(decodeIndexErrorSpec, decodeIndexError);
+export const latencyFault = defineFault(latencySpec, latency);
+export const errorRateFault = defineFault(errorRateSpec, errorRate);

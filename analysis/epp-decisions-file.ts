@@ -4,7 +4,7 @@
  * threads side by side (one range on this thread) and merged — the same counts as one pass over the file.
  */
 import { availableParallelism } from 'node:os';
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import {
   type AnalyzeOptions,
@@ -33,6 +33,28 @@ export interface FileAnalysisOptions extends AnalyzeOptions {
   minParallelBytes?: number;
   /** Bytes per read (default READ_BYTES). */
   readBytes?: number;
+}
+
+/**
+ * Whether `analyzeFile` can take the file: a regular file that does not start with the gzip magic bytes
+ * (1f 8b). False as well when it cannot be opened (the stream path reports why).
+ */
+export function isPlainLogFile(file: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return false;
+    const head = Buffer.alloc(2);
+    return !(readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b);
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** What one thread counts: lines starting in [start, end) of `file`. */

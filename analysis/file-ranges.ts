@@ -7,35 +7,28 @@ import { readSync } from 'node:fs';
 /** Bytes per read: large enough that syscalls cost little, small enough that the scans stay in cache. */
 export const READ_BYTES = 1 << 20;
 
+/** The first line start at or after `pos` in an open file of `size` bytes: `pos` itself after a `\n`, else just after the next `\n` (or `size`). */
+export function lineStartAtOrAfter(fd: number, size: number, pos: number, probe: Buffer = Buffer.allocUnsafe(4096)): number {
+  if (pos <= 0) return 0;
+  if (pos >= size) return size;
+  for (let at = pos - 1; at < size;) {
+    const got = readSync(fd, probe, 0, probe.length, at);
+    if (got <= 0) break;
+    const nl = probe.subarray(0, got).indexOf(10);
+    if (nl >= 0) return at + nl + 1;
+    at += got;
+  }
+  return size;
+}
+
 /**
  * `n + 1` offsets `0 = b0 <= b1 <= ... <= bn = size` of an open file: range i is [b_i, b_{i+1}), and every
- * b_i is a line start (0, or just after a `\n`), near i/n of the file. Ranges may be empty (a line longer
- * than a range, a small file).
+ * b_i is the first line start at or after i/n of the file. Ranges may be empty (a line longer than a range).
  */
 export function lineAlignedBounds(fd: number, size: number, n: number): number[] {
-  const bounds = [0];
-  const probe = Buffer.allocUnsafe(64 * 1024);
-  for (let i = 1; i < n; i++) {
-    const prev = bounds[bounds.length - 1] as number;
-    const nominal = Math.floor((size * i) / n);
-    let bound = size;
-    if (nominal <= prev) bound = prev;
-    else {
-      // the first line start at or after `nominal`: just after the first \n at or after nominal - 1
-      for (let at = nominal - 1; at < size; ) {
-        const got = readSync(fd, probe, 0, probe.length, at);
-        if (got <= 0) break;
-        const nl = probe.subarray(0, got).indexOf(10);
-        if (nl >= 0) {
-          bound = at + nl + 1;
-          break;
-        }
-        at += got;
-      }
-    }
-    bounds.push(bound);
-  }
-  bounds.push(size);
+  const probe = Buffer.allocUnsafe(4096);
+  const bounds: number[] = [];
+  for (let i = 0; i <= n; i++) bounds.push(lineStartAtOrAfter(fd, size, Math.floor((size * i) / n), probe));
   return bounds;
 }
 
@@ -43,7 +36,7 @@ export function lineAlignedBounds(fd: number, size: number, n: number): number[]
 export function readRange(fd: number, start: number, end: number, onBytes: (bytes: Buffer) => void, readBytes = READ_BYTES): void {
   if (end <= start) return;
   const buf = Buffer.allocUnsafe(Math.min(readBytes, end - start));
-  for (let pos = start; pos < end; ) {
+  for (let pos = start; pos < end;) {
     const got = readSync(fd, buf, 0, Math.min(buf.length, end - pos), pos);
     if (got <= 0) break; // the file shrank while it was read
     onBytes(got === buf.length ? buf : buf.subarray(0, got));

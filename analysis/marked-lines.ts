@@ -74,7 +74,11 @@ export interface LineScanner {
   finish(): MarkedLineCounts;
 }
 
-export function createLineScanner(markers: readonly Marker[], onLine: (line: string) => void, maxLineLength = MAX_LINE_LENGTH): LineScanner {
+export function createLineScanner(
+  markers: readonly Marker[],
+  onLine: (line: string) => void,
+  maxLineLength = MAX_LINE_LENGTH,
+): LineScanner {
   const texts = markers.map((m) => (typeof m === 'string' ? m : m.text));
   const withs = markers.map((m) => (typeof m === 'string' ? [] : m.with));
   for (const m of [...texts, ...withs.flat()]) {
@@ -141,7 +145,9 @@ export function createLineScanner(markers: readonly Marker[], onLine: (line: str
   };
   /** The same decision for a whole line held alone in `buf` (a line that spanned pieces). */
   const hasMarker = (buf: Buffer): boolean =>
-    needles.some((n, i) => buf.includes(n) && ((withNeedles[i] as Buffer[]).length === 0 || (withNeedles[i] as Buffer[]).some((w) => buf.includes(w))));
+    needles.some(
+      (n, i) => buf.includes(n) && ((withNeedles[i] as Buffer[]).length === 0 || (withNeedles[i] as Buffer[]).some((w) => buf.includes(w))),
+    );
 
   // A line that spans pieces: its bytes so far (at most keepBytes of them).
   let carry: Buffer[] = [];

@@ -77,7 +77,7 @@ async function sequential(file: string): Promise<StreamAnalysis> {
   return analyzeStreamDetailed(createReadStream(file, { highWaterMark: 4093 }));
 }
 
-test('byte ranges on worker threads give exactly the sequential counts: CRLF, no final newline, multi-byte text, long lines', async () => {
+test('blocks on worker threads give exactly the sequential counts: CRLF, no final newline, multi-byte text, long lines', async () => {
   test.setTimeout(180_000);
   let n = 0;
   for (const [eol, finalNewline] of [
@@ -95,15 +95,21 @@ test('byte ranges on worker threads give exactly the sequential counts: CRLF, no
     expect(reference.counts.requestLog?.lines).toBeGreaterThan(18);
     expect(reference.counts.failures.InferencePoolResourceExhausted).toBeGreaterThan(12);
     expect(reference.loadedProfiles.length).toBeGreaterThan(1);
-    for (const threads of [1, 2, 3, 5]) {
-      // reads far shorter than the long lines, and ranges that start inside lines
-      for (const readBytes of threads === 1 ? [997, 65536] : [997]) {
-        const got = await analyzeFile(file, { threads, minParallelBytes: 0, readBytes, profiles: true });
-        expect(got, `threads ${threads}, reads of ${readBytes} bytes, eol ${JSON.stringify(eol)}`).toEqual(reference);
-        if (threads !== 2) continue;
-        const countsOnly = await analyzeFile(file, { threads, minParallelBytes: 0, readBytes });
-        expect(countsOnly.counts).toEqual(reference.counts);
-      }
+    // reads far shorter than the long lines, blocks that start inside lines, blocks inside one long line
+    for (const [threads, readBytes, blockBytes] of [
+      [1, 997, 3001],
+      [1, 65536, 3001],
+      [2, 997, 3001],
+      [3, 4096, 50_000],
+      [5, 997, 1009],
+    ] as const) {
+      const opts = { threads, minParallelBytes: 0, readBytes, blockBytes };
+      const got = await analyzeFile(file, { ...opts, profiles: true });
+      expect(got, `${JSON.stringify(opts)}, eol ${JSON.stringify(eol)}`).toEqual(reference);
+      if (threads === 1) continue;
+      // every block counted on the worker threads
+      const workers = await analyzeFile(file, { ...opts, takeBlocksHere: false });
+      expect(workers.counts).toEqual(reference.counts);
     }
   }
 });
@@ -147,10 +153,14 @@ test('a line longer than a whole range, more threads than lines, an empty file',
   writeFileSync(file, `${long}\nshort line\n{"msg":"Scoring decision","selected":["ns/b-x2k4q"]}`);
   const reference = await sequential(file);
   expect(reference.counts).toMatchObject({ decisions: 2, skippedLines: 1 });
-  for (const threads of [2, 4]) expect(await analyzeFile(file, { threads, minParallelBytes: 0 })).toEqual(reference);
+  for (const threads of [2, 4]) {
+    for (const blockBytes of [1000, 100_000]) {
+      expect(await analyzeFile(file, { threads, minParallelBytes: 0, blockBytes, profiles: true })).toEqual(reference);
+    }
+  }
   const empty = join(dir, 'empty.log');
   writeFileSync(empty, '');
-  expect(await analyzeFile(empty, { threads: 3, minParallelBytes: 0 })).toEqual(await sequential(empty));
+  expect(await analyzeFile(empty, { threads: 3, minParallelBytes: 0, blockBytes: 10 })).toEqual(await sequential(empty));
 });
 
 test('a line over the line limit is counted too long on every path, also when it is exactly the limit', async () => {
@@ -161,7 +171,11 @@ test('a line over the line limit is counted too long on every path, also when it
   writeFileSync(file, ['first', exact, over, '{"msg":"Scoring decision","selected":["ns/d-x2k4q"]}', 'last'].join('\n'));
   const reference = await sequential(file);
   expect(reference.counts).toMatchObject({ decisions: 1, skippedTooLong: 2, skippedLines: 4 });
-  for (const threads of [1, 3]) expect(await analyzeFile(file, { threads, minParallelBytes: 0, readBytes: 65536 })).toEqual(reference);
+  for (const threads of [1, 3]) {
+    expect(await analyzeFile(file, { threads, minParallelBytes: 0, readBytes: 65536, blockBytes: 500_000, profiles: true })).toEqual(
+      reference,
+    );
+  }
 });
 
 test('COUNT_MARKERS: to the counts, a line without them is a skipped (or blank) line, so it need not be decoded', () => {

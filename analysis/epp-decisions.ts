@@ -14,7 +14,7 @@
  */
 import type { Readable } from 'node:stream';
 import { forEachLine, MAX_LINE_LENGTH } from './line-splitter.ts';
-import { forEachMarkedLine } from './marked-lines.ts';
+import { forEachMarkedLine, type Marker } from './marked-lines.ts';
 import { parseJsonObject, parseTimestamp, peekJsonTs, splitPrefixes } from './log-line.ts';
 import { workloadOf } from './workload.ts';
 import { type LoadedProfile, mentionsLoadedProfile, parseLoadedProfileLine, parseParsedConfigLine } from './epp-profile-log.ts';
@@ -40,6 +40,19 @@ export const LINE_MARKERS = [
   REQUEST_HANDLED,
   'parsed config',
 ] as const;
+
+/**
+ * The markers for counts alone (no loaded profiles wanted): to `push`'s counts, a non-blank line is just a
+ * skipped line unless it contains one of these. A "Request handled" line counts only with an `endpoint`
+ * field, whose key holds the bytes `endpoint` (zap JSON, zap console, klog) or, JSON-escaped, a `\u`.
+ * Lines with only `'oaded'` or `'parsed config'` count as skipped whether or not they hold a profile.
+ */
+export const COUNT_MARKERS: readonly Marker[] = [
+  'Scoring decision',
+  EXHAUSTED,
+  'ailed to run scheduler profile',
+  { text: REQUEST_HANDLED, with: ['endpoint', '\\u'] },
+];
 
 /**
  * Where the pick counts come from: `decisions` — the instrumented EPP's "Scoring decision" lines;
@@ -91,6 +104,27 @@ export interface AnalyzeOptions {
   resolve?: (address: string, ts: number | undefined) => PodRef | undefined;
 }
 
+/**
+ * Everything a counter has counted, before the result's derived fields: the counts of several counters over
+ * consecutive parts of one log merge (`mergeCounterStates`) into exactly what one counter over the whole
+ * log would hold. Plain data (Maps, arrays, numbers): it crosses worker threads by structured clone.
+ */
+export interface CounterState {
+  decisions: number;
+  /** Decision picks per endpoint. */
+  byEndpoint: Map<string, number>;
+  failures: FailureCounts;
+  skippedLines: number;
+  skippedTooLong: number;
+  stockLines: number;
+  unresolved: number;
+  stockByAddress: Map<string, number>;
+  stockByEndpoint: Map<string, number>;
+  stockByWorkload: Map<string, number>;
+  /** At most the last MAX_PROFILES_KEPT. */
+  profiles: LoadedProfile[];
+}
+
 export interface DecisionCounter {
   push(line: string): void;
   /**
@@ -101,23 +135,86 @@ export interface DecisionCounter {
   result(): DecisionCounts;
   /** Loaded-profile start lines seen so far, in order (at most the last 100). */
   loadedProfiles(): LoadedProfile[];
+  /** A copy of the counts so far, to merge with other counters' (`mergeCounterStates`). */
+  state(): CounterState;
 }
 
 const MAX_PROFILES_KEPT = 100;
 
+export function emptyCounterState(): CounterState {
+  return {
+    decisions: 0,
+    byEndpoint: new Map(),
+    failures: { InferencePoolResourceExhausted: 0, failedToRunSchedulerProfile: 0 },
+    skippedLines: 0,
+    skippedTooLong: 0,
+    stockLines: 0,
+    unresolved: 0,
+    stockByAddress: new Map(),
+    stockByEndpoint: new Map(),
+    stockByWorkload: new Map(),
+    profiles: [],
+  };
+}
+
+/** The state of one counter that had read the parts' logs one after the other, in the order given. */
+export function mergeCounterStates(parts: readonly CounterState[]): CounterState {
+  const out = emptyCounterState();
+  const add = (into: Map<string, number>, from: Map<string, number>): void => {
+    for (const [k, n] of from) into.set(k, (into.get(k) ?? 0) + n);
+  };
+  for (const p of parts) {
+    out.decisions += p.decisions;
+    add(out.byEndpoint, p.byEndpoint);
+    out.failures.InferencePoolResourceExhausted += p.failures.InferencePoolResourceExhausted;
+    out.failures.failedToRunSchedulerProfile += p.failures.failedToRunSchedulerProfile;
+    out.skippedLines += p.skippedLines;
+    out.skippedTooLong += p.skippedTooLong;
+    out.stockLines += p.stockLines;
+    out.unresolved += p.unresolved;
+    add(out.stockByAddress, p.stockByAddress);
+    add(out.stockByEndpoint, p.stockByEndpoint);
+    add(out.stockByWorkload, p.stockByWorkload);
+    out.profiles.push(...p.profiles);
+  }
+  out.profiles = out.profiles.slice(-MAX_PROFILES_KEPT);
+  return out;
+}
+
+/** The counts a counter in this state reports. */
+export function countsOf(state: CounterState): DecisionCounts {
+  const { decisions, byEndpoint, failures, skippedLines, skippedTooLong, stockLines, unresolved } = state;
+  const byWorkload = new Map<string, number>();
+  for (const [endpoint, n] of byEndpoint) {
+    const w = workloadOf(endpoint);
+    byWorkload.set(w, (byWorkload.get(w) ?? 0) + n);
+  }
+  const requestLog: RequestLogCounts | undefined = stockLines
+    ? {
+        lines: stockLines,
+        byAddress: sortedRecord(state.stockByAddress),
+        byEndpoint: sortedRecord(state.stockByEndpoint),
+        byWorkload: sortedRecord(state.stockByWorkload),
+        unresolved,
+      }
+    : undefined;
+  const fromDecisions = decisions > 0 || !requestLog;
+  return {
+    decisions: fromDecisions ? decisions : requestLog.lines,
+    byEndpoint: fromDecisions ? sortedRecord(byEndpoint) : requestLog.byEndpoint,
+    byWorkload: fromDecisions ? sortedRecord(byWorkload) : requestLog.byWorkload,
+    failures: { ...failures },
+    skippedLines,
+    source: decisions > 0 ? 'decisions' : requestLog ? 'request-log' : 'none',
+    ...(requestLog ? { requestLog } : {}),
+    ...(skippedTooLong ? { skippedTooLong } : {}),
+  };
+}
+
 export function createDecisionCounter(options: AnalyzeOptions = {}): DecisionCounter {
   const { sinceTs, resolve } = options;
-  const byEndpoint = new Map<string, number>();
-  const stockByAddress = new Map<string, number>();
-  const stockByEndpoint = new Map<string, number>();
-  const stockByWorkload = new Map<string, number>();
-  let stockLines = 0;
-  let unresolved = 0;
-  let skippedTooLong = 0;
-  const failures: FailureCounts = { InferencePoolResourceExhausted: 0, failedToRunSchedulerProfile: 0 };
-  const profiles: LoadedProfile[] = [];
-  let decisions = 0;
-  let skippedLines = 0;
+  const st = emptyCounterState();
+  const { byEndpoint, stockByAddress, stockByEndpoint, stockByWorkload, failures, profiles } = st;
 
   const tooOld = (prefixTs: number | undefined, body: string, obj?: Record<string, unknown>): boolean => {
     if (sinceTs === undefined) return false;
@@ -134,11 +231,11 @@ export function createDecisionCounter(options: AnalyzeOptions = {}): DecisionCou
     if (endpoints.length === 0) return 'no';
     const ts = prefixTs ?? line.ts;
     if (sinceTs !== undefined && ts !== undefined && ts < sinceTs) return 'old';
-    stockLines++;
+    st.stockLines++;
     for (const address of endpoints) {
       bump(stockByAddress, address);
       const ref = resolve?.(address, ts);
-      if (!ref) unresolved++;
+      if (!ref) st.unresolved++;
       bump(stockByEndpoint, ref?.pod ?? address);
       bump(stockByWorkload, ref?.workload ?? address);
     }
@@ -154,7 +251,7 @@ export function createDecisionCounter(options: AnalyzeOptions = {}): DecisionCou
     }
     if (!obj || obj.msg !== 'Scoring decision' || !Array.isArray(obj.selected)) return 'no';
     if (tooOld(prefixTs, body, obj)) return 'old';
-    decisions++;
+    st.decisions++;
     for (const item of obj.selected) {
       const endpoint = endpointName(item);
       if (endpoint !== undefined) byEndpoint.set(endpoint, (byEndpoint.get(endpoint) ?? 0) + 1);
@@ -166,8 +263,8 @@ export function createDecisionCounter(options: AnalyzeOptions = {}): DecisionCou
     push(line: string): void {
       if (line.length === 0 || line.trim() === '') return;
       if (line.length >= MAX_LINE_LENGTH) {
-        skippedTooLong++;
-        skippedLines++;
+        st.skippedTooLong++;
+        st.skippedLines++;
         return;
       }
       const exhausted = line.includes(EXHAUSTED);
@@ -200,41 +297,20 @@ export function createDecisionCounter(options: AnalyzeOptions = {}): DecisionCou
           profiles.push(profile);
         }
       }
-      skippedLines++;
+      st.skippedLines++;
     },
     pushPlain(n: number): void {
       if (sinceTs !== undefined) throw new Error('pushPlain: lines without their text cannot be checked against sinceTs');
-      skippedLines += n;
+      st.skippedLines += n;
     },
     result(): DecisionCounts {
-      const byWorkload = new Map<string, number>();
-      for (const [endpoint, n] of byEndpoint) {
-        const w = workloadOf(endpoint);
-        byWorkload.set(w, (byWorkload.get(w) ?? 0) + n);
-      }
-      const requestLog: RequestLogCounts | undefined = stockLines
-        ? {
-            lines: stockLines,
-            byAddress: sortedRecord(stockByAddress),
-            byEndpoint: sortedRecord(stockByEndpoint),
-            byWorkload: sortedRecord(stockByWorkload),
-            unresolved,
-          }
-        : undefined;
-      const fromDecisions = decisions > 0 || !requestLog;
-      return {
-        decisions: fromDecisions ? decisions : requestLog.lines,
-        byEndpoint: fromDecisions ? sortedRecord(byEndpoint) : requestLog.byEndpoint,
-        byWorkload: fromDecisions ? sortedRecord(byWorkload) : requestLog.byWorkload,
-        failures: { ...failures },
-        skippedLines,
-        source: decisions > 0 ? 'decisions' : requestLog ? 'request-log' : 'none',
-        ...(requestLog ? { requestLog } : {}),
-        ...(skippedTooLong ? { skippedTooLong } : {}),
-      };
+      return countsOf(st);
     },
     loadedProfiles(): LoadedProfile[] {
       return [...profiles];
+    },
+    state(): CounterState {
+      return mergeCounterStates([st]);
     },
   };
 }

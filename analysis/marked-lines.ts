@@ -16,6 +16,12 @@ export interface MarkedLineCounts {
 }
 
 /**
+ * A marker: a line is marked when it contains `text`, and, for a conditional marker, also one of `with`
+ * (e.g. the stock "Request handled" line matters only when it carries an `endpoint`).
+ */
+export type Marker = string | { readonly text: string; readonly with: readonly string[] };
+
+/**
  * Each line of a byte or text stream is exactly one of:
  *  - handed to `onLine`, decoded and cut exactly as `forEachLine` would: lines containing a marker, lines
  *    longer than `maxLineLength` bytes, and lines whose first non-whitespace byte is not ASCII (`trim()`
@@ -26,14 +32,62 @@ export interface MarkedLineCounts {
  */
 export async function forEachMarkedLine(
   source: AsyncIterable<Buffer | string>,
-  markers: readonly string[],
+  markers: readonly Marker[],
   onLine: (line: string) => void,
   maxLineLength = MAX_LINE_LENGTH,
 ): Promise<MarkedLineCounts> {
-  for (const m of markers) {
+  const scanner = createLineScanner(markers, onLine, maxLineLength);
+  // Text chunks are encoded; a surrogate pair split between two chunks is joined first.
+  let highSurrogate = '';
+  const bytesOf = (chunk: Buffer | string): Buffer => {
+    if (typeof chunk !== 'string') {
+      // a plain Uint8Array (web streams) has no Buffer.indexOf(Buffer)
+      if (!Buffer.isBuffer(chunk))
+        chunk = Buffer.from((chunk as Uint8Array).buffer, (chunk as Uint8Array).byteOffset, (chunk as Uint8Array).byteLength);
+      if (highSurrogate === '') return chunk;
+      const joined = Buffer.concat([Buffer.from(highSurrogate), chunk]);
+      highSurrogate = '';
+      return joined;
+    }
+    let text = highSurrogate + chunk;
+    highSurrogate = '';
+    const last = text.charCodeAt(text.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) {
+      highSurrogate = text.slice(-1);
+      text = text.slice(0, -1);
+    }
+    return Buffer.from(text, 'utf8');
+  };
+  for await (const chunk of source) scanner.scan(bytesOf(chunk));
+  if (highSurrogate !== '') scanner.scan(Buffer.from(highSurrogate));
+  return scanner.finish();
+}
+
+/**
+ * The synchronous core of `forEachMarkedLine`, for callers that read bytes themselves (a file range read
+ * with `readSync`): `scan` each piece of the input in order (a piece may end inside a line; the scanner
+ * keeps what it needs of it, so the caller may reuse the buffer), then `finish` once.
+ */
+export interface LineScanner {
+  scan(buf: Buffer): void;
+  /** Ends the input (a last line without `\n` is a line) and returns the counts. */
+  finish(): MarkedLineCounts;
+}
+
+export function createLineScanner(
+  markers: readonly Marker[],
+  onLine: (line: string) => void,
+  maxLineLength = MAX_LINE_LENGTH,
+): LineScanner {
+  const texts = markers.map((m) => (typeof m === 'string' ? m : m.text));
+  const withs = markers.map((m) => (typeof m === 'string' ? [] : m.with));
+  for (const m of [...texts, ...withs.flat()]) {
     if (m === '' || !/^[\x00-\x09\x0b-\x7f]+$/.test(m)) throw new Error(`marker must be non-empty ASCII without \\n: ${JSON.stringify(m)}`);
   }
-  const needles = markers.map((m) => Buffer.from(m, 'latin1'));
+  const needles = texts.map((m) => Buffer.from(m, 'latin1'));
+  // The conditions of conditional markers, each searched only when a line holds its marker.
+  const withNeedles = withs.map((w) => w.map((m) => Buffer.from(m, 'latin1')));
+  const withAt = withs.map((w) => w.map(() => -1));
   // The first maxLineLength UTF-16 units of a line come from at most 3 bytes each.
   const keepBytes = 3 * maxLineLength;
   const counts: MarkedLineCounts = { lines: 0, plain: 0 };
@@ -45,7 +99,8 @@ export async function forEachMarkedLine(
   };
   const classify = (buf: Buffer, start: number, end: number, marked: boolean): void => {
     counts.lines++;
-    if (marked || end - start > maxLineLength) return deliver(buf, start, end);
+    // a line of maxLineLength bytes or more may be as long as the limit, where push() counts it too long
+    if (marked || end - start >= maxLineLength) return deliver(buf, start, end);
     for (let i = start; i < end; i++) {
       const c = buf[i] as number;
       if (c === 32 || (c >= 9 && c <= 13)) continue;
@@ -69,16 +124,39 @@ export async function forEachMarkedLine(
     }
     return min;
   };
-  const hasMarker = (buf: Buffer): boolean => needles.some((n) => buf.includes(n));
+  /** Whether the line [start, end) holds a marker, given that the nearest marker text starts in it. */
+  const markedLine = (buf: Buffer, start: number, end: number): boolean => {
+    for (let i = 0; i < needles.length; i++) {
+      if ((nextAt[i] as number) >= end) continue;
+      const conditions = withNeedles[i] as Buffer[];
+      if (conditions.length === 0) return true;
+      const cached = withAt[i] as number[];
+      for (let j = 0; j < conditions.length; j++) {
+        let at = cached[j] as number;
+        if (at < start) {
+          at = buf.indexOf(conditions[j] as Buffer, start);
+          cached[j] = at = at < 0 ? buf.length : at;
+        }
+        // a condition must lie wholly inside the line
+        if (at + (conditions[j] as Buffer).length <= end) return true;
+      }
+    }
+    return false;
+  };
+  /** The same decision for a whole line held alone in `buf` (a line that spanned pieces). */
+  const hasMarker = (buf: Buffer): boolean =>
+    needles.some(
+      (n, i) => buf.includes(n) && ((withNeedles[i] as Buffer[]).length === 0 || (withNeedles[i] as Buffer[]).some((w) => buf.includes(w))),
+    );
 
-  // A line that spans chunks: its bytes so far (at most keepBytes of them).
+  // A line that spans pieces: its bytes so far (at most keepBytes of them).
   let carry: Buffer[] = [];
   let carryBytes = 0;
   let pending = false;
   const addCarry = (piece: Buffer): void => {
     pending = true;
     if (carryBytes >= keepBytes || piece.length === 0) return;
-    const kept = Buffer.from(piece.subarray(0, keepBytes - carryBytes)); // a copy: sources may reuse chunks
+    const kept = Buffer.from(piece.subarray(0, keepBytes - carryBytes)); // a copy: callers reuse buffers
     carry.push(kept);
     carryBytes += kept.length;
   };
@@ -90,49 +168,29 @@ export async function forEachMarkedLine(
     classify(line, 0, line.length, hasMarker(line));
   };
 
-  // Text chunks are encoded; a surrogate pair split between two chunks is joined first.
-  let highSurrogate = '';
-  const bytesOf = (chunk: Buffer | string): Buffer => {
-    if (typeof chunk !== 'string') {
-      // a plain Uint8Array (web streams) has no Buffer.indexOf(Buffer)
-      if (!Buffer.isBuffer(chunk))
-        chunk = Buffer.from((chunk as Uint8Array).buffer, (chunk as Uint8Array).byteOffset, (chunk as Uint8Array).byteLength);
-      if (highSurrogate === '') return chunk;
-      const joined = Buffer.concat([Buffer.from(highSurrogate), chunk]);
-      highSurrogate = '';
-      return joined;
-    }
-    let text = highSurrogate + chunk;
-    highSurrogate = '';
-    const last = text.charCodeAt(text.length - 1);
-    if (last >= 0xd800 && last <= 0xdbff) {
-      highSurrogate = text.slice(-1);
-      text = text.slice(0, -1);
-    }
-    return Buffer.from(text, 'utf8');
+  return {
+    scan(buf: Buffer): void {
+      let start = 0;
+      if (pending) {
+        const nl = buf.indexOf(10);
+        if (nl < 0) return addCarry(buf);
+        addCarry(buf.subarray(0, nl));
+        finishCarry();
+        start = nl + 1;
+      }
+      nextAt.fill(-1);
+      for (const w of withAt) w.fill(-1);
+      let marker = -1;
+      for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
+        if (marker < start) marker = nextMarker(buf, start);
+        classify(buf, start, nl, marker < nl && markedLine(buf, start, nl));
+        start = nl + 1;
+      }
+      if (start < buf.length) addCarry(buf.subarray(start));
+    },
+    finish(): MarkedLineCounts {
+      if (pending) finishCarry();
+      return { ...counts };
+    },
   };
-
-  const scan = (buf: Buffer): void => {
-    let start = 0;
-    if (pending) {
-      const nl = buf.indexOf(10);
-      if (nl < 0) return addCarry(buf);
-      addCarry(buf.subarray(0, nl));
-      finishCarry();
-      start = nl + 1;
-    }
-    nextAt.fill(-1);
-    let marker = -1;
-    for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
-      if (marker < start) marker = nextMarker(buf, start);
-      classify(buf, start, nl, marker < nl);
-      start = nl + 1;
-    }
-    if (start < buf.length) addCarry(buf.subarray(start));
-  };
-
-  for await (const chunk of source) scan(bytesOf(chunk));
-  if (highSurrogate !== '') scan(Buffer.from(highSurrogate));
-  if (pending) finishCarry();
-  return counts;
 }

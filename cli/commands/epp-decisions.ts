@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { DecisionCounts } from '../../analysis/epp-decisions.ts';
 import { UserError } from '../errors.ts';
 
 interface EppDecisionsOptions {
@@ -40,14 +41,26 @@ export function register(program: Command): void {
         : options.kubeconfig
           ? await podsFromApi(options.kubeconfig)
           : undefined;
-      const raw = file === '-' ? stdinOrFail() : await openFile(file);
-      const { stream: input, gzip } = await maybeGunzip(raw);
-      const counts = await analyzeStream(input, {
-        ...(sinceTs === undefined ? {} : { sinceTs }),
-        ...(timeline ? { resolve: (a: string, ts: number | undefined) => timeline.resolve(a, ts) } : {}),
-      }).catch((err: unknown) => {
-        throw new UserError(`cannot read ${file === '-' ? 'stdin' : file}${gzip ? ' (gzip)' : ''}: ${(err as Error).message}`);
-      });
+      const resolve = timeline ? { resolve: (a: string, ts: number | undefined) => timeline.resolve(a, ts) } : {};
+      const fileApi = file !== '-' && sinceTs === undefined ? await import('../../analysis/epp-decisions-file.ts') : undefined;
+      let gzip = false;
+      let counts: DecisionCounts;
+      if (fileApi?.isPlainLogFile(file)) {
+        // a regular uncompressed file: read in large pieces, in byte ranges side by side when large
+        const { analyzeFile } = fileApi;
+        counts = (
+          await analyzeFile(file, resolve).catch((err: unknown) => {
+            throw new UserError(`cannot read ${file}: ${(err as Error).message}`);
+          })
+        ).counts;
+      } else {
+        const raw = file === '-' ? stdinOrFail() : await openFile(file);
+        const opened = await maybeGunzip(raw);
+        gzip = opened.gzip;
+        counts = await analyzeStream(opened.stream, { ...(sinceTs === undefined ? {} : { sinceTs }), ...resolve }).catch((err: unknown) => {
+          throw new UserError(`cannot read ${file === '-' ? 'stdin' : file}${gzip ? ' (gzip)' : ''}: ${(err as Error).message}`);
+        });
+      }
       const notes = notesFor(counts, { gzip, mapped: !!timeline });
       if (options.json) {
         const { decisions, byEndpoint, byWorkload, failures, skippedLines, source, requestLog, skippedTooLong } = counts;

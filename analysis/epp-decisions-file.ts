@@ -1,0 +1,185 @@
+/**
+ * `epp-decisions` on a log file: the file is read in large pieces straight into the marker scan (only lines
+ * with a marker are decoded), and a large file is cut into blocks at line starts that worker threads and this
+ * thread take in turn (whoever is free takes the next block, so a late or slow thread costs little) and whose
+ * counts are merged in file order — the same counts as one pass over the file.
+ */
+import { availableParallelism } from 'node:os';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import {
+  type AnalyzeOptions,
+  type CounterState,
+  COUNT_MARKERS,
+  countsOf,
+  createDecisionCounter,
+  LINE_MARKERS,
+  mergeCounterStates,
+  type StreamAnalysis,
+} from './epp-decisions.ts';
+import { lineStartAtOrAfter, readRange, READ_BYTES } from './file-ranges.ts';
+import { createLineScanner } from './marked-lines.ts';
+
+/** Below this size one thread does it all: starting a worker costs more than it saves. */
+export const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
+/** Bytes per block handed out to a thread (a block ends at the first line start at or after its end). */
+export const BLOCK_BYTES = 8 * 1024 * 1024;
+/** Threads at most (the scan is bound by memory bandwidth beyond a few). */
+const MAX_THREADS = 4;
+
+export interface FileAnalysisOptions extends AnalyzeOptions {
+  /** Also collect the loaded-profile start lines (decodes a few more lines). Default: counts only. */
+  profiles?: boolean;
+  /** Threads counting side by side (default: the available cores, at most 4, when the file is large enough). */
+  threads?: number;
+  /** Files smaller than this are counted by one thread (default PARALLEL_MIN_BYTES). */
+  minParallelBytes?: number;
+  /** Bytes per block (default BLOCK_BYTES). */
+  blockBytes?: number;
+  /** Bytes per read (default READ_BYTES). */
+  readBytes?: number;
+  /** Whether this thread takes blocks too (default true; false leaves them all to the workers, for tests). */
+  takeBlocksHere?: boolean;
+}
+
+/**
+ * What the threads share: block k is the lines that start in [k * blockBytes, (k + 1) * blockBytes) of the
+ * file; `next` (an Int32Array over shared memory) is the next block nobody has taken yet.
+ */
+export interface BlockJob {
+  file: string;
+  size: number;
+  blockBytes: number;
+  blocks: number;
+  next: SharedArrayBuffer;
+  profiles: boolean;
+  readBytes: number;
+}
+
+export interface BlockCounts {
+  block: number;
+  state: CounterState;
+}
+
+/**
+ * Whether `analyzeFile` can take the file: a regular file that does not start with the gzip magic bytes
+ * (1f 8b). False as well when it cannot be opened (the stream path reports why).
+ */
+export function isPlainLogFile(file: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return false;
+    const head = Buffer.alloc(2);
+    return !(readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b);
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Takes blocks until none is left and counts each (plain options only: `resolve` cannot cross threads). */
+export function countBlocks(job: BlockJob, options: AnalyzeOptions = {}): BlockCounts[] {
+  const next = new Int32Array(job.next);
+  const markers = job.profiles ? LINE_MARKERS : COUNT_MARKERS;
+  const out: BlockCounts[] = [];
+  const fd = openSync(job.file, 'r');
+  try {
+    const probe = Buffer.allocUnsafe(4096);
+    for (let block = Atomics.add(next, 0, 1); block < job.blocks; block = Atomics.add(next, 0, 1)) {
+      const start = lineStartAtOrAfter(fd, job.size, block * job.blockBytes, probe);
+      const end = block + 1 === job.blocks ? job.size : lineStartAtOrAfter(fd, job.size, (block + 1) * job.blockBytes, probe);
+      if (end <= start) continue; // inside a line that started in an earlier block
+      const counter = createDecisionCounter(options);
+      const scanner = createLineScanner(markers, (line) => counter.push(line));
+      readRange(fd, start, end, (bytes) => scanner.scan(bytes), job.readBytes);
+      counter.pushPlain(scanner.finish().plain);
+      out.push({ block, state: counter.state() });
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}
+
+/**
+ * Counts a regular file. Not for `sinceTs` (every line's timestamp is needed: use `analyzeStream`).
+ * With `resolve`, one thread (the pod timeline stays on this thread).
+ */
+export async function analyzeFile(file: string, options: FileAnalysisOptions = {}): Promise<StreamAnalysis> {
+  if (options.sinceTs !== undefined) throw new Error('analyzeFile: sinceTs needs every line: use analyzeStream');
+  const { profiles = false, readBytes = READ_BYTES, minParallelBytes = PARALLEL_MIN_BYTES, resolve } = options;
+  const fd = openSync(file, 'r');
+  let size: number;
+  try {
+    size = fstatSync(fd).size;
+  } finally {
+    closeSync(fd);
+  }
+  const wanted = resolve ? 1 : (options.threads ?? Math.min(availableParallelism(), MAX_THREADS));
+  const threads = size >= minParallelBytes ? Math.max(1, wanted) : 1;
+  const blockBytes = threads > 1 ? Math.max(1, options.blockBytes ?? BLOCK_BYTES) : Math.max(1, size);
+  const job: BlockJob = {
+    file,
+    size,
+    blockBytes,
+    blocks: Math.max(1, Math.ceil(size / blockBytes)),
+    next: new SharedArrayBuffer(4),
+    profiles,
+    readBytes,
+  };
+  // The workers start first; this thread takes blocks meanwhile.
+  const others = Array.from({ length: threads - 1 }, () => runInWorker(job));
+  let results: BlockCounts[][];
+  try {
+    const mine = threads > 1 && options.takeBlocksHere === false ? [] : countBlocks(job, resolve ? { resolve } : {});
+    results = [mine, ...(await Promise.all(others))];
+  } catch (err) {
+    Atomics.store(new Int32Array(job.next), 0, job.blocks); // the others stop after their current block
+    await Promise.allSettled(others);
+    throw err;
+  }
+  const state = mergeCounterStates(
+    results
+      .flat()
+      .sort((a, b) => a.block - b.block)
+      .map((b) => b.state),
+  );
+  return { counts: countsOf(state), loadedProfiles: state.profiles };
+}
+
+/**
+ * The worker next to this module: the compiled one (dist/), or from the sources through tsx's API (a
+ * worker does not inherit the TypeScript loader hooks of its parent on Node 20).
+ */
+function workerEntry(): { entry: string | URL; eval: boolean } {
+  if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./range-worker.js', import.meta.url), eval: false };
+  const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const target = JSON.stringify(new URL('./range-worker.ts', import.meta.url).href);
+  return { entry: `import(${api}).then((tsx) => tsx.tsImport(${target}, ${JSON.stringify(import.meta.url)}))`, eval: true };
+}
+
+function runInWorker(job: BlockJob): Promise<BlockCounts[]> {
+  const { entry, eval: isEval } = workerEntry();
+  return new Promise<BlockCounts[]>((resolvePromise, reject) => {
+    // no execArgv of this process (a --import preload would run again in the worker)
+    const worker = new Worker(entry, { eval: isEval, workerData: job, execArgv: [] });
+    let done = false;
+    worker.once('message', (counts: BlockCounts[]) => {
+      done = true;
+      resolvePromise(counts);
+    });
+    worker.once('error', (err) => {
+      done = true;
+      reject(new Error(`counting ${job.file} on a worker thread: ${err.message}`, { cause: err }));
+    });
+    worker.once('exit', (code) => {
+      if (!done) reject(new Error(`counting ${job.file} on a worker thread: the worker exited with code ${code}`));
+    });
+  });
+}

@@ -17,8 +17,6 @@ import {
   namespace,
   objectRef,
   oneKey,
-  positiveInt,
-  ratio,
   suitePath,
   workloadRef,
 } from './schema-parts.ts';

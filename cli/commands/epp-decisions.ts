@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .option('--since-ts <time>', 'ignore lines older than this (epoch seconds or ISO 8601)')
     .option('--pods <file>', "JSON of `kubectl get pods -A -o json`: maps stock lines' endpoint addresses to pods and workloads")
     .option('--kubeconfig <file>', "ask this cluster's API for the pods behind stock lines' endpoint addresses")
-    .option('--threads <n>', 'threads to count a large log file with (default: the cores, at most 4; 1 = this thread only)')
+    .option('--threads <n>', 'threads to count a large log file with (default: the cores the load average leaves idle, at most 4)')
     .addHelpText(
       'after',
       '\nExamples:\n  kubectl logs -n llm-d-inference-scheduler deploy/gaie-inference-scheduling-epp --since=10m | pd-harness epp-decisions\n' +

@@ -4,7 +4,7 @@
  * thread take in turn (whoever is free takes the next block, so a late or slow thread costs little) and whose
  * counts are merged in file order — the same counts as one pass over the file.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import {
@@ -30,7 +30,7 @@ const MAX_THREADS = 4;
 export interface FileAnalysisOptions extends AnalyzeOptions {
   /** Also collect the loaded-profile start lines (decodes a few more lines). Default: counts only. */
   profiles?: boolean;
-  /** Threads counting side by side (default: the available cores, at most 4, when the file is large enough). */
+  /** Threads counting side by side (default `idleCores()`, at most 4, when the file is large enough). */
   threads?: number;
   /** Files smaller than this are counted by one thread (default PARALLEL_MIN_BYTES). */
   minParallelBytes?: number;
@@ -59,6 +59,15 @@ export interface BlockJob {
 export interface BlockCounts {
   block: number;
   state: CounterState;
+}
+
+/**
+ * The cores the 1-minute load average leaves idle (rounded), at least 1. A worker on a core that is busy
+ * anyway only adds its start-up and contention: on this project's shared 2-core box at load ~25, two threads
+ * took ~1.5x the wall time and CPU of one (docs/benchmarks.md).
+ */
+export function idleCores(): number {
+  return Math.max(1, Math.round(availableParallelism() - (loadavg()[0] ?? 0)));
 }
 
 /**
@@ -121,7 +130,7 @@ export async function analyzeFile(file: string, options: FileAnalysisOptions = {
   } finally {
     closeSync(fd);
   }
-  const wanted = resolve ? 1 : (options.threads ?? Math.min(availableParallelism(), MAX_THREADS));
+  const wanted = resolve ? 1 : (options.threads ?? Math.min(idleCores(), MAX_THREADS));
   const threads = size >= minParallelBytes ? Math.max(1, wanted) : 1;
   const blockBytes = threads > 1 ? Math.max(1, options.blockBytes ?? BLOCK_BYTES) : Math.max(1, size);
   const job: BlockJob = {

@@ -49,9 +49,10 @@ export const LINE_MARKERS = [
  */
 export const COUNT_MARKERS: readonly Marker[] = [
   'Scoring decision',
-  EXHAUSTED,
-  'ailed to run scheduler profile',
-  { text: REQUEST_HANDLED, with: ['endpoint', '\\u'] },
+  // searched by a part that starts with a byte rarer in EPP logs (see Needle)
+  { text: EXHAUSTED, anchor: 'Exhausted' },
+  { text: 'ailed to run scheduler profile', anchor: 'profile' },
+  { needle: REQUEST_HANDLED, with: [{ text: 'endpoint', anchor: 'point' }, '\\u'] },
 ];
 
 /**

@@ -7,6 +7,7 @@ interface EppDecisionsOptions {
   sinceTs?: string;
   pods?: string;
   kubeconfig?: string;
+  threads?: string;
 }
 
 /** `--since-ts` as epoch seconds: a number of seconds (fractions allowed) or an ISO 8601 date. */
@@ -27,6 +28,7 @@ export function register(program: Command): void {
     .option('--since-ts <time>', 'ignore lines older than this (epoch seconds or ISO 8601)')
     .option('--pods <file>', "JSON of `kubectl get pods -A -o json`: maps stock lines' endpoint addresses to pods and workloads")
     .option('--kubeconfig <file>', "ask this cluster's API for the pods behind stock lines' endpoint addresses")
+    .option('--threads <n>', 'threads to count a large log file with (default: the cores the load average leaves idle, at most 4)')
     .addHelpText(
       'after',
       '\nExamples:\n  kubectl logs -n llm-d-inference-scheduler deploy/gaie-inference-scheduling-epp --since=10m | pd-harness epp-decisions\n' +
@@ -34,6 +36,9 @@ export function register(program: Command): void {
     )
     .action(async (file: string, options: EppDecisionsOptions) => {
       const sinceTs = options.sinceTs === undefined ? undefined : parseSinceTs(options.sinceTs);
+      const threads = options.threads === undefined ? undefined : Number(options.threads);
+      if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64))
+        throw new UserError(`--threads: '${options.threads}' is not a whole number from 1 to 64`);
       if (options.pods && options.kubeconfig) throw new UserError('give --pods or --kubeconfig, not both');
       const { analyzeStream, SOURCE_LABELS } = await import('../../analysis/epp-decisions.ts');
       const timeline = options.pods
@@ -49,7 +54,7 @@ export function register(program: Command): void {
         // a regular uncompressed file: read in large pieces, in byte ranges side by side when large
         const { analyzeFile } = fileApi;
         counts = (
-          await analyzeFile(file, resolve).catch((err: unknown) => {
+          await analyzeFile(file, { ...resolve, ...(threads === undefined ? {} : { threads }) }).catch((err: unknown) => {
             throw new UserError(`cannot read ${file}: ${(err as Error).message}`);
           })
         ).counts;

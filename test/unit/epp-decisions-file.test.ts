@@ -15,7 +15,7 @@ import {
 } from '../../analysis/epp-decisions.ts';
 import { lineAlignedBounds } from '../../analysis/file-ranges.ts';
 import { MAX_LINE_LENGTH } from '../../analysis/line-splitter.ts';
-import type { Marker } from '../../analysis/marked-lines.ts';
+import type { Marker, Needle } from '../../analysis/marked-lines.ts';
 import { seededRandom } from '../../k8s-rules/prng.ts';
 import { generateEppLog, type EppLogOptions } from '../helpers/epp-log-gen.ts';
 
@@ -179,8 +179,9 @@ test('a line over the line limit is counted too long on every path, also when it
 });
 
 test('COUNT_MARKERS: to the counts, a line without them is a skipped (or blank) line, so it need not be decoded', () => {
+  const has = (line: string, n: Needle): boolean => line.includes(typeof n === 'string' ? n : n.text);
   const marked = (line: string, m: Marker): boolean =>
-    typeof m === 'string' ? line.includes(m) : line.includes(m.text) && m.with.some((w) => line.includes(w));
+    typeof m === 'object' && 'needle' in m ? has(line, m.needle) && m.with.some((w) => has(line, w)) : has(line, m);
   const lines = [...mixedLines(3), 'x "Request handled" without the field', '\r'];
   let unmarked = 0;
   for (const line of lines) {

@@ -182,3 +182,18 @@ test('random byte soup in random chunks agrees with forEachLine', async () => {
     await expectAgreesWithSplitter(chunks, rand() < 0.3 ? 12 : undefined);
   }
 });
+
+test('anchored needles: a line is marked where the whole text is, at every split point; the anchor alone marks nothing', async () => {
+  const marker = { text: 'InferencePoolResourceExhausted', anchor: 'Exhausted' };
+  const conditional = { needle: 'Request handled', with: [{ text: 'endpoint', anchor: 'point' }] };
+  const text =
+    'x Exhausted only\n{"err":"InferencePoolResourceExhausted"}\nPoolResourceExhausted\n' +
+    '"Request handled" point\n"Request handled" endpoint="10.0.0.1:80"\nendpoint and no request\n';
+  for (const chunks of twoChunkings(Buffer.from(text))) {
+    const delivered: string[] = [];
+    const counts = await forEachMarkedLine(Readable.from(chunks), [marker, conditional], (l) => delivered.push(l));
+    expect(counts).toEqual({ lines: 6, plain: 4 });
+    expect(delivered).toEqual(['{"err":"InferencePoolResourceExhausted"}', '"Request handled" endpoint="10.0.0.1:80"']);
+  }
+  await expect(forEachMarkedLine(Readable.from([]), [{ text: 'abc', anchor: 'x' }], () => {})).rejects.toThrow(/anchor/);
+});

@@ -1,3 +1,4 @@
+import { DEFAULT_TIMEOUTS, formatTimeout } from '../core/timeouts.ts';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { AuthorizationV1Api, type KubeConfig, type V1SelfSubjectAccessReview } from '@kubernetes/client-node';
@@ -50,7 +51,7 @@ export function preflightGuard(suite: Suite, manifests: readonly ManifestObject[
 export { findOnPath, plannedRequests, staticPreflight, type PreflightInput } from './preflight-static.ts';
 
 /** The gateway URL is an http(s) URL and accepts a TCP connection (exit 2 for a malformed URL, 3 when unreachable). */
-export async function checkGateway(url: string, timeoutMs = 3000): Promise<void> {
+export async function checkGateway(url: string, timeoutMs = DEFAULT_TIMEOUTS.gatewayReachable): Promise<void> {
   let u: URL;
   try {
     u = new URL(url);
@@ -74,7 +75,7 @@ export async function checkGateway(url: string, timeoutMs = 3000): Promise<void>
         }),
       );
     };
-    sock.once('timeout', () => failWith(`no answer within ${timeoutMs} ms`));
+    sock.once('timeout', () => failWith(`no answer within ${formatTimeout(timeoutMs)} (timeout gatewayReachable)`));
     sock.once('error', (err: NodeJS.ErrnoException) => failWith(err.code ?? err.message, err));
   });
 }

@@ -16,9 +16,9 @@ import { checkOutputDir, markOutputDir, OutputDirRefused } from '../common/outpu
 import { EXIT, HarnessError, TargetError, UserError } from './errors.ts';
 import type { OutcomeLine } from '../runner/outcome.ts';
 import { runPlaywright } from './playwright-child.ts';
+import { formatTimeoutOverrides, parseTimeoutFlags, TIMEOUTS_ENV } from '../runner/timeouts.ts';
 
 const ROOT = packageRoot(import.meta.url);
-export const JOURNAL_DIR = resolve(ROOT, '.pd-harness/journals');
 
 export function loadSuiteOrExplain(file: string): LoadedSuite {
   if (!existsSync(file)) throw new UserError(`suite file not found: ${file}`);
@@ -72,7 +72,9 @@ export function resolveTarget(opts: RunOptions, env: NodeJS.ProcessEnv = process
 
 /** The environment the Playwright specs read. */
 export function runEnv(suiteFile: string, opts: RunOptions, target: RunTarget): Record<string, string> {
+  const timeouts = formatTimeoutOverrides(parseTimeoutFlags(opts.timeout ?? []));
   return {
+    ...(timeouts ? { [TIMEOUTS_ENV]: timeouts } : {}),
     PD_HARNESS_SUITE: resolve(suiteFile),
     ...(target.kind === 'kubeconfig'
       ? { PD_HARNESS_KUBECONFIG: target.kubeconfig, ...(target.gateway ? { PD_HARNESS_GATEWAY: target.gateway } : {}) }
@@ -107,6 +109,8 @@ function runningTwin(): TwinStateLike | undefined {
 }
 
 export async function runSuiteCommand(suiteFile: string, opts: RunOptions): Promise<number> {
+  // a bad --timeout is bad usage: one line, exit 2, before the suite is even read
+  parseTimeoutFlags(opts.timeout ?? []);
   const loaded = loadSuiteOrExplain(suiteFile);
   const target = resolveTarget(opts, process.env, opts.kubeconfig || process.env.PD_HARNESS_KUBECONFIG ? runningTwin() : undefined);
   if (opts.dryRun) return dryRun(loaded, target, opts);
@@ -116,7 +120,7 @@ export async function runSuiteCommand(suiteFile: string, opts: RunOptions): Prom
   const { engineFor, staticPreflight } = await import('../chaos/preflight-static.ts');
   staticPreflight({ suite: loaded.suite, engine: engineFor(loaded.suite, opts.engine) });
   await checkBeforeRun(loaded, target, opts);
-  const { formatRecoveryReport, recoverOrphanJournals } = await import('../cluster/recover.ts');
+  const { formatRecoveryReport, recoverOrphanJournals, JOURNAL_DIR } = await import('../cluster/recover.ts');
   const report = formatRecoveryReport(await recoverOrphanJournals(JOURNAL_DIR));
   if (report) process.stderr.write(report);
   const project = projectFor(loaded.suite);

@@ -6,6 +6,7 @@
 import type { Cluster } from '../cluster/driver.ts';
 import { readManifests, type ManifestObject } from '../cluster/manifests.ts';
 import { GuardRefusal } from '../core/errors.ts';
+import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/timeouts.ts';
 import { guardFaults, judgeWrites, writeRefusal, formatWriteSet, type JudgedWrite, type WriteGuardOptions } from '../chaos/guard.ts';
 import { formatPlan, guardSubjects, planFaults, planProblems, type PlannedFault } from '../chaos/plan.ts';
 import {
@@ -143,10 +144,15 @@ export function formatRunPlan(plan: RunPlan): string {
  * CRD), its script exists, the load sends something, the gateway answers, and the credentials may do every
  * verb the write set needs (SelfSubjectAccessReview). Each failure is one line (exit 2 or 3).
  */
-export async function preflightRun(cluster: Cluster, plan: RunPlan, gatewayUrl: string | undefined): Promise<void> {
+export async function preflightRun(
+  cluster: Cluster,
+  plan: RunPlan,
+  gatewayUrl: string | undefined,
+  timeouts: Readonly<TimeoutConfig> = DEFAULT_TIMEOUTS,
+): Promise<void> {
   staticPreflight({ suite: plan.suite, engine: plan.engine });
   await checkEngineOnCluster(cluster, plan.engine);
-  if (plan.suite.spec.load && gatewayUrl !== undefined) await checkGateway(gatewayUrl);
+  if (plan.suite.spec.load && gatewayUrl !== undefined) await checkGateway(gatewayUrl, timeouts.gatewayReachable);
   await checkAccess(cluster, await accessNeeds(cluster, plan.writes));
 }
 
@@ -168,7 +174,7 @@ export async function guardBeforeFirstWrite(
   cluster: Cluster,
   loaded: LoadedSuite,
   rep: Pick<RunReporter, 'step' | 'attach'>,
-  opts: { twin: boolean; gatewayUrl?: string; allowProtected?: boolean },
+  opts: { twin: boolean; gatewayUrl?: string; allowProtected?: boolean; timeouts?: Readonly<TimeoutConfig> },
 ): Promise<RunPlan> {
   const allowProtected = opts.allowProtected ?? process.env.PD_HARNESS_ALLOW_PROTECTED === '1';
   const plan = await rep.step('plan and guard: every object the run writes', async () => {
@@ -183,6 +189,6 @@ export async function guardBeforeFirstWrite(
     assertRunPlan(p);
     return p;
   });
-  await rep.step('preflight: engine, gateway, authorization', () => preflightRun(cluster, plan, opts.gatewayUrl));
+  await rep.step('preflight: engine, gateway, authorization', () => preflightRun(cluster, plan, opts.gatewayUrl, opts.timeouts));
   return plan;
 }

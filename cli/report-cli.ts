@@ -102,7 +102,7 @@ export async function generateReport(opts: ReportOptions): Promise<ReportOutcome
   try {
     checkOutputDir(out, '--out', { force: !!opts.force });
   } catch (err) {
-    if (err instanceof OutputDirRefused) throw new UserError(err.message);
+    if (err instanceof OutputDirRefused) throw new UserError(err.message, 2, { cause: err });
     throw err;
   }
   if (!existsSync(results) || !readdirSync(results).some((f) => f.endsWith('-result.json'))) {

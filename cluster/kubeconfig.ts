@@ -15,7 +15,7 @@ export function loadKubeConfig(path: string): KubeConfig {
   try {
     kc.loadFromFile(path);
   } catch (err) {
-    throw new TargetError(`kubeconfig ${path} is not valid: ${(err as Error).message.split('\n')[0]}`);
+    throw new TargetError(`kubeconfig ${path} is not valid: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
   if (!kc.getCurrentContext() || !kc.getCurrentCluster()) {
     throw new TargetError(`kubeconfig ${path} has no current context/cluster (kubectl config use-context NAME)`);

@@ -46,7 +46,9 @@ export function register(program: Command): void {
         ...(sinceTs === undefined ? {} : { sinceTs }),
         ...(timeline ? { resolve: (a: string, ts: number | undefined) => timeline.resolve(a, ts) } : {}),
       }).catch((err: unknown) => {
-        throw new UserError(`cannot read ${file === '-' ? 'stdin' : file}${gzip ? ' (gzip)' : ''}: ${(err as Error).message}`);
+        throw new UserError(`cannot read ${file === '-' ? 'stdin' : file}${gzip ? ' (gzip)' : ''}: ${(err as Error).message}`, 2, {
+          cause: err,
+        });
       });
       const notes = notesFor(counts, { gzip, mapped: !!timeline });
       if (options.json) {
@@ -114,13 +116,15 @@ async function podsFromFile(file: string) {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`--pods ${file}: not JSON (${(err as Error).message}); give the output of \`kubectl get pods -A -o json\``);
+    throw new UserError(`--pods ${file}: not JSON (${(err as Error).message}); give the output of \`kubectl get pods -A -o json\``, 2, {
+      cause: err,
+    });
   }
   const { timelineFromPodList } = await import('../../analysis/pod-ips.ts');
   try {
     return timelineFromPodList(json);
   } catch (err) {
-    throw new UserError(`--pods ${file}: ${(err as Error).message}`);
+    throw new UserError(`--pods ${file}: ${(err as Error).message}`, 2, { cause: err });
   }
 }
 
@@ -132,7 +136,7 @@ async function podsFromApi(kubeconfigPath: string) {
     const items = await cluster.list('v1', 'Pod');
     return timelineFromPodList({ items });
   } catch (err) {
-    throw new UserError(`--kubeconfig ${kubeconfigPath}: cannot list pods: ${(err as Error).message.split('\n')[0]}`);
+    throw new UserError(`--kubeconfig ${kubeconfigPath}: cannot list pods: ${(err as Error).message.split('\n')[0]}`, 2, { cause: err });
   }
 }
 

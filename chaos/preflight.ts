@@ -1,8 +1,9 @@
+import { DEFAULT_TIMEOUTS, formatTimeout } from '../core/timeouts.ts';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { AuthorizationV1Api, type KubeConfig, type V1SelfSubjectAccessReview } from '@kubernetes/client-node';
 import type { Cluster } from '../cluster/driver.ts';
-import { describeApiError } from '../cluster/errors.ts';
+import { describeApiError, isNotFound } from '../cluster/errors.ts';
 import type { ManifestObject } from '../cluster/manifests.ts';
 import { TargetError, UsageError } from '../core/errors.ts';
 import { TESTRUN_API_VERSION, TESTRUN_KIND } from '../load/k6-operator/testrun.ts';
@@ -50,7 +51,7 @@ export function preflightGuard(suite: Suite, manifests: readonly ManifestObject[
 export { findOnPath, plannedRequests, staticPreflight, type PreflightInput } from './preflight-static.ts';
 
 /** The gateway URL is an http(s) URL and accepts a TCP connection (exit 2 for a malformed URL, 3 when unreachable). */
-export async function checkGateway(url: string, timeoutMs = 3000): Promise<void> {
+export async function checkGateway(url: string, timeoutMs = DEFAULT_TIMEOUTS.gatewayReachable): Promise<void> {
   let u: URL;
   try {
     u = new URL(url);
@@ -74,7 +75,7 @@ export async function checkGateway(url: string, timeoutMs = 3000): Promise<void>
         }),
       );
     };
-    sock.once('timeout', () => failWith(`no answer within ${timeoutMs} ms`));
+    sock.once('timeout', () => failWith(`no answer within ${formatTimeout(timeoutMs)} (timeout gatewayReachable)`));
     sock.once('error', (err: NodeJS.ErrnoException) => failWith(err.code ?? err.message, err));
   });
 }
@@ -82,7 +83,13 @@ export async function checkGateway(url: string, timeoutMs = 3000): Promise<void>
 /** Engine k6-operator needs the TestRun CRD on the cluster (k6-operator installed). */
 export async function checkEngineOnCluster(cluster: Cluster, engine: LoadEngineName): Promise<void> {
   if (engine !== 'k6-operator') return;
-  const res = await cluster.resourceOf(TESTRUN_API_VERSION, TESTRUN_KIND).catch(() => undefined);
+  // not served = not installed; a forbidden or failed discovery is a target problem, not a missing operator
+  const res = await cluster.resourceOf(TESTRUN_API_VERSION, TESTRUN_KIND).catch((err: unknown) => {
+    if (isNotFound(err)) return undefined;
+    throw new TargetError(`cannot read the API discovery of ${TESTRUN_API_VERSION} at ${cluster.target.server}: ${describeApiError(err)}`, {
+      cause: err,
+    });
+  });
   if (!res)
     throw new UsageError(
       `engine k6-operator: the cluster serves no ${TESTRUN_KIND} (${TESTRUN_API_VERSION}): install k6-operator (https://grafana.com/docs/k6/latest/testing-guides/running-distributed-tests/) or use --engine builtin`,

@@ -1,3 +1,4 @@
+import { COMMAND_TIMEOUTS } from '../core/timeouts.ts';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -43,7 +44,7 @@ export const JAVA_MISSING = 'Java not found: Allure needs a JRE (apt-get install
 export async function checkJava(env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const java = env.JAVA_HOME ? join(env.JAVA_HOME, 'bin', 'java') : 'java';
   try {
-    const r = await execa(java, ['-version'], { env, extendEnv: false, reject: false, timeout: 20_000 });
+    const r = await execa(java, ['-version'], { env, extendEnv: false, reject: false, timeout: COMMAND_TIMEOUTS.javaCheck });
     if (r.failed && (r as { code?: string }).code === 'ENOENT') throw new UserError(JAVA_MISSING);
     if (r.exitCode !== 0) throw new UserError(`${JAVA_MISSING} (${java} -version exited with ${r.exitCode ?? r.signal ?? 'an error'})`);
     return (r.stderr || r.stdout).split('\n')[0]?.trim() ?? 'java';
@@ -79,7 +80,7 @@ export async function runAllure(args: string[], env: NodeJS.ProcessEnv = process
     env,
     extendEnv: false,
     reject: false,
-    ...(interactive ? { stdio: 'inherit' as const } : { all: true, timeout: 300_000 }),
+    ...(interactive ? { stdio: 'inherit' as const } : { all: true, timeout: COMMAND_TIMEOUTS.reportGenerate }),
   });
   if (r.exitCode !== 0) {
     const output = ((r as { all?: string }).all ?? '').trim().split('\n').filter(Boolean);
@@ -101,7 +102,7 @@ export async function generateReport(opts: ReportOptions): Promise<ReportOutcome
   try {
     checkOutputDir(out, '--out', { force: !!opts.force });
   } catch (err) {
-    if (err instanceof OutputDirRefused) throw new UserError(err.message);
+    if (err instanceof OutputDirRefused) throw new UserError(err.message, 2, { cause: err });
     throw err;
   }
   if (!existsSync(results) || !readdirSync(results).some((f) => f.endsWith('-result.json'))) {

@@ -12,6 +12,7 @@ import type { CampaignSummary } from '../chaos/repro/summary.ts';
 import { loadSuite, SuiteValidationError, type LoadedSuite } from '../suites/loader.ts';
 import { UserError } from './errors.ts';
 import { runPlaywright } from './playwright-child.ts';
+import { formatTimeoutOverrides, parseTimeoutFlags, TIMEOUTS_ENV } from '../runner/timeouts.ts';
 
 const ROOT = packageRoot(import.meta.url);
 
@@ -20,6 +21,8 @@ export interface ReproCliOptions {
   seed?: string;
   out: string;
   list?: boolean;
+  /** `--timeout NAME=DURATION` (repeatable). */
+  timeout?: string[];
 }
 
 export function parseSeed(text: string | undefined): number | undefined {
@@ -35,7 +38,9 @@ function loadReproSuite(file: string): LoadedSuite {
     loaded = loadSuite(file);
   } catch (err) {
     if (err instanceof SuiteValidationError)
-      throw new UserError(`invalid suite (run pd-harness validate ${file}): ${err.problems[0] ? err.message.split('\n')[0] : ''}`);
+      throw new UserError(`invalid suite (run pd-harness validate ${file}): ${err.problems[0] ? err.message.split('\n')[0] : ''}`, 2, {
+        cause: err,
+      });
     throw err;
   }
   if (!loaded.suite.spec.repro) throw new UserError(`${file} has no spec.repro matrix: it is not a reproduction campaign`);
@@ -43,8 +48,12 @@ function loadReproSuite(file: string): LoadedSuite {
 }
 
 /** The environment the repro spec reads. */
-export function reproEnv(suiteFile: string, opts: { cell?: string; seed?: number; out: string }): Record<string, string> {
+export function reproEnv(
+  suiteFile: string,
+  opts: { cell?: string; seed?: number; out: string; timeouts?: string },
+): Record<string, string> {
   return {
+    ...(opts.timeouts ? { [TIMEOUTS_ENV]: opts.timeouts } : {}),
     PD_HARNESS_SUITE: resolve(suiteFile),
     PD_HARNESS_REPRO_OUT: resolve(opts.out),
     ...(opts.cell ? { PD_HARNESS_REPRO_CELL: opts.cell } : {}),
@@ -53,13 +62,14 @@ export function reproEnv(suiteFile: string, opts: { cell?: string; seed?: number
 }
 
 export async function runReproCommand(suiteFile: string, opts: ReproCliOptions): Promise<number> {
+  const timeouts = formatTimeoutOverrides(parseTimeoutFlags(opts.timeout ?? []));
   const loaded = loadReproSuite(suiteFile);
   const seed = parseSeed(opts.seed);
   let cells;
   try {
     cells = cellsToRun(loaded, opts.cell);
   } catch (err) {
-    throw new UserError((err as Error).message);
+    throw new UserError((err as Error).message, 2, { cause: err });
   }
   if (opts.list) {
     for (const c of cells) process.stdout.write(`${c.id}\n`);
@@ -70,7 +80,12 @@ export async function runReproCommand(suiteFile: string, opts: ReproCliOptions):
   const started = Date.now();
   const code = await runPlaywright(
     ['--config', join(ROOT, 'playwright.config.ts'), '--project=repro', '--output', join(campaignDir, 'test-results')],
-    reproEnv(suiteFile, { ...(opts.cell ? { cell: opts.cell } : {}), ...(seed !== undefined ? { seed } : {}), out: opts.out }),
+    reproEnv(suiteFile, {
+      ...(opts.cell ? { cell: opts.cell } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+      out: opts.out,
+      ...(timeouts ? { timeouts } : {}),
+    }),
   );
   const summaryFile = join(campaignDir, 'summary.json');
   const fresh = existsSync(summaryFile) && statSync(summaryFile).mtimeMs >= started;

@@ -10,15 +10,15 @@ import { join, resolve } from 'node:path';
 import { packageRoot } from '../common/build.mjs';
 import type { Cluster } from '../cluster/driver.ts';
 import { loadSuite, SuiteValidationError, type LoadedSuite } from '../suites/loader.ts';
-import type { Suite } from '../suites/schema.ts';
+import { projectOf } from '../suites/select.ts';
 import type { RunOptions } from './commands/run.ts';
 import { checkOutputDir, markOutputDir, OutputDirRefused } from '../common/output-dir.ts';
 import { EXIT, HarnessError, TargetError, UserError } from './errors.ts';
 import type { OutcomeLine } from '../runner/outcome.ts';
 import { runPlaywright } from './playwright-child.ts';
+import { formatTimeoutOverrides, parseTimeoutFlags, TIMEOUTS_ENV } from '../runner/timeouts.ts';
 
 const ROOT = packageRoot(import.meta.url);
-export const JOURNAL_DIR = resolve(ROOT, '.pd-harness/journals');
 
 export function loadSuiteOrExplain(file: string): LoadedSuite {
   if (!existsSync(file)) throw new UserError(`suite file not found: ${file}`);
@@ -34,13 +34,8 @@ export function loadSuiteOrExplain(file: string): LoadedSuite {
   }
 }
 
-/** The Playwright project a suite belongs to: repro, chaos (faults or the tag), else conformance. */
-export function projectFor(suite: Suite): 'conformance' | 'chaos' | 'repro' {
-  const tags = suite.metadata.tags;
-  if (tags.includes('repro') || suite.spec.repro) return 'repro';
-  if (tags.includes('chaos') || suite.spec.faults.length > 0) return 'chaos';
-  return 'conformance';
-}
+/** The Playwright project a suite belongs to (suites/select.ts decides it, for the projects too). */
+export const projectFor = projectOf;
 
 /** What a running twin left in its state file: its kubeconfig and gateway. */
 export interface TwinStateLike {
@@ -72,7 +67,9 @@ export function resolveTarget(opts: RunOptions, env: NodeJS.ProcessEnv = process
 
 /** The environment the Playwright specs read. */
 export function runEnv(suiteFile: string, opts: RunOptions, target: RunTarget): Record<string, string> {
+  const timeouts = formatTimeoutOverrides(parseTimeoutFlags(opts.timeout ?? []));
   return {
+    ...(timeouts ? { [TIMEOUTS_ENV]: timeouts } : {}),
     PD_HARNESS_SUITE: resolve(suiteFile),
     ...(target.kind === 'kubeconfig'
       ? { PD_HARNESS_KUBECONFIG: target.kubeconfig, ...(target.gateway ? { PD_HARNESS_GATEWAY: target.gateway } : {}) }
@@ -107,6 +104,8 @@ function runningTwin(): TwinStateLike | undefined {
 }
 
 export async function runSuiteCommand(suiteFile: string, opts: RunOptions): Promise<number> {
+  // a bad --timeout is bad usage: one line, exit 2, before the suite is even read
+  parseTimeoutFlags(opts.timeout ?? []);
   const loaded = loadSuiteOrExplain(suiteFile);
   const target = resolveTarget(opts, process.env, opts.kubeconfig || process.env.PD_HARNESS_KUBECONFIG ? runningTwin() : undefined);
   if (opts.dryRun) return dryRun(loaded, target, opts);
@@ -116,7 +115,7 @@ export async function runSuiteCommand(suiteFile: string, opts: RunOptions): Prom
   const { engineFor, staticPreflight } = await import('../chaos/preflight-static.ts');
   staticPreflight({ suite: loaded.suite, engine: engineFor(loaded.suite, opts.engine) });
   await checkBeforeRun(loaded, target, opts);
-  const { formatRecoveryReport, recoverOrphanJournals } = await import('../cluster/recover.ts');
+  const { formatRecoveryReport, recoverOrphanJournals, JOURNAL_DIR } = await import('../cluster/recover.ts');
   const report = formatRecoveryReport(await recoverOrphanJournals(JOURNAL_DIR));
   if (report) process.stderr.write(report);
   const project = projectFor(loaded.suite);
@@ -161,38 +160,28 @@ export function summarizeOutcomes(lines: readonly OutcomeLine[], playwrightCode:
 
 /**
  * Everything that can be judged before Playwright starts, so a run that would fail on its input fails in
- * seconds with one line and nothing written: the engine and script, the load plan, the guard over the write
- * set; on a kubeconfig target also the API server, the gateway and the authorization for every write.
+ * seconds with one line and nothing written: runner/run-plan.ts's checkRun, the same check the runner repeats
+ * against the live target right before its first write. On the twin (which exists only inside the run) the
+ * static part: the engine and script, the load plan, the guard over the write set; on a kubeconfig target also
+ * the API server, the gateway and the authorization for every write.
  */
 async function checkBeforeRun(loaded: LoadedSuite, target: RunTarget, opts: RunOptions): Promise<void> {
-  const { engineFor, planRun, assertRunPlan, preflightRun } = await import('../runner/run-plan.ts');
-  const { staticPreflight, credentialsNamespace } = await import('../chaos/preflight.ts');
+  const { checkRun } = await import('../runner/run-plan.ts');
   const { suite } = loaded;
-  const engine = engineFor(suite, opts.engine);
-  staticPreflight({ suite, engine });
-  const allowProtected = !!opts.allowProtected;
+  const common = { allowProtected: !!opts.allowProtected, ...(opts.engine ? { engine: opts.engine } : {}) };
   if (target.kind === 'twin') {
     // a fresh twin holds nothing but the target: the static guard is the whole guard until the run re-checks it live
-    assertRunPlan(await planRun(loaded, { twin: true, engine, allowProtected }));
+    await checkRun(loaded, { ...common, twin: true, live: false });
     return;
   }
   const cluster = await connectTarget(target);
-  const credentials = credentialsNamespace(cluster.kc);
-  const plan = await planRun(loaded, {
-    cluster,
-    twin: !!target.twinGateway,
-    engine,
-    allowProtected,
-    ...(credentials ? { credentialsNamespace: credentials } : {}),
-  });
-  assertRunPlan(plan);
   const gateway = suite.spec.target.gateway ?? target.gateway;
+  await checkRun(loaded, { ...common, cluster, twin: !!target.twinGateway, live: true, ...(gateway ? { gatewayUrl: gateway } : {}) });
   if (suite.spec.load && !gateway) {
     throw new UserError(
       'no gateway for the load: pass --gateway URL or set PD_HARNESS_GATEWAY (e.g. http://127.0.0.1:18080 after kubectl port-forward -n llm-d-inference-scheduler svc/<gateway> 18080:80)',
     );
   }
-  await preflightRun(cluster, plan, gateway);
 }
 
 async function connectTarget(target: Extract<RunTarget, { kind: 'kubeconfig' }>): Promise<Cluster> {
@@ -233,14 +222,14 @@ async function connectForDryRun(target: RunTarget): Promise<{ cluster?: Cluster;
  */
 async function dryRun(loaded: LoadedSuite, target: RunTarget, opts: RunOptions): Promise<number> {
   const { suite } = loaded;
-  const { engineFor, formatRunPlan, planRun, assertRunPlan } = await import('../runner/run-plan.ts');
-  const { staticPreflight, credentialsNamespace } = await import('../chaos/preflight.ts');
+  const { engineFor, formatRunPlan, checkRun } = await import('../runner/run-plan.ts');
   const { describeSetupStep } = await import('../runner/setup.ts');
   const { describeLoad } = await import('../runner/load.ts');
+  const { describeTimeouts } = await import('../runner/timeouts.ts');
   const { describeCheck, steadyStateChecks } = await import('../chaos/steady-state.ts');
   const { cluster, where, twin } = await connectForDryRun(target);
   const engine = engineFor(suite, opts.engine);
-  const out: string[] = [`dry run of suite ${suite.metadata.name} (project ${projectFor(suite)}) against ${where}; nothing is changed`];
+  const out: string[] = [`dry run of suite ${suite.metadata.name} (project ${projectOf(suite)}) against ${where}; nothing is changed`];
   out.push(`deploy: ${suite.spec.deploy.length} manifest path(s)`);
   for (const step of suite.spec.setup) out.push(`setup: ${describeSetupStep(step)}`);
   if (suite.spec.faults.length) out.push(`steady state: ${steadyStateChecks(suite).map(describeCheck).join('; ')}`);
@@ -248,18 +237,17 @@ async function dryRun(loaded: LoadedSuite, target: RunTarget, opts: RunOptions):
     out.push(`load: ${describeLoad(suite.spec.load)}${engine !== suite.spec.load.engine ? ` [--engine ${engine}]` : ''}`);
   if (suite.spec.recovery)
     out.push(`recovery: within ${suite.spec.recovery.within / 1000}s, error rate at most ${suite.spec.recovery.maxErrorRate}`);
+  out.push(...describeTimeouts(suite, parseTimeoutFlags(opts.timeout ?? [])));
   process.stdout.write(`${out.join('\n')}\n`);
-  const credentials = credentialsNamespace(cluster?.kc);
-  const plan = await planRun(loaded, {
+  // the run's own check (the plan printed before it is judged), with the static preflight: reads only
+  await checkRun(loaded, {
     ...(cluster ? { cluster } : {}),
     twin,
     engine,
     allowProtected: !!opts.allowProtected,
-    ...(credentials ? { credentialsNamespace: credentials } : {}),
+    live: false,
+    onPlan: (plan) => void process.stdout.write(formatRunPlan(plan)),
   });
-  process.stdout.write(formatRunPlan(plan));
-  assertRunPlan(plan);
-  staticPreflight({ suite, engine });
   process.stdout.write(
     `preflight: engine ${engine}${suite.spec.load?.script ? `, script ${suite.spec.load.script}` : ''} and load plan ok (the run also checks the gateway and authorization)\n`,
   );

@@ -8,7 +8,8 @@ import { reapOrphanTwins, readTwinState, startTwin, stateFile, twinStateDirs, ty
 import { findOrphans, isSameProcessAlive, listPids, reapStale, waitExited, type PidRecord } from '../twin/launcher.ts';
 import type { UpOptions } from './commands/twin.ts';
 import { UserError } from './errors.ts';
-import { applySeedTopology } from './seed-topology.ts';
+import { applySeedTopology } from '../runner/seed-topology.ts';
+import { COMMAND_TIMEOUTS, DEFAULT_TIMEOUTS, formatTimeout, twinUpBudget } from '../core/timeouts.ts';
 
 const BIN = join(packageRoot(import.meta.url), 'bin', 'pd-harness.js');
 
@@ -24,7 +25,7 @@ export async function twinUp(opts: UpOptions): Promise<void> {
 
   const twin = await startTwin({ stateDir, port: opts.port ?? 0, gatewayPort: opts.gatewayPort, ipPrefix: opts.ipPrefix }).catch(
     (err: Error) => {
-      throw new UserError(`the twin did not start: ${err.message.split('\n')[0]}`, 1);
+      throw new UserError(`the twin did not start: ${err.message.split('\n')[0]}`, 1, { cause: err });
     },
   );
   let stopping = false;
@@ -41,7 +42,7 @@ export async function twinUp(opts: UpOptions): Promise<void> {
     else if (opts.topology !== 'none') throw new UserError(`unknown topology "${opts.topology}" (seed or none)`);
   } catch (err) {
     await twin.stop();
-    throw err instanceof UserError ? err : new UserError(`topology ${opts.topology}: ${(err as Error).message}`, 1);
+    throw err instanceof UserError ? err : new UserError(`topology ${opts.topology}: ${(err as Error).message}`, 1, { cause: err });
   }
   const state = { ...readTwinState(stateDir)!, topology: opts.topology, ready: true };
   writeFileSync(stateFile(stateDir), JSON.stringify(state, null, 2));
@@ -77,7 +78,8 @@ async function detach(opts: UpOptions, stateDir: string): Promise<void> {
   let exited: number | null = null;
   child.on('exit', (code) => (exited = code ?? 1));
   child.unref();
-  const deadline = Date.now() + 180_000;
+  const budget = twinUpBudget(DEFAULT_TIMEOUTS);
+  const deadline = Date.now() + budget;
   while (Date.now() < deadline) {
     const st = readTwinState(stateDir) as (TwinState & { ready?: boolean }) | undefined;
     if (st?.ready && st.pid === child.pid) {
@@ -95,7 +97,7 @@ async function detach(opts: UpOptions, stateDir: string): Promise<void> {
   } catch {
     // already gone
   }
-  throw new UserError(`the twin did not come up within 180s; last log lines:\n${tail(logFile, 8)}`, 1);
+  throw new UserError(`the twin did not come up within ${formatTimeout(budget)}; last log lines:\n${tail(logFile, 8)}`, 1);
 }
 
 export async function twinDown(opts: { stateDir: string }): Promise<void> {
@@ -104,7 +106,7 @@ export async function twinDown(opts: { stateDir: string }): Promise<void> {
   const lines: string[] = [];
   if (state && isSameProcessAlive(state.pid, null)) {
     process.kill(state.pid, 'SIGTERM');
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + COMMAND_TIMEOUTS.twinStop;
     while (Date.now() < deadline && isSameProcessAlive(state.pid, null)) await new Promise((r) => setTimeout(r, 100));
     if (isSameProcessAlive(state.pid, null)) {
       process.kill(state.pid, 'SIGKILL');

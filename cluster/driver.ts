@@ -10,7 +10,8 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { CleanupRegistry, describeAction, type CleanupAction, type CleanupOutcome, type ObjectKey } from './cleanup.ts';
-import { describeApiError, isNotFound } from './errors.ts';
+import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/timeouts.ts';
+import { ApiStatusError, describeApiError, isNotFound } from './errors.ts';
 import { checkApiServer, loadKubeConfig, type TargetInfo } from './kubeconfig.ts';
 import type { ManifestObject } from './manifests.ts';
 import { restorePatchFor, stripServerFields } from './patches.ts';
@@ -24,6 +25,8 @@ export interface ConnectOptions {
   /** Directory for cleanup journals; a run killed with SIGKILL is undone by the next one from here. */
   journalDir?: string;
   runId?: string;
+  /** The timeouts in force (core/timeouts.ts): CRD Established, objects gone, cleanup. Default: the defaults. */
+  timeouts?: Readonly<TimeoutConfig>;
 }
 
 type Obj = KubernetesObject & Record<string, unknown>;
@@ -38,6 +41,11 @@ export class Cluster {
   readonly apps: AppsV1Api;
   readonly cleanup: CleanupRegistry;
   private readonly created = new Set<string>();
+  /**
+   * The run's timeouts in force for the driver's own waits (CRD Established, objects gone, the teardown). A run
+   * sets them once it has resolved them (the Playwright fixture connects before the suite is known).
+   */
+  timeouts: Readonly<TimeoutConfig> = DEFAULT_TIMEOUTS;
 
   private constructor(
     readonly kc: KubeConfig,
@@ -53,10 +61,12 @@ export class Cluster {
 
   static async connect(opts: ConnectOptions): Promise<Cluster> {
     const kc = loadKubeConfig(opts.kubeconfigPath);
-    const target = await checkApiServer(kc);
+    const target = await checkApiServer(kc, opts.timeouts?.apiServer);
     const runId = opts.runId ?? `${process.pid}-${Date.now()}`;
     const journal = opts.journalDir ? join(opts.journalDir, `${runId}.journal.json`) : undefined;
-    return new Cluster(kc, target, opts.kubeconfigPath, journal);
+    const cluster = new Cluster(kc, target, opts.kubeconfigPath, journal);
+    if (opts.timeouts) cluster.timeouts = opts.timeouts;
+    return cluster;
   }
 
   async read<T extends Obj = Obj>(ref: ObjectKey): Promise<T> {
@@ -102,9 +112,9 @@ export class Cluster {
       try {
         await this.objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
       } catch (err) {
-        throw new Error(`apply ${key.kind}/${key.name}: ${describeApiError(err)}`);
+        throw new Error(`apply ${key.kind}/${key.name}: ${describeApiError(err)}`, { cause: err });
       }
-      if (obj.kind === 'CustomResourceDefinition') await this.waitCrdEstablished(obj.metadata.name, 30_000);
+      if (obj.kind === 'CustomResourceDefinition') await this.waitCrdEstablished(obj.metadata.name, this.timeouts.crdEstablished);
     }
     return { created, updated };
   }
@@ -177,7 +187,10 @@ export class Cluster {
       req.on('error', (err) => fail(new Error(`patch ${ref.kind}/${ref.name}: ${err.message}`, { cause: err })));
       req.end(text);
     });
-    if (status >= 300) throw new Error(`patch ${ref.kind}/${ref.name}: ${describeApiError({ code: status, body: data })}`);
+    if (status >= 300) {
+      const cause = new ApiStatusError(status, data);
+      throw new Error(`patch ${ref.kind}/${ref.name}: ${describeApiError(cause)}`, { cause });
+    }
     return JSON.parse(data) as Obj;
   }
 
@@ -206,6 +219,7 @@ export class Cluster {
     await waitFor({
       name: `CRD ${name} Established`,
       timeoutMs,
+      timeoutName: 'crdEstablished',
       probe: async () => {
         const crd = await this.tryRead<Obj>({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name });
         const conds = (crd?.status as { conditions?: { type: string; status: string }[] })?.conditions ?? [];
@@ -216,7 +230,7 @@ export class Cluster {
   }
 
   /** Undo everything this run changed, last first. Safe to call more than once. */
-  async teardown(timeoutMs = 60_000): Promise<CleanupOutcome[]> {
+  async teardown(timeoutMs = this.timeouts.cleanup): Promise<CleanupOutcome[]> {
     const deleted: ObjectKey[] = [];
     const outcomes = await this.cleanup.run((action) => this.undo(action, deleted));
     await this.waitGone(deleted, timeoutMs).catch(() => undefined);
@@ -232,14 +246,15 @@ export class Cluster {
           return `deleted ${describeAction(action).slice(7)}`;
         } catch (err) {
           if (isNotFound(err)) return `already gone: ${describeAction(action).slice(7)}`;
-          throw new Error(`${describeAction(action)}: ${describeApiError(err)}`);
+          throw new Error(`${describeAction(action)}: ${describeApiError(err)}`, { cause: err });
         }
       case 'restore':
         try {
           await this.patchRaw(action.ref, action.patch, PatchStrategy.MergePatch);
           return describeAction(action);
         } catch (err) {
-          if (/404|not ?found/i.test((err as Error).message)) return `nothing to restore: ${describeAction(action).slice(8)}`;
+          // decided by the HTTP status (client-node's ApiException code, kept as the cause), never by message text
+          if (isNotFound(err)) return `nothing to restore: ${describeAction(action).slice(8)}`;
           throw err;
         }
       case 'recreate': {
@@ -247,18 +262,19 @@ export class Cluster {
         if (existing && !(existing.metadata as { deletionTimestamp?: string })?.deletionTimestamp) {
           return `already present: ${describeAction(action).slice(10)}`;
         }
-        if (existing) await this.waitGone([action.object], 60_000);
+        if (existing) await this.waitGone([action.object], this.timeouts.objectGone, 'objectGone');
         await this.objects.create(stripServerFields(action.object) as Obj);
         return describeAction(action);
       }
     }
   }
 
-  async waitGone(keys: ObjectKey[], timeoutMs: number): Promise<void> {
+  async waitGone(keys: ObjectKey[], timeoutMs: number, timeoutName?: string): Promise<void> {
     if (keys.length === 0) return;
     await waitFor({
       name: `deletion of ${keys.length} object(s)`,
       timeoutMs,
+      ...(timeoutName ? { timeoutName } : {}),
       probe: async () => {
         const left: string[] = [];
         for (const k of keys) if (await this.tryRead(k)) left.push(`${k.kind}/${k.name}`);

@@ -24,12 +24,41 @@ export function apiErrorInfo(err: unknown): ApiErrorInfo {
   return { code, reason: status?.reason, message };
 }
 
+/**
+ * A non-2xx answer of the API server to a request sent without client-node (a JSON patch): the status code is
+ * kept as `code`, like client-node's ApiException, so callers decide by the code and not by message text.
+ */
+export class ApiStatusError extends Error {
+  constructor(
+    readonly code: number,
+    readonly body: string,
+  ) {
+    super(`HTTP ${code}`);
+    this.name = 'ApiStatusError';
+  }
+}
+
+/** The HTTP status code of an API error: its own (client-node's ApiException `code`), else its causes'. */
+export function statusCodeOf(err: unknown): number | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'number') return code;
+  }
+  return undefined;
+}
+
 export function isNotFound(err: unknown): boolean {
-  return apiErrorInfo(err).code === 404;
+  return statusCodeOf(err) === 404;
 }
 
 export function isConflict(err: unknown): boolean {
-  return apiErrorInfo(err).code === 409;
+  return statusCodeOf(err) === 409;
+}
+
+/** 401 or 403: the credentials may not do this (a read failure that must not read as "absent"). */
+export function isForbidden(err: unknown): boolean {
+  const code = statusCodeOf(err);
+  return code === 401 || code === 403;
 }
 
 export function describeApiError(err: unknown): string {

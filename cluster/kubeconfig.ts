@@ -1,3 +1,4 @@
+import { DEFAULT_TIMEOUTS, formatTimeout } from '../core/timeouts.ts';
 import { existsSync } from 'node:fs';
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { TargetError } from '../core/errors.ts';
@@ -14,7 +15,7 @@ export function loadKubeConfig(path: string): KubeConfig {
   try {
     kc.loadFromFile(path);
   } catch (err) {
-    throw new TargetError(`kubeconfig ${path} is not valid: ${(err as Error).message.split('\n')[0]}`);
+    throw new TargetError(`kubeconfig ${path} is not valid: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
   if (!kc.getCurrentContext() || !kc.getCurrentCluster()) {
     throw new TargetError(`kubeconfig ${path} has no current context/cluster (kubectl config use-context NAME)`);
@@ -39,7 +40,7 @@ export function describeKubeConfig(kc: KubeConfig): TargetInfo {
 }
 
 /** Reads /version; fails at once with one clear line when the API server cannot be used. */
-export async function checkApiServer(kc: KubeConfig, timeoutMs = 5000): Promise<TargetInfo> {
+export async function checkApiServer(kc: KubeConfig, timeoutMs = DEFAULT_TIMEOUTS.apiServer): Promise<TargetInfo> {
   const info = describeKubeConfig(kc);
   const api = kc.makeApiClient(VersionApi);
   let timer: NodeJS.Timeout | undefined;
@@ -47,7 +48,7 @@ export async function checkApiServer(kc: KubeConfig, timeoutMs = 5000): Promise<
     const version = await Promise.race([
       api.getCode(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(() => reject(new Error(`no answer within ${formatTimeout(timeoutMs)} (timeout apiServer)`)), timeoutMs);
       }),
     ]);
     return { ...info, serverVersion: version.gitVersion };
@@ -56,9 +57,10 @@ export async function checkApiServer(kc: KubeConfig, timeoutMs = 5000): Promise<
     if (e.code === 401 || e.code === 403) {
       throw new TargetError(
         `the API server at ${info.server} rejected the credentials of context "${info.context}" (${e.code}): check the kubeconfig user`,
+        { cause: err },
       );
     }
-    throw new TargetError(`cannot reach the API server at ${info.server} (context "${info.context}"): ${e.message}`);
+    throw new TargetError(`cannot reach the API server at ${info.server} (context "${info.context}"): ${e.message}`, { cause: err });
   } finally {
     clearTimeout(timer);
   }

@@ -2,6 +2,7 @@ import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { Cluster } from './driver.ts';
 import { judgeDeploymentRollout } from './rollout.ts';
 import { isPodReady, podProblem, podState, restartCount } from './pods.ts';
+import { statusCodeOf } from './errors.ts';
 import { waitFor } from './waits.ts';
 
 /** Waits and reads that need the cluster: pods Ready, rollouts, conditions, logs and events. */
@@ -26,8 +27,11 @@ export async function deploymentLogs(cluster: Cluster, namespace: string, deploy
     try {
       const text = await podLogs(cluster, namespace, pod.metadata!.name!, opts);
       for (const line of text.split('\n')) if (line) lines.push(line);
-    } catch {
-      // a pod that went away between list and read: its log is gone with it
+    } catch (err) {
+      // a pod that went away between list and read (404): its log is gone with it; a container that has not
+      // started (400, e.g. a replacement pod still creating) has no log yet; any other failure is the caller's
+      const code = statusCodeOf(err);
+      if (code !== 404 && code !== 400) throw err;
     }
   }
   return lines;

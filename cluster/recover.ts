@@ -1,6 +1,15 @@
 import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../common/build.mjs';
 import { describeAction, findOrphanJournals, type CleanupOutcome, type OrphanJournal } from './cleanup.ts';
 import { Cluster } from './driver.ts';
+
+/**
+ * Where runs keep their cleanup journals: one directory under the checkout (the package root, the Playwright
+ * child's working directory), the same for the CLI that recovers orphans before a run and for the fixture that
+ * writes them during one, wherever the command was started from.
+ */
+export const JOURNAL_DIR = join(packageRoot(import.meta.url), '.pd-harness', 'journals');
 
 /** What recovery did for one orphan journal (a run that died without cleaning up). */
 export interface JournalRecovery {

@@ -48,6 +48,20 @@ export class GuardRefusal extends HarnessError {
   }
 }
 
+/**
+ * A wait ran out of time (exit 1: the run failed). The message names the value in force and, when the wait is
+ * one of core/timeouts.ts's, its name, so the user knows which `--timeout NAME=DURATION` would change it.
+ */
+export class TimeoutError extends HarnessError {
+  /** The core/timeouts.ts name of the wait, when it has one. */
+  readonly timeoutName: string | undefined;
+  constructor(message: string, opts: { cause?: unknown; timeoutName?: string } = {}) {
+    super(message, { ...(opts.cause !== undefined ? { cause: opts.cause } : {}), exitCode: EXIT.criterionFailed });
+    this.name = 'TimeoutError';
+    this.timeoutName = opts.timeoutName;
+  }
+}
+
 /** The exit code an error stands for: its own, else 1 (an unexpected failure counts as a failed run). */
 export function exitCodeOf(err: unknown): number {
   return err instanceof HarnessError ? err.exitCode : EXIT.criterionFailed;

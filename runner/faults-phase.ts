@@ -16,12 +16,11 @@ import type { LoadResult } from '../load/result.ts';
 import type { LoadedSuite } from '../suites/loader.ts';
 import type { RunReporter } from './reporter.ts';
 import { judgeFaults } from './run-plan.ts';
+import { TimeoutError } from '../core/errors.ts';
+import { formatTimeout, type TimeoutConfig } from '../core/timeouts.ts';
 
-/** How long steady state may take to hold before the faults (pods settling after setup). */
-const BEFORE_TIMEOUT_MS = 30_000;
-/** Recovery is watched this long past the suite's `recovery.within` (or this long in all without one). */
-const RECOVERY_MARGIN_MS = 30_000;
-const DEFAULT_RECOVERY_WATCH_MS = 120_000;
+/** How often a fault's recovery is checked while it is watched. */
+const RECOVERY_POLL_MS = 500;
 
 export interface FaultsPhaseContext {
   cluster: Cluster;
@@ -30,6 +29,11 @@ export interface FaultsPhaseContext {
   rep: RunReporter;
   twin: boolean;
   allowRemote: boolean;
+  /**
+   * The run's timeouts in force: steadyStateBeforeFault; recovery is watched recoveryMargin past the suite's
+   * `recovery.within`, or recoveryWatch in all without one. Default: the cluster's (set by runSuite).
+   */
+  timeouts?: Readonly<TimeoutConfig>;
 }
 
 export interface FaultsPhaseResult {
@@ -54,6 +58,7 @@ export async function runFaultsPhase(
 ): Promise<FaultsPhaseResult> {
   const { cluster, rep, loaded } = ctx;
   const { suite } = loaded;
+  const timeouts = ctx.timeouts ?? cluster.timeouts;
   const manifests = readManifests(suite.spec.deploy);
   const plan = await rep.step(`chaos plan: ${suite.spec.faults.length} fault(s)`, async () => {
     // the same judgement as the dry run and the run's plan, now over the deployed pods
@@ -67,12 +72,18 @@ export async function runFaultsPhase(
   const checks = steadyStateChecks(suite);
   const ssOpts = { cluster, gatewayUrl: ctx.gatewayUrl, allowRemote: ctx.allowRemote };
   await rep.step(`steady state before the faults: ${checks.map(describeCheck).join(', ')}`, async () => {
-    const r = await waitSteadyState(checks, suite.spec.load, { ...ssOpts, deadlineMs: Date.now() + BEFORE_TIMEOUT_MS });
+    const within = timeouts.steadyStateBeforeFault;
+    const r = await waitSteadyState(checks, suite.spec.load, { ...ssOpts, deadlineMs: Date.now() + within });
     if (r.stoppedBecause) throw new Error(`steady state cannot hold before the faults: ${r.stoppedBecause}`);
-    if (r.heldAtMs === undefined) throw new Error(`steady state did not hold before the fault: ${r.last.problems.join('; ')}`);
+    if (r.heldAtMs === undefined) {
+      throw new TimeoutError(
+        `steady state did not hold before the fault within ${formatTimeout(within)} (timeout steadyStateBeforeFault): ${r.last.problems.join('; ')}`,
+        { timeoutName: 'steadyStateBeforeFault' },
+      );
+    }
   });
 
-  const watchMs = suite.spec.recovery ? suite.spec.recovery.within + RECOVERY_MARGIN_MS : DEFAULT_RECOVERY_WATCH_MS;
+  const watchMs = suite.spec.recovery ? suite.spec.recovery.within + timeouts.recoveryMargin : timeouts.recoveryWatch;
   const events: FaultEvent[] = [];
   const outcomes: FaultOutcome[] = [];
   const recoveries: FaultRecovery[] = [];
@@ -102,7 +113,7 @@ export async function runFaultsPhase(
         rec.recoveredAtMs = Date.now();
         return;
       }
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, RECOVERY_POLL_MS));
     }
   };
 

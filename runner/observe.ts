@@ -3,6 +3,8 @@ import { parse as parseYaml } from 'yaml';
 import { PodIpTimeline } from '../analysis/pod-ips.ts';
 import type { Cluster } from '../cluster/driver.ts';
 import { deploymentLogs } from '../cluster/observe.ts';
+import { describeApiError, isNotFound } from '../cluster/errors.ts';
+import { TargetError } from '../core/errors.ts';
 import type { Observations } from '../criteria/observations.ts';
 import type { LoadResult } from '../load/result.ts';
 import type { Suite } from '../suites/schema.ts';
@@ -63,17 +65,21 @@ export async function collectObservations(cluster: Cluster, suite: Suite, opts: 
   obs.eppRefServices = await eppRefServices(cluster, inferencePools);
   const timeline = opts.podIps ?? new PodIpTimeline();
   for (const ns of namespaces) {
-    for (const pod of await cluster.listPods(ns).catch(() => [])) timeline.observe(pod as never, Date.now() / 1000);
+    const pods = (await readOrAbsent(`the pods of ${ns}`, () => cluster.listPods(ns))) ?? [];
+    for (const pod of pods) timeline.observe(pod as never, Date.now() / 1000);
   }
   obs.podIps = timeline.all();
   if (suite.spec.criteria.some((c) => 'kvTransfer' in c)) obs.kvTransfer = await observeKvTransfer(cluster, namespaces, opts.since);
   if (namespaces.includes(EPP.namespace)) {
-    const cm = await cluster.core.readNamespacedConfigMap({ name: EPP.configMap, namespace: EPP.namespace }).catch(() => undefined);
+    const cm = await readOrAbsent(`configmap/${EPP.configMap} in ${EPP.namespace}`, () =>
+      cluster.core.readNamespacedConfigMap({ name: EPP.configMap, namespace: EPP.namespace }),
+    );
     const yaml = cm?.data?.[EPP.configKey];
     if (yaml) obs.eppConfigYaml = yaml;
     const sinceSeconds = Math.max(1, Math.ceil((Date.now() - opts.since) / 1000) + 1);
-    const all = await deploymentLogs(cluster, EPP.namespace, EPP.deployment).catch(() => [] as string[]);
-    const recent = await deploymentLogs(cluster, EPP.namespace, EPP.deployment, { sinceSeconds }).catch(() => [] as string[]);
+    const eppLog = `the log of deploy/${EPP.deployment} in ${EPP.namespace}`;
+    const all = (await readOrAbsent(eppLog, () => deploymentLogs(cluster, EPP.namespace, EPP.deployment))) ?? [];
+    const recent = (await readOrAbsent(eppLog, () => deploymentLogs(cluster, EPP.namespace, EPP.deployment, { sinceSeconds }))) ?? [];
     // the start lines (the instrumented build's loaded profile, every build's "parsed config") come from the
     // whole log; picks and failures only from the load's window
     const isStart = (l: string) =>
@@ -108,7 +114,7 @@ export async function eppRefServices(cluster: Cluster, pools: unknown[]): Promis
     const ref = pool.spec?.endpointPickerRef ?? pool.spec?.extensionRef;
     const ns = pool.metadata?.namespace ?? 'default';
     if (!ref?.name) continue;
-    const svc = await cluster.core.readNamespacedService({ name: ref.name, namespace: ns }).catch(() => undefined);
+    const svc = await readOrAbsent(`service/${ref.name} in ${ns}`, () => cluster.core.readNamespacedService({ name: ref.name!, namespace: ns }));
     out.push({
       pool: `${ns}/${pool.metadata?.name ?? '?'}`,
       service: `${ns}/${ref.name}`,
@@ -118,11 +124,24 @@ export async function eppRefServices(cluster: Cluster, pools: unknown[]): Promis
   return out;
 }
 
+/** The objects of a kind in a namespace; none when the server does not serve the kind (its CRD is not installed). */
 async function listOrEmpty(cluster: Cluster, apiVersion: string, kind: string, ns: string): Promise<unknown[]> {
+  const served = await readOrAbsent(`the discovery of ${apiVersion} ${kind}`, () => cluster.resourceOf(apiVersion, kind));
+  if (!served) return [];
+  return (await readOrAbsent(`${kind} objects in ${ns}`, () => cluster.list(apiVersion, kind, ns))) ?? [];
+}
+
+/**
+ * A read whose "not found" (HTTP 404, decided by the status code) means absent. Any other failure (403
+ * Forbidden, 401, the server unreachable) is not an observation: it stops the run as a target error with its
+ * cause, so a forbidden read never shows up as "no route" or "no pool".
+ */
+async function readOrAbsent<T>(what: string, read: () => Promise<T>): Promise<T | undefined> {
   try {
-    return await cluster.list(apiVersion, kind, ns);
-  } catch {
-    return [];
+    return await read();
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw new TargetError(`observe: cannot read ${what}: ${describeApiError(err)}`, { cause: err });
   }
 }
 

@@ -6,6 +6,7 @@
 import type { Cluster } from '../cluster/driver.ts';
 import { readManifests, type ManifestObject } from '../cluster/manifests.ts';
 import { GuardRefusal } from '../core/errors.ts';
+import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/timeouts.ts';
 import { guardFaults, judgeWrites, writeRefusal, formatWriteSet, type JudgedWrite, type WriteGuardOptions } from '../chaos/guard.ts';
 import { formatPlan, guardSubjects, planFaults, planProblems, type PlannedFault } from '../chaos/plan.ts';
 import {
@@ -143,10 +144,15 @@ export function formatRunPlan(plan: RunPlan): string {
  * CRD), its script exists, the load sends something, the gateway answers, and the credentials may do every
  * verb the write set needs (SelfSubjectAccessReview). Each failure is one line (exit 2 or 3).
  */
-export async function preflightRun(cluster: Cluster, plan: RunPlan, gatewayUrl: string | undefined): Promise<void> {
+export async function preflightRun(
+  cluster: Cluster,
+  plan: RunPlan,
+  gatewayUrl: string | undefined,
+  timeouts: Readonly<TimeoutConfig> = DEFAULT_TIMEOUTS,
+): Promise<void> {
   staticPreflight({ suite: plan.suite, engine: plan.engine });
   await checkEngineOnCluster(cluster, plan.engine);
-  if (plan.suite.spec.load && gatewayUrl !== undefined) await checkGateway(gatewayUrl);
+  if (plan.suite.spec.load && gatewayUrl !== undefined) await checkGateway(gatewayUrl, timeouts.gatewayReachable);
   await checkAccess(cluster, await accessNeeds(cluster, plan.writes));
 }
 
@@ -159,30 +165,67 @@ export async function staticGuardRefusal(loaded: LoadedSuite, opts: { allowProte
   return plan.refusal;
 }
 
+export interface CheckRunOptions {
+  /** The live target: scopes, default namespace and the faults' pods are read from it; without one the plan is static. */
+  cluster?: Cluster;
+  twin: boolean;
+  /** --engine; default PD_HARNESS_ENGINE, else the suite's. */
+  engine?: LoadEngineName;
+  allowProtected?: boolean;
+  gatewayUrl?: string;
+  timeouts?: Readonly<TimeoutConfig>;
+  /** Also the live preflight (the engine on the cluster, the gateway answering, authorization); needs `cluster`. */
+  live: boolean;
+  /** Steps and attachments of the run's report; default: none (the CLI). */
+  rep?: Pick<RunReporter, 'step' | 'attach'>;
+  /** Called with the plan before it is judged: the run attaches it, the dry run prints it. */
+  onPlan?: (plan: RunPlan) => void | Promise<void>;
+}
+
 /**
- * The runner's check before its first write (runSuite and the repro campaign): plan and guard against the
- * live cluster (the write set attached to the report), then the preflight. Throws GuardRefusal (exit 4),
- * UsageError (2) or TargetError (3); nothing has been written when it does.
+ * The one check before a run's first write, the same sequence wherever it runs: the plan (the write set and
+ * the faults) judged by the guard, then the preflight (static: engine, script, load plan; live: also the
+ * engine on the cluster, the gateway, authorization). Throws GuardRefusal (exit 4), UsageError (2) or
+ * TargetError (3); nothing has been written when it does. Used by the runner right before its first write,
+ * by `pd-harness run` before it starts Playwright (to fail in one line) and by `pd-harness run --dry-run`.
  */
+export async function checkRun(loaded: LoadedSuite, opts: CheckRunOptions): Promise<RunPlan> {
+  const step = opts.rep?.step ?? (<T>(_title: string, body: () => Promise<T>) => body());
+  const plan = await step('plan and guard: every object the run writes', async () => {
+    const credentials = credentialsNamespace(opts.cluster?.kc);
+    const p = await planRun(loaded, {
+      ...(opts.cluster ? { cluster: opts.cluster } : {}),
+      twin: opts.twin,
+      ...(opts.engine ? { engine: opts.engine } : {}),
+      allowProtected: opts.allowProtected ?? process.env.PD_HARNESS_ALLOW_PROTECTED === '1',
+      ...(credentials ? { credentialsNamespace: credentials } : {}),
+    });
+    await opts.onPlan?.(p);
+    assertRunPlan(p);
+    return p;
+  });
+  await step('preflight: engine, gateway, authorization', async () => {
+    if (opts.live && opts.cluster) await preflightRun(opts.cluster, plan, opts.gatewayUrl, opts.timeouts);
+    else staticPreflight({ suite: plan.suite, engine: plan.engine });
+  });
+  return plan;
+}
+
+/** The runner's check before its first write (runSuite and the repro run): checkRun against the live cluster. */
 export async function guardBeforeFirstWrite(
   cluster: Cluster,
   loaded: LoadedSuite,
   rep: Pick<RunReporter, 'step' | 'attach'>,
-  opts: { twin: boolean; gatewayUrl?: string; allowProtected?: boolean },
+  opts: { twin: boolean; gatewayUrl?: string; allowProtected?: boolean; timeouts?: Readonly<TimeoutConfig> },
 ): Promise<RunPlan> {
-  const allowProtected = opts.allowProtected ?? process.env.PD_HARNESS_ALLOW_PROTECTED === '1';
-  const plan = await rep.step('plan and guard: every object the run writes', async () => {
-    const credentials = credentialsNamespace(cluster.kc);
-    const p = await planRun(loaded, {
-      cluster,
-      twin: opts.twin,
-      allowProtected,
-      ...(credentials ? { credentialsNamespace: credentials } : {}),
-    });
-    await rep.attach('write set', formatRunPlan(p), 'text/plain');
-    assertRunPlan(p);
-    return p;
+  return checkRun(loaded, {
+    cluster,
+    twin: opts.twin,
+    live: true,
+    rep,
+    onPlan: (p) => rep.attach('write set', formatRunPlan(p), 'text/plain'),
+    ...(opts.gatewayUrl !== undefined ? { gatewayUrl: opts.gatewayUrl } : {}),
+    ...(opts.allowProtected !== undefined ? { allowProtected: opts.allowProtected } : {}),
+    ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
   });
-  await rep.step('preflight: engine, gateway, authorization', () => preflightRun(cluster, plan, opts.gatewayUrl));
-  return plan;
 }

@@ -6,6 +6,7 @@ import { evaluateCriteria, type Verdict } from '../criteria/index.ts';
 import type { Observations } from '../criteria/observations.ts';
 import type { LoadResult } from '../load/result.ts';
 import type { LoadedSuite } from '../suites/loader.ts';
+import type { Suite } from '../suites/schema.ts';
 import { readEppEnvironment, recordEnvironment } from '../reporters/environment.ts';
 import { attachLoadEvidence, attachObservations, attachVerdicts } from './evidence.ts';
 import { describeLoad, runSuiteLoad } from './load.ts';
@@ -17,8 +18,9 @@ import { runFaultsPhase, type FaultsPhaseResult } from './faults-phase.ts';
 import { guardBeforeFirstWrite } from './run-plan.ts';
 import { loadNamespaceOf } from '../chaos/write-set.ts';
 import { recordOutcome, recordFailure } from './outcome.ts';
-
-const DEPLOY_TIMEOUT_MS = 180_000;
+import { TimeoutError } from '../core/errors.ts';
+import { formatTimeout, type TimeoutConfig } from '../core/timeouts.ts';
+import { runTimeouts } from './timeouts.ts';
 
 export interface SuiteRunContext {
   cluster: Cluster;
@@ -31,6 +33,8 @@ export interface SuiteRunContext {
   targetKind?: 'twin' | 'cluster';
   /** `--allow-protected` (PD_HARNESS_ALLOW_PROTECTED=1): protected namespaces in the target may be written. */
   allowProtected?: boolean;
+  /** The command line's `--timeout` values; the run resolves them over the suite's `spec.timeouts` (runTimeouts). */
+  timeouts?: Partial<TimeoutConfig>;
 }
 
 export interface SuiteOutcome {
@@ -57,16 +61,17 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
   const { cluster, loaded, rep } = ctx;
   const { suite } = loaded;
   const twin = (ctx.targetKind ?? (ctx.allowRemote ? 'cluster' : 'twin')) === 'twin';
+  const timeouts = runTimeouts(suite, ctx.timeouts);
+  // the driver's own waits (CRD Established, objects gone, the teardown) keep the run's values too
+  cluster.timeouts = timeouts;
   // the whole write set judged, and the target checked, before the first write: a refusal touches nothing
   await guardBeforeFirstWrite(cluster, loaded, rep, {
     twin,
     gatewayUrl: ctx.gatewayUrl,
+    timeouts,
     ...(ctx.allowProtected !== undefined ? { allowProtected: ctx.allowProtected } : {}),
   });
-  if (suite.spec.deploy.length) {
-    await rep.step(`deploy ${suite.spec.deploy.length} manifest(s)`, () => deployManifests(cluster, suite.spec.deploy, DEPLOY_TIMEOUT_MS));
-  }
-  await runSetup(cluster, suite, rep);
+  await deployAndSetUp(cluster, suite, rep, timeouts);
   // which pod held which IP during the run: maps a stock EPP's "Request handled" endpoints to pods
   const podIps = await startPodIpWatch(cluster, suite.spec.target.namespaces);
   try {
@@ -86,12 +91,12 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
       };
       if (suite.spec.faults.length > 0) {
         chaos = await runFaultsPhase(
-          { cluster, gatewayUrl: ctx.gatewayUrl, loaded, rep, twin, allowRemote: !!ctx.allowRemote },
+          { cluster, gatewayUrl: ctx.gatewayUrl, loaded, rep, twin, allowRemote: !!ctx.allowRemote, timeouts },
           (onProgress) => rep.step(`load with faults: ${describeLoad(spec)}`, () => runSuiteLoad(spec, { ...loadOpts, onProgress })),
         );
         load = chaos.load;
       } else {
-        await waitSteadyBeforeLoad(ctx);
+        await waitSteadyBeforeLoad(ctx, timeouts);
         since = Date.now(); // the probes are not the load: their EPP decisions stay out of the window
         load = await rep.step(`load: ${describeLoad(spec)}`, () => runSuiteLoad(spec, loadOpts));
       }
@@ -114,20 +119,32 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
   }
 }
 
-const STEADY_BEFORE_LOAD_MS = 60_000;
+/** The suite's deploy (its manifests up within the `deploy` timeout), then its setup steps, in order. */
+export async function deployAndSetUp(cluster: Cluster, suite: Suite, rep: RunReporter, timeouts: Readonly<TimeoutConfig>): Promise<void> {
+  if (suite.spec.deploy.length) {
+    await rep.step(`deploy ${suite.spec.deploy.length} manifest(s)`, () => deployManifests(cluster, suite.spec.deploy, timeouts.deploy));
+  }
+  await runSetup(cluster, suite, rep, timeouts);
+}
 
 /**
  * A suite's steadyState checks hold before its load starts (pods Ready is not enough: the gateway must also
- * have seen the endpoints): polled, bounded, failing with what it last saw.
+ * have seen the endpoints): polled, bounded by `steadyStateBeforeLoad`, failing with what it last saw.
  */
-async function waitSteadyBeforeLoad(ctx: SuiteRunContext): Promise<void> {
+async function waitSteadyBeforeLoad(ctx: SuiteRunContext, timeouts: Readonly<TimeoutConfig>): Promise<void> {
   const { suite } = ctx.loaded;
   if (!suite.spec.steadyState.length) return;
   const checks = suite.spec.steadyState;
   await ctx.rep.step(`steady state before the load: ${checks.map(describeCheck).join(', ')}`, async () => {
     const opts = { cluster: ctx.cluster, gatewayUrl: ctx.gatewayUrl, allowRemote: !!ctx.allowRemote };
-    const r = await waitSteadyState(checks, suite.spec.load, { ...opts, deadlineMs: Date.now() + STEADY_BEFORE_LOAD_MS });
+    const within = timeouts.steadyStateBeforeLoad;
+    const r = await waitSteadyState(checks, suite.spec.load, { ...opts, deadlineMs: Date.now() + within });
     if (r.stoppedBecause) throw new Error(`steady state cannot hold before the load: ${r.stoppedBecause}`);
-    if (r.heldAtMs === undefined) throw new Error(`steady state did not hold before the load within 60s: ${r.last.problems.join('; ')}`);
+    if (r.heldAtMs === undefined) {
+      throw new TimeoutError(
+        `steady state did not hold before the load within ${formatTimeout(within)} (timeout steadyStateBeforeLoad): ${r.last.problems.join('; ')}`,
+        { timeoutName: 'steadyStateBeforeLoad' },
+      );
+    }
   });
 }

@@ -7,13 +7,11 @@ import { mergePatchBetween, stripServerFields } from '../cluster/patches.ts';
 import { parseRef, type ObjectRef } from '../cluster/refs.ts';
 import { waitFor } from '../cluster/waits.ts';
 import type { Suite } from '../suites/schema.ts';
+import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/timeouts.ts';
 import type { RunReporter } from './reporter.ts';
 
 type SetupStep = Suite['spec']['setup'][number];
 type WaitFor = Extract<SetupStep, { wait: unknown }>['wait']['for'];
-
-const DEPLOY_TIMEOUT_MS = 180_000;
-const RECONCILE_TIMEOUT_MS = 30_000;
 
 export function describeSetupStep(step: SetupStep): string {
   if ('patch' in step && step.patch) return `patch ${step.patch.ref} -n ${step.patch.namespace}`;
@@ -31,14 +29,15 @@ function describeWait(w: WaitFor): string {
   return '?';
 }
 
-export async function runSetupStep(cluster: Cluster, step: SetupStep): Promise<void> {
+/** One setup step; its waits take the suite's own `timeout` where it has one, else the run's named timeouts. */
+export async function runSetupStep(cluster: Cluster, step: SetupStep, timeouts: Readonly<TimeoutConfig> = DEFAULT_TIMEOUTS): Promise<void> {
   if ('patch' in step && step.patch) {
     const ref = parseRef(step.patch.ref, step.patch.namespace);
     if (step.patch.merge) await cluster.mergePatch(ref, step.patch.merge);
     else await jsonPatch(cluster, ref, step.patch.json as Operation[]);
-    await waitReconciled(cluster, ref);
+    await waitReconciled(cluster, ref, timeouts.reconcile);
   } else if ('apply' in step && step.apply) {
-    await deployManifests(cluster, [step.apply.file], DEPLOY_TIMEOUT_MS);
+    await deployManifests(cluster, [step.apply.file], timeouts.deploy);
   } else if ('rolloutRestart' in step && step.rolloutRestart) {
     const ref = parseRef(step.rolloutRestart.ref, step.rolloutRestart.namespace);
     await cluster.rolloutRestart(ref.namespace!, ref.name);
@@ -82,10 +81,11 @@ async function jsonPatch(cluster: Cluster, ref: ObjectRef, ops: Operation[]): Pr
  * A controller-owned object (a SchedulerInstall) reports in status.observedGeneration when it has acted on
  * the new spec. Restarting the EPP before the operator re-rendered its ConfigMap would load the old profile.
  */
-async function waitReconciled(cluster: Cluster, ref: ObjectRef): Promise<void> {
+async function waitReconciled(cluster: Cluster, ref: ObjectRef, timeoutMs: number): Promise<void> {
   await waitFor({
     name: `${ref.kind}/${ref.name} reconciled (status.observedGeneration = metadata.generation)`,
-    timeoutMs: RECONCILE_TIMEOUT_MS,
+    timeoutMs,
+    timeoutName: 'reconcile',
     probe: async () => {
       const obj = await cluster.read(ref);
       const generation = (obj.metadata as { generation?: number })?.generation;
@@ -96,8 +96,8 @@ async function waitReconciled(cluster: Cluster, ref: ObjectRef): Promise<void> {
   });
 }
 
-export async function runSetup(cluster: Cluster, suite: Suite, rep: RunReporter): Promise<void> {
+export async function runSetup(cluster: Cluster, suite: Suite, rep: RunReporter, timeouts: Readonly<TimeoutConfig>): Promise<void> {
   for (const step of suite.spec.setup) {
-    await rep.step(describeSetupStep(step), () => runSetupStep(cluster, step));
+    await rep.step(describeSetupStep(step), () => runSetupStep(cluster, step, timeouts));
   }
 }

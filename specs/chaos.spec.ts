@@ -1,6 +1,8 @@
 import { expect, test } from '../fixtures/index.ts';
 import { assertionMessage } from '../reporters/categories.ts';
 import { suitesTagged } from '../suites/select.ts';
+import { testBudget } from '../core/timeouts.ts';
+import { runTimeouts, timeoutOverridesFromEnv, TIMEOUTS_ENV } from '../runner/timeouts.ts';
 
 /**
  * Each suite tagged `chaos` is one test: deploy, setup, steady state, load with faults, recovery, then one
@@ -12,7 +14,8 @@ test.describe.configure({ mode: 'parallel' });
 for (const loaded of suitesTagged('chaos')) {
   const { suite } = loaded;
   test(suite.metadata.name, { tag: suite.metadata.tags.map((t) => `@${t}`) }, async ({ runSuite }) => {
-    test.setTimeout(240_000);
+    const t = runTimeouts(suite, timeoutOverridesFromEnv(process.env[TIMEOUTS_ENV]));
+    test.setTimeout(testBudget(t.chaosTest, t));
     const outcome = await runSuite(loaded);
     for (const v of outcome.verdicts) {
       await test.step(`criterion ${v.name}: ${v.ok ? 'pass' : 'FAIL'}: ${v.summary}`, async () => {

@@ -3,26 +3,23 @@
  * campaign. PD_HARNESS_REPRO_CELL runs one cell, PD_HARNESS_REPRO_SEED overrides the seed and
  * PD_HARNESS_REPRO_OUT the output directory (default reports/repro).
  *
- * Crashes found are results, not failures. The test fails when the run itself broke: deploy/setup/preflight,
+ * Crashes found are results, not failures. The test fails when the run itself broke: deploy/setup/preflight
+ * (runner/run-repro.ts),
  * or on the twin a seeded crash that the harness could not find, bundle, or trace to the previous container.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as allure from 'allure-js-commons';
-import { deployManifests } from '../cluster/deploy.ts';
 import { playwrightReporter } from '../fixtures/suite.ts';
 import { test, expect } from '../fixtures/index.ts';
-import { runSetup } from '../runner/setup.ts';
-import { guardBeforeFirstWrite } from '../runner/run-plan.ts';
-import { runSuiteLoad } from '../runner/load.ts';
+import { runRepro } from '../runner/run-repro.ts';
+import { runTimeouts, timeoutOverridesFromEnv, TIMEOUTS_ENV } from '../runner/timeouts.ts';
+import { testBudget } from '../core/timeouts.ts';
 import { suitesTagged } from '../suites/select.ts';
-import { runCampaign, cellsToRun, DEFAULT_OUT_DIR } from '../chaos/repro/campaign.ts';
+import { cellsToRun, DEFAULT_OUT_DIR } from '../chaos/repro/campaign.ts';
 import { decodeIndexErrorFaults } from '../chaos/repro/inject.ts';
 import { INDEX_ERROR, ENGINE_DEAD } from '../chaos/repro/detect.ts';
-
-const DEPLOY_TIMEOUT_MS = 180_000;
-const PREFLIGHT_ATTEMPTS = 20;
 
 function seedFromEnv(): number | undefined {
   const raw = process.env.PD_HARNESS_REPRO_SEED;
@@ -37,8 +34,11 @@ for (const loaded of suitesTagged('repro')) {
   test(suite.metadata.name, async ({ cluster, target }, testInfo) => {
     const cellId = process.env.PD_HARNESS_REPRO_CELL || undefined;
     const cells = cellsToRun(loaded, cellId);
-    // Deploy and rollouts (~1 min on the twin) plus, per cell, its load bound and a possible restart.
-    test.setTimeout(300_000 + cells.length * 120_000);
+    // Deploy and rollouts (~1 min on the twin) plus, per cell, its load bound and a possible restart; raised
+    // waits (--timeout, spec.timeouts) raise the budget with them.
+    const commandLine = timeoutOverridesFromEnv(process.env[TIMEOUTS_ENV]);
+    const t = runTimeouts(suite, commandLine);
+    test.setTimeout(testBudget(t.reproTest + cells.length * t.reproCell, t));
     const rep = playwrightReporter(testInfo);
     await allure.labels({ name: 'suite', value: 'repro' }, { name: 'feature', value: suite.metadata.name });
     if (suite.metadata.severity) await allure.severity(suite.metadata.severity);
@@ -47,42 +47,19 @@ for (const loaded of suitesTagged('repro')) {
     if (suite.metadata.description) await allure.description(suite.metadata.description);
     const gatewayUrl = suite.spec.target.gateway ?? target.gatewayUrl;
 
-    // the blast-radius guard and the preflight before the first write (issue 13)
-    await guardBeforeFirstWrite(cluster, loaded, rep, { twin: target.kind === 'twin', gatewayUrl });
-    if (suite.spec.deploy.length) {
-      await rep.step(`deploy ${suite.spec.deploy.length} manifest(s)`, () =>
-        deployManifests(cluster, suite.spec.deploy, DEPLOY_TIMEOUT_MS),
-      );
-    }
-    await runSetup(cluster, suite, rep);
-    if (suite.spec.load) {
-      // The gateway picks a new route up shortly after it is Accepted: retry, bounded, before calling it broken.
-      const bad = await rep.step('preflight: every connector answers through the gateway', async () => {
-        let failed: string[] = [];
-        for (let attempt = 0; attempt < PREFLIGHT_ATTEMPTS; attempt++) {
-          const preflight = await runSuiteLoad(suite.spec.load!, { gatewayUrl, allowRemote: target.allowRemote });
-          failed = preflight.records
-            .filter((r) => r.status !== 200)
-            .map((r) => `#${r.index} ${r.status ?? r.error} ${r.errorBody ?? r.errorMessage ?? ''}`);
-          if (failed.length === 0) break;
-          await new Promise((r) => setTimeout(r, 1000));
-        }
-        return failed;
-      });
-      expect(bad, 'preflight requests that did not answer 200').toEqual([]);
-    }
-
+    // guard, preflight, deploy, setup, the connectors answering, then the campaign: all the runner's
     const seed = seedFromEnv();
-    const result = await runCampaign({
+    const result = await runRepro({
       cluster,
       gatewayUrl,
       loaded,
       target: target.kind,
       rep,
+      allowRemote: target.allowRemote,
+      timeouts: commandLine,
       outDir: process.env.PD_HARNESS_REPRO_OUT || DEFAULT_OUT_DIR,
       ...(cellId ? { cellId } : {}),
       ...(seed !== undefined ? { seed } : {}),
-      allowRemote: target.allowRemote,
     });
 
     await allure.link(pathToFileURL(result.dir).href, `repro campaign ${result.campaign}`);

@@ -34,7 +34,7 @@ export const MAX_NESTING = 64;
 /** Problems listed at most; the rest are counted ("and N more"). */
 export const MAX_PROBLEMS = 50;
 /** Echoed text (values, keys) in a message is cut to this many characters. */
-const MAX_MESSAGE = 300;
+const MAX_MESSAGE = 400;
 
 export interface LoadOptions {
   /** Size cap for suite and manifest files (default PD_HARNESS_MAX_INPUT_BYTES, else 4 MiB). */

@@ -20,6 +20,7 @@ import {
   suitePath,
   workloadRef,
 } from './schema-parts.ts';
+import { formatTimeout, isTimeoutName, MAX_TIMEOUT_MS, TIMEOUT_NAMES, type TimeoutConfig } from '../core/timeouts.ts';
 
 import { FAULT_NAMES, faultSchemas, type FaultSchemas } from '../chaos/faults/schemas.ts';
 import { criterionSchemas } from '../criteria/registry.ts';
@@ -359,6 +360,18 @@ export const CriterionSchema = oneKey('criterion', criterionSchemas()).describe(
 // ---------------------------------------------------------------------------------------------
 // the suite
 
+/** `spec.timeouts`: overrides of the run's named waits (core/timeouts.ts); `--timeout NAME=DURATION` wins over them. */
+const TimeoutsSchema = z
+  .record(z.string(), duration({ min: 1, max: MAX_TIMEOUT_MS, maxText: formatTimeout(MAX_TIMEOUT_MS) }))
+  .superRefine((t, ctx) => {
+    for (const name of Object.keys(t)) {
+      if (!isTimeoutName(name)) ctx.addIssue({ code: 'custom', path: [name], message: `unknown timeout (known: ${TIMEOUT_NAMES.join(', ')})` });
+    }
+  })
+  .transform((t) => t as Partial<TimeoutConfig>)
+  .meta({ propertyNames: { enum: [...TIMEOUT_NAMES] } })
+  .describe(`Overrides of the run's named waits, e.g. {deploy: 5m}. Names: ${TIMEOUT_NAMES.join(', ')}.`);
+
 export const SuiteSpecSchema = z
   .strictObject({
     target: TargetSchema,
@@ -373,6 +386,7 @@ export const SuiteSpecSchema = z
     recovery: RecoverySchema.optional(),
     repro: ReproSchema.optional(),
     criteria: z.array(CriterionSchema).default([]).describe('Success criteria, all of which must pass.'),
+    timeouts: TimeoutsSchema.optional(),
   })
   .describe('What the suite deploys, does and checks.');
 

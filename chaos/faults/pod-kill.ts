@@ -8,8 +8,6 @@ import { livePods } from '../pods.ts';
 import { choosePods } from '../select.ts';
 import type { FaultContext, FaultOutcome } from './types.ts';
 
-const GONE_TIMEOUT_MS = 60_000;
-
 /**
  * Deletes the chosen pods (grace 0 unless the suite gives one: on the twin the kubelet SIGKILLs the
  * process group). A bare pod is registered for re-creation from its manifest before it is deleted, and
@@ -34,7 +32,7 @@ export async function podKill(ctx: FaultContext): Promise<FaultOutcome> {
   ctx.log(`podKill: deleted ${victims.map((p) => p.name).join(', ')} (grace ${grace}s)`);
   for (const pod of bare) {
     const manifest = manifestFor(ctx.manifests, pod)!;
-    await cluster.waitGone([keyOf(manifest)], GONE_TIMEOUT_MS);
+    await cluster.waitGone([keyOf(manifest)], cluster.timeouts.podGone, 'podGone');
     await cluster.objects.create(stripServerFields(manifest as never) as never);
     ctx.log(`podKill: re-created bare pod ${pod.name} from its manifest`);
   }

@@ -23,21 +23,21 @@ async function faultsUrl(ctx: FaultContext, pod: PodInfo): Promise<string> {
   return `http://${pod.podIP}:${full ? httpPort(full) : 8000}/_twin/faults`;
 }
 
-async function readConfig(url: string): Promise<FaultConfig> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+async function readConfig(url: string, timeoutMs: number): Promise<FaultConfig> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
   return (await res.json()) as FaultConfig;
 }
 
-async function writeConfig(url: string, config: FaultConfig): Promise<FaultConfig> {
+async function writeConfig(url: string, config: FaultConfig, timeoutMs: number): Promise<FaultConfig> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(config),
-    signal: AbortSignal.timeout(5000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   if (!res.ok) throw new Error(`POST ${url}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
-  return readConfig(url);
+  return readConfig(url, timeoutMs);
 }
 
 /** Sets `patch` on every pod; returns per-pod undo and what each pod read back. */
@@ -47,11 +47,12 @@ async function inject(
 ): Promise<{ undo: () => Promise<void>; readBack: { pod: PodInfo; config: FaultConfig }[] }> {
   const applied: { pod: PodInfo; url: string; before: FaultConfig }[] = [];
   const readBack: { pod: PodInfo; config: FaultConfig }[] = [];
+  const callMs = ctx.cluster.timeouts.simFaultCall;
   for (const pod of ctx.pods) {
     const url = await faultsUrl(ctx, pod);
-    const before = await readConfig(url);
+    const before = await readConfig(url, callMs);
     applied.push({ pod, url, before });
-    readBack.push({ pod, config: await writeConfig(url, { ...before, ...patch }) });
+    readBack.push({ pod, config: await writeConfig(url, { ...before, ...patch }, callMs) });
   }
   let undone = false;
   return {
@@ -61,7 +62,7 @@ async function inject(
       undone = true;
       for (const a of applied) {
         // a pod that restarted or went away has lost the fault with its process
-        await writeConfig(a.url, a.before).catch(() => undefined);
+        await writeConfig(a.url, a.before, callMs).catch(() => undefined);
       }
     },
   };

@@ -16,6 +16,7 @@ import { isLoopbackHost } from '../../load/loopback.ts';
 import { runLoad } from '../../load/builtin/engine.ts';
 import type { LoadResult } from '../../load/result.ts';
 import type { RunReporter } from '../../core/run-reporter.ts';
+import type { TimeoutConfig } from '../../core/timeouts.ts';
 import type { LoadedSuite } from '../../suites/loader.ts';
 import {
   bundleFiles,
@@ -49,10 +50,11 @@ export interface CampaignOptions {
   seed?: number;
   allowRemote?: boolean;
   signal?: AbortSignal;
-  /** How long to look for a restart after a cell whose load saw server errors (default 6s). */
-  settleMs?: number;
-  /** Bound on waiting for pods to be Ready before and after a cell (default 120s). */
-  readyTimeoutMs?: number;
+  /**
+   * The run's timeouts in force: reproReady (pods Ready before and after a cell), reproRestart, reproSettle,
+   * reproSettleQuiet, healthCall. Default: the cluster's.
+   */
+  timeouts?: Readonly<TimeoutConfig>;
   /** Where replay.sh changes directory to, and what suite paths are relative to (default: process.cwd()). */
   cwd?: string;
 }
@@ -154,13 +156,14 @@ interface CellContext extends CampaignOptions {
 async function runCell(c: CellContext): Promise<{ outcome: CellOutcome; bundles: WrittenBundle[] }> {
   const { cluster, cell, rep } = c;
   const topo = CONNECTOR_TOPOLOGY[cell.connector];
-  const readyTimeoutMs = c.readyTimeoutMs ?? 120_000;
+  const t = c.timeouts ?? cluster.timeouts;
+  const readyTimeoutMs = t.reproReady;
   const seed = cellSeed(c.seed, cell.id);
 
   await waitPodsReady(cluster, { namespace: topo.namespace, selector: `app=${topo.app}`, timeoutMs: readyTimeoutMs, min: 3 });
   const before = await readRestarts(cluster, topo.namespace, topo.decodeSelector);
   // Readiness lags an engine death by up to periodSeconds x failureThreshold; on the twin ask the engine itself.
-  if (c.target === 'twin') await waitEnginesHealthy(before.pods, readyTimeoutMs);
+  if (c.target === 'twin') await waitEnginesHealthy(before.pods, readyTimeoutMs, t.healthCall);
 
   let injections: Injection[] = [];
   if (c.target === 'twin') {
@@ -188,8 +191,8 @@ async function runCell(c: CellContext): Promise<{ outcome: CellOutcome; bundles:
     selector: topo.decodeSelector,
     before: before.restarts,
     sinceMs: cellStartedAtMs,
-    settleMs: anyFailure ? (c.settleMs ?? 6000) : 1000,
-    restartWaitMs: readyTimeoutMs,
+    settleMs: anyFailure ? t.reproSettle : t.reproSettleQuiet,
+    restartWaitMs: t.reproRestart,
   });
   const detectedAtMs = Date.now();
   for (const other of others) rep.log(`restart of ${other.rise.pod} without the crash signature: ${other.reason}`);
@@ -251,15 +254,16 @@ async function runCell(c: CellContext): Promise<{ outcome: CellOutcome; bundles:
 }
 
 /** Twin only: GET /health on each decode pod answers 200 (the engine lives), bounded. */
-async function waitEnginesHealthy(pods: readonly V1Pod[], timeoutMs: number): Promise<void> {
+async function waitEnginesHealthy(pods: readonly V1Pod[], timeoutMs: number, callMs: number): Promise<void> {
   for (const pod of pods) {
     const ip = pod.status?.podIP;
     if (!ip || !isLoopbackHost(ip)) continue;
     await waitFor({
       name: `engine of ${pod.metadata?.name} healthy (GET /health on ${ip}:${SIM_FAULTS_PORT})`,
       timeoutMs,
+      timeoutName: 'reproReady',
       probe: async () => {
-        const res = await fetch(`http://${ip}:${SIM_FAULTS_PORT}/health`, { signal: AbortSignal.timeout(2000) });
+        const res = await fetch(`http://${ip}:${SIM_FAULTS_PORT}/health`, { signal: AbortSignal.timeout(callMs) });
         await res.arrayBuffer();
         return { done: res.status === 200, state: `HTTP ${res.status}` };
       },

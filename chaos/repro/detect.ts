@@ -4,6 +4,7 @@
  * `IndexError: index out of range in self` and/or `EngineDeadError`. The I/O wrapper at the bottom reads
  * pods and `logs --previous` through the cluster driver.
  */
+import { DEFAULT_TIMEOUTS, formatTimeout } from '../../core/timeouts.ts';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Cluster } from '../../cluster/driver.ts';
 import { podLogs } from '../../cluster/observe.ts';
@@ -244,7 +245,7 @@ export async function detectCrashes(
     const risen = new Set(rises.map((r) => r.pod));
     pending = pods.filter((p) => endedSince(p, opts.sinceMs) && !risen.has(p.metadata?.name ?? '')).map((p) => p.metadata?.name ?? '?');
     if (pending.length > 0) {
-      restartDeadline ??= Date.now() + (opts.restartWaitMs ?? 30_000);
+      restartDeadline ??= Date.now() + (opts.restartWaitMs ?? DEFAULT_TIMEOUTS.reproRestart);
       if (Date.now() >= restartDeadline) break;
     } else if (rises.length > 0 || Date.now() >= settleDeadline) {
       break;
@@ -263,7 +264,7 @@ export async function detectCrashes(
   for (const name of pending) {
     result.others.push({
       rise: { pod: name, uid: '', before: -1, after: -1 },
-      reason: `container ended but was not restarted within ${opts.restartWaitMs ?? 30_000} ms`,
+      reason: `container ended but was not restarted within ${formatTimeout(opts.restartWaitMs ?? DEFAULT_TIMEOUTS.reproRestart)} (timeout reproRestart)`,
     });
   }
   return result;

@@ -3,6 +3,7 @@
  * simulator's fault config, POSTed to `http://<podIP>:8000/_twin/faults` of the cell's decode pods (twin only:
  * pods are reachable on loopback there). On a real cluster nothing is injected.
  */
+import { DEFAULT_TIMEOUTS } from '../../core/timeouts.ts';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Cluster } from '../../cluster/driver.ts';
 import { isLoopbackHost } from '../../load/loopback.ts';
@@ -36,7 +37,7 @@ export interface Injection {
 }
 
 /** POSTs a fault config to one simulator pod; loopback addresses only. */
-export async function postSimFaults(podIP: string, config: unknown, timeoutMs = 5000): Promise<void> {
+export async function postSimFaults(podIP: string, config: unknown, timeoutMs = DEFAULT_TIMEOUTS.simFaultCall): Promise<void> {
   if (!isLoopbackHost(podIP)) throw new Error(`refusing to send a twin fault to ${podIP}: twin pods live on 127.0.0.0/8`);
   const res = await fetch(`http://${podIP}:${SIM_FAULTS_PORT}/_twin/faults`, {
     method: 'POST',
@@ -59,7 +60,7 @@ export async function injectForCell(cluster: Cluster, suite: Suite, cellPods: re
     const selected = await cluster.listPods(fault.namespace, fault.selector);
     for (const pod of selected.filter((p) => cellNames.has(p.metadata?.name) && p.status?.podIP)) {
       const config = simFaultConfig(fault.trigger, cellSeed);
-      await postSimFaults(pod.status!.podIP!, config);
+      await postSimFaults(pod.status!.podIP!, config, cluster.timeouts.simFaultCall);
       done.push({ pod: pod.metadata!.name!, podIP: pod.status!.podIP!, config });
     }
   }
@@ -72,7 +73,7 @@ export async function clearInjections(cluster: Cluster, namespace: string, podNa
   for (const name of new Set(podNames)) {
     try {
       const pod = (await cluster.listPods(namespace, undefined, `metadata.name=${name}`))[0];
-      if (pod?.status?.podIP) await postSimFaults(pod.status.podIP, {});
+      if (pod?.status?.podIP) await postSimFaults(pod.status.podIP, {}, cluster.timeouts.simFaultCall);
     } catch (err) {
       problems.push(`${name}: ${(err as Error).message}`);
     }

@@ -55,7 +55,7 @@ export function register(program: Command): void {
         const { analyzeFile } = fileApi;
         counts = (
           await analyzeFile(file, { ...resolve, ...(threads === undefined ? {} : { threads }) }).catch((err: unknown) => {
-            throw new UserError(`cannot read ${file}: ${(err as Error).message}`);
+            throw new UserError(`cannot read ${file}: ${(err as Error).message}`, 2, { cause: err });
           })
         ).counts;
       } else {
@@ -63,7 +63,9 @@ export function register(program: Command): void {
         const opened = await maybeGunzip(raw);
         gzip = opened.gzip;
         counts = await analyzeStream(opened.stream, { ...(sinceTs === undefined ? {} : { sinceTs }), ...resolve }).catch((err: unknown) => {
-          throw new UserError(`cannot read ${file === '-' ? 'stdin' : file}${gzip ? ' (gzip)' : ''}: ${(err as Error).message}`);
+          throw new UserError(`cannot read ${file === '-' ? 'stdin' : file}${gzip ? ' (gzip)' : ''}: ${(err as Error).message}`, 2, {
+            cause: err,
+          });
         });
       }
       const notes = notesFor(counts, { gzip, mapped: !!timeline });
@@ -132,13 +134,15 @@ async function podsFromFile(file: string) {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`--pods ${file}: not JSON (${(err as Error).message}); give the output of \`kubectl get pods -A -o json\``);
+    throw new UserError(`--pods ${file}: not JSON (${(err as Error).message}); give the output of \`kubectl get pods -A -o json\``, 2, {
+      cause: err,
+    });
   }
   const { timelineFromPodList } = await import('../../analysis/pod-ips.ts');
   try {
     return timelineFromPodList(json);
   } catch (err) {
-    throw new UserError(`--pods ${file}: ${(err as Error).message}`);
+    throw new UserError(`--pods ${file}: ${(err as Error).message}`, 2, { cause: err });
   }
 }
 
@@ -150,7 +154,7 @@ async function podsFromApi(kubeconfigPath: string) {
     const items = await cluster.list('v1', 'Pod');
     return timelineFromPodList({ items });
   } catch (err) {
-    throw new UserError(`--kubeconfig ${kubeconfigPath}: cannot list pods: ${(err as Error).message.split('\n')[0]}`);
+    throw new UserError(`--kubeconfig ${kubeconfigPath}: cannot list pods: ${(err as Error).message.split('\n')[0]}`, 2, { cause: err });
   }
 }
 

@@ -12,7 +12,12 @@ export function register(program: Command): void {
     .option('--seed <n>', 'campaign seed (default: spec.repro.seed); with --cell it replays a bundle')
     .option('--out <dir>', 'where campaigns are written', 'reports/repro')
     .option('--list', 'print the matrix cells and exit')
-    .action(async (suite: string, opts: { cell?: string; seed?: string; out: string; list?: boolean }) => {
+    .option(
+      '--timeout <name=duration>',
+      "set one of the run's named waits, e.g. reproReady=5m (repeatable; wins over the suite's spec.timeouts)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .action(async (suite: string, opts: { cell?: string; seed?: string; out: string; list?: boolean; timeout?: string[] }) => {
       const { runReproCommand } = await import('../repro-cli.ts');
       process.exitCode = await runReproCommand(suite, opts);
     });

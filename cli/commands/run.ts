@@ -12,6 +12,8 @@ export interface RunOptions {
   force?: boolean;
   /** Paths outside the suite's repository its deploy/apply/script paths may use. */
   allowOutside?: string[];
+  /** `--timeout NAME=DURATION` (repeatable): the run's named waits (core/timeouts.ts), over the suite's spec.timeouts. */
+  timeout?: string[];
 }
 
 export function register(program: Command): void {
@@ -37,6 +39,11 @@ export function register(program: Command): void {
     .option(
       '--allow-outside <path>',
       "a path outside the suite's repository that deploy/apply/script paths may use (repeatable)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option(
+      '--timeout <name=duration>',
+      "set one of the run's named waits, e.g. deploy=5m (repeatable; wins over the suite's spec.timeouts; names in README)",
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .action(async (suite: string, opts: RunOptions) => {

@@ -17,7 +17,9 @@ export function register(program: Command): void {
       try {
         writeFileSync(opts.out, text);
       } catch (err) {
-        throw new UserError(`cannot write ${opts.out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new UserError(`cannot write ${opts.out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2, {
+          cause: err,
+        });
       }
       process.stdout.write(`wrote ${opts.out}\n`);
     });

@@ -28,7 +28,7 @@ function traverse(v: unknown, seen: Set<object>): string {
     return `ArrayBuffer { [Uint8Contents]: <${bytes}>, byteLength: ${v.byteLength} }`;
   }
   if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
-    const items = [...(v as unknown as ArrayLike<number>)].map(String);
+    const items = Array.from(v as unknown as ArrayLike<number>, String);
     return `${v.constructor.name}(${items.length})${items.length === 0 ? ' []' : ` [ ${items.join(', ')} ]`}`;
   }
   seen.add(v);

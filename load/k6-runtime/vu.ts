@@ -6,7 +6,7 @@ import { k6ConsoleLine } from './console-format.ts';
 import { idle, installTrackedTimers } from './event-loop.ts';
 import type { FromWorker, InitInfo, ScriptError, ToWorker } from './protocol.ts';
 import { resetVuJar } from './shims/http.ts';
-import { vu } from './shims/state.ts';
+import { flushSamples, vu } from './shims/state.ts';
 
 type Fn = (arg?: unknown) => unknown;
 type ScriptModule = Record<string, unknown>;
@@ -139,7 +139,9 @@ export function serve(load: () => ScriptModule): void {
       try {
         const fn = script[ctx.exec] as Fn;
         const r = fn(msg.data === undefined ? undefined : JSON.parse(msg.data));
+        flushSamples();
         if (r instanceof Promise) await r;
+        flushSamples();
         await idle();
       } catch (err) {
         error = toScriptError(err, data.runtimeDir);

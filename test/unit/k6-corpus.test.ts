@@ -530,6 +530,20 @@ const CASES: Case[] = [
       expect(logs.some((l) => l.includes('Stopped after'))).toBe(false);
     },
   },
+  {
+    // k6 pushes samples as they happen (the VU's samples channel, internal/js/runner.go), so an iteration that
+    // an abort cuts short still counts the requests and checks it made: the abortOnFail threshold (judged every
+    // 2 s, engine.go) stops the test while all 3 VUs sleep; 3 requests, 3 failed checks, 0 complete iterations.
+    file: '55-interrupted-iteration-samples.js',
+    check: ({ r, s }) => {
+      expect(s.count('/status/503')).toBe(3);
+      expect(r.abort?.kind).toBe('thresholds');
+      expect(count(r, 'http_reqs')).toBe(3);
+      expect(checks(r)).toEqual({ passes: 0, fails: 3 });
+      expect(r.iterations.complete).toBe(0);
+      expect(r.iterations.interrupted).toBe(3);
+    },
+  },
 ];
 
 test.setTimeout(120_000);

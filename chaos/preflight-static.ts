@@ -9,6 +9,7 @@ import { unsupportedForScript } from '../load/k6-script/generate.ts';
 import { fromSuiteLoad, type LoadEngineName } from '../load/plan.ts';
 import { formatDuration } from '../suites/durations.ts';
 import type { LoadSpec, Suite } from '../suites/schema.ts';
+import { triggerOf } from './schedule.ts';
 
 /** What the preflight needs to know about the run. */
 export interface PreflightInput {
@@ -54,6 +55,7 @@ export function staticPreflight(input: PreflightInput): void {
     const why = unsupportedForScript(fromSuiteLoad(load).plan);
     if (why) throw new UsageError(`engine ${engine}: ${why}`);
   }
+  refuseUncountedFaults(input.suite, engine);
   if (load.script && !existsSync(load.script)) throw new UsageError(`k6 script not found: ${load.script} (spec.load.script)`);
   if (engine === 'k6' && !findOnPath('k6', input.env)) {
     throw new UsageError(
@@ -66,6 +68,23 @@ export function staticPreflight(input: PreflightInput): void {
       `the load sends no request: rate ${load.rate}/s for ${formatDuration(load.duration ?? 0)} is below one arrival; raise spec.load.rate or spec.load.duration`,
     );
   }
+}
+
+/**
+ * An `afterRequests` fault fires from the completed-request count the load reports while it runs. Only the
+ * built-in engine on a declarative load reports it (runner/load.ts passes onProgress there alone): k6,
+ * k6-operator and a k6 script on the built-in runtime report at the end, so the fault would never fire.
+ */
+function refuseUncountedFaults(suite: Suite, engine: LoadEngineName): void {
+  const script = suite.spec.load?.script !== undefined;
+  if (engine === 'builtin' && !script) return;
+  suite.spec.faults.forEach((fault, i) => {
+    if (!('afterRequests' in triggerOf(fault))) return;
+    const who = engine === 'builtin' ? 'the built-in k6 runtime (spec.load.script)' : `engine ${engine}`;
+    throw new UsageError(
+      `spec.faults[${i}].${Object.keys(fault)[0]}.afterRequests: ${who} does not report completed requests while the load runs, so the fault would never fire; use at: (time into the load)${engine === 'builtin' ? '' : ' or --engine builtin'}`,
+    );
+  });
 }
 
 /** The engine a run uses: --engine, else PD_HARNESS_ENGINE (what `run --engine` passes to Playwright), else the suite's. */

@@ -20,7 +20,23 @@ const SHIMS: Record<string, string> = {
   'k6/html': 'html.ts',
   'k6/timers': 'timers.ts',
 };
-export const SUPPORTED_IMPORTS = [...Object.keys(SHIMS), 'k6/options (types)'];
+/** jslib modules the runtime carries its own implementation of (no download), by URL pattern. */
+const VENDORED: [RegExp, string][] = [
+  [/^https:\/\/jslib\.k6\.io\/k6-summary\/0\.\d+\.\d+\/index\.js$/, 'k6-summary.ts'],
+  [/^https:\/\/jslib\.k6\.io\/k6-utils\/1\.([2-9]|\d\d+)\.\d+\/index\.js$/, 'k6-utils.ts'],
+];
+export const SUPPORTED_IMPORTS = [
+  ...Object.keys(SHIMS),
+  'k6/options (types)',
+  'jslib k6-summary 0.x (textSummary)',
+  'jslib k6-utils 1.2+ (random*, uuidv4, findBetween, normalDistributionStages)',
+];
+
+/** esbuild's "No matching export" for a vendored jslib: the one line naming the function and the library. */
+function vendoredExportRefusal(text: string | undefined): string | undefined {
+  const m = /No matching export in "[^"]*shims\/(k6-summary|k6-utils)\.ts" for import "([^"]+)"/.exec(text ?? '');
+  return m ? `unsupported by the built-in k6 runtime: ${m[2]} of the ${m[1]} jslib (k6 docs: jslib, ${m[1]})` : undefined;
+}
 /** Libraries the shims load lazily in the worker, by absolute path (the bundle lives in a temp dir). */
 const RUNTIME_LIBS = new Set(['cheerio', 'tough-cookie']);
 
@@ -41,7 +57,7 @@ function k6Modules(script: string, localFiles: Set<string>): Plugin {
     setup(b) {
       b.onResolve({ filter: /.*/ }, (args) => {
         const fromRuntime = args.importer.startsWith(HERE) || args.importer === '' || args.importer === '<stdin>';
-        const shim = SHIMS[args.path];
+        const shim = SHIMS[args.path] ?? VENDORED.find(([re]) => re.test(args.path))?.[1];
         if (shim && !fromRuntime) return { path: path.join(HERE, 'shims', shim) };
         if (fromRuntime) {
           if (args.path.startsWith('node:')) return { path: args.path, external: true };
@@ -110,6 +126,7 @@ export async function bundleK6Script(script: string): Promise<Bundle> {
     const first = e.errors?.[0];
     if (first?.detail instanceof RefusedScript) throw first.detail;
     const where = first?.location ? `${first.location.file}:${first.location.line}: ` : '';
-    throw new RefusedScript(`${where}${(first?.text ?? e.message ?? String(err)).split('\n')[0]}`, { cause: err });
+    const text = vendoredExportRefusal(first?.text) ?? (first?.text ?? e.message ?? String(err)).split('\n')[0];
+    throw new RefusedScript(`${where}${text}`, { cause: err });
   }
 }

@@ -18,6 +18,24 @@ export interface HttpSide {
 
 const zeroTimings = (duration = 0) => ({ blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration });
 
+/** A reply without a response (k6: status 0, `error` and `error_code` set), for a request that failed or was not sent. */
+function failedReply(error: string, errorCode: number, sent: Partial<HttpReply> = {}): HttpReply {
+  return {
+    status: 0,
+    statusText: '',
+    headers: [],
+    body: '',
+    bodyBytes: 0,
+    sentBytes: 0,
+    timings: zeroTimings(),
+    remoteIp: '',
+    remotePort: 0,
+    ...sent,
+    error,
+    errorCode,
+  };
+}
+
 /**
  * The main thread's side of a VU's HTTP call: one round trip with undici (no redirects: the VU follows them,
  * so each hop is a request, as in k6), recorded in the run's request records.
@@ -36,35 +54,11 @@ export function httpSide(records: RequestRecord[], allowRemote: boolean): HttpSi
         if (url.protocol !== 'http:' && url.protocol !== 'https:')
           throw new Error(`unsupported protocol scheme "${url.protocol.replace(':', '')}"`);
       } catch (err) {
-        return {
-          status: 0,
-          statusText: '',
-          headers: [],
-          body: '',
-          bodyBytes: 0,
-          sentBytes: 0,
-          timings: zeroTimings(),
-          remoteIp: '',
-          remotePort: 0,
-          error: `invalid URL ${call.url}: ${(err as Error).message}`,
-          errorCode: 1020,
-        };
+        return failedReply(`invalid URL ${call.url}: ${(err as Error).message}`, 1020);
       }
       if (!allowRemote && !isLoopbackHost(url.hostname)) {
         side.refused ??= `refusing to send load to ${url.host}: not a loopback address (the built-in k6 runtime sends traffic to loopback only)`;
-        return {
-          status: 0,
-          statusText: '',
-          headers: [],
-          body: '',
-          bodyBytes: 0,
-          sentBytes: 0,
-          timings: zeroTimings(),
-          remoteIp: '',
-          remotePort: 0,
-          error: side.refused,
-          errorCode: 1110,
-        };
+        return failedReply(side.refused, 1110);
       }
       const remoteIp = url.hostname.replace(/^\[|\]$/g, '') === 'localhost' ? '127.0.0.1' : url.hostname.replace(/^\[|\]$/g, '');
       const remotePort = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
@@ -136,19 +130,7 @@ export function httpSide(records: RequestRecord[], allowRemote: boolean): HttpSi
             : kind === 'reset'
               ? `read tcp ${url.host}: read: connection reset by peer`
               : (err as Error).message;
-        reply = {
-          status: 0,
-          statusText: '',
-          headers: [],
-          body: '',
-          bodyBytes: 0,
-          sentBytes,
-          timings: zeroTimings(duration),
-          remoteIp,
-          remotePort,
-          error: message,
-          errorCode: K6_ERROR_CODES[kind] ?? 1000,
-        };
+        reply = failedReply(message, K6_ERROR_CODES[kind] ?? 1000, { sentBytes, timings: zeroTimings(duration), remoteIp, remotePort });
         record.error = kind;
         record.errorMessage = message;
       }

@@ -164,6 +164,9 @@ export function planScenarios(options: Record<string, unknown>, exportedFns: rea
       maxVUs: 0,
     };
     plan.maxVUs = Math.max(plan.preAllocatedVUs, int(s['maxVUs'], `${what}.maxVUs`, plan.preAllocatedVUs));
+    // k6 v2.2.0 lib/executor/shared_iterations.go Validate: fewer iterations than VUs is a config error
+    if (executor === 'shared-iterations' && plan.iterations < plan.vus)
+      throw new OptionsError(`${what}: the number of iterations (${plan.iterations}) can't be less than the number of VUs (${plan.vus})`);
     if ((executor === 'constant-vus' || executor === 'constant-arrival-rate') && plan.durationMs <= 0)
       throw new OptionsError(`${what}: the duration must be more than 0`);
     if (executor === 'constant-arrival-rate' && !(plan.rate > 0)) throw new OptionsError(`${what}: the rate must be more than 0`);

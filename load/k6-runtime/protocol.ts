@@ -89,5 +89,7 @@ export type FromWorker =
   | { kind: 'init'; info: InitInfo }
   | { kind: 'ready' }
   | { kind: 'done'; samples: Sample[]; error?: ScriptError; result?: string }
+  /** Samples of the running iteration so far, sent before the VU blocks (sleep, HTTP): they count even if it is interrupted. */
+  | { kind: 'samples'; samples: Sample[] }
   | { kind: 'log'; level: 'info' | 'warn' | 'error' | 'debug'; text: string }
   | { kind: 'fatal'; error: ScriptError };

@@ -175,6 +175,10 @@ async function runBundled(
     );
   const onSample = opts.onSample;
   const metrics = new MetricStore(onSample ? (smp) => onSample({ ...smp, timeMs: Date.now() }) : undefined);
+  // k6 emits samples as they happen: those of an iteration cut by gracefulStop/abort still count
+  setup.onSamples = (samples) => {
+    for (const smp of samples) metrics.add(smp);
+  };
   for (const [name, d] of Object.entries(info.metrics)) metrics.declare(name, d.type, d.time);
   let thresholds: ParsedThreshold[];
   try {

@@ -30,6 +30,7 @@ export function refusedImport(spec: string, supported: readonly string[]): strin
 const USES: [RegExp, string, string][] = [
   [/\.submitForm\s*\(/, 'Response.submitForm()', 'Response.submitForm'],
   [/\.clickLink\s*\(/, 'Response.clickLink()', 'Response.clickLink'],
+  [/\bjUnit\s*\(/, 'jUnit() of the k6-summary jslib', 'jslib, k6-summary'],
   [/\bhttp\.file\s*\(/, 'http.file() (multipart/form-data bodies)', 'http.file'],
   [/\bcompression\s*:\s*['"`]/, 'params.compression', 'Params, compression'],
   [/\bresponseType\s*:\s*['"`]binary/, "params.responseType 'binary'", 'Params, responseType'],

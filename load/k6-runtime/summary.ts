@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { K6RunReport } from './run.ts';
 import { summaryValues, type SummaryValues } from './metrics-store.ts';
 import { parseMetricName } from './thresholds.ts';
+import { fmtTime, renderTextSummary, type SummaryData } from './text-summary.ts';
 
 const DEFAULT_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'];
 
@@ -138,76 +139,10 @@ export function summaryExport(report: K6RunReport): unknown {
   };
 }
 
-function fmtTime(ms: number): string {
-  if (ms === 0) return '0s';
-  if (ms < 1) return `${(ms * 1000).toFixed(2)}µs`;
-  if (ms < 1000) return `${ms.toFixed(2)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(2)}s`;
-  const m = Math.floor(ms / 60_000);
-  return `${m}m${((ms - m * 60_000) / 1000).toFixed(1)}s`;
-}
-
-function fmtData(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${u === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[u]}`;
-}
-
-function fmtNum(n: number): string {
-  return Number.isInteger(n) ? String(n) : n.toFixed(6).replace(/0+$/, '').replace(/\.$/, '');
-}
-
-/** k6's end-of-test text summary (the classic layout: checks, ✓/✗ thresholds, one line per metric). */
+/** k6's end-of-test text summary (the classic layout), then k6's closing `running (...)` line. */
 export function textSummary(report: K6RunReport): string {
-  const lines: string[] = [];
-  const root = rootGroup(report);
-  const walk = (g: Group, indent: string): void => {
-    if (g.name) lines.push(`${indent}█ ${g.name}`, '');
-    const inner = g.name ? `${indent}  ` : indent;
-    for (const c of g.checks) {
-      const all = c.fails === 0;
-      lines.push(`${inner}${all ? '✓' : '✗'} ${c.name}`);
-      if (!all) lines.push(`${inner} ↳  ${Math.floor((100 * c.passes) / (c.passes + c.fails))}% — ✓ ${c.passes} / ✗ ${c.fails}`);
-    }
-    if (g.checks.length) lines.push('');
-    for (const child of g.groups) walk(child, inner);
-  };
-  walk(root, '     ');
-  const all = rows(report);
-  const width =
-    Math.max(...all.map((r) => (r.name.includes('{') ? r.name.length - parseMetricName(r.name).base.length + 4 : r.name.length)), 20) + 3;
-  const runSeconds = report.durationMs / 1000;
-  for (const r of all) {
-    const th = Object.values(r.thresholds);
-    const mark = th.length === 0 ? ' ' : th.every(Boolean) ? '✓' : '✗';
-    const sub = r.name.includes('{');
-    const label = sub
-      ? `  { ${parseMetricName(r.name)
-          .filter.map(([k, v]) => `${k}:${v}`)
-          .join(', ')} }`
-      : r.name;
-    const v = r.values;
-    let text: string;
-    if (r.type === 'trend')
-      text = Object.entries(v)
-        .map(([k, x]) => `${k}=${r.time ? fmtTime(x) : fmtNum(x)}`)
-        .join(' ');
-    else if (r.type === 'rate') text = `${((v['rate'] ?? 0) * 100).toFixed(2)}% ✓ ${v['passes']} ✗ ${v['fails']}`;
-    else if (r.type === 'gauge') text = `${fmtNum(v['value'] ?? 0)} min=${fmtNum(v['min'] ?? 0)} max=${fmtNum(v['max'] ?? 0)}`;
-    else if (r.name.startsWith('data_'))
-      text = `${fmtData(v['count'] ?? 0)} ${fmtData(runSeconds > 0 ? (v['count'] ?? 0) / runSeconds : 0)}/s`;
-    else text = `${fmtNum(v['count'] ?? 0)} ${(v['rate'] ?? 0).toFixed(6)}/s`;
-    lines.push(`   ${mark} ${label.padEnd(width, '.')}: ${text}`);
-  }
-  lines.push('');
+  const body = renderTextSummary(handleSummaryData(report) as SummaryData, { indent: ' ', enableColors: false });
   const it = report.iterations;
-  lines.push(
-    `running (${fmtTime(report.durationMs)}), 0/${Math.max(0, ...(report.metrics.series.get('vus_max')?.values ?? [0]))} VUs, ${it.complete} complete and ${it.interrupted} interrupted iterations`,
-  );
-  return `${lines.join('\n')}\n`;
+  const vusMax = Math.max(0, ...(report.metrics.series.get('vus_max')?.values ?? [0]));
+  return `${body}\n\nrunning (${fmtTime(report.durationMs)}), 0/${vusMax} VUs, ${it.complete} complete and ${it.interrupted} interrupted iterations\n`;
 }

@@ -7,6 +7,8 @@ export interface WorkerSetup {
   scriptDir: string;
   runtimeDir: string;
   onLog: (level: string, text: string, vuId: number) => void;
+  /** Samples a VU sends before its iteration ends (set once the run's metric store exists). */
+  onSamples?: (samples: Sample[]) => void;
 }
 
 /** Source maps on before the bundle loads, so error stacks point at the script's own lines. */
@@ -106,6 +108,7 @@ export class Vu {
     });
     this.worker.on('message', (msg: FromWorker) => {
       if (msg.kind === 'log') setup.onLog(msg.level, msg.text, id);
+      else if (msg.kind === 'samples') setup.onSamples?.(msg.samples);
       else if (msg.kind === 'ready') readyResolve();
       else if (msg.kind === 'fatal') {
         readyReject(new InitError(msg.error));

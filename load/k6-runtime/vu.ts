@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { k6ConsoleLine } from './console-format.ts';
+import { idle, installTrackedTimers } from './event-loop.ts';
 import type { FromWorker, InitInfo, ScriptError, ToWorker } from './protocol.ts';
 import { resetVuJar } from './shims/http.ts';
-import { vu } from './shims/state.ts';
+import { flushSamples, vu } from './shims/state.ts';
 
 type Fn = (arg?: unknown) => unknown;
 type ScriptModule = Record<string, unknown>;
@@ -58,12 +60,13 @@ function routeConsole(): void {
   const send =
     (level: 'info' | 'warn' | 'error' | 'debug') =>
     (...args: unknown[]) =>
-      post({ kind: 'log', level, text: format(...args) });
+      post({ kind: 'log', level, text: k6ConsoleLine(args) });
   console.log = send('info');
   console.info = send('info');
   console.warn = send('warn');
   console.error = send('error');
-  console.debug = send('debug');
+  // k6 logs at info level unless --verbose: console.debug prints nothing by default (k6 v2.2.0 cmd/root.go)
+  console.debug = () => {};
 }
 
 /** k6's open(): init context only, path relative to the script's directory; 'b' gives an ArrayBuffer. */
@@ -84,6 +87,7 @@ function makeOpen(scriptDir: string) {
 export function serve(load: () => ScriptModule): void {
   const data = workerData as VuData;
   routeConsole();
+  installTrackedTimers(g);
   g['__VU'] = data.vuId;
   g['__ITER'] = 0;
   g['__ENV'] = { ...data.env };
@@ -135,7 +139,10 @@ export function serve(load: () => ScriptModule): void {
       try {
         const fn = script[ctx.exec] as Fn;
         const r = fn(msg.data === undefined ? undefined : JSON.parse(msg.data));
+        flushSamples();
         if (r instanceof Promise) await r;
+        flushSamples();
+        await idle();
       } catch (err) {
         error = toScriptError(err, data.runtimeDir);
       }
@@ -152,6 +159,7 @@ export function serve(load: () => ScriptModule): void {
         const fn = script[msg.fn] as Fn;
         let r = fn(msg.arg === undefined ? undefined : JSON.parse(msg.arg));
         if (r instanceof Promise) r = await r;
+        await idle();
         if (r !== undefined) result = JSON.stringify(r);
       } catch (err) {
         error = toScriptError(err, data.runtimeDir);

@@ -6,7 +6,7 @@ import { runK6ScriptReport, type K6RunReport } from '../../load/k6-runtime/run.t
 import { startCorpusServer, type CorpusServer } from './k6-corpus-server.ts';
 
 /*
- * The corpus: 45 k6 scripts written in the styles of k6's examples, k6-learn, QuickPizza and the k6 docs
+ * The corpus: 54 k6 scripts written in the styles of k6's examples, k6-learn, QuickPizza and the k6 docs
  * (test/fixtures/k6/corpus), each run against a loopback server that counts what it receives. Each entry
  * states what k6 gives (requests the server sees, iterations, checks, threshold verdicts) and where that
  * comes from in k6 v2.2.0's source or docs. Refused scripts must be refused before any request.
@@ -40,6 +40,8 @@ interface Case {
   env?: Record<string, string>;
   /** k6 refuses nothing here; the runtime refuses: the one-line message must match. */
   refused?: RegExp;
+  /** The refusal's exit code: 2 (the runtime refuses), unless k6 itself rejects the script (104: invalid options). */
+  exitCode?: number;
   check?: (c: Ctx) => void;
 }
 
@@ -378,7 +380,7 @@ const CASES: Case[] = [
   },
   {
     file: '36-jslib-import.js',
-    refused: /unsupported import 'https:\/\/jslib\.k6\.io\/k6-utils\/1\.4\.0\/index\.js': jslib module is not vendored.*k6 docs: jslib/,
+    refused: /unsupported import 'https:\/\/jslib\.k6\.io\/k6chaijs\/4\.3\.4\.3\/index\.js': jslib module is not vendored.*k6 docs: jslib/,
   },
   { file: '37-websockets.js', refused: /unsupported import 'k6\/ws': WebSockets is not supported.*k6 docs: k6\/ws/ },
   {
@@ -446,6 +448,102 @@ const CASES: Case[] = [
       expect(r.iterations).toEqual({ complete: 8, interrupted: 0, dropped: 0 });
     },
   },
+  {
+    // k6: Hasher.Digest returns hash.Sum(nil), which does not reset the hash (k6 v2.2.0
+    // internal/js/modules/k6/crypto/crypto.go): digest() again gives the same value, update() continues.
+    file: '47-hasher-digest-twice.js',
+    check: ({ r, logs }) => {
+      expect(checks(r)).toEqual({ passes: 3, fails: 0 });
+      const sha1 = createHash('sha1').update('some other text').digest();
+      const more = createHash('sha1').update('some other text and more').digest('hex');
+      const mac = createHmac('sha256', 'secret').update('payload').digest('hex');
+      expect(logs).toContain(`INFO ${sha1.toString('hex')} ${sha1.toString('base64')} ${more} ${mac} source=console`);
+    },
+  },
+  {
+    // k6: an iteration ends when its event loop is empty (internal/js/eventloop/eventloop.go; k6/timers
+    // registers each timer): the 3 chained timeouts, the global one and the interval run in both iterations.
+    file: '48-timers-event-loop.js',
+    check: ({ r, s }) => {
+      expect(s.count('/get?left=')).toBe(6);
+      expect(s.count('/headers')).toBe(2);
+      expect(s.count('/status/204')).toBe(2);
+      expect(r.iterations.complete).toBe(2);
+      expect(r.errors).toEqual([]);
+    },
+  },
+  {
+    // k6: an exception in a timer callback ends the event loop with that error; the iteration fails and is
+    // counted (lib/executor/helpers.go getIterationRunner logs it once per iteration).
+    file: '49-timer-throws.js',
+    check: ({ r, s }) => {
+      expect(s.count('/get')).toBe(3);
+      expect(r.iterations.complete).toBe(3);
+      expect(r.errors).toHaveLength(1);
+      expect(r.errors[0]?.message).toBe('Error: boom in a timer');
+      expect(r.errors[0]?.count).toBe(3);
+    },
+  },
+  {
+    // k6-utils jslib (grafana/k6-jslib-utils v1.4.0 src/utils.js): findBetween's first match, every match with
+    // `repeat`, null on a miss; randomIntBetween in [min, max]; 6 shared iterations → 6 requests.
+    file: '50-jslib-k6-utils.js',
+    check: ({ r, s }) => {
+      expect(s.count('/crocodiles/')).toBe(6);
+      expect(checks(r)).toEqual({ passes: 36, fails: 0 });
+    },
+  },
+  {
+    // k6-summary jslib textSummary (the renderer of k6's internal/js/summary-legacy.js): the check line, the
+    // threshold mark on `checks`, and the data handleSummary got.
+    file: '51-jslib-k6-summary.js',
+    check: ({ r, s }) => {
+      expect(s.count('/get')).toBe(2);
+      const text = r.handleSummary?.['summary.txt'] ?? '';
+      expect(text).toContain('     ✓ status is 200');
+      expect(text).toMatch(/^   ✓ checks\.+: 100\.00% ✓ 2 ✗ 0$/m);
+      expect(text).toMatch(/^     iterations\.+: 2 /m);
+      const data = JSON.parse(r.handleSummary?.['summary.json'] ?? '{}') as { metrics: Record<string, { values: Record<string, number> }> };
+      expect(data.metrics['http_reqs']?.values['count']).toBe(2);
+    },
+  },
+  {
+    file: '52-jslib-utils-stage-helper.js',
+    refused: /unsupported by the built-in k6 runtime: tagWithCurrentStageIndex of the k6-utils jslib \(k6 docs: jslib, k6-utils\)/,
+  },
+  {
+    // k6 rejects it before the test (lib/executor/shared_iterations.go Validate; exit code 104, invalid config).
+    file: '53-fewer-iterations-than-vus.js',
+    refused: /the number of iterations \(2\) can't be less than the number of VUs \(10\)/,
+    exitCode: 104,
+  },
+  {
+    // k6's console (internal/js/console.go): arguments joined by spaces, no printf, objects as { k: v } with
+    // nested strings quoted; debug only with --verbose. maxRedirects set → no "Stopped after" warning
+    // (lib/netext/httpext/request.go warns only when preq.Redirects is not Valid); 2 requests, the 302 kept.
+    file: '54-console-and-redirect-warning.js',
+    check: ({ s, logs }) => {
+      expect(s.seen.map((x) => x.path)).toEqual(['/redirect/3', '/redirect/2']);
+      expect(logs).toContain('INFO user { name: "John", tags: [ "a", 1 ], nested: { ok: true, none: null } } 3 %d source=console');
+      expect(logs).toContain('INFO status 302 source=console');
+      expect(logs.some((l) => l.includes('only with --verbose'))).toBe(false);
+      expect(logs.some((l) => l.includes('Stopped after'))).toBe(false);
+    },
+  },
+  {
+    // k6 pushes samples as they happen (the VU's samples channel, internal/js/runner.go), so an iteration that
+    // an abort cuts short still counts the requests and checks it made: the abortOnFail threshold (judged every
+    // 2 s, engine.go) stops the test while all 3 VUs sleep; 3 requests, 3 failed checks, 0 complete iterations.
+    file: '55-interrupted-iteration-samples.js',
+    check: ({ r, s }) => {
+      expect(s.count('/status/503')).toBe(3);
+      expect(r.abort?.kind).toBe('thresholds');
+      expect(count(r, 'http_reqs')).toBe(3);
+      expect(checks(r)).toEqual({ passes: 0, fails: 3 });
+      expect(r.iterations.complete).toBe(0);
+      expect(r.iterations.interrupted).toBe(3);
+    },
+  },
 ];
 
 test.setTimeout(120_000);
@@ -474,7 +572,7 @@ for (const c of CASES) {
         expect(err).toBeInstanceOf(UserError);
         expect((err as UserError).message).toMatch(c.refused);
         expect((err as UserError).message.split('\n')).toHaveLength(1);
-        expect((err as UserError).exitCode).toBe(2);
+        expect((err as UserError).exitCode).toBe(c.exitCode ?? 2);
         expect(s.seen).toHaveLength(0);
         return;
       }

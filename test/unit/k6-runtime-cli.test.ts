@@ -67,7 +67,7 @@ test('k6 run refuses an unsupported script with one line and exit 2, before any 
   const res = await k6run('-e', `BASE_URL=${server.url}`, path.join(corpus, '36-jslib-import.js'));
   expect(res.exitCode).toBe(2);
   expect(res.stderr.trim().split('\n')).toHaveLength(1);
-  expect(res.stderr).toContain("unsupported import 'https://jslib.k6.io/k6-utils/1.4.0/index.js': jslib module is not vendored");
+  expect(res.stderr).toContain("unsupported import 'https://jslib.k6.io/k6chaijs/4.3.4.3/index.js': jslib module is not vendored");
   expect(server.seen).toHaveLength(0);
 });
 

@@ -46,18 +46,33 @@ function out(b: Buffer, enc: OutEnc): string | ArrayBuffer {
   }
 }
 
+/**
+ * k6's Hasher (internal/js/modules/k6/crypto/crypto.go, `Digest` calls Go's `hash.Sum(nil)`, which does not
+ * reset the hash): `digest()` may be called again, and `update()` after it, each digest covering everything
+ * written so far. Node's Hash/Hmac digest only once, so the data is kept and hashed afresh at each digest.
+ */
 class Hasher {
-  constructor(private readonly h: nodeCrypto.Hash | nodeCrypto.Hmac) {}
+  private readonly chunks: (Buffer | string)[] = [];
+  constructor(private readonly make: () => nodeCrypto.Hash | nodeCrypto.Hmac) {}
   update(d: unknown, _enc?: string): void {
-    this.h.update(input(d));
+    this.chunks.push(input(d));
   }
   digest(enc?: OutEnc): string | ArrayBuffer {
-    return out(this.h.digest(), enc);
+    const h = this.make();
+    for (const c of this.chunks) h.update(c);
+    return out(h.digest(), enc);
   }
 }
 
-export const createHash = (a: string): Hasher => new Hasher(nodeCrypto.createHash(algo(a)));
-export const createHMAC = (a: string, secret: unknown): Hasher => new Hasher(nodeCrypto.createHmac(algo(a), input(secret)));
+export const createHash = (a: string): Hasher => {
+  const name = algo(a);
+  return new Hasher(() => nodeCrypto.createHash(name));
+};
+export const createHMAC = (a: string, secret: unknown): Hasher => {
+  const name = algo(a);
+  const key = input(secret);
+  return new Hasher(() => nodeCrypto.createHmac(name, key));
+};
 export function hmac(a: string, secret: unknown, data: unknown, enc?: OutEnc): string | ArrayBuffer {
   const h = createHMAC(a, secret);
   h.update(data);

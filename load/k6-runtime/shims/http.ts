@@ -446,7 +446,8 @@ export function request(method: unknown, target: unknown, body?: unknown, params
     const next = redirectTarget(reply, current);
     if (next === undefined) break;
     if (hop + 1 > maxRedirects) {
-      if (p.redirects === undefined)
+      // k6 warns only when neither params.redirects nor options.maxRedirects was set (preq.Redirects.Valid)
+      if (p.redirects === undefined && typeof vu.options['maxRedirects'] !== 'number')
         console.warn(
           `Stopped after ${hop + 1} redirects and returned the redirection; pass { redirects: n } in request params or set global maxRedirects to silence this`,
         );

@@ -1,4 +1,4 @@
-import { baseTags, emit, inInit, vu } from './state.ts';
+import { baseTags, emit, flushSamples, inInit, vu } from './state.ts';
 
 type Checker<T> = ((value: T) => unknown) | unknown;
 
@@ -56,6 +56,7 @@ export function group<T>(name: string, fn: () => T): T {
 
 export function sleep(seconds: number): void {
   const ms = Number(seconds) * 1000;
+  flushSamples();
   if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 

@@ -1,4 +1,4 @@
-import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { HttpCall, HttpReply, IterationContext, Sample } from '../protocol.ts';
 
 /** Per-VU state the k6 shims share: samples of the current iteration, tags, the synchronous HTTP channel. */
@@ -56,6 +56,7 @@ export function baseTags(): Record<string, string> {
  */
 export function httpSync(call: HttpCall): HttpReply {
   if (vu.init || !vu.port || !vu.flag) throw new Error('Making http requests in the init context is not supported');
+  flushSamples();
   Atomics.store(vu.flag, 0, 0);
   vu.port.postMessage(call);
   const limit = call.timeoutMs + 30_000;
@@ -63,6 +64,17 @@ export function httpSync(call: HttpCall): HttpReply {
   const msg = receiveMessageOnPort(vu.port);
   if (!msg) throw new Error('k6 runtime: HTTP reply missing');
   return msg.message as HttpReply;
+}
+
+/**
+ * Send the samples of the running iteration so far to the main thread, before the VU blocks (sleep, HTTP,
+ * waiting for timers): k6 emits samples as they happen, so an iteration interrupted later (gracefulStop, an
+ * abort) still counts its requests and checks. postMessage needs no event-loop turn in the sender.
+ */
+export function flushSamples(): void {
+  if (vu.init || vu.samples.length === 0) return;
+  parentPort?.postMessage({ kind: 'samples', samples: vu.samples });
+  vu.samples = [];
 }
 
 export function emit(metric: string, type: Sample['type'], value: number, tags: Record<string, string>, time = false): void {

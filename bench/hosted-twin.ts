@@ -1,7 +1,7 @@
 /** The bench side of bench/twin-host.ts: start a twin with a topology in a child process, measure it, stop it. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,6 +14,42 @@ import { parseStatCpuTicks, parseVmRss } from './parse.ts';
 import type { HostConfig, HostReady } from './twin-host.ts';
 
 const HOST = fileURLToPath(new URL('./twin-host.ts', import.meta.url));
+
+/**
+ * The host as a user runs the twin (`pd-harness twin up` runs compiled JavaScript, no tsx, no source maps):
+ * the build brought up to date (pods then start from dist/ too), and bench/twin-host.ts bundled into the
+ * build's directory (so `import.meta.url` still finds the package root) with packages left external, by
+ * esbuild in ~0.1 s.
+ */
+async function compiledHost(): Promise<string> {
+  const { build: buildAll } = await import('../common/build.mjs');
+  const b = await buildAll();
+  const outfile = join(b.dir, 'bench', 'twin-host.mjs');
+  {
+    // always bundled again: bench/ is not part of the build's fingerprint
+    const { build: esbuild } = await import('esbuild');
+    const tmp = `${outfile}.tmp-${process.pid}`;
+    await esbuild({
+      entryPoints: [HOST],
+      outfile: tmp,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'silent',
+      plugins: [
+        {
+          // build.mjs runs a build when it is the main module: import it, never inline it into the bundle
+          name: 'build-script-external',
+          setup: (b) => b.onResolve({ filter: /\/build\.mjs$/ }, (a) => ({ path: join(a.resolveDir, a.path), external: true })),
+        },
+      ],
+    });
+    renameSync(tmp, outfile);
+  }
+  return outfile;
+}
 
 export interface HostedTwin extends HostReady {
   /** VmRSS of the twin host process and of every pod process in `<stateDir>/pids/`. */
@@ -73,7 +109,9 @@ export async function startHostedTwin(objects: readonly ManifestObject[], timeou
   const configFile = join(dir, 'host.json');
   writeFileSync(configFile, JSON.stringify(config));
   const logFd = openSync(join(dir, 'host.log'), 'w');
-  const child = spawn(process.execPath, ['--import', 'tsx', HOST, configFile], { stdio: ['pipe', 'pipe', logFd] });
+  const host = await compiledHost();
+  const prof = process.env.PD_TWIN_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PD_TWIN_PROF_DIR}`] : [];
+  const child = spawn(process.execPath, [...prof, host, configFile], { stdio: ['pipe', 'pipe', logFd] });
   closeSync(logFd);
   const cleanup = async () => {
     await stopChild(child, 20_000);

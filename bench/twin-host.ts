@@ -2,7 +2,7 @@
  * Child process that hosts one twin for a benchmark, so the twin's API server, kubelet and gateway do not
  * share an event loop (or an RSS figure) with the load generator:
  *
- *   node --import tsx bench/twin-host.ts CONFIG.json
+ *   node dist/<build>/bench/twin-host.mjs CONFIG.json   (bundled by hosted-twin.ts; tsx works too)
  *
  * CONFIG: { stateDir, ipPrefix, objectsFile, timeoutMs }. Starts the twin, applies the objects, waits until
  * every workload is Ready, the EPP rolled out and the scheduler route Accepted, then prints one JSON line

@@ -17,7 +17,7 @@ import { buildScheduler } from '../twin/sims/epp/scheduler.ts';
 import { PickService } from '../twin/sims/epp/service.ts';
 import { seededRng, type EndpointSpec } from '../twin/sims/epp/types.ts';
 import type { Outcome } from './figures.ts';
-import { scalePoint, startHostedTwin, type HostedTwin, type ScalePoint } from './hosted-twin.ts';
+import { describePhases, scalePoint, startHostedTwin, type HostedTwin, type ScalePoint } from './hosted-twin.ts';
 import { deltas, percentile } from './parse.ts';
 import { countKinds, withVllmEnv } from './topology.ts';
 
@@ -96,7 +96,9 @@ export async function twinPathFigures(log: (t: string) => void, requests = 600):
     const ip = pod.status?.podIP;
     if (!ip) throw new Error(`pod ${DIRECT_POD} has no podIP`);
     const directUrl = `http://${ip}:8000`;
-    log(`  twin up in ${(twin.upMs / 1000).toFixed(1)} s; full path ${twin.gatewayUrl}, direct ${DIRECT_POD} ${directUrl}`);
+    log(
+      `  twin up in ${(twin.upMs / 1000).toFixed(1)} s (${describePhases(twin.phases)}); full path ${twin.gatewayUrl}, direct ${DIRECT_POD} ${directUrl}`,
+    );
     await load(twin.gatewayUrl, 120, 12); // warm: JIT, keep-alive pools, EPP metrics scrape
     await load(directUrl, 120, 12);
     const one = await pathAt(twin, directUrl, 1, Math.round(requests / 3), log);

@@ -12,6 +12,7 @@ import type { Dispatcher } from 'undici';
 import type { AddressInfo, Socket } from 'node:net';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { compileRoutes, matchRequest, pickWeighted, type CompiledMatch } from '../../k8s-rules/httproute.ts';
+import { loadKeepAliveKubeConfig } from '../runtime/kube-client.ts';
 import { resolveBackend, servedRoutes, emptySnapshot, type Resolved, type Snapshot } from './snapshot.ts';
 import { gatewayStatus, poolStatus, routeStatus, statusUpToDate } from './status.ts';
 import { startStore } from './store.ts';
@@ -444,8 +445,7 @@ function resolveCached(snapshot: Snapshot, route: HTTPRoute, ref: BackendRef): R
 export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle> {
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log ?? ((l: string) => void process.stderr.write(`${l}\n`));
-  const kc = new KubeConfig();
-  kc.loadFromFile(opts.kubeconfigPath);
+  const kc = loadKeepAliveKubeConfig(opts.kubeconfigPath);
   let tables: Tables = { snapshot: emptySnapshot(), matches: [] };
   /** Requests waiting for the next change of the cluster view (an EPP endpoint list being updated). */
   const snapshotWaiters: (() => void)[] = [];

@@ -11,6 +11,7 @@ import {
   type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
+import { loadKeepAliveKubeConfig } from '../runtime/kube-client.ts';
 import { HostsFileKeeper } from './dns.ts';
 import { startExecServer, type ExecServer } from './exec.ts';
 import { EventRecorder } from './events.ts';
@@ -48,8 +49,7 @@ const RESCHEDULE_MS = 1000;
  * It talks to the API server only through @kubernetes/client-node.
  */
 export async function startKubelet(opts: KubeletOptions): Promise<KubeletHandle> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(opts.kubeconfigPath);
+  const kc = loadKeepAliveKubeConfig(opts.kubeconfigPath);
   const core = kc.makeApiClient(CoreV1Api);
   const stateDir = path.resolve(opts.stateDir);
   const ipPrefix = opts.ipPrefix ?? '127.0';

@@ -17,6 +17,7 @@ import {
   setHeaderOptions,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { loadKeepAliveKubeConfig } from '../runtime/kube-client.ts';
 import { backoffMs, containsDesired, nextStatus, type Outcome, type SchedulerInstallStatus } from './drift.ts';
 import {
   MANAGED_BY,
@@ -87,8 +88,7 @@ function messageOf(err: unknown): string {
 }
 
 export async function startSchedulerInstallOperator(opts: OperatorOptions): Promise<OperatorHandle> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(opts.kubeconfigPath);
+  const kc = loadKeepAliveKubeConfig(opts.kubeconfigPath);
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const log = opts.log ?? (() => undefined);

@@ -1,7 +1,7 @@
 /** The bench side of bench/twin-host.ts: start a twin with a topology in a child process, measure it, stop it. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,9 +15,45 @@ import type { HostConfig, HostReady } from './twin-host.ts';
 
 const HOST = fileURLToPath(new URL('./twin-host.ts', import.meta.url));
 
+/**
+ * The host as a user runs the twin (`pd-harness twin up` runs compiled JavaScript, no tsx, no source maps):
+ * the build brought up to date (pods then start from dist/ too), and bench/twin-host.ts bundled into the
+ * build's directory (so `import.meta.url` still finds the package root) with packages left external, by
+ * esbuild in ~0.1 s.
+ */
+async function compiledHost(): Promise<string> {
+  const { build: buildAll } = await import('../common/build.mjs');
+  const b = await buildAll();
+  const outfile = join(b.dir, 'bench', 'twin-host.mjs');
+  {
+    // always bundled again: bench/ is not part of the build's fingerprint
+    const { build: esbuild } = await import('esbuild');
+    const tmp = `${outfile}.tmp-${process.pid}`;
+    await esbuild({
+      entryPoints: [HOST],
+      outfile: tmp,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'silent',
+      plugins: [
+        {
+          // build.mjs runs a build when it is the main module: import it, never inline it into the bundle
+          name: 'build-script-external',
+          setup: (b) => b.onResolve({ filter: /\/build\.mjs$/ }, (a) => ({ path: join(a.resolveDir, a.path), external: true })),
+        },
+      ],
+    });
+    renameSync(tmp, outfile);
+  }
+  return outfile;
+}
+
 export interface HostedTwin extends HostReady {
   /** VmRSS of the twin host process and of every pod process in `<stateDir>/pids/`. */
-  rss(): { hostBytes: number; podBytes: number; podProcesses: number };
+  rss(): { hostBytes: number; podBytes: number; podProcesses: number; maxPodBytes: number };
   /** CPU seconds so far per component: the twin host, and each pod's workload (pod name without its hash). */
   cpuSeconds(): Record<string, number>;
   stop(): Promise<void>;
@@ -73,7 +109,9 @@ export async function startHostedTwin(objects: readonly ManifestObject[], timeou
   const configFile = join(dir, 'host.json');
   writeFileSync(configFile, JSON.stringify(config));
   const logFd = openSync(join(dir, 'host.log'), 'w');
-  const child = spawn(process.execPath, ['--import', 'tsx', HOST, configFile], { stdio: ['pipe', 'pipe', logFd] });
+  const host = await compiledHost();
+  const prof = process.env.PD_TWIN_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PD_TWIN_PROF_DIR}`] : [];
+  const child = spawn(process.execPath, [...prof, host, configFile], { stdio: ['pipe', 'pipe', logFd] });
   closeSync(logFd);
   const cleanup = async () => {
     await stopChild(child, 20_000);
@@ -91,14 +129,16 @@ export async function startHostedTwin(objects: readonly ManifestObject[], timeou
       rss() {
         let podBytes = 0;
         let podProcesses = 0;
+        let maxPodBytes = 0;
         for (const { pid } of podRecords(config.stateDir)) {
           const rss = vmRssOf(pid);
           if (rss !== undefined) {
             podBytes += rss;
             podProcesses++;
+            maxPodBytes = Math.max(maxPodBytes, rss);
           }
         }
-        return { hostBytes: vmRssOf(child.pid!) ?? 0, podBytes, podProcesses };
+        return { hostBytes: vmRssOf(child.pid!) ?? 0, podBytes, podProcesses, maxPodBytes };
       },
       cpuSeconds() {
         const out: Record<string, number> = { [HOST_COMPONENT]: cpuSecondsOf(child.pid!) ?? 0 };
@@ -143,6 +183,13 @@ async function firstLine(child: ChildProcess, timeoutMs: number): Promise<string
   }
 }
 
+/** `twin started 0.4 s, objects applied 1.2 s, ...`: when each step of bringing the topology up ended. */
+export function describePhases(phases: Record<string, number>): string {
+  return Object.entries(phases)
+    .map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`)
+    .join(', ');
+}
+
 /** Size and cost of one running topology, for the scale figure. */
 export interface ScalePoint {
   proxies: number;
@@ -151,6 +198,10 @@ export interface ScalePoint {
   rssMB: number;
   hostMB: number;
   processes: number;
+  /** CPU seconds spent until Ready (the twin host and every pod process): steadier than wall time on a busy box. */
+  cpuS: number;
+  /** The largest pod process's RSS. */
+  maxPodMB: number;
 }
 
 export function scalePoint(twin: HostedTwin, counts: { proxies: number; modelPods: number }): ScalePoint {
@@ -161,5 +212,7 @@ export function scalePoint(twin: HostedTwin, counts: { proxies: number; modelPod
     rssMB: (rss.hostBytes + rss.podBytes) / (1024 * 1024),
     hostMB: rss.hostBytes / (1024 * 1024),
     processes: rss.podProcesses + 1,
+    cpuS: Object.values(twin.cpuSeconds()).reduce((a, b) => a + b, 0),
+    maxPodMB: rss.maxPodBytes / (1024 * 1024),
   };
 }

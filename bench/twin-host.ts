@@ -2,7 +2,7 @@
  * Child process that hosts one twin for a benchmark, so the twin's API server, kubelet and gateway do not
  * share an event loop (or an RSS figure) with the load generator:
  *
- *   node --import tsx bench/twin-host.ts CONFIG.json
+ *   node dist/<build>/bench/twin-host.mjs CONFIG.json   (bundled by hosted-twin.ts; tsx works too)
  *
  * CONFIG: { stateDir, ipPrefix, objectsFile, timeoutMs }. Starts the twin, applies the objects, waits until
  * every workload is Ready, the EPP rolled out and the scheduler route Accepted, then prints one JSON line
@@ -28,6 +28,8 @@ export interface HostReady {
   ok: true;
   pid: number;
   upMs: number;
+  /** Milliseconds from the start at the end of each step: twin started, objects applied, workloads Ready, ... */
+  phases: Record<string, number>;
   kubeconfigPath: string;
   gatewayUrl: string;
   stateDir: string;
@@ -37,6 +39,8 @@ async function main(): Promise<void> {
   const config = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as HostConfig;
   const objects = JSON.parse(readFileSync(config.objectsFile, 'utf8')) as ManifestObject[];
   const t0 = performance.now();
+  const phases: Record<string, number> = {};
+  const mark = (name: string) => (phases[name] = Math.round(performance.now() - t0));
   const twin = await startTwin({ stateDir: config.stateDir, port: 0, gatewayPort: 0, ipPrefix: config.ipPrefix });
   let stopping: Promise<void> | undefined;
   const stop = (code: number) => {
@@ -49,9 +53,12 @@ async function main(): Promise<void> {
   try {
     const deadline = Date.now() + config.timeoutMs;
     const left = () => Math.max(1000, deadline - Date.now());
+    mark('twin started');
     const cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
     await cluster.apply(objects);
+    mark('objects applied');
     await waitWorkloads(cluster, objects, left());
+    mark('workloads Ready');
     await waitFor({
       name: `deploy/${EPP_DEPLOYMENT} rendered by the SchedulerInstall operator`,
       timeoutMs: left(),
@@ -61,6 +68,7 @@ async function main(): Promise<void> {
       },
     });
     await waitRollout(cluster, SCHEDULER_NS, EPP_DEPLOYMENT, left());
+    mark('EPP rolled out');
     await waitCondition(
       cluster,
       { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', name: 'llm-d-inference-scheduling', namespace: SCHEDULER_NS },
@@ -72,6 +80,7 @@ async function main(): Promise<void> {
       ok: true,
       pid: process.pid,
       upMs: performance.now() - t0,
+      phases,
       kubeconfigPath: twin.kubeconfigPath,
       gatewayUrl: twin.gatewayUrl,
       stateDir: twin.stateDir,

@@ -8,7 +8,7 @@ import { readManifests } from '../cluster/manifests.ts';
 import { SEED_MANIFESTS } from '../cli/seed-topology.ts';
 import type { Outcome } from './figures.ts';
 import { MB } from './parse.ts';
-import { scalePoint, startHostedTwin, type ScalePoint } from './hosted-twin.ts';
+import { describePhases, scalePoint, startHostedTwin, type ScalePoint } from './hosted-twin.ts';
 import { countKinds, scaledTopology } from './topology.ts';
 
 /** Time kept for the figures that run after this one (time to first verdict). */
@@ -19,7 +19,7 @@ async function measure(copies: number, timeoutMs: number, log: (t: string) => vo
   const twin = await startHostedTwin(objects, timeoutMs);
   try {
     const point = scalePoint(twin, countKinds(objects));
-    log(`  ${describePoint(point)}`);
+    log(`  ${describePoint(point)} (${describePhases(twin.phases)})`);
     return point;
   } finally {
     await twin.stop();
@@ -27,14 +27,35 @@ async function measure(copies: number, timeoutMs: number, log: (t: string) => vo
 }
 
 export function describePoint(p: ScalePoint): string {
-  return `${p.proxies} proxies + ${p.modelPods} model pods: Ready in ${p.upS.toFixed(1)} s, ${p.rssMB.toFixed(0)} MB RSS in ${p.processes} processes (twin host ${p.hostMB.toFixed(0)} MB)`;
+  return (
+    `${p.proxies} proxies + ${p.modelPods} model pods: Ready in ${p.upS.toFixed(1)} s (${p.cpuS.toFixed(1)} s CPU), ` +
+    `${p.rssMB.toFixed(0)} MB RSS in ${p.processes} processes (twin host ${p.hostMB.toFixed(0)} MB, largest pod ${p.maxPodMB.toFixed(0)} MB)`
+  );
 }
 
 function figures(p: ScalePoint, seed: ScalePoint): Outcome[] {
   const label = `twin scale ${p.proxies} proxies + ${p.modelPods} model pods`;
+  // #18: 32 + 64 Ready within 30 s and 4 GB
+  const large = p.modelPods >= 64;
   return [
-    { name: `${label} up and Ready`, value: p.upS, unit: 's', baseline: seed.upS, better: 'lower', note: 'baseline: seed topology, 2 + 4' },
-    { name: `${label} total RSS`, value: p.rssMB, unit: 'MB', baseline: seed.rssMB, better: 'lower', note: `${p.processes} processes` },
+    {
+      name: `${label} up and Ready`,
+      value: p.upS,
+      unit: 's',
+      baseline: seed.upS,
+      better: 'lower',
+      ...(large ? { goal: { on: 'value' as const, op: '<=' as const, target: 30 } } : {}),
+      note: `baseline: seed topology, 2 + 4; ${p.cpuS.toFixed(1)} s CPU`,
+    },
+    {
+      name: `${label} total RSS`,
+      value: p.rssMB,
+      unit: 'MB',
+      baseline: seed.rssMB,
+      better: 'lower',
+      ...(large ? { goal: { on: 'value' as const, op: '<=' as const, target: 4096 } } : {}),
+      note: `${p.processes} processes`,
+    },
   ];
 }
 
@@ -59,6 +80,8 @@ export async function twinScaleFigures(
       unit: 's',
       baseline: seed.upS,
       better: 'lower',
+      goal: { on: 'value', op: '<=', target: 3 },
+      note: `${seed.cpuS.toFixed(1)} s CPU (twin host + pods) until Ready`,
     },
     {
       name: 'twin scale seed topology total RSS',
@@ -67,6 +90,14 @@ export async function twinScaleFigures(
       baseline: seed.rssMB,
       better: 'lower',
       note: `${seed.processes} processes`,
+    },
+    {
+      name: 'twin scale seed topology largest pod process RSS',
+      value: seed.maxPodMB,
+      unit: 'MB',
+      baseline: seed.maxPodMB,
+      better: 'lower',
+      goal: { on: 'value', op: '<=', target: 45 },
     },
   ];
   const mid = await measure(4, 180_000, log);

@@ -8,13 +8,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { AddressInfo, Socket } from 'node:net';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { compileRoutes, matchRequest, pickWeighted, type CompiledMatch } from '../../k8s-rules/httproute.ts';
-import { resolveBackend, servedRoutes, emptySnapshot, type Snapshot } from './snapshot.ts';
+import { loadKeepAliveKubeConfig } from '../runtime/kube-client.ts';
+import { resolveBackend, servedRoutes, emptySnapshot, type Resolved, type Snapshot } from './snapshot.ts';
 import { gatewayStatus, poolStatus, routeStatus, statusUpToDate } from './status.ts';
 import { startStore } from './store.ts';
-import type { HTTPRoute, KObject, Rng } from './types.ts';
+import type { BackendRef, HTTPRoute, KObject, Rng } from './types.ts';
 import { Upstreams, downstreamHeaders, forward, upstreamHeaders } from './upstream.ts';
 
 export interface GatewayOptions {
@@ -88,42 +90,43 @@ export function requestFacts(body: Buffer): { model: string; promptLength: numbe
   }
 }
 
-export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle> {
-  const host = opts.host ?? '127.0.0.1';
-  const rng = opts.rng ?? Math.random;
-  const log = opts.log ?? ((l: string) => void process.stderr.write(`${l}\n`));
-  const kc = new KubeConfig();
-  kc.loadFromFile(opts.kubeconfigPath);
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const upstreams = new Upstreams();
-  /** one connection per request in flight on each EPP (the ext-proc stream stand-in) */
-  const holds = new Upstreams(null);
-  let tables: Tables = { snapshot: emptySnapshot(), matches: [] };
-  /** Requests waiting for the next change of the cluster view (an EPP endpoint list being updated). */
-  const snapshotWaiters: (() => void)[] = [];
-  const nextSnapshot = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      snapshotWaiters.push(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
-  let stopped = false;
-
-  // ---- status writing (serialised, only on change) ----
-  let statusRunning = false;
-  let statusAgain = false;
-  const writeStatuses = async () => {
-    if (statusRunning) {
-      statusAgain = true;
+/** Status writing: serialised (one pass at a time, another pass if the view changed meanwhile), only on change. */
+function statusWriter(
+  custom: CustomObjectsApi,
+  host: string,
+  snapshotNow: () => Snapshot,
+  isStopped: () => boolean,
+  log: (line: string) => void,
+): () => Promise<void> {
+  let running = false;
+  let again = false;
+  const writeOne = async (obj: KObject, plural: string, desired: Record<string, unknown>) => {
+    if (statusUpToDate(obj.status, desired)) return;
+    const [group, version] = (obj.apiVersion ?? '').split('/');
+    if (!group || !version) return;
+    try {
+      await custom.patchNamespacedCustomObjectStatus(
+        { group, version, namespace: obj.metadata.namespace ?? 'default', plural, name: obj.metadata.name, body: { status: desired } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      if (code !== 404)
+        log(
+          `status update of ${plural} ${obj.metadata.namespace}/${obj.metadata.name} failed: ${String((err as Error).message).split('\n')[0]}`,
+        );
+    }
+  };
+  return async () => {
+    if (running) {
+      again = true;
       return;
     }
-    statusRunning = true;
+    running = true;
     try {
       do {
-        statusAgain = false;
-        const s = tables.snapshot;
+        again = false;
+        const s = snapshotNow();
         const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
         const jobs: [KObject, string, Record<string, unknown>][] = [
           ...s.gateways.map((g): [KObject, string, Record<string, unknown>] => [g, 'gateways', gatewayStatus(s, g, host, now)]),
@@ -131,36 +134,343 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
           ...s.pools.map((p): [KObject, string, Record<string, unknown>] => [p, 'inferencepools', poolStatus(s, p, now)]),
         ];
         for (const [obj, plural, desired] of jobs) {
-          if (stopped) return;
-          if (statusUpToDate(obj.status, desired)) continue;
-          const [group, version] = (obj.apiVersion ?? '').split('/');
-          if (!group || !version) continue;
-          try {
-            await custom.patchNamespacedCustomObjectStatus(
-              {
-                group,
-                version,
-                namespace: obj.metadata.namespace ?? 'default',
-                plural,
-                name: obj.metadata.name,
-                body: { status: desired },
-              },
-              setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-            );
-          } catch (err) {
-            const code = (err as { code?: number }).code;
-            if (code !== 404)
-              log(
-                `status update of ${plural} ${obj.metadata.namespace}/${obj.metadata.name} failed: ${String((err as Error).message).split('\n')[0]}`,
-              );
-          }
+          if (isStopped()) return;
+          await writeOne(obj, plural, desired);
         }
-      } while (statusAgain && !stopped);
+      } while (again && !isStopped());
     } finally {
-      statusRunning = false;
+      running = false;
     }
   };
+}
 
+/** What the request path needs of the running gateway. */
+interface PathContext {
+  tables(): Tables;
+  rng: Rng;
+  upstreams: Upstreams;
+  /** one connection per request in flight on each EPP (the ext-proc stream stand-in) */
+  holds: Upstreams;
+  /** Resolves at the next change of the cluster view, or after `ms`. */
+  nextSnapshot(ms: number): Promise<void>;
+}
+
+/** One request's state on its way through the gateway. */
+interface Exchange {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  requestId: string;
+  /** aborts the upstream calls: client gone, route timeout, EPP stream lost */
+  abort: AbortController;
+  body: Buffer | http.IncomingMessage | null;
+}
+
+/** The EPP's answer, reduced to what the gateway does next. */
+type PoolChoice =
+  | { kind: 'target'; target: string; headers: Record<string, string>; epp?: string }
+  /** the response was sent (the EPP's ImmediateResponse, or the gateway's own error) */
+  | { kind: 'answered' };
+
+function eppPost(ctx: PathContext, epp: string, path: string, body: unknown, signal?: AbortSignal) {
+  return ctx.upstreams.get(epp).request({
+    method: 'POST',
+    path,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/** What the EPP is told of the request: its id, model, prompt length, headers (no credentials) and body. */
+function pickRequestBody(x: Exchange, buf: Buffer | null): Record<string, unknown> {
+  const headers: Record<string, string> = { 'x-request-id': x.requestId };
+  for (const [k, v] of Object.entries(x.req.headers)) {
+    // credentials never leave the gateway for the EPP
+    if (v !== undefined && k !== 'authorization' && k !== 'cookie' && k !== 'proxy-authorization') headers[k] ??= String(v);
+  }
+  if (!buf) return { requestId: x.requestId, model: '', promptLength: 0, headers, noBody: true };
+  const facts = requestFacts(buf);
+  return { requestId: x.requestId, model: facts.model, promptLength: facts.promptLength, headers, body: buf.toString('utf8') };
+}
+
+/**
+ * The InferencePool backend: ask the pool's EPP (/v1/pick) for the endpoint. Envoy's ext-proc cluster: one EPP
+ * endpoint by load balancing; a refused connection (an EPP pod that is going away while the Endpoints still
+ * list it) moves on to the next host of the cluster.
+ */
+async function choosePoolTarget(
+  ctx: PathContext,
+  x: Exchange,
+  m: { route: HTTPRoute },
+  ref: BackendRef,
+  backend: PoolBackend,
+): Promise<PoolChoice> {
+  if (backend.endpoints.length === 0) return answered(x.res, 503, 'no healthy upstream');
+  const buf = x.body ? await readBody(x.req, MAX_POOL_BODY) : null;
+  x.body = buf;
+  const pickBody = pickRequestBody(x, buf);
+  let picked: { status: number; text: string } | undefined;
+  let epp: string | undefined;
+  const tryEpps = async (targets: readonly string[]): Promise<boolean> => {
+    for (const candidate of rotate(targets, Math.floor(ctx.rng() * targets.length))) {
+      epp = candidate;
+      try {
+        const r = await eppPost(
+          ctx,
+          candidate,
+          '/v1/pick',
+          pickBody,
+          AbortSignal.any([x.abort.signal, AbortSignal.timeout(EPP_TIMEOUT_MS)]),
+        );
+        picked = { status: r.statusCode, text: await r.body.text() };
+        return true;
+      } catch (err) {
+        picked = undefined;
+        if (!isConnectFailure(err) || x.abort.signal.aborted) return true;
+      }
+    }
+    return false;
+  };
+  if (!(await tryEpps(backend.epp)) && !x.abort.signal.aborted) {
+    // simplification (twin/CONTRACT.md): every listed EPP endpoint refused or none is listed, as right after
+    // an EPP rollout while its Endpoints catch up; like Envoy once EDS delivers the new host, retry once
+    // with the next view of the cluster (at most EPP_ENDPOINTS_SETTLE_MS later)
+    await ctx.nextSnapshot(EPP_ENDPOINTS_SETTLE_MS);
+    const again = resolveBackend(ctx.tables().snapshot, m.route, ref);
+    if (again.kind === 'pool') await tryEpps(again.epp);
+  }
+  if (picked && picked.status === 200) {
+    const answer = JSON.parse(picked.text) as { endpoints?: { address?: string }[]; headers?: Record<string, string>; scheduled?: boolean };
+    const addr = answer.endpoints?.[0]?.address;
+    if (!addr) return answered(x.res, 500, 'endpoint picker returned no endpoint\n');
+    return { kind: 'target', target: addr, headers: answer.headers ?? {}, ...(answer.scheduled !== false && epp ? { epp } : {}) };
+  }
+  // the EPP's ImmediateResponse: its status, its plain-text body (GAIE handlers/server.go buildErrResponse)
+  if (picked) return answered(x.res, picked.status, picked.text);
+  if (backend.failureMode === 'FailOpen') {
+    return { kind: 'target', target: backend.endpoints[Math.floor(ctx.rng() * backend.endpoints.length)]!, headers: {} };
+  }
+  // Envoy ext_proc, failure_mode_allow false: a failed ext-proc call is a local 500 with an empty body
+  // (response code details ext_proc_error_gRPC_error_14)
+  return answered(x.res, 500, '');
+}
+
+function answered(res: http.ServerResponse, status: number, body: string): PoolChoice {
+  sendText(res, status, body);
+  return { kind: 'answered' };
+}
+
+/**
+ * Streams the upstream answer to the client and says whether the EPP would have seen the response complete:
+ * on `data: [DONE]` in a chunk (streaming) or on a whole JSON body (GAIE v1.2.0 handlers/server.go +
+ * response.go); a cut or non-JSON body never completes. `watch` false: nobody asks, nothing is kept.
+ */
+async function relayResponse(up: Dispatcher.ResponseData, res: http.ServerResponse, watch: boolean): Promise<boolean> {
+  res.writeHead(up.statusCode, downstreamHeaders(up.headers));
+  const streaming = String(up.headers['content-type'] ?? '').includes('text/event-stream');
+  let complete = false;
+  const whole: Buffer[] = [];
+  for await (const chunk of up.body) {
+    if (watch) {
+      if (streaming) {
+        if (!complete && (chunk as Buffer).includes('data: [DONE]')) complete = true;
+      } else whole.push(chunk as Buffer);
+    }
+    if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', r).once('close', r));
+    if (res.destroyed) break;
+  }
+  if (watch && !streaming && !res.destroyed) complete = isJson(whole.length === 1 ? whole[0]! : Buffer.concat(whole));
+  res.end();
+  return complete;
+}
+
+function isJson(b: Buffer): boolean {
+  try {
+    JSON.parse(b.toString('utf8'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves when the EPP's hold on this request ends (done, or the EPP went away) or `signal` aborts. */
+async function holdOn(ctx: PathContext, epp: string, requestId: string, signal: AbortSignal): Promise<void> {
+  try {
+    const r = await ctx.holds.get(epp).request({ method: 'GET', path: `/v1/hold?requestId=${encodeURIComponent(requestId)}`, signal });
+    await r.body.dump({ limit: 1 << 20 });
+  } catch {
+    // reset or aborted: either way the hold is over
+  }
+}
+
+/**
+ * The EPP scheduled this request: it counts it until it sees the response complete (POST /v1/done). With
+ * FailClose the request lives on the EPP's ext-proc stream (the hold): if that stream breaks (EPP killed or
+ * restarted) Envoy ends the client's stream too; FailOpen (failure_mode_allow) carries on without it.
+ */
+function trackOnEpp(ctx: PathContext, x: Exchange, epp: string, failClose: boolean) {
+  const hold = new AbortController();
+  let finished = false;
+  let lost = false;
+  const held = failClose
+    ? holdOn(ctx, epp, x.requestId, hold.signal).then(() => {
+        if (hold.signal.aborted || finished) return;
+        lost = true;
+        x.abort.abort();
+      })
+    : Promise.resolve();
+  return {
+    get lost() {
+      return lost;
+    },
+    /** The exchange is over. Complete: tell the EPP (which ends the hold, so its connection is reused). */
+    finish(complete: boolean) {
+      finished = true;
+      if (!complete || lost) return hold.abort();
+      void eppPost(ctx, epp, '/v1/done', { requestId: x.requestId })
+        .then(
+          (r) => r.body.dump(),
+          () => {},
+        )
+        // the EPP ends the hold before it answers /v1/done; cut it only if it is still open a second later
+        .then(() => Promise.race([held, new Promise((r) => setTimeout(r, 1000).unref())]))
+        .finally(() => hold.abort());
+    },
+  };
+}
+
+async function handleRequest(ctx: PathContext, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://gateway');
+  const { matches, snapshot } = ctx.tables();
+  const hostHeader = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
+  const m = matchRequest(matches, {
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query: url.searchParams,
+    headers: req.headers,
+    host: hostHeader,
+  });
+  if (!m) {
+    res.writeHead(404, { 'content-length': 0 });
+    res.end();
+    return;
+  }
+  const ref = pickWeighted(m.rule.backendRefs ?? [], ctx.rng);
+  if (!ref) return sendText(res, 500, 'no backend for the matched route rule\n');
+  const backend = resolveCached(snapshot, m.route, ref);
+  if (backend.kind === 'error') return sendText(res, 500, `${backend.message}\n`);
+
+  // Envoy sends the request headers with end_of_stream when there is no body (a GET, content-length 0)
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+  const x: Exchange = {
+    req,
+    res,
+    requestId: (req.headers['x-request-id'] as string | undefined) ?? randomUUID(),
+    abort: new AbortController(),
+    body: hasBody ? req : null,
+  };
+  let timedOut = false;
+  const timer = m.timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        x.abort.abort();
+      }, m.timeoutMs)
+    : undefined;
+  res.on('close', () => {
+    if (!res.writableFinished) x.abort.abort();
+  });
+  let tracked: ReturnType<typeof trackOnEpp> | undefined;
+  let responseComplete = false;
+  try {
+    let target: string;
+    let extraHeaders: Record<string, string> = {};
+    if (backend.kind === 'service') {
+      if (backend.targets.length === 0) return sendText(res, 503, 'no healthy upstream');
+      target = backend.targets[Math.floor(ctx.rng() * backend.targets.length)]!;
+    } else {
+      const choice = await choosePoolTarget(ctx, x, m, ref, backend);
+      if (choice.kind === 'answered') return;
+      target = choice.target;
+      extraHeaders = choice.headers;
+      if (choice.epp) tracked = trackOnEpp(ctx, x, choice.epp, backend.failureMode === 'FailClose');
+    }
+    const headers = upstreamHeaders(req, {
+      'x-request-id': x.requestId,
+      'x-forwarded-for': req.socket.remoteAddress ?? '127.0.0.1',
+      ...(backend.kind === 'pool' ? { 'x-gateway-destination-endpoint': target } : {}),
+      ...extraHeaders,
+    });
+    if (Buffer.isBuffer(x.body)) headers['content-length'] = String(x.body.length);
+    const up = await forward(ctx.upstreams.get(target), {
+      method: req.method ?? 'GET',
+      path: `${url.pathname}${url.search}`,
+      headers,
+      body: x.body,
+      signal: x.abort.signal,
+    });
+    responseComplete = await relayResponse(up, res, tracked !== undefined);
+  } catch (err) {
+    if (tracked?.lost) {
+      if (!res.headersSent) return sendText(res, 500, '');
+      return void res.destroy();
+    }
+    if (timedOut) return sendText(res, 504, 'upstream request timeout');
+    if (x.abort.signal.aborted) return void res.destroy();
+    const message = (err as Error).message ?? String(err);
+    if (!res.headersSent) {
+      sendText(
+        res,
+        503,
+        `upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: ${message}`,
+      );
+    } else res.destroy();
+  } finally {
+    if (timer) clearTimeout(timer);
+    tracked?.finish(responseComplete);
+  }
+}
+
+type PoolBackend = Extract<Resolved, { kind: 'pool' }>;
+
+/** Backend resolution per cluster view: a snapshot never changes, so each backendRef is resolved once per view. */
+const resolved = new WeakMap<Snapshot, Map<BackendRef, Resolved>>();
+function resolveCached(snapshot: Snapshot, route: HTTPRoute, ref: BackendRef): Resolved {
+  let byRef = resolved.get(snapshot);
+  if (!byRef) resolved.set(snapshot, (byRef = new Map()));
+  let r = byRef.get(ref);
+  if (!r) byRef.set(ref, (r = resolveBackend(snapshot, route, ref)));
+  return r;
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle> {
+  const host = opts.host ?? '127.0.0.1';
+  const log = opts.log ?? ((l: string) => void process.stderr.write(`${l}\n`));
+  const kc = loadKeepAliveKubeConfig(opts.kubeconfigPath);
+  let tables: Tables = { snapshot: emptySnapshot(), matches: [] };
+  /** Requests waiting for the next change of the cluster view (an EPP endpoint list being updated). */
+  const snapshotWaiters: (() => void)[] = [];
+  let stopped = false;
+  const ctx: PathContext = {
+    tables: () => tables,
+    rng: opts.rng ?? Math.random,
+    upstreams: new Upstreams(),
+    holds: new Upstreams(null),
+    nextSnapshot: (ms) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, ms);
+        snapshotWaiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      }),
+  };
+  const writeStatuses = statusWriter(
+    kc.makeApiClient(CustomObjectsApi),
+    host,
+    () => tables.snapshot,
+    () => stopped,
+    log,
+  );
   const store = startStore(
     kc,
     () => {
@@ -172,220 +482,9 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
     log,
   );
 
-  // ---- request path ----
-  const eppPost = async (epp: string, path: string, body: unknown, signal?: AbortSignal) =>
-    upstreams.get(epp).request({
-      method: 'POST',
-      path,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      ...(signal ? { signal } : {}),
-    });
-
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    const { matches, snapshot } = tables;
-    const hostHeader = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
-    const m = matchRequest(matches, {
-      method: req.method ?? 'GET',
-      path: url.pathname,
-      query: url.searchParams,
-      headers: req.headers,
-      host: hostHeader,
-    });
-    if (!m) {
-      res.writeHead(404, { 'content-length': 0 });
-      res.end();
-      return;
-    }
-    const ref = pickWeighted(m.rule.backendRefs ?? [], rng);
-    if (!ref) return sendText(res, 500, 'no backend for the matched route rule\n');
-    const backend = resolveBackend(snapshot, m.route, ref);
-    if (backend.kind === 'error') return sendText(res, 500, `${backend.message}\n`);
-
-    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
-    const abort = new AbortController();
-    let timedOut = false;
-    const timer = m.timeoutMs
-      ? setTimeout(() => {
-          timedOut = true;
-          abort.abort();
-        }, m.timeoutMs)
-      : undefined;
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
-
-    let target: string | undefined;
-    // Envoy sends the request headers with end_of_stream when there is no body (a GET, content-length 0)
-    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
-    let body: Buffer | http.IncomingMessage | null = hasBody ? req : null;
-    const extraHeaders: Record<string, string> = {};
-    /** the EPP scheduled this request and counts it until it sees the response complete (POST /v1/done) */
-    let complete: (() => void) | undefined;
-    let responseComplete = false;
-    let eppLost = false;
-    const hold = new AbortController();
-
-    try {
-      if (backend.kind === 'service') {
-        if (backend.targets.length === 0) return sendText(res, 503, 'no healthy upstream');
-        target = backend.targets[Math.floor(rng() * backend.targets.length)]!;
-      } else {
-        if (backend.endpoints.length === 0) return sendText(res, 503, 'no healthy upstream');
-        const buf = body ? await readBody(req, MAX_POOL_BODY) : Buffer.alloc(0);
-        body = body ? buf : null;
-        const facts = requestFacts(buf);
-        const headers: Record<string, string> = { 'x-request-id': requestId };
-        for (const [k, v] of Object.entries(req.headers)) {
-          // credentials never leave the gateway for the EPP
-          if (v !== undefined && k !== 'authorization' && k !== 'cookie' && k !== 'proxy-authorization') headers[k] ??= String(v);
-        }
-        const pickBody = body
-          ? { requestId, model: facts.model, promptLength: facts.promptLength, headers, body: buf.toString('utf8') }
-          : { requestId, model: '', promptLength: 0, headers, noBody: true };
-        let picked: { status: number; text: string } | undefined;
-        // Envoy's ext-proc cluster: one EPP endpoint by load balancing; a refused connection (an EPP pod that is
-        // going away while the Endpoints still list it) moves on to the next host of the cluster.
-        let epp: string | undefined;
-        const tryEpps = async (targets: readonly string[]): Promise<boolean> => {
-          for (const candidate of rotate(targets, Math.floor(rng() * targets.length))) {
-            epp = candidate;
-            try {
-              const r = await eppPost(
-                candidate,
-                '/v1/pick',
-                pickBody,
-                AbortSignal.any([abort.signal, AbortSignal.timeout(EPP_TIMEOUT_MS)]),
-              );
-              picked = { status: r.statusCode, text: await r.body.text() };
-              return true;
-            } catch (err) {
-              picked = undefined;
-              if (!isConnectFailure(err) || abort.signal.aborted) return true;
-            }
-          }
-          return false;
-        };
-        if (!(await tryEpps(backend.epp)) && !abort.signal.aborted) {
-          // simplification (twin/CONTRACT.md): every listed EPP endpoint refused or none is listed, as right after
-          // an EPP rollout while its Endpoints catch up; like Envoy once EDS delivers the new host, retry once
-          // with the next view of the cluster (at most EPP_ENDPOINTS_SETTLE_MS later)
-          await nextSnapshot(EPP_ENDPOINTS_SETTLE_MS);
-          const again = resolveBackend(tables.snapshot, m.route, ref);
-          if (again.kind === 'pool') await tryEpps(again.epp);
-        }
-        if (picked && picked.status === 200) {
-          const answer = JSON.parse(picked.text) as {
-            endpoints?: { address?: string }[];
-            headers?: Record<string, string>;
-            scheduled?: boolean;
-          };
-          const addr = answer.endpoints?.[0]?.address;
-          if (!addr) return sendText(res, 500, 'endpoint picker returned no endpoint\n');
-          target = addr;
-          Object.assign(extraHeaders, answer.headers ?? {});
-          const chosen = epp;
-          if (answer.scheduled !== false && chosen) {
-            complete = () =>
-              void eppPost(chosen, '/v1/done', { requestId }).then(
-                (r) => r.body.dump(),
-                () => {},
-              );
-            // FailClose: the request lives on the EPP's ext-proc stream; if that stream breaks (EPP killed or
-            // restarted) Envoy ends the client's stream too. FailOpen (failure_mode_allow) carries on without it.
-            if (backend.failureMode === 'FailClose') {
-              void holdOn(chosen, requestId, hold.signal).then(() => {
-                if (hold.signal.aborted) return;
-                eppLost = true;
-                abort.abort();
-              });
-            }
-          }
-        } else if (picked) {
-          // the EPP's ImmediateResponse: its status, its plain-text body (GAIE handlers/server.go buildErrResponse)
-          return sendText(res, picked.status, picked.text);
-        } else if (backend.failureMode === 'FailOpen') {
-          target = backend.endpoints[Math.floor(rng() * backend.endpoints.length)]!;
-        } else {
-          // Envoy ext_proc, failure_mode_allow false: a failed ext-proc call is a local 500 with an empty body
-          // (response code details ext_proc_error_gRPC_error_14)
-          return sendText(res, 500, '');
-        }
-      }
-
-      const headers = upstreamHeaders(req, {
-        'x-request-id': requestId,
-        'x-forwarded-for': req.socket.remoteAddress ?? '127.0.0.1',
-        ...(backend.kind === 'pool' ? { 'x-gateway-destination-endpoint': target } : {}),
-        ...extraHeaders,
-      });
-      if (Buffer.isBuffer(body)) headers['content-length'] = String(body.length);
-      const up = await forward(upstreams.get(target), {
-        method: req.method ?? 'GET',
-        path: `${url.pathname}${url.search}`,
-        headers,
-        body,
-        signal: abort.signal,
-      });
-      res.writeHead(up.statusCode, downstreamHeaders(up.headers));
-      // what the EPP would see of the response: complete on `data: [DONE]` in a chunk (streaming) or on a whole
-      // JSON body (GAIE v1.2.0 handlers/server.go + response.go); a cut or non-JSON body never completes
-      const streaming = String(up.headers['content-type'] ?? '').includes('text/event-stream');
-      const whole: Buffer[] = [];
-      for await (const chunk of up.body) {
-        if (complete) {
-          if (streaming) {
-            if (!responseComplete && (chunk as Buffer).includes('data: [DONE]')) responseComplete = true;
-          } else whole.push(chunk as Buffer);
-        }
-        if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', r).once('close', r));
-        if (res.destroyed) break;
-      }
-      if (complete && !streaming && !res.destroyed) {
-        try {
-          JSON.parse(Buffer.concat(whole).toString('utf8'));
-          responseComplete = true;
-        } catch {
-          responseComplete = false;
-        }
-      }
-      res.end();
-    } catch (err) {
-      if (eppLost) {
-        if (!res.headersSent) return sendText(res, 500, '');
-        return void res.destroy();
-      }
-      if (timedOut) return sendText(res, 504, 'upstream request timeout');
-      if (abort.signal.aborted) return void res.destroy();
-      const message = (err as Error).message ?? String(err);
-      if (!res.headersSent) {
-        sendText(
-          res,
-          503,
-          `upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: ${message}`,
-        );
-      } else res.destroy();
-    } finally {
-      if (timer) clearTimeout(timer);
-      hold.abort();
-      if (responseComplete && !eppLost) complete?.();
-    }
-  };
-
-  /** Resolves when the EPP's hold on this request ends (done, or the EPP went away) or `signal` aborts. */
-  const holdOn = async (epp: string, requestId: string, signal: AbortSignal): Promise<void> => {
-    try {
-      const r = await holds.get(epp).request({ method: 'GET', path: `/v1/hold?requestId=${encodeURIComponent(requestId)}`, signal });
-      await r.body.dump({ limit: 1 << 20 });
-    } catch {
-      // reset or aborted: either way the hold is over
-    }
-  };
-
   const sockets = new Set<Socket>();
   const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    handle(req, res).catch((err: Error) => sendText(res, 500, `${err.message}\n`));
+    handleRequest(ctx, req, res).catch((err: Error) => sendText(res, 500, `${err.message}\n`));
   });
   server.on('connection', (s) => {
     sockets.add(s);
@@ -406,7 +505,7 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
         stopped = true;
         const closed = new Promise<void>((r) => server.close(() => r()));
         for (const s of sockets) s.destroy();
-        await Promise.allSettled([closed, store.stop(), upstreams.close(), holds.close()]);
+        await Promise.allSettled([closed, store.stop(), ctx.upstreams.close(), ctx.holds.close()]);
       })();
       return stopping;
     },

@@ -11,6 +11,7 @@ import {
   type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
+import { loadKeepAliveKubeConfig } from '../runtime/kube-client.ts';
 import { HostsFileKeeper } from './dns.ts';
 import { startExecServer, type ExecServer } from './exec.ts';
 import { EventRecorder } from './events.ts';
@@ -48,8 +49,7 @@ const RESCHEDULE_MS = 1000;
  * It talks to the API server only through @kubernetes/client-node.
  */
 export async function startKubelet(opts: KubeletOptions): Promise<KubeletHandle> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(opts.kubeconfigPath);
+  const kc = loadKeepAliveKubeConfig(opts.kubeconfigPath);
   const core = kc.makeApiClient(CoreV1Api);
   const stateDir = path.resolve(opts.stateDir);
   const ipPrefix = opts.ipPrefix ?? '127.0';
@@ -59,93 +59,19 @@ export async function startKubelet(opts: KubeletOptions): Promise<KubeletHandle>
   const events = new EventRecorder(core, 'kubelet');
   const schedulerEvents = new EventRecorder(core, 'default-scheduler');
   const workers = new Map<string, PodWorker>(); // by uid
-  const boundHere = new Map<string, string>(); // uid -> node name, until the informer shows it
-  const failedScheduling = new Map<string, string>(); // uid -> last message
-  const binding = new Set<string>();
   let stopped = false;
 
   await registerNodes(core, nodes);
 
-  // Each node's streaming server (exec), published as the Node's daemonEndpoints.kubeletEndpoint.Port,
-  // where the API server sends `pods/exec` (as the real apiserver reaches the kubelet on :10250).
-  const execServers: ExecServer[] = [];
-  for (const n of nodes) {
-    const srv = await startExecServer(n.hostIP, (ns, name, container) => {
-      const w = [...workers.values()].find((x) => x.key.namespace === ns && x.key.name === name && x.node.name === n.name);
-      return w ? w.execTarget(container === '-' ? undefined : container) : `pod ${name} is not running on node ${n.name}`;
-    });
-    execServers.push(srv);
-    await core
-      .patchNodeStatus(
-        { name: n.name, body: { status: { daemonEndpoints: { kubeletEndpoint: { Port: srv.port } } } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      )
-      .catch(() => undefined);
-  }
+  const execServers = await startNodeExecServers(core, nodes, workers);
 
   const pods: Cached<V1Pod> = makeInformer(kc, '/api/v1/pods', () => core.listPodForAllNamespaces());
   const services: Cached<V1Service> = makeInformer(kc, '/api/v1/services', () => core.listServiceForAllNamespaces());
   const hosts = new HostsFileKeeper(hostsFile, () => ({ services: services.list(), pods: pods.list() }));
   const ctx = { core, events, stateDir, hostsFile, kubeconfigPath: path.resolve(opts.kubeconfigPath) };
 
-  const uidOf = (p: V1Pod) => p.metadata?.uid ?? `${p.metadata?.namespace}/${p.metadata?.name}`;
-
-  function placedPods(): V1Pod[] {
-    return pods.list().map((p) => {
-      const node = boundHere.get(uidOf(p));
-      return node && !p.spec?.nodeName ? { ...p, spec: { ...p.spec!, nodeName: node } } : p;
-    });
-  }
-
-  async function schedule(pod: V1Pod): Promise<void> {
-    const uid = uidOf(pod);
-    if (binding.has(uid) || boundHere.has(uid)) return;
-    const placement = chooseNode(pod, nodes, placedPods());
-    const { name = '', namespace = 'default' } = pod.metadata ?? {};
-    const who = { name, namespace, uid };
-    if (!placement.ok) {
-      if (failedScheduling.get(uid) !== placement.message) {
-        failedScheduling.set(uid, placement.message);
-        schedulerEvents.record(who, 'Warning', 'FailedScheduling', placement.message);
-        await core
-          .patchNamespacedPodStatus(
-            {
-              name,
-              namespace,
-              body: {
-                status: {
-                  phase: 'Pending',
-                  conditions: [
-                    {
-                      type: 'PodScheduled',
-                      status: 'False',
-                      reason: 'Unschedulable',
-                      message: placement.message,
-                      lastProbeTime: null,
-                      lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-                    },
-                  ],
-                },
-              },
-            },
-            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-          )
-          .catch(() => undefined);
-      }
-      return;
-    }
-    binding.add(uid);
-    boundHere.set(uid, placement.node.name);
-    try {
-      await bindPod(core, pod, placement.node.name);
-      failedScheduling.delete(uid);
-      schedulerEvents.record(who, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${placement.node.name}`);
-    } catch {
-      boundHere.delete(uid);
-    } finally {
-      binding.delete(uid);
-    }
-  }
+  const scheduler = new PodScheduler(core, nodes, schedulerEvents, () => pods.list());
+  const schedule = (pod: V1Pod) => scheduler.schedule(pod);
 
   function sync(pod: V1Pod): void {
     if (stopped) return;
@@ -164,7 +90,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<KubeletHandle>
           .catch(() => undefined);
       return;
     }
-    boundHere.delete(uid);
+    scheduler.bound(uid);
     const node = nodes.find((n) => n.name === pod.spec?.nodeName);
     if (!node) return; // bound to a node this kubelet does not serve
     if (pod.metadata?.deletionTimestamp) {
@@ -193,8 +119,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<KubeletHandle>
   pods.on('update', sync);
   pods.on('delete', (pod) => {
     const uid = uidOf(pod);
-    boundHere.delete(uid);
-    failedScheduling.delete(uid);
+    scheduler.forget(uid);
     const worker = workers.get(uid);
     if (worker) void terminate(uid, worker, { deleteObject: false, graceMs: 2000 });
     else ips.release(uid);
@@ -241,6 +166,117 @@ export async function startKubelet(opts: KubeletOptions): Promise<KubeletHandle>
       return stopping;
     },
   };
+}
+
+const uidOf = (p: V1Pod) => p.metadata?.uid ?? `${p.metadata?.namespace}/${p.metadata?.name}`;
+
+/**
+ * Each node's streaming server (exec), published as the Node's daemonEndpoints.kubeletEndpoint.Port,
+ * where the API server sends `pods/exec` (as the real apiserver reaches the kubelet on :10250).
+ */
+async function startNodeExecServers(core: CoreV1Api, nodes: readonly TwinNode[], workers: Map<string, PodWorker>): Promise<ExecServer[]> {
+  const execServers: ExecServer[] = [];
+  for (const n of nodes) {
+    const srv = await startExecServer(n.hostIP, (ns, name, container) => {
+      const w = [...workers.values()].find((x) => x.key.namespace === ns && x.key.name === name && x.node.name === n.name);
+      return w ? w.execTarget(container === '-' ? undefined : container) : `pod ${name} is not running on node ${n.name}`;
+    });
+    execServers.push(srv);
+    await core
+      .patchNodeStatus(
+        { name: n.name, body: { status: { daemonEndpoints: { kubeletEndpoint: { Port: srv.port } } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      )
+      .catch(() => undefined);
+  }
+  return execServers;
+}
+
+/** The default-scheduler stand-in: places a pod on a node (scheduler.ts) and binds it, or marks it Unschedulable. */
+class PodScheduler {
+  /** uid -> node name, until the informer shows the binding */
+  private readonly boundHere = new Map<string, string>();
+  /** uid -> last FailedScheduling message */
+  private readonly failedScheduling = new Map<string, string>();
+  private readonly binding = new Set<string>();
+
+  constructor(
+    private readonly core: CoreV1Api,
+    private readonly nodes: readonly TwinNode[],
+    private readonly events: EventRecorder,
+    private readonly pods: () => readonly V1Pod[],
+  ) {}
+
+  /** The informer shows the pod bound: no placement of ours to remember. */
+  bound(uid: string): void {
+    this.boundHere.delete(uid);
+  }
+
+  forget(uid: string): void {
+    this.boundHere.delete(uid);
+    this.failedScheduling.delete(uid);
+  }
+
+  private placedPods(): V1Pod[] {
+    return this.pods().map((p) => {
+      const node = this.boundHere.get(uidOf(p));
+      return node && !p.spec?.nodeName ? { ...p, spec: { ...p.spec!, nodeName: node } } : p;
+    });
+  }
+
+  async schedule(pod: V1Pod): Promise<void> {
+    const uid = uidOf(pod);
+    if (this.binding.has(uid) || this.boundHere.has(uid)) return;
+    const placement = chooseNode(pod, this.nodes, this.placedPods());
+    const { name = '', namespace = 'default' } = pod.metadata ?? {};
+    const who = { name, namespace, uid };
+    if (!placement.ok) {
+      if (this.failedScheduling.get(uid) !== placement.message) {
+        this.failedScheduling.set(uid, placement.message);
+        this.events.record(who, 'Warning', 'FailedScheduling', placement.message);
+        await markUnschedulable(this.core, name, namespace, placement.message);
+      }
+      return;
+    }
+    this.binding.add(uid);
+    this.boundHere.set(uid, placement.node.name);
+    try {
+      await bindPod(this.core, pod, placement.node.name);
+      this.failedScheduling.delete(uid);
+      this.events.record(who, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${placement.node.name}`);
+    } catch {
+      this.boundHere.delete(uid);
+    } finally {
+      this.binding.delete(uid);
+    }
+  }
+}
+
+function markUnschedulable(core: CoreV1Api, name: string, namespace: string, message: string): Promise<unknown> {
+  return core
+    .patchNamespacedPodStatus(
+      {
+        name,
+        namespace,
+        body: {
+          status: {
+            phase: 'Pending',
+            conditions: [
+              {
+                type: 'PodScheduled',
+                status: 'False',
+                reason: 'Unschedulable',
+                message,
+                lastProbeTime: null,
+                lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+              },
+            ],
+          },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    )
+    .catch(() => undefined);
 }
 
 /** Binds through the pods/binding subresource, as kube-scheduler does; falls back to setting spec.nodeName. */

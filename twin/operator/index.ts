@@ -17,6 +17,7 @@ import {
   setHeaderOptions,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { loadKeepAliveKubeConfig } from '../runtime/kube-client.ts';
 import { backoffMs, containsDesired, nextStatus, type Outcome, type SchedulerInstallStatus } from './drift.ts';
 import {
   MANAGED_BY,
@@ -86,11 +87,220 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** What every reconcile step needs: the API clients, the log, whether the operator is stopping. */
+interface OperatorClient {
+  objects: KubernetesObjectApi;
+  custom: CustomObjectsApi;
+  log: (line: string) => void;
+  isStopped(): boolean;
+}
+
+/** Create when missing, merge-patch when a field the operator owns differs, else leave alone. */
+async function applyObject(c: OperatorClient, desired: RenderedObject): Promise<'created' | 'updated' | 'unchanged'> {
+  const spec = desired as unknown as KubernetesObject;
+  let actual: KubernetesObject;
+  try {
+    actual = await c.objects.read(spec as KubernetesObject & { metadata: { name: string } });
+  } catch (err) {
+    if (codeOf(err) !== 404) throw err;
+    await c.objects.create(spec, undefined, undefined, FIELD_MANAGER);
+    return 'created';
+  }
+  if (containsDesired(desired, actual)) return 'unchanged';
+  await c.objects.patch(spec, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
+  return 'updated';
+}
+
+type PodWithStatus = KubernetesObject & {
+  status?: { podIP?: string; conditions?: { type?: string; status?: string }[] };
+  metadata: { deletionTimestamp?: unknown };
+};
+
+function eppPodAddress(p: PodWithStatus): EppPodAddress {
+  return {
+    ip: p.status!.podIP!,
+    pod: p.metadata!.name!,
+    ready: !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+  };
+}
+
+async function eppPods(c: OperatorClient, namespace: string): Promise<EppPodAddress[]> {
+  const list = await c.objects.list<PodWithStatus>('v1', 'Pod', namespace, undefined, undefined, undefined, undefined, EPP_POD_SELECTOR);
+  return list.items.filter((p) => p.status?.podIP && p.metadata?.name).map(eppPodAddress);
+}
+
+/**
+ * The fast path for EPP pod events: only the pool-namespace Endpoints, one merge patch from the pod watch's
+ * own events (no list per event; a full pass renders and reads every object and can trail a rollout, while
+ * the gateway finds no EPP).
+ */
+class EppBridgeSync {
+  /** SchedulerInstalls of the last pass: an EPP pod event updates their bridge Endpoints at once. */
+  knownSis: Si[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  /** EPP pods by namespace */
+  private readonly cache = new Map<string, Map<string, EppPodAddress>>();
+  private queued = false;
+
+  constructor(private readonly c: OperatorClient) {}
+
+  notePod(phase: string, pod: KubernetesObject): void {
+    const p = pod as PodWithStatus;
+    const ns = p.metadata?.namespace ?? 'default';
+    const name = p.metadata?.name;
+    if (!name) return;
+    const byName = this.cache.get(ns) ?? new Map<string, EppPodAddress>();
+    this.cache.set(ns, byName);
+    if (phase === 'DELETED' || !p.status?.podIP) byName.delete(name);
+    else byName.set(name, eppPodAddress(p));
+  }
+
+  sync(): void {
+    // events that arrive while a sync waits to start are covered by it (the cache is read when it runs)
+    if (this.queued) return;
+    this.queued = true;
+    this.chain = this.chain.then(async () => {
+      this.queued = false;
+      for (const si of this.knownSis) {
+        if (this.c.isStopped()) return;
+        try {
+          await this.syncOne(si);
+        } catch (err) {
+          this.c.log(`schedulerinstall ${si.metadata.namespace}/${si.metadata.name}: EPP endpoints not synced: ${messageOf(err)}`);
+        }
+      }
+    });
+  }
+
+  private async syncOne(si: Si): Promise<void> {
+    const pods = [...(this.cache.get(si.metadata.namespace)?.values() ?? [])];
+    for (const o of renderEppBridge(si, pods)) {
+      if (o.kind !== 'Endpoints') continue;
+      await this.c.objects
+        .patch(o as unknown as KubernetesObject, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch)
+        .catch(async (err: unknown) => {
+          if (codeOf(err) === 404) await applyObject(this.c, o);
+          else throw err;
+        });
+    }
+  }
+}
+
+async function writeStatus(c: OperatorClient, si: Si, outcome: Outcome): Promise<void> {
+  const status = nextStatus(si.status, si.metadata.generation, outcome, new Date());
+  if (!status) return;
+  await c.custom.patchNamespacedCustomObjectStatus(
+    {
+      group: 'sim.llm-d.io',
+      version: 'v1alpha1',
+      namespace: si.metadata.namespace,
+      plural: 'schedulerinstalls',
+      name: si.metadata.name,
+      body: { status },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+}
+
+/** Applies `list` in order; a permanent failure goes into the status and ends the pass for this SchedulerInstall. */
+async function applyAll(c: OperatorClient, si: Si, list: RenderedObject[]): Promise<boolean> {
+  const id = `${si.metadata.namespace}/${si.metadata.name}`;
+  for (const obj of list) {
+    if (c.isStopped()) return false;
+    try {
+      const result = await applyObject(c, obj);
+      if (result !== 'unchanged') c.log(`schedulerinstall ${id}: ${result} ${obj.kind}/${obj.metadata.name}`);
+    } catch (err) {
+      if (!isPermanent(err)) throw err;
+      const message = `${obj.kind}/${obj.metadata.name}: ${messageOf(err)}`;
+      c.log(`schedulerinstall ${id}: apply failed: ${message}`);
+      await writeStatus(c, si, { ok: false, reason: 'ApplyFailed', message });
+      return false;
+    }
+  }
+  return true;
+}
+
+async function reconcileOne(c: OperatorClient, si: Si): Promise<void> {
+  let rendered: RenderedObject[];
+  try {
+    rendered = renderSchedulerInstall(si);
+  } catch (err) {
+    if (!(err instanceof RenderError)) throw err;
+    c.log(`schedulerinstall ${si.metadata.namespace}/${si.metadata.name}: invalid spec: ${err.message}`);
+    await writeStatus(c, si, { ok: false, reason: 'InvalidSpec', message: err.message });
+    return;
+  }
+  if (!(await applyAll(c, si, rendered))) return;
+  // the pool-namespace EPP Service and Endpoints after the rest, so the ConfigMap a profile patch changes goes first
+  const bridge = renderEppBridge(si, await eppPods(c, si.metadata.namespace));
+  if (!(await applyAll(c, si, bridge))) return;
+  rendered.push(...bridge);
+  await writeStatus(c, si, { ok: true, objects: rendered.length });
+}
+
+/** GatewayClasses are cluster-scoped and cannot be garbage-collected through an ownerReference. */
+async function pruneGatewayClasses(c: OperatorClient, sis: Si[]): Promise<void> {
+  let classes;
+  try {
+    classes = await c.objects.list(
+      'gateway.networking.k8s.io/v1',
+      'GatewayClass',
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      MANAGED_SELECTOR,
+    );
+  } catch (err) {
+    if (codeOf(err) === 404) return;
+    throw err;
+  }
+  const wanted = new Set<string>();
+  for (const si of sis) {
+    try {
+      for (const o of renderSchedulerInstall(si)) if (o.kind === 'GatewayClass') wanted.add(o.metadata.name);
+    } catch {
+      // an invalid SchedulerInstall keeps whatever it had
+      wanted.add('*');
+    }
+  }
+  if (wanted.has('*')) return;
+  for (const gc of classes.items) {
+    const name = gc.metadata?.name;
+    if (!name || wanted.has(name) || !gc.metadata?.labels?.[OWNER_LABEL]) continue;
+    c.log(`deleting GatewayClass/${name}: its SchedulerInstall is gone`);
+    await c.objects.delete({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name } });
+  }
+}
+
+async function reconcileAll(c: OperatorClient, bridges: EppBridgeSync): Promise<void> {
+  let list;
+  try {
+    list = await c.objects.list<Si>(SI_API_VERSION, SI_KIND);
+  } catch (err) {
+    // The CRD is not installed (yet): nothing to do until it is.
+    if (codeOf(err) === 404) return;
+    throw err;
+  }
+  const sis = list.items.filter((si) => !si.metadata.deletionTimestamp);
+  bridges.knownSis = sis;
+  let firstError: unknown;
+  for (const si of sis) {
+    if (c.isStopped()) return;
+    try {
+      await reconcileOne(c, si);
+    } catch (err) {
+      firstError ??= err;
+    }
+  }
+  await pruneGatewayClasses(c, sis);
+  if (firstError !== undefined) throw firstError;
+}
+
 export async function startSchedulerInstallOperator(opts: OperatorOptions): Promise<OperatorHandle> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(opts.kubeconfigPath);
-  const objects = KubernetesObjectApi.makeApiClient(kc);
-  const custom = kc.makeApiClient(CustomObjectsApi);
+  const kc = loadKeepAliveKubeConfig(opts.kubeconfigPath);
   const log = opts.log ?? (() => undefined);
   const resyncMs = opts.resyncMs ?? 30_000;
 
@@ -99,208 +309,13 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
   let current: Promise<void> | undefined;
   let again = false;
   let failures = 0;
-
-  /** Create when missing, merge-patch when a field the operator owns differs, else leave alone. */
-  async function applyObject(desired: RenderedObject): Promise<'created' | 'updated' | 'unchanged'> {
-    const spec = desired as unknown as KubernetesObject;
-    let actual: KubernetesObject;
-    try {
-      actual = await objects.read(spec as KubernetesObject & { metadata: { name: string } });
-    } catch (err) {
-      if (codeOf(err) !== 404) throw err;
-      await objects.create(spec, undefined, undefined, FIELD_MANAGER);
-      return 'created';
-    }
-    if (containsDesired(desired, actual)) return 'unchanged';
-    await objects.patch(spec, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
-    return 'updated';
-  }
-
-  /** SchedulerInstalls of the last pass: an EPP pod event updates their bridge Endpoints at once (syncBridges). */
-  let knownSis: Si[] = [];
-  let bridgeChain: Promise<void> = Promise.resolve();
-  /** EPP pods by namespace, from the pod watch's own events (no list per event). */
-  const eppPodCache = new Map<string, Map<string, EppPodAddress>>();
-
-  function notePod(phase: string, pod: KubernetesObject): void {
-    const p = pod as KubernetesObject & {
-      status?: { podIP?: string; conditions?: { type?: string; status?: string }[] };
-      metadata: { deletionTimestamp?: unknown };
-    };
-    const ns = p.metadata?.namespace ?? 'default';
-    const name = p.metadata?.name;
-    if (!name) return;
-    const byName = eppPodCache.get(ns) ?? new Map<string, EppPodAddress>();
-    eppPodCache.set(ns, byName);
-    if (phase === 'DELETED' || !p.status?.podIP) byName.delete(name);
-    else
-      byName.set(name, {
-        ip: p.status.podIP,
-        pod: name,
-        ready: !p.metadata.deletionTimestamp && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
-      });
-  }
-
-  /**
-   * The fast path for EPP pod events: only the pool-namespace Endpoints, one merge patch from the watch's
-   * cache (a full pass renders and reads every object and can trail a rollout, while the gateway finds no EPP).
-   */
-  let syncQueued = false;
-  function syncBridges(): void {
-    // events that arrive while a sync waits to start are covered by it (the cache is read when it runs)
-    if (syncQueued) return;
-    syncQueued = true;
-    bridgeChain = bridgeChain.then(async () => {
-      syncQueued = false;
-      for (const si of knownSis) {
-        if (stopped) return;
-        try {
-          const pods = [...(eppPodCache.get(si.metadata.namespace)?.values() ?? [])];
-          for (const o of renderEppBridge(si, pods)) {
-            if (o.kind !== 'Endpoints') continue;
-            await objects
-              .patch(o as unknown as KubernetesObject, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch)
-              .catch(async (err: unknown) => {
-                if (codeOf(err) === 404) await applyObject(o);
-                else throw err;
-              });
-          }
-        } catch (err) {
-          log(`schedulerinstall ${si.metadata.namespace}/${si.metadata.name}: EPP endpoints not synced: ${messageOf(err)}`);
-        }
-      }
-    });
-  }
-
-  async function eppPods(namespace: string): Promise<EppPodAddress[]> {
-    type Pod = KubernetesObject & {
-      status?: { podIP?: string; conditions?: { type?: string; status?: string }[] };
-      metadata: { deletionTimestamp?: unknown };
-    };
-    const list = await objects.list<Pod>('v1', 'Pod', namespace, undefined, undefined, undefined, undefined, EPP_POD_SELECTOR);
-    return list.items
-      .filter((p) => p.status?.podIP && p.metadata?.name)
-      .map((p) => ({
-        ip: p.status!.podIP!,
-        pod: p.metadata!.name!,
-        ready: !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
-      }));
-  }
-
-  async function writeStatus(si: Si, outcome: Outcome): Promise<void> {
-    const status = nextStatus(si.status, si.metadata.generation, outcome, new Date());
-    if (!status) return;
-    await custom.patchNamespacedCustomObjectStatus(
-      {
-        group: 'sim.llm-d.io',
-        version: 'v1alpha1',
-        namespace: si.metadata.namespace,
-        plural: 'schedulerinstalls',
-        name: si.metadata.name,
-        body: { status },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
-  }
-
-  async function lazyBridge(si: Si): Promise<RenderedObject[]> {
-    return renderEppBridge(si, await eppPods(si.metadata.namespace));
-  }
-
-  async function reconcileOne(si: Si): Promise<void> {
-    const id = `${si.metadata.namespace}/${si.metadata.name}`;
-    let rendered: RenderedObject[];
-    try {
-      rendered = renderSchedulerInstall(si);
-    } catch (err) {
-      if (!(err instanceof RenderError)) throw err;
-      log(`schedulerinstall ${id}: invalid spec: ${err.message}`);
-      await writeStatus(si, { ok: false, reason: 'InvalidSpec', message: err.message });
-      return;
-    }
-    const applyAll = async (list: RenderedObject[]): Promise<boolean> => {
-      for (const obj of list) {
-        if (stopped) return false;
-        try {
-          const result = await applyObject(obj);
-          if (result !== 'unchanged') log(`schedulerinstall ${id}: ${result} ${obj.kind}/${obj.metadata.name}`);
-        } catch (err) {
-          if (!isPermanent(err)) throw err;
-          const message = `${obj.kind}/${obj.metadata.name}: ${messageOf(err)}`;
-          log(`schedulerinstall ${id}: apply failed: ${message}`);
-          await writeStatus(si, { ok: false, reason: 'ApplyFailed', message });
-          return false;
-        }
-      }
-      return true;
-    };
-    if (!(await applyAll(rendered))) return;
-    // the pool-namespace EPP Service and Endpoints after the rest, so the ConfigMap a profile patch changes goes first
-    const bridge = await lazyBridge(si);
-    if (!(await applyAll(bridge))) return;
-    rendered.push(...bridge);
-    await writeStatus(si, { ok: true, objects: rendered.length });
-  }
-
-  /** GatewayClasses are cluster-scoped and cannot be garbage-collected through an ownerReference. */
-  async function pruneGatewayClasses(sis: Si[]): Promise<void> {
-    let classes;
-    try {
-      classes = await objects.list(
-        'gateway.networking.k8s.io/v1',
-        'GatewayClass',
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        MANAGED_SELECTOR,
-      );
-    } catch (err) {
-      if (codeOf(err) === 404) return;
-      throw err;
-    }
-    const wanted = new Set<string>();
-    for (const si of sis) {
-      try {
-        for (const o of renderSchedulerInstall(si)) if (o.kind === 'GatewayClass') wanted.add(o.metadata.name);
-      } catch {
-        // an invalid SchedulerInstall keeps whatever it had
-        wanted.add('*');
-      }
-    }
-    if (wanted.has('*')) return;
-    for (const gc of classes.items) {
-      const name = gc.metadata?.name;
-      if (!name || wanted.has(name) || !gc.metadata?.labels?.[OWNER_LABEL]) continue;
-      log(`deleting GatewayClass/${name}: its SchedulerInstall is gone`);
-      await objects.delete({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name } });
-    }
-  }
-
-  async function reconcileAll(): Promise<void> {
-    let list;
-    try {
-      list = await objects.list<Si>(SI_API_VERSION, SI_KIND);
-    } catch (err) {
-      // The CRD is not installed (yet): nothing to do until it is.
-      if (codeOf(err) === 404) return;
-      throw err;
-    }
-    const sis = list.items.filter((si) => !si.metadata.deletionTimestamp);
-    knownSis = sis;
-    let firstError: unknown;
-    for (const si of sis) {
-      if (stopped) return;
-      try {
-        await reconcileOne(si);
-      } catch (err) {
-        firstError ??= err;
-      }
-    }
-    await pruneGatewayClasses(sis);
-    if (firstError !== undefined) throw firstError;
-  }
+  const client: OperatorClient = {
+    objects: KubernetesObjectApi.makeApiClient(kc),
+    custom: kc.makeApiClient(CustomObjectsApi),
+    log,
+    isStopped: () => stopped,
+  };
+  const bridges = new EppBridgeSync(client);
 
   function schedule(delayMs: number): void {
     if (stopped || timer) return;
@@ -317,7 +332,7 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
 
   function runPass(): void {
     if (stopped) return;
-    current = reconcileAll()
+    current = reconcileAll(client, bridges)
       .then(
         () => {
           failures = 0;
@@ -365,8 +380,8 @@ export async function startSchedulerInstallOperator(opts: OperatorOptions): Prom
           // EPP pod events only move the bridge Endpoints: a full pass per pod event would delay the
           // ConfigMap render a suite's profile patch is waiting for
           if (w.labelSelector === EPP_POD_SELECTOR) {
-            notePod(phase, obj as KubernetesObject);
-            syncBridges();
+            bridges.notePod(phase, obj as KubernetesObject);
+            bridges.sync();
           } else requestReconcile();
         },
         retry,

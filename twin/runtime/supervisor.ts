@@ -84,7 +84,8 @@ export function planContainer(spec: ContainerSpec): { argv: string[]; cwd: strin
   if (!fs.existsSync(programPath)) {
     throw new ContainerCreateError(`program ${program} for image ${spec.image} does not exist on the host (${programPath})`);
   }
-  return { argv: [...nodeArgvFor(programPath, PRELOAD_URL, TSX_URL), ...args], cwd };
+  const prof = process.env.PD_TWIN_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PD_TWIN_PROF_DIR}`] : [];
+  return { argv: [...prof, ...nodeArgvFor(programPath, PRELOAD_URL, TSX_URL), ...args], cwd };
 }
 
 /** Starts a container's program as its own process group. Throws ImagePullError / ContainerCreateError. */

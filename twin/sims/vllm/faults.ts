@@ -3,46 +3,59 @@
  * decisions. Every random draw comes from a seeded PRNG, so the same seed and the same request sequence give
  * the same outcome (e.g. the same crash point).
  */
+import { createRequire } from 'node:module';
 import { seededRandom } from '../../../k8s-rules/prng.ts';
-import { z } from 'zod';
+import type { z as Zod } from 'zod';
 
-export const faultConfigSchema = z
-  .object({
-    /** Seed for errorRate / hang draws. */
-    seed: z.number().int().optional(),
-    errorRate: z
-      .object({ status: z.union([z.literal(429), z.literal(500), z.literal(503)]), rate: z.number().min(0).max(1) })
-      .strict()
-      .optional(),
-    addLatencyMs: z.number().min(0).max(600_000).optional(),
-    /** Accept the request and never answer; the connection is dropped after maxMs. */
-    hang: z
-      .union([
-        z.boolean(),
-        z.object({ rate: z.number().min(0).max(1).default(1), maxMs: z.number().min(0).max(600_000).default(30_000) }).strict(),
-      ])
-      .optional(),
-    /** The decode IndexError (facts.md §3): the engine dies, the process exits 1. Triggers combine with OR. */
-    indexError: z
-      .object({
-        afterRequests: z.number().int().min(0).optional(),
-        probability: z.number().min(0).max(1).optional(),
-        seed: z.number().int().optional(),
-        onAbortedKv: z.boolean().optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
+/**
+ * zod is loaded on first use (a fault config from env or POST /_twin/faults), synchronously: importing it
+ * costs every vLLM pod ~15 MB RSS and start-up time, and most pods never see a fault config.
+ */
+let schema: ReturnType<typeof buildSchema> | undefined;
+function faultConfigSchema() {
+  schema ??= buildSchema((createRequire(import.meta.url)('zod') as { z: typeof Zod }).z);
+  return schema;
+}
 
-export type FaultConfig = z.infer<typeof faultConfigSchema>;
+function buildSchema(z: typeof Zod) {
+  return z
+    .object({
+      /** Seed for errorRate / hang draws. */
+      seed: z.number().int().optional(),
+      errorRate: z
+        .object({ status: z.union([z.literal(429), z.literal(500), z.literal(503)]), rate: z.number().min(0).max(1) })
+        .strict()
+        .optional(),
+      addLatencyMs: z.number().min(0).max(600_000).optional(),
+      /** Accept the request and never answer; the connection is dropped after maxMs. */
+      hang: z
+        .union([
+          z.boolean(),
+          z.object({ rate: z.number().min(0).max(1).default(1), maxMs: z.number().min(0).max(600_000).default(30_000) }).strict(),
+        ])
+        .optional(),
+      /** The decode IndexError (facts.md §3): the engine dies, the process exits 1. Triggers combine with OR. */
+      indexError: z
+        .object({
+          afterRequests: z.number().int().min(0).optional(),
+          probability: z.number().min(0).max(1).optional(),
+          seed: z.number().int().optional(),
+          onAbortedKv: z.boolean().optional(),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict();
+}
+
+export type FaultConfig = Zod.infer<ReturnType<typeof buildSchema>>;
 
 export class FaultConfigError extends Error {
   override name = 'FaultConfigError';
 }
 
 export function parseFaultConfig(input: unknown): FaultConfig {
-  const r = faultConfigSchema.safeParse(input);
+  const r = faultConfigSchema().safeParse(input);
   if (!r.success) {
     const first = r.error.issues[0];
     const where = first?.path.length ? first.path.join('.') + ': ' : '';

@@ -11,6 +11,7 @@ import { expectRejection } from './expect-rejection.ts';
 import { kvTransfer } from './kv-transfer.ts';
 import { noSchedulingFailures } from './no-scheduling-failures.ts';
 import { withDerivedEpp, type Observations } from './observations.ts';
+import * as pickSkew from './pick-skew.ts';
 import { proxiesChosen } from './proxies-chosen.ts';
 import { proxiesChosenAfterRecovery } from './after-recovery.ts';
 import { recovery } from './recovery.ts';
@@ -49,6 +50,7 @@ const schemas = {
   kvTransfer: z.object({ backend: z.string(), minHitRate: ratio }),
   recovery: z.object({ within: durationMs, maxErrorRate: ratio }).transform((r) => ({ withinMs: r.within, maxErrorRate: r.maxErrorRate })),
   variantRouting: z.record(z.string(), z.string()).refine((m) => Object.keys(m).length > 0, 'names at least one variant'),
+  [pickSkew.name]: pickSkew.schema,
 } as const;
 
 type Kind = keyof typeof schemas;
@@ -63,6 +65,7 @@ const evaluators: { [K in Kind]: (input: z.output<(typeof schemas)[K]>, obs: Obs
   kvTransfer,
   recovery,
   variantRouting,
+  [pickSkew.name]: pickSkew.evaluate,
 };
 
 export const CRITERIA: readonly string[] = Object.keys(schemas);

@@ -617,6 +617,20 @@ export const CriterionSchema = oneKey('criterion', {
     .describe(
       'Static routing: variant name -> the only workload that may serve its requests, e.g. {nvlink: vllm-p2p-proxy, fs: vllm-fs-proxy}.',
     ),
+  // the same settings as criteria/pick-skew.ts `schema` (suites/ may not import criteria/)
+  pickSkew: z
+    .strictObject({
+      cut: z.string().min(1).describe('The workload whose streams the fault cuts (the proxy in front of the killed decode pod).'),
+      workloads: z
+        .array(z.string().min(1))
+        .min(2)
+        .describe('Every workload the EPP picks from (pod names without hashes), the cut one included.'),
+      fault: z.int().min(1).default(1).describe('Which fault of spec.faults cuts the streams, from 1 (default 1).'),
+    })
+    .refine((s) => s.workloads.includes(s.cut), { message: 'cut must be one of workloads', path: ['cut'] })
+    .describe(
+      "Chaos suites: after the fault, the EPP's picks skew away from the workload whose streams it cut, as far as their stale active-request counts predict, until requestTimeout clears them.",
+    ),
 }).describe('A success criterion.');
 
 // ---------------------------------------------------------------------------------------------

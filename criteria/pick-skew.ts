@@ -16,7 +16,7 @@
  *  - L: the mean number of the load's requests in flight over the window (their start and latency);
  *  - the window: from steady state holding again after the fault (the killed pod is back, so the cut workload
  *    answers normally) to the first moment a cut stream's count may expire (its start + requestTimeout) or the
- *    load's end; requestTimeout comes from the EPP config's active-request-scorer (2m when absent or invalid,
+ *    load's last request start; requestTimeout comes from the EPP config's active-request-scorer (2m when absent or invalid,
  *    as the real factory does);
  *  - picks: the EPP's log (instrumented "Scoring decision" or stock "Request handled" lines) by their `ts`.
  * The cut workload's share of the window's picks must be at most halfway between the stale prediction and 1/k.
@@ -139,7 +139,8 @@ export function evaluate(input: PickSkewInput, obs: Observations): Verdict {
     return fail(`steady state never held again after fault ${input.fault}: no window in which the cut workload answers normally`);
 
   const records = obs.load.records;
-  const loadEnd = Math.max(...records.map((r) => r.startMs + r.latencyMs));
+  // the last pick the load caused: after it the load only drains, which would dilute the requests in flight
+  const loadEnd = Math.max(...records.map((r) => r.startMs));
   const cut = records.filter((r) => isCutStream(r) && r.startMs < recoveredAt);
   const k = input.workloads.length;
   const fair = 1 / k;
@@ -164,7 +165,11 @@ export function evaluate(input: PickSkewInput, obs: Observations): Verdict {
   const threshold = (predicted + fair) / 2;
   const picks = picksBetween(obs, recoveredAt, windowEnd, input);
   Object.assign(evidence, {
-    window: { from: iso(recoveredAt), to: iso(windowEnd), endsBecause: windowEnd === staleUntil ? 'first count may expire' : 'load ended' },
+    window: {
+      from: iso(recoveredAt),
+      to: iso(windowEnd),
+      endsBecause: windowEnd === staleUntil ? 'first count may expire' : 'last request of the load',
+    },
     meanInFlight: Math.round(inFlight * 100) / 100,
     predictedShare: predicted,
     evenShare: fair,

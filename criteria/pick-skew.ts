@@ -140,7 +140,7 @@ export function evaluate(input: PickSkewInput, obs: Observations): Verdict {
 
   const records = obs.load.records;
   // the last pick the load caused: after it the load only drains, which would dilute the requests in flight
-  const loadEnd = Math.max(...records.map((r) => r.startMs));
+  const loadEnd = records.reduce((m, r) => Math.max(m, r.startMs), -Infinity);
   const cut = records.filter((r) => isCutStream(r) && r.startMs < recoveredAt);
   const k = input.workloads.length;
   const fair = 1 / k;
@@ -158,7 +158,7 @@ export function evaluate(input: PickSkewInput, obs: Observations): Verdict {
     );
 
   // every cut stream is still counted until its start + requestTimeout, at the earliest
-  const staleUntil = Math.min(...cut.map((r) => r.startMs)) + timeout.ms;
+  const staleUntil = cut.reduce((m, r) => Math.min(m, r.startMs), Infinity) + timeout.ms;
   const windowEnd = Math.min(staleUntil, loadEnd);
   const inFlight = meanInFlight(records, recoveredAt, windowEnd);
   const predicted = staleShare(cut.length, inFlight, k);
@@ -196,7 +196,7 @@ export function evaluate(input: PickSkewInput, obs: Observations): Verdict {
     );
 
   // after two requestTimeouts every cut stream's entry has expired and the ticker has deleted it
-  const clearedAt = Math.max(...cut.map((r) => r.startMs)) + 2 * timeout.ms;
+  const clearedAt = cut.reduce((m, r) => Math.max(m, r.startMs), -Infinity) + 2 * timeout.ms;
   let clearedText: string;
   if (clearedAt < loadEnd) {
     const after = picksBetween(obs, clearedAt, loadEnd, input);

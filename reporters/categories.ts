@@ -54,10 +54,12 @@ const CAUSES: CauseDef[] = [
   {
     name: 'Routing skew (proxiesChosen / variantRouting)',
     description:
-      'Load did not split across the proxies as expected: a share below minShare, one proxy taking every pick, EPP log and response ids disagreeing, or an A/B variant served by the wrong proxy.',
+      'Load did not split across the proxies as expected: a share below minShare, one proxy taking every pick, EPP log and response ids disagreeing, an A/B variant served by the wrong proxy, or picks not skewed away from a proxy holding stale counts after a fault (pickSkew).',
     patterns: [
       'proxiesChosen: [^\\n]*(?:picks \\([\\d.]+% <|took all|disagree with the EPP split)',
       'variantRouting: [^\\n]*(?:were served by|no answered request of variant)',
+      // pickSkew: the picks did not skew as the stale active-request counts predict, or the skew did not end
+      'pickSkew: [^\\n]*(?:the EPP did not keep counting|the skew did not end)',
     ],
     statuses: ['failed', 'broken'],
   },

@@ -15,6 +15,17 @@ export interface RecoveryMeasurement {
   recoveredAtMs?: number;
 }
 
+/** A fault the chaos runner injected (its event), for criteria that judge what followed it. */
+export interface FaultObservation {
+  /** 0-based index in spec.faults. */
+  index: number;
+  kind: string;
+  /** Epoch ms when it acted. */
+  atMs: number;
+  /** The pods it acted on. */
+  targets: string[];
+}
+
 /** KV reuse measured on a decode pod (metrics or logs): of `requests`, `hits` found the prefill's KV. */
 export interface KvTransferObservation {
   /** `p2p` (P2pNcclConnector) or `fs` (ExampleConnector). */
@@ -46,6 +57,8 @@ export interface Observations {
   eppLoadedProfiles?: LoadedProfile[];
   load?: LoadResult;
   recovery?: RecoveryMeasurement;
+  /** The faults injected during the load, in the order they fired (chaos suites). */
+  faults?: FaultObservation[];
   kvTransfer?: KvTransferObservation[];
 }
 

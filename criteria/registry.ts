@@ -8,6 +8,7 @@ import { eppProfileCriterion } from './epp-profile.ts';
 import { expectRejectionCriterion } from './expect-rejection.ts';
 import { kvTransferCriterion } from './kv-transfer.ts';
 import { noSchedulingFailuresCriterion } from './no-scheduling-failures.ts';
+import { pickSkewCriterion } from './pick-skew.ts';
 import { proxiesChosenCriterion } from './proxies-chosen.ts';
 import { recoveryCriterion } from './recovery.ts';
 import { responsesCriterion } from './responses.ts';
@@ -28,6 +29,7 @@ export const CRITERION_DEFINITIONS = [
   kvTransferCriterion,
   recoveryCriterion,
   variantRoutingCriterion,
+  pickSkewCriterion,
 ] as const;
 
 type Definitions = (typeof CRITERION_DEFINITIONS)[number];

@@ -52,7 +52,7 @@ const BY_CAUSE: Record<FailureCause, { name: string; description: string }> = {
   routing: {
     name: 'Routing skew (proxiesChosen / variantRouting)',
     description:
-      'Load did not split across the proxies as expected: a share below minShare, one proxy taking every pick, EPP log and response ids disagreeing, or an A/B variant served by the wrong proxy.',
+      'Load did not split across the proxies as expected: a share below minShare, one proxy taking every pick, EPP log and response ids disagreeing, an A/B variant served by the wrong proxy, or picks not skewed away from a proxy holding stale counts after a fault (pickSkew).',
   },
   config: {
     name: 'Configuration not as required (routeBackend / eppProfile)',

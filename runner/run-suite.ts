@@ -106,6 +106,8 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
       collectObservations(cluster, suite, { since, podIps: podIps.timeline, ...(load ? { load } : {}) }),
     );
     if (chaos) observations.recovery = chaos.recovery;
+    if (chaos)
+      observations.faults = chaos.events.map((e) => ({ index: e.fault, kind: e.kind, atMs: e.t, targets: e.targets.map((t) => t.pod) }));
     await attachObservations(rep, observations);
     // the EPP image and profile the suite ran against, for the report's environment (the twin deploys them per suite)
     recordEnvironment(await readEppEnvironment({ tryRead: (ref) => cluster.tryRead(ref) as Promise<never> }));

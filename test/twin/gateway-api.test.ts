@@ -10,6 +10,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runLoad } from '../../load/builtin/engine.ts';
 import { startApiServer, type ApiServerHandle } from '../../twin/apiserver/server.ts';
 import { startGateway, type GatewayHandle } from '../../twin/gateway/index.ts';
 import { eppConfigYaml } from '../../twin/operator/render.ts';
@@ -438,6 +439,23 @@ test.describe('twin gateway against the twin API server', () => {
 
   test('a stream in flight fails on the client when its EPP is killed (FailClose: the ext-proc stream breaks)', async () => {
     await expect.poll(async () => (await call('/restartable/v1/completions')).status, POLL).toBe(200);
+    // the same through the builtin load engine, as a suite's load records it
+    const load = runLoad(
+      {
+        requests: 1,
+        concurrency: 1,
+        timeoutMs: 30_000,
+        stream: true,
+        request: {
+          method: 'POST',
+          path: '/restartable/v1/completions',
+          headers: { 'content-type': 'application/json', 'x-stream': 'done', 'x-delay': '8000', 'x-client': 'builtin' },
+          body: { model: 'm', prompt: 'stream me too' },
+        },
+      },
+      { baseUrl: gw.url },
+    );
+    await expect.poll(() => backends.some((b) => b.seen.some((s) => s.headers['x-client'] === 'builtin')), POLL).toBe(true);
     const res = await fetch(`${gw.url}/restartable/v1/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-stream': 'done', 'x-delay': '8000' },
@@ -460,6 +478,15 @@ test.describe('twin gateway against the twin API server', () => {
       }
     })();
     expect(rest).toMatch(/^error: /);
+    // a failed request for the engine: no status kept, the cut after the 200 named, nothing counted as a 200
+    const result = await load;
+    expect(result.records).toHaveLength(1);
+    const r = result.records[0]!;
+    expect(r.status).toBeUndefined();
+    expect(r.error).toBeDefined();
+    expect(r.errorMessage).toMatch(/^after status 200: /);
+    expect(result.summary.byStatus['200']).toBeUndefined();
+    expect(Object.values(result.summary.errors).reduce((a, b) => a + (b ?? 0), 0)).toBe(1);
   });
 
   test('status: HTTPRoute parents, InferencePool parents, Gateway Programmed with its address', async () => {

@@ -285,10 +285,8 @@ test('the config path resolves through PD_TWIN_MOUNTS', async () => {
 });
 
 test('SIGTERM: new picks are refused, a request in flight keeps its stream until it ends, then the EPP exits 0', async () => {
-  process.env.EPP_DRAIN_MS = '30000'; // the real bound; the twin's default is 800 ms
-  const epp = await runningEpp(QUEUE, [{ namespace: 'ns', name: 'a', address: '127.0.0.1', port: 1 }]).finally(
-    () => delete process.env.EPP_DRAIN_MS,
-  );
+  // no EPP_DRAIN_MS: the default is the real manager's 30s graceful shutdown
+  const epp = await runningEpp(QUEUE, [{ namespace: 'ns', name: 'a', address: '127.0.0.1', port: 1 }]);
   const picked = await post(`${epp.grpc}/v1/pick`, {
     requestId: 'inflight',
     headers: {},
@@ -314,7 +312,9 @@ test('SIGTERM: new picks are refused, a request in flight keeps its stream until
       ),
     )
     .toBe('refused');
-  // ...while the one in flight still holds (the EPP waits up to 30s for it)
+  // ...while the one in flight still holds (the EPP waits up to 30s for it), also past the twin's former 800 ms
+  expect(ended).toBe(false);
+  await new Promise((r) => setTimeout(r, 1_500));
   expect(ended).toBe(false);
   expect(epp.proc.exitCode).toBeNull();
   hold.abort();

@@ -163,6 +163,10 @@ test('the category regexes reject what they are not about', () => {
   expect(classifyFailure('failed', 'proxiesChosen: vllm-p2p-proxy 32 / vllm-fs-proxy 28 of 60 picks (each ≥ 20.0%)')).toEqual([]);
   expect(classifyFailure('failed', 'recovery: recovered after 4.0s (≤ 30s), errors for 2.0s, error rate 3.0%')).toEqual([]);
   expect(classifyFailure('failed', 'gave up waiting for pods app=vllm-p2p-test Ready; last state: ImagePullBackOff')).toEqual([]);
+  // pickSkew: a missing skew is a routing skew (its failure cause); a run that cannot show one (no cut stream) is no-data
+  const skewed = evaluatePickSkewLike('routing');
+  expect(classifyFailure('failed', assertionMessage(skewed))).toEqual([SKEW]);
+  expect(classifyFailure('failed', assertionMessage(evaluatePickSkewLike('no-data')))).not.toContain(SKEW);
   // statuses: a harness error is a broken test only
   expect(classifyFailure('failed', 'TypeError: x is not a function')).toEqual([]);
   expect(classifyFailure('passed', 'InferencePoolResourceExhausted')).toEqual([]);
@@ -253,3 +257,15 @@ test('writeCategories writes the JSON Allure reads', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+function evaluatePickSkewLike(cause: 'routing' | 'no-data') {
+  return {
+    name: 'pickSkew',
+    ok: false,
+    cause,
+    summary:
+      cause === 'routing'
+        ? 'vllm-p2p-proxy got 50/100 picks (50.0%) after recovery, more than 35.0%: the EPP did not keep counting the 8 cut streams (stale counts predict 20.0%, released counts 50.0%)'
+        : 'fault 1 cut no stream (no request failed after a 2xx status before recovery)',
+  } as const;
+}

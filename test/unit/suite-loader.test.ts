@@ -140,8 +140,8 @@ test('one-key items: none or two keys are errors at the item', () => {
     - { routeBackend: InferencePool, noSchedulingFailures: {} }
 `;
   expect(check(text)).toEqual([
-    'T:9:7: spec.criteria[0]: expected one of routeBackend, eppProfile, responses, proxiesChosen, noSchedulingFailures, expectRejection, kvTransfer, recovery, variantRouting in each criterion',
-    'T:10:7: spec.criteria[1]: each criterion takes exactly one of routeBackend, eppProfile, responses, proxiesChosen, noSchedulingFailures, expectRejection, kvTransfer, recovery, variantRouting, found routeBackend and noSchedulingFailures: split it into separate items',
+    'T:9:7: spec.criteria[0]: expected one of routeBackend, eppProfile, responses, proxiesChosen, noSchedulingFailures, expectRejection, kvTransfer, recovery, variantRouting, pickSkew in each criterion',
+    'T:10:7: spec.criteria[1]: each criterion takes exactly one of routeBackend, eppProfile, responses, proxiesChosen, noSchedulingFailures, expectRejection, kvTransfer, recovery, variantRouting, pickSkew, found routeBackend and noSchedulingFailures: split it into separate items',
   ]);
 });
 

@@ -46,7 +46,8 @@ export class Datastore {
   setEndpoints(specs: readonly EndpointSpec[]): void {
     const next = new Map<string, Endpoint>();
     for (const s of specs) {
-      const key = `${s.namespace}/${s.name}`;
+      const rank = s.rank ?? 0;
+      const key = rank === 0 ? `${s.namespace}/${s.name}` : `${s.namespace}/${s.name}-rank-${rank}`;
       const old = this.byKey.get(key);
       const hostPort = `${s.address}:${s.port}`;
       if (old && old.hostPort === hostPort) {
@@ -56,7 +57,7 @@ export class Datastore {
         next.set(key, {
           ...s,
           key,
-          logName: `${key}-rank-0`,
+          logName: `${s.namespace}/${s.name}-rank-${rank}`,
           hostPort,
           metrics: {
             waiting: 0,

@@ -100,9 +100,11 @@ async function main(): Promise<void> {
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
-    // requests in flight finish first (GracefulStop; the real manager waits up to 30s). Simplification: the twin
-    // waits at most EPP_DRAIN_MS (default 800 ms), as every twin program exits within a second of SIGTERM
-    void servers.drain(Number(process.env.EPP_DRAIN_MS) || 800).then(() => {
+    // requests in flight finish first: GAIE v1.2.0 internal/runnable/grpc.go stops the ext-proc server with
+    // GracefulStop, and the controller-runtime manager (cmd/epp/runner, no GracefulShutdownTimeout set) waits up to
+    // its default 30s for it; the kubelet's SIGKILL after terminationGracePeriodSeconds bounds it too. Idle, the
+    // EPP exits at once. EPP_DRAIN_MS overrides the 30s (tests).
+    void servers.drain(Number(process.env.EPP_DRAIN_MS) || 30_000).then(() => {
       setTimeout(() => process.exit(0), 800).unref();
       void Promise.allSettled([servers.close(), scraper.stop(), stopSource()]).then(() => process.exit(0));
     });

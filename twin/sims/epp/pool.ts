@@ -23,15 +23,22 @@ export function poolSelector(pool: PoolLike): Record<string, string> {
   return out;
 }
 
-/** v1: spec.targetPorts[0].number; v1alpha2: spec.targetPortNumber. */
-export function poolTargetPort(pool: PoolLike): number | undefined {
+/**
+ * v1: every spec.targetPorts[].number, in order; v1alpha2: [spec.targetPortNumber]. GAIE v1.2.0
+ * pkg/epp/datastore/datastore.go PodUpdateOrAddIfNotExist makes one endpoint per pod and target port.
+ */
+export function poolTargetPorts(pool: PoolLike): number[] {
   const spec = pool.spec ?? {};
   const tp = spec.targetPorts;
   if (Array.isArray(tp) && tp.length > 0) {
-    const n = (tp[0] as { number?: unknown }).number;
-    if (typeof n === 'number') return n;
+    return tp.map((p) => (p as { number?: unknown }).number).filter((n): n is number => typeof n === 'number');
   }
-  return typeof spec.targetPortNumber === 'number' ? spec.targetPortNumber : undefined;
+  return typeof spec.targetPortNumber === 'number' ? [spec.targetPortNumber] : [];
+}
+
+/** The first target port (what the twin gateway's FailOpen fallback uses). */
+export function poolTargetPort(pool: PoolLike): number | undefined {
+  return poolTargetPorts(pool)[0];
 }
 
 export function podReady(pod: PodLike): boolean {
@@ -47,19 +54,23 @@ export function matchesLabels(labels: Record<string, string> | undefined, select
 
 export function poolEndpoints(pool: PoolLike, pods: readonly PodLike[]): EndpointSpec[] {
   const selector = poolSelector(pool);
-  const port = poolTargetPort(pool);
+  const ports = poolTargetPorts(pool);
   // an empty selector would select every pod in the namespace; the real pool requires one
-  if (port === undefined || Object.keys(selector).length === 0) return [];
+  if (ports.length === 0 || Object.keys(selector).length === 0) return [];
   const out: EndpointSpec[] = [];
   for (const pod of pods) {
     if (!podReady(pod) || !matchesLabels(pod.metadata?.labels, selector)) continue;
-    out.push({
-      namespace: pod.metadata?.namespace ?? pool.metadata?.namespace ?? 'default',
-      name: pod.metadata?.name ?? '',
-      address: pod.status!.podIP!,
-      port,
-      labels: { ...(pod.metadata?.labels ?? {}) },
-    });
+    // one endpoint per target port, rank = the port's index (the real datastore's "pod-rank-N")
+    ports.forEach((port, rank) =>
+      out.push({
+        namespace: pod.metadata?.namespace ?? pool.metadata?.namespace ?? 'default',
+        name: pod.metadata?.name ?? '',
+        address: pod.status!.podIP!,
+        port,
+        rank,
+        labels: { ...(pod.metadata?.labels ?? {}) },
+      }),
+    );
   }
   return out;
 }

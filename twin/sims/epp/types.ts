@@ -26,14 +26,16 @@ export interface EndpointSpec {
   /** IP address (no port) */
   address: string;
   port: number;
+  /** Index of `port` in the pool's targetPorts (the real datastore names the endpoint `pod-rank-N`); 0 when absent. */
+  rank?: number;
   labels: Record<string, string>;
 }
 
 /** A live endpoint in the datastore: spec plus scraped metrics and the EPP's own in-flight count. */
 export interface Endpoint extends EndpointSpec {
-  /** "ns/name" */
+  /** "ns/name" (rank 0), "ns/name-rank-N" for the pod's other target ports */
   key: string;
-  /** "ns/name-rank-0", the form the EPP's logs use */
+  /** "ns/name-rank-N", the form the EPP's logs use */
   logName: string;
   /** "IP:port" */
   hostPort: string;

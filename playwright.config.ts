@@ -1,5 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import * as os from 'node:os';
+import { optionsFromEnv, type HarnessOptions } from './fixtures/options.ts';
 import { allureCategories } from './reporters/categories.ts';
 
 /**
@@ -13,7 +14,10 @@ import { allureCategories } from './reporters/categories.ts';
  * and the conformance YAML report in reports/conformance-report.yaml (the last reporter: it also merges
  * the run's environment into allure-results after allure-playwright has written it).
  */
-export default defineConfig({
+export default defineConfig<HarnessOptions>({
+  // the option fixtures (fixtures/options.ts): kubeconfig, gateway, engine, seed, allowProtected. The
+  // environment `pd-harness run` gives its Playwright child is read here, and only here.
+  use: optionsFromEnv(process.env),
   timeout: 120_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,

@@ -255,6 +255,7 @@ async function dryRun(loaded: LoadedSuite, target: RunTarget, opts: RunOptions):
     twin,
     engine,
     allowProtected: !!opts.allowProtected,
+    ...(process.env.PD_HARNESS_SEED ? { seed: process.env.PD_HARNESS_SEED } : {}),
     ...(credentials ? { credentialsNamespace: credentials } : {}),
   });
   process.stdout.write(formatRunPlan(plan));

@@ -29,8 +29,10 @@ export interface RunPlanOptions extends WriteGuardOptions {
   cluster?: Cluster;
   /** The twin (faults may use the simulators' endpoints) or a real cluster. */
   twin: boolean;
-  /** --engine; default PD_HARNESS_ENGINE, else the suite's. */
+  /** --engine (the `engine` option fixture); default the suite's. */
   engine?: LoadEngineName;
+  /** Base seed of the faults' random choices (the `seed` option fixture); default the suite name. */
+  seed?: string;
 }
 
 export interface RunPlan {
@@ -69,7 +71,12 @@ export async function planRun(loaded: LoadedSuite, opts: RunPlanOptions): Promis
   const refusals: string[] = [];
   const writeRefused = writeRefusal(suite.spec.target, judged, opts);
   if (writeRefused) refusals.push(writeRefused);
-  const f = await judgeFaults(opts.cluster, suite, { twin: opts.twin, manifests, requirePods: false });
+  const f = await judgeFaults(opts.cluster, suite, {
+    twin: opts.twin,
+    manifests,
+    requirePods: false,
+    ...(opts.seed ? { seed: opts.seed } : {}),
+  });
   refusals.push(...f.refusals);
   return {
     suite,
@@ -90,10 +97,14 @@ export async function planRun(loaded: LoadedSuite, opts: RunPlanOptions): Promis
 export async function judgeFaults(
   cluster: Cluster | undefined,
   suite: Suite,
-  opts: { twin: boolean; manifests: ManifestObject[]; requirePods: boolean },
+  opts: { twin: boolean; manifests: ManifestObject[]; requirePods: boolean; seed?: string },
 ): Promise<{ faults: PlannedFault[]; refusals: string[]; problems: string[] }> {
   if (!suite.spec.faults.length) return { faults: [], refusals: [], problems: [] };
-  const faults = await planFaults(cluster, suite, { twin: opts.twin, manifests: opts.manifests });
+  const faults = await planFaults(cluster, suite, {
+    twin: opts.twin,
+    manifests: opts.manifests,
+    ...(opts.seed ? { seed: opts.seed } : {}),
+  });
   const refusals: string[] = [];
   const pre = preflightGuard(suite, opts.manifests);
   if (!pre.ok) refusals.push(pre.message);
@@ -168,15 +179,17 @@ export async function guardBeforeFirstWrite(
   cluster: Cluster,
   loaded: LoadedSuite,
   rep: Pick<RunReporter, 'step' | 'attach'>,
-  opts: { twin: boolean; gatewayUrl?: string; allowProtected?: boolean },
+  opts: { twin: boolean; gatewayUrl?: string; allowProtected?: boolean; engine?: LoadEngineName; seed?: string },
 ): Promise<RunPlan> {
-  const allowProtected = opts.allowProtected ?? process.env.PD_HARNESS_ALLOW_PROTECTED === '1';
+  const allowProtected = !!opts.allowProtected;
   const plan = await rep.step('plan and guard: every object the run writes', async () => {
     const credentials = credentialsNamespace(cluster.kc);
     const p = await planRun(loaded, {
       cluster,
       twin: opts.twin,
       allowProtected,
+      ...(opts.engine ? { engine: opts.engine } : {}),
+      ...(opts.seed ? { seed: opts.seed } : {}),
       ...(credentials ? { credentialsNamespace: credentials } : {}),
     });
     await rep.attach('write set', formatRunPlan(p), 'text/plain');

@@ -13,6 +13,7 @@ import * as allure from 'allure-js-commons';
 import { deployManifests } from '../cluster/deploy.ts';
 import { playwrightReporter } from '../fixtures/suite.ts';
 import { test, expect } from '../fixtures/index.ts';
+import { checkEngine } from '../fixtures/options.ts';
 import { runSetup } from '../runner/setup.ts';
 import { guardBeforeFirstWrite } from '../runner/run-plan.ts';
 import { runSuiteLoad } from '../runner/load.ts';
@@ -34,7 +35,8 @@ function seedFromEnv(): number | undefined {
 
 for (const loaded of suitesTagged('repro')) {
   const { suite } = loaded;
-  test(suite.metadata.name, async ({ cluster, target }, testInfo) => {
+  test(suite.metadata.name, async ({ cluster, target, engine: engineOption, allowProtected }, testInfo) => {
+    const engine = checkEngine(engineOption);
     const cellId = process.env.PD_HARNESS_REPRO_CELL || undefined;
     const cells = cellsToRun(loaded, cellId);
     // Deploy and rollouts (~1 min on the twin) plus, per cell, its load bound and a possible restart.
@@ -48,7 +50,12 @@ for (const loaded of suitesTagged('repro')) {
     const gatewayUrl = suite.spec.target.gateway ?? target.gatewayUrl;
 
     // the blast-radius guard and the preflight before the first write (issue 13)
-    await guardBeforeFirstWrite(cluster, loaded, rep, { twin: target.kind === 'twin', gatewayUrl });
+    await guardBeforeFirstWrite(cluster, loaded, rep, {
+      twin: target.kind === 'twin',
+      gatewayUrl,
+      allowProtected,
+      ...(engine ? { engine } : {}),
+    });
     if (suite.spec.deploy.length) {
       await rep.step(`deploy ${suite.spec.deploy.length} manifest(s)`, () =>
         deployManifests(cluster, suite.spec.deploy, DEPLOY_TIMEOUT_MS),
@@ -60,7 +67,11 @@ for (const loaded of suitesTagged('repro')) {
       const bad = await rep.step('preflight: every connector answers through the gateway', async () => {
         let failed: string[] = [];
         for (let attempt = 0; attempt < PREFLIGHT_ATTEMPTS; attempt++) {
-          const preflight = await runSuiteLoad(suite.spec.load!, { gatewayUrl, allowRemote: target.allowRemote });
+          const preflight = await runSuiteLoad(suite.spec.load!, {
+            gatewayUrl,
+            allowRemote: target.allowRemote,
+            ...(engine ? { engine } : {}),
+          });
           failed = preflight.records
             .filter((r) => r.status !== 200)
             .map((r) => `#${r.index} ${r.status ?? r.error} ${r.errorBody ?? r.errorMessage ?? ''}`);

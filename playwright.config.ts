@@ -46,13 +46,16 @@ export default defineConfig<HarnessOptions>({
     ['junit', { outputFile: process.env.PD_HARNESS_JUNIT_FILE ?? 'reports/junit.xml' }],
     ['./reporters/conformance-reporter.ts', { outputFile: process.env.PD_HARNESS_CONFORMANCE_REPORT ?? 'reports/conformance-report.yaml' }],
   ],
+  // Workers take test files in this order: the long single tests (a chaos suite's timed load, the repro
+  // campaign, the browser report) first and the many short ones last, so that the end of the run is not
+  // one long test with the other worker idle.
   projects: [
-    { name: 'unit', testDir: 'test/unit', testMatch: /.*\.test\.ts$/ },
-    { name: 'twin', testDir: 'test/twin', testMatch: /.*\.test\.ts$/, testIgnore: /twin-orphans\.test\.ts$/ },
-    { name: 'conformance', testDir: 'specs', testMatch: /conformance\.spec\.ts$/ },
     { name: 'chaos', testDir: 'specs', testMatch: /chaos\.spec\.ts$/ },
     { name: 'repro', testDir: 'specs', testMatch: /repro\.spec\.ts$/ },
     { name: 'browser', testDir: 'test/browser', testMatch: /.*\.test\.ts$/, timeout: 300_000 },
+    { name: 'conformance', testDir: 'specs', testMatch: /conformance\.spec\.ts$/ },
+    { name: 'twin', testDir: 'test/twin', testMatch: /.*\.test\.ts$/, testIgnore: /twin-orphans\.test\.ts$/ },
+    { name: 'unit', testDir: 'test/unit', testMatch: /.*\.test\.ts$/ },
     // SIGKILLs whole runs and reaps every twin process whose owner is gone: alone, after every other project,
     // so that no other test's twin is running while it reaps
     {

@@ -18,6 +18,8 @@ import { seedTwinTest as test } from '../helpers/seed-twin.ts';
 test.describe.configure({ mode: 'serial', timeout: 240_000 });
 
 const NAMESPACES = ['llm-d-vllm', 'llm-d-inference-scheduler'];
+/** A tsx child that loads the cluster driver says "ready": seconds on a quiet box, over a minute on a busy 2-core one. */
+const CHILD_READY_MS = 150_000;
 let twin: TwinHandle;
 let cluster: Cluster;
 
@@ -202,7 +204,7 @@ test('SIGKILL of a run: the next run finds its journal and puts back the patch a
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     await new Promise<void>((ok, fail) => {
-      const timer = setTimeout(() => fail(new Error(`child not ready: ${stderr}`)), 60_000);
+      const timer = setTimeout(() => fail(new Error(`child not ready within ${CHILD_READY_MS / 1000}s: ${stderr}`)), CHILD_READY_MS);
       child.stdout.on('data', (d: Buffer) => {
         if (d.toString().includes('ready')) {
           clearTimeout(timer);

@@ -1,5 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import * as os from 'node:os';
+import { optionsFromEnv, type HarnessOptions } from './fixtures/options.ts';
 import { allureCategories } from './reporters/categories.ts';
 
 /**
@@ -13,7 +14,10 @@ import { allureCategories } from './reporters/categories.ts';
  * and the conformance YAML report in reports/conformance-report.yaml (the last reporter: it also merges
  * the run's environment into allure-results after allure-playwright has written it).
  */
-export default defineConfig({
+export default defineConfig<HarnessOptions>({
+  // the option fixtures (fixtures/options.ts): kubeconfig, gateway, engine, seed, allowProtected. The
+  // environment `pd-harness run` gives its Playwright child is read here, and only here.
+  use: optionsFromEnv(process.env),
   timeout: 120_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
@@ -42,13 +46,16 @@ export default defineConfig({
     ['junit', { outputFile: process.env.PD_HARNESS_JUNIT_FILE ?? 'reports/junit.xml' }],
     ['./reporters/conformance-reporter.ts', { outputFile: process.env.PD_HARNESS_CONFORMANCE_REPORT ?? 'reports/conformance-report.yaml' }],
   ],
+  // Workers take test files in this order: the long single tests (a chaos suite's timed load, the repro
+  // campaign, the browser report) first and the many short ones last, so that the end of the run is not
+  // one long test with the other worker idle.
   projects: [
-    { name: 'unit', testDir: 'test/unit', testMatch: /.*\.test\.ts$/ },
-    { name: 'twin', testDir: 'test/twin', testMatch: /.*\.test\.ts$/, testIgnore: /twin-orphans\.test\.ts$/ },
-    { name: 'conformance', testDir: 'specs', testMatch: /conformance\.spec\.ts$/ },
     { name: 'chaos', testDir: 'specs', testMatch: /chaos\.spec\.ts$/ },
     { name: 'repro', testDir: 'specs', testMatch: /repro\.spec\.ts$/ },
     { name: 'browser', testDir: 'test/browser', testMatch: /.*\.test\.ts$/, timeout: 300_000 },
+    { name: 'conformance', testDir: 'specs', testMatch: /conformance\.spec\.ts$/ },
+    { name: 'twin', testDir: 'test/twin', testMatch: /.*\.test\.ts$/, testIgnore: /twin-orphans\.test\.ts$/ },
+    { name: 'unit', testDir: 'test/unit', testMatch: /.*\.test\.ts$/ },
     // SIGKILLs whole runs and reaps every twin process whose owner is gone: alone, after every other project,
     // so that no other test's twin is running while it reaps
     {

@@ -36,7 +36,7 @@ export interface PlannedFault {
 export interface PlanOptions {
   /** The twin: faults can use the simulators' /_twin/faults endpoints. */
   twin: boolean;
-  /** Base seed; default the suite name. PD_HARNESS_SEED overrides it. */
+  /** Base seed; default the suite name (the `seed` option fixture, PD_HARNESS_SEED at the config, sets it). */
   seed?: string;
   /** The suite's deploy manifests: killed bare pods are re-created from them. */
   manifests?: ManifestObject[];
@@ -62,7 +62,7 @@ export function faultSeed(base: string, index: number): number {
 
 /** Resolves every fault against the cluster (reads only). */
 export async function planFaults(cluster: Cluster | undefined, suite: Suite, opts: PlanOptions): Promise<PlannedFault[]> {
-  const base = process.env.PD_HARNESS_SEED ?? opts.seed ?? suite.metadata.name;
+  const base = opts.seed ?? suite.metadata.name;
   const out: PlannedFault[] = [];
   for (const [index, fault] of suite.spec.faults.entries()) {
     const { kind, body } = faultBody(fault);

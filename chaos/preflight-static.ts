@@ -87,14 +87,7 @@ function refuseUncountedFaults(suite: Suite, engine: LoadEngineName): void {
   });
 }
 
-/** The engine a run uses: --engine, else PD_HARNESS_ENGINE (what `run --engine` passes to Playwright), else the suite's. */
-export function engineFor(suite: Suite, engine?: LoadEngineName, env: NodeJS.ProcessEnv = process.env): LoadEngineName {
-  if (engine) return engine;
-  const e = env.PD_HARNESS_ENGINE;
-  if (e !== undefined && e !== '') {
-    if (e !== 'builtin' && e !== 'k6' && e !== 'k6-operator')
-      throw new UsageError(`PD_HARNESS_ENGINE=${e}: expected builtin, k6 or k6-operator`);
-    return e;
-  }
-  return suite.spec.load?.engine ?? 'builtin';
+/** The engine a run uses: --engine (the `engine` option fixture under Playwright), else the suite's. */
+export function engineFor(suite: Suite, engine?: LoadEngineName): LoadEngineName {
+  return engine ?? suite.spec.load?.engine ?? 'builtin';
 }

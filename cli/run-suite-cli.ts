@@ -247,6 +247,7 @@ async function dryRun(loaded: LoadedSuite, target: RunTarget, opts: RunOptions):
     allowProtected: !!opts.allowProtected,
     live: false,
     onPlan: (plan) => void process.stdout.write(formatRunPlan(plan)),
+    ...(process.env.PD_HARNESS_SEED ? { seed: process.env.PD_HARNESS_SEED } : {}),
   });
   process.stdout.write(
     `preflight: engine ${engine}${suite.spec.load?.script ? `, script ${suite.spec.load.script}` : ''} and load plan ok (the run also checks the gateway and authorization)\n`,

@@ -34,6 +34,8 @@ export interface FaultsPhaseContext {
    * `recovery.within`, or recoveryWatch in all without one. Default: the cluster's (set by runSuite).
    */
   timeouts?: Readonly<TimeoutConfig>;
+  /** Base seed of the faults' random choices (the `seed` option fixture); default the suite name. */
+  seed?: string;
 }
 
 export interface FaultsPhaseResult {
@@ -62,7 +64,7 @@ export async function runFaultsPhase(
   const manifests = readManifests(suite.spec.deploy);
   const plan = await rep.step(`chaos plan: ${suite.spec.faults.length} fault(s)`, async () => {
     // the same judgement as the dry run and the run's plan, now over the deployed pods
-    const p = await judgeFaults(cluster, suite, { twin: ctx.twin, manifests, requirePods: true });
+    const p = await judgeFaults(cluster, suite, { twin: ctx.twin, manifests, requirePods: true, ...(ctx.seed ? { seed: ctx.seed } : {}) });
     await rep.attach('chaos plan', formatPlan(suite.metadata.name, p.faults), 'text/plain');
     if (p.refusals.length) throw new GuardRefusal(p.refusals.join('; '));
     if (p.problems.length) throw new GuardRefusal(`chaos plan refused, nothing was touched: ${p.problems.join('; ')}`);

@@ -33,16 +33,10 @@ export interface SuiteLoadOptions {
   onProgress?: (p: LoadProgress) => void;
   /** Names the generated k6 script (engines k6 / k6-operator on a suite without `load.script`). */
   suiteName?: string;
+  /** `--engine` (the `engine` option fixture): overrides the suite's engine. */
+  engine?: LoadEngineName;
   /** Attaches the generated k6 script to the report, so a user can rerun it with `k6 run`. */
   attach?: (name: string, body: string, contentType: string) => Promise<void>;
-}
-
-/** `pd-harness run --engine` sets PD_HARNESS_ENGINE: it overrides the suite's engine. */
-export function engineOverride(env: NodeJS.ProcessEnv = process.env): LoadEngineName | undefined {
-  const e = env.PD_HARNESS_ENGINE;
-  if (!e) return undefined;
-  if (e !== 'builtin' && e !== 'k6' && e !== 'k6-operator') throw new Error(`PD_HARNESS_ENGINE=${e}: expected builtin, k6 or k6-operator`);
-  return e;
 }
 
 type LoadSpec = NonNullable<Suite['spec']['load']>;
@@ -54,7 +48,7 @@ type LoadSpec = NonNullable<Suite['spec']['load']>;
 export async function runSuiteLoad(load: LoadSpec, opts: SuiteLoadOptions): Promise<LoadResult> {
   const fromSuite = fromSuiteLoad(load);
   const plan = fromSuite.plan;
-  const engine = engineOverride() ?? fromSuite.engine;
+  const engine = opts.engine ?? fromSuite.engine;
   if (engine !== 'builtin' && !load.script) return runGeneratedScript(load, engine, opts);
   const common = { gatewayUrl: opts.gatewayUrl, allowRemote: !!opts.allowRemote };
   if (load.script) {
@@ -140,14 +134,15 @@ export function k6Env(load: LoadSpec): Record<string, string> {
   return env;
 }
 
-export function describeLoad(load: LoadSpec): string {
+/** `override`: the run's engine (`--engine`), if any. */
+export function describeLoad(load: LoadSpec, override?: LoadEngineName): string {
   const shape =
     load.requests !== undefined
       ? `${load.requests} requests at concurrency ${load.concurrency ?? 1}`
       : load.rate !== undefined
         ? `${load.rate}/s for ${formatDuration(load.duration ?? 0)}`
         : 'as the k6 script says';
-  const chosen = engineOverride() ?? load.engine;
+  const chosen = override ?? load.engine;
   const engine = load.script
     ? `${chosen}, k6 script ${load.script.split('/').pop()}`
     : chosen === 'builtin'

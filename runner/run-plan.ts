@@ -30,8 +30,10 @@ export interface RunPlanOptions extends WriteGuardOptions {
   cluster?: Cluster;
   /** The twin (faults may use the simulators' endpoints) or a real cluster. */
   twin: boolean;
-  /** --engine; default PD_HARNESS_ENGINE, else the suite's. */
+  /** --engine (the `engine` option fixture); default the suite's. */
   engine?: LoadEngineName;
+  /** Base seed of the faults' random choices (the `seed` option fixture); default the suite name. */
+  seed?: string;
 }
 
 export interface RunPlan {
@@ -70,7 +72,12 @@ export async function planRun(loaded: LoadedSuite, opts: RunPlanOptions): Promis
   const refusals: string[] = [];
   const writeRefused = writeRefusal(suite.spec.target, judged, opts);
   if (writeRefused) refusals.push(writeRefused);
-  const f = await judgeFaults(opts.cluster, suite, { twin: opts.twin, manifests, requirePods: false });
+  const f = await judgeFaults(opts.cluster, suite, {
+    twin: opts.twin,
+    manifests,
+    requirePods: false,
+    ...(opts.seed ? { seed: opts.seed } : {}),
+  });
   refusals.push(...f.refusals);
   return {
     suite,
@@ -91,10 +98,14 @@ export async function planRun(loaded: LoadedSuite, opts: RunPlanOptions): Promis
 export async function judgeFaults(
   cluster: Cluster | undefined,
   suite: Suite,
-  opts: { twin: boolean; manifests: ManifestObject[]; requirePods: boolean },
+  opts: { twin: boolean; manifests: ManifestObject[]; requirePods: boolean; seed?: string },
 ): Promise<{ faults: PlannedFault[]; refusals: string[]; problems: string[] }> {
   if (!suite.spec.faults.length) return { faults: [], refusals: [], problems: [] };
-  const faults = await planFaults(cluster, suite, { twin: opts.twin, manifests: opts.manifests });
+  const faults = await planFaults(cluster, suite, {
+    twin: opts.twin,
+    manifests: opts.manifests,
+    ...(opts.seed ? { seed: opts.seed } : {}),
+  });
   const refusals: string[] = [];
   const pre = preflightGuard(suite, opts.manifests);
   if (!pre.ok) refusals.push(pre.message);
@@ -169,8 +180,10 @@ export interface CheckRunOptions {
   /** The live target: scopes, default namespace and the faults' pods are read from it; without one the plan is static. */
   cluster?: Cluster;
   twin: boolean;
-  /** --engine; default PD_HARNESS_ENGINE, else the suite's. */
+  /** --engine (the `engine` option fixture); default the suite's. */
   engine?: LoadEngineName;
+  /** Base seed of the faults' random choices (the `seed` option fixture); default the suite name. */
+  seed?: string;
   allowProtected?: boolean;
   gatewayUrl?: string;
   timeouts?: Readonly<TimeoutConfig>;
@@ -197,7 +210,8 @@ export async function checkRun(loaded: LoadedSuite, opts: CheckRunOptions): Prom
       ...(opts.cluster ? { cluster: opts.cluster } : {}),
       twin: opts.twin,
       ...(opts.engine ? { engine: opts.engine } : {}),
-      allowProtected: opts.allowProtected ?? process.env.PD_HARNESS_ALLOW_PROTECTED === '1',
+      ...(opts.seed ? { seed: opts.seed } : {}),
+      allowProtected: !!opts.allowProtected,
       ...(credentials ? { credentialsNamespace: credentials } : {}),
     });
     await opts.onPlan?.(p);
@@ -216,11 +230,20 @@ export async function guardBeforeFirstWrite(
   cluster: Cluster,
   loaded: LoadedSuite,
   rep: Pick<RunReporter, 'step' | 'attach'>,
-  opts: { twin: boolean; gatewayUrl?: string; allowProtected?: boolean; timeouts?: Readonly<TimeoutConfig> },
+  opts: {
+    twin: boolean;
+    gatewayUrl?: string;
+    allowProtected?: boolean;
+    timeouts?: Readonly<TimeoutConfig>;
+    engine?: LoadEngineName;
+    seed?: string;
+  },
 ): Promise<RunPlan> {
   return checkRun(loaded, {
     cluster,
     twin: opts.twin,
+    ...(opts.engine ? { engine: opts.engine } : {}),
+    ...(opts.seed ? { seed: opts.seed } : {}),
     live: true,
     rep,
     onPlan: (p) => rep.attach('write set', formatRunPlan(p), 'text/plain'),

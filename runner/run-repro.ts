@@ -11,6 +11,7 @@ import type { LoadedSuite } from '../suites/loader.ts';
 import type { RunReporter } from './reporter.ts';
 import { runSuiteLoad } from './load.ts';
 import { guardBeforeFirstWrite } from './run-plan.ts';
+import type { LoadEngineName } from '../load/plan.ts';
 import { deployAndSetUp } from './run-suite.ts';
 import { runTimeouts } from './timeouts.ts';
 
@@ -34,6 +35,10 @@ export interface ReproRunContext {
   seed?: number;
   /** Base directory of campaigns (default reports/repro). */
   outDir?: string;
+  /** `--engine` (the `engine` option fixture): the load engine, overriding the suite's. */
+  engine?: LoadEngineName;
+  /** `--allow-protected` (the `allowProtected` option fixture). */
+  allowProtected?: boolean;
 }
 
 export async function runRepro(ctx: ReproRunContext): Promise<CampaignResult> {
@@ -42,11 +47,17 @@ export async function runRepro(ctx: ReproRunContext): Promise<CampaignResult> {
   const timeouts = runTimeouts(suite, ctx.timeouts);
   cluster.timeouts = timeouts;
   // the blast-radius guard and the preflight before the first write (issue 13)
-  await guardBeforeFirstWrite(cluster, loaded, rep, { twin: ctx.target === 'twin', gatewayUrl, timeouts });
+  await guardBeforeFirstWrite(cluster, loaded, rep, {
+    twin: ctx.target === 'twin',
+    gatewayUrl,
+    timeouts,
+    ...(ctx.engine ? { engine: ctx.engine } : {}),
+    ...(ctx.allowProtected !== undefined ? { allowProtected: ctx.allowProtected } : {}),
+  });
   await deployAndSetUp(cluster, suite, rep, timeouts);
   if (suite.spec.load) {
     const failed = await rep.step('preflight: every connector answers through the gateway', () =>
-      connectorsAnswer(suite.spec.load!, gatewayUrl, ctx.allowRemote),
+      connectorsAnswer(suite.spec.load!, gatewayUrl, ctx.allowRemote, ctx.engine),
     );
     if (failed.length) throw new TargetError(`preflight: requests that did not answer 200 through the gateway: ${failed.join('; ')}`);
   }
@@ -69,10 +80,11 @@ async function connectorsAnswer(
   load: NonNullable<LoadedSuite['suite']['spec']['load']>,
   gatewayUrl: string,
   allowRemote: boolean,
+  engine: LoadEngineName | undefined,
 ): Promise<string[]> {
   let failed: string[] = [];
   for (let attempt = 0; attempt < CONNECTOR_CHECK_ATTEMPTS; attempt++) {
-    const preflight = await runSuiteLoad(load, { gatewayUrl, allowRemote });
+    const preflight = await runSuiteLoad(load, { gatewayUrl, allowRemote, ...(engine ? { engine } : {}) });
     failed = preflight.records
       .filter((r) => r.status !== 200)
       .map((r) => `#${r.index} ${r.status ?? r.error} ${r.errorBody ?? r.errorMessage ?? ''}`.trim());

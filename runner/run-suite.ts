@@ -4,6 +4,7 @@ import { thresholdsVerdict } from '../criteria/thresholds.ts';
 import { describeCheck, waitSteadyState } from '../chaos/steady-state.ts';
 import { evaluateCriteria, type Verdict } from '../criteria/index.ts';
 import type { Observations } from '../criteria/observations.ts';
+import type { LoadEngineName } from '../load/plan.ts';
 import type { LoadResult } from '../load/result.ts';
 import type { LoadedSuite } from '../suites/loader.ts';
 import type { Suite } from '../suites/schema.ts';
@@ -31,10 +32,14 @@ export interface SuiteRunContext {
   signal?: AbortSignal;
   /** The twin (faults may use its simulators' endpoints) or a real cluster; default: twin unless allowRemote. */
   targetKind?: 'twin' | 'cluster';
-  /** `--allow-protected` (PD_HARNESS_ALLOW_PROTECTED=1): protected namespaces in the target may be written. */
+  /** `--allow-protected` (the `allowProtected` option fixture): protected namespaces in the target may be written. */
   allowProtected?: boolean;
   /** The command line's `--timeout` values; the run resolves them over the suite's `spec.timeouts` (runTimeouts). */
   timeouts?: Partial<TimeoutConfig>;
+  /** `--engine` (the `engine` option fixture): the load engine, overriding the suite's. */
+  engine?: LoadEngineName;
+  /** Base seed of the faults' random choices (the `seed` option fixture); default the suite name. */
+  seed?: string;
 }
 
 export interface SuiteOutcome {
@@ -70,6 +75,8 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
     gatewayUrl: ctx.gatewayUrl,
     timeouts,
     ...(ctx.allowProtected !== undefined ? { allowProtected: ctx.allowProtected } : {}),
+    ...(ctx.engine ? { engine: ctx.engine } : {}),
+    ...(ctx.seed ? { seed: ctx.seed } : {}),
   });
   await deployAndSetUp(cluster, suite, rep, timeouts);
   // which pod held which IP during the run: maps a stock EPP's "Request handled" endpoints to pods
@@ -87,18 +94,29 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
         loadNamespace: loadNamespaceOf(suite),
         ...(ctx.signal ? { signal: ctx.signal } : {}),
         suiteName: suite.metadata.name,
+        ...(ctx.engine ? { engine: ctx.engine } : {}),
         attach: (name: string, body: string, type: string) => rep.attach(name, body, type),
       };
       if (suite.spec.faults.length > 0) {
         chaos = await runFaultsPhase(
-          { cluster, gatewayUrl: ctx.gatewayUrl, loaded, rep, twin, allowRemote: !!ctx.allowRemote, timeouts },
-          (onProgress) => rep.step(`load with faults: ${describeLoad(spec)}`, () => runSuiteLoad(spec, { ...loadOpts, onProgress })),
+          {
+            cluster,
+            gatewayUrl: ctx.gatewayUrl,
+            loaded,
+            rep,
+            twin,
+            allowRemote: !!ctx.allowRemote,
+            timeouts,
+            ...(ctx.seed ? { seed: ctx.seed } : {}),
+          },
+          (onProgress) =>
+            rep.step(`load with faults: ${describeLoad(spec, ctx.engine)}`, () => runSuiteLoad(spec, { ...loadOpts, onProgress })),
         );
         load = chaos.load;
       } else {
         await waitSteadyBeforeLoad(ctx, timeouts);
         since = Date.now(); // the probes are not the load: their EPP decisions stay out of the window
-        load = await rep.step(`load: ${describeLoad(spec)}`, () => runSuiteLoad(spec, loadOpts));
+        load = await rep.step(`load: ${describeLoad(spec, ctx.engine)}`, () => runSuiteLoad(spec, loadOpts));
       }
       await attachLoadEvidence(rep, load);
     }

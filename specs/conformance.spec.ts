@@ -5,6 +5,9 @@ import { testBudget } from '../core/timeouts.ts';
 import { runTimeouts, timeoutOverridesFromEnv, TIMEOUTS_ENV } from '../runner/timeouts.ts';
 
 /** Each suite tagged `conformance` is one test: deploy, setup, load, observe, then one step per criterion. */
+// suites are independent (each deploys and tears down its topology): spread them over the workers, one twin each
+test.describe.configure({ mode: 'parallel' });
+
 for (const loaded of suitesTagged('conformance')) {
   const { suite } = loaded;
   test(suite.metadata.name, { tag: suite.metadata.tags.map((t) => `@${t}`) }, async ({ runSuite }, testInfo) => {

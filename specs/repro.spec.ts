@@ -13,8 +13,9 @@ import { pathToFileURL } from 'node:url';
 import * as allure from 'allure-js-commons';
 import { playwrightReporter } from '../fixtures/suite.ts';
 import { test, expect } from '../fixtures/index.ts';
+import { checkEngine } from '../fixtures/options.ts';
 import { runRepro } from '../runner/run-repro.ts';
-import { runTimeouts, timeoutOverridesFromEnv, TIMEOUTS_ENV } from '../runner/timeouts.ts';
+import { runTimeouts, timeoutOverridesFromEnv } from '../runner/timeouts.ts';
 import { testBudget } from '../core/timeouts.ts';
 import { suitesTagged } from '../suites/select.ts';
 import { cellsToRun, DEFAULT_OUT_DIR } from '../chaos/repro/campaign.ts';
@@ -31,12 +32,13 @@ function seedFromEnv(): number | undefined {
 
 for (const loaded of suitesTagged('repro')) {
   const { suite } = loaded;
-  test(suite.metadata.name, async ({ cluster, target }, testInfo) => {
+  test(suite.metadata.name, async ({ cluster, target, engine: engineOption, allowProtected, timeouts }, testInfo) => {
+    const engine = checkEngine(engineOption);
     const cellId = process.env.PD_HARNESS_REPRO_CELL || undefined;
     const cells = cellsToRun(loaded, cellId);
     // Deploy and rollouts (~1 min on the twin) plus, per cell, its load bound and a possible restart; raised
     // waits (--timeout, spec.timeouts) raise the budget with them.
-    const commandLine = timeoutOverridesFromEnv(process.env[TIMEOUTS_ENV]);
+    const commandLine = timeoutOverridesFromEnv(timeouts);
     const t = runTimeouts(suite, commandLine);
     test.setTimeout(testBudget(t.reproTest + cells.length * t.reproCell, t));
     const rep = playwrightReporter(testInfo);
@@ -57,6 +59,8 @@ for (const loaded of suitesTagged('repro')) {
       rep,
       allowRemote: target.allowRemote,
       timeouts: commandLine,
+      allowProtected,
+      ...(engine ? { engine } : {}),
       outDir: process.env.PD_HARNESS_REPRO_OUT || DEFAULT_OUT_DIR,
       ...(cellId ? { cellId } : {}),
       ...(seed !== undefined ? { seed } : {}),

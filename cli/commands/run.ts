@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 
 export interface RunOptions {
   target?: 'twin' | 'kubeconfig';
@@ -28,7 +28,11 @@ export function register(program: Command): void {
     .option('--target <kind>', 'twin (start the local twin) or kubeconfig (a real cluster)', oneOf(['twin', 'kubeconfig']))
     .option('--kubeconfig <file>', 'kubeconfig of the cluster (implies --target kubeconfig)')
     .option('--gateway <url>', 'gateway URL on a real cluster (PD_HARNESS_GATEWAY)')
-    .option('--engine <name>', 'load engine, overriding the suite: builtin, k6 or k6-operator', oneOf(['builtin', 'k6', 'k6-operator']))
+    .addOption(
+      new Option('--engine <name>', 'load engine, overriding the suite: builtin, k6 or k6-operator')
+        .env('PD_HARNESS_ENGINE')
+        .argParser(oneOf(['builtin', 'k6', 'k6-operator'])),
+    )
     .option('--dry-run', "print the plan (every object the run would write, with the guard's verdict) and change nothing")
     .option(
       '--allow-protected',

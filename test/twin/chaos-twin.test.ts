@@ -1,10 +1,9 @@
-import { expect, test } from '@playwright/test';
+import { expect } from '@playwright/test';
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { applySeedTopology } from '../../cli/seed-topology.ts';
 import { GuardRefusal } from '../../chaos/guard.ts';
 import { Cluster } from '../../cluster/driver.ts';
 import { formatRecoveryReport, recoverOrphanJournals } from '../../cluster/recover.ts';
@@ -12,28 +11,25 @@ import { runFaultsPhase } from '../../runner/faults-phase.ts';
 import { runSuiteLoad } from '../../runner/load.ts';
 import type { RunReporter } from '../../runner/reporter.ts';
 import { loadSuite, type LoadedSuite } from '../../suites/loader.ts';
-import { randomIpPrefix, startTwin, type TwinHandle } from '../../twin/launcher.ts';
+import type { TwinHandle } from '../../twin/launcher.ts';
+import { seedTwinTest as test } from '../helpers/seed-twin.ts';
 
-/** One twin with the seed topology for the whole file; tests run in order and leave it as they found it. */
+/** The worker's twin with the seed topology (shared with other files); tests run in order and leave it as they found it. */
 test.describe.configure({ mode: 'serial', timeout: 240_000 });
 
 const NAMESPACES = ['llm-d-vllm', 'llm-d-inference-scheduler'];
+/** A tsx child that loads the cluster driver says "ready": seconds on a quiet box, over a minute on a busy 2-core one. */
+const CHILD_READY_MS = 150_000;
 let twin: TwinHandle;
-let stateDir: string;
 let cluster: Cluster;
 
-test.beforeAll(async () => {
-  test.setTimeout(240_000);
-  stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-twin-'));
-  twin = await startTwin({ stateDir, port: 0, gatewayPort: 0, ipPrefix: randomIpPrefix() });
-  await applySeedTopology(twin.kubeconfigPath, 180_000);
+test.beforeAll(async ({ seedTwin }) => {
+  twin = seedTwin;
   cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
 });
 
 test.afterAll(async () => {
   await cluster?.teardown();
-  await twin?.stop();
-  fs.rmSync(stateDir, { recursive: true, force: true });
 });
 
 function quietReporter(): RunReporter & { attachments: Map<string, string>; lines: string[] } {
@@ -208,7 +204,7 @@ test('SIGKILL of a run: the next run finds its journal and puts back the patch a
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     await new Promise<void>((ok, fail) => {
-      const timer = setTimeout(() => fail(new Error(`child not ready: ${stderr}`)), 60_000);
+      const timer = setTimeout(() => fail(new Error(`child not ready within ${CHILD_READY_MS / 1000}s: ${stderr}`)), CHILD_READY_MS);
       child.stdout.on('data', (d: Buffer) => {
         if (d.toString().includes('ready')) {
           clearTimeout(timer);

@@ -1,10 +1,7 @@
-import { expect, test } from '@playwright/test';
+import { expect } from '@playwright/test';
 import { execa } from 'execa';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { applySeedTopology } from '../../cli/seed-topology.ts';
-import { randomIpPrefix, startTwin, type TwinHandle } from '../../twin/launcher.ts';
+import type { TwinHandle } from '../../twin/launcher.ts';
+import { seedTwinTest as test } from '../helpers/seed-twin.ts';
 
 /**
  * `kubectl exec` against the twin (pods/exec over the WebSocket remote-command protocol): the seed
@@ -15,25 +12,19 @@ test.describe.configure({ mode: 'serial', timeout: 240_000 });
 
 let twin: TwinHandle;
 
-test.beforeAll(async () => {
-  test.setTimeout(240_000);
+test.beforeAll(async ({ seedTwin }) => {
   const v = await execa('kubectl', ['version', '--client', '-o', 'json'], { reject: false });
   const minor = Number(
     (JSON.parse(v.stdout || '{}') as { clientVersion?: { minor?: string } }).clientVersion?.minor?.replace(/\D/g, '') ?? 0,
   );
   if (!(minor >= 31))
     throw new Error(`these tests need kubectl 1.31 or newer on PATH (WebSocket exec); found ${v.stdout ? `1.${minor}` : 'none'}`);
-  twin = await startTwin({ stateDir: mkdtempSync(join(tmpdir(), 'pdh-exec-')), gatewayPort: 0, ipPrefix: randomIpPrefix() });
-  await applySeedTopology(twin.kubeconfigPath);
+  twin = seedTwin;
   const ready = await execa('kubectl', ['wait', '--for=condition=Ready', 'pod', '--all', '-n', 'llm-d-vllm', '--timeout=180s'], {
     env: { KUBECONFIG: twin.kubeconfigPath },
     reject: false,
   });
   expect(ready.exitCode, ready.stderr).toBe(0);
-});
-
-test.afterAll(async () => {
-  await twin?.stop();
 });
 
 const sh = (script: string, env: Record<string, string> = {}) =>

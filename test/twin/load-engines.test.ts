@@ -1,8 +1,5 @@
-import { expect, test } from '@playwright/test';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
+import { expect } from '@playwright/test';
 import * as path from 'node:path';
-import { applySeedTopology } from '../../cli/seed-topology.ts';
 import { Cluster } from '../../cluster/driver.ts';
 import { evaluateCriteria, type Verdict } from '../../criteria/index.ts';
 import type { LoadResult } from '../../load/result.ts';
@@ -10,7 +7,8 @@ import { runSuiteLoad } from '../../runner/load.ts';
 import { collectObservations } from '../../runner/observe.ts';
 import { loadSuite } from '../../suites/loader.ts';
 import type { Suite } from '../../suites/schema.ts';
-import { randomIpPrefix, startTwin, type TwinHandle } from '../../twin/launcher.ts';
+import type { TwinHandle } from '../../twin/launcher.ts';
+import { seedTwinTest as test } from '../helpers/seed-twin.ts';
 
 // Must show (issue 7): the same suite load (the seed's 60 x 12 chat completions) through the twin's gateway
 // with engine builtin, the k6 script in the built-in k6 runtime, engine k6 (the stand-in on PATH) and engine
@@ -59,7 +57,6 @@ const crossed = (r: LoadResult) => (r.thresholds ?? []).filter((t) => !t.ok).map
 test.describe('load engines are interchangeable through the twin gateway', () => {
   test.describe.configure({ mode: 'serial', timeout: 180_000 });
 
-  let dir: string;
   let twin: TwinHandle;
   let cluster: Cluster;
   let suite: Suite;
@@ -67,11 +64,8 @@ test.describe('load engines are interchangeable through the twin gateway', () =>
   let savedPath: string | undefined;
   const results = new Map<Engine, LoadResult>();
 
-  test.beforeAll(async () => {
-    test.setTimeout(240_000);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'load-engines-'));
-    twin = await startTwin({ stateDir: path.join(dir, 'twin'), port: 0, gatewayPort: 0, ipPrefix: randomIpPrefix() });
-    await applySeedTopology(twin.kubeconfigPath, 180_000);
+  test.beforeAll(async ({ seedTwin }) => {
+    twin = seedTwin;
     cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
     suite = loadSuite('suites/proxy-performance.suite.yaml').suite;
     base = suite.spec.load!;
@@ -83,8 +77,6 @@ test.describe('load engines are interchangeable through the twin gateway', () =>
   test.afterAll(async () => {
     process.env.PATH = savedPath;
     await cluster?.teardown().catch(() => undefined);
-    await twin?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   async function run(engine: Engine, change: Partial<Load> = {}): Promise<{ result: LoadResult; verdicts: Verdict[] }> {

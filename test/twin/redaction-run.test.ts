@@ -1,11 +1,11 @@
-import { expect, test } from '@playwright/test';
+import { expect } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { applySeedTopology } from '../../cli/seed-topology.ts';
-import { randomIpPrefix, startTwin, type TwinHandle } from '../../twin/launcher.ts';
+import type { TwinHandle } from '../../twin/launcher.ts';
+import { seedTwinTest as test } from '../helpers/seed-twin.ts';
 
 /**
  * Issue 13 point 3, done-when: secrets planted in the API server URL, the gateway URL, request headers, a
@@ -26,18 +26,9 @@ const SECRETS = {
 };
 
 let twin: TwinHandle;
-let stateDir: string;
 
-test.beforeAll(async () => {
-  test.setTimeout(240_000);
-  stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'redaction-twin-'));
-  twin = await startTwin({ stateDir, port: 0, gatewayPort: 0, ipPrefix: randomIpPrefix() });
-  await applySeedTopology(twin.kubeconfigPath, 180_000);
-});
-
-test.afterAll(async () => {
-  await twin?.stop();
-  fs.rmSync(stateDir, { recursive: true, force: true });
+test.beforeAll(({ seedTwin }) => {
+  twin = seedTwin;
 });
 
 /** Every file under `dir` whose text contains `needle`. */

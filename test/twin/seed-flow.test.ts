@@ -1,11 +1,8 @@
-import { expect, test } from '@playwright/test';
+import { expect } from '@playwright/test';
 import { execa } from 'execa';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { countDecisions } from '../../analysis/epp-decisions.ts';
-import { applySeedTopology } from '../../cli/seed-topology.ts';
-import { randomIpPrefix, startTwin, type TwinHandle } from '../../twin/launcher.ts';
+import type { TwinHandle } from '../../twin/launcher.ts';
+import { seedTwinTest as test } from '../helpers/seed-twin.ts';
 
 /**
  * The seed README's manual validation, steps 1-5, run with kubectl and curl against the twin: the same
@@ -16,15 +13,35 @@ test.describe.configure({ mode: 'serial', timeout: 240_000 });
 let twin: TwinHandle;
 let gateway: string;
 
-test.beforeAll(async () => {
-  test.setTimeout(240_000);
-  twin = await startTwin({ stateDir: mkdtempSync(join(tmpdir(), 'pdh-seed-flow-')), gatewayPort: 0, ipPrefix: randomIpPrefix() });
-  await applySeedTopology(twin.kubeconfigPath);
+/** The decode pods' KV-transfer counters when this file starts: other files of the worker may have loaded them. */
+const before: Record<string, number> = {};
+
+/** A counter summed over its series, from a decode pod's /metrics. */
+async function metric(pod: string, name: string): Promise<number> {
+  const ip = (await sh(`kubectl get pod -n llm-d-vllm ${pod} -o jsonpath='{.status.podIP}'`)).stdout.trim();
+  const text = (await sh(`curl -s http://${ip}:8000/metrics`)).stdout;
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .reduce((sum, l) => sum + Number(l.trim().split(/\s+/).pop()), 0);
+}
+
+const KV_COUNTERS = ['vllm:kv_transfer_hits_total', 'vllm:kv_transfer_misses_total'];
+const DECODES = ['vllm-decode-p2p', 'vllm-decode-fs'];
+
+test.beforeAll(async ({ seedTwin }) => {
+  twin = seedTwin;
   gateway = twin.gatewayUrl;
+  for (const pod of DECODES) for (const name of KV_COUNTERS) before[`${pod} ${name}`] = await metric(pod, name);
 });
 
+// the worker's seed topology is shared: put the seed's profile back (the last test leaves by-backend)
 test.afterAll(async () => {
-  await twin?.stop();
+  const restore = await sh(`kubectl patch schedulerinstall -n llm-d-inference-scheduler llm-sched-install --type=merge \
+  -p '{"spec":{"epp":{"configProfile":"proxy-performance"}}}' && \
+kubectl rollout restart -n llm-d-inference-scheduler deploy/gaie-inference-scheduling-epp && \
+kubectl rollout status -n llm-d-inference-scheduler deploy/gaie-inference-scheduling-epp --timeout=180s`);
+  expect(restore.exitCode, restore.stderr).toBe(0);
 });
 
 const sh = (script: string) =>
@@ -110,18 +127,12 @@ test('direct backend calls return ids naming the prefill and decode in the seed 
 });
 
 test('P2P decode finds its KV block; the seed FS setup (per-pod emptyDir) misses and recomputes', async () => {
-  const metric = async (pod: string, name: string) => {
-    const ip = (await sh(`kubectl get pod -n llm-d-vllm ${pod} -o jsonpath='{.status.podIP}'`)).stdout.trim();
-    const text = (await sh(`curl -s http://${ip}:8000/metrics`)).stdout;
-    return text
-      .split('\n')
-      .filter((l) => l.startsWith(name))
-      .reduce((sum, l) => sum + Number(l.trim().split(/\s+/).pop()), 0);
-  };
-  expect(await metric('vllm-decode-p2p', 'vllm:kv_transfer_hits_total')).toBeGreaterThan(0);
-  expect(await metric('vllm-decode-p2p', 'vllm:kv_transfer_misses_total')).toBe(0);
-  expect(await metric('vllm-decode-fs', 'vllm:kv_transfer_hits_total')).toBe(0);
-  expect(await metric('vllm-decode-fs', 'vllm:kv_transfer_misses_total')).toBeGreaterThan(0);
+  // counted over this file's loads (the counters since the file started)
+  const since = async (pod: string, name: string) => (await metric(pod, name)) - before[`${pod} ${name}`]!;
+  expect(await since('vllm-decode-p2p', 'vllm:kv_transfer_hits_total')).toBeGreaterThan(0);
+  expect(await since('vllm-decode-p2p', 'vllm:kv_transfer_misses_total')).toBe(0);
+  expect(await since('vllm-decode-fs', 'vllm:kv_transfer_hits_total')).toBe(0);
+  expect(await since('vllm-decode-fs', 'vllm:kv_transfer_misses_total')).toBeGreaterThan(0);
   const fsLog = await sh('kubectl logs -n llm-d-vllm vllm-decode-fs');
   expect(fsLog.stdout).toMatch(/___prefill_addr_vllm-prefill-fs___decode_addr_vllm-decode-fs_/);
 });

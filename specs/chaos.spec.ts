@@ -2,7 +2,7 @@ import { expect, test } from '../fixtures/index.ts';
 import { assertionMessage } from '../reporters/categories.ts';
 import { suitesTagged } from '../suites/select.ts';
 import { testBudget } from '../core/timeouts.ts';
-import { runTimeouts, timeoutOverridesFromEnv, TIMEOUTS_ENV } from '../runner/timeouts.ts';
+import { runTimeouts, timeoutOverridesFromEnv } from '../runner/timeouts.ts';
 
 /**
  * Each suite tagged `chaos` is one test: deploy, setup, steady state, load with faults, recovery, then one
@@ -13,8 +13,8 @@ test.describe.configure({ mode: 'parallel' });
 
 for (const loaded of suitesTagged('chaos')) {
   const { suite } = loaded;
-  test(suite.metadata.name, { tag: suite.metadata.tags.map((t) => `@${t}`) }, async ({ runSuite }) => {
-    const t = runTimeouts(suite, timeoutOverridesFromEnv(process.env[TIMEOUTS_ENV]));
+  test(suite.metadata.name, { tag: suite.metadata.tags.map((t) => `@${t}`) }, async ({ runSuite, timeouts }) => {
+    const t = runTimeouts(suite, timeoutOverridesFromEnv(timeouts));
     test.setTimeout(testBudget(t.chaosTest, t));
     const outcome = await runSuite(loaded);
     for (const v of outcome.verdicts) {

@@ -134,3 +134,17 @@ test('memory stays flat: 1,000,000 lines peak at about the same RSS as 100,000',
   // The large file is ~10x the small one (~150 MB); buffering it would add at least its size to the peak.
   expect(largeRun.maxRssKiB).toBeLessThan(smallRun.maxRssKiB + 64 * 1024);
 });
+
+test('--threads: a bad count is one line and exit 2; any good count gives the same counts', async () => {
+  const file = join(dir, 'threads.log');
+  const expected = await writeEppLog(file, { ...NOISY, seed: 12 });
+  for (const bad of ['0', '1.5', 'two']) {
+    const res = await execa(process.execPath, [CLI, 'epp-decisions', file, '--threads', bad], { reject: false });
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr.trim()).toBe(`pd-harness: --threads: '${bad}' is not a whole number from 1 to 64`);
+  }
+  for (const threads of ['1', '3']) {
+    const res = await execa(process.execPath, [CLI, 'epp-decisions', file, '--json', '--threads', threads], { reject: false });
+    expect(JSON.parse(res.stdout)).toEqual(asDecisionCounts(expected));
+  }
+});

@@ -89,6 +89,7 @@ test('the script is plain JS importing only k6 modules, with the plan in it', ()
   expect(shipped.map((s) => s.metadata.name).sort()).toEqual([
     'ab-static-routing',
     'chaos-decode-kill',
+    'chaos-decode-kill-skew',
     'chaos-epp-restart',
     'chaos-proxy-kill',
     'proxy-performance',

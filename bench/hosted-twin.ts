@@ -53,7 +53,7 @@ async function compiledHost(): Promise<string> {
 
 export interface HostedTwin extends HostReady {
   /** VmRSS of the twin host process and of every pod process in `<stateDir>/pids/`. */
-  rss(): { hostBytes: number; podBytes: number; podProcesses: number; maxPodBytes: number };
+  rss(): { hostBytes: number; podBytes: number; podProcesses: number; maxPodBytes: number; pssBytes: number };
   /** CPU seconds so far per component: the twin host, and each pod's workload (pod name without its hash). */
   cpuSeconds(): Record<string, number>;
   stop(): Promise<void>;
@@ -87,6 +87,19 @@ function podRecords(stateDir: string): { pid: number; pod: string }[] {
 function vmRssOf(pid: number): number | undefined {
   try {
     return parseVmRss(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Proportional set size (/proc/PID/smaps_rollup `Pss:`): each shared page counted once across the processes
+ * sharing it. Every pod is a Node process, so most of a pod's RSS is the node binary's pages shared by all.
+ */
+function pssOf(pid: number): number | undefined {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
   } catch {
     return undefined;
   }
@@ -130,15 +143,17 @@ export async function startHostedTwin(objects: readonly ManifestObject[], timeou
         let podBytes = 0;
         let podProcesses = 0;
         let maxPodBytes = 0;
+        let pssBytes = pssOf(child.pid!) ?? 0;
         for (const { pid } of podRecords(config.stateDir)) {
           const rss = vmRssOf(pid);
           if (rss !== undefined) {
             podBytes += rss;
             podProcesses++;
             maxPodBytes = Math.max(maxPodBytes, rss);
+            pssBytes += pssOf(pid) ?? 0;
           }
         }
-        return { hostBytes: vmRssOf(child.pid!) ?? 0, podBytes, podProcesses, maxPodBytes };
+        return { hostBytes: vmRssOf(child.pid!) ?? 0, podBytes, podProcesses, maxPodBytes, pssBytes };
       },
       cpuSeconds() {
         const out: Record<string, number> = { [HOST_COMPONENT]: cpuSecondsOf(child.pid!) ?? 0 };
@@ -202,6 +217,8 @@ export interface ScalePoint {
   cpuS: number;
   /** The largest pod process's RSS. */
   maxPodMB: number;
+  /** Total proportional set size (shared pages counted once): the memory the topology really takes. */
+  pssMB: number;
 }
 
 export function scalePoint(twin: HostedTwin, counts: { proxies: number; modelPods: number }): ScalePoint {
@@ -214,5 +231,6 @@ export function scalePoint(twin: HostedTwin, counts: { proxies: number; modelPod
     processes: rss.podProcesses + 1,
     cpuS: Object.values(twin.cpuSeconds()).reduce((a, b) => a + b, 0),
     maxPodMB: rss.maxPodBytes / (1024 * 1024),
+    pssMB: rss.pssBytes / (1024 * 1024),
   };
 }

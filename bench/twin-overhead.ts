@@ -74,6 +74,7 @@ function describeCpu(perRequestMs: Record<string, number>): string {
  * vLLM's fatal ValueError (engine dead, bare 500), as P2pNcclConnector does; the ExampleConnector serves any id.
  */
 const DIRECT_POD = 'vllm-decode-fs';
+const IDLE_SAMPLE_MS = 5000;
 
 /** Added latency at one concurrency: full path against the direct pod, CPU per request per twin process. */
 async function pathAt(twin: HostedTwin, directUrl: string, concurrency: number, requests: number, log: (t: string) => void) {
@@ -101,6 +102,13 @@ export async function twinPathFigures(log: (t: string) => void, requests = 600):
     );
     await load(twin.gatewayUrl, 120, 12); // warm: JIT, keep-alive pools, EPP metrics scrape
     await load(directUrl, 120, 12);
+    // what the twin spends with no request at all (EPP metric scrapes every 50 ms through the proxies, probes,
+    // controller resyncs): part of every per-request figure below, more so at low throughput
+    const idleBefore = twin.cpuSeconds();
+    const idleT0 = performance.now();
+    await new Promise((r) => setTimeout(r, IDLE_SAMPLE_MS));
+    const idleMsPerS = (sumOf(deltas(idleBefore, twin.cpuSeconds())) * 1000) / ((performance.now() - idleT0) / 1000);
+    log(`  idle: ${idleMsPerS.toFixed(0)} ms CPU per second across the twin's processes with no request`);
     const one = await pathAt(twin, directUrl, 1, Math.round(requests / 3), log);
     const twelve = await pathAt(twin, directUrl, 12, requests, log);
     const added = (r: typeof one, p: 'p50' | 'p99') => r.f.latencyMs[p] - r.d.latencyMs[p];
@@ -112,7 +120,9 @@ export async function twinPathFigures(log: (t: string) => void, requests = 600):
         baseline: sumOf(twelve.directCpu),
         better: 'lower',
         goal: { on: 'value', op: '<=', target: 3 },
-        note: `c12; c1 ${sumOf(one.fullCpu).toFixed(2)} ms; baseline = the direct ${DIRECT_POD} call's CPU`,
+        note:
+          `c12; c1 ${sumOf(one.fullCpu).toFixed(2)} ms; of which idle background ~${(idleMsPerS / twelve.f.throughput).toFixed(2)} ms at c12, ` +
+          `~${(idleMsPerS / one.f.throughput).toFixed(2)} ms at c1; baseline = the direct ${DIRECT_POD} call's CPU`,
       },
       {
         name: 'twin full path c1 p50 added latency',

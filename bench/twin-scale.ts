@@ -29,7 +29,7 @@ async function measure(copies: number, timeoutMs: number, log: (t: string) => vo
 export function describePoint(p: ScalePoint): string {
   return (
     `${p.proxies} proxies + ${p.modelPods} model pods: Ready in ${p.upS.toFixed(1)} s (${p.cpuS.toFixed(1)} s CPU), ` +
-    `${p.rssMB.toFixed(0)} MB RSS in ${p.processes} processes (twin host ${p.hostMB.toFixed(0)} MB, largest pod ${p.maxPodMB.toFixed(0)} MB)`
+    `${p.rssMB.toFixed(0)} MB RSS (${p.pssMB.toFixed(0)} MB PSS) in ${p.processes} processes (twin host ${p.hostMB.toFixed(0)} MB, largest pod ${p.maxPodMB.toFixed(0)} MB)`
   );
 }
 
@@ -54,7 +54,7 @@ function figures(p: ScalePoint, seed: ScalePoint): Outcome[] {
       baseline: seed.rssMB,
       better: 'lower',
       ...(large ? { goal: { on: 'value' as const, op: '<=' as const, target: 4096 } } : {}),
-      note: `${p.processes} processes`,
+      note: `${p.processes} processes; PSS (shared pages once) ${p.pssMB.toFixed(0)} MB`,
     },
   ];
 }
@@ -89,7 +89,7 @@ export async function twinScaleFigures(
       unit: 'MB',
       baseline: seed.rssMB,
       better: 'lower',
-      note: `${seed.processes} processes`,
+      note: `${seed.processes} processes; PSS (shared pages once) ${seed.pssMB.toFixed(0)} MB`,
     },
     {
       name: 'twin scale seed topology largest pod process RSS',

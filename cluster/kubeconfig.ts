@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { TargetError } from '../core/errors.ts';
 import { apiErrorInfo } from './errors.ts';
+import { shareKeepAliveAgent } from '../common/kube-client.ts';
 
 export { TargetError } from '../core/errors.ts';
 
@@ -20,7 +21,8 @@ export function loadKubeConfig(path: string): KubeConfig {
   if (!kc.getCurrentContext() || !kc.getCurrentCluster()) {
     throw new TargetError(`kubeconfig ${path} has no current context/cluster (kubectl config use-context NAME)`);
   }
-  return kc;
+  // one keep-alive connection pool for the run's many calls, not a TLS handshake per call (client-node 1.4)
+  return shareKeepAliveAgent(kc);
 }
 
 /** What the run talks to, safe to print and attach: no tokens, no certificates. */

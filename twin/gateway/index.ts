@@ -12,7 +12,7 @@ import type { Dispatcher } from 'undici';
 import type { AddressInfo, Socket } from 'node:net';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { compileRoutes, matchRequest, pickWeighted, type CompiledMatch } from '../../k8s-rules/httproute.ts';
-import { loadKeepAliveKubeConfig } from '../runtime/kube-client.ts';
+import { loadKeepAliveKubeConfig } from '../../common/kube-client.ts';
 import { resolveBackend, servedRoutes, emptySnapshot, type Resolved, type Snapshot } from './snapshot.ts';
 import { gatewayStatus, poolStatus, routeStatus, statusUpToDate } from './status.ts';
 import { startStore } from './store.ts';

@@ -11,7 +11,7 @@ import {
   type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
-import { loadKeepAliveKubeConfig } from '../runtime/kube-client.ts';
+import { loadKeepAliveKubeConfig } from '../../common/kube-client.ts';
 import { HostsFileKeeper } from './dns.ts';
 import { startExecServer, type ExecServer } from './exec.ts';
 import { EventRecorder } from './events.ts';

@@ -17,7 +17,7 @@ import {
   setHeaderOptions,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { loadKeepAliveKubeConfig } from '../runtime/kube-client.ts';
+import { loadKeepAliveKubeConfig } from '../../common/kube-client.ts';
 import { backoffMs, containsDesired, nextStatus, type Outcome, type SchedulerInstallStatus } from './drift.ts';
 import {
   MANAGED_BY,

@@ -1,5 +1,6 @@
 /**
- * The twin's own clients of its API server (kubelet, operator, gateway, all in the twin's process).
+ * One keep-alive HTTPS agent per KubeConfig, for the twin's own clients of its API server (kubelet, operator,
+ * gateway, all in the twin's process) and for the harness's cluster driver (cluster/kubeconfig.ts).
  * client-node 1.4 builds a new https.Agent for every request (KubeConfig.createAgent, called from
  * applySecurityAuthentication / applyToFetchOptions): a new TLS connection and a new SecureContext (the CA
  * parsed again) per call, on both sides of the loopback. A profile of the seed topology's start-up had ~9% of
@@ -12,6 +13,11 @@ import { KubeConfig } from '@kubernetes/client-node';
 export function loadKeepAliveKubeConfig(kubeconfigPath: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
+  return shareKeepAliveAgent(kc);
+}
+
+/** Makes every client of `kc` share one keep-alive agent (plain HTTPS servers only; proxies and http: unchanged). */
+export function shareKeepAliveAgent(kc: KubeConfig): KubeConfig {
   const cluster = kc.getCurrentCluster();
   // only the plain HTTPS case (the twin's own kubeconfig); proxies and http: keep client-node's agents
   if (!cluster || cluster.proxyUrl || !cluster.server.startsWith('https:')) return kc;

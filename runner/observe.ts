@@ -114,7 +114,9 @@ export async function eppRefServices(cluster: Cluster, pools: unknown[]): Promis
     const ref = pool.spec?.endpointPickerRef ?? pool.spec?.extensionRef;
     const ns = pool.metadata?.namespace ?? 'default';
     if (!ref?.name) continue;
-    const svc = await readOrAbsent(`service/${ref.name} in ${ns}`, () => cluster.core.readNamespacedService({ name: ref.name!, namespace: ns }));
+    const svc = await readOrAbsent(`service/${ref.name} in ${ns}`, () =>
+      cluster.core.readNamespacedService({ name: ref.name!, namespace: ns }),
+    );
     out.push({
       pool: `${ns}/${pool.metadata?.name ?? '?'}`,
       service: `${ns}/${ref.name}`,

@@ -628,7 +628,8 @@ const TimeoutsSchema = z
   .record(z.string(), duration({ min: 1, max: MAX_TIMEOUT_MS, maxText: formatTimeout(MAX_TIMEOUT_MS) }))
   .superRefine((t, ctx) => {
     for (const name of Object.keys(t)) {
-      if (!isTimeoutName(name)) ctx.addIssue({ code: 'custom', path: [name], message: `unknown timeout (known: ${TIMEOUT_NAMES.join(', ')})` });
+      if (!isTimeoutName(name))
+        ctx.addIssue({ code: 'custom', path: [name], message: `unknown timeout (known: ${TIMEOUT_NAMES.join(', ')})` });
     }
   })
   .transform((t) => t as Partial<TimeoutConfig>)

@@ -43,6 +43,8 @@ export interface TimeoutConfig {
   reproReady: number;
   /** One HTTP call to a twin simulator's fault endpoint. */
   simFaultCall: number;
+  /** One GET /metrics of a vLLM pod while the run observes KV transfer. */
+  metricsCall: number;
   /** One GET /health of an engine while a repro cell waits for its decode engines to be healthy. */
   healthCall: number;
   /** A chaos suite's whole Playwright test (deploy, setup, steady state, load with faults, recovery). */
@@ -78,6 +80,7 @@ export const DEFAULT_TIMEOUTS: Readonly<TimeoutConfig> = Object.freeze({
   reproSettleQuiet: 1 * S,
   reproReady: 2 * M,
   simFaultCall: 5 * S,
+  metricsCall: 5 * S,
   healthCall: 2 * S,
   chaosTest: 4 * M,
   reproTest: 5 * M,

@@ -38,7 +38,7 @@ export async function observeKvTransfer(
         } else {
           const ip = pod.status?.podIP;
           if (!ip || !/^127\./.test(ip)) continue;
-          const text = await fetchText(`http://${ip}:${portOf(args)}/metrics`);
+          const text = await fetchText(`http://${ip}:${portOf(args)}/metrics`, cluster.timeouts.metricsCall);
           const r = text === undefined ? undefined : externalPrefixCacheTokens(text);
           if (r)
             out.push({
@@ -63,9 +63,9 @@ function portOf(args: readonly string[]): number {
   return 8000; // vLLM's default
 }
 
-async function fetchText(url: string): Promise<string | undefined> {
+async function fetchText(url: string, timeoutMs: number): Promise<string | undefined> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     return res.ok ? await res.text() : undefined;
   } catch {
     return undefined;

@@ -174,11 +174,20 @@ async function runBundled(
       2,
     );
   const onSample = opts.onSample;
-  const metrics = new MetricStore(onSample ? (smp) => onSample({ ...smp, timeMs: Date.now() }) : undefined);
-  // k6 emits samples as they happen: those of an iteration cut by gracefulStop/abort still count
-  setup.onSamples = (samples) => {
-    for (const smp of samples) metrics.add(smp);
+  // one time stamp per batch a VU sends: an HTTP request's samples (http_reqs, http_req_duration, ...) share
+  // it, as in k6, where the --out json reader pairs them by time and tags (load/k6/output.ts)
+  let batchMs: number | undefined;
+  const metrics = new MetricStore(onSample ? (smp) => onSample({ ...smp, timeMs: batchMs ?? Date.now() }) : undefined);
+  const addBatch = (samples: readonly Sample[]): void => {
+    batchMs = Date.now();
+    try {
+      for (const smp of samples) metrics.add(smp);
+    } finally {
+      batchMs = undefined;
+    }
   };
+  // k6 emits samples as they happen: those of an iteration cut by gracefulStop/abort still count
+  setup.onSamples = addBatch;
   for (const [name, d] of Object.entries(info.metrics)) metrics.declare(name, d.type, d.time);
   let thresholds: ParsedThreshold[];
   try {
@@ -230,7 +239,7 @@ async function runBundled(
     else if (e.abort) doAbort({ kind: 'script', message: e.message });
   };
   const absorb = (r: CallResult, plan?: ScenarioPlan): void => {
-    for (const s of r.samples) metrics.add(s);
+    addBatch(r.samples);
     if (http.refused) doAbort({ kind: 'refused', message: http.refused });
     if (r.error) recordError(r.error, plan);
   };

@@ -14,7 +14,7 @@ import { Cluster } from '../cluster/driver.ts';
 import type { ManifestObject } from '../cluster/manifests.ts';
 import { waitCondition, waitRollout } from '../cluster/observe.ts';
 import { waitFor } from '../cluster/waits.ts';
-import { EPP_DEPLOYMENT, SCHEDULER_NS } from '../cli/seed-topology.ts';
+import { EPP_DEPLOYMENT, SCHEDULER_NS } from '../runner/seed-topology.ts';
 import { startTwin } from '../twin/launcher.ts';
 
 export interface HostConfig {

@@ -6,7 +6,7 @@
  */
 import { Cluster } from '../cluster/driver.ts';
 import { readManifests } from '../cluster/manifests.ts';
-import { SEED_MANIFESTS } from '../cli/seed-topology.ts';
+import { SEED_MANIFESTS } from '../runner/seed-topology.ts';
 import { runLoad } from '../load/builtin/engine.ts';
 import type { LoadPlan } from '../load/plan.ts';
 import type { LoadResult } from '../load/result.ts';

@@ -5,7 +5,7 @@
  */
 import { freemem } from 'node:os';
 import { readManifests } from '../cluster/manifests.ts';
-import { SEED_MANIFESTS } from '../cli/seed-topology.ts';
+import { SEED_MANIFESTS } from '../runner/seed-topology.ts';
 import type { Outcome } from './figures.ts';
 import { MB } from './parse.ts';
 import { describePhases, scalePoint, startHostedTwin, type ScalePoint } from './hosted-twin.ts';

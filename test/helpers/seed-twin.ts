@@ -1,4 +1,4 @@
-import { applySeedTopology } from '../../cli/seed-topology.ts';
+import { applySeedTopology } from '../../runner/seed-topology.ts';
 import { DEFAULT_TIMEOUTS } from '../../core/timeouts.ts';
 import { twinTest } from '../../fixtures/twin.ts';
 import type { TwinHandle } from '../../twin/launcher.ts';

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
-import { EPP_DEPLOYMENT, SCHEDULER_NS, SEED_MANIFESTS } from '../../cli/seed-topology.ts';
+import { EPP_DEPLOYMENT, SCHEDULER_NS, SEED_MANIFESTS } from '../../runner/seed-topology.ts';
 import { deployManifests } from '../../cluster/deploy.ts';
 import { Cluster } from '../../cluster/driver.ts';
 import { readManifests, type ManifestObject } from '../../cluster/manifests.ts';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { staticPreflight } from '../../chaos/preflight-static.ts';
-import { applySeedTopology } from '../../cli/seed-topology.ts';
+import { applySeedTopology } from '../../runner/seed-topology.ts';
 import { Cluster } from '../../cluster/driver.ts';
 import { evaluateCriteria } from '../../criteria/index.ts';
 import type { LoadResult } from '../../load/result.ts';

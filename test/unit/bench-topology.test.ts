@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { readManifests } from '../../cluster/manifests.ts';
-import { SEED_MANIFESTS } from '../../cli/seed-topology.ts';
+import { SEED_MANIFESTS } from '../../runner/seed-topology.ts';
 import { countKinds, isWorkload, scaledTopology, suffixWorkloads, withVllmEnv } from '../../bench/topology.ts';
 
 const seed = readManifests(SEED_MANIFESTS);

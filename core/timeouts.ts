@@ -43,6 +43,8 @@ export interface TimeoutConfig {
   reproReady: number;
   /** One HTTP call to a twin simulator's fault endpoint. */
   simFaultCall: number;
+  /** A k6-operator TestRun reaches stage `finished` or `error` (the whole distributed load, runner pods included). */
+  k6OperatorRun: number;
   /** One GET /metrics of a vLLM pod while the run observes KV transfer. */
   metricsCall: number;
   /** One GET /health of an engine while a repro cell waits for its decode engines to be healthy. */
@@ -80,6 +82,7 @@ export const DEFAULT_TIMEOUTS: Readonly<TimeoutConfig> = Object.freeze({
   reproSettleQuiet: 1 * S,
   reproReady: 2 * M,
   simFaultCall: 5 * S,
+  k6OperatorRun: 15 * M,
   metricsCall: 5 * S,
   healthCall: 2 * S,
   chaosTest: 4 * M,

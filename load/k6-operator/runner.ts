@@ -26,7 +26,6 @@ import {
 export const K6_OPERATOR_MISSING =
   'k6-operator: the cluster has no TestRun CRD (testruns.k6.io): install k6-operator (https://grafana.com/docs/k6/latest/set-up/set-up-distributed-k6/install-k6-operator/) or use engine: builtin';
 
-export const DEFAULT_K6_OPERATOR_TIMEOUT_MS = 15 * 60_000;
 const TESTRUN_CRD = 'testruns.k6.io';
 const LAST_LINES = 3;
 
@@ -103,7 +102,7 @@ export async function runK6Operator(opts: K6OperatorRunOptions): Promise<LoadRes
   try {
     await cluster.apply([configMap, testRun]);
     log(`k6-operator: TestRun ${namespace}/${name} created (parallelism ${opts.parallelism ?? 1}, script ${file})`);
-    const stage = await waitStage(cluster, testRunKey, opts.timeoutMs ?? DEFAULT_K6_OPERATOR_TIMEOUT_MS, opts.signal);
+    const stage = await waitStage(cluster, testRunKey, opts.timeoutMs ?? cluster.timeouts.k6OperatorRun, opts.signal);
     const pods = await cluster.listPods(namespace, runnerSelector(name));
     const outputs = await Promise.all(pods.map((pod) => readRunner(cluster, pod)));
     const status = (await cluster.tryRead<TestRunObject & Record<string, never>>(testRunKey))?.status;
@@ -221,11 +220,11 @@ async function deleteCreated(cluster: Cluster, keys: ObjectKey[], name: string, 
       if (!isNotFound(err)) throw new Error(`k6-operator: deleting ${key.kind}/${key.name}: ${(err as Error).message.split('\n')[0]}`);
     }
   }
-  await cluster.waitGone(keys, 30_000).catch(() => undefined);
+  await cluster.waitGone(keys, cluster.timeouts.objectGone).catch(() => undefined);
   // The runner Jobs / pods belong to the TestRun (owner references): garbage collection removes them.
   await waitFor({
     name: `runner pods of TestRun ${name} gone`,
-    timeoutMs: 30_000,
+    timeoutMs: cluster.timeouts.objectGone,
     probe: async () => {
       const left = await cluster.listPods(namespace, runnerSelector(name));
       return { done: left.length === 0, state: `${left.length} left` };

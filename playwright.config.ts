@@ -2,6 +2,7 @@ import { defineConfig } from '@playwright/test';
 import * as os from 'node:os';
 import { optionsFromEnv, type HarnessOptions } from './fixtures/options.ts';
 import { allureCategories } from './reporters/categories.ts';
+import { TEST_BUDGETS } from './core/timeouts.ts';
 
 /**
  * Projects:
@@ -18,8 +19,8 @@ export default defineConfig<HarnessOptions>({
   // the option fixtures (fixtures/options.ts): kubeconfig, gateway, engine, seed, allowProtected. The
   // environment `pd-harness run` gives its Playwright child is read here, and only here.
   use: optionsFromEnv(process.env),
-  timeout: 120_000,
-  expect: { timeout: 10_000 },
+  timeout: TEST_BUDGETS.test,
+  expect: { timeout: TEST_BUDGETS.expect },
   fullyParallel: false,
   forbidOnly: !!process.env.CI,
   retries: 0,
@@ -52,7 +53,7 @@ export default defineConfig<HarnessOptions>({
   projects: [
     { name: 'chaos', testDir: 'specs', testMatch: /chaos\.spec\.ts$/ },
     { name: 'repro', testDir: 'specs', testMatch: /repro\.spec\.ts$/ },
-    { name: 'browser', testDir: 'test/browser', testMatch: /.*\.test\.ts$/, timeout: 300_000 },
+    { name: 'browser', testDir: 'test/browser', testMatch: /.*\.test\.ts$/, timeout: TEST_BUDGETS.browserTest },
     { name: 'conformance', testDir: 'specs', testMatch: /conformance\.spec\.ts$/ },
     { name: 'twin', testDir: 'test/twin', testMatch: /.*\.test\.ts$/, testIgnore: /twin-orphans\.test\.ts$/ },
     { name: 'unit', testDir: 'test/unit', testMatch: /.*\.test\.ts$/ },

@@ -103,6 +103,17 @@ export const COMMAND_TIMEOUTS = Object.freeze({
   reportGenerate: 5 * M,
 });
 
+/**
+ * Playwright's budgets (playwright.config.ts): a test's default budget (the conformance suites' base, raised by
+ * `testBudget` when a run's waits are raised), one `expect` poll, and a browser-project test (Allure's HTML
+ * generated, then opened in chromium).
+ */
+export const TEST_BUDGETS = Object.freeze({
+  test: 2 * M,
+  expect: 10 * S,
+  browserTest: 5 * M,
+});
+
 export const TIMEOUT_NAMES = Object.keys(DEFAULT_TIMEOUTS) as TimeoutName[];
 
 /** The longest any single wait may be set to (a typo like 60h is refused, not waited for). */

@@ -101,6 +101,8 @@ export const COMMAND_TIMEOUTS = Object.freeze({
   javaCheck: 20 * S,
   /** `pd-harness report`: the Allure CLI generates the HTML report. */
   reportGenerate: 5 * M,
+  /** The report's environment: `git rev-parse HEAD` answers (else the commit is `unknown`). */
+  gitCommit: 5 * S,
 });
 
 /**

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../common/build.mjs';
 import { redact } from '../core/redact.ts';
+import { COMMAND_TIMEOUTS } from '../core/timeouts.ts';
 
 /**
  * The Allure "Environment" widget: what ran against what. Workers record entries at runtime as small
@@ -39,7 +40,7 @@ export function gitCommit(): string {
       cwd: new URL('.', ROOT).pathname,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 5000,
+      timeout: COMMAND_TIMEOUTS.gitCommit,
     }).trim();
   } catch {
     return 'unknown';

@@ -5,6 +5,10 @@
 //     PD_TWIN_HOSTS_FILE ({ "svc.ns.svc.cluster.local": ["127.0.0.7", ...] }), falling back to the
 //     system resolver. net.connect (and so http and the built-in fetch / undici) calls dns.lookup at
 //     connect time, so patching the module object is enough.
+//  3. stdout/stderr survive the kubelet: a real container's streams go to the runtime's shim (containerd-shim,
+//     conmon), which outlives a kubelet restart, so a container keeps running when its kubelet dies. Here they
+//     are pipes to the kubelet's process, and a write after it died fails with EPIPE, which would crash the
+//     pod. The error is dropped (the line is lost, as it would be to a shim's closed log) and the pod runs on.
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import fs from 'node:fs';
 import { NO_ENDPOINTS_IP, candidateNames, rewriteListenArgs } from './preload-lib.mjs';
@@ -12,6 +16,12 @@ import { NO_ENDPOINTS_IP, candidateNames, rewriteListenArgs } from './preload-li
 const require = createRequire(import.meta.url);
 const net = require('node:net');
 const dns = require('node:dns');
+
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err && err.code !== 'EPIPE') throw err;
+  });
+}
 
 const POD_IP = process.env.POD_IP;
 const HOSTS_FILE = process.env.PD_TWIN_HOSTS_FILE;

@@ -1,5 +1,6 @@
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { Cluster } from './driver.ts';
+import type { ObjectKey } from './cleanup.ts';
 import { judgeDeploymentRollout } from './rollout.ts';
 import { isPodReady, podProblem, podState, restartCount } from './pods.ts';
 import { statusCodeOf } from './errors.ts';
@@ -100,6 +101,18 @@ export async function waitPodsReady(
     diagnostics: () => podDiagnostics(cluster, last),
   });
   return pods ?? [];
+}
+
+/**
+ * Waits until an object exists. A controller renders what it owns after its owner's change (the SchedulerInstall
+ * operator creates the EPP Deployment when it first reconciles): acting on it before then would be a 404.
+ */
+export async function waitExists(cluster: Cluster, ref: ObjectKey, timeoutMs: number): Promise<void> {
+  await waitFor({
+    name: `${ref.kind}/${ref.name} in ${ref.namespace ?? '(cluster)'} to exist`,
+    timeoutMs,
+    probe: async () => ((await cluster.tryRead(ref)) ? { done: true, state: 'exists' } : { done: false, state: 'not found' }),
+  });
 }
 
 export async function waitRollout(cluster: Cluster, namespace: string, name: string, timeoutMs: number): Promise<void> {

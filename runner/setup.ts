@@ -2,7 +2,7 @@ import fastJsonPatch, { type Operation } from 'fast-json-patch';
 import { PatchStrategy } from '@kubernetes/client-node';
 import { deployManifests } from '../cluster/deploy.ts';
 import type { Cluster } from '../cluster/driver.ts';
-import { waitCondition, waitPodsReady, waitRollout } from '../cluster/observe.ts';
+import { waitCondition, waitExists, waitPodsReady, waitRollout } from '../cluster/observe.ts';
 import { mergePatchBetween, stripServerFields } from '../cluster/patches.ts';
 import { parseRef, type ObjectRef } from '../cluster/refs.ts';
 import { waitFor } from '../cluster/waits.ts';
@@ -40,6 +40,8 @@ export async function runSetupStep(cluster: Cluster, step: SetupStep, timeouts: 
     await deployManifests(cluster, [step.apply.file], timeouts.deploy);
   } else if ('rolloutRestart' in step && step.rolloutRestart) {
     const ref = parseRef(step.rolloutRestart.ref, step.rolloutRestart.namespace);
+    // the operator may not have rendered the Deployment yet (a SchedulerInstall applied just before, on a busy cluster)
+    await waitExists(cluster, ref, step.rolloutRestart.timeout);
     await cluster.rolloutRestart(ref.namespace!, ref.name);
     await waitRollout(cluster, ref.namespace!, ref.name, step.rolloutRestart.timeout);
   } else if ('wait' in step && step.wait) {

@@ -203,6 +203,36 @@ test('setup patches: RFC 6902 and a merge patch with metadata apply, and cleanup
   expect(await shape()).toEqual(before);
 });
 
+test('setup rolloutRestart waits for a Deployment its operator has not rendered yet, then restarts it; one that never comes times out naming it', async () => {
+  const cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'rendered-later', namespace: 'llm-d-vllm' },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: { app: 'rendered-later' } },
+      template: {
+        metadata: { labels: { app: 'rendered-later' } },
+        spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.9' }] },
+      },
+    },
+  };
+  // the step starts while the Deployment does not exist (a SchedulerInstall's operator renders its EPP on reconcile)
+  const step = runSetupStep(cluster, { rolloutRestart: { ref: 'deploy/rendered-later', namespace: 'llm-d-vllm', timeout: 60_000 } });
+  const creator = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
+  await creator.apply([deployment]);
+  await step;
+  const after = (await creator.read({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'rendered-later', namespace: 'llm-d-vllm' })) as {
+    spec: { template: { metadata: { annotations?: Record<string, string> } } };
+  };
+  expect(after.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeTruthy();
+  await creator.teardown();
+
+  const missing = runSetupStep(cluster, { rolloutRestart: { ref: 'deploy/never-rendered', namespace: 'llm-d-vllm', timeout: 1_000 } });
+  await expect(missing).rejects.toThrow(/Deployment\/never-rendered in llm-d-vllm to exist.*not found/s);
+});
+
 test("the by-backend profile against proxy-performance's steady state stops at once naming InferencePoolResourceExhausted", async () => {
   const cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
   try {

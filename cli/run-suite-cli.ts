@@ -140,7 +140,7 @@ export async function runSuiteCommand(suiteFile: string, opts: RunOptions): Prom
 }
 
 /**
- * One line per criterion (pass or FAIL, with its summary), or the one line that stopped a suite; the exit
+ * One line per criterion (pass or FAIL, with its summary and a failure's cause), or the one line that stopped a suite; the exit
  * code: a refusal or an unreachable target keeps its own code, else Playwright's (1 when a criterion failed).
  */
 export function summarizeOutcomes(lines: readonly OutcomeLine[], playwrightCode: number): { text: string; exitCode: number } {
@@ -152,7 +152,10 @@ export function summarizeOutcomes(lines: readonly OutcomeLine[], playwrightCode:
       if (l.exitCode !== EXIT.criterionFailed) exitCode = l.exitCode;
       continue;
     }
-    for (const v of l.verdicts) out.push(`pd-harness: ${l.suite}: criterion ${v.name}: ${v.ok ? 'pass' : 'FAIL'}: ${v.summary}`);
+    for (const v of l.verdicts)
+      out.push(
+        `pd-harness: ${l.suite}: criterion ${v.name}: ${v.ok ? 'pass' : 'FAIL'}: ${v.summary}${!v.ok && v.cause ? ` [cause: ${v.cause}]` : ''}`,
+      );
     if (l.verdicts.some((v) => !v.ok) && exitCode === EXIT.pass) exitCode = EXIT.criterionFailed;
   }
   return { text: out.length ? `${out.join('\n')}\n` : '', exitCode };

@@ -1,5 +1,6 @@
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
+import { FAILURE_CAUSES, type FailureCause } from '../criteria/verdict.ts';
 
 /**
  * The conformance report, in the spirit of the Gateway API conformance report: who ran what against
@@ -15,6 +16,8 @@ export const CriterionReport = z.object({
   name: z.string().min(1),
   ok: z.boolean(),
   summary: z.string(),
+  /** Why a failed criterion failed (criteria/verdict.ts FAILURE_CAUSES): routing, no-candidate, no-data, ... */
+  cause: z.enum(FAILURE_CAUSES).optional(),
 });
 
 export const SuiteReport = z.object({
@@ -66,7 +69,7 @@ export interface SuiteRun {
   durationMs: number;
   tags?: string[];
   errorMessage?: string;
-  criteria?: { name: string; ok: boolean; summary: string }[];
+  criteria?: { name: string; ok: boolean; summary: string; cause?: FailureCause }[];
 }
 
 export function isProfileName(name: string): name is ProfileName {
@@ -96,7 +99,12 @@ export function buildConformanceReport(runs: readonly SuiteRun[], ctx: ReportCon
       .sort((a, b) => a.name.localeCompare(b.name))
       .map((r): SuiteReport => {
         const result = suiteResultOf(r.status);
-        const criteria = (r.criteria ?? []).map((c) => ({ name: c.name, ok: c.ok, summary: c.summary }));
+        const criteria = (r.criteria ?? []).map((c) => ({
+          name: c.name,
+          ok: c.ok,
+          summary: c.summary,
+          ...(!c.ok && c.cause ? { cause: c.cause } : {}),
+        }));
         const failedCriteria = criteria.some((c) => !c.ok);
         const firstLine = r.errorMessage
           ?.split('\n')

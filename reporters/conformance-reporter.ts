@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { buildConformanceReport, conformanceReportYaml, isProfileName, type SuiteRun } from './conformance-report.ts';
 import { writeFileAtomic } from '../common/atomic-write.ts';
 import { redact } from '../core/redact.ts';
+import { FAILURE_CAUSES, type FailureCause } from '../criteria/verdict.ts';
 import {
   clearEnvironmentFragments,
   defaultResultsDir,
@@ -74,13 +75,17 @@ function criteriaOf(result: TestResult): SuiteRun['criteria'] | undefined {
   if (!att) return undefined;
   try {
     const text = att.body ? att.body.toString('utf8') : att.path ? readFileSync(att.path, 'utf8') : '';
-    const list = JSON.parse(text) as { name?: unknown; ok?: unknown; summary?: unknown }[];
+    const list = JSON.parse(text) as { name?: unknown; ok?: unknown; summary?: unknown; cause?: unknown }[];
     return list
       .filter((v) => typeof v.name === 'string')
-      .map((v) => ({ name: String(v.name), ok: v.ok === true, summary: String(v.summary ?? '') }));
+      .map((v) => ({ name: String(v.name), ok: v.ok === true, summary: String(v.summary ?? ''), ...causeOf(v.cause) }));
   } catch {
     return undefined;
   }
+}
+
+function causeOf(value: unknown): { cause?: FailureCause } {
+  return (FAILURE_CAUSES as readonly unknown[]).includes(value) ? { cause: value as FailureCause } : {};
 }
 
 /** The target as the environment recorded it; several workers (one twin each) list theirs as `a | b`. */

@@ -6,10 +6,12 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { exitCodeOf, oneLine } from '../core/errors.ts';
 import type { Verdict } from '../criteria/index.ts';
+import type { FailureCause } from '../criteria/verdict.ts';
 import { redact } from '../core/redact.ts';
 
 export type OutcomeLine =
-  { suite: string; verdicts: { name: string; ok: boolean; summary: string }[] } | { suite: string; error: string; exitCode: number };
+  | { suite: string; verdicts: { name: string; ok: boolean; summary: string; cause?: FailureCause }[] }
+  | { suite: string; error: string; exitCode: number };
 
 function write(line: OutcomeLine, env: NodeJS.ProcessEnv): void {
   const file = env.PD_HARNESS_OUTCOME_FILE;
@@ -17,7 +19,13 @@ function write(line: OutcomeLine, env: NodeJS.ProcessEnv): void {
 }
 
 export function recordOutcome(suite: string, verdicts: readonly Verdict[], env: NodeJS.ProcessEnv = process.env): void {
-  write({ suite, verdicts: verdicts.map((v) => ({ name: v.name, ok: v.ok, summary: redact(v.summary) })) }, env);
+  write(
+    {
+      suite,
+      verdicts: verdicts.map((v) => ({ name: v.name, ok: v.ok, summary: redact(v.summary), ...(v.cause ? { cause: v.cause } : {}) })),
+    },
+    env,
+  );
 }
 
 export function recordFailure(suite: string, err: unknown, env: NodeJS.ProcessEnv = process.env): void {

@@ -181,12 +181,17 @@ test.describe('exit codes and outcomes', () => {
           verdicts: [
             { name: 'responses', ok: true, summary: '60/60 200' },
             { name: 'eppProfile', ok: false, summary: 'profile x' },
+            { name: 'proxiesChosen', ok: false, summary: 'only one proxy', cause: 'routing' },
           ],
         },
       ],
       1,
     );
-    expect(s.text).toBe('pd-harness: s: criterion responses: pass: 60/60 200\npd-harness: s: criterion eppProfile: FAIL: profile x\n');
+    // a failure's typed cause (criteria/verdict.ts) is named on its line, as in the Allure categories
+    expect(s.text).toBe(
+      'pd-harness: s: criterion responses: pass: 60/60 200\npd-harness: s: criterion eppProfile: FAIL: profile x\n' +
+        'pd-harness: s: criterion proxiesChosen: FAIL: only one proxy [cause: routing]\n',
+    );
     expect(s.exitCode).toBe(1);
     expect(summarizeOutcomes([{ suite: 's', error: 'refused by the target guard', exitCode: 4 }], 1).exitCode).toBe(4);
     expect(summarizeOutcomes([], 0).exitCode).toBe(0);

@@ -148,6 +148,16 @@ test('conformance report: build, YAML, parse round trip; the schema rejects bad 
     },
     { profile: 'conformance', name: 'a', status: 'failed', durationMs: 5, criteria: [{ name: 'responses', ok: true, summary: 'x' }] },
     { profile: 'conformance', name: 'a', status: 'passed', durationMs: 7 }, // a retry: the last run counts
+    {
+      profile: 'conformance',
+      name: 'c',
+      status: 'failed',
+      durationMs: 9,
+      criteria: [
+        { name: 'responses', ok: true, summary: '60/60 × 200' },
+        { name: 'proxiesChosen', ok: false, summary: 'only vllm-p2p-proxy', cause: 'routing' },
+      ],
+    },
   ];
   const report = buildConformanceReport(runs, {
     date: new Date('2026-01-02T03:04:05Z'),
@@ -158,6 +168,12 @@ test('conformance report: build, YAML, parse round trip; the schema rejects bad 
   expect(report.profiles[0]!.suites.map((s) => [s.name, s.result])).toEqual([
     ['a', 'passed'],
     ['b', 'passed'],
+    ['c', 'failed'],
+  ]);
+  // a failed criterion carries its typed cause (criteria/verdict.ts); a passing one none
+  expect(report.profiles[0]!.suites[2]!.criteria).toEqual([
+    { name: 'responses', ok: true, summary: '60/60 × 200' },
+    { name: 'proxiesChosen', ok: false, summary: 'only vllm-p2p-proxy', cause: 'routing' },
   ]);
   expect(report.profiles[1]!.suites[0]).toEqual({
     name: 'kill-decode',

@@ -11,7 +11,7 @@ import type { LoadEngineName } from '../load/plan.ts';
 import type { Suite } from '../suites/schema.ts';
 import { matchLabels, parseLabelSelector } from '../k8s-rules/labels.ts';
 import { guardFaults, type GuardDecision, type GuardSubject } from './guard.ts';
-import { faultBody } from './plan.ts';
+import { faultBody } from './faults/common.ts';
 import type { PlannedWrite, Verb } from './write-set.ts';
 
 /** The pods a set of manifests will run: bare Pods by name, a workload's pods as `<workload>-*` with its template labels. */

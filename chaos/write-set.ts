@@ -8,7 +8,8 @@ import type { ManifestObject } from '../cluster/manifests.ts';
 import { knownScope, parseRef, type Scope } from '../cluster/refs.ts';
 import type { LoadEngineName } from '../load/plan.ts';
 import type { Suite } from '../suites/schema.ts';
-import { faultAs, faultBody } from './plan.ts';
+import { faultBody } from './faults/common.ts';
+import { faultWrites } from './faults/index.ts';
 
 /** API verbs, as RBAC and SelfSubjectAccessReview name them. */
 export type Verb = 'get' | 'list' | 'create' | 'patch' | 'delete';
@@ -97,31 +98,12 @@ export function computeWriteSet(input: WriteSetInput): PlannedWrite[] {
     const { kind, body } = faultBody(fault);
     const source = `spec.faults[${i}].${kind}`;
     const ns = body.namespace;
-    const pods = (what: string, verbs: Verb[]): PlannedWrite => ({
-      source,
-      apiVersion: 'v1',
-      kind: 'Pod',
-      name: '*',
-      namespace: ns,
-      scope: 'namespaced',
-      verbs,
-      what,
-    });
-    if (kind === 'podKill') {
-      out.push(
-        pods(`delete the pods ${String(body.selector)} the fault picks (bare pods are re-created from their manifest)`, [
-          'list',
-          'delete',
-          'create',
-        ]),
-      );
-    } else if (kind === 'eppRestart') {
-      const f = faultAs(fault, 'eppRestart');
-      if (f.how === 'rollout') out.push(fromRef(source, f.ref, ns, ['get', 'patch'], 'rollout restart (a pod-template annotation)'));
-      else out.push(pods(`delete the pods of ${f.ref}`, ['list', 'delete']));
-    } else {
-      out.push(pods(`fault endpoint of the pods ${String(body.selector)} (twin simulators; no API write)`, ['list']));
-    }
+    out.push(
+      ...faultWrites(kind, body, {
+        pods: (what, verbs) => ({ source, apiVersion: 'v1', kind: 'Pod', name: '*', namespace: ns, scope: 'namespaced', verbs, what }),
+        ref: (text, verbs, what) => fromRef(source, text, ns, verbs, what),
+      }),
+    );
   });
   if (suite.spec.load && input.engine === 'k6-operator') {
     const ns = loadNamespaceOf(suite);

@@ -2,8 +2,9 @@ import { eppRestartSpec } from './schemas.ts';
 import { defineFault } from './types.ts';
 import { parseRef } from '../../cluster/refs.ts';
 import { livePods } from '../pods.ts';
-import { faultAs } from '../plan.ts';
-import type { FaultContext, FaultOutcome } from './types.ts';
+import { deploymentSelector } from '../pods.ts';
+import { candidatesOf, faultAs } from './common.ts';
+import type { FaultContext, FaultOutcome, FaultPlan, FaultPlanContext, FaultSettings, FaultWriteContext } from './types.ts';
 
 /** Rollout restart of the EPP Deployment, or a kill (delete, grace 0) of its pods. Verified: every old pod replaced. */
 export async function eppRestart(ctx: FaultContext): Promise<FaultOutcome> {
@@ -45,4 +46,24 @@ export async function eppRestart(ctx: FaultContext): Promise<FaultOutcome> {
   };
 }
 
-export const eppRestartFault = defineFault(eppRestartSpec, eppRestart);
+/** The pods of the EPP Deployment (its selector read from the cluster); a note when it is not there. */
+export async function planEppRestart(er: FaultSettings<'eppRestart'>, ctx: FaultPlanContext): Promise<FaultPlan> {
+  const ref = parseRef(er.ref, er.namespace);
+  const selector = ctx.cluster ? await deploymentSelector(ctx.cluster, er.namespace, ref.name) : undefined;
+  const candidates = await candidatesOf(ctx.cluster, er.namespace, selector);
+  return {
+    ...(selector !== undefined ? { selector } : {}),
+    candidates,
+    chosen: candidates,
+    action: er.how === 'rollout' ? `rollout restart ${er.ref}` : `kill the pod(s) of ${er.ref} (delete, grace 0)`,
+    ...(ctx.cluster && selector === undefined ? { note: `${er.ref} not found in ${er.namespace}` } : {}),
+  };
+}
+
+function eppRestartWrites(er: FaultSettings<'eppRestart'>, w: FaultWriteContext) {
+  return er.how === 'rollout'
+    ? [w.ref(er.ref, ['get', 'patch'], 'rollout restart (a pod-template annotation)')]
+    : [w.pods(`delete the pods of ${er.ref}`, ['list', 'delete'])];
+}
+
+export const eppRestartFault = defineFault(eppRestartSpec, { plan: planEppRestart, writes: eppRestartWrites, inject: eppRestart });

@@ -3,10 +3,10 @@ import { defineFault } from './types.ts';
 import { stripServerFields } from '../../cluster/patches.ts';
 import { keyOf } from '../../cluster/driver.ts';
 import { formatDuration } from '../../suites/durations.ts';
-import { faultAs, manifestFor } from '../plan.ts';
+import { candidatesOf, faultAs, manifestFor } from './common.ts';
 import { livePods } from '../pods.ts';
-import { choosePods } from '../select.ts';
-import type { FaultContext, FaultOutcome } from './types.ts';
+import { choosePods, describeMode } from '../select.ts';
+import type { FaultContext, FaultOutcome, FaultPlan, FaultPlanContext, FaultSettings, FaultWriteContext } from './types.ts';
 
 /**
  * Deletes the chosen pods (grace 0 unless the suite gives one: on the twin the kubelet SIGKILLs the
@@ -68,4 +68,31 @@ export async function podKill(ctx: FaultContext): Promise<FaultOutcome> {
   };
 }
 
-export const podKillFault = defineFault(podKillSpec, podKill);
+/** The seeded pick among the matching pods; refused when a bare pod has no manifest to re-create it from. */
+export async function planPodKill(pk: FaultSettings<'podKill'>, ctx: FaultPlanContext): Promise<FaultPlan> {
+  const candidates = await candidatesOf(ctx.cluster, pk.namespace, pk.selector);
+  const how = pk.gracePeriod === undefined ? 'SIGKILL (delete, grace 0)' : `delete with grace ${formatDuration(pk.gracePeriod)}`;
+  const plan: FaultPlan = {
+    selector: pk.selector,
+    candidates,
+    chosen: choosePods(candidates, pk.mode, ctx.seed),
+    seed: ctx.seed,
+    action: `${how}: mode ${describeMode(pk.mode)} of the pods ${pk.selector}`,
+  };
+  const bare = candidates.filter((p) => !p.ownerKind);
+  const noManifest = bare.filter((p) => !manifestFor(ctx.manifests, p));
+  if (noManifest.length) {
+    plan.refusal = `bare pod(s) ${noManifest.map((p) => p.name).join(', ')} have no manifest in spec.deploy: a killed bare pod could not be re-created`;
+  } else if (bare.length) {
+    plan.note = `bare pods are re-created from the suite's manifests right after the kill`;
+  }
+  return plan;
+}
+
+function podKillWrites(pk: FaultSettings<'podKill'>, w: FaultWriteContext) {
+  return [
+    w.pods(`delete the pods ${pk.selector} the fault picks (bare pods are re-created from their manifest)`, ['list', 'delete', 'create']),
+  ];
+}
+
+export const podKillFault = defineFault(podKillSpec, { plan: planPodKill, writes: podKillWrites, inject: podKill });

@@ -6,8 +6,8 @@
  *
  * The specs are pure (zod and the suite schema's building blocks only) and live apart from the injectors
  * because the suite schema (suites/) may not import the cluster driver the injectors use (docs/architecture.md,
- * Layers). To add a fault: a spec here (and in FAULT_SPECS), an injector module in this folder exporting
- * `defineFault(spec, inject)`, its entry in FAULT_DEFINITIONS (index.ts), then regenerate the JSON Schema.
+ * Layers). To add a fault: a spec here (and in FAULT_SPECS), a module in this folder exporting
+ * `defineFault(spec, { plan, writes, inject })`, its entry in FAULT_DEFINITIONS (index.ts), then regenerate the JSON Schema.
  */
 import { z } from 'zod';
 import { HOUR_MS, duration, labelSelector, namespace, positiveInt, ratio, workloadRef } from '../../suites/schema-parts.ts';

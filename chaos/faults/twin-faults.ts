@@ -5,8 +5,8 @@ import type { IndexErrorTrigger } from '../../suites/schema.ts';
 import { formatDuration } from '../../suites/durations.ts';
 import { httpPort, livePods } from '../pods.ts';
 import type { PodInfo } from '../types.ts';
-import { faultAs } from '../plan.ts';
-import type { FaultContext, FaultOutcome } from './types.ts';
+import { candidatesOf, faultAs, forHowLong } from './common.ts';
+import type { FaultContext, FaultOutcome, FaultPlan, FaultPlanContext, FaultWriteContext } from './types.ts';
 
 /**
  * Faults the twin's vLLM simulator injects itself: `POST /_twin/faults` on the pod's port 8000 replaces its
@@ -164,6 +164,59 @@ export async function errorRate(ctx: FaultContext): Promise<FaultOutcome> {
 
 export { livePods };
 
-export const decodeIndexErrorFault = defineFault(decodeIndexErrorSpec, decodeIndexError);
-export const latencyFault = defineFault(latencySpec, latency);
-export const errorRateFault = defineFault(errorRateSpec, errorRate);
+/**
+ * Every matching pod gets the fault. `onTwin` / `offTwin` say what a reader should know on each target; a fault
+ * that only the twin's endpoint can inject is refused elsewhere (`offTwin.refusal`).
+ */
+async function planTwinFault(
+  f: { namespace: string; selector: string },
+  ctx: FaultPlanContext,
+  action: string,
+  on: { onTwin?: string; offTwin: { note: string } | { refusal: string } },
+): Promise<FaultPlan> {
+  const candidates = await candidatesOf(ctx.cluster, f.namespace, f.selector);
+  const plan: FaultPlan = { selector: f.selector, candidates, chosen: candidates, action };
+  if (!ctx.twin) Object.assign(plan, on.offTwin);
+  else if (on.onTwin) plan.note = on.onTwin;
+  return plan;
+}
+
+function describeIndexErrorTrigger(trig: IndexErrorTrigger): string {
+  if (trig === 'abortedKv') return 'when a KV block arrives for an aborted request';
+  return 'afterRequests' in trig ? `after ${trig.afterRequests} requests` : `with probability ${trig.probability} (seed ${trig.seed})`;
+}
+
+const MESH_INSTEAD = "use the twin simulators' fault endpoint; on a real cluster use a service mesh fault instead";
+
+/** No API write: the twin simulators' fault endpoint of the matching pods. */
+function endpointWrites(f: { selector: string }, w: FaultWriteContext) {
+  return [w.pods(`fault endpoint of the pods ${f.selector} (twin simulators; no API write)`, ['list'])];
+}
+
+export const decodeIndexErrorFault = defineFault(decodeIndexErrorSpec, {
+  plan: (f, ctx) =>
+    planTwinFault(f, ctx, `decode IndexError ${describeIndexErrorTrigger(f.trigger)}`, {
+      onTwin: "twin: POST the trigger to each pod's /_twin/faults",
+      offTwin: {
+        note: 'real cluster: nothing is injected; the load pattern (concurrency, prompt length, client timeout) is what may provoke the IndexError',
+      },
+    }),
+  writes: endpointWrites,
+  inject: decodeIndexError,
+});
+export const latencyFault = defineFault(latencySpec, {
+  plan: (f, ctx) =>
+    planTwinFault(f, ctx, `add ${formatDuration(f.add)} latency${forHowLong(f.duration)}`, {
+      offTwin: { refusal: `latency faults ${MESH_INSTEAD}` },
+    }),
+  writes: endpointWrites,
+  inject: latency,
+});
+export const errorRateFault = defineFault(errorRateSpec, {
+  plan: (f, ctx) =>
+    planTwinFault(f, ctx, `answer ${Math.round(f.rate * 100)}% of requests with ${f.status}${forHowLong(f.duration)}`, {
+      offTwin: { refusal: `errorRate faults ${MESH_INSTEAD}` },
+    }),
+  writes: endpointWrites,
+  inject: errorRate,
+});

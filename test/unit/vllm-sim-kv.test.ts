@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LAYER_FILE, lookupFolder } from '../../twin/sims/vllm/kv/fs.ts';
+import { LAYER_FILE, lookupFolder, writeLayerFile } from '../../twin/sims/vllm/kv/fs.ts';
 import { textTokenIds } from '../../twin/sims/vllm/tokens.ts';
 import { completion, kvConfig, metricValue, post, scrape, startSim, type InProcessSim } from './vllm-sim-helpers.ts';
 
@@ -76,6 +76,17 @@ test.describe('P2pNcclConnector (TCP)', () => {
     expect(p.status).toBe(200);
     expect(prefill.stderrLines.some((l) => l.includes(`failed to send KV for request ${id}`))).toBe(true);
   });
+});
+
+test('concurrent saves of one key all succeed, as the real connector writes in place (every prompt of <= 16 tokens shares the empty key)', async () => {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'kv-concurrent-'));
+  try {
+    const saves = await Promise.allSettled(Array.from({ length: 24 }, () => writeLayerFile(folder, 16, 8)));
+    expect(saves.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+    expect(fs.readdirSync(folder)).toEqual([LAYER_FILE]);
+  } finally {
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
 });
 
 test('a missed P2P transfer hangs the decode until the client gives up; the engine stays blocked until the tensor comes', async () => {

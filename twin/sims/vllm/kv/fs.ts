@@ -96,7 +96,14 @@ export async function folderExists(folder: string): Promise<boolean> {
   }
 }
 
-/** safetensors layout: u64 LE header length | JSON header | data. Written atomically (temp file + rename). */
+let tmpSeq = 0;
+
+/**
+ * safetensors layout: u64 LE header length | JSON header | data. Written atomically (temp file + rename), each
+ * save under its own temp name: requests whose block-aligned prompts are equal (every prompt of 16 tokens or
+ * fewer hashes the empty token list) save to the same file at once, and the real connector's save never fails
+ * on that (vLLM's ExampleConnector writes the file in place with safetensors' save_file).
+ */
 export async function writeLayerFile(folder: string, tokens: number, bytesPerToken: number): Promise<string> {
   await fs.promises.mkdir(folder, { recursive: true });
   const size = tokens * bytesPerToken;
@@ -104,7 +111,7 @@ export async function writeLayerFile(folder: string, tokens: number, bytesPerTok
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(header.length), 0);
   const file = path.join(folder, LAYER_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = `${file}.${process.pid}.${++tmpSeq}.tmp`;
   await fs.promises.writeFile(tmp, Buffer.concat([len, header, Buffer.alloc(size)]));
   await fs.promises.rename(tmp, file);
   return file;

@@ -84,6 +84,10 @@ test('concurrent saves of one key all succeed, as the real connector writes in p
     const saves = await Promise.allSettled(Array.from({ length: 24 }, () => writeLayerFile(folder, 16, 8)));
     expect(saves.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
     expect(fs.readdirSync(folder)).toEqual([LAYER_FILE]);
+    // a volume cleared meanwhile: the next save makes the folder again
+    fs.rmSync(folder, { recursive: true, force: true });
+    await writeLayerFile(folder, 16, 8);
+    expect(fs.readdirSync(folder)).toEqual([LAYER_FILE]);
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });
   }

@@ -105,14 +105,30 @@ let tmpSeq = 0;
  * on that (vLLM's ExampleConnector writes the file in place with safetensors' save_file).
  */
 export async function writeLayerFile(folder: string, tokens: number, bytesPerToken: number): Promise<string> {
-  await fs.promises.mkdir(folder, { recursive: true });
   const size = tokens * bytesPerToken;
   const header = Buffer.from(JSON.stringify({ kv_cache: { dtype: 'U8', shape: [size], data_offsets: [0, size] } }), 'utf8');
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(header.length), 0);
   const file = path.join(folder, LAYER_FILE);
   const tmp = `${file}.${process.pid}.${++tmpSeq}.tmp`;
-  await fs.promises.writeFile(tmp, Buffer.concat([len, header, Buffer.alloc(size)]));
+  const data = Buffer.concat([len, header, Buffer.alloc(size)]);
+  // the folder is made once per process (a recursive mkdir per save was a quarter of a save's CPU); when something
+  // removed it since (a cleared volume), the write fails with ENOENT and the folder is made again
+  if (!madeFolders.has(folder)) await makeFolder(folder);
+  try {
+    await fs.promises.writeFile(tmp, data);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await makeFolder(folder);
+    await fs.promises.writeFile(tmp, data);
+  }
   await fs.promises.rename(tmp, file);
   return file;
+}
+
+const madeFolders = new Set<string>();
+
+async function makeFolder(folder: string): Promise<void> {
+  await fs.promises.mkdir(folder, { recursive: true });
+  madeFolders.add(folder);
 }

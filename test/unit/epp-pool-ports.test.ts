@@ -64,3 +64,34 @@ test('a pool with one target port keeps one endpoint per pod, named pod-rank-0',
     ['llm-d-vllm/vllm-dp-1', 'llm-d-vllm/vllm-dp-1-rank-0'],
   ]);
 });
+
+test('session-affinity-scorer follows an x-session-token naming the endpoint as the datastore does (base64 of ns/pod-rank-N), not ns/pod', () => {
+  // llm-d v0.4.0 pkg/plugins/scorer/session_affinity.go compares the decoded token with the endpoint's
+  // NamespacedName; gateway-api-inference-extension v1.2.0 datastore.go names endpoints pod-rank-N
+  const scheduler = buildScheduler(
+    parseEppConfig(`apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: session-affinity-scorer
+- type: max-score-picker
+schedulingProfiles:
+- name: default
+  plugins:
+  - pluginRef: session-affinity-scorer
+  - pluginRef: max-score-picker
+`),
+  );
+  const ds = new Datastore(scheduler.requestTimeoutMs);
+  ds.setEndpoints(poolEndpoints(pool([8000]), PODS));
+  const svc = new PickService({ scheduler, datastore: ds, rng: seededRng(1), log: () => undefined });
+  const picked = (token: string) =>
+    Array.from({ length: 8 }, (_, i) => {
+      const out = svc.pick({ requestId: `${token}-${i}`, model: 'm', promptLength: 1, headers: { 'x-session-token': token } });
+      if (out.status !== 200) throw new Error(out.body);
+      return out.body.endpoints[0]!.address;
+    });
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  expect(new Set(picked(b64('llm-d-vllm/vllm-dp-1-rank-0')))).toEqual(new Set(['127.0.0.22:8000']));
+  // the pod's own name is not an endpoint name: every endpoint scores 0, the picker breaks the tie at random
+  expect(new Set(picked(b64('llm-d-vllm/vllm-dp-1')))).toEqual(new Set(['127.0.0.21:8000', '127.0.0.22:8000']));
+});

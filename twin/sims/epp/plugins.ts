@@ -361,7 +361,13 @@ function loadAwareScorer(spec: PluginSpec, ctx: FactoryContext): Scorer {
   };
 }
 
-/** llm-d v0.4.0 scorer/session_affinity.go: 1 for the pod named (base64 "ns/name") by x-session-token. */
+/**
+ * llm-d v0.4.0 scorer/session_affinity.go: 1 for the endpoint whose NamespacedName the x-session-token names
+ * (base64). Endpoint names are the datastore's, `ns/pod-rank-N` (gateway-api-inference-extension v1.2.0
+ * pkg/epp/datastore/datastore.go), so a token for `ns/pod` matches nothing, as on a real EPP. The scorer's
+ * ResponseComplete sets the token on the response only after the headers went out (ext-proc body phase), so
+ * the twin's gateway does not send one either.
+ */
 function sessionAffinityScorer(spec: PluginSpec): Scorer {
   return {
     kind: 'scorer',
@@ -370,7 +376,7 @@ function sessionAffinityScorer(spec: PluginSpec): Scorer {
     score(c, out, req) {
       const token = req.headers[SESSION_TOKEN_HEADER] ?? '';
       const pod = token ? Buffer.from(token, 'base64').toString('utf8') : '';
-      for (let i = 0; i < c.length; i++) out[i] = c[i]!.key === pod ? 1 : 0;
+      for (let i = 0; i < c.length; i++) out[i] = c[i]!.logName === pod ? 1 : 0;
     },
   };
 }

@@ -20,20 +20,67 @@ export async function podLogs(cluster: Cluster, namespace: string, name: string,
   return cluster.core.readNamespacedPodLog({ name, namespace, ...opts });
 }
 
+/** Where each pod's log of a Deployment ends now: pod name → its last line with the runtime's timestamp. */
+export type LogMark = ReadonlyMap<string, string>;
+
+/**
+ * Marks where each pod's log ends now (`kubectl logs --timestamps --tail=1` per pod). Lines after the mark are
+ * told apart by position, not by comparing clocks: the nodes' clocks need not agree with the harness's.
+ */
+export async function markDeploymentLog(cluster: Cluster, namespace: string, deployment: string): Promise<LogMark> {
+  const mark = new Map<string, string>();
+  for (const pod of await deploymentPods(cluster, namespace, deployment)) {
+    const name = pod.metadata!.name!;
+    const text = await readPodLogOrNone(cluster, namespace, name, { timestamps: true, tailLines: 1 });
+    const last = text.split('\n').filter(Boolean).at(-1);
+    if (last) mark.set(name, last);
+  }
+  return mark;
+}
+
+/**
+ * The lines every pod of a Deployment logged after `mark` within the last `sinceSeconds` (all of a pod's lines
+ * in the window when the mark has none for it: a pod created since), without the timestamps.
+ */
+export async function deploymentLogsAfter(
+  cluster: Cluster,
+  namespace: string,
+  deployment: string,
+  mark: LogMark,
+  sinceSeconds: number,
+): Promise<string[]> {
+  const lines: string[] = [];
+  for (const pod of await deploymentPods(cluster, namespace, deployment)) {
+    const name = pod.metadata!.name!;
+    const own = (await readPodLogOrNone(cluster, namespace, name, { timestamps: true, sinceSeconds })).split('\n').filter(Boolean);
+    const marked = mark.get(name);
+    // the marked line is in the window: what follows it is new; not in it: the whole window came after it
+    const start = marked === undefined ? 0 : own.lastIndexOf(marked) + 1;
+    for (const line of own.slice(start)) lines.push(line.slice(line.indexOf(' ') + 1));
+  }
+  return lines;
+}
+
+/** A pod's log; '' for a pod gone since it was listed (404) or a container not started yet (400). */
+async function readPodLogOrNone(cluster: Cluster, namespace: string, name: string, opts: LogOptions): Promise<string> {
+  try {
+    return await podLogs(cluster, namespace, name, opts);
+  } catch (err) {
+    const code = statusCodeOf(err);
+    if (code !== 404 && code !== 400) throw err;
+    return '';
+  }
+}
+
 /** The logs of every pod of a Deployment (kubectl logs deploy/x shows one; a harness wants them all). */
 export async function deploymentLogs(cluster: Cluster, namespace: string, deployment: string, opts: LogOptions = {}): Promise<string[]> {
   const pods = await deploymentPods(cluster, namespace, deployment);
   const lines: string[] = [];
   for (const pod of pods) {
-    try {
-      const text = await podLogs(cluster, namespace, pod.metadata!.name!, opts);
-      for (const line of text.split('\n')) if (line) lines.push(line);
-    } catch (err) {
-      // a pod that went away between list and read (404): its log is gone with it; a container that has not
-      // started (400, e.g. a replacement pod still creating) has no log yet; any other failure is the caller's
-      const code = statusCodeOf(err);
-      if (code !== 404 && code !== 400) throw err;
-    }
+    // a pod that went away between list and read: its log is gone with it; a container that has not started
+    // (e.g. a replacement pod still creating) has no log yet; any other failure is the caller's
+    const text = await readPodLogOrNone(cluster, namespace, pod.metadata!.name!, opts);
+    for (const line of text.split('\n')) if (line) lines.push(line);
   }
   return lines;
 }

@@ -2,7 +2,7 @@ import { Watch } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { PodIpTimeline } from '../analysis/pod-ips.ts';
 import type { Cluster } from '../cluster/driver.ts';
-import { deploymentLogs } from '../cluster/observe.ts';
+import { deploymentLogs, deploymentLogsAfter, markDeploymentLog, type LogMark } from '../cluster/observe.ts';
 import { describeApiError, isNotFound } from '../cluster/errors.ts';
 import { TargetError } from '../core/errors.ts';
 import type { Observations } from '../criteria/observations.ts';
@@ -15,9 +15,30 @@ import { EPP } from './topology.ts';
 export interface ObserveOptions {
   /** Epoch ms when the load started: EPP decisions before it belong to someone else. */
   since: number;
+  /**
+   * Where the EPP's log ended when the load started (markDeploymentLog): the decisions are the lines after it.
+   * Without one, the window is `since` rounded out to whole seconds (the log API's granularity) and may hold
+   * a few earlier decisions, e.g. the steady-state probes'.
+   */
+  eppLogMark?: LogMark;
   load?: LoadResult;
   /** Pod IPs seen during the run (startPodIpWatch); else the pods listed at observe time. */
   podIps?: PodIpTimeline;
+}
+
+/**
+ * Marks where the EPP's log ends, right before the load: its decisions are then the lines after the mark, so
+ * the steady-state probes' picks stay out of the count. None when the suite does not target the EPP's
+ * namespace or its Deployment is not there (the window then falls back to whole seconds, see ObserveOptions).
+ */
+export async function markEppLog(cluster: Cluster, suite: Suite): Promise<LogMark | undefined> {
+  if (!suite.spec.target.namespaces.includes(EPP.namespace)) return undefined;
+  try {
+    return await markDeploymentLog(cluster, EPP.namespace, EPP.deployment);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw new TargetError(`marking the EPP log before the load: ${describeApiError(err)}`, { cause: err });
+  }
 }
 
 export interface PodIpWatch {
@@ -79,7 +100,13 @@ export async function collectObservations(cluster: Cluster, suite: Suite, opts: 
     const sinceSeconds = Math.max(1, Math.ceil((Date.now() - opts.since) / 1000) + 1);
     const eppLog = `the log of deploy/${EPP.deployment} in ${EPP.namespace}`;
     const all = (await readOrAbsent(eppLog, () => deploymentLogs(cluster, EPP.namespace, EPP.deployment))) ?? [];
-    const recent = (await readOrAbsent(eppLog, () => deploymentLogs(cluster, EPP.namespace, EPP.deployment, { sinceSeconds }))) ?? [];
+    const mark = opts.eppLogMark;
+    const recent =
+      (await readOrAbsent(eppLog, () =>
+        mark
+          ? deploymentLogsAfter(cluster, EPP.namespace, EPP.deployment, mark, sinceSeconds)
+          : deploymentLogs(cluster, EPP.namespace, EPP.deployment, { sinceSeconds }),
+      )) ?? [];
     // the start lines (the instrumented build's loaded profile, every build's "parsed config") come from the
     // whole log; picks and failures only from the load's window
     const isStart = (l: string) =>

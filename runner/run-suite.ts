@@ -11,7 +11,8 @@ import type { Suite } from '../suites/schema.ts';
 import { readEppEnvironment, recordEnvironment } from '../reporters/environment.ts';
 import { attachLoadEvidence, attachObservations, attachVerdicts } from './evidence.ts';
 import { describeLoad, runSuiteLoad } from './load.ts';
-import { collectObservations, startPodIpWatch } from './observe.ts';
+import { collectObservations, markEppLog, startPodIpWatch } from './observe.ts';
+import type { LogMark } from '../cluster/observe.ts';
 import type { RunReporter } from './reporter.ts';
 import { runSetup } from './setup.ts';
 import { criteriaOf, faultsHappened } from './faults-verdict.ts';
@@ -83,6 +84,7 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
   const podIps = await startPodIpWatch(cluster, suite.spec.target.namespaces);
   try {
     let since = Date.now();
+    let eppLogMark: LogMark | undefined;
     let load: LoadResult | undefined;
     let chaos: FaultsPhaseResult | undefined;
     if (suite.spec.load) {
@@ -98,6 +100,7 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
         attach: (name: string, body: string, type: string) => rep.attach(name, body, type),
       };
       if (suite.spec.faults.length > 0) {
+        let mark: LogMark | undefined;
         chaos = await runFaultsPhase(
           {
             cluster,
@@ -109,19 +112,29 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
             timeouts,
             ...(ctx.seed ? { seed: ctx.seed } : {}),
           },
-          (onProgress) =>
-            rep.step(`load with faults: ${describeLoad(spec, ctx.engine)}`, () => runSuiteLoad(spec, { ...loadOpts, onProgress })),
+          async (onProgress) => {
+            mark = await markEppLog(cluster, suite);
+            return rep.step(`load with faults: ${describeLoad(spec, ctx.engine)}`, () => runSuiteLoad(spec, { ...loadOpts, onProgress }));
+          },
         );
+        eppLogMark = mark;
         load = chaos.load;
       } else {
         await waitSteadyBeforeLoad(ctx, timeouts);
-        since = Date.now(); // the probes are not the load: their EPP decisions stay out of the window
+        // the probes are not the load: their EPP decisions stay out of the window (before the mark)
+        eppLogMark = await markEppLog(cluster, suite);
+        since = Date.now();
         load = await rep.step(`load: ${describeLoad(spec, ctx.engine)}`, () => runSuiteLoad(spec, loadOpts));
       }
       await attachLoadEvidence(rep, load);
     }
     const observations = await rep.step('observe: routes, pools, EPP config and decisions', () =>
-      collectObservations(cluster, suite, { since, podIps: podIps.timeline, ...(load ? { load } : {}) }),
+      collectObservations(cluster, suite, {
+        since,
+        podIps: podIps.timeline,
+        ...(load ? { load } : {}),
+        ...(eppLogMark ? { eppLogMark } : {}),
+      }),
     );
     if (chaos) observations.recovery = chaos.recovery;
     if (chaos)

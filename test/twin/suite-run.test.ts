@@ -92,6 +92,9 @@ test('a passing run deletes what it created and puts the SchedulerInstall back',
     rep: quiet,
   });
   expect(outcome.verdicts.filter((v) => !v.ok).map((v) => v.summary)).toEqual([]);
+  // the EPP decisions counted are the load's own: the steady-state probe's pick, a moment before, stays out
+  expect(outcome.load?.records.length).toBe(60);
+  expect(outcome.verdicts.find((v) => v.name === 'proxiesChosen')?.summary).toContain('of 60 picks');
   expect(await profileOf(observer)).toBe('proxy-performance');
   expect((await observer.listPods('llm-d-vllm')).length).toBeGreaterThanOrEqual(6);
 

@@ -4,7 +4,7 @@ import { Cluster } from '../../cluster/driver.ts';
 import { evaluateCriteria, type Verdict } from '../../criteria/index.ts';
 import type { LoadResult } from '../../load/result.ts';
 import { runSuiteLoad } from '../../runner/load.ts';
-import { collectObservations } from '../../runner/observe.ts';
+import { collectObservations, markEppLog } from '../../runner/observe.ts';
 import { loadSuite } from '../../suites/loader.ts';
 import type { Suite } from '../../suites/schema.ts';
 import type { TwinHandle } from '../../twin/launcher.ts';
@@ -80,11 +80,11 @@ test.describe('load engines are interchangeable through the twin gateway', () =>
   });
 
   async function run(engine: Engine, change: Partial<Load> = {}): Promise<{ result: LoadResult; verdicts: Verdict[] }> {
-    // the EPP log is read by whole seconds since the load started: keep the previous run's picks out of it
-    await new Promise((r) => setTimeout(r, 2100));
+    // the EPP decisions counted are those after the mark: the previous run's picks stay out (as in a suite run)
+    const eppLogMark = await markEppLog(cluster, suite);
     const since = Date.now();
     const result = await runSuiteLoad(loadFor(base, engine, change), { gatewayUrl: twin.gatewayUrl, cluster });
-    const observations = await collectObservations(cluster, suite, { since, load: result });
+    const observations = await collectObservations(cluster, suite, { since, load: result, ...(eppLogMark ? { eppLogMark } : {}) });
     const criteria = suite.spec.criteria.filter((c) => JUDGED.includes(Object.keys(c as object)[0] ?? ''));
     expect(criteria).toHaveLength(3);
     return { result, verdicts: evaluateCriteria(criteria, observations) };

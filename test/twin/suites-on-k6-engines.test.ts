@@ -8,7 +8,7 @@ import { Cluster } from '../../cluster/driver.ts';
 import { evaluateCriteria } from '../../criteria/index.ts';
 import type { LoadResult } from '../../load/result.ts';
 import { runSuiteLoad } from '../../runner/load.ts';
-import { collectObservations } from '../../runner/observe.ts';
+import { collectObservations, markEppLog } from '../../runner/observe.ts';
 import { loadSuite } from '../../suites/loader.ts';
 import type { Suite } from '../../suites/schema.ts';
 import { randomIpPrefix, startTwin, type TwinHandle } from '../../twin/launcher.ts';
@@ -82,8 +82,8 @@ test.describe('every shipped suite: the same verdicts on builtin, k6 and k6-oper
         const s = { ...suite, spec: { ...suite.spec, load: { ...load, engine } } } as Suite;
         // what `pd-harness run --engine` checks first: nothing of this suite is refused on this engine
         staticPreflight({ suite: s, engine });
-        // the EPP log is read by whole seconds since the load started: keep the previous run's picks out
-        await new Promise((r) => setTimeout(r, 2100));
+        // the EPP decisions counted are those after the mark: the previous engine's picks stay out
+        const eppLogMark = await markEppLog(cluster, s);
         const since = Date.now();
         const result = await runSuiteLoad(s.spec.load!, { gatewayUrl: twin.gatewayUrl, cluster, suiteName: suite.metadata.name });
         expect(result.engine).toBe(engine);
@@ -93,7 +93,7 @@ test.describe('every shipped suite: the same verdicts on builtin, k6 and k6-oper
           expect(result.records.every((r) => r.tags?.['pd_request'] === String(r.index + 1))).toBe(true);
           expect(result.records.every((r) => r.status !== 200 || (r.responseId ?? '').includes('___prefill_addr_'))).toBe(true);
         }
-        const observations = await collectObservations(cluster, s, { since, load: result });
+        const observations = await collectObservations(cluster, s, { since, load: result, ...(eppLogMark ? { eppLogMark } : {}) });
         const verdicts = evaluateCriteria(criteria, observations).map((v) => `${v.name}: ${v.ok ? 'ok' : 'failed'}`);
         seen.push({ engine, records: result.records.length, statuses: statusCounts(result), verdicts });
       }

@@ -1,7 +1,7 @@
-import type { V1Pod } from '@kubernetes/client-node';
 import { externalPrefixCacheTokens, fsReuseFromLog, kvConnectorOf, loadsKv } from '../analysis/kv-transfer.ts';
 import type { Cluster } from '../cluster/driver.ts';
 import { podLogs } from '../cluster/observe.ts';
+import { readOrAbsent } from './read-or-absent.ts';
 import type { KvTransferObservation } from '../criteria/observations.ts';
 
 /**
@@ -20,10 +20,7 @@ export async function observeKvTransfer(
   const out: KvTransferObservation[] = [];
   const sinceSeconds = Math.max(1, Math.ceil((Date.now() - sinceMs) / 1000) + 1);
   for (const namespace of namespaces) {
-    const pods = await cluster.core.listNamespacedPod({ namespace }).then(
-      (l) => l.items,
-      () => [] as V1Pod[],
-    );
+    const pods = (await readOrAbsent(`the pods of ${namespace}`, () => cluster.listPods(namespace))) ?? [];
     for (const pod of pods) {
       const name = pod.metadata?.name;
       if (!name || pod.metadata?.deletionTimestamp) continue;
@@ -32,7 +29,11 @@ export async function observeKvTransfer(
         const kv = kvConnectorOf(args);
         if (!kv?.backend || !loadsKv(kv)) continue;
         if (kv.backend === 'fs') {
-          const log = await podLogs(cluster, namespace, name, { container: c.name, sinceSeconds }).catch(() => '');
+          // a pod gone since the list (404) has no log to count; a read that fails otherwise stops the run
+          const log =
+            (await readOrAbsent(`the log of ${name}/${c.name} in ${namespace}`, () =>
+              podLogs(cluster, namespace, name, { container: c.name, sinceSeconds }),
+            )) ?? '';
           const r = fsReuseFromLog(log.split('\n'));
           if (r) out.push({ backend: 'fs', ...r, unit: 'requests', source: `${name} log ("External Cache Hit!" per completion)` });
         } else {

@@ -10,6 +10,7 @@ import type { LoadResult } from '../load/result.ts';
 import type { Suite } from '../suites/schema.ts';
 import { routesCarrying, type HTTPRouteLike } from '../k8s-rules/httproute.ts';
 import { observeKvTransfer } from './kv-observe.ts';
+import { readOrAbsent } from './read-or-absent.ts';
 import { EPP } from './topology.ts';
 
 export interface ObserveOptions {
@@ -158,20 +159,6 @@ async function listOrEmpty(cluster: Cluster, apiVersion: string, kind: string, n
   const served = await readOrAbsent(`the discovery of ${apiVersion} ${kind}`, () => cluster.resourceOf(apiVersion, kind));
   if (!served) return [];
   return (await readOrAbsent(`${kind} objects in ${ns}`, () => cluster.list(apiVersion, kind, ns))) ?? [];
-}
-
-/**
- * A read whose "not found" (HTTP 404, decided by the status code) means absent. Any other failure (403
- * Forbidden, 401, the server unreachable) is not an observation: it stops the run as a target error with its
- * cause, so a forbidden read never shows up as "no route" or "no pool".
- */
-async function readOrAbsent<T>(what: string, read: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await read();
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw new TargetError(`observe: cannot read ${what}: ${describeApiError(err)}`, { cause: err });
-  }
 }
 
 export function parseEppConfig(yaml: string | undefined): unknown {

@@ -57,53 +57,16 @@ export async function startVllmSim(o: VllmSimOptions): Promise<VllmSim> {
   const log = createLogger(o.log ?? defaultSink);
   const host = o.host ?? args.host;
   const maxNumSeqs = args.maxNumSeqs ?? settings.maxNumSeqs;
-
-  log.api('INFO', 'api_server.py:1839', 'vLLM API server version 0.15.0');
-  log.api('INFO', 'utils.py:233', `non-default args: ${JSON.stringify({ model_tag: args.model, ...args.given })}`);
-  log.engine(
-    'INFO',
-    'core.py:93',
-    `Initializing a V1 LLM engine (v0.15.0) with config: model='${args.model}', served_model_name=${args.servedModelNames.join(',')}, ` +
-      `max_seq_len=${args.maxModelLen}, max_num_seqs=${maxNumSeqs}, kv_transfer_config=${args.kvTransfer ? JSON.stringify(args.kvTransfer) : 'None'}`,
-  );
+  logEngineInit(log, args, maxNumSeqs);
 
   let state: SimState = 'starting';
   let resolveDied: (cause: string) => void = () => {};
   const died = new Promise<string>((r) => (resolveDied = r));
-  let kv: KvConnector | undefined;
-  if (args.kvTransfer) {
-    kv = await createKvConnector({
-      config: args.kvTransfer,
-      listenHost: host,
-      httpHost: host,
-      mountsJson: env['PD_TWIN_MOUNTS'],
-      sendTimeoutMs: settings.kvSendTimeoutMs,
-      bytesPerToken: settings.kvBytesPerToken,
-      log,
-      onBlockArrived: (requestId) => {
-        if (faults.crashOnAbortedKv() && engine.wasAborted(requestId)) {
-          engine.die(`KV block arrived for aborted request ${requestId}`);
-        }
-      },
-    });
-    const kt = args.kvTransfer;
-    if (kt.connector === 'P2pNcclConnector') {
-      log.engine(
-        'INFO',
-        'p2p_nccl_engine.py:137',
-        `P2pNcclEngine init, rank:${kt.rank}, local_rank:0, http_address:${host}:${args.port}, zmq_address:${kt.ip}:${kv.port ?? kt.port}, ` +
-          `kv_role:${kt.role}, send_type:PUT_ASYNC, buffer_size_threshold:1000000000.00`,
-      );
-    } else if (kt.connector === 'ExampleConnector') {
-      log.engine('INFO', 'example_connector.py:120', `Shared storage path is ${kt.sharedStoragePath ?? '/tmp'}`);
-    } else {
-      log.engine(
-        'INFO',
-        'factory.py:64',
-        `Creating v1 connector with name: ${kt.connectorName} and engine_id: ${kt.engineId ?? 'None'} (twin: an approximation, see twin/sims/vllm/README.md)`,
-      );
-    }
-  }
+  const kv = args.kvTransfer
+    ? await startKvConnector(args, args.kvTransfer, { host, env, settings, log }, (requestId) => {
+        if (faults.crashOnAbortedKv() && engine.wasAborted(requestId)) engine.die(`KV block arrived for aborted request ${requestId}`);
+      })
+    : undefined;
   const engine: Engine = new Engine({
     settings,
     maxNumSeqs,
@@ -141,13 +104,7 @@ export async function startVllmSim(o: VllmSimOptions): Promise<VllmSim> {
   );
   server.keepAliveTimeout = 5_000;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(args.port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, args.port, host);
   } catch (e) {
     await kv?.close();
     throw e;
@@ -167,22 +124,7 @@ export async function startVllmSim(o: VllmSimOptions): Promise<VllmSim> {
       resolve();
     }, settings.startupMs);
   });
-
-  let lastStats: StatsSample = { atMs: Date.now(), promptTokens: 0, generationTokens: 0 };
-  const statsTimer =
-    settings.statsIntervalMs > 0
-      ? setInterval(() => {
-          const now: StatsSample = {
-            atMs: Date.now(),
-            promptTokens: engine.promptTokensTotal,
-            generationTokens: engine.generationTokensTotal,
-          };
-          if (state === 'ready' && shouldLogStats(lastStats, now, engine.running(), engine.waiting())) {
-            log.api('INFO', 'loggers.py:123', statsLine(lastStats, now, engine.running(), engine.waiting(), engine.kvCacheUsage()));
-          }
-          lastStats = now;
-        }, settings.statsIntervalMs).unref()
-      : undefined;
+  const statsTimer = startStatsLog(engine, log, settings.statsIntervalMs, () => state === 'ready');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
@@ -213,4 +155,78 @@ export async function startVllmSim(o: VllmSimOptions): Promise<VllmSim> {
     died,
     stop,
   };
+}
+
+type Logger = ReturnType<typeof createLogger>;
+
+/** vLLM 0.15's first lines: the version, the non-default args, the engine config. */
+function logEngineInit(log: Logger, args: VllmArgs, maxNumSeqs: number): void {
+  log.api('INFO', 'api_server.py:1839', 'vLLM API server version 0.15.0');
+  log.api('INFO', 'utils.py:233', `non-default args: ${JSON.stringify({ model_tag: args.model, ...args.given })}`);
+  log.engine(
+    'INFO',
+    'core.py:93',
+    `Initializing a V1 LLM engine (v0.15.0) with config: model='${args.model}', served_model_name=${args.servedModelNames.join(',')}, ` +
+      `max_seq_len=${args.maxModelLen}, max_num_seqs=${maxNumSeqs}, kv_transfer_config=${args.kvTransfer ? JSON.stringify(args.kvTransfer) : 'None'}`,
+  );
+}
+
+/** The KV connector of `--kv-transfer-config`, and the line its vLLM class logs when it starts. */
+async function startKvConnector(
+  args: VllmArgs,
+  kt: NonNullable<VllmArgs['kvTransfer']>,
+  at: { host: string; env: Env; settings: ReturnType<typeof readSettings>; log: Logger },
+  onBlockArrived: (requestId: string) => void,
+): Promise<KvConnector> {
+  const { host, env, settings, log } = at;
+  const kv = await createKvConnector({
+    config: kt,
+    listenHost: host,
+    httpHost: host,
+    mountsJson: env['PD_TWIN_MOUNTS'],
+    sendTimeoutMs: settings.kvSendTimeoutMs,
+    bytesPerToken: settings.kvBytesPerToken,
+    log,
+    onBlockArrived,
+  });
+  if (kt.connector === 'P2pNcclConnector') {
+    log.engine(
+      'INFO',
+      'p2p_nccl_engine.py:137',
+      `P2pNcclEngine init, rank:${kt.rank}, local_rank:0, http_address:${host}:${args.port}, zmq_address:${kt.ip}:${kv.port ?? kt.port}, ` +
+        `kv_role:${kt.role}, send_type:PUT_ASYNC, buffer_size_threshold:1000000000.00`,
+    );
+  } else if (kt.connector === 'ExampleConnector') {
+    log.engine('INFO', 'example_connector.py:120', `Shared storage path is ${kt.sharedStoragePath ?? '/tmp'}`);
+  } else {
+    log.engine(
+      'INFO',
+      'factory.py:64',
+      `Creating v1 connector with name: ${kt.connectorName} and engine_id: ${kt.engineId ?? 'None'} (twin: an approximation, see twin/sims/vllm/README.md)`,
+    );
+  }
+  return kv;
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** vLLM's periodic stats line (loggers.py), while the server is ready and there is something to say. */
+function startStatsLog(engine: Engine, log: Logger, intervalMs: number, ready: () => boolean): NodeJS.Timeout | undefined {
+  if (intervalMs <= 0) return undefined;
+  let last: StatsSample = { atMs: Date.now(), promptTokens: 0, generationTokens: 0 };
+  return setInterval(() => {
+    const now: StatsSample = { atMs: Date.now(), promptTokens: engine.promptTokensTotal, generationTokens: engine.generationTokensTotal };
+    if (ready() && shouldLogStats(last, now, engine.running(), engine.waiting())) {
+      log.api('INFO', 'loggers.py:123', statsLine(last, now, engine.running(), engine.waiting(), engine.kvCacheUsage()));
+    }
+    last = now;
+  }, intervalMs).unref();
 }

@@ -24,21 +24,29 @@ const SHIMS: Record<string, string> = {
 const VENDORED: [RegExp, string][] = [
   [/^https:\/\/jslib\.k6\.io\/k6-summary\/0\.\d+\.\d+\/index\.js$/, 'k6-summary.ts'],
   [/^https:\/\/jslib\.k6\.io\/k6-utils\/1\.([2-9]|\d\d+)\.\d+\/index\.js$/, 'k6-utils.ts'],
+  // k6chaijs: versions differ in check tags and exitOnError (shims/k6chaijs-core.ts); 4.3.4.0/.1 are not carried
+  [/^https:\/\/jslib\.k6\.io\/k6chaijs\/4\.3\.4\.2\/index\.js$/, 'k6chaijs-4.3.4.2.ts'],
+  [/^https:\/\/jslib\.k6\.io\/k6chaijs\/(4\.3\.4\.3|4\.5\.0\.0)\/index\.js$/, 'k6chaijs-4.3.4.3.ts'],
+  [
+    /^https:\/\/jslib\.k6\.io\/k6chaijs\/4\.(5\.0\.([1-9]|\d\d+)|5\.([1-9]|\d\d+)\.\d+\.\d+|([6-9]|\d\d+)\.\d+\.\d+\.\d+)\/index\.js$/,
+    'k6chaijs.ts',
+  ],
 ];
 export const SUPPORTED_IMPORTS = [
   ...Object.keys(SHIMS),
   'k6/options (types)',
   'jslib k6-summary 0.x (textSummary)',
   'jslib k6-utils 1.2+ (random*, uuidv4, findBetween, normalDistributionStages)',
+  'jslib k6chaijs 4.3.4.2+ (describe, expect, chai)',
 ];
 
 /** esbuild's "No matching export" for a vendored jslib: the one line naming the function and the library. */
 function vendoredExportRefusal(text: string | undefined): string | undefined {
-  const m = /No matching export in "[^"]*shims\/(k6-summary|k6-utils)\.ts" for import "([^"]+)"/.exec(text ?? '');
+  const m = /No matching export in "[^"]*shims\/(k6-summary|k6-utils|k6chaijs)[\w.-]*\.ts" for import "([^"]+)"/.exec(text ?? '');
   return m ? `unsupported by the built-in k6 runtime: ${m[2]} of the ${m[1]} jslib (k6 docs: jslib, ${m[1]})` : undefined;
 }
 /** Libraries the shims load lazily in the worker, by absolute path (the bundle lives in a temp dir). */
-const RUNTIME_LIBS = new Set(['cheerio', 'tough-cookie']);
+const RUNTIME_LIBS = new Set(['cheerio', 'tough-cookie', 'chai']);
 
 export const RUNTIME_DIR = HERE;
 

@@ -19,6 +19,7 @@ const SHIMS: Record<string, string> = {
   'k6/crypto': 'crypto.ts',
   'k6/html': 'html.ts',
   'k6/timers': 'timers.ts',
+  'k6/ws': 'ws.ts',
 };
 /** jslib modules the runtime carries its own implementation of (no download), by URL pattern. */
 const VENDORED: [RegExp, string][] = [

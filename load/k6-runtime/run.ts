@@ -7,6 +7,7 @@ import { summarize } from '../summary.ts';
 import { bundleK6Script, RefusedScript, RUNTIME_DIR } from './bundle.ts';
 import { runExecutor, type ExecutorHost, type ScenarioState } from './executors.ts';
 import { httpSide } from './http-main.ts';
+import { wsSide } from './ws-main.ts';
 import { MetricStore } from './metrics-store.ts';
 import { OptionsError, planScenarios, plannedVUs, type ScenarioPlan } from './options.ts';
 import type { HttpCall, InitInfo, Sample, ScriptError } from './protocol.ts';
@@ -202,11 +203,12 @@ async function runBundled(
 
   const records: RequestRecord[] = [];
   const http = httpSide(records, !!opts.allowRemote);
+  const ws = wsSide(!!opts.allowRemote);
   const vus: Vu[] = [];
   let nextVuId = 1;
   const onHttp = (call: HttpCall) => http.send(call);
   const spawn = async (id: number): Promise<Vu> => {
-    const vu = new Vu(setup, id, onHttp);
+    const vu = new Vu(setup, id, onHttp, (cmd, reply) => ws.handle(id, cmd, reply));
     vus.push(vu);
     try {
       await vu.ready;
@@ -240,7 +242,8 @@ async function runBundled(
   };
   const absorb = (r: CallResult, plan?: ScenarioPlan): void => {
     addBatch(r.samples);
-    if (http.refused) doAbort({ kind: 'refused', message: http.refused });
+    const refusal = http.refused ?? ws.refused;
+    if (refusal) doAbort({ kind: 'refused', message: refusal });
     if (r.error) recordError(r.error, plan);
   };
 
@@ -255,6 +258,7 @@ async function runBundled(
   } catch (err) {
     await Promise.all(vus.map((v) => v.kill()));
     await http.close();
+    ws.close();
     throw err;
   }
 
@@ -422,6 +426,7 @@ async function runBundled(
   }
   await setupVu?.kill();
   await http.close();
+  ws.close();
   if (abort?.kind === 'refused') throw refused(scriptName, abort.message);
   return report;
 }

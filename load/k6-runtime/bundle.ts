@@ -19,26 +19,43 @@ const SHIMS: Record<string, string> = {
   'k6/crypto': 'crypto.ts',
   'k6/html': 'html.ts',
   'k6/timers': 'timers.ts',
+  'k6/ws': 'ws.ts',
 };
 /** jslib modules the runtime carries its own implementation of (no download), by URL pattern. */
 const VENDORED: [RegExp, string][] = [
   [/^https:\/\/jslib\.k6\.io\/k6-summary\/0\.\d+\.\d+\/index\.js$/, 'k6-summary.ts'],
   [/^https:\/\/jslib\.k6\.io\/k6-utils\/1\.([2-9]|\d\d+)\.\d+\/index\.js$/, 'k6-utils.ts'],
+  // k6chaijs: versions differ in check tags and exitOnError (shims/k6chaijs-core.ts); 4.3.4.0/.1 are not carried
+  [/^https:\/\/jslib\.k6\.io\/k6chaijs\/4\.3\.4\.2\/index\.js$/, 'k6chaijs-4.3.4.2.ts'],
+  [/^https:\/\/jslib\.k6\.io\/k6chaijs\/(4\.3\.4\.3|4\.5\.0\.0)\/index\.js$/, 'k6chaijs-4.3.4.3.ts'],
+  [
+    /^https:\/\/jslib\.k6\.io\/k6chaijs\/4\.(5\.0\.([1-9]|\d\d+)|5\.([1-9]|\d\d+)\.\d+\.\d+|([6-9]|\d\d+)\.\d+\.\d+\.\d+)\/index\.js$/,
+    'k6chaijs.ts',
+  ],
+  // the HTTP instrumentation jslibs (shims/http-instrumentation.ts): tempo 1.0.0 wraps k6/http as loaded, 1.0.1+ as at instrumentHTTP()
+  [/^https:\/\/jslib\.k6\.io\/http-instrumentation-pyroscope\/1\.0\.([1-9]|\d\d+)\/index\.js$/, 'http-instrumentation-pyroscope.ts'],
+  [/^https:\/\/jslib\.k6\.io\/http-instrumentation-tempo\/1\.0\.0\/index\.js$/, 'http-instrumentation-tempo-1.0.0.ts'],
+  [/^https:\/\/jslib\.k6\.io\/http-instrumentation-tempo\/1\.0\.([1-9]|\d\d+)\/index\.js$/, 'http-instrumentation-tempo.ts'],
 ];
 export const SUPPORTED_IMPORTS = [
   ...Object.keys(SHIMS),
   'k6/options (types)',
   'jslib k6-summary 0.x (textSummary)',
   'jslib k6-utils 1.2+ (random*, uuidv4, findBetween, normalDistributionStages)',
+  'jslib k6chaijs 4.3.4.2+ (describe, expect, chai)',
+  'jslib http-instrumentation-pyroscope 1.0.1+ and http-instrumentation-tempo 1.0.x (Client, instrumentHTTP)',
 ];
 
 /** esbuild's "No matching export" for a vendored jslib: the one line naming the function and the library. */
 function vendoredExportRefusal(text: string | undefined): string | undefined {
-  const m = /No matching export in "[^"]*shims\/(k6-summary|k6-utils)\.ts" for import "([^"]+)"/.exec(text ?? '');
+  const m =
+    /No matching export in "[^"]*shims\/(k6-summary|k6-utils|k6chaijs|http-instrumentation-pyroscope|http-instrumentation-tempo)[\w.-]*\.ts" for import "([^"]+)"/.exec(
+      text ?? '',
+    );
   return m ? `unsupported by the built-in k6 runtime: ${m[2]} of the ${m[1]} jslib (k6 docs: jslib, ${m[1]})` : undefined;
 }
 /** Libraries the shims load lazily in the worker, by absolute path (the bundle lives in a temp dir). */
-const RUNTIME_LIBS = new Set(['cheerio', 'tough-cookie']);
+const RUNTIME_LIBS = new Set(['cheerio', 'tough-cookie', 'chai']);
 
 export const RUNTIME_DIR = HERE;
 

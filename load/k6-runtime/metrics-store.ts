@@ -1,7 +1,7 @@
 import type { Sample } from './protocol.ts';
 import { percentile, selectValues, type MetricSeries } from './thresholds.ts';
 
-/** k6's built-in metrics (metrics/builtin.go, k6 v2.2.0) that an HTTP script can produce, with their types. */
+/** k6's built-in metrics (metrics/builtin.go, k6 v2.2.0) that an HTTP or k6/ws script can produce, with their types. */
 export const BUILTIN_METRICS: Record<string, { type: Sample['type']; time: boolean }> = {
   vus: { type: 'gauge', time: false },
   vus_max: { type: 'gauge', time: false },
@@ -21,6 +21,12 @@ export const BUILTIN_METRICS: Record<string, { type: Sample['type']; time: boole
   http_req_sending: { type: 'trend', time: true },
   http_req_waiting: { type: 'trend', time: true },
   http_req_receiving: { type: 'trend', time: true },
+  ws_sessions: { type: 'counter', time: false },
+  ws_msgs_sent: { type: 'counter', time: false },
+  ws_msgs_received: { type: 'counter', time: false },
+  ws_ping: { type: 'trend', time: true },
+  ws_session_duration: { type: 'trend', time: true },
+  ws_connecting: { type: 'trend', time: true },
 };
 
 export interface StoredSeries extends MetricSeries {

@@ -93,3 +93,27 @@ export type FromWorker =
   | { kind: 'samples'; samples: Sample[] }
   | { kind: 'log'; level: 'info' | 'warn' | 'error' | 'debug'; text: string }
   | { kind: 'fatal'; error: ScriptError };
+
+/** A VU's WebSocket command (k6/ws), on its own channel: the main thread holds the socket (ws-main.ts). */
+export type WsCommand =
+  | { op: 'open'; id: number; url: string; headers: [string, string][] }
+  | { op: 'send'; id: number; data: string | Uint8Array }
+  | { op: 'ping'; id: number; data: string }
+  | { op: 'close'; id: number; code: number };
+
+/** What the main thread reports about a VU's socket, in the order it happened. */
+export type WsEvent =
+  | { ev: 'open'; id: number; status: number; headers: [string, string][]; connectingMs: number }
+  | {
+      ev: 'failed';
+      id: number;
+      error: string;
+      connectingMs: number;
+      /** The handshake's HTTP response when there was one (a non-101 status). */
+      response?: { status: number; headers: [string, string][]; body: string };
+    }
+  | { ev: 'message'; id: number; data: string | Uint8Array }
+  | { ev: 'ping'; id: number }
+  | { ev: 'pong'; id: number; data: string }
+  | { ev: 'error'; id: number; message: string }
+  | { ev: 'close'; id: number; code: number };

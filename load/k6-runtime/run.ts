@@ -6,13 +6,14 @@ import type { LoadResult, RequestRecord, ThresholdResult } from '../result.ts';
 import { summarize } from '../summary.ts';
 import { bundleK6Script, RefusedScript, RUNTIME_DIR } from './bundle.ts';
 import { runExecutor, type ExecutorHost, type ScenarioState } from './executors.ts';
-import { httpSide } from './http-main.ts';
+import { httpSide, type HttpSide } from './http-main.ts';
 import { MetricStore } from './metrics-store.ts';
 import { OptionsError, planScenarios, plannedVUs, type ScenarioPlan } from './options.ts';
 import type { HttpCall, InitInfo, Sample, ScriptError } from './protocol.ts';
 import { isEqualSegment, iterationInTest, segmentPlan, WHOLE_TEST, type ExecutionSegment } from './segment.ts';
 import { aggregate, judge, parseThresholds, selectValues, validateThreshold, type ParsedThreshold } from './thresholds.ts';
 import { InitError, readInit, Vu, type CallResult, type WorkerSetup } from './vu-pool.ts';
+import { wsSide, type WsSide } from './ws-main.ts';
 
 export interface K6ScriptRunOptions {
   script: string;
@@ -135,15 +136,55 @@ export async function runK6ScriptReport(opts: K6ScriptRunOptions): Promise<K6Run
   }
 }
 
-async function runBundled(
-  opts: K6ScriptRunOptions,
-  setup: WorkerSetup,
-  scriptName: string,
-  log: (l: string) => void,
-): Promise<K6RunReport> {
-  let info: InitInfo;
+/** Errors, iteration counts and the abort of one run: each distinct error logged once and counted; the first abort wins. */
+class RunControl {
+  abort: K6Abort | undefined;
+  readonly counts = { complete: 0, interrupted: 0, dropped: 0 };
+  readonly errors = new Map<string, { message: string; at?: string; count: number }>();
+  /** Resolves at the abort. */
+  readonly aborted: Promise<void>;
+  private resolveAborted: () => void = () => undefined;
+
+  constructor(
+    private readonly log: (l: string) => void,
+    private readonly addBatch: (samples: readonly Sample[]) => void,
+    /** A refusal the main thread's HTTP or WebSocket side made (non-loopback target). */
+    private readonly ioRefusal: () => string | undefined,
+  ) {
+    this.aborted = new Promise<void>((r) => (this.resolveAborted = r));
+  }
+
+  stop(a: K6Abort): void {
+    if (this.abort) return;
+    this.abort = a;
+    this.resolveAborted();
+  }
+
+  recordError(e: ScriptError, plan?: ScenarioPlan): void {
+    const key = `${e.message}\n${e.at ?? ''}`;
+    const seen = this.errors.get(key);
+    if (seen) seen.count++;
+    else {
+      this.errors.set(key, { message: e.message, ...(e.at ? { at: e.at } : {}), count: 1 });
+      this.log(errorLine(e, plan));
+    }
+    if (e.message.startsWith('unsupported by the built-in k6 runtime')) this.stop({ kind: 'refused', message: e.message });
+    else if (e.abort) this.stop({ kind: 'script', message: e.message });
+  }
+
+  /** A finished call's samples, refusal and error. */
+  absorb(r: CallResult, plan?: ScenarioPlan): void {
+    this.addBatch(r.samples);
+    const refusal = this.ioRefusal();
+    if (refusal) this.stop({ kind: 'refused', message: refusal });
+    if (r.error) this.recordError(r.error, plan);
+  }
+}
+
+/** The init context, once: options, exports, declared metrics (an exception in it: exit 107). */
+async function initContext(setup: WorkerSetup, scriptName: string): Promise<InitInfo> {
   try {
-    info = await readInit(setup);
+    return await readInit(setup);
   } catch (err) {
     if (err instanceof InitError) {
       const e = err.scriptError;
@@ -152,6 +193,14 @@ async function runBundled(
     }
     throw refused(scriptName, `init: ${(err as Error).message}`, err);
   }
+}
+
+/** The options after CLI overrides, this instance's segment and the scenarios it runs (invalid ones: exit 104). */
+function planRun(
+  info: InitInfo,
+  opts: K6ScriptRunOptions,
+  scriptName: string,
+): { options: Record<string, unknown>; segment: ExecutionSegment; plans: ScenarioPlan[] } {
   const options = applyOverrides(info.options, opts.overrides);
   const segment = opts.executionSegment ?? WHOLE_TEST;
   if (!isEqualSegment(segment))
@@ -173,9 +222,15 @@ async function runBundled(
       `k6 script ${scriptName}: unsupported by the built-in k6 runtime: ${totalVus} VUs (it runs at most ${MAX_VUS}, one worker thread each; use k6) (k6 docs: Options, vus)`,
       2,
     );
-  const onSample = opts.onSample;
-  // one time stamp per batch a VU sends: an HTTP request's samples (http_reqs, http_req_duration, ...) share
-  // it, as in k6, where the --out json reader pairs them by time and tags (load/k6/output.ts)
+  return { options, segment, plans };
+}
+
+/**
+ * The run's metric store. A VU's batch of samples shares one time stamp: an HTTP request's samples
+ * (http_reqs, http_req_duration, ...) share it, as in k6, where the --out json reader pairs them by time and
+ * tags (load/k6/output.ts).
+ */
+function sampleSink(onSample: K6ScriptRunOptions['onSample']): { metrics: MetricStore; addBatch(samples: readonly Sample[]): void } {
   let batchMs: number | undefined;
   const metrics = new MetricStore(onSample ? (smp) => onSample({ ...smp, timeMs: batchMs ?? Date.now() }) : undefined);
   const addBatch = (samples: readonly Sample[]): void => {
@@ -186,9 +241,11 @@ async function runBundled(
       batchMs = undefined;
     }
   };
-  // k6 emits samples as they happen: those of an iteration cut by gracefulStop/abort still count
-  setup.onSamples = addBatch;
-  for (const [name, d] of Object.entries(info.metrics)) metrics.declare(name, d.type, d.time);
+  return { metrics, addBatch };
+}
+
+/** options.thresholds parsed and checked against the metrics' types before the run (exit 104). */
+function runThresholds(options: Record<string, unknown>, metrics: MetricStore, scriptName: string): ParsedThreshold[] {
   let thresholds: ParsedThreshold[];
   try {
     thresholds = parseThresholds((options['thresholds'] ?? {}) as Record<string, unknown>, (v) => parseDurationMs(v));
@@ -199,77 +256,84 @@ async function runBundled(
     const problem = validateThreshold(t, metrics.declared.get(t.base)?.type);
     if (problem) throw new UserError(`k6 script ${scriptName}: ${problem}`, 104);
   }
+  return thresholds;
+}
 
-  const records: RequestRecord[] = [];
-  const http = httpSide(records, !!opts.allowRemote);
-  const vus: Vu[] = [];
-  let nextVuId = 1;
-  const onHttp = (call: HttpCall) => http.send(call);
-  const spawn = async (id: number): Promise<Vu> => {
-    const vu = new Vu(setup, id, onHttp);
-    vus.push(vu);
+/** The run's VUs: initialized on demand; those the scenarios plan, before the test starts (k6's init phase). */
+class VuFleet {
+  readonly all: Vu[] = [];
+  /** VU 0, for setup/teardown/handleSummary. */
+  setupVu: Vu | undefined;
+  private nextId = 1;
+  private readonly preInit = new Map<string, Vu[]>();
+
+  constructor(
+    private readonly setup: WorkerSetup,
+    private readonly scriptName: string,
+    private readonly io: { http: HttpSide; ws: WsSide },
+  ) {}
+
+  async spawn(id = this.nextId++): Promise<Vu> {
+    const vu = new Vu(
+      this.setup,
+      id,
+      (call: HttpCall) => this.io.http.send(call),
+      (cmd, reply) => this.io.ws.handle(id, cmd, reply),
+    );
+    this.all.push(vu);
     try {
       await vu.ready;
     } catch (err) {
       const e = err instanceof InitError ? err.scriptError : { message: (err as Error).message };
-      throw new UserError(`k6 script ${scriptName}: VU ${id} init: ${e.message}${e.at ? ` ${e.at}` : ''}`, 107, { cause: err });
+      throw new UserError(`k6 script ${this.scriptName}: VU ${id} init: ${e.message}${e.at ? ` ${e.at}` : ''}`, 107, { cause: err });
     }
     return vu;
-  };
-
-  const counts = { complete: 0, interrupted: 0, dropped: 0 };
-  const errors = new Map<string, { message: string; at?: string; count: number }>();
-  let abort: K6Abort | undefined;
-  let abortResolve: () => void = () => undefined;
-  const abortSignal = new Promise<void>((r) => (abortResolve = r));
-  const doAbort = (a: K6Abort): void => {
-    if (abort) return;
-    abort = a;
-    abortResolve();
-  };
-  const recordError = (e: ScriptError, plan?: ScenarioPlan): void => {
-    const key = `${e.message}\n${e.at ?? ''}`;
-    const seen = errors.get(key);
-    if (seen) seen.count++;
-    else {
-      errors.set(key, { message: e.message, ...(e.at ? { at: e.at } : {}), count: 1 });
-      log(errorLine(e, plan));
-    }
-    if (e.message.startsWith('unsupported by the built-in k6 runtime')) doAbort({ kind: 'refused', message: e.message });
-    else if (e.abort) doAbort({ kind: 'script', message: e.message });
-  };
-  const absorb = (r: CallResult, plan?: ScenarioPlan): void => {
-    addBatch(r.samples);
-    if (http.refused) doAbort({ kind: 'refused', message: http.refused });
-    if (r.error) recordError(r.error, plan);
-  };
-
-  // Pre-initialize the VUs every scenario plans before the test starts (k6's init phase): VU start-up does
-  // not eat into a scenario's duration.
-  const preInit = new Map<string, Vu[]>();
-  const needsSetupVu = ['setup', 'teardown', 'handleSummary'].some((f) => info.exports.includes(f));
-  let setupVu: Vu | undefined;
-  try {
-    if (needsSetupVu) setupVu = await spawn(0);
-    for (const p of plans) preInit.set(p.name, await Promise.all(Array.from({ length: plannedVUs(p) }, () => spawn(nextVuId++))));
-  } catch (err) {
-    await Promise.all(vus.map((v) => v.kill()));
-    await http.close();
-    throw err;
   }
 
-  const startedAt = new Date().toISOString();
-  const testStart = performance.now();
-  const testStartEpoch = Date.now();
-  const active = new Map<string, number>();
-  const emitVus = (): void => {
-    const n = [...active.values()].reduce((a, b) => a + b, 0);
-    metrics.add({ metric: 'vus', type: 'gauge', value: n, tags: {} });
-    metrics.add({ metric: 'vus_max', type: 'gauge', value: vus.filter((v) => !v.dead && v !== setupVu).length, tags: {} });
-  };
-  const runSeconds = (): number => (performance.now() - testStart) / 1000;
+  /** VU 0 when the script needs it, then every scenario's planned VUs; on a failure every VU is stopped. */
+  async preInitialize(plans: ScenarioPlan[], needsSetupVu: boolean): Promise<void> {
+    try {
+      if (needsSetupVu) this.setupVu = await this.spawn(0);
+      for (const p of plans) this.preInit.set(p.name, await Promise.all(Array.from({ length: plannedVUs(p) }, () => this.spawn())));
+    } catch (err) {
+      await Promise.all(this.all.map((v) => v.kill()));
+      throw err;
+    }
+  }
 
-  // thresholds during the run, with empty sinks skipped (engine.go evaluateThresholds(ignoreEmptySinks=true))
+  /** A pre-initialized VU of the scenario, else a new one (initialized now, as k6 does mid-test). */
+  async take(plan: ScenarioPlan): Promise<Vu> {
+    const v = this.preInit.get(plan.name)?.shift();
+    if (v && !v.dead) return v;
+    return this.spawn();
+  }
+
+  /** VUs alive, VU 0 left out (vus_max). */
+  get alive(): number {
+    return this.all.filter((v) => !v.dead && v !== this.setupVu).length;
+  }
+
+  async stopScenarioVus(): Promise<void> {
+    await Promise.all(this.all.filter((v) => v !== this.setupVu).map((v) => v.kill()));
+  }
+
+  /** VU 0 when it is there and alive. */
+  get liveSetupVu(): Vu | undefined {
+    return this.setupVu && !this.setupVu.dead ? this.setupVu : undefined;
+  }
+}
+
+/**
+ * Every second: vus and vus_max; every 2 s the abortOnFail thresholds, empty sinks skipped (engine.go
+ * evaluateThresholds(ignoreEmptySinks=true)). Returns the function that stops it.
+ */
+function startTicker(
+  ctl: RunControl,
+  thresholds: ParsedThreshold[],
+  metrics: MetricStore,
+  emitVus: () => void,
+  testStart: number,
+): () => void {
   let lastEval = 0;
   const tick = setInterval(() => {
     emitVus();
@@ -282,106 +346,124 @@ async function runBundled(
       if (selectValues(series, t.filter).length === 0) continue;
       const ok = judge(t, aggregate(series, t.agg, t.pct, elapsed / 1000, t.filter));
       if (!ok && (t.delayAbortEvalMs === undefined || elapsed > t.delayAbortEvalMs)) {
-        doAbort({
+        ctl.stop({
           kind: 'thresholds',
           message: `thresholds on metrics '${t.metric}' were crossed; at least one has abortOnFail enabled, stopping test prematurely`,
         });
       }
     }
   }, 1000);
-  const onSignal = (): void => doAbort({ kind: 'signal', message: 'the run was stopped' });
+  return () => clearInterval(tick);
+}
+
+/** The caller's signal (as Ctrl-C stops k6) and the hard bound stop the run. Returns the cleanup. */
+function watchStops(opts: K6ScriptRunOptions, ctl: RunControl): () => void {
+  const onSignal = (): void => ctl.stop({ kind: 'signal', message: 'the run was stopped' });
   if (opts.signal?.aborted) onSignal();
   opts.signal?.addEventListener('abort', onSignal);
   let hardTimer: NodeJS.Timeout | undefined;
   if (opts.maxDurationMs !== undefined)
     hardTimer = setTimeout(
-      () => doAbort({ kind: 'maxDuration', message: `the run reached its hard bound of ${opts.maxDurationMs} ms` }),
+      () => ctl.stop({ kind: 'maxDuration', message: `the run reached its hard bound of ${opts.maxDurationMs} ms` }),
       opts.maxDurationMs,
     );
-
-  let setupData: string | undefined;
-  const exportsFn = (n: string) => info.exports.includes(n);
-  try {
-    if (exportsFn('setup') && options['noSetup'] !== true) {
-      const r = await (setupVu as Vu).call('setup', undefined);
-      absorb(r);
-      if (r.error && !abort) {
-        doAbort({ kind: 'script', message: `setup: ${r.error.message}` });
-      }
-      setupData = r.result;
-    }
-    const host: ExecutorHost = {
-      get aborted() {
-        return abort !== undefined;
-      },
-      abortSignal,
-      async takeVu(plan) {
-        const pool = preInit.get(plan.name) ?? [];
-        const v = pool.shift();
-        if (v && !v.dead) return v;
-        return spawn(nextVuId++);
-      },
-      async iterate(vu: Vu, plan: ScenarioPlan, st: ScenarioState) {
-        const n = st.started++;
-        st.running.add(vu);
-        const r = await vu.iterate(
-          {
-            scenario: plan.name,
-            executor: plan.executor,
-            exec: plan.exec,
-            env: plan.env,
-            tags: { ...stringTags(options['tags']), ...plan.tags },
-            scenarioStartMs: st.startEpochMs,
-            testStartMs: testStartEpoch,
-            iterationInScenario: n,
-            iterationInTest: iterationInTest(n, segment),
-            progress: st.progress(),
-          },
-          setupData,
-        );
-        st.running.delete(vu);
-        if (r.interrupted) {
-          counts.interrupted++;
-          return;
-        }
-        counts.complete++;
-        absorb(r, plan);
-      },
-      dropped(plan) {
-        counts.dropped++;
-        metrics.add({ metric: 'dropped_iterations', type: 'counter', value: 1, tags: { scenario: plan.name, ...plan.tags } });
-      },
-      setActive(plan, n) {
-        active.set(plan.name, n);
-      },
-      segment,
-    };
-    if (!abort) {
-      emitVus();
-      await Promise.all(
-        plans.map(async (p) => {
-          if (p.startTimeMs > 0) {
-            let timer: NodeJS.Timeout | undefined;
-            await Promise.race([new Promise<void>((r) => (timer = setTimeout(r, p.startTimeMs))), abortSignal]);
-            clearTimeout(timer);
-            if (abort) return;
-          }
-          await runExecutor(host, p);
-        }),
-      );
-    }
-  } finally {
-    clearInterval(tick);
+  return () => {
     clearTimeout(hardTimer);
     opts.signal?.removeEventListener('abort', onSignal);
-  }
-  const durationMs = performance.now() - testStart;
-  // every VU but the setup one is done: stop them
-  await Promise.all(vus.filter((v) => v !== setupVu).map((v) => v.kill()));
-  if (exportsFn('teardown') && options['noTeardown'] !== true && abort?.kind !== 'refused' && setupVu && !setupVu.dead) {
-    absorb(await setupVu.call('teardown', setupData));
-  }
+  };
+}
 
+/** setup() on VU 0 unless noSetup: its result is the data every iteration gets; an exception aborts the run. */
+async function runSetup(fleet: VuFleet, info: InitInfo, options: Record<string, unknown>, ctl: RunControl): Promise<string | undefined> {
+  if (!info.exports.includes('setup') || options['noSetup'] === true) return undefined;
+  const r = await (fleet.setupVu as Vu).call('setup', undefined);
+  ctl.absorb(r);
+  if (r.error && !ctl.abort) ctl.stop({ kind: 'script', message: `setup: ${r.error.message}` });
+  return r.result;
+}
+
+interface TestClock {
+  startedAt: string;
+  /** performance.now() and epoch ms at the test start. */
+  start: number;
+  startEpoch: number;
+}
+
+/** What the executors call back into: VUs, iterations (with their k6/execution context), drops, active VUs. */
+function executorHost(
+  ctl: RunControl,
+  fleet: VuFleet,
+  run: { options: Record<string, unknown>; segment: ExecutionSegment; setupData: string | undefined; clock: TestClock },
+  metrics: MetricStore,
+  active: Map<string, number>,
+): ExecutorHost {
+  return {
+    get aborted() {
+      return ctl.abort !== undefined;
+    },
+    abortSignal: ctl.aborted,
+    takeVu: (plan) => fleet.take(plan),
+    async iterate(vu: Vu, plan: ScenarioPlan, st: ScenarioState) {
+      const n = st.started++;
+      st.running.add(vu);
+      const r = await vu.iterate(
+        {
+          scenario: plan.name,
+          executor: plan.executor,
+          exec: plan.exec,
+          env: plan.env,
+          tags: { ...stringTags(run.options['tags']), ...plan.tags },
+          scenarioStartMs: st.startEpochMs,
+          testStartMs: run.clock.startEpoch,
+          iterationInScenario: n,
+          iterationInTest: iterationInTest(n, run.segment),
+          progress: st.progress(),
+        },
+        run.setupData,
+      );
+      st.running.delete(vu);
+      if (r.interrupted) {
+        ctl.counts.interrupted++;
+        return;
+      }
+      ctl.counts.complete++;
+      ctl.absorb(r, plan);
+    },
+    dropped(plan) {
+      ctl.counts.dropped++;
+      metrics.add({ metric: 'dropped_iterations', type: 'counter', value: 1, tags: { scenario: plan.name, ...plan.tags } });
+    },
+    setActive(plan, n) {
+      active.set(plan.name, n);
+    },
+    segment: run.segment,
+  };
+}
+
+/** Every scenario from its startTime, all at once, until each ends or the run is aborted. */
+async function runScenarios(plans: ScenarioPlan[], host: ExecutorHost, ctl: RunControl): Promise<void> {
+  await Promise.all(
+    plans.map(async (p) => {
+      if (p.startTimeMs > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([new Promise<void>((r) => (timer = setTimeout(r, p.startTimeMs))), ctl.aborted]);
+        clearTimeout(timer);
+        if (ctl.abort) return;
+      }
+      await runExecutor(host, p);
+    }),
+  );
+}
+
+/** The thresholds' final verdicts and the result model (requests in start order). */
+function finalResult(
+  ctl: RunControl,
+  thresholds: ParsedThreshold[],
+  metrics: MetricStore,
+  records: RequestRecord[],
+  startedAt: string,
+  durationMs: number,
+): { result: LoadResult; finalThresholds: K6RunReport['thresholds'] } {
   const finalThresholds = thresholds.map((t) => ({
     metric: t.metric,
     expression: t.expression,
@@ -394,35 +476,137 @@ async function runBundled(
     engine: 'k6-script',
     startedAt,
     records,
-    summary: summarize(records, { durationMs, ...(counts.dropped > 0 ? { dropped: counts.dropped } : {}) }),
+    summary: summarize(records, { durationMs, ...(ctl.counts.dropped > 0 ? { dropped: ctl.counts.dropped } : {}) }),
     thresholds: finalThresholds.map(({ metric, expression, ok }) => ({ metric, expression, ok })),
   };
-  if (abort && abort.kind !== 'refused') {
-    result.incomplete = { reason: abort.kind === 'maxDuration' ? 'maxDuration' : 'aborted', notStarted: 0 };
+  if (ctl.abort && ctl.abort.kind !== 'refused') {
+    result.incomplete = { reason: ctl.abort.kind === 'maxDuration' ? 'maxDuration' : 'aborted', notStarted: 0 };
   }
-  const report: K6RunReport = {
+  return { result, finalThresholds };
+}
+
+/** handleSummary(data) on VU 0: the files/streams it returns, or its error counted. */
+async function runHandleSummary(setupVu: Vu, report: K6RunReport, ctl: RunControl): Promise<void> {
+  const { handleSummaryData } = await import('./summary.ts');
+  const r = await setupVu.call('handleSummary', JSON.stringify(handleSummaryData(report)));
+  if (r.error) ctl.recordError(r.error);
+  else if (r.result !== undefined) {
+    const out = JSON.parse(r.result) as Record<string, unknown>;
+    report.handleSummary = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+  }
+}
+
+/**
+ * The test: vus and threshold ticks, the stop watchers, setup(), then every scenario; returns setup's data,
+ * the test's clock and its duration.
+ */
+async function runTest(
+  opts: K6ScriptRunOptions,
+  ctl: RunControl,
+  fleet: VuFleet,
+  run: {
+    info: InitInfo;
+    options: Record<string, unknown>;
+    segment: ExecutionSegment;
+    plans: ScenarioPlan[];
+    thresholds: ParsedThreshold[];
+  },
+  metrics: MetricStore,
+): Promise<{ clock: TestClock; setupData: string | undefined; durationMs: number }> {
+  const { info, options, segment, plans, thresholds } = run;
+  const clock: TestClock = { startedAt: new Date().toISOString(), start: performance.now(), startEpoch: Date.now() };
+  const active = new Map<string, number>();
+  const emitVus = (): void => {
+    metrics.add({ metric: 'vus', type: 'gauge', value: [...active.values()].reduce((a, b) => a + b, 0), tags: {} });
+    metrics.add({ metric: 'vus_max', type: 'gauge', value: fleet.alive, tags: {} });
+  };
+  const stopTicker = startTicker(ctl, thresholds, metrics, emitVus, clock.start);
+  const unwatch = watchStops(opts, ctl);
+  let setupData: string | undefined;
+  try {
+    setupData = await runSetup(fleet, info, options, ctl);
+    if (!ctl.abort) {
+      emitVus();
+      await runScenarios(plans, executorHost(ctl, fleet, { options, segment, setupData, clock }, metrics, active), ctl);
+    }
+  } finally {
+    stopTicker();
+    unwatch();
+  }
+  return { clock, setupData, durationMs: performance.now() - clock.start };
+}
+
+/** k6's report of the run: the result model, the final threshold verdicts, counts, errors, the abort. */
+function buildReport(
+  ctl: RunControl,
+  run: {
+    thresholds: ParsedThreshold[];
+    metrics: MetricStore;
+    records: RequestRecord[];
+    options: Record<string, unknown>;
+    clock: TestClock;
+    durationMs: number;
+    setupData: string | undefined;
+  },
+): K6RunReport {
+  const { metrics, options, durationMs, setupData } = run;
+  const { result, finalThresholds } = finalResult(ctl, run.thresholds, metrics, run.records, run.clock.startedAt, durationMs);
+  return {
     result,
     options,
     metrics,
     thresholds: finalThresholds,
-    iterations: counts,
-    errors: [...errors.values()],
-    ...(abort ? { abort } : {}),
+    iterations: ctl.counts,
+    errors: [...ctl.errors.values()],
+    ...(ctl.abort ? { abort: ctl.abort } : {}),
     durationMs,
     ...(setupData !== undefined ? { setupData } : {}),
   };
-  if (exportsFn('handleSummary') && abort?.kind !== 'refused' && setupVu && !setupVu.dead) {
-    const { handleSummaryData } = await import('./summary.ts');
-    const r = await setupVu.call('handleSummary', JSON.stringify(handleSummaryData(report)));
-    if (r.error) recordError(r.error);
-    else if (r.result !== undefined) {
-      const out = JSON.parse(r.result) as Record<string, unknown>;
-      report.handleSummary = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
-    }
+}
+
+async function runBundled(
+  opts: K6ScriptRunOptions,
+  setup: WorkerSetup,
+  scriptName: string,
+  log: (l: string) => void,
+): Promise<K6RunReport> {
+  const info = await initContext(setup, scriptName);
+  const { options, segment, plans } = planRun(info, opts, scriptName);
+  const { metrics, addBatch } = sampleSink(opts.onSample);
+  // k6 emits samples as they happen: those of an iteration cut by gracefulStop/abort still count
+  setup.onSamples = addBatch;
+  for (const [name, d] of Object.entries(info.metrics)) metrics.declare(name, d.type, d.time);
+  const thresholds = runThresholds(options, metrics, scriptName);
+
+  const records: RequestRecord[] = [];
+  const io = { http: httpSide(records, !!opts.allowRemote), ws: wsSide(!!opts.allowRemote) };
+  const closeIo = async (): Promise<void> => {
+    await io.http.close();
+    io.ws.close();
+  };
+  const ctl = new RunControl(log, addBatch, () => io.http.refused ?? io.ws.refused);
+  const fleet = new VuFleet(setup, scriptName, io);
+  const exportsFn = (n: string): boolean => info.exports.includes(n);
+  try {
+    await fleet.preInitialize(plans, ['setup', 'teardown', 'handleSummary'].some(exportsFn));
+  } catch (err) {
+    await closeIo();
+    throw err;
   }
-  await setupVu?.kill();
-  await http.close();
-  if (abort?.kind === 'refused') throw refused(scriptName, abort.message);
+
+  const { clock, setupData, durationMs } = await runTest(opts, ctl, fleet, { info, options, segment, plans, thresholds }, metrics);
+  await fleet.stopScenarioVus();
+  const refusedRun = ctl.abort?.kind === 'refused';
+  if (exportsFn('teardown') && options['noTeardown'] !== true && !refusedRun && fleet.liveSetupVu) {
+    ctl.absorb(await fleet.liveSetupVu.call('teardown', setupData));
+  }
+
+  const report = buildReport(ctl, { thresholds, metrics, records, options, clock, durationMs, setupData });
+  const summaryVu = fleet.liveSetupVu;
+  if (exportsFn('handleSummary') && !refusedRun && summaryVu) await runHandleSummary(summaryVu, report, ctl);
+  await fleet.setupVu?.kill();
+  await closeIo();
+  if (ctl.abort?.kind === 'refused') throw refused(scriptName, ctl.abort.message);
   return report;
 }
 

@@ -6,7 +6,7 @@
 const MODULES: [RegExp, string, string][] = [
   [/^https:\/\/jslib\.k6\.io\//, 'jslib module', 'jslib'],
   [/^https?:\/\//, 'remote module', 'Modules, remote modules'],
-  [/^k6\/ws$|^k6\/experimental\/websockets$|^k6\/websockets$/, 'WebSockets', 'k6/ws, k6/websockets'],
+  [/^k6\/experimental\/websockets$|^k6\/websockets$/, 'the browser-like WebSocket API (k6/ws is supported)', 'k6/websockets'],
   [/^k6\/net\/grpc$|^k6\/experimental\/grpc$/, 'gRPC', 'k6/net/grpc'],
   [/^k6\/browser$|^k6\/experimental\/browser$/, 'the browser module', 'k6/browser'],
   [/^k6\/secrets$/, 'secrets', 'k6/secrets'],

@@ -1,5 +1,16 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
-import type { FromWorker, HttpCall, HttpReply, InitInfo, IterationContext, Sample, ScriptError, ToWorker } from './protocol.ts';
+import type {
+  FromWorker,
+  HttpCall,
+  HttpReply,
+  InitInfo,
+  IterationContext,
+  Sample,
+  ScriptError,
+  ToWorker,
+  WsCommand,
+  WsEvent,
+} from './protocol.ts';
 
 export interface WorkerSetup {
   bundleFile: string;
@@ -64,6 +75,7 @@ export class Vu {
     setup: WorkerSetup,
     readonly id: number,
     onHttp: (call: HttpCall) => Promise<HttpReply>,
+    onWs?: (cmd: WsCommand, reply: (e: WsEvent) => void) => void,
   ) {
     const { port1, port2 } = new MessageChannel();
     const flagBuf = new SharedArrayBuffer(4);
@@ -77,6 +89,19 @@ export class Vu {
       });
     });
     port1.unref();
+    // k6/ws: its own channel, so socket events never mix with HTTP replies; wsFlag[0] counts the events posted
+    const ws = new MessageChannel();
+    const wsFlagBuf = new SharedArrayBuffer(4);
+    const wsFlag = new Int32Array(wsFlagBuf);
+    ws.port1.on('message', (cmd: WsCommand) =>
+      onWs?.(cmd, (e) => {
+        if (this.dead) return;
+        ws.port1.postMessage(e);
+        Atomics.add(wsFlag, 0, 1);
+        Atomics.notify(wsFlag, 0);
+      }),
+    );
+    ws.port1.unref();
     this.worker = new Worker(bootstrap(setup.bundleFile), {
       eval: true,
       workerData: {
@@ -87,8 +112,10 @@ export class Vu {
         runtimeDir: setup.runtimeDir,
         port: port2,
         flag: flagBuf,
+        wsPort: ws.port2,
+        wsFlag: wsFlagBuf,
       },
-      transferList: [port2],
+      transferList: [port2, ws.port2],
     });
     let readyResolve: () => void = () => undefined;
     let readyReject: (e: Error) => void = () => undefined;

@@ -19,6 +19,8 @@ interface VuData {
   runtimeDir: string;
   port?: MessagePort;
   flag?: SharedArrayBuffer;
+  wsPort?: MessagePort;
+  wsFlag?: SharedArrayBuffer;
 }
 
 const g = globalThis as Record<string, unknown>;
@@ -113,6 +115,8 @@ export function serve(load: () => ScriptModule): void {
   }
   vu.port = data.port;
   vu.flag = data.flag ? new Int32Array(data.flag) : undefined;
+  vu.wsPort = data.wsPort;
+  vu.wsFlag = data.wsFlag ? new Int32Array(data.wsFlag) : undefined;
   vu.init = false;
   const iterInScenario = new Map<string, number>();
   parentPort?.on('message', (msg: ToWorker) => {

@@ -172,7 +172,7 @@ test.describe('k6-operator runner on the twin', () => {
 
   test('a script the initializer cannot load (unsupported import): stage error naming the initializer', async () => {
     const script = path.join(dir, 'bad-import.js');
-    fs.writeFileSync(script, "import ws from 'k6/ws';\nexport default function () { ws.connect('ws://127.0.0.1:1/', () => {}); }\n");
+    fs.writeFileSync(script, "import grpc from 'k6/net/grpc';\nexport default function () { new grpc.Client(); }\n");
     const err = await runK6Operator({ cluster, script, gatewayUrl: gateway, timeoutMs: 60_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toMatch(

@@ -125,6 +125,6 @@ test('an unsupported import fails with one line naming it', async () => {
   const run = runK6Script({ script: path.join(scripts, 'unsupported-import.js'), env: { GATEWAY: 'http://127.0.0.1:9' } });
   await expect(run).rejects.toThrow(UserError);
   await expect(run).rejects.toThrow(
-    /unsupported-import\.js: unsupported import 'k6\/ws': WebSockets is not supported by the built-in k6 runtime \(k6 docs: k6\/ws/,
+    /unsupported-import\.js: unsupported import 'k6\/net\/grpc': gRPC is not supported by the built-in k6 runtime \(k6 docs: k6\/net\/grpc/,
   );
 });

@@ -1,4 +1,4 @@
-// The subset of the `ws` package (8.x) the twin uses; the package ships no types and @types/ws is not a
+// The subset of the `ws` package (8.x) the twin and the k6 runtime's k6/ws (load/k6-runtime/ws-main.ts) use; the package ships no types and @types/ws is not a
 // dependency. Shapes follow ws's README (WebSocket, WebSocketServer with noServer / handleProtocols).
 declare module 'ws' {
   import type { EventEmitter } from 'node:events';
@@ -15,6 +15,8 @@ declare module 'ws' {
     readonly readyState: 0 | 1 | 2 | 3;
     readonly protocol: string;
     send(data: Buffer | string, cb?: (err?: Error) => void): void;
+    send(data: Uint8Array | string, options: { binary?: boolean }): void;
+    ping(data?: Buffer | string): void;
     close(code?: number, reason?: string): void;
     terminate(): void;
     on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): this;

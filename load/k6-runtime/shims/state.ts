@@ -16,6 +16,9 @@ export const vu = {
   options: {} as Record<string, unknown>,
   port: undefined as MessagePort | undefined,
   flag: undefined as Int32Array | undefined,
+  /** The k6/ws channel: commands out, socket events in; the main thread bumps wsFlag[0] after each event. */
+  wsPort: undefined as MessagePort | undefined,
+  wsFlag: undefined as Int32Array | undefined,
   /** Custom metrics declared in this VU (name → type), reported by the init context. */
   declared: {} as Record<string, { type: Sample['type']; time: boolean }>,
   scriptDir: '',

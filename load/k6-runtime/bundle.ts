@@ -36,6 +36,8 @@ const VENDORED: [RegExp, string][] = [
   [/^https:\/\/jslib\.k6\.io\/http-instrumentation-pyroscope\/1\.0\.([1-9]|\d\d+)\/index\.js$/, 'http-instrumentation-pyroscope.ts'],
   [/^https:\/\/jslib\.k6\.io\/http-instrumentation-tempo\/1\.0\.0\/index\.js$/, 'http-instrumentation-tempo-1.0.0.ts'],
   [/^https:\/\/jslib\.k6\.io\/http-instrumentation-tempo\/1\.0\.([1-9]|\d\d+)\/index\.js$/, 'http-instrumentation-tempo.ts'],
+  // papaparse: jslib.k6.io serves the library's own UMD build (default export), carried as the npm package
+  [/^https:\/\/jslib\.k6\.io\/papaparse\/5\.\d+\.\d+\/index\.js$/, 'papaparse.ts'],
 ];
 export const SUPPORTED_IMPORTS = [
   ...Object.keys(SHIMS),
@@ -44,12 +46,13 @@ export const SUPPORTED_IMPORTS = [
   'jslib k6-utils 1.2+ (random*, uuidv4, findBetween, normalDistributionStages)',
   'jslib k6chaijs 4.3.4.2+ (describe, expect, chai)',
   'jslib http-instrumentation-pyroscope 1.0.1+ and http-instrumentation-tempo 1.0.x (Client, instrumentHTTP)',
+  'jslib papaparse 5.x (the default export: parse, unparse)',
 ];
 
 /** esbuild's "No matching export" for a vendored jslib: the one line naming the function and the library. */
 function vendoredExportRefusal(text: string | undefined): string | undefined {
   const m =
-    /No matching export in "[^"]*shims\/(k6-summary|k6-utils|k6chaijs|http-instrumentation-pyroscope|http-instrumentation-tempo)[\w.-]*\.ts" for import "([^"]+)"/.exec(
+    /No matching export in "[^"]*shims\/(k6-summary|k6-utils|k6chaijs|http-instrumentation-pyroscope|http-instrumentation-tempo|papaparse)[\w.-]*\.ts" for import "([^"]+)"/.exec(
       text ?? '',
     );
   return m ? `unsupported by the built-in k6 runtime: ${m[2]} of the ${m[1]} jslib (k6 docs: jslib, ${m[1]})` : undefined;

@@ -560,6 +560,16 @@ const CASES: Case[] = [
       expect(r.iterations.interrupted).toBe(3);
     },
   },
+  {
+    // papaparse jslib (jslib.k6.io serves papaparse's UMD build; k6 imports it as the default export): header rows
+    // as objects, a quoted field with a comma kept whole, unparse quoting it again; 3 shared iterations → 3 requests.
+    file: '56-jslib-papaparse.js',
+    check: ({ r, s }) => {
+      expect(s.count('/get')).toBe(3);
+      expect(r.iterations.complete).toBe(3);
+      expect(checks(r)).toEqual({ passes: 12, fails: 0 });
+    },
+  },
 ];
 
 test.setTimeout(120_000);

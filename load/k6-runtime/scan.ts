@@ -34,7 +34,7 @@ const USES: [RegExp, string, string][] = [
   [/\bhttp\.file\s*\(/, 'http.file() (multipart/form-data bodies)', 'http.file'],
   [/\bcompression\s*:\s*['"`]/, 'params.compression', 'Params, compression'],
   [/\bresponseType\s*:\s*['"`]binary/, "params.responseType 'binary'", 'Params, responseType'],
-  [/\bauth\s*:\s*['"`](digest|ntlm)/, 'params.auth digest/ntlm', 'Params, auth'],
+  [/\bauth\s*:\s*['"`]ntlm/, 'params.auth ntlm', 'Params, auth'],
   [
     /\binstance\s*\.\s*(iterationsCompleted|iterationsInterrupted|vusActive|vusInitialized)\b/,
     'k6/execution instance counters',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -57,6 +58,27 @@ export async function startCorpusServer(): Promise<CorpusServer> {
           { name: 'funghi', price: 10 },
         ],
       });
+    } else if ((m = /^\/digest-auth\/(auth|auth-int)\/([^/]+)\/([^/]+)$/.exec(p))) {
+      // httpbin's /digest-auth/{qop}/{user}/{passwd} (RFC 2617, MD5): 401 with a challenge, 200 for a right answer
+      const [, qop, user, pass] = m as unknown as [string, string, string, string];
+      const realm = 'corpus@example.org';
+      const nonce = 'n0nce1234';
+      const auth = req.headers.authorization ?? '';
+      const f = Object.fromEntries([...auth.matchAll(/(\w+)=("([^"]*)"|[^,\s]+)/g)].map((x) => [x[1], x[3] ?? x[2]]));
+      const md5 = (t: string) => createHash('md5').update(t).digest('hex');
+      const ha1 = md5(`${user}:${realm}:${pass}`);
+      const ha2 = md5(`${req.method}:${f['uri']}`);
+      const ok =
+        auth.startsWith('Digest ') &&
+        f['username'] === user &&
+        f['response'] === md5(`${ha1}:${nonce}:${f['nc']}:${f['cnonce']}:${f['qop']}:${ha2}`);
+      if (ok) json(200, { authenticated: true, user });
+      else {
+        res.writeHead(401, {
+          'www-authenticate': `Digest realm="${realm}", nonce="${nonce}", qop="${qop}", opaque="0pq", algorithm=MD5, stale=FALSE`,
+        });
+        res.end();
+      }
     } else if (p === '/api/login' && req.method === 'POST') {
       const form = new URLSearchParams(body);
       let user = form.get('username');

@@ -570,6 +570,22 @@ const CASES: Case[] = [
       expect(checks(r)).toEqual({ passes: 12, fails: 0 });
     },
   },
+  {
+    // k6 v2.2.0 digest_transport.go: each request goes out without credentials, the 401 challenge is answered and
+    // the request sent again, both through the tracing transport: 2 requests each, 4 per iteration. The first 401
+    // of a request is expected (request.go swaps the response callback once), so http_req_failed counts only the
+    // wrong password's second 401.
+    file: '57-digest-auth.js',
+    check: ({ r, s }) => {
+      expect(s.count('/digest-auth/')).toBe(8);
+      expect(s.seen.filter((x) => x.path.startsWith('/digest-auth/') && x.headers.authorization === undefined)).toHaveLength(4);
+      expect(s.seen.every((x) => !String(x.headers.authorization ?? '').startsWith('Basic'))).toBe(true);
+      expect(checks(r)).toEqual({ passes: 8, fails: 0 });
+      expect(count(r, 'http_reqs')).toBe(8);
+      const failed = r.metrics.series.get('http_req_failed');
+      expect(failed?.values.filter(Boolean)).toHaveLength(2);
+    },
+  },
 ];
 
 test.setTimeout(120_000);

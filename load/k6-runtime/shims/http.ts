@@ -1,6 +1,7 @@
 import type { CookieJar as ToughJar } from 'tough-cookie';
 import { parseDurationMs } from '../../duration.ts';
 import type { HttpReply, HttpTimings } from '../protocol.ts';
+import { digestAuthorization, parseChallenge } from './digest-auth.ts';
 import { gjsonGet } from './gjson.ts';
 import { parseHTML, type Selection } from './html.ts';
 import { stringTags } from './k6.ts';
@@ -372,7 +373,8 @@ export function request(method: unknown, target: unknown, body?: unknown, params
   if (p.compression !== undefined) throw new Unsupported(`params.compression '${p.compression}'`, 'Params, compression');
   if (p.responseType !== undefined && p.responseType !== 'text' && p.responseType !== 'none')
     throw new Unsupported(`params.responseType '${p.responseType}'`, 'Params, responseType');
-  if (p.auth !== undefined && p.auth !== 'basic') throw new Unsupported(`params.auth '${p.auth}'`, 'Params, auth (digest/ntlm)');
+  if (p.auth !== undefined && p.auth !== 'basic' && p.auth !== 'digest')
+    throw new Unsupported(`params.auth '${p.auth}'`, 'Params, auth (ntlm)');
   const upper = String(method).toUpperCase();
   let current = urlOf(target);
   const nameTag =
@@ -387,13 +389,15 @@ export function request(method: unknown, target: unknown, body?: unknown, params
   const ua = vu.options['userAgent'];
   if (!headers.some(([h]) => h.toLowerCase() === 'user-agent') && ua !== '')
     headers.push(['User-Agent', typeof ua === 'string' ? ua : `k6/${VERSION} (https://k6.io/)`]);
+  let digest: { username: string; password: string } | undefined;
   try {
     const u = new URL(current);
     if (u.username || u.password) {
-      headers.push([
-        'Authorization',
-        `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`,
-      ]);
+      const username = decodeURIComponent(u.username);
+      const password = decodeURIComponent(u.password);
+      // digest: the credentials leave the URL and answer the server's 401 challenge (k6 digest_transport.go)
+      if (p.auth === 'digest') digest = { username, password };
+      else headers.push(['Authorization', `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`]);
       u.username = '';
       u.password = '';
       current = u.href;
@@ -410,6 +414,8 @@ export function request(method: unknown, target: unknown, body?: unknown, params
   }
   const maxRedirects = p.redirects ?? (typeof vu.options['maxRedirects'] === 'number' ? (vu.options['maxRedirects'] as number) : 10);
   const callback = p.responseCallback === undefined ? globalCallback : p.responseCallback;
+  // k6 request.go: with digest the very first response is expected to be a 401 (the callback is swapped once)
+  let firstCallback: ExpectedStatuses | null | undefined = digest && callback !== null ? { k6ExpectedStatuses: [401] } : undefined;
   const discard = p.responseType === 'none' || (p.responseType === undefined && vu.options['discardResponseBodies'] === true);
   const userTags = { ...baseTags(), ...stringTags(p.tags) };
 
@@ -423,15 +429,27 @@ export function request(method: unknown, target: unknown, body?: unknown, params
     const all: [string, string][] = cookie ? [...hopHeaders, ['Cookie', cookie]] : hopHeaders;
     const name = nameTag ?? current;
     const hopTags = { ...userTags, name, url: current, method: m };
-    reply = httpSync({
-      method: m,
-      url: current,
-      headers: all,
-      timeoutMs,
-      tags: hopTags,
-      discardBody: discard,
-      ...(sendBody !== undefined ? { body: sendBody } : {}),
-    });
+    const send = (extra: [string, string][]) =>
+      httpSync({
+        method: m,
+        url: current,
+        headers: [...all, ...extra],
+        timeoutMs,
+        tags: hopTags,
+        discardBody: discard,
+        ...(sendBody !== undefined ? { body: sendBody } : {}),
+      });
+    reply = send([]);
+    if (digest && reply.error === undefined && reply.status === 401) {
+      // the 401 is a request of its own (metrics, callback), then the same request again with the answer
+      emitRequestMetrics(reply, hopTags, firstCallback ?? callback);
+      firstCallback = undefined;
+      const challenge = reply.headers.find(([k]) => k.toLowerCase() === 'www-authenticate')?.[1] ?? '';
+      const { items } = parseChallenge(challenge);
+      const u = new URL(current);
+      const entity = reply.body;
+      reply = send([['Authorization', digestAuthorization(items, { method: m, uri: `${u.pathname}${u.search}`, entity, ...digest })]]);
+    }
     firstRequest ??= {
       method: m,
       url: current,
@@ -439,7 +457,8 @@ export function request(method: unknown, target: unknown, body?: unknown, params
       body: sendBody === undefined ? '' : typeof sendBody === 'string' ? sendBody : Buffer.from(sendBody).toString(),
       cookies: Object.fromEntries(Object.entries(reqCookies).map(([k, c]) => [k, [{ name: k, value: c.value, replace: c.replace }]])),
     };
-    emitRequestMetrics(reply, hopTags, callback);
+    emitRequestMetrics(reply, hopTags, firstCallback ?? callback);
+    firstCallback = undefined;
     if (reply.error !== undefined) break;
     if (jar)
       for (const [k, v] of reply.headers) if (k.toLowerCase() === 'set-cookie') jar.jar.setCookieSync(v, current, { ignoreError: true });

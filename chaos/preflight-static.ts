@@ -56,6 +56,13 @@ export function staticPreflight(input: PreflightInput): void {
     if (why) throw new UsageError(`engine ${engine}: ${why}`);
   }
   refuseUncountedFaults(input.suite, engine);
+  if (input.suite.spec.repro && engine !== 'builtin') {
+    // chaos/repro/campaign.ts drives every cell on the built-in engine: the cell's client timeout and aborts are
+    // what it varies, and a k6 run would give them to a script it cannot stop per request
+    throw new UsageError(
+      `engine ${engine}: a repro campaign (spec.repro) runs each cell's load on the built-in engine, with the cell's client timeout and aborts; run it without --engine (the suite's load alone runs on ${engine})`,
+    );
+  }
   if (load.script && !existsSync(load.script)) throw new UsageError(`k6 script not found: ${load.script} (spec.load.script)`);
   if (engine === 'k6' && !findOnPath('k6', input.env)) {
     throw new UsageError(

@@ -27,7 +27,7 @@
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { tryParseGoDuration } from '../k8s-rules/duration.ts';
-import type { RequestRecord } from '../load/result.ts';
+import { isCutAfterHeaders, type RequestRecord } from '../load/result.ts';
 import { eppLinesSince } from './after-recovery.ts';
 import { decisionsOf, type FaultObservation, type Observations } from './observations.ts';
 import { isRecord, pct, plural, verdict, type Verdict } from './verdict.ts';
@@ -59,9 +59,13 @@ export const schema = z
 
 export type PickSkewInput = z.output<typeof schema>;
 
-/** A stream cut after its 2xx status: the client got headers, then the connection broke (never a complete response). */
+/**
+ * A stream cut after its 2xx status: the client got headers, then the connection broke (never a complete
+ * response). On k6 engines the status of such a response is not reported (k6 gives it status 0), only that the
+ * headers had come: the seed's streams start 200, and a non-2xx answer is short and complete.
+ */
 export function isCutStream(r: RequestRecord): boolean {
-  return r.status === undefined && r.error !== undefined && /^after status 2\d\d\b/.test(r.errorMessage ?? '');
+  return isCutAfterHeaders(r);
 }
 
 /** The active-request-scorer's requestTimeout in the EPP config, or why there is none. */

@@ -90,6 +90,9 @@ export default function (): void {
   const text = typeof res.body === 'string' ? res.body : '';
   const out: Record<string, string> = { pd_request: String(i) };
   if (req.variant !== undefined) out['variant'] = req.variant;
+  // k6 reports a body that broke after the response headers as status 0 with an error; its waiting time (first
+  // byte) tells it from a request that got no response: a stream cut mid-way (a decode pod killed under it)
+  if (res.status === 0 && res.error !== '' && res.timings.waiting > 0) out['cut_after_headers'] = res.error;
   const id = res.status > 0 ? responseId(text) : undefined;
   if (id !== undefined) out['response_id'] = id;
   if (res.status > 0 && (res.status < 200 || res.status >= 300)) out['error_body'] = text.slice(0, ERROR_BODY_LIMIT);

@@ -21,6 +21,11 @@ export interface RequestRecord {
   status?: number;
   /** Set when no response arrived, or (`stream-error`, with `status` kept) when a 2xx stream carried an error event. */
   error?: ErrorKind;
+  /**
+   * What went wrong. A response cut after its headers (a stream whose pod died) starts with `after status N: `
+   * (the builtin engine saw the status) or `after the response headers: ` (k6 reports such a request as status 0
+   * with an error, lib/netext/httpext/request.go; its first-byte time tells it apart): see isCutAfterHeaders.
+   */
   errorMessage?: string;
   /** Time to first byte of the body (first token for SSE streams), milliseconds. */
   ttftMs?: number;
@@ -76,4 +81,14 @@ export interface LoadResult {
   thresholds?: ThresholdResult[];
   /** Set when the run stopped before its plan was done: cancelled, or its hard time bound reached. */
   incomplete?: { reason: 'maxDuration' | 'aborted'; notStarted: number };
+}
+
+/** The prefix of a k6 record's errorMessage when its response broke after the headers (load/k6/output.ts). */
+export const CUT_AFTER_HEADERS = 'after the response headers';
+
+/** A request whose response started (headers, 2xx for the builtin engine) and then broke: never a complete response. */
+export function isCutAfterHeaders(r: RequestRecord): boolean {
+  if (r.status !== undefined || r.error === undefined) return false;
+  const m = r.errorMessage ?? '';
+  return /^after status 2\d\d\b/.test(m) || m.startsWith(`${CUT_AFTER_HEADERS}: `);
 }

@@ -9,7 +9,8 @@ import { TargetError } from '../core/errors.ts';
 import type { TimeoutConfig } from '../core/timeouts.ts';
 import type { LoadedSuite } from '../suites/loader.ts';
 import type { RunReporter } from './reporter.ts';
-import { runSuiteLoad } from './load.ts';
+import { runSuiteLoad, type SuiteLoadOptions } from './load.ts';
+import { loadNamespaceOf } from '../chaos/write-set.ts';
 import { guardBeforeFirstWrite } from './run-plan.ts';
 import type { LoadEngineName } from '../load/plan.ts';
 import { deployAndSetUp } from './run-suite.ts';
@@ -57,7 +58,15 @@ export async function runRepro(ctx: ReproRunContext): Promise<CampaignResult> {
   await deployAndSetUp(cluster, suite, rep, timeouts);
   if (suite.spec.load) {
     const failed = await rep.step('preflight: every connector answers through the gateway', () =>
-      connectorsAnswer(suite.spec.load!, gatewayUrl, ctx.allowRemote, ctx.engine),
+      connectorsAnswer(suite.spec.load!, {
+        gatewayUrl,
+        allowRemote: ctx.allowRemote,
+        // engine k6-operator creates its TestRun in the suite's load namespace
+        cluster,
+        loadNamespace: loadNamespaceOf(suite),
+        suiteName: suite.metadata.name,
+        ...(ctx.engine ? { engine: ctx.engine } : {}),
+      }),
     );
     if (failed.length) throw new TargetError(`preflight: requests that did not answer 200 through the gateway: ${failed.join('; ')}`);
   }
@@ -76,15 +85,10 @@ export async function runRepro(ctx: ReproRunContext): Promise<CampaignResult> {
 }
 
 /** The suite's load once (its connectors' requests), retried while some do not answer 200; returns those that did not. */
-async function connectorsAnswer(
-  load: NonNullable<LoadedSuite['suite']['spec']['load']>,
-  gatewayUrl: string,
-  allowRemote: boolean,
-  engine: LoadEngineName | undefined,
-): Promise<string[]> {
+async function connectorsAnswer(load: NonNullable<LoadedSuite['suite']['spec']['load']>, opts: SuiteLoadOptions): Promise<string[]> {
   let failed: string[] = [];
   for (let attempt = 0; attempt < CONNECTOR_CHECK_ATTEMPTS; attempt++) {
-    const preflight = await runSuiteLoad(load, { gatewayUrl, allowRemote, ...(engine ? { engine } : {}) });
+    const preflight = await runSuiteLoad(load, opts);
     failed = preflight.records
       .filter((r) => r.status !== 200)
       .map((r) => `#${r.index} ${r.status ?? r.error} ${r.errorBody ?? r.errorMessage ?? ''}`.trim());

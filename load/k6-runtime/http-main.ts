@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { Agent, request as undiciRequest } from 'undici';
 import { classifyError } from '../builtin/errors.ts';
 import { isLoopbackHost } from '../loopback.ts';
-import type { RequestRecord } from '../result.ts';
+import { CUT_AFTER_HEADERS, type RequestRecord } from '../result.ts';
 import type { HttpCall, HttpReply } from './protocol.ts';
 import { SseErrorScanner } from '../builtin/response.ts';
 
@@ -67,6 +67,8 @@ export function httpSide(records: RequestRecord[], allowRemote: boolean): HttpSi
         (body === undefined ? 0 : Buffer.byteLength(body)) +
         call.headers.reduce((n, [k, v]) => n + k.length + v.length + 4, call.method.length + call.url.length + 12);
       let reply: HttpReply;
+      // when the response headers came: a body cut after them keeps its waiting time, as k6's trail does
+      let headersAt: number | undefined;
       try {
         const res = await undiciRequest(url, {
           method: call.method as 'GET',
@@ -76,6 +78,7 @@ export function httpSide(records: RequestRecord[], allowRemote: boolean): HttpSi
           signal: AbortSignal.timeout(call.timeoutMs),
         });
         const tHeaders = performance.now();
+        headersAt = tHeaders;
         const chunks: Buffer[] = [];
         let bytes = 0;
         for await (const c of res.body) {
@@ -130,9 +133,16 @@ export function httpSide(records: RequestRecord[], allowRemote: boolean): HttpSi
             : kind === 'reset'
               ? `read tcp ${url.host}: read: connection reset by peer`
               : (err as Error).message;
-        reply = failedReply(message, K6_ERROR_CODES[kind] ?? 1000, { sentBytes, timings: zeroTimings(duration), remoteIp, remotePort });
+        // k6 (lib/netext/httpext/request.go): a body that breaks after the headers is a failed request, status 0,
+        // but its trail keeps the time to the first byte
+        const timings =
+          headersAt === undefined
+            ? zeroTimings(duration)
+            : { ...zeroTimings(duration), waiting: headersAt - t0, receiving: performance.now() - headersAt };
+        reply = failedReply(message, K6_ERROR_CODES[kind] ?? 1000, { sentBytes, timings, remoteIp, remotePort });
         record.error = kind;
-        record.errorMessage = message;
+        // the record the suite script's response metric gives on k6 (load/k6/output.ts): cut after the headers
+        record.errorMessage = headersAt === undefined ? message : `${CUT_AFTER_HEADERS}: ${message}`;
       }
       record.latencyMs = reply.timings.duration;
       if (record.tags) record.tags['status'] = String(reply.status);

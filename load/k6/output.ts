@@ -1,5 +1,5 @@
 import { UserError } from '../../core/errors.ts';
-import type { ErrorKind, RequestRecord } from '../result.ts';
+import { CUT_AFTER_HEADERS, type ErrorKind, type RequestRecord } from '../result.ts';
 
 /** One line of `k6 run --out json=FILE`. */
 interface K6Point {
@@ -163,6 +163,9 @@ function withResponse(record: RequestRecord, p: K6Point): void {
   record.bytes = p.data.value;
   if (t['response_id']) record.responseId = t['response_id'];
   if (t['error_body'] !== undefined && record.status !== undefined) record.errorBody = t['error_body'];
+  if (t['cut_after_headers'] !== undefined && record.status === undefined) {
+    record.errorMessage = `${CUT_AFTER_HEADERS}: ${t['cut_after_headers']}`;
+  }
   if (t['stream_error'] !== undefined && record.status !== undefined) {
     record.error = 'stream-error';
     record.errorMessage = t['stream_error'];

@@ -38,3 +38,13 @@ test('the built-in engine on a declarative load counts requests: afterRequests f
   expect(() => staticPreflight({ suite: counted, engine: 'builtin', env })).not.toThrow();
   expect(() => staticPreflight({ suite: base, engine: 'k6-operator', env })).not.toThrow();
 });
+
+test('a repro campaign is refused up front on k6 and k6-operator (its cells run on the built-in engine); builtin passes', () => {
+  const repro = loadSuite('suites/repro-decode-index-error.suite.yaml').suite;
+  for (const engine of ['k6', 'k6-operator'] as const) {
+    expect(() => staticPreflight({ suite: repro, engine, env: { PATH: `${process.cwd()}/test/bin` } })).toThrow(
+      new RegExp(`^engine ${engine}: a repro campaign \\(spec\\.repro\\) runs each cell's load on the built-in engine`),
+    );
+  }
+  expect(() => staticPreflight({ suite: repro, engine: 'builtin', env })).not.toThrow();
+});

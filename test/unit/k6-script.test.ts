@@ -8,7 +8,7 @@ import { runK6 } from '../../load/k6/runner.ts';
 import { runK6Script } from '../../load/k6-runtime/run.ts';
 import { generateK6Script, scriptPlanOf, writeK6Script } from '../../load/k6-script/generate.ts';
 import { fromSuiteLoad } from '../../load/plan.ts';
-import type { LoadResult } from '../../load/result.ts';
+import { isCutAfterHeaders, type LoadResult } from '../../load/result.ts';
 import { loadSuite } from '../../suites/loader.ts';
 import type { Suite } from '../../suites/schema.ts';
 import { startObservingServer, type ObservingServer } from './load-helpers.ts';
@@ -193,6 +193,40 @@ test.describe('engine k6 on a generated script (stand-in k6 on PATH): records ca
     expect(verdicts).toEqual(['http_req_failed rate<0.01 false', 'http_reqs count==4 true']);
     expect(result.summary.byStatus).toEqual({ '503': 4 });
   });
+});
+
+test('a stream cut after its headers is a cut stream on k6 engines too (k6: status 0, first-byte time kept), as on builtin', async () => {
+  const server = await startObservingServer();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k6-script-'));
+  try {
+    const load = {
+      requests: 2,
+      concurrency: 1,
+      timeout: 5000,
+      stream: true,
+      request: { path: '/v1/completions-cut', body: { model: 'm', prompt: 'p' } },
+    };
+    const { file } = writeK6Script(load, 'stream-cut', dir);
+    for (const result of [
+      await runK6Script({ script: file, gatewayUrl: server.url }),
+      await runK6({ script: file, gatewayUrl: server.url, processEnv: withStandIn }),
+    ]) {
+      expect(result.records).toHaveLength(2);
+      for (const r of result.records) {
+        // k6 v2.2.0 request.go: the body error makes the request failed with status 0 (resp.Status is set only
+        // without an error); the generated script tells it from "no response" by its waiting time
+        expect(r.status).toBeUndefined();
+        expect(r.errorMessage).toMatch(/^after the response headers: /);
+        expect(isCutAfterHeaders(r)).toBe(true);
+      }
+    }
+    // a request refused before any response is not a cut stream
+    const closed = await runK6Script({ script: file, gatewayUrl: 'http://127.0.0.1:9' });
+    expect(closed.records.every((r) => r.status === undefined && !isCutAfterHeaders(r))).toBe(true);
+  } finally {
+    await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a 200 stream carrying an error event fails in the generated script too (built-in k6 runtime and k6 --out json)', async () => {

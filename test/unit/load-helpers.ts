@@ -70,6 +70,14 @@ export async function startObservingServer(): Promise<ObservingServer> {
         res.end('data: [DONE]\n\n');
         return;
       }
+      if (url.pathname === '/v1/completions-cut') {
+        // a decode pod killed mid-stream: 200 and a token, then the connection drops (no [DONE], no chunked end)
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: {"id":"cmpl-cut-1","choices":[{"text":"he"}]}\n\n');
+        await sleep(20);
+        res.socket?.destroy();
+        return;
+      }
       if (url.pathname === '/sse-error' || url.pathname === '/v1/completions-sse-error') {
         // vLLM after its engine died mid-stream: a token, then the error event as Python's json.dumps writes it
         // (split over two writes), then [DONE] (serving_completion.py → create_streaming_error_response)

@@ -14,6 +14,7 @@ export function podInfo(pod: V1Pod): PodInfo {
     restartCount: restartCount(pod),
     ...(owner ? { ownerKind: owner.kind } : {}),
     ready: isPodReady(pod),
+    completed: pod.status?.phase === 'Succeeded',
   };
 }
 

@@ -67,7 +67,9 @@ export async function checkSteadyState(
 async function runCheck(check: SteadyStateCheck, load: LoadSpec | undefined, opts: SteadyStateOptions): Promise<string | undefined> {
   if ('podsReady' in check) {
     const { namespace, selector } = check.podsReady;
-    const pods = await livePods(opts.cluster, namespace, selector);
+    // a pod that ran to completion (a Job's: k6-operator's initializer and starter in the load namespace) is done,
+    // not unready: `kubectl get pods` shows it Completed, and no workload of the namespace waits on it
+    const pods = (await livePods(opts.cluster, namespace, selector)).filter((p) => !p.completed);
     if (pods.length === 0) return `no pod ${selector ?? ''} in ${namespace}`.replace('  ', ' ');
     const notReady = pods.filter((p) => !p.ready);
     return notReady.length ? `not Ready in ${namespace}: ${notReady.map((p) => p.name).join(', ')}` : undefined;

@@ -14,6 +14,8 @@ export interface PodInfo {
   /** Kind of the controlling owner (ReplicaSet for a Deployment's pod); absent for a bare pod. */
   ownerKind?: string;
   ready: boolean;
+  /** Phase Succeeded (kubectl shows `Completed`): a Job's pod that ran to the end, e.g. k6-operator's initializer. */
+  completed: boolean;
 }
 
 /** When a fault fires: `at` ms into the load, or once `afterRequests` requests have completed. */

@@ -56,7 +56,7 @@ export interface FaultsPhaseResult {
  */
 export async function runFaultsPhase(
   ctx: FaultsPhaseContext,
-  runLoad: (onProgress: (p: LoadProgress) => void) => Promise<LoadResult>,
+  runLoad: (hooks: { onProgress: (p: LoadProgress) => void; onStarted: () => void }) => Promise<LoadResult>,
 ): Promise<FaultsPhaseResult> {
   const { cluster, rep, loaded } = ctx;
   const { suite } = loaded;
@@ -79,8 +79,16 @@ export async function runFaultsPhase(
   );
   let load: LoadResult;
   try {
-    scheduler.start();
-    load = await runLoad((p) => scheduler.onProgress(p.done));
+    // the fault clock starts when the load really begins (k6-operator: its runners unpaused), not when it is asked for
+    let started = false;
+    load = await runLoad({
+      onProgress: (p) => scheduler.onProgress(p.done),
+      onStarted: () => {
+        if (started) return;
+        started = true;
+        scheduler.start();
+      },
+    });
     await scheduler.stop();
     await rep.step('recovery: steady state again after each fault', () => faults.recovered());
   } finally {

@@ -31,6 +31,11 @@ export interface SuiteLoadOptions {
   loadNamespace?: string;
   /** Progress of the built-in engine (done counts), e.g. for faults fired after N requests. */
   onProgress?: (p: LoadProgress) => void;
+  /**
+   * Called once when the load really begins: at once for the built-in engine and k6 (a local process), when the
+   * TestRun reaches stage `started` for k6-operator (after its initializer and starter). Faults' `at:` counts from here.
+   */
+  onStarted?: () => void;
   /** Names the generated k6 script (engines k6 / k6-operator on a suite without `load.script`). */
   suiteName?: string;
   /** `--engine` (the `engine` option fixture): overrides the suite's engine. */
@@ -47,6 +52,8 @@ type LoadSpec = NonNullable<Suite['spec']['load']>;
  */
 export async function runSuiteLoad(load: LoadSpec, opts: SuiteLoadOptions): Promise<LoadResult> {
   const fromSuite = fromSuiteLoad(load);
+  const engineOf = opts.engine ?? fromSuite.engine;
+  if (engineOf !== 'k6-operator') opts.onStarted?.();
   const plan = fromSuite.plan;
   const engine = opts.engine ?? fromSuite.engine;
   if (engine !== 'builtin' && !load.script) return runGeneratedScript(load, engine, opts);
@@ -67,6 +74,7 @@ export async function runSuiteLoad(load: LoadSpec, opts: SuiteLoadOptions): Prom
       ...(opts.loadNamespace ? { namespace: opts.loadNamespace } : {}),
       ...(load.parallelism !== undefined ? { parallelism: load.parallelism } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onStarted ? { onStarted: opts.onStarted } : {}),
       log: (line) => console.log(line),
     });
   }
@@ -98,7 +106,10 @@ async function runGeneratedScript(load: LoadSpec, engine: 'k6' | 'k6-operator', 
       cluster: opts.cluster,
       script: file,
       gatewayUrl: opts.inClusterGatewayUrl ?? opts.gatewayUrl,
+      // the guarded namespace (spec.target.loadNamespace): without it the TestRun went to `default`
+      ...(opts.loadNamespace ? { namespace: opts.loadNamespace } : {}),
       ...(load.parallelism !== undefined ? { parallelism: load.parallelism } : {}),
+      ...(opts.onStarted ? { onStarted: opts.onStarted } : {}),
       log: (line) => console.log(line),
     });
   } finally {

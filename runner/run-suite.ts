@@ -112,9 +112,9 @@ async function runSuiteSteps(ctx: SuiteRunContext): Promise<SuiteOutcome> {
             timeouts,
             ...(ctx.seed ? { seed: ctx.seed } : {}),
           },
-          async (onProgress) => {
+          async (hooks) => {
             mark = await markEppLog(cluster, suite);
-            return rep.step(`load with faults: ${describeLoad(spec, ctx.engine)}`, () => runSuiteLoad(spec, { ...loadOpts, onProgress }));
+            return rep.step(`load with faults: ${describeLoad(spec, ctx.engine)}`, () => runSuiteLoad(spec, { ...loadOpts, ...hooks }));
           },
         );
         eppLogMark = mark;

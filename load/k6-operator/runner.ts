@@ -51,6 +51,8 @@ export interface K6OperatorRunOptions {
   extraArgs?: string[];
   signal?: AbortSignal;
   log?: (line: string) => void;
+  /** Called once when the TestRun reaches stage `started` (the runners unpaused): the load really begins. */
+  onStarted?: () => void;
 }
 
 type TestRunObject = { status?: { stage?: string; conditions?: { type?: string; status?: string; reason?: string; message?: string }[] } };
@@ -102,7 +104,7 @@ export async function runK6Operator(opts: K6OperatorRunOptions): Promise<LoadRes
   try {
     await cluster.apply([configMap, testRun]);
     log(`k6-operator: TestRun ${namespace}/${name} created (parallelism ${opts.parallelism ?? 1}, script ${file})`);
-    const stage = await waitStage(cluster, testRunKey, opts.timeoutMs ?? cluster.timeouts.k6OperatorRun, opts.signal);
+    const stage = await waitStage(cluster, testRunKey, opts.timeoutMs ?? cluster.timeouts.k6OperatorRun, opts.signal, opts.onStarted);
     const pods = await cluster.listPods(namespace, runnerSelector(name));
     const outputs = await Promise.all(pods.map((pod) => readRunner(cluster, pod)));
     const status = (await cluster.tryRead<TestRunObject & Record<string, never>>(testRunKey))?.status;
@@ -123,8 +125,15 @@ async function assertTestRunCrd(cluster: Cluster): Promise<void> {
   }
 }
 
-async function waitStage(cluster: Cluster, key: ObjectKey, timeoutMs: number, signal?: AbortSignal): Promise<'finished' | 'error'> {
+async function waitStage(
+  cluster: Cluster,
+  key: ObjectKey,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  onStarted?: () => void,
+): Promise<'finished' | 'error'> {
   let seenStage = false;
+  let started = false;
   const stage = await waitFor<'finished' | 'error'>({
     name: `TestRun ${key.namespace}/${key.name} stage finished or error`,
     timeoutMs,
@@ -135,6 +144,11 @@ async function waitStage(cluster: Cluster, key: ObjectKey, timeoutMs: number, si
       if (!tr) return { done: false, failed: true, state: 'the TestRun was deleted' };
       const s = tr.status?.stage;
       if (s) seenStage = true;
+      // k6-operator's stages after the starter unpaused the runners (api/v1alpha1/k6conditions.go)
+      if (!started && (s === 'started' || s === 'stopped' || s === 'finished')) {
+        started = true;
+        onStarted?.();
+      }
       if (isTerminalStage(s)) return { done: true, state: `stage ${s}`, value: s };
       return { done: false, state: s ? `stage ${s}` : 'no status.stage yet (is k6-operator installed and running?)' };
     },

@@ -101,7 +101,7 @@ test('a pod kill under load really kills (new uid), the bare pod comes back, rec
   try {
     const result = await runFaultsPhase(
       { cluster: run, gatewayUrl: twin.gatewayUrl, loaded, rep, twin: true, allowRemote: false },
-      (onProgress) => runSuiteLoad(loaded.suite.spec.load!, { gatewayUrl: twin.gatewayUrl, onProgress }),
+      (hooks) => runSuiteLoad(loaded.suite.spec.load!, { gatewayUrl: twin.gatewayUrl, ...hooks }),
     );
     expect(result.problems).toEqual([]);
     expect(result.events).toHaveLength(1);

@@ -62,7 +62,7 @@ export async function deploymentLogsAfter(
 }
 
 /** A pod's log; '' for a pod gone since it was listed (404) or a container not started yet (400). */
-async function readPodLogOrNone(cluster: Cluster, namespace: string, name: string, opts: LogOptions): Promise<string> {
+export async function readPodLogOrNone(cluster: Cluster, namespace: string, name: string, opts: LogOptions): Promise<string> {
   try {
     return await podLogs(cluster, namespace, name, opts);
   } catch (err) {

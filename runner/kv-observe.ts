@@ -1,6 +1,6 @@
 import { externalPrefixCacheTokens, fsReuseFromLog, kvConnectorOf, loadsKv } from '../analysis/kv-transfer.ts';
 import type { Cluster } from '../cluster/driver.ts';
-import { podLogs } from '../cluster/observe.ts';
+import { readPodLogOrNone } from '../cluster/observe.ts';
 import { readOrAbsent } from './read-or-absent.ts';
 import type { KvTransferObservation } from '../criteria/observations.ts';
 
@@ -29,10 +29,11 @@ export async function observeKvTransfer(
         const kv = kvConnectorOf(args);
         if (!kv?.backend || !loadsKv(kv)) continue;
         if (kv.backend === 'fs') {
-          // a pod gone since the list (404) has no log to count; a read that fails otherwise stops the run
+          // a pod gone since the list (404) or a container not started yet (400, e.g. restarting after a fault)
+          // has no log to count; a read that fails otherwise (403) stops the run
           const log =
             (await readOrAbsent(`the log of ${name}/${c.name} in ${namespace}`, () =>
-              podLogs(cluster, namespace, name, { container: c.name, sinceSeconds }),
+              readPodLogOrNone(cluster, namespace, name, { container: c.name, sinceSeconds }),
             )) ?? '';
           const r = fsReuseFromLog(log.split('\n'));
           if (r) out.push({ backend: 'fs', ...r, unit: 'requests', source: `${name} log ("External Cache Hit!" per completion)` });

@@ -195,22 +195,28 @@ test.describe('engine k6 on a generated script (stand-in k6 on PATH): records ca
   });
 });
 
+/** A two-request streaming load to `path` as a generated script, run by the built-in k6 runtime and by k6 --out json. */
+async function streamOnBothK6Paths(
+  server: ObservingServer,
+  dir: string,
+  name: string,
+  path_: string,
+): Promise<{ file: string; results: LoadResult[] }> {
+  const load = { requests: 2, concurrency: 1, timeout: 5000, stream: true, request: { path: path_, body: { model: 'm', prompt: 'p' } } };
+  const { file } = writeK6Script(load, name, dir);
+  const results = [
+    await runK6Script({ script: file, gatewayUrl: server.url }),
+    await runK6({ script: file, gatewayUrl: server.url, processEnv: withStandIn }),
+  ];
+  return { file, results };
+}
+
 test('a stream cut after its headers is a cut stream on k6 engines too (k6: status 0, first-byte time kept), as on builtin', async () => {
   const server = await startObservingServer();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k6-script-'));
   try {
-    const load = {
-      requests: 2,
-      concurrency: 1,
-      timeout: 5000,
-      stream: true,
-      request: { path: '/v1/completions-cut', body: { model: 'm', prompt: 'p' } },
-    };
-    const { file } = writeK6Script(load, 'stream-cut', dir);
-    for (const result of [
-      await runK6Script({ script: file, gatewayUrl: server.url }),
-      await runK6({ script: file, gatewayUrl: server.url, processEnv: withStandIn }),
-    ]) {
+    const { file, results } = await streamOnBothK6Paths(server, dir, 'stream-cut', '/v1/completions-cut');
+    for (const result of results) {
       expect(result.records).toHaveLength(2);
       for (const r of result.records) {
         // k6 v2.2.0 request.go: the body error makes the request failed with status 0 (resp.Status is set only
@@ -233,18 +239,8 @@ test('a 200 stream carrying an error event fails in the generated script too (bu
   const server = await startObservingServer();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k6-script-'));
   try {
-    const load = {
-      requests: 2,
-      concurrency: 1,
-      timeout: 5000,
-      stream: true,
-      request: { path: '/v1/completions-sse-error', body: { model: 'm', prompt: 'p' } },
-    };
-    const { file } = writeK6Script(load, 'stream-error', dir);
-    for (const result of [
-      await runK6Script({ script: file, gatewayUrl: server.url }),
-      await runK6({ script: file, gatewayUrl: server.url, processEnv: withStandIn }),
-    ]) {
+    const { results } = await streamOnBothK6Paths(server, dir, 'stream-error', '/v1/completions-sse-error');
+    for (const result of results) {
       expect(result.records).toHaveLength(2);
       for (const r of result.records) {
         expect(r.status).toBe(200);
@@ -254,12 +250,12 @@ test('a 200 stream carrying an error event fails in the generated script too (bu
       }
     }
     // a clean stream is not flagged
-    const clean = writeK6Script({ ...load, request: { ...load.request, path: '/sse' } }, 'clean-stream', dir);
-    const ok = await runK6Script({ script: clean.file, gatewayUrl: server.url });
-    expect(ok.records.map((r) => [r.status, r.error])).toEqual([
-      [200, undefined],
-      [200, undefined],
-    ]);
+    const clean = await streamOnBothK6Paths(server, dir, 'clean-stream', '/sse');
+    for (const ok of clean.results)
+      expect(ok.records.map((r) => [r.status, r.error])).toEqual([
+        [200, undefined],
+        [200, undefined],
+      ]);
   } finally {
     await server.close();
     fs.rmSync(dir, { recursive: true, force: true });

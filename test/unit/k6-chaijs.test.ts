@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import * as path from 'node:path';
 import { UserError } from '../../cli/errors.ts';
 import { runK6ScriptReport, type K6RunReport } from '../../load/k6-runtime/run.ts';
-import { startCorpusServer, type CorpusServer } from './k6-corpus-server.ts';
+import { runAgainstCorpusServer, startCorpusServer } from './k6-corpus-server.ts';
 
 /*
  * The k6chaijs jslib carried by the built-in k6 runtime (load/k6-runtime/shims/k6chaijs-core.ts), on scripts of
@@ -13,22 +13,7 @@ import { startCorpusServer, type CorpusServer } from './k6-corpus-server.ts';
 
 const dir = path.resolve(import.meta.dirname, '../fixtures/k6/chaijs');
 
-interface Run {
-  r: K6RunReport;
-  s: CorpusServer;
-  logs: string[];
-}
-
-async function run(file: string): Promise<Run> {
-  const s = await startCorpusServer();
-  const logs: string[] = [];
-  try {
-    const r = await runK6ScriptReport({ script: path.join(dir, file), env: { BASE_URL: s.url }, log: (l) => logs.push(l) });
-    return { r, s, logs };
-  } finally {
-    await s.close();
-  }
-}
+const run = (file: string) => runAgainstCorpusServer(path.join(dir, file));
 
 /** Each check sample as `group | name | pass`, in order. */
 function checkRows(r: K6RunReport): string[] {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
+import { runK6ScriptReport, type K6RunReport } from '../../load/k6-runtime/run.ts';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -168,4 +169,16 @@ export async function startCorpusServer(): Promise<CorpusServer> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Runs a k6 script on the built-in runtime against a fresh corpus server (BASE_URL): the report, the server, the log lines. */
+export async function runAgainstCorpusServer(script: string): Promise<{ r: K6RunReport; s: CorpusServer; logs: string[] }> {
+  const s = await startCorpusServer();
+  const logs: string[] = [];
+  try {
+    const r = await runK6ScriptReport({ script, env: { BASE_URL: s.url }, log: (l) => logs.push(l) });
+    return { r, s, logs };
+  } finally {
+    await s.close();
+  }
 }

@@ -1,8 +1,7 @@
 import { expect, test } from '@playwright/test';
 import * as path from 'node:path';
 import { UserError } from '../../cli/errors.ts';
-import { runK6ScriptReport, type K6RunReport } from '../../load/k6-runtime/run.ts';
-import { startCorpusServer, type CorpusServer } from './k6-corpus-server.ts';
+import { runAgainstCorpusServer, type CorpusServer } from './k6-corpus-server.ts';
 
 /*
  * The HTTP instrumentation jslibs carried by the built-in k6 runtime (load/k6-runtime/shims/http-instrumentation.ts)
@@ -13,16 +12,7 @@ import { startCorpusServer, type CorpusServer } from './k6-corpus-server.ts';
 
 const dir = path.resolve(import.meta.dirname, '../fixtures/k6/instrumentation');
 
-async function run(file: string): Promise<{ r: K6RunReport; s: CorpusServer; logs: string[] }> {
-  const s = await startCorpusServer();
-  const logs: string[] = [];
-  try {
-    const r = await runK6ScriptReport({ script: path.join(dir, file), env: { BASE_URL: s.url }, log: (l) => logs.push(l) });
-    return { r, s, logs };
-  } finally {
-    await s.close();
-  }
-}
+const run = (file: string) => runAgainstCorpusServer(path.join(dir, file));
 
 const header = (s: CorpusServer, p: string, name: string): (string | undefined)[] =>
   s.seen.filter((x) => x.path === p).map((x) => x.headers[name] as string | undefined);

@@ -46,6 +46,13 @@ export class Cluster {
    * sets them once it has resolved them (the Playwright fixture connects before the suite is known).
    */
   timeouts: Readonly<TimeoutConfig> = DEFAULT_TIMEOUTS;
+  /**
+   * The Namespaces the last `teardown({ deferNamespaces: true })` deleted and did not wait for. Deleting a
+   * namespace returns at once; the namespace controller then removes what is left in it and the namespace
+   * itself, in its own time (seconds on a real cluster, kubernetes pkg/controller/namespace). Their contents
+   * were deleted and waited for already; the caller waits for these before it deploys again, or when it ends.
+   */
+  deferredDeletions: readonly ObjectKey[] = [];
 
   private constructor(
     readonly kc: KubeConfig,
@@ -98,6 +105,7 @@ export class Cluster {
   async apply(objects: ManifestObject[]): Promise<{ created: ObjectKey[]; updated: ObjectKey[] }> {
     const created: ObjectKey[] = [];
     const updated: ObjectKey[] = [];
+    await this.waitTerminatingNamespaces(objects);
     for (const obj of objects) {
       const key = keyOf(obj);
       const before = await this.tryRead(key);
@@ -230,11 +238,36 @@ export class Cluster {
   }
 
   /** Undo everything this run changed, last first. Safe to call more than once. */
-  async teardown(timeoutMs = this.timeouts.cleanup): Promise<CleanupOutcome[]> {
+  async teardown(timeoutMs = this.timeouts.cleanup, opts: { deferNamespaces?: boolean } = {}): Promise<CleanupOutcome[]> {
     const deleted: ObjectKey[] = [];
     const outcomes = await this.cleanup.run((action) => this.undo(action, deleted));
-    await this.waitGone(deleted, timeoutMs).catch(() => undefined);
+    const deferred = opts.deferNamespaces ? deleted.filter((k) => k.kind === 'Namespace' && !k.apiVersion.includes('/')) : [];
+    this.deferredDeletions = deferred;
+    await this.waitGone(
+      deleted.filter((k) => !deferred.includes(k)),
+      timeoutMs,
+    ).catch(() => undefined);
     return outcomes;
+  }
+
+  /**
+   * A namespace the objects go into (or that they declare) which is still Terminating, e.g. deleted by the
+   * previous run a moment ago, refuses new objects (403 "is being terminated"): wait until it is gone, within
+   * the `objectGone` timeout, so that the apply creates it afresh.
+   */
+  private async waitTerminatingNamespaces(objects: ManifestObject[]): Promise<void> {
+    const names = new Set<string>();
+    for (const o of objects) {
+      if (o.kind === 'Namespace' && o.apiVersion === 'v1') names.add(o.metadata.name);
+      else if (o.metadata.namespace) names.add(o.metadata.namespace);
+    }
+    const terminating: ObjectKey[] = [];
+    for (const name of names) {
+      const key: ObjectKey = { apiVersion: 'v1', kind: 'Namespace', name };
+      const ns = await this.tryRead(key);
+      if ((ns?.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp) terminating.push(key);
+    }
+    await this.waitGone(terminating, this.timeouts.objectGone, 'objectGone');
   }
 
   private async undo(action: CleanupAction, deleted: ObjectKey[]): Promise<string> {

@@ -14,7 +14,6 @@ import * as allure from 'allure-js-commons';
 import { playwrightReporter } from '../fixtures/suite.ts';
 import { test, expect } from '../fixtures/index.ts';
 import { checkEngine } from '../fixtures/options.ts';
-import { runRepro } from '../runner/run-repro.ts';
 import { runTimeouts, timeoutOverridesFromEnv } from '../runner/timeouts.ts';
 import { testBudget } from '../core/timeouts.ts';
 import { suitesTagged } from '../suites/select.ts';
@@ -51,6 +50,8 @@ for (const loaded of suitesTagged('repro')) {
 
     // guard, preflight, deploy, setup, the connectors answering, then the campaign: all the runner's
     const seed = seedFromEnv();
+    // imported when the campaign runs, not when Playwright lists the tests (the runner loads client-node)
+    const { runRepro } = await import('../runner/run-repro.ts');
     const result = await runRepro({
       cluster,
       gatewayUrl,

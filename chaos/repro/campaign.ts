@@ -13,7 +13,6 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { deploymentLogs, namespaceEvents, waitPodsReady } from '../../cluster/observe.ts';
 import { waitFor } from '../../cluster/waits.ts';
 import { isLoopbackHost } from '../../load/loopback.ts';
-import { runLoad } from '../../load/builtin/engine.ts';
 import type { LoadResult } from '../../load/result.ts';
 import type { RunReporter } from '../../core/run-reporter.ts';
 import type { TimeoutConfig } from '../../core/timeouts.ts';
@@ -178,6 +177,8 @@ async function runCell(c: CellContext): Promise<{ outcome: CellOutcome; bundles:
     );
   }
 
+  // the engine (undici) loads when a cell runs, not when the repro spec is listed
+  const { runLoad } = await import('../../load/builtin/engine.ts');
   const cellStartedAtMs = Date.now();
   const load: LoadResult = await runLoad(cellLoadPlan(cell, seed), {
     baseUrl: c.gatewayUrl,

@@ -1,0 +1,48 @@
+import { expect, test } from '@playwright/test';
+import { execa } from 'execa';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/**
+ * Issue 18: listing the suite projects (what Playwright's main process does before any test, and again in
+ * every `pd-harness run`) loads only the specs, fixtures, suites and criteria: the twin, the runner, the
+ * cluster driver and @kubernetes/client-node load in a worker, when a test needs them. Asserted on the
+ * modules the listing process resolved (a resolve hook chained after Playwright's), not on time.
+ */
+test('listing the conformance, chaos and repro projects loads neither the twin, the runner nor client-node', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'listing-imports-'));
+  try {
+    const file = join(dir, 'imports.txt');
+    const r = await execa(
+      process.execPath,
+      [resolve('node_modules/@playwright/test/cli.js'), 'test', '--list', '--project=conformance', '--project=chaos', '--project=repro'],
+      {
+        reject: false,
+        env: {
+          RECORD_IMPORTS_FILE: file,
+          NODE_OPTIONS: `--import ${resolve('test/helpers/record-imports/register.mjs')}`,
+          PD_HARNESS_SUITE: '',
+        },
+      },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    // the listing itself: every shipped suite is a test (so the check below looked at a real listing)
+    for (const suite of ['proxy-performance', 'chaos-decode-kill', 'repro-decode-index-error']) expect(r.stdout).toContain(`› ${suite}`);
+    const urls = [
+      ...new Set(
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .map((l) => l.split(' ')[1] ?? ''),
+      ),
+    ];
+    expect(
+      urls.some((u) => u.endsWith('/fixtures/index.ts')),
+      'the recorder saw the fixtures load',
+    ).toBe(true);
+    const heavy = urls.filter((u) => /@kubernetes\/client-node|\/twin\/|\/runner\/(?!timeouts\.ts)|\/cluster\/driver\.ts|\/load\/builtin\/(?!template\.ts)/.test(u));
+    expect(heavy, 'modules loaded while listing').toEqual([]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -98,6 +98,11 @@ export class Api {
     return this.store.get(typeKey(t.group, t.plural), t.namespaced ? ns : undefined, name);
   }
 
+  /** The stored object itself, not a copy: for in-process controllers that only read it. */
+  peek(t: ResourceType, ns: string | undefined, name: string): Readonly<Obj> | undefined {
+    return this.store.peekOne(typeKey(t.group, t.plural), t.namespaced ? ns : undefined, name);
+  }
+
   list(t: ResourceType, ns: string | undefined, opts: ListOptions = {}): { items: Obj[]; resourceVersion: string } {
     const rv = String(this.store.currentRv());
     const items = this.store.list(typeKey(t.group, t.plural), t.namespaced ? ns : undefined).filter((o) => this.matches(o, opts));
@@ -242,13 +247,17 @@ export class Api {
     return stored;
   }
 
-  /** Read-modify-write helper for controllers: `fn` mutates a copy; no write when nothing changed. */
+  /**
+   * Read-modify-write helper for controllers: `fn` mutates a copy; no write when nothing changed. Controllers
+   * call it for every object on every pass and most calls change nothing, so the stored object is compared
+   * without a copy of its own (its JSON computed once per stored version). The result is read-only.
+   */
   mutate(t: ResourceType, ns: string | undefined, name: string, fn: (o: Obj) => void, subresource?: 'status'): Obj | undefined {
-    const cur = this.tryGet(t, ns, name);
+    const cur = this.store.peekOne(typeKey(t.group, t.plural), t.namespaced ? ns : undefined, name);
     if (!cur) return undefined;
     const next = structuredClone(cur);
     fn(next);
-    if (JSON.stringify(next) === JSON.stringify(cur)) return cur;
+    if (JSON.stringify(next) === this.store.jsonOf(cur)) return cur;
     try {
       return this.update(t, ns, name, next, subresource ? { subresource } : {});
     } catch (e) {

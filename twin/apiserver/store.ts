@@ -24,6 +24,7 @@ export class Store {
   /** Highest resourceVersion whose event fell out of the history. */
   private evictedUpTo = 0;
   private readonly listeners = new Set<Listener>();
+  private readonly json = new WeakMap<Obj, string>();
 
   constructor(private readonly historyLimit = 5000) {}
 
@@ -42,6 +43,21 @@ export class Store {
       if (ns === undefined || o.metadata?.namespace === ns) out.push(structuredClone(o));
     }
     return out.sort((a, b) => objKey(a.metadata.namespace, a.metadata.name).localeCompare(objKey(b.metadata.namespace, b.metadata.name)));
+  }
+
+  /** The stored object without copying: read-only use by in-process controllers. */
+  peekOne(key: string, ns: string | undefined, name: string): Obj | undefined {
+    return this.data.get(key)?.get(objKey(ns, name));
+  }
+
+  /**
+   * JSON of a stored object (from `peek`/`peekOne`), computed once per stored version: stored objects are
+   * replaced, never changed in place, so the text stays right as long as the object is the stored one.
+   */
+  jsonOf(stored: Obj): string {
+    let text = this.json.get(stored);
+    if (text === undefined) this.json.set(stored, (text = JSON.stringify(stored)));
+    return text;
   }
 
   /** Stored objects without copying: read-only use by in-process controllers. */

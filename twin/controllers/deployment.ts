@@ -18,8 +18,17 @@ function templateWithoutHash(tpl: Obj | undefined): Obj {
   return t;
 }
 
+/** Canonical text of a stored template, once per stored version (stored objects are replaced, never changed). */
+const canonicalTemplates = new WeakMap<Obj, string>();
+function canonicalTemplate(tpl: Obj | undefined): string {
+  if (!tpl) return JSON.stringify(sortKeys(templateWithoutHash(tpl)));
+  let text = canonicalTemplates.get(tpl);
+  if (text === undefined) canonicalTemplates.set(tpl, (text = JSON.stringify(sortKeys(templateWithoutHash(tpl)))));
+  return text;
+}
+
 function sameTemplate(a: Obj | undefined, b: Obj | undefined): boolean {
-  return JSON.stringify(sortKeys(templateWithoutHash(a))) === JSON.stringify(sortKeys(templateWithoutHash(b)));
+  return canonicalTemplate(a) === canonicalTemplate(b);
 }
 
 const replicasOf = (rs: Obj) => Number(rs.spec?.replicas ?? 0);
@@ -61,7 +70,7 @@ export function syncDeployments(api: Api, record: Recorder): void {
       const tpl = structuredClone(d.spec?.template ?? {});
       const hash = templateHash(templateWithoutHash(tpl));
       tpl.metadata = { ...(tpl.metadata ?? {}), labels: { ...(tpl.metadata?.labels ?? {}), [HASH]: hash } };
-      const existing = api.tryGet(rsType, ns, `${name}-${hash}`);
+      const existing = api.peek(rsType, ns, `${name}-${hash}`);
       if (existing) {
         newRs = existing; // name collision with a foreign RS: adopt nothing, just wait
       } else {
@@ -105,7 +114,7 @@ export function syncDeployments(api: Api, record: Recorder): void {
       if (!oldPodsLeft) scale(nrs, want);
     } else {
       // Scale up the new RS within maxSurge.
-      const cur = api.tryGet(rsType, ns, nrs.metadata.name) ?? nrs;
+      const cur = api.peek(rsType, ns, nrs.metadata.name) ?? nrs;
       const total = all().reduce((n, rs) => n + replicasOf(rs), 0);
       if (replicasOf(cur) > want) scale(cur, want);
       else if (replicasOf(cur) < want) {
@@ -114,7 +123,7 @@ export function syncDeployments(api: Api, record: Recorder): void {
       }
       // Scale down old RSs without dropping below want - maxUnavailable available pods.
       const minAvailable = want - maxUnavailable;
-      const newNow = api.tryGet(rsType, ns, nrs.metadata.name) ?? nrs;
+      const newNow = api.peek(rsType, ns, nrs.metadata.name) ?? nrs;
       const oldSorted = () =>
         olds().sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)));
       const allPods = all().reduce((n, rs) => n + replicasOf(rs), 0);
@@ -160,7 +169,7 @@ export function syncDeployments(api: Api, record: Recorder): void {
         o.metadata.annotations = { ...(o.metadata.annotations ?? {}), [REVISION]: rev };
       });
     }
-    writeStatus(api, dType, api.tryGet(dType, ns, name) ?? d, rsList, latestNew, want, maxUnavailable);
+    writeStatus(api, dType, api.peek(dType, ns, name) ?? d, rsList, latestNew, want, maxUnavailable);
   }
 }
 

@@ -88,7 +88,7 @@ export function syncEndpoints(api: Api): void {
     const backends = backendsOf(svc, api.store.peek(key('', 'pods'), ns));
     const subsets = endpointSubsets(backends);
     const labels = { ...(svc.metadata.labels ?? {}) };
-    const ep = api.tryGet(epType, ns, svc.metadata.name);
+    const ep = api.peek(epType, ns, svc.metadata.name);
     if (!ep) {
       api.create(epType, ns, {
         metadata: { name: svc.metadata.name, namespace: ns, labels, annotations: { [MANAGED]: 'true' } },

@@ -63,7 +63,7 @@ export function syncGarbage(api: Api): void {
           (d) => !d.o.metadata.deletionTimestamp || (d.o.metadata.finalizers ?? []).length || d.t.kind === 'Pod',
         );
         for (const d of deps) if (!d.o.metadata.deletionTimestamp) tryDelete(api, d.t, d.o, 'Foreground');
-        const remaining = deps.filter((d) => api.tryGet(d.t, d.o.metadata.namespace, d.o.metadata.name));
+        const remaining = deps.filter((d) => api.peek(d.t, d.o.metadata.namespace, d.o.metadata.name));
         if (remaining.length === 0 || blocking.length === 0) dropFinalizer(api, t, o, FOREGROUND_FINALIZER);
       }
     }

@@ -14,7 +14,7 @@ export function syncNamespaces(api: Api): void {
   for (const ns of api.store.peek(key('', 'namespaces'))) {
     const name = ns.metadata.name;
     if (!ns.metadata.deletionTimestamp) {
-      if (!api.tryGet(saType, name, 'default')) {
+      if (!api.peek(saType, name, 'default')) {
         try {
           api.create(saType, name, { metadata: { name: 'default', namespace: name } });
         } catch {

@@ -163,11 +163,13 @@ export async function analyzeFile(file: string, options: FileAnalysisOptions = {
 }
 
 /**
- * The worker next to this module: the compiled one (dist/), or from the sources through tsx's API (a
- * worker does not inherit the TypeScript loader hooks of its parent on Node 20).
+ * The worker next to this module, with this module's extension: the compiled one (dist/<fp>/analysis/*.js,
+ * or the command bundle's range-worker.cjs next to the bundle, which holds this module), or from the
+ * sources through tsx's API (a worker does not inherit the TypeScript loader hooks of its parent on Node 20).
  */
 function workerEntry(): { entry: string | URL; eval: boolean } {
-  if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./range-worker.js', import.meta.url), eval: false };
+  const ext = /\.[cm]?js$/.exec(import.meta.url)?.[0];
+  if (ext) return { entry: new URL(`./range-worker${ext}`, import.meta.url), eval: false };
   const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
   const target = JSON.stringify(new URL('./range-worker.ts', import.meta.url).href);
   return { entry: `import(${api}).then((tsx) => tsx.tsImport(${target}, ${JSON.stringify(import.meta.url)}))`, eval: true };

@@ -51,6 +51,7 @@ export const BUNDLES = {
     workers: ['analysis/range-worker.ts'],
     inline: ['commander'],
     esm: ['cluster/driver.ts'], // --kubeconfig: @kubernetes/client-node is ESM only
+    lazyBuiltins: ['node:child_process'], // commander requires it for executable subcommands (5-10 ms to load)
   },
 };
 const BUNDLES_DIR = 'bundles';
@@ -203,9 +204,19 @@ async function buildBundle(root, esbuild, command, spec) {
     logLevel: 'silent',
     metafile: true,
   };
+  const lazy = new Set(spec.lazyBuiltins ?? []);
   const externals = (keepEsm) => ({
     name: 'pd-harness-bundle-externals',
     setup(b) {
+      // require() of a lazy built-in: a stand-in that requires it on first use of one of its properties
+      b.onResolve({ filter: /^node:/ }, (args) => {
+        if (args.namespace === 'pd-harness-lazy') return { path: args.path, external: true }; // the stand-in's own require
+        return lazy.has(args.path) && args.kind === 'require-call' ? { path: args.path, namespace: 'pd-harness-lazy' } : undefined;
+      });
+      b.onLoad({ filter: /.*/, namespace: 'pd-harness-lazy' }, (args) => ({
+        contents: lazyBuiltin(args.path),
+        loader: 'js',
+      }));
       // a package stays an import unless it is inlined
       b.onResolve({ filter: /^[^./]/ }, (args) => (inline.has(packageOf(args.path)) ? undefined : { path: args.path, external: true }));
       if (keepEsm)
@@ -237,10 +248,32 @@ async function buildBundle(root, esbuild, command, spec) {
         });
   fs.writeFileSync(path.join(tmp, COMPLETE), `${new Date().toISOString()}\n`);
   const inputs = new Set(
-    [...Object.keys(cjs.metafile.inputs), ...Object.keys(esm.metafile.inputs)].map((f) => path.relative(root, path.resolve(root, f))),
+    [...Object.keys(cjs.metafile.inputs), ...Object.keys(esm.metafile.inputs)]
+      .filter((f) => !f.startsWith('pd-harness-lazy:')) // generated, not a file
+      .map((f) => path.relative(root, path.resolve(root, f))),
   );
   inputs.add(path.relative(root, fileURLToPath(import.meta.url))); // this script decides what a bundle is
   return { tmp, main: `${path.basename(spec.entry).replace(/\.m?ts$/, '')}.cjs`, inputs };
+}
+
+/**
+ * CommonJS stand-in for a built-in module that is required at load time but used only on paths the
+ * command does not take (commander's executable subcommands and node:child_process): every property read
+ * loads the real module, so it behaves as the module itself once used.
+ */
+function lazyBuiltin(name) {
+  return `let real;
+const load = () => (real ??= require(${JSON.stringify(name)}));
+module.exports = new Proxy({}, {
+  get: (_, key) => load()[key],
+  has: (_, key) => key in load(),
+  ownKeys: () => Reflect.ownKeys(load()),
+  getOwnPropertyDescriptor: (_, key) => {
+    const d = Object.getOwnPropertyDescriptor(load(), key);
+    return d && { ...d, configurable: true };
+  },
+});
+`;
 }
 
 function renameOrDiscard(tmp, dir) {

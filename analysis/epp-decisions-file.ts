@@ -162,6 +162,11 @@ export function countBlocks(job: BlockJob, options: AnalyzeOptions = {}, afterBl
   const next = new Int32Array(job.next);
   const markers = job.profiles ? LINE_MARKERS : COUNT_MARKERS;
   const out: BlockCounts[] = [];
+  // One counter and one scanner for all the blocks of this thread, reset after each: per-block closures
+  // would be optimized again for every block (on 8 MiB blocks that doubled the time of a 147 MB log).
+  const counter = createDecisionCounter(options);
+  const scanner = createLineScanner(markers, (line) => counter.push(line));
+  const onBytes = (bytes: Buffer): void => scanner.scan(bytes);
   const fd = openSync(job.file, 'r');
   try {
     const probe = Buffer.allocUnsafe(4096);
@@ -169,11 +174,10 @@ export function countBlocks(job: BlockJob, options: AnalyzeOptions = {}, afterBl
       const start = lineStartAtOrAfter(fd, job.size, block * job.blockBytes, probe);
       const end = block + 1 === job.blocks ? job.size : lineStartAtOrAfter(fd, job.size, (block + 1) * job.blockBytes, probe);
       if (end <= start) continue; // inside a line that started in an earlier block
-      const counter = createDecisionCounter(options);
-      const scanner = createLineScanner(markers, (line) => counter.push(line));
-      readRange(fd, start, end, (bytes) => scanner.scan(bytes), job.readBytes);
+      readRange(fd, start, end, onBytes, job.readBytes);
       counter.pushPlain(scanner.finish().plain);
       out.push({ block, state: counter.state() });
+      counter.reset();
       afterBlock?.();
     }
   } finally {

@@ -10,12 +10,13 @@ import {
   type CounterState,
   countsOf,
   createDecisionCounter,
+  emptyCounterState,
   mergeCounterStates,
   type StreamAnalysis,
 } from '../../analysis/epp-decisions.ts';
 import { lineAlignedBounds } from '../../analysis/file-ranges.ts';
 import { MAX_LINE_LENGTH } from '../../analysis/line-splitter.ts';
-import type { Marker, Needle } from '../../analysis/marked-lines.ts';
+import { createLineScanner, type Marker, type Needle } from '../../analysis/marked-lines.ts';
 import { seededRandom } from '../../k8s-rules/prng.ts';
 import { generateEppLog, type EppLogOptions } from '../helpers/epp-log-gen.ts';
 
@@ -227,6 +228,16 @@ test('merged counter states equal one counter over the whole log, wherever it is
     const merged = mergeCounterStates(parts);
     expect(countsOf(merged), `cut at ${cut}`).toEqual(whole.result());
     expect(merged.profiles).toEqual(whole.loadedProfiles());
+    // one counter reset between the parts (as countBlocks does) gives the same parts
+    const reused = createDecisionCounter();
+    const states = [lines.slice(0, cut), lines.slice(cut)].map((part) => {
+      for (const l of part) reused.push(l);
+      const st = reused.state();
+      reused.reset();
+      expect(reused.state()).toEqual(emptyCounterState());
+      return st;
+    });
+    expect(states).toEqual(parts);
   }
 });
 
@@ -260,4 +271,20 @@ test('idle cores from /proc/stat: the idle share of the ticks between two readin
   expect(idleCoresBetween(before!, after(2, 1), 2)).toBeUndefined();
   // on Linux the real file parses
   if (process.platform === 'linux') expect(readCpuTicks()?.total).toBeGreaterThan(0);
+});
+
+test('one line scanner for several inputs: after finish() the next input is counted on its own, a cut line included', () => {
+  const inputs = [mixedLines(31).join('\n'), 'a line\n\n  \nlast line without newline', mixedLines(32).join('\r\n') + '\r\n', ''];
+  const delivered: string[] = [];
+  const reused = createLineScanner(COUNT_MARKERS, (l) => delivered.push(l));
+  for (const text of inputs) {
+    const fresh: string[] = [];
+    const alone = createLineScanner(COUNT_MARKERS, (l) => fresh.push(l));
+    const bytes = Buffer.from(text);
+    for (let at = 0; at < bytes.length; at += 997) alone.scan(bytes.subarray(at, at + 997));
+    delivered.length = 0;
+    for (let at = 0; at < bytes.length; at += 1009) reused.scan(bytes.subarray(at, at + 1009));
+    expect(reused.finish()).toEqual(alone.finish());
+    expect(delivered).toEqual(fresh);
+  }
 });

@@ -167,6 +167,7 @@ export function countBlocks(job: BlockJob, options: AnalyzeOptions = {}, afterBl
   const counter = createDecisionCounter(options);
   const scanner = createLineScanner(markers, (line) => counter.push(line));
   const onBytes = (bytes: Buffer): void => scanner.scan(bytes);
+  const readBuffer = Buffer.allocUnsafe(Math.max(1, Math.min(job.readBytes, job.size)));
   const fd = openSync(job.file, 'r');
   try {
     const probe = Buffer.allocUnsafe(4096);
@@ -174,7 +175,7 @@ export function countBlocks(job: BlockJob, options: AnalyzeOptions = {}, afterBl
       const start = lineStartAtOrAfter(fd, job.size, block * job.blockBytes, probe);
       const end = block + 1 === job.blocks ? job.size : lineStartAtOrAfter(fd, job.size, (block + 1) * job.blockBytes, probe);
       if (end <= start) continue; // inside a line that started in an earlier block
-      readRange(fd, start, end, onBytes, job.readBytes);
+      readRange(fd, start, end, onBytes, readBuffer);
       counter.pushPlain(scanner.finish().plain);
       out.push({ block, state: counter.state() });
       counter.reset();

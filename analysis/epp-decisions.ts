@@ -138,6 +138,11 @@ export interface DecisionCounter {
   loadedProfiles(): LoadedProfile[];
   /** A copy of the counts so far, to merge with other counters' (`mergeCounterStates`). */
   state(): CounterState;
+  /**
+   * Forgets everything counted: the same counter then counts another part of a log (one counter per thread
+   * rather than per block keeps its functions' optimized code: new closures would be compiled again).
+   */
+  reset(): void;
 }
 
 const MAX_PROFILES_KEPT = 100;
@@ -312,6 +317,12 @@ export function createDecisionCounter(options: AnalyzeOptions = {}): DecisionCou
     },
     state(): CounterState {
       return mergeCounterStates([st]);
+    },
+    reset(): void {
+      st.decisions = st.skippedLines = st.skippedTooLong = st.stockLines = st.unresolved = 0;
+      failures.InferencePoolResourceExhausted = failures.failedToRunSchedulerProfile = 0;
+      for (const m of [byEndpoint, stockByAddress, stockByEndpoint, stockByWorkload]) m.clear();
+      profiles.length = 0;
     },
   };
 }

@@ -32,10 +32,20 @@ export function lineAlignedBounds(fd: number, size: number, n: number): number[]
   return bounds;
 }
 
-/** Reads [start, end) of an open file in order, handing each piece to `onBytes` (the buffer is reused). */
-export function readRange(fd: number, start: number, end: number, onBytes: (bytes: Buffer) => void, readBytes = READ_BYTES): void {
+/**
+ * Reads [start, end) of an open file in order, handing each piece to `onBytes` (the buffer is reused). `into`
+ * is the buffer to read into (its length is the read size), or the read size for a new one: a caller that
+ * reads many ranges passes one buffer (a new 1 MiB per range is memory until the next GC).
+ */
+export function readRange(
+  fd: number,
+  start: number,
+  end: number,
+  onBytes: (bytes: Buffer) => void,
+  into: Buffer | number = READ_BYTES,
+): void {
   if (end <= start) return;
-  const buf = Buffer.allocUnsafe(Math.min(readBytes, end - start));
+  const buf = typeof into === 'number' ? Buffer.allocUnsafe(Math.min(into, end - start)) : into;
   for (let pos = start; pos < end;) {
     const got = readSync(fd, buf, 0, Math.min(buf.length, end - pos), pos);
     if (got <= 0) break; // the file shrank while it was read

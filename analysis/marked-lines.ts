@@ -112,7 +112,10 @@ export async function forEachMarkedLine(
  */
 export interface LineScanner {
   scan(buf: Buffer): void;
-  /** Ends the input (a last line without `\n` is a line) and returns the counts. */
+  /**
+   * Ends the input (a last line without `\n` is a line) and returns its counts; the scanner is then ready for
+   * another input (one scanner for many, e.g. the blocks of a file: its functions stay optimized).
+   */
   finish(): MarkedLineCounts;
 }
 
@@ -228,7 +231,9 @@ export function createLineScanner(
     },
     finish(): MarkedLineCounts {
       if (pending) finishCarry();
-      return { ...counts };
+      const out = { ...counts };
+      counts.lines = counts.plain = 0;
+      return out;
     },
   };
 }

@@ -2,13 +2,22 @@
 // Runs the compiled CLI: dist/<fingerprint of the sources>/cli/main.js, which `npm ci` builds (the
 // `prepare` script). No TypeScript compiler at run time. When the sources changed since the last build
 // (or there is none yet), it compiles first and says so in one line; it never runs stale output.
+// A command with a single-file bundle (common/build.mjs BUNDLES, CommonJS) runs that bundle instead when
+// every file it was made of is unchanged (freshBundle); else the full build as above, which rebuilds it.
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build, currentBuild } from '../common/build.mjs';
+import { BUNDLES, build, currentBuild, freshBundle } from '../common/build.mjs';
 
-let current = currentBuild();
-if (!current.fresh) {
-  process.stderr.write('pd-harness: the sources changed since the last build (or there is none): compiling into dist/ first\n');
-  current = await build();
+const command = process.argv[2];
+const bundle = command !== undefined && Object.hasOwn(BUNDLES, command) ? freshBundle(command) : undefined;
+if (bundle) {
+  createRequire(import.meta.url)(bundle);
+} else {
+  let current = currentBuild();
+  if (!current.fresh) {
+    process.stderr.write('pd-harness: the sources changed since the last build (or there is none): compiling into dist/ first\n');
+    current = await build();
+  }
+  await import(pathToFileURL(path.join(current.dir, 'cli', 'main.js')).href);
 }
-await import(pathToFileURL(path.join(current.dir, 'cli', 'main.js')).href);

@@ -8,10 +8,16 @@
 //     the sources (the twin's pod programs) or rebuild (the bin) — never the old output;
 //   - two processes building at once cannot interleave: each writes a temporary directory and
 //     renames it into place (the first rename wins, the other is discarded).
-import { createHash } from 'node:crypto';
+//
+// Besides, a few commands whose start-up matters get a single-file bundle (BUNDLES) in dist/bundles/: the
+// bin runs it when every source file that went into it is unchanged (freshBundle), else the full build.
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+// node:crypto only when hashing: the bin and the bundles import this module and need no hash to start.
+const sha1 = () => createRequire(import.meta.url)('node:crypto').createHash('sha1');
 
 /** Source folders compiled into dist/ (what the bin and the twin's pod programs run). */
 export const SOURCE_DIRS = [
@@ -31,6 +37,24 @@ export const SOURCE_DIRS = [
   'twin',
 ];
 const COMPLETE = '.complete';
+
+/**
+ * Single-command bundles, by command: `entry` (a program with only that command) and the worker-thread
+ * entries it starts (`new URL('./<name>.js', import.meta.url)` finds them next to it), each bundled into one
+ * file under dist/bundles/<command>/<hash of its inputs>/ with every app module and the `inline` packages
+ * (other packages stay imports, resolved from the root's node_modules). Loading one file instead of ~40
+ * modules (and every command's module) is most of `epp-decisions`' start-up (docs/benchmarks.md).
+ */
+export const BUNDLES = {
+  'epp-decisions': {
+    entry: 'cli/entries/epp-decisions.ts',
+    workers: ['analysis/range-worker.ts'],
+    inline: ['commander'],
+    esm: ['cluster/driver.ts'], // --kubeconfig: @kubernetes/client-node is ESM only
+    lazyBuiltins: ['node:child_process'], // commander requires it for executable subcommands (5-10 ms to load)
+  },
+};
+const BUNDLES_DIR = 'bundles';
 
 /** The package root (the folder holding package.json) above a module URL, in sources and in dist alike. */
 export function packageRoot(fromUrl = import.meta.url) {
@@ -61,13 +85,15 @@ export function sourceFiles(root = ROOT) {
 
 /** Fingerprint of the sources and of this build script: any edit, addition or removal changes it. */
 export function fingerprint(root = ROOT) {
-  const h = createHash('sha1');
+  const h = sha1();
   for (const rel of sourceFiles(root)) {
     const st = fs.statSync(path.join(root, rel));
-    h.update(`${rel}\0${st.size}\0${st.mtimeMs}\n`);
+    h.update(statLine(rel, st));
   }
   return h.digest('hex').slice(0, 16);
 }
+
+const statLine = (rel, st) => `${rel}\0${st.size}\0${st.mtimeMs}\n`;
 
 let memo;
 /** The build directory for the sources as they are now, and whether it is complete. Memoized per process. */
@@ -85,6 +111,177 @@ export function currentBuild(root = ROOT) {
 export function runnableModule(rel, root = ROOT) {
   const b = currentBuild(root);
   return b.fresh && /\.m?ts$/.test(rel) ? path.join(b.dir, rel.replace(/\.(m?)ts$/, '.$1js')) : path.join(root, rel);
+}
+
+/**
+ * The bundle of a command (its entry file's absolute path) when it is fresh, else undefined (no bundle, or
+ * something changed: the caller runs the full build, never the old bundle). The manifest
+ * dist/bundles/<command>.json lists every file that went into the bundle (sources, inlined packages, this
+ * script) with its size and mtime as they were when it was built; fresh means each is still so. node:fs
+ * only: this is on the start-up path of the bundled commands (bin/pd-harness.js).
+ */
+export function freshBundle(command, root = ROOT) {
+  let manifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(path.join(root, 'dist', BUNDLES_DIR, `${command}.json`), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  for (const [rel, size, mtimeMs] of manifest.inputs) {
+    const st = fs.statSync(path.join(root, rel), { throwIfNoEntry: false });
+    if (!st || st.size !== size || st.mtimeMs !== mtimeMs) return undefined;
+  }
+  const dir = path.join(root, 'dist', BUNDLES_DIR, command, manifest.dir);
+  return fs.existsSync(path.join(dir, COMPLETE)) ? path.join(dir, manifest.main) : undefined;
+}
+
+/** Builds the bundles that are missing or stale (BUNDLES whose entry exists under `root`). */
+async function buildBundles(root, esbuild) {
+  for (const [command, spec] of Object.entries(BUNDLES)) {
+    if (!fs.existsSync(path.join(root, spec.entry)) || freshBundle(command, root)) continue;
+    // Inputs are stat'ed before the build (an edit while esbuild reads must not be recorded as built) and
+    // checked again after it; on a change, build again.
+    for (let attempt = 1; ; attempt++) {
+      const before = new Map(sourceFiles(root).map((rel) => [rel, fs.statSync(path.join(root, rel))]));
+      const built = await buildBundle(root, esbuild, command, spec);
+      const inputs = [...built.inputs].sort().map((rel) => [rel, before.get(rel) ?? fs.statSync(path.join(root, rel))]);
+      const changed = inputs.some(([rel, st]) => statLine(rel, st) !== statLine(rel, fs.statSync(path.join(root, rel))));
+      if (changed && attempt < 3) {
+        fs.rmSync(built.tmp, { recursive: true, force: true });
+        continue;
+      }
+      if (changed) {
+        fs.rmSync(built.tmp, { recursive: true, force: true });
+        break; // sources keep changing: no bundle; the bin runs the full build
+      }
+      const h = sha1();
+      for (const [rel, st] of inputs) h.update(statLine(rel, st));
+      const fp = h.digest('hex').slice(0, 16);
+      const dir = path.join(root, 'dist', BUNDLES_DIR, command, fp);
+      if (fs.existsSync(path.join(dir, COMPLETE))) fs.rmSync(built.tmp, { recursive: true, force: true });
+      else renameOrDiscard(built.tmp, dir);
+      const manifest = { dir: fp, main: built.main, inputs: inputs.map(([rel, st]) => [rel, st.size, st.mtimeMs]) };
+      const file = path.join(root, 'dist', BUNDLES_DIR, `${command}.json`);
+      fs.writeFileSync(`${file}.tmp-${process.pid}`, `${JSON.stringify(manifest)}\n`);
+      fs.renameSync(`${file}.tmp-${process.pid}`, file);
+      pruneOld(path.join(root, 'dist', BUNDLES_DIR, command), fp);
+      break;
+    }
+  }
+}
+
+/** The package an import names (`@scope/name` or `name`), or undefined for a relative path. */
+const packageOf = (spec) =>
+  /^[./]/.test(spec)
+    ? undefined
+    : spec
+        .split('/')
+        .slice(0, spec.startsWith('@') ? 2 : 1)
+        .join('/');
+
+/**
+ * One bundle into a temporary directory: the name of its entry file there and the files it was made of
+ * (relative to root). CommonJS, because Node loads one CommonJS file with no module-loader round trips and
+ * because a package it does not inline is then required only when a code path needs it (ESM would hoist
+ * every import to start-up). `import.meta.url` is the bundle file's URL in every module it holds. The
+ * `esm` modules (they import ESM-only packages, which CommonJS cannot require on Node 20) are bundled
+ * apart, as ES modules next to it, and imported by the bundle when it reaches them; they hold their own
+ * copies of the app modules they import (so their errors are other classes: catch them by message).
+ */
+async function buildBundle(root, esbuild, command, spec) {
+  const tmp = path.join(root, 'dist', BUNDLES_DIR, command, `.tmp-${process.pid}`);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  const inline = new Set(spec.inline);
+  const esmFiles = new Map(spec.esm.map((f) => [path.join(root, f), `./${path.basename(f).replace(/\.m?ts$/, '')}.mjs`]));
+  const common = {
+    absWorkingDir: root,
+    outdir: tmp,
+    entryNames: '[name]',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'linked',
+    logLevel: 'silent',
+    metafile: true,
+  };
+  const lazy = new Set(spec.lazyBuiltins ?? []);
+  const externals = (keepEsm) => ({
+    name: 'pd-harness-bundle-externals',
+    setup(b) {
+      // require() of a lazy built-in: a stand-in that requires it on first use of one of its properties
+      b.onResolve({ filter: /^node:/ }, (args) => {
+        if (args.namespace === 'pd-harness-lazy') return { path: args.path, external: true }; // the stand-in's own require
+        return lazy.has(args.path) && args.kind === 'require-call' ? { path: args.path, namespace: 'pd-harness-lazy' } : undefined;
+      });
+      b.onLoad({ filter: /.*/, namespace: 'pd-harness-lazy' }, (args) => ({
+        contents: lazyBuiltin(args.path),
+        loader: 'js',
+      }));
+      // a package stays an import unless it is inlined
+      b.onResolve({ filter: /^[^./]/ }, (args) => (inline.has(packageOf(args.path)) ? undefined : { path: args.path, external: true }));
+      if (keepEsm)
+        b.onResolve({ filter: /^\./ }, (args) => {
+          const file = esmFiles.get(path.resolve(args.resolveDir, args.path));
+          return file && args.kind === 'dynamic-import' ? { path: file, external: true } : undefined;
+        });
+    },
+  });
+  const urlVar = '__pdHarnessImportMetaUrl';
+  const cjs = await esbuild({
+    ...common,
+    entryPoints: [spec.entry, ...spec.workers].map((f) => path.join(root, f)),
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+    banner: { js: `var ${urlVar} = require('node:url').pathToFileURL(__filename).href;` },
+    define: { 'import.meta.url': urlVar },
+    plugins: [externals(true)],
+  });
+  const esm =
+    esmFiles.size === 0
+      ? { metafile: { inputs: {} } }
+      : await esbuild({
+          ...common,
+          entryPoints: [...esmFiles.keys()],
+          format: 'esm',
+          outExtension: { '.js': '.mjs' },
+          plugins: [externals(false)],
+        });
+  fs.writeFileSync(path.join(tmp, COMPLETE), `${new Date().toISOString()}\n`);
+  const inputs = new Set(
+    [...Object.keys(cjs.metafile.inputs), ...Object.keys(esm.metafile.inputs)]
+      .filter((f) => !f.startsWith('pd-harness-lazy:')) // generated, not a file
+      .map((f) => path.relative(root, path.resolve(root, f))),
+  );
+  inputs.add(path.relative(root, fileURLToPath(import.meta.url))); // this script decides what a bundle is
+  return { tmp, main: `${path.basename(spec.entry).replace(/\.m?ts$/, '')}.cjs`, inputs };
+}
+
+/**
+ * CommonJS stand-in for a built-in module that is required at load time but used only on paths the
+ * command does not take (commander's executable subcommands and node:child_process): every property read
+ * loads the real module, so it behaves as the module itself once used.
+ */
+function lazyBuiltin(name) {
+  return `let real;
+const load = () => (real ??= require(${JSON.stringify(name)}));
+module.exports = new Proxy({}, {
+  get: (_, key) => load()[key],
+  has: (_, key) => key in load(),
+  ownKeys: () => Reflect.ownKeys(load()),
+  getOwnPropertyDescriptor: (_, key) => {
+    const d = Object.getOwnPropertyDescriptor(load(), key);
+    return d && { ...d, configurable: true };
+  },
+});
+`;
+}
+
+function renameOrDiscard(tmp, dir) {
+  try {
+    fs.renameSync(tmp, dir);
+  } catch {
+    fs.rmSync(tmp, { recursive: true, force: true }); // another process renamed its build first
+  }
 }
 
 /** esbuild plugin: keep every import external; relative `.ts` imports become `.js`, other files point back to the sources. */
@@ -141,25 +338,22 @@ export async function build(root = ROOT) {
       if (fs.existsSync(out)) fs.renameSync(out, out.replace(/\.js$/, '.mjs'));
     }
     fs.writeFileSync(path.join(tmp, COMPLETE), `${new Date().toISOString()}\n`);
-    try {
-      fs.renameSync(tmp, dir);
-    } catch {
-      fs.rmSync(tmp, { recursive: true, force: true }); // another process renamed its build first
-    }
+    renameOrDiscard(tmp, dir);
   }
-  pruneOldBuilds(root, fp);
+  await buildBundles(root, (await import('esbuild')).build);
+  pruneOld(path.join(root, 'dist'), fp, [BUNDLES_DIR]);
   memo = undefined;
   return currentBuild(root);
 }
 
 /**
- * Keeps the newest builds (a twin started from an older one may still be running its pods from it) and
- * removes the rest, and temporary directories whose builder is gone.
+ * Keeps the newest builds in `distDir` (a twin started from an older one may still be running its pods from
+ * it, a command its workers) and removes the rest, and temporary directories whose builder is gone.
  */
-function pruneOldBuilds(root, keep, kept = 3) {
-  const distDir = path.join(root, 'dist');
+function pruneOld(distDir, keep, others = [], kept = 3) {
   const builds = [];
   for (const name of fs.readdirSync(distDir)) {
+    if (others.includes(name)) continue;
     const p = path.join(distDir, name);
     const tmpOwner = /\.tmp-(\d+)$/.exec(name);
     if (tmpOwner) {
@@ -181,7 +375,10 @@ function isAlive(pid) {
 }
 
 // `node common/build.mjs` (npm's prepare and `npm run build`).
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const b = await build();
-  process.stdout.write(`pd-harness: compiled ${sourceFiles().length} modules into ${path.relative(process.cwd(), b.dir) || b.dir}\n`);
+// (Not when this module is inlined into a bundle run as a script: import.meta.url is the bundle's then.)
+// No top-level await: the bundles are CommonJS.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url) && import.meta.url.endsWith('/build.mjs')) {
+  void build().then((b) => {
+    process.stdout.write(`pd-harness: compiled ${sourceFiles().length} modules into ${path.relative(process.cwd(), b.dir) || b.dir}\n`);
+  });
 }

@@ -67,3 +67,67 @@ test('a touched source makes the build stale; runnableModule then names the sour
   expect(probe('console.log(m.fingerprint())')).not.toBe(fp);
   expect(probe(`console.log(m.runnableModule('cli/main.ts'))`)).toBe(join(root, 'cli', 'main.ts'));
 });
+
+/** makePackage plus the files of the `epp-decisions` bundle (common/build.mjs BUNDLES): small stand-ins. */
+function makeBundledPackage(): string {
+  const root = makePackage();
+  for (const d of ['cli/entries', 'analysis', 'cluster']) mkdirSync(join(root, d), { recursive: true });
+  writeFileSync(join(root, 'cluster', 'driver.ts'), 'export const driver: string = "esm-" + import.meta.url.split(".").pop();\n');
+  writeFileSync(
+    join(root, 'analysis', 'range-worker.ts'),
+    'import { parentPort } from "node:worker_threads";\nparentPort!.postMessage(`worker-${import.meta.url.split(".").pop()}`);\n',
+  );
+  writeFileSync(
+    join(root, 'cli', 'entries', 'epp-decisions.ts'),
+    [
+      'import { Worker } from "node:worker_threads";',
+      'import { word } from "../words.ts";',
+      'const ext = import.meta.url.split(".").pop()!;',
+      'const worker = new Worker(new URL(`./range-worker.${ext}`, import.meta.url));',
+      'worker.once("message", (m: string) => {',
+      '  void import("../../cluster/driver.ts").then(({ driver }) => console.log(`bundle ${word} ${ext} ${m} ${driver}`));',
+      '});',
+      '',
+    ].join('\n'),
+  );
+  return root;
+}
+
+test('a bundled command runs its bundle while every file in it is unchanged, else the full build (rebuilt first)', () => {
+  const root = makeBundledPackage();
+  const run = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'pd-harness.js'), ...args], { encoding: 'utf8' });
+    return { out: r.stdout.trim(), err: r.stderr.trim(), code: r.status };
+  };
+  const compiling = 'pd-harness: the sources changed since the last build (or there is none): compiling into dist/ first';
+  // no build yet: the full build is compiled (and the bundle with it), and that run is the full CLI's
+  expect(run('epp-decisions')).toEqual({ out: 'first from-source-mjs .js', err: compiling, code: 0 });
+  // the bundle: one CommonJS file; its worker next to it; the ESM-only part as an ES module next to it
+  expect(run('epp-decisions')).toEqual({ out: 'bundle first cjs worker-cjs esm-mjs', err: '', code: 0 });
+  expect(run('other')).toEqual({ out: 'first from-source-mjs .js', err: '', code: 0 });
+
+  // a file the bundle holds changes: never the old bundle; the full build again, then the new bundle
+  writeFileSync(join(root, 'cli', 'words.ts'), 'export const word: string = "second";\n');
+  expect(run('epp-decisions')).toEqual({ out: 'second from-source-mjs .js', err: compiling, code: 0 });
+  expect(run('epp-decisions').out).toBe('bundle second cjs worker-cjs esm-mjs');
+
+  // the manifest names every input; touching one that only the ESM part holds makes the bundle stale too
+  const manifest = JSON.parse(readFileSync(join(root, 'dist', 'bundles', 'epp-decisions.json'), 'utf8')) as { inputs: [string][] };
+  expect(manifest.inputs.map(([f]) => f)).toEqual(
+    expect.arrayContaining([
+      'analysis/range-worker.ts',
+      'cli/entries/epp-decisions.ts',
+      'cli/words.ts',
+      'cluster/driver.ts',
+      'common/build.mjs',
+    ]),
+  );
+  const later = new Date(Date.now() + 5_000);
+  utimesSync(join(root, 'cluster', 'driver.ts'), later, later);
+  expect(run('epp-decisions')).toEqual({ out: 'second from-source-mjs .js', err: compiling, code: 0 });
+  expect(run('epp-decisions').out).toBe('bundle second cjs worker-cjs esm-mjs');
+
+  // a source outside the bundle changes: the bundle stays fresh and runs
+  writeFileSync(join(root, 'cli', 'unrelated.ts'), 'export const x = 1;\n');
+  expect(run('epp-decisions')).toEqual({ out: 'bundle second cjs worker-cjs esm-mjs', err: '', code: 0 });
+});

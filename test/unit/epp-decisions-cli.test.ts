@@ -148,3 +148,17 @@ test('--threads: a bad count is one line and exit 2; any good count gives the sa
     expect(JSON.parse(res.stdout)).toEqual(asDecisionCounts(expected));
   }
 });
+
+test('a log large enough for worker threads: the bin starts them (next to the bundle it runs) and the counts are exact', async () => {
+  test.setTimeout(120_000);
+  const file = join(dir, 'parallel.log');
+  // over PARALLEL_MIN_BYTES (32 MiB) of realistic lines: several blocks for the threads to share
+  const expected = await writeEppLog(file, { ...NOISY, seed: 21, decisions: 12_000, otherJson: 140_000, nonJson: 40_000 });
+  for (const threads of ['2', '1']) {
+    const res = await execa(process.execPath, [CLI, 'epp-decisions', file, '--json', '--threads', threads], { reject: false });
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(res.stderr).toBe('');
+    expect(JSON.parse(res.stdout)).toEqual(asDecisionCounts(expected));
+  }
+  rmSync(file);
+});

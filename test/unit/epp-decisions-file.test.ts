@@ -3,19 +3,20 @@ import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { analyzeFile, isPlainLogFile } from '../../analysis/epp-decisions-file.ts';
+import { analyzeFile, idleCoresBetween, isPlainLogFile, parseProcStat, readCpuTicks } from '../../analysis/epp-decisions-file.ts';
 import {
   analyzeStreamDetailed,
   COUNT_MARKERS,
   type CounterState,
   countsOf,
   createDecisionCounter,
+  emptyCounterState,
   mergeCounterStates,
   type StreamAnalysis,
 } from '../../analysis/epp-decisions.ts';
 import { lineAlignedBounds } from '../../analysis/file-ranges.ts';
 import { MAX_LINE_LENGTH } from '../../analysis/line-splitter.ts';
-import type { Marker, Needle } from '../../analysis/marked-lines.ts';
+import { createLineScanner, type Marker, type Needle } from '../../analysis/marked-lines.ts';
 import { seededRandom } from '../../k8s-rules/prng.ts';
 import { generateEppLog, type EppLogOptions } from '../helpers/epp-log-gen.ts';
 
@@ -111,6 +112,17 @@ test('blocks on worker threads give exactly the sequential counts: CRLF, no fina
       const workers = await analyzeFile(file, { ...opts, takeBlocksHere: false });
       expect(workers.counts).toEqual(reference.counts);
     }
+    // the default: this thread alone first, workers added after a block as many as the idle cores (measured,
+    // or given here: 1 idle core at once, 3 after two blocks too soon to tell, none)
+    const auto = { minParallelBytes: 0, readBytes: 997, blockBytes: 3001, profiles: true };
+    expect(await analyzeFile(file, auto)).toEqual(reference);
+    expect(await analyzeFile(file, { ...auto, idleProbe: () => () => 1 })).toEqual(reference);
+    const late = () => {
+      let asked = 0;
+      return () => (++asked < 3 ? undefined : 3);
+    };
+    expect(await analyzeFile(file, { ...auto, idleProbe: late })).toEqual(reference);
+    expect(await analyzeFile(file, { ...auto, idleProbe: () => () => 0 })).toEqual(reference);
   }
 });
 
@@ -216,6 +228,16 @@ test('merged counter states equal one counter over the whole log, wherever it is
     const merged = mergeCounterStates(parts);
     expect(countsOf(merged), `cut at ${cut}`).toEqual(whole.result());
     expect(merged.profiles).toEqual(whole.loadedProfiles());
+    // one counter reset between the parts (as countBlocks does) gives the same parts
+    const reused = createDecisionCounter();
+    const states = [lines.slice(0, cut), lines.slice(cut)].map((part) => {
+      for (const l of part) reused.push(l);
+      const st = reused.state();
+      reused.reset();
+      expect(reused.state()).toEqual(emptyCounterState());
+      return st;
+    });
+    expect(states).toEqual(parts);
   }
 });
 
@@ -228,4 +250,41 @@ test('isPlainLogFile: a regular file yes; gzip, a directory, a missing file no',
   expect(isPlainLogFile(gz)).toBe(false);
   expect(isPlainLogFile(dir)).toBe(false);
   expect(isPlainLogFile(join(dir, 'missing.log'))).toBe(false);
+});
+
+test('idle cores from /proc/stat: the idle share of the ticks between two readings, times the cores', () => {
+  // Linux proc(5): cpu user nice system idle iowait irq softirq steal guest guest_nice
+  const before = parseProcStat('cpu  100 5 50 1000 20 0 3 0 0 0\ncpu0 50 2 25 500 10 0 1 0 0 0\n');
+  expect(before).toEqual({ idle: 1020, total: 1178 });
+  expect(parseProcStat('cpu  1 2 3\n')).toBeUndefined();
+  expect(parseProcStat('no such line')).toBeUndefined();
+  const after = (busy: number, idle: number) => ({ idle: 1020 + idle, total: 1178 + busy + idle });
+  // 2 cores, 20 ticks: this thread busy all along (10) and the other core idle -> one idle core
+  expect(idleCoresBetween(before!, after(10, 10), 2)).toBe(1);
+  // the other core busy too -> none
+  expect(idleCoresBetween(before!, after(20, 0), 2)).toBe(0);
+  // the other core idle 8 of its 10 ticks counts; 7 of 10 or half of them does not
+  expect(idleCoresBetween(before!, after(13, 7), 2)).toBe(0);
+  expect(idleCoresBetween(before!, after(12, 8), 2)).toBe(1);
+  expect(idleCoresBetween(before!, after(15, 5), 2)).toBe(0);
+  // fewer than two ticks per core: too short to tell
+  expect(idleCoresBetween(before!, after(2, 1), 2)).toBeUndefined();
+  // on Linux the real file parses
+  if (process.platform === 'linux') expect(readCpuTicks()?.total).toBeGreaterThan(0);
+});
+
+test('one line scanner for several inputs: after finish() the next input is counted on its own, a cut line included', () => {
+  const inputs = [mixedLines(31).join('\n'), 'a line\n\n  \nlast line without newline', mixedLines(32).join('\r\n') + '\r\n', ''];
+  const delivered: string[] = [];
+  const reused = createLineScanner(COUNT_MARKERS, (l) => delivered.push(l));
+  for (const text of inputs) {
+    const fresh: string[] = [];
+    const alone = createLineScanner(COUNT_MARKERS, (l) => fresh.push(l));
+    const bytes = Buffer.from(text);
+    for (let at = 0; at < bytes.length; at += 997) alone.scan(bytes.subarray(at, at + 997));
+    delivered.length = 0;
+    for (let at = 0; at < bytes.length; at += 1009) reused.scan(bytes.subarray(at, at + 1009));
+    expect(reused.finish()).toEqual(alone.finish());
+    expect(delivered).toEqual(fresh);
+  }
 });

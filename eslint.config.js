@@ -34,6 +34,11 @@ export default tseslint.config(
       'no-cond-assign': ['error', 'except-parens'],
       'no-fallthrough': 'error',
       eqeqeq: ['error', 'always', { null: 'ignore' }],
+      // one copy of client-node's classes per process (instanceof ApiException): the vendored bundle (common/build.mjs VENDOR)
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@kubernetes/client-node', message: "import from '#client-node' (the vendored bundle, same types)" }] },
+      ],
     },
   },
 );

@@ -3,6 +3,11 @@ import * as os from 'node:os';
 import { optionsFromEnv, type HarnessOptions } from './fixtures/options.ts';
 import { allureCategories } from './reporters/categories.ts';
 import { TEST_BUDGETS } from './core/timeouts.ts';
+import { buildVendor, vendorFresh } from './common/build.mjs';
+
+// `#client-node` (the vendored @kubernetes/client-node bundle the workers import): npm ci and npm test build it;
+// built here when it is missing or older than the installed package
+if (!vendorFresh()) await buildVendor();
 
 /**
  * Projects:

@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '#client-node';
 import type { Cluster } from '../cluster/driver.ts';
 import { isPodReady, restartCount } from '../cluster/pods.ts';
 import type { PodInfo } from './types.ts';

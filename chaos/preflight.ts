@@ -1,7 +1,7 @@
 import { DEFAULT_TIMEOUTS, formatTimeout } from '../core/timeouts.ts';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { AuthorizationV1Api, type KubeConfig, type V1SelfSubjectAccessReview } from '@kubernetes/client-node';
+import { AuthorizationV1Api, type KubeConfig, type V1SelfSubjectAccessReview } from '#client-node';
 import type { Cluster } from '../cluster/driver.ts';
 import { describeApiError, isNotFound } from '../cluster/errors.ts';
 import type { ManifestObject } from '../cluster/manifests.ts';

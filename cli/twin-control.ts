@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../common/build.mjs';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '#client-node';
 import { textTable } from '../reporters/attach.ts';
 import { reapOrphanTwins, readTwinState, startTwin, stateFile, twinStateDirs, type OrphanReap, type TwinState } from '../twin/launcher.ts';
 import { findOrphans, isSameProcessAlive, listPids, reapStale, waitExited, type PidRecord } from '../twin/launcher.ts';

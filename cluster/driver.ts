@@ -1,14 +1,6 @@
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
-import {
-  AppsV1Api,
-  CoreV1Api,
-  KubernetesObjectApi,
-  PatchStrategy,
-  type KubeConfig,
-  type KubernetesObject,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Pod } from '#client-node';
 import { CleanupRegistry, describeAction, type CleanupAction, type CleanupOutcome, type ObjectKey } from './cleanup.ts';
 import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/timeouts.ts';
 import { ApiStatusError, describeApiError, isNotFound } from './errors.ts';

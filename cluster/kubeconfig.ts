@@ -1,6 +1,6 @@
 import { DEFAULT_TIMEOUTS, formatTimeout } from '../core/timeouts.ts';
 import { existsSync } from 'node:fs';
-import { KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { KubeConfig, VersionApi } from '#client-node';
 import { TargetError } from '../core/errors.ts';
 import { apiErrorInfo } from './errors.ts';
 import { shareKeepAliveAgent } from '../common/kube-client.ts';

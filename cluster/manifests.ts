@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '#client-node';
 
 export interface ManifestObject extends KubernetesObject {
   apiVersion: string;

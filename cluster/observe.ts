@@ -1,4 +1,4 @@
-import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Pod } from '#client-node';
 import type { Cluster } from './driver.ts';
 import type { ObjectKey } from './cleanup.ts';
 import { judgeDeploymentRollout } from './rollout.ts';

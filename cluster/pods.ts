@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '#client-node';
 
 /** Pure helpers over Pod objects: readiness, a one-line state, what a wait should give up on. */
 export function isPodReady(pod: V1Pod): boolean {

@@ -7,3 +7,9 @@ export declare function currentBuild(root?: string): { root: string; dir: string
 /** The compiled file of a source module (relative to the root) when the build is fresh, else the source itself. */
 export declare function runnableModule(rel: string, root?: string): string;
 export declare function build(root?: string): Promise<{ root: string; dir: string; fresh: boolean }>;
+/** Vendored packages (`#<name>` in package.json's imports → dist/vendor/<name>.mjs), by name: the package bundled. */
+export declare const VENDOR: Record<string, string>;
+/** True when every vendored bundle exists and was built from the packages installed now. */
+export declare function vendorFresh(root?: string): boolean;
+/** Builds the vendored bundles that are missing or stale. */
+export declare function buildVendor(root?: string): Promise<void>;

@@ -56,6 +56,73 @@ export const BUNDLES = {
 };
 const BUNDLES_DIR = 'bundles';
 
+/**
+ * Vendored packages: an ESM-only package of many files, bundled with its dependencies into one minified
+ * file, dist/vendor/<name>.mjs, that package.json's `imports` maps `#<name>` to (types from the package
+ * itself). @kubernetes/client-node is ~830 files: loading them was ~1 s of CPU in every process that talks
+ * to the API server (the bin's cluster commands, the twin host, a Playwright worker, where each module also
+ * crosses Playwright's loader thread) and ~0.25 s as one file. Rebuilt when the installed package or the
+ * install changes (vendorStamp). All code imports the values from `#client-node` (ESLint refuses a value
+ * import of the package), so one copy of its classes exists in a process.
+ */
+export const VENDOR = { 'client-node': '@kubernetes/client-node' };
+const VENDOR_DIR = 'vendor';
+
+/** What a vendored bundle was built from: the package's version and the install (npm's hidden lockfile). */
+function vendorStamp(root, pkg) {
+  const parts = [];
+  for (const f of [path.join('node_modules', pkg, 'package.json'), path.join('node_modules', '.package-lock.json')]) {
+    try {
+      const st = fs.statSync(path.join(root, f));
+      parts.push(`${f}\0${st.size}\0${st.mtimeMs}`);
+    } catch {
+      parts.push(`${f}\0missing`);
+    }
+  }
+  return `${parts.join('\n')}\n`;
+}
+
+/** True when every vendored bundle exists and was built from the packages installed now. */
+export function vendorFresh(root = ROOT) {
+  return Object.entries(VENDOR).every(([name, pkg]) => {
+    try {
+      return fs.readFileSync(path.join(root, 'dist', VENDOR_DIR, `${name}.stamp`), 'utf8') === vendorStamp(root, pkg);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Builds the vendored bundles that are missing or stale (temporary file, then rename: safe when two build at once). */
+export async function buildVendor(root = ROOT) {
+  const dir = path.join(root, 'dist', VENDOR_DIR);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [name, pkg] of Object.entries(VENDOR)) {
+    const stampFile = path.join(dir, `${name}.stamp`);
+    const stamp = vendorStamp(root, pkg);
+    if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp) continue;
+    const { build: esbuild } = await import('esbuild');
+    const out = path.join(dir, `${name}.mjs`);
+    const tmp = `${out}.tmp-${process.pid}`;
+    await esbuild({
+      entryPoints: [createRequire(path.join(root, 'package.json')).resolve(pkg)],
+      outfile: tmp,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      minify: true,
+      keepNames: true, // class and function names stay what the package's errors and checks say
+      logLevel: 'silent',
+      // CommonJS dependencies (node-fetch, ...) call require() for Node's modules
+      banner: { js: "import { createRequire as __vendorRequire } from 'node:module'; const require = __vendorRequire(import.meta.url);" },
+    });
+    fs.renameSync(tmp, out);
+    fs.writeFileSync(`${stampFile}.tmp-${process.pid}`, stamp);
+    fs.renameSync(`${stampFile}.tmp-${process.pid}`, stampFile);
+  }
+}
+
 /** The package root (the folder holding package.json) above a module URL, in sources and in dist alike. */
 export function packageRoot(fromUrl = import.meta.url) {
   let dir = path.dirname(fileURLToPath(fromUrl));
@@ -100,7 +167,7 @@ let memo;
 export function currentBuild(root = ROOT) {
   if (memo && memo.root === root) return memo;
   const dir = path.join(root, 'dist', fingerprint(root));
-  memo = { root, dir, fresh: fs.existsSync(path.join(dir, COMPLETE)) };
+  memo = { root, dir, fresh: fs.existsSync(path.join(dir, COMPLETE)) && vendorFresh(root) };
   return memo;
 }
 
@@ -340,8 +407,9 @@ export async function build(root = ROOT) {
     fs.writeFileSync(path.join(tmp, COMPLETE), `${new Date().toISOString()}\n`);
     renameOrDiscard(tmp, dir);
   }
+  await buildVendor(root);
   await buildBundles(root, (await import('esbuild')).build);
-  pruneOld(path.join(root, 'dist'), fp, [BUNDLES_DIR]);
+  pruneOld(path.join(root, 'dist'), fp, [BUNDLES_DIR, VENDOR_DIR]);
   memo = undefined;
   return currentBuild(root);
 }

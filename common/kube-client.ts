@@ -8,7 +8,7 @@
  * the same options; requests and watches are unchanged.
  */
 import * as https from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '#client-node';
 
 export function loadKeepAliveKubeConfig(kubeconfigPath: string): KubeConfig {
   const kc = new KubeConfig();

@@ -211,8 +211,8 @@ export function clearEnvironmentFragments(resultsDir = defaultResultsDir()): voi
 }
 
 /** An ObjectReader over a kubeconfig (no cluster driver needed: used once per worker, read-only). */
-export async function kubeconfigReader(kc: import('@kubernetes/client-node').KubeConfig): Promise<ObjectReader> {
-  const { KubernetesObjectApi } = await import('@kubernetes/client-node');
+export async function kubeconfigReader(kc: import('#client-node').KubeConfig): Promise<ObjectReader> {
+  const { KubernetesObjectApi } = await import('#client-node');
   const api = KubernetesObjectApi.makeApiClient(kc);
   return {
     async tryRead<T>(ref: { apiVersion: string; kind: string; name: string; namespace?: string }): Promise<T | undefined> {

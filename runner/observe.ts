@@ -1,4 +1,4 @@
-import { Watch } from '@kubernetes/client-node';
+import { Watch } from '#client-node';
 import { parse as parseYaml } from 'yaml';
 import { PodIpTimeline } from '../analysis/pod-ips.ts';
 import type { Cluster } from '../cluster/driver.ts';

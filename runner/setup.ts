@@ -1,5 +1,5 @@
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
-import { PatchStrategy } from '@kubernetes/client-node';
+import { PatchStrategy } from '#client-node';
 import { deployManifests } from '../cluster/deploy.ts';
 import type { Cluster } from '../cluster/driver.ts';
 import { waitCondition, waitExists, waitPodsReady, waitRollout } from '../cluster/observe.ts';

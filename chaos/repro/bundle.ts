@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Pod } from '#client-node';
 import { countDecisions, type DecisionCounts } from '../../analysis/epp-decisions.ts';
 import { parseJsonObject, peekJsonTs, splitPrefixes } from '../../analysis/log-line.ts';
 import { writeFileAtomic } from '../../common/atomic-write.ts';

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../../common/atomic-write.ts';
 import { redact, redactText } from '../../core/redact.ts';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Cluster } from '../../cluster/driver.ts';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '#client-node';
 import { deploymentLogs, namespaceEvents, waitPodsReady } from '../../cluster/observe.ts';
 import { waitFor } from '../../cluster/waits.ts';
 import { isLoopbackHost } from '../../load/loopback.ts';

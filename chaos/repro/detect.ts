@@ -5,7 +5,7 @@
  * pods and `logs --previous` through the cluster driver.
  */
 import { DEFAULT_TIMEOUTS, formatTimeout } from '../../core/timeouts.ts';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '#client-node';
 import type { Cluster } from '../../cluster/driver.ts';
 import { podLogs } from '../../cluster/observe.ts';
 import { restartCount } from '../../cluster/pods.ts';

@@ -4,7 +4,7 @@
  * pods are reachable on loopback there). On a real cluster nothing is injected.
  */
 import { DEFAULT_TIMEOUTS } from '../../core/timeouts.ts';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '#client-node';
 import type { Cluster } from '../../cluster/driver.ts';
 import { isLoopbackHost } from '../../load/loopback.ts';
 import type { DecodeIndexErrorFault, IndexErrorTrigger, Suite } from '../../suites/schema.ts';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '#client-node';
 import { UserError } from '../../core/errors.ts';
 import type { Cluster } from '../../cluster/driver.ts';
 import { apiErrorInfo, isNotFound } from '../../cluster/errors.ts';

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type V1Pod } from '#client-node';
 import type { ApiServerHandle } from '../../twin/apiserver/server.ts';
 import type { KubeletHandle } from '../../twin/kubelet/index.ts';
 

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '#client-node';
 import { parse as parseYaml } from 'yaml';
 import { startApiServer } from '../../twin/apiserver/server.ts';
 import type { ApiServerHandle } from '../../twin/apiserver/server.ts';

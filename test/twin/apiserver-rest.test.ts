@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import * as k8s from '@kubernetes/client-node';
-import { ApiException, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import * as k8s from '#client-node';
+import { ApiException, PatchStrategy, setHeaderOptions } from '#client-node';
 import { startApiServer } from '../../twin/apiserver/server.ts';
 import type { ApiServerHandle } from '../../twin/apiserver/server.ts';
 

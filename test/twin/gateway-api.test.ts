@@ -3,7 +3,7 @@
  * as pod endpoints. Pod objects are created and marked Ready by hand through the status subresource (no kubelet).
  */
 import { expect, test } from '@playwright/test';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '#client-node';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';

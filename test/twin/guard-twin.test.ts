@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { AuthorizationV1Api } from '@kubernetes/client-node';
+import { AuthorizationV1Api } from '#client-node';
 import { execa } from 'execa';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,6 @@
 import { until as untilDone } from '../helpers/until.ts';
 import { test, expect } from '@playwright/test';
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type V1Pod } from '#client-node';
 import { startApiAndKubelet, type ApiAndKubelet } from '../helpers/api-and-kubelet.ts';
 
 const NS = 'default';

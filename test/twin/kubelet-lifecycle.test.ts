@@ -2,7 +2,7 @@ import { until } from '../helpers/until.ts';
 import { test, expect } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CoreV1Api, type V1Container, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type V1Container, type V1Pod } from '#client-node';
 import { podCondition, startApiAndKubelet, type ApiAndKubelet } from '../helpers/api-and-kubelet.ts';
 import { isSameProcessAlive } from '../../twin/runtime/pidfiles.ts';
 
@@ -312,7 +312,7 @@ test('fixing the image of a pod in ImagePullBackOff starts it; changing a runnin
     body: { metadata: { name: 'typo' }, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pasue:3.9' }] } },
   });
   await podWhere('typo', (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff', 'ImagePullBackOff');
-  const { PatchStrategy, setHeaderOptions } = await import('@kubernetes/client-node');
+  const { PatchStrategy, setHeaderOptions } = await import('#client-node');
   const setImage = (image: string) =>
     core.patchNamespacedPod(
       { name: 'typo', namespace: NS, body: { spec: { containers: [{ name: 'c', image }] } } },

@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { AppsV1Api } from '@kubernetes/client-node';
+import { AppsV1Api } from '#client-node';
 import { startApiAndKubelet, type ApiAndKubelet } from '../helpers/api-and-kubelet.ts';
 import { until } from '../helpers/until.ts';
 

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '#client-node';
 import type { TwinHandle } from '../../twin/launcher.ts';
 import { seedTwinTest as test } from '../helpers/seed-twin.ts';
 

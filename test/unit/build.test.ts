@@ -131,3 +131,52 @@ test('a bundled command runs its bundle while every file in it is unchanged, els
   writeFileSync(join(root, 'cli', 'unrelated.ts'), 'export const x = 1;\n');
   expect(run('epp-decisions')).toEqual({ out: 'bundle second cjs worker-cjs esm-mjs', err: '', code: 0 });
 });
+
+test('#client-node is the vendored bundle of @kubernetes/client-node: one file, the same exports, working classes', async () => {
+  const { buildVendor, vendorFresh } = await import('../../common/build.mjs');
+  await buildVendor();
+  expect(vendorFresh()).toBe(true);
+  const url = import.meta.resolve('#client-node');
+  expect(url).toMatch(/\/dist\/vendor\/client-node\.mjs$/);
+  // the same names as the package (classes, APIs, helpers) and working classes: a KubeConfig loads a config
+  const script = `
+    const pkg = await import(${JSON.stringify(import.meta.resolve('@kubernetes/client-node'))});
+    const vendored = await import(${JSON.stringify(url)});
+    const kc = new vendored.KubeConfig();
+    kc.loadFromString(JSON.stringify({ clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:6443' } }], users: [{ name: 'u' }],
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }], 'current-context': 'x' }));
+    console.log(JSON.stringify({ pkg: Object.keys(pkg).sort(), vendored: Object.keys(vendored).sort(), server: kc.getCurrentCluster().server,
+      api: kc.makeApiClient(vendored.CoreV1Api) instanceof vendored.CoreV1Api, exc: new vendored.ApiException(404, 'm', {}, {}).code }));`;
+  const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as {
+    pkg: string[];
+    vendored: string[];
+    server: string;
+    api: boolean;
+    exc: number;
+  };
+  expect(out.vendored).toEqual(out.pkg);
+  expect(out.pkg.length).toBeGreaterThan(100);
+  expect(out).toMatchObject({ server: 'https://127.0.0.1:6443', api: true, exc: 404 });
+});
+
+test('a vendored bundle is stale once the package or the install changes, and is built again', async () => {
+  const { buildVendor, vendorFresh } = await import('../../common/build.mjs');
+  // a root of its own with a stand-in package: the checkout's dist/vendor is never touched here
+  const root = mkdtempSync(join(tmpdir(), 'vendor-'));
+  const pkgDir = join(root, 'node_modules', '@kubernetes', 'client-node');
+  mkdirSync(pkgDir, { recursive: true });
+  writeFileSync(join(root, 'package.json'), '{"name":"r","type":"module"}');
+  writeFileSync(join(root, 'node_modules', '.package-lock.json'), '{}');
+  writeFileSync(join(pkgDir, 'package.json'), '{"name":"@kubernetes/client-node","version":"1.0.0","type":"module","main":"index.js"}');
+  writeFileSync(join(pkgDir, 'index.js'), 'export const version = 1;');
+  expect(vendorFresh(root)).toBe(false);
+  await buildVendor(root);
+  expect(vendorFresh(root)).toBe(true);
+  expect(readFileSync(join(root, 'dist', 'vendor', 'client-node.mjs'), 'utf8')).toContain('version');
+  utimesSync(join(root, 'node_modules', '.package-lock.json'), new Date(), new Date(Date.now() + 5000));
+  expect(vendorFresh(root), 'after a new install').toBe(false);
+  await buildVendor(root);
+  expect(vendorFresh(root)).toBe(true);
+  writeFileSync(join(pkgDir, 'package.json'), '{"name":"@kubernetes/client-node","version":"1.0.10","type":"module","main":"index.js"}');
+  expect(vendorFresh(root), 'after the package changed').toBe(false);
+});

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '#client-node';
 import {
   classifyRestarts,
   endedSince,

@@ -2,7 +2,7 @@ import { test, expect } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '#client-node';
 import { containerEnv, expandVars, referencedSources } from '../../twin/kubelet/env.ts';
 import { IpAllocator, chooseNode, defaultNodes } from '../../twin/kubelet/scheduler.ts';
 import { podConditions, podPhase, terminatedFromExit, type Condition, type ContainerView } from '../../twin/kubelet/status.ts';

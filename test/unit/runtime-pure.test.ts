@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1Pod, V1Service } from '#client-node';
 import { criTimestamp, formatCriLine, parseCriLine } from '../../twin/runtime/cri-log.ts';
 import { renderHosts } from '../../twin/runtime/hosts.ts';
 import { resolveImage, PAUSE_PROGRAM, VLLM_PROGRAM } from '../../twin/runtime/images.ts';

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { AddressInfo, Socket } from 'node:net';
-import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '#client-node';
 import { compileRoutes, matchRequest, pickWeighted, type CompiledMatch } from '../../k8s-rules/httproute.ts';
 import { loadKeepAliveKubeConfig } from '../../common/kube-client.ts';
 import { resolveBackend, servedRoutes, emptySnapshot, type Resolved, type Snapshot } from './snapshot.ts';

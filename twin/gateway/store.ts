@@ -3,7 +3,7 @@
  * ReferenceGrants, InferencePools (v1 and v1alpha2), Services, Endpoints and Pods in all namespaces.
  * A missing API (CRD not installed: 404) is retried quietly until it appears.
  */
-import { CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type KubernetesObject } from '#client-node';
 import type { Snapshot } from './snapshot.ts';
 import type { HTTPRoute, KObject } from './types.ts';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { V1Container } from '@kubernetes/client-node';
+import type { V1Container } from '#client-node';
 import { ContainerCreateError, ImagePullError, baseEnv, startContainer, type ContainerHandle } from '../runtime/supervisor.ts';
 import { rewriteMountedPath, type MountTable } from '../runtime/mounts.ts';
 import { ProbeWorker, type ProbeKind } from './probe-worker.ts';

@@ -1,4 +1,4 @@
-import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1Pod, V1Service } from '#client-node';
 import { renderHosts, writeHostsFile } from '../runtime/hosts.ts';
 
 /** Keeps the twin's hosts file in step with Services and pods: re-rendered (debounced) on every change. */

@@ -1,4 +1,4 @@
-import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1Pod } from '#client-node';
 
 /** ConfigMap and Secret data the kubelet looked up (secret values decoded). */
 export interface EnvSources {

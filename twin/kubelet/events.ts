@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PatchStrategy, setHeaderOptions, type CoreV1Api } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type CoreV1Api } from '#client-node';
 import { rfc3339 } from './status.ts';
 
 export interface InvolvedPod {

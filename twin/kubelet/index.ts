@@ -10,7 +10,7 @@ import {
   type ObjectCache,
   type V1Pod,
   type V1Service,
-} from '@kubernetes/client-node';
+} from '#client-node';
 import { loadKeepAliveKubeConfig } from '../../common/kube-client.ts';
 import { HostsFileKeeper } from './dns.ts';
 import { startExecServer, type ExecServer } from './exec.ts';

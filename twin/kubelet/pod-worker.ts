@@ -1,7 +1,7 @@
 import type { ExecTarget } from './exec.ts';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Container, type V1Pod } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Container, type V1Pod } from '#client-node';
 import { containerMounts, podVolumesDir, prepareVolumes, type VolumeSource } from '../runtime/mounts.ts';
 import { ContainerRunner, type RestartPolicy } from './container-runner.ts';
 import { containerEnv, referencedSources, type EnvSources } from './env.ts';

@@ -1,4 +1,4 @@
-import type { V1Probe } from '@kubernetes/client-node';
+import type { V1Probe } from '#client-node';
 import { probeTiming, runProbe } from '../runtime/probes.ts';
 
 export type ProbeKind = 'Readiness' | 'Liveness' | 'Startup';

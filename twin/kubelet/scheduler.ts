@@ -1,4 +1,4 @@
-import type { V1LabelSelector, V1Pod, V1PodAffinityTerm } from '@kubernetes/client-node';
+import type { V1LabelSelector, V1Pod, V1PodAffinityTerm } from '#client-node';
 
 /** A node of the twin: all are served by the one kubelet. */
 export interface TwinNode {

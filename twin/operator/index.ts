@@ -16,7 +16,7 @@ import {
   Watch,
   setHeaderOptions,
   type KubernetesObject,
-} from '@kubernetes/client-node';
+} from '#client-node';
 import { loadKeepAliveKubeConfig } from '../../common/kube-client.ts';
 import { backoffMs, containsDesired, nextStatus, type Outcome, type SchedulerInstallStatus } from './drift.ts';
 import {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1Pod, V1Service } from '#client-node';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
 

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import type { V1Probe } from '@kubernetes/client-node';
+import type { V1Probe } from '#client-node';
 
 export interface ProbeOutcome {
   ok: boolean;

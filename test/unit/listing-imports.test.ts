@@ -40,7 +40,9 @@ test('listing the conformance, chaos and repro projects loads neither the twin, 
       urls.some((u) => u.endsWith('/fixtures/index.ts')),
       'the recorder saw the fixtures load',
     ).toBe(true);
-    const heavy = urls.filter((u) => /@kubernetes\/client-node|\/twin\/|\/runner\/(?!timeouts\.ts)|\/cluster\/driver\.ts|\/load\/builtin\/(?!template\.ts)/.test(u));
+    const heavy = urls.filter((u) =>
+      /@kubernetes\/client-node|\/twin\/|\/runner\/(?!timeouts\.ts)|\/cluster\/driver\.ts|\/load\/builtin\/(?!template\.ts)/.test(u),
+    );
     expect(heavy, 'modules loaded while listing').toEqual([]);
   } finally {
     rmSync(dir, { recursive: true, force: true });

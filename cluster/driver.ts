@@ -233,7 +233,7 @@ export class Cluster {
   async teardown(timeoutMs = this.timeouts.cleanup, opts: { deferNamespaces?: boolean } = {}): Promise<CleanupOutcome[]> {
     const deleted: ObjectKey[] = [];
     const outcomes = await this.cleanup.run((action) => this.undo(action, deleted));
-    const deferred = opts.deferNamespaces ? deleted.filter((k) => k.kind === 'Namespace' && !k.apiVersion.includes('/')) : [];
+    const deferred = opts.deferNamespaces ? deleted.filter((k) => k.kind === 'Namespace' && k.apiVersion === 'v1') : [];
     this.deferredDeletions = deferred;
     await this.waitGone(
       deleted.filter((k) => !deferred.includes(k)),

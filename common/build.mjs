@@ -70,27 +70,28 @@ const VENDOR_DIR = 'vendor';
 
 /** What a vendored bundle was built from: the package's version and the install (npm's hidden lockfile). */
 function vendorStamp(root, pkg) {
-  const parts = [];
-  for (const f of [path.join('node_modules', pkg, 'package.json'), path.join('node_modules', '.package-lock.json')]) {
-    try {
-      const st = fs.statSync(path.join(root, f));
-      parts.push(`${f}\0${st.size}\0${st.mtimeMs}`);
-    } catch {
-      parts.push(`${f}\0missing`);
-    }
+  return [path.join('node_modules', pkg, 'package.json'), path.join('node_modules', '.package-lock.json')]
+    .map((f) => {
+      const st = fs.statSync(path.join(root, f), { throwIfNoEntry: false });
+      return st ? statLine(f, st) : `${f}\0missing\n`;
+    })
+    .join('');
+}
+
+const vendorStampFile = (root, name) => path.join(root, 'dist', VENDOR_DIR, `${name}.stamp`);
+
+/** True when the vendored bundle `name` exists and was built from the package installed now. */
+function vendorBundleFresh(root, name, pkg) {
+  try {
+    return fs.readFileSync(vendorStampFile(root, name), 'utf8') === vendorStamp(root, pkg);
+  } catch {
+    return false;
   }
-  return `${parts.join('\n')}\n`;
 }
 
 /** True when every vendored bundle exists and was built from the packages installed now. */
 export function vendorFresh(root = ROOT) {
-  return Object.entries(VENDOR).every(([name, pkg]) => {
-    try {
-      return fs.readFileSync(path.join(root, 'dist', VENDOR_DIR, `${name}.stamp`), 'utf8') === vendorStamp(root, pkg);
-    } catch {
-      return false;
-    }
-  });
+  return Object.entries(VENDOR).every(([name, pkg]) => vendorBundleFresh(root, name, pkg));
 }
 
 /** Builds the vendored bundles that are missing or stale (temporary file, then rename: safe when two build at once). */
@@ -98,9 +99,9 @@ export async function buildVendor(root = ROOT) {
   const dir = path.join(root, 'dist', VENDOR_DIR);
   fs.mkdirSync(dir, { recursive: true });
   for (const [name, pkg] of Object.entries(VENDOR)) {
-    const stampFile = path.join(dir, `${name}.stamp`);
+    if (vendorBundleFresh(root, name, pkg)) continue;
+    const stampFile = vendorStampFile(root, name);
     const stamp = vendorStamp(root, pkg);
-    if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp) continue;
     const { build: esbuild } = await import('esbuild');
     const out = path.join(dir, `${name}.mjs`);
     const tmp = `${out}.tmp-${process.pid}`;
@@ -198,6 +199,8 @@ export function freshBundle(command, root = ROOT) {
     const st = fs.statSync(path.join(root, rel), { throwIfNoEntry: false });
     if (!st || st.size !== size || st.mtimeMs !== mtimeMs) return undefined;
   }
+  // the bundle imports #client-node (dist/vendor) on its --kubeconfig path: a missing or stale vendor is a stale bundle
+  if (!vendorFresh(root)) return undefined;
   const dir = path.join(root, 'dist', BUNDLES_DIR, command, manifest.dir);
   return fs.existsSync(path.join(dir, COMPLETE)) ? path.join(dir, manifest.main) : undefined;
 }

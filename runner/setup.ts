@@ -4,6 +4,7 @@ import { deployManifests } from '../cluster/deploy.ts';
 import type { Cluster } from '../cluster/driver.ts';
 import { waitCondition, waitExists, waitPodsReady, waitRollout } from '../cluster/observe.ts';
 import { mergePatchBetween, stripServerFields } from '../cluster/patches.ts';
+import { builtInReportsObservedGeneration, crdDeclaresObservedGeneration, judgeReconciled } from '../cluster/reconciled.ts';
 import { parseRef, type ObjectRef } from '../cluster/refs.ts';
 import { waitFor } from '../cluster/waits.ts';
 import type { Suite } from '../suites/schema.ts';
@@ -82,20 +83,38 @@ async function jsonPatch(cluster: Cluster, ref: ObjectRef, ops: Operation[]): Pr
 /**
  * A controller-owned object (a SchedulerInstall) reports in status.observedGeneration when it has acted on
  * the new spec. Restarting the EPP before the operator re-rendered its ConfigMap would load the old profile.
+ * An object not yet reconciled once (no observedGeneration, though its kind declares one: a SchedulerInstall
+ * patched right after the suite applied it) is waited for as well (cluster/reconciled.ts).
  */
 async function waitReconciled(cluster: Cluster, ref: ObjectRef, timeoutMs: number): Promise<void> {
+  const reports = await reportsObservedGeneration(cluster, ref);
   await waitFor({
     name: `${ref.kind}/${ref.name} reconciled (status.observedGeneration = metadata.generation)`,
     timeoutMs,
     timeoutName: 'reconcile',
-    probe: async () => {
-      const obj = await cluster.read(ref);
-      const generation = (obj.metadata as { generation?: number })?.generation;
-      const observed = (obj.status as { observedGeneration?: number } | undefined)?.observedGeneration;
-      if (observed === undefined || generation === undefined) return { done: true, state: 'no observedGeneration' };
-      return { done: observed >= generation, state: `generation ${generation}, observed ${observed}` };
-    },
+    probe: async () => judgeReconciled(await cluster.read(ref), reports),
   });
+}
+
+/**
+ * Whether the kind's controller reports status.observedGeneration: the built-in workloads do; a custom resource
+ * when its CRD's schema declares the field. A CRD that cannot be read (RBAC) counts as not declaring it: the
+ * step then goes on as soon as the patch is accepted, as it did before observedGeneration was checked.
+ */
+async function reportsObservedGeneration(cluster: Cluster, ref: ObjectRef): Promise<boolean> {
+  if (builtInReportsObservedGeneration(ref.apiVersion, ref.kind)) return true;
+  const slash = ref.apiVersion.indexOf('/');
+  if (slash < 0) return false; // core v1: none of its kinds reports it
+  const resource = await cluster.resourceOf(ref.apiVersion, ref.kind).catch(() => undefined);
+  if (!resource) return false;
+  const crdName = `${resource.name}.${ref.apiVersion.slice(0, slash)}`;
+  const crd = await cluster
+    .tryRead({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: crdName })
+    .catch(() => undefined);
+  return (
+    crd !== undefined &&
+    crdDeclaresObservedGeneration(crd as Parameters<typeof crdDeclaresObservedGeneration>[0], ref.apiVersion.slice(slash + 1))
+  );
 }
 
 export async function runSetup(cluster: Cluster, suite: Suite, rep: RunReporter, timeouts: Readonly<TimeoutConfig>): Promise<void> {

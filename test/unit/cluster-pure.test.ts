@@ -6,6 +6,7 @@ import { CleanupRegistry, findOrphanJournals, type CleanupAction } from '../../c
 import { orderForApply } from '../../cluster/manifests.ts';
 import { applyMergePatch, restorePatchFor } from '../../cluster/patches.ts';
 import { parseRef } from '../../cluster/refs.ts';
+import { builtInReportsObservedGeneration, crdDeclaresObservedGeneration, judgeReconciled } from '../../cluster/reconciled.ts';
 import { judgeDeploymentRollout } from '../../cluster/rollout.ts';
 import { WaitTimeoutError, waitFor } from '../../cluster/waits.ts';
 
@@ -34,6 +35,31 @@ test.describe('rollout status judged like kubectl', () => {
       status: { observedGeneration: 2, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] },
     });
     expect(v.failed).toBe(true);
+  });
+});
+
+test.describe('reconciled: status.observedGeneration against metadata.generation', () => {
+  test('a kind that reports it is not reconciled before its first status, nor while the status lags', () => {
+    expect(judgeReconciled({ metadata: { generation: 2 } }, true)).toEqual({
+      done: false,
+      state: 'generation 2, no status.observedGeneration yet (not reconciled once)',
+    });
+    expect(judgeReconciled({ metadata: { generation: 2 }, status: { observedGeneration: 1 } }, true).done).toBe(false);
+    expect(judgeReconciled({ metadata: { generation: 2 }, status: { observedGeneration: 2 } }, true).done).toBe(true);
+  });
+  test('a kind that reports none, or an object without a generation, is reconciled at once', () => {
+    expect(judgeReconciled({ metadata: { generation: 2 }, status: {} }, false).done).toBe(true);
+    expect(judgeReconciled({ metadata: {} }, true)).toEqual({ done: true, state: 'no metadata.generation' });
+  });
+  test('what reports it: the built-in workloads, and a CRD whose served version declares the status field', () => {
+    expect(builtInReportsObservedGeneration('apps/v1', 'Deployment')).toBe(true);
+    expect(builtInReportsObservedGeneration('v1', 'ConfigMap')).toBe(false);
+    const crd = (status: Record<string, unknown>) => ({
+      spec: { versions: [{ name: 'v1alpha1', schema: { openAPIV3Schema: { properties: { status: { properties: status } } } } }] },
+    });
+    expect(crdDeclaresObservedGeneration(crd({ observedGeneration: { type: 'integer' } }), 'v1alpha1')).toBe(true);
+    expect(crdDeclaresObservedGeneration(crd({ observedGeneration: { type: 'integer' } }), 'v1')).toBe(false);
+    expect(crdDeclaresObservedGeneration(crd({ stage: { type: 'string' } }), 'v1alpha1')).toBe(false);
   });
 });
 

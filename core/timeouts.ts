@@ -9,7 +9,10 @@
 export interface TimeoutConfig {
   /** Deployed manifests (pods, Deployments, CRDs) become Ready / Available. */
   deploy: number;
-  /** A controller-managed object (the SchedulerInstall's EPP ConfigMap) shows a setup patch. */
+  /**
+   * A controller-managed object shows a setup patch: its status.observedGeneration reaches the patched
+   * generation (the SchedulerInstall's operator re-rendered the EPP ConfigMap); cluster/reconciled.ts.
+   */
   reconcile: number;
   /** A CustomResourceDefinition reports Established after it is applied. */
   crdEstablished: number;

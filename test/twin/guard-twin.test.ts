@@ -242,7 +242,9 @@ test("the by-backend profile against proxy-performance's steady state stops at o
       loaded: loadSuite('test/fixtures/suites/by-backend-steady.suite.yaml'),
       rep: quiet,
     }).catch((e: unknown) => e);
-    // when the run went on instead, the message says what it saw (a rare failure under heavy load, not yet explained)
+    // when the run went on instead, the message says what it saw (a rare failure under heavy load: the patch step took
+    // the SchedulerInstall, never reconciled yet, as reconciled, and the restarted EPP loaded the old profile;
+    // patch-reconciled.test.ts)
     const seen = err instanceof Error ? '' : JSON.stringify((err as { verdicts?: unknown[] })?.verdicts ?? err).slice(0, 2000);
     expect(err, `the run did not stop at the steady state; verdicts: ${seen}`).toBeInstanceOf(Error);
     expect((err as Error).message).toContain('steady state cannot hold before the load');

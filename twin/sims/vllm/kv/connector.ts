@@ -155,7 +155,7 @@ function createFsConnector(o: ConnectorOptions): KvConnector {
     storageDir,
     async lookup(req) {
       const want = lookupFolder(storageDir, req.tokenIds);
-      if (want && (await folderExists(want.folder))) {
+      if (want && folderExists(want.folder)) {
         log.engine('INFO', 'example_connector.py:277', 'External Cache Hit!');
         return { kind: 'hit', tokens: want.tokens };
       }
@@ -163,10 +163,10 @@ function createFsConnector(o: ConnectorOptions): KvConnector {
     },
     async save(req) {
       const want = lookupFolder(storageDir, req.tokenIds);
-      if (want && (await folderExists(want.folder))) return undefined; // build_connector_meta: stores only on no match
+      if (want && folderExists(want.folder)) return undefined; // build_connector_meta: stores only on no match
       const at = storeFolder(storageDir, req.tokenIds);
       try {
-        await writeLayerFile(at.folder, at.tokens, o.bytesPerToken);
+        writeLayerFile(at.folder, at.tokens, o.bytesPerToken);
       } catch (e) {
         log.engine('WARNING', 'example_connector.py:259', `failed to save KV of request ${req.requestId}: ${(e as Error).message}`);
       }

@@ -88,47 +88,46 @@ export function containerPathOnHost(containerPath: string, mountsJson: string | 
   return path.join(rootfs, containerPath.replace(/^\/+/, ''));
 }
 
-export async function folderExists(folder: string): Promise<boolean> {
+/** os.path.exists of the folder, synchronous as the connector's lookup is (a stat of a local directory). */
+export function folderExists(folder: string): boolean {
   try {
-    return (await fs.promises.stat(folder)).isDirectory();
+    return fs.statSync(folder).isDirectory();
   } catch {
     return false;
   }
 }
 
-let tmpSeq = 0;
-
 /**
- * safetensors layout: u64 LE header length | JSON header | data. Written atomically (temp file + rename), each
- * save under its own temp name: requests whose block-aligned prompts are equal (every prompt of 16 tokens or
- * fewer hashes the empty token list) save to the same file at once, and the real connector's save never fails
- * on that (vLLM's ExampleConnector writes the file in place with safetensors' save_file).
+ * safetensors layout: u64 LE header length | JSON header | data. Written in place and synchronously, as the
+ * real connector's save does (ExampleConnector.save_kv_layer: os.makedirs, then safetensors' save_file, in
+ * the engine's own thread): requests whose block-aligned prompts are equal (every prompt of 16 tokens or fewer
+ * hashes the empty token list) write the same file one after the other, and none of them fails. (Through
+ * fs.promises, a temp file and a rename, a save cost six thread-pool round trips: about a quarter of an FS
+ * pod's CPU per request.)
  */
-export async function writeLayerFile(folder: string, tokens: number, bytesPerToken: number): Promise<string> {
+export function writeLayerFile(folder: string, tokens: number, bytesPerToken: number): string {
   const size = tokens * bytesPerToken;
   const header = Buffer.from(JSON.stringify({ kv_cache: { dtype: 'U8', shape: [size], data_offsets: [0, size] } }), 'utf8');
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(header.length), 0);
   const file = path.join(folder, LAYER_FILE);
-  const tmp = `${file}.${process.pid}.${++tmpSeq}.tmp`;
   const data = Buffer.concat([len, header, Buffer.alloc(size)]);
   // the folder is made once per process (a recursive mkdir per save was a quarter of a save's CPU); when something
   // removed it since (a cleared volume), the write fails with ENOENT and the folder is made again
-  if (!madeFolders.has(folder)) await makeFolder(folder);
+  if (!madeFolders.has(folder)) makeFolder(folder);
   try {
-    await fs.promises.writeFile(tmp, data);
+    fs.writeFileSync(file, data);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    await makeFolder(folder);
-    await fs.promises.writeFile(tmp, data);
+    makeFolder(folder);
+    fs.writeFileSync(file, data);
   }
-  await fs.promises.rename(tmp, file);
   return file;
 }
 
 const madeFolders = new Set<string>();
 
-async function makeFolder(folder: string): Promise<void> {
-  await fs.promises.mkdir(folder, { recursive: true });
+function makeFolder(folder: string): void {
+  fs.mkdirSync(folder, { recursive: true });
   madeFolders.add(folder);
 }

@@ -92,6 +92,10 @@ test('saves of one key all succeed and leave the one file, as the real connector
       kv_cache: { dtype: 'U8', shape: [128], data_offsets: [0, 128] },
     });
     expect(bytes.length).toBe(8 + headerLength + 128);
+    // rewritten in place: a longer save, then a shorter one, leave exactly the last one's bytes
+    writeLayerFile(folder, 32, 8);
+    writeLayerFile(folder, 16, 8);
+    expect(fs.readFileSync(path.join(folder, LAYER_FILE))).toEqual(bytes);
     // a volume cleared meanwhile: the next save makes the folder again
     fs.rmSync(folder, { recursive: true, force: true });
     writeLayerFile(folder, 16, 8);

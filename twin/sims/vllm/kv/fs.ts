@@ -116,13 +116,35 @@ export function writeLayerFile(folder: string, tokens: number, bytesPerToken: nu
   // removed it since (a cleared volume), the write fails with ENOENT and the folder is made again
   if (!madeFolders.has(folder)) makeFolder(folder);
   try {
-    fs.writeFileSync(file, data);
+    overwrite(file, data);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     makeFolder(folder);
-    fs.writeFileSync(file, data);
+    overwrite(file, data);
   }
   return file;
+}
+
+/**
+ * The file's bytes become `data`. An existing file is opened without O_TRUNC and cut only when its size
+ * differs: every prompt of 16 tokens or fewer saves the same key, and truncating a just-written file to
+ * rewrite it makes ext4 flush it (auto_da_alloc), ~0.3 ms per save here. The content is the same as save_file's.
+ */
+function overwrite(file: string, data: Buffer): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r+');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    fs.writeFileSync(file, data);
+    return;
+  }
+  try {
+    if (fs.fstatSync(fd).size !== data.length) fs.ftruncateSync(fd, data.length);
+    fs.writeSync(fd, data, 0, data.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 const madeFolders = new Set<string>();

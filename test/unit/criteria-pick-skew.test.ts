@@ -68,7 +68,7 @@ function simulateRun(shape: RunShape): Observations {
         if (!o.pod.includes(CUT)) continue;
         open.delete(id);
         Object.assign(o.record, { status: undefined, error: 'reset', errorMessage: CUT_MESSAGE, latencyMs: now - o.record.startMs });
-        // the twin's gateway posts no /v1/done for a cut stream; the kinder twin released it at once
+        // the twin's gateway sends no ResponseComplete for a cut stream; the kinder twin released it at once
         if (!shape.staleCounts) svc.done(id);
       }
     }

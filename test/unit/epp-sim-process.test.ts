@@ -5,6 +5,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Pool } from 'undici';
+import { openEppStream, type EppStream, type EppTracking } from '../../twin/gateway/epp-stream.ts';
 import { eppConfigYaml } from '../../twin/operator/render.ts';
 
 const MAIN = path.resolve('twin/sims/epp/main.ts');
@@ -37,6 +39,7 @@ test.beforeAll(() => {
 });
 
 test.afterAll(async () => {
+  await Promise.allSettled(pools.map((p) => p.destroy()));
   for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   await Promise.all(
     servers.map(
@@ -119,14 +122,21 @@ async function getJson(url: string): Promise<any> {
   return (await fetch(url)).json();
 }
 
-async function postText(url: string, body: unknown): Promise<{ status: number; body: string }> {
-  const res = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-  return { status: res.status, body: await res.text() };
+const pools: Pool[] = [];
+
+/** A request's ext-proc stream stand-in, through the gateway's own client (twin/gateway/epp-stream.ts). */
+async function stream(base: string, pick: Record<string, unknown>): Promise<EppStream> {
+  const pool = new Pool(base, { connections: null });
+  pools.push(pool);
+  return openEppStream(pool, { model: 'm', headers: {}, ...pick }, AbortSignal.timeout(10_000));
 }
 
-async function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-  return { status: res.status, body: await res.json() };
+/** The pick's answer (a 200), or the EPP's immediate response. */
+async function pick(base: string, req: Record<string, unknown>): Promise<{ status: number; body: any; tracking?: EppTracking }> {
+  const s = await stream(base, req);
+  return s.kind === 'picked'
+    ? { status: 200, body: s.answer, ...(s.tracking ? { tracking: s.tracking } : {}) }
+    : { status: s.status, body: s.text };
 }
 
 test('picks spread over two endpoints under concurrency, in-flight returns to 0 after done', async () => {
@@ -137,9 +147,7 @@ test('picks spread over two endpoints under concurrency, in-flight returns to 0 
   expect((await fetch(`${epp.health}/healthz`)).status).toBe(200);
   expect((await fetch(`${epp.health}/`)).status).toBe(200);
   const ids = Array.from({ length: 12 }, (_, i) => `req-${i}`);
-  const picks = await Promise.all(
-    ids.map((id) => post(`${epp.grpc}/v1/pick`, { requestId: id, model: 'm', promptLength: 5, headers: {} })),
-  );
+  const picks = await Promise.all(ids.map((id) => pick(epp.grpc, { requestId: id, promptLength: 5 })));
   const byPod = new Map<string, number>();
   for (const p of picks) {
     expect(p.status).toBe(200);
@@ -148,9 +156,10 @@ test('picks spread over two endpoints under concurrency, in-flight returns to 0 
   expect([...byPod.values()]).toEqual([6, 6]);
   let state = await getJson(`${epp.grpc}/v1/state`);
   expect(state.inFlightRequests).toBe(12);
-  await Promise.all(ids.map((id) => post(`${epp.grpc}/v1/done`, { requestId: id })));
+  // ResponseComplete on each stream
+  for (const p of picks) p.tracking!.finish(true);
+  await expect.poll(async () => (await getJson(`${epp.grpc}/v1/state`)).inFlightRequests).toBe(0);
   state = await getJson(`${epp.grpc}/v1/state`);
-  expect(state.inFlightRequests).toBe(0);
   expect(state.endpoints.map((e: { inFlight: number }) => e.inFlight)).toEqual([0, 0]);
 
   const decisions = epp.out.filter((l) => l.includes('"msg":"Scoring decision"'));
@@ -197,7 +206,8 @@ test('queue-scorer follows scraped vllm:num_requests_waiting', async () => {
     )
     .toEqual([7, 0]);
   for (let i = 0; i < 5; i++) {
-    const p = await post(`${epp.grpc}/v1/pick`, { requestId: `q${i}`, model: 'm', promptLength: 1, headers: {} });
+    const p = await pick(epp.grpc, { requestId: `q${i}`, promptLength: 1 });
+    p.tracking?.finish(true);
     expect(p.body.endpoints[0].pod).toBe('ns/idle');
   }
   const metrics = await (await fetch(`${epp.metrics}/metrics`)).text();
@@ -224,7 +234,7 @@ test('--kv-cache-usage-percentage-metric names the KV gauge the EPP scrapes', as
 test('no candidate after filters: 429 with InferencePoolResourceExhausted; empty pool: 503', async () => {
   const byBackend = eppConfigYaml('proxy-performance-by-backend');
   const epp = await runningEpp(byBackend, [{ namespace: 'ns', name: 'p', address: '127.0.0.1', port: 1 }]);
-  const p = await postText(`${epp.grpc}/v1/pick`, { requestId: 'x', model: 'm', promptLength: 1, headers: {} });
+  const p = await pick(epp.grpc, { requestId: 'x', promptLength: 1 });
   expect(p.status).toBe(429);
   // plain text, as the real ImmediateResponse body (GAIE v1.2.0 handlers/server.go buildErrResponse)
   expect(p.body).toBe(
@@ -237,7 +247,7 @@ test('no candidate after filters: 429 with InferencePoolResourceExhausted; empty
   expect(await epp.exited).toBe(0);
 
   const empty = await runningEpp(ACTIVE, []);
-  const none = await postText(`${empty.grpc}/v1/pick`, { requestId: 'y', model: 'm' });
+  const { tracking: _none, ...none } = await pick(empty.grpc, { requestId: 'y' });
   expect(none).toEqual({
     status: 503,
     body: 'inference gateway: ServiceUnavailable - failed to find candidate pods for serving the request',
@@ -287,38 +297,28 @@ test('the config path resolves through PD_TWIN_MOUNTS', async () => {
 test('SIGTERM: new picks are refused, a request in flight keeps its stream until it ends, then the EPP exits 0', async () => {
   // no EPP_DRAIN_MS: the default is the real manager's 30s graceful shutdown
   const epp = await runningEpp(QUEUE, [{ namespace: 'ns', name: 'a', address: '127.0.0.1', port: 1 }]);
-  const picked = await post(`${epp.grpc}/v1/pick`, {
-    requestId: 'inflight',
-    headers: {},
-    body: JSON.stringify({ model: 'm', prompt: 'hi' }),
-  });
+  const picked = await pick(epp.grpc, { requestId: 'inflight', body: JSON.stringify({ model: 'm', prompt: 'hi' }) });
   expect(picked.status).toBe(200);
-  const hold = new AbortController();
-  const held = await fetch(`${epp.grpc}/v1/hold?requestId=inflight`, { signal: hold.signal });
-  expect(held.status).toBe(200);
-  const body = held.body!.getReader();
-  let ended = false;
-  const reading = body.read().then(
-    (r) => (ended = r.done),
-    () => (ended = true),
-  );
+  const inFlight = picked.tracking!;
+  let broken = false;
+  void inFlight.broken.then(() => (broken = true));
   epp.proc.kill('SIGTERM');
   // GAIE runnable.GRPCServer GracefulStop: no new stream...
   await expect
     .poll(async () =>
-      fetch(`${epp.grpc}/v1/pick`, { method: 'POST', body: '{}' }).then(
+      stream(epp.grpc, { requestId: 'late' }).then(
         () => 'served',
         () => 'refused',
       ),
     )
     .toBe('refused');
-  // ...while the one in flight still holds (the EPP waits up to 30s for it), also past the twin's former 800 ms
-  expect(ended).toBe(false);
+  // ...while the one in flight keeps its stream (the EPP waits up to 30s for it), also past the twin's former 800 ms
+  expect(broken).toBe(false);
   await new Promise((r) => setTimeout(r, 1_500));
-  expect(ended).toBe(false);
+  expect(broken).toBe(false);
   expect(epp.proc.exitCode).toBeNull();
-  hold.abort();
-  await reading;
+  // the request ends (cut: no ResponseComplete): its stream ends, and the EPP with it
+  inFlight.finish(false);
   expect(await epp.exited).toBe(0);
 });
 

@@ -3,7 +3,7 @@
  * own ports and hostnames are not bound separately; the twin has one gateway address, 127.0.0.1:18080 as in the
  * seed's port-forward). HTTPRoutes pick a rule (routes.ts), the rule a backendRef by weight, and the backend is
  * a Service (a ready endpoint behind it) or an InferencePool (its EPP picks the endpoint over the twin's
- * /v1/pick protocol, docs/architecture.md). Statuses of Gateways, HTTPRoutes and InferencePools are written
+ * /v1/process protocol, docs/architecture.md). Statuses of Gateways, HTTPRoutes and InferencePools are written
  * through the status subresource.
  */
 import { randomUUID } from 'node:crypto';
@@ -17,6 +17,7 @@ import { resolveBackend, servedRoutes, emptySnapshot, type Resolved, type Snapsh
 import { gatewayStatus, poolStatus, routeStatus, statusUpToDate } from './status.ts';
 import { startStore } from './store.ts';
 import type { BackendRef, HTTPRoute, KObject, Rng } from './types.ts';
+import { openEppStream, type EppStream, type EppTracking } from './epp-stream.ts';
 import { Upstreams, downstreamHeaders, forward, upstreamHeaders } from './upstream.ts';
 
 export interface GatewayOptions {
@@ -150,7 +151,7 @@ interface PathContext {
   rng: Rng;
   upstreams: Upstreams;
   /** one connection per request in flight on each EPP (the ext-proc stream stand-in) */
-  holds: Upstreams;
+  epps: Upstreams;
   /** Resolves at the next change of the cluster view, or after `ms`. */
   nextSnapshot(ms: number): Promise<void>;
 }
@@ -167,19 +168,9 @@ interface Exchange {
 
 /** The EPP's answer, reduced to what the gateway does next. */
 type PoolChoice =
-  | { kind: 'target'; target: string; headers: Record<string, string>; epp?: string }
+  | { kind: 'target'; target: string; headers: Record<string, string>; tracking?: EppTracking }
   /** the response was sent (the EPP's ImmediateResponse, or the gateway's own error) */
   | { kind: 'answered' };
-
-function eppPost(ctx: PathContext, epp: string, path: string, body: unknown, signal?: AbortSignal) {
-  return ctx.upstreams.get(epp).request({
-    method: 'POST',
-    path,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    ...(signal ? { signal } : {}),
-  });
-}
 
 /** What the EPP is told of the request: its id, model, prompt length, headers (no credentials) and body. */
 function pickRequestBody(x: Exchange, buf: Buffer | null): Record<string, unknown> {
@@ -194,7 +185,7 @@ function pickRequestBody(x: Exchange, buf: Buffer | null): Record<string, unknow
 }
 
 /**
- * The InferencePool backend: ask the pool's EPP (/v1/pick) for the endpoint. Envoy's ext-proc cluster: one EPP
+ * The InferencePool backend: ask the pool's EPP (a /v1/process exchange) for the endpoint. Envoy's ext-proc cluster: one EPP
  * endpoint by load balancing; a refused connection (an EPP pod that is going away while the Endpoints still
  * list it) moves on to the next host of the cluster.
  */
@@ -209,23 +200,18 @@ async function choosePoolTarget(
   const buf = x.body ? await readBody(x.req, MAX_POOL_BODY) : null;
   x.body = buf;
   const pickBody = pickRequestBody(x, buf);
-  let picked: { status: number; text: string } | undefined;
-  let epp: string | undefined;
+  let stream: EppStream | undefined;
   const tryEpps = async (targets: readonly string[]): Promise<boolean> => {
     for (const candidate of rotate(targets, Math.floor(ctx.rng() * targets.length))) {
-      epp = candidate;
       try {
-        const r = await eppPost(
-          ctx,
-          candidate,
-          '/v1/pick',
+        stream = await openEppStream(
+          ctx.epps.get(candidate),
           pickBody,
           AbortSignal.any([x.abort.signal, AbortSignal.timeout(EPP_TIMEOUT_MS)]),
         );
-        picked = { status: r.statusCode, text: await r.body.text() };
         return true;
       } catch (err) {
-        picked = undefined;
+        stream = undefined;
         if (!isConnectFailure(err) || x.abort.signal.aborted) return true;
       }
     }
@@ -239,14 +225,21 @@ async function choosePoolTarget(
     const again = resolveBackend(ctx.tables().snapshot, m.route, ref);
     if (again.kind === 'pool') await tryEpps(again.epp);
   }
-  if (picked && picked.status === 200) {
-    const answer = JSON.parse(picked.text) as { endpoints?: { address?: string }[]; headers?: Record<string, string>; scheduled?: boolean };
-    const addr = answer.endpoints?.[0]?.address;
-    if (!addr) return answered(x.res, 500, 'endpoint picker returned no endpoint\n');
-    return { kind: 'target', target: addr, headers: answer.headers ?? {}, ...(answer.scheduled !== false && epp ? { epp } : {}) };
+  if (stream?.kind === 'picked') {
+    const addr = stream.answer.endpoints?.[0]?.address;
+    if (!addr) {
+      stream.tracking?.finish(false);
+      return answered(x.res, 500, 'endpoint picker returned no endpoint\n');
+    }
+    return {
+      kind: 'target',
+      target: addr,
+      headers: stream.answer.headers ?? {},
+      ...(stream.tracking ? { tracking: stream.tracking } : {}),
+    };
   }
   // the EPP's ImmediateResponse: its status, its plain-text body (GAIE handlers/server.go buildErrResponse)
-  if (picked) return answered(x.res, picked.status, picked.text);
+  if (stream) return answered(x.res, stream.status, stream.text);
   if (backend.failureMode === 'FailOpen') {
     return { kind: 'target', target: backend.endpoints[Math.floor(ctx.rng() * backend.endpoints.length)]!, headers: {} };
   }
@@ -293,50 +286,14 @@ function isJson(b: Buffer): boolean {
   }
 }
 
-/** Resolves when the EPP's hold on this request ends (done, or the EPP went away) or `signal` aborts. */
-async function holdOn(ctx: PathContext, epp: string, requestId: string, signal: AbortSignal): Promise<void> {
-  try {
-    const r = await ctx.holds.get(epp).request({ method: 'GET', path: `/v1/hold?requestId=${encodeURIComponent(requestId)}`, signal });
-    await r.body.dump({ limit: 1 << 20 });
-  } catch {
-    // reset or aborted: either way the hold is over
-  }
-}
-
 /**
- * The EPP scheduled this request: it counts it until it sees the response complete (POST /v1/done). With
- * FailClose the request lives on the EPP's ext-proc stream (the hold): if that stream breaks (EPP killed or
- * restarted) Envoy ends the client's stream too; FailOpen (failure_mode_allow) carries on without it.
+ * The EPP scheduled this request: it counts it until it sees the response complete (ResponseComplete on the
+ * request's stream). With FailClose the request lives on that stream: if it breaks (EPP killed or restarted)
+ * Envoy ends the client's stream too; FailOpen (failure_mode_allow) carries on without it.
  */
-function trackOnEpp(ctx: PathContext, x: Exchange, epp: string, failClose: boolean) {
-  const hold = new AbortController();
-  let finished = false;
-  let lost = false;
-  const held = failClose
-    ? holdOn(ctx, epp, x.requestId, hold.signal).then(() => {
-        if (hold.signal.aborted || finished) return;
-        lost = true;
-        x.abort.abort();
-      })
-    : Promise.resolve();
-  return {
-    get lost() {
-      return lost;
-    },
-    /** The exchange is over. Complete: tell the EPP (which ends the hold, so its connection is reused). */
-    finish(complete: boolean) {
-      finished = true;
-      if (!complete || lost) return hold.abort();
-      void eppPost(ctx, epp, '/v1/done', { requestId: x.requestId })
-        .then(
-          (r) => r.body.dump(),
-          () => {},
-        )
-        // the EPP ends the hold before it answers /v1/done; cut it only if it is still open a second later
-        .then(() => Promise.race([held, new Promise((r) => setTimeout(r, 1000).unref())]))
-        .finally(() => hold.abort());
-    },
-  };
+function watchEppStream(x: Exchange, tracking: EppTracking, failClose: boolean): EppTracking {
+  if (failClose) void tracking.broken.then(() => x.abort.abort());
+  return tracking;
 }
 
 async function handleRequest(ctx: PathContext, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -379,7 +336,7 @@ async function handleRequest(ctx: PathContext, req: http.IncomingMessage, res: h
   res.on('close', () => {
     if (!res.writableFinished) x.abort.abort();
   });
-  let tracked: ReturnType<typeof trackOnEpp> | undefined;
+  let tracked: EppTracking | undefined;
   let responseComplete = false;
   try {
     let target: string;
@@ -392,7 +349,7 @@ async function handleRequest(ctx: PathContext, req: http.IncomingMessage, res: h
       if (choice.kind === 'answered') return;
       target = choice.target;
       extraHeaders = choice.headers;
-      if (choice.epp) tracked = trackOnEpp(ctx, x, choice.epp, backend.failureMode === 'FailClose');
+      if (choice.tracking) tracked = watchEppStream(x, choice.tracking, backend.failureMode === 'FailClose');
     }
     const headers = upstreamHeaders(req, {
       'x-request-id': x.requestId,
@@ -454,7 +411,7 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
     tables: () => tables,
     rng: opts.rng ?? Math.random,
     upstreams: new Upstreams(),
-    holds: new Upstreams(null),
+    epps: new Upstreams(null),
     nextSnapshot: (ms) =>
       new Promise<void>((resolve) => {
         const t = setTimeout(resolve, ms);
@@ -505,7 +462,7 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
         stopped = true;
         const closed = new Promise<void>((r) => server.close(() => r()));
         for (const s of sockets) s.destroy();
-        await Promise.allSettled([closed, store.stop(), ctx.upstreams.close(), ctx.holds.close()]);
+        await Promise.allSettled([closed, store.stop(), ctx.upstreams.close(), ctx.epps.close()]);
       })();
       return stopping;
     },

@@ -1,5 +1,5 @@
 /**
- * The EPP's three listeners: the ext-proc stand-in (POST /v1/pick, POST /v1/done, GET /v1/state) on the
+ * The EPP's three listeners: the ext-proc stand-in (POST /v1/process, GET /v1/state) on the
  * gRPC port, health on the gRPC health port, Prometheus metrics on the metrics port.
  */
 import * as http from 'node:http';
@@ -10,28 +10,6 @@ import type { PickService } from './service.ts';
 import type { PickRequest } from './types.ts';
 
 const MAX_BODY = 1 << 20;
-
-function readJson(req: http.IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error('body too large'));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => {
-      try {
-        resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {});
-      } catch {
-        reject(new Error('body is not JSON'));
-      }
-    });
-    req.on('error', reject);
-  });
-}
 
 function send(res: http.ServerResponse, status: number, body: unknown, type = 'application/json'): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -56,77 +34,115 @@ export function toPickRequest(body: unknown): PickRequest {
 }
 
 /**
- * Twin stand-in for the ext-proc stream's lifetime: `GET /v1/hold?requestId=` answers headers at once and stays
- * open until the request is done (or the EPP dies, which cuts it: the gateway then cuts the client's stream as
- * Envoy does when its ext-proc stream breaks).
+ * The exchanges in flight (ext-proc streams): SIGTERM waits for them to end.
  */
-class Holds {
-  private readonly open = new Map<string, Set<http.ServerResponse>>();
+class Streams {
+  private readonly open = new Set<http.ServerResponse>();
   private emptied: (() => void) | undefined;
   /** set on SIGTERM: new requests are refused, requests in flight go on */
   draining = false;
 
-  /** Resolves when no request is held open any more. */
+  /** Resolves when no stream is open any more. */
   idle(): Promise<void> {
     if (this.open.size === 0) return Promise.resolve();
     return new Promise((r) => (this.emptied = r));
   }
 
-  private check(): void {
-    if (this.open.size === 0) this.emptied?.();
-  }
-
-  add(id: string, res: http.ServerResponse): void {
-    let s = this.open.get(id);
-    if (!s) this.open.set(id, (s = new Set()));
-    s.add(res);
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.flushHeaders();
+  add(res: http.ServerResponse): void {
+    this.open.add(res);
     res.on('close', () => {
-      s.delete(res);
-      if (s.size === 0 && this.open.get(id) === s) this.open.delete(id);
-      this.check();
+      this.open.delete(res);
+      if (this.open.size === 0) this.emptied?.();
     });
-  }
-
-  end(id: string): void {
-    for (const res of this.open.get(id) ?? []) res.end('done\n');
-    this.open.delete(id);
-    this.check();
   }
 }
 
-function pickHandler(svc: PickService, holds: Holds): http.RequestListener {
-  return (req, res) => {
-    const [path, query] = (req.url ?? '/').split('?') as [string, string | undefined];
-    // GracefulStop: no new stream once stopping (Envoy sees the ext-proc call fail), streams in flight go on
-    if (holds.draining && (path === '/v1/pick' || path === '/v1/hold')) return void res.socket?.destroy();
-    if (req.method === 'GET' && path === '/v1/hold') {
-      const id = new URLSearchParams(query ?? '').get('requestId');
-      if (!id) return send(res, 400, { error: 'requestId is required' });
-      return holds.add(id, res);
-    }
-    if (req.method === 'POST' && (path === '/v1/pick' || path === '/v1/done')) {
-      readJson(req).then(
-        (body) => {
-          if (path === '/v1/pick') {
-            const out = svc.pick(toPickRequest(body));
-            if (out.status === 200) send(res, 200, out.body);
-            else send(res, out.status, out.body, 'text/plain');
-          } else {
-            const b = body as { requestId?: unknown; complete?: unknown };
-            const id = b.requestId;
-            if (typeof id !== 'string') return send(res, 400, { error: 'requestId is required' });
-            // complete: false — the stream ended without the EPP seeing the response complete (abort, cut):
-            // no ResponseComplete, the count stays until the timeout
-            const released = b.complete === false ? false : svc.done(id);
-            holds.end(id);
-            send(res, 200, { released });
-          }
-        },
-        (err: Error) => send(res, 400, { error: err.message }),
-      );
+/**
+ * Twin stand-in for the ext-proc stream, one per request (GAIE v1.2.0 pkg/epp/handlers/server.go `Process`):
+ * `POST /v1/process` whose chunked body is JSON lines.
+ *
+ * - Line 1, the request (id, headers, body): the pick, answered at once. 200 with the pick as the response's
+ *   first line, the response staying open while the request is in flight; or the ImmediateResponse status with
+ *   its plain-text body.
+ * - Line 2, `{"complete":true}`: the response completed (ResponseComplete): the request's active count is released
+ *   and `{"released":BOOL}` is the response's last line.
+ * - The end of the request body ends the exchange (the response ends then, so the connection is reused). Ending it
+ *   without line 2 (a response cut or aborted) releases nothing: the count stays until the scorer's
+ *   requestTimeout, as in the real EPP.
+ *
+ * An EPP that dies cuts every open exchange; the gateway then cuts its client's stream (FailClose), as Envoy
+ * does when its ext-proc stream breaks.
+ */
+function processExchange(svc: PickService, req: http.IncomingMessage, res: http.ServerResponse): void {
+  let text = '';
+  let size = 0;
+  let requestId: string | undefined;
+  /** nothing more to read: answered with an error or an unscheduled pick, or released */
+  let over = false;
+  const onLine = (line: string): void => {
+    if (requestId === undefined) {
+      let body: unknown;
+      try {
+        body = JSON.parse(line);
+      } catch {
+        return fail(400, JSON.stringify({ error: 'body is not JSON' }), 'application/json');
+      }
+      const pick = toPickRequest(body);
+      const out = svc.pick(pick);
+      if (out.status !== 200) return fail(out.status, String(out.body), 'text/plain');
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.write(`${JSON.stringify(out.body)}\n`);
+      requestId = pick.requestId;
+      // an unscheduled pick (a request without a body) is counted nowhere: nothing to release
+      if (!out.body.scheduled) over = true;
       return;
+    }
+    let complete = false;
+    try {
+      complete = (JSON.parse(line) as { complete?: unknown }).complete === true;
+    } catch {
+      // not a completion: the request stays counted
+    }
+    if (complete) {
+      res.write(`${JSON.stringify({ released: svc.done(requestId) })}\n`);
+      over = true;
+    }
+  };
+  /** the status and body now, the end when the request body ends (so that the connection can be reused) */
+  const fail = (status: number, body: string, type: string): void => {
+    over = true;
+    if (res.headersSent) return;
+    res.writeHead(status, { 'content-type': type });
+    res.write(body);
+  };
+  req.setEncoding('utf8');
+  req.on('data', (chunk: string) => {
+    if (over) return;
+    size += chunk.length;
+    if (size > MAX_BODY) return fail(400, JSON.stringify({ error: 'body too large' }), 'application/json');
+    text += chunk;
+    for (let nl = text.indexOf('\n'); nl >= 0 && !over; nl = text.indexOf('\n')) {
+      const line = text.slice(0, nl);
+      text = text.slice(nl + 1);
+      onLine(line);
+    }
+  });
+  req.on('end', () => {
+    // a request line without its newline is still the request
+    if (!over && requestId === undefined && text.trim()) onLine(text);
+    if (!res.headersSent) fail(400, JSON.stringify({ error: 'no request' }), 'application/json');
+    res.end();
+  });
+}
+
+function pickHandler(svc: PickService, streams: Streams): http.RequestListener {
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'POST' && path === '/v1/process') {
+      // GracefulStop: no new stream once stopping (Envoy sees the ext-proc call fail), streams in flight go on
+      if (streams.draining) return void res.socket?.destroy();
+      streams.add(res);
+      return processExchange(svc, req, res);
     }
     if (req.method === 'GET' && path === '/v1/state') return send(res, 200, svc.state());
     send(res, 404, { error: `no route for ${req.method} ${path}` });
@@ -187,9 +203,9 @@ export async function startEppServers(o: {
   datastore: Datastore;
   metrics: EppMetrics;
 }): Promise<EppServers> {
-  const holds = new Holds();
+  const streams = new Streams();
   const servers = await Promise.all([
-    listen(pickHandler(o.service, holds), o.host, o.grpcPort),
+    listen(pickHandler(o.service, streams), o.host, o.grpcPort),
     listen(metricsHandler(o.metrics), o.host, o.metricsPort),
   ]);
   const port = (s: http.Server) => (s.address() as AddressInfo).port;
@@ -205,9 +221,9 @@ export async function startEppServers(o: {
     ports: { grpc: port(servers[0]!), metrics: port(servers[1]!) },
     health,
     drain(maxMs) {
-      holds.draining = true;
+      streams.draining = true;
       servers[0]!.close();
-      return Promise.race([holds.idle(), new Promise<void>((r) => setTimeout(r, maxMs).unref())]);
+      return Promise.race([streams.idle(), new Promise<void>((r) => setTimeout(r, maxMs).unref())]);
     },
     close: () => {
       closed = true;

@@ -5,8 +5,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Pool } from 'undici';
-import { openEppStream, type EppStream, type EppTracking } from '../../twin/gateway/epp-stream.ts';
+import { EppAgents, openEppStream, type EppStream, type EppTracking } from '../../twin/gateway/epp-stream.ts';
 import { eppConfigYaml } from '../../twin/operator/render.ts';
 
 const MAIN = path.resolve('twin/sims/epp/main.ts');
@@ -39,7 +38,7 @@ test.beforeAll(() => {
 });
 
 test.afterAll(async () => {
-  await Promise.allSettled(pools.map((p) => p.destroy()));
+  agents.close();
   for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   await Promise.all(
     servers.map(
@@ -122,13 +121,11 @@ async function getJson(url: string): Promise<any> {
   return (await fetch(url)).json();
 }
 
-const pools: Pool[] = [];
+const agents = new EppAgents();
 
 /** A request's ext-proc stream stand-in, through the gateway's own client (twin/gateway/epp-stream.ts). */
 async function stream(base: string, pick: Record<string, unknown>): Promise<EppStream> {
-  const pool = new Pool(base, { connections: null });
-  pools.push(pool);
-  return openEppStream(pool, { model: 'm', headers: {}, ...pick }, AbortSignal.timeout(10_000));
+  return openEppStream(agents, new URL(base).host, { model: 'm', headers: {}, ...pick }, AbortSignal.timeout(10_000));
 }
 
 /** The pick's answer (a 200), or the EPP's immediate response. */

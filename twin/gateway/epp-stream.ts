@@ -3,9 +3,11 @@
  * (twin/sims/epp/server.ts), as Envoy holds one ext-proc stream per request. The request body is JSON lines written
  * as the request goes: the pick request first, `{"complete":true}` once the response completed (ResponseComplete).
  * The response's first line is the pick (200) or the EPP's ImmediateResponse (its status, plain text).
+ *
+ * node:http with one keep-alive agent per EPP: the exchange writes as it goes and reads the answer before its own
+ * body ends, which node:http does with a plain chunked request.
  */
-import { Readable } from 'node:stream';
-import type { Pool } from 'undici';
+import * as http from 'node:http';
 
 export interface PickAnswer {
   endpoints?: { address?: string }[];
@@ -27,108 +29,118 @@ export interface EppTracking {
   finish(complete: boolean): void;
 }
 
-/** Lines to write, one at a time, then the end (`null`). */
-function lineQueue() {
-  const queued: (string | null)[] = [];
-  let wake: (() => void) | undefined;
-  return {
-    push(line: string | null): void {
-      queued.push(line);
-      wake?.();
-    },
-    async *lines(): AsyncGenerator<string> {
-      for (;;) {
-        if (queued.length === 0) await new Promise<void>((r) => (wake = r));
-        const line = queued.shift();
-        if (line === undefined) continue;
-        if (line === null) return;
-        yield line;
-      }
-    },
-  };
+/** Keep-alive agents per EPP endpoint ("IP:port"); an exchange holds its connection for the request's life. */
+export class EppAgents {
+  private readonly agents = new Map<string, http.Agent>();
+
+  get(hostPort: string): http.Agent {
+    let a = this.agents.get(hostPort);
+    if (!a) this.agents.set(hostPort, (a = new http.Agent({ keepAlive: true, keepAliveMsecs: 30_000 })));
+    return a;
+  }
+
+  close(): void {
+    for (const a of this.agents.values()) a.destroy();
+    this.agents.clear();
+  }
 }
 
 /**
- * Opens the exchange and reads the pick. Rejects when the EPP cannot be reached or the stream breaks before
- * the pick (the caller tells a refused connection from the rest). `pickSignal` cuts the exchange until the pick
- * is read (client gone, pick timeout); after a pick, `tracking.finish` ends it.
+ * Opens the exchange with the EPP at `hostPort` and reads the pick. Rejects when the EPP cannot be reached or
+ * the stream breaks before the pick (the caller tells a refused connection from the rest). `pickSignal` cuts the
+ * exchange until the pick is read (client gone, pick timeout); after a pick, `tracking.finish` ends it.
  */
-export async function openEppStream(pool: Pool, pickRequest: unknown, pickSignal: AbortSignal): Promise<EppStream> {
-  const out = lineQueue();
-  out.push(`${JSON.stringify(pickRequest)}\n`);
-  const cut = new AbortController();
-  const onAbort = () => cut.abort(pickSignal.reason);
-  if (pickSignal.aborted) onAbort();
-  else pickSignal.addEventListener('abort', onAbort, { once: true });
-  try {
-    return await exchange(pool, out, cut.signal);
-  } catch (err) {
-    out.push(null);
-    throw err;
-  } finally {
-    pickSignal.removeEventListener('abort', onAbort);
-  }
-}
-
-async function exchange(pool: Pool, out: ReturnType<typeof lineQueue>, signal: AbortSignal): Promise<EppStream> {
-  const r = await pool.request({
-    method: 'POST',
-    path: '/v1/process',
-    headers: { 'content-type': 'application/x-ndjson' },
-    body: Readable.from(out.lines(), { objectMode: false }),
-    signal,
+export function openEppStream(agents: EppAgents, hostPort: string, pickRequest: unknown, pickSignal: AbortSignal): Promise<EppStream> {
+  const colon = hostPort.lastIndexOf(':');
+  return new Promise<EppStream>((resolve, reject) => {
+    let settled = false;
+    let finished = false;
+    let lost = false;
+    let broke!: () => void;
+    const broken = new Promise<void>((r) => (broke = r));
+    const breakOff = (): void => {
+      if (finished || lost) return;
+      lost = true;
+      broke();
+    };
+    const fail = (err: Error): void => {
+      if (settled) return breakOff();
+      settled = true;
+      pickSignal.removeEventListener('abort', onAbort);
+      req.destroy();
+      reject(err);
+    };
+    const settle = (s: EppStream): void => {
+      settled = true;
+      pickSignal.removeEventListener('abort', onAbort);
+      resolve(s);
+    };
+    const req = http.request({
+      agent: agents.get(hostPort),
+      host: hostPort.slice(0, colon),
+      port: Number(hostPort.slice(colon + 1)),
+      method: 'POST',
+      path: '/v1/process',
+      headers: { 'content-type': 'application/x-ndjson', 'transfer-encoding': 'chunked' },
+    });
+    const onAbort = (): void => fail(pickSignal.reason instanceof Error ? pickSignal.reason : new Error('aborted'));
+    if (pickSignal.aborted) return onAbort();
+    pickSignal.addEventListener('abort', onAbort, { once: true });
+    req.on('error', fail);
+    req.on('response', (res) => {
+      res.setEncoding('utf8');
+      let text = '';
+      if (res.statusCode !== 200) {
+        req.end();
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => settle({ kind: 'immediate', status: res.statusCode ?? 500, text }));
+        res.on('error', fail);
+        return;
+      }
+      const onData = (c: string): void => {
+        text += c;
+        const nl = text.indexOf('\n');
+        if (nl < 0) return;
+        res.off('data', onData);
+        res.resume(); // the rest ({"released":...}) is read and dropped
+        let answer: PickAnswer;
+        try {
+          answer = JSON.parse(text.slice(0, nl)) as PickAnswer;
+        } catch (err) {
+          return fail(err as Error);
+        }
+        if (answer.scheduled === false) {
+          // counted nowhere: nothing to tell the EPP later
+          finished = true;
+          req.end();
+          return settle({ kind: 'picked', answer });
+        }
+        settle({
+          kind: 'picked',
+          answer,
+          tracking: {
+            get lost() {
+              return lost;
+            },
+            broken,
+            finish(complete: boolean) {
+              if (finished) return;
+              finished = true;
+              if (lost) return void req.destroy();
+              req.end(complete ? '{"complete":true}\n' : undefined);
+            },
+          },
+        });
+      };
+      res.on('data', onData);
+      // an EPP that dies cuts the response before its end
+      res.on('close', () => {
+        if (!res.complete) fail(new Error('the endpoint picker cut the stream'));
+      });
+      res.on('end', () => {
+        if (!settled) fail(new Error('the endpoint picker ended the stream before its pick'));
+      });
+    });
+    req.write(`${JSON.stringify(pickRequest)}\n`);
   });
-  if (r.statusCode !== 200) {
-    out.push(null);
-    return { kind: 'immediate', status: r.statusCode, text: await r.body.text() };
-  }
-  const body = r.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  let text = '';
-  for (let nl = -1; nl < 0; nl = text.indexOf('\n')) {
-    const next = await body.next();
-    if (next.done) throw new Error('the endpoint picker ended the stream before its pick');
-    text += next.value.toString('utf8');
-  }
-  const answer = JSON.parse(text.slice(0, text.indexOf('\n'))) as PickAnswer;
-  if (answer.scheduled === false) {
-    // counted nowhere: nothing to tell the EPP later
-    out.push(null);
-    void drain(body);
-    return { kind: 'picked', answer };
-  }
-  let finished = false;
-  let lost = false;
-  let broke!: () => void;
-  const broken = new Promise<void>((res) => (broke = res));
-  void drain(body).then((ok) => {
-    if (ok || finished) return;
-    lost = true;
-    broke();
-  });
-  return {
-    kind: 'picked',
-    answer,
-    tracking: {
-      get lost() {
-        return lost;
-      },
-      broken,
-      finish(complete: boolean) {
-        if (finished) return;
-        finished = true;
-        if (complete && !lost) out.push('{"complete":true}\n');
-        out.push(null);
-      },
-    },
-  };
-}
-
-/** Reads a response body to its end: true when it ended, false when it broke. */
-async function drain(body: AsyncIterator<Buffer>): Promise<boolean> {
-  try {
-    for (let next = await body.next(); !next.done; next = await body.next());
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -17,7 +17,7 @@ import { resolveBackend, servedRoutes, emptySnapshot, type Resolved, type Snapsh
 import { gatewayStatus, poolStatus, routeStatus, statusUpToDate } from './status.ts';
 import { startStore } from './store.ts';
 import type { BackendRef, HTTPRoute, KObject, Rng } from './types.ts';
-import { openEppStream, type EppStream, type EppTracking } from './epp-stream.ts';
+import { EppAgents, openEppStream, type EppStream, type EppTracking } from './epp-stream.ts';
 import { Upstreams, downstreamHeaders, forward, upstreamHeaders } from './upstream.ts';
 
 export interface GatewayOptions {
@@ -151,7 +151,7 @@ interface PathContext {
   rng: Rng;
   upstreams: Upstreams;
   /** one connection per request in flight on each EPP (the ext-proc stream stand-in) */
-  epps: Upstreams;
+  epps: EppAgents;
   /** Resolves at the next change of the cluster view, or after `ms`. */
   nextSnapshot(ms: number): Promise<void>;
 }
@@ -204,11 +204,7 @@ async function choosePoolTarget(
   const tryEpps = async (targets: readonly string[]): Promise<boolean> => {
     for (const candidate of rotate(targets, Math.floor(ctx.rng() * targets.length))) {
       try {
-        stream = await openEppStream(
-          ctx.epps.get(candidate),
-          pickBody,
-          AbortSignal.any([x.abort.signal, AbortSignal.timeout(EPP_TIMEOUT_MS)]),
-        );
+        stream = await openEppStream(ctx.epps, candidate, pickBody, AbortSignal.any([x.abort.signal, AbortSignal.timeout(EPP_TIMEOUT_MS)]));
         return true;
       } catch (err) {
         stream = undefined;
@@ -411,7 +407,7 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
     tables: () => tables,
     rng: opts.rng ?? Math.random,
     upstreams: new Upstreams(),
-    epps: new Upstreams(null),
+    epps: new EppAgents(),
     nextSnapshot: (ms) =>
       new Promise<void>((resolve) => {
         const t = setTimeout(resolve, ms);

@@ -118,7 +118,7 @@ function processExchange(svc: PickService, req: http.IncomingMessage, res: http.
   req.setEncoding('utf8');
   req.on('data', (chunk: string) => {
     if (over) return;
-    size += chunk.length;
+    size += Buffer.byteLength(chunk);
     if (size > MAX_BODY) return fail(400, JSON.stringify({ error: 'body too large' }), 'application/json');
     text += chunk;
     for (let nl = text.indexOf('\n'); nl >= 0 && !over; nl = text.indexOf('\n')) {

@@ -7,6 +7,8 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { runnableModule } from '../common/build.mjs';
 import {
   type AnalyzeOptions,
   type CounterState,
@@ -249,12 +251,16 @@ export async function analyzeFile(file: string, options: FileAnalysisOptions = {
 
 /**
  * The worker next to this module, with this module's extension: the compiled one (dist/<fp>/analysis/*.js,
- * or the command bundle's range-worker.cjs next to the bundle, which holds this module), or from the
- * sources through tsx's API (a worker does not inherit the TypeScript loader hooks of its parent on Node 20).
+ * or the command bundle's range-worker.cjs next to the bundle, which holds this module). From the sources (tests,
+ * development): the compiled worker when the build is fresh, as bin/pd-harness.js runs it, else the sources
+ * through tsx's API (a worker does not inherit the TypeScript loader hooks of its parent on Node 20; loading tsx
+ * and the sources in every worker thread was most of a multi-threaded count's CPU in the tests).
  */
 function workerEntry(): { entry: string | URL; eval: boolean } {
   const ext = /\.[cm]?js$/.exec(import.meta.url)?.[0];
   if (ext) return { entry: new URL(`./range-worker${ext}`, import.meta.url), eval: false };
+  const compiled = runnableModule('analysis/range-worker.ts');
+  if (compiled.endsWith('.js')) return { entry: pathToFileURL(compiled), eval: false };
   const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
   const target = JSON.stringify(new URL('./range-worker.ts', import.meta.url).href);
   return { entry: `import(${api}).then((tsx) => tsx.tsImport(${target}, ${JSON.stringify(import.meta.url)}))`, eval: true };

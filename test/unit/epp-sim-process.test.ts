@@ -7,8 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { EppAgents, openEppStream, type EppStream, type EppTracking } from '../../twin/gateway/epp-stream.ts';
 import { eppConfigYaml } from '../../twin/operator/render.ts';
-
-const MAIN = path.resolve('twin/sims/epp/main.ts');
+import { programArgs } from '../helpers/node-program.ts';
 
 /** The proxy-performance config as the SchedulerInstall operator renders it. */
 const ACTIVE = eppConfigYaml('proxy-performance');
@@ -53,7 +52,7 @@ test.afterAll(async () => {
 });
 
 function startEpp(args: string[]): { proc: ChildProcess; out: string[]; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  const proc = spawn(process.execPath, [...programArgs('twin/sims/epp/main.ts'), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, EPP_SCRAPE_INTERVAL_MS: '50', POD_IP: '' },
   });

@@ -1,11 +1,12 @@
 import { expect, test } from '@playwright/test';
 import { spawn } from 'node:child_process';
-import { BASE_ARGS, completion, kvConfig, MAIN, metricValue, post, scrape, startSim } from './vllm-sim-helpers.ts';
+import { programArgs } from '../helpers/node-program.ts';
+import { BASE_ARGS, completion, kvConfig, metricValue, post, scrape, SIM, startSim } from './vllm-sim-helpers.ts';
 
 /** Runs main.ts to its exit; resolves with the exit code and stderr. */
 function runToExit(extraArgs: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, ...BASE_ARGS, '--host', '127.0.0.1', ...extraArgs], {
+    const proc = spawn(process.execPath, [...programArgs(SIM), ...BASE_ARGS, '--host', '127.0.0.1', ...extraArgs], {
       env: { ...process.env, VLLM_SIM_STARTUP_MS: '20' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

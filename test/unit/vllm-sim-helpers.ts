@@ -1,11 +1,13 @@
 /** Shared helpers for the vLLM simulator tests: start it in-process or as a child process, on port 0. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { programArgs } from '../helpers/node-program.ts';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startVllmSim, type VllmSim } from '../../twin/sims/vllm/sim.ts';
 
 export const MODEL = 'Qwen/Qwen3-Coder-30B-A3B-Instruct';
-export const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../twin/sims/vllm/main.ts');
+/** The simulator's program, relative to the repository (started by `programArgs`: compiled when the build is fresh). */
+export const SIM = 'twin/sims/vllm/main.ts';
 export const BASE_ARGS = ['serve', MODEL, '--port=0', '--max-model-len=2048', '--no-enable-prefix-caching', '--tensor-parallel-size=1'];
 
 export interface InProcessSim extends VllmSim {
@@ -84,7 +86,7 @@ export async function spawnSim(
 ): Promise<ChildSim> {
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const hostArgs = opts.host ? ['--host', opts.host] : [];
-  const proc = spawn(process.execPath, ['--import', 'tsx', ...(opts.nodeFlags ?? []), MAIN, ...BASE_ARGS, ...hostArgs, ...extraArgs], {
+  const proc = spawn(process.execPath, [...programArgs(SIM, opts.nodeFlags), ...BASE_ARGS, ...hostArgs, ...extraArgs], {
     env: { ...process.env, VLLM_SIM_STARTUP_MS: '20', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

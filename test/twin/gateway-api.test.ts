@@ -14,11 +14,11 @@ import { runLoad } from '../../load/builtin/engine.ts';
 import { startApiServer, type ApiServerHandle } from '../../twin/apiserver/server.ts';
 import { startGateway, type GatewayHandle } from '../../twin/gateway/index.ts';
 import { eppConfigYaml } from '../../twin/operator/render.ts';
+import { programArgs } from '../helpers/node-program.ts';
 
 const VLLM = 'llm-d-vllm';
 const SCHED = 'llm-d-inference-scheduler';
 const APP = 'app';
-const EPP_MAIN = path.resolve('twin/sims/epp/main.ts');
 const POLL = { timeout: 60_000 };
 
 // The EPP configs the SchedulerInstall operator renders for the seed's two profiles.
@@ -95,9 +95,7 @@ function startEpp(poolName: string, config: string): Promise<{ grpcPort: number;
   const proc = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      EPP_MAIN,
+      ...programArgs('twin/sims/epp/main.ts'),
       '--pool-name',
       poolName,
       `--pool-namespace=${VLLM}`,

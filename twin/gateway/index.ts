@@ -288,7 +288,9 @@ function isJson(b: Buffer): boolean {
  * Envoy ends the client's stream too; FailOpen (failure_mode_allow) carries on without it.
  */
 function watchEppStream(x: Exchange, tracking: EppTracking, failClose: boolean): EppTracking {
-  if (failClose) void tracking.broken.then(() => x.abort.abort());
+  // FailOpen: a broken stream changes nothing for the request (it is never "lost")
+  if (!failClose) return { lost: false, broken: new Promise<void>(() => {}), finish: (complete) => tracking.finish(complete) };
+  void tracking.broken.then(() => x.abort.abort());
   return tracking;
 }
 

@@ -83,10 +83,11 @@ export function openEppStream(agents: EppAgents, hostPort: string, pickRequest: 
       path: '/v1/process',
       headers: { 'content-type': 'application/x-ndjson', 'transfer-encoding': 'chunked' },
     });
+    // first: a request destroyed later (an abort, a cut) still emits 'error', which must never go unhandled
+    req.on('error', fail);
     const onAbort = (): void => fail(pickSignal.reason instanceof Error ? pickSignal.reason : new Error('aborted'));
     if (pickSignal.aborted) return onAbort();
     pickSignal.addEventListener('abort', onAbort, { once: true });
-    req.on('error', fail);
     req.on('response', (res) => {
       res.setEncoding('utf8');
       let text = '';

@@ -1,8 +1,6 @@
 /** Shared helpers for the vLLM simulator tests: start it in-process or as a child process, on port 0. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { programArgs } from '../helpers/node-program.ts';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startVllmSim, type VllmSim } from '../../twin/sims/vllm/sim.ts';
 
 export const MODEL = 'Qwen/Qwen3-Coder-30B-A3B-Instruct';

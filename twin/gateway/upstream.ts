@@ -15,17 +15,17 @@ const HOP_BY_HOP = new Set([
   'expect',
 ]);
 
+/** Connections per upstream. */
+const CONNECTIONS = 64;
+
 export class Upstreams {
   private readonly pools = new Map<string, Pool>();
-
-  /** connections per upstream; null: unlimited */
-  constructor(private readonly connections: number | null = 64) {}
 
   get(hostPort: string): Pool {
     let p = this.pools.get(hostPort);
     if (!p) {
       p = new Pool(`http://${hostPort}`, {
-        connections: this.connections,
+        connections: CONNECTIONS,
         keepAliveTimeout: 30_000,
         headersTimeout: 0,
         bodyTimeout: 0,

@@ -3,7 +3,7 @@
  * gateway-api-inference-extension v1.2.0). Pure: the clock is injected, no timers.
  */
 import { expect, test } from '@playwright/test';
-import { Registry } from 'prom-client';
+import type { Registry } from '../../twin/sims/prometheus.ts';
 import { parseEppConfig } from '../../twin/sims/epp/config.ts';
 import { Datastore } from '../../twin/sims/epp/datastore.ts';
 import { createEppMetrics } from '../../twin/sims/epp/metrics.ts';

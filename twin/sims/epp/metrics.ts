@@ -1,5 +1,5 @@
 /** The EPP's Prometheus metrics (GAIE names), on a private registry so tests can run several in one process. */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from '../prometheus.ts';
 import type { Datastore } from './datastore.ts';
 
 export interface EppMetrics {

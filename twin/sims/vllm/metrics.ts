@@ -7,7 +7,7 @@
  * `vllm:kv_transfer_hits_total` / `vllm:kv_transfer_misses_total` are twin-only extensions (real vLLM has no such
  * counters; its `vllm:external_prefix_cache_hits_total` counts tokens, and counts a P2P load when it is scheduled).
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from '../prometheus.ts';
 
 export interface EngineGaugeSource {
   running(): number;

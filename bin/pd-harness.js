@@ -3,14 +3,13 @@
 // `prepare` script). No TypeScript compiler at run time. When the sources changed since the last build
 // (or there is none yet), it compiles first and says so in one line; it never runs stale output.
 // A command with a single-file bundle (common/build.mjs BUNDLES, CommonJS) runs that bundle instead when
-// every file it was made of is unchanged (freshBundle); else the full build as above, which rebuilds it.
+// every file it was made of is unchanged (commandBundle); else the full build as above, which rebuilds it.
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BUNDLES, build, currentBuild, freshBundle } from '../common/build.mjs';
+import { build, commandBundle, currentBuild } from '../common/build.mjs';
 
-const command = process.argv[2];
-const bundle = command !== undefined && Object.hasOwn(BUNDLES, command) ? freshBundle(command) : undefined;
+const bundle = commandBundle(process.argv[2]);
 if (bundle) {
   createRequire(import.meta.url)(bundle);
 } else {

@@ -6,6 +6,11 @@ export declare function fingerprint(root?: string): string;
 export declare function currentBuild(root?: string): { root: string; dir: string; fresh: boolean };
 /** The compiled file of a source module (relative to the root) when the build is fresh, else the source itself. */
 export declare function runnableModule(rel: string, root?: string): string;
+/**
+ * The file to start for a `program` bundle of common/build.mjs BUNDLES (e.g. `k6-cli`): the single-file bundle when
+ * it is fresh, else runnableModule of its entry. A `.cjs` file is CommonJS (require it), `.ts` needs tsx.
+ */
+export declare function runnableProgram(name: 'k6-cli', root?: string): string;
 export declare function build(root?: string): Promise<{ root: string; dir: string; fresh: boolean }>;
 /** Vendored packages (`#<name>` in package.json's imports → dist/vendor/<name>.mjs), by name: the package bundled. */
 export declare const VENDOR: Record<string, string>;

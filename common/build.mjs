@@ -39,11 +39,17 @@ export const SOURCE_DIRS = [
 const COMPLETE = '.complete';
 
 /**
- * Single-command bundles, by command: `entry` (a program with only that command) and the worker-thread
- * entries it starts (`new URL('./<name>.js', import.meta.url)` finds them next to it), each bundled into one
- * file under dist/bundles/<command>/<hash of its inputs>/ with every app module and the `inline` packages
- * (other packages stay imports, resolved from the root's node_modules). Loading one file instead of ~40
- * modules (and every command's module) is most of `epp-decisions`' start-up (docs/benchmarks.md).
+ * Single-file bundles, by name: `entry` (a program) and the worker-thread entries it starts
+ * (`new URL('./<name>.js', import.meta.url)` finds them next to it), each bundled into one file under
+ * dist/bundles/<name>/<hash of its inputs>/ with every app module and the `inline` packages (other packages
+ * stay imports, resolved from the root's node_modules). Two kinds:
+ *  - a bin command (the name is the command): a program with only that command, which bin/pd-harness.js runs
+ *    instead of the full CLI. Loading one file instead of ~40 modules (and every command's module) is most
+ *    of `epp-decisions`' start-up (docs/benchmarks.md);
+ *  - `program: true`: a program started by its path, not through the bin: `k6-cli`, the k6 command line on the
+ *    built-in k6 runtime that the twin's grafana/k6 pods (k6-operator's initializer and runners) and the
+ *    tests' stand-in k6 start, ~65 times in `npm test`: ~0.2 s less CPU per start than its 24 compiled
+ *    modules plus undici, ws and hdr-histogram-js as separate files (docs/benchmarks.md).
  */
 export const BUNDLES = {
   'epp-decisions': {
@@ -53,7 +59,19 @@ export const BUNDLES = {
     esm: ['cluster/driver.ts'], // --kubeconfig: @kubernetes/client-node is ESM only
     lazyBuiltins: ['node:child_process'], // commander requires it for executable subcommands (5-10 ms to load)
   },
+  'k6-cli': {
+    program: true,
+    entry: 'load/k6/k6-cli.ts',
+    workers: [], // its VU threads run a script bundle it writes (load/k6-runtime/bundle.ts), not a file of its own
+    inline: ['undici', 'ws', 'hdr-histogram-js'], // esbuild stays a package: it finds its native binary itself
+    esm: [],
+  },
 };
+
+/** The bundle bin/pd-harness.js runs for a command, when it has one (a `program` bundle is not a command). */
+export function commandBundle(command) {
+  return command !== undefined && Object.hasOwn(BUNDLES, command) && !BUNDLES[command].program ? freshBundle(command) : undefined;
+}
 const BUNDLES_DIR = 'bundles';
 
 /**
@@ -203,6 +221,14 @@ export function freshBundle(command, root = ROOT) {
   if (!vendorFresh(root)) return undefined;
   const dir = path.join(root, 'dist', BUNDLES_DIR, command, manifest.dir);
   return fs.existsSync(path.join(dir, COMPLETE)) ? path.join(dir, manifest.main) : undefined;
+}
+
+/**
+ * The file to start for a `program` bundle (BUNDLES): the bundle when it is fresh, else its entry as
+ * runnableModule gives it (compiled when the build is fresh, else the source, run through tsx by the caller).
+ */
+export function runnableProgram(name, root = ROOT) {
+  return freshBundle(name, root) ?? runnableModule(BUNDLES[name].entry, root);
 }
 
 /** Builds the bundles that are missing or stale (BUNDLES whose entry exists under `root`). */

@@ -132,6 +132,49 @@ test('a bundled command runs its bundle while every file in it is unchanged, els
   expect(run('epp-decisions')).toEqual({ out: 'bundle second cjs worker-cjs esm-mjs', err: '', code: 0 });
 });
 
+test('a program bundle (k6-cli) is what runnableProgram names while fresh, runs its own main, and is no bin command', () => {
+  const root = makePackage();
+  mkdirSync(join(root, 'load', 'k6'), { recursive: true });
+  writeFileSync(
+    join(root, 'load', 'k6', 'k6-cli.ts'),
+    [
+      'import { fileURLToPath } from "node:url";',
+      'import { word } from "../../cli/words.ts";',
+      'export function k6Main(argv: string[]): string { return `k6 ${word} ${argv.join(" ")}`; }',
+      // its main runs when it is the process's program, as load/k6/k6-cli.ts does
+      'if (process.argv[1] === fileURLToPath(import.meta.url)) console.log(k6Main(process.argv.slice(2)) + " " + import.meta.url.split(".").pop());',
+      '',
+    ].join('\n'),
+  );
+  const probe = (code: string) =>
+    execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(root, 'common', 'build.mjs'))}); ${code}`],
+      { encoding: 'utf8' },
+    ).trim();
+  // no build: the source, for tsx
+  expect(probe(`console.log(m.runnableProgram('k6-cli'))`)).toBe(join(root, 'load', 'k6', 'k6-cli.ts'));
+  const bundle = probe(`await m.build(); console.log(m.runnableProgram('k6-cli'))`);
+  expect(bundle).toMatch(/dist\/bundles\/k6-cli\/[0-9a-f]{16}\/k6-cli\.cjs$/);
+  // started by its path, the bundle runs its main; required, it only exports (the stand-in k6 calls k6Main)
+  expect(execFileSync(process.execPath, [bundle, 'run', 'x.js'], { encoding: 'utf8' }).trim()).toBe('k6 first run x.js cjs');
+  expect(
+    probe(
+      `const { createRequire } = await import('node:module'); console.log(createRequire(import.meta.url)(${JSON.stringify(bundle)}).k6Main(['version']))`,
+    ),
+  ).toBe('k6 first version');
+  // the bin does not take `k6-cli` for a command with a bundle: the full CLI runs
+  expect(spawnSync(process.execPath, [join(root, 'bin', 'pd-harness.js'), 'k6-cli'], { encoding: 'utf8' }).stdout.trim()).toBe(
+    'first from-source-mjs .js',
+  );
+  // a file the bundle holds changes: never the old bundle (the source while the build is stale too)
+  writeFileSync(join(root, 'cli', 'words.ts'), 'export const word: string = "second";\n');
+  expect(probe(`console.log(m.runnableProgram('k6-cli'))`)).toBe(join(root, 'load', 'k6', 'k6-cli.ts'));
+  const rebuilt = probe(`await m.build(); console.log(m.runnableProgram('k6-cli'))`);
+  expect(rebuilt).not.toBe(bundle);
+  expect(execFileSync(process.execPath, [rebuilt, 'run'], { encoding: 'utf8' }).trim()).toBe('k6 second run cjs');
+});
+
 test('#client-node is the vendored bundle of @kubernetes/client-node: one file, the same exports, working classes', async () => {
   const { buildVendor, vendorFresh } = await import('../../common/build.mjs');
   await buildVendor();

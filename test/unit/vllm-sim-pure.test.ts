@@ -17,6 +17,7 @@ import { parsePdRequestId, splitHostPort } from '../../twin/sims/vllm/request-id
 import { interTokenMs, prefillMs } from '../../twin/sims/vllm/latency.ts';
 import { readSettings } from '../../twin/sims/vllm/settings.ts';
 import { engineCoreTraceback } from '../../twin/sims/vllm/traceback.ts';
+import { createSimMetrics, type SimMetrics } from '../../twin/sims/vllm/metrics.ts';
 
 const MODEL = 'Qwen/Qwen3-Coder-30B-A3B-Instruct';
 
@@ -290,4 +291,39 @@ test('traceback runs from run_engine_core down to the IndexError', () => {
   expect(tb[0]).toBe('EngineCore encountered a fatal error.');
   expect(tb.at(-1)).toBe('IndexError: index out of range in self');
   expect(tb.find((l) => l.includes('gpu_model_runner.py", line 3333, in execute_model'))).toBeTruthy();
+});
+
+test('/metrics text: a repeated scrape with nothing changed serves the same text; any write or gauge input renders anew', async () => {
+  const state = { running: 0, waiting: 0, kv: 0 };
+  const m = createSimMetrics('m', { running: () => state.running, waiting: () => state.waiting, kvCacheUsage: () => state.kv });
+  const fresh = () => createSimMetrics('m', { running: () => state.running, waiting: () => state.waiting, kvCacheUsage: () => state.kv });
+  const first = await m.render();
+  expect(await m.render()).toBe(first);
+  // each kind of write shows at the next scrape, exactly as a metrics object that never cached renders it
+  const replay: ((x: SimMetrics) => void)[] = [];
+  const steps: [string, (x: SimMetrics) => void][] = [
+    ['vllm:time_to_first_token_seconds_count{model_name="m",engine="0"} 1', (x) => x.observeTtft(0.02)],
+    ['vllm:inter_token_latency_seconds_count{model_name="m",engine="0"} 1', (x) => x.observeItl(0.03)],
+    ['vllm:generation_tokens_total{model_name="m",engine="0"} 8', (x) => x.finish('length', 0.4, 10, 8)],
+    ['vllm:kv_transfer_hits_total{model_name="m",engine="0"} 1', (x) => x.kvHit()],
+    ['vllm:kv_transfer_misses_total{model_name="m",engine="0"} 1', (x) => x.kvMiss()],
+    ['vllm:external_prefix_cache_hits_total{model_name="m",engine="0"} 16', (x) => x.externalPrefixCache(32, 16)],
+  ];
+  for (const [line, write] of steps) {
+    write(m);
+    replay.push(write);
+    const text = await m.render();
+    expect(text).toContain(line);
+    const reference = fresh();
+    for (const w of replay) w(reference);
+    expect(text).toBe(await reference.render());
+  }
+  for (const [line, change] of [
+    ['vllm:num_requests_running{model_name="m",engine="0"} 3', () => (state.running = 3)],
+    ['vllm:num_requests_waiting{model_name="m",engine="0"} 2', () => (state.waiting = 2)],
+    ['vllm:kv_cache_usage_perc{model_name="m",engine="0"} 0.5', () => (state.kv = 0.5)],
+  ] as const) {
+    change();
+    expect(await m.render()).toContain(line);
+  }
 });

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { packageRoot, runnableModule } from '../../common/build.mjs';
+import { packageRoot, runnableModule, runnableProgram } from '../../common/build.mjs';
 
 /** How the twin runs a container image: a Node program with arguments, or a pull failure. */
 export type ImageResolution =
@@ -12,8 +12,11 @@ const root = packageRoot(import.meta.url);
 export const PAUSE_PROGRAM = path.join(root, 'twin', 'runtime', 'programs', 'pause.mjs');
 export const VLLM_PROGRAM = runnableModule('twin/sims/vllm/main.ts', root);
 export const EPP_PROGRAM = runnableModule('twin/sims/epp/main.ts', root);
-/** grafana/k6: `k6` on pd-harness's built-in k6 runtime (a program file the pod runs, not an import of the twin). */
-export const K6_PROGRAM = runnableModule('load/k6/k6-cli.ts', root);
+/**
+ * grafana/k6: `k6` on pd-harness's built-in k6 runtime (a program file the pod runs, not an import of the twin):
+ * its single-file bundle when fresh (dist/bundles/k6-cli/, common/build.mjs BUNDLES), else load/k6/k6-cli.ts as above.
+ */
+export const K6_PROGRAM = runnableProgram('k6-cli', root);
 export const K6_STARTER_PROGRAM = path.join(root, 'twin', 'runtime', 'programs', 'k6-starter.mjs');
 
 export const SUPPORTED_IMAGES = [

@@ -26,6 +26,10 @@ export default defineConfig<HarnessOptions>({
   use: optionsFromEnv(process.env),
   timeout: TEST_BUDGETS.test,
   expect: { timeout: TEST_BUDGETS.expect },
+  // The single-file bundles common/build.mjs writes (dist/vendor/client-node.mjs is 3.5 MB) are plain JavaScript:
+  // loaded as they are instead of through Playwright's transform, a worker imports #client-node in ~0.15 s of
+  // CPU instead of ~0.73 s (docs/benchmarks.md). Every worker imports it, and so does every nested run's.
+  build: { external: ['**/dist/vendor/**', '**/dist/bundles/**'] },
   fullyParallel: false,
   forbidOnly: !!process.env.CI,
   retries: 0,

@@ -11,6 +11,11 @@ export declare function runnableModule(rel: string, root?: string): string;
  * it is fresh, else runnableModule of its entry. A `.cjs` file is CommonJS (require it), `.ts` needs tsx.
  */
 export declare function runnableProgram(name: 'k6-cli', root?: string): string;
+/** k6 script templates (TypeScript run by k6): the build writes each as a k6 script, k6TemplateScript(rel) in dist/<fp>/. */
+export declare const K6_TEMPLATES: string[];
+/** The esbuild transform options of a k6 template, at build time and (stale build) at run time alike. */
+export declare const K6_TEMPLATE_TRANSFORM: { loader: 'ts'; format: 'esm'; target: string };
+export declare function k6TemplateScript(rel: string): string;
 export declare function build(root?: string): Promise<{ root: string; dir: string; fresh: boolean }>;
 /** Vendored packages (`#<name>` in package.json's imports → dist/vendor/<name>.mjs), by name: the package bundled. */
 export declare const VENDOR: Record<string, string>;

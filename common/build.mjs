@@ -75,6 +75,17 @@ export function commandBundle(command) {
 const BUNDLES_DIR = 'bundles';
 
 /**
+ * k6 script templates: TypeScript that runs in k6's JavaScript runtime, not in Node. The build also transforms
+ * each alone, as a k6 script (types stripped, k6 imports kept, ES2020 for k6's runtime), into `<name>.k6.js` next
+ * to its module in dist/<fingerprint>/; load/k6-script/generate.ts reads that instead of compiling the template
+ * at run time (it still does, with the same options, when the build is stale).
+ */
+export const K6_TEMPLATES = ['k6/suite-load.ts'];
+export const K6_TEMPLATE_TRANSFORM = { loader: 'ts', format: 'esm', target: 'es2020' };
+/** Where the build puts a k6 template's script, relative to dist/<fingerprint>/. */
+export const k6TemplateScript = (rel) => rel.replace(/\.ts$/, '.k6.js');
+
+/**
  * Vendored packages: an ESM-only package of many files, bundled with its dependencies into one minified
  * file, dist/vendor/<name>.mjs, that package.json's `imports` maps `#<name>` to (types from the package
  * itself). @kubernetes/client-node is ~830 files: loading them was ~1 s of CPU in every process that talks
@@ -432,6 +443,12 @@ export async function build(root = ROOT) {
     for (const f of entryPoints.filter((e) => e.endsWith('.mts'))) {
       const out = path.join(tmp, path.relative(root, f)).replace(/\.mts$/, '.js');
       if (fs.existsSync(out)) fs.renameSync(out, out.replace(/\.js$/, '.mjs'));
+    }
+    const { transform } = await import('esbuild');
+    for (const rel of K6_TEMPLATES.filter((t) => fs.existsSync(path.join(root, t)))) {
+      const source = fs.readFileSync(path.join(root, rel), 'utf8');
+      const script = await transform(source, { ...K6_TEMPLATE_TRANSFORM, sourcefile: path.basename(rel) });
+      fs.writeFileSync(path.join(tmp, k6TemplateScript(rel)), script.code);
     }
     fs.writeFileSync(path.join(tmp, COMPLETE), `${new Date().toISOString()}\n`);
     renameOrDiscard(tmp, dir);

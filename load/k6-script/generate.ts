@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { packageRoot } from '../../common/build.mjs';
+import { K6_TEMPLATE_TRANSFORM, currentBuild, k6TemplateScript, packageRoot } from '../../common/build.mjs';
 import { transformSync } from 'esbuild';
 import { UserError } from '../../core/errors.ts';
 import type { SuiteScriptPlan } from '../../k6/suite-load-plan.ts';
@@ -101,11 +101,18 @@ function oneOfEach(headers: Record<string, string>): Record<string, string> {
 
 let templateJs: string | undefined;
 
-/** k6/suite-load.ts as plain ES module JS (types stripped, k6 imports kept). */
+/**
+ * k6/suite-load.ts as plain ES module JS (types stripped, k6 imports kept): the build's copy (common/build.mjs
+ * K6_TEMPLATES) when the build is fresh, else compiled here with the same options.
+ */
 function template(): string {
   if (templateJs === undefined) {
-    const source = fs.readFileSync(TEMPLATE, 'utf8');
-    templateJs = transformSync(source, { loader: 'ts', format: 'esm', target: 'es2020', sourcefile: 'suite-load.ts' }).code;
+    const build = currentBuild();
+    const built = path.join(build.dir, k6TemplateScript('k6/suite-load.ts'));
+    templateJs =
+      build.fresh && fs.existsSync(built)
+        ? fs.readFileSync(built, 'utf8')
+        : transformSync(fs.readFileSync(TEMPLATE, 'utf8'), { ...K6_TEMPLATE_TRANSFORM, sourcefile: path.basename(TEMPLATE) }).code;
     if (!templateJs.includes(PLAN_MARKER)) throw new Error(`${TEMPLATE}: no ${PLAN_MARKER} in the template`);
   }
   return templateJs;

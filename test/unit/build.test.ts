@@ -175,6 +175,36 @@ test('a program bundle (k6-cli) is what runnableProgram names while fresh, runs 
   expect(execFileSync(process.execPath, [rebuilt, 'run'], { encoding: 'utf8' }).trim()).toBe('k6 second run cjs');
 });
 
+test('a k6 template is built as a k6 script, byte for byte what the run-time transform of a stale build gives', async () => {
+  const root = makePackage();
+  mkdirSync(join(root, 'k6'));
+  const source = [
+    "import http from 'k6/http';",
+    'interface Plan { url: string; n?: number }',
+    "const plan: Plan = { url: 'http://127.0.0.1:1' };",
+    'export default function (): void { http.get(plan.url ?? ""); }',
+    '',
+  ].join('\n');
+  writeFileSync(join(root, 'k6', 'suite-load.ts'), source);
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(join(root, 'common', 'build.mjs'))}); const b = await m.build(); console.log(JSON.stringify({ dir: b.dir, file: m.k6TemplateScript('k6/suite-load.ts') }));`,
+    ],
+    { encoding: 'utf8' },
+  );
+  const { dir, file } = JSON.parse(out) as { dir: string; file: string };
+  expect(file).toBe('k6/suite-load.k6.js');
+  const built = readFileSync(join(dir, file), 'utf8');
+  const { transformSync } = await import('esbuild');
+  const { K6_TEMPLATE_TRANSFORM } = await import('../../common/build.mjs');
+  expect(built).toBe(transformSync(source, { ...K6_TEMPLATE_TRANSFORM, sourcefile: 'suite-load.ts' }).code);
+  expect(built).toContain('import http from "k6/http"');
+  expect(built).not.toContain('interface');
+});
+
 test('#client-node is the vendored bundle of @kubernetes/client-node: one file, the same exports, working classes', async () => {
   const { buildVendor, vendorFresh } = await import('../../common/build.mjs');
   await buildVendor();

@@ -2,13 +2,11 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../common/build.mjs';
-import { CoreV1Api, KubeConfig } from '#client-node';
 import { textTable } from '../reporters/attach.ts';
 import { reapOrphanTwins, readTwinState, startTwin, stateFile, twinStateDirs, type OrphanReap, type TwinState } from '../twin/launcher.ts';
 import { findOrphans, isSameProcessAlive, listPids, reapStale, waitExited, type PidRecord } from '../twin/launcher.ts';
 import type { UpOptions } from './commands/twin.ts';
 import { UserError } from './errors.ts';
-import { applySeedTopology } from '../runner/seed-topology.ts';
 import { COMMAND_TIMEOUTS, DEFAULT_TIMEOUTS, formatTimeout, twinUpBudget } from '../core/timeouts.ts';
 
 const BIN = join(packageRoot(import.meta.url), 'bin', 'pd-harness.js');
@@ -38,7 +36,7 @@ export async function twinUp(opts: UpOptions): Promise<void> {
   process.on('SIGINT', () => void stop(130));
   process.on('SIGTERM', () => void stop(143));
   try {
-    if (opts.topology === 'seed') await applySeedTopology(twin.kubeconfigPath);
+    if (opts.topology === 'seed') await (await import('../runner/seed-topology.ts')).applySeedTopology(twin.kubeconfigPath);
     else if (opts.topology !== 'none') throw new UserError(`unknown topology "${opts.topology}" (seed or none)`);
   } catch (err) {
     await twin.stop();
@@ -204,6 +202,8 @@ interface PodRow {
 }
 
 async function listPodRows(kubeconfigPath: string, pids: { pid: number; pod: string }[]): Promise<PodRow[]> {
+  // loaded here, not with the module: `twin down`, `twin kubeconfig` and a status with no twin need no API client
+  const { CoreV1Api, KubeConfig } = await import('#client-node');
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const res = await kc.makeApiClient(CoreV1Api).listPodForAllNamespaces();

@@ -48,3 +48,41 @@ test('listing the conformance, chaos and repro projects loads neither the twin, 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** `twin status` (no twin running) and `twin down` read state files: neither loads the twin's servers nor client-node. */
+test('twin status and twin down with no twin load neither the twin servers nor client-node', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'twin-state-imports-'));
+  try {
+    for (const args of [
+      ['twin', 'status', '--state-dir', join(dir, 'twin')],
+      ['twin', 'down', '--state-dir', join(dir, 'twin')],
+    ]) {
+      const file = join(dir, `${args[1]}.txt`);
+      const r = await execa(process.execPath, [resolve('bin/pd-harness.js'), ...args], {
+        reject: false,
+        env: {
+          RECORD_IMPORTS_FILE: file,
+          NODE_OPTIONS: `--import ${resolve('test/helpers/record-imports/register.mjs')}`,
+          PD_HARNESS_SUITE: '',
+        },
+      });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(args[1] === 'status' ? /twin is not running/ : /no twin was running/);
+      const urls = [
+        ...new Set(
+          readFileSync(file, 'utf8')
+            .split('\n')
+            .map((l) => l.split(' ')[1] ?? ''),
+        ),
+      ];
+      expect(
+        urls.some((u) => /\/twin\/(state|launcher)\.[jt]s$/.test(u)),
+        'the recorder saw the twin state module load',
+      ).toBe(true);
+      const heavy = urls.filter((u) => /client-node|\/twin\/(apiserver|kubelet|gateway|operator)\//.test(u));
+      expect(heavy, `modules loaded by pd-harness ${args.join(' ')}`).toEqual([]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -28,6 +28,16 @@ function makePackage(): string {
   return root;
 }
 
+/** Runs `code` in a Node process where `m` is the package's common/build.mjs; its trimmed stdout. */
+function prober(root: string) {
+  return (code: string) =>
+    execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(root, 'common', 'build.mjs'))}); ${code}`],
+      { encoding: 'utf8' },
+    ).trim();
+}
+
 function runBin(root: string) {
   const r = spawnSync(process.execPath, [join(root, 'bin', 'pd-harness.js')], { encoding: 'utf8' });
   return { out: r.stdout.trim(), err: r.stderr.trim(), code: r.status };
@@ -51,12 +61,7 @@ test('the bin compiles missing output once, runs compiled JavaScript, and rebuil
 
 test('a touched source makes the build stale; runnableModule then names the source, never the old output', async () => {
   const root = makePackage();
-  const probe = (code: string) =>
-    execFileSync(
-      process.execPath,
-      ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(root, 'common', 'build.mjs'))}); ${code}`],
-      { encoding: 'utf8' },
-    ).trim();
+  const probe = prober(root);
   expect(probe(`await m.build(); console.log(m.runnableModule('cli/main.ts'))`)).toMatch(/dist\/[0-9a-f]{16}\/cli\/main\.js$/);
   const fp = probe('console.log(m.fingerprint())');
   expect(existsSync(join(root, 'dist', fp, '.complete'))).toBe(true);
@@ -146,12 +151,7 @@ test('a program bundle (k6-cli) is what runnableProgram names while fresh, runs 
       '',
     ].join('\n'),
   );
-  const probe = (code: string) =>
-    execFileSync(
-      process.execPath,
-      ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(root, 'common', 'build.mjs'))}); ${code}`],
-      { encoding: 'utf8' },
-    ).trim();
+  const probe = prober(root);
   // no build: the source, for tsx
   expect(probe(`console.log(m.runnableProgram('k6-cli'))`)).toBe(join(root, 'load', 'k6', 'k6-cli.ts'));
   const bundle = probe(`await m.build(); console.log(m.runnableProgram('k6-cli'))`);
@@ -186,14 +186,8 @@ test('a k6 template is built as a k6 script, byte for byte what the run-time tra
     '',
   ].join('\n');
   writeFileSync(join(root, 'k6', 'suite-load.ts'), source);
-  const out = execFileSync(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      `const m = await import(${JSON.stringify(join(root, 'common', 'build.mjs'))}); const b = await m.build(); console.log(JSON.stringify({ dir: b.dir, file: m.k6TemplateScript('k6/suite-load.ts') }));`,
-    ],
-    { encoding: 'utf8' },
+  const out = prober(root)(
+    `const b = await m.build(); console.log(JSON.stringify({ dir: b.dir, file: m.k6TemplateScript('k6/suite-load.ts') }));`,
   );
   const { dir, file } = JSON.parse(out) as { dir: string; file: string };
   expect(file).toBe('k6/suite-load.k6.js');

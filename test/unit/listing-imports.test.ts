@@ -5,37 +5,49 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /**
+ * Runs a Node program with a resolve hook chained after any other (Playwright's TypeScript loader) that records
+ * every module the process resolves: its result and the distinct module URLs.
+ */
+async function withRecordedImports(dir: string, name: string, args: string[]) {
+  const file = join(dir, `${name}.txt`);
+  const r = await execa(process.execPath, args, {
+    reject: false,
+    env: {
+      RECORD_IMPORTS_FILE: file,
+      NODE_OPTIONS: `--import ${resolve('test/helpers/record-imports/register.mjs')}`,
+      PD_HARNESS_SUITE: '',
+    },
+  });
+  const urls = [
+    ...new Set(
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[1] ?? ''),
+    ),
+  ];
+  return { r, urls };
+}
+
+/**
  * Issue 18: listing the suite projects (what Playwright's main process does before any test, and again in
  * every `pd-harness run`) loads only the specs, fixtures, suites and criteria: the twin, the runner, the
  * cluster driver and @kubernetes/client-node load in a worker, when a test needs them. Asserted on the
- * modules the listing process resolved (a resolve hook chained after Playwright's), not on time.
+ * modules the listing process resolved, not on time.
  */
 test('listing the conformance, chaos and repro projects loads neither the twin, the runner nor client-node', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'listing-imports-'));
   try {
-    const file = join(dir, 'imports.txt');
-    const r = await execa(
-      process.execPath,
-      [resolve('node_modules/@playwright/test/cli.js'), 'test', '--list', '--project=conformance', '--project=chaos', '--project=repro'],
-      {
-        reject: false,
-        env: {
-          RECORD_IMPORTS_FILE: file,
-          NODE_OPTIONS: `--import ${resolve('test/helpers/record-imports/register.mjs')}`,
-          PD_HARNESS_SUITE: '',
-        },
-      },
-    );
+    const { r, urls } = await withRecordedImports(dir, 'listing', [
+      resolve('node_modules/@playwright/test/cli.js'),
+      'test',
+      '--list',
+      '--project=conformance',
+      '--project=chaos',
+      '--project=repro',
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
     // the listing itself: every shipped suite is a test (so the check below looked at a real listing)
     for (const suite of ['proxy-performance', 'chaos-decode-kill', 'repro-decode-index-error']) expect(r.stdout).toContain(`› ${suite}`);
-    const urls = [
-      ...new Set(
-        readFileSync(file, 'utf8')
-          .split('\n')
-          .map((l) => l.split(' ')[1] ?? ''),
-      ),
-    ];
     expect(
       urls.some((u) => u.endsWith('/fixtures/index.ts')),
       'the recorder saw the fixtures load',
@@ -53,34 +65,22 @@ test('listing the conformance, chaos and repro projects loads neither the twin, 
 test('twin status and twin down with no twin load neither the twin servers nor client-node', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'twin-state-imports-'));
   try {
-    for (const args of [
-      ['twin', 'status', '--state-dir', join(dir, 'twin')],
-      ['twin', 'down', '--state-dir', join(dir, 'twin')],
-    ]) {
-      const file = join(dir, `${args[1]}.txt`);
-      const r = await execa(process.execPath, [resolve('bin/pd-harness.js'), ...args], {
-        reject: false,
-        env: {
-          RECORD_IMPORTS_FILE: file,
-          NODE_OPTIONS: `--import ${resolve('test/helpers/record-imports/register.mjs')}`,
-          PD_HARNESS_SUITE: '',
-        },
-      });
+    for (const command of ['status', 'down']) {
+      const { r, urls } = await withRecordedImports(dir, command, [
+        resolve('bin/pd-harness.js'),
+        'twin',
+        command,
+        '--state-dir',
+        join(dir, 'twin'),
+      ]);
       expect(r.exitCode, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(args[1] === 'status' ? /twin is not running/ : /no twin was running/);
-      const urls = [
-        ...new Set(
-          readFileSync(file, 'utf8')
-            .split('\n')
-            .map((l) => l.split(' ')[1] ?? ''),
-        ),
-      ];
+      expect(r.stdout).toMatch(command === 'status' ? /twin is not running/ : /no twin was running/);
       expect(
         urls.some((u) => /\/twin\/(state|launcher)\.[jt]s$/.test(u)),
         'the recorder saw the twin state module load',
       ).toBe(true);
       const heavy = urls.filter((u) => /client-node|\/twin\/(apiserver|kubelet|gateway|operator)\//.test(u));
-      expect(heavy, `modules loaded by pd-harness ${args.join(' ')}`).toEqual([]);
+      expect(heavy, `modules loaded by pd-harness twin ${command}`).toEqual([]);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { DEFAULT_TIMEOUTS, formatTimeout } from '../core/timeouts.ts';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { AuthorizationV1Api, type KubeConfig, type V1SelfSubjectAccessReview } from '#client-node';
+import type { KubeConfig, V1SelfSubjectAccessReview } from '#client-node';
 import type { Cluster } from '../cluster/driver.ts';
 import { describeApiError, isNotFound } from '../cluster/errors.ts';
 import type { ManifestObject } from '../cluster/manifests.ts';
@@ -129,6 +129,8 @@ export function describeNeed(n: AccessNeed): string {
  * the kubeconfig's credentials may do everything the run needs. Any "no" is a TargetError (exit 3).
  */
 export async function checkAccess(cluster: Cluster, needs: readonly AccessNeed[]): Promise<void> {
+  // loaded here: a static plan (`pd-harness validate`, --dry-run without a cluster) needs no API client
+  const { AuthorizationV1Api } = await import('#client-node');
   const authz = cluster.kc.makeApiClient(AuthorizationV1Api);
   const denied: string[] = [];
   for (let i = 0; i < needs.length; i += 8) {

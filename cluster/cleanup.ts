@@ -10,6 +10,19 @@ export interface ObjectKey {
   namespace?: string;
 }
 
+/** The key of an object (a manifest, an API object or a ref with top-level name and namespace). */
+export function keyOf(obj: {
+  apiVersion: string;
+  kind: string;
+  metadata?: { name?: string; namespace?: string };
+  name?: string;
+  namespace?: string;
+}): ObjectKey {
+  const name = obj.metadata?.name ?? obj.name ?? '';
+  const namespace = obj.metadata?.namespace ?? obj.namespace;
+  return { apiVersion: obj.apiVersion, kind: obj.kind, name, ...(namespace ? { namespace } : {}) };
+}
+
 /**
  * Set only on actions read back from a journal on disk: the paths of credential values the journal did not
  * keep (a Secret's data, a secret-named field, an env var like HF_TOKEN). Such an action cannot be undone

@@ -1,7 +1,10 @@
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Pod } from '#client-node';
-import { CleanupRegistry, describeAction, type CleanupAction, type CleanupOutcome, type ObjectKey } from './cleanup.ts';
+import { CleanupRegistry, describeAction, keyOf, type CleanupAction, type CleanupOutcome, type ObjectKey } from './cleanup.ts';
+
+// keyOf lives with ObjectKey (pure): modules that only plan (chaos/faults) take it without the API client
+export { keyOf } from './cleanup.ts';
 import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/timeouts.ts';
 import { ApiStatusError, describeApiError, isNotFound } from './errors.ts';
 import { checkApiServer, loadKubeConfig, type TargetInfo } from './kubeconfig.ts';
@@ -307,18 +310,6 @@ export class Cluster {
       },
     });
   }
-}
-
-export function keyOf(obj: {
-  apiVersion: string;
-  kind: string;
-  metadata?: { name?: string; namespace?: string };
-  name?: string;
-  namespace?: string;
-}): ObjectKey {
-  const name = obj.metadata?.name ?? obj.name ?? '';
-  const namespace = obj.metadata?.namespace ?? obj.namespace;
-  return { apiVersion: obj.apiVersion, kind: obj.kind, name, ...(namespace ? { namespace } : {}) };
 }
 
 function keyString(k: ObjectKey): string {

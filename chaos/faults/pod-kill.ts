@@ -1,7 +1,7 @@
 import { podKillSpec } from './schemas.ts';
 import { defineFault } from './types.ts';
 import { stripServerFields } from '../../cluster/patches.ts';
-import { keyOf } from '../../cluster/driver.ts';
+import { keyOf } from '../../cluster/cleanup.ts';
 import { formatDuration } from '../../suites/durations.ts';
 import { candidatesOf, faultAs, manifestFor } from './common.ts';
 import { livePods } from '../pods.ts';

@@ -86,3 +86,23 @@ test('twin status and twin down with no twin load neither the twin servers nor c
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** `validate` plans a suite statically (write set, faults, guard): the API client loads only when a run connects. */
+test('validate loads no API client', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'validate-imports-'));
+  try {
+    const { r, urls } = await withRecordedImports(dir, 'validate', [
+      resolve('bin/pd-harness.js'),
+      'validate',
+      resolve('suites/chaos-decode-kill.suite.yaml'),
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(
+      urls.some((u) => /\/chaos\/faults\/pod-kill\.[jt]s$/.test(u)),
+      'the recorder saw the fault planning load',
+    ).toBe(true);
+    expect(urls.filter((u) => /client-node/.test(u))).toEqual([]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

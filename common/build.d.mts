@@ -16,6 +16,8 @@ export declare const K6_TEMPLATES: string[];
 /** The esbuild transform options of a k6 template, at build time and (stale build) at run time alike. */
 export declare const K6_TEMPLATE_TRANSFORM: { loader: 'ts'; format: 'esm'; target: string };
 export declare function k6TemplateScript(rel: string): string;
+/** Marks the builds (dist/<fp>, dist/bundles/<name>/<fp>) holding these files as in use while this process runs. */
+export declare function holdBuilds(files: readonly string[], root?: string): void;
 export declare function build(root?: string): Promise<{ root: string; dir: string; fresh: boolean }>;
 /** Vendored packages (`#<name>` in package.json's imports → dist/vendor/<name>.mjs), by name: the package bundled. */
 export declare const VENDOR: Record<string, string>;

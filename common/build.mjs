@@ -472,11 +472,44 @@ function pruneOld(distDir, keep, others = [], kept = 3) {
     const tmpOwner = /\.tmp-(\d+)$/.exec(name);
     if (tmpOwner) {
       if (!isAlive(Number(tmpOwner[1]))) fs.rmSync(p, { recursive: true, force: true });
-    } else if (name !== keep) {
+    } else if (name !== keep && fs.statSync(p).isDirectory() && !heldByLiveProcess(p)) {
       builds.push({ p, t: fs.statSync(p).mtimeMs });
     }
   }
   for (const { p } of builds.sort((a, b) => b.t - a.t).slice(kept - 1)) fs.rmSync(p, { recursive: true, force: true });
+}
+
+const LEASE = '.lease-';
+
+/**
+ * Marks the builds that hold `files` (compiled modules or bundles under dist/) as in use by this process: pruning
+ * keeps a build while a process holding it runs. A twin host starts its pod programs from the build it resolved
+ * them in for as long as it lives, and a detached twin outlives any number of rebuilds; without the hold, a pod it
+ * restarts after the third rebuild would find no program. Files outside dist/ are ignored.
+ */
+export function holdBuilds(files, root = ROOT) {
+  const dist = path.join(root, 'dist');
+  for (const file of files) {
+    const parts = path.relative(dist, file).split(path.sep);
+    if (parts[0] === '..' || path.isAbsolute(parts[0]) || parts.length < 2) continue;
+    const dir = parts[0] === BUNDLES_DIR ? path.join(dist, ...parts.slice(0, 3)) : path.join(dist, parts[0]);
+    try {
+      fs.writeFileSync(path.join(dir, `${LEASE}${process.pid}`), '');
+    } catch {
+      // the build is gone already: nothing to hold
+    }
+  }
+}
+
+/** True when a process holding the build `dir` (holdBuilds) still runs; the holds of gone processes are removed. */
+function heldByLiveProcess(dir) {
+  let held = false;
+  for (const name of fs.readdirSync(dir)) {
+    if (!name.startsWith(LEASE)) continue;
+    if (isAlive(Number(name.slice(LEASE.length)))) held = true;
+    else fs.rmSync(path.join(dir, name), { force: true });
+  }
+  return held;
 }
 
 function isAlive(pid) {

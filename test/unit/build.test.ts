@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync, utimesSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test, expect } from '@playwright/test';
 
 /**
@@ -173,6 +174,27 @@ test('a program bundle (k6-cli) is what runnableProgram names while fresh, runs 
   const rebuilt = probe(`await m.build(); console.log(m.runnableProgram('k6-cli'))`);
   expect(rebuilt).not.toBe(bundle);
   expect(execFileSync(process.execPath, [rebuilt, 'run'], { encoding: 'utf8' }).trim()).toBe('k6 second run cjs');
+});
+
+test('pruning keeps a build that a running process holds (a twin host), and prunes it once the holder is gone', async () => {
+  const root = makePackage();
+  const probe = prober(root);
+  const rebuild = (word: string) => {
+    writeFileSync(join(root, 'cli', 'words.ts'), `export const word: string = "${word}";\n`);
+    return probe(`const b = await m.build(); console.log(b.dir)`);
+  };
+  const first = rebuild('one');
+  // held by this (live) process, as the twin's kubelet holds the build of its pod programs
+  const { holdBuilds } = (await import(pathToFileURL(join(root, 'common', 'build.mjs')).href)) as typeof import('../../common/build.mjs');
+  holdBuilds([join(first, 'cli', 'main.js'), join(root, 'cli', 'main.ts')], root);
+  expect(existsSync(join(first, `.lease-${process.pid}`))).toBe(true);
+  // held by a process that has exited since
+  const second = rebuild('two');
+  probe(`m.holdBuilds([${JSON.stringify(join(second, 'cli', 'main.js'))}])`);
+  for (const w of ['three', 'four', 'five', 'six']) rebuild(w);
+  expect(existsSync(join(first, '.complete')), 'the held build stays').toBe(true);
+  expect(existsSync(second), 'the build whose holder is gone is pruned').toBe(false);
+  expect(readdirSync(join(root, 'dist')).filter((d) => /^[0-9a-f]{16}$/.test(d))).toHaveLength(3 + 1);
 });
 
 test('a k6 template is built as a k6 script, byte for byte what the run-time transform of a stale build gives', async () => {

@@ -12,6 +12,7 @@ import {
   type V1Service,
 } from '#client-node';
 import { loadKeepAliveKubeConfig } from '../../common/kube-client.ts';
+import { holdPodPrograms } from '../runtime/images.ts';
 import { HostsFileKeeper } from './dns.ts';
 import { startExecServer, type ExecServer } from './exec.ts';
 import { EventRecorder } from './events.ts';
@@ -49,6 +50,7 @@ const RESCHEDULE_MS = 1000;
  * It talks to the API server only through @kubernetes/client-node.
  */
 export async function startKubelet(opts: KubeletOptions): Promise<KubeletHandle> {
+  holdPodPrograms();
   const kc = loadKeepAliveKubeConfig(opts.kubeconfigPath);
   const core = kc.makeApiClient(CoreV1Api);
   const stateDir = path.resolve(opts.stateDir);

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { packageRoot, runnableModule, runnableProgram } from '../../common/build.mjs';
+import { holdBuilds, packageRoot, runnableModule, runnableProgram } from '../../common/build.mjs';
 
 /** How the twin runs a container image: a Node program with arguments, or a pull failure. */
 export type ImageResolution =
@@ -18,6 +18,11 @@ export const EPP_PROGRAM = runnableModule('twin/sims/epp/main.ts', root);
  */
 export const K6_PROGRAM = runnableProgram('k6-cli', root);
 export const K6_STARTER_PROGRAM = path.join(root, 'twin', 'runtime', 'programs', 'k6-starter.mjs');
+
+/** Keeps the builds the pod programs above come from while this twin runs (a rebuild must not prune them). */
+export function holdPodPrograms(): void {
+  holdBuilds([VLLM_PROGRAM, EPP_PROGRAM, K6_PROGRAM], root);
+}
 
 export const SUPPORTED_IMAGES = [
   'registry.k8s.io/pause*',

@@ -472,8 +472,9 @@ function pruneOld(distDir, keep, others = [], kept = 3) {
     const tmpOwner = /\.tmp-(\d+)$/.exec(name);
     if (tmpOwner) {
       if (!isAlive(Number(tmpOwner[1]))) fs.rmSync(p, { recursive: true, force: true });
-    } else if (name !== keep && fs.statSync(p).isDirectory() && !heldByLiveProcess(p)) {
-      builds.push({ p, t: fs.statSync(p).mtimeMs });
+    } else if (name !== keep) {
+      const st = fs.statSync(p);
+      if (st.isDirectory() && !heldByLiveProcess(p)) builds.push({ p, t: st.mtimeMs });
     }
   }
   for (const { p } of builds.sort((a, b) => b.t - a.t).slice(kept - 1)) fs.rmSync(p, { recursive: true, force: true });

@@ -6,26 +6,32 @@ import { join, resolve } from 'node:path';
 
 /**
  * Runs a Node program with a resolve hook chained after any other (Playwright's TypeScript loader) that records
- * every module the process resolves: its result and the distinct module URLs.
+ * every module the process resolves: its result and the distinct module URLs. `args` gets a temp dir of its own
+ * (removed afterwards) for whatever state the program keeps.
  */
-async function withRecordedImports(dir: string, name: string, args: string[]) {
-  const file = join(dir, `${name}.txt`);
-  const r = await execa(process.execPath, args, {
-    reject: false,
-    env: {
-      RECORD_IMPORTS_FILE: file,
-      NODE_OPTIONS: `--import ${resolve('test/helpers/record-imports/register.mjs')}`,
-      PD_HARNESS_SUITE: '',
-    },
-  });
-  const urls = [
-    ...new Set(
-      readFileSync(file, 'utf8')
-        .split('\n')
-        .map((l) => l.split(' ')[1] ?? ''),
-    ),
-  ];
-  return { r, urls };
+async function recordImports(args: (dir: string) => string[]) {
+  const dir = mkdtempSync(join(tmpdir(), 'record-imports-'));
+  try {
+    const file = join(dir, 'imports.txt');
+    const r = await execa(process.execPath, args(dir), {
+      reject: false,
+      env: {
+        RECORD_IMPORTS_FILE: file,
+        NODE_OPTIONS: `--import ${resolve('test/helpers/record-imports/register.mjs')}`,
+        PD_HARNESS_SUITE: '',
+      },
+    });
+    const urls = [
+      ...new Set(
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .map((l) => l.split(' ')[1] ?? ''),
+      ),
+    ];
+    return { r, urls };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -35,74 +41,49 @@ async function withRecordedImports(dir: string, name: string, args: string[]) {
  * modules the listing process resolved, not on time.
  */
 test('listing the conformance, chaos and repro projects loads neither the twin, the runner nor client-node', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'listing-imports-'));
-  try {
-    const { r, urls } = await withRecordedImports(dir, 'listing', [
-      resolve('node_modules/@playwright/test/cli.js'),
-      'test',
-      '--list',
-      '--project=conformance',
-      '--project=chaos',
-      '--project=repro',
-    ]);
-    expect(r.exitCode, r.stderr).toBe(0);
-    // the listing itself: every shipped suite is a test (so the check below looked at a real listing)
-    for (const suite of ['proxy-performance', 'chaos-decode-kill', 'repro-decode-index-error']) expect(r.stdout).toContain(`› ${suite}`);
-    expect(
-      urls.some((u) => u.endsWith('/fixtures/index.ts')),
-      'the recorder saw the fixtures load',
-    ).toBe(true);
-    const heavy = urls.filter((u) =>
-      /@kubernetes\/client-node|\/twin\/|\/runner\/(?!timeouts\.ts)|\/cluster\/driver\.ts|\/load\/builtin\/(?!template\.ts)/.test(u),
-    );
-    expect(heavy, 'modules loaded while listing').toEqual([]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { r, urls } = await recordImports(() => [
+    resolve('node_modules/@playwright/test/cli.js'),
+    'test',
+    '--list',
+    '--project=conformance',
+    '--project=chaos',
+    '--project=repro',
+  ]);
+  expect(r.exitCode, r.stderr).toBe(0);
+  // the listing itself: every shipped suite is a test (so the check below looked at a real listing)
+  for (const suite of ['proxy-performance', 'chaos-decode-kill', 'repro-decode-index-error']) expect(r.stdout).toContain(`› ${suite}`);
+  expect(
+    urls.some((u) => u.endsWith('/fixtures/index.ts')),
+    'the recorder saw the fixtures load',
+  ).toBe(true);
+  const heavy = urls.filter((u) =>
+    /@kubernetes\/client-node|\/twin\/|\/runner\/(?!timeouts\.ts)|\/cluster\/driver\.ts|\/load\/builtin\/(?!template\.ts)/.test(u),
+  );
+  expect(heavy, 'modules loaded while listing').toEqual([]);
 });
 
 /** `twin status` (no twin running) and `twin down` read state files: neither loads the twin's servers nor client-node. */
 test('twin status and twin down with no twin load neither the twin servers nor client-node', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'twin-state-imports-'));
-  try {
-    for (const command of ['status', 'down']) {
-      const { r, urls } = await withRecordedImports(dir, command, [
-        resolve('bin/pd-harness.js'),
-        'twin',
-        command,
-        '--state-dir',
-        join(dir, 'twin'),
-      ]);
-      expect(r.exitCode, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(command === 'status' ? /twin is not running/ : /no twin was running/);
-      expect(
-        urls.some((u) => /\/twin\/(state|launcher)\.[jt]s$/.test(u)),
-        'the recorder saw the twin state module load',
-      ).toBe(true);
-      const heavy = urls.filter((u) => /client-node|\/twin\/(apiserver|kubelet|gateway|operator)\//.test(u));
-      expect(heavy, `modules loaded by pd-harness twin ${command}`).toEqual([]);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  for (const command of ['status', 'down']) {
+    const { r, urls } = await recordImports((dir) => [resolve('bin/pd-harness.js'), 'twin', command, '--state-dir', join(dir, 'twin')]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(command === 'status' ? /twin is not running/ : /no twin was running/);
+    expect(
+      urls.some((u) => /\/twin\/(state|launcher)\.[jt]s$/.test(u)),
+      'the recorder saw the twin state module load',
+    ).toBe(true);
+    const heavy = urls.filter((u) => /client-node|\/twin\/(apiserver|kubelet|gateway|operator)\//.test(u));
+    expect(heavy, `modules loaded by pd-harness twin ${command}`).toEqual([]);
   }
 });
 
 /** `validate` plans a suite statically (write set, faults, guard): the API client loads only when a run connects. */
 test('validate loads no API client', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'validate-imports-'));
-  try {
-    const { r, urls } = await withRecordedImports(dir, 'validate', [
-      resolve('bin/pd-harness.js'),
-      'validate',
-      resolve('suites/chaos-decode-kill.suite.yaml'),
-    ]);
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect(
-      urls.some((u) => /\/chaos\/faults\/pod-kill\.[jt]s$/.test(u)),
-      'the recorder saw the fault planning load',
-    ).toBe(true);
-    expect(urls.filter((u) => /client-node/.test(u))).toEqual([]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { r, urls } = await recordImports(() => [resolve('bin/pd-harness.js'), 'validate', resolve('suites/chaos-decode-kill.suite.yaml')]);
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(
+    urls.some((u) => /\/chaos\/faults\/pod-kill\.[jt]s$/.test(u)),
+    'the recorder saw the fault planning load',
+  ).toBe(true);
+  expect(urls.filter((u) => /client-node/.test(u))).toEqual([]);
 });

@@ -3,8 +3,8 @@
  *
  * The index also loads what the simulators never use: `collectDefaultMetrics` (node:v8, perf_hooks and a
  * dozen process collectors), the Pushgateway (node:https, zlib) and the cluster aggregator (node:cluster).
- * Requiring it costs ~8.5 MB of RSS in every pod process that exposes metrics (a vLLM pod 52 → 44 MB on an
- * idle http server, docs/benchmarks.md); the four classes alone cost ~0.5 MB. They are the same objects
+ * On a bare http server, requiring the index took RSS from 43.7 to 52.6 MB and the four classes alone to 44.0 MB;
+ * in the twin's idle pods the difference measured 2-5 MB (docs/benchmarks.md). They are the same objects
  * the index exports (it requires these very files): test/unit/prometheus-classes.test.ts checks it, and
  * fails if a prom-client upgrade moves them.
  */

@@ -5,7 +5,7 @@ import { allureCategories } from './reporters/categories.ts';
 import { TEST_BUDGETS } from './core/timeouts.ts';
 import { buildVendor, vendorFresh } from './common/build.mjs';
 
-// `#client-node` (the vendored @kubernetes/client-node bundle the workers import): npm ci and npm test build it;
+// the vendored bundles the workers import (`#client-node`, `#charts`): npm ci and npm test build them;
 // built here when it is missing or older than the installed package
 if (!vendorFresh()) await buildVendor();
 

@@ -1,4 +1,6 @@
+import type { TopLevelSpec } from 'vega-lite';
 import type { RequestRecord } from '../load/result.ts';
+import { renderSvg } from '../reporters/charts.ts';
 import { isFailed } from './recovery.ts';
 import type { FaultEvent, PodChange } from './types.ts';
 
@@ -128,13 +130,5 @@ export function timelineSpec(tl: Timeline): Record<string, unknown> {
 
 /** The chart as SVG (vega-lite compiled, rendered headless by vega). */
 export async function timelineSvg(tl: Timeline): Promise<string> {
-  const vl = await import('vega-lite');
-  const vega = await import('vega');
-  const compiled = vl.compile(timelineSpec(tl) as unknown as Parameters<typeof vl.compile>[0]).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return renderSvg(timelineSpec(tl) as unknown as TopLevelSpec);
 }

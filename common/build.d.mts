@@ -19,9 +19,12 @@ export declare function k6TemplateScript(rel: string): string;
 /** Marks the builds (dist/<fp>, dist/bundles/<name>/<fp>) holding these files as in use while this process runs. */
 export declare function holdBuilds(files: readonly string[], root?: string): void;
 export declare function build(root?: string): Promise<{ root: string; dir: string; fresh: boolean }>;
-/** Vendored packages (`#<name>` in package.json's imports → dist/vendor/<name>.mjs), by name: the package bundled. */
-export declare const VENDOR: Record<string, string>;
-/** True when every vendored bundle exists and was built from the packages installed now. */
-export declare function vendorFresh(root?: string): boolean;
-/** Builds the vendored bundles that are missing or stale. */
-export declare function buildVendor(root?: string): Promise<void>;
+/**
+ * Vendored packages (`#<name>` in package.json's imports → dist/vendor/<name>.mjs), by name: the packages bundled,
+ * from the first package's entry or from `source` (an entry module's text).
+ */
+export declare const VENDOR: Record<string, { packages: string[]; source?: string }>;
+/** True when every vendored bundle (or those named) exists and was built from the packages installed now. */
+export declare function vendorFresh(root?: string, names?: string[]): boolean;
+/** Builds the vendored bundles (or those named) that are missing or stale. */
+export declare function buildVendor(root?: string, names?: string[]): Promise<void>;

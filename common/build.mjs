@@ -86,20 +86,27 @@ export const K6_TEMPLATE_TRANSFORM = { loader: 'ts', format: 'esm', target: 'es2
 export const k6TemplateScript = (rel) => rel.replace(/\.ts$/, '.k6.js');
 
 /**
- * Vendored packages: an ESM-only package of many files, bundled with its dependencies into one minified
- * file, dist/vendor/<name>.mjs, that package.json's `imports` maps `#<name>` to (types from the package
- * itself). @kubernetes/client-node is ~830 files: loading them was ~1 s of CPU in every process that talks
- * to the API server (the bin's cluster commands, the twin host, a Playwright worker, where each module also
- * crosses Playwright's loader thread) and ~0.25 s as one file. Rebuilt when the installed package or the
- * install changes (vendorStamp). All code imports the values from `#client-node` (ESLint refuses a value
- * import of the package), so one copy of its classes exists in a process.
+ * Vendored packages: ESM packages of many files, bundled with their dependencies into one minified file,
+ * dist/vendor/<name>.mjs, that package.json's `imports` maps `#<name>` to. Loading one file instead of hundreds
+ * matters most in a Playwright worker, where every module crosses Playwright's loader thread.
+ *  - `client-node`: @kubernetes/client-node, ~830 files: ~1 s of CPU in every process that talks to the API
+ *    server (the bin's cluster commands, the twin host, a Playwright worker) and ~0.25 s as one file. All code
+ *    imports its values from `#client-node` (ESLint refuses a value import of the package), so one copy of its
+ *    classes exists in a process. Types come from the package itself.
+ *  - `charts`: vega and vega-lite, what reporters/charts.ts renders the report's SVG charts with, ~700 modules:
+ *    ~0.33 s in plain Node and ~1 s in a worker (the first suite's charts came ~1 s after its load), ~0.15 s as
+ *    one file. `source` is the entry (only the names used); types in reporters/charts-vendor.d.ts.
+ * Rebuilt when an installed package or the install changes (vendorStamp).
  */
-export const VENDOR = { 'client-node': '@kubernetes/client-node' };
+export const VENDOR = {
+  'client-node': { packages: ['@kubernetes/client-node'] },
+  charts: { packages: ['vega', 'vega-lite'], source: "export { View, parse } from 'vega';\nexport { compile } from 'vega-lite';\n" },
+};
 const VENDOR_DIR = 'vendor';
 
-/** What a vendored bundle was built from: the package's version and the install (npm's hidden lockfile). */
-function vendorStamp(root, pkg) {
-  return [path.join('node_modules', pkg, 'package.json'), path.join('node_modules', '.package-lock.json')]
+/** What a vendored bundle was built from: its packages' versions and the install (npm's hidden lockfile). */
+function vendorStamp(root, packages) {
+  return [...packages.map((pkg) => path.join('node_modules', pkg, 'package.json')), path.join('node_modules', '.package-lock.json')]
     .map((f) => {
       const st = fs.statSync(path.join(root, f), { throwIfNoEntry: false });
       return st ? statLine(f, st) : `${f}\0missing\n`;
@@ -109,33 +116,36 @@ function vendorStamp(root, pkg) {
 
 const vendorStampFile = (root, name) => path.join(root, 'dist', VENDOR_DIR, `${name}.stamp`);
 
-/** True when the vendored bundle `name` exists and was built from the package installed now. */
-function vendorBundleFresh(root, name, pkg) {
+/** True when the vendored bundle `name` exists and was built from the packages installed now. */
+function vendorBundleFresh(root, name) {
   try {
-    return fs.readFileSync(vendorStampFile(root, name), 'utf8') === vendorStamp(root, pkg);
+    return fs.readFileSync(vendorStampFile(root, name), 'utf8') === vendorStamp(root, VENDOR[name].packages);
   } catch {
     return false;
   }
 }
 
-/** True when every vendored bundle exists and was built from the packages installed now. */
-export function vendorFresh(root = ROOT) {
-  return Object.entries(VENDOR).every(([name, pkg]) => vendorBundleFresh(root, name, pkg));
+/** True when every vendored bundle (or those named) exists and was built from the packages installed now. */
+export function vendorFresh(root = ROOT, names = Object.keys(VENDOR)) {
+  return names.every((name) => vendorBundleFresh(root, name));
 }
 
-/** Builds the vendored bundles that are missing or stale (temporary file, then rename: safe when two build at once). */
-export async function buildVendor(root = ROOT) {
+/** Builds the vendored bundles (or those named) that are missing or stale (temporary file, then rename: safe when two build at once). */
+export async function buildVendor(root = ROOT, names = Object.keys(VENDOR)) {
   const dir = path.join(root, 'dist', VENDOR_DIR);
   fs.mkdirSync(dir, { recursive: true });
-  for (const [name, pkg] of Object.entries(VENDOR)) {
-    if (vendorBundleFresh(root, name, pkg)) continue;
+  for (const name of names) {
+    if (vendorBundleFresh(root, name)) continue;
+    const { packages, source } = VENDOR[name];
     const stampFile = vendorStampFile(root, name);
-    const stamp = vendorStamp(root, pkg);
+    const stamp = vendorStamp(root, packages);
     const { build: esbuild } = await import('esbuild');
     const out = path.join(dir, `${name}.mjs`);
     const tmp = `${out}.tmp-${process.pid}`;
     await esbuild({
-      entryPoints: [createRequire(path.join(root, 'package.json')).resolve(pkg)],
+      ...(source
+        ? { stdin: { contents: source, resolveDir: root, sourcefile: `vendor-${name}.mjs`, loader: 'js' } }
+        : { entryPoints: [createRequire(path.join(root, 'package.json')).resolve(packages[0])] }),
       outfile: tmp,
       bundle: true,
       platform: 'node',

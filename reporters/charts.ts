@@ -153,10 +153,13 @@ function round(n: number): number {
   return Math.round(n * 1000) / 1000;
 }
 
-/** Renders a vega-lite spec to SVG headlessly (no browser, no canvas). vega is loaded on first use. */
+/**
+ * Renders a vega-lite spec to SVG headlessly (no browser, no canvas). vega and vega-lite are loaded on first
+ * use, as one file (`#charts`, the vendored bundle of common/build.mjs VENDOR).
+ */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const [vl, vega] = await Promise.all([import('vega-lite'), import('vega')]);
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+  const { compile, parse, View } = await import('#charts');
+  const view = new View(parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {

@@ -23,6 +23,40 @@ export function keyOf(obj: {
   return { apiVersion: obj.apiVersion, kind: obj.kind, name, ...(namespace ? { namespace } : {}) };
 }
 
+const isNamespace = (k: ObjectKey) => k.kind === 'Namespace' && k.apiVersion === 'v1';
+
+/**
+ * Which deleted objects a cleanup waits for now and which it leaves to a later wait (`deferNamespaces`: the
+ * verdict does not wait for the namespace controller). Deferred: the deleted Namespaces, and with them every
+ * object deleted inside one of them, since a namespace is gone only once all its contents are (the namespace
+ * controller deletes them first, on a real cluster and in the twin), so the later wait for the namespace covers
+ * them. Everything else (cluster-scoped objects, objects in namespaces that stay) is waited for now.
+ */
+export function splitDeletionWaits(
+  deleted: readonly ObjectKey[],
+  deferNamespaces: boolean,
+): { waitNow: ObjectKey[]; deferred: ObjectKey[] } {
+  if (!deferNamespaces) return { waitNow: [...deleted], deferred: [] };
+  const deferred = deleted.filter(isNamespace);
+  const names = new Set(deferred.map((k) => k.name));
+  return { waitNow: deleted.filter((k) => !isNamespace(k) && !(k.namespace !== undefined && names.has(k.namespace))), deferred };
+}
+
+/** The namespaces a cleanup deletes: its delete actions of v1 Namespaces (namespaces the run created). */
+export function namespacesToDelete(actions: readonly CleanupAction[]): string[] {
+  return actions.filter((a) => a.type === 'delete' && isNamespace(a.ref)).map((a) => (a as { ref: ObjectKey }).ref.name);
+}
+
+/**
+ * The deleted namespace an action's object lives in, if any: deleting, restoring or re-creating an object
+ * there is moot once its namespace is deleted, since the namespace controller deletes everything in it
+ * (on a real cluster and in the twin), the way `kubectl delete namespace` cleans up.
+ */
+export function foldedInto(action: CleanupAction, deletedNamespaces: ReadonlySet<string>): string | undefined {
+  const ref = action.type === 'recreate' ? action.object : action.ref;
+  return !isNamespace(ref) && ref.namespace !== undefined && deletedNamespaces.has(ref.namespace) ? ref.namespace : undefined;
+}
+
 /**
  * Set only on actions read back from a journal on disk: the paths of credential values the journal did not
  * keep (a Secret's data, a secret-named field, an env var like HF_TOKEN). Such an action cannot be undone

@@ -1,7 +1,17 @@
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Pod } from '#client-node';
-import { CleanupRegistry, describeAction, keyOf, type CleanupAction, type CleanupOutcome, type ObjectKey } from './cleanup.ts';
+import {
+  CleanupRegistry,
+  describeAction,
+  foldedInto,
+  keyOf,
+  namespacesToDelete,
+  splitDeletionWaits,
+  type CleanupAction,
+  type CleanupOutcome,
+  type ObjectKey,
+} from './cleanup.ts';
 
 // keyOf lives with ObjectKey (pure): modules that only plan (chaos/faults) take it without the API client
 export { keyOf } from './cleanup.ts';
@@ -48,6 +58,8 @@ export class Cluster {
    * were deleted and waited for already; the caller waits for these before it deploys again, or when it ends.
    */
   deferredDeletions: readonly ObjectKey[] = [];
+  /** teardown's first step (deleteNamespacesFirst), once however often teardown is called */
+  private namespacesDeleted?: Promise<Set<string>>;
 
   private constructor(
     readonly kc: KubeConfig,
@@ -232,17 +244,55 @@ export class Cluster {
     });
   }
 
-  /** Undo everything this run changed, last first. Safe to call more than once. */
+  /**
+   * Undo everything this run changed, last first, and wait until what it deleted is gone. With
+   * `deferNamespaces` it does not wait for deleted namespaces and what was inside them (splitDeletionWaits):
+   * they are in `deferredDeletions` for a later waitGone. Safe to call more than once.
+   */
   async teardown(timeoutMs = this.timeouts.cleanup, opts: { deferNamespaces?: boolean } = {}): Promise<CleanupOutcome[]> {
     const deleted: ObjectKey[] = [];
-    const outcomes = await this.cleanup.run((action) => this.undo(action, deleted));
-    const deferred = opts.deferNamespaces ? deleted.filter((k) => k.kind === 'Namespace' && k.apiVersion === 'v1') : [];
+    const folded = await (this.namespacesDeleted ??= this.deleteNamespacesFirst());
+    const outcomes = await this.cleanup.run((action) => {
+      const ns = foldedInto(action, folded);
+      if (ns !== undefined) return Promise.resolve(`with Namespace/${ns}`);
+      if (action.type === 'delete' && folded.has(action.ref.name) && action.ref.kind === 'Namespace' && action.ref.apiVersion === 'v1') {
+        deleted.push(action.ref);
+        return Promise.resolve(`deleted Namespace/${action.ref.name} (first, with everything in it)`);
+      }
+      return this.undo(action, deleted);
+    });
+    // deferred: the deleted namespaces (and, covered by their wait, what was deleted inside them)
+    const { waitNow, deferred } = splitDeletionWaits(deleted, opts.deferNamespaces ?? false);
     this.deferredDeletions = deferred;
-    await this.waitGone(
-      deleted.filter((k) => !deferred.includes(k)),
-      timeoutMs,
-    ).catch(() => undefined);
+    await this.waitGone(waitNow, timeoutMs).catch(() => undefined);
     return outcomes;
+  }
+
+  /**
+   * Deletes the namespaces the run created before undoing anything else, as `kubectl delete namespace` would: the
+   * namespace controller then deletes what is in them, and the cleanup skips those objects one by one (26
+   * API calls for a suite's deploy, each with its watchers' work, was most of a verdict's cleanup). Returns the
+   * namespaces deleted (or already gone); one that cannot be deleted is left to the ordinary undo, which
+   * deletes its contents one by one and reports the failure.
+   */
+  private async deleteNamespacesFirst(): Promise<Set<string>> {
+    const done = new Set<string>();
+    for (const name of namespacesToDelete(this.cleanup.pending)) {
+      try {
+        await this.objects.delete(
+          spec({ apiVersion: 'v1', kind: 'Namespace', name }),
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          'Background',
+        );
+        done.add(name);
+      } catch (err) {
+        if (isNotFound(err)) done.add(name);
+      }
+    }
+    return done;
   }
 
   /**

@@ -7,6 +7,7 @@ import { twinTest as test } from '../../fixtures/twin.ts';
  * first); the next deploy into a namespace that is still Terminating must not fail with the API server's 403
  * ("... because it is being terminated"): Cluster.apply waits until it is gone, then creates it afresh.
  * Cluster.teardown({ deferNamespaces }) returns before the namespace is gone and names it in deferredDeletions.
+ * A teardown deletes the namespaces its run created first and leaves their contents to the namespace controller.
  */
 const NS = 'terminating-redeploy';
 const objects = () => [
@@ -20,6 +21,11 @@ test('a deploy into a namespace still Terminating waits for it and creates it af
   const oldUid = (await first.read({ apiVersion: 'v1', kind: 'Namespace', name: NS })).metadata?.uid;
   const undone = await first.teardown(undefined, { deferNamespaces: true });
   expect(undone.filter((o) => !o.ok)).toEqual([]);
+  // the namespace is deleted first, and the ConfigMap in it with it (the namespace controller's work), not on its own
+  expect(undone.map((o) => `${o.action.type} ${o.detail}`)).toEqual([
+    'delete with Namespace/terminating-redeploy',
+    `delete deleted Namespace/${NS} (first, with everything in it)`,
+  ]);
   expect(first.deferredDeletions.map((k) => `${k.kind}/${k.name}`)).toEqual([`Namespace/${NS}`]);
   // teardown returned while the namespace controller is still at work
   const terminating = await first.tryRead({ apiVersion: 'v1', kind: 'Namespace', name: NS });
@@ -35,6 +41,7 @@ test('a deploy into a namespace still Terminating waits for it and creates it af
   } finally {
     expect((await second.teardown()).filter((o) => !o.ok)).toEqual([]);
   }
-  // the default teardown waits for its namespaces
+  // the default teardown waits for its namespaces, and so for what the namespace controller deleted in them
   expect(await second.tryRead({ apiVersion: 'v1', kind: 'Namespace', name: NS })).toBeUndefined();
+  expect(await second.tryRead({ apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: NS })).toBeUndefined();
 });

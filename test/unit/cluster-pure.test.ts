@@ -2,7 +2,14 @@ import { expect, test } from '@playwright/test';
 import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CleanupRegistry, findOrphanJournals, type CleanupAction } from '../../cluster/cleanup.ts';
+import {
+  CleanupRegistry,
+  findOrphanJournals,
+  foldedInto,
+  namespacesToDelete,
+  splitDeletionWaits,
+  type CleanupAction,
+} from '../../cluster/cleanup.ts';
 import { orderForApply } from '../../cluster/manifests.ts';
 import { applyMergePatch, restorePatchFor } from '../../cluster/patches.ts';
 import { parseRef } from '../../cluster/refs.ts';
@@ -208,4 +215,44 @@ test('a journal on disk keeps no credential material and says what it left out; 
   expect(described[0]).toContain('credential values at data were not written to the journal');
   expect(described[1]).toContain('data.api_key');
   expect(described[2]).toContain('spec.containers.0.env.0.value');
+});
+
+test('a cleanup that defers its namespaces defers what it deleted inside them, and waits now for the rest', () => {
+  const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', name });
+  const pod = (name: string, namespace: string) => ({ apiVersion: 'v1', kind: 'Pod', name, namespace });
+  const crd = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'x.example.io' };
+  // a namespace-named object that is not a v1 Namespace stays a plain object
+  const fake = { apiVersion: 'example.io/v1', kind: 'Namespace', name: 'fake' };
+  const deleted = [pod('a', 'suite-ns'), pod('b', 'kept-ns'), crd, fake, ns('suite-ns')];
+  expect(splitDeletionWaits(deleted, true)).toEqual({ waitNow: [pod('b', 'kept-ns'), crd, fake], deferred: [ns('suite-ns')] });
+  // without deferring, everything is waited for now
+  expect(splitDeletionWaits(deleted, false)).toEqual({ waitNow: deleted, deferred: [] });
+  // a pod whose namespace is not deleted is waited for even when its namespace name matches another kind's name
+  expect(splitDeletionWaits([pod('c', 'fake'), fake], true)).toEqual({ waitNow: [pod('c', 'fake'), fake], deferred: [] });
+});
+
+test('a cleanup that deletes a namespace the run created folds the undo of everything inside it into that deletion', () => {
+  const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', name });
+  const actions: CleanupAction[] = [
+    { type: 'delete', ref: ns('suite-ns') },
+    { type: 'delete', ref: { apiVersion: 'v1', kind: 'Pod', name: 'a', namespace: 'suite-ns' } },
+    { type: 'restore', ref: { apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: 'suite-ns' }, patch: { data: { k: 'v' } } },
+    { type: 'recreate', object: { apiVersion: 'v1', kind: 'Pod', name: 'p', namespace: 'suite-ns', metadata: { name: 'p' } } },
+    { type: 'restore', ref: { apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: 'kept-ns' }, patch: { data: null } },
+    { type: 'delete', ref: { apiVersion: 'example.io/v1', kind: 'Namespace', name: 'not-a-namespace' } },
+    { type: 'restore', ref: { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'x.example.io' }, patch: {} },
+  ];
+  expect(namespacesToDelete(actions)).toEqual(['suite-ns']);
+  const deleted = new Set(namespacesToDelete(actions));
+  expect(actions.map((a) => foldedInto(a, deleted))).toEqual([
+    undefined,
+    'suite-ns',
+    'suite-ns',
+    'suite-ns',
+    undefined,
+    undefined,
+    undefined,
+  ]);
+  // nothing is folded when the namespace could not be deleted first
+  expect(actions.map((a) => foldedInto(a, new Set()))).toEqual(actions.map(() => undefined));
 });

@@ -4,13 +4,10 @@ import * as path from 'node:path';
 import { runLoad } from '../load/builtin/engine.ts';
 import { judgeThresholds } from '../load/builtin/thresholds.ts';
 import type { Cluster } from '../cluster/driver.ts';
-import { runK6 } from '../load/k6/runner.ts';
-import { runK6Operator } from '../load/k6-operator/runner.ts';
-import { runK6Script } from '../load/k6-runtime/run.ts';
 import { consoleProgress, type LoadProgress } from '../load/progress.ts';
 import { fromSuiteLoad, type LoadEngineName } from '../load/plan.ts';
-import type { LoadResult } from '../load/result.ts';
 import { writeK6Script } from '../load/k6-script/generate.ts';
+import type { LoadResult } from '../load/result.ts';
 import { formatDuration } from '../suites/durations.ts';
 import type { Suite } from '../suites/schema.ts';
 import { redact } from '../core/redact.ts';
@@ -45,6 +42,15 @@ export interface SuiteLoadOptions {
 }
 
 type LoadSpec = NonNullable<Suite['spec']['load']>;
+
+// Each engine loads when a load uses it: the built-in engine is always here (it also runs the probes' shapes);
+// the k6 runner (execa), the built-in k6 runtime (ws, its modules) and k6-operator's runner load only for their
+// engine, not in every run of a declarative suite (~0.2 s of a Playwright worker's start).
+const runK6: typeof import('../load/k6/runner.ts').runK6 = async (o) => (await import('../load/k6/runner.ts')).runK6(o);
+const runK6Operator: typeof import('../load/k6-operator/runner.ts').runK6Operator = async (o) =>
+  (await import('../load/k6-operator/runner.ts')).runK6Operator(o);
+const runK6Script: typeof import('../load/k6-runtime/run.ts').runK6Script = async (o) =>
+  (await import('../load/k6-runtime/run.ts')).runK6Script(o);
 
 /**
  * Runs a suite's load with the engine it names; every engine returns the same result model.

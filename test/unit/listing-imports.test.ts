@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /**
  * Runs a Node program with a resolve hook chained after any other (Playwright's TypeScript loader) that records
@@ -86,4 +87,25 @@ test('validate loads no API client', async () => {
     'the recorder saw the fault planning load',
   ).toBe(true);
   expect(urls.filter((u) => /client-node/.test(u))).toEqual([]);
+});
+
+/**
+ * A declarative suite's run loads only the engine it uses: the runner loads the k6 runner (execa), the built-in
+ * k6 runtime (ws and its modules) and k6-operator's runner when a load names their engine.
+ */
+test('loading the suite runner loads the built-in engine and none of the k6 engines', async () => {
+  const { r, urls } = await recordImports(() => [
+    '--import',
+    'tsx',
+    '--input-type=module',
+    '-e',
+    `await import(${JSON.stringify(pathToFileURL(resolve('runner/run-suite.ts')).href)});`,
+  ]);
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(
+    urls.filter((u) => /\/runner\/load\.ts$|\/load\/builtin\/engine\.ts$/.test(u)),
+    'the recorder saw the runner and the built-in engine load',
+  ).toHaveLength(2);
+  const engines = urls.filter((u) => /\/load\/(k6\/runner|k6-runtime\/run|k6-operator\/runner)\.ts$|\/node_modules\/(execa|ws)\//.test(u));
+  expect(engines, 'engines loaded with the runner').toEqual([]);
 });

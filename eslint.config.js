@@ -34,8 +34,8 @@ export default tseslint.config(
       'no-cond-assign': ['error', 'except-parens'],
       'no-fallthrough': 'error',
       eqeqeq: ['error', 'always', { null: 'ignore' }],
-      // one copy of client-node's classes per process (instanceof ApiException), and vega loaded as one file, not
-      // ~700 modules: the vendored bundles (common/build.mjs VENDOR). Type imports stay allowed.
+      // one copy of client-node's classes per process (instanceof ApiException), and vega, zod and CEL loaded as one
+      // file each, not hundreds of modules: the vendored bundles (common/build.mjs VENDOR). Type imports stay allowed.
       'no-restricted-imports': [
         'error',
         {
@@ -43,6 +43,9 @@ export default tseslint.config(
             { name: '@kubernetes/client-node', message: "import from '#client-node' (the vendored bundle, same types)" },
             { name: 'vega', message: "import from '#charts' (the vendored bundle of vega and vega-lite)", allowTypeImports: true },
             { name: 'vega-lite', message: "import from '#charts' (the vendored bundle of vega and vega-lite)", allowTypeImports: true },
+            { name: 'zod', message: "import from '#zod' (the vendored bundle, same types)", allowTypeImports: true },
+            { name: '@bufbuild/cel', message: "import from '#cel' (the vendored bundle of @bufbuild/cel)", allowTypeImports: true },
+            { name: '@bufbuild/cel/ext', message: "import from '#cel' (the vendored bundle of @bufbuild/cel)", allowTypeImports: true },
           ],
         },
       ],

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { defineCriterion } from './registry-types.ts';
 import { currentProfiles, pluginType, type LoadedProfile } from '../analysis/epp-profile-log.ts';
 import { parseEppConfig, type EppConfigPlugins } from './epp-config.ts';

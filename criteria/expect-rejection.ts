@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { defineCriterion } from './registry-types.ts';
 import { describeRecord, formatOutcomes, outcomeCounts } from './load-facts.ts';
 import { decisionsOf, type Observations } from './observations.ts';

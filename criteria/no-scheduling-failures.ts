@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { defineCriterion } from './registry-types.ts';
 import { EXHAUSTED, PROFILE_FAILED } from '../analysis/epp-decisions.ts';
 import { decisionsOf, type Observations } from './observations.ts';

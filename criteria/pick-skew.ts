@@ -25,7 +25,7 @@
  * stream, too few picks, too small a predicted gap) fails and says why: a green must mean the skew was seen.
  */
 import { parse } from 'yaml';
-import { z } from 'zod';
+import { z } from '#zod';
 import { tryParseGoDuration } from '../k8s-rules/duration.ts';
 import { isCutAfterHeaders, type RequestRecord } from '../load/result.ts';
 import { eppLinesSince } from './after-recovery.ts';

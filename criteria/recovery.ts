@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { HOUR_MS, duration, ratio } from '../suites/schema-parts.ts';
 import { defineCriterion } from './registry-types.ts';
 import type { Observations } from './observations.ts';

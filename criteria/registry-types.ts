@@ -13,7 +13,7 @@
  *   3. regenerate the JSON Schema: `node bin/pd-harness.js schema --out suites/suite.schema.json`.
  * Nothing else lists criteria: the registry test (test/unit/criteria-registry.test.ts) checks each one.
  */
-import type { z } from 'zod';
+import type { z } from '#zod';
 import type { Observations } from './observations.ts';
 import type { FailureCause, Verdict } from './verdict.ts';
 

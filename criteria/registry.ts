@@ -3,7 +3,7 @@
  * (`pd-harness schema`), `evaluateCriteria` (criteria/index.ts) and the report categories all come from this
  * list. To add a criterion, see criteria/registry-types.ts.
  */
-import type { z } from 'zod';
+import type { z } from '#zod';
 import { eppProfileCriterion } from './epp-profile.ts';
 import { expectRejectionCriterion } from './expect-rejection.ts';
 import { kvTransferCriterion } from './kv-transfer.ts';

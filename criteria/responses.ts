@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { defineCriterion } from './registry-types.ts';
 import { formatOutcomes, outcomeCounts, totalRequests } from './load-facts.ts';
 import type { Observations } from './observations.ts';

@@ -1,5 +1,5 @@
 import { parse, stringify } from 'yaml';
-import { z } from 'zod';
+import { z } from '#zod';
 import { FAILURE_CAUSES, type FailureCause } from '../criteria/verdict.ts';
 
 /**

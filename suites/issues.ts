@@ -4,7 +4,7 @@
  * the branch the user was writing.
  */
 import { closest, distance } from 'fastest-levenshtein';
-import type { z } from 'zod';
+import type { z } from '#zod';
 import { SuiteSchema } from './schema.ts';
 
 export type PathSegment = string | number;

@@ -1,5 +1,5 @@
 /** The suites' JSON Schema (draft-07, what the YAML language server reads), generated from the zod schema. */
-import { z } from 'zod';
+import { z } from '#zod';
 import { SuiteSchema } from './schema.ts';
 
 export const SCHEMA_FILE_NAME = 'suite.schema.json';

@@ -3,7 +3,7 @@
  * (`criteria/*.ts`: each criterion's settings schema) and the faults (`chaos/faults/schemas.ts`). This module
  * imports no criterion and no fault, so those can build on it while `schema.ts` composes them.
  */
-import { z } from 'zod';
+import { z } from '#zod';
 import { DURATION_HINT, DURATION_PATTERN, tryParseDuration } from './durations.ts';
 import { labelSelectorProblem } from '../k8s-rules/labels.ts';
 

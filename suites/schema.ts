@@ -6,7 +6,7 @@
  * objects whose keys are all optional with exactly one present: that gives precise error messages and
  * lets an editor complete the keys from the JSON Schema.
  */
-import { z } from 'zod';
+import { z } from '#zod';
 import {
   HOUR_MS,
   checkTemplates,

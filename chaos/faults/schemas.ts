@@ -9,7 +9,7 @@
  * Layers). To add a fault: a spec here (and in FAULT_SPECS), a module in this folder exporting
  * `defineFault(spec, { plan, writes, inject })`, its entry in FAULT_DEFINITIONS (index.ts), then regenerate the JSON Schema.
  */
-import { z } from 'zod';
+import { z } from '#zod';
 import { HOUR_MS, duration, labelSelector, namespace, positiveInt, ratio, workloadRef } from '../../suites/schema-parts.ts';
 
 /** A fault's name, description and settings schema. */

@@ -2,7 +2,7 @@ import type { Cluster } from '../../cluster/driver.ts';
 import type { ManifestObject } from '../../cluster/manifests.ts';
 import type { PlannedFault } from '../plan.ts';
 import type { FaultEvent, PodInfo } from '../types.ts';
-import type { z } from 'zod';
+import type { z } from '#zod';
 import type { PlannedWrite, Verb } from '../write-set.ts';
 import type { FaultName, FaultSchemas, FaultSpec } from './schemas.ts';
 

@@ -248,6 +248,52 @@ test('#client-node is the vendored bundle of @kubernetes/client-node: one file, 
   expect(out).toMatchObject({ server: 'https://127.0.0.1:6443', api: true, exc: 404 });
 });
 
+/** The names a vendored bundle's types file re-exports (`export { a, b } from '...'` lines), sorted. */
+function declaredNames(rel: string): string[] {
+  return [...readFileSync(join(REPO, rel), 'utf8').matchAll(/^export \{ ([^}]+) \} from/gm)]
+    .flatMap((m) => m[1]!.split(',').map((n) => n.trim()))
+    .sort();
+}
+
+/** Runs `code` (an ES module body) in a fresh Node process in the checkout and returns what it printed, parsed as JSON. */
+function runModule(code: string): unknown {
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', cwd: REPO }));
+}
+
+test('#zod and #cel are one file each: the names of the packages (zod) or of their types file (cel), working the same', async () => {
+  const { buildVendor, vendorFresh } = await import('../../common/build.mjs');
+  await buildVendor();
+  expect(vendorFresh()).toBe(true);
+  for (const name of ['zod', 'cel']) expect(import.meta.resolve(`#${name}`)).toMatch(new RegExp(`/dist/vendor/${name}\\.mjs$`));
+  const zod = runModule(`
+    const pkg = await import(${JSON.stringify(import.meta.resolve('zod'))});
+    const vendored = await import(${JSON.stringify(import.meta.resolve('#zod'))});
+    const s = vendored.z.object({ n: vendored.z.number().int() });
+    console.log(JSON.stringify({ pkg: Object.keys(pkg).sort(), vendored: Object.keys(vendored).sort(), ok: s.safeParse({ n: 1 }).success,
+      issue: s.safeParse({ n: 1.5 }).error.issues[0].code, same: vendored.default === vendored.z }));`) as Record<string, unknown>;
+  expect(zod.vendored).toEqual(zod.pkg);
+  expect(zod).toMatchObject({ ok: true, issue: 'invalid_type', same: true });
+  // a CRD validation rule of the kind the twin's API server evaluates, by the bundle and by the packages
+  const evalRule = (imports: string) =>
+    runModule(`${imports}
+      const env = celEnv({ funcs: strings });
+      const run = (expr, self) => { const r = plan(env, parse(expr))({ self }); return isCelError(r) ? 'error' : r; };
+      console.log(JSON.stringify({ names: typeof names === 'undefined' ? [] : names,
+        r: [run('self.size() <= 3', 'abcd'), run('self.lowerAscii() == "x"', 'X'), run('self.startsWith("a")', 'ab')] }));`) as {
+      names: string[];
+      r: unknown[];
+    };
+  const vendored = evalRule(
+    `const m = await import(${JSON.stringify(import.meta.resolve('#cel'))}); const { celEnv, isCelError, parse, plan, strings } = m; const names = Object.keys(m).sort();`,
+  );
+  const packages = evalRule(
+    `const { celEnv, isCelError, parse, plan } = await import(${JSON.stringify(import.meta.resolve('@bufbuild/cel'))}); const { strings } = await import(${JSON.stringify(import.meta.resolve('@bufbuild/cel/ext'))});`,
+  );
+  expect(vendored.names).toEqual(declaredNames('twin/apiserver/cel-vendor.d.ts'));
+  expect(vendored.r).toEqual(packages.r);
+  expect(vendored.r).toEqual([false, true, true]);
+});
+
 test('#charts is one file holding vega and vega-lite: the names its types declare, and the same SVG as the packages', async () => {
   const { buildVendor, vendorFresh } = await import('../../common/build.mjs');
   await buildVendor();
@@ -255,9 +301,7 @@ test('#charts is one file holding vega and vega-lite: the names its types declar
   const url = import.meta.resolve('#charts');
   expect(url).toMatch(/\/dist\/vendor\/charts\.mjs$/);
   // the names reporters/charts-vendor.d.ts re-exports (what TypeScript lets code use) are the bundle's names
-  const declared = [...readFileSync(join(REPO, 'reporters', 'charts-vendor.d.ts'), 'utf8').matchAll(/^export \{ ([^}]+) \} from/gm)]
-    .flatMap((m) => m[1]!.split(',').map((n) => n.trim()))
-    .sort();
+  const declared = declaredNames('reporters/charts-vendor.d.ts');
   // one spec rendered by the bundle and by the packages themselves, in one fresh process each way
   const spec = {
     data: {

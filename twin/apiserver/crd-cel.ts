@@ -13,9 +13,8 @@
  * The Kubernetes CEL libraries (isSorted, url, quantity, ip, cidr, format) are not available: a rule
  * calling them fails with an evaluation error naming the rule, never passes silently.
  */
-import { celEnv, isCelError, parse, plan } from '@bufbuild/cel';
+import { celEnv, isCelError, parse, plan, strings } from '#cel';
 import type { CelInput } from '@bufbuild/cel';
-import { strings } from '@bufbuild/cel/ext';
 import { isDeepStrictEqual } from 'node:util';
 import { fieldError } from './field-errors.ts';
 import type { FieldError, FieldErrorType } from './field-errors.ts';

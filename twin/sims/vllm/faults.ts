@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { seededRandom } from '../../../k8s-rules/prng.ts';
-import type { z as Zod } from 'zod';
+import type { z as Zod } from '#zod';
 
 /**
  * zod is loaded on first use (a fault config from env or POST /_twin/faults), synchronously: importing it

@@ -5,9 +5,12 @@
  * applySecurityAuthentication / applyToFetchOptions): a new TLS connection and a new SecureContext (the CA
  * parsed again) per call, on both sides of the loopback. A profile of the seed topology's start-up had ~9% of
  * the twin process's CPU there. Here every client made from one KubeConfig shares one keep-alive agent with
- * the same options; requests and watches are unchanged.
+ * the same options; requests and watches are unchanged. The agent also holds one TLS SecureContext built from
+ * those options: without it, tls.connect builds one (parsing the CA, certificate and key) for every new
+ * connection, and a twin host's watches and concurrent calls open many.
  */
 import * as https from 'node:https';
+import * as tls from 'node:tls';
 import { KubeConfig } from '#client-node';
 
 export function loadKeepAliveKubeConfig(kubeconfigPath: string): KubeConfig {
@@ -23,6 +26,7 @@ export function shareKeepAliveAgent(kc: KubeConfig): KubeConfig {
   if (!cluster || cluster.proxyUrl || !cluster.server.startsWith('https:')) return kc;
   let agent: https.Agent | undefined;
   const patched = kc as unknown as { createAgent: (c: unknown, options: https.AgentOptions) => https.Agent };
-  patched.createAgent = (_cluster, options) => (agent ??= new https.Agent({ ...options, keepAlive: true }));
+  patched.createAgent = (_cluster, options) =>
+    (agent ??= new https.Agent({ ...options, keepAlive: true, secureContext: tls.createSecureContext(options) }));
   return kc;
 }

@@ -34,8 +34,9 @@ export default tseslint.config(
       'no-cond-assign': ['error', 'except-parens'],
       'no-fallthrough': 'error',
       eqeqeq: ['error', 'always', { null: 'ignore' }],
-      // one copy of client-node's classes per process (instanceof ApiException), and vega, zod and CEL loaded as one
-      // file each, not hundreds of modules: the vendored bundles (common/build.mjs VENDOR). Type imports stay allowed.
+      // one copy of client-node's classes per process (instanceof ApiException), and vega, zod, CEL and yaml loaded as
+      // one file each, not hundreds of modules: the vendored bundles (common/build.mjs VENDOR, vendor/). Type imports
+      // stay allowed.
       'no-restricted-imports': [
         'error',
         {
@@ -46,6 +47,11 @@ export default tseslint.config(
             { name: 'zod', message: "import from '#zod' (the vendored bundle, same types)", allowTypeImports: true },
             { name: '@bufbuild/cel', message: "import from '#cel' (the vendored bundle of @bufbuild/cel)", allowTypeImports: true },
             { name: '@bufbuild/cel/ext', message: "import from '#cel' (the vendored bundle of @bufbuild/cel)", allowTypeImports: true },
+            {
+              name: 'yaml',
+              message: "import from '#yaml' (the vendored bundle; add a name to vendor/yaml.d.ts if it lacks one)",
+              allowTypeImports: true,
+            },
           ],
         },
       ],

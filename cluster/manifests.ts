@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from '#yaml';
 import type { KubernetesObject } from '#client-node';
 
 export interface ManifestObject extends KubernetesObject {

@@ -20,10 +20,10 @@ export declare function k6TemplateScript(rel: string): string;
 export declare function holdBuilds(files: readonly string[], root?: string): void;
 export declare function build(root?: string): Promise<{ root: string; dir: string; fresh: boolean }>;
 /**
- * Vendored packages (`#<name>` in package.json's imports → dist/vendor/<name>.mjs), by name: the packages bundled,
- * from the first package's entry or from `source` (an entry module's text).
+ * Vendored packages (`#<name>` in package.json's imports → dist/vendor/<name>.mjs), by name: the packages bundled
+ * from the entry vendor/<name>.d.ts (also the types of `#<name>`).
  */
-export declare const VENDOR: Record<string, { packages: string[]; source?: string }>;
+export declare const VENDOR: Record<string, string[]>;
 /** True when every vendored bundle (or those named) exists and was built from the packages installed now. */
 export declare function vendorFresh(root?: string, names?: string[]): boolean;
 /** Builds the vendored bundles (or those named) that are missing or stale. */

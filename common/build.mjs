@@ -86,36 +86,38 @@ export const K6_TEMPLATE_TRANSFORM = { loader: 'ts', format: 'esm', target: 'es2
 export const k6TemplateScript = (rel) => rel.replace(/\.ts$/, '.k6.js');
 
 /**
- * Vendored packages: ESM packages of many files, bundled with their dependencies into one minified file,
- * dist/vendor/<name>.mjs, that package.json's `imports` maps `#<name>` to. Loading one file instead of hundreds
- * matters most in a Playwright worker, where every module crosses Playwright's loader thread.
- *  - `client-node`: @kubernetes/client-node, ~830 files: ~1 s of CPU in every process that talks to the API
- *    server (the bin's cluster commands, the twin host, a Playwright worker) and ~0.25 s as one file. All code
- *    imports its values from `#client-node` (ESLint refuses a value import of the package), so one copy of its
- *    classes exists in a process. Types come from the package itself.
- *  - `charts`: vega and vega-lite, what reporters/charts.ts renders the report's SVG charts with, ~700 modules:
- *    ~0.33 s in plain Node and ~1 s in a worker (the first suite's charts came ~1 s after its load), ~0.15 s as
- *    one file. `source` is the entry (only the names used); types in reporters/charts-vendor.d.ts.
- *  - `zod` (the suite schema, criteria, fault schemas: ~240 modules, in every process that reads a suite) and
- *    `cel` (@bufbuild/cel with its protobuf runtime, the twin API server's CRD validation rules: ~450 modules, in
- *    every twin host): 157 -> 73 ms and 225 -> 90 ms in plain Node, more in a worker. Types: the package's for
- *    `#zod`, twin/apiserver/cel-vendor.d.ts for `#cel`.
- * Rebuilt when an installed package or the install changes (vendorStamp).
+ * Vendored packages: packages of many modules, bundled with their dependencies into one minified file each,
+ * dist/vendor/<name>.mjs, that package.json's `imports` maps `#<name>` to. `vendor/<name>.d.ts` is both the
+ * bundle's entry (esbuild reads it as TypeScript: its re-exports, types dropped) and the types TypeScript reads for
+ * `#<name>`, so the names code may import are the bundle's. Loading one file instead of hundreds matters most in
+ * a Playwright worker, where every module crosses Playwright's loader thread. ESLint refuses value imports of the
+ * packages themselves, so a process holds one copy of each.
+ *  - `client-node`: @kubernetes/client-node, ~830 modules: ~1 s of CPU in every process that talks to the API
+ *    server (the bin's cluster commands, the twin host, a Playwright worker), ~0.25 s as one file.
+ *  - `charts`: vega and vega-lite (reporters/charts.ts renders the report's SVG charts), ~700 modules: ~0.33 s
+ *    in plain Node and ~1 s in a worker (the first suite's charts came ~1 s after its load), ~0.15 s as one file.
+ *  - `zod` (~240 modules, in every process that reads a suite), `cel` (@bufbuild/cel with its protobuf runtime,
+ *    the twin API server's CRD validation rules, ~450 modules, in every twin host) and `yaml` (~60 CommonJS
+ *    modules, also in every EPP pod): 157 -> 73, 225 -> 90 and 69 -> 31 ms in plain Node, more in a worker.
+ * Rebuilt when an installed package, the install or the entry changes (vendorStamp).
  */
 export const VENDOR = {
-  'client-node': { packages: ['@kubernetes/client-node'] },
-  charts: { packages: ['vega', 'vega-lite'], source: "export { View, parse } from 'vega';\nexport { compile } from 'vega-lite';\n" },
-  zod: { packages: ['zod'], source: "export * from 'zod';\nexport { default } from 'zod';\n" },
-  cel: {
-    packages: ['@bufbuild/cel', '@bufbuild/cel-spec', '@bufbuild/re2', '@bufbuild/protobuf'],
-    source: "export { celEnv, isCelError, parse, plan } from '@bufbuild/cel';\nexport { strings } from '@bufbuild/cel/ext';\n",
-  },
+  'client-node': ['@kubernetes/client-node'],
+  charts: ['vega', 'vega-lite'],
+  zod: ['zod'],
+  cel: ['@bufbuild/cel', '@bufbuild/cel-spec', '@bufbuild/re2', '@bufbuild/protobuf'],
+  yaml: ['yaml'],
 };
 const VENDOR_DIR = 'vendor';
+const vendorEntry = (name) => path.join(VENDOR_DIR, `${name}.d.ts`);
 
-/** What a vendored bundle was built from: its packages' versions and the install (npm's hidden lockfile). */
-function vendorStamp(root, packages) {
-  return [...packages.map((pkg) => path.join('node_modules', pkg, 'package.json')), path.join('node_modules', '.package-lock.json')]
+/** What a vendored bundle was built from: its entry, its packages' versions and the install (npm's hidden lockfile). */
+function vendorStamp(root, name) {
+  return [
+    vendorEntry(name),
+    ...VENDOR[name].map((pkg) => path.join('node_modules', pkg, 'package.json')),
+    path.join('node_modules', '.package-lock.json'),
+  ]
     .map((f) => {
       const st = fs.statSync(path.join(root, f), { throwIfNoEntry: false });
       return st ? statLine(f, st) : `${f}\0missing\n`;
@@ -128,7 +130,7 @@ const vendorStampFile = (root, name) => path.join(root, 'dist', VENDOR_DIR, `${n
 /** True when the vendored bundle `name` exists and was built from the packages installed now. */
 function vendorBundleFresh(root, name) {
   try {
-    return fs.readFileSync(vendorStampFile(root, name), 'utf8') === vendorStamp(root, VENDOR[name].packages);
+    return fs.readFileSync(vendorStampFile(root, name), 'utf8') === vendorStamp(root, name);
   } catch {
     return false;
   }
@@ -145,16 +147,18 @@ export async function buildVendor(root = ROOT, names = Object.keys(VENDOR)) {
   fs.mkdirSync(dir, { recursive: true });
   for (const name of names) {
     if (vendorBundleFresh(root, name)) continue;
-    const { packages, source } = VENDOR[name];
     const stampFile = vendorStampFile(root, name);
-    const stamp = vendorStamp(root, packages);
+    const stamp = vendorStamp(root, name);
     const { build: esbuild } = await import('esbuild');
     const out = path.join(dir, `${name}.mjs`);
     const tmp = `${out}.tmp-${process.pid}`;
     await esbuild({
-      ...(source
-        ? { stdin: { contents: source, resolveDir: root, sourcefile: `vendor-${name}.mjs`, loader: 'js' } }
-        : { entryPoints: [createRequire(path.join(root, 'package.json')).resolve(packages[0])] }),
+      stdin: {
+        contents: fs.readFileSync(path.join(root, vendorEntry(name)), 'utf8'),
+        resolveDir: root,
+        sourcefile: vendorEntry(name),
+        loader: 'ts',
+      },
       outfile: tmp,
       bundle: true,
       platform: 'node',

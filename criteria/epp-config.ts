@@ -1,4 +1,4 @@
-import { parse } from 'yaml';
+import { parse } from '#yaml';
 import { isRecord } from './verdict.ts';
 
 /** The plugins of an EndpointPickerConfig (`inference.networking.x-k8s.io/v1alpha1`), resolved. */

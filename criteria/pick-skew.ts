@@ -24,7 +24,7 @@
  * the picks from then on must be back above that halfway mark. A run that cannot tell the two apart (no cut
  * stream, too few picks, too small a predicted gap) fails and says why: a green must mean the skew was seen.
  */
-import { parse } from 'yaml';
+import { parse } from '#yaml';
 import { z } from '#zod';
 import { tryParseGoDuration } from '../k8s-rules/duration.ts';
 import { isCutAfterHeaders, type RequestRecord } from '../load/result.ts';

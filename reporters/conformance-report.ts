@@ -1,4 +1,4 @@
-import { parse, stringify } from 'yaml';
+import { parse, stringify } from '#yaml';
 import { z } from '#zod';
 import { FAILURE_CAUSES, type FailureCause } from '../criteria/verdict.ts';
 

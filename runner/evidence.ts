@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { stringify } from '#yaml';
 import { formatDecisionTable } from '../analysis/decision-table.ts';
 import { withDerivedEpp, type Observations } from '../criteria/observations.ts';
 import type { Verdict } from '../criteria/verdict.ts';

@@ -1,5 +1,5 @@
 import { Watch } from '#client-node';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml } from '#yaml';
 import { PodIpTimeline } from '../analysis/pod-ips.ts';
 import type { Cluster } from '../cluster/driver.ts';
 import { deploymentLogs, deploymentLogsAfter, markDeploymentLog, type LogMark } from '../cluster/observe.ts';

@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Document, Scalar } from 'yaml';
+import { Document, Scalar } from '#yaml';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const PROGRAM_PATH = path.join(ROOT, 'manifests/vllm/pd-proxy.mjs');

@@ -6,7 +6,7 @@
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { packageRoot } from '../common/build.mjs';
-import { isScalar, LineCounter, parseAllDocuments, visit } from 'yaml';
+import { isScalar, LineCounter, parseAllDocuments, visit } from '#yaml';
 import { isSameOrInside, realPathLoose } from '../common/output-dir.ts';
 import { SuiteSchema, type Suite } from './schema.ts';
 import { problemsFromIssues, type Position, type PositionFinder } from './issues.ts';

@@ -1,5 +1,5 @@
 /** Maps a path in the parsed data (`['spec', 'load', 'requests']`) to a line:col in the YAML text. */
-import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from '#yaml';
 import type { PathSegment, Position, PositionFinder, PositionTarget } from './issues.ts';
 
 /**

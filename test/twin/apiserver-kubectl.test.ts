@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '#client-node';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml } from '#yaml';
 import { startApiServer } from '../../twin/apiserver/server.ts';
 import type { ApiServerHandle } from '../../twin/apiserver/server.ts';
 import { startFakeKubelet } from './apiserver-fake-kubelet.ts';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execa } from 'execa';
-import { stringify } from 'yaml';
+import { stringify } from '#yaml';
 import { EPP_DEPLOYMENT, SCHEDULER_NS, SEED_MANIFESTS } from '../../runner/seed-topology.ts';
 import { deployManifests } from '../../cluster/deploy.ts';
 import { Cluster } from '../../cluster/driver.ts';

@@ -3,7 +3,7 @@ import { CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, setHe
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from '#yaml';
 import { startApiServer, type ApiServerHandle } from '../../twin/apiserver/server.ts';
 import { startSchedulerInstallOperator, type OperatorHandle } from '../../twin/operator/index.ts';
 

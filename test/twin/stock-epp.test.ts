@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { parse, stringify } from '#yaml';
 import { Cluster } from '../../cluster/driver.ts';
 import { deployManifests } from '../../cluster/deploy.ts';
 import { readManifests } from '../../cluster/manifests.ts';

@@ -26,6 +26,10 @@ function makePackage(): string {
   );
   // node_modules for esbuild: the repo's own.
   execFileSync('ln', ['-s', join(REPO, 'node_modules'), join(root, 'node_modules')]);
+  // the vendored bundles as the checkout built them, fresh here too (same entries, packages and install):
+  // a build in this package does not bundle them again
+  execFileSync('ln', ['-s', join(REPO, 'vendor'), join(root, 'vendor')]);
+  cpSync(join(REPO, 'dist', 'vendor'), join(root, 'dist', 'vendor'), { recursive: true });
   return root;
 }
 
@@ -250,8 +254,9 @@ test('#client-node is the vendored bundle of @kubernetes/client-node: one file, 
 
 /** The names a vendored bundle's types file re-exports (`export { a, b } from '...'` lines), sorted. */
 function declaredNames(rel: string): string[] {
-  return [...readFileSync(join(REPO, rel), 'utf8').matchAll(/^export \{ ([^}]+) \} from/gm)]
+  return [...readFileSync(join(REPO, rel), 'utf8').matchAll(/^export \{([^}]+)\} from/gm)]
     .flatMap((m) => m[1]!.split(',').map((n) => n.trim()))
+    .filter(Boolean)
     .sort();
 }
 
@@ -260,11 +265,11 @@ function runModule(code: string): unknown {
   return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', cwd: REPO }));
 }
 
-test('#zod and #cel are one file each: the names of the packages (zod) or of their types file (cel), working the same', async () => {
+test('#zod, #cel and #yaml are one file each: the names of the package (zod) or of their entry (cel, yaml), working the same', async () => {
   const { buildVendor, vendorFresh } = await import('../../common/build.mjs');
   await buildVendor();
   expect(vendorFresh()).toBe(true);
-  for (const name of ['zod', 'cel']) expect(import.meta.resolve(`#${name}`)).toMatch(new RegExp(`/dist/vendor/${name}\\.mjs$`));
+  for (const name of ['zod', 'cel', 'yaml']) expect(import.meta.resolve(`#${name}`)).toMatch(new RegExp(`/dist/vendor/${name}\\.mjs$`));
   const zod = runModule(`
     const pkg = await import(${JSON.stringify(import.meta.resolve('zod'))});
     const vendored = await import(${JSON.stringify(import.meta.resolve('#zod'))});
@@ -289,9 +294,36 @@ test('#zod and #cel are one file each: the names of the packages (zod) or of the
   const packages = evalRule(
     `const { celEnv, isCelError, parse, plan } = await import(${JSON.stringify(import.meta.resolve('@bufbuild/cel'))}); const { strings } = await import(${JSON.stringify(import.meta.resolve('@bufbuild/cel/ext'))});`,
   );
-  expect(vendored.names).toEqual(declaredNames('twin/apiserver/cel-vendor.d.ts'));
+  expect(vendored.names).toEqual(declaredNames('vendor/cel.d.ts'));
   expect(vendored.r).toEqual(packages.r);
   expect(vendored.r).toEqual([false, true, true]);
+  // yaml (CommonJS, its names listed in vendor/yaml.d.ts): the same documents, positions and errors
+  const yamlRun = (imports: string) =>
+    runModule(`${imports}
+      const text = 'a: 1\\nb: [x, {c: d}]\\n---\\nk: &r v\\nl: *r\\n';
+      const docs = parseAllDocuments(text, { lineCounter: new LineCounter() });
+      const seen = []; visit(docs[0], { Scalar(_k, n) { seen.push(String(n.value)); } });
+      let err; try { parse('a: [1'); } catch (e) { err = e.code; }
+      console.log(JSON.stringify({ names: typeof names === 'undefined' ? [] : names, js: docs.map((d) => d.toJS()), seen,
+        text: stringify({ z: [1, 'two'] }), doc: parseDocument('x: 1').get('x'), err, alias: isAlias(docs[1].get('l', true)) }));`) as {
+      names: string[];
+    } & Record<string, unknown>;
+  const yamlVendored = yamlRun(
+    `const m = await import(${JSON.stringify(import.meta.resolve('#yaml'))}); const { parseAllDocuments, LineCounter, visit, parse, stringify, parseDocument, isAlias } = m; const names = Object.keys(m).sort();`,
+  );
+  const yamlPackage = yamlRun(
+    `const { parseAllDocuments, LineCounter, visit, parse, stringify, parseDocument, isAlias } = await import('yaml');`,
+  );
+  expect(yamlVendored.names).toEqual(declaredNames('vendor/yaml.d.ts'));
+  expect({ ...yamlVendored, names: [] }).toEqual({ ...yamlPackage, names: [] });
+  expect(yamlVendored).toMatchObject({
+    js: [
+      { a: 1, b: ['x', { c: 'd' }] },
+      { k: 'v', l: 'v' },
+    ],
+    err: 'BAD_INDENT',
+    alias: true,
+  });
 });
 
 test('#charts is one file holding vega and vega-lite: the names its types declare, and the same SVG as the packages', async () => {
@@ -300,8 +332,8 @@ test('#charts is one file holding vega and vega-lite: the names its types declar
   expect(vendorFresh()).toBe(true);
   const url = import.meta.resolve('#charts');
   expect(url).toMatch(/\/dist\/vendor\/charts\.mjs$/);
-  // the names reporters/charts-vendor.d.ts re-exports (what TypeScript lets code use) are the bundle's names
-  const declared = declaredNames('reporters/charts-vendor.d.ts');
+  // the names vendor/charts.d.ts re-exports (what TypeScript lets code use) are the bundle's names
+  const declared = declaredNames('vendor/charts.d.ts');
   // one spec rendered by the bundle and by the packages themselves, in one fresh process each way
   const spec = {
     data: {
@@ -350,6 +382,8 @@ test('a vendored bundle is stale once the package or the install changes, and is
   writeFileSync(join(root, 'node_modules', '.package-lock.json'), '{}');
   writeFileSync(join(pkgDir, 'package.json'), '{"name":"@kubernetes/client-node","version":"1.0.0","type":"module","main":"index.js"}');
   writeFileSync(join(pkgDir, 'index.js'), 'export const version = 1;');
+  mkdirSync(join(root, 'vendor'));
+  writeFileSync(join(root, 'vendor', 'client-node.d.ts'), "export * from '@kubernetes/client-node';\n");
   const names = ['client-node'];
   expect(vendorFresh(root, names)).toBe(false);
   await buildVendor(root, names);
@@ -361,4 +395,9 @@ test('a vendored bundle is stale once the package or the install changes, and is
   expect(vendorFresh(root, names)).toBe(true);
   writeFileSync(join(pkgDir, 'package.json'), '{"name":"@kubernetes/client-node","version":"1.0.10","type":"module","main":"index.js"}');
   expect(vendorFresh(root, names), 'after the package changed').toBe(false);
+  await buildVendor(root, names);
+  expect(vendorFresh(root, names)).toBe(true);
+  // the entry (vendor/<name>.d.ts) is part of what the bundle was built from
+  writeFileSync(join(root, 'vendor', 'client-node.d.ts'), "export { version } from '@kubernetes/client-node';\n");
+  expect(vendorFresh(root, names), 'after the entry changed').toBe(false);
 });

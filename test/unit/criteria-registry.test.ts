@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from '#yaml';
 import { FAULT_DEFINITIONS } from '../../chaos/faults/index.ts';
 import { FAULT_NAMES, FAULT_SPECS } from '../../chaos/faults/schemas.ts';
 import { evaluateOne } from '../../criteria/index.ts';

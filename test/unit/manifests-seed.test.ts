@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from '#yaml';
 import { CONFIGMAP_PATH, PROGRAM_PATH, renderProxyConfigMap } from '../../scripts/gen-proxy-configmap.ts';
 
 // Loose view of a Kubernetes object: tests navigate it and assert on real values.

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { parse } from '#yaml';
 import { parseEppConfig } from '../../twin/sims/epp/config.ts';
 import {
   CONFIG_PROFILES,

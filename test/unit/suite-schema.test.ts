@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import * as fs from 'node:fs';
-import { parse } from 'yaml';
+import { parse } from '#yaml';
 import { suiteJsonSchema, suiteJsonSchemaText } from '../../suites/json-schema.ts';
 import { kindOf, SuiteSchema, type Criterion, type CriterionKind, type Fault } from '../../suites/schema.ts';
 import { labelSelectorProblem, matchLabels as matchesLabels, parseLabelSelector } from '../../k8s-rules/labels.ts';

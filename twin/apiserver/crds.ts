@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../../common/build.mjs';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml } from '#yaml';
 import type { Obj } from './selectors.ts';
 
 /**

@@ -1,6 +1,6 @@
 /** The kubeconfig the twin writes: cluster `pd-harness-twin`, bearer-token user. */
 import * as fs from 'node:fs';
-import { stringify } from 'yaml';
+import { stringify } from '#yaml';
 
 export const CLUSTER_NAME = 'pd-harness-twin';
 

@@ -6,7 +6,7 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml } from '#yaml';
 import { Api } from './api.ts';
 import type { DeleteOptions, ListOptions } from './api.ts';
 import { AUTHZ_GROUP, AUTHZ_VERSION, reviewSelfSubjectAccess } from './authorization.ts';

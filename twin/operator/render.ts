@@ -3,7 +3,7 @@
  * the EPP ConfigMap (EndpointPickerConfig per profile), the EPP Deployment and Service, the Gateway
  * (and its GatewayClass unless the spec names an existing class) and the HTTPRoute to the InferencePool.
  */
-import { stringify } from 'yaml';
+import { stringify } from '#yaml';
 
 export const SI_API_VERSION = 'sim.llm-d.io/v1alpha1';
 export const SI_KIND = 'SchedulerInstall';

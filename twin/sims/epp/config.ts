@@ -6,7 +6,7 @@
  * `*int`). Errors carry the runner's wrapping (cmd/epp/runner/runner.go parseConfigurationPhaseOne:
  * `failed to parse config - ...`). Phase two (plugins, profiles) is scheduler.ts. Pure.
  */
-import { parse as parseYaml, parseDocument } from 'yaml';
+import { parse as parseYaml, parseDocument } from '#yaml';
 import { decodeGo, goParseDurationMs, INT, FLOAT, RAW, STRING, struct, type GoType } from './gojson.ts';
 
 export const EPP_CONFIG_API_VERSION = 'inference.networking.x-k8s.io/v1alpha1';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as https from 'node:https';
 import * as http from 'node:http';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml } from '#yaml';
 
 export interface ApiAccess {
   server: string;

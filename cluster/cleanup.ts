@@ -23,7 +23,8 @@ export function keyOf(obj: {
   return { apiVersion: obj.apiVersion, kind: obj.kind, name, ...(namespace ? { namespace } : {}) };
 }
 
-const isNamespace = (k: ObjectKey) => k.kind === 'Namespace' && k.apiVersion === 'v1';
+/** A core v1 Namespace (a kind named Namespace in another group is an ordinary object). */
+export const isNamespace = (k: ObjectKey): boolean => k.kind === 'Namespace' && k.apiVersion === 'v1';
 
 /**
  * Which deleted objects a cleanup waits for now and which it leaves to a later wait (`deferNamespaces`: the

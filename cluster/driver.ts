@@ -5,6 +5,7 @@ import {
   CleanupRegistry,
   describeAction,
   foldedInto,
+  isNamespace,
   keyOf,
   namespacesToDelete,
   splitDeletionWaits,
@@ -255,7 +256,7 @@ export class Cluster {
     const outcomes = await this.cleanup.run((action) => {
       const ns = foldedInto(action, folded);
       if (ns !== undefined) return Promise.resolve(`with Namespace/${ns}`);
-      if (action.type === 'delete' && folded.has(action.ref.name) && action.ref.kind === 'Namespace' && action.ref.apiVersion === 'v1') {
+      if (action.type === 'delete' && isNamespace(action.ref) && folded.has(action.ref.name)) {
         deleted.push(action.ref);
         return Promise.resolve(`deleted Namespace/${action.ref.name} (first, with everything in it)`);
       }

@@ -251,8 +251,9 @@ export function freshBundle(command, root = ROOT) {
     const st = fs.statSync(path.join(root, rel), { throwIfNoEntry: false });
     if (!st || st.size !== size || st.mtimeMs !== mtimeMs) return undefined;
   }
-  // the bundle imports #client-node (dist/vendor) on its --kubeconfig path: a missing or stale vendor is a stale bundle
-  if (!vendorFresh(root)) return undefined;
+  // a vendored package the bundle imports (epp-decisions: #client-node, on its --kubeconfig path) that is missing
+  // or stale makes the bundle stale; only those are checked, on the command's start path
+  if (!vendorFresh(root, manifest.vendors ?? Object.keys(VENDOR))) return undefined;
   const dir = path.join(root, 'dist', BUNDLES_DIR, command, manifest.dir);
   return fs.existsSync(path.join(dir, COMPLETE)) ? path.join(dir, manifest.main) : undefined;
 }
@@ -290,7 +291,7 @@ async function buildBundles(root, esbuild) {
       const dir = path.join(root, 'dist', BUNDLES_DIR, command, fp);
       if (fs.existsSync(path.join(dir, COMPLETE))) fs.rmSync(built.tmp, { recursive: true, force: true });
       else renameOrDiscard(built.tmp, dir);
-      const manifest = { dir: fp, main: built.main, inputs: inputs.map(([rel, st]) => [rel, st.size, st.mtimeMs]) };
+      const manifest = { dir: fp, main: built.main, vendors: built.vendors, inputs: inputs.map(([rel, st]) => [rel, st.size, st.mtimeMs]) };
       const file = path.join(root, 'dist', BUNDLES_DIR, `${command}.json`);
       fs.writeFileSync(`${file}.tmp-${process.pid}`, `${JSON.stringify(manifest)}\n`);
       fs.renameSync(`${file}.tmp-${process.pid}`, file);
@@ -383,7 +384,16 @@ async function buildBundle(root, esbuild, command, spec) {
       .map((f) => path.relative(root, path.resolve(root, f))),
   );
   inputs.add(path.relative(root, fileURLToPath(import.meta.url))); // this script decides what a bundle is
-  return { tmp, main: `${path.basename(spec.entry).replace(/\.m?ts$/, '')}.cjs`, inputs };
+  // the vendored packages (#<name>) the bundle imports: it is fresh only while they are
+  const vendors = [
+    ...new Set(
+      [...Object.values(cjs.metafile.outputs ?? {}), ...Object.values(esm.metafile.outputs ?? {})]
+        .flatMap((o) => o.imports ?? [])
+        .map((i) => i.path.slice(1))
+        .filter((name) => Object.hasOwn(VENDOR, name)),
+    ),
+  ].sort();
+  return { tmp, main: `${path.basename(spec.entry).replace(/\.m?ts$/, '')}.cjs`, inputs, vendors };
 }
 
 /**

@@ -295,6 +295,13 @@ test('#zod, #cel and #yaml are one file each: the names of the package (zod) or 
     `const { celEnv, isCelError, parse, plan } = await import(${JSON.stringify(import.meta.resolve('@bufbuild/cel'))}); const { strings } = await import(${JSON.stringify(import.meta.resolve('@bufbuild/cel/ext'))});`,
   );
   expect(vendored.names).toEqual(declaredNames('vendor/cel.d.ts'));
+  // a command bundle records the vendored packages it imports, and is fresh only while they are (freshBundle)
+  const { build } = await import('../../common/build.mjs');
+  await build();
+  const vendorsOf = (bundle: string) =>
+    (JSON.parse(readFileSync(join(REPO, 'dist', 'bundles', `${bundle}.json`), 'utf8')) as { vendors: string[] }).vendors;
+  expect(vendorsOf('epp-decisions')).toEqual(['client-node']); // --kubeconfig's cluster driver
+  expect(vendorsOf('k6-cli')).toEqual([]);
   expect(vendored.r).toEqual(packages.r);
   expect(vendored.r).toEqual([false, true, true]);
   // yaml (CommonJS, its names listed in vendor/yaml.d.ts): the same documents, positions and errors

@@ -1,4 +1,7 @@
 import type { Cluster } from '../cluster/driver.ts';
+import { podDiagnostics } from '../cluster/observe.ts';
+import { TimeoutError } from '../core/errors.ts';
+import { formatTimeout, type TimeoutName } from '../core/timeouts.ts';
 import { compileTemplate } from '../load/builtin/template.ts';
 import { assertLoadTarget } from '../load/loopback.ts';
 import type { LoadSpec, SteadyStateCheck, Suite } from '../suites/schema.ts';
@@ -10,6 +13,8 @@ export interface SteadyStateResult {
   problems: string[];
   /** A failure waiting cannot change (the EPP rejects every request: InferencePoolResourceExhausted). */
   hopeless?: string;
+  /** The pods a podsReady check found not Ready: what a failed wait explains (their events and last log lines). */
+  unready: { namespace: string; name: string }[];
 }
 
 /**
@@ -48,9 +53,12 @@ export async function checkSteadyState(
   opts: SteadyStateOptions,
 ): Promise<SteadyStateResult> {
   const problems: string[] = [];
+  const unready: SteadyStateResult['unready'] = [];
   let hopeless: string | undefined;
   for (const check of checks) {
-    const problem = await runCheck(check, load, opts).catch((err: Error) => `${describeCheck(check)}: ${err.message.split('\n')[0]}`);
+    const problem = await runCheck(check, load, opts, unready).catch(
+      (err: Error) => `${describeCheck(check)}: ${err.message.split('\n')[0]}`,
+    );
     if (problem) problems.push(problem);
     if (
       problem &&
@@ -61,10 +69,15 @@ export async function checkSteadyState(
     )
       hopeless ??= problem;
   }
-  return { ok: problems.length === 0, problems, ...(hopeless ? { hopeless } : {}) };
+  return { ok: problems.length === 0, problems, unready, ...(hopeless ? { hopeless } : {}) };
 }
 
-async function runCheck(check: SteadyStateCheck, load: LoadSpec | undefined, opts: SteadyStateOptions): Promise<string | undefined> {
+async function runCheck(
+  check: SteadyStateCheck,
+  load: LoadSpec | undefined,
+  opts: SteadyStateOptions,
+  unready: SteadyStateResult['unready'],
+): Promise<string | undefined> {
   if ('podsReady' in check) {
     const { namespace, selector } = check.podsReady;
     // a pod that ran to completion (a Job's: k6-operator's initializer and starter in the load namespace) is done,
@@ -72,6 +85,7 @@ async function runCheck(check: SteadyStateCheck, load: LoadSpec | undefined, opt
     const pods = (await livePods(opts.cluster, namespace, selector)).filter((p) => !p.completed);
     if (pods.length === 0) return `no pod ${selector ?? ''} in ${namespace}`.replace('  ', ' ');
     const notReady = pods.filter((p) => !p.ready);
+    for (const p of notReady) unready.push({ namespace, name: p.name });
     return notReady.length ? `not Ready in ${namespace}: ${notReady.map((p) => p.name).join(', ')}` : undefined;
   }
   const probe = check.probe;
@@ -106,7 +120,7 @@ export async function waitSteadyState(
   load: LoadSpec | undefined,
   opts: SteadyStateOptions & { deadlineMs: number; intervalMs?: number; signal?: AbortSignal },
 ): Promise<{ heldAtMs?: number; last: SteadyStateResult; stoppedBecause?: string }> {
-  let last: SteadyStateResult = { ok: false, problems: ['not checked yet'] };
+  let last: SteadyStateResult = { ok: false, problems: ['not checked yet'], unready: [] };
   let hopelessRounds = 0;
   for (let i = 0; i < 100_000; i++) {
     if (opts.signal?.aborted) break;
@@ -123,4 +137,38 @@ export async function waitSteadyState(
     await new Promise((r) => setTimeout(r, Math.min(opts.intervalMs ?? 500, Math.max(0, opts.deadlineMs - Date.now()))));
   }
   return { last };
+}
+
+/**
+ * Steady state must hold within `within` ms (`before`: "before the load", "before the fault"): returns the epoch ms
+ * when it held. Else it fails with what it last saw and, for pods that were not Ready, why (`kubectl describe`'s
+ * last events, e.g. "Readiness probe failed: ...", and their last log lines), quoted from the cluster: a wait that
+ * timed out says what to look at. Stops at once when waiting cannot help (InferencePoolResourceExhausted).
+ */
+export async function requireSteadyState(
+  checks: readonly SteadyStateCheck[],
+  load: LoadSpec | undefined,
+  opts: SteadyStateOptions & { within: number; timeoutName: TimeoutName; before: string },
+): Promise<number> {
+  const r = await waitSteadyState(checks, load, { ...opts, deadlineMs: Date.now() + opts.within });
+  if (r.stoppedBecause) throw new Error(`steady state cannot hold ${opts.before}: ${r.stoppedBecause}`);
+  if (r.heldAtMs !== undefined) return r.heldAtMs;
+  const why = await unreadyDiagnostics(opts.cluster, r.last.unready).catch((err: Error) => `(diagnostics failed: ${err.message})`);
+  throw new TimeoutError(
+    `steady state did not hold ${opts.before} within ${formatTimeout(opts.within)} (timeout ${opts.timeoutName}): ${r.last.problems.join('; ')}` +
+      (why ? `\n${why}` : ''),
+    { timeoutName: opts.timeoutName },
+  );
+}
+
+/** The events and last log lines of pods found not Ready (as the cluster shows them now), per namespace. */
+async function unreadyDiagnostics(cluster: Cluster, unready: SteadyStateResult['unready']): Promise<string> {
+  const out: string[] = [];
+  for (const namespace of new Set(unready.map((u) => u.namespace))) {
+    const names = new Set(unready.filter((u) => u.namespace === namespace).map((u) => u.name));
+    const pods = (await cluster.listPods(namespace)).filter((p) => names.has(p.metadata?.name ?? ''));
+    const text = await podDiagnostics(cluster, pods);
+    if (text) out.push(text);
+  }
+  return out.join('\n');
 }

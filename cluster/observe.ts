@@ -98,6 +98,26 @@ export async function namespaceEvents(cluster: Cluster, namespace: string): Prom
   return res.items;
 }
 
+/**
+ * The last `n` events about one object, oldest first, by when each last happened (`kubectl describe` orders
+ * them so; the API lists them by name). An aggregated event (a probe failing again and again) counts once.
+ */
+export function lastEventsOf(events: readonly CoreV1Event[], kind: string, name: string, n: number): CoreV1Event[] {
+  const when = (e: CoreV1Event) => {
+    const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
+    return t === undefined ? 0 : new Date(t as Date | string).getTime();
+  };
+  return events
+    .filter((e) => e.involvedObject?.name === name && e.involvedObject?.kind === kind)
+    .sort((a, b) => when(a) - when(b))
+    .slice(-n);
+}
+
+/** One event as `kubectl describe` shows it: type, reason, how often (when repeated), message. */
+export function formatEvent(e: CoreV1Event): string {
+  return `event ${e.type} ${e.reason}${(e.count ?? 1) > 1 ? ` (x${e.count})` : ''}: ${e.message}`;
+}
+
 /** The last log lines and events of the pods that are not Ready: what a timed-out wait quotes. */
 export async function podDiagnostics(cluster: Cluster, pods: V1Pod[], lines = 10): Promise<string> {
   const out: string[] = [];
@@ -115,8 +135,7 @@ export async function podDiagnostics(cluster: Cluster, pods: V1Pod[], lines = 10
       }
     }
     try {
-      const events = (await namespaceEvents(cluster, ns)).filter((e) => e.involvedObject?.name === name).slice(-3);
-      for (const e of events) out.push(`  event ${e.type} ${e.reason}: ${e.message}`);
+      for (const e of lastEventsOf(await namespaceEvents(cluster, ns), 'Pod', name, 5)) out.push(`  ${formatEvent(e)}`);
     } catch {
       // events are best effort
     }

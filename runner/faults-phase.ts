@@ -7,7 +7,7 @@ import { livePods } from '../chaos/pods.ts';
 import { watchPods } from '../chaos/pod-watch.ts';
 import { summarizeRecovery, type FaultRecovery } from '../chaos/recovery.ts';
 import { FaultScheduler } from '../chaos/schedule.ts';
-import { checkSteadyState, describeCheck, steadyStateChecks, waitSteadyState } from '../chaos/steady-state.ts';
+import { checkSteadyState, describeCheck, requireSteadyState, steadyStateChecks } from '../chaos/steady-state.ts';
 import { buildTimeline, timelineSvg, type Timeline } from '../chaos/timeline.ts';
 import type { FaultEvent } from '../chaos/types.ts';
 import type { RecoveryMeasurement } from '../criteria/observations.ts';
@@ -16,8 +16,7 @@ import type { LoadResult } from '../load/result.ts';
 import type { LoadedSuite } from '../suites/loader.ts';
 import type { RunReporter } from './reporter.ts';
 import { judgeFaults } from './run-plan.ts';
-import { TimeoutError } from '../core/errors.ts';
-import { formatTimeout, type TimeoutConfig } from '../core/timeouts.ts';
+import type { TimeoutConfig } from '../core/timeouts.ts';
 
 /** How often a fault's recovery is checked while it is watched. */
 const RECOVERY_POLL_MS = 500;
@@ -133,15 +132,12 @@ async function steadyBeforeFaults(
 ): Promise<void> {
   const { suite } = ctx.loaded;
   await ctx.rep.step(`steady state before the faults: ${checks.map(describeCheck).join(', ')}`, async () => {
-    const within = timeouts.steadyStateBeforeFault;
-    const r = await waitSteadyState(checks, suite.spec.load, { ...ssOpts, deadlineMs: Date.now() + within });
-    if (r.stoppedBecause) throw new Error(`steady state cannot hold before the faults: ${r.stoppedBecause}`);
-    if (r.heldAtMs === undefined) {
-      throw new TimeoutError(
-        `steady state did not hold before the fault within ${formatTimeout(within)} (timeout steadyStateBeforeFault): ${r.last.problems.join('; ')}`,
-        { timeoutName: 'steadyStateBeforeFault' },
-      );
-    }
+    await requireSteadyState(checks, suite.spec.load, {
+      ...ssOpts,
+      within: timeouts.steadyStateBeforeFault,
+      timeoutName: 'steadyStateBeforeFault',
+      before: 'before the fault',
+    });
   });
 }
 

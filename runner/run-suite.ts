@@ -1,7 +1,7 @@
 import type { Cluster } from '../cluster/driver.ts';
 import { deployManifests } from '../cluster/deploy.ts';
 import { thresholdsVerdict } from '../criteria/thresholds.ts';
-import { describeCheck, waitSteadyState } from '../chaos/steady-state.ts';
+import { describeCheck, requireSteadyState } from '../chaos/steady-state.ts';
 import { evaluateCriteria, type Verdict } from '../criteria/index.ts';
 import type { Observations } from '../criteria/observations.ts';
 import type { LoadEngineName } from '../load/plan.ts';
@@ -20,8 +20,7 @@ import { runFaultsPhase, type FaultsPhaseResult } from './faults-phase.ts';
 import { guardBeforeFirstWrite } from './run-plan.ts';
 import { loadNamespaceOf } from '../chaos/write-set.ts';
 import { recordOutcome, recordFailure } from './outcome.ts';
-import { TimeoutError } from '../core/errors.ts';
-import { formatTimeout, type TimeoutConfig } from '../core/timeouts.ts';
+import type { TimeoutConfig } from '../core/timeouts.ts';
 import { runTimeouts } from './timeouts.ts';
 
 export interface SuiteRunContext {
@@ -169,15 +168,13 @@ async function waitSteadyBeforeLoad(ctx: SuiteRunContext, timeouts: Readonly<Tim
   if (!suite.spec.steadyState.length) return;
   const checks = suite.spec.steadyState;
   await ctx.rep.step(`steady state before the load: ${checks.map(describeCheck).join(', ')}`, async () => {
-    const opts = { cluster: ctx.cluster, gatewayUrl: ctx.gatewayUrl, allowRemote: !!ctx.allowRemote };
-    const within = timeouts.steadyStateBeforeLoad;
-    const r = await waitSteadyState(checks, suite.spec.load, { ...opts, deadlineMs: Date.now() + within });
-    if (r.stoppedBecause) throw new Error(`steady state cannot hold before the load: ${r.stoppedBecause}`);
-    if (r.heldAtMs === undefined) {
-      throw new TimeoutError(
-        `steady state did not hold before the load within ${formatTimeout(within)} (timeout steadyStateBeforeLoad): ${r.last.problems.join('; ')}`,
-        { timeoutName: 'steadyStateBeforeLoad' },
-      );
-    }
+    await requireSteadyState(checks, suite.spec.load, {
+      cluster: ctx.cluster,
+      gatewayUrl: ctx.gatewayUrl,
+      allowRemote: !!ctx.allowRemote,
+      within: timeouts.steadyStateBeforeLoad,
+      timeoutName: 'steadyStateBeforeLoad',
+      before: 'before the load',
+    });
   });
 }

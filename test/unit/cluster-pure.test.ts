@@ -11,6 +11,8 @@ import {
   type CleanupAction,
 } from '../../cluster/cleanup.ts';
 import { orderForApply } from '../../cluster/manifests.ts';
+import { formatEvent, lastEventsOf } from '../../cluster/observe.ts';
+import type { CoreV1Event } from '#client-node';
 import { applyMergePatch, restorePatchFor } from '../../cluster/patches.ts';
 import { parseRef } from '../../cluster/refs.ts';
 import { builtInReportsObservedGeneration, crdDeclaresObservedGeneration, judgeReconciled } from '../../cluster/reconciled.ts';
@@ -255,4 +257,31 @@ test('a cleanup that deletes a namespace the run created folds the undo of every
   ]);
   // nothing is folded when the namespace could not be deleted first
   expect(actions.map((a) => foldedInto(a, new Set()))).toEqual(actions.map(() => undefined));
+});
+
+test("a pod's last events come by when they last happened, repeats once with their count, as kubectl describe shows them", () => {
+  const ev = (name: string, reason: string, last: string, extra: Record<string, unknown> = {}): CoreV1Event =>
+    ({
+      metadata: { name: `warming.${name}` },
+      involvedObject: { kind: 'Pod', name: 'warming' },
+      type: reason === 'Unhealthy' ? 'Warning' : 'Normal',
+      reason,
+      message: `${reason} message`,
+      lastTimestamp: new Date(last),
+      ...extra,
+    }) as CoreV1Event;
+  // listed by name (as the API lists them), not by time
+  const events = [
+    ev('a', 'Unhealthy', '2026-12-06T10:00:09Z', { count: 7, message: 'Readiness probe failed: HTTP probe failed with statuscode: 503' }),
+    ev('b', 'Started', '2026-12-06T10:00:02Z'),
+    ev('c', 'Scheduled', '2026-12-06T10:00:00Z'),
+    ev('d', 'Unhealthy', '2026-12-06T10:00:03Z', { message: 'Readiness probe failed: connection refused' }),
+    { ...ev('e', 'Killing', '2026-12-06T10:00:10Z'), involvedObject: { kind: 'Pod', name: 'other' } },
+    { ...ev('f', 'ScalingReplicaSet', '2026-12-06T10:00:11Z'), involvedObject: { kind: 'Deployment', name: 'warming' } },
+  ];
+  expect(lastEventsOf(events, 'Pod', 'warming', 3).map(formatEvent)).toEqual([
+    'event Normal Started: Started message',
+    'event Warning Unhealthy: Readiness probe failed: connection refused',
+    'event Warning Unhealthy (x7): Readiness probe failed: HTTP probe failed with statuscode: 503',
+  ]);
 });

@@ -23,6 +23,11 @@ export function keyOf(obj: {
   return { apiVersion: obj.apiVersion, kind: obj.kind, name, ...(namespace ? { namespace } : {}) };
 }
 
+/** One string per object: a key for sets and maps of ObjectKeys. */
+export function keyString(k: ObjectKey): string {
+  return `${k.apiVersion}|${k.kind}|${k.namespace ?? ''}|${k.name}`;
+}
+
 /** A core v1 Namespace (a kind named Namespace in another group is an ordinary object). */
 export const isNamespace = (k: ObjectKey): boolean => k.kind === 'Namespace' && k.apiVersion === 'v1';
 
@@ -41,6 +46,37 @@ export function splitDeletionWaits(
   const deferred = deleted.filter(isNamespace);
   const names = new Set(deferred.map((k) => k.name));
   return { waitNow: deleted.filter((k) => !isNamespace(k) && !(k.namespace !== undefined && names.has(k.namespace))), deferred };
+}
+
+/** An object a cleanup deleted that was still there when its wait ended, and what it looked like then. */
+export interface StillPresent {
+  key: ObjectKey;
+  /** e.g. `Terminating, finalizers [example.com/hold]`, or `not deleted` */
+  state: string;
+}
+
+/** What a deleted object still present shows: whether it is Terminating, and the finalizers that hold it. */
+export function presentState(obj: { metadata?: { deletionTimestamp?: unknown; finalizers?: string[] } }): string {
+  const fins = obj.metadata?.finalizers ?? [];
+  return `${obj.metadata?.deletionTimestamp ? 'Terminating' : 'not deleted'}${fins.length ? `, finalizers [${fins.join(', ')}]` : ''}`;
+}
+
+/** One line for objects still present: `Namespace/x (Terminating, finalizers [...])`, the first five and a count. */
+export function describeStillPresent(left: readonly StillPresent[]): string {
+  const shown = left.slice(0, 5).map((l) => `${l.key.kind}/${l.key.name}${l.key.namespace ? ` -n ${l.key.namespace}` : ''} (${l.state})`);
+  return shown.join(', ') + (left.length > 5 ? ` and ${left.length - 5} more` : '');
+}
+
+/**
+ * A cleanup reports a deletion ok only once it saw the object gone: the delete of each object still present when
+ * the wait ended (a finalizer nobody removes, a stuck namespace controller) turns into a failure that says so.
+ */
+export function markNotGone(outcomes: readonly CleanupOutcome[], left: readonly StillPresent[], after: string): CleanupOutcome[] {
+  const byKey = new Map(left.map((l) => [keyString(l.key), l]));
+  return outcomes.map((o) => {
+    const l = o.ok && o.action.type === 'delete' ? byKey.get(keyString(o.action.ref)) : undefined;
+    return l ? { ...o, ok: false, detail: `${o.detail}, but still present ${after}: ${l.state}` } : o;
+  });
 }
 
 /** The namespaces a cleanup deletes: its delete actions of v1 Namespaces (namespaces the run created). */

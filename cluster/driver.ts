@@ -7,8 +7,12 @@ import {
   foldedInto,
   isNamespace,
   keyOf,
+  keyString,
+  markNotGone,
   namespacesToDelete,
+  presentState,
   splitDeletionWaits,
+  type StillPresent,
   type CleanupAction,
   type CleanupOutcome,
   type ObjectKey,
@@ -16,7 +20,7 @@ import {
 
 // keyOf lives with ObjectKey (pure): modules that only plan (chaos/faults) take it without the API client
 export { keyOf } from './cleanup.ts';
-import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/timeouts.ts';
+import { DEFAULT_TIMEOUTS, formatTimeout, type TimeoutConfig } from '../core/timeouts.ts';
 import { ApiStatusError, describeApiError, isNotFound } from './errors.ts';
 import { checkApiServer, loadKubeConfig, type TargetInfo } from './kubeconfig.ts';
 import type { ManifestObject } from './manifests.ts';
@@ -265,8 +269,25 @@ export class Cluster {
     // deferred: the deleted namespaces (and, covered by their wait, what was deleted inside them)
     const { waitNow, deferred } = splitDeletionWaits(deleted, opts.deferNamespaces ?? false);
     this.deferredDeletions = deferred;
-    await this.waitGone(waitNow, timeoutMs).catch(() => undefined);
-    return outcomes;
+    const left = await this.waitGone(waitNow, timeoutMs, 'cleanup').then(
+      () => [],
+      () => this.stillPresent(waitNow),
+    );
+    return markNotGone(outcomes, left, `after ${formatTimeout(timeoutMs)} (timeout cleanup)`);
+  }
+
+  /** Which of these objects are still there, and how they look (Terminating, finalizers); unreadable ones count as there. */
+  async stillPresent(keys: readonly ObjectKey[]): Promise<StillPresent[]> {
+    const out: StillPresent[] = [];
+    for (const key of keys) {
+      try {
+        const obj = await this.tryRead(key);
+        if (obj) out.push({ key, state: presentState(obj as Parameters<typeof presentState>[0]) });
+      } catch (err) {
+        out.push({ key, state: `unreadable: ${describeApiError(err)}` });
+      }
+    }
+    return out;
   }
 
   /**
@@ -361,10 +382,6 @@ export class Cluster {
       },
     });
   }
-}
-
-function keyString(k: ObjectKey): string {
-  return `${k.apiVersion}|${k.kind}|${k.namespace ?? ''}|${k.name}`;
 }
 
 function spec(k: ObjectKey): KubernetesObject {

@@ -5,8 +5,11 @@ import { join } from 'node:path';
 import {
   CleanupRegistry,
   findOrphanJournals,
+  describeStillPresent,
   foldedInto,
+  markNotGone,
   namespacesToDelete,
+  presentState,
   splitDeletionWaits,
   type CleanupAction,
 } from '../../cluster/cleanup.ts';
@@ -284,4 +287,42 @@ test("a pod's last events come by when they last happened, repeats once with the
     'event Warning Unhealthy: Readiness probe failed: connection refused',
     'event Warning Unhealthy (x7): Readiness probe failed: HTTP probe failed with statuscode: 503',
   ]);
+});
+
+test('a cleanup reports a deletion ok only once the object is gone: what is still present fails, saying what holds it', () => {
+  const ns = { apiVersion: 'v1', kind: 'Namespace', name: 'suite-ns' };
+  const crd = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'x.example.io' };
+  const cm = { apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: 'kept' };
+  const outcomes = [
+    { action: { type: 'delete' as const, ref: ns }, ok: true, detail: 'deleted Namespace/suite-ns (first, with everything in it)' },
+    { action: { type: 'delete' as const, ref: crd }, ok: true, detail: 'deleted CustomResourceDefinition/x.example.io' },
+    { action: { type: 'restore' as const, ref: cm, patch: {} }, ok: true, detail: 'restored ConfigMap/c' },
+    { action: { type: 'delete' as const, ref: cm }, ok: false, detail: 'delete ConfigMap/c: 403' },
+  ];
+  const state = presentState({ metadata: { deletionTimestamp: '2026-12-06T10:00:00Z', finalizers: ['example.com/hold'] } });
+  expect(state).toBe('Terminating, finalizers [example.com/hold]');
+  expect(presentState({ metadata: {} })).toBe('not deleted');
+  // the still-present namespace's delete fails; the gone CRD, the restore and an already failed delete are untouched
+  const marked = markNotGone(
+    outcomes,
+    [
+      { key: ns, state },
+      { key: cm, state: 'not deleted' },
+    ],
+    'after 1m (timeout cleanup)',
+  );
+  expect(marked.map((o) => [o.ok, o.detail])).toEqual([
+    [
+      false,
+      'deleted Namespace/suite-ns (first, with everything in it), but still present after 1m (timeout cleanup): Terminating, finalizers [example.com/hold]',
+    ],
+    [true, 'deleted CustomResourceDefinition/x.example.io'],
+    [true, 'restored ConfigMap/c'],
+    [false, 'delete ConfigMap/c: 403'],
+  ]);
+  expect(markNotGone(outcomes, [], 'after 1m')).toEqual(outcomes);
+  const many = Array.from({ length: 7 }, (_, i) => ({ key: { ...cm, name: `c${i}` }, state: 'Terminating' }));
+  expect(describeStillPresent(many)).toBe(
+    'ConfigMap/c0 -n kept (Terminating), ConfigMap/c1 -n kept (Terminating), ConfigMap/c2 -n kept (Terminating), ConfigMap/c3 -n kept (Terminating), ConfigMap/c4 -n kept (Terminating) and 2 more',
+  );
 });

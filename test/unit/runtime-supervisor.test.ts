@@ -187,9 +187,10 @@ test('stop() kills the whole process group after the grace period; SIGKILL is re
     'parent.mjs',
     `
 import { spawn } from 'node:child_process';
+// the handler is in place before the line the test waits for: a SIGTERM sent right after it is ignored, not fatal
+process.on('SIGTERM', () => console.log('ignoring SIGTERM'));
 const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
 console.log('child ' + child.pid);
-process.on('SIGTERM', () => console.log('ignoring SIGTERM'));
 setInterval(() => {}, 1000);
 `,
   );

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { containerPathOnHost, folderExists, lookupFolder, storeFolder, writeLayerFile } from './fs.ts';
-import { sendKvBlock, startKvReceiver, type KvReceiver } from './p2p.ts';
+import { createKvSender, startKvReceiver, type KvReceiver } from './p2p.ts';
 import { KvBlockStore } from './store.ts';
 
 export interface KvRequest {
@@ -110,6 +110,7 @@ async function createP2pConnector(o: ConnectorOptions): Promise<KvConnector> {
     (msg) => log.engine('WARNING', 'p2p_nccl_engine.py:312', msg),
   );
   const producer = isProducer(config);
+  const sender = createKvSender();
   return {
     config,
     port: receiver.port,
@@ -131,7 +132,7 @@ async function createP2pConnector(o: ConnectorOptions): Promise<KvConnector> {
       if (!target) throw new KvFatalError(`ValueError: Request id ${req.requestId} does not contain hostname and port`);
       const size = req.tokenIds.length * o.bytesPerToken;
       try {
-        await sendKvBlock(target.host, target.port, { requestId: req.requestId, promptTokens: req.tokenIds.length, size }, o.sendTimeoutMs);
+        await sender.send(target.host, target.port, { requestId: req.requestId, promptTokens: req.tokenIds.length, size }, o.sendTimeoutMs);
       } catch (e) {
         log.engine(
           'WARNING',
@@ -141,7 +142,10 @@ async function createP2pConnector(o: ConnectorOptions): Promise<KvConnector> {
       }
       return undefined;
     },
-    close: () => receiver.close(),
+    close: () => {
+      sender.close();
+      return receiver.close();
+    },
   };
 }
 

@@ -1,7 +1,11 @@
 /**
- * P2pNcclConnector stand-in: KV blocks over TCP (the twin has no NCCL). One block per connection:
+ * P2pNcclConnector stand-in: KV blocks over TCP (the twin has no NCCL). A producer keeps one connection per
+ * consumer address and sends every block on it, as P2pNcclEngine keeps one ZMQ DEALER socket (and one NCCL
+ * communicator) per remote address (`self.socks` / `self.comms`, `_create_connect`; vllm-project/vllm
+ * vllm/distributed/kv_transfer/kv_connector/v1/p2p/p2p_nccl_engine.py). Each block is a frame:
  *   uint32 BE header length | JSON header {requestId, promptTokens, size} | `size` bytes
- * and the receiver answers `OK\n` once it has every byte (`ERR <reason>\n` otherwise).
+ * and the receiver answers `OK\n` once it has every byte of it, in order (`ERR <reason>\n` for a frame it cannot
+ * read, and it closes that connection: the framing is lost).
  */
 import * as net from 'node:net';
 import type { KvBlock } from './store.ts';
@@ -39,10 +43,12 @@ export function blockBytes(requestId: string, size: number): Buffer {
 
 export interface KvReceiver {
   port: number;
+  /** Connections accepted so far (a producer reuses one per consumer). */
+  readonly accepted: number;
   close(): Promise<void>;
 }
 
-/** Listens for blocks; every complete block goes to onBlock. */
+/** Listens for blocks; every complete block goes to onBlock. A connection carries any number of blocks. */
 export function startKvReceiver(
   host: string,
   port: number,
@@ -50,35 +56,43 @@ export function startKvReceiver(
   onError: (msg: string) => void,
 ): Promise<KvReceiver> {
   const sockets = new Set<net.Socket>();
+  let accepted = 0;
   const server = net.createServer((sock) => {
+    accepted++;
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
     sock.setTimeout(30_000, () => sock.destroy());
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     let header: KvHeader | undefined;
     let received = 0;
     sock.on('error', () => sock.destroy());
     sock.on('data', (chunk: Buffer) => {
-      if (!header) {
-        buf = Buffer.concat([buf, chunk]);
-        if (buf.length < 4) return;
-        const hlen = buf.readUInt32BE(0);
-        if (hlen > MAX_HEADER_BYTES) return fail('header too large');
-        if (buf.length < 4 + hlen) return;
-        try {
-          header = decodeHeader(buf.subarray(4, 4 + hlen));
-        } catch (e) {
-          return fail((e as Error).message);
+      let rest: Buffer = chunk;
+      while (rest.length) {
+        if (!header) {
+          buf = buf.length ? Buffer.concat([buf, rest]) : rest;
+          rest = Buffer.alloc(0);
+          if (buf.length < 4) return;
+          const hlen = buf.readUInt32BE(0);
+          if (hlen > MAX_HEADER_BYTES) return fail('header too large');
+          if (buf.length < 4 + hlen) return;
+          try {
+            header = decodeHeader(buf.subarray(4, 4 + hlen));
+          } catch (e) {
+            return fail((e as Error).message);
+          }
+          rest = buf.subarray(4 + hlen);
+          buf = Buffer.alloc(0);
+          received = 0;
+          if (header.size > 0 && !rest.length) return;
         }
-        received = buf.length - 4 - hlen;
-        buf = Buffer.alloc(0);
-      } else {
-        received += chunk.length;
-      }
-      if (received >= header.size) {
+        const take = Math.min(header.size - received, rest.length);
+        received += take;
+        rest = rest.subarray(take);
+        if (received < header.size) return;
         const h = header;
-        sock.end('OK\n');
-        sock.removeAllListeners('data');
+        header = undefined;
+        sock.write('OK\n');
         onBlock({ requestId: h.requestId, promptTokens: h.promptTokens, size: h.size, receivedAt: Date.now() });
       }
     });
@@ -95,6 +109,9 @@ export function startKvReceiver(
       const addr = server.address();
       resolve({
         port: typeof addr === 'object' && addr ? addr.port : port,
+        get accepted() {
+          return accepted;
+        },
         close: () =>
           new Promise<void>((res) => {
             for (const s of sockets) s.destroy();
@@ -105,34 +122,86 @@ export function startKvReceiver(
   });
 }
 
-/** Sends one block; resolves when the receiver acknowledged it, rejects on error or after timeoutMs. */
-export function sendKvBlock(host: string, port: number, header: KvHeader, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ host, port });
-    let answer = '';
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
-    const done = (err?: Error): void => {
-      clearTimeout(timer);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve();
-    };
-    sock.on('error', (e) => done(e));
-    sock.on('connect', () => {
-      sock.write(encodeHeader(header));
-      sock.write(blockBytes(header.requestId, header.size));
+/** A producer's side: one connection per consumer address, reused for every block (P2pNcclEngine `self.socks`). */
+export interface KvSender {
+  /** Sends one block; resolves when the receiver acknowledged it, rejects on error or after timeoutMs. */
+  send(host: string, port: number, header: KvHeader, timeoutMs: number): Promise<void>;
+  /** Connections opened so far. */
+  readonly opened: number;
+  /** Connections open now. */
+  readonly live: number;
+  close(): void;
+}
+
+interface PeerConnection {
+  sock: net.Socket;
+  /** Blocks sent and not acknowledged yet, in the order they were sent (the receiver answers in that order). */
+  waiting: { resolve: () => void; reject: (err: Error) => void; timer: NodeJS.Timeout }[];
+  answer: string;
+}
+
+export function createKvSender(): KvSender {
+  const peers = new Map<string, PeerConnection>();
+  let opened = 0;
+  const drop = (key: string, peer: PeerConnection, err: Error): void => {
+    if (peers.get(key) === peer) peers.delete(key);
+    peer.sock.destroy();
+    for (const w of peer.waiting.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
+  };
+  const connect = (host: string, port: number, key: string): PeerConnection => {
+    opened++;
+    const peer: PeerConnection = { sock: net.connect({ host, port }), waiting: [], answer: '' };
+    peer.sock.setNoDelay(true);
+    peer.sock.on('error', (e) => drop(key, peer, e));
+    peer.sock.on('close', () => drop(key, peer, new Error('receiver closed the connection')));
+    peer.sock.on('data', (d: Buffer) => {
+      peer.answer += d.toString('utf8');
+      for (let nl = peer.answer.indexOf('\n'); nl >= 0; nl = peer.answer.indexOf('\n')) {
+        const line = peer.answer.slice(0, nl).trim();
+        peer.answer = peer.answer.slice(nl + 1);
+        const w = peer.waiting.shift();
+        if (!w) continue;
+        clearTimeout(w.timer);
+        if (line.startsWith('OK')) w.resolve();
+        else w.reject(new Error(line || 'receiver refused the block'));
+      }
     });
-    sock.on('data', (d: Buffer) => {
-      answer += d.toString('utf8');
-      if (!answer.includes('\n')) return;
-      if (answer.startsWith('OK')) done();
-      else done(new Error(answer.trim() || 'receiver refused the block'));
-    });
-    sock.on('end', () => {
-      if (!answer.includes('\n')) done(new Error('receiver closed the connection'));
-    });
-  });
+    peers.set(key, peer);
+    return peer;
+  };
+  return {
+    send(host, port, header, timeoutMs) {
+      const key = `${host}:${port}`;
+      const peer = peers.get(key) ?? connect(host, port, key);
+      return new Promise<void>((resolve, reject) => {
+        // a block not acknowledged in time: the connection is given up (what follows on it is unknown)
+        const timer = setTimeout(() => drop(key, peer, new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+        peer.waiting.push({ resolve, reject, timer });
+        peer.sock.write(encodeHeader(header));
+        peer.sock.write(blockBytes(header.requestId, header.size));
+      });
+    },
+    get opened() {
+      return opened;
+    },
+    get live() {
+      return peers.size;
+    },
+    close() {
+      for (const [key, peer] of [...peers]) drop(key, peer, new Error('sender closed'));
+    },
+  };
+}
+
+/** Sends one block on a connection of its own (a one-off sender); resolves when the receiver acknowledged it. */
+export async function sendKvBlock(host: string, port: number, header: KvHeader, timeoutMs: number): Promise<void> {
+  const sender = createKvSender();
+  try {
+    await sender.send(host, port, header, timeoutMs);
+  } finally {
+    sender.close();
+  }
 }

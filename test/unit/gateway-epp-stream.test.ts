@@ -2,6 +2,7 @@ import { expect, test } from '@playwright/test';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { EppAgents, openEppStream } from '../../twin/gateway/epp-stream.ts';
+import { abortAfter } from '../../twin/gateway/abort-after.ts';
 
 /*
  * The gateway's EPP stream runs in the twin's process: a pick cut by its signal (the client went away, the pick
@@ -40,4 +41,30 @@ test('a pick aborted before it starts, or while the EPP has not answered, reject
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
   }
+});
+
+test('the EPP pick deadline: the request abort or the timeout, whichever first; done() leaves no timer behind', async () => {
+  const parent = new AbortController();
+  const viaParent = abortAfter(parent.signal, 60_000);
+  parent.abort(new Error('client gone'));
+  expect(viaParent.signal.aborted).toBe(true);
+  expect((viaParent.signal.reason as Error).message).toBe('client gone');
+  viaParent.done();
+
+  const timedOut = abortAfter(new AbortController().signal, 10);
+  await new Promise((r) => timedOut.signal.addEventListener('abort', r, { once: true }));
+  expect((timedOut.signal.reason as DOMException).name).toBe('TimeoutError');
+  timedOut.done();
+
+  // done before the deadline: the timer is cleared (a timer due at 10 ms would fire before one due at 50 ms)
+  const finished = abortAfter(new AbortController().signal, 10);
+  finished.done();
+  await new Promise((r) => setTimeout(r, 50));
+  expect(finished.signal.aborted).toBe(false);
+  // and the parent's listener is gone: its abort no longer reaches the finished deadline
+  const parent2 = new AbortController();
+  const d2 = abortAfter(parent2.signal, 60_000);
+  d2.done();
+  parent2.abort();
+  expect(d2.signal.aborted).toBe(false);
 });

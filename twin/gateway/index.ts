@@ -19,6 +19,7 @@ import { startStore } from './store.ts';
 import type { BackendRef, HTTPRoute, KObject, Rng } from './types.ts';
 import { EppAgents, openEppStream, type EppStream, type EppTracking } from './epp-stream.ts';
 import { Upstreams, downstreamHeaders, forward, upstreamHeaders } from './upstream.ts';
+import { abortAfter } from './abort-after.ts';
 
 export interface GatewayOptions {
   kubeconfigPath: string;
@@ -203,12 +204,15 @@ async function choosePoolTarget(
   let stream: EppStream | undefined;
   const tryEpps = async (targets: readonly string[]): Promise<boolean> => {
     for (const candidate of rotate(targets, Math.floor(ctx.rng() * targets.length))) {
+      const deadline = abortAfter(x.abort.signal, EPP_TIMEOUT_MS);
       try {
-        stream = await openEppStream(ctx.epps, candidate, pickBody, AbortSignal.any([x.abort.signal, AbortSignal.timeout(EPP_TIMEOUT_MS)]));
+        stream = await openEppStream(ctx.epps, candidate, pickBody, deadline.signal);
         return true;
       } catch (err) {
         stream = undefined;
         if (!isConnectFailure(err) || x.abort.signal.aborted) return true;
+      } finally {
+        deadline.done();
       }
     }
     return false;

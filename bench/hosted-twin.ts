@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ManifestObject } from '../cluster/manifests.ts';
-import { randomIpPrefix } from '../twin/launcher.ts';
+import { RANDOM_IP_PREFIX } from '../twin/launcher.ts';
 import { reapStale } from '../twin/runtime/pidfiles.ts';
 import { workloadOf } from '../analysis/workload.ts';
 import { parseStatCpuTicks, parseVmRss } from './parse.ts';
@@ -118,7 +118,7 @@ export async function startHostedTwin(objects: readonly ManifestObject[], timeou
   const dir = mkdtempSync(join(tmpdir(), 'pd-bench-twin-'));
   const objectsFile = join(dir, 'objects.json');
   writeFileSync(objectsFile, JSON.stringify(objects));
-  const config: HostConfig = { stateDir: join(dir, 'state'), ipPrefix: randomIpPrefix(), objectsFile, timeoutMs };
+  const config: HostConfig = { stateDir: join(dir, 'state'), ipPrefix: RANDOM_IP_PREFIX, objectsFile, timeoutMs };
   const configFile = join(dir, 'host.json');
   writeFileSync(configFile, JSON.stringify(config));
   const logFd = openSync(join(dir, 'host.log'), 'w');

@@ -12,7 +12,10 @@ export interface TwinOptions {
   gatewayHost?: string;
   /** Gateway listener port; the seed port-forwards the gateway to 18080. 0 = any free port. */
   gatewayPort?: number;
-  /** First two octets of pod addresses (pods get PREFIX.x.y); parallel twins need different prefixes. */
+  /**
+   * First two octets of pod addresses (pods get PREFIX.x.y), default 127.0; `random` (RANDOM_IP_PREFIX) picks a free
+   * one. A prefix another twin on this machine holds is refused (twin/runtime/ip-prefix.ts).
+   */
   ipPrefix?: string;
 }
 
@@ -21,6 +24,8 @@ export interface TwinHandle {
   kubeconfigPath: string;
   gatewayUrl: string;
   stateDir: string;
+  /** The prefix of the pod addresses (the one picked, for `random`). */
+  ipPrefix: string;
   /** Stops the gateway, operator, every pod process and the API server. Idempotent. */
   stop(): Promise<void>;
 }
@@ -45,15 +50,13 @@ export {
   type TwinState,
 } from './state.ts';
 
-export function randomIpPrefix(): string {
-  return `127.${16 + Math.floor(Math.random() * 224)}`;
-}
+/** `ipPrefix: RANDOM_IP_PREFIX`: the kubelet picks a free prefix (parallel twins, tests, Playwright workers). */
+export { RANDOM_IP_PREFIX } from './runtime/ip-prefix.ts';
 
 export async function startTwin(opts: TwinOptions = {}): Promise<TwinHandle> {
   const stateDir = resolve(opts.stateDir ?? DEFAULT_STATE_DIR);
   mkdirSync(stateDir, { recursive: true });
   reapStale(stateDir);
-  const ipPrefix = opts.ipPrefix ?? '127.0';
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     while (stops.length) await stops.pop()!().catch(() => undefined);
@@ -69,7 +72,7 @@ export async function startTwin(opts: TwinOptions = {}): Promise<TwinHandle> {
     ]);
     const api = await startApiServer({ stateDir, port: opts.port ?? 0 });
     stops.push(() => api.stop());
-    const kubelet = await startKubelet({ kubeconfigPath: api.kubeconfigPath, stateDir, ipPrefix });
+    const kubelet = await startKubelet({ kubeconfigPath: api.kubeconfigPath, stateDir, ipPrefix: opts.ipPrefix ?? '127.0' });
     stops.push(() => kubelet.stop());
     const operator = await startSchedulerInstallOperator({ kubeconfigPath: api.kubeconfigPath });
     stops.push(() => operator.stop());
@@ -86,7 +89,7 @@ export async function startTwin(opts: TwinOptions = {}): Promise<TwinHandle> {
       gatewayUrl: gateway.url,
       kubeconfigPath: api.kubeconfigPath,
       stateDir,
-      ipPrefix,
+      ipPrefix: kubelet.ipPrefix,
       startedAt: new Date().toISOString(),
     };
     writeFileSync(stateFile(stateDir), JSON.stringify(state, null, 2));
@@ -96,6 +99,7 @@ export async function startTwin(opts: TwinOptions = {}): Promise<TwinHandle> {
       kubeconfigPath: api.kubeconfigPath,
       gatewayUrl: gateway.url,
       stateDir,
+      ipPrefix: kubelet.ipPrefix,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (err) {

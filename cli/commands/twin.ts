@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .option('--port <n>', 'API server port (default: any free port)', toPort)
     .option('--gateway-port <n>', 'gateway listener port', toPort, 18080)
     .option('--topology <name>', 'apply a topology once up: "seed" (the seed README\'s, profile proxy-performance) or "none"', 'none')
-    .option('--ip-prefix <a.b>', 'first two octets of pod addresses', '127.0')
+    .option('--ip-prefix <a.b>', 'first two octets of pod addresses (127.N), or random for a free one; one twin per prefix', '127.0')
     .option('--state-dir <dir>', 'where the twin keeps its state', '.pd-harness/twin')
     .action(async (opts: UpOptions) => {
       const { twinUp } = await import('../twin-control.ts');

@@ -20,10 +20,8 @@ export interface ApiAndKubelet {
   stop(): Promise<void>;
 }
 
-/** A random 127.N prefix so parallel test files do not hand out the same pod IPs. */
-export const randomLoopbackPrefix = (): string => `127.${2 + Math.floor(Math.random() * 250)}`;
-
-export async function startApiAndKubelet(name: string, ipPrefix = randomLoopbackPrefix()): Promise<ApiAndKubelet> {
+/** `ipPrefix` defaults to a free random prefix (the kubelet locks it), so parallel test files never share pod IPs. */
+export async function startApiAndKubelet(name: string, ipPrefix = 'random'): Promise<ApiAndKubelet> {
   // Imported here, not at the top, so Playwright's test listing does not load the whole twin.
   const { startApiServer } = await import('../../twin/apiserver/server.ts');
   const { startKubelet } = await import('../../twin/kubelet/index.ts');
@@ -46,7 +44,7 @@ export async function startApiAndKubelet(name: string, ipPrefix = randomLoopback
   }
   const kc = new KubeConfig();
   kc.loadFromFile(api.kubeconfigPath);
-  return { stateDir, ipPrefix, api, kubelet, kc, core: kc.makeApiClient(CoreV1Api), stop };
+  return { stateDir, ipPrefix: kubelet.ipPrefix, api, kubelet, kc, core: kc.makeApiClient(CoreV1Api), stop };
 }
 
 export const podCondition = (pod: V1Pod, type: string): string | undefined => pod.status?.conditions?.find((c) => c.type === type)?.status;

@@ -12,7 +12,7 @@ import { runSuite } from '../../runner/run-suite.ts';
 import { runSetupStep } from '../../runner/setup.ts';
 import { loadSuite } from '../../suites/loader.ts';
 import type { SetupStep } from '../../suites/schema.ts';
-import { randomIpPrefix, startTwin, type TwinHandle } from '../../twin/launcher.ts';
+import { RANDOM_IP_PREFIX, startTwin, type TwinHandle } from '../../twin/launcher.ts';
 
 /**
  * The guard over every write, the preflight and the setup patches against a twin: hostile suites are refused
@@ -34,7 +34,7 @@ const HOSTILE_SUITES = [
 ];
 
 test.beforeAll(async () => {
-  twin = await startTwin({ stateDir: mkdtempSync(join(tmpdir(), 'pdh-guard-twin-')), port: 0, gatewayPort: 0, ipPrefix: randomIpPrefix() });
+  twin = await startTwin({ stateDir: mkdtempSync(join(tmpdir(), 'pdh-guard-twin-')), port: 0, gatewayPort: 0, ipPrefix: RANDOM_IP_PREFIX });
   const pre = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
   await pre.apply([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'llm-d-vllm' } },

@@ -33,7 +33,7 @@ setInterval(() => {}, 1000);
 test('pods of a SIGKILLed twin outlive it and are killed by the next reapStale', async () => {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelet-reap-'));
   const script = path.join(stateDir, 'twin.mts');
-  fs.writeFileSync(script, TWIN_SCRIPT(stateDir, `127.${2 + Math.floor(Math.random() * 250)}`));
+  fs.writeFileSync(script, TWIN_SCRIPT(stateDir, 'random'));
   const twin = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
   let podPids: number[] = [];
   try {

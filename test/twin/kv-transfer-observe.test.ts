@@ -6,7 +6,7 @@ import { Cluster } from '../../cluster/driver.ts';
 import { consoleReporter } from '../../runner/reporter.ts';
 import { runSuite } from '../../runner/run-suite.ts';
 import { loadSuite } from '../../suites/loader.ts';
-import { randomIpPrefix, startTwin, type TwinHandle } from '../../twin/launcher.ts';
+import { RANDOM_IP_PREFIX, startTwin, type TwinHandle } from '../../twin/launcher.ts';
 
 /** The kvTransfer criterion judged from what the decode pods show, on the seed topology in the twin. */
 test.describe.configure({ mode: 'serial', timeout: 240_000 });
@@ -15,7 +15,7 @@ let twin: TwinHandle;
 const quiet = { ...consoleReporter, step: <T>(_: string, body: () => Promise<T>) => body(), log: () => undefined };
 
 test.beforeAll(async () => {
-  twin = await startTwin({ stateDir: mkdtempSync(join(tmpdir(), 'pdh-kvobs-')), gatewayPort: 0, ipPrefix: randomIpPrefix() });
+  twin = await startTwin({ stateDir: mkdtempSync(join(tmpdir(), 'pdh-kvobs-')), gatewayPort: 0, ipPrefix: RANDOM_IP_PREFIX });
 });
 test.afterAll(async () => {
   await twin?.stop();

@@ -10,7 +10,7 @@ import { readManifests } from '../../cluster/manifests.ts';
 import { K6_OPERATOR_MISSING, runK6Operator } from '../../load/k6-operator/runner.ts';
 import { runnerSelector } from '../../load/k6-operator/testrun.ts';
 import { waitFor } from '../../cluster/waits.ts';
-import { randomIpPrefix, startTwin, type TwinHandle } from '../../twin/launcher.ts';
+import { RANDOM_IP_PREFIX, startTwin, type TwinHandle } from '../../twin/launcher.ts';
 
 // k6-operator runner against the twin, whose TestRun controller (twin/controllers/testrun.ts) does what
 // k6-operator does: initializer Job, runner Jobs with --execution-segment, starter Job, stages; the grafana/k6
@@ -43,7 +43,7 @@ test.describe('k6-operator runner on the twin', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     gateway = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    twin = await startTwin({ stateDir: path.join(dir, 'twin'), port: 0, gatewayPort: 0, ipPrefix: randomIpPrefix() });
+    twin = await startTwin({ stateDir: path.join(dir, 'twin'), port: 0, gatewayPort: 0, ipPrefix: RANDOM_IP_PREFIX });
     cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
   });
 

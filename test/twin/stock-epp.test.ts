@@ -13,7 +13,7 @@ import { consoleReporter } from '../../runner/reporter.ts';
 import { eppRefServices } from '../../runner/observe.ts';
 import { runSuite } from '../../runner/run-suite.ts';
 import { loadSuite, type LoadedSuite } from '../../suites/loader.ts';
-import { randomIpPrefix, startTwin, type TwinHandle } from '../../twin/launcher.ts';
+import { RANDOM_IP_PREFIX, startTwin, type TwinHandle } from '../../twin/launcher.ts';
 
 /**
  * proxy-performance on the twin as the seed's cluster (instrumented EPP image) and as a stock cluster
@@ -28,7 +28,7 @@ const STOCK = 'ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0';
 
 test.beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pdh-stock-epp-'));
-  twin = await startTwin({ stateDir: join(dir, 'twin'), gatewayPort: 0, ipPrefix: randomIpPrefix() });
+  twin = await startTwin({ stateDir: join(dir, 'twin'), gatewayPort: 0, ipPrefix: RANDOM_IP_PREFIX });
   // the cluster has the SchedulerInstall before the runs (as in suite-run.test.ts): each run patches it and puts
   // it back, instead of creating and deleting it (and racing the garbage collector of its rendered objects)
   const pre = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });

@@ -9,7 +9,7 @@ import { WaitTimeoutError, waitFor } from '../../cluster/waits.ts';
 import { consoleReporter } from '../../runner/reporter.ts';
 import { runSuite } from '../../runner/run-suite.ts';
 import { loadSuite } from '../../suites/loader.ts';
-import { randomIpPrefix, startTwin, type TwinHandle } from '../../twin/launcher.ts';
+import { RANDOM_IP_PREFIX, startTwin, type TwinHandle } from '../../twin/launcher.ts';
 
 /**
  * A suite run against the twin leaves nothing behind: what it created is deleted, what it patched is put
@@ -23,7 +23,7 @@ const SI = { apiVersion: 'sim.llm-d.io/v1alpha1', kind: 'SchedulerInstall', name
 const quiet = { ...consoleReporter, step: <T>(_: string, body: () => Promise<T>) => body(), log: () => undefined };
 
 test.beforeAll(async () => {
-  twin = await startTwin({ stateDir: mkdtempSync(join(tmpdir(), 'pdh-suite-run-')), gatewayPort: 0, ipPrefix: randomIpPrefix() });
+  twin = await startTwin({ stateDir: mkdtempSync(join(tmpdir(), 'pdh-suite-run-')), gatewayPort: 0, ipPrefix: RANDOM_IP_PREFIX });
   // What "the cluster had before the run": namespaces, CRDs and a SchedulerInstall on the default profile.
   const pre = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
   const objects = readManifests([

@@ -11,7 +11,7 @@ import { runSuiteLoad } from '../../runner/load.ts';
 import { collectObservations, markEppLog } from '../../runner/observe.ts';
 import { loadSuite } from '../../suites/loader.ts';
 import type { Suite } from '../../suites/schema.ts';
-import { randomIpPrefix, startTwin, type TwinHandle } from '../../twin/launcher.ts';
+import { RANDOM_IP_PREFIX, startTwin, type TwinHandle } from '../../twin/launcher.ts';
 
 /*
  * Issue 16, done-when: every shipped suite runs on engine k6 (the stand-in k6 on PATH) and k6-operator (the
@@ -62,7 +62,7 @@ test.describe('every shipped suite: the same verdicts on builtin, k6 and k6-oper
   test.beforeAll(async () => {
     test.setTimeout(240_000);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'suites-k6-engines-'));
-    twin = await startTwin({ stateDir: path.join(dir, 'twin'), port: 0, gatewayPort: 0, ipPrefix: randomIpPrefix() });
+    twin = await startTwin({ stateDir: path.join(dir, 'twin'), port: 0, gatewayPort: 0, ipPrefix: RANDOM_IP_PREFIX });
     await applySeedTopology(twin.kubeconfigPath, 180_000);
     cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
     // engine k6 runs `k6` from PATH: the stand-in (k6 itself is not installed here)

@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PREFIX_LOCK_PORT, lockRandomIpPrefix } from '../../twin/runtime/ip-prefix.ts';
 import { isSameProcessAlive, listPids } from '../../twin/runtime/pidfiles.ts';
 import { until } from '../helpers/until.ts';
 
@@ -19,8 +20,7 @@ spec: { containers: [{ name: c, image: registry.k8s.io/pause:3.9 }] }
 `;
 
 async function upWithPod(stateDir: string): Promise<{ twinPid: number; podPid: number }> {
-  const prefix = `127.${20 + Math.floor(Math.random() * 200)}`;
-  const up = await cli(['twin', 'up', '--detach', '--state-dir', stateDir, '--gateway-port', '0', '--ip-prefix', prefix]);
+  const up = await cli(['twin', 'up', '--detach', '--state-dir', stateDir, '--gateway-port', '0', '--ip-prefix', 'random']);
   expect(up.exitCode, up.stderr).toBe(0);
   expect(up.stdout).toContain('twin up in the background');
   const kubeconfig = (await cli(['twin', 'kubeconfig', '--state-dir', stateDir])).stdout.trim();
@@ -78,4 +78,19 @@ test('a twin killed with SIGKILL leaves its pods behind, and the next twin down 
   expect(down.stdout).toContain('killed 1 leftover process(es): default/sleeper/c');
   expect(isSameProcessAlive(podPid, null)).toBe(false);
   expect(listPids(stateDir)).toEqual([]);
+});
+
+test('a twin on a prefix another twin holds is refused in one line and leaves nothing running', async () => {
+  const held = await lockRandomIpPrefix();
+  const stateDir = mkdtempSync(join(tmpdir(), 'pdh-twin-cli-'));
+  try {
+    const up = await cli(['twin', 'up', '--state-dir', stateDir, '--gateway-port', '0', '--topology', 'none', '--ip-prefix', held.prefix]);
+    expect(up.exitCode).toBe(1);
+    expect(up.stderr.trim().split('\n')).toEqual([
+      `pd-harness: the twin did not start: ip prefix ${held.prefix} is in use by another twin on this machine (${held.prefix}.0.1:${PREFIX_LOCK_PORT} is bound): choose another with --ip-prefix 127.N, or --ip-prefix random`,
+    ]);
+    expect(listPids(stateDir)).toEqual([]);
+  } finally {
+    await held.release();
+  }
 });

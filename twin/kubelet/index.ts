@@ -18,11 +18,15 @@ import { startExecServer, type ExecServer } from './exec.ts';
 import { EventRecorder } from './events.ts';
 import { PodWorker } from './pod-worker.ts';
 import { IpAllocator, chooseNode, defaultNodes, type TwinNode } from './scheduler.ts';
+import { lockIpPrefixOption } from '../runtime/ip-prefix.ts';
 
 export interface KubeletOptions {
   kubeconfigPath: string;
   stateDir: string;
-  /** Pod addresses are `<ipPrefix>.x.y`; default `127.0`. Parallel twins need different prefixes. */
+  /**
+   * Pod addresses are `<ipPrefix>.x.y`; default `127.0`; `random` picks a free one. The kubelet holds the prefix
+   * while it runs (twin/runtime/ip-prefix.ts): a second twin on the same prefix is refused.
+   */
   ipPrefix?: string;
   /** Nodes this kubelet serves; default the seed's worker-a / worker-b. */
   nodes?: TwinNode[];
@@ -31,6 +35,8 @@ export interface KubeletOptions {
 }
 
 export interface KubeletHandle {
+  /** The prefix of the pod addresses (the one picked, for `random`). */
+  ipPrefix: string;
   /** The hosts file pods resolve Service names from. */
   hostsFile: string;
   nodes: TwinNode[];
@@ -50,11 +56,27 @@ const RESCHEDULE_MS = 1000;
  * It talks to the API server only through @kubernetes/client-node.
  */
 export async function startKubelet(opts: KubeletOptions): Promise<KubeletHandle> {
+  const lock = await lockIpPrefixOption(opts.ipPrefix);
+  try {
+    const kubelet = await startLocked(opts, lock.prefix);
+    return {
+      ...kubelet,
+      stop: async () => {
+        await kubelet.stop();
+        await lock.release();
+      },
+    };
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(opts: KubeletOptions, ipPrefix: string): Promise<KubeletHandle> {
   holdPodPrograms();
   const kc = loadKeepAliveKubeConfig(opts.kubeconfigPath);
   const core = kc.makeApiClient(CoreV1Api);
   const stateDir = path.resolve(opts.stateDir);
-  const ipPrefix = opts.ipPrefix ?? '127.0';
   const nodes = opts.nodes ?? defaultNodes(ipPrefix);
   const ips = new IpAllocator(ipPrefix, new Set(nodes.map((n) => n.hostIP)));
   const hostsFile = path.join(stateDir, 'hosts.json');
@@ -146,6 +168,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<KubeletHandle>
 
   let stopping: Promise<void> | undefined;
   return {
+    ipPrefix,
     hostsFile,
     nodes,
     pids() {

@@ -123,7 +123,9 @@ export async function twinPathFigures(log: (t: string) => void, requests = 1500,
     const warmT0 = performance.now();
     await load(twin.gatewayUrl, WARM_UP_REQUESTS, 12);
     await load(directUrl, WARM_UP_REQUESTS / 3, 12);
-    log(`  warm-up: ${WARM_UP_REQUESTS} requests through the full path, ${WARM_UP_REQUESTS / 3} direct (${((performance.now() - warmT0) / 1000).toFixed(1)} s); steady state:`);
+    log(
+      `  warm-up: ${WARM_UP_REQUESTS} requests through the full path, ${WARM_UP_REQUESTS / 3} direct (${((performance.now() - warmT0) / 1000).toFixed(1)} s); steady state:`,
+    );
     const one = await pathAt(twin, directUrl, 1, Math.round(requests / 3), log);
     const twelve = await pathAt(twin, directUrl, 12, requests, log);
     const added = (r: typeof one, p: 'p50' | 'p99') => r.f.latencyMs[p] - r.d.latencyMs[p];

@@ -60,6 +60,9 @@ export function startKvReceiver(
   const server = net.createServer((sock) => {
     accepted++;
     sockets.add(sock);
+    // acknowledgements are tiny writes on a long-lived connection: without this, Nagle holds one back until the
+    // previous one is ACKed, and the sender's delayed ACK makes that up to 40 ms
+    sock.setNoDelay(true);
     sock.on('close', () => sockets.delete(sock));
     sock.setTimeout(30_000, () => sock.destroy());
     let buf: Buffer = Buffer.alloc(0);

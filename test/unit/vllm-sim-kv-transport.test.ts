@@ -10,7 +10,7 @@ import { until } from '../helpers/until.ts';
  * (vllm-project/vllm vllm/distributed/kv_transfer/kv_connector/v1/p2p/p2p_nccl_engine.py, `_create_connect`,
  * `self.socks`): a connection per block was neither what vLLM does nor cheap (a connect and a close per request).
  */
-async function receiver() {
+async function receiver(frameTimeoutMs?: number) {
   const blocks: KvBlock[] = [];
   const errors: string[] = [];
   const r = await startKvReceiver(
@@ -18,6 +18,7 @@ async function receiver() {
     0,
     (b) => blocks.push(b),
     (m) => errors.push(m),
+    frameTimeoutMs ? { frameTimeoutMs } : {},
   );
   return { r, blocks, errors };
 }
@@ -73,5 +74,29 @@ test('a frame the receiver cannot read is refused with ERR and ends that connect
     expect(sender.live).toBe(0);
   } finally {
     sender.close();
+  }
+});
+
+test('an idle connection stays open for the next block; a frame left half-sent is dropped', async () => {
+  const { r, blocks } = await receiver(50);
+  const sender = createKvSender();
+  try {
+    await sender.send('127.0.0.1', r.port, { requestId: 'first', promptTokens: 1, size: 8 }, 10_000);
+    // idle well past the frame timeout (a timer due at 50 ms fires before one due at 300 ms): still the same connection
+    await new Promise((res) => setTimeout(res, 300));
+    expect(sender.live).toBe(1);
+    await sender.send('127.0.0.1', r.port, { requestId: 'second', promptTokens: 1, size: 8 }, 10_000);
+    expect([sender.opened, r.accepted]).toEqual([1, 1]);
+    expect(blocks.map((b) => b.requestId)).toEqual(['first', 'second']);
+
+    // a producer that stops in the middle of a frame: the receiver drops that connection once the timeout passes
+    const raw = net.connect({ host: '127.0.0.1', port: r.port });
+    await new Promise<void>((res) => raw.once('connect', () => res()));
+    raw.write(Buffer.concat([encodeHeader({ requestId: 'stalled', promptTokens: 1, size: 10 }), Buffer.from('12345')]));
+    await new Promise<void>((res) => raw.once('close', () => res()));
+    expect(blocks.map((b) => b.requestId)).toEqual(['first', 'second']);
+  } finally {
+    sender.close();
+    await r.close();
   }
 });

@@ -48,12 +48,19 @@ export interface KvReceiver {
   close(): Promise<void>;
 }
 
-/** Listens for blocks; every complete block goes to onBlock. A connection carries any number of blocks. */
+/** How long a receiver waits for the rest of a frame it has begun to read before it drops the connection. */
+export const FRAME_TIMEOUT_MS = 30_000;
+
+/**
+ * Listens for blocks; every complete block goes to onBlock. A connection carries any number of blocks and stays
+ * open while idle, as a ZMQ connection does; only a frame left half-sent for `frameTimeoutMs` drops it.
+ */
 export function startKvReceiver(
   host: string,
   port: number,
   onBlock: (b: KvBlock) => void,
   onError: (msg: string) => void,
+  opts: { frameTimeoutMs?: number } = {},
 ): Promise<KvReceiver> {
   const sockets = new Set<net.Socket>();
   let accepted = 0;
@@ -64,10 +71,14 @@ export function startKvReceiver(
     // previous one is ACKed, and the sender's delayed ACK makes that up to 40 ms
     sock.setNoDelay(true);
     sock.on('close', () => sockets.delete(sock));
-    sock.setTimeout(30_000, () => sock.destroy());
     let buf: Buffer = Buffer.alloc(0);
     let header: KvHeader | undefined;
     let received = 0;
+    // an idle connection is the producer's to keep (dropping it could cut a block sent at that moment); a frame
+    // begun and not finished is a stalled producer
+    sock.setTimeout(opts.frameTimeoutMs ?? FRAME_TIMEOUT_MS, () => {
+      if (header !== undefined || buf.length > 0) sock.destroy();
+    });
     sock.on('error', () => sock.destroy());
     sock.on('data', (chunk: Buffer) => {
       let rest: Buffer = chunk;

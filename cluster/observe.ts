@@ -100,16 +100,21 @@ export async function namespaceEvents(cluster: Cluster, namespace: string): Prom
 
 /**
  * The last `n` events about one object, oldest first, by when each last happened (`kubectl describe` orders
- * them so; the API lists them by name). An aggregated event (a probe failing again and again) counts once.
+ * them so; the API lists them by name). `lastTimestamp` has whole seconds, so events of one second are ordered by
+ * the version the API server stored them at (a repeat bumps it). An aggregated event counts once.
  */
 export function lastEventsOf(events: readonly CoreV1Event[], kind: string, name: string, n: number): CoreV1Event[] {
   const when = (e: CoreV1Event) => {
     const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
     return t === undefined ? 0 : new Date(t as Date | string).getTime();
   };
+  const stored = (e: CoreV1Event) => {
+    const v = Number(e.metadata?.resourceVersion);
+    return Number.isFinite(v) ? v : 0;
+  };
   return events
     .filter((e) => e.involvedObject?.name === name && e.involvedObject?.kind === kind)
-    .sort((a, b) => when(a) - when(b))
+    .sort((a, b) => when(a) - when(b) || stored(a) - stored(b))
     .slice(-n);
 }
 

@@ -282,6 +282,13 @@ test("a pod's last events come by when they last happened, repeats once with the
     { ...ev('e', 'Killing', '2026-12-06T10:00:10Z'), involvedObject: { kind: 'Pod', name: 'other' } },
     { ...ev('f', 'ScalingReplicaSet', '2026-12-06T10:00:11Z'), involvedObject: { kind: 'Deployment', name: 'warming' } },
   ];
+  // one second, three events: the order they were stored in (resourceVersion), not their names
+  const sameSecond = [
+    ev('z', 'Unhealthy', '2026-12-06T10:00:05Z', { metadata: { name: 'warming.z', resourceVersion: '30' }, message: 'last' }),
+    ev('a', 'Started', '2026-12-06T10:00:05Z', { metadata: { name: 'warming.a', resourceVersion: '12' } }),
+    ev('m', 'Created', '2026-12-06T10:00:05Z', { metadata: { name: 'warming.m', resourceVersion: '9' } }),
+  ];
+  expect(lastEventsOf(sameSecond, 'Pod', 'warming', 2).map((e) => e.message)).toEqual(['Started message', 'last']);
   expect(lastEventsOf(events, 'Pod', 'warming', 3).map(formatEvent)).toEqual([
     'event Normal Started: Started message',
     'event Warning Unhealthy: Readiness probe failed: connection refused',

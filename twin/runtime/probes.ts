@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import type { V1Probe } from '#client-node';
+import { fairDeadline } from './fair-deadline.ts';
 
 export interface ProbeOutcome {
   ok: boolean;
@@ -86,24 +87,32 @@ function httpProbe(
   const url = `${scheme}://${host}:${port}${pathname.startsWith('/') ? pathname : `/${pathname}`}`;
   return new Promise((resolve) => {
     const mod = scheme === 'https' ? https : http;
+    let settled = false;
+    const settle = (outcome: ProbeOutcome): void => {
+      if (settled) return;
+      settled = true;
+      deadline.cancel();
+      resolve(outcome);
+    };
     const req = mod.get(
       url,
-      { headers, timeout: timeoutMs, agent: false, rejectUnauthorized: false, ...(sourceIP ? { localAddress: sourceIP } : {}) },
+      { headers, agent: false, rejectUnauthorized: false, ...(sourceIP ? { localAddress: sourceIP } : {}) },
       (res) => {
         const status = res.statusCode ?? 0;
         res.resume();
         res.on('end', () => undefined);
-        if (status >= 200 && status < 400) resolve({ ok: true, message: `HTTP probe succeeded with statuscode: ${status}` });
-        else resolve({ ok: false, message: `HTTP probe failed with statuscode: ${status}` });
+        if (status >= 200 && status < 400) settle({ ok: true, message: `HTTP probe succeeded with statuscode: ${status}` });
+        else settle({ ok: false, message: `HTTP probe failed with statuscode: ${status}` });
       },
     );
-    req.on('timeout', () => {
+    // the kubelet's http.Client Timeout; not counted while the twin host's own loop is held up (fair-deadline.ts)
+    const deadline = fairDeadline(timeoutMs, () => {
+      settle({ ok: false, message: `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` });
       req.destroy();
-      resolve({ ok: false, message: `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` });
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
       const reason = err.code === 'ECONNREFUSED' ? `dial tcp ${host}:${port}: connect: connection refused` : err.message;
-      resolve({ ok: false, message: `Get "${url}": ${reason}` });
+      settle({ ok: false, message: `Get "${url}": ${reason}` });
     });
   });
 }
@@ -111,17 +120,17 @@ function httpProbe(
 function tcpProbe(host: string, port: number, timeoutMs: number, sourceIP?: string): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port, ...(sourceIP ? { localAddress: sourceIP } : {}) });
-    const timer = setTimeout(() => {
+    const deadline = fairDeadline(timeoutMs, () => {
       socket.destroy();
       resolve({ ok: false, message: `dial tcp ${host}:${port}: i/o timeout` });
-    }, timeoutMs);
+    });
     socket.once('connect', () => {
-      clearTimeout(timer);
+      deadline.cancel();
       socket.destroy();
       resolve({ ok: true, message: 'tcp probe succeeded' });
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
+      deadline.cancel();
       resolve({
         ok: false,
         message: `dial tcp ${host}:${port}: connect: ${err.code === 'ECONNREFUSED' ? 'connection refused' : err.message}`,

@@ -1,0 +1,121 @@
+/**
+ * The twin's kubelet probes from the twin host's event loop, which it shares with the API server, the controllers
+ * and (in tests) the Playwright worker. A stall of that loop is the prober's, not the pod's: a real kubelet, a
+ * process of its own, would have read the answer in time. These tests stall this process's loop while a pod (a
+ * server in a child process, so it answers during the stall) is probed: the probe must still pass. A pod that
+ * never answers must still fail with the kubelet's deadline message.
+ */
+import { test, expect } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as readline from 'node:readline';
+import { runProbe } from '../../twin/runtime/probes.ts';
+import { fairDeadline } from '../../twin/runtime/fair-deadline.ts';
+
+/** A server in a child process: `answer` answers 200, `silent` accepts and never answers. Resolves its port. */
+async function childServer(kind: 'answer' | 'silent'): Promise<{ port: number; stop(): void }> {
+  const handler = kind === 'answer' ? '(req, res) => res.end("ok")' : '() => undefined';
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const s = require('node:http').createServer(${handler}); s.listen(0, '127.0.0.1', () => process.stdout.write(s.address().port + '\\n'));`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const line = await new Promise<string>((ok, fail) => {
+    readline.createInterface({ input: child.stdout! }).once('line', ok);
+    child.once('exit', (code) => fail(new Error(`child server exited (${code}) before listening`)));
+  });
+  return { port: Number(line), stop: () => child.kill('SIGKILL') };
+}
+
+/** Holds this process's event loop for `ms`, as a busy twin host would. */
+function stallLoop(ms: number): void {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    /* busy */
+  }
+}
+
+test.describe('probes and a stall of the prober’s own loop', () => {
+  test('an HTTP probe whose pod answered in time passes although the prober’s loop stalled past the deadline', async () => {
+    const server = await childServer('answer');
+    try {
+      // timeoutSeconds 0.2: the twin's shortest probe timeout; the stall is far longer
+      const probe = runProbe({ httpGet: { port: server.port, path: '/healthz' }, timeoutSeconds: 0.2 }, '127.0.0.1', []);
+      stallLoop(1200);
+      expect(await probe).toEqual({ ok: true, message: 'HTTP probe succeeded with statuscode: 200' });
+    } finally {
+      server.stop();
+    }
+  });
+
+  test('a TCP probe passes the same way', async () => {
+    const server = await childServer('answer');
+    try {
+      const probe = runProbe({ tcpSocket: { port: server.port }, timeoutSeconds: 0.2 }, '127.0.0.1', []);
+      stallLoop(1200);
+      expect(await probe).toEqual({ ok: true, message: 'tcp probe succeeded' });
+    } finally {
+      server.stop();
+    }
+  });
+
+  test('a pod that never answers still fails with the kubelet’s deadline message, stall or not', async () => {
+    const server = await childServer('silent');
+    try {
+      const url = `http://127.0.0.1:${server.port}/healthz`;
+      const expected = {
+        ok: false,
+        message: `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
+      };
+      const quiet = runProbe({ httpGet: { port: server.port, path: '/healthz' }, timeoutSeconds: 0.2 }, '127.0.0.1', []);
+      expect(await quiet).toEqual(expected);
+      const stalled = runProbe({ httpGet: { port: server.port, path: '/healthz' }, timeoutSeconds: 0.2 }, '127.0.0.1', []);
+      stallLoop(600);
+      expect(await stalled).toEqual(expected);
+    } finally {
+      server.stop();
+    }
+  });
+});
+
+test.describe('fairDeadline', () => {
+  /** A clock the test moves; timers still run on the real one, so each step only waits for one turn. */
+  function fakeClock(start = 1_000_000): { now: () => number; advance(ms: number): void } {
+    let t = start;
+    return { now: () => t, advance: (ms) => (t += ms) };
+  }
+  const turn = (ms = 0): Promise<void> => new Promise((ok) => setTimeout(ok, ms));
+
+  test('fires once its time passed on time, and not after cancel', async () => {
+    const clock = fakeClock();
+    let fired = 0;
+    fairDeadline(1, () => fired++, { now: clock.now });
+    clock.advance(1);
+    await turn(20);
+    expect(fired).toBe(1);
+
+    let cancelledFired = 0;
+    const d = fairDeadline(1, () => cancelledFired++, { now: clock.now });
+    d.cancel();
+    d.cancel();
+    await turn(20);
+    expect(cancelledFired).toBe(0);
+  });
+
+  test('a late timer gives the lateness back, at most maxExtensionMs in all', async () => {
+    const clock = fakeClock();
+    let fired = 0;
+    fairDeadline(1, () => fired++, { now: clock.now, slackMs: 50, maxExtensionMs: 300 });
+    clock.advance(1 + 200); // the loop was held 200 ms past the deadline
+    await turn(20);
+    expect(fired).toBe(0); // re-armed for 200 ms (real time, so it has not fired yet)
+    clock.advance(200 + 200); // late again: only 100 ms of extension are left
+    await turn(250);
+    expect(fired).toBe(0);
+    clock.advance(100 + 500); // late again, but the extension is used up
+    await turn(150);
+    expect(fired).toBe(1);
+  });
+});

@@ -37,8 +37,8 @@ function stallLoop(ms: number): void {
   }
 }
 
-test.describe('probes and a stall of the prober’s own loop', () => {
-  test('an HTTP probe whose pod answered in time passes although the prober’s loop stalled past the deadline', async () => {
+test.describe("probes and a stall of the prober's own loop", () => {
+  test("an HTTP probe whose pod answered in time passes although the prober's loop stalled past the deadline", async () => {
     const server = await childServer('answer');
     try {
       // timeoutSeconds 0.2: the twin's shortest probe timeout; the stall is far longer
@@ -61,7 +61,7 @@ test.describe('probes and a stall of the prober’s own loop', () => {
     }
   });
 
-  test('a pod that never answers still fails with the kubelet’s deadline message, stall or not', async () => {
+  test("a pod that never answers still fails with the kubelet's deadline message, stall or not", async () => {
     const server = await childServer('silent');
     try {
       const url = `http://127.0.0.1:${server.port}/healthz`;

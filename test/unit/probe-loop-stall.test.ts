@@ -41,9 +41,10 @@ test.describe("probes and a stall of the prober's own loop", () => {
   test("an HTTP probe whose pod answered in time passes although the prober's loop stalled past the deadline", async () => {
     const server = await childServer('answer');
     try {
-      // timeoutSeconds 0.2: the twin's shortest probe timeout; the stall is far longer
+      // timeoutSeconds 0.2: the twin's shortest probe timeout; the stall is far longer, and the ~1.8 s it gives back
+      // is the child's time to answer (the request leaves only after the stall)
       const probe = runProbe({ httpGet: { port: server.port, path: '/healthz' }, timeoutSeconds: 0.2 }, '127.0.0.1', []);
-      stallLoop(1200);
+      stallLoop(2000);
       expect(await probe).toEqual({ ok: true, message: 'HTTP probe succeeded with statuscode: 200' });
     } finally {
       server.stop();
@@ -54,7 +55,7 @@ test.describe("probes and a stall of the prober's own loop", () => {
     const server = await childServer('answer');
     try {
       const probe = runProbe({ tcpSocket: { port: server.port }, timeoutSeconds: 0.2 }, '127.0.0.1', []);
-      stallLoop(1200);
+      stallLoop(2000);
       expect(await probe).toEqual({ ok: true, message: 'tcp probe succeeded' });
     } finally {
       server.stop();

@@ -15,8 +15,8 @@ import { twinTest as test } from '../../fixtures/twin.ts';
 const NS = 'probe-host-stall';
 const SERVER = `
 import http from 'node:http';
-// /health takes 0.5 s (well within the probe's 1 s), so that a probe is in flight most of the time
-http.createServer((req, res) => (req.url === '/health' ? setTimeout(() => res.end('ok'), 500) : res.end('ok'))).listen(8000);
+// /health takes 0.3 s (well within the probe's 1 s), so that a probe is in flight most of the time
+http.createServer((req, res) => (req.url === '/health' ? setTimeout(() => res.end('ok'), 300) : res.end('ok'))).listen(8000);
 process.on('SIGTERM', () => process.exit(0));
 `;
 
@@ -72,10 +72,10 @@ test('a held-up twin host does not fail the probes of a pod that answered them',
     // probes before the server listened were refused, as a kubelet records them too: only new failures count
     const before = await unhealthy();
 
-    // Seven holds of 1.2 s with a moment between them for the timers and the sockets. A probe is in flight ~70% of
-    // the time (0.5 s answer, 0.2 s period), so most holds begin with one in flight: its answer arrives during the
+    // Seven holds of 1.2 s with a moment between them for the timers and the sockets. A probe is in flight ~60% of
+    // the time (0.3 s answer, 0.2 s period), so most holds begin with one in flight: its answer arrives during the
     // hold and its 1 s deadline passes during it. Without fair deadlines that made at least one failure in all but
-    // ~0.3^7 of runs (and three in a row make the pod not Ready).
+    // ~0.4^7 of runs (and three in a row make the pod not Ready).
     for (let i = 0; i < 7; i++) {
       holdLoop(1200);
       await new Promise((r) => setTimeout(r, 30));

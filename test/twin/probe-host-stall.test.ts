@@ -3,6 +3,7 @@ import { Cluster } from '../../cluster/driver.ts';
 import { namespaceEvents } from '../../cluster/observe.ts';
 import { waitFor } from '../../cluster/waits.ts';
 import { twinTest as test } from '../../fixtures/twin.ts';
+import { programPod } from '../helpers/program-pod.ts';
 
 /*
  * The twin's kubelet probes pods from the twin host's event loop, here this Playwright worker's. A real kubelet is
@@ -31,30 +32,13 @@ function holdLoop(ms: number): void {
 test('a held-up twin host does not fail the probes of a pod that answered them', async ({ twin }) => {
   const cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
   try {
-    await cluster.apply([
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'programs', namespace: NS }, data: { 'server.mjs': SERVER } },
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'serving', namespace: NS },
-        spec: {
-          volumes: [{ name: 'programs', configMap: { name: 'programs' } }],
-          containers: [
-            {
-              name: 'server',
-              image: 'node:20',
-              command: ['node', '/programs/server.mjs'],
-              ports: [{ name: 'http', containerPort: 8000 }],
-              volumeMounts: [{ name: 'programs', mountPath: '/programs' }],
-              // probed every 0.2 s in the twin (periodSeconds 1 x PD_TWIN_PROBE_TIME_SCALE 0.2), 1 s deadline
-              readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 3 },
-              livenessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 3 },
-            },
-          ],
-        },
-      },
-    ]);
+    await cluster.apply(
+      programPod(NS, 'serving', SERVER, {
+        // probed every 0.2 s in the twin (periodSeconds 1 x PD_TWIN_PROBE_TIME_SCALE 0.2), 1 s deadline
+        readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 3 },
+        livenessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 3 },
+      }),
+    );
     const ready = async (): Promise<boolean> => {
       const pod = await cluster.core.readNamespacedPod({ name: 'serving', namespace: NS });
       return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;

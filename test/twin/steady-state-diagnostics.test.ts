@@ -5,6 +5,7 @@ import { namespaceEvents } from '../../cluster/observe.ts';
 import { waitFor } from '../../cluster/waits.ts';
 import { TimeoutError } from '../../core/errors.ts';
 import { twinTest as test } from '../../fixtures/twin.ts';
+import { programPod } from '../helpers/program-pod.ts';
 
 /*
  * A steady state that does not hold says why: for each pod a podsReady check found not Ready, its last events
@@ -23,28 +24,9 @@ process.on('SIGTERM', () => process.exit(0));
 test('steady state that does not hold quotes the unready pods events and last log lines', async ({ twin }) => {
   const cluster = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
   try {
-    await cluster.apply([
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'programs', namespace: NS }, data: { 'server.mjs': SERVER } },
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'warming', namespace: NS },
-        spec: {
-          volumes: [{ name: 'programs', configMap: { name: 'programs' } }],
-          containers: [
-            {
-              name: 'vllm',
-              image: 'node:20',
-              command: ['node', '/programs/server.mjs'],
-              ports: [{ name: 'http', containerPort: 8000 }],
-              volumeMounts: [{ name: 'programs', mountPath: '/programs' }],
-              readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 1 },
-            },
-          ],
-        },
-      },
-    ]);
+    await cluster.apply(
+      programPod(NS, 'warming', SERVER, { name: 'vllm', readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 1 } }),
+    );
     // wait (not on a clock) until the kubelet has recorded the 503 (an earlier probe may have found the port closed)
     await waitFor({
       name: 'an Unhealthy event for warming with the 503',

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseProcStat, PID_RECORD_ENV, pidRecordEnv, pidsDir, processStartTime, writePidRecord } from './pid-record.mjs';
 
 /** One process the twin started, as recorded in `<stateDir>/pids/<pid>.json`. */
 export interface PidRecord {
@@ -16,26 +17,8 @@ export interface PidRecord {
   ownerStartTime: number | null;
 }
 
-export function pidsDir(stateDir: string): string {
-  return path.join(stateDir, 'pids');
-}
-
-/** Parses /proc/PID/stat content into { pgrp, startTime }; the command name may contain spaces and ')'. */
-export function parseProcStat(content: string): { state: string; ppid: number; pgrp: number; startTime: number } | undefined {
-  const close = content.lastIndexOf(')');
-  if (close < 0) return undefined;
-  const fields = content
-    .slice(close + 2)
-    .trim()
-    .split(/\s+/);
-  // fields[0] is field 3 (state); field N is fields[N - 3].
-  const state = fields[0];
-  const ppid = Number(fields[1]);
-  const pgrp = Number(fields[2]);
-  const startTime = Number(fields[19]);
-  if (state === undefined || !Number.isFinite(pgrp) || !Number.isFinite(startTime)) return undefined;
-  return { state, ppid, pgrp, startTime };
-}
+// the record's rules, shared with the pod processes' preload (which records a pod itself, pid-record.mjs)
+export { parseProcStat, pidsDir, processStartTime, PID_RECORD_ENV } from './pid-record.mjs';
 
 export function readProcStat(pid: number): ReturnType<typeof parseProcStat> {
   try {
@@ -43,10 +26,6 @@ export function readProcStat(pid: number): ReturnType<typeof parseProcStat> {
   } catch {
     return undefined;
   }
-}
-
-export function processStartTime(pid: number): number | null {
-  return readProcStat(pid)?.startTime ?? null;
 }
 
 /** True when `pid` runs and (if known) is the same process that started at `startTime`; zombies count as gone. */
@@ -72,12 +51,16 @@ export function recordPid(stateDir: string, entry: { pid: number; pgid: number; 
     ownerPid: process.pid,
     ownerStartTime,
   };
-  const dir = pidsDir(stateDir);
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${entry.pid}.json`);
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify(record));
-  fs.renameSync(`${file}.tmp`, file);
+  writePidRecord(stateDir, record);
   return record;
+}
+
+/**
+ * The environment a process started for `pod` gets so that it records itself (PID_RECORD_ENV), owned by this
+ * process: a kubelet killed between spawn() and recordPid() must not leave a process no record names.
+ */
+export function selfRecordEnv(stateDir: string, pod: string): Record<string, string> {
+  return { [PID_RECORD_ENV]: pidRecordEnv(stateDir, pod, process.pid, ownerStartTime) };
 }
 
 export function removePid(stateDir: string, pid: number): void {

@@ -9,9 +9,14 @@
 //     conmon), which outlives a kubelet restart, so a container keeps running when its kubelet dies. Here they
 //     are pipes to the kubelet's process, and a write after it died fails with EPIPE, which would crash the
 //     pod. The error is dropped (the line is lost, as it would be to a shim's closed log) and the pod runs on.
+//  4. the process records itself in the twin's pid records (pid-record.mjs): a kubelet killed between spawn() and
+//     its own record must not leave a pod that `twin down` and the next run's reaping cannot find.
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import fs from 'node:fs';
 import { NO_ENDPOINTS_IP, candidateNames, rewriteListenArgs } from './preload-lib.mjs';
+import { recordSelf } from './pid-record.mjs';
+
+recordSelf();
 
 const require = createRequire(import.meta.url);
 const net = require('node:net');

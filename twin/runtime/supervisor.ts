@@ -6,7 +6,7 @@ import { packageRoot } from '../../common/build.mjs';
 import { CriLogWriter } from './cri-log.ts';
 import { nodeArgvFor, resolveImage } from './images.ts';
 import { rewriteMountedArgs, rewriteMountedPath } from './mounts.ts';
-import { recordPid, removePid } from './pidfiles.ts';
+import { recordPid, removePid, selfRecordEnv } from './pidfiles.ts';
 
 // The preload is plain JavaScript: always the source file, also when this module runs from dist/.
 export const PRELOAD_URL = pathToFileURL(path.join(packageRoot(import.meta.url), 'twin', 'runtime', 'preload.mjs')).href;
@@ -97,6 +97,8 @@ export function startContainer(spec: ContainerSpec): ContainerHandle {
     POD_IP: spec.podIP,
     PD_TWIN_MOUNTS: JSON.stringify(spec.mounts ?? {}),
     ...(spec.hostsFile ? { PD_TWIN_HOSTS_FILE: spec.hostsFile } : {}),
+    // the process records itself too (preload.mjs), should this process die before recordPid below
+    ...(spec.pidRegistry ? selfRecordEnv(spec.pidRegistry.stateDir, spec.pidRegistry.pod) : {}),
   };
   const log = new CriLogWriter(spec.logPath);
   const child = spawn(process.execPath, argv, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

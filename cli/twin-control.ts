@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { packageRoot } from '../common/build.mjs';
 import { textTable } from '../reporters/attach.ts';
 import { reapOrphanTwins, readTwinState, startTwin, stateFile, twinStateDirs, type OrphanReap, type TwinState } from '../twin/launcher.ts';
-import { findOrphans, isSameProcessAlive, listPids, reapStale, waitExited, type PidRecord } from '../twin/launcher.ts';
+import { findOrphans, isSameProcessAlive, listPids, reapStale, twinProcesses, waitExited, type PidRecord } from '../twin/launcher.ts';
 import type { UpOptions } from './commands/twin.ts';
 import { UserError } from './errors.ts';
 import { COMMAND_TIMEOUTS, DEFAULT_TIMEOUTS, formatTimeout, twinUpBudget } from '../core/timeouts.ts';
@@ -112,7 +112,7 @@ export async function twinDown(opts: { stateDir: string }): Promise<void> {
     } else lines.push(`twin pid ${state.pid} stopped`);
   } else if (state) lines.push(`twin pid ${state.pid} was not running (stale state cleaned)`);
   // everything this twin recorded (its owner is stopped or dead), then orphans of dead worker twins
-  const own = listPids(stateDir);
+  const own = twinProcesses(stateDir);
   const reaped = reapStale(stateDir, { all: true });
   if (reaped.killed.length)
     lines.push(`killed ${reaped.killed.length} leftover process(es): ${reaped.killed.map((r) => `${r.pod} (pid ${r.pid})`).join(', ')}`);

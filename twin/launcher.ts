@@ -42,6 +42,7 @@ export {
   readTwinState,
   reapOrphanTwins,
   reapStale,
+  twinProcesses,
   stateFile,
   twinStateDirs,
   waitExited,

@@ -21,7 +21,7 @@ export interface TwinState {
 }
 
 // The twin's process records, for `twin status` / `twin down` (the harness reaches the twin only through twin/launcher.ts).
-export { findOrphans, isSameProcessAlive, listPids, reapStale, waitExited, type PidRecord } from './runtime/pidfiles.ts';
+export { findOrphans, isSameProcessAlive, listPids, reapStale, twinProcesses, waitExited, type PidRecord } from './runtime/pidfiles.ts';
 
 export const DEFAULT_STATE_DIR = '.pd-harness/twin';
 /** Where each Playwright worker's twin keeps its state (`w<index>-<pid>`), next to DEFAULT_STATE_DIR. */

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { WORKERS_DIR } from '../../twin/launcher.ts';
-import { listPids, recordAlive, type PidRecord } from '../../twin/runtime/pidfiles.ts';
+import { listPids, recordAlive, twinProcesses, type PidRecord } from '../../twin/runtime/pidfiles.ts';
 
 /**
  * Issue 13 point 7 (and 18 point 5): a conformance run SIGKILLed while its worker twin runs pods (a CI job
@@ -102,6 +102,8 @@ spec:
     // reaps orphans whoever owned them): either way, once it has finished none is alive and the state dir is gone
     expect(`${next.stdout}\n${next.stderr}`).toMatch(/reaped|pd-harness: running suite/);
     expect(records.filter(recordAlive).map((r) => `${r.pod} (pid ${r.pid})`)).toEqual([]);
+    // nor any process the records missed (one its kubelet started just before the kill): the kernel's view
+    expect(twinProcesses(dir).map((r) => `${r.pod} (pid ${r.pid})`)).toEqual([]);
     expect(fs.existsSync(dir), "the dead worker twin's state dir is removed").toBe(false);
 
     const down = await cli(['twin', 'down']);
@@ -122,6 +124,7 @@ test('after a SIGKILLed conformance run, twin down reaps every process of its tw
     expect(down.stdout).toMatch(/reaped|no twin was running/);
     // twin down returned: nothing of the killed run's twin is alive, its state dir is gone
     expect(records.filter(recordAlive).map((r) => `${r.pod} (pid ${r.pid})`)).toEqual([]);
+    expect(twinProcesses(dir).map((r) => `${r.pod} (pid ${r.pid})`)).toEqual([]);
     expect(fs.existsSync(dir)).toBe(false);
     const status = JSON.parse((await cli(['twin', 'status', '--json'])).stdout) as { orphans: unknown[] };
     expect(status.orphans).toEqual([]);

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PAUSE_PROGRAM } from '../../twin/runtime/images.ts';
 import { pidRecordEnv, recordSelf, writePidRecord } from '../../twin/runtime/pid-record.mjs';
-import { findOrphans, isSameProcessAlive, listPids, processStartTime, reapStale } from '../../twin/runtime/pidfiles.ts';
+import { findOrphans, isSameProcessAlive, listPids, processStartTime, reapStale, twinProcesses } from '../../twin/runtime/pidfiles.ts';
 
 const PRELOAD_URL = pathToFileURL(path.resolve('twin/runtime/preload.mjs')).href;
 const PID_RECORD_URL = pathToFileURL(path.resolve('twin/runtime/pid-record.mjs')).href;
@@ -26,7 +26,9 @@ import { spawn } from 'node:child_process';
 import { pidRecordEnv, processStartTime } from ${JSON.stringify(PID_RECORD_URL)};
 const [stateDir, preload, program] = process.argv.slice(1);
 const env = { ...process.env, PD_TWIN_PID_RECORD: pidRecordEnv(stateDir, 'llm-d-vllm/proxy-x/proxy', process.pid, processStartTime(process.pid)) };
-const pod = spawn(process.execPath, ['--import', preload, program], { detached: true, stdio: 'ignore', env });
+// preload '-': a process that never records itself (one killed before its preload ran, or not a Node program)
+const argv = preload === '-' ? ['-e', 'setInterval(() => {}, 1e9)'] : ['--import', preload, program];
+const pod = spawn(process.execPath, argv, { detached: true, stdio: 'ignore', env });
 process.stdout.write(pod.pid + '\\n', () => process.kill(process.pid, 'SIGKILL'));
 `;
 
@@ -40,26 +42,42 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15
   }
 }
 
+/** Runs the stand-in kubelet to its SIGKILL; the pid of the pod it started and its own. */
+async function killedKubelet(stateDir: string, preload: string): Promise<{ podPid: number; kubeletPid: number }> {
+  const kubelet = spawn(process.execPath, ['--input-type=module', '-e', KILLED_KUBELET, stateDir, preload, PAUSE_PROGRAM], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  kubelet.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const signal = await new Promise<NodeJS.Signals | null>((r) => kubelet.once('exit', (_code, sig) => r(sig)));
+  expect(signal, 'the stand-in kubelet died by SIGKILL before recording the pod').toBe('SIGKILL');
+  const podPid = Number(out.trim());
+  expect(Number.isInteger(podPid) && podPid > 0, `pod pid printed: ${JSON.stringify(out)}`).toBe(true);
+  return { podPid, kubeletPid: kubelet.pid! };
+}
+
+function killGroup(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+}
+
 test('a pod whose kubelet died before recording it records itself, and the reaping finds and kills it', async () => {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pid-self-record-'));
   let podPid: number | undefined;
   try {
-    const kubelet = spawn(process.execPath, ['--input-type=module', '-e', KILLED_KUBELET, stateDir, PRELOAD_URL, PAUSE_PROGRAM], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    kubelet.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    const signal = await new Promise<NodeJS.Signals | null>((r) => kubelet.once('exit', (_code, sig) => r(sig)));
-    expect(signal, 'the stand-in kubelet died by SIGKILL before recording the pod').toBe('SIGKILL');
-    podPid = Number(out.trim());
-    expect(Number.isInteger(podPid) && podPid > 0, `pod pid printed: ${JSON.stringify(out)}`).toBe(true);
+    const started = await killedKubelet(stateDir, PRELOAD_URL);
+    podPid = started.podPid;
 
     const record = await until('the pod to record itself', () => listPids(stateDir).find((r) => r.pid === podPid));
     expect(record).toMatchObject({
       pid: podPid,
       pgid: podPid,
       pod: 'llm-d-vllm/proxy-x/proxy',
-      ownerPid: kubelet.pid,
+      ownerPid: started.kubeletPid,
       startTime: processStartTime(podPid!),
     });
     expect(findOrphans([stateDir]).map((o) => o.pid)).toEqual([podPid]);
@@ -69,13 +87,28 @@ test('a pod whose kubelet died before recording it records itself, and the reapi
     await until('the pod to be gone', () => (isSameProcessAlive(podPid!, record.startTime) ? undefined : true));
     expect(listPids(stateDir)).toEqual([]);
   } finally {
-    if (podPid) {
-      try {
-        process.kill(-podPid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+    killGroup(podPid);
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+test('a process no record names is still found by its environment, listed as an orphan and reaped', async () => {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pid-self-record-'));
+  let podPid: number | undefined;
+  try {
+    const started = await killedKubelet(stateDir, '-');
+    podPid = started.podPid;
+    expect(listPids(stateDir)).toEqual([]);
+    const found = await until('the process to be seen with its environment', () => twinProcesses(stateDir).find((p) => p.pid === podPid));
+    expect(found).toMatchObject({ pid: podPid, pgid: podPid, pod: 'llm-d-vllm/proxy-x/proxy', ownerPid: started.kubeletPid });
+    // another twin's state dir does not claim it
+    expect(twinProcesses(`${stateDir}-other`)).toEqual([]);
+    expect(findOrphans([stateDir]).map((o) => o.pid)).toEqual([podPid]);
+    expect(reapStale(stateDir).killed.map((r) => r.pid)).toEqual([podPid]);
+    await until('the process to be gone', () => (isSameProcessAlive(podPid!, found.startTime) ? undefined : true));
+    expect(twinProcesses(stateDir)).toEqual([]);
+  } finally {
+    killGroup(podPid);
     fs.rmSync(stateDir, { recursive: true, force: true });
   }
 });

@@ -103,6 +103,62 @@ export function processGroupMembers(pgid: number): number[] {
   return out;
 }
 
+/**
+ * Processes whose environment says this twin started them (PID_RECORD_ENV naming `stateDir`), recorded or not: the
+ * kernel's view (/proc/PID/environ, as the process was started), for a pod whose kubelet was killed before either
+ * record was written. Zombies are left out. Only processes of this user are readable, and only those are ours.
+ */
+export function processesFromEnvironment(stateDir: string): PidRecord[] {
+  const want = path.resolve(stateDir);
+  const key = `${PID_RECORD_ENV}=`;
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const out: PidRecord[] = [];
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    let environ: string;
+    try {
+      environ = fs.readFileSync(`/proc/${name}/environ`, 'utf8');
+    } catch {
+      continue; // gone, or another user's
+    }
+    const at = environ.startsWith(key) ? 0 : environ.indexOf(`\0${key}`) + 1 || -1;
+    if (at < 0) continue;
+    const end = environ.indexOf('\0', at);
+    let owner: { stateDir?: unknown; pod?: unknown; ownerPid?: unknown; ownerStartTime?: unknown };
+    try {
+      owner = JSON.parse(environ.slice(at + key.length, end < 0 ? undefined : end)) as typeof owner;
+    } catch {
+      continue;
+    }
+    if (typeof owner.stateDir !== 'string' || path.resolve(owner.stateDir) !== want) continue;
+    const pid = Number(name);
+    const stat = readProcStat(pid);
+    if (!stat || stat.state === 'Z') continue;
+    out.push({
+      pid,
+      pgid: stat.pgrp,
+      pod: typeof owner.pod === 'string' ? owner.pod : 'unknown',
+      startTime: stat.startTime,
+      startedAt: 'unrecorded',
+      ownerPid: typeof owner.ownerPid === 'number' ? owner.ownerPid : 0,
+      ownerStartTime: typeof owner.ownerStartTime === 'number' ? owner.ownerStartTime : null,
+    });
+  }
+  return out;
+}
+
+/** Every process of the twin at `stateDir`: its pid records, and the processes its environment names that none records. */
+export function twinProcesses(stateDir: string): PidRecord[] {
+  const recorded = listPids(stateDir);
+  const known = new Set(recorded.map((r) => r.pid));
+  return [...recorded, ...processesFromEnvironment(stateDir).filter((p) => !known.has(p.pid))];
+}
+
 export interface ReapResult {
   killed: PidRecord[];
   /** Records whose pid now belongs to another process: removed, nothing killed. */
@@ -119,7 +175,7 @@ export interface ReapResult {
  */
 export function reapStale(stateDir: string, options: { all?: boolean } = {}): ReapResult {
   const result: ReapResult = { killed: [], reused: [], live: [] };
-  for (const record of listPids(stateDir)) {
+  for (const record of twinProcesses(stateDir)) {
     if (!options.all && !ownerGone(record) && record.ownerPid !== process.pid) {
       result.live.push(record);
       continue;
@@ -171,7 +227,8 @@ export function recordAlive(record: PidRecord): boolean {
 /** Orphans recorded in these state dirs: owner gone, process (group) still alive. Reads only. */
 export function findOrphans(stateDirs: readonly string[]): Orphan[] {
   const out: Orphan[] = [];
-  for (const stateDir of stateDirs) for (const r of listPids(stateDir)) if (ownerGone(r) && recordAlive(r)) out.push({ ...r, stateDir });
+  for (const stateDir of stateDirs)
+    for (const r of twinProcesses(stateDir)) if (ownerGone(r) && recordAlive(r)) out.push({ ...r, stateDir });
   return out;
 }
 

@@ -1,4 +1,5 @@
 /** Pure parsers and statistics the benchmarks use on tool output and samples. */
+import { parseProcStat } from '../twin/runtime/pid-record.mjs';
 
 /** Nearest-rank percentile (p in 0..100) of unsorted samples; NaN when empty. */
 export function percentile(samples: readonly number[], p: number): number {
@@ -37,18 +38,10 @@ export function parseVmRss(status: string): number | undefined {
   return m ? Number(m[1]) * 1024 : undefined;
 }
 
-/** utime + stime (clock ticks) from /proc/PID/stat; the command name may hold spaces and ')'. */
+/** utime + stime (clock ticks) from /proc/PID/stat, parsed as the twin parses it (twin/runtime/pid-record.mjs). */
 export function parseStatCpuTicks(stat: string): number | undefined {
-  const close = stat.lastIndexOf(')');
-  if (close < 0) return undefined;
-  const fields = stat
-    .slice(close + 2)
-    .trim()
-    .split(/\s+/);
-  // fields[0] is field 3 (state): utime is field 14, stime field 15.
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : undefined;
+  const parsed = parseProcStat(stat);
+  return parsed && Number.isFinite(parsed.utime) && Number.isFinite(parsed.stime) ? parsed.utime + parsed.stime : undefined;
 }
 
 /** Per-key difference after - before (keys of `after`), e.g. CPU seconds spent during a run. */

@@ -17,7 +17,10 @@ export function pidsDir(stateDir) {
   return path.join(stateDir, 'pids');
 }
 
-/** Parses /proc/PID/stat content into { state, ppid, pgrp, startTime }; the command name may contain spaces and ')'. */
+/**
+ * Parses /proc/PID/stat content into { state, ppid, pgrp, utime, stime, startTime } (times in clock ticks); the
+ * command name may contain spaces and ')'.
+ */
 export function parseProcStat(content) {
   const close = content.lastIndexOf(')');
   if (close < 0) return undefined;
@@ -29,9 +32,11 @@ export function parseProcStat(content) {
   const state = fields[0];
   const ppid = Number(fields[1]);
   const pgrp = Number(fields[2]);
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
   const startTime = Number(fields[19]);
   if (state === undefined || !Number.isFinite(pgrp) || !Number.isFinite(startTime)) return undefined;
-  return { state, ppid, pgrp, startTime };
+  return { state, ppid, pgrp, utime, stime, startTime };
 }
 
 /** Field 22 of /proc/PID/stat (clock ticks since boot), or null where there is no /proc or no such process. */

@@ -76,7 +76,7 @@ test('paths under a mountPath are rewritten to the host directory', () => {
 test('/proc/PID/stat parsing survives spaces and parentheses in the command name', () => {
   const line =
     '1234 (my (weird) prog) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0';
-  expect(parseProcStat(line)).toEqual({ state: 'S', ppid: 1, pgrp: 1234, startTime: 987654 });
+  expect(parseProcStat(line)).toEqual({ state: 'S', ppid: 1, pgrp: 1234, utime: 1, stime: 2, startTime: 987654 });
   expect(parseProcStat('garbage')).toBeUndefined();
 });
 

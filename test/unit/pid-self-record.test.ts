@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PAUSE_PROGRAM } from '../../twin/runtime/images.ts';
 import { pidRecordEnv, recordSelf, writePidRecord } from '../../twin/runtime/pid-record.mjs';
+import { until } from '../helpers/until.ts';
 import { findOrphans, isSameProcessAlive, listPids, processStartTime, reapStale, twinProcesses } from '../../twin/runtime/pidfiles.ts';
 
 const PRELOAD_URL = pathToFileURL(path.resolve('twin/runtime/preload.mjs')).href;
@@ -31,16 +32,6 @@ const argv = preload === '-' ? ['-e', 'setInterval(() => {}, 1e9)'] : ['--import
 const pod = spawn(process.execPath, argv, { detached: true, stdio: 'ignore', env });
 process.stdout.write(pod.pid + '\\n', () => process.kill(process.pid, 'SIGKILL'));
 `;
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Runs the stand-in kubelet to its SIGKILL; the pid of the pod it started and its own. */
 async function killedKubelet(stateDir: string, preload: string): Promise<{ podPid: number; kubeletPid: number }> {
@@ -72,7 +63,7 @@ test('a pod whose kubelet died before recording it records itself, and the reapi
     const started = await killedKubelet(stateDir, PRELOAD_URL);
     podPid = started.podPid;
 
-    const record = await until('the pod to record itself', () => listPids(stateDir).find((r) => r.pid === podPid));
+    const record = await until('the pod to record itself', async () => listPids(stateDir).find((r) => r.pid === podPid), 15_000);
     expect(record).toMatchObject({
       pid: podPid,
       pgid: podPid,
@@ -84,7 +75,7 @@ test('a pod whose kubelet died before recording it records itself, and the reapi
 
     const reaped = reapStale(stateDir);
     expect(reaped.killed.map((r) => r.pid)).toEqual([podPid]);
-    await until('the pod to be gone', () => (isSameProcessAlive(podPid!, record.startTime) ? undefined : true));
+    await until('the pod to be gone', async () => (isSameProcessAlive(podPid!, record.startTime) ? undefined : true), 15_000);
     expect(listPids(stateDir)).toEqual([]);
   } finally {
     killGroup(podPid);
@@ -99,13 +90,17 @@ test('a process no record names is still found by its environment, listed as an 
     const started = await killedKubelet(stateDir, '-');
     podPid = started.podPid;
     expect(listPids(stateDir)).toEqual([]);
-    const found = await until('the process to be seen with its environment', () => twinProcesses(stateDir).find((p) => p.pid === podPid));
+    const found = await until(
+      'the process to be seen with its environment',
+      async () => twinProcesses(stateDir).find((p) => p.pid === podPid),
+      15_000,
+    );
     expect(found).toMatchObject({ pid: podPid, pgid: podPid, pod: 'llm-d-vllm/proxy-x/proxy', ownerPid: started.kubeletPid });
     // another twin's state dir does not claim it
     expect(twinProcesses(`${stateDir}-other`)).toEqual([]);
     expect(findOrphans([stateDir]).map((o) => o.pid)).toEqual([podPid]);
     expect(reapStale(stateDir).killed.map((r) => r.pid)).toEqual([podPid]);
-    await until('the process to be gone', () => (isSameProcessAlive(podPid!, found.startTime) ? undefined : true));
+    await until('the process to be gone', async () => (isSameProcessAlive(podPid!, found.startTime) ? undefined : true), 15_000);
     expect(twinProcesses(stateDir)).toEqual([]);
   } finally {
     killGroup(podPid);

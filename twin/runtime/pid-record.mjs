@@ -61,6 +61,7 @@ export function writePidRecord(stateDir, record, exclusive = false) {
     fs.renameSync(`${file}.tmp-${process.pid}`, file);
     return true;
   }
+  if (fs.existsSync(file)) return false; // the usual case: the kubelet recorded it already, no write at start-up
   const tmp = `${file}.self-${process.pid}`;
   fs.writeFileSync(tmp, JSON.stringify(record));
   try {

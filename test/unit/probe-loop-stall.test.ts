@@ -82,41 +82,84 @@ test.describe("probes and a stall of the prober's own loop", () => {
 });
 
 test.describe('fairDeadline', () => {
-  /** A clock the test moves; timers still run on the real one, so each step only waits for one turn. */
-  function fakeClock(start = 1_000_000): { now: () => number; advance(ms: number): void } {
+  /**
+   * A clock and a timer queue the test moves by hand: `advance` moves the clock and runs the timers then due, in
+   * due order, so what fires when does not depend on how busy the box is. Only the expiry's setImmediate is real;
+   * `checkPhase` waits for it.
+   */
+  function fakeTime(start = 1_000_000) {
     let t = start;
-    return { now: () => t, advance: (ms) => (t += ms) };
+    let timers: { due: number; fn: () => void }[] = [];
+    return {
+      now: () => t,
+      setTimer(fn: () => void, ms: number): () => void {
+        const timer = { due: t + ms, fn };
+        timers.push(timer);
+        return () => (timers = timers.filter((x) => x !== timer));
+      },
+      /** Moves the clock by `ms`; timers due by then run, late by whatever the move passed their due time. */
+      advance(ms: number): void {
+        t += ms;
+        for (;;) {
+          const due = timers.filter((x) => x.due <= t).sort((x, y) => x.due - y.due)[0];
+          if (!due) return;
+          timers = timers.filter((x) => x !== due);
+          due.fn();
+        }
+      },
+      pending: () => timers.map((x) => x.due - t),
+    };
   }
-  const turn = (ms = 0): Promise<void> => new Promise((ok) => setTimeout(ok, ms));
+  /** One check phase of the real loop: an expiry queued with setImmediate has run when this resolves. */
+  const checkPhase = (): Promise<void> => new Promise((ok) => setImmediate(ok));
 
   test('fires once its time passed on time, and not after cancel', async () => {
-    const clock = fakeClock();
+    const time = fakeTime();
     let fired = 0;
-    fairDeadline(1, () => fired++, { now: clock.now });
-    clock.advance(1);
-    await turn(20);
+    fairDeadline(10, () => fired++, time);
+    time.advance(9);
+    await checkPhase();
+    expect(fired).toBe(0);
+    time.advance(1 + 20); // due, and late by less than the slack (ordinary jitter): no extension
+    expect(fired).toBe(0); // pending I/O still gets the check phase first
+    await checkPhase();
+    expect(fired).toBe(1);
+    time.advance(10_000);
+    await checkPhase();
     expect(fired).toBe(1);
 
     let cancelledFired = 0;
-    const d = fairDeadline(1, () => cancelledFired++, { now: clock.now });
+    const d = fairDeadline(10, () => cancelledFired++, time);
     d.cancel();
     d.cancel();
-    await turn(20);
+    time.advance(10);
+    await checkPhase();
     expect(cancelledFired).toBe(0);
+    expect(time.pending()).toEqual([]);
+
+    let cancelledAtExpiry = 0;
+    const e = fairDeadline(10, () => cancelledAtExpiry++, time);
+    time.advance(10); // expiry queued for the check phase ...
+    e.cancel(); // ... and cancelled before it runs (the answer was read in that turn)
+    await checkPhase();
+    expect(cancelledAtExpiry).toBe(0);
   });
 
   test('a late timer gives the lateness back, at most maxExtensionMs in all', async () => {
-    const clock = fakeClock();
+    const time = fakeTime();
     let fired = 0;
-    fairDeadline(1, () => fired++, { now: clock.now, slackMs: 50, maxExtensionMs: 300 });
-    clock.advance(1 + 200); // the loop was held 200 ms past the deadline
-    await turn(20);
-    expect(fired).toBe(0); // re-armed for 200 ms (real time, so it has not fired yet)
-    clock.advance(200 + 200); // late again: only 100 ms of extension are left
-    await turn(250);
+    fairDeadline(1, () => fired++, { ...time, slackMs: 50, maxExtensionMs: 300 });
+    time.advance(1 + 200); // the loop was held 200 ms past the deadline
+    await checkPhase();
     expect(fired).toBe(0);
-    clock.advance(100 + 500); // late again, but the extension is used up
-    await turn(150);
+    expect(time.pending()).toEqual([200]); // re-armed for the 200 ms given back
+    time.advance(200 + 200); // late again: only 100 ms of extension are left
+    await checkPhase();
+    expect(fired).toBe(0);
+    expect(time.pending()).toEqual([100]);
+    time.advance(100 + 500); // late again, but the extension is used up
+    await checkPhase();
     expect(fired).toBe(1);
+    expect(time.pending()).toEqual([]);
   });
 });

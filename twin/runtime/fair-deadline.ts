@@ -25,7 +25,14 @@ export interface FairDeadlineOptions {
   maxExtensionMs?: number;
   /** The clock (tests). */
   now?: () => number;
+  /** Arms a timer and returns its cancel (tests drive a fake one with the fake clock). */
+  setTimer?: (fn: () => void, ms: number) => () => void;
 }
+
+const realTimer = (fn: () => void, ms: number): (() => void) => {
+  const t = setTimeout(fn, ms);
+  return () => clearTimeout(t);
+};
 
 export const FAIR_DEADLINE_SLACK_MS = 50;
 export const FAIR_DEADLINE_MAX_EXTENSION_MS = 10_000;
@@ -34,21 +41,22 @@ export function fairDeadline(timeoutMs: number, onExpire: () => void, opts: Fair
   const slack = opts.slackMs ?? FAIR_DEADLINE_SLACK_MS;
   const maxExtension = opts.maxExtensionMs ?? FAIR_DEADLINE_MAX_EXTENSION_MS;
   const now = opts.now ?? Date.now;
+  const setTimer = opts.setTimer ?? realTimer;
   let due = now() + timeoutMs;
   let extended = 0;
   let cancelled = false;
-  let timer: NodeJS.Timeout | undefined;
+  let clearTimer: (() => void) | undefined;
   let immediate: NodeJS.Immediate | undefined;
 
   const check = (): void => {
-    timer = undefined;
+    clearTimer = undefined;
     if (cancelled) return;
     const late = now() - due;
     if (late > slack && extended < maxExtension) {
       const more = Math.min(late, maxExtension - extended);
       extended += more;
       due = now() + more;
-      timer = setTimeout(check, more);
+      clearTimer = setTimer(check, more);
       return;
     }
     immediate = setImmediate(() => {
@@ -59,14 +67,15 @@ export function fairDeadline(timeoutMs: number, onExpire: () => void, opts: Fair
       }
     });
   };
-  timer = setTimeout(check, timeoutMs);
+  clearTimer = setTimer(check, timeoutMs);
 
   return {
     cancel() {
       cancelled = true;
-      if (timer) clearTimeout(timer);
+      clearTimer?.();
       if (immediate) clearImmediate(immediate);
-      timer = immediate = undefined;
+      clearTimer = undefined;
+      immediate = undefined;
     },
   };
 }

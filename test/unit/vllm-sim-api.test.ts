@@ -174,11 +174,12 @@ test.describe('vLLM simulator engine model', () => {
   test('with all slots busy, requests wait: running and waiting gauges show it, kv usage rises', async () => {
     const sim = await startSim([], { VLLM_SIM_MAX_NUM_SEQS: '2', VLLM_SIM_ITL_MS: '50', VLLM_SIM_KV_CAPACITY_TOKENS: '1000' });
     try {
+      // 30 tokens at 50 ms: the first two hold their slots ~1.5 s, so a scrape that a busy box delays still sees 2 + 3
       const reqs = Array.from({ length: 5 }, () =>
-        post(`${sim.url}/v1/completions`, completion({ prompt: 'p'.repeat(400), max_tokens: 10 })),
+        post(`${sim.url}/v1/completions`, completion({ prompt: 'p'.repeat(400), max_tokens: 30 })),
       );
       let seen = { running: 0, waiting: 0, usage: 0 };
-      for (let i = 0; i < 50 && !(seen.running === 2 && seen.waiting === 3); i++) {
+      for (let i = 0; i < 75 && !(seen.running === 2 && seen.waiting === 3); i++) {
         const m = await scrape(sim.url);
         seen = {
           running: metricValue(m, 'vllm:num_requests_running') ?? -1,

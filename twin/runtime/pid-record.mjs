@@ -39,13 +39,18 @@ export function parseProcStat(content) {
   return { state, ppid, pgrp, utime, stime, startTime };
 }
 
+/** /proc/PID/stat parsed (parseProcStat), or undefined where there is no /proc or no such process. */
+export function readProcStat(pid) {
+  try {
+    return parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Field 22 of /proc/PID/stat (clock ticks since boot), or null where there is no /proc or no such process. */
 export function processStartTime(pid) {
-  try {
-    return parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))?.startTime ?? null;
-  } catch {
-    return null;
-  }
+  return readProcStat(pid)?.startTime ?? null;
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseProcStat, PID_RECORD_ENV, pidRecordEnv, pidsDir, processStartTime, writePidRecord } from './pid-record.mjs';
+import { PID_RECORD_ENV, pidRecordEnv, pidsDir, processStartTime, readProcStat, writePidRecord } from './pid-record.mjs';
 
 /** One process the twin started, as recorded in `<stateDir>/pids/<pid>.json`. */
 export interface PidRecord {
@@ -18,15 +18,7 @@ export interface PidRecord {
 }
 
 // the record's rules, shared with the pod processes' preload (which records a pod itself, pid-record.mjs)
-export { parseProcStat, pidsDir, processStartTime, PID_RECORD_ENV } from './pid-record.mjs';
-
-export function readProcStat(pid: number): ReturnType<typeof parseProcStat> {
-  try {
-    return parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
+export { parseProcStat, pidsDir, processStartTime, PID_RECORD_ENV, readProcStat } from './pid-record.mjs';
 
 /** True when `pid` runs and (if known) is the same process that started at `startTime`; zombies count as gone. */
 export function isSameProcessAlive(pid: number, startTime: number | null): boolean {

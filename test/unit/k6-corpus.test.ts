@@ -6,7 +6,7 @@ import { runK6ScriptReport, type K6RunReport } from '../../load/k6-runtime/run.t
 import { startCorpusServer, type CorpusServer } from './k6-corpus-server.ts';
 
 /*
- * The corpus: 54 k6 scripts written in the styles of k6's examples, k6-learn, QuickPizza and the k6 docs
+ * The corpus: 57 k6 scripts written in the styles of k6's examples, k6-learn, QuickPizza and the k6 docs
  * (test/fixtures/k6/corpus), each run against a loopback server that counts what it receives. Each entry
  * states what k6 gives (requests the server sees, iterations, checks, threshold verdicts) and where that
  * comes from in k6 v2.2.0's source or docs. Refused scripts must be refused before any request.
@@ -584,6 +584,19 @@ const CASES: Case[] = [
       expect(count(r, 'http_reqs')).toBe(8);
       const failed = r.metrics.series.get('http_req_failed');
       expect(failed?.values.filter(Boolean)).toHaveLength(2);
+    },
+  },
+  {
+    // k6 v2.2.0: httpext.NewURL parses with Go's url.Parse, which takes 'not a url' as a path; the Go client then
+    // fails the request (unsupported protocol scheme), so http.get returns status 0 with an error and does not
+    // throw (request.go: throw defaults to false). The runtime fails it as an invalid URL (error_code 1020 where
+    // k6 gives 1000). Its VU cookie jar, empty here, must not turn it into a TypeError either.
+    file: '58-unparsable-url.js',
+    check: ({ r, s }) => {
+      expect(s.count('/get')).toBe(2);
+      expect(r.errors).toEqual([]);
+      expect(r.iterations.complete).toBe(2);
+      expect(checks(r)).toEqual({ passes: 8, fails: 0 });
     },
   },
 ];

@@ -1,4 +1,4 @@
-import type { CookieJar as ToughJar } from 'tough-cookie';
+import type { Cookie, CookieJar as ToughJar } from 'tough-cookie';
 import { parseDurationMs } from '../../duration.ts';
 import type { HttpReply, HttpTimings } from '../protocol.ts';
 import { digestAuthorization, parseChallenge } from './digest-auth.ts';
@@ -33,16 +33,35 @@ interface CookieOptions {
   http_only?: boolean;
 }
 
-/** k6's http.CookieJar (js/modules/k6/http/cookiejar.go). */
+/**
+ * k6's http.CookieJar (js/modules/k6/http/cookiejar.go). The tough-cookie jar behind it is made at the first
+ * cookie stored: a jar nothing was stored in has no cookie for any URL, so most runs never load tough-cookie
+ * (and its public-suffix list) in their VUs.
+ */
 export class CookieJar {
-  readonly jar: ToughJar;
-  constructor() {
-    const t = tough();
-    this.jar = new t.CookieJar(new t.MemoryCookieStore(), { looseMode: true, rejectPublicSuffixes: false, allowSpecialUseDomain: true });
+  private toughJar: ToughJar | undefined;
+  private writable(): ToughJar {
+    if (!this.toughJar) {
+      const t = tough();
+      this.toughJar = new t.CookieJar(new t.MemoryCookieStore(), {
+        looseMode: true,
+        rejectPublicSuffixes: false,
+        allowSpecialUseDomain: true,
+      });
+    }
+    return this.toughJar;
+  }
+  /** The cookies to send to `url` (tough-cookie's getCookiesSync). */
+  cookies(url: string): Cookie[] {
+    return this.toughJar ? this.toughJar.getCookiesSync(url) : [];
+  }
+  /** Stores a Set-Cookie header value received from `url`; an invalid one is ignored, as k6 does. */
+  setCookie(header: string, url: string): void {
+    this.writable().setCookieSync(header, url, { ignoreError: true });
   }
   cookiesForURL(url: string): Record<string, string[]> {
     const out: Record<string, string[]> = {};
-    for (const c of this.jar.getCookiesSync(urlOf(url))) (out[c.key] ??= []).push(c.value);
+    for (const c of this.cookies(urlOf(url))) (out[c.key] ??= []).push(c.value);
     return out;
   }
   set(url: string, name: string, value: string, opts: CookieOptions = {}): void {
@@ -53,18 +72,20 @@ export class CookieJar {
     if (opts.max_age !== undefined) parts.push(`Max-Age=${opts.max_age}`);
     if (opts.secure) parts.push('Secure');
     if (opts.http_only) parts.push('HttpOnly');
-    this.jar.setCookieSync(parts.join('; '), urlOf(url), { ignoreError: true });
+    this.setCookie(parts.join('; '), urlOf(url));
   }
   clear(url: string): void {
-    const u = new URL(urlOf(url));
-    for (const c of this.jar.getCookiesSync(u.href))
-      this.jar.store.removeCookie(c.domain ?? u.hostname, c.path ?? '/', c.key, () => undefined);
+    this.remove(url, () => true);
   }
   delete(url: string, name: string): void {
+    this.remove(url, (key) => key === name);
+  }
+  private remove(url: string, which: (key: string) => boolean): void {
     const u = new URL(urlOf(url));
-    for (const c of this.jar.getCookiesSync(u.href)) {
-      if (c.key === name) this.jar.store.removeCookie(c.domain ?? u.hostname, c.path ?? '/', c.key, () => undefined);
-    }
+    const jar = this.toughJar;
+    if (!jar) return;
+    for (const c of jar.getCookiesSync(u.href))
+      if (which(c.key)) jar.store.removeCookie(c.domain ?? u.hostname, c.path ?? '/', c.key, () => undefined);
   }
 }
 
@@ -359,7 +380,7 @@ function cookieHeader(
   const parts: string[] = [];
   for (const [k, c] of Object.entries(reqCookies)) parts.push(`${k}=${c.value}`);
   if (jar) {
-    for (const c of jar.jar.getCookiesSync(target)) {
+    for (const c of jar.cookies(target)) {
       if (!reqCookies[c.key]?.replace) parts.push(`${c.key}=${c.value}`);
     }
   }
@@ -460,8 +481,7 @@ export function request(method: unknown, target: unknown, body?: unknown, params
     emitRequestMetrics(reply, hopTags, firstCallback ?? callback);
     firstCallback = undefined;
     if (reply.error !== undefined) break;
-    if (jar)
-      for (const [k, v] of reply.headers) if (k.toLowerCase() === 'set-cookie') jar.jar.setCookieSync(v, current, { ignoreError: true });
+    if (jar) for (const [k, v] of reply.headers) if (k.toLowerCase() === 'set-cookie') jar.setCookie(v, current);
     const next = redirectTarget(reply, current);
     if (next === undefined) break;
     if (hop + 1 > maxRedirects) {

@@ -217,7 +217,7 @@ export function connect(url: string, ...args: unknown[]): WsResponse {
   const jar = params.jar ?? cookieJar();
   let cookies: string[] = [];
   try {
-    cookies = jar.jar.getCookiesSync(httpForm(url)).map((c) => `${c.key}=${c.value}`);
+    cookies = jar.cookies(httpForm(url)).map((c) => `${c.key}=${c.value}`);
   } catch {
     // not a URL: the main thread reports it
   }
@@ -234,7 +234,7 @@ export function connect(url: string, ...args: unknown[]): WsResponse {
     tags['status'] = String(response.status);
     tags['subproto'] = response.headers.find(([k]) => k.toLowerCase() === 'sec-websocket-protocol')?.[1] ?? '';
     for (const [k, v] of response.headers) {
-      if (k.toLowerCase() === 'set-cookie') jar.jar.setCookieSync(v, httpForm(url), { ignoreError: true });
+      if (k.toLowerCase() === 'set-cookie') jar.setCookie(v, httpForm(url));
     }
   }
   emit('ws_sessions', 'counter', 1, tags);

@@ -18,6 +18,28 @@ export interface HttpSide {
 
 const zeroTimings = (duration = 0) => ({ blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration });
 
+/**
+ * The scheme Go's url.Parse reads from a raw URL (net/url getScheme: letters, then letters, digits, `+`, `-`,
+ * `.` up to a `:`; any other character first means there is none), lower-cased as url.Parse does, or `undefined`
+ * when url.Parse fails on it (a `:` first: "missing protocol scheme"). k6 parses request URLs with url.Parse
+ * (lib/netext/httpext/url.go) and Go's transport refuses any scheme but http and https with
+ * `unsupported protocol scheme "..."`, which k6 reports as error_code 1000 (error_codes.go: a *url.Error's
+ * inner error is not one it knows). WHATWG parsing (Node's URL) rejects other strings, e.g. 'not a url'.
+ */
+export function goUrlScheme(raw: string): string | undefined {
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i] as string;
+    if (/[a-zA-Z]/.test(c)) continue;
+    if (/[0-9+\-.]/.test(c)) {
+      if (i === 0) return '';
+      continue;
+    }
+    if (c === ':') return i === 0 ? undefined : raw.slice(0, i).toLowerCase();
+    return '';
+  }
+  return '';
+}
+
 /** A reply without a response (k6: status 0, `error` and `error_code` set), for a request that failed or was not sent. */
 function failedReply(error: string, errorCode: number, sent: Partial<HttpReply> = {}): HttpReply {
   return {
@@ -48,11 +70,12 @@ export function httpSide(records: RequestRecord[], allowRemote: boolean): HttpSi
       const startMs = Date.now();
       const t0 = performance.now();
       const record: RequestRecord = { index: 0, startMs, latencyMs: 0, bytes: 0, tags: { ...call.tags } };
+      const scheme = goUrlScheme(call.url);
+      if (scheme !== undefined && scheme !== 'http' && scheme !== 'https')
+        return failedReply(`unsupported protocol scheme "${scheme}"`, 1000);
       let url: URL;
       try {
         url = new URL(call.url);
-        if (url.protocol !== 'http:' && url.protocol !== 'https:')
-          throw new Error(`unsupported protocol scheme "${url.protocol.replace(':', '')}"`);
       } catch (err) {
         return failedReply(`invalid URL ${call.url}: ${(err as Error).message}`, 1020);
       }

@@ -587,16 +587,19 @@ const CASES: Case[] = [
     },
   },
   {
-    // k6 v2.2.0: httpext.NewURL parses with Go's url.Parse, which takes 'not a url' as a path; the Go client then
-    // fails the request (unsupported protocol scheme), so http.get returns status 0 with an error and does not
-    // throw (request.go: throw defaults to false). The runtime fails it as an invalid URL (error_code 1020 where
-    // k6 gives 1000). Its VU cookie jar, empty here, must not turn it into a TypeError either.
+    // k6 v2.2.0: httpext.NewURL parses with Go's url.Parse, which takes 'not a url' as a path (no scheme) and
+    // lower-cases 'FTP'; Go's transport then refuses the scheme (`unsupported protocol scheme "..."`), a *url.Error
+    // whose inner error k6 does not know: error_code 1000 (error_codes.go). http.get returns status 0 with the
+    // error and does not throw (throw defaults to false). The VU's cookie jar, empty here, must not turn the first
+    // one into a TypeError either. 2 iterations x (3 requests, 5 checks); the two refused requests count as failed.
     file: '58-unparsable-url.js',
     check: ({ r, s }) => {
       expect(s.count('/get')).toBe(2);
       expect(r.errors).toEqual([]);
       expect(r.iterations.complete).toBe(2);
-      expect(checks(r)).toEqual({ passes: 8, fails: 0 });
+      expect(checks(r)).toEqual({ passes: 10, fails: 0 });
+      expect(count(r, 'http_reqs')).toBe(6);
+      expect(r.metrics.series.get('http_req_failed')?.values.filter(Boolean)).toHaveLength(4);
     },
   },
 ];

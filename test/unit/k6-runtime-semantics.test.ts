@@ -12,6 +12,7 @@ import { applyOverrides, MAX_VUS, runK6ScriptReport, type K6RunReport } from '..
 import { scanSource } from '../../load/k6-runtime/scan.ts';
 import { gjsonGet } from '../../load/k6-runtime/shims/gjson.ts';
 import { canonicalHeader, formEncode } from '../../load/k6-runtime/shims/http.ts';
+import { goUrlScheme } from '../../load/k6-runtime/http-main.ts';
 import { handleSummaryData, summaryExport, textSummary } from '../../load/k6-runtime/summary.ts';
 import {
   aggregate,
@@ -151,6 +152,21 @@ test('Response.json selectors: the GJSON subset (tidwall/gjson SYNTAX.md)', () =
   expect(gjsonGet(doc, 'a.b.9')).toBeUndefined();
   expect(() => gjsonGet(doc, 'friends.#(first=="Dale").first')).toThrow('unsupported by the built-in k6 runtime: Response.json selector');
   expect(() => gjsonGet(doc, 'friends|@reverse')).toThrow('GJSON queries, modifiers, pipes');
+});
+
+test("request URLs: the scheme as Go's url.Parse reads it (net/url getScheme), which decides k6's error for a URL", () => {
+  expect(goUrlScheme('http://127.0.0.1:8000/v1')).toBe('http');
+  // url.Parse lower-cases the scheme; digits, '+', '-', '.' may follow the first letter
+  expect(goUrlScheme('HTTPS://example.com')).toBe('https');
+  expect(goUrlScheme('svn+ssh://host/x')).toBe('svn+ssh');
+  // any other character before a ':' (or none at all): no scheme, the whole string is a path
+  expect(goUrlScheme('not a url')).toBe('');
+  expect(goUrlScheme('/v1/models')).toBe('');
+  expect(goUrlScheme('1http://x')).toBe('');
+  expect(goUrlScheme('a b:c')).toBe('');
+  expect(goUrlScheme('')).toBe('');
+  // a ':' first is url.Parse's "missing protocol scheme" error (k6: invalid URL, 1020)
+  expect(goUrlScheme('://x')).toBeUndefined();
 });
 
 test('form bodies and header names as k6 gives them', () => {

@@ -48,6 +48,11 @@ export default tseslint.config(
             { name: '@bufbuild/cel', message: "import from '#cel' (the vendored bundle of @bufbuild/cel)", allowTypeImports: true },
             { name: '@bufbuild/cel/ext', message: "import from '#cel' (the vendored bundle of @bufbuild/cel)", allowTypeImports: true },
             {
+              name: 'undici',
+              message: "import from common/undici.ts (undici's dispatchers without its index, ~100 ms less at every start)",
+              allowTypeImports: true,
+            },
+            {
               name: 'yaml',
               message: "import from '#yaml' (the vendored bundle; add a name to vendor/yaml.d.ts if it lacks one)",
               allowTypeImports: true,

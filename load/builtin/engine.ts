@@ -1,4 +1,4 @@
-import { Client } from 'undici';
+import { Client } from '../../common/undici.ts';
 import { assertLoadTarget } from '../loopback.ts';
 import type { LoadPlan } from '../plan.ts';
 import type { LoadProgress } from '../progress.ts';

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { Agent, request as undiciRequest } from 'undici';
+import { Agent } from '../../common/undici.ts';
 import { classifyError } from '../builtin/errors.ts';
 import { isLoopbackHost } from '../loopback.ts';
 import { CUT_AFTER_HEADERS, type RequestRecord } from '../result.ts';
@@ -93,11 +93,12 @@ export function httpSide(records: RequestRecord[], allowRemote: boolean): HttpSi
       // when the response headers came: a body cut after them keeps its waiting time, as k6's trail does
       let headersAt: number | undefined;
       try {
-        const res = await undiciRequest(url, {
+        const res = await agent.request({
+          origin: url.origin,
+          path: `${url.pathname}${url.search}`,
           method: call.method as 'GET',
           headers: call.headers.flat(),
           body: body ?? null,
-          dispatcher: agent,
           signal: AbortSignal.timeout(call.timeoutMs),
         });
         const tHeaders = performance.now();

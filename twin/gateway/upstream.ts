@@ -1,6 +1,6 @@
 /** Keep-alive connection pools per upstream ("IP:port"), and request forwarding with streaming both ways. */
 import type * as http from 'node:http';
-import { Pool, type Dispatcher } from 'undici';
+import { Pool, type Dispatcher } from '../../common/undici.ts';
 
 const HOP_BY_HOP = new Set([
   'connection',

@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../common/build.mjs';
 import { describeAction, findOrphanJournals, type CleanupOutcome, type OrphanJournal } from './cleanup.ts';
-import { Cluster } from './driver.ts';
+import type { Cluster } from './driver.ts';
 
 /**
  * Where runs keep their cleanup journals: one directory under the checkout (the package root, the Playwright
@@ -48,6 +48,9 @@ export async function recoverJournal(journal: OrphanJournal): Promise<JournalRec
       error: `kubeconfig ${journal.kubeconfigPath} no longer exists: nothing can be undone (journal removed)`,
     };
   }
+  // loaded here, not at the top: every `pd-harness run` looks for orphan journals first, and the driver (client-node)
+  // is ~0.25 s of CPU to load when there is none to recover
+  const { Cluster } = await import('./driver.ts');
   let cluster: Cluster;
   try {
     cluster = await Cluster.connect({ kubeconfigPath: journal.kubeconfigPath });

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { K6_TEMPLATE_TRANSFORM, currentBuild, k6TemplateScript, packageRoot } from '../../common/build.mjs';
-import { transformSync } from 'esbuild';
 import { UserError } from '../../core/errors.ts';
 import type { SuiteScriptPlan } from '../../k6/suite-load-plan.ts';
 import { serializeTemplate, variantTemplates } from '../builtin/template.ts';
@@ -101,6 +101,12 @@ function oneOfEach(headers: Record<string, string>): Record<string, string> {
 
 let templateJs: string | undefined;
 
+/** esbuild's transform of the template, loaded only here: its JS API is ~75 ms of CPU to load, and a fresh build never needs it. */
+function compileTemplate(): string {
+  const { transformSync } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  return transformSync(fs.readFileSync(TEMPLATE, 'utf8'), { ...K6_TEMPLATE_TRANSFORM, sourcefile: path.basename(TEMPLATE) }).code;
+}
+
 /**
  * k6/suite-load.ts as plain ES module JS (types stripped, k6 imports kept): the build's copy (common/build.mjs
  * K6_TEMPLATES) when the build is fresh, else compiled here with the same options.
@@ -109,10 +115,7 @@ function template(): string {
   if (templateJs === undefined) {
     const build = currentBuild();
     const built = path.join(build.dir, k6TemplateScript('k6/suite-load.ts'));
-    templateJs =
-      build.fresh && fs.existsSync(built)
-        ? fs.readFileSync(built, 'utf8')
-        : transformSync(fs.readFileSync(TEMPLATE, 'utf8'), { ...K6_TEMPLATE_TRANSFORM, sourcefile: path.basename(TEMPLATE) }).code;
+    templateJs = build.fresh && fs.existsSync(built) ? fs.readFileSync(built, 'utf8') : compileTemplate();
     if (!templateJs.includes(PLAN_MARKER)) throw new Error(`${TEMPLATE}: no ${PLAN_MARKER} in the template`);
   }
   return templateJs;

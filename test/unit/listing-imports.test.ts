@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { currentBuild } from '../../common/build.mjs';
 
 /**
  * Runs a Node program with a resolve hook chained after any other (Playwright's TypeScript loader) that records
@@ -78,15 +79,45 @@ test('twin status and twin down with no twin load neither the twin servers nor c
   }
 });
 
-/** `validate` plans a suite statically (write set, faults, guard): the API client loads only when a run connects. */
-test('validate loads no API client', async () => {
+/**
+ * `validate` plans a suite statically (write set, faults, guard): the API client loads only when a run connects, and
+ * esbuild only when the k6 template must be compiled (the build is stale: `npm test` builds first).
+ */
+test('validate loads no API client and no esbuild', async () => {
   const { r, urls } = await recordImports(() => [resolve('bin/pd-harness.js'), 'validate', resolve('suites/chaos-decode-kill.suite.yaml')]);
   expect(r.exitCode, r.stderr).toBe(0);
   expect(
     urls.some((u) => /\/chaos\/faults\/pod-kill\.[jt]s$/.test(u)),
     'the recorder saw the fault planning load',
   ).toBe(true);
-  expect(urls.filter((u) => /client-node/.test(u))).toEqual([]);
+  expect(
+    urls.some((u) => /\/load\/k6-script\/generate\.[jt]s$/.test(u)),
+    'the recorder saw the k6 script generator load',
+  ).toBe(true);
+  expect(urls.filter((u) => /client-node|\/node_modules\/esbuild\//.test(u))).toEqual([]);
+});
+
+/**
+ * Before it starts Playwright, every `pd-harness run` looks for cleanup journals of runs that died (cluster/recover.ts)
+ * and generates its k6 script when the engine is k6: with no orphan journal the driver (client-node) does not load,
+ * and with a fresh build the generator reads the build's template instead of loading esbuild to compile it.
+ */
+test("a run's checks before Playwright load client-node only for an orphan journal, and esbuild only for a stale build", async () => {
+  const { dir, fresh } = currentBuild();
+  expect(fresh, 'npm test builds first').toBe(true);
+  const { r, urls } = await recordImports((tmp) => [
+    '--input-type=module',
+    '-e',
+    `const { recoverOrphanJournals } = await import(${JSON.stringify(pathToFileURL(join(dir, 'cluster/recover.js')).href)});
+     if ((await recoverOrphanJournals(${JSON.stringify(tmp)})).length !== 0) throw new Error('a journal was found');
+     const { generateK6Script } = await import(${JSON.stringify(pathToFileURL(join(dir, 'load/k6-script/generate.js')).href)});
+     const { loadSuite } = await import(${JSON.stringify(pathToFileURL(join(dir, 'suites/loader.js')).href)});
+     const suite = loadSuite(${JSON.stringify(resolve('suites/proxy-performance.suite.yaml'))}).suite;
+     process.stdout.write(generateK6Script(suite.spec.load, suite.metadata.name));`,
+  ]);
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(r.stdout, 'the generated script').toMatch(/^import http from .k6\/http.;$/m);
+  expect(urls.filter((u) => /client-node|\/node_modules\/esbuild\//.test(u))).toEqual([]);
 });
 
 /**

@@ -1,9 +1,10 @@
 import { STATUS_CODES } from 'node:http';
 import { Agent } from '../../common/undici.ts';
 import { classifyError } from '../builtin/errors.ts';
+import { goParseUrl } from './go-url.ts';
 import { isLoopbackHost } from '../loopback.ts';
 import { CUT_AFTER_HEADERS, type RequestRecord } from '../result.ts';
-import type { HttpCall, HttpReply } from './protocol.ts';
+import { failedReply, zeroTimings, type HttpCall, type HttpReply } from './protocol.ts';
 import { SseErrorScanner } from '../builtin/response.ts';
 
 /** k6's error codes (lib/netext/httpext/error_codes.go, k6 v2.2.0) for the error kinds undici gives. */
@@ -14,48 +15,6 @@ export interface HttpSide {
   /** A request to a non-loopback host was refused (the run must stop: load goes to loopback only). */
   refused: string | undefined;
   close(): Promise<void>;
-}
-
-const zeroTimings = (duration = 0) => ({ blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration });
-
-/**
- * The scheme Go's url.Parse reads from a raw URL (net/url getScheme: letters, then letters, digits, `+`, `-`,
- * `.` up to a `:`; any other character first means there is none), lower-cased as url.Parse does, or `undefined`
- * when url.Parse fails on it (a `:` first: "missing protocol scheme"). k6 parses request URLs with url.Parse
- * (lib/netext/httpext/url.go) and Go's transport refuses any scheme but http and https with
- * `unsupported protocol scheme "..."`, which k6 reports as error_code 1000 (error_codes.go: a *url.Error's
- * inner error is not one it knows). WHATWG parsing (Node's URL) rejects other strings, e.g. 'not a url'.
- */
-export function goUrlScheme(raw: string): string | undefined {
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i] as string;
-    if (/[a-zA-Z]/.test(c)) continue;
-    if (/[0-9+\-.]/.test(c)) {
-      if (i === 0) return '';
-      continue;
-    }
-    if (c === ':') return i === 0 ? undefined : raw.slice(0, i).toLowerCase();
-    return '';
-  }
-  return '';
-}
-
-/** A reply without a response (k6: status 0, `error` and `error_code` set), for a request that failed or was not sent. */
-function failedReply(error: string, errorCode: number, sent: Partial<HttpReply> = {}): HttpReply {
-  return {
-    status: 0,
-    statusText: '',
-    headers: [],
-    body: '',
-    bodyBytes: 0,
-    sentBytes: 0,
-    timings: zeroTimings(),
-    remoteIp: '',
-    remotePort: 0,
-    ...sent,
-    error,
-    errorCode,
-  };
 }
 
 /**
@@ -70,9 +29,10 @@ export function httpSide(records: RequestRecord[], allowRemote: boolean): HttpSi
       const startMs = Date.now();
       const t0 = performance.now();
       const record: RequestRecord = { index: 0, startMs, latencyMs: 0, bytes: 0, tags: { ...call.tags } };
-      const scheme = goUrlScheme(call.url);
-      if (scheme !== undefined && scheme !== 'http' && scheme !== 'https')
-        return failedReply(`unsupported protocol scheme "${scheme}"`, 1000);
+      // k6 parses with Go's url.Parse first (go-url.ts): its errors and its schemes, not WHATWG's
+      const goUrl = goParseUrl(call.url);
+      if ('error' in goUrl) return failedReply(`invalid URL: ${goUrl.error}`, 1020);
+      if (goUrl.scheme !== 'http' && goUrl.scheme !== 'https') return failedReply(`unsupported protocol scheme "${goUrl.scheme}"`, 1000);
       let url: URL;
       try {
         url = new URL(call.url);

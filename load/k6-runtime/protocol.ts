@@ -39,6 +39,35 @@ export interface HttpReply {
   errorCode?: number;
 }
 
+/** Timings of a request that got no response (all 0 but the duration it took). */
+export const zeroTimings = (duration = 0): HttpTimings => ({
+  blocked: 0,
+  connecting: 0,
+  tls_handshaking: 0,
+  sending: 0,
+  waiting: 0,
+  receiving: 0,
+  duration,
+});
+
+/** A reply without a response (k6: status 0, `error` and `error_code` set), for a request that failed or was not sent. */
+export function failedReply(error: string, errorCode: number, sent: Partial<HttpReply> = {}): HttpReply {
+  return {
+    status: 0,
+    statusText: '',
+    headers: [],
+    body: '',
+    bodyBytes: 0,
+    sentBytes: 0,
+    timings: zeroTimings(),
+    remoteIp: '',
+    remotePort: 0,
+    ...sent,
+    error,
+    errorCode,
+  };
+}
+
 export interface Sample {
   metric: string;
   type: 'counter' | 'rate' | 'trend' | 'gauge';

@@ -12,7 +12,7 @@ import { applyOverrides, MAX_VUS, runK6ScriptReport, type K6RunReport } from '..
 import { scanSource } from '../../load/k6-runtime/scan.ts';
 import { gjsonGet } from '../../load/k6-runtime/shims/gjson.ts';
 import { canonicalHeader, formEncode } from '../../load/k6-runtime/shims/http.ts';
-import { goUrlScheme } from '../../load/k6-runtime/http-main.ts';
+import { goParseUrl } from '../../load/k6-runtime/go-url.ts';
 import { handleSummaryData, summaryExport, textSummary } from '../../load/k6-runtime/summary.ts';
 import {
   aggregate,
@@ -154,19 +154,25 @@ test('Response.json selectors: the GJSON subset (tidwall/gjson SYNTAX.md)', () =
   expect(() => gjsonGet(doc, 'friends|@reverse')).toThrow('GJSON queries, modifiers, pipes');
 });
 
-test("request URLs: the scheme as Go's url.Parse reads it (net/url getScheme), which decides k6's error for a URL", () => {
-  expect(goUrlScheme('http://127.0.0.1:8000/v1')).toBe('http');
-  // url.Parse lower-cases the scheme; digits, '+', '-', '.' may follow the first letter
-  expect(goUrlScheme('HTTPS://example.com')).toBe('https');
-  expect(goUrlScheme('svn+ssh://host/x')).toBe('svn+ssh');
-  // any other character before a ':' (or none at all): no scheme, the whole string is a path
-  expect(goUrlScheme('not a url')).toBe('');
-  expect(goUrlScheme('/v1/models')).toBe('');
-  expect(goUrlScheme('1http://x')).toBe('');
-  expect(goUrlScheme('a b:c')).toBe('');
-  expect(goUrlScheme('')).toBe('');
-  // a ':' first is url.Parse's "missing protocol scheme" error (k6: invalid URL, 1020)
-  expect(goUrlScheme('://x')).toBeUndefined();
+test("request URLs as Go's url.Parse reads them (net/url parse, getScheme, unescape), which decides k6's error", () => {
+  expect(goParseUrl('http://127.0.0.1:8000/v1?q=%zz#top')).toEqual({ scheme: 'http' }); // the query is kept raw
+  // the scheme is lower-cased; digits, '+', '-', '.' may follow its first letter; an opaque URL is not unescaped
+  expect(goParseUrl('HTTPS://example.com')).toEqual({ scheme: 'https' });
+  expect(goParseUrl('svn+ssh://host/x')).toEqual({ scheme: 'svn+ssh' });
+  expect(goParseUrl('mailto:a%zz')).toEqual({ scheme: 'mailto' });
+  // any other character before a ':', or no ':': no scheme, a relative path (k6 sends it: Go's transport refuses it)
+  expect(goParseUrl('not a url')).toEqual({ scheme: '' });
+  expect(goParseUrl('/v1/models')).toEqual({ scheme: '' });
+  expect(goParseUrl('x/y:z')).toEqual({ scheme: '' });
+  // ... unless its first path segment holds a ':' (k6: invalid URL, 1020)
+  expect(goParseUrl('1http://x')).toEqual({ error: 'parse "1http://x": first path segment in URL cannot contain colon' });
+  expect(goParseUrl('a b:c')).toEqual({ error: 'parse "a b:c": first path segment in URL cannot contain colon' });
+  // a ':' first, a control byte, a '%' that is not an escape in the path or the fragment
+  expect(goParseUrl('://x')).toEqual({ error: 'parse "://x": missing protocol scheme' });
+  expect(goParseUrl('http://x/\x01')).toEqual({ error: 'parse "http://x/\\x01": net/url: invalid control character in URL' });
+  expect(goParseUrl('http://x/a%zzb#f')).toEqual({ error: 'parse "http://x/a%zzb": invalid URL escape "%zz"' });
+  expect(goParseUrl('http://x/a%4')).toEqual({ error: 'parse "http://x/a%4": invalid URL escape "%4"' });
+  expect(goParseUrl('http://x/#f%g1')).toEqual({ error: 'parse "http://x/#f%g1": invalid URL escape "%g1"' });
 });
 
 test('form bodies and header names as k6 gives them', () => {

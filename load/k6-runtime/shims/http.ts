@@ -1,6 +1,7 @@
 import type { Cookie, CookieJar as ToughJar } from 'tough-cookie';
 import { parseDurationMs } from '../../duration.ts';
-import type { HttpReply, HttpTimings } from '../protocol.ts';
+import { goParseUrl } from '../go-url.ts';
+import { failedReply, type HttpReply, type HttpTimings } from '../protocol.ts';
 import { digestAuthorization, parseChallenge } from './digest-auth.ts';
 import { gjsonGet } from './gjson.ts';
 import { parseHTML, type Selection } from './html.ts';
@@ -389,6 +390,10 @@ function cookieHeader(
 
 export function request(method: unknown, target: unknown, body?: unknown, params?: Params | null): Response {
   if (inInit()) throw new Error('Making http requests in the init context is not supported');
+  // k6 parses the URL first (request.go parseRequest, Go's url.Parse): a URL it cannot parse is no request at
+  // all, no metrics, a Response with the error or, with options.throw, the error thrown (handleParseRequestError)
+  const parsed = goParseUrl(urlOf(target));
+  if ('error' in parsed) return requestNotMade(failedReply(`invalid URL: ${parsed.error}`, 1020), urlOf(target));
   const p: Params = params ?? {};
   for (const key of Object.keys(p)) if (!KNOWN_PARAMS.has(key)) console.warn(`unknown http params key '${key}' ignored (as k6 does)`);
   if (p.compression !== undefined) throw new Unsupported(`params.compression '${p.compression}'`, 'Params, compression');
@@ -424,7 +429,7 @@ export function request(method: unknown, target: unknown, body?: unknown, params
       current = u.href;
     }
   } catch {
-    // an invalid URL is reported by the main thread as k6 does (error_code 1020)
+    // Go parsed it (above) but WHATWG does not: the main thread fails the request (http-main.ts)
   }
   const timeoutMs = p.timeout === undefined ? 60_000 : typeof p.timeout === 'number' ? p.timeout : (parseDurationMs(p.timeout) ?? 60_000);
   const jar = p.jar === null ? null : (p.jar ?? cookieJar());
@@ -499,11 +504,20 @@ export function request(method: unknown, target: unknown, body?: unknown, params
     }
     current = next;
   }
-  if (reply.error !== undefined) {
-    if (vu.options['throw'] === true) throw new Error(reply.error);
-    console.warn(`Request Failed error="${reply.error}"`);
-  }
+  if (reply.error !== undefined) failed(reply.error);
   return new Response(reply, current, firstRequest, discard);
+}
+
+/** k6's handling of a request error: thrown with options.throw, else logged and returned in the Response. */
+function failed(error: string): void {
+  if (vu.options['throw'] === true) throw new Error(error);
+  console.warn(`Request Failed error="${error}"`);
+}
+
+/** The Response of a request that was never made (k6: httpext.NewResponse with the error). */
+function requestNotMade(reply: HttpReply, url: string): Response {
+  failed(reply.error ?? '');
+  return new Response(reply, url, { method: '', url: '', headers: {}, body: '', cookies: {} }, true);
 }
 
 function emitRequestMetrics(reply: HttpReply, tags: Record<string, string>, callback: ExpectedStatuses | null): void {

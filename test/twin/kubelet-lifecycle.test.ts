@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CoreV1Api, type V1Container, type V1Pod } from '#client-node';
 import { podCondition, startApiAndKubelet, type ApiAndKubelet } from '../helpers/api-and-kubelet.ts';
+import { podVolumesDir } from '../../twin/runtime/mounts.ts';
 import { isSameProcessAlive } from '../../twin/runtime/pidfiles.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -49,7 +50,7 @@ http.createServer(async (req, res) => {
 process.on('SIGTERM', () => { if (process.env.IGNORE_TERM !== 'true') process.exit(0); console.log('ignoring SIGTERM'); });
 `,
   'exit.mjs': `console.log('exiting with ' + process.argv[2]); process.exit(Number(process.argv[2]));`,
-  'write.mjs': `import fs from 'node:fs'; fs.writeFileSync(process.argv[2], process.env.POD_NAME); console.log('wrote'); setInterval(() => {}, 1000); process.on('SIGTERM', () => process.exit(0));`,
+  'write.mjs': `import fs from 'node:fs'; for (const f of process.argv.slice(2)) fs.writeFileSync(f, process.env.POD_NAME); console.log('wrote'); setInterval(() => {}, 1000); process.on('SIGTERM', () => process.exit(0));`,
 };
 
 function nodeContainer(program: string, extra: Partial<V1Container> = {}): V1Container {
@@ -238,7 +239,7 @@ test('graceful deletion: SIGTERM first, SIGKILL after terminationGracePeriodSeco
   expect(log).toContain('ignoring SIGTERM');
 });
 
-test('a PersistentVolumeClaim volume is one directory shared by the pods using it', async () => {
+test('a PersistentVolumeClaim volume is one directory shared by the pods using it; it outlives them, their emptyDirs and roots do not', async () => {
   await core.createNamespacedPersistentVolumeClaim({
     namespace: NS,
     body: { metadata: { name: 'shared' }, spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } } },
@@ -252,13 +253,15 @@ test('a PersistentVolumeClaim volume is one directory shared by the pods using i
           volumes: [
             { name: 'programs', configMap: { name: 'programs' } },
             { name: 'data', persistentVolumeClaim: { claimName: 'shared' } },
+            { name: 'cache', emptyDir: {} },
           ],
           containers: [
             nodeContainer('write.mjs', {
-              args: [`/data/${n}.txt`],
+              args: [`/cache/${n}.txt`, `/data/${n}.txt`], // the PVC file last: once it is there, both are
               volumeMounts: [
                 { name: 'programs', mountPath: '/programs' },
                 { name: 'data', mountPath: '/data' },
+                { name: 'cache', mountPath: '/cache' },
               ],
             }),
           ],
@@ -269,7 +272,24 @@ test('a PersistentVolumeClaim volume is one directory shared by the pods using i
   const dir = path.join(twin.stateDir, 'volumes', 'pvc', NS, 'shared');
   await until('both files', async () => fs.existsSync(path.join(dir, 'writer-1.txt')) && fs.existsSync(path.join(dir, 'writer-2.txt')));
   expect(fs.readFileSync(path.join(dir, 'writer-2.txt'), 'utf8')).toBe('writer-2');
-  for (const n of ['writer-1', 'writer-2']) await core.deleteNamespacedPod({ name: n, namespace: NS, gracePeriodSeconds: 0 });
+  // each pod's own directory: its emptyDir (what it wrote there) and its container's root (TMPDIR)
+  const podDirs = await Promise.all(
+    ['writer-1', 'writer-2'].map(async (n) =>
+      podVolumesDir(twin.stateDir, { namespace: NS, name: n, uid: (await readPod(n)).metadata!.uid! }),
+    ),
+  );
+  for (const [i, d] of podDirs.entries()) {
+    expect(fs.readFileSync(path.join(d, 'empty-dir', 'cache', `writer-${i + 1}.txt`), 'utf8')).toBe(`writer-${i + 1}`);
+    expect(fs.readdirSync(path.join(d, 'rootfs', 'app'))).toEqual(['tmp']);
+  }
+  // a graceful deletion and a forced one: the pod leaves the node, and its emptyDir's data with it (the PVC stays)
+  await core.deleteNamespacedPod({ name: 'writer-1', namespace: NS });
+  await core.deleteNamespacedPod({ name: 'writer-2', namespace: NS, gracePeriodSeconds: 0 });
+  await until('both pods gone', async () =>
+    (await core.listNamespacedPod({ namespace: NS })).items.every((p) => !p.metadata?.name?.startsWith('writer-')),
+  );
+  await until("both pods' directories removed", async () => podDirs.every((d) => !fs.existsSync(d)));
+  expect(fs.readdirSync(dir).sort()).toEqual(['writer-1.txt', 'writer-2.txt']);
 });
 
 test('init containers run to completion before the app containers; a failed one with restartPolicy Never fails the pod', async () => {

@@ -229,6 +229,25 @@ test('a process killed from outside reports its signal; a clean exit its code', 
   expect(await graceful.stop(5000)).toMatchObject({ code: 0, signal: null });
 });
 
+test("a container's own root: its tmp/ is TMPDIR, it starts empty, and it is gone once the process exits, SIGKILL included", async () => {
+  const rootfs = path.join(dir, 'pod', 'rootfs', 'vllm');
+  fs.mkdirSync(path.join(rootfs, 'tmp'), { recursive: true });
+  fs.writeFileSync(path.join(rootfs, 'tmp', 'left-by-a-killed-host'), 'x'); // a fresh container never sees it
+  const log = path.join(dir, 'rootfs.log');
+  const src = [
+    "import * as fs from 'node:fs'; import * as os from 'node:os';",
+    "fs.writeFileSync(os.tmpdir() + '/kv-block', 'data');",
+    'console.log(JSON.stringify({ tmp: os.tmpdir(), root: process.env.PD_TWIN_ROOTFS, seen: fs.readdirSync(os.tmpdir()) }));',
+    'setInterval(() => {}, 1000);',
+  ].join('\n');
+  const h = start({ image: 'node:20', command: ['node', program('rootfs.mjs', src)], podIP: ip(13), logPath: log, rootfs });
+  const seen = JSON.parse(await waitForLine(log, /^\{"tmp"/)) as { tmp: string; root: string; seen: string[] };
+  expect(seen).toEqual({ tmp: path.join(rootfs, 'tmp'), root: rootfs, seen: ['kv-block'] });
+  process.kill(h.pid, 'SIGKILL'); // a pod kill: nothing in the container gets to clean up
+  expect(await h.exited).toMatchObject({ signal: 'SIGKILL' });
+  expect(fs.existsSync(rootfs), 'the writable layer went with the container').toBe(false);
+});
+
 test('an unknown image cannot be started and says which images are supported', () => {
   expect(() => startContainer({ image: 'quay.io/x/y:1', podIP: ip(12), logPath: path.join(dir, 'x.log') })).toThrow(ImagePullError);
   expect(() => startContainer({ image: 'quay.io/x/y:1', podIP: ip(12), logPath: path.join(dir, 'x.log') })).toThrow(

@@ -253,3 +253,17 @@ test("ExampleConnector without shared_storage_path stores under the pod's own /t
   }
   expect(fs.existsSync(dir)).toBe(false);
 });
+
+test("in a twin pod, the container's root is the kubelet's (PD_TWIN_ROOTFS): /tmp maps under it and the simulator leaves it to the runtime", async () => {
+  const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), 'pdh-rootfs-'));
+  try {
+    const sim = await startSim(['--kv-transfer-config', kvConfig({ kv_connector: 'ExampleConnector', kv_role: 'kv_both' })], {
+      PD_TWIN_ROOTFS: rootfs,
+    });
+    expect(sim.kvStorageDir).toBe(path.join(rootfs, 'tmp'));
+    await sim.stop();
+    expect(fs.existsSync(rootfs), 'the runtime removes it when the process has exited (supervisor.ts)').toBe(true);
+  } finally {
+    fs.rmSync(rootfs, { recursive: true, force: true });
+  }
+});

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { V1Container } from '#client-node';
-import { ContainerCreateError, ImagePullError, baseEnv, startContainer, type ContainerHandle } from '../runtime/supervisor.ts';
+import { ContainerCreateError, ImagePullError, baseEnv, rootfsEnv, startContainer, type ContainerHandle } from '../runtime/supervisor.ts';
 import { rewriteMountedPath, type MountTable } from '../runtime/mounts.ts';
 import { ProbeWorker, type ProbeKind } from './probe-worker.ts';
 import { rfc3339, terminatedFromExit, type ContainerState, type ContainerView } from './status.ts';
@@ -25,9 +25,17 @@ export interface RunnerEnvironment {
   restartPolicy: RestartPolicy;
   terminationGraceMs: number;
   /** Resolved per start, so restarts see current ConfigMaps/Secrets/env. */
-  prepare(): Promise<{ env: Record<string, string>; mounts: MountTable; scratchDir: string }>;
+  prepare(): Promise<PreparedContainer>;
   event(type: 'Normal' | 'Warning', reason: string, message: string): void;
   changed(): void;
+}
+
+/** What a container start is given: its environment, volume mounts, working directory and own root (supervisor.ts). */
+export interface PreparedContainer {
+  env: Record<string, string>;
+  mounts: MountTable;
+  scratchDir: string;
+  rootfs: string;
 }
 
 export function logPathFor(stateDir: string, namespace: string, pod: string, container: string, restartCount: number): string {
@@ -55,7 +63,7 @@ export class ContainerRunner {
   private loop: Promise<void> | undefined;
   private killReason: string | undefined;
   /** What the running process was started with, for `kubectl exec` (exec.ts). */
-  private startedWith: { env: Record<string, string>; mounts: Record<string, string>; scratchDir: string } | undefined;
+  private startedWith: PreparedContainer | undefined;
 
   constructor(
     private container: V1Container,
@@ -82,9 +90,9 @@ export class ContainerRunner {
   /** The environment and working directory of the running container (its process's), or undefined. */
   execContext(): { env: Record<string, string>; cwd: string } | undefined {
     if (!this.state.running || !this.startedWith) return undefined;
-    const { env, mounts, scratchDir } = this.startedWith;
+    const { env, mounts, scratchDir, rootfs } = this.startedWith;
     const wd = this.container.workingDir ? rewriteMountedPath(this.container.workingDir, mounts) : undefined;
-    return { env: { ...baseEnv(), ...env }, cwd: wd && fs.existsSync(wd) ? wd : scratchDir };
+    return { env: { ...baseEnv(), ...env, ...rootfsEnv(rootfs) }, cwd: wd && fs.existsSync(wd) ? wd : scratchDir };
   }
 
   view(): ContainerView {
@@ -177,6 +185,7 @@ export class ContainerRunner {
           mounts: prepared.mounts,
           podIP: this.env.podIP,
           scratchDir: prepared.scratchDir,
+          rootfs: prepared.rootfs,
           hostsFile: this.env.hostsFile,
           logPath: logPathFor(this.env.stateDir, this.env.podKey.namespace, this.env.podKey.name, this.name, this.restartCount),
           pidRegistry: { stateDir: this.env.stateDir, pod: `${this.env.podKey.namespace}/${this.env.podKey.name}/${this.name}` },

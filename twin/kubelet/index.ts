@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   CoreV1Api,
@@ -13,6 +14,7 @@ import {
 } from '#client-node';
 import { loadKeepAliveKubeConfig } from '../../common/kube-client.ts';
 import { holdPodPrograms } from '../runtime/images.ts';
+import { podsDir } from '../runtime/mounts.ts';
 import { HostsFileKeeper } from './dns.ts';
 import { startExecServer, type ExecServer } from './exec.ts';
 import { EventRecorder } from './events.ts';
@@ -186,6 +188,8 @@ async function startLocked(opts: KubeletOptions, ipPrefix: string): Promise<Kube
         await Promise.all([pods.stop(), services.stop()].map((p) => p.catch(() => undefined)));
         await Promise.all([...workers.values()].map((w) => w.shutdown(opts.shutdownGraceMs ?? 5000)));
         workers.clear();
+        // the twin's API objects end with it, so do its pods' directories (PVCs and hostPaths stay, as on a node)
+        await fs.promises.rm(podsDir(stateDir), { recursive: true, force: true }).catch(() => undefined);
         await Promise.all(execServers.map((x) => x.close()));
       })();
       return stopping;

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Container, type V1Pod } from '#client-node';
 import { containerMounts, podVolumesDir, prepareVolumes, type VolumeSource } from '../runtime/mounts.ts';
-import { ContainerRunner, type RestartPolicy } from './container-runner.ts';
+import { ContainerRunner, type PreparedContainer, type RestartPolicy } from './container-runner.ts';
 import { containerEnv, referencedSources, type EnvSources } from './env.ts';
 import type { EventRecorder } from './events.ts';
 import type { TwinNode } from './scheduler.ts';
@@ -141,9 +141,7 @@ export class PodWorker {
   }
 
   /** Volumes and env for a container start: looks up ConfigMaps/Secrets through the API. */
-  private async prepare(
-    containerName: string,
-  ): Promise<{ env: Record<string, string>; mounts: Record<string, string>; scratchDir: string }> {
+  private async prepare(containerName: string): Promise<PreparedContainer> {
     const { namespace, name, uid } = this.key;
     const refs = referencedSources(this.pod);
     const sources: EnvSources = { configMaps: {}, secrets: {} };
@@ -182,9 +180,10 @@ export class PodWorker {
       NODE_NAME: this.node.name,
       PD_TWIN_STATE_DIR: this.ctx.stateDir,
     };
-    const scratchDir = path.join(podVolumesDir(this.ctx.stateDir, { namespace, name, uid }), 'root', containerName);
+    const podDir = podVolumesDir(this.ctx.stateDir, { namespace, name, uid });
+    const scratchDir = path.join(podDir, 'root', containerName);
     fs.mkdirSync(scratchDir, { recursive: true });
-    return { env, mounts, scratchDir };
+    return { env, mounts, scratchDir, rootfs: path.join(podDir, 'rootfs', containerName) };
   }
 
   private renderStatus(): Record<string, unknown> {
@@ -238,6 +237,9 @@ export class PodWorker {
     this.terminating ??= (async () => {
       const grace = options.graceMs ?? this.graceMs();
       await Promise.all([...this.initRunners, ...this.runners].map((r) => r.stop(grace)));
+      // The pod leaves the node: its volumes go (an emptyDir's data with them), before the object is removed, as
+      // the kubelet tears a pod's volumes down before its status manager lets the API object go (canBeDeleted)
+      await fs.promises.rm(podVolumesDir(this.ctx.stateDir, this.key), { recursive: true, force: true }).catch(() => undefined);
       if (this.statusTimer) {
         clearTimeout(this.statusTimer);
         this.statusTimer = undefined;

@@ -60,8 +60,13 @@ export interface PodRef {
   uid: string;
 }
 
+/** Where the kubelet keeps its pods' directories (volumes, containers' roots); PVCs and hostPaths live beside it. */
+export function podsDir(stateDir: string): string {
+  return path.join(stateDir, 'volumes', 'pods');
+}
+
 export function podVolumesDir(stateDir: string, pod: PodRef): string {
-  return path.join(stateDir, 'volumes', 'pods', `${pod.namespace}_${pod.name}_${pod.uid}`);
+  return path.join(podsDir(stateDir), `${pod.namespace}_${pod.name}_${pod.uid}`);
 }
 
 /** The host directory of each of a pod's volumes, created and filled. Throws VolumeError for what it cannot provide. */

@@ -30,6 +30,12 @@ export interface ContainerSpec {
   scratchDir?: string;
   /** Path of the JSON hosts file the preload resolves Service names from. */
   hostsFile?: string;
+  /**
+   * The container's own writable root on the host: made empty at start, its `tmp/` is the process's TMPDIR (a
+   * container's /tmp is its own), and removed once the process has exited, as a container runtime removes a
+   * container's writable layer (a restart starts from an empty one). Without it the process gets the host's TMPDIR.
+   */
+  rootfs?: string;
   /** Records the process in `<stateDir>/pids/` while it runs. */
   pidRegistry?: { stateDir: string; pod: string };
 }
@@ -71,6 +77,11 @@ export function baseEnv(): Record<string, string> {
   return out;
 }
 
+/** What a container's environment says about its own root (ContainerSpec.rootfs); `kubectl exec` gets the same. */
+export function rootfsEnv(rootfs: string | undefined): Record<string, string> {
+  return rootfs ? { PD_TWIN_ROOTFS: rootfs, TMPDIR: path.join(rootfs, 'tmp') } : {};
+}
+
 /** Builds the argv (after the node binary) and checks the program exists. Throws ImagePullError/ContainerCreateError. */
 export function planContainer(spec: ContainerSpec): { argv: string[]; cwd: string } {
   const image = resolveImage(spec.image, spec.command ?? [], spec.args ?? []);
@@ -91,9 +102,16 @@ export function planContainer(spec: ContainerSpec): { argv: string[]; cwd: strin
 /** Starts a container's program as its own process group. Throws ImagePullError / ContainerCreateError. */
 export function startContainer(spec: ContainerSpec): ContainerHandle {
   const { argv, cwd } = planContainer(spec);
+  if (spec.rootfs) {
+    fs.rmSync(spec.rootfs, { recursive: true, force: true }); // what a SIGKILLed twin host left
+    fs.mkdirSync(path.join(spec.rootfs, 'tmp'), { recursive: true });
+  }
+  const removeRootfs = () =>
+    spec.rootfs ? fs.promises.rm(spec.rootfs, { recursive: true, force: true }).catch(() => undefined) : undefined;
   const env: Record<string, string> = {
     ...baseEnv(),
     ...(spec.env ?? {}),
+    ...rootfsEnv(spec.rootfs),
     POD_IP: spec.podIP,
     PD_TWIN_MOUNTS: JSON.stringify(spec.mounts ?? {}),
     ...(spec.hostsFile ? { PD_TWIN_HOSTS_FILE: spec.hostsFile } : {}),
@@ -105,6 +123,7 @@ export function startContainer(spec: ContainerSpec): ContainerHandle {
   const pid = child.pid;
   if (pid === undefined) {
     log.close();
+    void removeRootfs();
     throw new ContainerCreateError(`could not start ${process.execPath} for image ${spec.image}`);
   }
   const startedAt = new Date();
@@ -120,7 +139,8 @@ export function startContainer(spec: ContainerSpec): ContainerHandle {
       done = true;
       log.close();
       if (spec.pidRegistry) removePid(spec.pidRegistry.stateDir, pid);
-      resolve(exit);
+      const result = exit;
+      void Promise.resolve(removeRootfs()).then(() => resolve(result));
     };
     child.on('exit', (code, signal) => {
       exit = { code, signal, finishedAt: new Date() };

@@ -17,7 +17,7 @@ import { shouldLogStats, statsLine, type StatsSample } from './stats-log.ts';
 export interface VllmSimOptions {
   /** The container args, e.g. ['serve', 'Qwen/Qwen3-Coder-30B-A3B-Instruct', '--port=0', '--max-model-len=2048']. */
   args: readonly string[];
-  /** VLLM_SIM_*, POD_*, PD_TWIN_MOUNTS. Default: process.env. */
+  /** VLLM_SIM_*, POD_*, PD_TWIN_MOUNTS, PD_TWIN_ROOTFS. Default: process.env. */
   env?: Env;
   /** Overrides --host (tests use 127.0.0.1). */
   host?: string;
@@ -184,6 +184,7 @@ async function startKvConnector(
     listenHost: host,
     httpHost: host,
     mountsJson: env['PD_TWIN_MOUNTS'],
+    ...(env['PD_TWIN_ROOTFS'] ? { rootfs: env['PD_TWIN_ROOTFS'] } : {}),
     sendTimeoutMs: settings.kvSendTimeoutMs,
     bytesPerToken: settings.kvBytesPerToken,
     log,

@@ -58,6 +58,12 @@ export interface ConnectorOptions {
   /** This server's address, for Nixl-style kv_transfer_params (remote_host / remote_port). */
   httpHost?: string;
   mountsJson?: string;
+  /**
+   * The container's own root on the host (PD_TWIN_ROOTFS: the kubelet makes it at each container start and removes
+   * it when the process has exited, as a runtime removes a container's writable layer). Unset (the simulator run
+   * alone): a private temp dir, removed on close.
+   */
+  rootfs?: string;
   sendTimeoutMs: number;
   bytesPerToken: number;
   log: Logger;
@@ -152,7 +158,8 @@ async function createP2pConnector(o: ConnectorOptions): Promise<KvConnector> {
 /** ExampleConnector: see fs.ts. Role-agnostic, as in vLLM: every pod looks up, and stores what it did not find. */
 function createFsConnector(o: ConnectorOptions): KvConnector {
   const { config, log } = o;
-  const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), 'vllm-sim-rootfs-'));
+  const ownRootfs = o.rootfs === undefined;
+  const rootfs = o.rootfs ?? fs.mkdtempSync(path.join(os.tmpdir(), 'vllm-sim-rootfs-'));
   const storageDir = containerPathOnHost(config.sharedStoragePath ?? '/tmp', o.mountsJson, rootfs);
   return {
     config,
@@ -177,7 +184,7 @@ function createFsConnector(o: ConnectorOptions): KvConnector {
       return undefined;
     },
     close: async () => {
-      await fs.promises.rm(rootfs, { recursive: true, force: true });
+      if (ownRootfs) await fs.promises.rm(rootfs, { recursive: true, force: true });
     },
   };
 }

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { AuthorizationV1Api } from '#client-node';
 import { execa } from 'execa';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster } from '../../cluster/driver.ts';
@@ -22,6 +22,7 @@ import { RANDOM_IP_PREFIX, startTwin, type TwinHandle } from '../../twin/launche
 test.describe.configure({ mode: 'serial', timeout: 240_000 });
 
 let twin: TwinHandle;
+let stateDir = '';
 const quiet = { ...consoleReporter, step: <T>(_: string, body: () => Promise<T>) => body(), log: () => undefined };
 const HOSTILE = 'test/fixtures/suites/hostile';
 const HOSTILE_SUITES = [
@@ -34,7 +35,8 @@ const HOSTILE_SUITES = [
 ];
 
 test.beforeAll(async () => {
-  twin = await startTwin({ stateDir: mkdtempSync(join(tmpdir(), 'pdh-guard-twin-')), port: 0, gatewayPort: 0, ipPrefix: RANDOM_IP_PREFIX });
+  stateDir = mkdtempSync(join(tmpdir(), 'pdh-guard-twin-'));
+  twin = await startTwin({ stateDir, port: 0, gatewayPort: 0, ipPrefix: RANDOM_IP_PREFIX });
   const pre = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
   await pre.apply([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'llm-d-vllm' } },
@@ -48,7 +50,12 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
-  await twin?.stop();
+  try {
+    await twin?.stop();
+  } finally {
+    // after the twin has stopped: its state holds the kubeconfig (a bearer token)
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  }
 });
 
 /** kind ns/name -> resourceVersion of every object of kinds a hostile suite could write. */
@@ -107,24 +114,28 @@ test('pd-harness run refuses hostile suites with exit 4, one line, no stack trac
 test('run --engine k6 with no k6 on PATH fails before any write, naming k6', async () => {
   const before = await snapshot();
   const empty = mkdtempSync(join(tmpdir(), 'pdh-path-'));
-  const r = await execa(
-    process.execPath,
-    [
-      'bin/pd-harness.js',
-      'run',
-      'test/fixtures/suites/k6-script/k6-script.suite.yaml',
-      '--engine',
-      'k6',
-      '--kubeconfig',
-      twin.kubeconfigPath,
-      '--gateway',
-      twin.gatewayUrl,
-    ],
-    { reject: false, env: { PATH: empty } },
-  );
-  expect(r.exitCode).toBe(2);
-  expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^pd-harness: engine k6: k6 not found on PATH/)]);
-  expect(await snapshot()).toEqual(before);
+  try {
+    const r = await execa(
+      process.execPath,
+      [
+        'bin/pd-harness.js',
+        'run',
+        'test/fixtures/suites/k6-script/k6-script.suite.yaml',
+        '--engine',
+        'k6',
+        '--kubeconfig',
+        twin.kubeconfigPath,
+        '--gateway',
+        twin.gatewayUrl,
+      ],
+      { reject: false, env: { PATH: empty } },
+    );
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^pd-harness: engine k6: k6 not found on PATH/)]);
+    expect(await snapshot()).toEqual(before);
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
 });
 
 test('SelfSubjectAccessReview: allowed for the admin kubeconfig, validated like the real one; kubectl auth can-i says yes', async () => {

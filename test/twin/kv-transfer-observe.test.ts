@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster } from '../../cluster/driver.ts';
@@ -12,13 +12,20 @@ import { RANDOM_IP_PREFIX, startTwin, type TwinHandle } from '../../twin/launche
 test.describe.configure({ mode: 'serial', timeout: 240_000 });
 
 let twin: TwinHandle;
+let stateDir = '';
 const quiet = { ...consoleReporter, step: <T>(_: string, body: () => Promise<T>) => body(), log: () => undefined };
 
 test.beforeAll(async () => {
-  twin = await startTwin({ stateDir: mkdtempSync(join(tmpdir(), 'pdh-kvobs-')), gatewayPort: 0, ipPrefix: RANDOM_IP_PREFIX });
+  stateDir = mkdtempSync(join(tmpdir(), 'pdh-kvobs-'));
+  twin = await startTwin({ stateDir, gatewayPort: 0, ipPrefix: RANDOM_IP_PREFIX });
 });
 test.afterAll(async () => {
-  await twin?.stop();
+  try {
+    await twin?.stop();
+  } finally {
+    // after the twin has stopped: its state holds the kubeconfig (a bearer token)
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  }
 });
 
 test('kvTransfer: P2P decode shows hits on its metrics, the seed FS emptyDir setup shows misses in its log', async () => {

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from '#yaml';
@@ -48,7 +48,12 @@ test.beforeAll(async () => {
   );
 });
 test.afterAll(async () => {
-  await twin?.stop();
+  try {
+    await twin?.stop();
+  } finally {
+    // after the twin has stopped: its state (dir/twin) holds the kubeconfig (a bearer token)
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** The suite with its SchedulerInstall manifest replaced by one carrying spec.epp.image / verbosity. */

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Cluster } from '../../cluster/driver.ts';
@@ -18,12 +18,14 @@ import { RANDOM_IP_PREFIX, startTwin, type TwinHandle } from '../../twin/launche
 test.describe.configure({ mode: 'serial', timeout: 240_000 });
 
 let twin: TwinHandle;
+let stateDir = '';
 const SCHED_NS = 'llm-d-inference-scheduler';
 const SI = { apiVersion: 'sim.llm-d.io/v1alpha1', kind: 'SchedulerInstall', name: 'llm-sched-install', namespace: SCHED_NS };
 const quiet = { ...consoleReporter, step: <T>(_: string, body: () => Promise<T>) => body(), log: () => undefined };
 
 test.beforeAll(async () => {
-  twin = await startTwin({ stateDir: mkdtempSync(join(tmpdir(), 'pdh-suite-run-')), gatewayPort: 0, ipPrefix: RANDOM_IP_PREFIX });
+  stateDir = mkdtempSync(join(tmpdir(), 'pdh-suite-run-'));
+  twin = await startTwin({ stateDir, gatewayPort: 0, ipPrefix: RANDOM_IP_PREFIX });
   // What "the cluster had before the run": namespaces, CRDs and a SchedulerInstall on the default profile.
   const pre = await Cluster.connect({ kubeconfigPath: twin.kubeconfigPath });
   const objects = readManifests([
@@ -52,7 +54,12 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
-  await twin?.stop();
+  try {
+    await twin?.stop();
+  } finally {
+    // after the twin has stopped: its state holds the kubeconfig (a bearer token)
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  }
 });
 
 async function inventory(cluster: Cluster): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PREFIX_LOCK_PORT, lockRandomIpPrefix } from '../../twin/runtime/ip-prefix.ts';
@@ -48,36 +48,48 @@ async function upWithPod(stateDir: string): Promise<{ twinPid: number; podPid: n
 
 test('twin down stops the twin and every process it started', async () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'pdh-twin-cli-'));
-  const { twinPid, podPid } = await upWithPod(stateDir);
-  const text = await cli(['twin', 'status', '--state-dir', stateDir]);
-  expect(text.stdout).toMatch(/twin running \(pid \d+\)/);
-  expect(text.stdout).toMatch(/default\s+sleeper\s+Running\s+true/);
-  expect(readFileSync(join(stateDir, 'kubeconfig'), 'utf8')).toContain('token:');
-  expect(text.stdout).not.toMatch(/token/i);
+  try {
+    const { twinPid, podPid } = await upWithPod(stateDir);
+    const text = await cli(['twin', 'status', '--state-dir', stateDir]);
+    expect(text.stdout).toMatch(/twin running \(pid \d+\)/);
+    expect(text.stdout).toMatch(/default\s+sleeper\s+Running\s+true/);
+    expect(readFileSync(join(stateDir, 'kubeconfig'), 'utf8')).toContain('token:');
+    expect(text.stdout).not.toMatch(/token/i);
 
-  const down = await cli(['twin', 'down', '--state-dir', stateDir]);
-  expect(down.exitCode, down.stderr).toBe(0);
-  expect(down.stdout).toContain(`twin pid ${twinPid} stopped`);
-  expect(isSameProcessAlive(twinPid, null)).toBe(false);
-  expect(isSameProcessAlive(podPid, null)).toBe(false);
-  expect(listPids(stateDir)).toEqual([]);
-  expect((await cli(['twin', 'status', '--state-dir', stateDir])).stdout).toContain('twin is not running');
+    const down = await cli(['twin', 'down', '--state-dir', stateDir]);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(down.stdout).toContain(`twin pid ${twinPid} stopped`);
+    expect(isSameProcessAlive(twinPid, null)).toBe(false);
+    expect(isSameProcessAlive(podPid, null)).toBe(false);
+    expect(listPids(stateDir)).toEqual([]);
+    expect((await cli(['twin', 'status', '--state-dir', stateDir])).stdout).toContain('twin is not running');
+  } finally {
+    // the twin down first (a no-op once the test took it down): its state holds the kubeconfig (a bearer token)
+    await cli(['twin', 'down', '--state-dir', stateDir]);
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 });
 
 test('a twin killed with SIGKILL leaves its pods behind, and the next twin down kills them', async () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'pdh-twin-cli-'));
-  const { twinPid, podPid } = await upWithPod(stateDir);
-  process.kill(twinPid, 'SIGKILL');
-  await until('the twin process gone', async () => !isSameProcessAlive(twinPid, null), 10_000);
-  expect(isSameProcessAlive(podPid, null)).toBe(true);
-  expect((await cli(['twin', 'status', '--state-dir', stateDir])).stdout).toContain('stale state');
+  try {
+    const { twinPid, podPid } = await upWithPod(stateDir);
+    process.kill(twinPid, 'SIGKILL');
+    await until('the twin process gone', async () => !isSameProcessAlive(twinPid, null), 10_000);
+    expect(isSameProcessAlive(podPid, null)).toBe(true);
+    expect((await cli(['twin', 'status', '--state-dir', stateDir])).stdout).toContain('stale state');
 
-  const down = await cli(['twin', 'down', '--state-dir', stateDir]);
-  expect(down.exitCode, down.stderr).toBe(0);
-  expect(down.stdout).toContain('was not running (stale state cleaned)');
-  expect(down.stdout).toContain('killed 1 leftover process(es): default/sleeper/c');
-  expect(isSameProcessAlive(podPid, null)).toBe(false);
-  expect(listPids(stateDir)).toEqual([]);
+    const down = await cli(['twin', 'down', '--state-dir', stateDir]);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(down.stdout).toContain('was not running (stale state cleaned)');
+    expect(down.stdout).toContain('killed 1 leftover process(es): default/sleeper/c');
+    expect(isSameProcessAlive(podPid, null)).toBe(false);
+    expect(listPids(stateDir)).toEqual([]);
+  } finally {
+    // the twin down first (a no-op once the test took it down): its state holds the kubeconfig (a bearer token)
+    await cli(['twin', 'down', '--state-dir', stateDir]);
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 });
 
 test('a twin on a prefix another twin holds is refused in one line and leaves nothing running', async () => {
@@ -92,5 +104,6 @@ test('a twin on a prefix another twin holds is refused in one line and leaves no
     expect(listPids(stateDir)).toEqual([]);
   } finally {
     await held.release();
+    rmSync(stateDir, { recursive: true, force: true });
   }
 });

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync, utimesSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,8 +11,15 @@ import { test, expect } from '@playwright/test';
  */
 const REPO = join(import.meta.dirname, '..', '..');
 
+/** The temp folders a test made (makePackage, the vendor root); removed once it is done, passed or failed. */
+const roots: string[] = [];
+test.afterEach(() => {
+  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+});
+
 function makePackage(): string {
   const root = mkdtempSync(join(tmpdir(), 'pdh-build-'));
+  roots.push(root);
   writeFileSync(join(root, 'package.json'), JSON.stringify({ type: 'module' }));
   cpSync(join(REPO, 'bin', 'pd-harness.js'), join(root, 'bin', 'pd-harness.js'));
   cpSync(join(REPO, 'common', 'build.mjs'), join(root, 'common', 'build.mjs'));
@@ -383,6 +390,7 @@ test('a vendored bundle is stale once the package or the install changes, and is
   const { buildVendor, vendorFresh } = await import('../../common/build.mjs');
   // a root of its own with a stand-in package: the checkout's dist/vendor is never touched here
   const root = mkdtempSync(join(tmpdir(), 'vendor-'));
+  roots.push(root);
   const pkgDir = join(root, 'node_modules', '@kubernetes', 'client-node');
   mkdirSync(pkgDir, { recursive: true });
   writeFileSync(join(root, 'package.json'), '{"name":"r","type":"module"}');

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -116,49 +116,61 @@ test.describe('cleanup registry', () => {
 
   test('undoes last first, once, and removes its journal when all went well', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pdh-journal-'));
-    const journal = join(dir, 'run.journal.json');
-    const reg = new CleanupRegistry('/kubeconfig', journal);
-    reg.add({ type: 'delete', ref: ref('a') });
-    reg.add({ type: 'restore', ref: ref('b'), patch: { data: { k: 'v' } } });
-    const saved = JSON.parse(readFileSync(journal, 'utf8')) as { pid: number; actions: CleanupAction[] };
-    expect(saved.pid).toBe(process.pid);
-    expect(saved.actions).toHaveLength(2);
-    const seen: string[] = [];
-    const exec = async (a: CleanupAction) => {
-      seen.push(`${a.type}:${a.type === 'recreate' ? a.object.name : a.ref.name}`);
-      return 'ok';
-    };
-    const [first, second] = await Promise.all([reg.run(exec), reg.run(exec)]);
-    expect(seen).toEqual(['restore:b', 'delete:a']);
-    expect(first).toBe(second);
-    expect(existsSync(journal)).toBe(false);
-    expect(() => reg.add({ type: 'delete', ref: ref('c') })).toThrow(/cleanup already started/);
+    try {
+      const journal = join(dir, 'run.journal.json');
+      const reg = new CleanupRegistry('/kubeconfig', journal);
+      reg.add({ type: 'delete', ref: ref('a') });
+      reg.add({ type: 'restore', ref: ref('b'), patch: { data: { k: 'v' } } });
+      const saved = JSON.parse(readFileSync(journal, 'utf8')) as { pid: number; actions: CleanupAction[] };
+      expect(saved.pid).toBe(process.pid);
+      expect(saved.actions).toHaveLength(2);
+      const seen: string[] = [];
+      const exec = async (a: CleanupAction) => {
+        seen.push(`${a.type}:${a.type === 'recreate' ? a.object.name : a.ref.name}`);
+        return 'ok';
+      };
+      const [first, second] = await Promise.all([reg.run(exec), reg.run(exec)]);
+      expect(seen).toEqual(['restore:b', 'delete:a']);
+      expect(first).toBe(second);
+      expect(existsSync(journal)).toBe(false);
+      expect(() => reg.add({ type: 'delete', ref: ref('c') })).toThrow(/cleanup already started/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a failed undo is reported, the rest still runs, and the journal stays', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pdh-journal-'));
-    const journal = join(dir, 'run.journal.json');
-    const reg = new CleanupRegistry('/kubeconfig', journal);
-    reg.add({ type: 'delete', ref: ref('a') });
-    reg.add({ type: 'delete', ref: ref('b') });
-    const out = await reg.run(async (a) => {
-      if (a.type === 'delete' && a.ref.name === 'b') throw new Error('boom\nstack');
-      return 'ok';
-    });
-    expect(out.map((o) => [o.ok, o.detail])).toEqual([
-      [false, 'boom'],
-      [true, 'ok'],
-    ]);
-    expect(existsSync(journal)).toBe(true);
+    try {
+      const journal = join(dir, 'run.journal.json');
+      const reg = new CleanupRegistry('/kubeconfig', journal);
+      reg.add({ type: 'delete', ref: ref('a') });
+      reg.add({ type: 'delete', ref: ref('b') });
+      const out = await reg.run(async (a) => {
+        if (a.type === 'delete' && a.ref.name === 'b') throw new Error('boom\nstack');
+        return 'ok';
+      });
+      expect(out.map((o) => [o.ok, o.detail])).toEqual([
+        [false, 'boom'],
+        [true, 'ok'],
+      ]);
+      expect(existsSync(journal)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('journals of dead runs are found, live ones are not', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pdh-journal-'));
-    const dead = { pid: 2 ** 22 + 12345, startedAt: '', kubeconfigPath: '/k', actions: [{ type: 'delete', ref: ref('x') }] };
-    writeFileSync(join(dir, 'dead.journal.json'), JSON.stringify(dead));
-    writeFileSync(join(dir, 'live.journal.json'), JSON.stringify({ ...dead, pid: process.ppid }));
-    const orphans = findOrphanJournals(dir);
-    expect(orphans.map((o) => o.pid)).toEqual([dead.pid]);
+    try {
+      const dead = { pid: 2 ** 22 + 12345, startedAt: '', kubeconfigPath: '/k', actions: [{ type: 'delete', ref: ref('x') }] };
+      writeFileSync(join(dir, 'dead.journal.json'), JSON.stringify(dead));
+      writeFileSync(join(dir, 'live.journal.json'), JSON.stringify({ ...dead, pid: process.ppid }));
+      const orphans = findOrphanJournals(dir);
+      expect(orphans.map((o) => o.pid)).toEqual([dead.pid]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -184,42 +196,46 @@ test('a journal on disk keeps no credential material and says what it left out; 
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const dir = mkdtempSync(join(tmpdir(), 'journal-'));
-  const journal = join(dir, 'run.journal.json');
-  const reg = new CleanupRegistry('/kubeconfig', journal);
-  reg.add({
-    type: 'restore',
-    ref: { apiVersion: 'v1', kind: 'Secret', name: 's', namespace: 'ns' },
-    patch: { data: { password: 'c2VjcmV0LWRhdGE=' }, metadata: { labels: { a: 'b' } } },
-  });
-  reg.add({
-    type: 'restore',
-    ref: { apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: 'ns' },
-    patch: { data: { api_key: 'cm-api-key-1', url: 'https://u:cm-url-pw@h', plain: 'keep' } },
-  });
-  reg.add({
-    type: 'recreate',
-    object: {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      name: 'p',
-      namespace: 'ns',
-      spec: { containers: [{ name: 'c', env: [{ name: 'HF_TOKEN', value: 'hf_podTokenPodTokenPod1' }] }] },
-    },
-  });
-  const text = readFileSync(journal, 'utf8');
-  for (const secret of ['c2VjcmV0LWRhdGE=', 'cm-api-key-1', 'cm-url-pw', 'hf_podTokenPodTokenPod1']) expect(text).not.toContain(secret);
-  expect(text).toContain('"plain": "keep"');
-  // in memory the run keeps the full values: its own teardown restores exactly
-  expect(JSON.stringify(reg.pending)).toContain('cm-api-key-1');
-  // read back as an orphan (a dead pid): the omissions are named
-  const j = JSON.parse(text) as { pid: number };
-  j.pid = 2 ** 22 + 1;
-  writeFileSync(journal, JSON.stringify(j));
-  const [orphan] = findOrphanJournals(dir);
-  const described = orphan!.actions.map(describeAction);
-  expect(described[0]).toContain('credential values at data were not written to the journal');
-  expect(described[1]).toContain('data.api_key');
-  expect(described[2]).toContain('spec.containers.0.env.0.value');
+  try {
+    const journal = join(dir, 'run.journal.json');
+    const reg = new CleanupRegistry('/kubeconfig', journal);
+    reg.add({
+      type: 'restore',
+      ref: { apiVersion: 'v1', kind: 'Secret', name: 's', namespace: 'ns' },
+      patch: { data: { password: 'c2VjcmV0LWRhdGE=' }, metadata: { labels: { a: 'b' } } },
+    });
+    reg.add({
+      type: 'restore',
+      ref: { apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: 'ns' },
+      patch: { data: { api_key: 'cm-api-key-1', url: 'https://u:cm-url-pw@h', plain: 'keep' } },
+    });
+    reg.add({
+      type: 'recreate',
+      object: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        name: 'p',
+        namespace: 'ns',
+        spec: { containers: [{ name: 'c', env: [{ name: 'HF_TOKEN', value: 'hf_podTokenPodTokenPod1' }] }] },
+      },
+    });
+    const text = readFileSync(journal, 'utf8');
+    for (const secret of ['c2VjcmV0LWRhdGE=', 'cm-api-key-1', 'cm-url-pw', 'hf_podTokenPodTokenPod1']) expect(text).not.toContain(secret);
+    expect(text).toContain('"plain": "keep"');
+    // in memory the run keeps the full values: its own teardown restores exactly
+    expect(JSON.stringify(reg.pending)).toContain('cm-api-key-1');
+    // read back as an orphan (a dead pid): the omissions are named
+    const j = JSON.parse(text) as { pid: number };
+    j.pid = 2 ** 22 + 1;
+    writeFileSync(journal, JSON.stringify(j));
+    const [orphan] = findOrphanJournals(dir);
+    const described = orphan!.actions.map(describeAction);
+    expect(described[0]).toContain('credential values at data were not written to the journal');
+    expect(described[1]).toContain('data.api_key');
+    expect(described[2]).toContain('spec.containers.0.env.0.value');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a cleanup that defers its namespaces defers what it deleted inside them, and waits now for the rest', () => {

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { execa } from 'execa';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -154,12 +154,16 @@ test.describe('the guard over every write', () => {
 
   test('the k6-operator load namespace must be one of the target namespaces', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pdh-guard-'));
-    const file = join(dir, 'x.suite.yaml');
-    writeFileSync(
-      file,
-      'apiVersion: pd-harness.dev/v1\nkind: Suite\nmetadata: { name: x }\nspec:\n  target: { namespaces: [a], loadNamespace: b }\n',
-    );
-    expect(() => loadSuite(file)).toThrow('namespace "b" is outside the target guard');
+    try {
+      const file = join(dir, 'x.suite.yaml');
+      writeFileSync(
+        file,
+        'apiVersion: pd-harness.dev/v1\nkind: Suite\nmetadata: { name: x }\nspec:\n  target: { namespaces: [a], loadNamespace: b }\n',
+      );
+      expect(() => loadSuite(file)).toThrow('namespace "b" is outside the target guard');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -201,23 +205,27 @@ test.describe('exit codes and outcomes', () => {
 test.describe('preflight', () => {
   test('engine k6 without k6 on PATH, a missing script, a load that sends nothing: one line each', () => {
     const empty = mkdtempSync(join(tmpdir(), 'pdh-path-'));
-    expect(findOnPath('k6', { PATH: empty })).toBeUndefined();
-    expect(findOnPath('node', { PATH: process.execPath.replace(/\/node$/, '') })).toBe(process.execPath);
-    const { suite } = loadSuite('test/fixtures/suites/k6-script/k6-script.suite.yaml');
-    expect(() => staticPreflight({ suite, engine: 'k6', env: { PATH: empty } })).toThrow(/^engine k6: k6 not found on PATH/);
-    expect(() => staticPreflight({ suite, engine: 'builtin', env: { PATH: empty } })).not.toThrow();
-    const noScript = loadSuite('suites/proxy-performance.suite.yaml').suite;
-    // a suite without a script of its own runs the script compiled from its load; what cannot compile is refused
-    expect(() => staticPreflight({ suite: noScript, engine: 'k6-operator' })).not.toThrow();
-    const warm = { ...noScript, spec: { ...noScript.spec, load: { ...noScript.spec.load!, warmup: 2 } } };
-    expect(() => staticPreflight({ suite: warm, engine: 'k6-operator' })).toThrow(
-      /^engine k6-operator: load\.warmup is not compiled to k6 scripts/,
-    );
-    const tiny = {
-      ...noScript,
-      spec: { ...noScript.spec, load: { ...noScript.spec.load!, requests: undefined, rate: 0.05, duration: 10_000 } },
-    };
-    expect(() => staticPreflight({ suite: tiny, engine: 'builtin' })).toThrow('the load sends no request');
+    try {
+      expect(findOnPath('k6', { PATH: empty })).toBeUndefined();
+      expect(findOnPath('node', { PATH: process.execPath.replace(/\/node$/, '') })).toBe(process.execPath);
+      const { suite } = loadSuite('test/fixtures/suites/k6-script/k6-script.suite.yaml');
+      expect(() => staticPreflight({ suite, engine: 'k6', env: { PATH: empty } })).toThrow(/^engine k6: k6 not found on PATH/);
+      expect(() => staticPreflight({ suite, engine: 'builtin', env: { PATH: empty } })).not.toThrow();
+      const noScript = loadSuite('suites/proxy-performance.suite.yaml').suite;
+      // a suite without a script of its own runs the script compiled from its load; what cannot compile is refused
+      expect(() => staticPreflight({ suite: noScript, engine: 'k6-operator' })).not.toThrow();
+      const warm = { ...noScript, spec: { ...noScript.spec, load: { ...noScript.spec.load!, warmup: 2 } } };
+      expect(() => staticPreflight({ suite: warm, engine: 'k6-operator' })).toThrow(
+        /^engine k6-operator: load\.warmup is not compiled to k6 scripts/,
+      );
+      const tiny = {
+        ...noScript,
+        spec: { ...noScript.spec, load: { ...noScript.spec.load!, requests: undefined, rate: 0.05, duration: 10_000 } },
+      };
+      expect(() => staticPreflight({ suite: tiny, engine: 'builtin' })).toThrow('the load sends no request');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   test('the credentials namespace comes from a service-account token claim or the env', () => {
@@ -230,30 +238,38 @@ test.describe('preflight', () => {
 
   test('pd-harness run --engine k6 with no k6 on PATH: exit 2, one line naming k6, no stack trace', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'pdh-path-'));
-    const r = await execa(
-      process.execPath,
-      ['bin/pd-harness.js', 'run', 'test/fixtures/suites/k6-script/k6-script.suite.yaml', '--engine', 'k6'],
-      { reject: false, env: { PATH: empty } },
-    );
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^pd-harness: engine k6: k6 not found on PATH/)]);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+    try {
+      const r = await execa(
+        process.execPath,
+        ['bin/pd-harness.js', 'run', 'test/fixtures/suites/k6-script/k6-script.suite.yaml', '--engine', 'k6'],
+        { reject: false, env: { PATH: empty } },
+      );
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^pd-harness: engine k6: k6 not found on PATH/)]);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   test('pd-harness run against an unreachable API server: exit 3, one line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pdh-kc-'));
-    const kc = join(dir, 'kubeconfig');
-    writeFileSync(
-      kc,
-      'apiVersion: v1\nkind: Config\nclusters: [{ name: c, cluster: { server: "https://127.0.0.1:1" } }]\nusers: [{ name: u, user: { token: t } }]\ncontexts: [{ name: x, context: { cluster: c, user: u } }]\ncurrent-context: x\n',
-    );
-    const r = await execa(
-      process.execPath,
-      ['bin/pd-harness.js', 'run', 'suites/proxy-performance.suite.yaml', '--kubeconfig', kc, '--gateway', 'http://127.0.0.1:1'],
-      { reject: false },
-    );
-    expect(r.exitCode).toBe(3);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringContaining('cannot reach the API server at https://127.0.0.1:1')]);
+    try {
+      const kc = join(dir, 'kubeconfig');
+      writeFileSync(
+        kc,
+        'apiVersion: v1\nkind: Config\nclusters: [{ name: c, cluster: { server: "https://127.0.0.1:1" } }]\nusers: [{ name: u, user: { token: t } }]\ncontexts: [{ name: x, context: { cluster: c, user: u } }]\ncurrent-context: x\n',
+      );
+      const r = await execa(
+        process.execPath,
+        ['bin/pd-harness.js', 'run', 'suites/proxy-performance.suite.yaml', '--kubeconfig', kc, '--gateway', 'http://127.0.0.1:1'],
+        { reject: false },
+      );
+      expect(r.exitCode).toBe(3);
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringContaining('cannot reach the API server at https://127.0.0.1:1')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('validate refuses a hostile suite with exit 4 and one line; --allow-protected accepts a protected target', async () => {

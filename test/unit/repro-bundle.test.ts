@@ -202,16 +202,20 @@ test('bundle files are redacted when written, whole (no temp files left), replay
   const { join } = await import('node:path');
   const { writeBundle } = await import('../../chaos/repro/bundle.ts');
   const dir = mkdtempSync(join(tmpdir(), 'bundle-'));
-  writeBundle(dir, {
-    'bundle.json': `${JSON.stringify({ target: 'https://u:bundle-pw-1@127.0.0.1:6443', headers: { Authorization: 'Bearer bundle-bearer-2' } }, null, 2)}\n`,
-    'traceback.txt': 'Traceback\n  OPENAI_API_KEY=sk-bundleBundleBundleBundle3\n',
-    'replay.sh': '#!/bin/sh\nexport HF_TOKEN=hf_bundleBundleBundleBund4\n',
-  });
-  const all = readdirSync(dir)
-    .map((f) => readFileSync(join(dir, f), 'utf8'))
-    .join('\n');
-  for (const secret of ['bundle-pw-1', 'bundle-bearer-2', 'sk-bundleBundleBundleBundle3', 'hf_bundleBundleBundleBund4'])
-    expect(all).not.toContain(secret);
-  expect(readdirSync(dir).sort()).toEqual(['bundle.json', 'replay.sh', 'traceback.txt']);
-  expect(statSync(join(dir, 'replay.sh')).mode & 0o111).not.toBe(0);
+  try {
+    writeBundle(dir, {
+      'bundle.json': `${JSON.stringify({ target: 'https://u:bundle-pw-1@127.0.0.1:6443', headers: { Authorization: 'Bearer bundle-bearer-2' } }, null, 2)}\n`,
+      'traceback.txt': 'Traceback\n  OPENAI_API_KEY=sk-bundleBundleBundleBundle3\n',
+      'replay.sh': '#!/bin/sh\nexport HF_TOKEN=hf_bundleBundleBundleBund4\n',
+    });
+    const all = readdirSync(dir)
+      .map((f) => readFileSync(join(dir, f), 'utf8'))
+      .join('\n');
+    for (const secret of ['bundle-pw-1', 'bundle-bearer-2', 'sk-bundleBundleBundleBundle3', 'hf_bundleBundleBundleBund4'])
+      expect(all).not.toContain(secret);
+    expect(readdirSync(dir).sort()).toEqual(['bundle.json', 'replay.sh', 'traceback.txt']);
+    expect(statSync(join(dir, 'replay.sh')).mode & 0o111).not.toBe(0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -25,8 +25,15 @@ spec:
   target: { namespaces: [llm-d-vllm] }
 ${timeouts ? `  timeouts: ${timeouts}\n` : ''}`;
 
+/** The folders writeSuite made; removed once each test is done, passed or failed. */
+const dirs: string[] = [];
+test.afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 function writeSuite(timeouts: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pdh-timeouts-'));
+  dirs.push(dir);
   const file = path.join(dir, 't.suite.yaml');
   fs.writeFileSync(file, suiteText(timeouts));
   return file;

@@ -225,6 +225,15 @@ test.describe('k6-operator runner on the twin', () => {
         return { done: left.length === 0, state: `${left.length} left` };
       },
     });
-    expect(await cluster.listPods(NS, runnerSelector(name))).toHaveLength(0);
+    // the garbage collector deletes the Jobs' pods after the Jobs (Background propagation), and each pod takes its
+    // graceful deletion (the kubelet stops it and tears its volumes down before the object goes)
+    await waitFor({
+      name: 'its runner pods gone',
+      timeoutMs: 30_000,
+      probe: async () => {
+        const left = await cluster.listPods(NS, runnerSelector(name));
+        return { done: left.length === 0, state: `${left.length} left: ${left.map((p) => p.metadata?.name).join(', ')}` };
+      },
+    });
   });
 });

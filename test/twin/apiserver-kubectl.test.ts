@@ -8,6 +8,7 @@ import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '#client-
 import { parse as parseYaml } from '#yaml';
 import { startApiServer } from '../../twin/apiserver/server.ts';
 import type { ApiServerHandle } from '../../twin/apiserver/server.ts';
+import { podLogPath } from '../../twin/runtime/cri-log.ts';
 import { startFakeKubelet } from './apiserver-fake-kubelet.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -237,9 +238,11 @@ for (const bin of kubectlBinaries()) {
       await patchPodStatus('kc', 'solo', { status: { conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] } });
       expect((await waiting).stdout).toContain('pod/solo condition met');
 
-      const logDir = path.join(dir, 'logs', 'kc', 'solo', 'main');
-      fs.mkdirSync(logDir, { recursive: true });
-      fs.writeFileSync(path.join(logDir, '0.log'), '2026-01-01T00:00:00Z stdout F hello\n2026-01-01T00:00:01Z stderr F world\n');
+      // the files the kubelet would write (twin/runtime/cri-log.ts podLogPath)
+      const soloUid = JSON.parse((await kubectl(['-n', 'kc', 'get', 'pod', 'solo', '-o', 'json'])).stdout).metadata.uid as string;
+      const logFile = (restart: number) => podLogPath(dir, { namespace: 'kc', name: 'solo', uid: soloUid }, 'main', restart);
+      fs.mkdirSync(path.dirname(logFile(0)), { recursive: true });
+      fs.writeFileSync(logFile(0), '2026-01-01T00:00:00Z stdout F hello\n2026-01-01T00:00:01Z stderr F world\n');
       expect((await kubectl(['-n', 'kc', 'logs', 'solo'])).stdout).toBe('hello\nworld');
       expect((await kubectl(['-n', 'kc', 'logs', 'solo', '--tail=1'])).stdout).toBe('world');
       expect((await kubectl(['-n', 'kc', 'logs', 'solo', '--timestamps', '--tail=1'])).stdout).toBe('2026-01-01T00:00:01Z world');
@@ -251,7 +254,7 @@ for (const bin of kubectlBinaries()) {
       const follow = kubectl(['-n', 'kc', 'logs', '-f', 'solo']);
       let streamed = '';
       follow.stdout?.on('data', (c: Buffer) => (streamed += c.toString()));
-      fs.appendFileSync(path.join(logDir, '0.log'), '2026-01-01T00:00:02Z stdout F streamed\n');
+      fs.appendFileSync(logFile(0), '2026-01-01T00:00:02Z stdout F streamed\n');
       // Once kubectl has printed the new line it is connected; only then restart the container.
       await expect.poll(() => streamed, { timeout: 30_000 }).toContain('streamed');
       const restarted = {
@@ -271,7 +274,7 @@ for (const bin of kubectlBinaries()) {
       };
       await patchPodStatus('kc', 'solo', restarted);
       expect((await follow).stdout).toBe('hello\nworld\nstreamed');
-      fs.writeFileSync(path.join(logDir, '1.log'), '2026-01-01T00:01:00Z stdout F second run\n');
+      fs.writeFileSync(logFile(1), '2026-01-01T00:01:00Z stdout F second run\n');
       expect((await kubectl(['-n', 'kc', 'logs', 'solo'])).stdout).toBe('second run');
       expect((await kubectl(['-n', 'kc', 'logs', 'solo', '--previous'])).stdout).toBe('hello\nworld\nstreamed');
       const prev = await kubectl(['-n', 'kc', 'logs', 'solo', '-c', 'nope'], { ok: false });

@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import * as k8s from '#client-node';
 import { ApiException, PatchStrategy, setHeaderOptions } from '#client-node';
 import { startApiServer } from '../../twin/apiserver/server.ts';
+import { podLogPath } from '../../twin/runtime/cri-log.ts';
 import type { ApiServerHandle } from '../../twin/apiserver/server.ts';
 
 let h: ApiServerHandle;
@@ -410,7 +411,7 @@ test('watch: initial ADDED, live events, selector transitions, resume from resou
 
 test('pod logs: container, previous, tailLines, timestamps, sinceTime, limitBytes, follow', async () => {
   await core.createNamespace({ body: { metadata: { name: 'logs' } } });
-  await core.createNamespacedPod({
+  const lp = await core.createNamespacedPod({
     namespace: 'logs',
     body: {
       metadata: { name: 'lp' },
@@ -455,14 +456,16 @@ test('pod logs: container, previous, tailLines, timestamps, sinceTime, limitByte
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
   await setRestarts(0);
-  const dir = path.join(stateDir, 'logs', 'logs', 'lp');
-  fs.mkdirSync(path.join(dir, 'main'), { recursive: true });
-  fs.mkdirSync(path.join(dir, 'side'), { recursive: true });
+  // the files the kubelet would write (twin/runtime/cri-log.ts podLogPath)
+  const logFile = (container: string, restart: number) =>
+    podLogPath(stateDir, { namespace: 'logs', name: 'lp', uid: lp.metadata!.uid! }, container, restart);
+  fs.mkdirSync(path.dirname(logFile('main', 0)), { recursive: true });
+  fs.mkdirSync(path.dirname(logFile('side', 0)), { recursive: true });
   fs.writeFileSync(
-    path.join(dir, 'main', '0.log'),
+    logFile('main', 0),
     '2026-01-01T00:00:00.000000001Z stdout F first\n2026-01-01T00:00:01.5Z stderr P part-\n2026-01-01T00:00:01.6Z stderr F joined\n2030-01-01T00:00:00Z stdout F future\n',
   );
-  fs.writeFileSync(path.join(dir, 'side', '0.log'), '2026-01-01T00:00:00Z stdout F side line\n');
+  fs.writeFileSync(logFile('side', 0), '2026-01-01T00:00:00Z stdout F side line\n');
 
   expect(await core.readNamespacedPodLog({ name: 'lp', namespace: 'logs' })).toBe('first\npart-joined\nfuture\n');
   expect(await core.readNamespacedPodLog({ name: 'lp', namespace: 'logs', container: 'side' })).toBe('side line\n');
@@ -480,7 +483,7 @@ test('pod logs: container, previous, tailLines, timestamps, sinceTime, limitByte
   expect(badContainer.code).toBe(400);
 
   await setRestarts(1);
-  fs.writeFileSync(path.join(dir, 'main', '1.log'), '2026-01-02T00:00:00Z stdout F after restart\n');
+  fs.writeFileSync(logFile('main', 1), '2026-01-02T00:00:00Z stdout F after restart\n');
   expect(await core.readNamespacedPodLog({ name: 'lp', namespace: 'logs' })).toBe('after restart\n');
   expect(await core.readNamespacedPodLog({ name: 'lp', namespace: 'logs', previous: true })).toBe('first\npart-joined\nfuture\n');
 
@@ -492,7 +495,7 @@ test('pod logs: container, previous, tailLines, timestamps, sinceTime, limitByte
   const ctl = await new k8s.Log(kc).log('logs', 'lp', 'main', out, { follow: true });
   try {
     await expect.poll(() => text).toBe('after restart\n');
-    fs.appendFileSync(path.join(dir, 'main', '1.log'), '2026-01-02T00:00:01Z stdout F streamed\n');
+    fs.appendFileSync(logFile('main', 1), '2026-01-02T00:00:01Z stdout F streamed\n');
     await expect.poll(() => text).toBe('after restart\nstreamed\n');
     await setRestarts(2);
     await ended;

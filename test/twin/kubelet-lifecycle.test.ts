@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CoreV1Api, type V1Container, type V1Pod } from '#client-node';
 import { podCondition, startApiAndKubelet, type ApiAndKubelet } from '../helpers/api-and-kubelet.ts';
+import { podLogPath } from '../../twin/runtime/cri-log.ts';
 import { podVolumesDir } from '../../twin/runtime/mounts.ts';
 import { isSameProcessAlive } from '../../twin/runtime/pidfiles.ts';
 
@@ -99,6 +100,27 @@ test('restartPolicy Never: exit 0 -> Succeeded, exit 3 -> Failed; OnFailure rest
   expect(previous).toContain('exiting with 4');
   for (const n of ['ok-never', 'fail-never', 'fail-onfailure'])
     await core.deleteNamespacedPod({ name: n, namespace: NS, gracePeriodSeconds: 0 });
+});
+
+test("a pod created again under the name of a deleted one has its own logs, not the old one's", async () => {
+  const gone = (name: string) =>
+    until(`${name} gone`, async () =>
+      readPod(name).then(
+        () => undefined,
+        (e: { code?: number }) => e.code === 404,
+      ),
+    );
+  await createPod('again', nodeContainer('exit.mjs', { args: ['0'] }), { restartPolicy: 'Never' });
+  await podWhere('again', (p) => p.status?.phase === 'Succeeded');
+  expect(await core.readNamespacedPodLog({ name: 'again', namespace: NS })).toBe('exiting with 0\n');
+  await core.deleteNamespacedPod({ name: 'again', namespace: NS, gracePeriodSeconds: 0 });
+  await gone('again');
+  // a bare pod re-applied under the same name (a suite's deploy step on a twin that ran it before)
+  await createPod('again', nodeContainer('exit.mjs', { args: ['3'] }), { restartPolicy: 'Never' });
+  await podWhere('again', (p) => p.status?.phase === 'Failed');
+  expect(await core.readNamespacedPodLog({ name: 'again', namespace: NS })).toBe('exiting with 3\n');
+  await core.deleteNamespacedPod({ name: 'again', namespace: NS, gracePeriodSeconds: 0 });
+  await gone('again');
 });
 
 test('a failing liveness probe restarts the container; a startup probe gates the other probes', async () => {
@@ -226,6 +248,7 @@ test('graceful deletion: SIGTERM first, SIGKILL after terminationGracePeriodSeco
   // Running is not yet listening: wait until the program (and so its SIGTERM handler) is up.
   await until('stubborn answers', async () => (await fetch(`http://${stubborn.status!.podIP}:8000/`)).ok);
   const pid = twin.kubelet.pids()[`${NS}/stubborn`]?.app;
+  const logFile = podLogPath(twin.stateDir, { namespace: NS, name: 'stubborn', uid: stubborn.metadata!.uid! }, 'app', 0);
   expect(pid).toBeGreaterThan(0);
   await core.deleteNamespacedPod({ name: 'stubborn', namespace: NS });
   await until('stubborn gone', async () =>
@@ -235,7 +258,7 @@ test('graceful deletion: SIGTERM first, SIGKILL after terminationGracePeriodSeco
     ),
   );
   expect(isSameProcessAlive(pid!, null)).toBe(false);
-  const log = fs.readFileSync(path.join(twin.stateDir, 'logs', NS, 'stubborn', 'app', '0.log'), 'utf8');
+  const log = fs.readFileSync(logFile, 'utf8'); // the pod is gone: its log file is still on the node
   expect(log).toContain('ignoring SIGTERM');
 });
 

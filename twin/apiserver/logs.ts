@@ -1,12 +1,13 @@
 /**
  * `GET pods/NAME/log`: reads the CRI-format files the kubelet writes at
- * `<stateDir>/logs/<ns>/<pod>/<container>/<restartCount>.log` (`<RFC3339Nano> <stream> <P|F> <text>`).
+ * `<stateDir>/logs/<ns>_<pod>_<uid>/<container>/<restartCount>.log` (twin/runtime/cri-log.ts podLogPath;
+ * `<RFC3339Nano> <stream> <P|F> <text>`).
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Api } from './api.ts';
 import type { Obj } from './selectors.ts';
+import { podLogPath } from '../runtime/cri-log.ts';
 import { errors } from './status.ts';
 
 export interface LogOptions {
@@ -69,10 +70,6 @@ function containerStatus(pod: Obj, name: string): Obj | undefined {
     .find((c) => c.name === name);
 }
 
-export function logFilePath(stateDir: string, ns: string, pod: string, container: string, restart: number): string {
-  return path.join(stateDir, 'logs', ns, pod, container, `${restart}.log`);
-}
-
 /** Picks the container and file to read; throws the same 400s the real server gives. */
 export function resolveLogTarget(pod: Obj, opts: LogOptions): { container: string; restart: number } {
   const names = [...((pod.spec?.containers ?? []) as Obj[]), ...((pod.spec?.initContainers ?? []) as Obj[])].map((c) => String(c.name));
@@ -107,7 +104,12 @@ export function serveLog(
   const podType = api.type('', 'pods');
   const pod = api.get(podType, ns, podName);
   const target = resolveLogTarget(pod, opts);
-  const file = logFilePath(stateDir, ns, podName, target.container, target.restart);
+  const file = podLogPath(
+    stateDir,
+    { namespace: ns, name: podName, uid: String(pod.metadata.uid ?? '') },
+    target.container,
+    target.restart,
+  );
   let content = '';
   try {
     content = fs.readFileSync(file, 'utf8');

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { V1Container } from '#client-node';
 import { ContainerCreateError, ImagePullError, baseEnv, rootfsEnv, startContainer, type ContainerHandle } from '../runtime/supervisor.ts';
+import { podLogPath } from '../runtime/cri-log.ts';
 import { rewriteMountedPath, type MountTable } from '../runtime/mounts.ts';
 import { ProbeWorker, type ProbeKind } from './probe-worker.ts';
 import { rfc3339, terminatedFromExit, type ContainerState, type ContainerView } from './status.ts';
@@ -36,10 +37,6 @@ export interface PreparedContainer {
   mounts: MountTable;
   scratchDir: string;
   rootfs: string;
-}
-
-export function logPathFor(stateDir: string, namespace: string, pod: string, container: string, restartCount: number): string {
-  return path.join(stateDir, 'logs', namespace, pod, container, `${restartCount}.log`);
 }
 
 export function imageIdFor(image: string): string {
@@ -187,7 +184,7 @@ export class ContainerRunner {
           scratchDir: prepared.scratchDir,
           rootfs: prepared.rootfs,
           hostsFile: this.env.hostsFile,
-          logPath: logPathFor(this.env.stateDir, this.env.podKey.namespace, this.env.podKey.name, this.name, this.restartCount),
+          logPath: podLogPath(this.env.stateDir, this.env.podKey, this.name, this.restartCount),
           pidRegistry: { stateDir: this.env.stateDir, pod: `${this.env.podKey.namespace}/${this.env.podKey.name}/${this.name}` },
         });
         this.startedWith = prepared;

@@ -4,6 +4,21 @@ import { StringDecoder } from 'node:string_decoder';
 
 export type LogStream = 'stdout' | 'stderr';
 
+/**
+ * Where a container's log file lives: `<stateDir>/logs/<namespace>_<pod>_<uid>/<container>/<restartCount>.log`, the
+ * kubelet's `/var/log/pods` layout (kubernetes/kubernetes pkg/kubelet/kuberuntime/helpers.go BuildPodLogsDirectory,
+ * BuildContainerLogsDirectory; kuberuntime_container.go buildContainerLogsPath, v1.32). Keyed by the pod's uid, so a
+ * pod created again under a deleted one's name starts with no log. The kubelet writes it, the API server reads it.
+ */
+export function podLogPath(
+  stateDir: string,
+  pod: { namespace: string; name: string; uid: string },
+  container: string,
+  restartCount: number,
+): string {
+  return path.join(stateDir, 'logs', `${pod.namespace}_${pod.name}_${pod.uid}`, container, `${restartCount}.log`);
+}
+
 /** Longest line written as one entry; longer output is split into `P` (partial) entries, as CRI does. */
 const MAX_LINE_BYTES = 16 * 1024;
 

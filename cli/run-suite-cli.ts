@@ -4,8 +4,7 @@
  * PD_HARNESS_SUITE / PD_HARNESS_KUBECONFIG / PD_HARNESS_GATEWAY / PD_HARNESS_ENGINE. Ctrl-C and SIGTERM are
  * passed to Playwright as SIGINT, so its fixtures' teardown restores what the run changed.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../common/build.mjs';
 import type { Cluster } from '../cluster/driver.ts';
@@ -16,6 +15,7 @@ import { checkOutputDir, markOutputDir, OutputDirRefused } from '../common/outpu
 import { EXIT, HarnessError, TargetError, UserError } from './errors.ts';
 import type { OutcomeLine } from '../runner/outcome.ts';
 import { runPlaywright } from './playwright-child.ts';
+import { makeOutcomeDir } from '../runner/outcome-dir.ts';
 import { formatTimeoutOverrides, parseTimeoutFlags, TIMEOUTS_ENV } from '../runner/timeouts.ts';
 
 const ROOT = packageRoot(import.meta.url);
@@ -121,7 +121,7 @@ export async function runSuiteCommand(suiteFile: string, opts: RunOptions): Prom
   const project = projectFor(loaded.suite);
   process.stderr.write(`pd-harness: running suite ${loaded.suite.metadata.name} (project ${project}, target ${target.kind})\n`);
   const output = opts.output ? ['--output', resolve(opts.output)] : [];
-  const dir = mkdtempSync(join(tmpdir(), 'pdh-outcome-'));
+  const dir = makeOutcomeDir();
   const outcomeFile = join(dir, 'outcome.jsonl');
   try {
     const code = await runPlaywright(

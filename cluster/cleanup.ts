@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.ts';
+import { isPidAlive } from '../common/pid-alive.ts';
 import { isSecretKey, redact } from '../core/redact.ts';
 
 export interface ObjectKey {
@@ -252,22 +253,13 @@ export function findOrphanJournals(dir: string): OrphanJournal[] {
     const file = join(dir, f);
     try {
       const j = JSON.parse(readFileSync(file, 'utf8')) as Journal;
-      if (j.pid !== process.pid && !isAlive(j.pid)) out.push({ file, ...j });
+      if (j.pid !== process.pid && !isPidAlive(j.pid)) out.push({ file, ...j });
     } catch {
       // a half-written journal of a run killed mid-write: nothing usable in it
       rmSync(file, { force: true });
     }
   }
   return out;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function describeAction(a: CleanupAction): string {

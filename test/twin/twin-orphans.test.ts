@@ -27,7 +27,7 @@ function workerDirs(): string[] {
 }
 
 /** Starts the seed's conformance suite, waits until its worker twin runs `pods` pod processes, SIGKILLs the whole run. */
-async function killRunWithPods(pods: number): Promise<{ records: PidRecord[]; dir: string }> {
+async function killRunWithPods(pods: number): Promise<{ records: PidRecord[]; dir: string; runPid: number }> {
   const before = new Set(workerDirs());
   const run = spawn(process.execPath, ['bin/pd-harness.js', 'run', 'suites/proxy-performance.suite.yaml'], {
     detached: true,
@@ -54,7 +54,7 @@ async function killRunWithPods(pods: number): Promise<{ records: PidRecord[]; di
   await new Promise((r) => (run.exitCode !== null || run.signalCode !== null ? r(undefined) : run.once('exit', r)));
   expect(records.length, 'the run got as far as running pods').toBeGreaterThanOrEqual(pods);
   records = listPids(dir); // every process recorded at the moment of the kill
-  return { records, dir };
+  return { records, dir, runPid: run.pid! };
 }
 
 function killLeftovers(records: readonly PidRecord[]): void {
@@ -68,8 +68,10 @@ function killLeftovers(records: readonly PidRecord[]): void {
 }
 
 test('after a SIGKILLed conformance run, twin status lists its orphans and the next run reaps every one', async () => {
-  const { records, dir } = await killRunWithPods(3);
+  const { records, dir, runPid } = await killRunWithPods(3);
+  const outcomeDirs = () => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(`pdh-outcome-${runPid}-`));
   try {
+    expect(outcomeDirs(), 'the killed run could not remove its outcome dir').toHaveLength(1);
     const status = await cli(['twin', 'status', '--json']);
     const orphans = (JSON.parse(status.stdout) as { orphans: { pid: number }[] }).orphans.map((o) => o.pid);
     // some pods exit by themselves once their API server is gone; those alive now were alive during status
@@ -105,6 +107,7 @@ spec:
     // nor any process the records missed (one its kubelet started just before the kill): the kernel's view
     expect(twinProcesses(dir).map((r) => `${r.pod} (pid ${r.pid})`)).toEqual([]);
     expect(fs.existsSync(dir), "the dead worker twin's state dir is removed").toBe(false);
+    expect(outcomeDirs(), "the next run removed the killed run's outcome dir (runner/outcome-dir.ts)").toEqual([]);
 
     const down = await cli(['twin', 'down']);
     expect(down.exitCode, down.stderr).toBe(0);

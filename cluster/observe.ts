@@ -1,6 +1,7 @@
 import type { CoreV1Event, V1Pod } from '#client-node';
 import type { Cluster } from './driver.ts';
 import type { ObjectKey } from './cleanup.ts';
+import { linesAfterMark } from './log-mark.ts';
 import { judgeDeploymentRollout } from './rollout.ts';
 import { isPodReady, podProblem, podState, restartCount } from './pods.ts';
 import { statusCodeOf } from './errors.ts';
@@ -39,24 +40,30 @@ export async function markDeploymentLog(cluster: Cluster, namespace: string, dep
 }
 
 /**
- * The lines every pod of a Deployment logged after `mark` within the last `sinceSeconds` (all of a pod's lines
- * in the window when the mark has none for it: a pod created since), without the timestamps.
+ * The lines every pod of a Deployment logged after `mark`, without the timestamps (all of a pod's lines when the
+ * mark has none for it: a pod created since). The whole current log is read, and after a container restart the
+ * previous one's; when a pod's mark is in neither (the kubelet rotated its log file away: `kubectl logs` serves
+ * only the current file), this throws: counting what is left would be silently wrong.
  */
-export async function deploymentLogsAfter(
-  cluster: Cluster,
-  namespace: string,
-  deployment: string,
-  mark: LogMark,
-  sinceSeconds: number,
-): Promise<string[]> {
+export async function deploymentLogsAfter(cluster: Cluster, namespace: string, deployment: string, mark: LogMark): Promise<string[]> {
   const lines: string[] = [];
+  const read = async (name: string, previous: boolean) =>
+    (await readPodLogOrNone(cluster, namespace, name, { timestamps: true, ...(previous ? { previous } : {}) })).split('\n').filter(Boolean);
   for (const pod of await deploymentPods(cluster, namespace, deployment)) {
     const name = pod.metadata!.name!;
-    const own = (await readPodLogOrNone(cluster, namespace, name, { timestamps: true, sinceSeconds })).split('\n').filter(Boolean);
     const marked = mark.get(name);
-    // the marked line is in the window: what follows it is new; not in it: the whole window came after it
-    const start = marked === undefined ? 0 : own.lastIndexOf(marked) + 1;
-    for (const line of own.slice(start)) lines.push(line.slice(line.indexOf(' ') + 1));
+    const current = await read(name, false);
+    let after = linesAfterMark(marked, current, []);
+    if ('lost' in after) after = linesAfterMark(marked, current, await read(name, true));
+    if ('lost' in after) {
+      throw new Error(
+        `pod ${name}: its log no longer holds the line it ended with when the load started (${marked!.slice(0, 35)}): ` +
+          'lines logged since are gone (the kubelet rotates a container log past containerLogMaxSize, 10Mi by default, ' +
+          'and kubectl logs serves only the current file; or the container restarted more than once), so its decisions ' +
+          "cannot be counted: lower the EPP's log verbosity, raise containerLogMaxSize, or run fewer requests",
+      );
+    }
+    for (const line of after.lines) lines.push(line.slice(line.indexOf(' ') + 1));
   }
   return lines;
 }

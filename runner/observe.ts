@@ -105,7 +105,7 @@ export async function collectObservations(cluster: Cluster, suite: Suite, opts: 
     const recent =
       (await readOrAbsent(eppLog, () =>
         mark
-          ? deploymentLogsAfter(cluster, EPP.namespace, EPP.deployment, mark, sinceSeconds)
+          ? deploymentLogsAfter(cluster, EPP.namespace, EPP.deployment, mark)
           : deploymentLogs(cluster, EPP.namespace, EPP.deployment, { sinceSeconds }),
       )) ?? [];
     // the start lines (the instrumented build's loaded profile, every build's "parsed config") come from the

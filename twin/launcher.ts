@@ -1,5 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { LogRotation } from './runtime/cri-log.ts';
 import { processStartTime, reapStale } from './runtime/pidfiles.ts';
 import { DEFAULT_GATEWAY_PORT, DEFAULT_STATE_DIR, stateFile, type TwinState } from './state.ts';
 
@@ -17,6 +18,8 @@ export interface TwinOptions {
    * one. A prefix another twin on this machine holds is refused (twin/runtime/ip-prefix.ts).
    */
   ipPrefix?: string;
+  /** The kubelet's containerLogMaxSize / containerLogMaxFiles (twin/runtime/cri-log.ts). Default 10 MiB and 5. */
+  containerLogRotation?: LogRotation;
 }
 
 export interface TwinHandle {
@@ -73,7 +76,12 @@ export async function startTwin(opts: TwinOptions = {}): Promise<TwinHandle> {
     ]);
     const api = await startApiServer({ stateDir, port: opts.port ?? 0 });
     stops.push(() => api.stop());
-    const kubelet = await startKubelet({ kubeconfigPath: api.kubeconfigPath, stateDir, ipPrefix: opts.ipPrefix ?? '127.0' });
+    const kubelet = await startKubelet({
+      kubeconfigPath: api.kubeconfigPath,
+      stateDir,
+      ipPrefix: opts.ipPrefix ?? '127.0',
+      ...(opts.containerLogRotation ? { containerLogRotation: opts.containerLogRotation } : {}),
+    });
     stops.push(() => kubelet.stop());
     const operator = await startSchedulerInstallOperator({ kubeconfigPath: api.kubeconfigPath });
     stops.push(() => operator.stop());

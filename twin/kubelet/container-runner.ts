@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { V1Container } from '#client-node';
 import { ContainerCreateError, ImagePullError, baseEnv, rootfsEnv, startContainer, type ContainerHandle } from '../runtime/supervisor.ts';
-import { podLogPath } from '../runtime/cri-log.ts';
+import { podLogPath, type LogRotation } from '../runtime/cri-log.ts';
 import { rewriteMountedPath, type MountTable } from '../runtime/mounts.ts';
 import { ProbeWorker, type ProbeKind } from './probe-worker.ts';
 import { rfc3339, terminatedFromExit, type ContainerState, type ContainerView } from './status.ts';
@@ -23,6 +23,7 @@ export interface RunnerEnvironment {
   hostIP?: string;
   stateDir: string;
   hostsFile: string;
+  logRotation: LogRotation;
   restartPolicy: RestartPolicy;
   terminationGraceMs: number;
   /** Resolved per start, so restarts see current ConfigMaps/Secrets/env. */
@@ -185,6 +186,7 @@ export class ContainerRunner {
           rootfs: prepared.rootfs,
           hostsFile: this.env.hostsFile,
           logPath: podLogPath(this.env.stateDir, this.env.podKey, this.name, this.restartCount),
+          logRotation: this.env.logRotation,
           pidRegistry: { stateDir: this.env.stateDir, pod: `${this.env.podKey.namespace}/${this.env.podKey.name}/${this.name}` },
         });
         this.startedWith = prepared;

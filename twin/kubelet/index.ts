@@ -15,6 +15,7 @@ import {
 import { loadKeepAliveKubeConfig } from '../../common/kube-client.ts';
 import { holdPodPrograms } from '../runtime/images.ts';
 import { podsDir } from '../runtime/mounts.ts';
+import { DEFAULT_LOG_ROTATION, type LogRotation } from '../runtime/cri-log.ts';
 import { HostsFileKeeper } from './dns.ts';
 import { startExecServer, type ExecServer } from './exec.ts';
 import { EventRecorder } from './events.ts';
@@ -34,6 +35,8 @@ export interface KubeletOptions {
   nodes?: TwinNode[];
   /** Upper bound for each pod's graceful stop when the kubelet itself stops. Default 5 s. */
   shutdownGraceMs?: number;
+  /** containerLogMaxSize / containerLogMaxFiles (twin/runtime/cri-log.ts). Default 10 MiB and 5, the kubelet's. */
+  containerLogRotation?: LogRotation;
 }
 
 export interface KubeletHandle {
@@ -94,7 +97,14 @@ async function startLocked(opts: KubeletOptions, ipPrefix: string): Promise<Kube
   const pods: Cached<V1Pod> = makeInformer(kc, '/api/v1/pods', () => core.listPodForAllNamespaces());
   const services: Cached<V1Service> = makeInformer(kc, '/api/v1/services', () => core.listServiceForAllNamespaces());
   const hosts = new HostsFileKeeper(hostsFile, () => ({ services: services.list(), pods: pods.list() }));
-  const ctx = { core, events, stateDir, hostsFile, kubeconfigPath: path.resolve(opts.kubeconfigPath) };
+  const ctx = {
+    core,
+    events,
+    stateDir,
+    hostsFile,
+    kubeconfigPath: path.resolve(opts.kubeconfigPath),
+    logRotation: opts.containerLogRotation ?? DEFAULT_LOG_ROTATION,
+  };
 
   const scheduler = new PodScheduler(core, nodes, schedulerEvents, () => pods.list());
   const schedule = (pod: V1Pod) => scheduler.schedule(pod);

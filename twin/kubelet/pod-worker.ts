@@ -6,6 +6,7 @@ import { containerMounts, podVolumesDir, prepareVolumes, type VolumeSource } fro
 import { ContainerRunner, type PreparedContainer, type RestartPolicy } from './container-runner.ts';
 import { containerEnv, referencedSources, type EnvSources } from './env.ts';
 import type { EventRecorder } from './events.ts';
+import type { LogRotation } from '../runtime/cri-log.ts';
 import type { TwinNode } from './scheduler.ts';
 import { NO_INIT, containerStatus, podConditions, podPhase, rfc3339, type Condition, type InitProgress } from './status.ts';
 
@@ -15,6 +16,7 @@ export interface PodWorkerContext {
   stateDir: string;
   hostsFile: string;
   kubeconfigPath: string;
+  logRotation: LogRotation;
 }
 
 /** Status writes of a pod are coalesced over this window. */
@@ -62,6 +64,7 @@ export class PodWorker {
           hostIP: node.hostIP,
           stateDir: ctx.stateDir,
           hostsFile: ctx.hostsFile,
+          logRotation: ctx.logRotation,
           restartPolicy: policy,
           terminationGraceMs: this.graceMs(),
           prepare: () => this.prepare(c.name),

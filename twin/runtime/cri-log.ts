@@ -49,19 +49,67 @@ export function parseCriLine(line: string): CriLogEntry | undefined {
 }
 
 /**
+ * The kubelet's container log rotation (KubeletConfiguration `containerLogMaxSize`, `containerLogMaxFiles`; defaults
+ * 10Mi and 5: kubernetes/kubernetes pkg/kubelet/apis/config/v1beta1/defaults.go, pkg/kubelet/logs/container_log_manager.go,
+ * v1.32). A log file over the size is renamed `<file>.<YYYYMMDD-HHMMSS>` and a new one started; at most `maxFiles` files
+ * per container are kept, the oldest rotated ones removed. `kubectl logs` reads only the current file, so lines
+ * rotated away are no longer served. simplification: the size is checked at each write (the kubelet checks every
+ * `containerLogMonitorInterval`, 10 s) and rotated files are not gzipped.
+ */
+export interface LogRotation {
+  maxSizeBytes: number;
+  maxFiles: number;
+}
+
+export const DEFAULT_LOG_ROTATION: LogRotation = { maxSizeBytes: 10 * 1024 * 1024, maxFiles: 5 };
+
+/** `2026-12-07T09:05:35.123Z` -> `20261207-090535`, the suffix the kubelet gives a rotated log. */
+function rotationSuffix(now: Date): string {
+  const iso = now.toISOString();
+  return `${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}`;
+}
+
+/**
  * Appends a container's stdout/stderr to a file in CRI format. Writes are synchronous per chunk,
  * so what a process printed is in the file as soon as the pipe delivered it; an unterminated tail
- * waits for its newline (or for close()).
+ * waits for its newline (or for close()). Rotated as the kubelet rotates (LogRotation).
  */
 export class CriLogWriter {
-  private readonly fd: number;
+  private fd: number;
+  private size: number;
   private readonly pending: Record<LogStream, string> = { stdout: '', stderr: '' };
   private readonly decoders: Record<LogStream, StringDecoder> = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
   private closed = false;
 
-  constructor(readonly filePath: string) {
+  constructor(
+    readonly filePath: string,
+    private readonly rotation: LogRotation = DEFAULT_LOG_ROTATION,
+  ) {
     fs.mkdirSync(path.dirname(filePath), { recursive: true });
     this.fd = fs.openSync(filePath, 'a');
+    this.size = fs.fstatSync(this.fd).size;
+  }
+
+  private append(out: string): void {
+    this.size += fs.writeSync(this.fd, out);
+    if (this.size > this.rotation.maxSizeBytes) this.rotate();
+  }
+
+  private rotate(): void {
+    fs.closeSync(this.fd);
+    let rotated = `${this.filePath}.${rotationSuffix(new Date())}`;
+    for (let n = 1; fs.existsSync(rotated); n++) rotated = `${this.filePath}.${rotationSuffix(new Date())}.${n}`; // twice in a second
+    fs.renameSync(this.filePath, rotated);
+    this.fd = fs.openSync(this.filePath, 'a');
+    this.size = 0;
+    const base = path.basename(this.filePath);
+    const old = fs
+      .readdirSync(path.dirname(this.filePath))
+      .filter((n) => n.startsWith(`${base}.`))
+      .map((n) => ({ n, t: fs.statSync(path.join(path.dirname(this.filePath), n)).mtimeMs }))
+      .sort((a, b) => a.t - b.t || a.n.localeCompare(b.n));
+    for (const { n } of old.slice(0, Math.max(0, old.length - (this.rotation.maxFiles - 1))))
+      fs.rmSync(path.join(path.dirname(this.filePath), n), { force: true });
   }
 
   write(stream: LogStream, chunk: Buffer | string): void {
@@ -80,7 +128,7 @@ export class CriLogWriter {
       text = text.slice(MAX_LINE_BYTES);
     }
     this.pending[stream] = text;
-    if (out) fs.writeSync(this.fd, out);
+    if (out) this.append(out);
   }
 
   /** Writes any unterminated tail as a full line and closes the file. Idempotent. */
@@ -93,7 +141,7 @@ export class CriLogWriter {
       if (this.pending[stream]) out += formatCriLine(ts, stream, stripCr(this.pending[stream]));
       this.pending[stream] = '';
     }
-    if (out) fs.writeSync(this.fd, out);
+    if (out) this.append(out);
     this.closed = true;
     fs.closeSync(this.fd);
   }

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import * as path from 'node:path';
 import { packageRoot } from '../../common/build.mjs';
-import { CriLogWriter } from './cri-log.ts';
+import { CriLogWriter, type LogRotation } from './cri-log.ts';
 import { nodeArgvFor, resolveImage } from './images.ts';
 import { rewriteMountedArgs, rewriteMountedPath } from './mounts.ts';
 import { recordPid, removePid, selfRecordEnv } from './pidfiles.ts';
@@ -26,6 +26,8 @@ export interface ContainerSpec {
   podIP: string;
   /** Where stdout/stderr go, in CRI format. */
   logPath: string;
+  /** How the log file is rotated (the kubelet's containerLogMaxSize / MaxFiles). Default: the kubelet's defaults. */
+  logRotation?: LogRotation;
   /** Working directory when the container names none (or one that is not a mount). */
   scratchDir?: string;
   /** Path of the JSON hosts file the preload resolves Service names from. */
@@ -118,7 +120,7 @@ export function startContainer(spec: ContainerSpec): ContainerHandle {
     // the process records itself too (preload.mjs), should this process die before recordPid below
     ...(spec.pidRegistry ? selfRecordEnv(spec.pidRegistry.stateDir, spec.pidRegistry.pod) : {}),
   };
-  const log = new CriLogWriter(spec.logPath);
+  const log = new CriLogWriter(spec.logPath, spec.logRotation);
   const child = spawn(process.execPath, argv, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;
   if (pid === undefined) {

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { isPidAlive } from '../common/pid-alive.ts';
 
 const PREFIX = 'pdh-outcome-';
+/** `pdh-outcome-<pid>-XXXXXX`: what mkdtemp makes of PREFIX and the pid. */
+const OUTCOME_DIR = new RegExp(`^${PREFIX}(\\d+)-[A-Za-z0-9]{6}$`);
 
 /** Removes the outcome directories of runs that are no longer running; returns their paths. */
 export function sweepOutcomeDirs(base: string = tmpdir(), alive: (pid: number) => boolean = isPidAlive): string[] {
@@ -20,7 +22,7 @@ export function sweepOutcomeDirs(base: string = tmpdir(), alive: (pid: number) =
     return removed;
   }
   for (const name of names) {
-    const m = /^pdh-outcome-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
+    const m = OUTCOME_DIR.exec(name);
     if (!m || alive(Number(m[1]))) continue;
     rmSync(join(base, name), { recursive: true, force: true });
     removed.push(join(base, name));

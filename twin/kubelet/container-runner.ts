@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { V1Container } from '#client-node';
 import { ContainerCreateError, ImagePullError, baseEnv, rootfsEnv, startContainer, type ContainerHandle } from '../runtime/supervisor.ts';
 import { podLogPath, type LogRotation } from '../runtime/cri-log.ts';

@@ -40,13 +40,20 @@ export async function markDeploymentLog(cluster: Cluster, namespace: string, dep
 }
 
 /**
- * The lines every pod of a Deployment logged after `mark`, without the timestamps (all of a pod's lines when the
- * mark has none for it: a pod created since). The whole current log is read, and after a container restart the
- * previous one's; when a pod's mark is in neither (the kubelet rotated its log file away: `kubectl logs` serves
- * only the current file), this throws: counting what is left would be silently wrong.
+ * The lines every pod of a Deployment logged after `mark` (`after`; all of a pod's lines when the mark has none for
+ * it: a pod created since), and the whole current log they were read from (`current`), both without the
+ * timestamps. After a container restart the previous one's log is read too; when a pod's mark is in neither (the
+ * kubelet rotated its log file away: `kubectl logs` serves only the current file), this throws: counting what is
+ * left would be silently wrong.
  */
-export async function deploymentLogsAfter(cluster: Cluster, namespace: string, deployment: string, mark: LogMark): Promise<string[]> {
-  const lines: string[] = [];
+export async function deploymentLogsAfter(
+  cluster: Cluster,
+  namespace: string,
+  deployment: string,
+  mark: LogMark,
+): Promise<{ after: string[]; current: string[] }> {
+  const out = { after: [] as string[], current: [] as string[] };
+  const text = (line: string) => line.slice(line.indexOf(' ') + 1);
   const read = async (name: string, previous: boolean) =>
     (await readPodLogOrNone(cluster, namespace, name, { timestamps: true, ...(previous ? { previous } : {}) })).split('\n').filter(Boolean);
   for (const pod of await deploymentPods(cluster, namespace, deployment)) {
@@ -63,9 +70,10 @@ export async function deploymentLogsAfter(cluster: Cluster, namespace: string, d
           "cannot be counted: lower the EPP's log verbosity, raise containerLogMaxSize, or run fewer requests",
       );
     }
-    for (const line of after.lines) lines.push(line.slice(line.indexOf(' ') + 1));
+    for (const line of after.lines) out.after.push(text(line));
+    for (const line of current) out.current.push(text(line));
   }
-  return lines;
+  return out;
 }
 
 /** A pod's log; '' for a pod gone since it was listed (404) or a container not started yet (400). */

@@ -100,14 +100,18 @@ export async function collectObservations(cluster: Cluster, suite: Suite, opts: 
     if (yaml) obs.eppConfigYaml = yaml;
     const sinceSeconds = Math.max(1, Math.ceil((Date.now() - opts.since) / 1000) + 1);
     const eppLog = `the log of deploy/${EPP.deployment} in ${EPP.namespace}`;
-    const all = (await readOrAbsent(eppLog, () => deploymentLogs(cluster, EPP.namespace, EPP.deployment))) ?? [];
     const mark = opts.eppLogMark;
-    const recent =
-      (await readOrAbsent(eppLog, () =>
-        mark
-          ? deploymentLogsAfter(cluster, EPP.namespace, EPP.deployment, mark)
-          : deploymentLogs(cluster, EPP.namespace, EPP.deployment, { sinceSeconds }),
-      )) ?? [];
+    let all: string[];
+    let recent: string[];
+    if (mark) {
+      // one read of each pod's whole log: the start lines and what came after the mark
+      const read = await readOrAbsent(eppLog, () => deploymentLogsAfter(cluster, EPP.namespace, EPP.deployment, mark));
+      all = read?.current ?? [];
+      recent = read?.after ?? [];
+    } else {
+      all = (await readOrAbsent(eppLog, () => deploymentLogs(cluster, EPP.namespace, EPP.deployment))) ?? [];
+      recent = (await readOrAbsent(eppLog, () => deploymentLogs(cluster, EPP.namespace, EPP.deployment, { sinceSeconds }))) ?? [];
+    }
     // the start lines (the instrumented build's loaded profile, every build's "parsed config") come from the
     // whole log; picks and failures only from the load's window
     const isStart = (l: string) =>

@@ -102,13 +102,15 @@ test("the lines after the mark, and after a container restart the previous conta
   const mark = await markDeploymentLog(cluster, NS, 'chatty');
   await say('after-1');
   await say('after-2');
-  expect(await deploymentLogsAfter(cluster, NS, 'chatty', mark)).toEqual(['after-1', 'after-2']);
+  expect((await deploymentLogsAfter(cluster, NS, 'chatty', mark)).after).toEqual(['after-1', 'after-2']);
 
   const { ip, restarts } = await podOf();
   await fetch(`http://${ip}:8000/exit`).then((r) => r.text());
   await until('chatty restarted and Ready', async () => ((await podOf().catch(() => undefined))?.restarts ?? restarts) > restarts, 60_000);
   await say('after-restart');
-  expect(await deploymentLogsAfter(cluster, NS, 'chatty', mark)).toEqual(['after-1', 'after-2', 'after-restart']);
+  const read = await deploymentLogsAfter(cluster, NS, 'chatty', mark);
+  expect(read.after).toEqual(['after-1', 'after-2', 'after-restart']);
+  expect(read.current, "the current container's whole log, as kubectl logs serves it").toEqual(['after-restart']);
 });
 
 test('a log the kubelet rotated past its mark is refused, not counted: kubectl logs serves only the current file', async () => {

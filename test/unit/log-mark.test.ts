@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { linesAfterMark } from '../../cluster/log-mark.ts';
-import { CriLogWriter } from '../../twin/runtime/cri-log.ts';
+import { CriLogWriter, criTimestamp, formatCriLine } from '../../twin/runtime/cri-log.ts';
 
 const l = (t: string, text: string) => `2026-12-07T09:00:0${t}.000000001Z ${text}`;
 
@@ -43,6 +43,15 @@ test('the twin rotates a container log past its size, as the kubelet does, and k
     expect(kept.at(-1)).toBe('line 39 of forty');
     expect(kept.length).toBeLessThan(40);
     expect(kept).toEqual(kept.map((_, i) => `line ${String(40 - kept.length + i).padStart(2, '0')} of forty`));
+
+    // a file that reaches the size exactly is rotated too (the kubelet keeps a log only while Size() < MaxSize)
+    const exact = path.join(dir, 'exact', '0.log');
+    const oneLine = Buffer.byteLength(formatCriLine(criTimestamp(), 'stdout', 'exactly one line'));
+    const e = new CriLogWriter(exact, { maxSizeBytes: oneLine, maxFiles: 2 });
+    e.write('stdout', 'exactly one line\n');
+    e.close();
+    expect(fs.readdirSync(path.dirname(exact)).length).toBe(2);
+    expect(fs.readFileSync(exact, 'utf8')).toBe('');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

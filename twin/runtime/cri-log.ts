@@ -51,7 +51,7 @@ export function parseCriLine(line: string): CriLogEntry | undefined {
 /**
  * The kubelet's container log rotation (KubeletConfiguration `containerLogMaxSize`, `containerLogMaxFiles`; defaults
  * 10Mi and 5: kubernetes/kubernetes pkg/kubelet/apis/config/v1beta1/defaults.go, pkg/kubelet/logs/container_log_manager.go,
- * v1.32). A log file over the size is renamed `<file>.<YYYYMMDD-HHMMSS>` and a new one started; at most `maxFiles` files
+ * v1.32). A log file at or over the size is renamed `<file>.<YYYYMMDD-HHMMSS>` and a new one started; at most `maxFiles` files
  * per container are kept, the oldest rotated ones removed. `kubectl logs` reads only the current file, so lines
  * rotated away are no longer served. simplification: the size is checked at each write (the kubelet checks every
  * `containerLogMonitorInterval`, 10 s) and rotated files are not gzipped.
@@ -92,7 +92,7 @@ export class CriLogWriter {
 
   private append(out: string): void {
     this.size += fs.writeSync(this.fd, out);
-    if (this.size > this.rotation.maxSizeBytes) this.rotate();
+    if (this.size >= this.rotation.maxSizeBytes) this.rotate(); // container_log_manager.go: rotated unless Size() < MaxSize
   }
 
   private rotate(): void {
